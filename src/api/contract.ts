@@ -1,0 +1,136 @@
+/**
+ * The one API contract between the core and every shell (CLI, loopback WebSocket, Electron
+ * MessagePort). Types and constants only: the renderer imports this file with `import type`.
+ *
+ * Requests are imperative (`chat.send`), events past tense (`chat.messageAdded`). No method or
+ * event name is spelled anywhere else.
+ */
+
+declare const brand: unique symbol
+type Brand<T, B extends string> = T & { readonly [brand]: B }
+
+/** A libp2p PeerId in its base58btc string form (`12D3Koo…`). */
+export type PeerIdString = Brand<string, 'PeerId'>
+/** `dm:<hash>` for a direct conversation; later issues add channels. */
+export type ConversationId = Brand<string, 'ConversationId'>
+/** `<conversationId>/<author>/<seq>`: unique across devices, stable forever. */
+export type MessageId = Brand<string, 'MessageId'>
+
+/**
+ * - `pending`: durably stored in the outbox; the recipient has not confirmed it yet.
+ * - `sent`: written to an open stream to the recipient, acknowledgement outstanding.
+ * - `delivered`: the recipient stored it and acknowledged.
+ * - `failed`: gave up after the outbox's maximum age; `chat.retry` queues it again.
+ * - `received`: a message someone else wrote.
+ */
+export type DeliveryState = 'pending' | 'sent' | 'delivered' | 'failed' | 'received'
+
+export interface MessageView {
+  id: MessageId
+  conversationId: ConversationId
+  author: PeerIdString
+  /** Per-author, per-conversation sequence number, from 1 with no gaps. */
+  seq: number
+  /** Author's clock when sent, milliseconds since the epoch. */
+  sentAt: number
+  /** Sort key: a hybrid logical clock value; later messages always sort after what their author had seen. */
+  order: string
+  text: string
+  state: DeliveryState
+  /** True when this device wrote the message. */
+  mine: boolean
+}
+
+export interface ConversationView {
+  id: ConversationId
+  kind: 'dm'
+  /** The other member of a direct conversation. */
+  peerId: PeerIdString
+  lastMessage: MessageView | null
+  unread: number
+}
+
+export interface PeerView {
+  peerId: PeerIdString
+  connected: boolean
+  /** Addresses this node knows for the peer (multiaddr strings). */
+  addresses: string[]
+  /** Epoch ms of the last time a connection was open, or null if never. */
+  lastSeen: number | null
+}
+
+export interface NodeInfo {
+  peerId: PeerIdString
+  /** Full multiaddrs (with `/p2p/<peerId>`) other nodes can dial. */
+  addresses: string[]
+  /** Wire/API protocol versions this core speaks. */
+  protocols: string[]
+  version: string
+}
+
+/** Names a conversation directly, or the direct conversation with a peer. */
+export type ConversationRef = { conversationId: string } | { peerId: string }
+
+export interface Requests {
+  'node.info': (input: Record<string, never>) => NodeInfo
+  'peers.list': (input: Record<string, never>) => PeerView[]
+  /** Dial a multiaddr that ends in `/p2p/<peerId>`; resolves once connected. */
+  'peers.dial': (input: { address: string }) => PeerView
+  'conversations.list': (input: Record<string, never>) => ConversationView[]
+  'chat.send': (input: ConversationRef & { text: string }) => MessageView
+  /** Messages in display order, oldest first; `before` pages backwards by `order`. */
+  'chat.history': (input: ConversationRef & { before?: string; limit?: number }) => MessageView[]
+  /** Queue a `failed` message again. */
+  'chat.retry': (input: { messageId: string }) => MessageView
+  'chat.markRead': (input: { conversationId: string }) => ConversationView
+}
+
+export interface Events {
+  'chat.messageAdded': MessageView
+  'chat.messageUpdated': MessageView
+  'conversations.changed': ConversationView
+  'peers.changed': PeerView
+}
+
+export type Method = keyof Requests
+/** How the core announces an event to every connected shell. */
+export type Emit = <E extends EventName>(name: E, payload: Events[E]) => void
+export type EventName = keyof Events
+export type RequestInput<M extends Method> = Parameters<Requests[M]>[0]
+export type RequestOutput<M extends Method> = ReturnType<Requests[M]>
+
+/** Every code an API error or a logged protocol error can carry. */
+export const ERROR_CODES = [
+  'bad-request',
+  'unknown-method',
+  'not-found',
+  'peer-unreachable',
+  'too-large',
+  'unauthorized',
+  'unsupported-version',
+  'bad-frame',
+  'wrong-author',
+  'wrong-conversation',
+  'store-error',
+  'store-too-new',
+  'node-not-running',
+  'internal'
+] as const
+export type ErrorCode = (typeof ERROR_CODES)[number]
+
+export interface ApiError {
+  code: ErrorCode
+  message: string
+}
+
+export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError }
+
+/** Frames on an API port (MessagePort or loopback WebSocket), JSON-encoded. */
+export type ClientFrame = { type: 'call'; id: number; method: string; params?: unknown }
+export type ServerFrame =
+  | ({ type: 'result'; id: number } & ApiResult<unknown>)
+  | { type: 'event'; name: EventName; payload: unknown }
+
+/** WebSocket subprotocol carrying the API version; the token rides in a second subprotocol. */
+export const API_SUBPROTOCOL = 'enclave.api.v1'
+export const API_TOKEN_PREFIX = 'token.'

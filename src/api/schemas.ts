@@ -1,0 +1,25 @@
+import { z } from 'zod'
+import { MAX_TEXT_LENGTH } from '../chat/envelope.js'
+import { MAX_HISTORY_PAGE } from '../chat/message-log.js'
+import type { Method } from './contract.js'
+
+const empty = z.object({}).strict()
+const id = z.string().min(1).max(200)
+
+/** Parameter schemas for every API method: the API's edge validation, strict on unknown keys. */
+export const requestSchemas: { [M in Method]: z.ZodType } = {
+  'node.info': empty,
+  'peers.list': empty,
+  'peers.dial': z.object({ address: z.string().min(1).max(1000) }).strict(),
+  'conversations.list': empty,
+  'chat.send': z.union([
+    z.object({ conversationId: id, text: z.string().max(MAX_TEXT_LENGTH) }).strict(),
+    z.object({ peerId: id, text: z.string().max(MAX_TEXT_LENGTH) }).strict()
+  ]),
+  'chat.history': z.union([
+    z.object({ conversationId: id, before: z.string().max(300).optional(), limit: z.number().int().min(1).max(MAX_HISTORY_PAGE).optional() }).strict(),
+    z.object({ peerId: id, before: z.string().max(300).optional(), limit: z.number().int().min(1).max(MAX_HISTORY_PAGE).optional() }).strict()
+  ]),
+  'chat.retry': z.object({ messageId: z.string().min(1).max(400) }).strict(),
+  'chat.markRead': z.object({ conversationId: id }).strict()
+}

@@ -1,0 +1,76 @@
+import { z } from 'zod'
+import { EnclaveError, toApiError } from '../errors.js'
+import { requestSchemas } from './schemas.js'
+import type { Logger } from '../logger.js'
+import type { Events, EventName, Method, RequestInput, RequestOutput, ServerFrame } from './contract.js'
+import type { ApiPort } from './port.js'
+
+export type Handlers = { [M in Method]: (input: RequestInput<M>) => Promise<RequestOutput<M>> }
+
+export interface ApiServer {
+  /** Serves one client on a port until it closes; returns a function that disconnects it. */
+  connect(port: ApiPort): () => void
+  /** Sends an event to every connected client. */
+  emit<E extends EventName>(name: E, payload: Events[E]): void
+  /** Calls a method in-process with the same validation a remote client gets. */
+  call<M extends Method>(method: M, input: unknown): Promise<RequestOutput<M>>
+  readonly clients: number
+}
+
+const callFrame = z.object({ type: z.literal('call'), id: z.number().int().min(0), method: z.string().max(100), params: z.unknown().optional() }).strict()
+
+function isMethod(name: string): name is Method {
+  return Object.hasOwn(requestSchemas, name)
+}
+
+/**
+ * The API over any number of ports. Every call is validated against its schema before a
+ * handler sees it; every failure returns a coded error and the port stays open.
+ */
+export function createApiServer(handlers: Handlers, log: Logger): ApiServer {
+  const ports = new Set<ApiPort>()
+
+  const call = async <M extends Method>(method: M, input: unknown): Promise<RequestOutput<M>> => {
+    if (!isMethod(method)) throw new EnclaveError('unknown-method', `no API method ${String(method).slice(0, 100)}`)
+    const parsed = requestSchemas[method].safeParse(input ?? {})
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      throw new EnclaveError('bad-request', `invalid params for ${method}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim())
+    }
+    const handler = handlers[method] as (input: unknown) => Promise<RequestOutput<M>>
+    return handler(parsed.data)
+  }
+
+  const onFrame = async (port: ApiPort, raw: unknown): Promise<void> => {
+    const frame = callFrame.safeParse(raw)
+    if (!frame.success) {
+      const id = (raw as { id?: unknown } | null)?.id
+      port.send({ type: 'result', id: typeof id === 'number' ? id : -1, ok: false, error: { code: 'bad-request', message: 'malformed API frame' } } satisfies ServerFrame)
+      return
+    }
+    const { id, method, params } = frame.data
+    try {
+      const value = await call(method as Method, params)
+      port.send({ type: 'result', id, ok: true, value } satisfies ServerFrame)
+    } catch (err) {
+      const error = toApiError(err)
+      if (error.code === 'internal') log.error('API call failed', { method, error: error.message })
+      port.send({ type: 'result', id, ok: false, error } satisfies ServerFrame)
+    }
+  }
+
+  return {
+    connect: (port) => {
+      ports.add(port)
+      port.onMessage((raw) => { void onFrame(port, raw) })
+      port.onClose(() => ports.delete(port))
+      return () => { ports.delete(port); port.close() }
+    },
+    emit: (name, payload) => {
+      const frame: ServerFrame = { type: 'event', name, payload }
+      for (const port of ports) port.send(frame)
+    },
+    call: (method, input) => call(method, input),
+    get clients () { return ports.size }
+  }
+}

@@ -1,0 +1,45 @@
+import { EnclaveError, errorMessage } from '../errors.js'
+import { concatFrames, readFrameBatches } from '../net/frame-reader.js'
+import { decodeFrame, encodeFrame, MAX_FRAME_BYTES } from './chat-frames.js'
+import type { PeerIdString } from '../api/contract.js'
+import type { Logger } from '../logger.js'
+import type { ChatService } from './chat-service.js'
+import type { Envelope } from './envelope.js'
+import type { Connection, Stream } from '@libp2p/interface'
+
+/**
+ * Serves one inbound chat stream: stores each batch of messages, then acknowledges them.
+ * Anything malformed, oversized, truncated or forged resets this stream only, with a coded
+ * log line; the messages before it in the same batch are still stored and acknowledged, and
+ * the node keeps serving every other stream.
+ */
+export async function serveChatStream(chat: ChatService, log: Logger, stream: Stream, connection: Connection): Promise<void> {
+  const from = connection.remotePeer.toString() as PeerIdString
+  try {
+    for await (const batch of readFrameBatches(stream, { maxFrameBytes: MAX_FRAME_BYTES })) {
+      const envs: Envelope[] = []
+      let failure: unknown
+      for (const body of batch) {
+        try {
+          const frame = decodeFrame(body)
+          if (frame.t !== 'msg') throw new EnclaveError('bad-frame', 'acks are not expected on an inbound chat stream')
+          chat.checkEnvelope(from, frame.env)
+          envs.push(frame.env)
+        } catch (err) {
+          failure = err
+          break
+        }
+      }
+      if (envs.length > 0) {
+        await chat.receive(from, envs)
+        const acks = concatFrames(envs.map((env) => encodeFrame({ t: 'ack', conv: env.conv, seq: env.seq })))
+        if (!stream.send(acks)) await stream.onDrain()
+      }
+      if (failure !== undefined) throw failure
+    }
+  } catch (err) {
+    const code = err instanceof EnclaveError ? err.code : 'internal'
+    log.warn('chat stream reset', { peer: from, code, error: errorMessage(err) })
+    stream.abort(err instanceof Error ? err : new Error(errorMessage(err)))
+  }
+}

@@ -1,0 +1,170 @@
+import { EnclaveError } from '../errors.js'
+import { hlcToMs, orderKey } from './hybrid-clock.js'
+import { messageId } from './ids.js'
+import type { ConversationId, ConversationView, DeliveryState, MessageView, PeerIdString } from '../api/contract.js'
+import type { Collection, Store, StoreBatch } from '../store/store.js'
+import type { Envelope } from './envelope.js'
+
+/** A message as kept on disk. `sent` is never stored: it only lives while a stream is open. */
+export interface StoredMessage {
+  conv: ConversationId
+  author: PeerIdString
+  seq: number
+  hlc: number
+  text: string
+  state: Exclude<DeliveryState, 'sent'>
+  mine: boolean
+}
+
+export interface ConversationRecord {
+  id: ConversationId
+  kind: 'dm'
+  peerId: PeerIdString
+  /** Sequence number this device gives its next message here. */
+  nextSeq: number
+  /** Sort key of the newest message, for the conversation list. */
+  lastKey: string | null
+  unread: number
+}
+
+export interface HistoryQuery {
+  before?: string
+  /** @default 50, at most 1,000 */
+  limit?: number
+}
+
+export const MAX_HISTORY_PAGE = 1000
+
+const SEP = '!'
+/** Sorts after every order key (they are digits, base58 and colons). */
+const END = '~'
+
+function seqKey(seq: number): string {
+  return seq.toString().padStart(10, '0')
+}
+
+export function storedFromEnvelope(env: Envelope, state: StoredMessage['state'], mine: boolean): StoredMessage {
+  return {
+    conv: env.conv as ConversationId,
+    author: env.author as PeerIdString,
+    seq: env.seq,
+    hlc: env.hlc,
+    text: env.body.text,
+    state,
+    mine
+  }
+}
+
+/**
+ * Conversations and their messages on disk. Messages are keyed by conversation and sort key,
+ * so history is one range read; a second index by (author, seq) finds duplicates.
+ * Conversation records are cached in memory and only this module writes them, so concurrent
+ * sends never read-modify-write the same record.
+ */
+export interface MessageLog {
+  conversation(id: ConversationId): ConversationRecord | undefined
+  conversations(): ConversationRecord[]
+  /** Returns the direct conversation with a peer, creating the record (in `batch`) if new. */
+  dmConversation(id: ConversationId, peerId: PeerIdString, batch: StoreBatch): ConversationRecord
+  /** Adds a message to a batch; returns its storage key. Updates the cached conversation. */
+  append(batch: StoreBatch, msg: StoredMessage, opts: { countUnread: boolean }): string
+  /** Overwrites a stored message (state changes); `key` is what `append` returned. */
+  update(batch: StoreBatch, key: string, msg: StoredMessage): void
+  /** Which of these (author, seq) pairs are already stored. */
+  known(conv: ConversationId, refs: Array<{ author: string; seq: number }>): Promise<boolean[]>
+  /** The storage key of a message, if stored. */
+  find(conv: ConversationId, author: string, seq: number): Promise<{ key: string; msg: StoredMessage } | undefined>
+  history(conv: ConversationId, query: HistoryQuery): Promise<Array<{ key: string; msg: StoredMessage }>>
+  markRead(batch: StoreBatch, conv: ConversationId): ConversationRecord
+  /** Messages by storage key, in the order asked. */
+  byKeys(keys: string[]): Promise<Array<StoredMessage | undefined>>
+  /** Persists the cached record of a conversation into `batch`. */
+  saveConversation(batch: StoreBatch, record: ConversationRecord): void
+}
+
+export async function createMessageLog(store: Store): Promise<MessageLog> {
+  const conversations = store.collection<ConversationRecord>('conversations')
+  const messages = store.collection<StoredMessage>('messages')
+  const index: Collection<string> = store.collection<string>('messageIndex')
+  const cache = new Map<ConversationId, ConversationRecord>()
+  for await (const [, record] of conversations.entries()) cache.set(record.id, record)
+
+  const storageKey = (msg: StoredMessage): string => `${msg.conv}${SEP}${orderKey(msg.hlc, msg.author, msg.seq)}`
+  const indexKey = (conv: string, author: string, seq: number): string => `${conv}${SEP}${author}${SEP}${seqKey(seq)}`
+
+  const log: MessageLog = {
+    conversation: (id) => cache.get(id),
+    conversations: () => [...cache.values()],
+    dmConversation: (id, peerId, batch) => {
+      let record = cache.get(id)
+      if (record === undefined) {
+        record = { id, kind: 'dm', peerId, nextSeq: 1, lastKey: null, unread: 0 }
+        cache.set(id, record)
+        batch.put(conversations, id, record)
+      }
+      return record
+    },
+    append: (batch, msg, opts) => {
+      const record = cache.get(msg.conv)
+      if (record === undefined) throw new EnclaveError('internal', `append to unknown conversation ${msg.conv}`)
+      const key = storageKey(msg)
+      batch.put(messages, key, msg)
+      batch.put(index, indexKey(msg.conv, msg.author, msg.seq), key)
+      if (record.lastKey === null || key > record.lastKey) record.lastKey = key
+      if (opts.countUnread) record.unread += 1
+      batch.put(conversations, record.id, record)
+      return key
+    },
+    update: (batch, key, msg) => { batch.put(messages, key, msg) },
+    known: async (conv, refs) => {
+      const found = await index.getMany(refs.map((r) => indexKey(conv, r.author, r.seq)))
+      return found.map((v) => v !== undefined)
+    },
+    find: async (conv, author, seq) => {
+      const key = await index.get(indexKey(conv, author, seq))
+      if (key === undefined) return undefined
+      const msg = await messages.get(key)
+      return msg === undefined ? undefined : { key, msg }
+    },
+    history: async (conv, query) => {
+      const limit = Math.min(Math.max(query.limit ?? 50, 1), MAX_HISTORY_PAGE)
+      const out: Array<{ key: string; msg: StoredMessage }> = []
+      const lt = query.before === undefined ? `${conv}${SEP}${END}` : `${conv}${SEP}${query.before}`
+      for await (const [key, msg] of messages.entries({ gt: `${conv}${SEP}`, lt, reverse: true, limit })) out.push({ key, msg })
+      return out.reverse()
+    },
+    markRead: (batch, conv) => {
+      const record = cache.get(conv)
+      if (record === undefined) throw new EnclaveError('not-found', `no conversation ${conv}`)
+      record.unread = 0
+      batch.put(conversations, record.id, record)
+      return record
+    },
+    byKeys: (keys) => messages.getMany(keys),
+    saveConversation: (batch, record) => { batch.put(conversations, record.id, record) }
+  }
+  return log
+}
+
+/** The order part of a storage key (`conv!order`), which is what `before` pages by. */
+export function orderOf(key: string): string {
+  return key.slice(key.indexOf(SEP) + 1)
+}
+
+export function toMessageView(msg: StoredMessage, key: string, state: DeliveryState = msg.state): MessageView {
+  return {
+    id: messageId(msg.conv, msg.author, msg.seq),
+    conversationId: msg.conv,
+    author: msg.author,
+    seq: msg.seq,
+    sentAt: hlcToMs(msg.hlc),
+    order: orderOf(key),
+    text: msg.text,
+    state,
+    mine: msg.mine
+  }
+}
+
+export function toConversationView(record: ConversationRecord, last: MessageView | null): ConversationView {
+  return { id: record.id, kind: record.kind, peerId: record.peerId, lastMessage: last, unread: record.unread }
+}

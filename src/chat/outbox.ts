@@ -1,0 +1,245 @@
+import { errorMessage } from '../errors.js'
+import { concatFrames, readFrameBatches } from '../net/frame-reader.js'
+import { decodeFrame, encodeFrame, MAX_FRAME_BYTES } from './chat-frames.js'
+import type { PeerIdString } from '../api/contract.js'
+import type { Logger } from '../logger.js'
+import type { Store, StoreBatch } from '../store/store.js'
+import type { Envelope } from './envelope.js'
+import type { Stream } from '@libp2p/interface'
+
+/** One queued message for one recipient. */
+export interface OutboxEntry {
+  /** Storage key of the message in the message log, so acks update it without a read. */
+  messageKey: string
+  env: Envelope
+  enqueuedAt: number
+}
+
+export interface OutboxComponents {
+  store: Store
+  log: Logger
+  /** Opens a chat stream to a peer, dialling it if needed. */
+  openStream(peer: PeerIdString, signal: AbortSignal): Promise<Stream>
+  /**
+   * The recipient stored these. Stage their new state into `batch` (which also removes them
+   * from the queue) and return what to announce once the batch is committed.
+   */
+  onAcked(peer: PeerIdString, entries: OutboxEntry[], batch: StoreBatch): () => void
+  /** These were written to an open stream. */
+  onSent(peer: PeerIdString, entries: OutboxEntry[]): void
+  /** These passed `maxAgeMs` undelivered; same contract as `onAcked`. */
+  onExpired(peer: PeerIdString, entries: OutboxEntry[], batch: StoreBatch): () => void
+}
+
+export interface OutboxInit {
+  /** Give up redelivery after this long; the message shows as failed and can be retried. @default 7 days */
+  maxAgeMs?: number
+  /** First retry delay after a failed dial; doubles up to `maxBackoffMs`. @default 500 */
+  minBackoffMs?: number
+  /** @default 30 s */
+  maxBackoffMs?: number
+  /** Frames read from disk and written per stream write. @default 256 */
+  pageSize?: number
+  /** @default 10 s */
+  dialTimeoutMs?: number
+}
+
+export interface Outbox {
+  /** Adds an entry to `batch`; call `kick(peer)` once the batch is written. */
+  enqueue(batch: StoreBatch, peer: PeerIdString, entry: OutboxEntry, order: number): void
+  /** Start (or continue) delivering to a peer now, resetting its backoff. */
+  kick(peer: PeerIdString): void
+  /** Peers with queued entries. */
+  peersWithPending(): Promise<PeerIdString[]>
+  pendingCount(peer: PeerIdString): Promise<number>
+  stop(): Promise<void>
+}
+
+const SEP = '!'
+
+function entryKey(peer: string, order: number): string {
+  return `${peer}${SEP}${order.toString().padStart(17, '0')}`
+}
+
+/**
+ * Durable per-recipient queues. Each recipient has one sender: it keeps one stream open,
+ * writes queued frames in order, and deletes an entry only when the recipient acknowledges
+ * it. When the stream breaks everything unacknowledged is sent again (the recipient drops
+ * duplicates), so nothing is lost across restarts on either side.
+ */
+export function createOutbox(components: OutboxComponents, init: OutboxInit = {}): Outbox {
+  const { store, log } = components
+  const queue = store.collection<OutboxEntry>('outbox')
+  const maxAgeMs = init.maxAgeMs ?? 7 * 24 * 60 * 60 * 1000
+  const minBackoff = init.minBackoffMs ?? 500
+  const maxBackoff = init.maxBackoffMs ?? 30_000
+  const pageSize = init.pageSize ?? 256
+  const dialTimeoutMs = init.dialTimeoutMs ?? 10_000
+  const senders = new Map<PeerIdString, Sender>()
+  const stopping = new AbortController()
+
+  class Sender {
+    private stream: Stream | undefined
+    private cursor: string | undefined
+    private readonly inflight = new Map<string, { key: string; entry: OutboxEntry }>()
+    private running = false
+    private again = false
+    private backoff = 0
+    private timer: NodeJS.Timeout | undefined
+
+    constructor (private readonly peer: PeerIdString) {}
+
+    kick (resetBackoff: boolean): void {
+      if (stopping.signal.aborted) return
+      if (resetBackoff) this.backoff = 0
+      if (this.timer !== undefined) { clearTimeout(this.timer); this.timer = undefined }
+      if (this.running) { this.again = true; return }
+      void this.run()
+    }
+
+    private async run (): Promise<void> {
+      this.running = true
+      try {
+        do {
+          this.again = false
+          await this.drain()
+        } while (this.again && !stopping.signal.aborted)
+        this.backoff = 0
+      } catch (err) {
+        if (!stopping.signal.aborted) {
+          log.debug('delivery paused', { peer: this.peer, error: errorMessage(err) })
+          this.dropStream(err)
+          this.retryLater()
+        }
+      } finally {
+        this.running = false
+      }
+    }
+
+    /** Writes every queued entry past the cursor to the stream. */
+    private async drain (): Promise<void> {
+      for (;;) {
+        const page: Array<[string, OutboxEntry]> = []
+        for await (const item of queue.entries({ gt: this.cursor ?? `${this.peer}${SEP}`, lt: `${this.peer}${SEP}~`, limit: pageSize })) page.push(item)
+        if (page.length === 0) return
+        const live = await this.expire(page)
+        if (live.length === 0) { this.cursor = page.at(-1)?.[0]; continue }
+        const stream = await this.ensureStream()
+        const frames: Uint8Array[] = []
+        for (const [key, entry] of live) {
+          frames.push(encodeFrame({ t: 'msg', env: entry.env }))
+          this.inflight.set(`${entry.env.conv}/${entry.env.seq}`, { key, entry })
+        }
+        this.cursor = page.at(-1)?.[0]
+        if (!stream.send(concatFrames(frames))) await stream.onDrain({ signal: stopping.signal })
+        components.onSent(this.peer, live.map(([, e]) => e))
+      }
+    }
+
+    private async expire (page: Array<[string, OutboxEntry]>): Promise<Array<[string, OutboxEntry]>> {
+      const cutoff = Date.now() - maxAgeMs
+      const old = page.filter(([, e]) => e.enqueuedAt < cutoff)
+      if (old.length === 0) return page
+      const batch = store.batch()
+      for (const [key] of old) batch.del(queue, key)
+      const announce = components.onExpired(this.peer, old.map(([, e]) => e), batch)
+      await batch.write()
+      announce()
+      return page.filter(([, e]) => e.enqueuedAt >= cutoff)
+    }
+
+    private async ensureStream (): Promise<Stream> {
+      if (this.stream !== undefined && this.stream.status === 'open') return this.stream
+      const signal = AbortSignal.any([stopping.signal, AbortSignal.timeout(dialTimeoutMs)])
+      const stream = await components.openStream(this.peer, signal)
+      this.stream = stream
+      void this.readAcks(stream)
+      return stream
+    }
+
+    private async readAcks (stream: Stream): Promise<void> {
+      try {
+        for await (const batch of readFrameBatches(stream, { maxFrameBytes: MAX_FRAME_BYTES })) {
+          const acked: OutboxEntry[] = []
+          const write = store.batch()
+          for (const body of batch) {
+            const frame = decodeFrame(body)
+            if (frame.t !== 'ack') continue
+            const hit = this.inflight.get(`${frame.conv}/${frame.seq}`)
+            if (hit === undefined) continue
+            this.inflight.delete(`${frame.conv}/${frame.seq}`)
+            write.del(queue, hit.key)
+            acked.push(hit.entry)
+          }
+          if (acked.length === 0) continue
+          const announce = components.onAcked(this.peer, acked, write)
+          await write.write()
+          announce()
+        }
+      } catch (err) {
+        if (!stopping.signal.aborted) log.debug('ack stream failed', { peer: this.peer, error: errorMessage(err) })
+      }
+      if (this.stream === stream) {
+        this.dropStream(undefined)
+        // Whatever was unacknowledged goes out again on a fresh stream; an empty queue opens none.
+        if (!stopping.signal.aborted) this.retryLater()
+      }
+    }
+
+    private dropStream (err: unknown): void {
+      const stream = this.stream
+      this.stream = undefined
+      this.cursor = undefined
+      this.inflight.clear()
+      if (stream !== undefined && stream.status === 'open') stream.abort(err instanceof Error ? err : new Error('delivery restarted'))
+    }
+
+    private retryLater (): void {
+      this.backoff = this.backoff === 0 ? minBackoff : Math.min(this.backoff * 2, maxBackoff)
+      this.timer = setTimeout(() => { this.timer = undefined; this.kick(false) }, this.backoff)
+      this.timer.unref()
+    }
+
+    close (): void {
+      if (this.timer !== undefined) clearTimeout(this.timer)
+      this.dropStream(undefined)
+    }
+  }
+
+  const sender = (peer: PeerIdString): Sender => {
+    let s = senders.get(peer)
+    if (s === undefined) {
+      s = new Sender(peer)
+      senders.set(peer, s)
+    }
+    return s
+  }
+
+  return {
+    enqueue: (batch, peer, entry, order) => { batch.put(queue, entryKey(peer, order), entry) },
+    kick: (peer) => { sender(peer).kick(true) },
+    peersWithPending: async () => {
+      const peers: PeerIdString[] = []
+      let from = ''
+      for (;;) {
+        let next: string | undefined
+        for await (const [key] of queue.entries({ gt: from, limit: 1 })) next = key
+        if (next === undefined) return peers
+        const peer = next.slice(0, next.indexOf(SEP)) as PeerIdString
+        peers.push(peer)
+        from = `${peer}${SEP}~`
+      }
+    },
+    pendingCount: async (peer) => {
+      let n = 0
+      for await (const _ of queue.entries({ gt: `${peer}${SEP}`, lt: `${peer}${SEP}~` })) n++
+      return n
+    },
+    stop: async () => {
+      stopping.abort()
+      for (const s of senders.values()) s.close()
+      senders.clear()
+      await Promise.resolve()
+    }
+  }
+}

@@ -1,0 +1,153 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { connectApi, type ApiClient } from '../api/ws-client.js'
+import { EnclaveError, errorMessage } from '../errors.js'
+import { UsageError } from './cli-error.js'
+import { defaultDataDir, readEndpoint } from './endpoint.js'
+import { formatMessage, formatPeer } from './format.js'
+import { runNode } from './node-command.js'
+import { USAGE } from './usage.js'
+import type { ConversationRef } from '../api/contract.js'
+
+type Options = NonNullable<ParseArgsConfig['options']>
+
+const common: Options = {
+  data: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' }
+}
+
+const out = (line: string): void => { process.stdout.write(line + '\n') }
+const json = (value: unknown): void => { out(JSON.stringify(value, null, 2)) }
+
+function parse(command: string, args: string[], extra: Options = {}): { values: Record<string, string | boolean | Array<string | boolean> | undefined>; positionals: string[] } {
+  try {
+    return parseArgs({ args, options: { ...common, ...extra }, allowPositionals: true, strict: true })
+  } catch (err) {
+    throw new UsageError(errorMessage(err), command)
+  }
+}
+
+function conversationRef(target: string): ConversationRef {
+  return target.startsWith('dm:') ? { conversationId: target } : { peerId: target }
+}
+
+async function withClient<T>(dataDir: string, fn: (api: ApiClient) => Promise<T>): Promise<T> {
+  const api = await connectApi(await readEndpoint(dataDir))
+  try {
+    return await fn(api)
+  } finally {
+    api.close()
+  }
+}
+
+function positional(positionals: string[], index: number, name: string, command: string): string {
+  const value = positionals[index]
+  if (value === undefined) throw new UsageError(`missing ${name}`, command)
+  return value
+}
+
+async function run(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') { out(USAGE.main ?? ''); return }
+  const usage = USAGE[command]
+  if (usage === undefined || command === 'main') throw new UsageError(`unknown command '${command}'`, 'main')
+
+  const extra: Options = command === 'node'
+    ? { listen: { type: 'string', multiple: true }, peer: { type: 'string', multiple: true }, 'no-mdns': { type: 'boolean' }, 'api-port': { type: 'string' } }
+    : command === 'history' ? { limit: { type: 'string' }, before: { type: 'string' } } : {}
+  const { values, positionals } = parse(command, rest, extra)
+  if (values.help === true) { out(usage); return }
+  const dataDir = typeof values.data === 'string' ? values.data : defaultDataDir()
+  const asJson = values.json === true
+
+  switch (command) {
+    case 'node': {
+      if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0] ?? ''}'`, command)
+      const apiPort = values['api-port'] === undefined ? 0 : Number(values['api-port'])
+      if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535) throw new UsageError('--api-port must be a port number', command)
+      await runNode({
+        dataDir,
+        listen: (values.listen as string[] | undefined) ?? [],
+        peers: (values.peer as string[] | undefined) ?? [],
+        mdns: values['no-mdns'] !== true,
+        apiPort
+      }, out)
+      return
+    }
+    case 'id': {
+      const info = await withClient(dataDir, (api) => api.call('node.info', {}))
+      if (asJson) json({ peerId: info.peerId, addresses: info.addresses })
+      else { out(info.peerId); for (const a of info.addresses) out(`  ${a}`) }
+      return
+    }
+    case 'peers': {
+      const peers = await withClient(dataDir, (api) => api.call('peers.list', {}))
+      if (asJson) json(peers)
+      else if (peers.length === 0) out('no known peers')
+      else for (const p of peers) out(formatPeer(p))
+      return
+    }
+    case 'dial': {
+      const address = positional(positionals, 0, 'MULTIADDR', command)
+      const peer = await withClient(dataDir, (api) => api.call('peers.dial', { address }))
+      if (asJson) json(peer)
+      else out(formatPeer(peer))
+      return
+    }
+    case 'send': {
+      const target = positional(positionals, 0, 'PEER', command)
+      const text = positionals.slice(1).join(' ')
+      if (text.length === 0) throw new UsageError('missing TEXT', command)
+      const message = await withClient(dataDir, (api) => api.call('chat.send', { ...conversationRef(target), text }))
+      if (asJson) json(message)
+      else out(`${message.id} ${message.state}`)
+      return
+    }
+    case 'history': {
+      const target = positional(positionals, 0, 'PEER', command)
+      const limit = values.limit === undefined ? undefined : Number(values.limit)
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError('--limit must be a positive integer', command)
+      const before = typeof values.before === 'string' ? values.before : undefined
+      const messages = await withClient(dataDir, (api) => api.call('chat.history', { ...conversationRef(target), limit, before }))
+      if (asJson) json(messages)
+      else for (const m of messages) out(formatMessage(m))
+      return
+    }
+    case 'call': {
+      const method = positional(positionals, 0, 'METHOD', command)
+      let params: unknown = {}
+      if (positionals[1] !== undefined) {
+        try { params = JSON.parse(positionals[1]) } catch { throw new UsageError('params must be valid JSON', command) }
+      }
+      json(await withClient(dataDir, (api) => api.callRaw(method, params)))
+      return
+    }
+    case 'events': {
+      const api = await connectApi(await readEndpoint(dataDir))
+      api.onAny((event, payload) => { out(JSON.stringify({ event, payload })) })
+      await new Promise<void>((resolve) => {
+        api.onClose(resolve)
+        process.once('SIGINT', () => { api.close() })
+        process.once('SIGTERM', () => { api.close() })
+      })
+      return
+    }
+    default:
+      throw new UsageError(`unknown command '${command}'`, 'main')
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await run(argv)
+    return 0
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`enclave: ${err.message}\n\n${USAGE[err.command] ?? USAGE.main ?? ''}\n`)
+      return 2
+    }
+    const code = err instanceof EnclaveError ? err.code : 'internal'
+    process.stderr.write(`enclave: ${errorMessage(err)} (${code})\n`)
+    return 1
+  }
+}

@@ -1,0 +1,50 @@
+import { resolve } from 'node:path'
+import { createCore } from '../index.js'
+import { serveLoopbackApi } from '../api/ws-server.js'
+import { createLogger } from '../logger.js'
+import { removeEndpoint, writeEndpoint } from './endpoint.js'
+
+export interface NodeOptions {
+  dataDir: string
+  listen: string[]
+  peers: string[]
+  mdns: boolean
+  apiPort: number
+}
+
+/** `enclave node`: the core plus its loopback API, until SIGINT or SIGTERM. */
+export async function runNode(options: NodeOptions, out: (line: string) => void): Promise<void> {
+  const dataDir = resolve(options.dataDir)
+  const log = createLogger('enclave')
+  const core = await createCore({
+    dataDir,
+    listen: options.listen.length > 0 ? options.listen : undefined,
+    peers: options.peers,
+    mdns: options.mdns,
+    log
+  })
+  const loopback = await serveLoopbackApi(core.api, log.child('api'), { port: options.apiPort })
+  const endpointPath = await writeEndpoint(dataDir, { url: loopback.url, token: loopback.token, pid: process.pid })
+
+  const info = core.info()
+  out(`Enclave node ${info.peerId}`)
+  out('Listening on:')
+  for (const a of info.addresses) out(`  ${a}`)
+  out(`API: ${loopback.url} (token in ${endpointPath})`)
+
+  await new Promise<void>((done) => {
+    let stopping = false
+    const stop = (): void => {
+      if (stopping) return
+      stopping = true
+      void (async () => {
+        await removeEndpoint(dataDir)
+        await loopback.close()
+        await core.stop()
+        done()
+      })()
+    }
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+  })
+}

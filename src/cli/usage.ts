@@ -1,0 +1,52 @@
+/** Help texts: one per command, printed by `--help` and with usage errors. */
+export const USAGE: Record<string, string> = {
+  main: `enclave — serverless, end-to-end encrypted team messenger
+
+Usage: enclave <command> [options]
+
+Commands:
+  node       run a headless node
+  id         this node's peer id and addresses
+  peers      known peers and whether they are connected
+  dial       connect to a peer by multiaddr
+  send       send a message to a peer or conversation
+  history    show a conversation's messages
+  call       invoke any API method and print the JSON result
+  events     stream API events as NDJSON
+
+Every command but 'node' talks to the node running for --data DIR
+(default: $ENCLAVE_DATA or ~/.enclave). Run 'enclave <command> --help' for details.
+Exit status: 0 ok, 1 error, 2 usage error.`,
+  node: `Usage: enclave node [--data DIR] [--listen MULTIADDR]... [--peer MULTIADDR]... [--no-mdns] [--api-port N]
+
+Runs a headless node until interrupted. Writes its API endpoint and a secret token to
+DIR/api.json (mode 0600) for the other commands.
+
+  --listen MULTIADDR   listen address (repeatable), e.g. /ip4/127.0.0.1/tcp/4001
+  --peer MULTIADDR     peer to dial at start and keep reconnecting (repeatable)
+  --no-mdns            do not discover peers on the LAN by multicast DNS
+  --api-port N         loopback API port (default: any free port)`,
+  id: `Usage: enclave id [--json] [--data DIR]
+
+Prints this node's peer id and the addresses others can dial.
+--json prints {"peerId": …, "addresses": […]}.`,
+  peers: `Usage: enclave peers [--json] [--data DIR]
+
+Lists known peers: id, connected or not, addresses.`,
+  dial: `Usage: enclave dial MULTIADDR [--json] [--data DIR]
+
+Connects to a peer; the address must end in /p2p/<peerId>. The peer is remembered.`,
+  send: `Usage: enclave send PEER|CONVERSATION TEXT [--json] [--data DIR]
+
+Sends TEXT. The message is stored and queued at once and delivered when the peer is reachable.`,
+  history: `Usage: enclave history PEER|CONVERSATION [--limit N] [--before ORDER] [--json] [--data DIR]
+
+Prints messages oldest first. --json prints an array of messages, each with its text.`,
+  call: `Usage: enclave call METHOD [JSON] [--data DIR]
+
+Invokes an API method with JSON params (default {}) and prints the JSON result.
+Example: enclave call chat.send '{"peerId":"12D3Koo…","text":"hi"}'`,
+  events: `Usage: enclave events [--data DIR]
+
+Streams every API event as one JSON object per line: {"event": NAME, "payload": …}.`
+}

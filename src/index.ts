@@ -1,0 +1,111 @@
+import './net/node-shims.js'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { createApiServer, type ApiServer, type Handlers } from './api/server.js'
+import { CHAT_PROTOCOL } from './chat/chat-frames.js'
+import { serveChatStream } from './chat/chat-protocol.js'
+import { createChatService } from './chat/chat-service.js'
+import { createHybridClock } from './chat/hybrid-clock.js'
+import { errorMessage } from './errors.js'
+import { loadOrCreateDeviceKey } from './identity/device-key.js'
+import { createLogger, type Logger } from './logger.js'
+import { createNetNode } from './net/libp2p-node.js'
+import { createPeerBook } from './net/peer-book.js'
+import { openStore } from './store/store.js'
+import { VERSION } from './version.js'
+import type { Emit, NodeInfo, PeerIdString } from './api/contract.js'
+import type { OutboxInit } from './chat/outbox.js'
+
+export interface CoreInit {
+  /** Folder holding this device's store; created if missing. */
+  dataDir: string
+  /** libp2p listen multiaddrs. @default TCP and WebSockets on all interfaces, OS-chosen ports */
+  listen?: string[]
+  /** Full multiaddrs of peers to dial at start (and redial when they drop). */
+  peers?: string[]
+  /** @default true */
+  mdns?: boolean
+  log?: Logger
+  outbox?: OutboxInit
+}
+
+export interface Core {
+  readonly peerId: PeerIdString
+  /** The API: connect shells' ports to it, or call it in-process. */
+  readonly api: ApiServer
+  info(): NodeInfo
+  stop(): Promise<void>
+}
+
+/** Starts one Enclave device: store, identity, libp2p node, chat, and the API over them. */
+export async function createCore(init: CoreInit): Promise<Core> {
+  const log = init.log ?? createLogger('enclave')
+  await mkdir(init.dataDir, { recursive: true, mode: 0o700 })
+  const store = await openStore({ path: join(init.dataDir, 'store'), log: log.child('store') })
+  try {
+    const privateKey = await loadOrCreateDeviceKey(store.collection<string>('meta'))
+    const node = await createNetNode({ privateKey, listen: init.listen, mdns: init.mdns ?? true })
+    const self = node.peerId.toString() as PeerIdString
+    const clock = createHybridClock()
+
+    // Services emit from the moment they exist; the API server that fans events out is made
+    // last, once every handler's service is there.
+    let api: ApiServer | undefined
+    const emit: Emit = (name, payload) => { api?.emit(name, payload) }
+
+    const chat = await createChatService({
+      store,
+      log: log.child('chat'),
+      clock,
+      emit,
+      self,
+      openStream: (peer, signal) => node.dialProtocol(peerIdFromString(peer), CHAT_PROTOCOL, { signal })
+    }, init.outbox)
+    await node.handle(CHAT_PROTOCOL, (stream, connection) => serveChatStream(chat, log.child('chat'), stream, connection), { maxInboundStreams: 64 })
+    const peers = await createPeerBook({ node, store, log: log.child('peers'), emit, onConnect: (peer) => { chat.peerConnected(peer) } })
+
+    const info = (): NodeInfo => ({
+      peerId: self,
+      addresses: node.getMultiaddrs().map((a) => a.toString()),
+      protocols: [CHAT_PROTOCOL],
+      version: VERSION
+    })
+
+    const handlers: Handlers = {
+      'node.info': () => Promise.resolve(info()),
+      'peers.list': () => Promise.resolve(peers.list()),
+      'peers.dial': ({ address }) => peers.dial(address),
+      'conversations.list': () => chat.conversations(),
+      'chat.send': (input) => chat.send(input, input.text),
+      'chat.history': (input) => chat.history(input, { before: input.before, limit: input.limit }),
+      'chat.retry': ({ messageId }) => chat.retry(messageId),
+      'chat.markRead': ({ conversationId }) => chat.markRead(conversationId)
+    }
+
+    api = createApiServer(handlers, log.child('api'))
+    await chat.start()
+    for (const address of init.peers ?? []) {
+      peers.dial(address).catch((err: unknown) => { log.warn('could not reach configured peer yet; will keep trying', { address, error: errorMessage(err) }) })
+    }
+    log.info('node started', { peerId: self, addresses: info().addresses })
+
+    return {
+      peerId: self,
+      api,
+      info,
+      stop: async () => {
+        peers.stop()
+        await chat.stop()
+        await node.stop()
+        await store.close()
+      }
+    }
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+}
+
+export type { ApiServer } from './api/server.js'
+export type { ApiPort } from './api/port.js'

@@ -1,0 +1,164 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { EnclaveError, errorMessage } from '../errors.js'
+import type { Emit, PeerIdString, PeerView } from '../api/contract.js'
+import type { Logger } from '../logger.js'
+import type { Store } from '../store/store.js'
+import type { NetNode } from './libp2p-node.js'
+import type { PeerId } from '@libp2p/interface'
+
+interface PeerRecord {
+  addresses: string[]
+  lastSeen: number | null
+}
+
+export interface PeerBookInit {
+  /** First redial delay for a known peer that went away; doubles up to `maxBackoffMs`. @default 1 s */
+  minBackoffMs?: number
+  /** @default 60 s */
+  maxBackoffMs?: number
+  /** Addresses kept per peer. @default 16 */
+  maxAddresses?: number
+}
+
+export interface PeerBookComponents {
+  node: NetNode
+  store: Store
+  log: Logger
+  emit: Emit
+  /** Called whenever a connection to a peer opens. */
+  onConnect(peer: PeerIdString): void
+}
+
+export interface PeerBook {
+  list(): PeerView[]
+  /** Dials a full multiaddr (ending in `/p2p/<id>`), remembers the peer, resolves once connected. */
+  dial(address: string): Promise<PeerView>
+  stop(): void
+}
+
+/**
+ * Every peer this device has talked to, with the addresses it announced, kept across restarts
+ * so queued messages find their recipient again. Known peers that drop are redialled with
+ * exponential backoff forever (capped), so a node never needs a restart to reconnect.
+ */
+export async function createPeerBook(components: PeerBookComponents, init: PeerBookInit = {}): Promise<PeerBook> {
+  const { node, log, emit } = components
+  const peers = components.store.collection<PeerRecord>('peers')
+  const minBackoff = init.minBackoffMs ?? 1000
+  const maxBackoff = init.maxBackoffMs ?? 60_000
+  const maxAddresses = init.maxAddresses ?? 16
+  const records = new Map<PeerIdString, PeerRecord>()
+  const redial = new Map<PeerIdString, { timer: NodeJS.Timeout }>()
+  let stopped = false
+
+  for await (const [id, record] of peers.entries()) {
+    records.set(id as PeerIdString, record)
+    await node.peerStore.merge(peerIdFromString(id), { multiaddrs: record.addresses.map((a) => multiaddr(a)) }).catch(() => undefined)
+  }
+
+  const isConnected = (peer: PeerIdString): boolean => node.getConnections(peerIdFromString(peer)).some((c) => c.status === 'open')
+
+  const view = (peer: PeerIdString): PeerView => {
+    const record = records.get(peer)
+    return { peerId: peer, connected: isConnected(peer), addresses: record?.addresses ?? [], lastSeen: record?.lastSeen ?? null }
+  }
+
+  const save = async (peer: PeerIdString, record: PeerRecord): Promise<void> => {
+    records.set(peer, record)
+    await peers.put(peer, record).catch((err: unknown) => { log.warn('could not save peer', { peer, error: errorMessage(err) }) })
+  }
+
+  const remember = async (peer: PeerIdString, addrs: Multiaddr[]): Promise<void> => {
+    const old = records.get(peer)
+    const fresh = addrs.map((a) => a.toString()).filter((a) => !a.includes('/p2p-circuit'))
+    const addresses = [...new Set([...fresh, ...(old?.addresses ?? [])])].slice(0, maxAddresses)
+    await save(peer, { addresses, lastSeen: isConnected(peer) ? Date.now() : old?.lastSeen ?? null })
+  }
+
+  const scheduleRedial = (peer: PeerIdString): void => {
+    if (stopped || !records.has(peer) || isConnected(peer)) return
+    if (redial.has(peer)) return
+    const attempt = (delay: number): void => {
+      const timer = setTimeout(() => {
+        if (stopped) return
+        if (isConnected(peer)) { redial.delete(peer); return }
+        node.dial(peerIdFromString(peer)).then(() => { redial.delete(peer) }, (err: unknown) => {
+          const next = Math.min(delay * 2, maxBackoff)
+          log.debug('redial failed', { peer, error: errorMessage(err), nextMs: next })
+          attempt(next)
+        })
+      }, delay)
+      timer.unref()
+      redial.set(peer, { timer })
+    }
+    attempt(minBackoff)
+  }
+
+  const onConnect = (evt: CustomEvent<PeerId>): void => {
+    const peer = evt.detail.toString() as PeerIdString
+    const pending = redial.get(peer)
+    if (pending !== undefined) { clearTimeout(pending.timer); redial.delete(peer) }
+    const record = records.get(peer)
+    if (record !== undefined) void save(peer, { ...record, lastSeen: Date.now() })
+    emit('peers.changed', view(peer))
+    components.onConnect(peer)
+  }
+  const onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    const peer = evt.detail.toString() as PeerIdString
+    const record = records.get(peer)
+    if (record !== undefined) void save(peer, { ...record, lastSeen: Date.now() })
+    emit('peers.changed', view(peer))
+    scheduleRedial(peer)
+  }
+  const onIdentify = (evt: CustomEvent<{ peerId: PeerId; listenAddrs: Multiaddr[] }>): void => {
+    const peer = evt.detail.peerId.toString() as PeerIdString
+    void remember(peer, evt.detail.listenAddrs).then(() => { emit('peers.changed', view(peer)) })
+  }
+  const onDiscovery = (evt: CustomEvent<{ id: PeerId }>): void => {
+    // Peers found on the LAN are dialled at once; identify then records their addresses.
+    if (isConnected(evt.detail.id.toString() as PeerIdString)) return
+    node.dial(evt.detail.id).catch((err: unknown) => { log.debug('dial of discovered peer failed', { peer: evt.detail.id.toString(), error: errorMessage(err) }) })
+  }
+
+  node.addEventListener('peer:connect', onConnect)
+  node.addEventListener('peer:disconnect', onDisconnect)
+  node.addEventListener('peer:identify', onIdentify)
+  node.addEventListener('peer:discovery', onDiscovery)
+
+  // Known peers from earlier runs: reach out now rather than waiting for them.
+  for (const peer of records.keys()) scheduleRedial(peer)
+
+  return {
+    list: () => [...records.keys()].map(view),
+    dial: async (address) => {
+      let ma: Multiaddr
+      try {
+        ma = multiaddr(address)
+      } catch (err) {
+        throw new EnclaveError('bad-request', `not a multiaddr: ${address.slice(0, 200)}`, { cause: err })
+      }
+      const id = ma.getComponents().findLast((c) => c.name === 'p2p')?.value
+      if (id === undefined) throw new EnclaveError('bad-request', 'the address must end in /p2p/<peerId>')
+      const peer = peerIdFromString(id).toString() as PeerIdString
+      if (peer === node.peerId.toString()) throw new EnclaveError('bad-request', 'that address is this node itself')
+      await remember(peer, [ma.decapsulateCode(421)])
+      try {
+        await node.dial(ma, { signal: AbortSignal.timeout(15_000) })
+      } catch (err) {
+        scheduleRedial(peer)
+        throw new EnclaveError('peer-unreachable', `could not reach ${peer}: ${errorMessage(err)}`, { cause: err })
+      }
+      return view(peer)
+    },
+    stop: () => {
+      stopped = true
+      for (const { timer } of redial.values()) clearTimeout(timer)
+      redial.clear()
+      node.removeEventListener('peer:connect', onConnect)
+      node.removeEventListener('peer:disconnect', onDisconnect)
+      node.removeEventListener('peer:identify', onIdentify)
+      node.removeEventListener('peer:discovery', onDiscovery)
+    }
+  }
+}

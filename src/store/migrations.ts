@@ -1,0 +1,22 @@
+import type { ClassicLevel } from 'classic-level'
+
+export interface Migration {
+  /** The schema version this migration produces; migrations run in ascending order. */
+  version: number
+  description: string
+  up(db: ClassicLevel<string, Uint8Array>): Promise<void>
+}
+
+/**
+ * The schema's history. Append only: a released migration never changes, because stores
+ * in the field have already run it.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'initial layout: meta, peers, conversations, messages, message index, outbox',
+    up: async () => { /* sublevels need no creation; version 1 only records the layout */ }
+  }
+]
+
+export const CURRENT_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0)

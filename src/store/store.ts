@@ -1,0 +1,145 @@
+import { ClassicLevel } from 'classic-level'
+import { EnclaveError } from '../errors.js'
+import { CURRENT_SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations.js'
+import { jsonValueCodec, type ValueCodec } from './value-codec.js'
+import type { Logger } from '../logger.js'
+
+/** Every sublevel the core uses; the name is also the key prefix on disk. */
+export type CollectionName = 'meta' | 'peers' | 'conversations' | 'messages' | 'messageIndex' | 'outbox'
+
+export interface RangeOptions {
+  gt?: string
+  gte?: string
+  lt?: string
+  lte?: string
+  reverse?: boolean
+  limit?: number
+}
+
+export interface Collection<T> {
+  readonly name: CollectionName
+  get(key: string): Promise<T | undefined>
+  getMany(keys: string[]): Promise<Array<T | undefined>>
+  put(key: string, value: T): Promise<void>
+  del(key: string): Promise<void>
+  entries(range?: RangeOptions): AsyncGenerator<[string, T]>
+}
+
+/** Writes to several collections that land atomically, or not at all. */
+export interface StoreBatch {
+  put<T>(collection: Collection<T>, key: string, value: T): StoreBatch
+  del(collection: Collection<unknown>, key: string): StoreBatch
+  readonly length: number
+  write(): Promise<void>
+}
+
+export interface Store {
+  collection<T>(name: CollectionName): Collection<T>
+  batch(): StoreBatch
+  readonly schemaVersion: number
+  close(): Promise<void>
+}
+
+export interface StoreInit {
+  /** Folder of the LevelDB database. */
+  path: string
+  log: Logger
+  codec?: ValueCodec
+  /** Overridable for tests of the migration runner. */
+  migrations?: readonly Migration[]
+}
+
+type Db = ClassicLevel<string, Uint8Array>
+type Sub = ReturnType<Db['sublevel']>
+
+const SCHEMA_KEY = 'schemaVersion'
+
+export async function openStore(init: StoreInit): Promise<Store> {
+  const codec = init.codec ?? jsonValueCodec
+  const migrations = [...(init.migrations ?? MIGRATIONS)].sort((a, b) => a.version - b.version)
+  const target = migrations.at(-1)?.version ?? 0
+  // LevelDB allows one open handle per path; a second node on the same data dir fails here.
+  const db: Db = new ClassicLevel<string, Uint8Array>(init.path, { keyEncoding: 'utf8', valueEncoding: 'view' })
+  try {
+    await db.open()
+  } catch (err) {
+    throw new EnclaveError('store-error', `cannot open store at ${init.path} (is another node using it?)`, { cause: err })
+  }
+
+  const subs = new Map<CollectionName, Sub>()
+  const sub = (name: CollectionName): Sub => {
+    let s = subs.get(name)
+    if (s === undefined) {
+      s = db.sublevel<string, Uint8Array>(name, { keyEncoding: 'utf8', valueEncoding: 'view' }) as unknown as Sub
+      subs.set(name, s)
+    }
+    return s
+  }
+
+  const decode = <T>(name: CollectionName, key: string, bytes: Uint8Array): T => codec.decode(name, key, bytes) as T
+
+  const collection = <T>(name: CollectionName): Collection<T> => {
+    const s = sub(name) as unknown as ClassicLevel<string, Uint8Array>
+    return {
+      name,
+      get: async (key) => {
+        const bytes = await s.get(key)
+        return bytes === undefined ? undefined : decode<T>(name, key, bytes)
+      },
+      getMany: async (keys) => {
+        const values = await s.getMany(keys)
+        return values.map((bytes, i) => (bytes === undefined ? undefined : decode<T>(name, keys[i] ?? '', bytes)))
+      },
+      put: (key, value) => s.put(key, codec.encode(name, key, value)),
+      del: (key) => s.del(key),
+      entries: async function * (range = {}) {
+        for await (const [key, bytes] of s.iterator({ ...range, limit: range.limit ?? -1 })) {
+          yield [key, decode<T>(name, key, bytes)]
+        }
+      }
+    }
+  }
+
+  const batch = (): StoreBatch => {
+    const ops: Array<{ type: 'put'; sublevel: Sub; key: string; value: Uint8Array } | { type: 'del'; sublevel: Sub; key: string }> = []
+    const b: StoreBatch = {
+      put: (c, key, value) => {
+        ops.push({ type: 'put', sublevel: sub(c.name), key, value: codec.encode(c.name, key, value) })
+        return b
+      },
+      del: (c, key) => {
+        ops.push({ type: 'del', sublevel: sub(c.name), key })
+        return b
+      },
+      get length () { return ops.length },
+      write: async () => {
+        if (ops.length === 0) return
+        // Typed loosely by abstract-level; each op names its sublevel, which encodes key and value.
+        await db.batch(ops as unknown as Array<{ type: 'del'; key: string }>)
+      }
+    }
+    return b
+  }
+
+  const meta = collection<number>('meta')
+  const found = (await meta.get(SCHEMA_KEY)) ?? 0
+  if (found > target) {
+    await db.close()
+    throw new EnclaveError('store-too-new', `store schema ${found} is newer than this build understands (${target}); upgrade Enclave`)
+  }
+  for (const m of migrations) {
+    if (m.version <= found) continue
+    init.log.info('migrating store', { from: found, to: m.version, description: m.description })
+    await m.up(db)
+    await meta.put(SCHEMA_KEY, m.version)
+  }
+
+  return {
+    collection,
+    batch,
+    schemaVersion: Math.max(found, target),
+    close: () => db.close()
+  }
+}
+
+export { CURRENT_SCHEMA_VERSION }
