@@ -51,8 +51,8 @@ export async function createCore(init: CoreInit): Promise<Core> {
 
     // Services emit from the moment they exist; the API server that fans events out is made
     // last, once every handler's service is there.
-    let api: ApiServer | undefined
-    const emit: Emit = (name, payload) => { api?.emit(name, payload) }
+    const hub: { api?: ApiServer } = {}
+    const emit: Emit = (name, payload) => { hub.api?.emit(name, payload) }
 
     const chat = await createChatService({
       store,
@@ -83,7 +83,8 @@ export async function createCore(init: CoreInit): Promise<Core> {
       'chat.markRead': ({ conversationId }) => chat.markRead(conversationId)
     }
 
-    api = createApiServer(handlers, log.child('api'))
+    const api = createApiServer(handlers, log.child('api'))
+    hub.api = api
     await chat.start()
     for (const address of init.peers ?? []) {
       peers.dial(address).catch((err: unknown) => { log.warn('could not reach configured peer yet; will keep trying', { address, error: errorMessage(err) }) })
@@ -99,6 +100,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
         await chat.stop()
         await node.stop()
         await store.close()
+        log.info('node stopped', { peerId: self })
       }
     }
   } catch (err) {

@@ -1,5 +1,6 @@
 import { WebSocket } from 'ws'
 import { EnclaveError, errorMessage } from '../errors.js'
+import { rawText } from './ws-text.js'
 import { API_SUBPROTOCOL, API_TOKEN_PREFIX, ERROR_CODES, type ErrorCode, type EventName, type Events, type Method, type RequestInput, type RequestOutput, type ServerFrame } from './contract.js'
 
 export interface ApiClient {
@@ -32,7 +33,7 @@ export async function connectApi(endpoint: { url: string; token: string }): Prom
   const listeners = new Set<(name: EventName, payload: unknown) => void>()
   ws.on('message', (data) => {
     let frame: ServerFrame
-    try { frame = JSON.parse(data.toString()) as ServerFrame } catch { return }
+    try { frame = JSON.parse(rawText(data)) as ServerFrame } catch { return }
     if (frame.type === 'event') {
       for (const l of listeners) l(frame.name, frame.payload)
       return

@@ -1,8 +1,9 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { errorMessage } from '../errors.js'
 import { API_SUBPROTOCOL, API_TOKEN_PREFIX } from './contract.js'
+import { rawText } from './ws-text.js'
 import type { Logger } from '../logger.js'
 import type { ApiPort } from './port.js'
 import type { ApiServer } from './server.js'
@@ -16,7 +17,7 @@ export interface LoopbackApiInit {
   /** Largest API frame accepted. @default 1 MiB */
   maxFrameBytes?: number
   /** Serves plain HTTP requests (the browser shell's static files); 404 when absent. */
-  onHttp?: (req: IncomingMessage, res: import('node:http').ServerResponse) => void
+  onHttp?: (req: IncomingMessage, res: ServerResponse) => void
 }
 
 export interface LoopbackApi {
@@ -33,9 +34,10 @@ export function wsToPort(ws: WebSocket): ApiPort {
     send: (frame) => { if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame)) },
     onMessage: (listener) => {
       ws.on('message', (data, isBinary) => {
+        // Binary or non-JSON frames reach the server as null, which it answers with bad-request.
         if (isBinary) { listener(null); return }
-        let parsed: unknown = null
-        try { parsed = JSON.parse(data.toString()) } catch { parsed = null }
+        let parsed: unknown
+        try { parsed = JSON.parse(rawText(data)) } catch { parsed = null }
         listener(parsed)
       })
     },

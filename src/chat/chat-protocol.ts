@@ -18,7 +18,7 @@ export async function serveChatStream(chat: ChatService, log: Logger, stream: St
   try {
     for await (const batch of readFrameBatches(stream, { maxFrameBytes: MAX_FRAME_BYTES })) {
       const envs: Envelope[] = []
-      let failure: unknown
+      let failure: Error | undefined
       for (const body of batch) {
         try {
           const frame = decodeFrame(body)
@@ -26,7 +26,7 @@ export async function serveChatStream(chat: ChatService, log: Logger, stream: St
           chat.checkEnvelope(from, frame.env)
           envs.push(frame.env)
         } catch (err) {
-          failure = err
+          failure = err instanceof Error ? err : new EnclaveError('bad-frame', errorMessage(err))
           break
         }
       }

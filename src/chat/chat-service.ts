@@ -58,7 +58,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   const outbox: Outbox = createOutbox({
     store,
     log: log.child('outbox'),
-    openStream: components.openStream,
+    openStream: (peer, signal) => components.openStream(peer, signal),
     onAcked: (_peer, entries, batch) => stateChange(entries, 'delivered', batch),
     onExpired: (_peer, entries, batch) => stateChange(entries, 'failed', batch),
     onSent: (_peer, entries) => {

@@ -100,10 +100,10 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
     private async run (): Promise<void> {
       this.running = true
       try {
-        do {
-          this.again = false
+        // A kick during a drain sets `again`: the queue may have grown after the last read.
+        for (let more = true; more && !stopping.signal.aborted; more = this.takeAgain()) {
           await this.drain()
-        } while (this.again && !stopping.signal.aborted)
+        }
         this.backoff = 0
       } catch (err) {
         if (!stopping.signal.aborted) {
@@ -114,6 +114,12 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
       } finally {
         this.running = false
       }
+    }
+
+    private takeAgain (): boolean {
+      const again = this.again
+      this.again = false
+      return again
     }
 
     /** Writes every queued entry past the cursor to the stream. */

@@ -76,7 +76,6 @@ export async function openStore(init: StoreInit): Promise<Store> {
     return s
   }
 
-  const decode = <T>(name: CollectionName, key: string, bytes: Uint8Array): T => codec.decode(name, key, bytes) as T
 
   const collection = <T>(name: CollectionName): Collection<T> => {
     const s = sub(name) as unknown as ClassicLevel<string, Uint8Array>
@@ -84,17 +83,17 @@ export async function openStore(init: StoreInit): Promise<Store> {
       name,
       get: async (key) => {
         const bytes = await s.get(key)
-        return bytes === undefined ? undefined : decode<T>(name, key, bytes)
+        return bytes === undefined ? undefined : codec.decode(name, key, bytes) as T
       },
       getMany: async (keys) => {
         const values = await s.getMany(keys)
-        return values.map((bytes, i) => (bytes === undefined ? undefined : decode<T>(name, keys[i] ?? '', bytes)))
+        return values.map((bytes, i) => (bytes === undefined ? undefined : codec.decode(name, keys[i] ?? '', bytes) as T))
       },
       put: (key, value) => s.put(key, codec.encode(name, key, value)),
       del: (key) => s.del(key),
       entries: async function * (range = {}) {
         for await (const [key, bytes] of s.iterator({ ...range, limit: range.limit ?? -1 })) {
-          yield [key, decode<T>(name, key, bytes)]
+          yield [key, codec.decode(name, key, bytes) as T]
         }
       }
     }

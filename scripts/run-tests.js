@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Runs the compiled tests (tsc -b has built dist/) with Node's test runner.
+// `node scripts/run-tests.js [unit|peers]` narrows the run; no argument runs everything.
+import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync } from 'node:fs'
+import { join, relative } from 'node:path'
+
+const root = new URL('..', import.meta.url).pathname
+const scope = process.argv[2]
+
+function walk(dir) {
+  if (!existsSync(dir)) return []
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)])
+}
+
+// Only tests whose source still exists: tsc never deletes outputs of removed files.
+const files = walk(join(root, 'dist'))
+  .filter((f) => f.endsWith('.test.js'))
+  .filter((f) => existsSync(join(root, relative(join(root, 'dist'), f)).replace(/\.js$/, '.ts')))
+  .filter((f) => scope === undefined || (scope === 'peers' ? f.includes('/dist/test/') : f.includes('/dist/src/')))
+  .sort()
+
+if (files.length === 0) {
+  console.error('no test files found under dist/; run `npm run build` first')
+  process.exit(1)
+}
+
+const result = spawnSync(process.execPath, ['--enable-source-maps', '--test', '--test-reporter=spec', ...files], {
+  stdio: 'inherit',
+  env: { ...process.env, ENCLAVE_LOG: process.env.ENCLAVE_LOG ?? 'warn' }
+})
+process.exit(result.status ?? 1)

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { encode as cborEncode } from 'cborg'
+import fc from 'fast-check'
+import * as varint from 'uint8-varint'
+import { EnclaveError } from '../errors.js'
+import { decodeFrame, encodeFrame, type ChatFrame } from './chat-frames.js'
+import { MAX_TEXT_LENGTH, type Envelope } from './envelope.js'
+
+const env: Envelope = { v: 1, conv: 'dm:0123456789abcdef0123456789abcdef', author: '12D3KooWabc', seq: 7, hlc: 1_700_000_000_000_123, body: { type: 'text', text: 'héllo 你好' } }
+
+function body(frame: Uint8Array): Uint8Array {
+  return frame.subarray(varint.encodingLength(varint.decode(frame)))
+}
+
+function code(err: unknown): string {
+  return err instanceof EnclaveError ? err.code : `not coded: ${String(err)}`
+}
+
+test('message and ack frames survive encoding', () => {
+  const frames: ChatFrame[] = [{ t: 'msg', env }, { t: 'ack', conv: env.conv, seq: 3 }]
+  for (const frame of frames) assert.deepEqual(decodeFrame(body(encodeFrame(frame))), frame)
+})
+
+test('the length prefix states the body length', () => {
+  const frame = encodeFrame({ t: 'msg', env })
+  assert.equal(varint.decode(frame) + varint.encodingLength(varint.decode(frame)), frame.byteLength)
+})
+
+test('rejects bytes that are not CBOR with bad-frame', () => {
+  assert.throws(() => decodeFrame(new Uint8Array([0xff, 0x00, 0x13])), (e) => code(e) === 'bad-frame')
+})
+
+test('rejects an unknown envelope version with unsupported-version', () => {
+  assert.throws(() => decodeFrame(cborEncode({ t: 'msg', env: { ...env, v: 2 } })), (e) => code(e) === 'unsupported-version')
+})
+
+test('rejects extra fields, wrong types and over-long text with bad-frame', () => {
+  const bad = [
+    { t: 'msg', env: { ...env, extra: 1 } },
+    { t: 'msg', env: { ...env, seq: 0 } },
+    { t: 'msg', env: { ...env, seq: 1.5 } },
+    { t: 'msg', env: { ...env, body: { type: 'text', text: 'x'.repeat(MAX_TEXT_LENGTH + 1) } } },
+    { t: 'ack', conv: env.conv, seq: -1 },
+    { t: 'hello' },
+    [1, 2, 3]
+  ]
+  for (const value of bad) assert.throws(() => decodeFrame(cborEncode(value)), (e) => code(e) === 'bad-frame', JSON.stringify(value).slice(0, 80))
+})
+
+test('any byte string decodes to a valid frame or a coded error, never anything else', () => {
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+    try {
+      const frame = decodeFrame(bytes)
+      assert.ok(frame.t === 'msg' || frame.t === 'ack')
+    } catch (err) {
+      assert.ok(err instanceof EnclaveError, String(err))
+    }
+  }), { numRuns: 5_000 })
+})
+
+test('mutated valid frames never crash the decoder', () => {
+  const valid = body(encodeFrame({ t: 'msg', env }))
+  fc.assert(fc.property(fc.nat({ max: valid.byteLength - 1 }), fc.integer({ min: 0, max: 255 }), (at, value) => {
+    const copy = valid.slice()
+    copy[at] = value
+    try { decodeFrame(copy) } catch (err) { assert.ok(err instanceof EnclaveError, String(err)) }
+  }), { numRuns: 5_000 })
+})

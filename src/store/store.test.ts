@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, test } from 'node:test'
+import { EnclaveError } from '../errors.js'
+import { createMemoryLogger } from '../logger.js'
+import { openStore, type Store } from './store.js'
+import type { Migration } from './migrations.js'
+
+const dirs: string[] = []
+after(async () => { await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))) })
+
+async function freshPath(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'enclave-store-'))
+  dirs.push(dir)
+  return join(dir, 'db')
+}
+
+test('runs pending migrations once, in version order, and records the schema version', async () => {
+  const path = await freshPath()
+  const ran: number[] = []
+  const migrations: Migration[] = [
+    { version: 2, description: 'two', up: async () => { ran.push(2) } },
+    { version: 1, description: 'one', up: async () => { ran.push(1) } }
+  ]
+  const store = await openStore({ path, log: createMemoryLogger(), migrations })
+  assert.equal(store.schemaVersion, 2)
+  await store.close()
+  const again = await openStore({ path, log: createMemoryLogger(), migrations: [...migrations, { version: 3, description: 'three', up: async () => { ran.push(3) } }] })
+  assert.equal(again.schemaVersion, 3)
+  await again.close()
+  assert.deepEqual(ran, [1, 2, 3])
+})
+
+test('refuses a store written by a newer schema instead of corrupting it', async () => {
+  const path = await freshPath()
+  const newer = await openStore({ path, log: createMemoryLogger(), migrations: [{ version: 9, description: 'future', up: async () => {} }] })
+  await newer.close()
+  await assert.rejects(openStore({ path, log: createMemoryLogger() }), (err: unknown) => err instanceof EnclaveError && err.code === 'store-too-new')
+})
+
+test('a batch writes to several collections atomically and values survive reopening', async () => {
+  const path = await freshPath()
+  let store: Store = await openStore({ path, log: createMemoryLogger() })
+  const a = store.collection<{ n: number }>('messages')
+  const b = store.collection<string>('messageIndex')
+  await store.batch().put(a, 'k1', { n: 1 }).put(b, 'i1', 'k1').put(a, 'k2', { n: 2 }).del(a, 'k2').write()
+  await store.close()
+  store = await openStore({ path, log: createMemoryLogger() })
+  assert.deepEqual(await store.collection<{ n: number }>('messages').get('k1'), { n: 1 })
+  assert.equal(await store.collection<{ n: number }>('messages').get('k2'), undefined)
+  assert.equal(await store.collection<string>('messageIndex').get('i1'), 'k1')
+  await store.close()
+})
+
+test('collections are separate key spaces and ranges read in key order, both ways', async () => {
+  const store = await openStore({ path: await freshPath(), log: createMemoryLogger() })
+  const outbox = store.collection<number>('outbox')
+  const peers = store.collection<number>('peers')
+  for (const k of ['b', 'a', 'c']) await outbox.put(k, k.charCodeAt(0))
+  await peers.put('a', 0)
+  const keys: string[] = []
+  for await (const [k] of outbox.entries()) keys.push(k)
+  assert.deepEqual(keys, ['a', 'b', 'c'])
+  const last: string[] = []
+  for await (const [k] of outbox.entries({ reverse: true, limit: 2 })) last.push(k)
+  assert.deepEqual(last, ['c', 'b'])
+  assert.deepEqual(await outbox.getMany(['a', 'x']), [97, undefined])
+  await store.close()
+})
+
+test('a second handle on the same store fails with a coded error', async () => {
+  const path = await freshPath()
+  const store = await openStore({ path, log: createMemoryLogger() })
+  await assert.rejects(openStore({ path, log: createMemoryLogger() }), (err: unknown) => err instanceof EnclaveError && err.code === 'store-error')
+  await store.close()
+})

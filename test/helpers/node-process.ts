@@ -1,0 +1,71 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { connectApi, type ApiClient } from '../../src/api/ws-client.js'
+import { readEndpoint } from '../../src/cli/endpoint.js'
+import { waitFor } from './wait.js'
+
+const BIN = new URL('../../../bin/enclave.js', import.meta.url).pathname
+
+export interface NodeProcess {
+  readonly dataDir: string
+  readonly child: ChildProcess
+  api: ApiClient
+  peerId: string
+  /** The node's loopback libp2p address, with /p2p/<id>. */
+  address: string
+  /** Structured log lines the node wrote to stderr. */
+  logs: Array<Record<string, unknown>>
+  /** Graceful stop (SIGTERM), waits for exit. */
+  stop(): Promise<void>
+  /** SIGKILL: a crash, no shutdown code runs. */
+  kill(): Promise<void>
+}
+
+export async function makeDataDir(name: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `enclave-${name}-`))
+}
+
+export async function removeDataDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true })
+}
+
+/** Starts `enclave node` in its own process on 127.0.0.1 without mDNS and connects to its API. */
+export async function startNode(dataDir: string, opts: { peers?: string[]; listen?: string[] } = {}): Promise<NodeProcess> {
+  const args = [BIN, 'node', '--data', dataDir, '--no-mdns']
+  for (const l of opts.listen ?? ['/ip4/127.0.0.1/tcp/0']) args.push('--listen', l)
+  for (const p of opts.peers ?? []) args.push('--peer', p)
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ENCLAVE_LOG: 'debug' } })
+  const logs: Array<Record<string, unknown>> = []
+  let stderrTail = ''
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderrTail += chunk
+    const lines = stderrTail.split('\n')
+    stderrTail = lines.pop() ?? ''
+    for (const line of lines) {
+      try { logs.push(JSON.parse(line) as Record<string, unknown>) } catch { logs.push({ raw: line }) }
+    }
+  })
+  child.stdout.resume()
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve() }))
+  let exitedEarly = false
+  void exited.then(() => { exitedEarly = true })
+
+  const endpoint = await waitFor(`node in ${dataDir} to publish its API`, async () => {
+    if (exitedEarly) throw new Error(`node exited early: ${JSON.stringify(logs.slice(-3))}`)
+    const e = await readEndpoint(dataDir)
+    return e.pid === child.pid ? e : undefined
+  })
+  const api = await connectApi(endpoint)
+  const info = await api.call('node.info', {})
+  const address = info.addresses.find((a) => a.includes('/ip4/127.0.0.1/'))
+  if (address === undefined) throw new Error(`node has no loopback address: ${info.addresses.join(', ')}`)
+
+  const finish = async (signal: NodeJS.Signals): Promise<void> => {
+    api.close()
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+    await exited
+  }
+  return { dataDir, child, api, peerId: info.peerId, address, logs, stop: () => finish('SIGTERM'), kill: () => finish('SIGKILL') }
+}
