@@ -21,7 +21,7 @@ const files = walk(join(root, 'dist'))
   .sort()
 
 if (files.length === 0) {
-  console.error('no test files found under dist/; run `npm run build` first')
+  process.stderr.write('no test files found under dist/; run `npm run build` first\n')
   process.exit(1)
 }
 

@@ -10,7 +10,8 @@ import { createHybridClock } from './chat/hybrid-clock.js'
 import { errorMessage } from './errors.js'
 import { loadOrCreateDeviceKey } from './identity/device-key.js'
 import { createLogger, type Logger } from './logger.js'
-import { createNetNode } from './net/libp2p-node.js'
+import { createNetNode, DEFAULT_LISTEN } from './net/libp2p-node.js'
+import { createStickyListen } from './net/sticky-listen.js'
 import { createPeerBook } from './net/peer-book.js'
 import { openStore } from './store/store.js'
 import { VERSION } from './version.js'
@@ -45,7 +46,12 @@ export async function createCore(init: CoreInit): Promise<Core> {
   const store = await openStore({ path: join(init.dataDir, 'store'), log: log.child('store') })
   try {
     const privateKey = await loadOrCreateDeviceKey(store.collection<string>('meta'))
-    const node = await createNetNode({ privateKey, listen: init.listen, mdns: init.mdns ?? true })
+    const listen = createStickyListen(init.listen ?? DEFAULT_LISTEN, store.collection('meta'))
+    const mdns = init.mdns ?? true
+    const node = await createNetNode({ privateKey, listen: await listen.current(), mdns }).catch(async (err: unknown) => {
+      log.warn('remembered listen ports are taken; choosing new ones', { error: errorMessage(err) })
+      return createNetNode({ privateKey, listen: await listen.renew(), mdns })
+    })
     const self = node.peerId.toString() as PeerIdString
     const clock = createHybridClock()
 

@@ -52,7 +52,7 @@ test('any byte string decodes to a valid frame or a coded error, never anything 
   fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
     try {
       const frame = decodeFrame(bytes)
-      assert.ok(frame.t === 'msg' || frame.t === 'ack')
+      assert.ok(['msg', 'ack'].includes(frame.t))
     } catch (err) {
       assert.ok(err instanceof EnclaveError, String(err))
     }

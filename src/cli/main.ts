@@ -4,7 +4,6 @@ import { EnclaveError, errorMessage } from '../errors.js'
 import { UsageError } from './cli-error.js'
 import { defaultDataDir, readEndpoint } from './endpoint.js'
 import { formatMessage, formatPeer } from './format.js'
-import { runNode } from './node-command.js'
 import { USAGE } from './usage.js'
 import type { ConversationRef } from '../api/contract.js'
 
@@ -65,6 +64,8 @@ async function run(argv: string[]): Promise<void> {
       if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0] ?? ''}'`, command)
       const apiPort = values['api-port'] === undefined ? 0 : Number(values['api-port'])
       if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535) throw new UsageError('--api-port must be a port number', command)
+      // Loaded only here: the client verbs start in a fraction of the time without libp2p.
+      const { runNode } = await import('./node-command.js')
       await runNode({
         dataDir,
         listen: (values.listen as string[] | undefined) ?? [],

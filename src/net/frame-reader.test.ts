@@ -8,8 +8,8 @@ function frame(bytes: number[]): Uint8Array {
   return concatFrames([varint.encode(bytes.length), Uint8Array.from(bytes)])
 }
 
-async function * chunks(...parts: Uint8Array[]): AsyncGenerator<Uint8Array> {
-  for (const p of parts) yield p
+function chunks(...parts: Uint8Array[]): AsyncIterable<Uint8Array> {
+  return (async function * () { for (const p of parts) yield await Promise.resolve(p) })()
 }
 
 async function collect(source: AsyncIterable<Uint8Array>, max = 100): Promise<number[][]> {

@@ -21,13 +21,13 @@ test('runs pending migrations once, in version order, and records the schema ver
   const path = await freshPath()
   const ran: number[] = []
   const migrations: Migration[] = [
-    { version: 2, description: 'two', up: async () => { ran.push(2) } },
-    { version: 1, description: 'one', up: async () => { ran.push(1) } }
+    { version: 2, description: 'two', up: () => { ran.push(2); return Promise.resolve() } },
+    { version: 1, description: 'one', up: () => { ran.push(1); return Promise.resolve() } }
   ]
   const store = await openStore({ path, log: createMemoryLogger(), migrations })
   assert.equal(store.schemaVersion, 2)
   await store.close()
-  const again = await openStore({ path, log: createMemoryLogger(), migrations: [...migrations, { version: 3, description: 'three', up: async () => { ran.push(3) } }] })
+  const again = await openStore({ path, log: createMemoryLogger(), migrations: [...migrations, { version: 3, description: 'three', up: () => { ran.push(3); return Promise.resolve() } }] })
   assert.equal(again.schemaVersion, 3)
   await again.close()
   assert.deepEqual(ran, [1, 2, 3])
@@ -35,7 +35,7 @@ test('runs pending migrations once, in version order, and records the schema ver
 
 test('refuses a store written by a newer schema instead of corrupting it', async () => {
   const path = await freshPath()
-  const newer = await openStore({ path, log: createMemoryLogger(), migrations: [{ version: 9, description: 'future', up: async () => {} }] })
+  const newer = await openStore({ path, log: createMemoryLogger(), migrations: [{ version: 9, description: 'future', up: () => Promise.resolve() }] })
   await newer.close()
   await assert.rejects(openStore({ path, log: createMemoryLogger() }), (err: unknown) => err instanceof EnclaveError && err.code === 'store-too-new')
 })

@@ -10,7 +10,7 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
       lastError = err
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${lastError === undefined ? '' : `: ${String(lastError)}`}`)
+      throw new Error(`timed out waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`)
     }
     await new Promise((resolve) => setTimeout(resolve, opts.intervalMs ?? 50))
   }

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import { promisify } from 'node:util'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { makeDataDir, removeDataDir, startNode, type NodeProcess } from './helpers/node-process.js'
+
+const BIN = new URL('../../bin/enclave.js', import.meta.url).pathname
+const run = promisify(execFile)
+
+async function enclave(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args])
+    return { code: 0, stdout, stderr }
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string }
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
+  }
+}
+
+let node: NodeProcess
+let emptyDir: string
+let stranger: string
+
+before(async () => {
+  node = await startNode(await makeDataDir('cli'))
+  emptyDir = await makeDataDir('empty')
+  stranger = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+})
+
+after(async () => {
+  await node.stop()
+  await Promise.all([removeDataDir(node.dataDir), removeDataDir(emptyDir)])
+})
+
+test('--help exits 0 everywhere; usage mistakes exit 2 with the usage', async () => {
+  for (const args of [['--help'], ['node', '--help'], ['send', '--help'], ['history', '-h']]) {
+    const r = await enclave(...args)
+    assert.equal(r.code, 0, args.join(' '))
+    assert.match(r.stdout, /Usage: enclave/)
+  }
+  for (const args of [['frobnicate'], ['send'], ['send', stranger], ['id', '--bogus-flag'], ['history', stranger, '--limit', 'many']]) {
+    const r = await enclave(...args, '--data', node.dataDir)
+    assert.equal(r.code, 2, args.join(' '))
+    assert.match(r.stderr, /^enclave: .+\n/)
+  }
+})
+
+test('with no node running, commands fail with one clear line and exit 1', async () => {
+  const r = await enclave('id', '--data', emptyDir)
+  assert.equal(r.code, 1)
+  assert.equal(r.stderr.trim().split('\n').length, 1)
+  assert.match(r.stderr, /no node is running.*\(node-not-running\)/)
+})
+
+test('the node writes its API endpoint and token readable by its owner only', async () => {
+  const mode = (await stat(join(node.dataDir, 'api.json'))).mode & 0o777
+  assert.equal(mode, 0o600)
+})
+
+test('id --json, send and history --json work for scripts', async () => {
+  const id = JSON.parse((await enclave('id', '--json', '--data', node.dataDir)).stdout) as { peerId: string; addresses: string[] }
+  assert.equal(id.peerId, node.peerId)
+  assert.ok(id.addresses.some((a) => a.endsWith(`/p2p/${node.peerId}`)))
+
+  const sent = await enclave('send', stranger, 'hello', 'there', '--data', node.dataDir)
+  assert.equal(sent.code, 0)
+  assert.match(sent.stdout, /pending/)
+  const history = JSON.parse((await enclave('history', stranger, '--json', '--data', node.dataDir)).stdout) as Array<{ text: string; mine: boolean }>
+  assert.deepEqual(history.map((m) => [m.text, m.mine]), [['hello there', true]])
+})
+
+test('call prints JSON results and coded errors for unknown methods and bad params', async () => {
+  const peers = await enclave('call', 'peers.list', '{}', '--data', node.dataDir)
+  assert.equal(peers.code, 0)
+  assert.ok(Array.isArray(JSON.parse(peers.stdout)))
+  const unknown = await enclave('call', 'chat.nope', '--data', node.dataDir)
+  assert.equal(unknown.code, 1)
+  assert.match(unknown.stderr, /\(unknown-method\)/)
+  const bad = await enclave('call', 'chat.send', '{"peerId":"x"}', '--data', node.dataDir)
+  assert.equal(bad.code, 1)
+  assert.match(bad.stderr, /\(bad-request\)/)
+  const badPeer = await enclave('call', 'chat.send', '{"peerId":"not-a-peer","text":"x"}', '--data', node.dataDir)
+  assert.match(badPeer.stderr, /not a peer id.*\(bad-request\)/)
+  const notJson = await enclave('call', 'peers.list', '{oops', '--data', node.dataDir)
+  assert.equal(notJson.code, 2)
+})

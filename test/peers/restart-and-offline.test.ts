@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict'
+import { after, test } from 'node:test'
+import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
+import { waitFor } from '../helpers/wait.js'
+
+const dirs: string[] = []
+const running = new Set<NodeProcess>()
+
+async function start(dir: string, peers: string[] = []): Promise<NodeProcess> {
+  const node = await startNode(dir, { peers })
+  running.add(node)
+  return node
+}
+async function stop(node: NodeProcess, how: 'stop' | 'kill' = 'stop'): Promise<void> {
+  running.delete(node)
+  await node[how]()
+}
+async function dir(name: string): Promise<string> {
+  const d = await makeDataDir(name)
+  dirs.push(d)
+  return d
+}
+
+after(async () => {
+  await Promise.all([...running].map((n) => n.stop()))
+  await Promise.all(dirs.map(removeDataDir))
+})
+
+async function texts(node: NodeProcess, peerId: string): Promise<string[]> {
+  return (await node.api.call('chat.history', { peerId, limit: 1000 })).map((m) => m.text)
+}
+
+test('history and identity survive a restart, and a crash loses nothing acknowledged as sent', async () => {
+  const aliceDir = await dir('alice')
+  let alice = await start(aliceDir)
+  const bob = await start(await dir('bob'), [alice.address])
+  for (let i = 0; i < 5; i++) await alice.api.call('chat.send', { peerId: bob.peerId, text: `before ${i}` })
+  await waitFor('bob to get 5', async () => (await texts(bob, alice.peerId)).length === 5)
+  const peerId = alice.peerId
+
+  await stop(alice)
+  alice = await start(aliceDir)
+  assert.equal(alice.peerId, peerId, 'the device keeps its identity')
+  assert.deepEqual(await texts(alice, bob.peerId), [0, 1, 2, 3, 4].map((i) => `before ${i}`))
+
+  // A crash right after send returns: the message is on disk and still goes out.
+  await alice.api.call('chat.send', { peerId: bob.peerId, text: 'just before the crash' })
+  await stop(alice, 'kill')
+  alice = await start(aliceDir)
+  assert.ok((await texts(alice, bob.peerId)).includes('just before the crash'))
+  await waitFor('the message written before the crash to reach bob', async () => (await texts(bob, alice.peerId)).includes('just before the crash'), { timeoutMs: 30_000 })
+  const atBob = await texts(bob, alice.peerId)
+  assert.equal(atBob.filter((t) => t === 'just before the crash').length, 1)
+})
+
+test('messages sent while the peer is down arrive, once and in order, when it is back, even across the sender\'s restart', async () => {
+  const aliceDir = await dir('alice2')
+  const bobDir = await dir('bob2')
+  let alice = await start(aliceDir)
+  let bob = await start(bobDir, [alice.address])
+  await alice.api.call('chat.send', { peerId: bob.peerId, text: 'hello' })
+  await waitFor('first contact', async () => (await texts(bob, alice.peerId)).length === 1)
+
+  await stop(bob)
+  for (let i = 0; i < 20; i++) await alice.api.call('chat.send', { peerId: bob.peerId, text: `offline ${i}` })
+  const pending = await alice.api.call('chat.history', { peerId: bob.peerId, limit: 100 })
+  assert.ok(pending.filter((m) => m.text.startsWith('offline')).every((m) => m.state === 'pending' || m.state === 'sent'))
+
+  // The sender restarts too while the recipient is away: its outbox is on disk.
+  await stop(alice)
+  alice = await start(aliceDir)
+  bob = await start(bobDir)
+
+  const expected = ['hello', ...Array.from({ length: 20 }, (_, i) => `offline ${i}`)]
+  await waitFor('bob to receive what was queued', async () => (await texts(bob, alice.peerId)).length === expected.length, { timeoutMs: 45_000, intervalMs: 100 })
+  assert.deepEqual(await texts(bob, alice.peerId), expected)
+  await waitFor('alice to see everything delivered', async () => (await alice.api.call('chat.history', { peerId: bob.peerId, limit: 100 })).every((m) => m.state === 'delivered'), { timeoutMs: 20_000 })
+
+  // And the reverse direction works without anyone restarting.
+  await bob.api.call('chat.send', { peerId: alice.peerId, text: 'back online' })
+  await waitFor('alice to get bob\'s reply', async () => (await texts(alice, bob.peerId)).includes('back online'))
+})
