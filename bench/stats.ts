@@ -1,0 +1,32 @@
+/** Small helpers every benchmark uses: percentiles, a printed table, the JSON file. */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+
+export function percentile(sortedMs: number[], p: number): number {
+  if (sortedMs.length === 0) return Number.NaN
+  const i = Math.min(sortedMs.length - 1, Math.max(0, Math.ceil((p / 100) * sortedMs.length) - 1))
+  return sortedMs[i] ?? Number.NaN
+}
+
+export function summarize(samplesMs: number[]): { p50: number; p99: number; mean: number; n: number } {
+  const sorted = [...samplesMs].sort((a, b) => a - b)
+  const mean = sorted.reduce((s, v) => s + v, 0) / Math.max(1, sorted.length)
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean, n: sorted.length }
+}
+
+export interface Row { metric: string; enclave: string; baseline: string; target: string; met: string }
+
+export function printTable(title: string, rows: Row[]): void {
+  const header: Row = { metric: 'metric', enclave: 'enclave', baseline: 'baseline', target: 'target', met: 'met' }
+  const all = [header, ...rows]
+  const keys: Array<keyof Row> = ['metric', 'enclave', 'baseline', 'target', 'met']
+  const widths = keys.map((k) => Math.max(...all.map((r) => r[k].length)))
+  const line = (r: Row): string => keys.map((k, i) => r[k].padEnd(widths[i] ?? 0)).join('  ')
+  process.stdout.write(`\n${title}\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`)
+  for (const r of rows) process.stdout.write(line(r) + '\n')
+}
+
+export async function writeResults(path: string, data: unknown): Promise<void> {
+  await mkdir(dirname(path), { recursive: true })
+  await writeFile(path, JSON.stringify(data, null, 2) + '\n')
+}
