@@ -13,6 +13,8 @@ import { createLogger, type Logger } from './logger.js'
 import { createNetNode, DEFAULT_LISTEN } from './net/libp2p-node.js'
 import { createStickyListen } from './net/sticky-listen.js'
 import { createPeerBook } from './net/peer-book.js'
+import { createProfiles, PROFILE_PROTOCOL } from './org/profiles.js'
+import { parseEnclaveLink } from './api/links.js'
 import { openStore } from './store/store.js'
 import { VERSION } from './version.js'
 import type { Emit, NodeInfo, PeerIdString } from './api/contract.js'
@@ -70,11 +72,12 @@ export async function createCore(init: CoreInit): Promise<Core> {
     }, init.outbox)
     await node.handle(CHAT_PROTOCOL, (stream, connection) => serveChatStream(chat, log.child('chat'), stream, connection), { maxInboundStreams: 64 })
     const peers = await createPeerBook({ node, store, log: log.child('peers'), emit, onConnect: (peer) => { chat.peerConnected(peer) } })
+    const profiles = await createProfiles({ node, peers, meta: store.collection('meta'), emit, log: log.child('profiles') })
 
     const info = (): NodeInfo => ({
       peerId: self,
       addresses: node.getMultiaddrs().map((a) => a.toString()),
-      protocols: [CHAT_PROTOCOL],
+      protocols: [CHAT_PROTOCOL, PROFILE_PROTOCOL],
       version: VERSION
     })
 
@@ -86,7 +89,14 @@ export async function createCore(init: CoreInit): Promise<Core> {
       'chat.send': (input) => chat.send(input, input.text),
       'chat.history': (input) => chat.history(input, { before: input.before, limit: input.limit }),
       'chat.retry': ({ messageId }) => chat.retry(messageId),
-      'chat.markRead': ({ conversationId }) => chat.markRead(conversationId)
+      'chat.markRead': ({ conversationId }) => chat.markRead(conversationId),
+      'profile.get': () => Promise.resolve(profiles.get()),
+      'profile.set': ({ displayName }) => profiles.set(displayName),
+      'shell.openLink': ({ url }) => {
+        const target = parseEnclaveLink(url)
+        emit('shell.linkOpened', target)
+        return Promise.resolve(target)
+      }
     }
 
     const api = createApiServer(handlers, log.child('api'))
@@ -103,6 +113,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       info,
       stop: async () => {
         peers.stop()
+        profiles.stop()
         await chat.stop()
         await node.stop()
         await store.close()
@@ -117,3 +128,4 @@ export async function createCore(init: CoreInit): Promise<Core> {
 
 export type { ApiServer } from './api/server.js'
 export type { ApiPort } from './api/port.js'
+export { mainPortToApiPort, type MainMessagePort } from './api/message-port.js'

@@ -52,11 +52,19 @@ export interface ConversationView {
 
 export interface PeerView {
   peerId: PeerIdString
+  /** The name the peer chose for itself, or null until it has told us. */
+  displayName: string | null
   connected: boolean
   /** Addresses this node knows for the peer (multiaddr strings). */
   addresses: string[]
   /** Epoch ms of the last time a connection was open, or null if never. */
   lastSeen: number | null
+}
+
+export interface ProfileView {
+  peerId: PeerIdString
+  /** Null until the user picks a name (the first-run screen). */
+  displayName: string | null
 }
 
 export interface NodeInfo {
@@ -83,13 +91,28 @@ export interface Requests {
   /** Queue a `failed` message again. */
   'chat.retry': (input: { messageId: string }) => MessageView
   'chat.markRead': (input: { conversationId: string }) => ConversationView
+  'profile.get': (input: Record<string, never>) => ProfileView
+  /** Sets this device's display name and tells connected peers. 1–64 characters. */
+  'profile.set': (input: { displayName: string }) => ProfileView
+  /**
+   * An `enclave://` link the OS handed to a shell (deep link, notification click). The core
+   * checks it and announces it as `shell.linkOpened`, so every window can react to it.
+   */
+  'shell.openLink': (input: { url: string }) => LinkTarget
 }
+
+/** Where an `enclave://` link points. */
+export type LinkTarget =
+  | { kind: 'conversation'; conversationId: ConversationId }
+  | { kind: 'peer'; peerId: PeerIdString }
 
 export interface Events {
   'chat.messageAdded': MessageView
   'chat.messageUpdated': MessageView
   'conversations.changed': ConversationView
   'peers.changed': PeerView
+  'profile.changed': ProfileView
+  'shell.linkOpened': LinkTarget
 }
 
 export type Method = keyof Requests

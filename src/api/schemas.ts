@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { MAX_TEXT_LENGTH } from '../chat/envelope.js'
 import { MAX_HISTORY_PAGE } from '../chat/message-log.js'
+import { MAX_DISPLAY_NAME } from '../org/profiles.js'
 import type { Method } from './contract.js'
 
 const empty = z.object({}).strict()
@@ -21,5 +22,8 @@ export const requestSchemas: { [M in Method]: z.ZodType } = {
     z.object({ peerId: id, before: z.string().max(300).optional(), limit: z.number().int().min(1).max(MAX_HISTORY_PAGE).optional() }).strict()
   ]),
   'chat.retry': z.object({ messageId: z.string().min(1).max(400) }).strict(),
-  'chat.markRead': z.object({ conversationId: id }).strict()
+  'chat.markRead': z.object({ conversationId: id }).strict(),
+  'profile.get': empty,
+  'profile.set': z.object({ displayName: z.string().max(MAX_DISPLAY_NAME * 4) }).strict(),
+  'shell.openLink': z.object({ url: z.string().min(1).max(2000) }).strict()
 }

@@ -14,7 +14,10 @@ const handlers: Handlers = {
   'chat.send': (input) => Promise.resolve({ text: input.text } as never),
   'chat.history': notUsed,
   'chat.retry': notUsed,
-  'chat.markRead': () => Promise.reject(new Error('disk on fire'))
+  'chat.markRead': () => Promise.reject(new Error('disk on fire')),
+  'profile.get': notUsed,
+  'profile.set': notUsed,
+  'shell.openLink': notUsed
 }
 
 function client(port: ApiPort): (frame: unknown) => Promise<ServerFrame> {
@@ -74,7 +77,7 @@ test('events reach every connected port, and stop at a closed one', async () => 
   const got: unknown[] = []
   port.onMessage((f) => got.push(f))
   second.onMessage((f) => got.push(f))
-  server.emit('peers.changed', { peerId: 'p' as never, connected: true, addresses: [], lastSeen: null })
+  server.emit('peers.changed', { peerId: 'p' as never, displayName: null, connected: true, addresses: [], lastSeen: null })
   await new Promise((resolve) => setImmediate(resolve))
   assert.equal(got.length, 2)
   second.close()

@@ -10,6 +10,8 @@ import type { PeerId } from '@libp2p/interface'
 interface PeerRecord {
   addresses: string[]
   lastSeen: number | null
+  /** What the peer calls itself; set by whoever learns it (the profile exchange). */
+  displayName?: string | null
 }
 
 export interface PeerBookInit {
@@ -34,6 +36,9 @@ export interface PeerBook {
   list(): PeerView[]
   /** Dials a full multiaddr (ending in `/p2p/<id>`), remembers the peer, resolves once connected. */
   dial(address: string): Promise<PeerView>
+  /** Records the name a peer announced and tells the shells. */
+  setName(peer: PeerIdString, displayName: string): Promise<void>
+  isConnected(peer: PeerIdString): boolean
   stop(): void
 }
 
@@ -61,7 +66,7 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
 
   const view = (peer: PeerIdString): PeerView => {
     const record = records.get(peer)
-    return { peerId: peer, connected: isConnected(peer), addresses: record?.addresses ?? [], lastSeen: record?.lastSeen ?? null }
+    return { peerId: peer, displayName: record?.displayName ?? null, connected: isConnected(peer), addresses: record?.addresses ?? [], lastSeen: record?.lastSeen ?? null }
   }
 
   const save = async (peer: PeerIdString, record: PeerRecord): Promise<void> => {
@@ -73,7 +78,7 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
     const old = records.get(peer)
     const fresh = addrs.map((a) => a.toString()).filter((a) => !a.includes('/p2p-circuit'))
     const addresses = [...new Set([...fresh, ...(old?.addresses ?? [])])].slice(0, maxAddresses)
-    await save(peer, { addresses, lastSeen: isConnected(peer) ? Date.now() : old?.lastSeen ?? null })
+    await save(peer, { ...old, addresses, lastSeen: isConnected(peer) ? Date.now() : old?.lastSeen ?? null })
   }
 
   const scheduleRedial = (peer: PeerIdString): void => {
@@ -151,6 +156,13 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
       }
       return view(peer)
     },
+    setName: async (peer, displayName) => {
+      const old = records.get(peer) ?? { addresses: [], lastSeen: isConnected(peer) ? Date.now() : null }
+      if (old.displayName === displayName) return
+      await save(peer, { ...old, displayName })
+      emit('peers.changed', view(peer))
+    },
+    isConnected,
     stop: () => {
       stopped = true
       for (const { timer } of redial.values()) clearTimeout(timer)

@@ -1,0 +1,119 @@
+import { decode as cborDecode, encode as cborEncode } from 'cborg'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { z } from 'zod'
+import { EnclaveError, errorMessage } from '../errors.js'
+import { concatFrames, readFrameBatches } from '../net/frame-reader.js'
+import * as varint from 'uint8-varint'
+import type { Emit, PeerIdString, ProfileView } from '../api/contract.js'
+import type { Logger } from '../logger.js'
+import type { NetNode } from '../net/libp2p-node.js'
+import type { PeerBook } from '../net/peer-book.js'
+import type { Collection } from '../store/store.js'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
+
+/** Exchange of display names: each side sends its profile once per connection and on change. */
+export const PROFILE_PROTOCOL = '/enclave/profile/1.0.0'
+export const MAX_DISPLAY_NAME = 64
+const MAX_PROFILE_FRAME = 1024
+
+const profileFrame = z.object({ v: z.literal(1), name: z.string().min(1).max(MAX_DISPLAY_NAME) }).strict()
+
+export interface ProfilesComponents {
+  node: NetNode
+  peers: PeerBook
+  meta: Collection<{ displayName: string }>
+  emit: Emit
+  log: Logger
+}
+
+export interface Profiles {
+  get(): ProfileView
+  set(displayName: string): Promise<ProfileView>
+  stop(): void
+}
+
+/** Trims and checks a display name typed by a user or sent by a peer. */
+export function normaliseDisplayName(raw: string): string {
+  const name = raw.normalize('NFC').replace(/\s+/g, ' ').trim()
+  if (name.length === 0) throw new EnclaveError('bad-request', 'display name is empty')
+  if (name.length > MAX_DISPLAY_NAME) throw new EnclaveError('too-large', `display name longer than ${MAX_DISPLAY_NAME} characters`)
+  return name
+}
+
+function frame(name: string): Uint8Array {
+  const body = cborEncode({ v: 1, name })
+  return concatFrames([varint.encode(body.byteLength), body])
+}
+
+async function readProfile(stream: Stream): Promise<string> {
+  for await (const batch of readFrameBatches(stream, { maxFrameBytes: MAX_PROFILE_FRAME })) {
+    const body = batch[0]
+    if (body === undefined) continue
+    let raw: unknown
+    try { raw = cborDecode(body) } catch (err) { throw new EnclaveError('bad-frame', 'profile is not valid CBOR', { cause: err }) }
+    const parsed = profileFrame.safeParse(raw)
+    if (!parsed.success) throw new EnclaveError('bad-frame', 'malformed profile')
+    return normaliseDisplayName(parsed.data.name)
+  }
+  throw new EnclaveError('bad-frame', 'profile stream ended without a profile')
+}
+
+/**
+ * This device's display name, and the names of the peers it meets. The opener of a profile
+ * stream sends its own profile first; the other side answers with its own. Nothing here is
+ * trusted beyond "this PeerId calls itself so": workspaces (a later issue) sign profiles.
+ */
+export async function createProfiles(components: ProfilesComponents): Promise<Profiles> {
+  const { node, peers, meta, emit, log } = components
+  const self = node.peerId.toString() as PeerIdString
+  let displayName = (await meta.get('profile'))?.displayName ?? null
+
+  const learn = async (peer: PeerIdString, stream: Stream): Promise<void> => {
+    const name = await readProfile(stream)
+    await peers.setName(peer, name)
+  }
+
+  const push = async (peer: PeerId): Promise<void> => {
+    if (displayName === null) return
+    try {
+      const stream = await node.dialProtocol(peer, PROFILE_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+      stream.send(frame(displayName))
+      await learn(peer.toString() as PeerIdString, stream)
+      await stream.close()
+    } catch (err) {
+      log.debug('profile exchange failed', { peer: peer.toString(), error: errorMessage(err) })
+    }
+  }
+
+  await node.handle(PROFILE_PROTOCOL, async (stream: Stream, connection: Connection) => {
+    const peer = connection.remotePeer.toString() as PeerIdString
+    try {
+      await learn(peer, stream)
+      if (displayName !== null) stream.send(frame(displayName))
+      await stream.close()
+    } catch (err) {
+      log.warn('profile stream reset', { peer, code: err instanceof EnclaveError ? err.code : 'internal', error: errorMessage(err) })
+      stream.abort(err instanceof Error ? err : new Error(errorMessage(err)))
+    }
+  })
+
+  // Identify tells us the peer speaks the protocol; only then is there someone to tell.
+  const onIdentify = (evt: CustomEvent<{ peerId: PeerId; protocols: string[] }>): void => {
+    if (evt.detail.protocols.includes(PROFILE_PROTOCOL)) void push(evt.detail.peerId)
+  }
+  node.addEventListener('peer:identify', onIdentify)
+
+  const view = (): ProfileView => ({ peerId: self, displayName })
+
+  return {
+    get: view,
+    set: async (raw) => {
+      displayName = normaliseDisplayName(raw)
+      await meta.put('profile', { displayName })
+      emit('profile.changed', view())
+      for (const peer of node.getPeers()) void push(peerIdFromString(peer.toString()))
+      return view()
+    },
+    stop: () => { node.removeEventListener('peer:identify', onIdentify) }
+  }
+}
