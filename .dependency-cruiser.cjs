@@ -16,6 +16,13 @@ module.exports = {
       to: { dependencyTypes: ['npm', 'npm-dev'], path: '^electron$|node_modules/electron/' }
     },
     {
+      name: 'only-app-imports-electron',
+      comment: 'the Electron shell is the one place that may touch electron',
+      severity: 'error',
+      from: { pathNot: '^app/' },
+      to: { path: '^electron$|node_modules/electron/' }
+    },
+    {
       name: 'renderer-only-contract-types',
       comment: 'the renderer reaches the core only through types of src/api/contract',
       severity: 'error',

@@ -17,7 +17,7 @@ function walk(dir) {
 const files = walk(join(root, 'dist'))
   .filter((f) => f.endsWith('.test.js'))
   .filter((f) => existsSync(join(root, relative(join(root, 'dist'), f)).replace(/\.js$/, '.ts')))
-  .filter((f) => scope === undefined || (scope === 'peers' ? f.includes('/dist/test/') : f.includes('/dist/src/')))
+  .filter((f) => scope === undefined || (scope === 'peers' ? f.includes('/dist/test/') : /\/dist\/(src|app)\//.test(f)))
   .sort()
 
 if (files.length === 0) {

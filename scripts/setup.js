@@ -1,36 +1,53 @@
 #!/usr/bin/env node
-// Makes a fresh clone runnable: installs the locked dependencies when node_modules is missing
-// or older than package-lock.json. Only Node built-ins here: nothing else exists yet.
+// Makes a fresh clone runnable. Only Node built-ins here: nothing else may be installed yet.
+//   node scripts/setup.js            install locked dependencies if missing or stale
+//   node scripts/setup.js --build    … then compile every layer (core, app, renderer, preload)
+//   node scripts/setup.js --browser  … and make sure Debian's Chromium is there (e2e tests)
 import { spawnSync } from 'node:child_process'
 import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 
 const root = new URL('..', import.meta.url).pathname
-const lock = join(root, 'package-lock.json')
-const installed = join(root, 'node_modules', '.package-lock.json')
+export const CHROMIUM = process.env.ENCLAVE_CHROMIUM ?? '/usr/bin/chromium'
 
-export function ensureDependencies() {
-  if (existsSync(installed) && statSync(installed).mtimeMs >= statSync(lock).mtimeMs) return
-  process.stderr.write('enclave: installing dependencies (npm ci)…\n')
-  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], {
-    cwd: root,
-    stdio: ['ignore', 'inherit', 'inherit'],
-    // Electron's binary cannot be downloaded on every machine; shells that need it say so.
-    env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' }
-  })
+function run(command, args, env = {}) {
+  const result = spawnSync(command, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } })
   if (result.status !== 0) {
-    process.stderr.write('enclave: npm ci failed\n')
+    process.stderr.write(`enclave setup: ${command} ${args.join(' ')} failed\n`)
     process.exit(result.status ?? 1)
   }
 }
 
-export function build() {
-  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
-  const result = spawnSync(process.execPath, [tsc, '-b'], { cwd: root, stdio: 'inherit' })
-  if (result.status !== 0) process.exit(result.status ?? 1)
+export function ensureDependencies() {
+  const lock = join(root, 'package-lock.json')
+  const installed = join(root, 'node_modules', '.package-lock.json')
+  if (existsSync(installed) && statSync(installed).mtimeMs >= statSync(lock).mtimeMs) return
+  process.stderr.write('enclave: installing dependencies (npm ci)…\n')
+  // Electron's binary download is blocked on some machines; the shells say when it is missing.
+  run('npm', ['ci', '--no-audit', '--no-fund'], { ELECTRON_SKIP_BINARY_DOWNLOAD: '1' })
+}
+
+export function ensureChromium() {
+  if (existsSync(CHROMIUM)) return
+  const root = typeof process.getuid === 'function' && process.getuid() === 0
+  if (!root) {
+    process.stderr.write(`enclave: the browser tests need Chromium at ${CHROMIUM}; install it (Debian: sudo apt-get install chromium) or set ENCLAVE_CHROMIUM\n`)
+    process.exit(1)
+  }
+  process.stderr.write('enclave: installing Chromium for the browser tests (apt-get install chromium)…\n')
+  run('apt-get', ['update', '-qq'])
+  run('apt-get', ['install', '-y', '-qq', 'chromium', 'fonts-noto-cjk'], { DEBIAN_FRONTEND: 'noninteractive' })
+}
+
+export async function build() {
+  run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'])
+  run(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'])
+  const { buildElectron } = await import('./build-electron.js')
+  await buildElectron()
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   ensureDependencies()
-  if (process.argv.includes('--build')) build()
+  if (process.argv.includes('--browser')) ensureChromium()
+  if (process.argv.includes('--build')) await build()
 }

@@ -86,6 +86,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       'peers.list': () => Promise.resolve(peers.list()),
       'peers.dial': ({ address }) => peers.dial(address),
       'conversations.list': () => chat.conversations(),
+      'conversations.open': ({ peerId }) => chat.open(peerId),
       'chat.send': (input) => chat.send(input, input.text),
       'chat.history': (input) => chat.history(input, { before: input.before, limit: input.limit }),
       'chat.retry': ({ messageId }) => chat.retry(messageId),

@@ -85,6 +85,8 @@ export interface Requests {
   /** Dial a multiaddr that ends in `/p2p/<peerId>`; resolves once connected. */
   'peers.dial': (input: { address: string }) => PeerView
   'conversations.list': (input: Record<string, never>) => ConversationView[]
+  /** The direct conversation with a peer, created (empty) if there is none yet. */
+  'conversations.open': (input: { peerId: string }) => ConversationView
   'chat.send': (input: ConversationRef & { text: string }) => MessageView
   /** Messages in display order, oldest first; `before` pages backwards by `order`. */
   'chat.history': (input: ConversationRef & { before?: string; limit?: number }) => MessageView[]

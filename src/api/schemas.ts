@@ -13,6 +13,7 @@ export const requestSchemas: { [M in Method]: z.ZodType } = {
   'peers.list': empty,
   'peers.dial': z.object({ address: z.string().min(1).max(1000) }).strict(),
   'conversations.list': empty,
+  'conversations.open': z.object({ peerId: id }).strict(),
   'chat.send': z.union([
     z.object({ conversationId: id, text: z.string().max(MAX_TEXT_LENGTH) }).strict(),
     z.object({ peerId: id, text: z.string().max(MAX_TEXT_LENGTH) }).strict()

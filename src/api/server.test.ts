@@ -11,6 +11,7 @@ const handlers: Handlers = {
   'peers.list': () => Promise.resolve([]),
   'peers.dial': notUsed,
   'conversations.list': () => Promise.resolve([]),
+  'conversations.open': notUsed,
   'chat.send': (input) => Promise.resolve({ text: input.text } as never),
   'chat.history': notUsed,
   'chat.retry': notUsed,

@@ -38,8 +38,13 @@ export async function serveChatStream(chat: ChatService, log: Logger, stream: St
       if (failure !== undefined) throw failure
     }
   } catch (err) {
-    const code = err instanceof EnclaveError ? err.code : 'internal'
-    log.warn('chat stream reset', { peer: from, code, error: errorMessage(err) })
-    stream.abort(err instanceof Error ? err : new Error(errorMessage(err)))
+    if (!(err instanceof EnclaveError)) {
+      // The peer went away or reset the stream: ordinary life, not a protocol violation.
+      log.debug('chat stream ended', { peer: from, error: errorMessage(err) })
+      if (stream.status === 'open') stream.abort(err instanceof Error ? err : new Error(errorMessage(err)))
+      return
+    }
+    log.warn('chat stream reset', { peer: from, code: err.code, error: err.message })
+    stream.abort(err)
   }
 }

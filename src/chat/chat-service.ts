@@ -22,6 +22,8 @@ export interface ChatService {
   send(ref: ConversationRef, text: string): Promise<MessageView>
   history(ref: ConversationRef, query: HistoryQuery): Promise<MessageView[]>
   conversations(): Promise<ConversationView[]>
+  /** The DM with a peer, created empty if needed. */
+  open(peerId: string): Promise<ConversationView>
   retry(messageId: string): Promise<MessageView>
   markRead(conversationId: string): Promise<ConversationView>
   /** Stores what a peer sent (dropping duplicates); resolves once durable. Envelopes must pass `checkEnvelope`. */
@@ -122,6 +124,16 @@ export async function createChatService(components: ChatComponents, outboxInit: 
         const last = lasts[i]
         return toConversationView(r, last === undefined || r.lastKey === null ? null : toMessageView(last, r.lastKey))
       })
+    },
+
+    open: async (peerId) => {
+      const { id, peer } = resolve({ peerId })
+      const existing = messages.conversation(id)
+      if (existing !== undefined) return announceConversation(existing)
+      const batch = store.batch()
+      const record = messages.dmConversation(id, peer, batch)
+      await batch.write()
+      return announceConversation(record)
     },
 
     retry: async (messageId) => {

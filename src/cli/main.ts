@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { connectApi, type ApiClient } from '../api/ws-client.js'
 import { EnclaveError, errorMessage } from '../errors.js'
@@ -26,6 +29,13 @@ function parse(command: string, args: string[], extra: Options = {}): { values: 
   }
 }
 
+/** The renderer Vite built into dist/renderer, next to this compiled file's dist/src. */
+function builtRendererDir(): string {
+  const dir = fileURLToPath(new URL('../../renderer/', import.meta.url))
+  if (!existsSync(join(dir, 'index.html'))) throw new EnclaveError('not-found', `the app is not built (no ${dir}index.html); run npm run build`)
+  return dir
+}
+
 function conversationRef(target: string): ConversationRef {
   return target.startsWith('dm:') ? { conversationId: target } : { peerId: target }
 }
@@ -51,19 +61,24 @@ async function run(argv: string[]): Promise<void> {
   const usage = USAGE[command]
   if (usage === undefined || command === 'main') throw new UsageError(`unknown command '${command}'`, 'main')
 
+  const nodeOptions: Options = { listen: { type: 'string', multiple: true }, peer: { type: 'string', multiple: true }, 'no-mdns': { type: 'boolean' }, 'api-port': { type: 'string' } }
   const extra: Options = command === 'node'
-    ? { listen: { type: 'string', multiple: true }, peer: { type: 'string', multiple: true }, 'no-mdns': { type: 'boolean' }, 'api-port': { type: 'string' } }
-    : command === 'history' ? { limit: { type: 'string' }, before: { type: 'string' } } : {}
+    ? nodeOptions
+    : command === 'serve' ? { ...nodeOptions, port: { type: 'string' } }
+      : command === 'history' ? { limit: { type: 'string' }, before: { type: 'string' } } : {}
   const { values, positionals } = parse(command, rest, extra)
   if (values.help === true) { out(usage); return }
   const dataDir = typeof values.data === 'string' ? values.data : defaultDataDir()
   const asJson = values.json === true
 
   switch (command) {
-    case 'node': {
+    case 'node':
+    case 'serve': {
       if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0] ?? ''}'`, command)
-      const apiPort = values['api-port'] === undefined ? 0 : Number(values['api-port'])
-      if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535) throw new UsageError('--api-port must be a port number', command)
+      const portText = values.port ?? values['api-port']
+      const apiPort = portText === undefined ? 0 : Number(portText)
+      if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535) throw new UsageError('the port must be a number from 0 to 65535', command)
+      const rendererDir = command === 'serve' ? builtRendererDir() : undefined
       // Loaded only here: the client verbs start in a fraction of the time without libp2p.
       const { runNode } = await import('./node-command.js')
       await runNode({
@@ -71,7 +86,8 @@ async function run(argv: string[]): Promise<void> {
         listen: (values.listen as string[] | undefined) ?? [],
         peers: (values.peer as string[] | undefined) ?? [],
         mdns: values['no-mdns'] !== true,
-        apiPort
+        apiPort,
+        rendererDir
       }, out)
       return
     }

@@ -3,6 +3,7 @@ import { createCore } from '../index.js'
 import { serveLoopbackApi } from '../api/ws-server.js'
 import { createLogger } from '../logger.js'
 import { removeEndpoint, writeEndpoint } from './endpoint.js'
+import { browserShellCsp, createStaticFiles } from './static-files.js'
 
 export interface NodeOptions {
   dataDir: string
@@ -10,9 +11,11 @@ export interface NodeOptions {
   peers: string[]
   mdns: boolean
   apiPort: number
+  /** `enclave serve`: also serve the built renderer from this folder on the API's port. */
+  rendererDir?: string
 }
 
-/** `enclave node`: the core plus its loopback API, until SIGINT or SIGTERM. */
+/** `enclave node` and `enclave serve`: the core plus its loopback API, until SIGINT or SIGTERM. */
 export async function runNode(options: NodeOptions, out: (line: string) => void): Promise<void> {
   const dataDir = resolve(options.dataDir)
   const log = createLogger('enclave')
@@ -23,7 +26,11 @@ export async function runNode(options: NodeOptions, out: (line: string) => void)
     mdns: options.mdns,
     log
   })
-  const loopback = await serveLoopbackApi(core.api, log.child('api'), { port: options.apiPort })
+  let port = 0
+  const rendererDir = options.rendererDir
+  const onHttp = rendererDir === undefined ? undefined : createStaticFiles({ root: rendererDir, csp: () => browserShellCsp(port) })
+  const loopback = await serveLoopbackApi(core.api, log.child('api'), { port: options.apiPort, onHttp })
+  port = loopback.port
   const endpointPath = await writeEndpoint(dataDir, { url: loopback.url, token: loopback.token, pid: process.pid })
 
   const info = core.info()
@@ -31,6 +38,10 @@ export async function runNode(options: NodeOptions, out: (line: string) => void)
   out('Listening on:')
   for (const a of info.addresses) out(`  ${a}`)
   out(`API: ${loopback.url} (token in ${endpointPath})`)
+  if (rendererDir !== undefined) {
+    // The token rides in the fragment, which browsers never send to a server or in a Referer.
+    out(`Open Enclave: http://127.0.0.1:${port}/#token=${loopback.token}`)
+  }
 
   await new Promise<void>((done) => {
     let stopping = false

@@ -6,6 +6,7 @@ Usage: enclave <command> [options]
 
 Commands:
   node       run a headless node
+  serve      run a node and serve the Enclave app to a browser on 127.0.0.1
   id         this node's peer id and addresses
   peers      known peers and whether they are connected
   dial       connect to a peer by multiaddr
@@ -26,6 +27,13 @@ DIR/api.json (mode 0600) for the other commands.
   --peer MULTIADDR     peer to dial at start and keep reconnecting (repeatable)
   --no-mdns            do not discover peers on the LAN by multicast DNS
   --api-port N         loopback API port (default: any free port)`,
+  serve: `Usage: enclave serve [--data DIR] [--port N] [every 'enclave node' option]
+
+Runs a node like 'enclave node' and serves the Enclave app on http://127.0.0.1:N/ (and its
+API on the same port). Prints the link to open; it carries this run's secret token after '#',
+so only someone who has the link can use the node.
+
+  --port N   HTTP and API port (default: any free port)`,
   id: `Usage: enclave id [--json] [--data DIR]
 
 Prints this node's peer id and the addresses others can dial.

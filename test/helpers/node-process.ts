@@ -1,12 +1,25 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { connectApi, type ApiClient } from '../../src/api/ws-client.js'
 import { readEndpoint } from '../../src/cli/endpoint.js'
 import { waitFor } from './wait.js'
 
-const BIN = new URL('../../../bin/enclave.js', import.meta.url).pathname
+/** The repository root, found from this file whether it runs compiled (dist/test) or from source (Playwright). */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  while (!existsSync(join(dir, 'package.json')) || dir.endsWith('/dist')) {
+    const up = dirname(dir)
+    if (up === dir) throw new Error('repository root not found')
+    dir = up
+  }
+  return dir
+}
+
+const BIN = join(repoRoot(), 'bin', 'enclave.js')
 
 export interface NodeProcess {
   readonly dataDir: string
@@ -15,6 +28,8 @@ export interface NodeProcess {
   peerId: string
   /** The node's loopback libp2p address, with /p2p/<id>. */
   address: string
+  /** `serve` only: the browser link with this run's token. */
+  appUrl: string | undefined
   /** Structured log lines the node wrote to stderr. */
   logs: Array<Record<string, unknown>>
   /** Graceful stop (SIGTERM), waits for exit. */
@@ -31,9 +46,12 @@ export async function removeDataDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true })
 }
 
-/** Starts `enclave node` in its own process on 127.0.0.1 without mDNS and connects to its API. */
-export async function startNode(dataDir: string, opts: { peers?: string[]; listen?: string[] } = {}): Promise<NodeProcess> {
-  const args = [BIN, 'node', '--data', dataDir, '--no-mdns']
+/**
+ * Starts `enclave node` (or `enclave serve`, which adds the browser app) in its own process on
+ * 127.0.0.1 without mDNS, and connects to its API.
+ */
+export async function startNode(dataDir: string, opts: { peers?: string[]; listen?: string[]; serve?: boolean } = {}): Promise<NodeProcess> {
+  const args = [BIN, opts.serve === true ? 'serve' : 'node', '--data', dataDir, '--no-mdns']
   for (const l of opts.listen ?? ['/ip4/127.0.0.1/tcp/0']) args.push('--listen', l)
   for (const p of opts.peers ?? []) args.push('--peer', p)
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ENCLAVE_LOG: 'debug' } })
@@ -47,7 +65,8 @@ export async function startNode(dataDir: string, opts: { peers?: string[]; liste
       try { logs.push(JSON.parse(line) as Record<string, unknown>) } catch { logs.push({ raw: line }) }
     }
   })
-  child.stdout.resume()
+  let stdout = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
   const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve() }))
   let exitedEarly = false
   void exited.then(() => { exitedEarly = true })
@@ -67,5 +86,8 @@ export async function startNode(dataDir: string, opts: { peers?: string[]; liste
     if (child.exitCode === null && child.signalCode === null) child.kill(signal)
     await exited
   }
-  return { dataDir, child, api, peerId: info.peerId, address, logs, stop: () => finish('SIGTERM'), kill: () => finish('SIGKILL') }
+  const appUrl = opts.serve === true
+    ? await waitFor('the app link', () => /Open Enclave: (\S+)/.exec(stdout)?.[1])
+    : undefined
+  return { dataDir, child, api, peerId: info.peerId, address, appUrl, logs, stop: () => finish('SIGTERM'), kill: () => finish('SIGKILL') }
 }

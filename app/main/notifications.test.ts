@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict'
+import { EventEmitter } from 'node:events'
+import { test } from 'node:test'
+import { createMessageNotifier, type ShownNotification } from './notifications.js'
+import { createShellLog } from './shell-log.js'
+import type { ConversationId, MessageId, MessageView, PeerIdString, PeerView } from '../../src/api/contract.js'
+import type { ApiClient } from './api-client.js'
+
+const ada = '12D3KooWAdaAdaAdaAdaAdaAda' as PeerIdString
+const bob = '12D3KooWBobBobBobBobBobBob' as PeerIdString
+
+function message(conversationId: string, author: PeerIdString, text: string, mine = false): MessageView {
+  return { id: `${conversationId}/${author}/1` as MessageId, conversationId: conversationId as ConversationId, author, seq: 1, sentAt: 0, order: '0', text, state: mine ? 'sent' : 'received', mine }
+}
+
+class FakeNotification extends EventEmitter implements ShownNotification {
+  shown = false
+  closed = false
+  constructor(readonly content: { title: string; body: string }) { super() }
+  show(): void { this.shown = true }
+  close(): void {
+    this.closed = true
+    this.emit('close')
+  }
+}
+
+function setup(focused: { value: boolean }, peers: PeerView[] = []) {
+  const events = new EventEmitter()
+  const api: Pick<ApiClient, 'call' | 'on'> = {
+    call: (() => Promise.resolve(peers)) as ApiClient['call'],
+    on: (name, listener) => {
+      events.on(name, listener)
+      return () => { events.off(name, listener) }
+    }
+  }
+  const shown: FakeNotification[] = []
+  const opened: ConversationId[] = []
+  const notifier = createMessageNotifier({
+    api,
+    isWindowFocused: () => focused.value,
+    createNotification: (content) => {
+      const n = new FakeNotification(content)
+      shown.push(n)
+      return n
+    },
+    openConversation: (id) => opened.push(id),
+    log: createShellLog('test', () => undefined)
+  }, { minIntervalMs: 50, maxBodyLength: 10 })
+  return { notifier, shown, opened, emit: (name: string, payload: unknown) => events.emit(name, payload) }
+}
+
+test('notifies about others\' messages only while the window is not focused', () => {
+  const focused = { value: true }
+  const { shown, emit } = setup(focused)
+  emit('chat.messageAdded', message('dm:1', ada, 'seen in the window'))
+  focused.value = false
+  emit('chat.messageAdded', message('dm:2', ada, 'mine', true))
+  emit('chat.messageAdded', message('dm:3', ada, 'hello'))
+  assert.equal(shown.length, 1)
+  assert.deepEqual(shown[0]?.content, { title: '12D3KooW…aAda', body: 'hello' })
+  assert.equal(shown[0].shown, true)
+})
+
+test('clicking a notification opens its conversation', () => {
+  const { shown, opened, emit } = setup({ value: false })
+  emit('chat.messageAdded', message('dm:7', bob, 'a long message that is cut'))
+  assert.equal(shown[0]?.content.body, 'a long me…')
+  shown[0].emit('click')
+  assert.deepEqual(opened, ['dm:7'])
+})
+
+test('a burst from one conversation shows one notification; titles use display names', async () => {
+  const { notifier, shown, emit } = setup({ value: false }, [{ peerId: ada, displayName: 'Ada', connected: true, addresses: [], lastSeen: null }])
+  await notifier.refresh()
+  for (let i = 0; i < 100; i++) emit('chat.messageAdded', message('dm:1', ada, `m${i}`))
+  assert.equal(shown.length, 1)
+  assert.equal(shown[0]?.content.title, 'Ada')
+
+  emit('peers.changed', { peerId: ada, displayName: 'Ada L.', connected: true, addresses: [], lastSeen: null })
+  await new Promise((resolve) => setTimeout(resolve, 60))
+  emit('chat.messageAdded', message('dm:1', ada, 'later'))
+  assert.equal(shown.length, 2)
+  assert.equal(shown[1]?.content.title, 'Ada L.')
+  assert.equal(shown[0].closed, true, 'the newer notification replaces the older one')
+})

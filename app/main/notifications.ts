@@ -1,0 +1,88 @@
+import { messageOf, type ShellLog } from './shell-log.js'
+import type { ConversationId, MessageView, PeerIdString } from '../../src/api/contract.js'
+import type { ApiClient } from './api-client.js'
+
+/** What the notifier needs of Electron's Notification. */
+export interface ShownNotification {
+  on(event: 'click' | 'close', listener: () => void): unknown
+  show(): void
+  close(): void
+}
+
+export interface MessageNotifierComponents {
+  api: Pick<ApiClient, 'call' | 'on'>
+  isWindowFocused: () => boolean
+  /** `(content) => new Notification(content)` in the app. */
+  createNotification: (content: { title: string; body: string }) => ShownNotification
+  /** Focuses the window and opens the conversation (via `shell.openLink`). */
+  openConversation: (conversationId: ConversationId) => void
+  log: ShellLog
+}
+
+export interface MessageNotifierInit {
+  /** One notification per conversation at most this often: a peer coming back online may deliver hundreds at once. @default 3 s */
+  minIntervalMs?: number
+  /** @default 200 characters */
+  maxBodyLength?: number
+}
+
+export interface MessageNotifier {
+  /** Reloads peers' display names for titles; call whenever a core (re)started. */
+  refresh(): Promise<void>
+}
+
+function shortPeerId(peerId: PeerIdString): string {
+  return peerId.length > 16 ? `${peerId.slice(0, 8)}…${peerId.slice(-4)}` : peerId
+}
+
+/** OS notifications for messages from others while the window is not focused. */
+export function createMessageNotifier(components: MessageNotifierComponents, init: MessageNotifierInit = {}): MessageNotifier {
+  const { api, isWindowFocused, createNotification, openConversation, log } = components
+  const minIntervalMs = init.minIntervalMs ?? 3_000
+  const maxBodyLength = init.maxBodyLength ?? 200
+  const names = new Map<PeerIdString, string>()
+  const lastShownAt = new Map<ConversationId, number>()
+  // Electron drops a notification's click handler once the object is garbage-collected: keep
+  // every visible one referenced, one per conversation (a newer one replaces it).
+  const visible = new Map<ConversationId, ShownNotification>()
+
+  const notify = (message: MessageView): void => {
+    if (message.mine || isWindowFocused()) return
+    const now = Date.now()
+    const last = lastShownAt.get(message.conversationId)
+    if (last !== undefined && now - last < minIntervalMs) return
+    lastShownAt.set(message.conversationId, now)
+
+    const body = message.text.length > maxBodyLength ? `${message.text.slice(0, maxBodyLength - 1)}…` : message.text
+    const notification = createNotification({ title: names.get(message.author) ?? shortPeerId(message.author), body })
+    visible.get(message.conversationId)?.close()
+    visible.set(message.conversationId, notification)
+    const forget = (): void => {
+      if (visible.get(message.conversationId) === notification) visible.delete(message.conversationId)
+    }
+    notification.on('click', () => {
+      forget()
+      openConversation(message.conversationId)
+    })
+    notification.on('close', forget)
+    notification.show()
+  }
+
+  api.on('chat.messageAdded', notify)
+  api.on('peers.changed', (peer) => {
+    if (peer.displayName === null) names.delete(peer.peerId)
+    else names.set(peer.peerId, peer.displayName)
+  })
+
+  return {
+    refresh: async () => {
+      try {
+        const peers = await api.call('peers.list', {})
+        names.clear()
+        for (const peer of peers) if (peer.displayName !== null) names.set(peer.peerId, peer.displayName)
+      } catch (err) {
+        log.warn('could not load peer names for notifications', { error: messageOf(err) })
+      }
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict'
+import { EventEmitter } from 'node:events'
+import { test } from 'node:test'
+import { createShellLog } from './shell-log.js'
+import { createUnreadTracker } from './unread-tracker.js'
+import type { ConversationId, ConversationView, PeerIdString } from '../../src/api/contract.js'
+import type { ApiClient } from './api-client.js'
+
+function conversation(id: string, unread: number): ConversationView {
+  return { id: id as ConversationId, kind: 'dm', peerId: '12D3KooWpeer' as PeerIdString, lastMessage: null, unread }
+}
+
+/** An API whose conversations.list answers when the test says so. */
+function fakeApi() {
+  const events = new EventEmitter()
+  let answer: ((list: ConversationView[]) => void) | null = null
+  const api: Pick<ApiClient, 'call' | 'on'> = {
+    call: (() => new Promise<ConversationView[]>((resolve) => { answer = resolve })) as ApiClient['call'],
+    on: (name, listener) => {
+      events.on(name, listener)
+      return () => { events.off(name, listener) }
+    }
+  }
+  return {
+    api,
+    changed: (c: ConversationView) => { events.emit('conversations.changed', c) },
+    answer: (list: ConversationView[]) => { answer?.(list) }
+  }
+}
+
+test('totals unread messages over conversations and follows changes', async () => {
+  const { api, changed, answer } = fakeApi()
+  const totals: number[] = []
+  const tracker = createUnreadTracker({ api, onChange: (n) => totals.push(n), log: createShellLog('test', () => undefined) })
+
+  const refreshed = tracker.refresh()
+  answer([conversation('dm:a', 2), conversation('dm:b', 1)])
+  await refreshed
+  changed(conversation('dm:a', 0))
+  changed(conversation('dm:c', 4))
+  changed(conversation('dm:c', 4))
+
+  assert.deepEqual(totals, [3, 1, 5])
+  assert.equal(tracker.total, 5)
+})
+
+test('changes that arrive while the list is loading win over the older list', async () => {
+  const { api, changed, answer } = fakeApi()
+  const tracker = createUnreadTracker({ api, onChange: () => undefined, log: createShellLog('test', () => undefined) })
+  const refreshed = tracker.refresh()
+  changed(conversation('dm:a', 0))
+  answer([conversation('dm:a', 7), conversation('dm:b', 1)])
+  await refreshed
+  assert.equal(tracker.total, 1)
+})

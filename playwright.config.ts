@@ -1,0 +1,26 @@
+import { defineConfig } from '@playwright/test'
+
+// Debian's Chromium (npm test installs it when missing); Playwright's own browser download
+// is blocked on our machines.
+const executablePath = process.env.ENCLAVE_CHROMIUM ?? '/usr/bin/chromium'
+
+export default defineConfig({
+  testDir: 'test/e2e',
+  testMatch: '*.spec.ts',
+  // Each test starts real nodes in their own processes; two cores cannot run many at once.
+  workers: 1,
+  fullyParallel: false,
+  timeout: 90_000,
+  expect: { timeout: 20_000 },
+  retries: 0,
+  reporter: [['list']],
+  outputDir: 'test-results',
+  use: {
+    viewport: { width: 1100, height: 720 },
+    launchOptions: {
+      executablePath,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage']
+    },
+    trace: 'retain-on-failure'
+  }
+})

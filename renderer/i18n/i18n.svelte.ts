@@ -1,0 +1,52 @@
+import { en, type MessageKey } from './en'
+import { zhCN } from './zh-CN'
+
+export const LANGUAGES = [
+  { code: 'zh-CN', label: '简体中文' },
+  { code: 'en', label: 'English' }
+] as const
+export type Language = (typeof LANGUAGES)[number]['code']
+
+const catalogs: Record<Language, Record<MessageKey, string>> = { en, 'zh-CN': zhCN }
+
+/** The first supported language the browser prefers, else English. */
+export function detectLanguage(preferred: readonly string[] = navigator.languages): Language {
+  for (const tag of preferred) {
+    if (tag.toLowerCase().startsWith('zh')) return 'zh-CN'
+    if (tag.toLowerCase().startsWith('en')) return 'en'
+  }
+  return 'en'
+}
+
+class I18n {
+  language = $state<Language>('en')
+
+  /** Looks up a UI string and fills `{name}` placeholders. Reactive: re-renders on a switch. */
+  t = (key: MessageKey, params: Record<string, string | number> = {}): string => {
+    const template = catalogs[this.language][key]
+    return template.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? `{${name}}`))
+  }
+
+  time = (epochMs: number): string => new Intl.DateTimeFormat(this.language, { hour: '2-digit', minute: '2-digit' }).format(epochMs)
+
+  day = (epochMs: number): string => {
+    const date = new Date(epochMs)
+    const today = new Date()
+    const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1)
+    if (date.toDateString() === today.toDateString()) return this.t('time.today')
+    if (date.toDateString() === yesterday.toDateString()) return this.t('time.yesterday')
+    return new Intl.DateTimeFormat(this.language, { year: 'numeric', month: 'long', day: 'numeric', weekday: 'short' }).format(date)
+  }
+
+  relative = (epochMs: number): string => {
+    const minutes = Math.round((epochMs - Date.now()) / 60_000)
+    const rtf = new Intl.RelativeTimeFormat(this.language, { numeric: 'auto' })
+    if (Math.abs(minutes) < 60) return rtf.format(minutes, 'minute')
+    if (Math.abs(minutes) < 60 * 24) return rtf.format(Math.round(minutes / 60), 'hour')
+    return rtf.format(Math.round(minutes / (60 * 24)), 'day')
+  }
+}
+
+export const i18n = new I18n()
+export const t = i18n.t
+export type { MessageKey }

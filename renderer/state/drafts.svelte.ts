@@ -1,0 +1,30 @@
+const KEY = 'enclave.drafts'
+
+/** Unsent text per conversation, kept across conversation switches and reloads. */
+class DraftsState {
+  private drafts = $state.raw<ReadonlyMap<string, string>>(load())
+
+  get(conversationId: string): string {
+    return this.drafts.get(conversationId) ?? ''
+  }
+
+  set(conversationId: string, text: string): void {
+    const next = new Map(this.drafts)
+    if (text.length === 0) next.delete(conversationId)
+    else next.set(conversationId, text)
+    this.drafts = next
+    localStorage.setItem(KEY, JSON.stringify(Object.fromEntries(next)))
+  }
+}
+
+function load(): Map<string, string> {
+  try {
+    const value = JSON.parse(localStorage.getItem(KEY) ?? '{}') as unknown
+    if (typeof value !== 'object' || value === null) return new Map()
+    return new Map(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'))
+  } catch {
+    return new Map()
+  }
+}
+
+export const drafts = new DraftsState()

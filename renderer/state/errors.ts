@@ -1,0 +1,18 @@
+import { t } from '../i18n/i18n.svelte'
+import { errorCode } from './session.svelte'
+
+/** Words for an API error, in the current language; the code decides, the detail helps. */
+export function errorMessage(err: unknown): string {
+  const code = errorCode(err)
+  const detail = err instanceof Error ? err.message : String(err)
+  switch (code) {
+    case 'bad-request': return t('error.bad-request', { detail })
+    case 'unknown-method': return t('error.unknown-method')
+    case 'not-found': return t('error.not-found')
+    case 'peer-unreachable': return t('error.peer-unreachable')
+    case 'too-large': return t('error.too-large')
+    case 'unauthorized': return t('error.unauthorized')
+    case 'node-not-running': return t('error.node-not-running')
+    default: return t('error.other', { detail })
+  }
+}

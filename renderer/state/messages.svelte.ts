@@ -1,0 +1,88 @@
+import { session } from './session.svelte'
+import type { MessageView } from '../../src/api/contract'
+
+/** Messages fetched per page when opening a conversation or scrolling back. */
+const PAGE = 100
+
+/** The loaded part of one conversation, oldest first. Older pages load as the user scrolls up. */
+export class Timeline {
+  items = $state.raw<readonly MessageView[]>([])
+  loading = $state(false)
+  reachedStart = $state(false)
+  /** Set while older messages are being prepended, so the list keeps its scroll position. */
+  prepending = $state(false)
+
+  constructor (readonly conversationId: string) {}
+
+  /** Inserts or replaces one message, keeping the order the core sorts by. */
+  apply(view: MessageView): void {
+    const items = this.items
+    const at = items.findLastIndex((m) => m.id === view.id)
+    if (at >= 0) {
+      const old = items[at]
+      // A late `sent` must not overwrite `delivered`.
+      if (old !== undefined && old.state === 'delivered' && view.state === 'sent') return
+      const next = items.slice()
+      next[at] = view
+      this.items = next
+      return
+    }
+    let i = items.length
+    while (i > 0 && (items[i - 1]?.order ?? '') > view.order) i--
+    this.items = [...items.slice(0, i), view, ...items.slice(i)]
+  }
+}
+
+class MessagesState {
+  private readonly timelines = new Map<string, Timeline>()
+
+  constructor() {
+    session.onConnected((api) => {
+      // A reconnect may have missed events: drop what is cached and reload on demand.
+      this.timelines.clear()
+      const route = (view: MessageView): void => { this.timelines.get(view.conversationId)?.apply(view) }
+      api.on('chat.messageAdded', route)
+      api.on('chat.messageUpdated', route)
+    })
+  }
+
+  /** The timeline of a conversation; the first call loads its newest page. */
+  timeline(conversationId: string): Timeline {
+    let tl = this.timelines.get(conversationId)
+    if (tl === undefined) {
+      tl = new Timeline(conversationId)
+      this.timelines.set(conversationId, tl)
+      void this.loadOlder(tl)
+    }
+    return tl
+  }
+
+  async loadOlder(tl: Timeline): Promise<void> {
+    if (tl.loading || tl.reachedStart) return
+    tl.loading = true
+    try {
+      const before = tl.items[0]?.order
+      const page = await session.api.call('chat.history', { conversationId: tl.conversationId, limit: PAGE, ...(before === undefined ? {} : { before }) })
+      if (page.length < PAGE) tl.reachedStart = true
+      if (page.length > 0) {
+        tl.prepending = before !== undefined
+        const known = new Set(tl.items.map((m) => m.id))
+        tl.items = [...page.filter((m) => !known.has(m.id)), ...tl.items]
+      }
+    } finally {
+      tl.loading = false
+    }
+  }
+
+  async send(conversationId: string, text: string): Promise<void> {
+    const view = await session.api.call('chat.send', { conversationId, text })
+    this.timelines.get(conversationId)?.apply(view)
+  }
+
+  async retry(view: MessageView): Promise<void> {
+    const updated = await session.api.call('chat.retry', { messageId: view.id })
+    this.timelines.get(view.conversationId)?.apply(updated)
+  }
+}
+
+export const messages = new MessagesState()

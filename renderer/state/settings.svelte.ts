@@ -1,0 +1,56 @@
+import { detectLanguage, i18n, LANGUAGES, type Language } from '../i18n/i18n.svelte'
+
+export type Theme = 'system' | 'light' | 'dark'
+const KEY = 'enclave.settings'
+
+interface Saved { language?: Language; theme?: Theme }
+
+function load(): Saved {
+  try {
+    return JSON.parse(localStorage.getItem(KEY) ?? '{}') as Saved
+  } catch {
+    return {}
+  }
+}
+
+/** Per-window preferences: kept in this profile's localStorage, applied live. */
+class SettingsState {
+  theme = $state<Theme>('system')
+  private readonly dark = window.matchMedia('(prefers-color-scheme: dark)')
+  private systemDark = $state(false)
+  /** The theme actually shown. */
+  effectiveTheme = $derived<'light' | 'dark'>(this.theme === 'system' ? (this.systemDark ? 'dark' : 'light') : this.theme)
+
+  constructor() {
+    const saved = load()
+    const language = LANGUAGES.some((l) => l.code === saved.language) ? saved.language : undefined
+    i18n.language = language ?? detectLanguage()
+    this.theme = saved.theme === 'light' || saved.theme === 'dark' ? saved.theme : 'system'
+    this.systemDark = this.dark.matches
+    this.dark.addEventListener('change', (e) => { this.systemDark = e.matches })
+  }
+
+  get language(): Language { return i18n.language }
+
+  setLanguage(language: Language): void {
+    i18n.language = language
+    this.save()
+  }
+
+  setTheme(theme: Theme): void {
+    this.theme = theme
+    this.save()
+  }
+
+  /** Keeps <html lang> and data-theme in step; call once from the root component's effect. */
+  apply(): void {
+    document.documentElement.lang = i18n.language
+    document.documentElement.dataset.theme = this.effectiveTheme
+  }
+
+  private save(): void {
+    localStorage.setItem(KEY, JSON.stringify({ language: i18n.language, theme: this.theme } satisfies Saved))
+  }
+}
+
+export const settings = new SettingsState()

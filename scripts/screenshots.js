@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+// `npm run screenshots`: PNGs of the main screens in both languages and both themes, in
+// screenshots/. Real peers on 127.0.0.1 with a seeded conversation; nothing is faked.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium } from '@playwright/test'
+import { startPeers, stopPeers } from './demo-peers.js'
+import { CHROMIUM } from './setup.js'
+
+const root = new URL('..', import.meta.url).pathname
+const out = join(root, 'screenshots')
+await mkdir(out, { recursive: true })
+const base = await mkdtemp(join(tmpdir(), 'enclave-shots-'))
+const peers = await startPeers(['Alice', 'Bob', 'Carol', null], (name) => join(base, name ?? 'newcomer'))
+const [alice, bob, carol, newcomer] = peers
+
+async function say(from, to, text) {
+  await from.api.call('chat.send', { peerId: to.peerId, text })
+}
+await say(bob, alice, 'Morning! Are the specs for the Shenzhen line ready?')
+await say(alice, bob, 'Almost — I am adding the test plan now.\nWill send it before lunch.')
+await say(bob, alice, '好的，谢谢！下午三点开会讨论。')
+await say(alice, bob, 'Sounds good, see you at 3.')
+await say(carol, alice, 'Can you review the supplier contract today?')
+
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] })
+const written = []
+try {
+  for (const language of ['en', 'zh-CN']) {
+    for (const theme of ['light', 'dark']) {
+      const context = await browser.newContext({ viewport: { width: 1200, height: 760 }, deviceScaleFactor: 1 })
+      // Runs in the page, before the app reads its settings.
+      await context.addInitScript((s) => { globalThis.localStorage.setItem('enclave.settings', s) }, JSON.stringify({ language, theme }))
+      const shot = async (page, name) => {
+        const file = join(out, `${name}-${language}-${theme}.png`)
+        await page.screenshot({ path: file })
+        written.push(file)
+      }
+
+      const fresh = await context.newPage()
+      await fresh.goto(newcomer.url)
+      await fresh.locator('input[name="displayName"]').waitFor()
+      await shot(fresh, '1-first-run')
+
+      const page = await context.newPage()
+      await page.goto(alice.url)
+      const conversations = page.locator('nav section').first()
+      await conversations.getByRole('button').filter({ hasText: 'Bob' }).click()
+      await page.getByTestId('message').getByText('Sounds good, see you at 3.').waitFor()
+      await page.waitForTimeout(300)
+      await shot(page, '2-conversation')
+
+      await page.locator('header button[aria-label]').first().click()
+      await page.getByRole('dialog').waitFor()
+      await shot(page, '3-settings')
+      await page.keyboard.press('Escape')
+
+      await page.locator('nav section').nth(1).locator('.add').click()
+      await page.getByRole('dialog').waitFor()
+      await shot(page, '4-add-peer')
+      await page.keyboard.press('Escape')
+      await context.close()
+    }
+  }
+} finally {
+  await browser.close()
+  await stopPeers(peers)
+  await rm(base, { recursive: true, force: true })
+}
+process.stdout.write(`wrote ${written.length} screenshots to ${out}\n`)

@@ -1,0 +1,134 @@
+import { expect, test } from './fixtures.js'
+import type { Page } from '@playwright/test'
+
+function composer(page: Page) {
+  return page.getByRole('textbox', { name: /Message|发消息给/ })
+}
+
+function messages(page: Page) {
+  return page.getByTestId('message')
+}
+
+async function openChatWith(page: Page, name: string): Promise<void> {
+  await page.getByRole('region', { name: /People|联系人/ }).getByRole('button', { name }).click()
+  await expect(page.getByRole('heading', { level: 1, name })).toBeVisible()
+}
+
+test('Alice sends, Bob sees it and replies, both see their messages delivered', async ({ people }) => {
+  const alice = await people.open('Alice')
+  const bob = await people.open('Bob', { peers: [alice] })
+
+  await openChatWith(alice.page, 'Bob')
+  await composer(alice.page).fill('Hello Bob, lunch at noon?')
+  await composer(alice.page).press('Enter')
+  await expect(composer(alice.page)).toHaveValue('')
+
+  // Bob gets it without opening anything: the conversation appears with an unread badge.
+  const bobConversations = bob.page.getByRole('region', { name: 'Conversations' })
+  await expect(bobConversations.getByRole('button', { name: /Alice/ })).toContainText('Hello Bob, lunch at noon?')
+  await expect(bobConversations.getByLabel('1 unread')).toBeVisible()
+  await bobConversations.getByRole('button', { name: /Alice/ }).click()
+  await expect(messages(bob.page).filter({ hasText: 'Hello Bob, lunch at noon?' })).toBeVisible()
+  await expect(bobConversations.getByLabel('1 unread')).toHaveCount(0)
+
+  await composer(bob.page).fill('Sure!\nSee you there.')
+  await composer(bob.page).press('Enter')
+
+  await expect(messages(alice.page).filter({ hasText: 'See you there.' })).toBeVisible()
+  await expect(messages(alice.page).filter({ hasText: 'Hello Bob' })).toHaveAttribute('data-state', 'delivered')
+  await expect(messages(bob.page).filter({ hasText: 'See you there.' })).toHaveAttribute('data-state', 'delivered')
+  // Shift+Enter made a new line in one message, not two messages.
+  await expect(messages(alice.page)).toHaveCount(2)
+})
+
+test('Shift+Enter adds a line; drafts are kept per conversation', async ({ people }) => {
+  const alice = await people.open('Alice')
+  const bob = await people.open('Bob', { peers: [alice] })
+  await people.open('Carol', { peers: [alice] })
+  await expect(bob.page.getByRole('navigation')).toBeVisible()
+
+  await openChatWith(alice.page, 'Bob')
+  await composer(alice.page).fill('half-written for Bob')
+  await openChatWith(alice.page, 'Carol')
+  await expect(composer(alice.page)).toHaveValue('')
+  await composer(alice.page).pressSequentially('line one')
+  await composer(alice.page).press('Shift+Enter')
+  await composer(alice.page).pressSequentially('line two')
+  await expect(composer(alice.page)).toHaveValue('line one\nline two')
+  await openChatWith(alice.page, 'Bob')
+  await expect(composer(alice.page)).toHaveValue('half-written for Bob')
+})
+
+test('the language switches live between English and Simplified Chinese', async ({ people }) => {
+  const alice = await people.open('Alice')
+  await alice.page.getByRole('button', { name: 'Settings' }).click()
+  await alice.page.getByLabel('Language').selectOption('zh-CN')
+  await expect(alice.page.getByRole('heading', { name: '设置' })).toBeVisible()
+  await alice.page.getByRole('button', { name: '关闭' }).click()
+  await expect(alice.page.getByRole('heading', { name: '会话' })).toBeVisible()
+  await expect(alice.page.locator('html')).toHaveAttribute('lang', 'zh-CN')
+  // The choice survives a reload.
+  await alice.page.reload()
+  await expect(alice.page.getByRole('heading', { name: '联系人' })).toBeVisible()
+  await alice.page.getByRole('button', { name: '设置' }).click()
+  await alice.page.getByLabel('语言').selectOption('en')
+  await expect(alice.page.getByRole('heading', { name: 'Settings' })).toBeVisible()
+})
+
+test('history survives a restart of the node', async ({ people }) => {
+  const alice = await people.open('Alice')
+  const bob = await people.open('Bob', { peers: [alice] })
+  await openChatWith(alice.page, 'Bob')
+  for (const text of ['first', 'second', 'third']) {
+    await composer(alice.page).fill(text)
+    await composer(alice.page).press('Enter')
+  }
+  await expect(messages(alice.page).last()).toHaveAttribute('data-state', 'delivered')
+
+  await alice.stop()
+  await expect(alice.page.getByText('Disconnected from your node')).toBeVisible()
+  await alice.restart()
+  await alice.page.getByRole('region', { name: 'Conversations' }).getByRole('button', { name: /Bob/ }).click()
+  await expect(messages(alice.page)).toHaveText([/first/, /second/, /third/])
+  await expect(bob.page.getByRole('navigation')).toBeVisible()
+})
+
+test('a message to an offline peer shows as waiting, then delivered when the peer returns', async ({ people }) => {
+  const alice = await people.open('Alice')
+  const bob = await people.open('Bob', { peers: [alice] })
+  await openChatWith(alice.page, 'Bob')
+  await bob.stop()
+  await expect(alice.page.getByRole('main').getByRole('img', { name: 'Offline' })).toBeVisible({ timeout: 30_000 })
+
+  await composer(alice.page).fill('are you there?')
+  await composer(alice.page).press('Enter')
+  const waiting = messages(alice.page).filter({ hasText: 'are you there?' })
+  await expect(waiting).toHaveAttribute('data-state', 'pending')
+  await expect(waiting).toContainText('Waiting for Bob to come online')
+
+  await bob.restart()
+  await expect(waiting).toHaveAttribute('data-state', 'delivered', { timeout: 45_000 })
+  await bob.page.getByRole('region', { name: 'Conversations' }).getByRole('button', { name: /Alice/ }).click()
+  await expect(messages(bob.page).filter({ hasText: 'are you there?' })).toHaveCount(1)
+})
+
+test('a long conversation is virtualized and loads older messages while scrolling up', async ({ people }) => {
+  const alice = await people.open('Alice')
+  const bob = await people.open('Bob', { peers: [alice] })
+  for (let start = 0; start < 2000; start += 200) {
+    await Promise.all(Array.from({ length: 200 }, (_, i) => bob.node.api.call('chat.send', { peerId: alice.node.peerId, text: `message ${start + i}` })))
+  }
+  await expect(alice.page.getByRole('region', { name: 'Conversations' }).getByRole('button', { name: /Bob/ })).toContainText('message 1999', { timeout: 30_000 })
+  await alice.page.getByRole('region', { name: 'Conversations' }).getByRole('button', { name: /Bob/ }).click()
+  await expect(messages(alice.page).filter({ hasText: 'message 1999' })).toBeVisible()
+  // Only what is on screen (plus a margin) is in the DOM.
+  expect(await messages(alice.page).count()).toBeLessThan(80)
+
+  const log = alice.page.getByRole('log')
+  await log.hover()
+  await expect(async () => {
+    await alice.page.mouse.wheel(0, -20_000)
+    await expect(messages(alice.page).getByText('message 0', { exact: true })).toBeVisible({ timeout: 300 })
+  }).toPass({ timeout: 60_000 })
+  await expect(alice.page.getByText('This is the beginning of your conversation with Bob.')).toBeVisible()
+})

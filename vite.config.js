@@ -1,0 +1,19 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte'
+import { defineConfig } from 'vite'
+
+// The renderer is built once and served by both shells: Electron (app:// scheme) and the
+// browser shell (`enclave serve`). Relative asset paths work under either.
+export default defineConfig({
+  root: 'renderer',
+  base: './',
+  plugins: [svelte()],
+  build: {
+    outDir: '../dist/renderer',
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: true,
+    // One CSS file, no inline styles: both shells forbid 'unsafe-inline'.
+    cssCodeSplit: false,
+    assetsInlineLimit: 0
+  }
+})
