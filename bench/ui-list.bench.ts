@@ -1,0 +1,104 @@
+/**
+ * `npm run bench:ui`: the conversation view with a 100,000-message history. Measures how long
+ * opening the conversation takes, and frame intervals while scrolling back through history
+ * (which pages older messages in), next to a plain page that renders the same messages as
+ * ordinary DOM nodes without virtualization, scrolled the same way in the same browser.
+ */
+import { chromium, type Page } from '@playwright/test'
+import { makeDataDir, removeDataDir, startNode } from '../test/helpers/node-process.js'
+import { printTable, summarize, writeResults } from './stats.js'
+
+const HISTORY = Number(process.env.BENCH_UI_MESSAGES ?? 100_000)
+const BASELINE_ITEMS = 5_000
+const SCROLL_FRAMES = 600
+const WINDOW = 256
+
+/** Scrolls `selector` up by `step` px per animation frame and returns the frame intervals in ms. */
+async function scrollFrames(page: Page, selector: string, frames: number, step: number): Promise<number[]> {
+  return page.evaluate(async ({ selector, frames, step }) => {
+    const el = document.querySelector(selector)
+    if (el === null) throw new Error(`no ${selector}`)
+    const intervals: number[] = []
+    let last = performance.now()
+    for (let i = 0; i < frames; i++) {
+      await new Promise((resolve) => requestAnimationFrame(resolve))
+      const now = performance.now()
+      intervals.push(now - last)
+      last = now
+      el.scrollTop = Math.max(0, el.scrollTop - step)
+      if (el.scrollTop === 0 && i > 10) el.scrollTop = el.scrollHeight
+    }
+    return intervals
+  }, { selector, frames, step })
+}
+
+function frameStats(intervals: number[]): { p50: number; p99: number; fps: number; slow: number } {
+  const s = summarize(intervals.slice(5))
+  return { p50: s.p50, p99: s.p99, fps: 1000 / s.mean, slow: intervals.filter((v) => v > 33.4).length / intervals.length }
+}
+
+const alice = await startNode(await makeDataDir('ui-alice'), { serve: true })
+const bob = await startNode(await makeDataDir('ui-bob'), { peers: [alice.address] })
+const browser = await chromium.launch({ executablePath: process.env.ENCLAVE_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] })
+try {
+  await alice.api.call('profile.set', { displayName: 'Alice' })
+  process.stdout.write(`seeding ${HISTORY.toLocaleString('en-US')} messages…\n`)
+  const seedStart = Date.now()
+  let issued = 0
+  await new Promise<void>((resolve, reject) => {
+    let inFlight = 0
+    const pump = (): void => {
+      while (issued < HISTORY && inFlight < WINDOW) {
+        const n = issued++
+        inFlight++
+        bob.api.call('chat.send', { peerId: alice.peerId, text: `history message ${n} — the quick brown fox jumps over the lazy dog` }).then(() => {
+          inFlight--
+          if (issued === HISTORY && inFlight === 0) resolve()
+          else pump()
+        }, reject)
+      }
+    }
+    pump()
+  })
+  for (;;) {
+    const [c] = await alice.api.call('conversations.list', {})
+    if (c?.lastMessage?.text.startsWith(`history message ${HISTORY - 1} `) === true) break
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  const seedSeconds = (Date.now() - seedStart) / 1000
+
+  const page = await browser.newPage({ viewport: { width: 1100, height: 800 } })
+  await page.goto(alice.appUrl ?? '')
+  const row = page.getByRole('region', { name: 'Conversations' }).getByRole('button').first()
+  await row.waitFor()
+  const t0 = performance.now()
+  await row.click()
+  await page.getByText(`history message ${HISTORY - 1} `).waitFor()
+  const openMs = performance.now() - t0
+  const app = frameStats(await scrollFrames(page, '.vlist', SCROLL_FRAMES, 120))
+  const loaded = await page.evaluate(() => document.querySelectorAll('[data-testid="message"]').length)
+  const heap = await page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0)
+
+  // Baseline: the same messages as plain DOM nodes, no virtualization, same scrolling.
+  const plain = await browser.newPage({ viewport: { width: 1100, height: 800 } })
+  await plain.setContent(`<div id="list" style="height:780px;overflow-y:auto;font:14px system-ui">${Array.from({ length: BASELINE_ITEMS }, (_, i) => `<div style="padding:6px 10px;margin:4px 16px;background:#eef0f4;border-radius:14px;max-width:60%">history message ${i} — the quick brown fox jumps over the lazy dog<div style="font-size:11px;text-align:right">05:43</div></div>`).join('')}</div>`)
+  await plain.evaluate(() => { const el = document.getElementById('list'); if (el !== null) el.scrollTop = el.scrollHeight })
+  const base = frameStats(await scrollFrames(plain, '#list', SCROLL_FRAMES, 120))
+
+  const ms = (n: number): string => `${n.toFixed(1)} ms`
+  const rows = [
+    { metric: `open a ${HISTORY.toLocaleString('en-US')}-message conversation`, enclave: ms(openMs), baseline: '—', target: '—', met: '—' },
+    { metric: 'frame interval p50 while scrolling back', enclave: ms(app.p50), baseline: `${ms(base.p50)} (plain ${BASELINE_ITEMS} divs)`, target: '≤ 16.7 ms', met: app.p50 <= 17.5 ? 'yes' : 'no' },
+    { metric: 'frame interval p99 while scrolling back', enclave: ms(app.p99), baseline: ms(base.p99), target: '—', met: '—' },
+    { metric: 'frames over 33 ms', enclave: `${(app.slow * 100).toFixed(1)} %`, baseline: `${(base.slow * 100).toFixed(1)} %`, target: '—', met: '—' },
+    { metric: 'message rows in the DOM after scrolling', enclave: String(loaded), baseline: String(BASELINE_ITEMS), target: '—', met: '—' },
+    { metric: 'renderer JS heap', enclave: `${(heap / 1048576).toFixed(1)} MiB`, baseline: '—', target: '—', met: '—' }
+  ]
+  printTable(`UI list benchmark: ${HISTORY.toLocaleString('en-US')} messages in history (seeded in ${seedSeconds.toFixed(1)} s), ${SCROLL_FRAMES} frames scrolled at 120 px/frame, headless Chromium`, rows)
+  await writeResults(new URL('./results/ui-list.json', import.meta.url).pathname, { date: new Date().toISOString(), history: HISTORY, openMs, app, baseline: base, domRows: loaded, heapBytes: heap, seedSeconds, rows })
+  process.stdout.write('\nwrote bench/results/ui-list.json\n')
+} finally {
+  await browser.close()
+  await Promise.all([alice.stop(), bob.stop()])
+  await Promise.all([removeDataDir(alice.dataDir), removeDataDir(bob.dataDir)])
+}
