@@ -1,0 +1,260 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { test } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import fc from 'fast-check'
+import { EnclaveError } from '../errors.js'
+import { canonicalEncode } from './canonical.js'
+import { createMembershipLog, type MembershipLog } from './membership-log.js'
+import { signOp, verifyOp, type OpBody, type Role, type VerifiedOp } from './membership-op.js'
+import { SIGNATURE_DOMAINS, signFor } from './signing.js'
+import { createRootKey, workspaceIdOf, type WorkspaceId } from './workspace-key.js'
+import type { PrivateKey } from '@libp2p/interface'
+
+interface Device { key: PrivateKey; id: string; userId: string }
+
+async function device(userId = randomBytes(8).toString('hex')): Promise<Device> {
+  const key = await generateKeyPair('Ed25519')
+  return { key, id: peerIdFromPrivateKey(key).toString(), userId }
+}
+
+const profile = (name: string): { name: string } => ({ name })
+
+/** A workspace with its genesis op, and a helper to sign ops as any device. */
+async function workspace(): Promise<{ ws: WorkspaceId; owner: Device; genesis: VerifiedOp; sign: (by: Device, body: OpBody, parents: string[], ts?: number) => Promise<VerifiedOp> }> {
+  const root = await createRootKey()
+  const ws = workspaceIdOf(root.publicKey)
+  const owner = await device()
+  const genesis = await signOp(root, { v: 1, ws, parents: [], author: 'root', ts: 1, body: { type: 'create', name: 'Acme', rootKey: root.publicKey.raw, owner: { userId: owner.userId, device: owner.id, profile: profile('Olivia') } } })
+  const sign = (by: Device, body: OpBody, parents: string[], ts = 2): Promise<VerifiedOp> => signOp(by.key, { v: 1, ws, parents, author: by.id, ts, body })
+  return { ws, owner, genesis, sign }
+}
+
+function add(d: Device, role: Role = 'member'): OpBody {
+  return { type: 'add', userId: d.userId, device: d.id, role, profile: profile(`user ${d.userId.slice(0, 4)}`) }
+}
+
+function roleOf(log: MembershipLog, d: Device): string | undefined {
+  const m = log.state().members.get(d.userId)
+  return m === undefined ? undefined : `${m.role}/${m.status}`
+}
+
+test('the owner adds members; a member cannot add anyone', async () => {
+  const { ws, owner, genesis, sign } = await workspace()
+  const alice = await device()
+  const bob = await device()
+  const log = createMembershipLog(ws)
+  const addAlice = await sign(owner, add(alice), [genesis.id])
+  const aliceAddsBob = await sign(alice, add(bob), [addAlice.id])
+  log.add([genesis, addAlice, aliceAddsBob])
+  assert.equal(roleOf(log, owner), 'owner/active')
+  assert.equal(roleOf(log, alice), 'member/active')
+  assert.equal(roleOf(log, bob), undefined)
+  assert.equal(log.rejections().get(aliceAddsBob.id), 'not-admin')
+})
+
+test('the verifier refuses a wrong signer, another workspace, another signature purpose and tampering', async () => {
+  const { ws, owner, genesis, sign } = await workspace()
+  const mallory = await device()
+  const op = await sign(owner, add(mallory), [genesis.id])
+
+  // Claims the owner as author, signed by mallory's key.
+  const forged = await signFor(mallory.key, SIGNATURE_DOMAINS.membershipOp, op.signed.bytes)
+  await assert.rejects(verifyOp({ bytes: op.signed.bytes, sig: forged }, ws), (e) => e instanceof EnclaveError && e.code === 'wrong-author')
+  // The owner's genuine signature, but made for a certificate, not an op.
+  const otherPurpose = await signFor(owner.key, SIGNATURE_DOMAINS.memberCertificate, op.signed.bytes)
+  await assert.rejects(verifyOp({ bytes: op.signed.bytes, sig: otherPurpose }, ws), (e) => e instanceof EnclaveError && e.code === 'wrong-author')
+  // A valid op of another workspace.
+  const other = await workspace()
+  await assert.rejects(verifyOp(op.signed, other.ws), (e) => e instanceof EnclaveError && e.code === 'wrong-conversation')
+  // One flipped byte.
+  const tampered = op.signed.bytes.slice()
+  tampered[tampered.length - 3] = (tampered[tampered.length - 3] ?? 0) ^ 1
+  await assert.rejects(verifyOp({ bytes: tampered, sig: op.signed.sig }, ws), (e) => e instanceof EnclaveError)
+  // Non-canonical encoding of the same content.
+  await assert.rejects(verifyOp({ bytes: Uint8Array.from([...canonicalEncode({ a: 1 })]), sig: op.signed.sig }, ws), (e) => e instanceof EnclaveError)
+  // And the genuine op passes.
+  assert.equal((await verifyOp(op.signed, ws)).id, op.id)
+})
+
+test('a genesis op not signed by the workspace root key is refused', async () => {
+  const { ws, owner } = await workspace()
+  const impostorRoot = await createRootKey()
+  const fake = await signOp(impostorRoot, { v: 1, ws, parents: [], author: 'root', ts: 1, body: { type: 'create', name: 'Evil', rootKey: impostorRoot.publicKey.raw, owner: { userId: owner.userId, device: owner.id, profile: profile('x') } } })
+  await assert.rejects(verifyOp(fake.signed, ws), (e) => e instanceof EnclaveError && e.code === 'wrong-author')
+})
+
+test('replayed ops change nothing: the same op twice, or a used invite redeemed again', async () => {
+  const { ws, owner, genesis, sign } = await workspace()
+  const joiner = await device()
+  const second = await device()
+  const log = createMembershipLog(ws)
+  const invite = await sign(owner, { type: 'invite', inviteId: 'inv-00000001', secretHash: 'a'.repeat(64), role: 'member', expiresAt: 10_000, approval: false }, [genesis.id])
+  const redeem = await sign(owner, { type: 'redeem', inviteId: 'inv-00000001', userId: joiner.userId, device: joiner.id, profile: profile('Joe'), at: 5_000 }, [invite.id], 5_000)
+  const again = await sign(owner, { type: 'redeem', inviteId: 'inv-00000001', userId: second.userId, device: second.id, profile: profile('Sam'), at: 5_001 }, [redeem.id], 5_001)
+  log.add([genesis, invite, redeem])
+  assert.deepEqual(log.add([redeem, invite]), [])
+  log.add([again])
+  assert.equal(roleOf(log, joiner), 'member/active')
+  assert.equal(roleOf(log, second), undefined)
+  assert.equal(log.rejections().get(again.id), 'invite-used')
+})
+
+test('invites expire, can be revoked, and can wait for an admin\'s approval', async () => {
+  const { ws, owner, genesis, sign } = await workspace()
+  const [late, revokedJoiner, pending] = await Promise.all([device(), device(), device()])
+  const log = createMembershipLog(ws)
+  const inv = (id: string, approval = false): Promise<VerifiedOp> => sign(owner, { type: 'invite', inviteId: id, secretHash: 'b'.repeat(64), role: 'guest', expiresAt: 1_000, approval }, [genesis.id])
+  const [expiring, revocable, approved] = await Promise.all([inv('inv-expiring'), inv('inv-revoked'), inv('inv-approval', true)])
+  const heads = [expiring.id, revocable.id, approved.id].sort()
+  const revoke = await sign(owner, { type: 'revokeInvite', inviteId: 'inv-revoked' }, heads)
+  const tooLate = await sign(owner, { type: 'redeem', inviteId: 'inv-expiring', userId: late.userId, device: late.id, profile: profile('Late'), at: 1_001 }, [revoke.id], 1_001)
+  const afterRevoke = await sign(owner, { type: 'redeem', inviteId: 'inv-revoked', userId: revokedJoiner.userId, device: revokedJoiner.id, profile: profile('R'), at: 500 }, [tooLate.id], 500)
+  const waiting = await sign(owner, { type: 'redeem', inviteId: 'inv-approval', userId: pending.userId, device: pending.id, profile: profile('P'), at: 500 }, [afterRevoke.id], 500)
+  log.add([genesis, expiring, revocable, approved, revoke, tooLate, afterRevoke, waiting])
+  assert.equal(log.rejections().get(tooLate.id), 'invite-expired')
+  assert.equal(log.rejections().get(afterRevoke.id), 'invite-revoked')
+  assert.equal(roleOf(log, pending), 'guest/pending')
+  log.add([await sign(owner, { type: 'approve', userId: pending.userId }, log.heads())])
+  assert.equal(roleOf(log, pending), 'guest/active')
+})
+
+test('only the owner makes admins; admins manage members but not other admins or the owner', async () => {
+  const { ws, owner, genesis, sign } = await workspace()
+  const [admin, admin2, member] = await Promise.all([device(), device(), device()])
+  const log = createMembershipLog(ws)
+  const a1 = await sign(owner, add(admin, 'admin'), [genesis.id])
+  const a2 = await sign(owner, add(admin2, 'admin'), [a1.id])
+  const m = await sign(admin, add(member), [a2.id])
+  const promote = await sign(admin, { type: 'role', userId: member.userId, role: 'admin' }, [m.id])
+  const removeAdmin = await sign(admin, { type: 'remove', userId: admin2.userId }, [promote.id])
+  const removeOwner = await sign(admin, { type: 'remove', userId: owner.userId }, [removeAdmin.id])
+  const demote = await sign(admin, { type: 'role', userId: member.userId, role: 'guest' }, [removeOwner.id])
+  log.add([genesis, a1, a2, m, promote, removeAdmin, removeOwner, demote])
+  assert.equal(log.rejections().get(promote.id), 'owner-only')
+  assert.equal(log.rejections().get(removeAdmin.id), 'owner-only')
+  assert.equal(log.rejections().get(removeOwner.id), 'cannot-touch-owner')
+  assert.equal(roleOf(log, member), 'guest/active')
+  assert.equal(roleOf(log, admin2), 'admin/active')
+})
+
+test('removal wins: what a removed admin did concurrently with the removal is void', async () => {
+  const { ws, owner, genesis, sign } = await workspace()
+  const [admin, newcomer, friend] = await Promise.all([device(), device(), device()])
+  const base = await sign(owner, add(admin, 'admin'), [genesis.id])
+  // Concurrently: the owner removes the admin; the admin adds a newcomer, who adds a friend.
+  const removal = await sign(owner, { type: 'remove', userId: admin.userId }, [base.id])
+  const sneaky = await sign(admin, add(newcomer), [base.id])
+  const chained = await sign(admin, { type: 'profile', userId: newcomer.userId, profile: profile('Renamed') }, [sneaky.id])
+  const friendOp = await sign(newcomer, add(friend), [chained.id])
+  for (const arrival of [[genesis, base, removal, sneaky, chained, friendOp], [friendOp, chained, sneaky, base, genesis, removal]]) {
+    const log = createMembershipLog(ws)
+    log.add(arrival)
+    assert.equal(roleOf(log, admin), undefined)
+    assert.equal(roleOf(log, newcomer), undefined)
+    assert.equal(log.rejections().get(sneaky.id), 'concurrent-with-removal')
+  }
+})
+
+test('concurrent ops of two admins order the same way on every peer (ties break by hash)', async () => {
+  const { ws, owner, genesis, sign } = await workspace()
+  const [a, b, m] = await Promise.all([device(), device(), device()])
+  const addA = await sign(owner, add(a, 'admin'), [genesis.id])
+  const addB = await sign(owner, add(b, 'admin'), [addA.id])
+  const addM = await sign(owner, add(m), [addB.id])
+  // Both admins act on the same member at the same time.
+  const aRemoves = await sign(a, { type: 'remove', userId: m.userId }, [addM.id])
+  const bDemotes = await sign(b, { type: 'role', userId: m.userId, role: 'guest' }, [addM.id])
+  const bRenames = await sign(b, { type: 'profile', userId: m.userId, profile: profile('Renamed') }, [bDemotes.id])
+  const logs = [createMembershipLog(ws), createMembershipLog(ws)]
+  logs[0]!.add([genesis, addA, addB, addM, aRemoves, bDemotes, bRenames])
+  logs[1]!.add([bRenames, bDemotes, aRemoves, addM, addB, addA, genesis])
+  assert.deepEqual(logs[0]!.ordered().map((o) => o.id), logs[1]!.ordered().map((o) => o.id))
+  for (const log of logs) {
+    assert.equal(roleOf(log, m), undefined)
+    assert.equal(log.rejections().get(bRenames.id), 'unknown-user')
+  }
+})
+
+test('departments nest at least 15 levels; deleting one moves its children up', async () => {
+  const { ws, owner, genesis, sign } = await workspace()
+  const log = createMembershipLog(ws)
+  log.add([genesis])
+  let parent: string | null = null
+  for (let level = 0; level < 16; level++) {
+    const id = `dept-level-${String(level).padStart(2, '0')}`
+    log.add([await sign(owner, { type: 'department', departmentId: id, parentId: parent, name: `Level ${level}`, order: level }, log.heads())])
+    parent = id
+  }
+  assert.equal(log.state().departments.size, 16)
+  assert.equal(log.state().departments.get('dept-level-15')?.parentId, 'dept-level-14')
+  log.add([await sign(owner, { type: 'deleteDepartment', departmentId: 'dept-level-14' }, log.heads())])
+  assert.equal(log.state().departments.get('dept-level-15')?.parentId, 'dept-level-13')
+})
+
+test('since() gives a peer exactly the ops it lacks, parents first', async () => {
+  const { ws, owner, genesis, sign } = await workspace()
+  const full = createMembershipLog(ws)
+  full.add([genesis])
+  for (let i = 0; i < 5; i++) full.add([await sign(owner, add(await device()), full.heads())])
+  const partial = createMembershipLog(ws)
+  partial.add(full.ordered().slice(0, 3))
+  const delta = full.since(partial.heads())
+  assert.equal(delta.length, 3)
+  partial.add(delta)
+  assert.deepEqual(partial.heads(), full.heads())
+  assert.equal(partial.state().members.size, 6)
+})
+
+test('property: concurrent admin ops converge to one state whatever the delivery order', async () => {
+  const { ws, owner, genesis, sign } = await workspace()
+  const admins = await Promise.all([device(), device()])
+  const spare = await Promise.all(Array.from({ length: 6 }, () => device()))
+  let head = genesis.id
+  const base: VerifiedOp[] = [genesis]
+  for (const d of [...admins.map((a) => ({ d: a, role: 'admin' as const })), ...spare.slice(0, 3).map((s) => ({ d: s, role: 'member' as const }))]) {
+    const op = await sign(owner, add(d.d, d.role), [head])
+    base.push(op)
+    head = op.id
+  }
+  const actors = [owner, ...admins]
+  const targets = [...admins, ...spare]
+  const action = fc.record({
+    actor: fc.nat({ max: actors.length - 1 }),
+    kind: fc.constantFrom('add', 'remove', 'role', 'department'),
+    target: fc.nat({ max: targets.length - 1 }),
+    role: fc.constantFrom<Role>('admin', 'member', 'guest')
+  })
+
+  await fc.assert(fc.asyncProperty(fc.array(action, { minLength: 1, maxLength: 10 }), fc.array(fc.nat(), { minLength: 3, maxLength: 3 }), async (actions, seeds) => {
+    // Each actor works on its own fork from the shared base: all forks are concurrent.
+    const tips = new Map<number, string>()
+    const forks: VerifiedOp[] = []
+    for (const [n, a] of actions.entries()) {
+      const actor = actors[a.actor]!
+      const target = targets[a.target]!
+      const body: OpBody = a.kind === 'add' ? add(target, a.role)
+        : a.kind === 'remove' ? { type: 'remove', userId: target.userId }
+          : a.kind === 'role' ? { type: 'role', userId: target.userId, role: a.role }
+            : { type: 'department', departmentId: `dept-${n}-${a.actor}`, parentId: null, name: `D${n}`, order: n }
+      const op = await sign(actor, body, [tips.get(a.actor) ?? head], 10 + n)
+      tips.set(a.actor, op.id)
+      forks.push(op)
+    }
+    const all = [...base, ...forks]
+    const views = seeds.map((seed) => {
+      // A different arrival order per peer, delivered in two batches.
+      const shuffled = [...all].sort((x, y) => ((x.id.charCodeAt(seed % 64) * 31 + seed) % 97) - ((y.id.charCodeAt(seed % 64) * 31 + seed) % 97))
+      const log = createMembershipLog(ws)
+      log.add(shuffled.slice(0, seed % all.length))
+      log.add(shuffled.slice(seed % all.length))
+      const state = log.state()
+      const owners = [...state.members.values()].filter((m) => m.role === 'owner')
+      assert.equal(owners.length, 1, 'exactly one owner')
+      for (const id of state.removed) assert.ok(!state.members.has(id), 'removed users are gone')
+      return JSON.stringify({ order: log.ordered().map((o) => o.id), members: [...state.members.values()].sort((x, y) => x.userId.localeCompare(y.userId)), departments: [...state.departments.keys()].sort() })
+    })
+    assert.equal(new Set(views).size, 1)
+  }), { numRuns: 40 })
+})

@@ -1,0 +1,109 @@
+import { z } from 'zod'
+import { EnclaveError } from '../errors.js'
+import { canonicalDecode, canonicalEncode, domainHash } from './canonical.js'
+import { publicKeyOfPeer, SIGNATURE_DOMAINS, signFor, verifyFor } from './signing.js'
+import { isWorkspaceId, rootPublicKeyFromRaw, workspaceIdOf, type WorkspaceId } from './workspace-key.js'
+import type { PrivateKey } from '@libp2p/interface'
+
+export const ROLES = ['owner', 'admin', 'member', 'guest'] as const
+export type Role = (typeof ROLES)[number]
+
+/** Longest text fields in ops; the log is replicated to everyone, so it stays small. */
+const NAME = z.string().min(1).max(64)
+const ID = z.string().regex(/^[0-9a-zA-Z_-]{8,64}$/)
+const PEER = z.string().min(40).max(64).regex(/^[1-9A-HJ-NP-Za-km-z]+$/)
+const HASH = z.string().regex(/^[0-9a-f]{64}$/)
+const ROLE = z.enum(ROLES)
+
+const profile = z.object({
+  name: NAME,
+  title: z.string().max(80).optional(),
+  phone: z.string().max(40).optional(),
+  email: z.string().max(120).optional(),
+  /** A small image as a data: URL (PNG/JPEG/WebP), at most ~48 KB. */
+  avatar: z.string().max(65_536).regex(/^data:image\/(png|jpeg|webp);base64,[A-Za-z0-9+/=]+$/).optional()
+}).strict()
+export type Profile = z.infer<typeof profile>
+
+/** What an op does. Every variant and its rules are in docs/protocol.md. */
+export const opBody = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('create'), name: NAME, rootKey: z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength === 32, 'an Ed25519 public key'), owner: z.object({ userId: ID, device: PEER, profile }).strict() }).strict(),
+  z.object({ type: z.literal('add'), userId: ID, device: PEER, role: ROLE, profile }).strict(),
+  z.object({ type: z.literal('remove'), userId: ID }).strict(),
+  z.object({ type: z.literal('role'), userId: ID, role: ROLE }).strict(),
+  z.object({ type: z.literal('invite'), inviteId: ID, secretHash: HASH, role: ROLE, expiresAt: z.number().int().positive(), approval: z.boolean() }).strict(),
+  z.object({ type: z.literal('revokeInvite'), inviteId: ID }).strict(),
+  z.object({ type: z.literal('redeem'), inviteId: ID, userId: ID, device: PEER, profile, at: z.number().int().positive() }).strict(),
+  z.object({ type: z.literal('approve'), userId: ID }).strict(),
+  z.object({ type: z.literal('profile'), userId: ID, profile }).strict(),
+  z.object({ type: z.literal('department'), departmentId: ID, parentId: ID.nullable(), name: NAME, order: z.number().int() }).strict(),
+  z.object({ type: z.literal('deleteDepartment'), departmentId: ID }).strict(),
+  z.object({ type: z.literal('assign'), userId: ID, departments: z.array(ID).max(32) }).strict()
+])
+export type OpBody = z.infer<typeof opBody>
+export type OpType = OpBody['type']
+
+const unsignedOp = z.object({
+  v: z.literal(1),
+  ws: z.string().refine(isWorkspaceId, 'not a workspace id'),
+  /** Heads of the log the author had seen: this op comes after all of them. Sorted, unique. */
+  parents: z.array(HASH).max(64),
+  /** The signing device's PeerId; `root` for the genesis op, signed by the workspace root key. */
+  author: z.union([z.literal('root'), PEER]),
+  /** Author's clock, ms. Informational, except for invite expiry checked against `redeem.at`. */
+  ts: z.number().int().nonnegative(),
+  body: opBody
+}).strict()
+export type UnsignedOp = z.infer<typeof unsignedOp>
+
+/** An op as stored and sent: its canonical bytes and the signature over them. */
+export interface SignedOp {
+  bytes: Uint8Array
+  sig: Uint8Array
+}
+
+/** A verified op: decoded, signature checked, with its id. */
+export interface VerifiedOp extends UnsignedOp {
+  id: string
+  signed: SignedOp
+}
+
+/** Largest encoded op accepted. */
+export const MAX_OP_BYTES = 96 * 1024
+
+export function opId(bytes: Uint8Array): string {
+  return domainHash('enclave/op-id/v1', bytes)
+}
+
+export async function signOp(key: PrivateKey, op: UnsignedOp): Promise<VerifiedOp> {
+  const parsed = unsignedOp.parse({ ...op, parents: [...new Set(op.parents)].sort() })
+  const bytes = canonicalEncode(parsed)
+  const sig = await signFor(key, SIGNATURE_DOMAINS.membershipOp, bytes)
+  return { ...parsed, id: opId(bytes), signed: { bytes, sig } }
+}
+
+/**
+ * The one verifier of op form and signature. It checks that the bytes are canonical, the op is
+ * well formed, belongs to `ws`, and is signed by the key of the author it names (the root key
+ * for genesis). Whether the author was *allowed* to do it is the membership state's job.
+ */
+export async function verifyOp(signed: SignedOp, ws: WorkspaceId): Promise<VerifiedOp> {
+  if (signed.bytes.byteLength > MAX_OP_BYTES) throw new EnclaveError('too-large', 'membership op too large')
+  const parsed = unsignedOp.safeParse(canonicalDecode(signed.bytes))
+  if (!parsed.success) throw new EnclaveError('bad-frame', `malformed membership op: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? ''}`)
+  const op = parsed.data
+  if (op.ws !== ws) throw new EnclaveError('wrong-conversation', 'op belongs to another workspace')
+  const sorted = [...new Set(op.parents)].sort()
+  if (sorted.length !== op.parents.length || sorted.some((p, i) => p !== op.parents[i])) throw new EnclaveError('bad-frame', 'op parents must be sorted and unique')
+  let key
+  if (op.author === 'root') {
+    if (op.body.type !== 'create') throw new EnclaveError('wrong-author', 'only the genesis op is signed by the root key')
+    key = rootPublicKeyFromRaw(op.body.rootKey)
+    if (workspaceIdOf(key) !== ws) throw new EnclaveError('wrong-author', 'genesis root key does not match the workspace id')
+  } else {
+    key = publicKeyOfPeer(op.author)
+    if (key === null) throw new EnclaveError('wrong-author', 'op author is not an Ed25519 device id')
+  }
+  if (!await verifyFor(key, SIGNATURE_DOMAINS.membershipOp, signed.bytes, signed.sig)) throw new EnclaveError('wrong-author', 'op signature does not verify for its author')
+  return { ...op, id: opId(signed.bytes), signed }
+}

@@ -1,0 +1,218 @@
+import type { OpBody, Profile, Role, VerifiedOp } from './membership-op.js'
+import type { WorkspaceId } from './workspace-key.js'
+
+export interface Member {
+  userId: string
+  role: Role
+  /** `pending` members redeemed an invite that needs an admin's approval; they get no certificate. */
+  status: 'active' | 'pending'
+  devices: string[]
+  profile: Profile
+  departments: string[]
+}
+
+export interface InviteRecord {
+  inviteId: string
+  secretHash: string
+  role: Role
+  expiresAt: number
+  approval: boolean
+  createdBy: string
+  redeemedBy: string | null
+  revoked: boolean
+}
+
+export interface DepartmentRecord {
+  id: string
+  parentId: string | null
+  name: string
+  order: number
+}
+
+/** Everything the log says, at one point of its linearization. */
+export interface MembershipState {
+  ws: WorkspaceId
+  name: string
+  rootKey: Uint8Array
+  members: Map<string, Member>
+  /** Device PeerId → userId, for active and pending members. */
+  devices: Map<string, string>
+  /** Users once removed; their ids are never reused. */
+  removed: Set<string>
+  invites: Map<string, InviteRecord>
+  departments: Map<string, DepartmentRecord>
+}
+
+const RANK: Record<Role, number> = { guest: 0, member: 1, admin: 2, owner: 3 }
+
+export function isAdminRole(role: Role): boolean {
+  return RANK[role] >= RANK.admin
+}
+
+export function emptyState(ws: WorkspaceId): MembershipState {
+  return { ws, name: '', rootKey: new Uint8Array(), members: new Map(), devices: new Map(), removed: new Set(), invites: new Map(), departments: new Map() }
+}
+
+/** Why an op had no effect; kept for logs and tests, never shown raw to users. */
+export type Rejection =
+  | 'not-genesis' | 'unknown-author' | 'author-not-active' | 'not-admin' | 'owner-only'
+  | 'unknown-user' | 'user-exists' | 'user-removed' | 'device-taken' | 'cannot-touch-owner'
+  | 'unknown-invite' | 'invite-used' | 'invite-revoked' | 'invite-expired' | 'not-pending'
+  | 'unknown-department' | 'invite-exists'
+
+/** The active member behind a device, if any. */
+export function memberOfDevice(state: MembershipState, device: string): Member | undefined {
+  const userId = state.devices.get(device)
+  return userId === undefined ? undefined : state.members.get(userId)
+}
+
+/**
+ * Checks whether `op` is allowed in `state` and applies it. Returns null on success, or why it
+ * was refused (the state is then unchanged). The rules:
+ * - genesis (`create`) only as the first op, signed by the root key;
+ * - admins and the owner manage members, invites and departments; only the owner makes or
+ *   unmakes admins, and nobody removes or demotes the owner except the owner handing over;
+ * - a member may change their own profile and leave;
+ * - an invite is redeemed once, before it expires, unless revoked.
+ */
+export function applyOp(state: MembershipState, op: VerifiedOp): Rejection | null {
+  const body = op.body
+  if (body.type === 'create') {
+    if (op.author !== 'root' || state.members.size > 0 || op.parents.length > 0) return 'not-genesis'
+    state.name = body.name
+    state.rootKey = body.rootKey
+    addMember(state, body.owner.userId, body.owner.device, 'owner', 'active', body.owner.profile)
+    return null
+  }
+  if (op.author === 'root') return 'not-genesis'
+  const author = memberOfDevice(state, op.author)
+  if (author === undefined) return 'unknown-author'
+  if (author.status !== 'active') return 'author-not-active'
+  return applyByMember(state, author, body, op)
+}
+
+function applyByMember(state: MembershipState, author: Member, body: Exclude<OpBody, { type: 'create' }>, op: VerifiedOp): Rejection | null {
+  const admin = isAdminRole(author.role)
+  const owner = author.role === 'owner'
+  switch (body.type) {
+    case 'add': {
+      if (!admin) return 'not-admin'
+      if (body.role === 'owner') return 'owner-only'
+      if (body.role === 'admin' && !owner) return 'owner-only'
+      const taken = newUserCheck(state, body.userId, body.device)
+      if (taken !== null) return taken
+      addMember(state, body.userId, body.device, body.role, 'active', body.profile)
+      return null
+    }
+    case 'remove': {
+      const target = state.members.get(body.userId)
+      if (target === undefined) return 'unknown-user'
+      if (target.role === 'owner') return 'cannot-touch-owner'
+      const self = target.userId === author.userId
+      if (!self && !admin) return 'not-admin'
+      if (!self && target.role === 'admin' && !owner) return 'owner-only'
+      removeMember(state, target)
+      return null
+    }
+    case 'role': {
+      const target = state.members.get(body.userId)
+      if (target === undefined) return 'unknown-user'
+      if (!admin) return 'not-admin'
+      if (target.role === 'owner' || body.role === 'owner') {
+        // Handing over ownership: only the owner, to someone else, who must be active.
+        if (!owner || target.userId === author.userId || target.status !== 'active') return 'cannot-touch-owner'
+        author.role = 'admin'
+        target.role = 'owner'
+        return null
+      }
+      if ((target.role === 'admin' || body.role === 'admin') && !owner) return 'owner-only'
+      target.role = body.role
+      return null
+    }
+    case 'invite': {
+      if (!admin) return 'not-admin'
+      if (body.role === 'owner') return 'owner-only'
+      if (body.role === 'admin' && !owner) return 'owner-only'
+      if (state.invites.has(body.inviteId)) return 'invite-exists'
+      state.invites.set(body.inviteId, { inviteId: body.inviteId, secretHash: body.secretHash, role: body.role, expiresAt: body.expiresAt, approval: body.approval, createdBy: author.userId, redeemedBy: null, revoked: false })
+      return null
+    }
+    case 'revokeInvite': {
+      if (!admin) return 'not-admin'
+      const invite = state.invites.get(body.inviteId)
+      if (invite === undefined) return 'unknown-invite'
+      invite.revoked = true
+      return null
+    }
+    case 'redeem': {
+      if (!admin) return 'not-admin'
+      const invite = state.invites.get(body.inviteId)
+      if (invite === undefined) return 'unknown-invite'
+      if (invite.revoked) return 'invite-revoked'
+      if (invite.redeemedBy !== null) return 'invite-used'
+      if (body.at > invite.expiresAt || op.ts > invite.expiresAt) return 'invite-expired'
+      const taken = newUserCheck(state, body.userId, body.device)
+      if (taken !== null) return taken
+      invite.redeemedBy = body.userId
+      addMember(state, body.userId, body.device, invite.role, invite.approval ? 'pending' : 'active', body.profile)
+      return null
+    }
+    case 'approve': {
+      if (!admin) return 'not-admin'
+      const target = state.members.get(body.userId)
+      if (target === undefined) return 'unknown-user'
+      if (target.status !== 'pending') return 'not-pending'
+      target.status = 'active'
+      return null
+    }
+    case 'profile': {
+      const target = state.members.get(body.userId)
+      if (target === undefined) return 'unknown-user'
+      if (target.userId !== author.userId && !admin) return 'not-admin'
+      target.profile = body.profile
+      return null
+    }
+    case 'department': {
+      if (!admin) return 'not-admin'
+      if (body.parentId !== null && !state.departments.has(body.parentId)) return 'unknown-department'
+      state.departments.set(body.departmentId, { id: body.departmentId, parentId: body.parentId, name: body.name, order: body.order })
+      return null
+    }
+    case 'deleteDepartment': {
+      if (!admin) return 'not-admin'
+      const gone = state.departments.get(body.departmentId)
+      if (gone === undefined) return 'unknown-department'
+      state.departments.delete(body.departmentId)
+      // Children move up to the deleted one's parent; members simply leave it.
+      for (const d of state.departments.values()) if (d.parentId === body.departmentId) d.parentId = gone.parentId
+      for (const m of state.members.values()) m.departments = m.departments.filter((id) => id !== body.departmentId)
+      return null
+    }
+    case 'assign': {
+      if (!admin) return 'not-admin'
+      const target = state.members.get(body.userId)
+      if (target === undefined) return 'unknown-user'
+      if (body.departments.some((id) => !state.departments.has(id))) return 'unknown-department'
+      target.departments = [...new Set(body.departments)]
+      return null
+    }
+  }
+}
+
+function newUserCheck(state: MembershipState, userId: string, device: string): Rejection | null {
+  if (state.removed.has(userId)) return 'user-removed'
+  if (state.members.has(userId)) return 'user-exists'
+  if (state.devices.has(device)) return 'device-taken'
+  return null
+}
+
+function addMember(state: MembershipState, userId: string, device: string, role: Role, status: Member['status'], profile: Profile): void {
+  state.members.set(userId, { userId, role, status, devices: [device], profile, departments: [] })
+  state.devices.set(device, userId)
+}
+
+function removeMember(state: MembershipState, member: Member): void {
+  state.members.delete(member.userId)
+  state.removed.add(member.userId)
+  for (const d of member.devices) state.devices.delete(d)
+}
