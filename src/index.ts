@@ -14,6 +14,10 @@ import { createNetNode, DEFAULT_LISTEN } from './net/libp2p-node.js'
 import { createStickyListen } from './net/sticky-listen.js'
 import { createPeerBook } from './net/peer-book.js'
 import { createProfiles, PROFILE_PROTOCOL } from './org/profiles.js'
+import { JOIN_PROTOCOL } from './org/join-protocol.js'
+import { MEMBERSHIP_PROTOCOL } from './org/membership-sync.js'
+import { createWorkspaceService } from './org/workspace-service.js'
+import { refuseStream } from './net/refuse-stream.js'
 import { parseEnclaveLink } from './api/links.js'
 import { openStore } from './store/store.js'
 import { VERSION } from './version.js'
@@ -50,9 +54,12 @@ export async function createCore(init: CoreInit): Promise<Core> {
     const privateKey = await loadOrCreateDeviceKey(store.collection<string>('meta'))
     const listen = createStickyListen(init.listen ?? DEFAULT_LISTEN, store.collection('meta'))
     const mdns = init.mdns ?? true
-    const node = await createNetNode({ privateKey, listen: await listen.current(), mdns }).catch(async (err: unknown) => {
+    // The gate asks the workspace service, which exists only once the node does.
+    const gate = { refuses: (_peer: string): boolean => false, allows: (_peer: string): boolean => true }
+    const refuses = (peer: string): boolean => gate.refuses(peer)
+    const node = await createNetNode({ privateKey, listen: await listen.current(), mdns, refuses }).catch(async (err: unknown) => {
       log.warn('remembered listen ports are taken; choosing new ones', { error: errorMessage(err) })
-      return createNetNode({ privateKey, listen: await listen.renew(), mdns })
+      return createNetNode({ privateKey, listen: await listen.renew(), mdns, refuses })
     })
     const self = node.peerId.toString() as PeerIdString
     const clock = createHybridClock()
@@ -70,14 +77,20 @@ export async function createCore(init: CoreInit): Promise<Core> {
       self,
       openStream: (peer, signal) => node.dialProtocol(peerIdFromString(peer), CHAT_PROTOCOL, { signal })
     }, init.outbox)
-    await node.handle(CHAT_PROTOCOL, (stream, connection) => serveChatStream(chat, log.child('chat'), stream, connection), { maxInboundStreams: 64 })
+    await node.handle(CHAT_PROTOCOL, (stream, connection) => {
+      if (!gate.allows(connection.remotePeer.toString())) { refuseStream(stream, connection, log); return }
+      return serveChatStream(chat, log.child('chat'), stream, connection)
+    }, { maxInboundStreams: 64 })
     const peers = await createPeerBook({ node, store, log: log.child('peers'), emit, onConnect: (peer) => { chat.peerConnected(peer) } })
-    const profiles = await createProfiles({ node, peers, meta: store.collection('meta'), emit, log: log.child('profiles') })
+    const profiles = await createProfiles({ node, peers, meta: store.collection('meta'), emit, log: log.child('profiles'), allows: (peer) => gate.allows(peer) })
+    const workspaces = await createWorkspaceService({ node, store, log: log.child('workspaces'), emit, deviceKey: privateKey, displayName: () => profiles.get().displayName })
+    gate.refuses = (peer) => workspaces.refuses(peer)
+    gate.allows = (peer) => workspaces.allows(peer)
 
     const info = (): NodeInfo => ({
       peerId: self,
       addresses: node.getMultiaddrs().map((a) => a.toString()),
-      protocols: [CHAT_PROTOCOL, PROFILE_PROTOCOL],
+      protocols: [CHAT_PROTOCOL, PROFILE_PROTOCOL, MEMBERSHIP_PROTOCOL, JOIN_PROTOCOL],
       version: VERSION
     })
 
@@ -97,7 +110,15 @@ export async function createCore(init: CoreInit): Promise<Core> {
         const target = parseEnclaveLink(url)
         emit('shell.linkOpened', target)
         return Promise.resolve(target)
-      }
+      },
+      'workspaces.list': () => Promise.resolve(workspaces.list()),
+      'workspaces.create': ({ name }) => workspaces.create(name),
+      'workspaces.invite': ({ workspaceId, ...opts }) => workspaces.invite(workspaceId, opts),
+      'workspaces.join': ({ link }) => workspaces.join(link),
+      'workspaces.members': ({ workspaceId }) => Promise.resolve(workspaces.members(workspaceId)),
+      'workspaces.removeMember': ({ workspaceId, userId }) => workspaces.removeMember(workspaceId, userId),
+      'workspaces.setRole': ({ workspaceId, userId, role }) => workspaces.setRole(workspaceId, userId, role),
+      'workspaces.approve': ({ workspaceId, userId }) => workspaces.approve(workspaceId, userId)
     }
 
     const api = createApiServer(handlers, log.child('api'))
@@ -115,6 +136,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       stop: async () => {
         peers.stop()
         profiles.stop()
+        workspaces.stop()
         await chat.stop()
         await node.stop()
         await store.close()

@@ -101,6 +101,55 @@ export interface Requests {
    * checks it and announces it as `shell.linkOpened`, so every window can react to it.
    */
   'shell.openLink': (input: { url: string }) => LinkTarget
+  'workspaces.list': (input: Record<string, never>) => WorkspaceView[]
+  /** Makes this device the owner of a new workspace. */
+  'workspaces.create': (input: { name: string }) => WorkspaceView
+  /** Admins: a single-use invite link. `expiresInMs` defaults to 48 h. */
+  'workspaces.invite': (input: { workspaceId: string; role?: Role; expiresInMs?: number; approval?: boolean }) => InviteView
+  /** Joins by an invite link (or text containing one); resolves once the inviting device accepted. */
+  'workspaces.join': (input: { link: string }) => WorkspaceView
+  'workspaces.members': (input: { workspaceId: string }) => MemberView[]
+  'workspaces.removeMember': (input: { workspaceId: string; userId: string }) => MemberView[]
+  'workspaces.setRole': (input: { workspaceId: string; userId: string; role: Role }) => MemberView[]
+  'workspaces.approve': (input: { workspaceId: string; userId: string }) => MemberView[]
+}
+
+export type Role = 'owner' | 'admin' | 'member' | 'guest'
+
+export interface WorkspaceView {
+  id: string
+  name: string
+  /** Root key fingerprint, for comparing out of band. */
+  fingerprint: string
+  /** This device's user in the workspace. */
+  userId: string
+  role: Role
+  status: 'active' | 'pending'
+  memberCount: number
+}
+
+export interface MemberView {
+  userId: string
+  role: Role
+  status: 'active' | 'pending'
+  name: string
+  title: string | null
+  email: string | null
+  phone: string | null
+  departments: string[]
+  devices: PeerIdString[]
+  /** Any of the member's devices is connected to this one. */
+  online: boolean
+}
+
+export interface InviteView {
+  inviteId: string
+  link: string
+  /** The link with a sentence around it and the fingerprint, for pasting into mail or chat. */
+  text: string
+  role: Role
+  expiresAt: number
+  approval: boolean
 }
 
 /** Where an `enclave://` link points. */
@@ -115,6 +164,8 @@ export interface Events {
   'peers.changed': PeerView
   'profile.changed': ProfileView
   'shell.linkOpened': LinkTarget
+  /** Anything about a workspace changed: members, roles, this device's own standing. */
+  'workspaces.changed': WorkspaceView
 }
 
 export type Method = keyof Requests
@@ -139,6 +190,8 @@ export const ERROR_CODES = [
   'store-error',
   'store-too-new',
   'node-not-running',
+  'invite-invalid',
+  'not-member',
   'internal'
 ] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -5,6 +5,7 @@ import { MAX_DISPLAY_NAME } from '../org/profiles.js'
 import type { Method } from './contract.js'
 
 const empty = z.object({}).strict()
+const role = z.enum(['owner', 'admin', 'member', 'guest'])
 const id = z.string().min(1).max(200)
 
 /** Parameter schemas for every API method: the API's edge validation, strict on unknown keys. */
@@ -26,5 +27,13 @@ export const requestSchemas: { [M in Method]: z.ZodType } = {
   'chat.markRead': z.object({ conversationId: id }).strict(),
   'profile.get': empty,
   'profile.set': z.object({ displayName: z.string().max(MAX_DISPLAY_NAME * 4) }).strict(),
-  'shell.openLink': z.object({ url: z.string().min(1).max(2000) }).strict()
+  'shell.openLink': z.object({ url: z.string().min(1).max(2000) }).strict(),
+  'workspaces.list': empty,
+  'workspaces.create': z.object({ name: z.string().min(1).max(64) }).strict(),
+  'workspaces.invite': z.object({ workspaceId: id, role: role.optional(), expiresInMs: z.number().int().min(1_000).max(90 * 24 * 3600_000).optional(), approval: z.boolean().optional() }).strict(),
+  'workspaces.join': z.object({ link: z.string().min(1).max(8000) }).strict(),
+  'workspaces.members': z.object({ workspaceId: id }).strict(),
+  'workspaces.removeMember': z.object({ workspaceId: id, userId: id }).strict(),
+  'workspaces.setRole': z.object({ workspaceId: id, userId: id, role }).strict(),
+  'workspaces.approve': z.object({ workspaceId: id, userId: id }).strict()
 }

@@ -18,7 +18,15 @@ const handlers: Handlers = {
   'chat.markRead': () => Promise.reject(new Error('disk on fire')),
   'profile.get': notUsed,
   'profile.set': notUsed,
-  'shell.openLink': notUsed
+  'shell.openLink': notUsed,
+  'workspaces.list': notUsed,
+  'workspaces.create': notUsed,
+  'workspaces.invite': notUsed,
+  'workspaces.join': notUsed,
+  'workspaces.members': notUsed,
+  'workspaces.removeMember': notUsed,
+  'workspaces.setRole': notUsed,
+  'workspaces.approve': notUsed
 }
 
 function client(port: ApiPort): (frame: unknown) => Promise<ServerFrame> {

@@ -49,6 +49,22 @@ async function withClient<T>(dataDir: string, fn: (api: ApiClient) => Promise<T>
   }
 }
 
+/** `30s`, `15m`, `48h`, `7d` → milliseconds. */
+function parseDuration(text: string, command: string): number {
+  const match = /^(\d+)\s*([smhd])$/.exec(text.trim())
+  if (match?.[1] === undefined || match[2] === undefined) throw new UsageError('durations look like 30m, 48h or 7d', command)
+  const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd']
+  return Number(match[1]) * unit
+}
+
+/** The workspace a command means: the one given, or the only one this device is in. */
+async function workspaceIdFor(api: ApiClient, given: unknown): Promise<string> {
+  if (typeof given === 'string') return given
+  const list = await api.call('workspaces.list', {})
+  if (list.length === 1 && list[0] !== undefined) return list[0].id
+  throw new EnclaveError('bad-request', list.length === 0 ? 'this device is in no workspace (enclave workspace create NAME, or enclave join LINK)' : 'this device is in several workspaces: pass --workspace ID')
+}
+
 function positional(positionals: string[], index: number, name: string, command: string): string {
   const value = positionals[index]
   if (value === undefined) throw new UsageError(`missing ${name}`, command)
@@ -65,7 +81,9 @@ async function run(argv: string[]): Promise<void> {
   const extra: Options = command === 'node'
     ? nodeOptions
     : command === 'serve' ? { ...nodeOptions, port: { type: 'string' } }
-      : command === 'history' ? { limit: { type: 'string' }, before: { type: 'string' } } : {}
+      : command === 'history' ? { limit: { type: 'string' }, before: { type: 'string' } }
+        : command === 'invite' ? { workspace: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' }, approval: { type: 'boolean' } }
+          : command === 'members' ? { workspace: { type: 'string' } } : {}
   const { values, positionals } = parse(command, rest, extra)
   if (values.help === true) { out(usage); return }
   const dataDir = typeof values.data === 'string' ? values.data : defaultDataDir()
@@ -128,6 +146,50 @@ async function run(argv: string[]): Promise<void> {
       const messages = await withClient(dataDir, (api) => api.call('chat.history', { ...conversationRef(target), limit, before }))
       if (asJson) json(messages)
       else for (const m of messages) out(formatMessage(m))
+      return
+    }
+    case 'workspace': {
+      const sub = positional(positionals, 0, 'create or list', command)
+      if (sub === 'create') {
+        const name = positionals.slice(1).join(' ')
+        if (name.length === 0) throw new UsageError('missing NAME', command)
+        const ws = await withClient(dataDir, (api) => api.call('workspaces.create', { name }))
+        if (asJson) json(ws)
+        else out(`Created workspace "${ws.name}" (${ws.id}); you are its owner.\nFingerprint: ${ws.fingerprint}`)
+        return
+      }
+      if (sub !== 'list') throw new UsageError(`unknown workspace command '${sub}'`, command)
+      const list = await withClient(dataDir, (api) => api.call('workspaces.list', {}))
+      if (asJson) json(list)
+      else if (list.length === 0) out('not in any workspace')
+      else for (const w of list) out(`${w.id} "${w.name}" ${w.role}${w.status === 'pending' ? ' (awaiting approval)' : ''}, ${w.memberCount} members`)
+      return
+    }
+    case 'invite': {
+      const role = values.role === undefined ? 'member' : String(values.role)
+      if (role !== 'member' && role !== 'guest' && role !== 'admin') throw new UsageError('--role must be member, guest or admin', command)
+      const expiresInMs = values.expires === undefined ? undefined : parseDuration(String(values.expires), command)
+      const invite = await withClient(dataDir, async (api) => api.call('workspaces.invite', {
+        workspaceId: await workspaceIdFor(api, values.workspace),
+        role,
+        ...(expiresInMs === undefined ? {} : { expiresInMs }),
+        approval: values.approval === true
+      }))
+      if (asJson) json(invite)
+      else out(invite.text)
+      return
+    }
+    case 'join': {
+      const link = positional(positionals, 0, 'LINK', command)
+      const ws = await withClient(dataDir, (api) => api.call('workspaces.join', { link }))
+      if (asJson) json(ws)
+      else out(ws.status === 'pending' ? `Joined "${ws.name}"; an admin still has to approve you.` : `Joined "${ws.name}" as ${ws.role}.`)
+      return
+    }
+    case 'members': {
+      const members = await withClient(dataDir, async (api) => api.call('workspaces.members', { workspaceId: await workspaceIdFor(api, values.workspace) }))
+      if (asJson) json(members)
+      else for (const m of members) out(`${m.name} — ${m.role}${m.status === 'pending' ? ' (pending)' : ''}${m.online ? ', online' : ''}  ${m.userId}`)
       return
     }
     case 'call': {

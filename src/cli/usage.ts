@@ -12,6 +12,10 @@ Commands:
   dial       connect to a peer by multiaddr
   send       send a message to a peer or conversation
   history    show a conversation's messages
+  workspace  create or list workspaces
+  invite     make a single-use invite link (admins)
+  join       join a workspace by invite link
+  members    list a workspace's members
   call       invoke any API method and print the JSON result
   events     stream API events as NDJSON
 
@@ -50,6 +54,22 @@ Sends TEXT. The message is stored and queued at once and delivered when the peer
   history: `Usage: enclave history PEER|CONVERSATION [--limit N] [--before ORDER] [--json] [--data DIR]
 
 Prints messages oldest first. --json prints an array of messages, each with its text.`,
+  workspace: `Usage: enclave workspace create NAME [--json] [--data DIR]
+       enclave workspace list [--json] [--data DIR]
+
+'create' makes this device the owner of a new workspace.`,
+  invite: `Usage: enclave invite [--workspace ID] [--role member|guest|admin] [--expires 48h] [--approval] [--json] [--data DIR]
+
+Prints a single-use invite link (and a text to paste into mail or chat). --expires takes
+s, m, h or d (default 48h). --approval holds the new member until an admin approves.
+--workspace may be left out when the device is in one workspace.`,
+  join: `Usage: enclave join LINK [--json] [--data DIR]
+
+Joins the workspace an invite link (or pasted invite text) is for, by contacting the device
+that made it.`,
+  members: `Usage: enclave members [--workspace ID] [--json] [--data DIR]
+
+Lists members with role and status. --json prints an array of members.`,
   call: `Usage: enclave call METHOD [JSON] [--data DIR]
 
 Invokes an API method with JSON params (default {}) and prints the JSON result.

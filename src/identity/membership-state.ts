@@ -39,6 +39,8 @@ export interface MembershipState {
   devices: Map<string, string>
   /** Users once removed; their ids are never reused. */
   removed: Set<string>
+  /** Devices of removed users: refused at the door. */
+  removedDevices: Set<string>
   invites: Map<string, InviteRecord>
   departments: Map<string, DepartmentRecord>
 }
@@ -50,7 +52,7 @@ export function isAdminRole(role: Role): boolean {
 }
 
 export function emptyState(ws: WorkspaceId): MembershipState {
-  return { ws, name: '', rootKey: new Uint8Array(), members: new Map(), devices: new Map(), removed: new Set(), invites: new Map(), departments: new Map() }
+  return { ws, name: '', rootKey: new Uint8Array(), members: new Map(), devices: new Map(), removed: new Set(), removedDevices: new Set(), invites: new Map(), departments: new Map() }
 }
 
 /** Why an op had no effect; kept for logs and tests, never shown raw to users. */
@@ -214,5 +216,8 @@ function addMember(state: MembershipState, userId: string, device: string, role:
 function removeMember(state: MembershipState, member: Member): void {
   state.members.delete(member.userId)
   state.removed.add(member.userId)
-  for (const d of member.devices) state.devices.delete(d)
+  for (const d of member.devices) {
+    state.devices.delete(d)
+    state.removedDevices.add(d)
+  }
 }

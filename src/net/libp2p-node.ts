@@ -19,6 +19,8 @@ export interface NetNodeInit {
   listen?: string[]
   /** Discover peers on the LAN by multicast DNS. Never on in tests outside a network namespace. */
   mdns: boolean
+  /** Peers refused before any protocol runs (e.g. removed members). Asked on every connection. */
+  refuses?: (peer: string) => boolean
 }
 
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws']
@@ -32,6 +34,11 @@ export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: init.mdns ? [mdns()] : [],
-    services: { identify: identify(), ping: ping() }
+    services: { identify: identify(), ping: ping() },
+    connectionGater: {
+      denyDialPeer: (peer) => init.refuses?.(peer.toString()) ?? false,
+      denyInboundEncryptedConnection: (peer) => init.refuses?.(peer.toString()) ?? false,
+      denyOutboundEncryptedConnection: (peer) => init.refuses?.(peer.toString()) ?? false
+    }
   })
 }

@@ -3,6 +3,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { z } from 'zod'
 import { EnclaveError, errorMessage } from '../errors.js'
 import { concatFrames, readFrameBatches } from '../net/frame-reader.js'
+import { refuseStream } from '../net/refuse-stream.js'
 import * as varint from 'uint8-varint'
 import type { Emit, PeerIdString, ProfileView } from '../api/contract.js'
 import type { Logger } from '../logger.js'
@@ -24,6 +25,8 @@ export interface ProfilesComponents {
   meta: Collection<{ displayName: string }>
   emit: Emit
   log: Logger
+  /** Whether a peer may use Enclave's protocols (workspace membership). */
+  allows(peer: string): boolean
 }
 
 export interface Profiles {
@@ -87,6 +90,7 @@ export async function createProfiles(components: ProfilesComponents): Promise<Pr
 
   await node.handle(PROFILE_PROTOCOL, async (stream: Stream, connection: Connection) => {
     const peer = connection.remotePeer.toString() as PeerIdString
+    if (!components.allows(peer)) { refuseStream(stream, connection, log); return }
     try {
       await learn(peer, stream)
       if (displayName !== null) stream.send(frame(displayName))
@@ -99,7 +103,7 @@ export async function createProfiles(components: ProfilesComponents): Promise<Pr
 
   // Identify tells us the peer speaks the protocol; only then is there someone to tell.
   const onIdentify = (evt: CustomEvent<{ peerId: PeerId; protocols: string[] }>): void => {
-    if (evt.detail.protocols.includes(PROFILE_PROTOCOL)) void push(evt.detail.peerId)
+    if (evt.detail.protocols.includes(PROFILE_PROTOCOL) && components.allows(evt.detail.peerId.toString())) void push(evt.detail.peerId)
   }
   node.addEventListener('peer:identify', onIdentify)
 

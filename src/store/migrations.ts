@@ -16,6 +16,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 1,
     description: 'initial layout: meta, peers, conversations, messages, message index, outbox',
     up: async () => { /* sublevels need no creation; version 1 only records the layout */ }
+  },
+  {
+    version: 2,
+    description: 'workspaces: workspace records (with keys this device holds) and membership ops',
+    up: async () => { /* new sublevels only */ }
   }
 ]
 

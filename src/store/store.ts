@@ -5,7 +5,7 @@ import { jsonValueCodec, type ValueCodec } from './value-codec.js'
 import type { Logger } from '../logger.js'
 
 /** Every sublevel the core uses; the name is also the key prefix on disk. */
-export type CollectionName = 'meta' | 'peers' | 'conversations' | 'messages' | 'messageIndex' | 'outbox'
+export type CollectionName = 'meta' | 'peers' | 'conversations' | 'messages' | 'messageIndex' | 'outbox' | 'workspaces' | 'membershipOps'
 
 export interface RangeOptions {
   gt?: string

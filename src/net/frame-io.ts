@@ -1,0 +1,42 @@
+import { decode as cborDecode, encode as cborEncode } from 'cborg'
+import * as varint from 'uint8-varint'
+import { EnclaveError } from '../errors.js'
+import { concatFrames, readFrameBatches } from './frame-reader.js'
+import type { Stream } from '@libp2p/interface'
+
+/** One CBOR value as a length-prefixed frame. */
+export function cborFrame(value: unknown): Uint8Array {
+  const body = cborEncode(value)
+  return concatFrames([varint.encode(body.byteLength), body])
+}
+
+/** Writes frames, waiting when the stream's buffer is full. */
+export async function writeFrames(stream: Stream, values: unknown[]): Promise<void> {
+  if (values.length === 0) return
+  if (!stream.send(concatFrames(values.map(cborFrame)))) await stream.onDrain()
+}
+
+/**
+ * Reads a request/response protocol's frames one CBOR value at a time. `next()` resolves to
+ * the next decoded value, or throws `bad-frame` if the stream ends first.
+ */
+export function frameReader(stream: Stream, maxFrameBytes: number): { next(): Promise<unknown> } {
+  const batches = readFrameBatches(stream, { maxFrameBytes })
+  const queue: Uint8Array[] = []
+  return {
+    next: async () => {
+      while (queue.length === 0) {
+        const batch = await batches.next()
+        if (batch.done === true) throw new EnclaveError('bad-frame', 'stream ended before the expected frame')
+        queue.push(...batch.value)
+      }
+      const body = queue.shift()
+      if (body === undefined) throw new EnclaveError('bad-frame', 'empty frame')
+      try {
+        return cborDecode(body) as unknown
+      } catch (err) {
+        throw new EnclaveError('bad-frame', 'frame is not valid CBOR', { cause: err })
+      }
+    }
+  }
+}

@@ -1,0 +1,316 @@
+import { randomBytes } from 'node:crypto'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { EnclaveError, errorMessage } from '../errors.js'
+import { CERTIFICATE_LIFETIME_MS, issueCertificate } from '../identity/certificate.js'
+import { decodeInviteLink, encodeInviteLink, inviteSecretHash, inviteText, newInviteId, newInviteSecret } from '../identity/invite-link.js'
+import { isAdminRole, memberOfDevice, type Member } from '../identity/membership-state.js'
+import { signOp, verifyOp, type OpBody, type Role, type VerifiedOp } from '../identity/membership-op.js'
+import { createRootKey, rootFingerprint, rootPublicKeyFromRaw, workspaceIdOf, type WorkspaceId } from '../identity/workspace-key.js'
+import { JOIN_PROTOCOL, requestJoin, serveJoin } from './join-protocol.js'
+import { MEMBERSHIP_PROTOCOL, serveSync, syncWith } from './membership-sync.js'
+import { createWorkspaceRegistry, type Workspace } from './workspace-registry.js'
+import type { Emit, InviteView, MemberView, PeerIdString, WorkspaceView } from '../api/contract.js'
+import type { Logger } from '../logger.js'
+import type { NetNode } from '../net/libp2p-node.js'
+import type { Store } from '../store/store.js'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
+
+export interface WorkspaceServiceComponents {
+  node: NetNode
+  store: Store
+  log: Logger
+  emit: Emit
+  deviceKey: PrivateKey
+  /** The name this device goes by, for its member profile. */
+  displayName(): string | null
+}
+
+export interface WorkspaceServiceInit {
+  /** How long a connected peer that is no member may stay to join or prove membership. @default 10 s */
+  graceMs?: number
+}
+
+export interface WorkspaceService {
+  list(): WorkspaceView[]
+  create(name: string): Promise<WorkspaceView>
+  invite(ws: string, opts: { role?: Role; expiresInMs?: number; approval?: boolean }): Promise<InviteView>
+  join(link: string): Promise<WorkspaceView>
+  members(ws: string): MemberView[]
+  removeMember(ws: string, userId: string): Promise<MemberView[]>
+  setRole(ws: string, userId: string, role: Role): Promise<MemberView[]>
+  approve(ws: string, userId: string): Promise<MemberView[]>
+  /** May this peer use Enclave's protocols here? Always, while this device is in no workspace. */
+  allows(peer: string): boolean
+  /** Refused at the door: a removed member's device with no other shared workspace. */
+  refuses(peer: string): boolean
+  stop(): void
+}
+
+const DEFAULT_INVITE_MS = 48 * 60 * 60 * 1000
+
+export async function createWorkspaceService(components: WorkspaceServiceComponents, init: WorkspaceServiceInit = {}): Promise<WorkspaceService> {
+  const { node, log, emit, deviceKey } = components
+  const self = node.peerId.toString() as PeerIdString
+  const graceMs = init.graceMs ?? 10_000
+  const registry = await createWorkspaceRegistry(components.store, log.child('registry'))
+  /** Devices a certificate vouched for, per workspace, until their ops arrive. */
+  const admitted = new Map<string, Set<string>>()
+  const grace = new Map<string, NodeJS.Timeout>()
+  const syncing = new Map<string, Promise<void>>()
+  let stopped = false
+
+  const isConnected = (peer: string): boolean => node.getConnections(peerIdFromString(peer)).length > 0
+
+  const allows = (peer: string): boolean => {
+    const all = registry.list()
+    if (all.length === 0) return true
+    return all.some((w) => {
+      const state = w.log.state()
+      if (memberOfDevice(state, peer)?.status === 'active') return true
+      // A certificate admits a device the log does not know yet; never one the log removed.
+      return admitted.get(w.record.ws)?.has(peer) === true && !state.removedDevices.has(peer)
+    })
+  }
+
+  const refuses = (peer: string): boolean => {
+    if (allows(peer)) return false
+    return registry.list().some((w) => w.log.state().removedDevices.has(peer))
+  }
+
+  const view = (w: Workspace): WorkspaceView => {
+    const state = w.log.state()
+    const me = state.members.get(w.record.userId)
+    return {
+      id: w.record.ws,
+      name: state.name,
+      fingerprint: state.rootKey.byteLength === 32 ? rootFingerprint(rootPublicKeyFromRaw(state.rootKey)) : '',
+      userId: w.record.userId,
+      role: me?.role ?? 'guest',
+      status: me?.status ?? 'pending',
+      memberCount: [...state.members.values()].filter((m) => m.status === 'active').length
+    }
+  }
+
+  const memberView = (m: Member): MemberView => ({
+    userId: m.userId,
+    role: m.role,
+    status: m.status,
+    name: m.profile.name,
+    title: m.profile.title ?? null,
+    email: m.profile.email ?? null,
+    phone: m.profile.phone ?? null,
+    departments: [...m.departments],
+    devices: m.devices as PeerIdString[],
+    online: m.devices.some((d) => d === self || isConnected(d))
+  })
+
+  const workspace = (ws: string): Workspace => {
+    const w = registry.get(ws)
+    if (w === undefined) throw new EnclaveError('not-found', `not in workspace ${ws.slice(0, 40)}`)
+    return w
+  }
+
+  /** This device must be an active admin (or owner) of the workspace. */
+  const requireAdmin = (w: Workspace): Member => {
+    const me = memberOfDevice(w.log.state(), self)
+    if (me === undefined || me.status !== 'active') throw new EnclaveError('not-member', 'this device is not an active member of the workspace')
+    if (!isAdminRole(me.role)) throw new EnclaveError('unauthorized', 'only admins can do that')
+    return me
+  }
+
+  /** Closes connections of peers that may no longer be here (removed, or never proved membership). */
+  const enforce = (): void => {
+    for (const peerId of node.getPeers()) {
+      const peer = peerId.toString()
+      if (!allows(peer) && !grace.has(peer)) {
+        log.info('closing connection of a peer that is not a member', { peer })
+        void node.hangUp(peerId).catch(() => undefined)
+      }
+    }
+  }
+
+  const syncPeer = (peer: PeerId): Promise<void> => {
+    const key = peer.toString()
+    const running = syncing.get(key)
+    if (running !== undefined) return running
+    const task = (async () => {
+      const mine = registry.list()
+      if (mine.length === 0 || stopped) return
+      try {
+        const stream = await node.dialProtocol(peer, MEMBERSHIP_PROTOCOL, { signal: AbortSignal.timeout(15_000) })
+        await syncWith(stream, mine, syncComponents)
+      } catch (err) {
+        log.debug('membership sync failed', { peer: key, error: errorMessage(err) })
+      }
+    })().finally(() => { syncing.delete(key) })
+    syncing.set(key, task)
+    return task
+  }
+
+  const changed = (ws: string): void => {
+    const w = registry.get(ws)
+    if (w === undefined) return
+    emit('workspaces.changed', view(w))
+    enforce()
+  }
+
+  /** Tells every connected member about new ops. */
+  const spread = (): void => {
+    for (const peer of node.getPeers()) if (allows(peer.toString())) void syncPeer(peer)
+  }
+
+  const syncComponents = {
+    registry,
+    log: log.child('sync'),
+    onChanged: (ws: string) => { changed(ws); spread() },
+    onAdmitted: (ws: string, device: string) => {
+      const set = admitted.get(ws) ?? new Set<string>()
+      set.add(device)
+      admitted.set(ws, set)
+    }
+  }
+
+  const appendOwn = async (w: Workspace, body: OpBody): Promise<VerifiedOp> => {
+    const op = await signOp(deviceKey, { v: 1, ws: w.record.ws, parents: w.log.heads(), author: self, ts: Date.now(), body })
+    await registry.append(w.record.ws, [op])
+    const rejection = w.log.rejections().get(op.id)
+    if (rejection !== undefined) throw new EnclaveError('unauthorized', `the workspace refused that (${rejection})`)
+    changed(w.record.ws)
+    spread()
+    return op
+  }
+
+  const myName = (): string => components.displayName() ?? `Device …${self.slice(-6)}`
+
+  await node.handle(MEMBERSHIP_PROTOCOL, (stream, connection) => serveSync(stream, connection.remotePeer.toString(), syncComponents))
+  await node.handle(JOIN_PROTOCOL, (stream, connection) => serveJoin(stream, connection.remotePeer.toString(), {
+    registry,
+    deviceKey,
+    self,
+    log: log.child('join'),
+    onChanged: (ws) => { changed(ws); spread() }
+  }))
+
+  const onIdentify = (evt: CustomEvent<{ peerId: PeerId; protocols: string[] }>): void => {
+    if (evt.detail.protocols.includes(MEMBERSHIP_PROTOCOL)) void syncPeer(evt.detail.peerId)
+  }
+  const onConnect = (evt: CustomEvent<PeerId>): void => {
+    const peer = evt.detail.toString()
+    if (allows(peer) || grace.has(peer)) return
+    // Joiners and members this device has not heard of yet get a moment to prove themselves.
+    grace.set(peer, setTimeout(() => {
+      grace.delete(peer)
+      if (!allows(peer)) {
+        log.info('closing connection of a peer that did not prove membership', { peer })
+        void node.hangUp(evt.detail).catch(() => undefined)
+      }
+    }, graceMs).unref())
+  }
+  node.addEventListener('peer:identify', onIdentify)
+  node.addEventListener('peer:connect', onConnect)
+
+  return {
+    list: () => registry.list().map(view),
+
+    create: async (name) => {
+      const trimmed = name.trim()
+      if (trimmed.length === 0 || trimmed.length > 64) throw new EnclaveError('bad-request', 'a workspace name has 1–64 characters')
+      const root = await createRootKey()
+      const ws = workspaceIdOf(root.publicKey)
+      const userId = randomBytes(12).toString('hex')
+      const genesis = await signOp(root, { v: 1, ws, parents: [], author: 'root', ts: Date.now(), body: { type: 'create', name: trimmed, rootKey: root.publicKey.raw, owner: { userId, device: self, profile: { name: myName() } } } })
+      // The root key signed the genesis op and is not kept: nothing later needs it, so nothing can leak it.
+      const w = await registry.adopt({ ws, userId, joinedAt: Date.now(), certificate: null }, [genesis])
+      const now = Date.now()
+      const cert = await issueCertificate(deviceKey, { ws, userId, device: self, role: 'owner', issuedAt: now, expiresAt: now + CERTIFICATE_LIFETIME_MS, mlsKey: null, issuer: self })
+      await registry.setCertificate(ws, cert.signed)
+      changed(ws)
+      return view(w)
+    },
+
+    invite: async (ws, opts) => {
+      const w = workspace(ws)
+      requireAdmin(w)
+      const role = opts.role ?? 'member'
+      const expiresAt = Date.now() + (opts.expiresInMs ?? DEFAULT_INVITE_MS)
+      const approval = opts.approval ?? false
+      const secret = newInviteSecret()
+      const inviteId = newInviteId()
+      await appendOwn(w, { type: 'invite', inviteId, secretHash: inviteSecretHash(secret), role, expiresAt, approval })
+      const state = w.log.state()
+      const payload = {
+        v: 1 as const,
+        ws: w.record.ws,
+        name: state.name,
+        fingerprint: rootFingerprint(rootPublicKeyFromRaw(state.rootKey)),
+        addresses: node.getMultiaddrs().map((a) => a.toString()).slice(0, 16),
+        inviteId,
+        secret
+      }
+      return { inviteId, link: encodeInviteLink(payload), text: inviteText(payload), role, expiresAt, approval }
+    },
+
+    join: async (link) => {
+      const invite = decodeInviteLink(link)
+      if (registry.get(invite.ws) !== undefined) throw new EnclaveError('bad-request', 'this device is already in that workspace')
+      const userId = randomBytes(12).toString('hex')
+      let lastError: unknown = new EnclaveError('peer-unreachable', 'the invite carries no address')
+      for (const address of invite.addresses) {
+        try {
+          const stream = await node.dialProtocol(multiaddr(address), JOIN_PROTOCOL, { signal: AbortSignal.timeout(15_000) })
+          const result = await requestJoin(stream, { v: 1, ws: invite.ws, inviteId: invite.inviteId, secret: invite.secret, userId, profile: { name: myName() } })
+          const ops: VerifiedOp[] = []
+          for (const signed of result.ops) ops.push(await verifyOp(signed, invite.ws))
+          const genesis = ops.find((op) => op.body.type === 'create')
+          if (genesis?.body.type !== 'create' || rootFingerprint(rootPublicKeyFromRaw(genesis.body.rootKey)) !== invite.fingerprint) {
+            throw new EnclaveError('invite-invalid', 'the workspace does not match the invite\'s fingerprint')
+          }
+          const w = await registry.adopt({ ws: invite.ws, userId, joinedAt: Date.now(), certificate: null }, ops)
+          if (memberOfDevice(w.log.state(), self) === undefined) throw new EnclaveError('invite-invalid', 'the inviting device did not add this device')
+          if (result.certificate !== null) await registry.setCertificate(invite.ws, result.certificate)
+          changed(invite.ws)
+          spread()
+          return view(w)
+        } catch (err) {
+          if (err instanceof EnclaveError && (err.code === 'invite-invalid' || err.code === 'unauthorized')) throw err
+          lastError = err
+        }
+      }
+      throw lastError instanceof EnclaveError ? lastError : new EnclaveError('peer-unreachable', `could not reach the inviting device: ${errorMessage(lastError)}`)
+    },
+
+    members: (ws) => [...workspace(ws).log.state().members.values()].map(memberView).sort((a, b) => a.name.localeCompare(b.name)),
+
+    removeMember: async (ws, userId) => {
+      const w = workspace(ws)
+      await appendOwn(w, { type: 'remove', userId })
+      return [...w.log.state().members.values()].map(memberView)
+    },
+
+    setRole: async (ws, userId, role) => {
+      const w = workspace(ws)
+      requireAdmin(w)
+      await appendOwn(w, { type: 'role', userId, role })
+      return [...w.log.state().members.values()].map(memberView)
+    },
+
+    approve: async (ws, userId) => {
+      const w = workspace(ws)
+      requireAdmin(w)
+      await appendOwn(w, { type: 'approve', userId })
+      return [...w.log.state().members.values()].map(memberView)
+    },
+
+    allows,
+    refuses,
+    stop: () => {
+      stopped = true
+      for (const t of grace.values()) clearTimeout(t)
+      node.removeEventListener('peer:identify', onIdentify)
+      node.removeEventListener('peer:connect', onConnect)
+    }
+  }
+}
+
+export type { WorkspaceId }
