@@ -118,7 +118,14 @@ export async function createCore(init: CoreInit): Promise<Core> {
       'workspaces.members': ({ workspaceId }) => Promise.resolve(workspaces.members(workspaceId)),
       'workspaces.removeMember': ({ workspaceId, userId }) => workspaces.removeMember(workspaceId, userId),
       'workspaces.setRole': ({ workspaceId, userId, role }) => workspaces.setRole(workspaceId, userId, role),
-      'workspaces.approve': ({ workspaceId, userId }) => workspaces.approve(workspaceId, userId)
+      'workspaces.approve': ({ workspaceId, userId }) => workspaces.approve(workspaceId, userId),
+      'workspaces.invites': ({ workspaceId }) => Promise.resolve(workspaces.invites(workspaceId)),
+      'workspaces.revokeInvite': ({ workspaceId, inviteId }) => workspaces.revokeInvite(workspaceId, inviteId),
+      'workspaces.updateProfile': ({ workspaceId, userId, profile }) => workspaces.updateProfile(workspaceId, profile, userId),
+      'workspaces.departments': ({ workspaceId }) => Promise.resolve(workspaces.departments(workspaceId)),
+      'workspaces.saveDepartment': ({ workspaceId, ...dept }) => workspaces.saveDepartment(workspaceId, dept),
+      'workspaces.deleteDepartment': ({ workspaceId, departmentId }) => workspaces.deleteDepartment(workspaceId, departmentId),
+      'workspaces.assign': ({ workspaceId, userId, departments }) => workspaces.assign(workspaceId, userId, departments)
     }
 
     const api = createApiServer(handlers, log.child('api'))

@@ -112,6 +112,17 @@ export interface Requests {
   'workspaces.removeMember': (input: { workspaceId: string; userId: string }) => MemberView[]
   'workspaces.setRole': (input: { workspaceId: string; userId: string; role: Role }) => MemberView[]
   'workspaces.approve': (input: { workspaceId: string; userId: string }) => MemberView[]
+  /** Invites of the workspace (admins): open, used, revoked. */
+  'workspaces.invites': (input: { workspaceId: string }) => InviteSummary[]
+  'workspaces.revokeInvite': (input: { workspaceId: string; inviteId: string }) => InviteSummary[]
+  /** A member's directory profile; one's own, or anyone's for admins. Default: one's own. */
+  'workspaces.updateProfile': (input: { workspaceId: string; userId?: string; profile: MemberProfileInput }) => MemberView[]
+  'workspaces.departments': (input: { workspaceId: string }) => DepartmentView[]
+  /** Creates (no `departmentId`) or updates a department (admins). */
+  'workspaces.saveDepartment': (input: { workspaceId: string; departmentId?: string; parentId: string | null; name: string; order?: number }) => DepartmentView[]
+  'workspaces.deleteDepartment': (input: { workspaceId: string; departmentId: string }) => DepartmentView[]
+  /** Puts a member in exactly these departments (admins). */
+  'workspaces.assign': (input: { workspaceId: string; userId: string; departments: string[] }) => MemberView[]
 }
 
 export type Role = 'owner' | 'admin' | 'member' | 'guest'
@@ -136,10 +147,36 @@ export interface MemberView {
   title: string | null
   email: string | null
   phone: string | null
+  /** data: URL of a small image, or null. */
+  avatar: string | null
   departments: string[]
   devices: PeerIdString[]
   /** Any of the member's devices is connected to this one. */
   online: boolean
+}
+
+export interface DepartmentView {
+  id: string
+  parentId: string | null
+  name: string
+  order: number
+}
+
+export interface InviteSummary {
+  inviteId: string
+  role: Role
+  expiresAt: number
+  approval: boolean
+  redeemed: boolean
+  revoked: boolean
+}
+
+export interface MemberProfileInput {
+  name: string
+  title?: string
+  phone?: string
+  email?: string
+  avatar?: string
 }
 
 export interface InviteView {

@@ -35,5 +35,16 @@ export const requestSchemas: { [M in Method]: z.ZodType } = {
   'workspaces.members': z.object({ workspaceId: id }).strict(),
   'workspaces.removeMember': z.object({ workspaceId: id, userId: id }).strict(),
   'workspaces.setRole': z.object({ workspaceId: id, userId: id, role }).strict(),
-  'workspaces.approve': z.object({ workspaceId: id, userId: id }).strict()
+  'workspaces.approve': z.object({ workspaceId: id, userId: id }).strict(),
+  'workspaces.invites': z.object({ workspaceId: id }).strict(),
+  'workspaces.revokeInvite': z.object({ workspaceId: id, inviteId: id }).strict(),
+  'workspaces.updateProfile': z.object({
+    workspaceId: id,
+    userId: id.optional(),
+    profile: z.object({ name: z.string().min(1).max(64), title: z.string().max(80).optional(), phone: z.string().max(40).optional(), email: z.string().max(120).optional(), avatar: z.string().max(65_536).optional() }).strict()
+  }).strict(),
+  'workspaces.departments': z.object({ workspaceId: id }).strict(),
+  'workspaces.saveDepartment': z.object({ workspaceId: id, departmentId: id.optional(), parentId: id.nullable(), name: z.string().min(1).max(64), order: z.number().int().optional() }).strict(),
+  'workspaces.deleteDepartment': z.object({ workspaceId: id, departmentId: id }).strict(),
+  'workspaces.assign': z.object({ workspaceId: id, userId: id, departments: z.array(id).max(32) }).strict()
 }

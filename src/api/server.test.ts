@@ -26,7 +26,14 @@ const handlers: Handlers = {
   'workspaces.members': notUsed,
   'workspaces.removeMember': notUsed,
   'workspaces.setRole': notUsed,
-  'workspaces.approve': notUsed
+  'workspaces.approve': notUsed,
+  'workspaces.invites': notUsed,
+  'workspaces.revokeInvite': notUsed,
+  'workspaces.updateProfile': notUsed,
+  'workspaces.departments': notUsed,
+  'workspaces.saveDepartment': notUsed,
+  'workspaces.deleteDepartment': notUsed,
+  'workspaces.assign': notUsed
 }
 
 function client(port: ApiPort): (frame: unknown) => Promise<ServerFrame> {

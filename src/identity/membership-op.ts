@@ -76,7 +76,12 @@ export function opId(bytes: Uint8Array): string {
 }
 
 export async function signOp(key: PrivateKey, op: UnsignedOp): Promise<VerifiedOp> {
-  const parsed = unsignedOp.parse({ ...op, parents: [...new Set(op.parents)].sort() })
+  const result = unsignedOp.safeParse({ ...op, parents: [...new Set(op.parents)].sort() })
+  if (!result.success) {
+    const issue = result.error.issues[0]
+    throw new EnclaveError('bad-request', `invalid ${op.body.type}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim())
+  }
+  const parsed = result.data
   const bytes = canonicalEncode(parsed)
   const sig = await signFor(key, SIGNATURE_DOMAINS.membershipOp, bytes)
   return { ...parsed, id: opId(bytes), signed: { bytes, sig } }

@@ -10,7 +10,8 @@ import { createRootKey, rootFingerprint, rootPublicKeyFromRaw, workspaceIdOf, ty
 import { JOIN_PROTOCOL, requestJoin, serveJoin } from './join-protocol.js'
 import { MEMBERSHIP_PROTOCOL, serveSync, syncWith } from './membership-sync.js'
 import { createWorkspaceRegistry, type Workspace } from './workspace-registry.js'
-import type { Emit, InviteView, MemberView, PeerIdString, WorkspaceView } from '../api/contract.js'
+import { departmentViews, inviteSummaries, memberViews, workspaceView } from './workspace-views.js'
+import type { DepartmentView, Emit, InviteSummary, InviteView, MemberProfileInput, MemberView, PeerIdString, WorkspaceView } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { NetNode } from '../net/libp2p-node.js'
 import type { Store } from '../store/store.js'
@@ -40,6 +41,13 @@ export interface WorkspaceService {
   removeMember(ws: string, userId: string): Promise<MemberView[]>
   setRole(ws: string, userId: string, role: Role): Promise<MemberView[]>
   approve(ws: string, userId: string): Promise<MemberView[]>
+  invites(ws: string): InviteSummary[]
+  revokeInvite(ws: string, inviteId: string): Promise<InviteSummary[]>
+  updateProfile(ws: string, profile: MemberProfileInput, userId?: string): Promise<MemberView[]>
+  departments(ws: string): DepartmentView[]
+  saveDepartment(ws: string, dept: { departmentId?: string; parentId: string | null; name: string; order?: number }): Promise<DepartmentView[]>
+  deleteDepartment(ws: string, departmentId: string): Promise<DepartmentView[]>
+  assign(ws: string, userId: string, departments: string[]): Promise<MemberView[]>
   /** May this peer use Enclave's protocols here? Always, while this device is in no workspace. */
   allows(peer: string): boolean
   /** Refused at the door: a removed member's device with no other shared workspace. */
@@ -78,32 +86,9 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     return registry.list().some((w) => w.log.state().removedDevices.has(peer))
   }
 
-  const view = (w: Workspace): WorkspaceView => {
-    const state = w.log.state()
-    const me = state.members.get(w.record.userId)
-    return {
-      id: w.record.ws,
-      name: state.name,
-      fingerprint: state.rootKey.byteLength === 32 ? rootFingerprint(rootPublicKeyFromRaw(state.rootKey)) : '',
-      userId: w.record.userId,
-      role: me?.role ?? 'guest',
-      status: me?.status ?? 'pending',
-      memberCount: [...state.members.values()].filter((m) => m.status === 'active').length
-    }
-  }
-
-  const memberView = (m: Member): MemberView => ({
-    userId: m.userId,
-    role: m.role,
-    status: m.status,
-    name: m.profile.name,
-    title: m.profile.title ?? null,
-    email: m.profile.email ?? null,
-    phone: m.profile.phone ?? null,
-    departments: [...m.departments],
-    devices: m.devices as PeerIdString[],
-    online: m.devices.some((d) => d === self || isConnected(d))
-  })
+  const online = (device: string): boolean => device === self || isConnected(device)
+  const view = workspaceView
+  const members = (w: Workspace): MemberView[] => memberViews(w, online)
 
   const workspace = (ws: string): Workspace => {
     const w = registry.get(ws)
@@ -280,26 +265,76 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
       throw lastError instanceof EnclaveError ? lastError : new EnclaveError('peer-unreachable', `could not reach the inviting device: ${errorMessage(lastError)}`)
     },
 
-    members: (ws) => [...workspace(ws).log.state().members.values()].map(memberView).sort((a, b) => a.name.localeCompare(b.name)),
+    members: (ws) => members(workspace(ws)),
 
     removeMember: async (ws, userId) => {
       const w = workspace(ws)
       await appendOwn(w, { type: 'remove', userId })
-      return [...w.log.state().members.values()].map(memberView)
+      return members(w)
     },
 
     setRole: async (ws, userId, role) => {
       const w = workspace(ws)
       requireAdmin(w)
       await appendOwn(w, { type: 'role', userId, role })
-      return [...w.log.state().members.values()].map(memberView)
+      return members(w)
     },
 
     approve: async (ws, userId) => {
       const w = workspace(ws)
       requireAdmin(w)
       await appendOwn(w, { type: 'approve', userId })
-      return [...w.log.state().members.values()].map(memberView)
+      return members(w)
+    },
+
+    invites: (ws) => {
+      const w = workspace(ws)
+      requireAdmin(w)
+      return inviteSummaries(w)
+    },
+
+    revokeInvite: async (ws, inviteId) => {
+      const w = workspace(ws)
+      requireAdmin(w)
+      await appendOwn(w, { type: 'revokeInvite', inviteId })
+      return inviteSummaries(w)
+    },
+
+    updateProfile: async (ws, profile, userId) => {
+      const w = workspace(ws)
+      // Empty optional fields mean "none": the log stores only what is there.
+      const clean: MemberProfileInput = { name: profile.name.trim() }
+      for (const key of ['title', 'phone', 'email', 'avatar'] as const) {
+        const value = profile[key]?.trim()
+        if (value !== undefined && value !== '') clean[key] = value
+      }
+      await appendOwn(w, { type: 'profile', userId: userId ?? w.record.userId, profile: clean })
+      return members(w)
+    },
+
+    departments: (ws) => departmentViews(workspace(ws)),
+
+    saveDepartment: async (ws, dept) => {
+      const w = workspace(ws)
+      requireAdmin(w)
+      const departmentId = dept.departmentId ?? `dep-${randomBytes(10).toString('hex')}`
+      const order = dept.order ?? w.log.state().departments.size
+      await appendOwn(w, { type: 'department', departmentId, parentId: dept.parentId, name: dept.name.trim(), order })
+      return departmentViews(w)
+    },
+
+    deleteDepartment: async (ws, departmentId) => {
+      const w = workspace(ws)
+      requireAdmin(w)
+      await appendOwn(w, { type: 'deleteDepartment', departmentId })
+      return departmentViews(w)
+    },
+
+    assign: async (ws, userId, departments) => {
+      const w = workspace(ws)
+      requireAdmin(w)
+      await appendOwn(w, { type: 'assign', userId, departments })
+      return members(w)
     },
 
     allows,

@@ -1,0 +1,48 @@
+import { rootFingerprint, rootPublicKeyFromRaw } from '../identity/workspace-key.js'
+import type { DepartmentView, InviteSummary, MemberView, PeerIdString, WorkspaceView } from '../api/contract.js'
+import type { Member } from '../identity/membership-state.js'
+import type { Workspace } from './workspace-registry.js'
+
+/** The API's views of workspace state: plain copies, never live references into the log. */
+export function workspaceView(w: Workspace): WorkspaceView {
+  const state = w.log.state()
+  const me = state.members.get(w.record.userId)
+  return {
+    id: w.record.ws,
+    name: state.name,
+    fingerprint: state.rootKey.byteLength === 32 ? rootFingerprint(rootPublicKeyFromRaw(state.rootKey)) : '',
+    userId: w.record.userId,
+    role: me?.role ?? 'guest',
+    status: me?.status ?? 'pending',
+    memberCount: [...state.members.values()].filter((m) => m.status === 'active').length
+  }
+}
+
+export function memberView(m: Member, online: (device: string) => boolean): MemberView {
+  return {
+    userId: m.userId,
+    role: m.role,
+    status: m.status,
+    name: m.profile.name,
+    title: m.profile.title ?? null,
+    email: m.profile.email ?? null,
+    phone: m.profile.phone ?? null,
+    avatar: m.profile.avatar ?? null,
+    departments: [...m.departments],
+    devices: m.devices as PeerIdString[],
+    online: m.devices.some(online)
+  }
+}
+
+export function memberViews(w: Workspace, online: (device: string) => boolean): MemberView[] {
+  const collator = new Intl.Collator('zh-CN')
+  return [...w.log.state().members.values()].map((m) => memberView(m, online)).sort((a, b) => collator.compare(a.name, b.name) || a.userId.localeCompare(b.userId))
+}
+
+export function departmentViews(w: Workspace): DepartmentView[] {
+  return [...w.log.state().departments.values()].map((d) => ({ id: d.id, parentId: d.parentId, name: d.name, order: d.order }))
+}
+
+export function inviteSummaries(w: Workspace): InviteSummary[] {
+  return [...w.log.state().invites.values()].map((i) => ({ inviteId: i.inviteId, role: i.role, expiresAt: i.expiresAt, approval: i.approval, redeemed: i.redeemedBy !== null, revoked: i.revoked }))
+}
