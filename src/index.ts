@@ -125,7 +125,8 @@ export async function createCore(init: CoreInit): Promise<Core> {
       'workspaces.departments': ({ workspaceId }) => Promise.resolve(workspaces.departments(workspaceId)),
       'workspaces.saveDepartment': ({ workspaceId, ...dept }) => workspaces.saveDepartment(workspaceId, dept),
       'workspaces.deleteDepartment': ({ workspaceId, departmentId }) => workspaces.deleteDepartment(workspaceId, departmentId),
-      'workspaces.assign': ({ workspaceId, userId, departments }) => workspaces.assign(workspaceId, userId, departments)
+      'workspaces.assign': ({ workspaceId, userId, departments }) => workspaces.assign(workspaceId, userId, departments),
+      'directory.search': ({ workspaceId, ...query }) => Promise.resolve(workspaces.search(workspaceId, query))
     }
 
     const api = createApiServer(handlers, log.child('api'))

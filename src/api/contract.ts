@@ -123,6 +123,11 @@ export interface Requests {
   'workspaces.deleteDepartment': (input: { workspaceId: string; departmentId: string }) => DepartmentView[]
   /** Puts a member in exactly these departments (admins). */
   'workspaces.assign': (input: { workspaceId: string; userId: string; departments: string[] }) => MemberView[]
+  /**
+   * Colleagues by name, pinyin (全拼), pinyin initials, email, title or phone; best match first.
+   * `departmentId` limits the search to that department and everything below it.
+   */
+  'directory.search': (input: { workspaceId: string; query: string; departmentId?: string; limit?: number }) => MemberView[]
 }
 
 export type Role = 'owner' | 'admin' | 'member' | 'guest'

@@ -33,7 +33,8 @@ const handlers: Handlers = {
   'workspaces.departments': notUsed,
   'workspaces.saveDepartment': notUsed,
   'workspaces.deleteDepartment': notUsed,
-  'workspaces.assign': notUsed
+  'workspaces.assign': notUsed,
+  'directory.search': notUsed
 }
 
 function client(port: ApiPort): (frame: unknown) => Promise<ServerFrame> {

@@ -10,7 +10,8 @@ import { createRootKey, rootFingerprint, rootPublicKeyFromRaw, workspaceIdOf, ty
 import { JOIN_PROTOCOL, requestJoin, serveJoin } from './join-protocol.js'
 import { MEMBERSHIP_PROTOCOL, serveSync, syncWith } from './membership-sync.js'
 import { createWorkspaceRegistry, type Workspace } from './workspace-registry.js'
-import { departmentViews, inviteSummaries, memberViews, workspaceView } from './workspace-views.js'
+import { createDirectory, type DirectoryQuery } from './directory.js'
+import { departmentViews, inviteSummaries, memberView, memberViews, workspaceView } from './workspace-views.js'
 import type { DepartmentView, Emit, InviteSummary, InviteView, MemberProfileInput, MemberView, PeerIdString, WorkspaceView } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { NetNode } from '../net/libp2p-node.js'
@@ -48,6 +49,7 @@ export interface WorkspaceService {
   saveDepartment(ws: string, dept: { departmentId?: string; parentId: string | null; name: string; order?: number }): Promise<DepartmentView[]>
   deleteDepartment(ws: string, departmentId: string): Promise<DepartmentView[]>
   assign(ws: string, userId: string, departments: string[]): Promise<MemberView[]>
+  search(ws: string, query: DirectoryQuery): MemberView[]
   /** May this peer use Enclave's protocols here? Always, while this device is in no workspace. */
   allows(peer: string): boolean
   /** Refused at the door: a removed member's device with no other shared workspace. */
@@ -62,6 +64,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   const self = node.peerId.toString() as PeerIdString
   const graceMs = init.graceMs ?? 10_000
   const registry = await createWorkspaceRegistry(components.store, log.child('registry'))
+  const directory = createDirectory()
   /** Devices a certificate vouched for, per workspace, until their ops arrive. */
   const admitted = new Map<string, Set<string>>()
   const grace = new Map<string, NodeJS.Timeout>()
@@ -328,6 +331,15 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
       requireAdmin(w)
       await appendOwn(w, { type: 'deleteDepartment', departmentId })
       return departmentViews(w)
+    },
+
+    search: (ws, query) => {
+      const w = workspace(ws)
+      const state = w.log.state()
+      return directory.search(w, query).flatMap((userId) => {
+        const m = state.members.get(userId)
+        return m === undefined ? [] : [memberView(m, online)]
+      })
     },
 
     assign: async (ws, userId, departments) => {
