@@ -93,6 +93,18 @@ export async function signOp(key: PrivateKey, op: UnsignedOp): Promise<VerifiedO
  * for genesis). Whether the author was *allowed* to do it is the membership state's job.
  */
 export async function verifyOp(signed: SignedOp, ws: WorkspaceId): Promise<VerifiedOp> {
+  return checkOp(signed, ws, true)
+}
+
+/**
+ * For ops this device verified before it stored them: the same checks without the signature
+ * (~110 µs each here, 2 s for a 20,000-member log at every start). Never for ops from outside.
+ */
+export async function readStoredOp(signed: SignedOp, ws: WorkspaceId): Promise<VerifiedOp> {
+  return checkOp(signed, ws, false)
+}
+
+async function checkOp(signed: SignedOp, ws: WorkspaceId, checkSignature: boolean): Promise<VerifiedOp> {
   if (signed.bytes.byteLength > MAX_OP_BYTES) throw new EnclaveError('too-large', 'membership op too large')
   const parsed = unsignedOp.safeParse(canonicalDecode(signed.bytes))
   if (!parsed.success) throw new EnclaveError('bad-frame', `malformed membership op: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? ''}`)
@@ -100,6 +112,7 @@ export async function verifyOp(signed: SignedOp, ws: WorkspaceId): Promise<Verif
   if (op.ws !== ws) throw new EnclaveError('wrong-conversation', 'op belongs to another workspace')
   const sorted = [...new Set(op.parents)].sort()
   if (sorted.length !== op.parents.length || sorted.some((p, i) => p !== op.parents[i])) throw new EnclaveError('bad-frame', 'op parents must be sorted and unique')
+  if (!checkSignature) return { ...op, id: opId(signed.bytes), signed }
   let key
   if (op.author === 'root') {
     if (op.body.type !== 'create') throw new EnclaveError('wrong-author', 'only the genesis op is signed by the root key')

@@ -10,10 +10,27 @@ export function cborFrame(value: unknown): Uint8Array {
   return concatFrames([varint.encode(body.byteLength), body])
 }
 
-/** Writes frames, waiting when the stream's buffer is full. */
+/** Bytes per stream write: enough to batch small frames, small enough for backpressure to bite. */
+const WRITE_BYTES = 256 * 1024
+
+/** Writes frames in bounded writes, waiting whenever the stream's buffer is full. */
 export async function writeFrames(stream: Stream, values: unknown[]): Promise<void> {
-  if (values.length === 0) return
-  if (!stream.send(concatFrames(values.map(cborFrame)))) await stream.onDrain()
+  let group: Uint8Array[] = []
+  let size = 0
+  const flush = async (): Promise<void> => {
+    if (group.length === 0) return
+    const bytes = concatFrames(group)
+    group = []
+    size = 0
+    if (!stream.send(bytes)) await stream.onDrain()
+  }
+  for (const value of values) {
+    const frame = cborFrame(value)
+    group.push(frame)
+    size += frame.byteLength
+    if (size >= WRITE_BYTES) await flush()
+  }
+  await flush()
 }
 
 /**

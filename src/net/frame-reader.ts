@@ -14,15 +14,20 @@ export interface FrameReaderInit {
  * oversized prefix and `bad-frame` when the stream ends inside a frame.
  */
 export async function * readFrameBatches(source: AsyncIterable<Uint8Array | { subarray(): Uint8Array; byteLength: number }>, init: FrameReaderInit): AsyncGenerator<Uint8Array[]> {
-  const decoder = new LengthPrefixedDecoder({ maxDataLength: init.maxFrameBytes })
+  const decoder = new LengthPrefixedDecoder({ maxDataLength: init.maxFrameBytes, maxBufferSize: init.maxFrameBytes + SLICE_BYTES + 16 })
   let pending = 0
   for await (const chunk of source) {
     pending += chunk.byteLength
+    const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray()
     const batch: Uint8Array[] = []
     try {
-      for (const frame of decoder.decode(chunk instanceof Uint8Array ? chunk : chunk.subarray())) {
-        pending -= frame.byteLength + varint.encodingLength(frame.byteLength)
-        batch.push(frame.subarray())
+      // A slow reader can be handed everything the stream buffered as one chunk (megabytes);
+      // feeding it in slices keeps the decoder's buffer at one frame plus one slice.
+      for (let at = 0; at < bytes.byteLength; at += SLICE_BYTES) {
+        for (const frame of decoder.decode(bytes.subarray(at, at + SLICE_BYTES))) {
+          pending -= frame.byteLength + varint.encodingLength(frame.byteLength)
+          batch.push(frame.subarray())
+        }
       }
     } catch (err) {
       if (batch.length > 0) yield batch
@@ -32,6 +37,9 @@ export async function * readFrameBatches(source: AsyncIterable<Uint8Array | { su
   }
   if (pending !== 0) throw new EnclaveError('bad-frame', `stream ended inside a frame (${pending} bytes left over)`)
 }
+
+/** Bytes handed to the length-prefix decoder at a time. */
+const SLICE_BYTES = 256 * 1024
 
 /** Concatenates already-prefixed frames into one buffer so a burst costs one stream write. */
 export function concatFrames(frames: Uint8Array[]): Uint8Array {

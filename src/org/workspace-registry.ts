@@ -1,5 +1,5 @@
 import { createMembershipLog, type MembershipLog } from '../identity/membership-log.js'
-import { verifyOp, type SignedOp, type VerifiedOp } from '../identity/membership-op.js'
+import { readStoredOp, verifyOp, type SignedOp, type VerifiedOp } from '../identity/membership-op.js'
 import type { SignedCertificate } from '../identity/certificate.js'
 import type { WorkspaceId } from '../identity/workspace-key.js'
 import type { Logger } from '../logger.js'
@@ -52,9 +52,9 @@ export async function createWorkspaceRegistry(store: Store, log: Logger): Promis
     const loaded: VerifiedOp[] = []
     for await (const [key, stored] of opsOnDisk.entries({ gt: `${record.ws}!`, lt: `${record.ws}!~` })) {
       try {
-        loaded.push(await verifyOp({ bytes: bytesOf(stored.bytes), sig: bytesOf(stored.sig) }, record.ws))
+        loaded.push(await readStoredOp({ bytes: bytesOf(stored.bytes), sig: bytesOf(stored.sig) }, record.ws))
       } catch (err) {
-        log.error('stored membership op failed verification; ignoring it', { key, error: String(err) })
+        log.error('stored membership op is damaged; ignoring it', { key, error: String(err) })
       }
     }
     membership.add(loaded)
