@@ -35,7 +35,7 @@ const deviceIds = await Promise.all(Array.from({ length: 64 }, async () => peerI
 process.stdout.write(`signing ${MEMBERS.toLocaleString('en-US')} add ops…\n`)
 for (let i = 0; i < MEMBERS; i++) {
   // Members never sign here, so their device ids only need to be distinct and well formed.
-  const device = i === MEMBERS - 1 ? newcomer : `${deviceIds[i % 64] ?? ''}`.slice(0, 46) + String(i).padStart(6, '0').replace(/0/g, 'A')
+  const device = i === MEMBERS - 1 ? newcomer : (deviceIds[i % 64] ?? '').slice(0, 46) + String(i).padStart(6, '0').replace(/0/g, 'A')
   ops.push(await signOp(ownerKey, { v: 1, ws, parents: [ops.at(-1)?.id ?? ''], author: owner, ts: 2 + i, body: { type: 'add', userId: `user-${String(i).padStart(8, '0')}`, device, role: 'member', profile: { name: `成员 ${i}`, title: 'Engineer' } } }))
 }
 const totalBytes = ops.reduce((n, op) => n + op.signed.bytes.byteLength + op.signed.sig.byteLength, 0)
@@ -66,7 +66,7 @@ try {
   const noop = { onChanged: () => undefined, onAdmitted: () => undefined }
   await nodeA.handle(MEMBERSHIP_PROTOCOL, (stream, connection) => serveSync(stream, connection.remotePeer.toString(), { registry: registryA, log, ...noop }))
   await nodeA.handle('/bench/raw/1.0.0', async (stream) => {
-    for await (const chunk of stream) void chunk
+    for await (const chunk of stream) chunk
     await stream.close()
   })
   const address = nodeA.getMultiaddrs()[0]
