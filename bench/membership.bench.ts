@@ -66,7 +66,9 @@ try {
   const noop = { onChanged: () => undefined, onAdmitted: () => undefined }
   await nodeA.handle(MEMBERSHIP_PROTOCOL, (stream, connection) => serveSync(stream, connection.remotePeer.toString(), { registry: registryA, log, ...noop }))
   await nodeA.handle('/bench/raw/1.0.0', async (stream) => {
-    for await (const chunk of stream) chunk
+    let received = 0
+    for await (const chunk of stream) received += chunk.byteLength
+    if (received < totalBytes) throw new Error(`raw stream ended early at ${received} bytes`)
     await stream.close()
   })
   const address = nodeA.getMultiaddrs()[0]
