@@ -83,7 +83,15 @@ export async function createCore(init: CoreInit): Promise<Core> {
     }, { maxInboundStreams: 64 })
     const peers = await createPeerBook({ node, store, log: log.child('peers'), emit, onConnect: (peer) => { chat.peerConnected(peer) } })
     const profiles = await createProfiles({ node, peers, meta: store.collection('meta'), emit, log: log.child('profiles'), allows: (peer) => gate.allows(peer) })
-    const workspaces = await createWorkspaceService({ node, store, log: log.child('workspaces'), emit, deviceKey: privateKey, displayName: () => profiles.get().displayName })
+    const workspaces = await createWorkspaceService({
+      node,
+      store,
+      log: log.child('workspaces'),
+      emit,
+      deviceKey: privateKey,
+      displayName: () => profiles.get().displayName,
+      presenceOf: (device) => (device === self ? profiles.get().presence : peers.presence(device))
+    })
     gate.refuses = (peer) => workspaces.refuses(peer)
     gate.allows = (peer) => workspaces.allows(peer)
 
@@ -105,7 +113,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       'chat.retry': ({ messageId }) => chat.retry(messageId),
       'chat.markRead': ({ conversationId }) => chat.markRead(conversationId),
       'profile.get': () => Promise.resolve(profiles.get()),
-      'profile.set': ({ displayName }) => profiles.set(displayName),
+      'profile.set': (change) => profiles.set(change),
       'shell.openLink': ({ url }) => {
         const target = parseEnclaveLink(url)
         emit('shell.linkOpened', target)

@@ -13,7 +13,7 @@ function serve(handlers: Partial<Handlers>): ReturnType<typeof createApiServer> 
 }
 
 test('calls resolve with the value and reject with the coded error', async () => {
-  const server = serve({ 'profile.set': ({ displayName }) => Promise.resolve({ peerId: me, displayName } satisfies ProfileView) })
+  const server = serve({ 'profile.set': ({ displayName }) => Promise.resolve({ peerId: me, displayName: displayName ?? null, presence: 'online' } satisfies ProfileView) })
   const [clientEnd, serverEnd] = createPortPair()
   server.connect(serverEnd)
   const client = createApiClient()

@@ -50,11 +50,18 @@ export interface ConversationView {
   unread: number
 }
 
+/** What a person shows others: chosen (online, away, do-not-disturb) or offline when unreachable. */
+export type Presence = 'online' | 'away' | 'dnd' | 'offline'
+/** The part of presence a person chooses. */
+export type ChosenPresence = Exclude<Presence, 'offline'>
+
 export interface PeerView {
   peerId: PeerIdString
   /** The name the peer chose for itself, or null until it has told us. */
   displayName: string | null
   connected: boolean
+  /** `offline` whenever not connected; otherwise what the peer chose. */
+  presence: Presence
   /** Addresses this node knows for the peer (multiaddr strings). */
   addresses: string[]
   /** Epoch ms of the last time a connection was open, or null if never. */
@@ -65,6 +72,7 @@ export interface ProfileView {
   peerId: PeerIdString
   /** Null until the user picks a name (the first-run screen). */
   displayName: string | null
+  presence: ChosenPresence
 }
 
 export interface NodeInfo {
@@ -94,8 +102,8 @@ export interface Requests {
   'chat.retry': (input: { messageId: string }) => MessageView
   'chat.markRead': (input: { conversationId: string }) => ConversationView
   'profile.get': (input: Record<string, never>) => ProfileView
-  /** Sets this device's display name and tells connected peers. 1–64 characters. */
-  'profile.set': (input: { displayName: string }) => ProfileView
+  /** Sets this device's display name (1–64 characters) and/or presence, and tells connected peers. */
+  'profile.set': (input: { displayName?: string; presence?: ChosenPresence }) => ProfileView
   /**
    * An `enclave://` link the OS handed to a shell (deep link, notification click). The core
    * checks it and announces it as `shell.linkOpened`, so every window can react to it.
@@ -158,6 +166,8 @@ export interface MemberView {
   devices: PeerIdString[]
   /** Any of the member's devices is connected to this one. */
   online: boolean
+  /** The best presence among the member's devices. */
+  presence: Presence
 }
 
 export interface DepartmentView {

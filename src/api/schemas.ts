@@ -26,7 +26,7 @@ export const requestSchemas: { [M in Method]: z.ZodType } = {
   'chat.retry': z.object({ messageId: z.string().min(1).max(400) }).strict(),
   'chat.markRead': z.object({ conversationId: id }).strict(),
   'profile.get': empty,
-  'profile.set': z.object({ displayName: z.string().max(MAX_DISPLAY_NAME * 4) }).strict(),
+  'profile.set': z.object({ displayName: z.string().max(MAX_DISPLAY_NAME * 4).optional(), presence: z.enum(['online', 'away', 'dnd']).optional() }).strict(),
   'shell.openLink': z.object({ url: z.string().min(1).max(2000) }).strict(),
   'workspaces.list': empty,
   'workspaces.create': z.object({ name: z.string().min(1).max(64) }).strict(),

@@ -1,7 +1,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { EnclaveError, errorMessage } from '../errors.js'
-import type { Emit, PeerIdString, PeerView } from '../api/contract.js'
+import type { ChosenPresence, Emit, PeerIdString, PeerView, Presence } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { Store } from '../store/store.js'
 import type { NetNode } from './libp2p-node.js'
@@ -12,6 +12,8 @@ interface PeerRecord {
   lastSeen: number | null
   /** What the peer calls itself; set by whoever learns it (the profile exchange). */
   displayName?: string | null
+  /** What the peer last said it is (away, do not disturb) while connected. */
+  presence?: ChosenPresence
 }
 
 export interface PeerBookInit {
@@ -36,8 +38,10 @@ export interface PeerBook {
   list(): PeerView[]
   /** Dials a full multiaddr (ending in `/p2p/<id>`), remembers the peer, resolves once connected. */
   dial(address: string): Promise<PeerView>
-  /** Records the name a peer announced and tells the shells. */
-  setName(peer: PeerIdString, displayName: string): Promise<void>
+  /** Records the name and presence a peer announced and tells the shells. */
+  setProfile(peer: PeerIdString, displayName: string, presence: ChosenPresence): Promise<void>
+  /** `offline` unless connected; then what the peer chose. */
+  presence(peer: string): Presence
   isConnected(peer: PeerIdString): boolean
   stop(): void
 }
@@ -66,7 +70,8 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
 
   const view = (peer: PeerIdString): PeerView => {
     const record = records.get(peer)
-    return { peerId: peer, displayName: record?.displayName ?? null, connected: isConnected(peer), addresses: record?.addresses ?? [], lastSeen: record?.lastSeen ?? null }
+    const connected = isConnected(peer)
+    return { peerId: peer, displayName: record?.displayName ?? null, connected, presence: connected ? record?.presence ?? 'online' : 'offline', addresses: record?.addresses ?? [], lastSeen: record?.lastSeen ?? null }
   }
 
   const save = async (peer: PeerIdString, record: PeerRecord): Promise<void> => {
@@ -156,11 +161,15 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
       }
       return view(peer)
     },
-    setName: async (peer, displayName) => {
+    setProfile: async (peer, displayName, presence) => {
       const old = records.get(peer) ?? { addresses: [], lastSeen: isConnected(peer) ? Date.now() : null }
-      if (old.displayName === displayName) return
-      await save(peer, { ...old, displayName })
+      if (old.displayName === displayName && old.presence === presence) return
+      await save(peer, { ...old, displayName, presence })
       emit('peers.changed', view(peer))
+    },
+    presence: (peer) => {
+      if (!isConnected(peer as PeerIdString)) return 'offline'
+      return records.get(peer as PeerIdString)?.presence ?? 'online'
     },
     isConnected,
     stop: () => {

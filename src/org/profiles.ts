@@ -5,7 +5,7 @@ import { EnclaveError, errorMessage } from '../errors.js'
 import { concatFrames, readFrameBatches } from '../net/frame-reader.js'
 import { refuseStream } from '../net/refuse-stream.js'
 import * as varint from 'uint8-varint'
-import type { Emit, PeerIdString, ProfileView } from '../api/contract.js'
+import type { ChosenPresence, Emit, PeerIdString, ProfileView } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { NetNode } from '../net/libp2p-node.js'
 import type { PeerBook } from '../net/peer-book.js'
@@ -17,12 +17,14 @@ export const PROFILE_PROTOCOL = '/enclave/profile/1.0.0'
 export const MAX_DISPLAY_NAME = 64
 const MAX_PROFILE_FRAME = 1024
 
-const profileFrame = z.object({ v: z.literal(1), name: z.string().min(1).max(MAX_DISPLAY_NAME) }).strict()
+const PRESENCE = z.enum(['online', 'away', 'dnd'])
+/** `presence` is optional so devices of the first release, which do not send it, still read as online. */
+const profileFrame = z.object({ v: z.literal(1), name: z.string().min(1).max(MAX_DISPLAY_NAME), presence: PRESENCE.optional() }).strict()
 
 export interface ProfilesComponents {
   node: NetNode
   peers: PeerBook
-  meta: Collection<{ displayName: string }>
+  meta: Collection<{ displayName: string | null; presence?: ChosenPresence }>
   emit: Emit
   log: Logger
   /** Whether a peer may use Enclave's protocols (workspace membership). */
@@ -31,7 +33,7 @@ export interface ProfilesComponents {
 
 export interface Profiles {
   get(): ProfileView
-  set(displayName: string): Promise<ProfileView>
+  set(change: { displayName?: string; presence?: ChosenPresence }): Promise<ProfileView>
   stop(): void
 }
 
@@ -43,12 +45,12 @@ export function normaliseDisplayName(raw: string): string {
   return name
 }
 
-function frame(name: string): Uint8Array {
-  const body = cborEncode({ v: 1, name })
+function frame(name: string, presence: ChosenPresence): Uint8Array {
+  const body = cborEncode({ v: 1, name, presence })
   return concatFrames([varint.encode(body.byteLength), body])
 }
 
-async function readProfile(stream: Stream): Promise<string> {
+async function readProfile(stream: Stream): Promise<{ name: string; presence: ChosenPresence }> {
   for await (const batch of readFrameBatches(stream, { maxFrameBytes: MAX_PROFILE_FRAME })) {
     const body = batch[0]
     if (body === undefined) continue
@@ -56,7 +58,7 @@ async function readProfile(stream: Stream): Promise<string> {
     try { raw = cborDecode(body) } catch (err) { throw new EnclaveError('bad-frame', 'profile is not valid CBOR', { cause: err }) }
     const parsed = profileFrame.safeParse(raw)
     if (!parsed.success) throw new EnclaveError('bad-frame', 'malformed profile')
-    return normaliseDisplayName(parsed.data.name)
+    return { name: normaliseDisplayName(parsed.data.name), presence: parsed.data.presence ?? 'online' }
   }
   throw new EnclaveError('bad-frame', 'profile stream ended without a profile')
 }
@@ -69,18 +71,20 @@ async function readProfile(stream: Stream): Promise<string> {
 export async function createProfiles(components: ProfilesComponents): Promise<Profiles> {
   const { node, peers, meta, emit, log } = components
   const self = node.peerId.toString() as PeerIdString
-  let displayName = (await meta.get('profile'))?.displayName ?? null
+  const saved = await meta.get('profile')
+  let displayName = saved?.displayName ?? null
+  let presence: ChosenPresence = saved?.presence ?? 'online'
 
   const learn = async (peer: PeerIdString, stream: Stream): Promise<void> => {
-    const name = await readProfile(stream)
-    await peers.setName(peer, name)
+    const profile = await readProfile(stream)
+    await peers.setProfile(peer, profile.name, profile.presence)
   }
 
   const push = async (peer: PeerId): Promise<void> => {
     if (displayName === null) return
     try {
       const stream = await node.dialProtocol(peer, PROFILE_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
-      stream.send(frame(displayName))
+      stream.send(frame(displayName, presence))
       await learn(peer.toString() as PeerIdString, stream)
       await stream.close()
     } catch (err) {
@@ -93,7 +97,7 @@ export async function createProfiles(components: ProfilesComponents): Promise<Pr
     if (!components.allows(peer)) { refuseStream(stream, connection, log); return }
     try {
       await learn(peer, stream)
-      if (displayName !== null) stream.send(frame(displayName))
+      if (displayName !== null) stream.send(frame(displayName, presence))
       await stream.close()
     } catch (err) {
       log.warn('profile stream reset', { peer, code: err instanceof EnclaveError ? err.code : 'internal', error: errorMessage(err) })
@@ -107,13 +111,14 @@ export async function createProfiles(components: ProfilesComponents): Promise<Pr
   }
   node.addEventListener('peer:identify', onIdentify)
 
-  const view = (): ProfileView => ({ peerId: self, displayName })
+  const view = (): ProfileView => ({ peerId: self, displayName, presence })
 
   return {
     get: view,
-    set: async (raw) => {
-      displayName = normaliseDisplayName(raw)
-      await meta.put('profile', { displayName })
+    set: async (change) => {
+      if (change.displayName !== undefined) displayName = normaliseDisplayName(change.displayName)
+      if (change.presence !== undefined) presence = change.presence
+      await meta.put('profile', { displayName, presence })
       emit('profile.changed', view())
       for (const peer of node.getPeers()) void push(peerIdFromString(peer.toString()))
       return view()

@@ -12,7 +12,7 @@ import { MEMBERSHIP_PROTOCOL, serveSync, syncWith } from './membership-sync.js'
 import { createWorkspaceRegistry, type Workspace } from './workspace-registry.js'
 import { createDirectory, type DirectoryQuery } from './directory.js'
 import { departmentViews, inviteSummaries, memberView, memberViews, workspaceView } from './workspace-views.js'
-import type { DepartmentView, Emit, InviteSummary, InviteView, MemberProfileInput, MemberView, PeerIdString, WorkspaceView } from '../api/contract.js'
+import type { DepartmentView, Emit, InviteSummary, InviteView, MemberProfileInput, MemberView, PeerIdString, Presence, WorkspaceView } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { NetNode } from '../net/libp2p-node.js'
 import type { Store } from '../store/store.js'
@@ -26,6 +26,8 @@ export interface WorkspaceServiceComponents {
   deviceKey: PrivateKey
   /** The name this device goes by, for its member profile. */
   displayName(): string | null
+  /** Presence of any device (this one included). */
+  presenceOf(device: string): Presence
 }
 
 export interface WorkspaceServiceInit {
@@ -89,7 +91,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     return registry.list().some((w) => w.log.state().removedDevices.has(peer))
   }
 
-  const online = (device: string): boolean => device === self || isConnected(device)
+  const online = components.presenceOf
   const view = workspaceView
   const members = (w: Workspace): MemberView[] => memberViews(w, online)
 

@@ -1,5 +1,5 @@
 import { rootFingerprint, rootPublicKeyFromRaw } from '../identity/workspace-key.js'
-import type { DepartmentView, InviteSummary, MemberView, PeerIdString, WorkspaceView } from '../api/contract.js'
+import type { DepartmentView, InviteSummary, MemberView, PeerIdString, Presence, WorkspaceView } from '../api/contract.js'
 import type { Member } from '../identity/membership-state.js'
 import type { Workspace } from './workspace-registry.js'
 
@@ -18,7 +18,20 @@ export function workspaceView(w: Workspace): WorkspaceView {
   }
 }
 
-export function memberView(m: Member, online: (device: string) => boolean): MemberView {
+const PRESENCE_RANK: Record<Presence, number> = { online: 3, away: 2, dnd: 1, offline: 0 }
+
+/** The most available of a member's devices: online beats away beats do-not-disturb. */
+function bestPresence(devices: readonly string[], presenceOf: (device: string) => Presence): Presence {
+  let best: Presence = 'offline'
+  for (const d of devices) {
+    const p = presenceOf(d)
+    if (PRESENCE_RANK[p] > PRESENCE_RANK[best]) best = p
+  }
+  return best
+}
+
+export function memberView(m: Member, presenceOf: (device: string) => Presence): MemberView {
+  const presence = bestPresence(m.devices, presenceOf)
   return {
     userId: m.userId,
     role: m.role,
@@ -30,13 +43,14 @@ export function memberView(m: Member, online: (device: string) => boolean): Memb
     avatar: m.profile.avatar ?? null,
     departments: [...m.departments],
     devices: m.devices as PeerIdString[],
-    online: m.devices.some(online)
+    online: presence !== 'offline',
+    presence
   }
 }
 
-export function memberViews(w: Workspace, online: (device: string) => boolean): MemberView[] {
+export function memberViews(w: Workspace, presenceOf: (device: string) => Presence): MemberView[] {
   const collator = new Intl.Collator('zh-CN')
-  return [...w.log.state().members.values()].map((m) => memberView(m, online)).sort((a, b) => collator.compare(a.name, b.name) || a.userId.localeCompare(b.userId))
+  return [...w.log.state().members.values()].map((m) => memberView(m, presenceOf)).sort((a, b) => collator.compare(a.name, b.name) || a.userId.localeCompare(b.userId))
 }
 
 export function departmentViews(w: Workspace): DepartmentView[] {
