@@ -19,7 +19,7 @@ test('calls resolve with the value and reject with the coded error', async () =>
   const client = createApiClient()
   client.attach(clientEnd)
 
-  assert.deepEqual(await client.call('profile.set', { displayName: 'Ada' }), { peerId: me, displayName: 'Ada' })
+  assert.deepEqual(await client.call('profile.set', { displayName: 'Ada' }), { peerId: me, displayName: 'Ada', presence: 'online' })
   await assert.rejects(client.call('profile.set', { displayName: 'x'.repeat(1000) }), (err: unknown) => err instanceof ApiCallError && err.code === 'bad-request')
   await assert.rejects(client.call('peers.list', {}), (err: unknown) => err instanceof ApiCallError && err.code === 'internal')
 })

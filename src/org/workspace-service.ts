@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { EnclaveError, errorMessage } from '../errors.js'
 import { CERTIFICATE_LIFETIME_MS, issueCertificate } from '../identity/certificate.js'
@@ -73,8 +72,6 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   const syncing = new Map<string, Promise<void>>()
   let stopped = false
 
-  const isConnected = (peer: string): boolean => node.getConnections(peerIdFromString(peer)).length > 0
-
   const allows = (peer: string): boolean => {
     const all = registry.list()
     if (all.length === 0) return true
@@ -91,7 +88,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     return registry.list().some((w) => w.log.state().removedDevices.has(peer))
   }
 
-  const online = components.presenceOf
+  const online = (device: string): Presence => components.presenceOf(device)
   const view = workspaceView
   const members = (w: Workspace): MemberView[] => memberViews(w, online)
 
