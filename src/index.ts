@@ -14,6 +14,7 @@ import { createNetNode, DEFAULT_LISTEN } from './net/libp2p-node.js'
 import { createStickyListen } from './net/sticky-listen.js'
 import { createPeerBook } from './net/peer-book.js'
 import { createProfiles, PROFILE_PROTOCOL } from './org/profiles.js'
+import { CERTIFICATE_PROTOCOL } from './org/certificate-renewal.js'
 import { JOIN_PROTOCOL } from './org/join-protocol.js'
 import { MEMBERSHIP_PROTOCOL } from './org/membership-sync.js'
 import { createWorkspaceService } from './org/workspace-service.js'
@@ -98,7 +99,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
     const info = (): NodeInfo => ({
       peerId: self,
       addresses: node.getMultiaddrs().map((a) => a.toString()),
-      protocols: [CHAT_PROTOCOL, PROFILE_PROTOCOL, MEMBERSHIP_PROTOCOL, JOIN_PROTOCOL],
+      protocols: [CHAT_PROTOCOL, PROFILE_PROTOCOL, MEMBERSHIP_PROTOCOL, JOIN_PROTOCOL, CERTIFICATE_PROTOCOL],
       version: VERSION
     })
 

@@ -150,6 +150,8 @@ export interface WorkspaceView {
   role: Role
   status: 'active' | 'pending'
   memberCount: number
+  /** This device's certificate (renewed automatically), or null while it has none. */
+  certificate: { role: Role; expiresAt: number } | null
 }
 
 export interface MemberView {

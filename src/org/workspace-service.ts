@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { EnclaveError, errorMessage } from '../errors.js'
 import { CERTIFICATE_LIFETIME_MS, issueCertificate } from '../identity/certificate.js'
@@ -9,6 +10,7 @@ import { createRootKey, rootFingerprint, rootPublicKeyFromRaw, workspaceIdOf, ty
 import { JOIN_PROTOCOL, requestJoin, serveJoin } from './join-protocol.js'
 import { MEMBERSHIP_PROTOCOL, serveSync, syncWith } from './membership-sync.js'
 import { createWorkspaceRegistry, type Workspace } from './workspace-registry.js'
+import { CERTIFICATE_PROTOCOL, renewCertificates, serveCertificate } from './certificate-renewal.js'
 import { createDirectory, type DirectoryQuery } from './directory.js'
 import { departmentViews, inviteSummaries, memberView, memberViews, workspaceView } from './workspace-views.js'
 import type { DepartmentView, Emit, InviteSummary, InviteView, MemberProfileInput, MemberView, PeerIdString, Presence, WorkspaceView } from '../api/contract.js'
@@ -59,6 +61,8 @@ export interface WorkspaceService {
 }
 
 const DEFAULT_INVITE_MS = 48 * 60 * 60 * 1000
+/** How often certificates are checked for renewal (they last 7 days and renew 2 days early). */
+const RENEW_INTERVAL_MS = 30 * 60 * 1000
 
 export async function createWorkspaceService(components: WorkspaceServiceComponents, init: WorkspaceServiceInit = {}): Promise<WorkspaceService> {
   const { node, log, emit, deviceKey } = components
@@ -140,6 +144,8 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     if (w === undefined) return
     emit('workspaces.changed', view(w))
     enforce()
+    // A role change or an approval may call for a new certificate.
+    renew()
   }
 
   /** Tells every connected member about new ops. */
@@ -170,6 +176,24 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
 
   const myName = (): string => components.displayName() ?? `Device …${self.slice(-6)}`
 
+  const renewal = {
+    registry,
+    deviceKey,
+    self,
+    log: log.child('certificates'),
+    open: (device: string) => node.dialProtocol(peerIdFromString(device), CERTIFICATE_PROTOCOL, { signal: AbortSignal.timeout(10_000) }),
+    isConnected: (device: string) => node.getConnections(peerIdFromString(device)).length > 0
+  }
+  let renewing = false
+  /** Runs renewal at most once at a time; announces workspaces whose certificate changed. */
+  const renew = (): void => {
+    if (renewing || stopped) return
+    renewing = true
+    void renewCertificates(renewal).then((changedWs) => { for (const ws of changedWs) changed(ws) }).finally(() => { renewing = false })
+  }
+  const renewTimer = setInterval(renew, RENEW_INTERVAL_MS).unref()
+  await node.handle(CERTIFICATE_PROTOCOL, (stream, connection) => serveCertificate(stream, connection.remotePeer.toString(), renewal))
+
   await node.handle(MEMBERSHIP_PROTOCOL, (stream, connection) => serveSync(stream, connection.remotePeer.toString(), syncComponents))
   await node.handle(JOIN_PROTOCOL, (stream, connection) => serveJoin(stream, connection.remotePeer.toString(), {
     registry,
@@ -180,7 +204,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   }))
 
   const onIdentify = (evt: CustomEvent<{ peerId: PeerId; protocols: string[] }>): void => {
-    if (evt.detail.protocols.includes(MEMBERSHIP_PROTOCOL)) void syncPeer(evt.detail.peerId)
+    if (evt.detail.protocols.includes(MEMBERSHIP_PROTOCOL)) void syncPeer(evt.detail.peerId).then(renew)
   }
   const onConnect = (evt: CustomEvent<PeerId>): void => {
     const peer = evt.detail.toString()
@@ -352,6 +376,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     refuses,
     stop: () => {
       stopped = true
+      clearInterval(renewTimer)
       for (const t of grace.values()) clearTimeout(t)
       node.removeEventListener('peer:identify', onIdentify)
       node.removeEventListener('peer:connect', onConnect)

@@ -1,4 +1,5 @@
 import { rootFingerprint, rootPublicKeyFromRaw } from '../identity/workspace-key.js'
+import { certificateSummary } from './certificate-renewal.js'
 import type { DepartmentView, InviteSummary, MemberView, PeerIdString, Presence, WorkspaceView } from '../api/contract.js'
 import type { Member } from '../identity/membership-state.js'
 import type { Workspace } from './workspace-registry.js'
@@ -14,7 +15,8 @@ export function workspaceView(w: Workspace): WorkspaceView {
     userId: w.record.userId,
     role: me?.role ?? 'guest',
     status: me?.status ?? 'pending',
-    memberCount: [...state.members.values()].filter((m) => m.status === 'active').length
+    memberCount: [...state.members.values()].filter((m) => m.status === 'active').length,
+    certificate: certificateSummary(w) as WorkspaceView['certificate']
   }
 }
 

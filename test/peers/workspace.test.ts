@@ -70,6 +70,19 @@ test('a device joins by invite with the CLI; both sides list both members', asyn
   await waitFor('delivery inside the workspace', async () => (await bob.api.call('chat.history', { peerId: owner.peerId })).find((m) => m.id === sent.id)?.state === 'delivered')
 })
 
+test('each member holds a certificate, renewed when its role changes', async () => {
+  const [mine] = await bob.api.call('workspaces.list', {})
+  assert.equal(mine?.certificate?.role, 'member')
+  const week = 7 * 24 * 3600_000
+  assert.ok(Math.abs((mine?.certificate?.expiresAt ?? 0) - (Date.now() + week)) < 60_000)
+  const bobUser = (await owner.api.call('workspaces.members', { workspaceId })).find((m) => m.name === 'Bob')
+  assert.ok(bobUser !== undefined)
+  await owner.api.call('workspaces.setRole', { workspaceId, userId: bobUser.userId, role: 'guest' })
+  await waitFor('bob to hold a guest certificate', async () => (await bob.api.call('workspaces.list', {}))[0]?.certificate?.role === 'guest')
+  await owner.api.call('workspaces.setRole', { workspaceId, userId: bobUser.userId, role: 'member' })
+  await waitFor('and a member one again', async () => (await bob.api.call('workspaces.list', {}))[0]?.certificate?.role === 'member')
+})
+
 test('a used invite, an expired invite and a forged invite are all refused with invite-invalid', async () => {
   const used = await invite()
   assert.equal((await enclave('join', used, '--data', carol.dataDir)).code, 0)
