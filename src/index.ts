@@ -91,7 +91,8 @@ export async function createCore(init: CoreInit): Promise<Core> {
       emit,
       deviceKey: privateKey,
       displayName: () => profiles.get().displayName,
-      presenceOf: (device) => (device === self ? profiles.get().presence : peers.presence(device))
+      presenceOf: (device) => (device === self ? profiles.get().presence : peers.presence(device)),
+      onPeerSynced: (peer) => { chat.peerConnected(peer as PeerIdString) }
     })
     gate.refuses = (peer) => workspaces.refuses(peer)
     gate.allows = (peer) => workspaces.allows(peer)

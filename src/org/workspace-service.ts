@@ -29,6 +29,8 @@ export interface WorkspaceServiceComponents {
   displayName(): string | null
   /** Presence of any device (this one included). */
   presenceOf(device: string): Presence
+  /** Membership with a peer was just settled: work held back for it can go now. */
+  onPeerSynced(peer: string): void
 }
 
 export interface WorkspaceServiceInit {
@@ -131,6 +133,8 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
       try {
         const stream = await node.dialProtocol(peer, MEMBERSHIP_PROTOCOL, { signal: AbortSignal.timeout(15_000) })
         await syncWith(stream, mine, syncComponents)
+        // Chat to a member who joined through another admin waits for this sync; go now.
+        if (allows(key)) components.onPeerSynced(key)
       } catch (err) {
         log.debug('membership sync failed', { peer: key, error: errorMessage(err) })
       }
