@@ -1,25 +1,12 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { promisify } from 'node:util'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { enclave } from './helpers/cli.js'
 import { makeDataDir, removeDataDir, startNode, type NodeProcess } from './helpers/node-process.js'
 
-const BIN = new URL('../../bin/enclave.js', import.meta.url).pathname
-const run = promisify(execFile)
-
-async function enclave(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args])
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
 
 let node: NodeProcess
 let emptyDir: string

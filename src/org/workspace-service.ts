@@ -178,6 +178,14 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     return op
   }
 
+  /** Appends an op of this device to a workspace (as an admin unless `adminOnly` is false). */
+  const act = async (ws: string, body: OpBody, adminOnly = true): Promise<Workspace> => {
+    const w = workspace(ws)
+    if (adminOnly) requireAdmin(w)
+    await appendOwn(w, body)
+    return w
+  }
+
   const myName = (): string => components.displayName() ?? `Device …${self.slice(-6)}`
 
   const renewal = {
@@ -297,38 +305,16 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
 
     members: (ws) => members(workspace(ws)),
 
-    removeMember: async (ws, userId) => {
-      const w = workspace(ws)
-      await appendOwn(w, { type: 'remove', userId })
-      return members(w)
-    },
-
-    setRole: async (ws, userId, role) => {
-      const w = workspace(ws)
-      requireAdmin(w)
-      await appendOwn(w, { type: 'role', userId, role })
-      return members(w)
-    },
-
-    approve: async (ws, userId) => {
-      const w = workspace(ws)
-      requireAdmin(w)
-      await appendOwn(w, { type: 'approve', userId })
-      return members(w)
-    },
-
+    // Leaving is allowed to anyone, so `remove` checks only what the log checks.
+    removeMember: async (ws, userId) => members(await act(ws, { type: 'remove', userId }, false)),
+    setRole: async (ws, userId, role) => members(await act(ws, { type: 'role', userId, role })),
+    approve: async (ws, userId) => members(await act(ws, { type: 'approve', userId })),
     invites: (ws) => {
       const w = workspace(ws)
       requireAdmin(w)
       return inviteSummaries(w)
     },
-
-    revokeInvite: async (ws, inviteId) => {
-      const w = workspace(ws)
-      requireAdmin(w)
-      await appendOwn(w, { type: 'revokeInvite', inviteId })
-      return inviteSummaries(w)
-    },
+    revokeInvite: async (ws, inviteId) => inviteSummaries(await act(ws, { type: 'revokeInvite', inviteId })),
 
     updateProfile: async (ws, profile, userId) => {
       const w = workspace(ws)
@@ -345,20 +331,11 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     departments: (ws) => departmentViews(workspace(ws)),
 
     saveDepartment: async (ws, dept) => {
-      const w = workspace(ws)
-      requireAdmin(w)
       const departmentId = dept.departmentId ?? `dep-${randomBytes(10).toString('hex')}`
-      const order = dept.order ?? w.log.state().departments.size
-      await appendOwn(w, { type: 'department', departmentId, parentId: dept.parentId, name: dept.name.trim(), order })
-      return departmentViews(w)
+      const order = dept.order ?? workspace(ws).log.state().departments.size
+      return departmentViews(await act(ws, { type: 'department', departmentId, parentId: dept.parentId, name: dept.name.trim(), order }))
     },
-
-    deleteDepartment: async (ws, departmentId) => {
-      const w = workspace(ws)
-      requireAdmin(w)
-      await appendOwn(w, { type: 'deleteDepartment', departmentId })
-      return departmentViews(w)
-    },
+    deleteDepartment: async (ws, departmentId) => departmentViews(await act(ws, { type: 'deleteDepartment', departmentId })),
 
     search: (ws, query) => {
       const w = workspace(ws)
@@ -369,12 +346,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
       })
     },
 
-    assign: async (ws, userId, departments) => {
-      const w = workspace(ws)
-      requireAdmin(w)
-      await appendOwn(w, { type: 'assign', userId, departments })
-      return members(w)
-    },
+    assign: async (ws, userId, departments) => members(await act(ws, { type: 'assign', userId, departments })),
 
     allows,
     refuses,

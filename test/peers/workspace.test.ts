@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
-import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { promisify } from 'node:util'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CHAT_PROTOCOL } from '../../src/chat/chat-frames.js'
@@ -10,21 +7,9 @@ import { decodeInviteLink, encodeInviteLink } from '../../src/identity/invite-li
 import { createNetNode, type NetNode } from '../../src/net/libp2p-node.js'
 import { cborFrame } from '../../src/net/frame-io.js'
 import { MEMBERSHIP_PROTOCOL } from '../../src/org/membership-sync.js'
-import { makeDataDir, removeDataDir, repoRoot, startNode, type NodeProcess } from '../helpers/node-process.js'
+import { enclave } from '../helpers/cli.js'
+import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
-
-const run = promisify(execFile)
-const BIN = join(repoRoot(), 'bin', 'enclave.js')
-
-async function enclave(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args])
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
 
 let owner: NodeProcess
 let bob: NodeProcess
