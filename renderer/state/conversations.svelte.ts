@@ -1,3 +1,4 @@
+import { navigation } from './navigation.svelte'
 import { session } from './session.svelte'
 import type { ConversationView } from '../../src/api/contract'
 
@@ -29,9 +30,12 @@ class ConversationsState {
     if (c.id === this.selectedId && c.unread > 0 && document.visibilityState === 'visible') this.markRead(c.id)
   }
 
+  /** Shows a conversation, switching the main area to chats (from the directory, a link, a key). */
   select(id: string | null): void {
     this.selectedId = id
-    if (id !== null) this.markRead(id)
+    if (id === null) return
+    navigation.show('chats')
+    this.markRead(id)
   }
 
   /** Opens (creating if needed) the direct conversation with a person. */

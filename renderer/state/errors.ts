@@ -13,6 +13,8 @@ export function errorMessage(err: unknown): string {
     case 'too-large': return t('error.too-large')
     case 'unauthorized': return t('error.unauthorized')
     case 'node-not-running': return t('error.node-not-running')
+    case 'invite-invalid': return t('error.invite-invalid')
+    case 'not-member': return t('error.not-member')
     default: return t('error.other', { detail })
   }
 }

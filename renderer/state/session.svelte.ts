@@ -1,5 +1,5 @@
 import { ApiCallError, connectToCore, type ApiClient } from '../api'
-import type { ErrorCode, NodeInfo, ProfileView } from '../../src/api/contract'
+import type { ChosenPresence, ErrorCode, NodeInfo, ProfileView } from '../../src/api/contract'
 
 const RECONNECT_MS = 2000
 
@@ -55,6 +55,10 @@ class SessionState {
 
   async setName(displayName: string): Promise<void> {
     this.profile = await this.api.call('profile.set', { displayName })
+  }
+
+  async setPresence(presence: ChosenPresence): Promise<void> {
+    this.profile = await this.api.call('profile.set', { presence })
   }
 }
 

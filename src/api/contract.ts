@@ -148,7 +148,8 @@ export interface WorkspaceView {
   /** This device's user in the workspace. */
   userId: string
   role: Role
-  status: 'active' | 'pending'
+  /** `removed`: an admin removed this device's user; the workspace is kept read-only. */
+  status: 'active' | 'pending' | 'removed'
   memberCount: number
   /** This device's certificate (renewed automatically), or null while it has none. */
   certificate: { role: Role; expiresAt: number } | null

@@ -63,6 +63,8 @@ export interface WorkspaceService {
 }
 
 const DEFAULT_INVITE_MS = 48 * 60 * 60 * 1000
+/** Longest a removed device stays connected while it is told of its removal. */
+const FAREWELL_MS = 3000
 /** How often certificates are checked for renewal (they last 7 days and renew 2 days early). */
 const RENEW_INTERVAL_MS = 30 * 60 * 1000
 
@@ -75,6 +77,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   /** Devices a certificate vouched for, per workspace, until their ops arrive. */
   const admitted = new Map<string, Set<string>>()
   const grace = new Map<string, NodeJS.Timeout>()
+  const farewells = new Set<string>()
   const syncing = new Map<string, Promise<void>>()
   let stopped = false
 
@@ -116,10 +119,17 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   const enforce = (): void => {
     for (const peerId of node.getPeers()) {
       const peer = peerId.toString()
-      if (!allows(peer) && !grace.has(peer)) {
+      if (allows(peer) || grace.has(peer) || farewells.has(peer)) continue
+      const hangUp = (): void => {
         log.info('closing connection of a peer that is not a member', { peer })
         void node.hangUp(peerId).catch(() => undefined)
       }
+      if (!registry.list().some((w) => w.log.state().removedDevices.has(peer))) { hangUp(); continue }
+      // A removed device first gets the log that removes it, so its owner's app can say so;
+      // then, at most a few seconds later, the door closes.
+      farewells.add(peer)
+      const deadline = new Promise<void>((resolve) => setTimeout(resolve, FAREWELL_MS).unref())
+      void Promise.race([syncPeer(peerId), deadline]).finally(() => { farewells.delete(peer); hangUp() })
     }
   }
 

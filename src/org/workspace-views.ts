@@ -14,7 +14,7 @@ export function workspaceView(w: Workspace): WorkspaceView {
     fingerprint: state.rootKey.byteLength === 32 ? rootFingerprint(rootPublicKeyFromRaw(state.rootKey)) : '',
     userId: w.record.userId,
     role: me?.role ?? 'guest',
-    status: me?.status ?? 'pending',
+    status: state.removed.has(w.record.userId) ? 'removed' : me?.status ?? 'pending',
     memberCount: [...state.members.values()].filter((m) => m.status === 'active').length,
     certificate: certificateSummary(w) as WorkspaceView['certificate']
   }

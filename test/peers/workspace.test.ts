@@ -121,6 +121,8 @@ test('a removed member is disconnected within seconds and refused afterwards', a
   await owner.api.call('workspaces.removeMember', { workspaceId, userId: carolUser.userId })
   await waitFor('carol to be disconnected', async () => !(await owner.api.call('peers.list', {})).some((p) => p.peerId === carol.peerId && p.connected), { timeoutMs: 10_000 })
   await waitFor('carol to see it too', async () => !(await carol.api.call('peers.list', {})).some((p) => p.peerId === owner.peerId && p.connected))
+  // Carol was told before the door closed: her device knows it was removed.
+  assert.equal((await carol.api.call('workspaces.list', {}))[0]?.status, 'removed')
   // The dial may look successful for a moment (libp2p negotiates the muxer optimistically),
   // but the owner's gate closes it: it never stays up and nothing gets through.
   await carol.api.call('peers.dial', { address: owner.address }).catch(() => undefined)

@@ -1,0 +1,233 @@
+import { childrenByParent, subtreeIds } from './department-tree'
+import { peers } from './peers.svelte'
+import { session } from './session.svelte'
+import type { ChosenPresence, DepartmentView, InviteSummary, InviteView, MemberView, Presence, Role, WorkspaceView } from '../../src/api/contract'
+
+const KEY = 'enclave.workspace'
+
+/** Best first: what a member with several devices shows. */
+const PRESENCE_RANK: Record<Presence, number> = { online: 3, dnd: 2, away: 1, offline: 0 }
+
+export interface InviteOptions { role: Role; expiresInMs: number; approval: boolean }
+export interface OwnProfile { title: string; phone: string; email: string }
+
+/**
+ * The company workspaces this device is in, and the one the user is looking at: its members,
+ * departments and (for admins) invites, reloaded whenever the core says the workspace changed.
+ */
+class WorkspacesState {
+  list = $state.raw<readonly WorkspaceView[]>([])
+  /** False until the first list arrived, so the no-workspace card does not flash on start. */
+  loaded = $state(false)
+  private chosenId = $state<string | null>(localStorage.getItem(KEY))
+  /** The chosen workspace, else the first; null when in none. */
+  selected = $derived(this.list.find((w) => w.id === this.chosenId) ?? this.list[0] ?? null)
+  isAdmin = $derived(this.selected?.status === 'active' && (this.selected.role === 'owner' || this.selected.role === 'admin'))
+
+  /** Everyone in the selected workspace, pending ones included, sorted by name (the core's order). */
+  members = $state.raw<readonly MemberView[]>([])
+  departments = $state.raw<readonly DepartmentView[]>([])
+  invites = $state.raw<readonly InviteSummary[]>([])
+  membersById = $derived(new Map(this.members.map((m) => [m.userId, m])))
+  me = $derived(this.selected === null ? null : this.membersById.get(this.selected.userId) ?? null)
+  tree = $derived(childrenByParent(this.departments))
+  departmentNames = $derived(new Map(this.departments.map((d) => [d.id, d.name])))
+
+  private reloading: Promise<void> | null = null
+  private wanted = 0
+
+  constructor() {
+    session.onConnected((api) => {
+      api.on('workspaces.changed', (w) => {
+        this.upsert(w)
+        if (w.id === this.selected?.id) void this.reload()
+      })
+      void api.call('workspaces.list', {}).then((list) => {
+        this.list = list
+        this.loaded = true
+        void this.reload()
+      })
+    })
+  }
+
+  select(id: string): void {
+    const switching = id !== this.selected?.id
+    this.chosenId = id
+    localStorage.setItem(KEY, id)
+    if (!switching) return
+    // Nothing of the previous workspace may show while the new one loads.
+    this.members = []
+    this.departments = []
+    this.invites = []
+    void this.reload()
+  }
+
+  /** Fetches members, departments and invites of the selected workspace; overlapping calls coalesce. */
+  reload(): Promise<void> {
+    this.wanted++
+    this.reloading ??= (async () => {
+      // Requests that came in during a fetch are served by one more fetch, not one each.
+      let served: number
+      do {
+        served = this.wanted
+        await this.fetchSelected()
+      } while (served !== this.wanted)
+    })().finally(() => { this.reloading = null })
+    return this.reloading
+  }
+
+  private async fetchSelected(): Promise<void> {
+    const w = this.selected
+    if (w === null) return
+    const api = session.api
+    try {
+      const [members, departments, invites] = await Promise.all([
+        api.call('workspaces.members', { workspaceId: w.id }),
+        api.call('workspaces.departments', { workspaceId: w.id }),
+        // Someone just demoted is refused here; that only means there is no list to show.
+        this.isAdmin ? api.call('workspaces.invites', { workspaceId: w.id }).catch(() => []) : Promise.resolve([])
+      ])
+      if (this.selected?.id !== w.id) return
+      this.members = members
+      this.departments = departments
+      this.invites = invites
+    } catch {
+      // The node went away, or refused (this device was removed): keep what is shown; the next
+      // change or connection loads again.
+    }
+  }
+
+  async create(name: string): Promise<WorkspaceView> {
+    const w = await session.api.call('workspaces.create', { name: name.trim() })
+    this.upsert(w)
+    this.select(w.id)
+    return w
+  }
+
+  /** Joins by the link or by pasted text that contains it; resolves once admitted (or pending). */
+  async join(text: string): Promise<WorkspaceView> {
+    const w = await session.api.call('workspaces.join', { link: text.trim() })
+    this.upsert(w)
+    this.select(w.id)
+    return w
+  }
+
+  async invite(options: InviteOptions): Promise<InviteView> {
+    const workspaceId = this.requireSelected()
+    const invite = await session.api.call('workspaces.invite', { workspaceId, ...options })
+    this.applyInvites(workspaceId, await session.api.call('workspaces.invites', { workspaceId }))
+    return invite
+  }
+
+  async revokeInvite(inviteId: string): Promise<void> {
+    const workspaceId = this.requireSelected()
+    this.applyInvites(workspaceId, await session.api.call('workspaces.revokeInvite', { workspaceId, inviteId }))
+  }
+
+  async removeMember(userId: string): Promise<void> {
+    const workspaceId = this.requireSelected()
+    this.applyMembers(workspaceId, await session.api.call('workspaces.removeMember', { workspaceId, userId }))
+  }
+
+  async setRole(userId: string, role: Role): Promise<void> {
+    const workspaceId = this.requireSelected()
+    this.applyMembers(workspaceId, await session.api.call('workspaces.setRole', { workspaceId, userId, role }))
+  }
+
+  async approve(userId: string): Promise<void> {
+    const workspaceId = this.requireSelected()
+    this.applyMembers(workspaceId, await session.api.call('workspaces.approve', { workspaceId, userId }))
+  }
+
+  /** Creates a department (no `departmentId`) or renames one in place. */
+  async saveDepartment(input: { departmentId?: string; parentId: string | null; name: string }): Promise<DepartmentView[]> {
+    const workspaceId = this.requireSelected()
+    const departments = await session.api.call('workspaces.saveDepartment', { workspaceId, ...input, name: input.name.trim() })
+    if (this.selected?.id === workspaceId) this.departments = departments
+    return departments
+  }
+
+  async deleteDepartment(departmentId: string): Promise<void> {
+    const workspaceId = this.requireSelected()
+    const departments = await session.api.call('workspaces.deleteDepartment', { workspaceId, departmentId })
+    if (this.selected?.id === workspaceId) this.departments = departments
+  }
+
+  async assign(userId: string, departments: readonly string[]): Promise<void> {
+    const workspaceId = this.requireSelected()
+    this.applyMembers(workspaceId, await session.api.call('workspaces.assign', { workspaceId, userId, departments: [...departments] }))
+  }
+
+  /** One's own directory entry; the name and picture are kept as they are. */
+  async updateProfile(profile: OwnProfile): Promise<void> {
+    const workspaceId = this.requireSelected()
+    const me = this.me
+    const name = me?.name ?? session.profile?.displayName ?? ''
+    const members = await session.api.call('workspaces.updateProfile', {
+      workspaceId,
+      profile: { name, ...profile, ...(me === null || me.avatar === null ? {} : { avatar: me.avatar }) }
+    })
+    this.applyMembers(workspaceId, members)
+  }
+
+  /** Colleagues matching a query (name, pinyin, initials, …), best first, within a department subtree. */
+  search(workspaceId: string, query: string, departmentId: string | null, limit: number): Promise<MemberView[]> {
+    return session.api.call('directory.search', { workspaceId, query, limit, ...(departmentId === null ? {} : { departmentId }) })
+  }
+
+  /** Active members of a department and everything below it (null: everyone), by name. */
+  membersIn(departmentId: string | null): MemberView[] {
+    const active = this.members.filter((m) => m.status === 'active')
+    if (departmentId === null) return active
+    const ids = subtreeIds(this.tree, departmentId)
+    return active.filter((m) => m.departments.some((d) => ids.has(d)))
+  }
+
+  /**
+   * Live presence: the core reports it when asked, and no event says a member's device came or
+   * went, so the devices' presence from `peers.changed` (and one's own choice) takes over.
+   */
+  presenceOf(member: MemberView): Presence {
+    let best: Presence = 'offline'
+    for (const device of member.devices) {
+      const p: Presence = device === session.info?.peerId ? ownPresence() : peers.byId.get(device)?.presence ?? 'offline'
+      if (PRESENCE_RANK[p] > PRESENCE_RANK[best]) best = p
+    }
+    return best
+  }
+
+  /** The device to open a direct conversation with: a connected one if any. */
+  deviceOf(member: MemberView): string | null {
+    const others = member.devices.filter((d) => d !== session.info?.peerId)
+    return others.find((d) => peers.byId.get(d)?.connected === true) ?? others[0] ?? null
+  }
+
+  isMe(member: MemberView): boolean {
+    return member.userId === this.selected?.userId
+  }
+
+  private requireSelected(): string {
+    const id = this.selected?.id
+    if (id === undefined) throw new Error('no workspace selected')
+    return id
+  }
+
+  private upsert(w: WorkspaceView): void {
+    const at = this.list.findIndex((x) => x.id === w.id)
+    this.list = at < 0 ? [...this.list, w] : this.list.map((x, i) => (i === at ? w : x))
+  }
+
+  private applyMembers(workspaceId: string, members: MemberView[]): void {
+    if (this.selected?.id === workspaceId) this.members = members
+  }
+
+  private applyInvites(workspaceId: string, invites: InviteSummary[]): void {
+    if (this.selected?.id === workspaceId) this.invites = invites
+  }
+}
+
+function ownPresence(): ChosenPresence {
+  return session.profile?.presence ?? 'online'
+}
+
+export const workspaces = new WorkspacesState()

@@ -1,0 +1,287 @@
+import AxeBuilder from '@axe-core/playwright'
+import { expect, test, type Person } from './fixtures.js'
+import type { Page } from '@playwright/test'
+
+async function seriousViolations(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).analyze()
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`)
+}
+
+function show(page: Page, view: 'Chats' | 'Directory' | 'Admin') {
+  return page.getByRole('navigation').getByRole('button', { name: view, exact: true }).click()
+}
+
+function members(page: Page) {
+  return page.getByRole('main').getByTestId('member')
+}
+
+function adminRows(page: Page) {
+  return page.getByRole('region', { name: 'Members' }).getByTestId('admin-member')
+}
+
+async function createWorkspace(page: Page, name: string): Promise<void> {
+  await page.getByRole('button', { name: 'Create a workspace' }).click()
+  const dialog = page.getByRole('dialog', { name: 'New workspace' })
+  await dialog.getByRole('textbox', { name: 'Workspace name' }).fill(name)
+  await dialog.getByRole('button', { name: 'Create', exact: true }).click()
+  await expect(dialog).toHaveCount(0)
+  await expect(page.getByRole('combobox', { name: 'Workspace', exact: true })).toContainText(`${name} · Owner`)
+}
+
+/** Admin → Invite people → the link and the copyable text the dialog shows. */
+async function invite(page: Page): Promise<{ link: string; text: string }> {
+  await show(page, 'Admin')
+  await page.getByRole('button', { name: 'Invite people' }).click()
+  const dialog = page.getByRole('dialog', { name: 'Invite people' })
+  await dialog.getByRole('button', { name: 'Create invite link' }).click()
+  const linkField = dialog.getByRole('textbox', { name: 'Invite link' })
+  await expect(linkField).toHaveValue(/^enclave:\/\/join\//)
+  const link = await linkField.inputValue()
+  const text = await dialog.getByRole('textbox', { name: 'Invite text' }).inputValue()
+  await dialog.getByRole('button', { name: 'Done' }).click()
+  await expect(dialog).toHaveCount(0)
+  return { link, text }
+}
+
+async function pasteInvite(page: Page, invitation: string): Promise<void> {
+  await page.getByRole('button', { name: /Join with (an )?invite/ }).first().click()
+  const dialog = page.getByRole('dialog', { name: 'Join a workspace' })
+  await dialog.getByRole('textbox', { name: 'Invite link or the whole invite text' }).fill(invitation)
+  await dialog.getByRole('button', { name: 'Join', exact: true }).click()
+}
+
+/** Alice owns "Acme" and Bob is in it, both through the UI. */
+async function acmeWithBob(alice: Person, bob: Person): Promise<void> {
+  await createWorkspace(alice.page, 'Acme')
+  const { link } = await invite(alice.page)
+  await pasteInvite(bob.page, link)
+  await expect(bob.page.getByRole('dialog')).toHaveCount(0)
+  await expect(bob.page.getByRole('combobox', { name: 'Workspace', exact: true })).toContainText('Acme · Member')
+}
+
+test('Alice creates a workspace and invites Bob by link; they find each other in the directory', async ({ people }) => {
+  const alice = await people.open('Alice')
+  // Bob knows nothing of Alice: the invite link alone must lead him to her device.
+  const bob = await people.open('Bob')
+  await expect(alice.page.getByRole('heading', { name: 'Bring your team together' })).toBeVisible()
+
+  await createWorkspace(alice.page, 'Acme')
+  await show(alice.page, 'Admin')
+  await alice.page.getByRole('button', { name: 'Invite people' }).click()
+  const dialog = alice.page.getByRole('dialog', { name: 'Invite people' })
+  await dialog.getByRole('button', { name: 'Create invite link' }).click()
+  await alice.page.context().grantPermissions(['clipboard-read', 'clipboard-write'])
+  await dialog.getByRole('button', { name: 'Copy: Invite link' }).click()
+  await expect(dialog.getByRole('button', { name: 'Copied: Invite link' })).toBeVisible()
+  const link = await alice.page.evaluate<string>('navigator.clipboard.readText()')
+  expect(link).toBe(await dialog.getByRole('textbox', { name: 'Invite link' }).inputValue())
+  expect(link).toMatch(/^enclave:\/\/join\//)
+  await dialog.getByRole('button', { name: 'Done' }).click()
+  await expect(alice.page.getByTestId('invite')).toHaveAttribute('data-status', 'open')
+
+  await pasteInvite(bob.page, link)
+  await expect(bob.page.getByRole('dialog')).toHaveCount(0)
+  await expect(bob.page.getByRole('combobox', { name: 'Workspace', exact: true })).toContainText('Acme · Member')
+  await expect(bob.page.getByRole('heading', { level: 1, name: 'Directory' })).toBeVisible()
+  await expect(members(bob.page).filter({ hasText: 'Alice' })).toBeVisible()
+  // A member has no admin console.
+  await expect(bob.page.getByRole('navigation').getByRole('button', { name: 'Admin', exact: true })).toHaveCount(0)
+
+  await expect(alice.page.getByTestId('invite')).toHaveAttribute('data-status', 'used')
+  await show(alice.page, 'Directory')
+  await expect(members(alice.page).filter({ hasText: 'Bob' })).toBeVisible()
+  await expect(members(alice.page)).toHaveCount(2)
+
+  await bob.page.getByRole('searchbox', { name: 'Search the directory' }).fill('ali')
+  await expect(members(bob.page)).toHaveCount(1)
+  await expect(members(bob.page)).toContainText('Alice')
+  // From the directory straight into a conversation.
+  await bob.page.getByRole('button', { name: 'Send a message to Alice' }).click()
+  await expect(bob.page.getByRole('heading', { level: 1, name: 'Alice' })).toBeVisible()
+  await expect(bob.page.getByRole('navigation').getByRole('button', { name: 'Chats', exact: true })).toHaveAttribute('aria-current', 'page')
+})
+
+test('a used invite shows why it cannot be used again; colleagues are found by pinyin', async ({ people }) => {
+  const alice = await people.open('Alice')
+  const zhang = await people.open('张三')
+  const bob = await people.open('Bob')
+  await createWorkspace(alice.page, 'Acme')
+  const { link, text } = await invite(alice.page)
+
+  // The whole invite text works as well as the bare link.
+  await pasteInvite(zhang.page, text)
+  await expect(zhang.page.getByRole('combobox', { name: 'Workspace', exact: true })).toContainText('Acme · Member')
+
+  await pasteInvite(bob.page, link)
+  const dialog = bob.page.getByRole('dialog', { name: 'Join a workspace' })
+  await expect(dialog.getByRole('alert')).toHaveText(/This invite was already used or has expired/)
+  await expect(bob.page.getByRole('combobox', { name: 'Workspace', exact: true })).toHaveCount(0)
+
+  await show(alice.page, 'Directory')
+  const search = alice.page.getByRole('searchbox', { name: 'Search the directory' })
+  for (const query of ['zhangsan', 'zs']) {
+    await search.fill(query)
+    await expect(members(alice.page)).toHaveCount(1)
+    await expect(members(alice.page)).toContainText('张三')
+  }
+})
+
+test('departments nest, take members, and filter the directory by subtree', async ({ people }) => {
+  const alice = await people.open('Alice')
+  const bob = await people.open('Bob')
+  await acmeWithBob(alice, bob)
+
+  await show(alice.page, 'Admin')
+  const departments = alice.page.getByRole('region', { name: 'Departments' })
+  await departments.getByRole('textbox', { name: 'New department name' }).fill('Engineering')
+  await departments.getByRole('button', { name: 'Add at top level' }).click()
+  await departments.getByRole('button', { name: 'Engineering', exact: true }).click()
+  await departments.getByRole('textbox', { name: 'New department name' }).fill('Platform')
+  await departments.getByRole('button', { name: 'Add under Engineering' }).click()
+  await expect(departments.getByRole('button', { name: 'Platform', exact: true })).toBeVisible()
+  await expect(departments.getByRole('button', { name: 'Collapse Engineering' })).toHaveAttribute('aria-expanded', 'true')
+
+  await departments.getByRole('combobox', { name: 'Member', exact: true }).selectOption({ label: 'Bob' })
+  await departments.getByRole('checkbox', { name: 'Platform' }).check()
+  await departments.getByRole('button', { name: 'Save departments' }).click()
+  await expect(departments.getByRole('status')).toHaveText('Saved')
+
+  // Bob is in Platform only; the filter on Engineering includes everything below it.
+  await show(alice.page, 'Directory')
+  const tree = alice.page.getByRole('region', { name: 'Departments' })
+  await tree.getByRole('button', { name: 'Engineering', exact: true }).click()
+  await expect(members(alice.page)).toHaveCount(1)
+  await expect(members(alice.page)).toContainText('Bob')
+  await expect(members(alice.page)).toContainText('Platform')
+  // The same with a query: the core's search limits itself to the subtree.
+  const search = alice.page.getByRole('searchbox', { name: 'Search the directory' })
+  await search.fill('bo')
+  await expect(members(alice.page)).toHaveCount(1)
+  await search.fill('alice')
+  await expect(alice.page.getByText('Nobody matches “alice”.')).toBeVisible()
+  await search.fill('')
+  await tree.getByRole('button', { name: 'All members', exact: true }).click()
+  await expect(members(alice.page)).toHaveCount(2)
+
+  // Bob's copy of the org tree arrives over the membership log.
+  await show(bob.page, 'Directory')
+  await bob.page.getByRole('region', { name: 'Departments' }).getByRole('button', { name: 'Engineering', exact: true }).click()
+  await expect(members(bob.page)).toHaveCount(1)
+  await expect(members(bob.page)).toContainText('Bob')
+
+  // Sixteen more levels below Platform, walked open with the keyboard alone.
+  const [ws] = await alice.node.api.call('workspaces.list', {})
+  let parentId = (await alice.node.api.call('workspaces.departments', { workspaceId: ws?.id ?? '' })).find((d) => d.name === 'Platform')?.id ?? null
+  for (let level = 1; level <= 16; level++) {
+    const list = await alice.node.api.call('workspaces.saveDepartment', { workspaceId: ws?.id ?? '', parentId, name: `Level ${level}` })
+    parentId = list.find((d) => d.name === `Level ${level}`)?.id ?? null
+  }
+  await expect(tree.getByRole('button', { name: 'Expand Engineering' })).toHaveAttribute('aria-expanded', 'false')
+  await tree.getByRole('button', { name: 'Engineering', exact: true }).focus()
+  for (let i = 0; i < 17; i++) {
+    await alice.page.keyboard.press('ArrowRight')
+    await alice.page.keyboard.press('ArrowRight')
+  }
+  const deepest = tree.getByRole('button', { name: 'Level 16', exact: true })
+  await expect(deepest).toBeFocused()
+  const indent = async (name: string): Promise<number> => (await tree.getByRole('button', { name, exact: true }).boundingBox())?.x ?? 0
+  expect(await indent('Level 16')).toBeGreaterThan(await indent('Level 1'))
+  await deepest.click()
+  await expect(members(alice.page)).toHaveCount(0)
+  await expect(alice.page.getByText('Nobody in this department yet.')).toBeVisible()
+})
+
+test('an admin removes a member from the console', async ({ people }) => {
+  const alice = await people.open('Alice')
+  const bob = await people.open('Bob')
+  await acmeWithBob(alice, bob)
+
+  await show(alice.page, 'Admin')
+  await expect(adminRows(alice.page).filter({ hasText: 'Bob' })).toBeVisible()
+  // The owner's own row can be neither changed nor removed.
+  await expect(alice.page.getByRole('button', { name: 'Remove Alice' })).toHaveCount(0)
+  await expect(alice.page.getByRole('combobox', { name: 'Role of Bob' })).toHaveValue('member')
+
+  await alice.page.getByRole('button', { name: 'Remove Bob' }).click()
+  const confirm = alice.page.getByRole('dialog', { name: 'Remove Bob?' })
+  await confirm.getByRole('button', { name: 'Remove', exact: true }).click()
+  await expect(confirm).toHaveCount(0)
+  await expect(adminRows(alice.page).filter({ hasText: 'Bob' })).toHaveCount(0)
+  await expect(adminRows(alice.page)).toHaveCount(1)
+
+  await show(alice.page, 'Directory')
+  await expect(members(alice.page)).toHaveCount(1)
+  await expect(members(alice.page)).toContainText('Alice')
+})
+
+test('a member edits their directory profile and presence; colleagues see both', async ({ people }) => {
+  const alice = await people.open('Alice')
+  const bob = await people.open('Bob')
+  await acmeWithBob(alice, bob)
+
+  await bob.page.getByRole('button', { name: 'Settings' }).click()
+  const profile = bob.page.getByRole('form', { name: 'My profile in Acme' })
+  await profile.getByRole('textbox', { name: 'Title' }).fill('Backend engineer')
+  await profile.getByRole('textbox', { name: 'Email' }).fill('bob@acme.test')
+  await profile.getByRole('button', { name: 'Save profile' }).click()
+  await expect(profile.getByRole('status')).toHaveText('Saved')
+  await bob.page.getByRole('combobox', { name: 'Your status' }).selectOption('dnd')
+  await bob.page.getByRole('button', { name: 'Close' }).click()
+  await expect(bob.page.getByRole('navigation').locator('header').getByRole('img', { name: 'Do not disturb' })).toBeVisible()
+
+  await show(alice.page, 'Directory')
+  await alice.page.getByRole('searchbox', { name: 'Search the directory' }).fill('backend')
+  const row = members(alice.page)
+  await expect(row).toHaveCount(1)
+  await expect(row).toContainText('Bob')
+  await expect(row).toContainText('Backend engineer')
+  await expect(row.getByRole('img', { name: 'Do not disturb' })).toBeVisible()
+})
+
+test('no serious or critical accessibility violations on the workspace screens, in both themes', async ({ people }) => {
+  const alice = await people.open('Alice')
+  const bob = await people.open('Bob')
+  await expect(bob.page.getByRole('heading', { name: 'Bring your team together' })).toBeVisible()
+  expect(await seriousViolations(bob.page), 'no-workspace card').toEqual([])
+  await bob.page.getByRole('button', { name: 'Join with an invite' }).click()
+  expect(await seriousViolations(bob.page), 'join dialog').toEqual([])
+  await bob.page.keyboard.press('Escape')
+
+  await acmeWithBob(alice, bob)
+  const [ws] = await alice.node.api.call('workspaces.list', {})
+  const workspaceId = ws?.id ?? ''
+  const sales = await alice.node.api.call('workspaces.saveDepartment', { workspaceId, parentId: null, name: 'Sales' })
+  await alice.node.api.call('workspaces.saveDepartment', { workspaceId, parentId: sales[0]?.id ?? null, name: 'North' })
+  const [bobsView] = await bob.node.api.call('workspaces.list', {})
+  await alice.node.api.call('workspaces.assign', { workspaceId, userId: bobsView?.userId ?? '', departments: [sales[0]?.id ?? ''] })
+
+  const page = alice.page
+  for (const theme of ['light', 'dark']) {
+    await page.getByRole('button', { name: 'Settings' }).click()
+    await page.getByLabel('Theme').selectOption(theme)
+    await expect(page.locator('html')).toHaveAttribute('data-theme', theme)
+    await expect(page.getByRole('form', { name: 'My profile in Acme' })).toBeVisible()
+    expect(await seriousViolations(page), `settings with profile, ${theme}`).toEqual([])
+    await page.getByRole('button', { name: 'Close' }).click()
+
+    await show(page, 'Directory')
+    await page.getByRole('region', { name: 'Departments' }).getByRole('button', { name: 'Expand Sales' }).click()
+    await expect(members(page).filter({ hasText: 'Bob' })).toBeVisible()
+    expect(await seriousViolations(page), `directory, ${theme}`).toEqual([])
+
+    await show(page, 'Admin')
+    await expect(adminRows(page)).toHaveCount(2)
+    expect(await seriousViolations(page), `admin console, ${theme}`).toEqual([])
+    await page.getByRole('button', { name: 'Invite people' }).click()
+    expect(await seriousViolations(page), `invite dialog, ${theme}`).toEqual([])
+    await page.getByRole('dialog').getByRole('button', { name: 'Create invite link' }).click()
+    await expect(page.getByRole('textbox', { name: 'Invite link' })).toBeVisible()
+    expect(await seriousViolations(page), `invite link, ${theme}`).toEqual([])
+    await page.getByRole('button', { name: 'Done' }).click()
+    await page.getByRole('button', { name: 'New workspace' }).click()
+    expect(await seriousViolations(page), `new workspace dialog, ${theme}`).toEqual([])
+    await page.keyboard.press('Escape')
+  }
+})
