@@ -24,6 +24,22 @@ await say(bob, alice, '好的，谢谢！下午三点开会讨论。')
 await say(alice, bob, 'Sounds good, see you at 3.')
 await say(carol, alice, 'Can you review the supplier contract today?')
 
+// A workspace with an org tree, for the directory and admin screens.
+const acme = await alice.api.call('workspaces.create', { name: 'Acme 科技' })
+for (const p of [bob, carol]) await p.api.call('workspaces.join', { link: (await alice.api.call('workspaces.invite', { workspaceId: acme.id })).link })
+await alice.api.call('workspaces.invite', { workspaceId: acme.id, role: 'guest', approval: true })
+let departments = await alice.api.call('workspaces.saveDepartment', { workspaceId: acme.id, parentId: null, name: '研发部 Engineering' })
+const engineering = departments[0].id
+departments = await alice.api.call('workspaces.saveDepartment', { workspaceId: acme.id, parentId: engineering, name: '平台组 Platform' })
+const platform = departments.find((d) => d.parentId === engineering).id
+await alice.api.call('workspaces.saveDepartment', { workspaceId: acme.id, parentId: null, name: '销售部 Sales' })
+const members = await alice.api.call('workspaces.members', { workspaceId: acme.id })
+for (const m of members) {
+  await alice.api.call('workspaces.assign', { workspaceId: acme.id, userId: m.userId, departments: [m.name === 'Carol' ? engineering : platform] })
+}
+await bob.api.call('workspaces.updateProfile', { workspaceId: acme.id, profile: { name: 'Bob', title: 'Backend engineer', email: 'bob@acme.example' } })
+await carol.api.call('profile.set', { presence: 'away' })
+
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] })
 const written = []
 try {
@@ -60,6 +76,14 @@ try {
       await page.getByRole('dialog').waitFor()
       await shot(page, '4-add-peer')
       await page.keyboard.press('Escape')
+
+      // The view switcher's buttons: chats, directory, admin (same order in every language).
+      await page.locator('.views button').nth(1).click()
+      await page.getByTestId('member').nth(2).waitFor()
+      await shot(page, '5-directory')
+      await page.locator('.views button').nth(2).click()
+      await page.locator('main table').first().waitFor()
+      await shot(page, '6-admin')
       await context.close()
     }
   }
