@@ -20,6 +20,8 @@ import { MEMBERSHIP_PROTOCOL } from './org/membership-sync.js'
 import { createWorkspaceService } from './org/workspace-service.js'
 import { refuseStream } from './net/refuse-stream.js'
 import { parseEnclaveLink } from './api/links.js'
+import { createSealedCodec } from './store/sealed-codec.js'
+import { loadDataKey, type KeyProtection } from './store/store-key.js'
 import { openStore } from './store/store.js'
 import { VERSION } from './version.js'
 import type { Emit, NodeInfo, PeerIdString } from './api/contract.js'
@@ -36,6 +38,12 @@ export interface CoreInit {
   mdns?: boolean
   log?: Logger
   outbox?: OutboxInit
+  /**
+   * How the store's data key is protected: a passphrase, or a key file (0600). Or the key itself,
+   * when a shell unwraps it (Electron's safeStorage).
+   * @default a key file `store.key` in the data folder, made on first start
+   */
+  storeKey?: KeyProtection | { kind: 'data-key'; key: Uint8Array }
 }
 
 export interface Core {
@@ -50,7 +58,9 @@ export interface Core {
 export async function createCore(init: CoreInit): Promise<Core> {
   const log = init.log ?? createLogger('enclave')
   await mkdir(init.dataDir, { recursive: true, mode: 0o700 })
-  const store = await openStore({ path: join(init.dataDir, 'store'), log: log.child('store') })
+  const protection = init.storeKey ?? { kind: 'key-file', path: join(init.dataDir, 'store.key') }
+  const dataKey = protection.kind === 'data-key' ? protection.key : await loadDataKey(init.dataDir, protection)
+  const store = await openStore({ path: join(init.dataDir, 'store'), log: log.child('store'), codec: createSealedCodec(dataKey) })
   try {
     const privateKey = await loadOrCreateDeviceKey(store.collection<string>('meta'))
     const listen = createStickyListen(init.listen ?? DEFAULT_LISTEN, store.collection('meta'))
@@ -167,6 +177,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
   }
 }
 
+export type { KeyProtection } from './store/store-key.js'
 export type { ApiServer } from './api/server.js'
 export type { ApiPort } from './api/port.js'
 export { mainPortToApiPort, type MainMessagePort } from './api/message-port.js'

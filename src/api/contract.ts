@@ -244,6 +244,7 @@ export const ERROR_CODES = [
   'wrong-conversation',
   'store-error',
   'store-too-new',
+  'store-locked',
   'node-not-running',
   'invite-invalid',
   'not-member',

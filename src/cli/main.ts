@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { readFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { connectApi, type ApiClient } from '../api/ws-client.js'
@@ -9,6 +10,7 @@ import { defaultDataDir, readEndpoint } from './endpoint.js'
 import { formatMessage, formatPeer } from './format.js'
 import { USAGE } from './usage.js'
 import type { ConversationRef } from '../api/contract.js'
+import type { KeyProtection } from '../index.js'
 
 type Options = NonNullable<ParseArgsConfig['options']>
 
@@ -49,6 +51,20 @@ async function withClient<T>(dataDir: string, fn: (api: ApiClient) => Promise<T>
   }
 }
 
+/** The store's key protection from --passphrase-file, ENCLAVE_PASSPHRASE or --key-file. */
+async function storeKeyOption(values: Record<string, unknown>, command: string): Promise<KeyProtection | undefined> {
+  const passphraseFile = values['passphrase-file']
+  const keyFile = values['key-file']
+  if (typeof passphraseFile === 'string' && typeof keyFile === 'string') throw new UsageError('give either --passphrase-file or --key-file', command)
+  if (typeof keyFile === 'string') return { kind: 'key-file', path: resolve(keyFile) }
+  if (typeof passphraseFile === 'string') {
+    const text = await readFile(passphraseFile, 'utf8').catch(() => { throw new UsageError(`cannot read ${passphraseFile}`, command) })
+    return { kind: 'passphrase', passphrase: text.replace(/\r?\n$/, '') }
+  }
+  const fromEnv = process.env.ENCLAVE_PASSPHRASE
+  return fromEnv === undefined || fromEnv === '' ? undefined : { kind: 'passphrase', passphrase: fromEnv }
+}
+
 /** `30s`, `15m`, `48h`, `7d` → milliseconds. */
 function parseDuration(text: string, command: string): number {
   const match = /^(\d+)\s*([smhd])$/.exec(text.trim())
@@ -77,7 +93,7 @@ async function run(argv: string[]): Promise<void> {
   const usage = USAGE[command]
   if (usage === undefined || command === 'main') throw new UsageError(`unknown command '${command}'`, 'main')
 
-  const nodeOptions: Options = { listen: { type: 'string', multiple: true }, peer: { type: 'string', multiple: true }, 'no-mdns': { type: 'boolean' }, 'api-port': { type: 'string' } }
+  const nodeOptions: Options = { listen: { type: 'string', multiple: true }, peer: { type: 'string', multiple: true }, 'no-mdns': { type: 'boolean' }, 'api-port': { type: 'string' }, 'passphrase-file': { type: 'string' }, 'key-file': { type: 'string' } }
   const extra: Options = command === 'node'
     ? nodeOptions
     : command === 'serve' ? { ...nodeOptions, port: { type: 'string' } }
@@ -105,7 +121,8 @@ async function run(argv: string[]): Promise<void> {
         peers: (values.peer as string[] | undefined) ?? [],
         mdns: values['no-mdns'] !== true,
         apiPort,
-        rendererDir
+        rendererDir,
+        storeKey: await storeKeyOption(values, command)
       }, out)
       return
     }

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import { createCore } from '../index.js'
+import { createCore, type KeyProtection } from '../index.js'
 import { serveLoopbackApi } from '../api/ws-server.js'
 import { createLogger } from '../logger.js'
 import { removeEndpoint, writeEndpoint } from './endpoint.js'
@@ -13,6 +13,8 @@ export interface NodeOptions {
   apiPort: number
   /** `enclave serve`: also serve the built renderer from this folder on the API's port. */
   rendererDir?: string
+  /** How the store's data key is protected; default: a key file in the data folder. */
+  storeKey?: KeyProtection
 }
 
 /** `enclave node` and `enclave serve`: the core plus its loopback API, until SIGINT or SIGTERM. */
@@ -24,7 +26,8 @@ export async function runNode(options: NodeOptions, out: (line: string) => void)
     listen: options.listen.length > 0 ? options.listen : undefined,
     peers: options.peers,
     mdns: options.mdns,
-    log
+    log,
+    ...(options.storeKey === undefined ? {} : { storeKey: options.storeKey })
   })
   let port = 0
   const rendererDir = options.rendererDir

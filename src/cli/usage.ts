@@ -30,7 +30,12 @@ DIR/api.json (mode 0600) for the other commands.
   --listen MULTIADDR   listen address (repeatable), e.g. /ip4/127.0.0.1/tcp/4001
   --peer MULTIADDR     peer to dial at start and keep reconnecting (repeatable)
   --no-mdns            do not discover peers on the LAN by multicast DNS
-  --api-port N         loopback API port (default: any free port)`,
+  --api-port N         loopback API port (default: any free port)
+  --passphrase-file F  unlock the store with the passphrase in file F (or set ENCLAVE_PASSPHRASE)
+  --key-file F         unlock the store with key file F (mode 0600; made if missing)
+
+Everything in the store is encrypted. Without a passphrase or key file, the key file is
+DIR/store.key: that protects a copied store, not a copied data folder.`,
   serve: `Usage: enclave serve [--data DIR] [--port N] [every 'enclave node' option]
 
 Runs a node like 'enclave node' and serves the Enclave app on http://127.0.0.1:N/ (and its

@@ -1,10 +1,16 @@
 import type { ClassicLevel } from 'classic-level'
 
+export interface MigrationContext {
+  db: ClassicLevel<string, Uint8Array>
+  /** Rewrites values stored before sealing existed under the store's codec. */
+  sealPlainValues(): Promise<number>
+}
+
 export interface Migration {
   /** The schema version this migration produces; migrations run in ascending order. */
   version: number
   description: string
-  up(db: ClassicLevel<string, Uint8Array>): Promise<void>
+  up(ctx: MigrationContext): Promise<void>
 }
 
 /**
@@ -21,6 +27,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     description: 'workspaces: workspace records (with keys this device holds) and membership ops',
     up: async () => { /* new sublevels only */ }
+  },
+  {
+    version: 3,
+    description: 'seal every value at rest under the store data key',
+    up: async (ctx) => { await ctx.sealPlainValues() }
   }
 ]
 

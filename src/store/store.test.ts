@@ -5,7 +5,11 @@ import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { EnclaveError } from '../errors.js'
 import { createMemoryLogger } from '../logger.js'
-import { openStore, type Store } from './store.js'
+import { CURRENT_SCHEMA_VERSION, openStore, type Store } from './store.js'
+import { createSealedCodec } from './sealed-codec.js'
+import { MIGRATIONS } from './migrations.js'
+import { ClassicLevel } from 'classic-level'
+import { randomBytes } from 'node:crypto'
 import type { Migration } from './migrations.js'
 
 const dirs: string[] = []
@@ -75,4 +79,19 @@ test('a second handle on the same store fails with a coded error', async () => {
   const store = await openStore({ path, log: createMemoryLogger() })
   await assert.rejects(openStore({ path, log: createMemoryLogger() }), (err: unknown) => err instanceof EnclaveError && err.code === 'store-error')
   await store.close()
+})
+
+test('upgrading seals values stored in the clear, and the schema version stays readable', async () => {
+  const path = await freshPath()
+  const plain = await openStore({ path, log: createMemoryLogger(), migrations: MIGRATIONS.filter((m) => m.version < 3) })
+  await plain.collection<{ text: string }>('messages').put('k', { text: 'canary-sealing' })
+  await plain.close()
+  const codec = createSealedCodec(randomBytes(32))
+  const sealed = await openStore({ path, log: createMemoryLogger(), codec })
+  assert.deepEqual(await sealed.collection<{ text: string }>('messages').get('k'), { text: 'canary-sealing' })
+  assert.equal(sealed.schemaVersion, CURRENT_SCHEMA_VERSION)
+  await sealed.close()
+  const raw = new ClassicLevel<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' })
+  for await (const [, value] of raw.iterator()) assert.ok(!Buffer.from(value).includes('canary-sealing'))
+  await raw.close()
 })

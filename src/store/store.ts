@@ -5,7 +5,8 @@ import { jsonValueCodec, type ValueCodec } from './value-codec.js'
 import type { Logger } from '../logger.js'
 
 /** Every sublevel the core uses; the name is also the key prefix on disk. */
-export type CollectionName = 'meta' | 'peers' | 'conversations' | 'messages' | 'messageIndex' | 'outbox' | 'workspaces' | 'membershipOps'
+export const COLLECTIONS = ['meta', 'peers', 'conversations', 'messages', 'messageIndex', 'outbox', 'workspaces', 'membershipOps'] as const
+export type CollectionName = (typeof COLLECTIONS)[number]
 
 export interface RangeOptions {
   gt?: string
@@ -120,8 +121,35 @@ export async function openStore(init: StoreInit): Promise<Store> {
     return b
   }
 
-  const meta = collection<number>('meta')
-  const found = (await meta.get(SCHEMA_KEY)) ?? 0
+  // The schema version stays readable without the data key: it decides how to read the rest.
+  const metaSub = sub('meta') as unknown as ClassicLevel<string, Uint8Array>
+  const readVersion = async (): Promise<number> => {
+    const bytes = await metaSub.get(SCHEMA_KEY)
+    return bytes === undefined ? 0 : jsonValueCodec.decode('meta', SCHEMA_KEY, bytes) as number
+  }
+  const writeVersion = (version: number): Promise<void> => metaSub.put(SCHEMA_KEY, jsonValueCodec.encode('meta', SCHEMA_KEY, version))
+  const sealPlainValues = async (): Promise<number> => {
+    if (codec === jsonValueCodec) return 0
+    let sealed = 0
+    for (const name of COLLECTIONS) {
+      const s = sub(name) as unknown as ClassicLevel<string, Uint8Array>
+      const rewrite = batch()
+      for await (const [key, bytes] of s.iterator()) {
+        if (name === 'meta' && key === SCHEMA_KEY) continue
+        try {
+          codec.decode(name, key, bytes)
+          continue
+        } catch {
+          rewrite.put(collection(name), key, jsonValueCodec.decode(name, key, bytes))
+          sealed++
+        }
+      }
+      await rewrite.write()
+    }
+    return sealed
+  }
+
+  const found = await readVersion()
   if (found > target) {
     await db.close()
     throw new EnclaveError('store-too-new', `store schema ${found} is newer than this build understands (${target}); upgrade Enclave`)
@@ -129,8 +157,8 @@ export async function openStore(init: StoreInit): Promise<Store> {
   for (const m of migrations) {
     if (m.version <= found) continue
     init.log.info('migrating store', { from: found, to: m.version, description: m.description })
-    await m.up(db)
-    await meta.put(SCHEMA_KEY, m.version)
+    await m.up({ db, sealPlainValues })
+    await writeVersion(m.version)
   }
 
   return {

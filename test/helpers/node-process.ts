@@ -50,11 +50,11 @@ export async function removeDataDir(dir: string): Promise<void> {
  * Starts `enclave node` (or `enclave serve`, which adds the browser app) in its own process on
  * 127.0.0.1 without mDNS, and connects to its API.
  */
-export async function startNode(dataDir: string, opts: { peers?: string[]; listen?: string[]; serve?: boolean } = {}): Promise<NodeProcess> {
+export async function startNode(dataDir: string, opts: { peers?: string[]; listen?: string[]; serve?: boolean; env?: Record<string, string> } = {}): Promise<NodeProcess> {
   const args = [BIN, opts.serve === true ? 'serve' : 'node', '--data', dataDir, '--no-mdns']
   for (const l of opts.listen ?? ['/ip4/127.0.0.1/tcp/0']) args.push('--listen', l)
   for (const p of opts.peers ?? []) args.push('--peer', p)
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ENCLAVE_LOG: 'debug' } })
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ENCLAVE_LOG: 'debug', ...opts.env } })
   const logs: Array<Record<string, unknown>> = []
   let stderrTail = ''
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {

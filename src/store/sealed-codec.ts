@@ -1,0 +1,46 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
+import { EnclaveError } from '../errors.js'
+import { jsonValueCodec, type ValueCodec } from './value-codec.js'
+
+/** Format byte of a sealed value; a later format gets a new byte and both are read. */
+const FORMAT = 1
+const NONCE_BYTES = 12
+const TAG_BYTES = 16
+
+/**
+ * Values sealed with AES-256-GCM under the store's data key, each with a fresh random nonce and
+ * bound to its collection and key as associated data: a value copied or moved to another key
+ * fails authentication instead of being read as that key's value. AES-GCM because both Node's
+ * OpenSSL and Electron's BoringSSL have it natively (BoringSSL lacks ChaCha20-Poly1305 in Node's
+ * crypto). Random 96-bit nonces keep collisions negligible far beyond any store's write count.
+ */
+export function createSealedCodec(dataKey: Uint8Array): ValueCodec {
+  if (dataKey.byteLength !== 32) throw new EnclaveError('internal', 'the store data key must be 32 bytes')
+  const key = Buffer.from(dataKey)
+  const aad = (collection: string, itemKey: string): Buffer => Buffer.from(`enclave/store-value/v1\0${collection}\0${itemKey}`)
+  return {
+    encode: (collection, itemKey, value) => {
+      const plain = jsonValueCodec.encode(collection, itemKey, value)
+      const nonce = randomBytes(NONCE_BYTES)
+      const cipher = createCipheriv('aes-256-gcm', key, nonce)
+      cipher.setAAD(aad(collection, itemKey))
+      const body = Buffer.concat([cipher.update(plain), cipher.final()])
+      return Buffer.concat([Uint8Array.of(FORMAT), nonce, body, cipher.getAuthTag()])
+    },
+    decode: (collection, itemKey, bytes) => {
+      if (bytes.byteLength < 1 + NONCE_BYTES + TAG_BYTES || bytes[0] !== FORMAT) throw new EnclaveError('store-error', `stored value ${collection}/${itemKey.slice(0, 80)} is not sealed`)
+      const nonce = bytes.subarray(1, 1 + NONCE_BYTES)
+      const tag = bytes.subarray(bytes.byteLength - TAG_BYTES)
+      const decipher = createDecipheriv('aes-256-gcm', key, nonce)
+      decipher.setAAD(aad(collection, itemKey))
+      decipher.setAuthTag(tag)
+      let plain: Buffer
+      try {
+        plain = Buffer.concat([decipher.update(bytes.subarray(1 + NONCE_BYTES, bytes.byteLength - TAG_BYTES)), decipher.final()])
+      } catch (err) {
+        throw new EnclaveError('store-error', `stored value ${collection}/${itemKey.slice(0, 80)} failed authentication`, { cause: err })
+      }
+      return jsonValueCodec.decode(collection, itemKey, plain)
+    }
+  }
+}
