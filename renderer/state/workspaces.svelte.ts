@@ -9,7 +9,8 @@ const KEY = 'enclave.workspace'
 const PRESENCE_RANK: Record<Presence, number> = { online: 3, dnd: 2, away: 1, offline: 0 }
 
 export interface InviteOptions { role: Role; expiresInMs: number; approval: boolean }
-export interface OwnProfile { title: string; phone: string; email: string }
+/** `avatar`: a data: URL to set, null to remove, absent to keep. */
+export interface OwnProfile { title: string; phone: string; email: string; avatar?: string | null }
 
 /**
  * The company workspaces this device is in, and the one the user is looking at: its members,
@@ -158,14 +159,15 @@ class WorkspacesState {
     this.applyMembers(workspaceId, await session.api.call('workspaces.assign', { workspaceId, userId, departments: [...departments] }))
   }
 
-  /** One's own directory entry; the name and picture are kept as they are. */
+  /** One's own directory entry; the name is kept, the picture unless `avatar` says otherwise. */
   async updateProfile(profile: OwnProfile): Promise<void> {
     const workspaceId = this.requireSelected()
     const me = this.me
     const name = me?.name ?? session.profile?.displayName ?? ''
+    const avatar = profile.avatar === undefined ? me?.avatar ?? null : profile.avatar
     const members = await session.api.call('workspaces.updateProfile', {
       workspaceId,
-      profile: { name, ...profile, ...(me === null || me.avatar === null ? {} : { avatar: me.avatar }) }
+      profile: { name, title: profile.title, phone: profile.phone, email: profile.email, ...(avatar === null ? {} : { avatar }) }
     })
     this.applyMembers(workspaceId, members)
   }

@@ -225,6 +225,9 @@ test('a member edits their directory profile and presence; colleagues see both',
   const profile = bob.page.getByRole('form', { name: 'My profile in Acme' })
   await profile.getByRole('textbox', { name: 'Title' }).fill('Backend engineer')
   await profile.getByRole('textbox', { name: 'Email' }).fill('bob@acme.test')
+  // A 1×1 PNG: the app crops and shrinks whatever is picked into a small square picture.
+  await profile.locator('input[type="file"]').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64') })
+  await expect(profile.locator('img.avatar')).toHaveAttribute('src', /^data:image\/(webp|jpeg);base64,/)
   await profile.getByRole('button', { name: 'Save profile' }).click()
   await expect(profile.getByRole('status')).toHaveText('Saved')
   await bob.page.getByRole('combobox', { name: 'Your status' }).selectOption('dnd')
@@ -238,6 +241,7 @@ test('a member edits their directory profile and presence; colleagues see both',
   await expect(row).toContainText('Bob')
   await expect(row).toContainText('Backend engineer')
   await expect(row.getByRole('img', { name: 'Do not disturb' })).toBeVisible()
+  await expect(row.locator('img.avatar')).toHaveAttribute('src', /^data:image\/(webp|jpeg);base64,/)
 })
 
 test('no serious or critical accessibility violations on the workspace screens, in both themes', async ({ people }) => {
