@@ -47,7 +47,6 @@ export const en = {
   'addPeer.label': 'Their address (ends with /p2p/…)',
   'addPeer.help': 'Ask them for the address their Enclave shows in Settings.',
   'addPeer.connect': 'Connect',
-  'addPeer.cancel': 'Cancel',
   'addPeer.connecting': 'Connecting…',
   'settings.title': 'Settings',
   'settings.close': 'Close',

@@ -49,7 +49,6 @@ export const zhCN: Record<MessageKey, string> = {
   'addPeer.label': '对方的地址（以 /p2p/… 结尾）',
   'addPeer.help': '请对方在 Enclave 的“设置”中查看自己的地址。',
   'addPeer.connect': '连接',
-  'addPeer.cancel': '取消',
   'addPeer.connecting': '正在连接…',
   'settings.title': '设置',
   'settings.close': '关闭',
