@@ -8,6 +8,7 @@ import { decodeInviteLink, encodeInviteLink, INVITE_LINK_PREFIX } from './invite
 import { createMembershipLog } from './membership-log.js'
 import { verifyOp } from './membership-op.js'
 import { createRootKey, workspaceIdOf } from './workspace-key.js'
+import { fuzzRuns } from '../fuzz-runs.js'
 
 const ws = workspaceIdOf((await createRootKey()).publicKey)
 const coded = (err: unknown): boolean => err instanceof EnclaveError
@@ -15,7 +16,7 @@ const coded = (err: unknown): boolean => err instanceof EnclaveError
 test('any bytes given as a membership op fail with a coded error, never a crash', async () => {
   await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 400 }), fc.uint8Array({ minLength: 64, maxLength: 64 }), async (bytes, sig) => {
     await assert.rejects(verifyOp({ bytes, sig }, ws), coded)
-  }), { numRuns: 2_000 })
+  }), { numRuns: fuzzRuns(2_000) })
 })
 
 test('well-formed CBOR of the wrong shape is refused as a membership op', async () => {
@@ -24,14 +25,14 @@ test('well-formed CBOR of the wrong shape is refused as a membership op', async 
     let bytes: Uint8Array
     try { bytes = canonicalEncode(value) } catch { return }
     await assert.rejects(verifyOp({ bytes, sig: new Uint8Array(64) }, ws), coded)
-  }), { numRuns: 2_000 })
+  }), { numRuns: fuzzRuns(2_000) })
 })
 
 test('any bytes given as a certificate fail with a coded error', async () => {
   const state = createMembershipLog(ws).state()
   await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), async (bytes) => {
     await assert.rejects(verifyCertificate({ bytes, sig: new Uint8Array(64) }, ws, state, Date.now()), coded)
-  }), { numRuns: 2_000 })
+  }), { numRuns: fuzzRuns(2_000) })
 })
 
 test('any text pasted as an invite is read or refused with bad-request', () => {
@@ -41,5 +42,5 @@ test('any text pasted as an invite is read or refused with bad-request', () => {
     for (const input of [text, INVITE_LINK_PREFIX + tail.replace(/[+/=]/g, '_')]) {
       try { decodeInviteLink(input) } catch (err) { assert.ok(err instanceof EnclaveError && err.code === 'bad-request', String(err)) }
     }
-  }), { numRuns: 3_000 })
+  }), { numRuns: fuzzRuns(3_000) })
 })
