@@ -5,7 +5,9 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { createApiServer, type ApiServer, type Handlers } from './api/server.js'
 import { CHAT_PROTOCOL } from './chat/chat-frames.js'
 import { serveChatStream } from './chat/chat-protocol.js'
-import { createChatService } from './chat/chat-service.js'
+import { createChatService, type MembershipPolicy } from './chat/chat-service.js'
+import { GROUP_PROTOCOL, serveGroupStream } from './chat/group-protocol.js'
+import { createMailboxDirectory, MAILBOX_PROTOCOL } from './net/mailbox-directory.js'
 import { createHybridClock } from './chat/hybrid-clock.js'
 import { errorMessage } from './errors.js'
 import { loadOrCreateDeviceKey } from './identity/device-key.js'
@@ -38,6 +40,8 @@ export interface CoreInit {
   mdns?: boolean
   log?: Logger
   outbox?: OutboxInit
+  /** Keep ciphertext for members who are offline and hand it over when they return (`--mailbox`). */
+  mailbox?: boolean
   /**
    * How the store's data key is protected: a passphrase, or a key file (0600). Or the key itself,
    * when a shell unwraps it (Electron's safeStorage).
@@ -80,18 +84,35 @@ export async function createCore(init: CoreInit): Promise<Core> {
     const hub: { api?: ApiServer } = {}
     const emit: Emit = (name, payload) => { hub.api?.emit(name, payload) }
 
+    // Policy answers come from the workspace service, made after chat (it needs the peer book).
+    const policy: MembershipPolicy = { isActiveDevice: () => false, isAdminDevice: () => false, sharedWith: () => [] }
+    const mailboxes = await createMailboxDirectory(node, store.collection('meta'), init.mailbox === true)
     const chat = await createChatService({
       store,
       log: log.child('chat'),
       clock,
       emit,
       self,
-      openStream: (peer, signal) => node.dialProtocol(peerIdFromString(peer), CHAT_PROTOCOL, { signal })
+      deviceKey: privateKey,
+      policy: {
+        isActiveDevice: (ws, device) => policy.isActiveDevice(ws, device),
+        isAdminDevice: (ws, device) => policy.isAdminDevice(ws, device),
+        sharedWith: (device) => policy.sharedWith(device)
+      },
+      openStream: (peer, signal) => node.dialProtocol(peerIdFromString(peer), CHAT_PROTOCOL, { signal }),
+      openGroupStream: (peer, signal) => node.dialProtocol(peerIdFromString(peer), GROUP_PROTOCOL, { signal }),
+      connectedPeers: () => node.getPeers().map((p) => p.toString() as PeerIdString),
+      mailboxes: () => mailboxes.list(),
+      mailbox: init.mailbox === true
     }, init.outbox)
     await node.handle(CHAT_PROTOCOL, (stream, connection) => {
       if (!gate.allows(connection.remotePeer.toString())) { refuseStream(stream, connection, log); return }
       return serveChatStream(chat, log.child('chat'), stream, connection)
     }, { maxInboundStreams: 64 })
+    await node.handle(GROUP_PROTOCOL, (stream, connection) => {
+      if (!gate.allows(connection.remotePeer.toString())) { refuseStream(stream, connection, log); return }
+      return serveGroupStream(chat.groupHandlers, log.child('groups'), stream, connection)
+    }, { maxInboundStreams: 32 })
     const peers = await createPeerBook({ node, store, log: log.child('peers'), emit, onConnect: (peer) => { chat.peerConnected(peer) } })
     const profiles = await createProfiles({ node, peers, meta: store.collection('meta'), emit, log: log.child('profiles'), allows: (peer) => gate.allows(peer) })
     const workspaces = await createWorkspaceService({
@@ -102,15 +123,19 @@ export async function createCore(init: CoreInit): Promise<Core> {
       deviceKey: privateKey,
       displayName: () => profiles.get().displayName,
       presenceOf: (device) => (device === self ? profiles.get().presence : peers.presence(device)),
-      onPeerSynced: (peer) => { chat.peerConnected(peer as PeerIdString) }
+      onPeerSynced: (peer) => { chat.peerConnected(peer as PeerIdString) },
+      onMembershipChanged: (ws) => { chat.membershipChanged(ws) }
     })
+    policy.isActiveDevice = (ws, device) => workspaces.isActiveDevice(ws, device)
+    policy.isAdminDevice = (ws, device) => workspaces.isAdminDevice(ws, device)
+    policy.sharedWith = (device) => workspaces.sharedWith(device)
     gate.refuses = (peer) => workspaces.refuses(peer)
     gate.allows = (peer) => workspaces.allows(peer)
 
     const info = (): NodeInfo => ({
       peerId: self,
       addresses: node.getMultiaddrs().map((a) => a.toString()),
-      protocols: [CHAT_PROTOCOL, PROFILE_PROTOCOL, MEMBERSHIP_PROTOCOL, JOIN_PROTOCOL, CERTIFICATE_PROTOCOL],
+      protocols: [CHAT_PROTOCOL, GROUP_PROTOCOL, PROFILE_PROTOCOL, MEMBERSHIP_PROTOCOL, JOIN_PROTOCOL, CERTIFICATE_PROTOCOL, ...(init.mailbox === true ? [MAILBOX_PROTOCOL] : [])],
       version: VERSION
     })
 
@@ -124,6 +149,13 @@ export async function createCore(init: CoreInit): Promise<Core> {
       'chat.history': (input) => chat.history(input, { before: input.before, limit: input.limit }),
       'chat.retry': ({ messageId }) => chat.retry(messageId),
       'chat.markRead': ({ conversationId }) => chat.markRead(conversationId),
+      'channels.create': (input) => chat.createChannel(input),
+      'channels.add': ({ conversationId, members }) => chat.addMembers(conversationId, members),
+      'channels.remove': ({ conversationId, peerId }) => chat.removeMember(conversationId, peerId),
+      'channels.leave': ({ conversationId }) => chat.leave(conversationId),
+      'channels.update': ({ conversationId, ...change }) => chat.updateChannel(conversationId, change),
+      'channels.browse': ({ workspaceId }) => chat.browse(workspaceId),
+      'channels.join': ({ conversationId }) => chat.join(conversationId),
       'profile.get': () => Promise.resolve(profiles.get()),
       'profile.set': (change) => profiles.set(change),
       'shell.openLink': ({ url }) => {
@@ -163,6 +195,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       info,
       stop: async () => {
         peers.stop()
+        mailboxes.stop()
         profiles.stop()
         workspaces.stop()
         await chat.stop()

@@ -7,7 +7,24 @@ import type { ConversationId, ConversationView, PeerIdString } from '../../src/a
 import type { ApiClient } from './api-client.js'
 
 function conversation(id: string, unread: number): ConversationView {
-  return { id: id as ConversationId, kind: 'dm', peerId: '12D3KooWpeer' as PeerIdString, lastMessage: null, unread }
+  return {
+    id: id as ConversationId,
+    kind: 'dm',
+    peerId: '12D3KooWpeer' as PeerIdString,
+    workspaceId: null,
+    name: null,
+    topic: '',
+    visibility: null,
+    archived: false,
+    status: 'active',
+    members: [],
+    pendingMembers: [],
+    committer: null,
+    canManage: false,
+    waiting: 0,
+    lastMessage: null,
+    unread
+  }
 }
 
 /** An API whose conversations.list answers when the test says so. */

@@ -11,7 +11,7 @@ type Brand<T, B extends string> = T & { readonly [brand]: B }
 
 /** A libp2p PeerId in its base58btc string form (`12D3Koo…`). */
 export type PeerIdString = Brand<string, 'PeerId'>
-/** `dm:<hash>` for a direct conversation; later issues add channels. */
+/** `dm:<hash>` for a direct conversation, `ch:<hex>` for a channel. */
 export type ConversationId = Brand<string, 'ConversationId'>
 /** `<conversationId>/<author>/<seq>`: unique across devices, stable forever. */
 export type MessageId = Brand<string, 'MessageId'>
@@ -29,7 +29,11 @@ export interface MessageView {
   id: MessageId
   conversationId: ConversationId
   author: PeerIdString
-  /** Per-author, per-conversation sequence number, from 1 with no gaps. */
+  /**
+   * Per-author, per-conversation sequence number of the envelope that carried the message. It
+   * rises with each message; the numbers between belong to the author's MLS commits, welcomes
+   * and channel settings, which are not messages.
+   */
   seq: number
   /** Author's clock when sent, milliseconds since the epoch. */
   sentAt: number
@@ -41,13 +45,54 @@ export interface MessageView {
   mine: boolean
 }
 
+/**
+ * - `active`: this device is in the conversation's MLS group and can read and write.
+ * - `joining`: waiting to be added (a join request or a welcome is on its way).
+ * - `left`: this device left; history stays readable on this device.
+ * - `removed`: someone removed this device (or its user left the workspace); read-only.
+ */
+export type ConversationStatus = 'active' | 'joining' | 'left' | 'removed'
+
+/** `private`: members are added by members. `open`: any workspace member may join. */
+export type ChannelVisibility = 'private' | 'open'
+
 export interface ConversationView {
   id: ConversationId
-  kind: 'dm'
-  /** The other member of a direct conversation. */
-  peerId: PeerIdString
+  kind: 'dm' | 'channel'
+  /** The other member of a direct conversation; null for channels. */
+  peerId: PeerIdString | null
+  /** The workspace a channel (or a DM between colleagues) belongs to; null for loose DMs. */
+  workspaceId: string | null
+  /** Channel name; null for DMs. */
+  name: string | null
+  topic: string
+  visibility: ChannelVisibility | null
+  archived: boolean
+  status: ConversationStatus
+  /** Devices in the conversation's MLS group, this one included, as this device last saw it. */
+  members: PeerIdString[]
+  /** Devices someone asked to add that are not in the group yet (waiting for them or the committer). */
+  pendingMembers: PeerIdString[]
+  /** Device that may commit membership changes now (see docs/protocol.md, committer policy). */
+  committer: PeerIdString | null
+  /** May this device remove others, archive or unarchive (channel creator or a workspace admin). */
+  canManage: boolean
+  /**
+   * Messages received that cannot be decrypted yet (their epoch's commit has not arrived, or
+   * this device's welcome is still on its way). The UI shows them, never a silent gap.
+   */
+  waiting: number
   lastMessage: MessageView | null
   unread: number
+}
+
+/** An open channel this device may join. */
+export interface ChannelSummary {
+  id: ConversationId
+  workspaceId: string
+  name: string
+  topic: string
+  memberCount: number
 }
 
 /** What a person shows others: chosen (online, away, do-not-disturb) or offline when unreachable. */
@@ -101,6 +146,19 @@ export interface Requests {
   /** Queue a `failed` message again. */
   'chat.retry': (input: { messageId: string }) => MessageView
   'chat.markRead': (input: { conversationId: string }) => ConversationView
+  /** A new MLS channel in a workspace with this device and `members` (devices). */
+  'channels.create': (input: { workspaceId: string; name: string; topic?: string; visibility?: ChannelVisibility; members?: string[] }) => ConversationView
+  /** Adds devices (workspace members); the committer carries it out. */
+  'channels.add': (input: { conversationId: string; members: string[] }) => ConversationView
+  /** Removes a device from a channel (channel creator or workspace admins). */
+  'channels.remove': (input: { conversationId: string; peerId: string }) => ConversationView
+  'channels.leave': (input: { conversationId: string }) => ConversationView
+  /** Rename, set the topic (any member) or archive (creator or admins). */
+  'channels.update': (input: { conversationId: string; name?: string; topic?: string; archived?: boolean }) => ConversationView
+  /** Open channels of a workspace that connected colleagues know of. */
+  'channels.browse': (input: { workspaceId: string }) => ChannelSummary[]
+  /** Asks to join an open channel; resolves once the request is queued for its committer. */
+  'channels.join': (input: { conversationId: string }) => ConversationView
   'profile.get': (input: Record<string, never>) => ProfileView
   /** Sets this device's display name (1–64 characters) and/or presence, and tells connected peers. */
   'profile.set': (input: { displayName?: string; presence?: ChosenPresence }) => ProfileView
@@ -248,6 +306,8 @@ export const ERROR_CODES = [
   'node-not-running',
   'invite-invalid',
   'not-member',
+  'not-committer',
+  'undecryptable',
   'internal'
 ] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { MAX_TEXT_LENGTH } from '../chat/envelope.js'
 import { MAX_HISTORY_PAGE } from '../chat/message-log.js'
+import { MAX_CHANNEL_MEMBERS, MAX_CHANNEL_NAME, MAX_CHANNEL_TOPIC } from '../chat/channel-limits.js'
 import { MAX_DISPLAY_NAME } from '../org/profiles.js'
 import type { Method } from './contract.js'
 
@@ -25,6 +26,19 @@ export const requestSchemas: { [M in Method]: z.ZodType } = {
   ]),
   'chat.retry': z.object({ messageId: z.string().min(1).max(400) }).strict(),
   'chat.markRead': z.object({ conversationId: id }).strict(),
+  'channels.create': z.object({
+    workspaceId: id,
+    name: z.string().trim().min(1).max(MAX_CHANNEL_NAME),
+    topic: z.string().max(MAX_CHANNEL_TOPIC).optional(),
+    visibility: z.enum(['private', 'open']).optional(),
+    members: z.array(id).max(MAX_CHANNEL_MEMBERS).optional()
+  }).strict(),
+  'channels.add': z.object({ conversationId: id, members: z.array(id).min(1).max(MAX_CHANNEL_MEMBERS) }).strict(),
+  'channels.remove': z.object({ conversationId: id, peerId: id }).strict(),
+  'channels.leave': z.object({ conversationId: id }).strict(),
+  'channels.update': z.object({ conversationId: id, name: z.string().trim().min(1).max(MAX_CHANNEL_NAME).optional(), topic: z.string().max(MAX_CHANNEL_TOPIC).optional(), archived: z.boolean().optional() }).strict(),
+  'channels.browse': z.object({ workspaceId: id }).strict(),
+  'channels.join': z.object({ conversationId: id }).strict(),
   'profile.get': empty,
   'profile.set': z.object({ displayName: z.string().max(MAX_DISPLAY_NAME * 4).optional(), presence: z.enum(['online', 'away', 'dnd']).optional() }).strict(),
   'shell.openLink': z.object({ url: z.string().min(1).max(2000) }).strict(),

@@ -5,9 +5,11 @@ import fc from 'fast-check'
 import * as varint from 'uint8-varint'
 import { EnclaveError } from '../errors.js'
 import { decodeFrame, encodeFrame, type ChatFrame } from './chat-frames.js'
-import { MAX_TEXT_LENGTH, type Envelope } from './envelope.js'
+import { type Envelope } from './envelope.js'
+import { MAX_MLS_BYTES } from '../crypto/mls-group.js'
+import { fuzzRuns } from '../fuzz-runs.js'
 
-const env: Envelope = { v: 1, conv: 'dm:0123456789abcdef0123456789abcdef', author: '12D3KooWabc', seq: 7, hlc: 1_700_000_000_000_123, body: { type: 'text', text: 'héllo 你好' } }
+const env: Envelope = { v: 2, conv: 'dm:0123456789abcdef0123456789abcdef', author: '12D3KooWabc', seq: 7, kind: 'app', epoch: 3, mls: new Uint8Array([1, 2, 3, 250]) }
 
 function body(frame: Uint8Array): Uint8Array {
   return frame.subarray(varint.encodingLength(varint.decode(frame)))
@@ -18,7 +20,7 @@ function code(err: unknown): string {
 }
 
 test('message and ack frames survive encoding', () => {
-  const frames: ChatFrame[] = [{ t: 'msg', env }, { t: 'ack', conv: env.conv, seq: 3 }]
+  const frames: ChatFrame[] = [{ t: 'msg', env }, { t: 'msg', env, for: ['12D3KooWdef'] }, { t: 'ack', conv: env.conv, author: env.author, seq: 3 }]
   for (const frame of frames) assert.deepEqual(decodeFrame(body(encodeFrame(frame))), frame)
 })
 
@@ -32,7 +34,7 @@ test('rejects bytes that are not CBOR with bad-frame', () => {
 })
 
 test('rejects an unknown envelope version with unsupported-version', () => {
-  assert.throws(() => decodeFrame(cborEncode({ t: 'msg', env: { ...env, v: 2 } })), (e) => code(e) === 'unsupported-version')
+  assert.throws(() => decodeFrame(cborEncode({ t: 'msg', env: { ...env, v: 1 } })), (e) => code(e) === 'unsupported-version')
 })
 
 test('rejects extra fields, wrong types and over-long text with bad-frame', () => {
@@ -40,8 +42,10 @@ test('rejects extra fields, wrong types and over-long text with bad-frame', () =
     { t: 'msg', env: { ...env, extra: 1 } },
     { t: 'msg', env: { ...env, seq: 0 } },
     { t: 'msg', env: { ...env, seq: 1.5 } },
-    { t: 'msg', env: { ...env, body: { type: 'text', text: 'x'.repeat(MAX_TEXT_LENGTH + 1) } } },
-    { t: 'ack', conv: env.conv, seq: -1 },
+    { t: 'msg', env: { ...env, mls: new Uint8Array(MAX_MLS_BYTES + 1) } },
+    { t: 'msg', env: { ...env, mls: 'not bytes' } },
+    { t: 'msg', env: { ...env, kind: 'proposal' } },
+    { t: 'ack', conv: env.conv, author: env.author, seq: -1 },
     { t: 'hello' },
     [1, 2, 3]
   ]
@@ -56,7 +60,7 @@ test('any byte string decodes to a valid frame or a coded error, never anything 
     } catch (err) {
       assert.ok(err instanceof EnclaveError, String(err))
     }
-  }), { numRuns: 5_000 })
+  }), { numRuns: fuzzRuns(5_000) })
 })
 
 test('mutated valid frames never crash the decoder', () => {
@@ -65,5 +69,5 @@ test('mutated valid frames never crash the decoder', () => {
     const copy = valid.slice()
     copy[at] = value
     try { decodeFrame(copy) } catch (err) { assert.ok(err instanceof EnclaveError, String(err)) }
-  }), { numRuns: 5_000 })
+  }), { numRuns: fuzzRuns(5_000) })
 })

@@ -2,27 +2,40 @@ import { decode as cborDecode, encode as cborEncode } from 'cborg'
 import * as varint from 'uint8-varint'
 import { z } from 'zod'
 import { EnclaveError } from '../errors.js'
-import { envelopeV1, type Envelope } from './envelope.js'
+import { MAX_MLS_BYTES } from '../crypto/mls-group.js'
+import { MAX_CHANNEL_MEMBERS } from './channel-limits.js'
+import { envelopeV2, type Envelope } from './envelope.js'
 
-/** Protocol id of direct chat delivery. */
-export const CHAT_PROTOCOL = '/enclave/chat/1.0.0'
+/** Protocol id of direct delivery (and mailbox deposits). Version 2: MLS ciphertext only. */
+export const CHAT_PROTOCOL = '/enclave/chat/2.0.0'
 
 /** Largest frame accepted, checked from the length prefix before the body is buffered. */
-export const MAX_FRAME_BYTES = 64 * 1024
+export const MAX_FRAME_BYTES = MAX_MLS_BYTES + 64 * 1024
 
-const msgFrame = z.object({ t: z.literal('msg'), env: z.unknown() }).strict()
-const ackFrame = z.object({ t: z.literal('ack'), conv: z.string().max(64), seq: z.number().int().min(1) }).strict()
+const peer = z.string().min(1).max(128)
+/** `for`: a deposit at a mailbox, to be handed to these devices. */
+const msgFrame = z.object({ t: z.literal('msg'), env: z.unknown(), for: z.array(peer).max(MAX_CHANNEL_MEMBERS).optional() }).strict()
+const ackFrame = z.object({ t: z.literal('ack'), conv: z.string().max(64), author: peer, seq: z.number().int().min(1) }).strict()
 
-export type ChatFrame = { t: 'msg'; env: Envelope } | z.infer<typeof ackFrame>
+export type ChatFrame = { t: 'msg'; env: Envelope; for?: string[] } | z.infer<typeof ackFrame>
 
 /** Encodes one frame with its varint length prefix. */
 export function encodeFrame(frame: ChatFrame): Uint8Array {
-  const body = cborEncode(frame)
+  const body = cborEncode(frame.t === 'msg' && frame.for === undefined ? { t: 'msg', env: frame.env } : frame)
   const prefix = varint.encode(body.byteLength)
   const out = new Uint8Array(prefix.byteLength + body.byteLength)
   out.set(prefix, 0)
   out.set(body, prefix.byteLength)
   return out
+}
+
+/** Checks an envelope from anywhere (a frame, a catch-up reply); every failure is coded. */
+export function parseEnvelope(raw: unknown): Envelope {
+  const v = (raw as { v?: unknown } | null)?.v
+  if (v !== 2) throw new EnclaveError('unsupported-version', `envelope version ${String(v)} is not supported`)
+  const env = envelopeV2.safeParse(raw)
+  if (!env.success) throw new EnclaveError('bad-frame', `malformed envelope: ${env.error.issues[0]?.path.join('.') ?? ''} ${env.error.issues[0]?.message ?? ''}`)
+  return env.data
 }
 
 /** Decodes and validates one frame body; every failure is an EnclaveError with a code. */
@@ -41,9 +54,6 @@ export function decodeFrame(body: Uint8Array): ChatFrame {
   }
   const msg = msgFrame.safeParse(raw)
   if (!msg.success) throw new EnclaveError('bad-frame', 'unknown or malformed frame')
-  const v = (msg.data.env as { v?: unknown } | null)?.v
-  if (v !== 1) throw new EnclaveError('unsupported-version', `envelope version ${String(v)} is not supported`)
-  const env = envelopeV1.safeParse(msg.data.env)
-  if (!env.success) throw new EnclaveError('bad-frame', `malformed envelope: ${env.error.issues[0]?.path.join('.') ?? ''} ${env.error.issues[0]?.message ?? ''}`)
-  return { t: 'msg', env: env.data }
+  const env = parseEnvelope(msg.data.env)
+  return msg.data.for === undefined ? { t: 'msg', env } : { t: 'msg', env, for: msg.data.for }
 }

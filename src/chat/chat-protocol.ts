@@ -8,8 +8,8 @@ import type { Envelope } from './envelope.js'
 import type { Connection, Stream } from '@libp2p/interface'
 
 /**
- * Serves one inbound chat stream: stores each batch of messages, then acknowledges them.
- * Anything malformed, oversized, truncated or forged resets this stream only, with a coded
+ * Serves one inbound chat stream: stores each batch of envelopes, then acknowledges them.
+ * Anything malformed, oversized or truncated resets this stream only, with a coded
  * log line; the messages before it in the same batch are still stored and acknowledged, and
  * the node keeps serving every other stream.
  */
@@ -18,21 +18,26 @@ export async function serveChatStream(chat: ChatService, log: Logger, stream: St
   try {
     for await (const batch of readFrameBatches(stream, { maxFrameBytes: MAX_FRAME_BYTES })) {
       const envs: Envelope[] = []
+      const deposits: Array<{ env: Envelope; for: string[] }> = []
       let failure: Error | undefined
       for (const body of batch) {
         try {
           const frame = decodeFrame(body)
           if (frame.t !== 'msg') throw new EnclaveError('bad-frame', 'acks are not expected on an inbound chat stream')
-          chat.checkEnvelope(from, frame.env)
-          envs.push(frame.env)
+          if (frame.for === undefined) envs.push(frame.env)
+          else deposits.push({ env: frame.env, for: frame.for })
         } catch (err) {
           failure = err instanceof Error ? err : new EnclaveError('bad-frame', errorMessage(err))
           break
         }
       }
-      if (envs.length > 0) {
-        await chat.receive(from, envs)
-        const acks = concatFrames(envs.map((env) => encodeFrame({ t: 'ack', conv: env.conv, seq: env.seq })))
+      // Authorship is not checked here: envelopes may come through a mailbox or a member
+      // helping with catch-up. MLS proves who wrote each one when it is decrypted.
+      if (envs.length > 0) await chat.receive(from, envs)
+      for (const d of deposits) await chat.receive(from, [d.env], d.for)
+      const done = [...envs, ...deposits.map((d) => d.env)]
+      if (done.length > 0) {
+        const acks = concatFrames(done.map((env) => encodeFrame({ t: 'ack', conv: env.conv, author: env.author, seq: env.seq })))
         if (!stream.send(acks)) await stream.onDrain()
       }
       if (failure !== undefined) throw failure

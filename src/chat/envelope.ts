@@ -1,20 +1,56 @@
 import { z } from 'zod'
+import { MAX_MLS_BYTES } from '../crypto/mls-group.js'
+import { MAX_CHANNEL_MEMBERS, MAX_CHANNEL_NAME, MAX_CHANNEL_TOPIC } from './channel-limits.js'
 
 /** Longest text message, in UTF-16 code units (about 10 pages). */
 export const MAX_TEXT_LENGTH = 16_000
 
+const seq = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)
+const peer = z.string().min(1).max(128)
+const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength > 0 && v.byteLength <= MAX_MLS_BYTES, 'MLS bytes')
+
 /**
- * What travels for one message. Versioned: a peer that meets a `v` it does not know refuses
- * the frame with `unsupported-version` instead of guessing. Later versions carry MLS
- * ciphertext in place of `body`.
+ * What travels for one conversation event. Only `mls` is secret: conversation, author and
+ * sequence stay visible so relays, mailboxes and catch-up can route, dedupe and acknowledge
+ * without any key. The same three are repeated inside the MLS plaintext and must match, and
+ * the author must be the device whose MLS leaf signed it, so none of them can be forged.
+ *
+ * - `app`: an MLS application message (text, channel settings, a request to the committer).
+ * - `commit`: an MLS commit from epoch `epoch`.
+ * - `welcome`: an MLS welcome into epoch `epoch`, for the devices in `to`.
  */
-export const envelopeV1 = z.object({
-  v: z.literal(1),
-  conv: z.string().max(64),
-  author: z.string().max(128),
-  seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-  hlc: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  body: z.object({ type: z.literal('text'), text: z.string().max(MAX_TEXT_LENGTH) })
+export const envelopeV2 = z.object({
+  v: z.literal(2),
+  conv: z.string().min(1).max(64),
+  author: peer,
+  seq,
+  kind: z.enum(['app', 'commit', 'welcome']),
+  epoch: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  mls: bytes,
+  to: z.array(peer).max(MAX_CHANNEL_MEMBERS).optional()
 }).strict()
 
-export type Envelope = z.infer<typeof envelopeV1>
+export type Envelope = z.infer<typeof envelopeV2>
+export type EnvelopeKind = Envelope['kind']
+
+/** Channel settings, carried whole in `meta` payloads; the newest (by clock) wins. */
+export const channelInfo = z.object({
+  name: z.string().min(1).max(MAX_CHANNEL_NAME),
+  topic: z.string().max(MAX_CHANNEL_TOPIC),
+  visibility: z.enum(['private', 'open']),
+  archived: z.boolean(),
+  ws: z.string().min(1).max(200),
+  creator: peer
+}).strict()
+export type ChannelInfo = z.infer<typeof channelInfo>
+
+const common = { conv: z.string().max(64), author: peer, seq, hlc: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }
+
+/** The plaintext inside an `app` envelope's MLS message. */
+export const appPayload = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text'), ...common, text: z.string().max(MAX_TEXT_LENGTH) }).strict(),
+  z.object({ type: z.literal('meta'), ...common, channel: channelInfo }).strict(),
+  /** Asks the committer to change membership: add devices, remove one, or remove the author. */
+  z.object({ type: z.literal('request'), ...common, op: z.enum(['add', 'remove', 'leave']), devices: z.array(peer).max(MAX_CHANNEL_MEMBERS) }).strict()
+])
+export type AppPayload = z.infer<typeof appPayload>

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { EnclaveError } from '../errors.js'
 import type { ConversationId, MessageId, PeerIdString } from '../api/contract.js'
@@ -22,8 +22,17 @@ export function dmConversationId(a: PeerIdString, b: PeerIdString): Conversation
   return `dm:${digest.slice(0, 32)}` as ConversationId
 }
 
+/** A new channel's id: random, so nobody can predict or collide with it. */
+export function newChannelId(): ConversationId {
+  return `ch:${randomBytes(16).toString('hex')}` as ConversationId
+}
+
 export function isConversationId(value: string): value is ConversationId {
-  return /^dm:[0-9a-f]{32}$/.test(value)
+  return /^(dm|ch):[0-9a-f]{32}$/.test(value)
+}
+
+export function kindOfConversation(id: ConversationId): 'dm' | 'channel' {
+  return id.startsWith('dm:') ? 'dm' : 'channel'
 }
 
 export function messageId(conv: ConversationId, author: PeerIdString, seq: number): MessageId {

@@ -1,9 +1,8 @@
 import { EnclaveError } from '../errors.js'
 import { hlcToMs, orderKey } from './hybrid-clock.js'
 import { messageId } from './ids.js'
-import type { ConversationId, ConversationView, DeliveryState, MessageView, PeerIdString } from '../api/contract.js'
+import type { ChannelVisibility, ConversationId, ConversationStatus, ConversationView, DeliveryState, MessageView, PeerIdString } from '../api/contract.js'
 import type { Collection, Store, StoreBatch } from '../store/store.js'
-import type { Envelope } from './envelope.js'
 
 /** A message as kept on disk. `sent` is never stored: it only lives while a stream is open. */
 export interface StoredMessage {
@@ -14,17 +13,68 @@ export interface StoredMessage {
   text: string
   state: Exclude<DeliveryState, 'sent'>
   mine: boolean
+  /** Devices that have not acknowledged this device's message yet. */
+  awaiting?: PeerIdString[]
 }
 
 export interface ConversationRecord {
   id: ConversationId
-  kind: 'dm'
-  peerId: PeerIdString
-  /** Sequence number this device gives its next message here. */
+  kind: 'dm' | 'channel'
+  /** The other device of a DM; null for channels. */
+  peerId: PeerIdString | null
+  workspaceId: string | null
+  name: string | null
+  topic: string
+  visibility: ChannelVisibility | null
+  archived: boolean
+  creator: PeerIdString | null
+  /** Clock of the channel settings in force (newest wins). */
+  metaHlc: number
+  status: ConversationStatus
+  /** Devices of the MLS group, as of the last state this device applied. */
+  members: PeerIdString[]
+  pendingMembers: PeerIdString[]
+  /** Devices that asked to leave: the committer policy passes over them. */
+  leaving: PeerIdString[]
+  committer: PeerIdString | null
+  /** Sequence number this device gives its next envelope here. */
   nextSeq: number
+  /** Per author, the highest sequence number below which nothing is missing: what catch-up asks beyond. */
+  seen: Record<string, number>
+  /** Envelopes stored but not processed yet (waiting for an epoch or a welcome). */
+  waiting: number
+  /** This device's messages not encrypted yet: a DM whose peer was never reachable to set up its group. */
+  heldKeys: string[]
   /** Sort key of the newest message, for the conversation list. */
   lastKey: string | null
   unread: number
+}
+
+/** Fills in fields that records written before channels existed lack. */
+function normalise(record: Partial<ConversationRecord> & Pick<ConversationRecord, 'id'>): ConversationRecord {
+  return {
+    kind: 'dm',
+    peerId: null,
+    workspaceId: null,
+    name: null,
+    topic: '',
+    visibility: null,
+    archived: false,
+    creator: null,
+    metaHlc: 0,
+    status: 'active',
+    members: [],
+    pendingMembers: [],
+    leaving: [],
+    committer: null,
+    nextSeq: 1,
+    seen: {},
+    waiting: 0,
+    heldKeys: [],
+    lastKey: null,
+    unread: 0,
+    ...record
+  }
 }
 
 export interface HistoryQuery {
@@ -43,17 +93,6 @@ function seqKey(seq: number): string {
   return seq.toString().padStart(10, '0')
 }
 
-export function storedFromEnvelope(env: Envelope, state: StoredMessage['state'], mine: boolean): StoredMessage {
-  return {
-    conv: env.conv as ConversationId,
-    author: env.author as PeerIdString,
-    seq: env.seq,
-    hlc: env.hlc,
-    text: env.body.text,
-    state,
-    mine
-  }
-}
 
 /**
  * Conversations and their messages on disk. Messages are keyed by conversation and sort key,
@@ -64,8 +103,8 @@ export function storedFromEnvelope(env: Envelope, state: StoredMessage['state'],
 export interface MessageLog {
   conversation(id: ConversationId): ConversationRecord | undefined
   conversations(): ConversationRecord[]
-  /** Returns the direct conversation with a peer, creating the record (in `batch`) if new. */
-  dmConversation(id: ConversationId, peerId: PeerIdString, batch: StoreBatch): ConversationRecord
+  /** Returns the conversation's record, creating it (in `batch`) from `init` if new. */
+  ensure(id: ConversationId, batch: StoreBatch, init: () => Partial<ConversationRecord>): ConversationRecord
   /** Adds a message to a batch; returns its storage key. Updates the cached conversation. */
   append(batch: StoreBatch, msg: StoredMessage, opts: { countUnread: boolean }): string
   /** Overwrites a stored message (state changes); `key` is what `append` returned. */
@@ -87,7 +126,7 @@ export async function createMessageLog(store: Store): Promise<MessageLog> {
   const messages = store.collection<StoredMessage>('messages')
   const index: Collection<string> = store.collection<string>('messageIndex')
   const cache = new Map<ConversationId, ConversationRecord>()
-  for await (const [, record] of conversations.entries()) cache.set(record.id, record)
+  for await (const [, record] of conversations.entries()) cache.set(record.id, normalise(record))
 
   const storageKey = (msg: StoredMessage): string => `${msg.conv}${SEP}${orderKey(msg.hlc, msg.author, msg.seq)}`
   const indexKey = (conv: string, author: string, seq: number): string => `${conv}${SEP}${author}${SEP}${seqKey(seq)}`
@@ -95,10 +134,10 @@ export async function createMessageLog(store: Store): Promise<MessageLog> {
   const log: MessageLog = {
     conversation: (id) => cache.get(id),
     conversations: () => [...cache.values()],
-    dmConversation: (id, peerId, batch) => {
+    ensure: (id, batch, init) => {
       let record = cache.get(id)
       if (record === undefined) {
-        record = { id, kind: 'dm', peerId, nextSeq: 1, lastKey: null, unread: 0 }
+        record = normalise({ ...init(), id })
         cache.set(id, record)
         batch.put(conversations, id, record)
       }
@@ -165,6 +204,23 @@ export function toMessageView(msg: StoredMessage, key: string, state: DeliverySt
   }
 }
 
-export function toConversationView(record: ConversationRecord, last: MessageView | null): ConversationView {
-  return { id: record.id, kind: record.kind, peerId: record.peerId, lastMessage: last, unread: record.unread }
+export function toConversationView(record: ConversationRecord, last: MessageView | null, canManage: boolean): ConversationView {
+  return {
+    id: record.id,
+    kind: record.kind,
+    peerId: record.peerId,
+    workspaceId: record.workspaceId,
+    name: record.name,
+    topic: record.topic,
+    visibility: record.visibility,
+    archived: record.archived,
+    status: record.status,
+    members: record.members,
+    pendingMembers: record.pendingMembers,
+    committer: record.committer,
+    canManage,
+    waiting: record.waiting,
+    lastMessage: last,
+    unread: record.unread
+  }
 }

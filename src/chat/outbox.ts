@@ -7,11 +7,17 @@ import type { Store, StoreBatch } from '../store/store.js'
 import type { Envelope } from './envelope.js'
 import type { Stream } from '@libp2p/interface'
 
-/** One queued message for one recipient. */
+/** One queued envelope for one recipient. The envelope itself is stored once, in the cipher log. */
 export interface OutboxEntry {
-  /** Storage key of the message in the message log, so acks update it without a read. */
-  messageKey: string
-  env: Envelope
+  /** Storage key of this device's message in the message log, so acks update it; null for other envelopes. */
+  messageKey: string | null
+  /** Cipher log key of the envelope. */
+  envKey: string
+  conv: string
+  author: string
+  seq: number
+  /** Set for a mailbox deposit: the devices the mailbox hands the envelope to. */
+  for?: string[]
   enqueuedAt: number
 }
 
@@ -20,6 +26,8 @@ export interface OutboxComponents {
   log: Logger
   /** Opens a chat stream to a peer, dialling it if needed. */
   openStream(peer: PeerIdString, signal: AbortSignal): Promise<Stream>
+  /** The envelopes behind cipher log keys (undefined if gone). */
+  load(keys: string[]): Promise<Array<Envelope | undefined>>
   /**
    * The recipient stored these. Stage their new state into `batch` (which also removes them
    * from the queue) and return what to announce once the batch is committed.
@@ -132,10 +140,14 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
         if (live.length === 0) { this.cursor = page.at(-1)?.[0]; continue }
         const stream = await this.ensureStream()
         const frames: Uint8Array[] = []
-        for (const [key, entry] of live) {
-          frames.push(encodeFrame({ t: 'msg', env: entry.env }))
-          this.inflight.set(`${entry.env.conv}/${entry.env.seq}`, { key, entry })
-        }
+        const envs = await components.load(live.map(([, e]) => e.envKey))
+        live.forEach(([key, entry], i) => {
+          const env = envs[i]
+          // An envelope gone from the log (its conversation was deleted) is simply not sent.
+          if (env === undefined) { void queue.del(key); return }
+          frames.push(encodeFrame(entry.for === undefined ? { t: 'msg', env } : { t: 'msg', env, for: entry.for }))
+          this.inflight.set(`${entry.conv}/${entry.author}/${entry.seq}`, { key, entry })
+        })
         this.cursor = page.at(-1)?.[0]
         if (!stream.send(concatFrames(frames))) await stream.onDrain({ signal: stopping.signal })
         components.onSent(this.peer, live.map(([, e]) => e))
@@ -171,9 +183,10 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
           for (const body of batch) {
             const frame = decodeFrame(body)
             if (frame.t !== 'ack') continue
-            const hit = this.inflight.get(`${frame.conv}/${frame.seq}`)
+            const id = `${frame.conv}/${frame.author}/${frame.seq}`
+            const hit = this.inflight.get(id)
             if (hit === undefined) continue
-            this.inflight.delete(`${frame.conv}/${frame.seq}`)
+            this.inflight.delete(id)
             write.del(queue, hit.key)
             acked.push(hit.entry)
           }

@@ -1,4 +1,4 @@
-import type { MessageView, PeerView } from '../api/contract.js'
+import type { ConversationView, MessageView, PeerView } from '../api/contract.js'
 
 /** Human-readable lines for the friendly verbs; scripts use --json instead. */
 export function formatMessage(m: MessageView): string {
@@ -11,4 +11,16 @@ export function formatMessage(m: MessageView): string {
 export function formatPeer(p: PeerView): string {
   const status = p.connected ? 'connected' : p.lastSeen === null ? 'never seen' : `offline since ${new Date(p.lastSeen).toISOString()}`
   return `${p.peerId} ${status}${p.addresses.length > 0 ? `\n  ${p.addresses.join('\n  ')}` : ''}`
+}
+
+export function formatConversation(c: ConversationView): string {
+  const title = c.kind === 'channel' ? `#${c.name ?? '(name not known yet)'}` : `DM with ${c.peerId ?? '?'}`
+  const notes = [
+    `${c.members.length} members`,
+    c.status === 'active' ? null : c.status,
+    c.archived ? 'archived' : null,
+    c.unread > 0 ? `${c.unread} unread` : null,
+    c.waiting > 0 ? `${c.waiting} waiting for keys` : null
+  ].filter((n) => n !== null)
+  return `${c.id} ${title} (${notes.join(', ')})`
 }

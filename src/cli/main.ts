@@ -7,7 +7,7 @@ import { connectApi, type ApiClient } from '../api/ws-client.js'
 import { EnclaveError, errorMessage } from '../errors.js'
 import { UsageError } from './cli-error.js'
 import { defaultDataDir, readEndpoint } from './endpoint.js'
-import { formatMessage, formatPeer } from './format.js'
+import { formatConversation, formatMessage, formatPeer } from './format.js'
 import { USAGE } from './usage.js'
 import type { ConversationRef } from '../api/contract.js'
 import type { KeyProtection } from '../index.js'
@@ -39,7 +39,7 @@ function builtRendererDir(): string {
 }
 
 function conversationRef(target: string): ConversationRef {
-  return target.startsWith('dm:') ? { conversationId: target } : { peerId: target }
+  return target.startsWith('dm:') || target.startsWith('ch:') ? { conversationId: target } : { peerId: target }
 }
 
 async function withClient<T>(dataDir: string, fn: (api: ApiClient) => Promise<T>): Promise<T> {
@@ -93,13 +93,14 @@ async function run(argv: string[]): Promise<void> {
   const usage = USAGE[command]
   if (usage === undefined || command === 'main') throw new UsageError(`unknown command '${command}'`, 'main')
 
-  const nodeOptions: Options = { listen: { type: 'string', multiple: true }, peer: { type: 'string', multiple: true }, 'no-mdns': { type: 'boolean' }, 'api-port': { type: 'string' }, 'passphrase-file': { type: 'string' }, 'key-file': { type: 'string' } }
+  const nodeOptions: Options = { listen: { type: 'string', multiple: true }, peer: { type: 'string', multiple: true }, 'no-mdns': { type: 'boolean' }, 'api-port': { type: 'string' }, 'passphrase-file': { type: 'string' }, 'key-file': { type: 'string' }, mailbox: { type: 'boolean' } }
   const extra: Options = command === 'node'
     ? nodeOptions
     : command === 'serve' ? { ...nodeOptions, port: { type: 'string' } }
       : command === 'history' ? { limit: { type: 'string' }, before: { type: 'string' } }
         : command === 'invite' ? { workspace: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' }, approval: { type: 'boolean' } }
-          : command === 'members' ? { workspace: { type: 'string' } } : {}
+          : command === 'members' ? { workspace: { type: 'string' } }
+            : command === 'channel' ? { workspace: { type: 'string' }, topic: { type: 'string' }, open: { type: 'boolean' }, member: { type: 'string', multiple: true } } : {}
   const { values, positionals } = parse(command, rest, extra)
   if (values.help === true) { out(usage); return }
   const dataDir = typeof values.data === 'string' ? values.data : defaultDataDir()
@@ -120,6 +121,7 @@ async function run(argv: string[]): Promise<void> {
         listen: (values.listen as string[] | undefined) ?? [],
         peers: (values.peer as string[] | undefined) ?? [],
         mdns: values['no-mdns'] !== true,
+        mailbox: values.mailbox === true,
         apiPort,
         rendererDir,
         storeKey: await storeKeyOption(values, command)
@@ -163,6 +165,41 @@ async function run(argv: string[]): Promise<void> {
       const messages = await withClient(dataDir, (api) => api.call('chat.history', { ...conversationRef(target), limit, before }))
       if (asJson) json(messages)
       else for (const m of messages) out(formatMessage(m))
+      return
+    }
+    case 'conversations': {
+      const list = await withClient(dataDir, (api) => api.call('conversations.list', {}))
+      if (asJson) json(list)
+      else if (list.length === 0) out('no conversations')
+      else for (const c of list) out(formatConversation(c))
+      return
+    }
+    case 'channel': {
+      const sub = positional(positionals, 0, 'create, add, remove, leave', command)
+      const conversation = await withClient(dataDir, async (api) => {
+        if (sub === 'create') {
+          const name = positionals.slice(1).join(' ')
+          if (name.length === 0) throw new UsageError('missing NAME', command)
+          return api.call('channels.create', {
+            workspaceId: await workspaceIdFor(api, values.workspace),
+            name,
+            visibility: values.open === true ? 'open' : 'private',
+            ...(typeof values.topic === 'string' ? { topic: values.topic } : {}),
+            members: (values.member as string[] | undefined) ?? []
+          })
+        }
+        const conversationId = positional(positionals, 1, 'CHANNEL', command)
+        if (sub === 'add') {
+          const members = positionals.slice(2)
+          if (members.length === 0) throw new UsageError('missing PEER…', command)
+          return api.call('channels.add', { conversationId, members })
+        }
+        if (sub === 'remove') return api.call('channels.remove', { conversationId, peerId: positional(positionals, 2, 'PEER', command) })
+        if (sub === 'leave') return api.call('channels.leave', { conversationId })
+        throw new UsageError(`unknown channel command '${sub}'`, command)
+      })
+      if (asJson) json(conversation)
+      else out(formatConversation(conversation))
       return
     }
     case 'workspace': {

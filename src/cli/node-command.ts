@@ -10,6 +10,8 @@ export interface NodeOptions {
   listen: string[]
   peers: string[]
   mdns: boolean
+  /** Hold ciphertext for offline members (`--mailbox`). */
+  mailbox?: boolean
   apiPort: number
   /** `enclave serve`: also serve the built renderer from this folder on the API's port. */
   rendererDir?: string
@@ -26,6 +28,7 @@ export async function runNode(options: NodeOptions, out: (line: string) => void)
     listen: options.listen.length > 0 ? options.listen : undefined,
     peers: options.peers,
     mdns: options.mdns,
+    mailbox: options.mailbox === true,
     log,
     ...(options.storeKey === undefined ? {} : { storeKey: options.storeKey })
   })

@@ -12,6 +12,8 @@ Commands:
   dial       connect to a peer by multiaddr
   send       send a message to a peer or conversation
   history    show a conversation's messages
+  conversations  list DMs and channels
+  channel    create a channel, add or remove members, leave
   workspace  create or list workspaces
   invite     make a single-use invite link (admins)
   join       join a workspace by invite link
@@ -33,6 +35,8 @@ DIR/api.json (mode 0600) for the other commands.
   --api-port N         loopback API port (default: any free port)
   --passphrase-file F  unlock the store with the passphrase in file F (or set ENCLAVE_PASSPHRASE)
   --key-file F         unlock the store with key file F (mode 0600; made if missing)
+  --mailbox            keep ciphertext for offline members and hand it over when they return
+                       (holds no key; join the workspace like any device)
 
 Everything in the store is encrypted. Without a passphrase or key file, the key file is
 DIR/store.key: that protects a copied store, not a copied data folder.`,
@@ -55,7 +59,21 @@ Lists known peers: id, connected or not, addresses.`,
 Connects to a peer; the address must end in /p2p/<peerId>. The peer is remembered.`,
   send: `Usage: enclave send PEER|CONVERSATION TEXT [--json] [--data DIR]
 
-Sends TEXT. The message is stored and queued at once and delivered when the peer is reachable.`,
+Sends TEXT, end-to-end encrypted (MLS). The message is stored and queued at once and delivered
+when members are reachable (or through a mailbox node). A DM's first message needs the peer
+reachable once, to set up encryption.`,
+  conversations: `Usage: enclave conversations [--json] [--data DIR]
+
+Lists DMs and channels: id, name, members, status, unread, and messages still waiting for keys.`,
+  channel: `Usage: enclave channel create NAME [--workspace ID] [--topic T] [--open] [--member PEER]...
+       enclave channel add CHANNEL PEER...
+       enclave channel remove CHANNEL PEER
+       enclave channel leave CHANNEL
+       [--json] [--data DIR]
+
+Channels are MLS groups. create makes a private channel (--open: any workspace member may
+join) with the listed devices; add asks the channel's committer to add devices; remove
+(creator or workspace admins) takes a device out, and it cannot read anything sent after.`,
   history: `Usage: enclave history PEER|CONVERSATION [--limit N] [--before ORDER] [--json] [--data DIR]
 
 Prints messages oldest first. --json prints an array of messages, each with its text.`,

@@ -31,6 +31,8 @@ export interface WorkspaceServiceComponents {
   presenceOf(device: string): Presence
   /** Membership with a peer was just settled: work held back for it can go now. */
   onPeerSynced(peer: string): void
+  /** A workspace's membership log changed (members, roles, removals). */
+  onMembershipChanged?(ws: string): void
 }
 
 export interface WorkspaceServiceInit {
@@ -59,6 +61,12 @@ export interface WorkspaceService {
   allows(peer: string): boolean
   /** Refused at the door: a removed member's device with no other shared workspace. */
   refuses(peer: string): boolean
+  /** Is `device` an active member's device in `ws` (this device included)? */
+  isActiveDevice(ws: string, device: string): boolean
+  /** Is `device` an active admin's or owner's device in `ws`? */
+  isAdminDevice(ws: string, device: string): boolean
+  /** Workspaces where both this device and `device` are active, in a stable order. */
+  sharedWith(device: string): string[]
   stop(): void
 }
 
@@ -96,6 +104,20 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     if (allows(peer)) return false
     return registry.list().some((w) => w.log.state().removedDevices.has(peer))
   }
+
+  const isActiveDevice = (ws: string, device: string): boolean => {
+    const state = registry.get(ws)?.log.state()
+    return state !== undefined && memberOfDevice(state, device)?.status === 'active' && !state.removedDevices.has(device)
+  }
+  const isAdminDevice = (ws: string, device: string): boolean => {
+    const state = registry.get(ws)?.log.state()
+    const member = state === undefined ? undefined : memberOfDevice(state, device)
+    return member?.status === 'active' && isAdminRole(member.role)
+  }
+  const sharedWith = (device: string): string[] => registry.list()
+    .map((w) => w.record.ws)
+    .filter((ws) => isActiveDevice(ws, self) && isActiveDevice(ws, device))
+    .sort()
 
   const online = (device: string): Presence => components.presenceOf(device)
   const view = workspaceView
@@ -157,6 +179,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     const w = registry.get(ws)
     if (w === undefined) return
     emit('workspaces.changed', view(w))
+    components.onMembershipChanged?.(ws)
     enforce()
     // A role change or an approval may call for a new certificate.
     renew()
@@ -360,6 +383,9 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
 
     allows,
     refuses,
+    isActiveDevice,
+    isAdminDevice,
+    sharedWith,
     stop: () => {
       stopped = true
       clearInterval(renewTimer)

@@ -1,0 +1,36 @@
+import type { PeerIdString } from '../api/contract.js'
+import type { NetNode } from './libp2p-node.js'
+import type { Collection } from '../store/store.js'
+import type { PeerId } from '@libp2p/interface'
+
+/**
+ * A mailbox node announces this protocol (identify lists it); it serves nothing on it. Members
+ * remember every mailbox they meet, so they can deposit for offline colleagues later even
+ * when the mailbox is not connected at that moment.
+ */
+export const MAILBOX_PROTOCOL = '/enclave/mailbox/1.0.0'
+
+export interface MailboxDirectory {
+  list(): PeerIdString[]
+  stop(): void
+}
+
+export async function createMailboxDirectory(node: NetNode, meta: Collection<string[]>, isMailbox: boolean): Promise<MailboxDirectory> {
+  const known = new Set<string>(await meta.get('mailboxes') ?? [])
+  if (isMailbox) {
+    await node.handle(MAILBOX_PROTOCOL, (stream) => { stream.abort(new Error('mailbox protocol carries no streams')) })
+  }
+  const onIdentify = (evt: CustomEvent<{ peerId: PeerId; protocols: string[] }>): void => {
+    const peer = evt.detail.peerId.toString()
+    const has = evt.detail.protocols.includes(MAILBOX_PROTOCOL)
+    if (has === known.has(peer)) return
+    if (has) known.add(peer)
+    else known.delete(peer)
+    void meta.put('mailboxes', [...known])
+  }
+  node.addEventListener('peer:identify', onIdentify)
+  return {
+    list: () => [...known] as PeerIdString[],
+    stop: () => { node.removeEventListener('peer:identify', onIdentify) }
+  }
+}
