@@ -1,13 +1,29 @@
 import { navigation } from './navigation.svelte'
+import { peers, shortId } from './peers.svelte'
 import { session } from './session.svelte'
+import { workspaces } from './workspaces.svelte'
 import type { ConversationView } from '../../src/api/contract'
+
+const collator = new Intl.Collator('zh-CN')
 
 /** The conversation list, unread counts and which conversation is open. */
 class ConversationsState {
   byId = $state.raw<ReadonlyMap<string, ConversationView>>(new Map())
   selectedId = $state<string | null>(null)
+  /** Whether the sidebar shows the selected workspace's archived channels. */
+  showArchived = $state(false)
   /** Newest activity first; empty conversations last. */
   list = $derived([...this.byId.values()].sort((a, b) => (b.lastMessage?.order ?? '').localeCompare(a.lastMessage?.order ?? '')))
+  /** Direct conversations, newest activity first. */
+  direct = $derived(this.list.filter((c) => c.kind === 'dm'))
+  /** The selected workspace's channels by name. */
+  private channels = $derived(this.list
+    .filter((c) => c.kind === 'channel' && c.workspaceId !== null && c.workspaceId === workspaces.selected?.id)
+    .sort((a, b) => collator.compare(a.name ?? '', b.name ?? '') || a.id.localeCompare(b.id)))
+  activeChannels = $derived(this.channels.filter((c) => !c.archived))
+  archivedChannels = $derived(this.channels.filter((c) => c.archived))
+  /** What Alt+↑/↓ and the sidebar's arrow keys walk, in the sidebar's order. */
+  order = $derived([...this.activeChannels, ...(this.showArchived ? this.archivedChannels : []), ...this.direct])
   selected = $derived(this.selectedId === null ? null : this.byId.get(this.selectedId) ?? null)
   totalUnread = $derived([...this.byId.values()].reduce((n, c) => n + c.unread, 0))
 
@@ -34,6 +50,8 @@ class ConversationsState {
   select(id: string | null): void {
     this.selectedId = id
     if (id === null) return
+    // An archived channel opened from a link or a key stays visible in the sidebar.
+    if (this.byId.get(id)?.archived === true) this.showArchived = true
     navigation.show('chats')
     this.markRead(id)
   }
@@ -45,11 +63,11 @@ class ConversationsState {
     this.select(c.id)
   }
 
-  /** Selects the conversation `step` places away in the list (keyboard navigation). */
+  /** Selects the conversation `step` places away in the sidebar (keyboard navigation). */
   move(step: number): void {
-    if (this.list.length === 0) return
-    const at = this.list.findIndex((c) => c.id === this.selectedId)
-    const next = this.list[Math.min(this.list.length - 1, Math.max(0, at < 0 ? 0 : at + step))]
+    if (this.order.length === 0) return
+    const at = this.order.findIndex((c) => c.id === this.selectedId)
+    const next = this.order[Math.min(this.order.length - 1, Math.max(0, at < 0 ? 0 : at + step))]
     if (next !== undefined) this.select(next.id)
   }
 
@@ -62,6 +80,16 @@ class ConversationsState {
     void session.api.call('chat.markRead', { conversationId: id })
       .then((updated) => { this.marking.delete(id); this.upsert(updated) }, () => { this.marking.delete(id) })
   }
+}
+
+/** The other person's name in a direct conversation. */
+export function peerNameOf(c: ConversationView): string {
+  return c.peerId === null ? shortId(c.id) : peers.name(c.peerId)
+}
+
+/** How a conversation is called in headings and labels: the person, or `#channel`. */
+export function titleOf(c: ConversationView): string {
+  return c.kind === 'channel' ? `#${c.name ?? ''}` : peerNameOf(c)
 }
 
 export const conversations = new ConversationsState()

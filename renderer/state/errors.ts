@@ -15,6 +15,8 @@ export function errorMessage(err: unknown): string {
     case 'node-not-running': return t('error.node-not-running')
     case 'invite-invalid': return t('error.invite-invalid')
     case 'not-member': return t('error.not-member')
+    case 'not-committer': return t('error.not-committer')
+    case 'undecryptable': return t('error.undecryptable')
     default: return t('error.other', { detail })
   }
 }

@@ -30,6 +30,8 @@ class WorkspacesState {
   departments = $state.raw<readonly DepartmentView[]>([])
   invites = $state.raw<readonly InviteSummary[]>([])
   membersById = $derived(new Map(this.members.map((m) => [m.userId, m])))
+  /** Members by each of their devices: channels list devices, people see names. */
+  membersByDevice = $derived(new Map(this.members.flatMap((m) => m.devices.map((d) => [d as string, m] as const))))
   me = $derived(this.selected === null ? null : this.membersById.get(this.selected.userId) ?? null)
   tree = $derived(childrenByParent(this.departments))
   departmentNames = $derived(new Map(this.departments.map((d) => [d.id, d.name])))
