@@ -500,6 +500,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       seenNow.add(key)
       if (deposit !== undefined && components.mailbox === true) {
         // Held for others; this node has no key for it and never tries.
+        log.debug('holding mail', { conv: env.conv, author: env.author, seq: env.seq, for: deposit.length })
         const envKey = cipher.put(batch, env)
         for (const peer of deposit as PeerIdString[]) {
           if (peer === from || peer === self) continue

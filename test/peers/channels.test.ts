@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import { createLogger } from '../../src/logger.js'
+import { createSealedCodec } from '../../src/store/sealed-codec.js'
+import { loadDataKey } from '../../src/store/store-key.js'
+import { COLLECTIONS, openStore } from '../../src/store/store.js'
+import { enclave } from '../helpers/cli.js'
+import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
+import { waitFor } from '../helpers/wait.js'
+import type { ConversationView } from '../../src/api/contract.js'
+
+// Five devices in separate processes: an owner, three members and a mailbox node.
+let owner: NodeProcess
+let bob: NodeProcess
+let carol: NodeProcess
+let dave: NodeProcess
+let box: NodeProcess
+let workspaceId: string
+let channelId: string
+const CANARY = 'CANARY-7c2f-layoffs-in-q3'
+const LONG = { timeoutMs: 60_000, intervalMs: 100 }
+
+const all = (): NodeProcess[] => [owner, bob, carol, dave, box]
+
+async function meshConnect(nodes: NodeProcess[]): Promise<void> {
+  for (const [i, a] of nodes.entries()) {
+    for (const b of nodes.slice(i + 1)) await a.api.call('peers.dial', { address: b.address })
+  }
+}
+
+async function conversation(node: NodeProcess, id: string): Promise<ConversationView | undefined> {
+  return (await node.api.call('conversations.list', {})).find((c) => c.id === id)
+}
+
+async function texts(node: NodeProcess, id: string): Promise<string[]> {
+  return (await node.api.call('chat.history', { conversationId: id, limit: 1000 })).map((m) => m.text)
+}
+
+async function waitForText(node: NodeProcess, id: string, text: string, label: string): Promise<void> {
+  await waitFor(`${label} to read "${text}"`, async () => (await texts(node, id)).includes(text), LONG)
+}
+
+before(async () => {
+  const start = async (name: string, args: string[] = []): Promise<NodeProcess> => startNode(await makeDataDir(name), { args })
+  ;[owner, bob, carol, dave, box] = await Promise.all([start('owner'), start('bob'), start('carol'), start('dave'), start('box', ['--mailbox'])])
+  const ws = await owner.api.call('workspaces.create', { name: 'Acme' })
+  workspaceId = ws.id
+  for (const node of [bob, carol, dave, box]) {
+    const { link } = await owner.api.call('workspaces.invite', { workspaceId })
+    await node.api.call('workspaces.join', { link })
+  }
+  // No mDNS in tests and no relay yet (#6): every device is told every other's address.
+  await meshConnect(all())
+  await waitFor('every device to see five active members', async () => {
+    for (const node of all()) if ((await node.api.call('workspaces.list', {}))[0]?.memberCount !== 5) return false
+    return true
+  }, LONG)
+})
+
+after(async () => {
+  await Promise.all(all().map((n) => n.stop()))
+  await Promise.all(all().map((n) => removeDataDir(n.dataDir)))
+})
+
+test('a channel made with the CLI: every member reads every other; the mailbox is in no group', async () => {
+  const made = await enclave('channel', 'create', 'eng', '--topic', 'builds', '--member', bob.peerId, '--member', carol.peerId, '--json', '--data', owner.dataDir)
+  assert.equal(made.code, 0, made.stderr)
+  const created = JSON.parse(made.stdout) as ConversationView
+  channelId = created.id
+  assert.match(channelId, /^ch:[0-9a-f]{32}$/)
+  assert.equal(created.committer, owner.peerId)
+
+  for (const node of [bob, carol]) {
+    await waitFor('the channel to reach a member', async () => {
+      const c = await conversation(node, channelId)
+      return c?.status === 'active' && c.name === 'eng' && c.topic === 'builds' && c.members.length === 3
+    }, LONG)
+  }
+  for (const [node, label] of [[owner, 'owner'], [bob, 'bob'], [carol, 'carol']] as const) {
+    await node.api.call('chat.send', { conversationId: channelId, text: `hello from ${label}` })
+  }
+  for (const node of [owner, bob, carol]) {
+    for (const label of ['owner', 'bob', 'carol']) await waitForText(node, channelId, `hello from ${label}`, 'every member')
+  }
+  const listed = await enclave('conversations', '--json', '--data', bob.dataDir)
+  assert.equal(listed.code, 0, listed.stderr)
+  assert.ok((JSON.parse(listed.stdout) as ConversationView[]).some((c) => c.id === channelId && c.kind === 'channel'))
+  assert.equal(await conversation(box, channelId), undefined)
+})
+
+test('concurrent membership changes from several devices converge on one group', async () => {
+  // Bob (not the committer) asks to add dave while the owner renames and carol writes: the
+  // committer serialises them, and every member ends with the same members.
+  await Promise.all([
+    bob.api.call('channels.add', { conversationId: channelId, members: [dave.peerId] }),
+    owner.api.call('channels.update', { conversationId: channelId, topic: 'builds and releases' }),
+    ...Array.from({ length: 5 }, (_, i) => carol.api.call('chat.send', { conversationId: channelId, text: `carol busy ${i}` }))
+  ])
+  const expected = [owner, bob, carol, dave].map((n) => n.peerId).sort()
+  for (const node of [owner, bob, carol, dave]) {
+    await waitFor('members to agree', async () => {
+      const c = await conversation(node, channelId)
+      return c !== undefined && JSON.stringify([...c.members].sort()) === JSON.stringify(expected) && c.topic === 'builds and releases'
+    }, LONG)
+  }
+  await dave.api.call('chat.send', { conversationId: channelId, text: 'dave is here' })
+  for (const node of [owner, bob, carol]) await waitForText(node, channelId, 'dave is here', 'every member')
+})
+
+test('a removed member is told, and nothing sent afterwards reaches it', async () => {
+  await owner.api.call('channels.remove', { conversationId: channelId, peerId: carol.peerId })
+  await waitFor('carol to learn she was removed', async () => (await conversation(carol, channelId))?.status === 'removed', LONG)
+  await owner.api.call('chat.send', { conversationId: channelId, text: `after carol ${CANARY}` })
+  await waitForText(bob, channelId, `after carol ${CANARY}`, 'bob')
+  await waitForText(dave, channelId, `after carol ${CANARY}`, 'dave')
+  assert.ok(!(await texts(carol, channelId)).some((t) => t.startsWith('after carol')))
+  await assert.rejects(carol.api.call('chat.send', { conversationId: channelId, text: 'still here?' }), /removed/)
+})
+
+test('a member offline through several epochs catches up from another member, in order', async () => {
+  await dave.stop()
+  for (let i = 0; i < 5; i++) await owner.api.call('chat.send', { conversationId: channelId, text: `owner while dave away ${i}` })
+  // Two more epochs while dave is away.
+  await owner.api.call('channels.add', { conversationId: channelId, members: [carol.peerId] })
+  await waitFor('carol back in', async () => (await conversation(carol, channelId))?.status === 'active', LONG)
+  await owner.api.call('channels.remove', { conversationId: channelId, peerId: carol.peerId })
+  for (let i = 0; i < 5; i++) await bob.api.call('chat.send', { conversationId: channelId, text: `bob while dave away ${i}` })
+  await waitForText(bob, channelId, 'owner while dave away 4', 'bob')
+  // The owner goes too: dave can only get the owner's messages from bob.
+  await owner.stop()
+  dave = await startNode(dave.dataDir)
+  await dave.api.call('peers.dial', { address: bob.address })
+  await waitFor('dave to catch up on all ten', async () => {
+    const got = (await texts(dave, channelId)).filter((t) => t.includes('while dave away'))
+    return got.length === 10 ? got : undefined
+  }, LONG)
+  const got = (await texts(dave, channelId)).filter((t) => t.includes('while dave away'))
+  assert.deepEqual(got.filter((t) => t.startsWith('owner')), [0, 1, 2, 3, 4].map((i) => `owner while dave away ${i}`))
+  assert.deepEqual(got.filter((t) => t.startsWith('bob')), [0, 1, 2, 3, 4].map((i) => `bob while dave away ${i}`))
+  assert.equal((await conversation(dave, channelId))?.waiting, 0)
+  owner = await startNode(owner.dataDir)
+  await meshConnect([owner, bob, dave, box])
+})
+
+test('a mailbox hands over a message when sender and recipient are never online together, and sees only ciphertext', async () => {
+  const hello = await owner.api.call('chat.send', { peerId: dave.peerId, text: 'dm hello' })
+  await waitFor('the DM to be set up', async () => (await owner.api.call('chat.history', { peerId: dave.peerId })).find((m) => m.id === hello.id)?.state === 'delivered', LONG)
+  await dave.stop()
+  const heldBefore = box.logs.filter((l) => l.msg === 'holding mail').length
+  await owner.api.call('chat.send', { peerId: dave.peerId, text: `mailbox ${CANARY}` })
+  await waitFor('the mailbox to hold the message', () => box.logs.filter((l) => l.msg === 'holding mail').length > heldBefore, LONG)
+  await owner.stop()
+  dave = await startNode(dave.dataDir)
+  await dave.api.call('peers.dial', { address: box.address })
+  await waitForText(dave, (await dave.api.call('conversations.open', { peerId: owner.peerId })).id, `mailbox ${CANARY}`, 'dave, through the mailbox')
+
+  // Everything the mailbox stored, decrypted with its own store key: ciphertext only.
+  await box.stop()
+  const store = await openStore({ path: join(box.dataDir, 'store'), log: createLogger('scan'), codec: createSealedCodec(await loadDataKey(box.dataDir, { kind: 'key-file', path: join(box.dataDir, 'store.key') })) })
+  let held = 0
+  try {
+    // meta/schemaVersion is the one value kept plain (it says how to read the rest).
+    const ranges = (name: string): Array<{ lt?: string; gt?: string }> => (name === 'meta' ? [{ lt: 'schemaVersion' }, { gt: 'schemaVersion' }] : [{}])
+    for (const name of COLLECTIONS) {
+      for (const range of ranges(name)) for await (const [key, value] of store.collection<unknown>(name).entries(range)) {
+        if (name === 'ciphertexts') held++
+        assert.ok(!JSON.stringify(value).includes(CANARY) && !key.includes(CANARY), `plaintext at the mailbox in ${name}/${key}`)
+      }
+    }
+  } finally {
+    await store.close()
+  }
+  assert.ok(held > 0, 'the mailbox held envelopes')
+  box = await startNode(box.dataDir, { args: ['--mailbox'] })
+  owner = await startNode(owner.dataDir)
+})
