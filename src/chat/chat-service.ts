@@ -143,8 +143,8 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     const last = record.lastKey === null ? undefined : (await messages.byKeys([record.lastKey]))[0]
     return toConversationView(record, last === undefined || record.lastKey === null ? null : toMessageView(last, record.lastKey), canManage(record))
   }
-  const announce = async (record: ConversationRecord): Promise<ConversationView> => {
-    const v = await view(record)
+  const announce = async (record: ConversationRecord, last?: MessageView): Promise<ConversationView> => {
+    const v = last === undefined ? await view(record) : toConversationView(record, last, canManage(record))
     emit('conversations.changed', v)
     return v
   }
@@ -431,49 +431,57 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     const p = parsed.data
     if (result.device !== env.author || p.author !== env.author) throw new EnclaveError('wrong-author', 'envelope author is not the MLS sender')
     if (p.conv !== env.conv || p.seq !== env.seq) throw new EnclaveError('wrong-conversation', 'envelope and MLS plaintext disagree')
-    if (p.type === 'text') {
-      if ((await messages.known(record.id, [p]))[0] !== true) added.push(storeMessage(batch, record, p))
-    } else if (p.type === 'meta') applyMeta(record, p)
+    // The envelope was new (deduplicated by conversation, author and seq when stored), so its message is too.
+    if (p.type === 'text') added.push(storeMessage(batch, record, p))
+    else if (p.type === 'meta') applyMeta(record, p)
     else followUps.push(() => handleRequest(record, p))
     return 'done'
   }
 
   /** Processes a conversation's held envelopes until none makes progress. */
-  const drain = (conv: ConversationId): Promise<void> => groups.serial(conv, async () => {
-    const record = messages.conversation(conv)
-    if (record === undefined) return
-    const added: MessageView[] = []
-    const followUps: Array<() => Promise<void>> = []
-    let pending = await cipher.held(conv)
-    for (let progress = true; progress && pending.length > 0;) {
-      progress = false
-      const still: Envelope[] = []
-      for (const env of pending) {
-        const batch = store.batch()
-        let outcome: Outcome
-        try {
-          outcome = await tryProcess(record, env, batch, added, followUps)
-        } catch (err) {
-          // Forged, tampered, replayed or too old: dropped with a coded line; the rest goes on.
-          log.warn('dropped an envelope', { conv, author: env.author, seq: env.seq, kind: env.kind, code: err instanceof EnclaveError ? err.code : 'undecryptable', error: errorMessage(err) })
-          outcome = 'done'
+  const drainQueued = new Map<ConversationId, Promise<void>>()
+  /** Processes a conversation's held envelopes until none makes progress; one write for all. */
+  const drain = (conv: ConversationId): Promise<void> => {
+    // A drain that has not started yet will see everything held by now: no need for another.
+    const queued = drainQueued.get(conv)
+    if (queued !== undefined) return queued
+    const run = groups.serial(conv, async () => {
+      drainQueued.delete(conv)
+      const record = messages.conversation(conv)
+      if (record === undefined) return
+      const added: MessageView[] = []
+      const followUps: Array<() => Promise<void>> = []
+      const batch = store.batch()
+      let pending = await cipher.held(conv)
+      for (let progress = true; progress && pending.length > 0;) {
+        progress = false
+        const still: Envelope[] = []
+        for (const env of pending) {
+          let outcome: Outcome
+          try {
+            outcome = await tryProcess(record, env, batch, added, followUps)
+          } catch (err) {
+            // Forged, tampered, replayed or too old: dropped with a coded line; the rest goes on.
+            log.warn('dropped an envelope', { conv, author: env.author, seq: env.seq, kind: env.kind, code: err instanceof EnclaveError ? err.code : 'undecryptable', error: errorMessage(err) })
+            outcome = 'done'
+          }
+          if (outcome === 'wait') { still.push(env); continue }
+          progress = true
+          cipher.release(batch, env)
         }
-        if (outcome === 'wait') { still.push(env); continue }
-        progress = true
-        cipher.release(batch, env)
-        messages.saveConversation(batch, record)
-        await batch.write()
+        pending = still
       }
-      pending = still
-    }
-    record.waiting = pending.length
-    const batch = store.batch()
-    messages.saveConversation(batch, record)
-    await batch.write()
-    for (const v of added) emit('chat.messageAdded', v)
-    await announce(record)
-    for (const task of followUps) await task().catch((err: unknown) => { log.warn('could not act on a request', { conv, error: errorMessage(err) }) })
-  })
+      record.waiting = pending.length
+      messages.saveConversation(batch, record)
+      await batch.write()
+      for (const v of added) emit('chat.messageAdded', v)
+      const newest = added.reduce<MessageView | undefined>((a, v) => (a === undefined || v.order > a.order ? v : a), undefined)
+      await announce(record, newest !== undefined && `${record.id}!${newest.order}` === record.lastKey ? newest : undefined)
+      for (const task of followUps) await task().catch((err: unknown) => { log.warn('could not act on a request', { conv, error: errorMessage(err) }) })
+    })
+    drainQueued.set(conv, run)
+    return run
+  }
 
   /** A record for a conversation first heard of from an envelope, or undefined if it is not ours. */
   const recordFor = (conv: ConversationId, env: Envelope, batch: StoreBatch): ConversationRecord | undefined => {
@@ -487,11 +495,60 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     return messages.ensure(conv, batch, () => ({ kind: 'channel', status: 'joining' }))
   }
 
+  /**
+   * The common case, in one write: a conversation with nothing held gets its new envelopes
+   * stored and processed at once. Anything that cannot be processed yet is held, and then
+   * everything after it is held too, so order within the conversation is kept.
+   */
+  const processNow = (record: ConversationRecord, envs: Envelope[]): Promise<void> => groups.serial(record.id, async () => {
+    const batch = store.batch()
+    const added: MessageView[] = []
+    const followUps: Array<() => Promise<void>> = []
+    let holding = record.waiting > 0
+    for (const env of envs) {
+      cipher.put(batch, env)
+      markSeen(record, env.author, env.seq)
+      let outcome: Outcome = 'wait'
+      if (!holding) {
+        try {
+          outcome = await tryProcess(record, env, batch, added, followUps)
+        } catch (err) {
+          log.warn('dropped an envelope', { conv: record.id, author: env.author, seq: env.seq, kind: env.kind, code: err instanceof EnclaveError ? err.code : 'undecryptable', error: errorMessage(err) })
+          outcome = 'done'
+        }
+      }
+      if (outcome === 'wait') {
+        cipher.hold(batch, env)
+        record.waiting += 1
+        holding = true
+      }
+    }
+    messages.saveConversation(batch, record)
+    await batch.write()
+    for (const v of added) emit('chat.messageAdded', v)
+    const newest = added.reduce<MessageView | undefined>((a, v) => (a === undefined || v.order > a.order ? v : a), undefined)
+    await announce(record, newest !== undefined && `${record.id}!${newest.order}` === record.lastKey ? newest : undefined)
+    for (const task of followUps) await task().catch((err: unknown) => { log.warn('could not act on a request', { conv: record.id, error: errorMessage(err) }) })
+    // A commit or welcome applied here may unblock what was held before.
+    if (record.waiting > 0) void drain(record.id).catch((err: unknown) => { log.warn('processing failed', { conv: record.id, error: errorMessage(err) }) })
+  })
+
   const receive = async (from: PeerIdString, envs: Envelope[], deposit?: string[]): Promise<void> => {
     if (envs.length === 0) return
-    const present = await cipher.has(envs.map((e) => envelopeKey(e.conv, e.author, e.seq)))
+    // In-order delivery needs no read: the next seq after a gapless run cannot be stored yet,
+    // and anything at or below it is. Only the rest is looked up.
+    const known = (env: Envelope): boolean | undefined => {
+      const seen = messages.conversation(env.conv as ConversationId)?.seen[env.author]
+      if (seen === undefined || deposit !== undefined) return undefined
+      return env.seq <= seen ? true : env.seq === seen + 1 ? false : undefined
+    }
+    const quick = envs.map(known)
+    const unsure = envs.filter((_, i) => quick[i] === undefined)
+    const looked = unsure.length === 0 ? [] : await cipher.has(unsure.map((e) => envelopeKey(e.conv, e.author, e.seq)))
+    let next = 0
+    const present = quick.map((q) => q ?? looked[next++] === true)
     const batch = store.batch()
-    const touched = new Set<ConversationId>()
+    const byConversation = new Map<ConversationRecord, Envelope[]>()
     const toKick: PeerIdString[] = []
     const seenNow = new Set<string>()
     envs.forEach((env, i) => {
@@ -512,18 +569,11 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       if (!isConversationId(env.conv)) return
       const record = recordFor(env.conv, env, batch)
       if (record === undefined) return
-      cipher.put(batch, env)
-      cipher.hold(batch, env)
-      markSeen(record, env.author, env.seq)
-      messages.saveConversation(batch, record)
-      touched.add(record.id)
+      byConversation.set(record, [...byConversation.get(record) ?? [], env])
     })
-    if (batch.length === 0) return
-    await batch.write()
+    if (batch.length > 0) await batch.write()
     kickAll([...new Set(toKick)])
-    for (const conv of touched) {
-      drain(conv).catch((err: unknown) => { log.warn('processing failed', { conv, error: errorMessage(err) }) })
-    }
+    await Promise.all([...byConversation].map(([record, list]) => processNow(record, list)))
   }
 
   // ---------- catch-up, joins, browse ----------
@@ -610,28 +660,52 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   }
 
   /** Encrypts and queues this device's held (not yet encrypted) messages once a group exists. */
-  const sendText = async (record: ConversationRecord, text: string): Promise<MessageView> => {
+  /**
+   * Sends go out in groups: every message asked for while the previous write was on disk is
+   * encrypted and written in one batch (group state, ciphertext, message and outbox entries
+   * together), which is what lets a busy conversation go faster than one write per message.
+   */
+  const sendQueues = new Map<ConversationId, Array<{ text: string; done: (v: MessageView) => void; fail: (e: unknown) => void }>>()
+  const queueText = (record: ConversationRecord, text: string): Promise<MessageView> => new Promise((done, fail) => {
+    const queue = sendQueues.get(record.id)
+    if (queue !== undefined) { queue.push({ text, done, fail }); return }
+    sendQueues.set(record.id, [{ text, done, fail }])
+    void groups.serial(record.id, () => flushTexts(record))
+  })
+
+  const flushTexts = async (record: ConversationRecord): Promise<void> => {
+    const queue = sendQueues.get(record.id) ?? []
+    sendQueues.delete(record.id)
     const batch = store.batch()
-    let stored: { key: string; msg: StoredMessage } | undefined
-    const { recipients } = await sealAndQueue(batch, record, (seq, hlc) => ({ type: 'text', conv: record.id, author: self, seq, hlc, text }), (p) => {
-      const msg: StoredMessage = { conv: record.id, author: self, seq: p.seq, hlc: p.hlc, text, state: 'pending', mine: true, awaiting: record.members.filter((m) => m !== self) }
-      if (msg.awaiting?.length === 0) msg.state = 'delivered'
-      const key = messages.append(batch, msg, { countUnread: false })
-      stored = { key, msg }
-      return key
-    })
-    if (stored === undefined) throw new EnclaveError('internal', 'message was not stored')
+    const stored: Array<{ key: string; msg: StoredMessage }> = []
+    const recipients = new Set<PeerIdString>()
     try {
+      for (const { text } of queue) {
+        const sent = await sealAndQueue(batch, record, (seq, hlc) => ({ type: 'text', conv: record.id, author: self, seq, hlc, text }), (p) => {
+          const msg: StoredMessage = { conv: record.id, author: self, seq: p.seq, hlc: p.hlc, text, state: 'pending', mine: true, awaiting: record.members.filter((m) => m !== self) }
+          if (msg.awaiting?.length === 0) msg.state = 'delivered'
+          const key = messages.append(batch, msg, { countUnread: false })
+          stored.push({ key, msg })
+          return key
+        })
+        for (const r of sent.recipients) recipients.add(r)
+      }
       await batch.write()
     } catch (err) {
-      throw new EnclaveError('store-error', 'could not store the message', { cause: err })
+      const failure = err instanceof EnclaveError ? err : new EnclaveError('store-error', 'could not store the message', { cause: err })
+      for (const q of queue) q.fail(failure)
+      return
     }
-    if (stored.msg.state === 'pending') pendingUpdates.set(stored.key, stored.msg)
-    kickAll(recipients)
-    const v = toMessageView(stored.msg, stored.key)
-    emit('chat.messageAdded', v)
-    await announce(record)
-    return v
+    kickAll([...recipients])
+    const views = stored.map(({ key, msg }) => {
+      if (msg.state === 'pending') pendingUpdates.set(key, msg)
+      const v = toMessageView(msg, key)
+      emit('chat.messageAdded', v)
+      return v
+    })
+    const last = views.at(-1)
+    await announce(record, last !== undefined && record.lastKey === `${record.id}!${last.order}` ? last : undefined)
+    queue.forEach((q, i) => { const v = views[i]; if (v !== undefined) q.done(v) })
   }
 
   /**
@@ -691,7 +765,8 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       if (text.length > MAX_TEXT_LENGTH) throw new EnclaveError('too-large', `message text longer than ${MAX_TEXT_LENGTH} characters`)
       const record = resolve(ref)
       requireActive(record)
-      return groups.serial(record.id, async () => {
+      // The queued send resolves after this task: it is handed out, not awaited, inside it.
+      const next = await groups.serial(record.id, async () => {
         if (record.kind === 'dm' && record.heldKeys.length === 0) {
           try {
             await ensureDmGroup(record)
@@ -699,9 +774,10 @@ export async function createChatService(components: ChatComponents, outboxInit: 
             log.debug('DM group not set up yet; holding the message', { peer: record.peerId, error: errorMessage(err) })
           }
         }
-        if (record.kind === 'dm' && (currentGroup(record) === undefined || record.heldKeys.length > 0)) return holdText(record, text)
-        return sendText(record, text)
+        if (record.kind === 'dm' && (currentGroup(record) === undefined || record.heldKeys.length > 0)) return { queued: Promise.resolve(await holdText(record, text)) }
+        return { queued: queueText(record, text) }
       })
+      return next.queued
     },
 
     history: async (ref, query) => {

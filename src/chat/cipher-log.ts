@@ -39,8 +39,12 @@ export interface CipherLog {
   heldCount(conv: string): Promise<number>
 }
 
+/** Envelopes kept in memory after they are written, so delivery rarely reads them back. */
+const RECENT = 4096
+
 export function createCipherLog(store: Store): CipherLog {
   const envelopes = store.collection<StoredEnvelope>('ciphertexts')
+  const recent = new Map<string, Envelope>()
   const inbox = store.collection<StoredEnvelope>('mlsInbox')
   const kindOrder = { commit: 0, welcome: 1, app: 2 } as const
   const inboxKey = (env: Envelope): string => `${env.conv}${SEP}${pad(env.epoch, 16)}${SEP}${kindOrder[env.kind]}${SEP}${env.author}${SEP}${pad(env.seq, 16)}`
@@ -49,9 +53,22 @@ export function createCipherLog(store: Store): CipherLog {
     put: (batch, env) => {
       const key = envelopeKey(env.conv, env.author, env.seq)
       batch.put(envelopes, key, toStored(env))
+      if (recent.size >= RECENT) recent.delete(recent.keys().next().value ?? '')
+      recent.set(key, env)
       return key
     },
-    get: async (keys) => (await envelopes.getMany(keys)).map((s) => (s === undefined ? undefined : fromStored(s))),
+    get: async (keys) => {
+      // Taken before the read: puts made while it waits may push these out of `recent`.
+      const hits = keys.map((k) => recent.get(k))
+      const missing = keys.filter((_, i) => hits[i] === undefined)
+      const loaded = missing.length === 0 ? [] : await envelopes.getMany(missing)
+      let next = 0
+      return hits.map((hit) => {
+        if (hit !== undefined) return hit
+        const s = loaded[next++]
+        return s === undefined ? undefined : fromStored(s)
+      })
+    },
     has: async (keys) => (await envelopes.getMany(keys)).map((s) => s !== undefined),
     missing: async (conv, have, limit) => {
       const out: Envelope[] = []

@@ -91,6 +91,8 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
     private cursor: string | undefined
     private readonly inflight = new Map<string, { key: string; entry: OutboxEntry }>()
     private running = false
+    /** Counts stream resets, so a drain can tell that one happened while it waited. */
+    private generation = 0
     private again = false
     private backoff = 0
     private timer: NodeJS.Timeout | undefined
@@ -133,6 +135,10 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
     /** Writes every queued entry past the cursor to the stream. */
     private async drain (): Promise<void> {
       for (;;) {
+        // A stream that breaks while this page is read or loaded resets the cursor and what is
+        // in flight; the page must then not be recorded as sent, or its entries would be
+        // skipped until the next break (seen under load: a run of messages stuck pending).
+        const generation = this.generation
         const page: Array<[string, OutboxEntry]> = []
         for await (const item of queue.entries({ gt: this.cursor ?? `${this.peer}${SEP}`, lt: `${this.peer}${SEP}~`, limit: pageSize })) page.push(item)
         if (page.length === 0) return
@@ -141,10 +147,15 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
         const stream = await this.ensureStream()
         const frames: Uint8Array[] = []
         const envs = await components.load(live.map(([, e]) => e.envKey))
+        if (generation !== this.generation || stream.status !== 'open') continue
         live.forEach(([key, entry], i) => {
           const env = envs[i]
           // An envelope gone from the log (its conversation was deleted) is simply not sent.
-          if (env === undefined) { void queue.del(key); return }
+          if (env === undefined) {
+            log.warn('queued envelope is gone from the log; dropping it', { peer: this.peer, conv: entry.conv, seq: entry.seq, code: 'not-found' })
+            void queue.del(key)
+            return
+          }
           frames.push(encodeFrame(entry.for === undefined ? { t: 'msg', env } : { t: 'msg', env, for: entry.for }))
           this.inflight.set(`${entry.conv}/${entry.author}/${entry.seq}`, { key, entry })
         })
@@ -206,6 +217,7 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
     }
 
     private dropStream (err: unknown): void {
+      this.generation++
       const stream = this.stream
       this.stream = undefined
       this.cursor = undefined

@@ -14,14 +14,31 @@ const TAG_BYTES = 16
  * OpenSSL and Electron's BoringSSL have it natively (BoringSSL lacks ChaCha20-Poly1305 in Node's
  * crypto). Random 96-bit nonces keep collisions negligible far beyond any store's write count.
  */
+/**
+ * Fresh random nonces, drawn from a 4 KiB block of OS randomness at a time: one system call
+ * per ~340 values instead of one each (it showed in profiles of busy chats). Every byte is
+ * handed out once.
+ */
+function noncePool(): () => Buffer {
+  let pool = randomBytes(4096)
+  let offset = 0
+  return () => {
+    if (offset + NONCE_BYTES > pool.byteLength) { pool = randomBytes(4096); offset = 0 }
+    const nonce = Buffer.from(pool.subarray(offset, offset + NONCE_BYTES))
+    offset += NONCE_BYTES
+    return nonce
+  }
+}
+
 export function createSealedCodec(dataKey: Uint8Array): ValueCodec {
   if (dataKey.byteLength !== 32) throw new EnclaveError('internal', 'the store data key must be 32 bytes')
   const key = Buffer.from(dataKey)
   const aad = (collection: string, itemKey: string): Buffer => Buffer.from(`enclave/store-value/v1\0${collection}\0${itemKey}`)
+  const nextNonce = noncePool()
   return {
     encode: (collection, itemKey, value) => {
       const plain = jsonValueCodec.encode(collection, itemKey, value)
-      const nonce = randomBytes(NONCE_BYTES)
+      const nonce = nextNonce()
       const cipher = createCipheriv('aes-256-gcm', key, nonce)
       cipher.setAAD(aad(collection, itemKey))
       const body = Buffer.concat([cipher.update(plain), cipher.final()])

@@ -6,9 +6,10 @@ import { ciphersuites, defaultCryptoProvider, getCiphersuiteImpl, nobleCryptoPro
 import type { CiphersuiteId } from 'ts-mls/crypto/ciphersuite.js'
 import { getCiphersuiteFromId, getCiphersuiteNameFromId } from 'ts-mls/crypto/ciphersuite.js'
 import { DependencyError } from 'ts-mls/mlsError.js'
+import { enclaveCryptoProvider } from '../../src/crypto/mls-suite.js'
 
 export interface ProviderChoice {
-  readonly name: 'default' | 'noble'
+  readonly name: 'default' | 'noble' | 'enclave'
   readonly provider: CryptoProvider
 }
 
@@ -20,11 +21,13 @@ export const FULL_VECTORS = process.env.ENCLAVE_FULL_VECTORS === '1'
 // pure JS. They share the DH-KEM (@hpke/core), HKDF and the noble signatures.
 export const DEFAULT_PROVIDER: ProviderChoice = { name: 'default', provider: defaultCryptoProvider }
 export const NOBLE_PROVIDER: ProviderChoice = { name: 'noble', provider: nobleCryptoProvider }
-export const ALL_PROVIDERS: readonly ProviderChoice[] = [DEFAULT_PROVIDER, NOBLE_PROVIDER]
+/** What Enclave runs: noble with Node's Ed25519 and a synchronous HKDF (src/crypto/mls-suite.ts). */
+export const ENCLAVE_PROVIDER: ProviderChoice = { name: 'enclave', provider: enclaveCryptoProvider }
+export const ALL_PROVIDERS: readonly ProviderChoice[] = [DEFAULT_PROVIDER, NOBLE_PROVIDER, ENCLAVE_PROVIDER]
 
 // The KEM- and signature-bound families (P-384/P-521 dominate at ~10-80 ms an operation)
-// gain little from a second provider, so outside a full run they use one: noble, the faster.
-export const HEAVY_PROVIDERS: readonly ProviderChoice[] = FULL_VECTORS ? ALL_PROVIDERS : [NOBLE_PROVIDER]
+// gain little from a second provider, so outside a full run they use one: Enclave's own.
+export const HEAVY_PROVIDERS: readonly ProviderChoice[] = FULL_VECTORS ? ALL_PROVIDERS : [ENCLAVE_PROVIDER]
 
 export type SuiteLookup =
   | { readonly ok: true; readonly name: string; readonly impl: CiphersuiteImpl }
