@@ -423,7 +423,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     if (env.epoch > epoch) return 'wait'
     const result = await processPrivate(state, msg, () => false)
     if (result.kind !== 'application') throw new EnclaveError('bad-frame', 'application envelope carried a commit')
-    groups.stage(batch, groupId, result.state)
+    groups.advance(groupId, result.state)
     let raw: unknown
     try { raw = cborDecode(result.plaintext) } catch (err) { throw new EnclaveError('bad-frame', 'MLS plaintext is not CBOR', { cause: err }) }
     const parsed = appPayload.safeParse(raw)
@@ -983,7 +983,10 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       }
     },
 
-    stop: () => outbox.stop()
+    stop: async () => {
+      await outbox.stop()
+      await groups.flush()
+    }
   }
   return service
 }

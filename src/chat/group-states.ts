@@ -3,16 +3,27 @@ import type { Store, StoreBatch } from '../store/store.js'
 import type { ClientState } from 'ts-mls'
 import type { ClientConfig } from 'ts-mls/clientConfig.js'
 
+/** How long a receiver's ratchet step may wait before it is written. */
+const LAZY_WRITE_MS = 1000
+
 /**
- * MLS group states, one per group id, kept decoded in memory and sealed on disk. A state is
- * written in the same batch as what it produced (a sent envelope, a stored message), so a
- * crash can never reuse a ratchet key that already went out.
+ * MLS group states, one per group id, kept decoded in memory and sealed on disk.
+ *
+ * `stage` writes a state in the same batch as what it produced (a sent envelope, a commit), so
+ * a crash can never reuse a key that already went out. `advance` is for receiving application
+ * messages, which only move a sender's ratchet: re-encoding a 500-member group's state for every
+ * message read dominated fan-out, so those states are written at most once a second (and at
+ * stop). After a crash the older state simply ratchets forward again; the messages themselves
+ * were stored, and envelopes are deduplicated before decryption.
  */
 export interface GroupStates {
   get(groupId: string): ClientState | undefined
   stage(batch: StoreBatch, groupId: string, state: ClientState): void
+  advance(groupId: string, state: ClientState): void
   /** Runs `task` after every task queued before it for the same conversation. */
   serial<T>(conv: string, task: () => Promise<T>): Promise<T>
+  /** Writes states that `advance` left pending. */
+  flush(): Promise<void>
 }
 
 export async function createGroupStates(store: Store, configFor: (groupId: string) => ClientConfig): Promise<GroupStates> {
@@ -20,12 +31,33 @@ export async function createGroupStates(store: Store, configFor: (groupId: strin
   const cache = new Map<string, ClientState>()
   for await (const [groupId, b64] of saved.entries()) cache.set(groupId, decodeState(new Uint8Array(Buffer.from(b64, 'base64')), configFor(groupId)))
   const chains = new Map<string, Promise<unknown>>()
+  const dirty = new Set<string>()
+  let timer: NodeJS.Timeout | undefined
+
+  const encoded = (state: ClientState): string => Buffer.from(encodeState(state)).toString('base64')
+  const flush = async (): Promise<void> => {
+    if (timer !== undefined) { clearTimeout(timer); timer = undefined }
+    if (dirty.size === 0) return
+    const batch = store.batch()
+    for (const groupId of dirty) {
+      const state = cache.get(groupId)
+      if (state !== undefined) batch.put(saved, groupId, encoded(state))
+    }
+    dirty.clear()
+    await batch.write()
+  }
 
   return {
     get: (groupId) => cache.get(groupId),
     stage: (batch, groupId, state) => {
       cache.set(groupId, state)
-      batch.put(saved, groupId, Buffer.from(encodeState(state)).toString('base64'))
+      dirty.delete(groupId)
+      batch.put(saved, groupId, encoded(state))
+    },
+    advance: (groupId, state) => {
+      cache.set(groupId, state)
+      dirty.add(groupId)
+      timer ??= setTimeout(() => { timer = undefined; void flush().catch(() => undefined) }, LAZY_WRITE_MS).unref()
     },
     serial: (conv, task) => {
       const before = chains.get(conv) ?? Promise.resolve()
@@ -34,6 +66,7 @@ export async function createGroupStates(store: Store, configFor: (groupId: strin
       chains.set(conv, settled)
       void settled.then(() => { if (chains.get(conv) === settled) chains.delete(conv) })
       return run
-    }
+    },
+    flush
   }
 }

@@ -35,6 +35,10 @@ export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
     streamMuxers: [yamux()],
     peerDiscovery: init.mdns ? [mdns()] : [],
     services: { identify: identify(), ping: ping() },
+    // libp2p's defaults (5 new connections a second per address, 10 upgrading at once) suit a
+    // public node; here many colleagues share one address (an office NAT, a company relay, a
+    // test machine), and the gater already refuses removed devices.
+    connectionManager: { inboundConnectionThreshold: 100, maxIncomingPendingConnections: 64 },
     connectionGater: {
       denyDialPeer: (peer) => init.refuses?.(peer.toString()) ?? false,
       denyInboundEncryptedConnection: (peer) => init.refuses?.(peer.toString()) ?? false,
