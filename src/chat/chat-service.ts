@@ -70,6 +70,8 @@ export interface ChatService {
   stop(): Promise<void>
 }
 
+/** Envelopes a conversation may hold for later processing before new ones are dropped. */
+const MAX_WAITING = 20_000
 /** Most bytes of envelopes in one catch-up reply (the frame limit is 4 MiB). */
 const CATCHUP_BYTES = 3 * 1024 * 1024
 
@@ -518,6 +520,11 @@ export async function createChatService(components: ChatComponents, outboxInit: 
         }
       }
       if (outcome === 'wait') {
+        if (record.waiting >= MAX_WAITING) {
+          // A flood of envelopes nobody can open yet (a broken or hostile member): keep serving.
+          log.warn('dropped an envelope', { conv: record.id, author: env.author, seq: env.seq, kind: env.kind, code: 'too-large', error: 'too many envelopes waiting for keys in this conversation' })
+          continue
+        }
         cipher.hold(batch, env)
         record.waiting += 1
         holding = true
