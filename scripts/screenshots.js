@@ -40,6 +40,18 @@ for (const m of members) {
 await bob.api.call('workspaces.updateProfile', { workspaceId: acme.id, profile: { name: 'Bob', title: 'Backend engineer', email: 'bob@acme.example' } })
 await carol.api.call('profile.set', { presence: 'away' })
 
+// A channel, end-to-end encrypted like every conversation.
+const launch = await alice.api.call('channels.create', { workspaceId: acme.id, name: 'shenzhen-launch', topic: 'Line 3 go-live, week 49', members: [bob.peerId, carol.peerId] })
+for (const p of [bob, carol]) {
+  for (let i = 0; (await p.api.call('conversations.list', {})).find((c) => c.id === launch.id)?.status !== 'active'; i++) {
+    if (i > 200) throw new Error('the channel did not reach every member')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+await alice.api.call('chat.send', { conversationId: launch.id, text: 'Test plan is in the shared folder. Sign-off by Thursday, please.' })
+await bob.api.call('chat.send', { conversationId: launch.id, text: 'Backend is ready; load test tonight.' })
+await carol.api.call('chat.send', { conversationId: launch.id, text: '供应商合同已确认。' })
+
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] })
 const written = []
 try {
@@ -61,8 +73,8 @@ try {
 
       const page = await context.newPage()
       await page.goto(alice.url)
-      const conversations = page.locator('nav section').first()
-      await conversations.getByRole('button').filter({ hasText: 'Bob' }).click()
+      const conversations = page.locator('section[aria-labelledby="conversations-heading"]')
+      await conversations.getByRole('button').filter({ hasText: 'Bob' }).first().click()
       await page.getByTestId('message').getByText('Sounds good, see you at 3.').waitFor()
       await page.waitForTimeout(300)
       await shot(page, '2-conversation')
@@ -72,7 +84,7 @@ try {
       await shot(page, '3-settings')
       await page.keyboard.press('Escape')
 
-      await page.locator('nav section').nth(1).locator('.add').click()
+      await page.locator('section[aria-labelledby="people-heading"] .add').click()
       await page.getByRole('dialog').waitFor()
       await shot(page, '4-add-peer')
       await page.keyboard.press('Escape')
@@ -84,6 +96,15 @@ try {
       await page.locator('.views button').nth(2).click()
       await page.locator('main table').first().waitFor()
       await shot(page, '6-admin')
+
+      await page.locator('.views button').nth(0).click()
+      await page.locator('section[aria-labelledby="channels-heading"]').getByRole('button').filter({ hasText: 'shenzhen-launch' }).first().click()
+      await page.getByTestId('message').getByText('供应商合同已确认。').waitFor()
+      await page.waitForTimeout(300)
+      await shot(page, '7-channel')
+      await page.getByRole('main').locator('header').getByRole('button').filter({ hasText: /^\s*3/ }).first().click()
+      await page.waitForTimeout(300)
+      await shot(page, '8-channel-members')
       await context.close()
     }
   }
