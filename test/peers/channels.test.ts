@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
+import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
+import { multiaddr } from '@multiformats/multiaddr'
+import { CHAT_PROTOCOL, encodeFrame } from '../../src/chat/chat-frames.js'
 import { createLogger } from '../../src/logger.js'
+import { createNetNode } from '../../src/net/libp2p-node.js'
 import { createSealedCodec } from '../../src/store/sealed-codec.js'
 import { loadDataKey } from '../../src/store/store-key.js'
 import { COLLECTIONS, openStore } from '../../src/store/store.js'
@@ -143,7 +147,7 @@ test('a member offline through several epochs catches up from another member, in
   await meshConnect([owner, bob, dave, box])
 })
 
-test('a mailbox hands over a message when sender and recipient are never online together, and sees only ciphertext', async () => {
+test('a mailbox hands over a message when sender and recipient are never online together, sees only ciphertext, and cannot replay or alter it', async () => {
   const hello = await owner.api.call('chat.send', { peerId: dave.peerId, text: 'dm hello' })
   await waitFor('the DM to be set up', async () => (await owner.api.call('chat.history', { peerId: dave.peerId })).find((m) => m.id === hello.id)?.state === 'delivered', LONG)
   await dave.stop()
@@ -153,18 +157,26 @@ test('a mailbox hands over a message when sender and recipient are never online 
   await owner.stop()
   dave = await startNode(dave.dataDir)
   await dave.api.call('peers.dial', { address: box.address })
-  await waitForText(dave, (await dave.api.call('conversations.open', { peerId: owner.peerId })).id, `mailbox ${CANARY}`, 'dave, through the mailbox')
+  const dmWithDave = (await dave.api.call('conversations.open', { peerId: owner.peerId })).id
+  await waitForText(dave, dmWithDave, `mailbox ${CANARY}`, 'dave, through the mailbox')
 
   // Everything the mailbox stored, decrypted with its own store key: ciphertext only.
   await box.stop()
   const store = await openStore({ path: join(box.dataDir, 'store'), log: createLogger('scan'), codec: createSealedCodec(await loadDataKey(box.dataDir, { kind: 'key-file', path: join(box.dataDir, 'store.key') })) })
   let held = 0
+  let boxKey: string | undefined
+  const forDave: Array<Record<string, unknown>> = []
   try {
+    boxKey = await store.collection<string>('meta').get('deviceKey')
     // meta/schemaVersion is the one value kept plain (it says how to read the rest).
     const ranges = (name: string): Array<{ lt?: string; gt?: string }> => (name === 'meta' ? [{ lt: 'schemaVersion' }, { gt: 'schemaVersion' }] : [{}])
     for (const name of COLLECTIONS) {
       for (const range of ranges(name)) for await (const [key, value] of store.collection<unknown>(name).entries(range)) {
-        if (name === 'ciphertexts') held++
+        if (name === 'ciphertexts') {
+          held++
+          const env = value as { conv: string; kind: string }
+          if (env.kind === 'app' && env.conv === dmWithDave) forDave.push(value as Record<string, unknown>)
+        }
         assert.ok(!JSON.stringify(value).includes(CANARY) && !key.includes(CANARY), `plaintext at the mailbox in ${name}/${key}`)
       }
     }
@@ -172,6 +184,30 @@ test('a mailbox hands over a message when sender and recipient are never online 
     await store.close()
   }
   assert.ok(held > 0, 'the mailbox held envelopes')
+
+  // A member's device (the mailbox's own key) replays and tampers with what it held: dave
+  // drops both with a coded reason and stores nothing new.
+  const stored = forDave.at(-1)
+  assert.ok(stored !== undefined && boxKey !== undefined, 'the mailbox held dave\'s message')
+  const mls = new Uint8Array(Buffer.from(stored.mls as string, 'base64'))
+  const tampered = mls.slice()
+  tampered[tampered.length - 3] = (tampered[tampered.length - 3] ?? 0) ^ 0x40
+  const seq = stored.seq as number
+  const impostor = await createNetNode({ privateKey: privateKeyFromProtobuf(Buffer.from(boxKey, 'base64')), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
+  const before = (await texts(dave, dmWithDave)).length
+  try {
+    const stream = await impostor.dialProtocol(multiaddr(dave.address), CHAT_PROTOCOL)
+    // New sequence numbers, so the envelopes pass deduplication and reach MLS.
+    stream.send(encodeFrame({ t: 'msg', env: { ...stored, mls, seq: seq + 1000 } as never }))
+    stream.send(encodeFrame({ t: 'msg', env: { ...stored, mls: tampered, seq: seq + 1001 } as never }))
+    const dropped = (s: number): boolean => dave.logs.some((l) => l.msg === 'dropped an envelope' && l.seq === s && l.author === owner.peerId)
+    await waitFor('the replay and the tampered copy to be dropped', () => dropped(seq + 1000) && dropped(seq + 1001), LONG)
+    stream.abort(new Error('done'))
+  } finally {
+    await impostor.stop()
+  }
+  assert.equal((await texts(dave, dmWithDave)).length, before)
+
   box = await startNode(box.dataDir, { args: ['--mailbox'] })
   owner = await startNode(owner.dataDir)
 })
