@@ -211,3 +211,17 @@ test('a mailbox hands over a message when sender and recipient are never online 
   box = await startNode(box.dataDir, { args: ['--mailbox'] })
   owner = await startNode(owner.dataDir)
 })
+
+test('a device whose user leaves the workspace is taken out of its channels by the committer', async () => {
+  await meshConnect([owner, bob, dave, box])
+  const daveUser = (await owner.api.call('workspaces.members', { workspaceId })).find((m) => m.devices.includes(dave.peerId as never))
+  assert.ok(daveUser !== undefined)
+  await owner.api.call('workspaces.removeMember', { workspaceId, userId: daveUser.userId })
+  await waitFor('bob to see dave gone from the channel', async () => {
+    const c = await conversation(bob, channelId)
+    return c !== undefined && !c.members.includes(dave.peerId as never) && c.members.includes(owner.peerId as never)
+  }, LONG)
+  await owner.api.call('chat.send', { conversationId: channelId, text: 'after dave left the company' })
+  await waitForText(bob, channelId, 'after dave left the company', 'bob')
+  assert.ok(!(await texts(dave, channelId)).includes('after dave left the company'))
+})
