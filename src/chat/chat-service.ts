@@ -134,6 +134,9 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     record.members = members.map((m) => m.device as PeerIdString)
     record.pendingMembers = record.pendingMembers.filter((d) => !record.members.includes(d))
     record.leaving = record.leaving.filter((d) => record.members.includes(d))
+    record.requests = record.requests
+      .map((r) => ({ ...r, devices: r.devices.filter((d) => (r.op === 'add') !== record.members.includes(d)) }))
+      .filter((r) => r.devices.length > 0)
     const leaf = committerLeaf(record, state)
     record.committer = (members.find((m) => m.leaf === leaf)?.device ?? null) as PeerIdString | null
     if (!isActive(state) && record.status !== 'left') record.status = 'removed'
@@ -333,22 +336,44 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     const group = currentGroup(record)
     if (group === undefined) return
     if (p.op === 'leave') record.leaving = [...new Set([...record.leaving, author])]
+    else record.requests = [...record.requests, { author, op: p.op, devices: p.devices as PeerIdString[] }]
     refreshMembers(record, group.state)
-    if (record.committer !== self) {
+    const batch = store.batch()
+    messages.saveConversation(batch, record)
+    await batch.write()
+    if (record.committer === self) await serveOpenWork(record)
+  }
+
+  /** Has the committer anything left to do: requests not carried out, members asking to leave? */
+  const hasOpenWork = (record: ConversationRecord): boolean =>
+    record.requests.length > 0 || record.leaving.some((d) => d !== self && record.members.includes(d))
+
+  /**
+   * The committer carries out what members asked for and is still undone: on receipt, and when
+   * this device becomes committer with requests it noted before.
+   */
+  const serveOpenWork = async (record: ConversationRecord): Promise<void> => {
+    const group = currentGroup(record)
+    if (group === undefined) return
+    refreshMembers(record, group.state)
+    if (record.committer !== self) return
+    const add = new Set<PeerIdString>()
+    const remove = new Set<PeerIdString>(record.leaving.filter((d) => d !== self && record.members.includes(d)))
+    for (const r of record.requests) {
+      if (r.op === 'add') { for (const d of r.devices) if (mayBeIn(record.id, d)) add.add(d); continue }
+      const allowed = record.creator === r.author || (record.workspaceId !== null && policy.isAdminDevice(record.workspaceId, r.author))
+      if (allowed) for (const d of r.devices) remove.add(d)
+      else log.warn('refused a removal request', { conv: record.id, author: r.author, code: 'unauthorized' })
+    }
+    // Requests that cannot be carried out (refused, or for devices not in the workspace) are dropped.
+    record.requests = []
+    if (add.size === 0 && remove.size === 0) {
       const batch = store.batch()
       messages.saveConversation(batch, record)
       await batch.write()
       return
     }
-    if (p.op === 'add') {
-      await commitAsCommitter(record, { add: p.devices.filter((d) => mayBeIn(record.id, d)) as PeerIdString[] })
-    } else if (p.op === 'leave') {
-      await commitAsCommitter(record, { remove: [author] })
-    } else {
-      const allowed = record.creator === author || (record.workspaceId !== null && policy.isAdminDevice(record.workspaceId, author))
-      if (!allowed) { log.warn('refused a removal request', { conv: record.id, author, code: 'unauthorized' }); return }
-      await commitAsCommitter(record, { remove: p.devices as PeerIdString[] })
-    }
+    await commitAsCommitter(record, { add: [...add], remove: [...remove] })
   }
 
   // ---------- receiving ----------
@@ -480,6 +505,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       const newest = added.reduce<MessageView | undefined>((a, v) => (a === undefined || v.order > a.order ? v : a), undefined)
       await announce(record, newest !== undefined && `${record.id}!${newest.order}` === record.lastKey ? newest : undefined)
       for (const task of followUps) await task().catch((err: unknown) => { log.warn('could not act on a request', { conv, error: errorMessage(err) }) })
+      if (followUps.length === 0 && record.committer === self && hasOpenWork(record)) await serveOpenWork(record).catch((err: unknown) => { log.warn('could not act on a request', { conv, error: errorMessage(err) }) })
     })
     drainQueued.set(conv, run)
     return run
@@ -536,6 +562,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     const newest = added.reduce<MessageView | undefined>((a, v) => (a === undefined || v.order > a.order ? v : a), undefined)
     await announce(record, newest !== undefined && `${record.id}!${newest.order}` === record.lastKey ? newest : undefined)
     for (const task of followUps) await task().catch((err: unknown) => { log.warn('could not act on a request', { conv: record.id, error: errorMessage(err) }) })
+    if (followUps.length === 0 && record.committer === self && hasOpenWork(record)) await serveOpenWork(record).catch((err: unknown) => { log.warn('could not act on a request', { conv: record.id, error: errorMessage(err) }) })
     // A commit or welcome applied here may unblock what was held before.
     if (record.waiting > 0) void drain(record.id).catch((err: unknown) => { log.warn('processing failed', { conv: record.id, error: errorMessage(err) }) })
   })
@@ -979,6 +1006,8 @@ export async function createChatService(components: ChatComponents, outboxInit: 
           if (record.committer !== self) return
           const gone = record.members.filter((d) => !mayBeIn(record.id, d))
           if (gone.length > 0) await commitAsCommitter(record, { remove: gone })
+          // The previous committer may have left the workspace with requests still open.
+          if (hasOpenWork(record)) await serveOpenWork(record)
         }).catch((err: unknown) => { log.warn('could not remove departed members', { conv: record.id, error: errorMessage(err) }) })
       }
     },

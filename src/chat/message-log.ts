@@ -36,6 +36,11 @@ export interface ConversationRecord {
   pendingMembers: PeerIdString[]
   /** Devices that asked to leave: the committer policy passes over them. */
   leaving: PeerIdString[]
+  /**
+   * Membership requests every member notes until a commit carries them out, so a member who
+   * becomes committer (the previous one left the workspace) finishes them.
+   */
+  requests: Array<{ author: PeerIdString; op: 'add' | 'remove'; devices: PeerIdString[] }>
   committer: PeerIdString | null
   /** Sequence number this device gives its next envelope here. */
   nextSeq: number
@@ -66,6 +71,7 @@ function normalise(record: Partial<ConversationRecord> & Pick<ConversationRecord
     members: [],
     pendingMembers: [],
     leaving: [],
+    requests: [],
     committer: null,
     nextSeq: 1,
     seen: {},

@@ -225,3 +225,16 @@ test('a device whose user leaves the workspace is taken out of its channels by t
   await waitForText(bob, channelId, 'after dave left the company', 'bob')
   assert.ok(!(await texts(dave, channelId)).includes('after dave left the company'))
 })
+
+test('when the committer leaves, the next member takes over and commits its removal', async () => {
+  await owner.api.call('chat.send', { conversationId: channelId, text: 'handing over' })
+  await waitForText(bob, channelId, 'handing over', 'bob')
+  const left = await owner.api.call('channels.leave', { conversationId: channelId })
+  assert.equal(left.status, 'left')
+  await waitFor('bob to commit the owner\'s removal as the new committer', async () => {
+    const c = await conversation(bob, channelId)
+    return c !== undefined && c.committer === bob.peerId && !c.members.includes(owner.peerId as never)
+  }, LONG)
+  await bob.api.call('chat.send', { conversationId: channelId, text: 'bob carries on' })
+  assert.ok(!(await texts(owner, channelId)).includes('bob carries on'))
+})
