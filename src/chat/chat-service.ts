@@ -6,7 +6,7 @@ import { mlsClientConfig } from '../crypto/mls-suite.js'
 import { createCipherLog, envelopeKey } from './cipher-log.js'
 import { appPayload, MAX_TEXT_LENGTH, type AppPayload, type ChannelInfo, type Envelope } from './envelope.js'
 import { createGroupKeys } from './group-keys.js'
-import { askGroup, CATCHUP_PAGE, parseEnvelopes, type GroupHandlers } from './group-protocol.js'
+import { askGroup, CATCHUP_PAGE, MAX_DEPOSIT, parseEnvelopes, type GroupHandlers } from './group-protocol.js'
 import { createGroupStates } from './group-states.js'
 import { dmConversationId, isConversationId, kindOfConversation, newChannelId, parseMessageId, parsePeerId } from './ids.js'
 import { createMessageLog, toConversationView, toMessageView, type ConversationRecord, type HistoryQuery, type StoredMessage } from './message-log.js'
@@ -237,13 +237,29 @@ export async function createChatService(components: ChatComponents, outboxInit: 
 
   // ---------- groups: create, commit ----------
 
+  /** A device's key package: from the device itself, or else one it left at a mailbox. */
   const keyPackageOf = async (device: PeerIdString): Promise<KeyPackage> => {
-    const stream = await components.openGroupStream(device, AbortSignal.timeout(10_000))
-    const reply = await askGroup(stream, { t: 'kp' })
-    const kp = decodeKeyPackage(reply.kp)
-    if (await deviceOfCredential(kp.leafNode.credential, kp.leafNode.signaturePublicKey) !== device) throw new EnclaveError('wrong-author', 'key package does not belong to the device that sent it')
-    return kp
+    const fetchFrom = async (from: PeerIdString, timeoutMs: number): Promise<KeyPackage> => {
+      const stream = await components.openGroupStream(from, AbortSignal.timeout(timeoutMs))
+      const reply = await askGroup(stream, from === device ? { t: 'kp' } : { t: 'kp', for: device })
+      const kp = decodeKeyPackage(reply.kp)
+      // Whoever hands it over, the package must be signed for that device by that device.
+      if (await deviceOfCredential(kp.leafNode.credential, kp.leafNode.signaturePublicKey) !== device) throw new EnclaveError('wrong-author', 'key package does not belong to the device it is for')
+      return kp
+    }
+    try {
+      return await fetchFrom(device, 10_000)
+    } catch (err) {
+      for (const box of components.mailboxes()) {
+        if (box === device || box === self) continue
+        try { return await fetchFrom(box, 5_000) } catch { /* the next mailbox may have one */ }
+      }
+      throw err
+    }
   }
+
+  /** Mailbox role: key packages other devices left here, a few per device, handed out once each. */
+  const deposited = store.collection<string[]>('mlsDeposits')
 
   /** Commits adds and removes as this conversation's committer; sends commit, welcome and settings. */
   const commitAsCommitter = async (record: ConversationRecord, change: { add?: PeerIdString[]; remove?: PeerIdString[] }): Promise<void> => {
@@ -624,7 +640,25 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   }
 
   const groupHandlers: GroupHandlers = {
-    keyPackage: async () => encodeKeyPackage((await keys.issue()).publicPackage),
+    keyPackage: async (_from, device) => {
+      if (device === undefined || device === self) return encodeKeyPackage((await keys.issue()).publicPackage)
+      if (components.mailbox !== true) throw new EnclaveError('not-found', 'this device keeps no key packages for others')
+      const list = await deposited.get(device) ?? []
+      const kp = list.shift()
+      if (kp === undefined) throw new EnclaveError('not-found', 'no key package left here for that device')
+      await deposited.put(device, list)
+      return new Uint8Array(Buffer.from(kp, 'base64'))
+    },
+    deposit: async (from, kps) => {
+      if (components.mailbox !== true) throw new EnclaveError('bad-request', 'this device is not a mailbox')
+      for (const kp of kps) {
+        const parsed = decodeKeyPackage(kp)
+        if (await deviceOfCredential(parsed.leafNode.credential, parsed.leafNode.signaturePublicKey) !== from) throw new EnclaveError('wrong-author', 'a device may only deposit its own key packages')
+      }
+      const list = [...await deposited.get(from) ?? [], ...kps.map((k) => Buffer.from(k).toString('base64'))]
+      await deposited.put(from, list.slice(-MAX_DEPOSIT))
+      log.debug('kept key packages', { device: from, count: Math.min(list.length, MAX_DEPOSIT) })
+    },
     join: async (from, conv) => {
       const record = messages.conversation(conv as ConversationId)
       if (record === undefined || record.kind !== 'channel' || record.visibility !== 'open' || record.archived) throw new EnclaveError('not-found', 'no open channel with that id here')
@@ -982,6 +1016,13 @@ export async function createChatService(components: ChatComponents, outboxInit: 
 
     peerConnected: (peer) => {
       outbox.kick(peer)
+      if (components.mailboxes().includes(peer) && components.mailbox !== true) {
+        // Key packages for colleagues who want to start a DM while this device is away.
+        void (async () => {
+          const kps = await Promise.all(Array.from({ length: 3 }, async () => encodeKeyPackage((await keys.issue()).publicPackage)))
+          await askGroup(await components.openGroupStream(peer, AbortSignal.timeout(10_000)), { t: 'deposit', kps })
+        })().catch((err: unknown) => { log.debug('could not leave key packages at the mailbox', { peer, error: errorMessage(err) }) })
+      }
       for (const record of messages.conversations()) {
         if (record.kind === 'dm' && record.peerId === peer && record.heldKeys.length > 0) {
           flushHeld(record).catch((err: unknown) => { log.debug('held messages wait longer', { peer, error: errorMessage(err) }) })

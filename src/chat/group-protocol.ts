@@ -14,13 +14,19 @@ import type { Connection, Stream } from '@libp2p/interface'
  */
 export const GROUP_PROTOCOL = '/enclave/group/1.0.0'
 
+/** Key packages one device may keep at a mailbox. */
+export const MAX_DEPOSIT = 8
+
 /** Envelopes per catch-up reply; the asker asks again while `more` is set. */
 export const CATCHUP_PAGE = 2_000
 
 const peer = z.string().min(1).max(128)
 const conv = z.string().min(1).max(64)
 const request = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('kp') }).strict(),
+  /** `for`: ask a mailbox for a key package another device left there. */
+  z.object({ t: z.literal('kp'), for: peer.optional() }).strict(),
+  /** Leave key packages at a mailbox, for colleagues who want to start a DM while this device is offline. */
+  z.object({ t: z.literal('deposit'), kps: z.array(z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength < 4096)).min(1).max(MAX_DEPOSIT) }).strict(),
   z.object({ t: z.literal('join'), conv }).strict(),
   z.object({ t: z.literal('catchup'), conv, have: z.record(peer, z.number().int().min(0)) }).strict(),
   z.object({ t: z.literal('browse'), ws: z.string().min(1).max(200) }).strict()
@@ -31,6 +37,7 @@ const failure = z.object({ t: z.literal('error'), code: z.enum(ERROR_CODES), mes
 const replies = {
   kp: z.object({ t: z.literal('kp'), kp: z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength < 4096) }).strict(),
   join: z.object({ t: z.literal('ok') }).strict(),
+  deposit: z.object({ t: z.literal('ok') }).strict(),
   catchup: z.object({ t: z.literal('envs'), envs: z.array(z.unknown()).max(CATCHUP_PAGE), more: z.boolean() }).strict(),
   browse: z.object({
     t: z.literal('channels'),
@@ -39,7 +46,9 @@ const replies = {
 }
 
 export interface GroupHandlers {
-  keyPackage(from: PeerIdString): Promise<Uint8Array>
+  /** This device's fresh key package, or (`device` set, at a mailbox) one that device deposited. */
+  keyPackage(from: PeerIdString, device?: PeerIdString): Promise<Uint8Array>
+  deposit(from: PeerIdString, kps: Uint8Array[]): Promise<void>
   join(from: PeerIdString, conv: string): Promise<void>
   catchup(from: PeerIdString, conv: string, have: Record<string, number>): Promise<{ envs: Envelope[]; more: boolean }>
   browse(from: PeerIdString, ws: string): ChannelSummary[]
@@ -54,7 +63,8 @@ export async function serveGroupStream(handlers: GroupHandlers, log: Logger, str
     const req = parsed.data
     let reply: unknown
     try {
-      if (req.t === 'kp') reply = { t: 'kp', kp: await handlers.keyPackage(from) }
+      if (req.t === 'kp') reply = { t: 'kp', kp: await handlers.keyPackage(from, req.for as PeerIdString | undefined) }
+      else if (req.t === 'deposit') { await handlers.deposit(from, req.kps); reply = { t: 'ok' } }
       else if (req.t === 'join') { await handlers.join(from, req.conv); reply = { t: 'ok' } }
       else if (req.t === 'catchup') reply = { t: 'envs', ...await handlers.catchup(from, req.conv, req.have) }
       else reply = { t: 'channels', channels: handlers.browse(from, req.ws) }

@@ -212,6 +212,23 @@ test('a mailbox hands over a message when sender and recipient are never online 
   owner = await startNode(owner.dataDir)
 })
 
+test('a DM can start while its peer is offline: the first key package comes from the mailbox', async () => {
+  // Dave met the mailbox (after its restart above), so it holds key packages of his.
+  await meshConnect([owner, bob, dave, box])
+  await waitFor('dave to leave key packages at the mailbox', () => box.logs.some((l) => l.msg === 'kept key packages' && l.device === dave.peerId), LONG)
+  await dave.stop()
+  const first = await bob.api.call('chat.send', { peerId: dave.peerId, text: 'welcome aboard, dave' })
+  assert.equal(first.state, 'pending')
+  await waitFor('the welcome and the message to be held at the mailbox', () => box.logs.filter((l) => l.msg === 'holding mail' && l.author === bob.peerId).length >= 2, LONG)
+  await bob.stop()
+  dave = await startNode(dave.dataDir)
+  await dave.api.call('peers.dial', { address: box.address })
+  const dm = (await dave.api.call('conversations.open', { peerId: bob.peerId })).id
+  await waitForText(dave, dm, 'welcome aboard, dave', 'dave, from a DM set up while he was away')
+  bob = await startNode(bob.dataDir)
+  await meshConnect([owner, bob, dave, box])
+})
+
 test('a device whose user leaves the workspace is taken out of its channels by the committer', async () => {
   await meshConnect([owner, bob, dave, box])
   const daveUser = (await owner.api.call('workspaces.members', { workspaceId })).find((m) => m.devices.includes(dave.peerId as never))
