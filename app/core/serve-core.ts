@@ -36,7 +36,13 @@ export function serveCore({ parentPort, createCore, exit }: ServeCoreComponents)
     switch (data.type) {
       case 'init': {
         if (core !== null) return
-        core = createCore({ dataDir: data.dataDir, mdns: data.mdns })
+        const { storeKey } = data
+        core = createCore({ dataDir: data.dataDir, mdns: data.mdns, ...(storeKey === undefined ? {} : { storeKey }) })
+        if (storeKey?.kind === 'data-key') {
+          // The store's codec keeps its own copy of a data key; this one is wiped once the core is up (or not).
+          const wipe = (): void => { storeKey.key.fill(0) }
+          void core.then(wipe, wipe)
+        }
         core.then((started) => { parentPort.postMessage({ type: 'ready', peerId: started.peerId }) }, (err: unknown) => {
           // A core that cannot start (store locked or too new, no free port) is reported and the
           // process ends; the host decides whether to try again.

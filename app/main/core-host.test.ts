@@ -9,8 +9,9 @@ import { ApiCallError, createApiClient } from './api-client.js'
 import { createCoreHost, type CoreProcess, type PortReceiver } from './core-host.js'
 import { createShellLog } from './shell-log.js'
 import type { LinkTarget, NodeInfo, PeerIdString } from '../../src/api/contract.js'
-import type { HostMessage } from '../core/host-messages.js'
-import type { Core } from '../../src/index.js'
+import type { HostMessage, StoreKeyInit } from '../core/host-messages.js'
+import type { Core, CoreInit } from '../../src/index.js'
+import type { ApiError } from '../../src/api/contract.js'
 
 /** Entangled like MessageChannelMain's ports: messages queue until start(); closing one closes both. */
 class FakePort extends EventEmitter implements MainMessagePort {
@@ -72,7 +73,7 @@ class FakeCoreProcess extends EventEmitter implements CoreProcess<FakePort> {
   private readonly ports: FakePort[] = []
   private exited = false
 
-  constructor(createCore: () => Promise<Core>) {
+  constructor(createCore: (init: CoreInit) => Promise<Core>) {
     super()
     serveCore({
       parentPort: {
@@ -124,14 +125,22 @@ async function until(condition: () => boolean, what: string, timeoutMs = 2_000):
   }
 }
 
-function setup() {
+interface SetupOptions {
+  storeKey?: (failure: ApiError | null) => Promise<StoreKeyInit>
+  /** Stands in for createCore in the utility process; by default every core starts. */
+  createCore?: (generation: number, init: CoreInit, start: () => Promise<Core>) => Promise<Core>
+  restartDelayMs?: number
+}
+
+function setup(options: SetupOptions = {}) {
   const processes: FakeCoreProcess[] = []
   const stopped: number[] = []
   const api = createApiClient()
   const host = createCoreHost<FakePort>({
     fork: () => {
       const generation = processes.length + 1
-      const proc = new FakeCoreProcess(() => Promise.resolve(fakeCore(generation, stopped)))
+      const start = (): Promise<Core> => Promise.resolve(fakeCore(generation, stopped))
+      const proc = new FakeCoreProcess((init) => (options.createCore === undefined ? start() : options.createCore(generation, init, start)))
       processes.push(proc)
       return proc
     },
@@ -139,7 +148,13 @@ function setup() {
     toApiPort: mainPortToApiPort,
     api,
     log: createShellLog('test', () => undefined)
-  }, { dataDir: '/nowhere', mdns: false, restartDelayMs: 5, stopTimeoutMs: 500 })
+  }, {
+    dataDir: '/nowhere',
+    mdns: false,
+    restartDelayMs: options.restartDelayMs ?? 5,
+    stopTimeoutMs: 500,
+    ...(options.storeKey === undefined ? {} : { storeKey: options.storeKey })
+  })
   return { host, api, processes, stopped }
 }
 
@@ -210,4 +225,71 @@ test('stop shuts the core down cleanly and does not restart it', async () => {
   assert.equal(processes.length, 1)
   host.start()
   assert.equal(processes.length, 1, 'a stopped host stays stopped')
+})
+
+const storeLocked = (message: string): Error => Object.assign(new Error(message), { code: 'store-locked' })
+
+test('a data key reaches the core over the host channel, and neither side keeps its copy', async () => {
+  const given = new Uint8Array(32).fill(7)
+  const received: Uint8Array[] = []
+  let seen: number[] = []
+  const { host, api, processes } = setup({
+    storeKey: () => Promise.resolve({ kind: 'data-key', key: given }),
+    createCore: (_generation, init, start) => {
+      if (init.storeKey?.kind !== 'data-key') assert.fail('the core got no data key')
+      received.push(init.storeKey.key)
+      seen = [...init.storeKey.key]
+      return start()
+    }
+  })
+  host.start()
+  // The key is fetched asynchronously: main's API is attached when the process starts.
+  await until(() => processes.length === 1, 'the core process')
+  assert.equal((await api.call('node.info', {})).version, '1')
+  assert.deepEqual(seen, new Array<number>(32).fill(7), 'the core got the key intact')
+  assert.ok(given.every((byte) => byte === 0), 'main zeroed its copy once posted')
+  assert.equal(received.length, 1)
+  assert.ok(received[0]?.every((byte) => byte === 0), 'the core process zeroed the copy it was sent')
+  await host.stop()
+})
+
+test('a refused passphrase restarts the core at once (no backoff), and the key source hears why', async () => {
+  const failures: Array<ApiError | null> = []
+  const { host, api, processes } = setup({
+    restartDelayMs: 60_000,
+    storeKey: (failure) => {
+      failures.push(failure)
+      return Promise.resolve({ kind: 'passphrase', passphrase: failures.length === 1 ? 'wrong' : 'right' })
+    },
+    createCore: (_generation, init, start) => (init.storeKey?.kind === 'passphrase' && init.storeKey.passphrase === 'right' ? start() : Promise.reject(storeLocked('wrong passphrase')))
+  })
+  host.start()
+  await until(() => processes.length === 2, 'the second start')
+  assert.equal((await api.call('node.info', {})).version, '2')
+  assert.deepEqual(failures, [null, { code: 'store-locked', message: 'wrong passphrase' }])
+  await host.stop()
+})
+
+test('without a store key the core stays down and onFailed says why', async () => {
+  const errors: ApiError[] = []
+  const { host, processes } = setup({ storeKey: () => Promise.reject(storeLocked('no passphrase was given')) })
+  host.onFailed((error) => errors.push(error))
+  host.start()
+  await until(() => errors.length === 1, 'onFailed')
+  assert.deepEqual(errors, [{ code: 'store-locked', message: 'no passphrase was given' }])
+  assert.equal(processes.length, 0)
+  await host.stop()
+})
+
+test('stopping while the key is asked for starts no core and wipes the key that comes later', async () => {
+  let answer: (key: StoreKeyInit) => void = () => undefined
+  const { host, processes } = setup({ storeKey: () => new Promise((resolve) => { answer = resolve }) })
+  host.start()
+  host.start()
+  await host.stop()
+  const key = new Uint8Array(32).fill(9)
+  answer({ kind: 'data-key', key })
+  await new Promise((resolve) => setTimeout(resolve, 10))
+  assert.equal(processes.length, 0)
+  assert.ok(key.every((byte) => byte === 0))
 })

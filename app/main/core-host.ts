@@ -1,7 +1,7 @@
 import { API_PORT_CHANNEL } from '../preload/forward-port.js'
-import { isCoreMessage, type CoreMessage, type HostMessage } from '../core/host-messages.js'
+import { ERROR_CODES, type ApiError, type ErrorCode, type PeerIdString } from '../../src/api/contract.js'
+import { isCoreMessage, type CoreMessage, type HostMessage, type StoreKeyInit } from '../core/host-messages.js'
 import { messageOf, type ShellLog } from './shell-log.js'
-import type { PeerIdString } from '../../src/api/contract.js'
 import type { MainMessagePort } from '../../src/api/message-port.js'
 import type { ApiPort } from '../../src/api/port.js'
 import type { ApiClient } from './api-client.js'
@@ -43,6 +43,14 @@ export interface CoreHostInit {
   stableAfterMs?: number
   /** How long `stop` waits for a clean shutdown (LevelDB closed) before killing. @default 5 s */
   stopTimeoutMs?: number
+  /**
+   * The store key, asked before every (re)start with why the previous core could not start
+   * (null at first and after a core that was up). A data key is posted to the core and then
+   * zeroed here. After `store-locked` (a wrong passphrase) the core restarts at once, the source
+   * asking the user again; rejecting keeps the core down (`onFailed`).
+   * @default the core's own default (a key file in dataDir)
+   */
+  storeKey?: (failure: ApiError | null) => Promise<StoreKeyInit>
 }
 
 export interface CoreHost<P> {
@@ -53,11 +61,18 @@ export interface CoreHost<P> {
   onReady(listener: (peerId: PeerIdString) => void): void
   /** Called each time the core serves a window's new port; events sent after this reach it. */
   onWindowConnected(listener: () => void): void
+  /** Called when no store key could be had: the core stays down until `start` is called again. */
+  onFailed(listener: (error: ApiError) => void): void
   stop(): Promise<void>
 }
 
 /** Main's own connection, distinct from every window's. */
 const MAIN_CLIENT = 0
+
+function apiErrorOf(err: unknown): ApiError {
+  const code = (err as { code?: unknown } | null)?.code
+  return { code: (ERROR_CODES as readonly unknown[]).includes(code) ? code as ErrorCode : 'internal', message: messageOf(err) }
+}
 
 /**
  * Runs the core in a utility process and hands out API ports: one to main (for tray,
@@ -75,6 +90,7 @@ export function createCoreHost<P extends MainMessagePort>(components: CoreHostCo
   const windowClients = new Set<number>()
   const readyListeners: Array<(peerId: PeerIdString) => void> = []
   const connectedListeners: Array<() => void> = []
+  const failedListeners: Array<(error: ApiError) => void> = []
   const exitWaiters: Array<() => void> = []
   let child: CoreProcess<P> | null = null
   let nextClientId = MAIN_CLIENT + 1
@@ -82,6 +98,10 @@ export function createCoreHost<P extends MainMessagePort>(components: CoreHostCo
   let readyAt: number | null = null
   let restartTimer: NodeJS.Timeout | undefined
   let stopping = false
+  /** A store key is being fetched (the user may be typing a passphrase). */
+  let fetchingKey = false
+  /** Why the running core could not start, from its `failed` message. */
+  let failure: ApiError | null = null
 
   const sendPort = (window: PortReceiver<P>): void => {
     if (child === null) return
@@ -96,10 +116,12 @@ export function createCoreHost<P extends MainMessagePort>(components: CoreHostCo
     switch (message.type) {
       case 'ready':
         readyAt = Date.now()
+        failure = null
         log.info('core ready', { peerId: message.peerId, restarts: crashes })
         for (const listener of readyListeners) listener(message.peerId)
         return
       case 'failed':
+        failure = message.error
         log.error('core could not start', { code: message.error.code, error: message.error.message })
         return
       case 'connected':
@@ -118,7 +140,15 @@ export function createCoreHost<P extends MainMessagePort>(components: CoreHostCo
       return
     }
     if (readyAt !== null && Date.now() - readyAt >= stableAfterMs) crashes = 0
+    // Died before it was up, saying nothing (its `failed` message may be lost in the exit).
+    if (readyAt === null && failure === null) failure = { code: 'internal', message: `the core exited with code ${code} before it was ready` }
     readyAt = null
+    if (failure?.code === 'store-locked' && init.storeKey !== undefined) {
+      // Refused key: the key source asks again (a person types), or gives up; no backoff.
+      log.warn('core exited: its store is locked; asking for the key again', { code })
+      restartTimer = setTimeout(spawn, 0)
+      return
+    }
     const delay = Math.min(maxRestartDelayMs, restartDelayMs * 2 ** crashes)
     crashes++
     log.warn('core exited; restarting', { code, inMs: delay, restarts: crashes })
@@ -127,17 +157,47 @@ export function createCoreHost<P extends MainMessagePort>(components: CoreHostCo
 
   const spawn = (): void => {
     restartTimer = undefined
+    const previous = failure
+    failure = null
+    const source = init.storeKey
+    if (source === undefined) {
+      launch(undefined)
+      return
+    }
+    fetchingKey = true
+    source(previous).then((storeKey) => {
+      fetchingKey = false
+      if (stopping) {
+        if (storeKey.kind === 'data-key') storeKey.key.fill(0)
+        return
+      }
+      launch(storeKey)
+    }, (err: unknown) => {
+      fetchingKey = false
+      const error = apiErrorOf(err)
+      log.error('no store key; the core stays down', { code: error.code, error: error.message })
+      for (const listener of failedListeners) listener(error)
+    })
+  }
+
+  const launch = (storeKey: StoreKeyInit | undefined): void => {
     let proc: CoreProcess<P>
     try {
       proc = fork()
     } catch (err) {
       log.error('could not start the core process', { error: messageOf(err) })
+      if (storeKey?.kind === 'data-key') storeKey.key.fill(0)
       return
     }
     child = proc
     proc.on('message', (message) => { if (isCoreMessage(message)) onMessage(message) })
     proc.on('exit', (code) => { onExit(proc, code) })
-    proc.postMessage({ type: 'init', dataDir: init.dataDir, mdns: init.mdns })
+    try {
+      proc.postMessage({ type: 'init', dataDir: init.dataDir, mdns: init.mdns, ...(storeKey === undefined ? {} : { storeKey }) })
+    } finally {
+      // postMessage has serialized (copied) it: main keeps no data key between starts.
+      if (storeKey?.kind === 'data-key') storeKey.key.fill(0)
+    }
     const { port1, port2 } = createChannel()
     proc.postMessage({ type: 'connect', clientId: MAIN_CLIENT }, [port1])
     api.attach(toApiPort(port2))
@@ -146,7 +206,7 @@ export function createCoreHost<P extends MainMessagePort>(components: CoreHostCo
 
   return {
     start: () => {
-      if (child === null && restartTimer === undefined && !stopping) spawn()
+      if (child === null && restartTimer === undefined && !fetchingKey && !stopping) spawn()
     },
     attach: (window) => {
       if (windows.has(window)) return
@@ -161,6 +221,7 @@ export function createCoreHost<P extends MainMessagePort>(components: CoreHostCo
     },
     onReady: (listener) => { readyListeners.push(listener) },
     onWindowConnected: (listener) => { connectedListeners.push(listener) },
+    onFailed: (listener) => { failedListeners.push(listener) },
     stop: () => {
       stopping = true
       clearTimeout(restartTimer)

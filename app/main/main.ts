@@ -6,17 +6,24 @@
  * Environment, for development and tests:
  * - ENCLAVE_USER_DATA: profile folder instead of the OS default (the core's store is in its `data/`).
  * - ENCLAVE_MDNS=off: no LAN discovery (tests must not multicast outside a network namespace).
+ * - ENCLAVE_PASSPHRASE: answers the store passphrase prompt (Linux without a keyring, as on CI), as
+ *   for the headless node; a refused one brings the prompt up. Removed from the environment at
+ *   once, so the core process does not inherit it.
  */
 import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { app, MessageChannelMain, nativeImage, Notification, session, utilityProcess, type BrowserWindow, type MessagePortMain } from 'electron'
+import { app, dialog, MessageChannelMain, nativeImage, Notification, safeStorage, session, utilityProcess, type BrowserWindow, type MessagePortMain } from 'electron'
 import { mainPortToApiPort } from '../../src/api/message-port.js'
 import { createApiClient } from './api-client.js'
 import { registerAppScheme, serveAppFiles } from './app-protocol.js'
 import { createCoreHost, type CoreHost } from './core-host.js'
 import { conversationLink, createLinkRouter, LINK_SCHEME, linkFromArgv } from './deep-links.js'
+import { createStoreKeySource } from './desktop-store-key.js'
+import { keychainOf } from './keychain.js'
 import { createMessageNotifier } from './notifications.js'
+import { createPassphrasePrompt } from './passphrase-prompt.js'
+import { acceptPassphrase } from './passphrase-rules.js'
 import { hardenSession, hardenWebContents } from './security.js'
 import { createShellLog } from './shell-log.js'
 import { createTray, type AppTray } from './tray.js'
@@ -26,6 +33,7 @@ import { createMainWindow, loadRenderer, revealWindow } from './window.js'
 const here = dirname(fileURLToPath(import.meta.url))
 const paths = {
   preload: join(here, '..', 'preload', 'preload.cjs'),
+  passphrasePreload: join(here, '..', 'preload', 'passphrase-preload.cjs'),
   core: join(here, '..', 'core', 'core-process.js'),
   renderer: join(here, '..', '..', 'renderer'),
   // macOS: a black 16 pt "Template" image the menu bar recolours (its @2x is used on Retina);
@@ -36,6 +44,8 @@ const log = createShellLog('shell')
 
 const userData = process.env.ENCLAVE_USER_DATA
 if (userData !== undefined && userData !== '') app.setPath('userData', resolve(userData))
+const presetPassphrase = process.env.ENCLAVE_PASSPHRASE ?? ''
+delete process.env.ENCLAVE_PASSPHRASE
 
 // The lock lives in the profile folder, so it is taken after choosing it.
 if (!app.requestSingleInstanceLock()) {
@@ -97,6 +107,26 @@ function run(): void {
     serveAppFiles(ses, paths.renderer)
     if (!existsSync(join(paths.renderer, 'index.html'))) log.warn('renderer is not built; the window will be empty', { expected: paths.renderer })
 
+    // The store key is decided here, in main, before each core start (docs/desktop-store-key.md):
+    // sealed by the OS keychain, or a passphrase where the keychain protects nothing.
+    const dataDir = join(app.getPath('userData'), 'data')
+    const prompt = createPassphrasePrompt({ preload: paths.passphrasePreload, log: log.child('passphrase') })
+    let promptClosed = false
+    const storeKey = createStoreKeySource({
+      dataDir,
+      keychain: keychainOf(safeStorage),
+      askPassphrase: async (request) => {
+        if (!request.retry && presetPassphrase !== '') {
+          if (acceptPassphrase(request, presetPassphrase) !== null) return presetPassphrase
+          log.warn('ENCLAVE_PASSPHRASE is too short for a new store; asking instead')
+        }
+        const passphrase = await prompt(request)
+        promptClosed = passphrase === null
+        return passphrase
+      },
+      log: log.child('store-key')
+    })
+
     host = createCoreHost({
       fork: () => utilityProcess.fork(paths.core, [], { serviceName: 'Enclave core' }),
       createChannel: () => new MessageChannelMain(),
@@ -104,8 +134,14 @@ function run(): void {
       api,
       log: log.child('core-host')
     }, {
-      dataDir: join(app.getPath('userData'), 'data'),
-      mdns: process.env.ENCLAVE_MDNS !== 'off'
+      dataDir,
+      mdns: process.env.ENCLAVE_MDNS !== 'off',
+      storeKey
+    })
+    host.onFailed((error) => {
+      // Without its store the app can do nothing: say why (unless the user closed the prompt) and quit.
+      if (!promptClosed && !quitting) dialog.showErrorBox('Enclave cannot open your messages', error.message)
+      app.quit()
     })
 
     const win = createMainWindow({ preload: paths.preload, allowClose: () => quitting, log: log.child('window') })

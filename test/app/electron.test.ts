@@ -30,7 +30,8 @@ async function launch() {
   const userData = await mkdtemp(join(tmpdir(), 'enclave-electron-'))
   const app = await _electron.launch({
     args: [join(root, 'dist', 'app', 'main', 'main.js')],
-    env: { ...process.env, ENCLAVE_USER_DATA: userData, ENCLAVE_MDNS: 'off', ENCLAVE_LOG: 'warn' }
+    // Linux CI has no keyring: the app then asks for a store passphrase, answered here.
+    env: { ...process.env, ENCLAVE_USER_DATA: userData, ENCLAVE_MDNS: 'off', ENCLAVE_LOG: 'warn', ENCLAVE_PASSPHRASE: 'electron test passphrase' }
   })
   return {
     app,
