@@ -1,13 +1,5 @@
-import AxeBuilder from '@axe-core/playwright'
 import { expect, test } from './fixtures.js'
-import type { Page } from '@playwright/test'
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  const result = await new AxeBuilder({ page }).analyze()
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`)
-}
+import { seriousViolations } from './ui-steps.js'
 
 test('no serious or critical accessibility violations on the main screens, in both themes', async ({ people }) => {
   const alice = await people.open('Alice', { named: false })

@@ -1,20 +1,10 @@
-import AxeBuilder from '@axe-core/playwright'
-import { expect, test, type Person } from './fixtures.js'
+import { expect, test } from './fixtures.js'
+import { acmeWithBob as joinAcme, seriousViolations, show } from './ui-steps.js'
+import type { Person } from './fixtures.js'
 import type { Page } from '@playwright/test'
 
 /** Channel changes travel between devices as MLS commits and welcomes: allow them time. */
 const ACROSS = { timeout: 30_000 }
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  const result = await new AxeBuilder({ page }).analyze()
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`)
-}
-
-function show(page: Page, view: 'Chats' | 'Directory' | 'Admin') {
-  return page.getByRole('navigation').getByRole('button', { name: view, exact: true }).click()
-}
 
 function channelList(page: Page) {
   return page.getByRole('region', { name: 'Channels' })
@@ -37,43 +27,9 @@ function messages(page: Page) {
   return page.getByTestId('message')
 }
 
-async function createWorkspace(page: Page, name: string): Promise<void> {
-  await page.getByRole('button', { name: 'Create a workspace' }).click()
-  const dialog = page.getByRole('dialog', { name: 'New workspace' })
-  await dialog.getByRole('textbox', { name: 'Workspace name' }).fill(name)
-  await dialog.getByRole('button', { name: 'Create', exact: true }).click()
-  await expect(dialog).toHaveCount(0)
-  await expect(page.getByRole('combobox', { name: 'Workspace', exact: true })).toContainText(`${name} · Owner`)
-}
-
-/** Admin → Invite people → the link the dialog shows. */
-async function invite(page: Page): Promise<string> {
-  await show(page, 'Admin')
-  await page.getByRole('button', { name: 'Invite people' }).click()
-  const dialog = page.getByRole('dialog', { name: 'Invite people' })
-  await dialog.getByRole('button', { name: 'Create invite link' }).click()
-  const linkField = dialog.getByRole('textbox', { name: 'Invite link' })
-  await expect(linkField).toHaveValue(/^enclave:\/\/join\//)
-  const link = await linkField.inputValue()
-  await dialog.getByRole('button', { name: 'Done' }).click()
-  await expect(dialog).toHaveCount(0)
-  return link
-}
-
-async function pasteInvite(page: Page, invitation: string): Promise<void> {
-  await page.getByRole('button', { name: /Join with (an )?invite/ }).first().click()
-  const dialog = page.getByRole('dialog', { name: 'Join a workspace' })
-  await dialog.getByRole('textbox', { name: 'Invite link or the whole invite text' }).fill(invitation)
-  await dialog.getByRole('button', { name: 'Join', exact: true }).click()
-}
-
-/** Alice owns "Acme" and Bob is in it, both through the UI; Alice's directory lists Bob. */
+/** Alice owns "Acme" and Bob is in it; Alice's directory lists Bob. */
 async function acmeWithBob(alice: Person, bob: Person): Promise<void> {
-  await createWorkspace(alice.page, 'Acme')
-  const link = await invite(alice.page)
-  await pasteInvite(bob.page, link)
-  await expect(bob.page.getByRole('dialog')).toHaveCount(0)
-  await expect(bob.page.getByRole('combobox', { name: 'Workspace', exact: true })).toContainText('Acme · Member')
+  await joinAcme(alice, bob)
   await show(alice.page, 'Directory')
   await expect(alice.page.getByRole('main').getByTestId('member').filter({ hasText: 'Bob' })).toBeVisible()
 }
