@@ -13,6 +13,7 @@ import { errorMessage } from './errors.js'
 import { loadOrCreateDeviceKey } from './identity/device-key.js'
 import { createLogger, type Logger } from './logger.js'
 import { createNetNode, DEFAULT_LISTEN } from './net/libp2p-node.js'
+import { relayStatus } from './net/relay-status.js'
 import { createStickyListen } from './net/sticky-listen.js'
 import { createPeerBook } from './net/peer-book.js'
 import { createProfiles, PROFILE_PROTOCOL } from './org/profiles.js'
@@ -42,6 +43,13 @@ export interface CoreInit {
   outbox?: OutboxInit
   /** Keep ciphertext for members who are offline and hand it over when they return (`--mailbox`). */
   mailbox?: boolean
+  /** Relays (full multiaddrs) to keep reservations on, so colleagues beyond the LAN reach this device. */
+  relays?: string[]
+  /**
+   * Serve as the company's circuit relay (`enclave relay`). Bound to a workspace, it accepts
+   * reservations only from that workspace's active members; otherwise from any device the gate admits.
+   */
+  relay?: { workspace?: string }
   /**
    * How the store's data key is protected: a passphrase, or a key file (0600). Or the key itself,
    * when a shell unwraps it (Electron's safeStorage).
@@ -70,11 +78,17 @@ export async function createCore(init: CoreInit): Promise<Core> {
     const listen = createStickyListen(init.listen ?? DEFAULT_LISTEN, store.collection('meta'))
     const mdns = init.mdns ?? true
     // The gate asks the workspace service, which exists only once the node does.
-    const gate = { refuses: (_peer: string): boolean => false, allows: (_peer: string): boolean => true }
+    const gate = {
+      refuses: (_peer: string): boolean => false,
+      allows: (_peer: string): boolean => true,
+      reserves: (_peer: string): boolean => false
+    }
     const refuses = (peer: string): boolean => gate.refuses(peer)
-    const node = await createNetNode({ privateKey, listen: await listen.current(), mdns, refuses }).catch(async (err: unknown) => {
+    const relayServer = init.relay === undefined ? undefined : { allowsReservation: (peer: string) => gate.reserves(peer) }
+    const netInit = { privateKey, mdns, refuses, relays: init.relays ?? [], relayServer }
+    const node = await createNetNode({ ...netInit, listen: await listen.current() }).catch(async (err: unknown) => {
       log.warn('remembered listen ports are taken; choosing new ones', { error: errorMessage(err) })
-      return createNetNode({ privateKey, listen: await listen.renew(), mdns, refuses })
+      return createNetNode({ ...netInit, listen: await listen.renew() })
     })
     const self = node.peerId.toString() as PeerIdString
     const clock = createHybridClock()
@@ -131,6 +145,8 @@ export async function createCore(init: CoreInit): Promise<Core> {
     policy.sharedWith = (device) => workspaces.sharedWith(device)
     gate.refuses = (peer) => workspaces.refuses(peer)
     gate.allows = (peer) => workspaces.allows(peer)
+    const relayWorkspace = init.relay?.workspace
+    gate.reserves = (peer) => (relayWorkspace === undefined ? workspaces.allows(peer) && !workspaces.refuses(peer) : workspaces.isActiveDevice(relayWorkspace, peer))
 
     const info = (): NodeInfo => ({
       peerId: self,
@@ -141,6 +157,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
 
     const handlers: Handlers = {
       'node.info': () => Promise.resolve(info()),
+      'relay.status': () => Promise.resolve(relayStatus(node, init.relays ?? [])),
       'peers.list': () => Promise.resolve(peers.list()),
       'peers.dial': ({ address }) => peers.dial(address),
       'conversations.list': () => chat.conversations(),

@@ -132,8 +132,22 @@ export interface NodeInfo {
 /** Names a conversation directly, or the direct conversation with a peer. */
 export type ConversationRef = { conversationId: string } | { peerId: string }
 
+/** A relay this device serves as, and the relays it uses. */
+export interface RelayStatusView {
+  /** This device is a relay (`enclave relay`). */
+  serving: boolean
+  /** Devices holding a reservation here, when serving. */
+  reservations: Array<{ peerId: PeerIdString; expiresAt: number }>
+  /** Open connections, and how many of them are relayed through some relay. */
+  connections: number
+  relayedConnections: number
+  /** The relays this device was given, and whether it holds a reservation on each. */
+  relays: Array<{ address: string; reserved: boolean }>
+}
+
 export interface Requests {
   'node.info': (input: Record<string, never>) => NodeInfo
+  'relay.status': (input: Record<string, never>) => RelayStatusView
   'peers.list': (input: Record<string, never>) => PeerView[]
   /** Dial a multiaddr that ends in `/p2p/<peerId>`; resolves once connected. */
   'peers.dial': (input: { address: string }) => PeerView

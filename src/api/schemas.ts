@@ -12,6 +12,7 @@ const id = z.string().min(1).max(200)
 /** Parameter schemas for every API method: the API's edge validation, strict on unknown keys. */
 export const requestSchemas: { [M in Method]: z.ZodType } = {
   'node.info': empty,
+  'relay.status': empty,
   'peers.list': empty,
   'peers.dial': z.object({ address: z.string().min(1).max(1000) }).strict(),
   'conversations.list': empty,

@@ -8,6 +8,7 @@ import type { ServerFrame } from './contract.js'
 const notUsed = (): Promise<never> => Promise.reject(new Error('not used in this test'))
 const handlers: Handlers = {
   'node.info': () => Promise.resolve({ peerId: 'p' as never, addresses: [], protocols: [], version: 't' }),
+  'relay.status': notUsed,
   'peers.list': () => Promise.resolve([]),
   'peers.dial': notUsed,
   'conversations.list': () => Promise.resolve([]),

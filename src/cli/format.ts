@@ -1,4 +1,4 @@
-import type { ConversationView, MessageView, PeerView } from '../api/contract.js'
+import type { ConversationView, MessageView, PeerView, RelayStatusView } from '../api/contract.js'
 
 /** Human-readable lines for the friendly verbs; scripts use --json instead. */
 export function formatMessage(m: MessageView): string {
@@ -23,4 +23,14 @@ export function formatConversation(c: ConversationView): string {
     c.waiting > 0 ? `${c.waiting} waiting for keys` : null
   ].filter((n) => n !== null)
   return `${c.id} ${title} (${notes.join(', ')})`
+}
+
+export function formatRelayStatus(s: RelayStatusView): string {
+  const lines = [
+    s.serving ? `relay: serving, ${s.reservations.length} reservations` : 'relay: not serving',
+    `connections: ${s.connections} (${s.relayedConnections} relayed)`,
+    ...s.reservations.map((r) => `  reserved by ${r.peerId} until ${new Date(r.expiresAt).toISOString()}`),
+    ...s.relays.map((r) => `uses ${r.address}: ${r.reserved ? 'reserved' : 'no reservation yet'}`)
+  ]
+  return lines.join('\n')
 }

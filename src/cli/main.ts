@@ -7,7 +7,7 @@ import { connectApi, type ApiClient } from '../api/ws-client.js'
 import { EnclaveError, errorMessage } from '../errors.js'
 import { UsageError } from './cli-error.js'
 import { defaultDataDir, readEndpoint } from './endpoint.js'
-import { formatConversation, formatMessage, formatPeer } from './format.js'
+import { formatConversation, formatMessage, formatPeer, formatRelayStatus } from './format.js'
 import { USAGE } from './usage.js'
 import type { ConversationRef } from '../api/contract.js'
 import type { KeyProtection } from '../index.js'
@@ -93,9 +93,10 @@ async function run(argv: string[]): Promise<void> {
   const usage = USAGE[command]
   if (usage === undefined || command === 'main') throw new UsageError(`unknown command '${command}'`, 'main')
 
-  const nodeOptions: Options = { listen: { type: 'string', multiple: true }, peer: { type: 'string', multiple: true }, 'no-mdns': { type: 'boolean' }, 'api-port': { type: 'string' }, 'passphrase-file': { type: 'string' }, 'key-file': { type: 'string' }, mailbox: { type: 'boolean' } }
+  const nodeOptions: Options = { listen: { type: 'string', multiple: true }, peer: { type: 'string', multiple: true }, 'no-mdns': { type: 'boolean' }, 'api-port': { type: 'string' }, 'passphrase-file': { type: 'string' }, 'key-file': { type: 'string' }, mailbox: { type: 'boolean' }, relay: { type: 'string', multiple: true } }
   const extra: Options = command === 'node'
     ? nodeOptions
+    : command === 'relay' ? { ...nodeOptions, workspace: { type: 'string' } }
     : command === 'serve' ? { ...nodeOptions, port: { type: 'string' } }
       : command === 'history' ? { limit: { type: 'string' }, before: { type: 'string' } }
         : command === 'invite' ? { workspace: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' }, approval: { type: 'boolean' } }
@@ -106,7 +107,16 @@ async function run(argv: string[]): Promise<void> {
   const dataDir = typeof values.data === 'string' ? values.data : defaultDataDir()
   const asJson = values.json === true
 
+  if (command === 'relay' && positionals[0] === 'status') {
+    if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1] ?? ''}'`, command)
+    const status = await withClient(dataDir, (api) => api.call('relay.status', {}))
+    if (asJson) json(status)
+    else out(formatRelayStatus(status))
+    return
+  }
+
   switch (command) {
+    case 'relay':
     case 'node':
     case 'serve': {
       if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0] ?? ''}'`, command)
@@ -120,8 +130,11 @@ async function run(argv: string[]): Promise<void> {
         dataDir,
         listen: (values.listen as string[] | undefined) ?? [],
         peers: (values.peer as string[] | undefined) ?? [],
-        mdns: values['no-mdns'] !== true,
+        // A relay is reached by its address, never discovered on a LAN.
+        mdns: values['no-mdns'] !== true && command !== 'relay',
         mailbox: values.mailbox === true,
+        relays: (values.relay as string[] | undefined) ?? [],
+        ...(command === 'relay' ? { relay: typeof values.workspace === 'string' ? { workspace: values.workspace } : {} } : {}),
         apiPort,
         rendererDir,
         storeKey: await storeKeyOption(values, command)

@@ -12,6 +12,10 @@ export interface NodeOptions {
   mdns: boolean
   /** Hold ciphertext for offline members (`--mailbox`). */
   mailbox?: boolean
+  /** Relays to reserve on (`--relay`). */
+  relays?: string[]
+  /** `enclave relay`: serve as a circuit relay, optionally only for one workspace. */
+  relay?: { workspace?: string }
   apiPort: number
   /** `enclave serve`: also serve the built renderer from this folder on the API's port. */
   rendererDir?: string
@@ -29,6 +33,8 @@ export async function runNode(options: NodeOptions, out: (line: string) => void)
     peers: options.peers,
     mdns: options.mdns,
     mailbox: options.mailbox === true,
+    relays: options.relays ?? [],
+    ...(options.relay === undefined ? {} : { relay: options.relay }),
     log,
     ...(options.storeKey === undefined ? {} : { storeKey: options.storeKey })
   })

@@ -7,6 +7,7 @@ Usage: enclave <command> [options]
 Commands:
   node       run a headless node
   serve      run a node and serve the Enclave app to a browser on 127.0.0.1
+  relay      run the company's relay, or show relay status ('relay status')
   id         this node's peer id and addresses
   peers      known peers and whether they are connected
   dial       connect to a peer by multiaddr
@@ -35,11 +36,26 @@ DIR/api.json (mode 0600) for the other commands.
   --api-port N         loopback API port (default: any free port)
   --passphrase-file F  unlock the store with the passphrase in file F (or set ENCLAVE_PASSPHRASE)
   --key-file F         unlock the store with key file F (mode 0600; made if missing)
+  --relay MULTIADDR    a relay to keep a reservation on (repeatable), so colleagues beyond the
+                       LAN reach this device through it
   --mailbox            keep ciphertext for offline members and hand it over when they return
                        (holds no key; join the workspace like any device)
 
 Everything in the store is encrypted. Without a passphrase or key file, the key file is
 DIR/store.key: that protects a copied store, not a copied data folder.`,
+  relay: `Usage: enclave relay [--data DIR] [--listen MULTIADDR]... [--workspace ID] [every 'enclave node' option]
+       enclave relay status [--json] [--data DIR]
+
+Runs a circuit relay (libp2p circuit relay v2) for colleagues who cannot reach each other
+directly: it keeps its identity in DIR and prints its full addresses (with /p2p/<id>) to give
+to clients (--relay). Relayed traffic is end-to-end encrypted; the relay sees ciphertext only.
+No per-connection time or data limit (a company relay carries chat and files).
+
+  --workspace ID   accept reservations only from active members of this workspace (the relay
+                   joins the workspace like any device, to know its members)
+
+'relay status' shows reservations held here, connections (and how many are relayed) and the
+relays this node uses.`,
   serve: `Usage: enclave serve [--data DIR] [--port N] [every 'enclave node' option]
 
 Runs a node like 'enclave node' and serves the Enclave app on http://127.0.0.1:N/ (and its

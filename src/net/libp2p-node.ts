@@ -1,5 +1,6 @@
 import './node-shims.js'
 import { noise } from '@chainsafe/libp2p-noise'
+import { circuitRelayServer, circuitRelayTransport, type CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import { identify } from '@libp2p/identify'
 import { mdns } from '@libp2p/mdns'
 import { ping } from '@libp2p/ping'
@@ -11,7 +12,7 @@ import type { Identify } from '@libp2p/identify'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
 
-export type NetNode = Libp2p<{ identify: Identify; ping: Ping }>
+export type NetNode = Libp2p<{ identify: Identify; ping: Ping; relay?: CircuitRelayService }>
 
 export interface NetNodeInit {
   privateKey: PrivateKey
@@ -21,20 +22,36 @@ export interface NetNodeInit {
   mdns: boolean
   /** Peers refused before any protocol runs (e.g. removed members). Asked on every connection. */
   refuses?: (peer: string) => boolean
+  /** Relays (full multiaddrs with /p2p/) to keep a reservation on, so peers can reach this node through them. */
+  relays?: string[]
+  /** Serve as a circuit relay for the peers this allows (a company relay). */
+  relayServer?: { allowsReservation(peer: string): boolean }
 }
 
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws']
 
 /** Assembles the libp2p node: TCP + WebSockets, Noise, Yamux, identify, ping, optional mDNS. */
 export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
+  const relayed = (init.relays ?? []).map((relay) => `${relay}/p2p-circuit`)
   return createLibp2p({
     privateKey: init.privateKey,
-    addresses: { listen: init.listen ?? DEFAULT_LISTEN },
-    transports: [tcp(), webSockets()],
+    addresses: { listen: [...(init.listen ?? DEFAULT_LISTEN), ...relayed] },
+    // The relay transport lets this node dial peers through a relay even when it uses none itself.
+    transports: [tcp(), webSockets(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: init.mdns ? [mdns()] : [],
-    services: { identify: identify(), ping: ping() },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      ...(init.relayServer === undefined
+        ? {}
+        : {
+            // A company relay carries chat and files for its own people: no per-circuit data or time
+            // limit (libp2p's default of 2 min / 128 KiB suits public relays), many reservations.
+            relay: circuitRelayServer({ reservations: { maxReservations: 2048, applyDefaultLimit: false } })
+          })
+    },
     // libp2p's defaults (5 new connections a second per address, 10 upgrading at once) suit a
     // public node; here many colleagues share one address (an office NAT, a company relay, a
     // test machine), and the gater already refuses removed devices.
@@ -42,7 +59,8 @@ export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
     connectionGater: {
       denyDialPeer: (peer) => init.refuses?.(peer.toString()) ?? false,
       denyInboundEncryptedConnection: (peer) => init.refuses?.(peer.toString()) ?? false,
-      denyOutboundEncryptedConnection: (peer) => init.refuses?.(peer.toString()) ?? false
+      denyOutboundEncryptedConnection: (peer) => init.refuses?.(peer.toString()) ?? false,
+      denyInboundRelayReservation: (peer) => init.relayServer?.allowsReservation(peer.toString()) !== true
     }
   })
 }

@@ -1,0 +1,18 @@
+import type { PeerIdString, RelayStatusView } from '../api/contract.js'
+import type { NetNode } from './libp2p-node.js'
+
+/** What `enclave relay status` shows: reservations served here, connections, relays used. */
+export function relayStatus(node: NetNode, relays: string[]): RelayStatusView {
+  const reservations = [...node.services.relay?.reservations.entries() ?? []]
+    .map(([peer, r]) => ({ peerId: peer.toString() as PeerIdString, expiresAt: r.expiry.getTime() }))
+  const connections = node.getConnections()
+  const own = node.getMultiaddrs().map((a) => a.toString())
+  return {
+    serving: node.services.relay !== undefined,
+    reservations,
+    connections: connections.length,
+    relayedConnections: connections.filter((c) => c.remoteAddr.toString().includes('/p2p-circuit')).length,
+    // A reservation shows as an address of ours through that relay.
+    relays: relays.map((address) => ({ address, reserved: own.some((a) => a.startsWith(`${address}/p2p-circuit`)) }))
+  }
+}

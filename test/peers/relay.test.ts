@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { enclave } from '../helpers/cli.js'
+import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
+import { waitFor } from '../helpers/wait.js'
+import type { RelayStatusView } from '../../src/api/contract.js'
+
+// First step of reaching beyond the LAN: a company relay on loopback. (Namespaces with no
+// route between the clients come with hole punching.)
+let relay: NodeProcess
+let bob: NodeProcess
+let alice: NodeProcess
+
+before(async () => {
+  relay = await startNode(await makeDataDir('relay'), { relay: true })
+  bob = await startNode(await makeDataDir('bob'), { args: ['--relay', relay.address] })
+  alice = await startNode(await makeDataDir('alice'))
+})
+
+after(async () => {
+  await Promise.all([alice.stop(), bob.stop(), relay.stop()])
+  await Promise.all([alice, bob, relay].map((n) => removeDataDir(n.dataDir)))
+})
+
+test('a client keeps a reservation on its relay; relay status shows it on both sides', async () => {
+  await waitFor('bob to hold a reservation', async () => (await bob.api.call('relay.status', {})).relays[0]?.reserved === true)
+  const r = await enclave('relay', 'status', '--json', '--data', relay.dataDir)
+  assert.equal(r.code, 0, r.stderr)
+  const status = JSON.parse(r.stdout) as RelayStatusView
+  assert.equal(status.serving, true)
+  assert.ok(status.reservations.some((x) => x.peerId === bob.peerId && x.expiresAt > Date.now()))
+  const info = await bob.api.call('node.info', {})
+  assert.ok(info.addresses.some((a) => a.startsWith(`${relay.address}/p2p-circuit`)), 'bob is addressable through the relay')
+})
+
+test('a colleague reaches a device through the relay and they chat, end-to-end encrypted', async () => {
+  await alice.api.call('peers.dial', { address: `${relay.address}/p2p-circuit/p2p/${bob.peerId}` })
+  const relayed = await alice.api.call('relay.status', {})
+  assert.ok(relayed.relayedConnections >= 1, 'the first connection to bob goes through the relay')
+  const sent = await alice.api.call('chat.send', { peerId: bob.peerId, text: 'through the relay' })
+  await waitFor('delivery through the relay', async () => (await alice.api.call('chat.history', { peerId: bob.peerId })).find((m) => m.id === sent.id)?.state === 'delivered')
+  const reply = await bob.api.call('chat.send', { peerId: alice.peerId, text: 'and back' })
+  await waitFor('the reply', async () => (await alice.api.call('chat.history', { peerId: bob.peerId })).some((m) => m.id === reply.id))
+})
