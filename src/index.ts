@@ -201,7 +201,8 @@ export async function createCore(init: CoreInit): Promise<Core> {
     const api = createApiServer(handlers, log.child('api'))
     hub.api = api
     await chat.start()
-    for (const address of init.peers ?? []) {
+    // Relays are dialled and kept like configured peers; their reservations follow the connection.
+    for (const address of [...init.peers ?? [], ...init.relays ?? []]) {
       peers.dial(address).catch((err: unknown) => { log.warn('could not reach configured peer yet; will keep trying', { address, error: errorMessage(err) }) })
     }
     log.info('node started', { peerId: self, addresses: info().addresses })

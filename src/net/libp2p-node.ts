@@ -22,7 +22,10 @@ export interface NetNodeInit {
   mdns: boolean
   /** Peers refused before any protocol runs (e.g. removed members). Asked on every connection. */
   refuses?: (peer: string) => boolean
-  /** Relays (full multiaddrs with /p2p/) to keep a reservation on, so peers can reach this node through them. */
+  /**
+   * Relays (full multiaddrs with /p2p/) to keep a reservation on, so peers can reach this node
+   * through them. The caller keeps them connected (the peer book dials and redials them).
+   */
   relays?: string[]
   /** Serve as a circuit relay for the peers this allows (a company relay). */
   relayServer?: { allowsReservation(peer: string): boolean }
@@ -32,7 +35,10 @@ export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws']
 
 /** Assembles the libp2p node: TCP + WebSockets, Noise, Yamux, identify, ping, optional mDNS. */
 export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
-  const relayed = (init.relays ?? []).map((relay) => `${relay}/p2p-circuit`)
+  // One reservation slot per relay given, filled from connected relays. libp2p re-reserves such
+  // "discovered" slots when a relay goes away and comes back; a relay named in the listen address
+  // itself is reserved once and never again (seen: a restarted relay left clients unreachable).
+  const relayed = (init.relays ?? []).map(() => '/p2p-circuit')
   return createLibp2p({
     privateKey: init.privateKey,
     addresses: { listen: [...(init.listen ?? DEFAULT_LISTEN), ...relayed] },

@@ -81,7 +81,8 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
 
   const remember = async (peer: PeerIdString, addrs: Multiaddr[]): Promise<void> => {
     const old = records.get(peer)
-    const fresh = addrs.map((a) => a.toString()).filter((a) => !a.includes('/p2p-circuit'))
+    // Relayed addresses are kept too: for a colleague in another office they are the only way in.
+    const fresh = addrs.map((a) => a.toString())
     const addresses = [...new Set([...fresh, ...(old?.addresses ?? [])])].slice(0, maxAddresses)
     await save(peer, { ...old, addresses, lastSeen: isConnected(peer) ? Date.now() : old?.lastSeen ?? null })
   }

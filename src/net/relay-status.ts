@@ -12,7 +12,10 @@ export function relayStatus(node: NetNode, relays: string[]): RelayStatusView {
     reservations,
     connections: connections.length,
     relayedConnections: connections.filter((c) => c.remoteAddr.toString().includes('/p2p-circuit')).length,
-    // A reservation shows as an address of ours through that relay.
-    relays: relays.map((address) => ({ address, reserved: own.some((a) => a.startsWith(`${address}/p2p-circuit`)) }))
+    // A reservation shows as an address of ours through that relay (by any of its addresses).
+    relays: relays.map((address) => {
+      const relayId = address.slice(address.lastIndexOf('/p2p/') + 5)
+      return { address, reserved: own.some((a) => a.includes(`/p2p/${relayId}/p2p-circuit`)) }
+    })
   }
 }

@@ -1,0 +1,118 @@
+/**
+ * Hosts on one machine for tests of what crosses a network: Linux network namespaces joined by
+ * veth pairs, with private addresses that exist only inside them. Nodes run inside with
+ * `ip netns exec`; their loopback API is only reachable from inside too, so the CLI runs there.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { readEndpoint } from '../../src/cli/endpoint.js'
+import { repoRoot } from './node-process.js'
+import { waitFor } from './wait.js'
+
+const exec = promisify(execFile)
+const BIN = join(repoRoot(), 'bin', 'enclave.js')
+
+async function ip(...args: string[]): Promise<void> {
+  await exec('ip', args)
+}
+
+/** Why namespaces cannot be made here, or null when they can (root, iproute2, a kernel that allows it). */
+export async function namespacesUnavailable(): Promise<string | null> {
+  const probe = `encprobe${process.pid}`
+  try {
+    await ip('netns', 'add', probe)
+    await ip('netns', 'del', probe)
+    return null
+  } catch (err) {
+    return `cannot create network namespaces here (${(err as Error).message.split('\n')[0] ?? ''})`
+  }
+}
+
+export interface Lab {
+  /** The namespace's real name, for `ip netns exec`. */
+  ns(name: string): string
+  /** Joins two namespaces with a veth pair: `a` gets `addrA`, `b` gets `addrB` (CIDR). */
+  link(a: string, addrA: string, b: string, addrB: string, opts?: { multicast?: boolean }): Promise<void>
+  destroy(): Promise<void>
+}
+
+export async function createLab(names: string[]): Promise<Lab> {
+  const tag = `e${process.pid % 100_000}`
+  const real = (name: string): string => `${tag}${name}`
+  const made: string[] = []
+  let links = 0
+  for (const name of names) {
+    await ip('netns', 'add', real(name))
+    made.push(real(name))
+    await ip('-n', real(name), 'link', 'set', 'lo', 'up')
+  }
+  return {
+    ns: real,
+    link: async (a, addrA, b, addrB, opts = {}) => {
+      // Interface names are made in the root namespace first: keep them unique and ≤ 15 bytes.
+      const left = `${tag}l${links}`
+      const right = `${tag}r${links}`
+      links++
+      await ip('link', 'add', left, 'type', 'veth', 'peer', 'name', right)
+      await ip('link', 'set', left, 'netns', real(a))
+      await ip('link', 'set', right, 'netns', real(b))
+      for (const [ns, dev, addr] of [[a, left, addrA], [b, right, addrB]] as const) {
+        await ip('-n', real(ns), 'addr', 'add', addr, 'dev', dev)
+        await ip('-n', real(ns), 'link', 'set', dev, 'up')
+        // mDNS needs a multicast route on the link (seen: without it nothing is sent).
+        if (opts.multicast === true) await ip('-n', real(ns), 'route', 'add', '224.0.0.0/4', 'dev', dev)
+      }
+    },
+    destroy: async () => {
+      for (const ns of made) await ip('netns', 'del', ns).catch(() => undefined)
+    }
+  }
+}
+
+/** The `enclave` command inside a namespace. Never throws. */
+export async function enclaveIn(ns: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec('ip', ['netns', 'exec', ns, process.execPath, BIN, ...args], { env: { ...process.env, ENCLAVE_LOG: 'warn' } })
+    return { code: 0, stdout, stderr }
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string }
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
+  }
+}
+
+export async function jsonIn<T>(ns: string, ...args: string[]): Promise<T> {
+  const r = await enclaveIn(ns, ...args, '--json')
+  if (r.code !== 0) throw new Error(`enclave ${args.join(' ')} in ${ns} failed: ${r.stderr}`)
+  return JSON.parse(r.stdout) as T
+}
+
+export interface NsNode {
+  readonly dataDir: string
+  readonly child: ChildProcess
+  kill(signal?: NodeJS.Signals): Promise<void>
+}
+
+/** Starts `enclave <command> --data DIR …` inside a namespace and waits for its API. */
+export async function startIn(ns: string, dataDir: string, args: string[]): Promise<NsNode> {
+  // `ip netns exec` execs the command, so the child's pid is the node's.
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, ...args, '--data', dataDir], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ENCLAVE_LOG: 'warn' } })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-4000) })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve() }))
+  let gone = false
+  void exited.then(() => { gone = true })
+  await waitFor(`node in ${ns} to publish its API`, async () => {
+    if (gone) throw new Error(`node in ${ns} exited: ${stderr}`)
+    const e = await readEndpoint(dataDir).catch(() => undefined)
+    return e?.pid === child.pid
+  })
+  return {
+    dataDir,
+    child,
+    kill: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+      await exited
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { after, test } from 'node:test'
+import { makeDataDir, removeDataDir } from '../helpers/node-process.js'
+import { createLab, enclaveIn, jsonIn, namespacesUnavailable, startIn, type Lab, type NsNode } from '../helpers/netns.js'
+import { waitFor } from '../helpers/wait.js'
+import type { MessageView, PeerView, RelayStatusView } from '../../src/api/contract.js'
+
+const exec = promisify(execFile)
+const unavailable = await namespacesUnavailable()
+if (unavailable !== null) process.stdout.write(`# netns tests skipped: ${unavailable}\n`)
+const LONG = { timeoutMs: 60_000, intervalMs: 250 }
+
+const labs: Lab[] = []
+const nodes: NsNode[] = []
+const dirs: string[] = []
+after(async () => {
+  for (const n of nodes) await n.kill()
+  for (const lab of labs) await lab.destroy()
+  await Promise.all(dirs.map(removeDataDir))
+})
+
+async function dir(name: string): Promise<string> {
+  const d = await makeDataDir(name)
+  dirs.push(d)
+  return d
+}
+
+async function start(ns: string, dataDir: string, args: string[]): Promise<NsNode> {
+  const node = await startIn(ns, dataDir, args)
+  nodes.push(node)
+  return node
+}
+
+test('two devices with no route between them chat through the company relay, and recover by themselves when it restarts', { skip: unavailable ?? false }, async () => {
+  // a ── r ── b: the relay's namespace does not forward, so a and b cannot reach each other.
+  const lab = await createLab(['r', 'a', 'b'])
+  labs.push(lab)
+  await lab.link('r', '10.77.1.1/24', 'a', '10.77.1.2/24')
+  await lab.link('r', '10.77.2.1/24', 'b', '10.77.2.2/24')
+  const [r, a, b] = [lab.ns('r'), lab.ns('a'), lab.ns('b')]
+  await assert.rejects(exec('ip', ['-n', a, 'route', 'get', '10.77.2.2']), 'a has no route to b')
+
+  const dirR = await dir('relay')
+  const relayArgs = ['relay', '--listen', '/ip4/10.77.1.1/tcp/4001', '--listen', '/ip4/10.77.2.1/tcp/4001']
+  const relay = await start(r, dirR, relayArgs)
+  const relayId = (await jsonIn<{ peerId: string }>(r, 'id', '--data', dirR)).peerId
+  const [dirA, dirB] = [await dir('a'), await dir('b')]
+  await start(a, dirA, ['node', '--no-mdns', '--listen', '/ip4/10.77.1.2/tcp/4002', '--relay', `/ip4/10.77.1.1/tcp/4001/p2p/${relayId}`])
+  await start(b, dirB, ['node', '--no-mdns', '--listen', '/ip4/10.77.2.2/tcp/4002', '--relay', `/ip4/10.77.2.1/tcp/4001/p2p/${relayId}`])
+  const aliceId = (await jsonIn<{ peerId: string }>(a, 'id', '--data', dirA)).peerId
+  const bobId = (await jsonIn<{ peerId: string }>(b, 'id', '--data', dirB)).peerId
+  const reserved = async (): Promise<boolean> => (await jsonIn<RelayStatusView>(b, 'relay', 'status', '--data', dirB)).relays[0]?.reserved === true
+  await waitFor('bob to hold a reservation on the relay', reserved, LONG)
+
+  const dialed = await enclaveIn(a, 'dial', `/ip4/10.77.1.1/tcp/4001/p2p/${relayId}/p2p-circuit/p2p/${bobId}`, '--data', dirA)
+  assert.equal(dialed.code, 0, dialed.stderr)
+  const has = async (ns: string, dataDir: string, peer: string, text: string): Promise<boolean> =>
+    (await jsonIn<MessageView[]>(ns, 'history', peer, '--data', dataDir)).some((m) => m.text === text)
+  assert.equal((await enclaveIn(a, 'send', bobId, 'hello across offices', '--data', dirA)).code, 0)
+  await waitFor('bob to read alice through the relay', () => has(b, dirB, aliceId, 'hello across offices'), LONG)
+  assert.equal((await enclaveIn(b, 'send', aliceId, 'hello back', '--data', dirB)).code, 0)
+  await waitFor('alice to read the reply', () => has(a, dirA, bobId, 'hello back'), LONG)
+
+  // The relay crashes and comes back: nobody restarts or re-dials anything by hand.
+  await relay.kill('SIGKILL')
+  nodes.splice(nodes.indexOf(relay), 1)
+  await start(r, dirR, relayArgs)
+  await waitFor('bob to reserve again', reserved, LONG)
+  assert.equal((await enclaveIn(a, 'send', bobId, 'after the relay restarted', '--data', dirA)).code, 0)
+  await waitFor('delivery after the restart', () => has(b, dirB, aliceId, 'after the relay restarted'), { timeoutMs: 120_000, intervalMs: 500 })
+})
+
+test('devices on one virtual LAN find each other by mDNS', { skip: unavailable ?? false }, async () => {
+  const lab = await createLab(['c', 'd'])
+  labs.push(lab)
+  await lab.link('c', '10.78.0.1/24', 'd', '10.78.0.2/24', { multicast: true })
+  const [c, d] = [lab.ns('c'), lab.ns('d')]
+  const [dirC, dirD] = [await dir('c'), await dir('d')]
+  // mDNS on: it multicasts only inside these namespaces.
+  await start(c, dirC, ['node', '--listen', '/ip4/10.78.0.1/tcp/4002'])
+  await start(d, dirD, ['node', '--listen', '/ip4/10.78.0.2/tcp/4002'])
+  const dId = (await jsonIn<{ peerId: string }>(d, 'id', '--data', dirD)).peerId
+  await waitFor('c to discover and connect to d', async () => (await jsonIn<PeerView[]>(c, 'peers', '--data', dirC)).some((p) => p.peerId === dId && p.connected), LONG)
+})
