@@ -39,6 +39,19 @@ export function ensureChromium() {
   run('apt-get', ['install', '-y', '-qq', 'chromium', 'fonts-noto-cjk'], { DEBIAN_FRONTEND: 'noninteractive' })
 }
 
+/**
+ * tcpdump, for the network-namespace tests that check what a relay sees. Installed only where we
+ * may (root, Debian's apt); elsewhere those checks are skipped with the reason printed.
+ */
+export function ensureTcpdump() {
+  const found = spawnSync('sh', ['-c', 'command -v tcpdump'], { stdio: 'ignore' }).status === 0
+  if (found || typeof process.getuid !== 'function' || process.getuid() !== 0) return
+  if (spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status !== 0) return
+  process.stderr.write('enclave: installing tcpdump for the relay tests (apt-get install tcpdump)…\n')
+  const r = spawnSync('apt-get', ['install', '-y', '-qq', 'tcpdump'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
+  if (r.status !== 0) process.stderr.write('enclave: could not install tcpdump; the relay capture check will be skipped\n')
+}
+
 export async function build() {
   run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'])
   run(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'])
@@ -48,6 +61,6 @@ export async function build() {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   ensureDependencies()
-  if (process.argv.includes('--browser')) ensureChromium()
+  if (process.argv.includes('--browser')) { ensureChromium(); ensureTcpdump() }
   if (process.argv.includes('--build')) await build()
 }

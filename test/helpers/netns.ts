@@ -4,6 +4,7 @@
  * `ip netns exec`; their loopback API is only reachable from inside too, so the CLI runs there.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { readEndpoint } from '../../src/cli/endpoint.js'
@@ -113,6 +114,33 @@ export async function startIn(ns: string, dataDir: string, args: string[]): Prom
     kill: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal)
       await exited
+    }
+  }
+}
+
+/** Why packets cannot be captured here (no tcpdump), or null. */
+export async function captureUnavailable(): Promise<string | null> {
+  try {
+    await exec('sh', ['-c', 'command -v tcpdump'])
+    return null
+  } catch {
+    return 'tcpdump is not installed (npm test installs it with apt-get when run as root)'
+  }
+}
+
+/** Captures every packet on every interface of a namespace until `stop()`, which returns the bytes. */
+export async function capture(ns: string, file: string): Promise<{ stop(): Promise<Buffer> }> {
+  const child = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', 'any', '-U', '-s', '0', '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve() }))
+  // tcpdump says "listening on …" once it captures.
+  await waitFor('tcpdump to start capturing', () => stderr.includes('listening on'))
+  return {
+    stop: async () => {
+      child.kill('SIGINT')
+      await exited
+      return readFile(file)
     }
   }
 }

@@ -3,7 +3,8 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { after, test } from 'node:test'
 import { makeDataDir, removeDataDir } from '../helpers/node-process.js'
-import { createLab, enclaveIn, jsonIn, namespacesUnavailable, startIn, type Lab, type NsNode } from '../helpers/netns.js'
+import { join } from 'node:path'
+import { capture, captureUnavailable, createLab, enclaveIn, jsonIn, namespacesUnavailable, startIn, type Lab, type NsNode } from '../helpers/netns.js'
 import { waitFor } from '../helpers/wait.js'
 import type { MessageView, PeerView, RelayStatusView } from '../../src/api/contract.js'
 
@@ -11,6 +12,9 @@ const exec = promisify(execFile)
 const unavailable = await namespacesUnavailable()
 if (unavailable !== null) process.stdout.write(`# netns tests skipped: ${unavailable}\n`)
 const LONG = { timeoutMs: 60_000, intervalMs: 250 }
+const noCapture = await captureUnavailable()
+if (unavailable === null && noCapture !== null) process.stdout.write(`# relay capture check skipped: ${noCapture}\n`)
+const CANARY = 'CANARY-5e1a-board-minutes'
 
 const labs: Lab[] = []
 const nodes: NsNode[] = []
@@ -46,6 +50,8 @@ test('two devices with no route between them chat through the company relay, and
   const relayArgs = ['relay', '--listen', '/ip4/10.77.1.1/tcp/4001', '--listen', '/ip4/10.77.2.1/tcp/4001']
   const relay = await start(r, dirR, relayArgs)
   const relayId = (await jsonIn<{ peerId: string }>(r, 'id', '--data', dirR)).peerId
+  // Everything the relay's namespace carries, from before a and b first connect to it.
+  const sniff = noCapture === null ? await capture(r, join(dirR, 'relay.pcap')) : null
   const [dirA, dirB] = [await dir('a'), await dir('b')]
   await start(a, dirA, ['node', '--no-mdns', '--listen', '/ip4/10.77.1.2/tcp/4002', '--relay', `/ip4/10.77.1.1/tcp/4001/p2p/${relayId}`])
   await start(b, dirB, ['node', '--no-mdns', '--listen', '/ip4/10.77.2.2/tcp/4002', '--relay', `/ip4/10.77.2.1/tcp/4001/p2p/${relayId}`])
@@ -58,10 +64,17 @@ test('two devices with no route between them chat through the company relay, and
   assert.equal(dialed.code, 0, dialed.stderr)
   const has = async (ns: string, dataDir: string, peer: string, text: string): Promise<boolean> =>
     (await jsonIn<MessageView[]>(ns, 'history', peer, '--data', dataDir)).some((m) => m.text === text)
-  assert.equal((await enclaveIn(a, 'send', bobId, 'hello across offices', '--data', dirA)).code, 0)
-  await waitFor('bob to read alice through the relay', () => has(b, dirB, aliceId, 'hello across offices'), LONG)
-  assert.equal((await enclaveIn(b, 'send', aliceId, 'hello back', '--data', dirB)).code, 0)
-  await waitFor('alice to read the reply', () => has(a, dirA, bobId, 'hello back'), LONG)
+  assert.equal((await enclaveIn(a, 'send', bobId, `hello across offices ${CANARY}`, '--data', dirA)).code, 0)
+  await waitFor('bob to read alice through the relay', () => has(b, dirB, aliceId, `hello across offices ${CANARY}`), LONG)
+  assert.equal((await enclaveIn(b, 'send', aliceId, `hello back ${CANARY}`, '--data', dirB)).code, 0)
+  await waitFor('alice to read the reply', () => has(a, dirA, bobId, `hello back ${CANARY}`), LONG)
+  if (sniff !== null) {
+    const seen = await sniff.stop()
+    // The capture works (it holds libp2p's cleartext protocol negotiation with the relay), and no
+    // message crosses in the clear: inside the relay's Noise sessions runs a's and b's own.
+    assert.ok(seen.includes('/noise'), 'the capture saw the relayed connections')
+    assert.ok(!seen.includes(CANARY), 'plaintext crossed the relay')
+  }
 
   // The relay crashes and comes back: nobody restarts or re-dials anything by hand.
   await relay.kill('SIGKILL')
