@@ -111,7 +111,14 @@ export interface PeerView {
   addresses: string[]
   /** Epoch ms of the last time a connection was open, or null if never. */
   lastSeen: number | null
+  /**
+   * How this device reaches the peer now: `direct` (LAN or any route), `relayed` (through a relay),
+   * `upgraded` (direct, after starting through a relay), or `offline`.
+   */
+  path: PeerPath
 }
+
+export type PeerPath = 'direct' | 'relayed' | 'upgraded' | 'offline'
 
 export interface ProfileView {
   peerId: PeerIdString

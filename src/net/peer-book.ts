@@ -1,11 +1,11 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { EnclaveError, errorMessage } from '../errors.js'
-import type { ChosenPresence, Emit, PeerIdString, PeerView, Presence } from '../api/contract.js'
+import type { ChosenPresence, Emit, PeerIdString, PeerPath, PeerView, Presence } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { Store } from '../store/store.js'
 import type { NetNode } from './libp2p-node.js'
-import type { PeerId } from '@libp2p/interface'
+import type { Connection, PeerId } from '@libp2p/interface'
 
 interface PeerRecord {
   addresses: string[]
@@ -23,6 +23,8 @@ export interface PeerBookInit {
   maxBackoffMs?: number
   /** Addresses kept per peer. @default 16 */
   maxAddresses?: number
+  /** How often peers reached only through a relay are tried directly. @default 10 s */
+  upgradeIntervalMs?: number
 }
 
 export interface PeerBookComponents {
@@ -66,12 +68,23 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
     await node.peerStore.merge(peerIdFromString(id), { multiaddrs: record.addresses.map((a) => multiaddr(a)) }).catch(() => undefined)
   }
 
-  const isConnected = (peer: PeerIdString): boolean => node.getConnections(peerIdFromString(peer)).some((c) => c.status === 'open')
+  const openConnections = (peer: PeerIdString): Connection[] => node.getConnections(peerIdFromString(peer)).filter((c) => c.status === 'open')
+  const isConnected = (peer: PeerIdString): boolean => openConnections(peer).length > 0
+  const isRelayed = (c: Connection): boolean => c.remoteAddr.toString().includes('/p2p-circuit')
+  /** Peers first reached through a relay in this run: a direct path to them is an upgrade. */
+  const wasRelayed = new Set<PeerIdString>()
+
+  const pathOf = (peer: PeerIdString): PeerPath => {
+    const open = openConnections(peer)
+    if (open.length === 0) return 'offline'
+    if (open.every(isRelayed)) return 'relayed'
+    return wasRelayed.has(peer) ? 'upgraded' : 'direct'
+  }
 
   const view = (peer: PeerIdString): PeerView => {
     const record = records.get(peer)
     const connected = isConnected(peer)
-    return { peerId: peer, displayName: record?.displayName ?? null, connected, presence: connected ? record?.presence ?? 'online' : 'offline', addresses: record?.addresses ?? [], lastSeen: record?.lastSeen ?? null }
+    return { peerId: peer, displayName: record?.displayName ?? null, connected, presence: connected ? record?.presence ?? 'online' : 'offline', addresses: record?.addresses ?? [], lastSeen: record?.lastSeen ?? null, path: pathOf(peer) }
   }
 
   const save = async (peer: PeerIdString, record: PeerRecord): Promise<void> => {
@@ -108,6 +121,7 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
 
   const onConnect = (evt: CustomEvent<PeerId>): void => {
     const peer = evt.detail.toString() as PeerIdString
+    if (openConnections(peer).some(isRelayed)) wasRelayed.add(peer)
     const pending = redial.get(peer)
     if (pending !== undefined) { clearTimeout(pending.timer); redial.delete(peer) }
     const record = records.get(peer)
@@ -139,6 +153,39 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
 
   // Known peers from earlier runs: reach out now rather than waiting for them.
   for (const peer of records.keys()) scheduleRedial(peer)
+
+  /**
+   * A peer reached only through a relay is tried directly, now and then, at the addresses it
+   * announced: when a route appears (a VPN comes up, both laptops are back in the office) the
+   * conversation moves off the relay without anyone noticing, and the relayed connection closes.
+   */
+  const upgrading = new Set<PeerIdString>()
+  const tryUpgrades = (): void => {
+    for (const conn of node.getConnections()) {
+      const peer = conn.remotePeer.toString() as PeerIdString
+      if (!isRelayed(conn) || upgrading.has(peer) || !openConnections(peer).every(isRelayed)) continue
+      wasRelayed.add(peer)
+      const direct = (records.get(peer)?.addresses ?? []).filter((a) => !a.includes('/p2p-circuit'))
+      if (direct.length === 0) continue
+      upgrading.add(peer)
+      void (async () => {
+        for (const address of direct) {
+          try {
+            const ma = multiaddr(address).encapsulate(`/p2p/${peer}`)
+            await node.dial(ma, { signal: AbortSignal.timeout(3_000), force: true })
+            for (const c of openConnections(peer).filter(isRelayed)) await c.close().catch(() => undefined)
+            log.info('moved a peer off the relay to a direct connection', { peer, address })
+            emit('peers.changed', view(peer))
+            return
+          } catch {
+            // No route yet at this address; the next one, or the next round.
+          }
+        }
+      })().finally(() => { upgrading.delete(peer) })
+    }
+  }
+  const upgradeTimer = setInterval(tryUpgrades, init.upgradeIntervalMs ?? 10_000)
+  upgradeTimer.unref()
 
   return {
     list: () => [...records.keys()].map(view),
@@ -175,6 +222,7 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
     isConnected,
     stop: () => {
       stopped = true
+      clearInterval(upgradeTimer)
       for (const { timer } of redial.values()) clearTimeout(timer)
       redial.clear()
       node.removeEventListener('peer:connect', onConnect)

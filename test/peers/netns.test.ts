@@ -37,7 +37,7 @@ async function start(ns: string, dataDir: string, args: string[]): Promise<NsNod
   return node
 }
 
-test('two devices with no route between them chat through the company relay, and recover by themselves when it restarts', { skip: unavailable ?? false }, async () => {
+test('two devices with no route between them chat through the company relay, recover by themselves when it restarts, and go direct when a route appears', { skip: unavailable ?? false }, async () => {
   // a ── r ── b: the relay's namespace does not forward, so a and b cannot reach each other.
   const lab = await createLab(['r', 'a', 'b'])
   labs.push(lab)
@@ -83,6 +83,18 @@ test('two devices with no route between them chat through the company relay, and
   await waitFor('bob to reserve again', reserved, LONG)
   assert.equal((await enclaveIn(a, 'send', bobId, 'after the relay restarted', '--data', dirA)).code, 0)
   await waitFor('delivery after the restart', () => has(b, dirB, aliceId, 'after the relay restarted'), { timeoutMs: 120_000, intervalMs: 500 })
+  const pathTo = async (peer: string): Promise<string | undefined> => (await jsonIn<PeerView[]>(a, 'peers', '--data', dirA)).find((p) => p.peerId === peer)?.path
+  assert.equal(await pathTo(bobId), 'relayed')
+
+  // A route appears (the middle starts forwarding, as a VPN or an office link would): the
+  // conversation moves off the relay by itself.
+  await exec('ip', ['netns', 'exec', r, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1'])
+  await exec('ip', ['-n', a, 'route', 'add', '10.77.2.0/24', 'via', '10.77.1.1'])
+  await exec('ip', ['-n', b, 'route', 'add', '10.77.1.0/24', 'via', '10.77.2.1'])
+  await waitFor('alice to reach bob directly', async () => await pathTo(bobId) === 'upgraded', LONG)
+  assert.equal((await jsonIn<RelayStatusView>(a, 'relay', 'status', '--data', dirA)).relayedConnections, 0)
+  assert.equal((await enclaveIn(a, 'send', bobId, 'now directly', '--data', dirA)).code, 0)
+  await waitFor('delivery on the direct path', () => has(b, dirB, aliceId, 'now directly'), LONG)
 })
 
 test('devices on one virtual LAN find each other by mDNS', { skip: unavailable ?? false }, async () => {
