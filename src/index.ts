@@ -127,7 +127,9 @@ export async function createCore(init: CoreInit): Promise<Core> {
       if (!gate.allows(connection.remotePeer.toString())) { refuseStream(stream, connection, log); return }
       return serveGroupStream(chat.groupHandlers, log.child('groups'), stream, connection)
     }, { maxInboundStreams: 32 })
-    const peers = await createPeerBook({ node, store, log: log.child('peers'), emit, onConnect: (peer) => { chat.peerConnected(peer) } })
+    // ENCLAVE_PATH_UPGRADE_MS=0 keeps relayed peers relayed (bench:relay measures that path).
+    const upgradeMs = Number(process.env.ENCLAVE_PATH_UPGRADE_MS ?? '')
+    const peers = await createPeerBook({ node, store, log: log.child('peers'), emit, onConnect: (peer) => { chat.peerConnected(peer) } }, Number.isFinite(upgradeMs) && process.env.ENCLAVE_PATH_UPGRADE_MS !== undefined ? { upgradeIntervalMs: upgradeMs } : {})
     const profiles = await createProfiles({ node, peers, meta: store.collection('meta'), emit, log: log.child('profiles'), allows: (peer) => gate.allows(peer) })
     const workspaces = await createWorkspaceService({
       node,

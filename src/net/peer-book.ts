@@ -23,7 +23,7 @@ export interface PeerBookInit {
   maxBackoffMs?: number
   /** Addresses kept per peer. @default 16 */
   maxAddresses?: number
-  /** How often peers reached only through a relay are tried directly. @default 10 s */
+  /** How often peers reached only through a relay are tried directly; 0 never. @default 10 s */
   upgradeIntervalMs?: number
 }
 
@@ -184,8 +184,9 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
       })().finally(() => { upgrading.delete(peer) })
     }
   }
-  const upgradeTimer = setInterval(tryUpgrades, init.upgradeIntervalMs ?? 10_000)
-  upgradeTimer.unref()
+  const upgradeMs = init.upgradeIntervalMs ?? 10_000
+  const upgradeTimer = upgradeMs > 0 ? setInterval(tryUpgrades, upgradeMs) : undefined
+  upgradeTimer?.unref()
 
   return {
     list: () => [...records.keys()].map(view),
