@@ -148,7 +148,11 @@ export async function createCore(init: CoreInit): Promise<Core> {
     gate.refuses = (peer) => workspaces.refuses(peer)
     gate.allows = (peer) => workspaces.allows(peer)
     const relayWorkspace = init.relay?.workspace
-    gate.reserves = (peer) => (relayWorkspace === undefined ? workspaces.allows(peer) && !workspaces.refuses(peer) : workspaces.isActiveDevice(relayWorkspace, peer))
+    gate.reserves = (peer) => {
+      const ok = relayWorkspace === undefined ? workspaces.allows(peer) && !workspaces.refuses(peer) : workspaces.isActiveDevice(relayWorkspace, peer)
+      if (!ok) log.info('refused a relay reservation', { peer, code: 'not-member' })
+      return ok
+    }
 
     const info = (): NodeInfo => ({
       peerId: self,

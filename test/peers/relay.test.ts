@@ -42,3 +42,33 @@ test('a colleague reaches a device through the relay and they chat, end-to-end e
   const reply = await bob.api.call('chat.send', { peerId: alice.peerId, text: 'and back' })
   await waitFor('the reply', async () => (await alice.api.call('chat.history', { peerId: bob.peerId })).some((m) => m.id === reply.id))
 })
+
+test('a relay bound to a workspace serves its members and refuses everyone else', async () => {
+  const owner = await startNode(await makeDataDir('owner'))
+  const bound = await startNode(await makeDataDir('bound-relay'), { relay: true })
+  const started: NodeProcess[] = [owner, bound]
+  try {
+    const ws = await owner.api.call('workspaces.create', { name: 'Acme' })
+    await bound.api.call('workspaces.join', { link: (await owner.api.call('workspaces.invite', { workspaceId: ws.id })).link })
+    await bound.stop()
+    const relayBound = await startNode(bound.dataDir, { relay: true, args: ['--workspace', ws.id] })
+    started[1] = relayBound
+    const member = await startNode(await makeDataDir('member'))
+    started.push(member)
+    await member.api.call('workspaces.join', { link: (await owner.api.call('workspaces.invite', { workspaceId: ws.id })).link })
+    await member.stop()
+    const memberAgain = await startNode(member.dataDir, { args: ['--relay', relayBound.address] })
+    started[2] = memberAgain
+    const stranger = await startNode(await makeDataDir('stranger'), { args: ['--relay', relayBound.address] })
+    started.push(stranger)
+    await waitFor('the member to hold a reservation', async () => (await memberAgain.api.call('relay.status', {})).relays[0]?.reserved === true, { timeoutMs: 30_000 })
+    await waitFor('the stranger to be refused', () => relayBound.logs.some((l) => l.msg === 'refused a relay reservation' && l.peer === stranger.peerId), { timeoutMs: 30_000 })
+    const status = await relayBound.api.call('relay.status', {})
+    assert.ok(status.reservations.some((r) => r.peerId === memberAgain.peerId))
+    assert.ok(!status.reservations.some((r) => r.peerId === stranger.peerId))
+    assert.equal((await stranger.api.call('relay.status', {})).relays[0]?.reserved, false)
+  } finally {
+    await Promise.all(started.map((n) => n.stop()))
+    await Promise.all(started.map((n) => removeDataDir(n.dataDir)))
+  }
+})
