@@ -38,6 +38,9 @@ export async function runNode(options: NodeOptions, out: (line: string) => void)
     log,
     ...(options.storeKey === undefined ? {} : { storeKey: options.storeKey })
   })
+  // Service nodes introduce themselves by role, so colleagues' people lists do not show a bare id.
+  const role = options.relay !== undefined ? 'Enclave relay' : options.mailbox === true ? 'Enclave mailbox' : null
+  if (role !== null && (await core.api.call('profile.get', {})).displayName === null) await core.api.call('profile.set', { displayName: role })
   let port = 0
   const rendererDir = options.rendererDir
   const onHttp = rendererDir === undefined ? undefined : createStaticFiles({ root: rendererDir, csp: () => browserShellCsp(port) })

@@ -13,7 +13,8 @@ export interface Person {
 }
 
 export interface People {
-  open(name: string, opts?: { peers?: Person[]; named?: boolean }): Promise<Person>
+  /** `args` and `env` go to every start of this person's node (`--relay …`, test knobs). */
+  open(name: string, opts?: { peers?: Person[]; named?: boolean; args?: string[]; env?: Record<string, string> }): Promise<Person>
 }
 
 /** Collects console errors and CSP violations: a page that logs one fails its test. */
@@ -32,7 +33,8 @@ export const test = base.extend<{ people: People }>({
         const dir = await makeDataDir(name.toLowerCase())
         dirs.push(dir)
         const peerAddresses = (opts.peers ?? []).map((p) => p.node.address)
-        let node = await startNode(dir, { serve: true, peers: peerAddresses })
+        const extra = { args: opts.args ?? [], env: opts.env ?? {} }
+        let node = await startNode(dir, { serve: true, peers: peerAddresses, ...extra })
         const context = await browser.newContext()
         const page = await context.newPage()
         watchErrors(page, errors)
@@ -48,7 +50,7 @@ export const test = base.extend<{ people: People }>({
           page,
           stop: async () => { await node.stop() },
           restart: async (peers = peerAddresses) => {
-            node = await startNode(dir, { serve: true, peers })
+            node = await startNode(dir, { serve: true, peers, ...extra })
             await page.goto(node.appUrl ?? '')
           }
         }
