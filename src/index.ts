@@ -84,6 +84,8 @@ export async function createCore(init: CoreInit): Promise<Core> {
       reserves: (_peer: string): boolean => false
     }
     const refuses = (peer: string): boolean => gate.refuses(peer)
+    /** Relays learned from invites this run (the peer book keeps them connected across restarts). */
+    const learnedRelays = new Set<string>()
     const relayServer = init.relay === undefined ? undefined : { allowsReservation: (peer: string) => gate.reserves(peer) }
     const netInit = { privateKey, mdns, refuses, relays: init.relays ?? [], relayServer }
     const node = await createNetNode({ ...netInit, listen: await listen.current() }).catch(async (err: unknown) => {
@@ -140,7 +142,14 @@ export async function createCore(init: CoreInit): Promise<Core> {
       displayName: () => profiles.get().displayName,
       presenceOf: (device) => (device === self ? profiles.get().presence : peers.presence(device)),
       onPeerSynced: (peer) => { chat.peerConnected(peer as PeerIdString) },
-      onMembershipChanged: (ws) => { chat.membershipChanged(ws) }
+      onMembershipChanged: (ws) => { chat.membershipChanged(ws) },
+      isRelay: (peer) => [...init.relays ?? [], ...learnedRelays].some((r) => r.endsWith(`/p2p/${peer}`)),
+      onRelays: (relays) => {
+        for (const relay of relays) {
+          learnedRelays.add(relay)
+          peers.dial(relay).catch((err: unknown) => { log.warn('could not reach the relay an invite named; will keep trying', { relay, error: errorMessage(err) }) })
+        }
+      }
     })
     policy.isActiveDevice = (ws, device) => workspaces.isActiveDevice(ws, device)
     policy.isAdminDevice = (ws, device) => workspaces.isAdminDevice(ws, device)
@@ -163,7 +172,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
 
     const handlers: Handlers = {
       'node.info': () => Promise.resolve(info()),
-      'relay.status': () => Promise.resolve(relayStatus(node, init.relays ?? [])),
+      'relay.status': () => Promise.resolve(relayStatus(node, [...new Set([...init.relays ?? [], ...learnedRelays])])),
       'peers.list': () => Promise.resolve(peers.list()),
       'peers.dial': ({ address }) => peers.dial(address),
       'conversations.list': () => chat.conversations(),

@@ -38,7 +38,9 @@ export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
   // One reservation slot per relay given, filled from connected relays. libp2p re-reserves such
   // "discovered" slots when a relay goes away and comes back; a relay named in the listen address
   // itself is reserved once and never again (seen: a restarted relay left clients unreachable).
-  const relayed = (init.relays ?? []).map(() => '/p2p-circuit')
+  // At least one slot always: a device that meets a relay later (through an invite, a colleague)
+  // reserves on it without being told to. With no relay around the slot simply stays empty.
+  const relayed = Array.from({ length: Math.max(1, init.relays?.length ?? 0) }, () => '/p2p-circuit')
   return createLibp2p({
     privateKey: init.privateKey,
     addresses: { listen: [...(init.listen ?? DEFAULT_LISTEN), ...relayed] },

@@ -33,6 +33,13 @@ export interface WorkspaceServiceComponents {
   onPeerSynced(peer: string): void
   /** A workspace's membership log changed (members, roles, removals). */
   onMembershipChanged?(ws: string): void
+  /** Relays (full multiaddrs) an invite showed the inviter behind: keep them, to be reachable too. */
+  onRelays?(relays: string[]): void
+  /**
+   * Relays this device uses: kept connected although they are not members (they carry members'
+   * encrypted traffic and use no Enclave protocol, which the gate still refuses them).
+   */
+  isRelay?(peer: string): boolean
 }
 
 export interface WorkspaceServiceInit {
@@ -71,6 +78,13 @@ export interface WorkspaceService {
 }
 
 const DEFAULT_INVITE_MS = 48 * 60 * 60 * 1000
+
+/** An invite's addresses: direct ones first (the LAN), and always room for up to four through relays. */
+function inviteAddresses(all: string[]): string[] {
+  const relayed = all.filter((a) => a.includes('/p2p-circuit')).slice(0, 4)
+  const direct = all.filter((a) => !a.includes('/p2p-circuit')).slice(0, 16 - relayed.length)
+  return [...direct, ...relayed]
+}
 /** Longest a removed device stays connected while it is told of its removal. */
 const FAREWELL_MS = 3000
 /** How often certificates are checked for renewal (they last 7 days and renew 2 days early). */
@@ -141,7 +155,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   const enforce = (): void => {
     for (const peerId of node.getPeers()) {
       const peer = peerId.toString()
-      if (allows(peer) || grace.has(peer) || farewells.has(peer)) continue
+      if (allows(peer) || grace.has(peer) || farewells.has(peer) || components.isRelay?.(peer) === true) continue
       const hangUp = (): void => {
         log.info('closing connection of a peer that is not a member', { peer })
         void node.hangUp(peerId).catch(() => undefined)
@@ -257,7 +271,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     // Joiners and members this device has not heard of yet get a moment to prove themselves.
     grace.set(peer, setTimeout(() => {
       grace.delete(peer)
-      if (!allows(peer)) {
+      if (!allows(peer) && components.isRelay?.(peer) !== true) {
         log.info('closing connection of a peer that did not prove membership', { peer })
         void node.hangUp(evt.detail).catch(() => undefined)
       }
@@ -300,7 +314,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
         ws: w.record.ws,
         name: state.name,
         fingerprint: rootFingerprint(rootPublicKeyFromRaw(state.rootKey)),
-        addresses: node.getMultiaddrs().map((a) => a.toString()).slice(0, 16),
+        addresses: inviteAddresses(node.getMultiaddrs().map((a) => a.toString())),
         inviteId,
         secret
       }
@@ -327,6 +341,9 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
           if (result.certificate !== null) await registry.setCertificate(invite.ws, result.certificate)
           changed(invite.ws)
           spread()
+          // The inviter's relays are the company's: this device keeps a reservation there too.
+          const relays = [...new Set(invite.addresses.filter((a) => a.includes('/p2p-circuit')).map((a) => a.slice(0, a.indexOf('/p2p-circuit'))))]
+          if (relays.length > 0) components.onRelays?.(relays)
           return view(w)
         } catch (err) {
           if (err instanceof EnclaveError && (err.code === 'invite-invalid' || err.code === 'unauthorized')) throw err

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
+import { decodeInviteLink } from '../../src/identity/invite-link.js'
 import { enclave } from '../helpers/cli.js'
 import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
@@ -70,5 +71,23 @@ test('a relay bound to a workspace serves its members and refuses everyone else'
   } finally {
     await Promise.all(started.map((n) => n.stop()))
     await Promise.all(started.map((n) => removeDataDir(n.dataDir)))
+  }
+})
+
+test('an invite carries the inviter\'s relay, and the device that joins reserves there by itself', async () => {
+  const owner = await startNode(await makeDataDir('relay-owner'), { args: ['--relay', relay.address] })
+  const joiner = await startNode(await makeDataDir('relay-joiner'))
+  try {
+    await waitFor('the owner to hold a reservation', async () => (await owner.api.call('relay.status', {})).relays[0]?.reserved === true)
+    const ws = await owner.api.call('workspaces.create', { name: 'Remote office' })
+    const { link } = await owner.api.call('workspaces.invite', { workspaceId: ws.id })
+    const addresses = decodeInviteLink(link).addresses
+    assert.ok(addresses.some((a) => a.includes(`/p2p/${relay.peerId}/p2p-circuit`)), `the invite names the relay: ${addresses.join(' ')}`)
+    await joiner.api.call('workspaces.join', { link })
+    await waitFor('the joiner to reserve on the relay from the invite', async () => (await joiner.api.call('relay.status', {})).relays.some((r) => r.address.endsWith(`/p2p/${relay.peerId}`) && r.reserved))
+    assert.ok((await joiner.api.call('node.info', {})).addresses.some((a) => a.includes(`${relay.peerId}/p2p-circuit`)), 'the joiner is reachable through the relay')
+  } finally {
+    await Promise.all([owner.stop(), joiner.stop()])
+    await Promise.all([owner, joiner].map((n) => removeDataDir(n.dataDir)))
   }
 })
