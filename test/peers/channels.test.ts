@@ -213,8 +213,11 @@ test('a mailbox hands over a message when sender and recipient are never online 
 })
 
 test('a DM can start while its peer is offline: the first key package comes from the mailbox', async () => {
-  // Dave met the mailbox (after its restart above), so it holds key packages of his.
-  await meshConnect([owner, bob, dave, box])
+  // Dave meets the mailbox (a fresh connection: devices leave key packages on connecting).
+  await meshConnect([owner, bob, box])
+  await dave.stop()
+  dave = await startNode(dave.dataDir)
+  await dave.api.call('peers.dial', { address: box.address })
   await waitFor('dave to leave key packages at the mailbox', () => box.logs.some((l) => l.msg === 'kept key packages' && l.device === dave.peerId), LONG)
   await dave.stop()
   const first = await bob.api.call('chat.send', { peerId: dave.peerId, text: 'welcome aboard, dave' })
