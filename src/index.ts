@@ -97,12 +97,12 @@ export async function createCore(init: CoreInit): Promise<Core> {
 
     // Services emit from the moment they exist; the API server that fans events out is made
     // last, once every handler's service is there.
-    const hub: { api?: ApiServer } = {}
+    const hub: { api?: ApiServer; chat?: { peerConnected(peer: PeerIdString): void } } = {}
     const emit: Emit = (name, payload) => { hub.api?.emit(name, payload) }
 
     // Policy answers come from the workspace service, made after chat (it needs the peer book).
     const policy: MembershipPolicy = { isActiveDevice: () => false, isAdminDevice: () => false, sharedWith: () => [] }
-    const mailboxes = await createMailboxDirectory(node, store.collection('meta'), init.mailbox === true)
+    const mailboxes = await createMailboxDirectory(node, store.collection('meta'), init.mailbox === true, (peer) => { hub.chat?.peerConnected(peer) })
     const chat = await createChatService({
       store,
       log: log.child('chat'),
@@ -121,6 +121,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       mailboxes: () => mailboxes.list(),
       mailbox: init.mailbox === true
     }, init.outbox)
+    hub.chat = chat
     await node.handle(CHAT_PROTOCOL, (stream, connection) => {
       if (!gate.allows(connection.remotePeer.toString())) { refuseStream(stream, connection, log); return }
       return serveChatStream(chat, log.child('chat'), stream, connection)

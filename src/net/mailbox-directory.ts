@@ -15,7 +15,11 @@ export interface MailboxDirectory {
   stop(): void
 }
 
-export async function createMailboxDirectory(node: NetNode, meta: Collection<string[]>, isMailbox: boolean): Promise<MailboxDirectory> {
+/**
+ * `onFound` is told when a connected peer turns out to be a mailbox: a restarted mailbox may be
+ * identified once before it announces the protocol, so "connected" alone is not the moment.
+ */
+export async function createMailboxDirectory(node: NetNode, meta: Collection<string[]>, isMailbox: boolean, onFound: (peer: PeerIdString) => void = () => undefined): Promise<MailboxDirectory> {
   const known = new Set<string>(await meta.get('mailboxes') ?? [])
   if (isMailbox) {
     await node.handle(MAILBOX_PROTOCOL, (stream) => { stream.abort(new Error('mailbox protocol carries no streams')) })
@@ -27,6 +31,7 @@ export async function createMailboxDirectory(node: NetNode, meta: Collection<str
     if (has) known.add(peer)
     else known.delete(peer)
     void meta.put('mailboxes', [...known])
+    if (has) onFound(peer as PeerIdString)
   }
   node.addEventListener('peer:identify', onIdentify)
   return {
