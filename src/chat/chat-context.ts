@@ -1,0 +1,53 @@
+import type { ConversationView, Emit, MessageView, PeerIdString } from '../api/contract.js'
+import type { Logger } from '../logger.js'
+import type { Store } from '../store/store.js'
+import type { CipherLog } from './cipher-log.js'
+import type { GroupKeys } from './group-keys.js'
+import type { GroupStates } from './group-states.js'
+import type { HybridClock } from './hybrid-clock.js'
+import type { ConversationRecord, MessageLog } from './message-log.js'
+import type { ConversationRules } from './conversation-rules.js'
+import type { MembershipPolicy } from './membership-policy.js'
+import type { PrivateKey, Stream } from '@libp2p/interface'
+import type { ClientConfig } from 'ts-mls/clientConfig.js'
+
+export interface ChatComponents {
+  store: Store
+  log: Logger
+  clock: HybridClock
+  emit: Emit
+  self: PeerIdString
+  deviceKey: PrivateKey
+  policy: MembershipPolicy
+  openStream(peer: PeerIdString, signal: AbortSignal): Promise<Stream>
+  openGroupStream(peer: PeerIdString, signal: AbortSignal): Promise<Stream>
+  /** Devices connected right now. */
+  connectedPeers(): PeerIdString[]
+  /** Devices known to hold mail for offline members. */
+  mailboxes(): PeerIdString[]
+  /** This node is a mailbox: it keeps deposits for their recipients, holding no key. */
+  mailbox?: boolean
+}
+
+/**
+ * What the parts of the chat service share: the device's components, its stores, the MLS group
+ * states and the rules about who may be where. Made once by `createChatService`.
+ */
+export interface ChatContext {
+  components: ChatComponents
+  store: Store
+  log: Logger
+  clock: HybridClock
+  emit: Emit
+  self: PeerIdString
+  policy: MembershipPolicy
+  messages: MessageLog
+  cipher: CipherLog
+  keys: GroupKeys
+  groups: GroupStates
+  rules: ConversationRules
+  /** MLS client settings for a group, with our credential check. */
+  configFor: (groupId: string) => ClientConfig
+  /** Tells the shells a conversation changed; `last` spares reading its newest message back. */
+  announce: (record: ConversationRecord, last?: MessageView) => Promise<ConversationView>
+}

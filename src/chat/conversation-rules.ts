@@ -1,0 +1,101 @@
+import { isActive, membersOf } from '../crypto/mls-group.js'
+import { dmConversationId, kindOfConversation } from './ids.js'
+import type { ConversationId, PeerIdString } from '../api/contract.js'
+import type { Logger } from '../logger.js'
+import type { MembershipPolicy } from './membership-policy.js'
+import type { AppPayload, ChannelInfo } from './envelope.js'
+import type { GroupStates } from './group-states.js'
+import type { ConversationRecord, MessageLog } from './message-log.js'
+import type { ClientState } from 'ts-mls'
+
+/** The conversation an MLS group belongs to: group ids are `<conversation>/<creator>`. */
+export function conversationOfGroup(groupId: string): ConversationId {
+  return groupId.slice(0, groupId.indexOf('/')) as ConversationId
+}
+
+/** Who may be in which group, who commits, and what a conversation's record says of its group. */
+export interface ConversationRules {
+  mayBeIn: (conv: ConversationId, device: string) => boolean
+  /** The channel's creator or a workspace admin: may remove members and archive. */
+  canManage: (record: ConversationRecord) => boolean
+  /** The group this device sends in: for a DM both sides may have made one; the lower creator's wins. */
+  currentGroup: (record: ConversationRecord) => { id: string; state: ClientState } | undefined
+  /** The committer policy: the lowest leaf still in the workspace that has not asked to leave. */
+  committerLeaf: (record: ConversationRecord, state: ClientState) => number | undefined
+  /** Copies members, committer and standing from a group state into the record. */
+  refreshMembers: (record: ConversationRecord, state: ClientState) => void
+  channelInfoOf: (record: ConversationRecord) => ChannelInfo
+  /** Channel settings from a member: the newest wins; identity and archiving only from managers. */
+  applyMeta: (record: ConversationRecord, p: Extract<AppPayload, { type: 'meta' }>) => void
+}
+
+export function createConversationRules(deps: { self: PeerIdString; policy: MembershipPolicy; messages: MessageLog; groups: GroupStates; log: Logger }): ConversationRules {
+  const { self, policy, messages, groups, log } = deps
+
+  const mayBeIn = (conv: ConversationId, device: string): boolean => {
+    if (device === self) return true
+    const record = messages.conversation(conv)
+    if (record !== undefined && record.workspaceId !== null) return policy.isActiveDevice(record.workspaceId, device)
+    if (kindOfConversation(conv) === 'dm') return dmConversationId(self, device as PeerIdString) === conv
+    // A channel whose settings have not arrived yet: anyone sharing a workspace with us.
+    return policy.sharedWith(device).length > 0
+  }
+
+  const canManage = (record: ConversationRecord): boolean =>
+    record.kind === 'channel' && (record.creator === self || (record.workspaceId !== null && policy.isAdminDevice(record.workspaceId, self)))
+
+  const currentGroup = (record: ConversationRecord): { id: string; state: ClientState } | undefined => {
+    const ids = record.kind === 'dm' ? [self, record.peerId ?? ''].sort().map((c) => `${record.id}/${c}`) : [`${record.id}/${record.creator ?? ''}`]
+    for (const id of ids) {
+      const state = groups.get(id)
+      if (state !== undefined && isActive(state)) return { id, state }
+    }
+    return undefined
+  }
+
+  const committerLeaf = (record: ConversationRecord, state: ClientState): number | undefined =>
+    membersOf(state).find((m) => mayBeIn(record.id, m.device) && !record.leaving.includes(m.device as PeerIdString))?.leaf
+
+  const refreshMembers = (record: ConversationRecord, state: ClientState): void => {
+    const members = membersOf(state)
+    record.members = members.map((m) => m.device as PeerIdString)
+    record.pendingMembers = record.pendingMembers.filter((d) => !record.members.includes(d))
+    record.leaving = record.leaving.filter((d) => record.members.includes(d))
+    record.requests = record.requests
+      .map((r) => ({ ...r, devices: r.devices.filter((d) => (r.op === 'add') !== record.members.includes(d)) }))
+      .filter((r) => r.devices.length > 0)
+    const leaf = committerLeaf(record, state)
+    record.committer = (members.find((m) => m.leaf === leaf)?.device ?? null) as PeerIdString | null
+    if (!isActive(state) && record.status !== 'left') record.status = 'removed'
+  }
+
+  const channelInfoOf = (record: ConversationRecord): ChannelInfo => ({
+    name: record.name ?? '',
+    topic: record.topic,
+    visibility: record.visibility ?? 'private',
+    archived: record.archived,
+    ws: record.workspaceId ?? '',
+    creator: record.creator ?? self
+  })
+
+  const applyMeta = (record: ConversationRecord, p: Extract<AppPayload, { type: 'meta' }>): void => {
+    if (record.kind !== 'channel' || p.hlc <= record.metaHlc) return
+    const c = p.channel
+    const author = p.author as PeerIdString
+    const manager = record.creator === null || record.creator === author || policy.isAdminDevice(c.ws, author)
+    // Archiving and the channel's identity (workspace, creator) are the managers'; the rest anyone's.
+    if (!manager && (c.archived !== record.archived || c.ws !== record.workspaceId || c.creator !== record.creator)) {
+      log.warn('refused channel settings from a member who may not change them', { conv: record.id, author, code: 'unauthorized' })
+      return
+    }
+    record.metaHlc = p.hlc
+    record.name = c.name
+    record.topic = c.topic
+    record.visibility = c.visibility
+    record.archived = c.archived
+    record.workspaceId = c.ws
+    record.creator = c.creator as PeerIdString
+  }
+
+  return { mayBeIn, canManage, currentGroup, committerLeaf, refreshMembers, channelInfoOf, applyMeta }
+}

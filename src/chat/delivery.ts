@@ -1,0 +1,109 @@
+import { encode as cborEncode } from 'cborg'
+import { EnclaveError, errorMessage } from '../errors.js'
+import { encryptApplication, epochOf } from '../crypto/mls-group.js'
+import { toMessageView, type ConversationRecord, type StoredMessage } from './message-log.js'
+import { createOutbox, type Outbox, type OutboxEntry, type OutboxInit } from './outbox.js'
+import type { MessageView, PeerIdString } from '../api/contract.js'
+import type { StoreBatch } from '../store/store.js'
+import type { ChatContext } from './chat-context.js'
+import type { AppPayload, Envelope } from './envelope.js'
+
+/** Getting envelopes to members: the outbox, acknowledgements, and sealing a payload for a group. */
+export interface Delivery {
+  readonly outbox: Outbox
+  /** Queues an envelope for these devices (and a copy for each mailbox that may hold it); returns who to kick. */
+  enqueue: (batch: StoreBatch, record: ConversationRecord, env: Pick<Envelope, 'conv' | 'author' | 'seq'>, envKey: string, to: PeerIdString[], messageKey: string | null) => PeerIdString[]
+  kickAll: (peers: PeerIdString[]) => void
+  /** Encrypts one payload into the conversation's current group and queues it for every member. */
+  sealAndQueue: (batch: StoreBatch, record: ConversationRecord, build: (seq: number, hlc: number) => AppPayload, messageKey?: (payload: AppPayload, env: Envelope) => string, held?: { seq: number; hlc: number }) => Promise<{ env: Envelope; recipients: PeerIdString[] }>
+  /** Advances the gapless high-water mark of an author's envelopes (what catch-up asks beyond). */
+  markSeen: (record: ConversationRecord, author: string, seq: number) => void
+  /** This device's message, kept in memory while acknowledgements come in. */
+  trackPending: (key: string, msg: StoredMessage) => void
+}
+
+export function createDelivery(ctx: ChatContext, outboxInit: OutboxInit): Delivery {
+  const { store, clock, emit, self, log, messages, cipher, groups, components } = ctx
+  const { mayBeIn, currentGroup } = ctx.rules
+
+  const outbox: Outbox = createOutbox({
+    store,
+    log: log.child('outbox'),
+    openStream: (peer, signal) => components.openStream(peer, signal),
+    load: (envKeys) => cipher.get(envKeys),
+    onAcked: (peer, entries) => { queueAcks(peer, entries, 'delivered'); return () => undefined },
+    onExpired: (peer, entries) => { queueAcks(peer, entries, 'failed'); return () => undefined },
+    onSent: () => undefined
+  }, outboxInit)
+
+  /**
+   * This device's messages change state as recipients acknowledge: delivered once every member
+   * has stored it. Updates run one after another, so two acks for one message never race.
+   */
+  let ackChain: Promise<unknown> = Promise.resolve()
+  const pendingUpdates = new Map<string, StoredMessage>()
+  function queueAcks(peer: PeerIdString, entries: OutboxEntry[], outcome: 'delivered' | 'failed'): void {
+    const mine = entries.filter((e) => e.messageKey !== null && e.for === undefined)
+    if (mine.length === 0) return
+    ackChain = ackChain.then(async () => {
+      const keysToLoad = mine.map((e) => e.messageKey ?? '').filter((k) => !pendingUpdates.has(k))
+      const loaded = await messages.byKeys(keysToLoad)
+      keysToLoad.forEach((k, i) => { const m = loaded[i]; if (m !== undefined) pendingUpdates.set(k, m) })
+      const batch = store.batch()
+      const views: MessageView[] = []
+      for (const e of mine) {
+        const key = e.messageKey ?? ''
+        const msg = pendingUpdates.get(key)
+        if (msg === undefined) continue
+        if (outcome === 'failed') msg.state = 'failed'
+        else {
+          msg.awaiting = (msg.awaiting ?? []).filter((d) => d !== peer)
+          if (msg.awaiting.length === 0 && msg.state === 'pending') msg.state = 'delivered'
+        }
+        messages.update(batch, key, msg)
+        if (msg.state !== 'pending') pendingUpdates.delete(key)
+        views.push(toMessageView(msg, key))
+      }
+      await batch.write()
+      for (const v of views) emit('chat.messageUpdated', v)
+    }).catch((err: unknown) => { log.warn('could not record acknowledgements', { error: errorMessage(err) }) })
+  }
+
+  /** Queues an envelope for these devices (and a copy for each mailbox that may hold it). */
+  const enqueue = (batch: StoreBatch, record: ConversationRecord, env: Pick<Envelope, 'conv' | 'author' | 'seq'>, envKey: string, to: PeerIdString[], messageKey: string | null): PeerIdString[] => {
+    const recipients = [...new Set(to)].filter((d) => d !== self)
+    const base = { envKey, conv: env.conv, author: env.author, seq: env.seq, enqueuedAt: Date.now() }
+    for (const peer of recipients) outbox.enqueue(batch, peer, { ...base, messageKey }, clock.now())
+    for (const box of components.mailboxes()) {
+      if (box === self || recipients.includes(box) || !mayBeIn(record.id, box) || recipients.length === 0) continue
+      outbox.enqueue(batch, box, { ...base, messageKey: null, for: recipients }, clock.now())
+      recipients.push(box)
+    }
+    return recipients
+  }
+
+  const kickAll = (peers: PeerIdString[]): void => { for (const p of peers) outbox.kick(p) }
+
+  /** Encrypts one payload into the conversation's current group and queues it for every member. */
+  const sealAndQueue = async (batch: StoreBatch, record: ConversationRecord, build: (seq: number, hlc: number) => AppPayload, messageKey?: (payload: AppPayload, env: Envelope) => string, held?: { seq: number; hlc: number }): Promise<{ env: Envelope; recipients: PeerIdString[] }> => {
+    const group = currentGroup(record)
+    if (group === undefined) throw new EnclaveError('not-member', 'this device is not in the conversation\'s group')
+    const seq = held?.seq ?? record.nextSeq++
+    const payload = build(seq, held?.hlc ?? clock.now())
+    const sealed = await encryptApplication(group.state, cborEncode(payload))
+    groups.stage(batch, group.id, sealed.state)
+    const env: Envelope = { v: 2, conv: record.id, author: self, seq, kind: 'app', epoch: epochOf(group.state), mls: sealed.message }
+    const envKey = cipher.put(batch, env)
+    markSeen(record, self, seq)
+    const mk = messageKey?.(payload, env) ?? null
+    const recipients = enqueue(batch, record, env, envKey, record.members, mk)
+    messages.saveConversation(batch, record)
+    return { env, recipients }
+  }
+
+  const markSeen = (record: ConversationRecord, author: string, seq: number): void => {
+    if (seq === (record.seen[author] ?? 0) + 1) record.seen[author] = seq
+  }
+
+  return { outbox, enqueue, kickAll, sealAndQueue, markSeen, trackPending: (key, msg) => { pendingUpdates.set(key, msg) } }
+}

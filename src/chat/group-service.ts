@@ -1,0 +1,95 @@
+import { EnclaveError } from '../errors.js'
+import { deviceOfCredential } from '../crypto/mls-credential.js'
+import { decodeKeyPackage, encodeKeyPackage } from '../crypto/mls-group.js'
+import { askGroup, CATCHUP_PAGE, MAX_DEPOSIT, parseEnvelopes, type GroupHandlers } from './group-protocol.js'
+import type { ConversationId, PeerIdString } from '../api/contract.js'
+import type { ChatContext } from './chat-context.js'
+import type { Envelope } from './envelope.js'
+import type { Inbound } from './inbound.js'
+import type { Membership } from './membership.js'
+import type { ConversationRecord } from './message-log.js'
+
+/** Most bytes of envelopes in one catch-up reply (the frame limit is 4 MiB). */
+const CATCHUP_BYTES = 3 * 1024 * 1024
+
+/** `/enclave/group/1.0.0`: what this device answers, and what it asks of others. */
+export interface GroupService {
+  readonly handlers: GroupHandlers
+  /** Asks a member for the conversation's envelopes this device lacks, page by page. */
+  catchUp: (peer: PeerIdString, record: ConversationRecord) => Promise<void>
+  /** Leaves a few key packages at a mailbox, for colleagues who start a DM while this device is away. */
+  depositAt: (mailbox: PeerIdString) => Promise<void>
+}
+
+export function createGroupService(ctx: ChatContext, membership: Membership, inbound: Inbound): GroupService {
+  const { store, self, log, policy, messages, cipher, keys, groups, components } = ctx
+  const { request } = membership
+  const { receive } = inbound
+  /** Mailbox role: key packages other devices left here, a few per device, handed out once each. */
+  const deposited = store.collection<string[]>('mlsDeposits')
+
+  const catchUp = async (peer: PeerIdString, record: ConversationRecord): Promise<void> => {
+    for (let more = true; more;) {
+      const stream = await components.openGroupStream(peer, AbortSignal.timeout(30_000))
+      const reply = await askGroup(stream, { t: 'catchup', conv: record.id, have: record.seen })
+      const envs = parseEnvelopes(reply.envs).filter((e) => e.conv === record.id)
+      await receive(peer, envs)
+      // Only go on while the peer makes progress, whatever it claims.
+      more = reply.more && envs.length > 0
+    }
+  }
+
+  const groupHandlers: GroupHandlers = {
+    keyPackage: async (_from, device) => {
+      if (device === undefined || device === self) return encodeKeyPackage((await keys.issue()).publicPackage)
+      if (components.mailbox !== true) throw new EnclaveError('not-found', 'this device keeps no key packages for others')
+      const list = await deposited.get(device) ?? []
+      const kp = list.shift()
+      if (kp === undefined) throw new EnclaveError('not-found', 'no key package left here for that device')
+      await deposited.put(device, list)
+      return new Uint8Array(Buffer.from(kp, 'base64'))
+    },
+    deposit: async (from, kps) => {
+      if (components.mailbox !== true) throw new EnclaveError('bad-request', 'this device is not a mailbox')
+      for (const kp of kps) {
+        const parsed = decodeKeyPackage(kp)
+        if (await deviceOfCredential(parsed.leafNode.credential, parsed.leafNode.signaturePublicKey) !== from) throw new EnclaveError('wrong-author', 'a device may only deposit its own key packages')
+      }
+      const list = [...await deposited.get(from) ?? [], ...kps.map((k) => Buffer.from(k).toString('base64'))]
+      await deposited.put(from, list.slice(-MAX_DEPOSIT))
+      log.debug('kept key packages', { device: from, count: Math.min(list.length, MAX_DEPOSIT) })
+    },
+    join: async (from, conv) => {
+      const record = messages.conversation(conv as ConversationId)
+      if (record === undefined || record.kind !== 'channel' || record.visibility !== 'open' || record.archived) throw new EnclaveError('not-found', 'no open channel with that id here')
+      if (record.workspaceId === null || !policy.isActiveDevice(record.workspaceId, from)) throw new EnclaveError('not-member', 'only workspace members may join')
+      await groups.serial(record.id, () => request(record, 'add', [from]))
+    },
+    catchup: async (from, conv, have) => {
+      const record = messages.conversation(conv as ConversationId)
+      if (record === undefined || !(record.members.includes(from) || record.pendingMembers.includes(from))) throw new EnclaveError('not-member', 'not a member of that conversation')
+      const envs = await cipher.missing(conv, have, CATCHUP_PAGE)
+      let bytes = 0
+      const page: Envelope[] = []
+      for (const env of envs) {
+        bytes += env.mls.byteLength + 200
+        if (bytes > CATCHUP_BYTES && page.length > 0) break
+        page.push(env)
+      }
+      return { envs: page, more: page.length < envs.length || envs.length === CATCHUP_PAGE }
+    },
+    browse: (from, ws) => {
+      if (!policy.isActiveDevice(ws, from)) throw new EnclaveError('not-member', 'not a member of that workspace')
+      return messages.conversations()
+        .filter((r) => r.kind === 'channel' && r.visibility === 'open' && !r.archived && r.workspaceId === ws && r.status === 'active')
+        .map((r) => ({ id: r.id, workspaceId: ws, name: r.name ?? '', topic: r.topic, memberCount: r.members.length }))
+    }
+  }
+
+  const depositAt = async (mailbox: PeerIdString): Promise<void> => {
+    const kps = await Promise.all(Array.from({ length: 3 }, async () => encodeKeyPackage((await keys.issue()).publicPackage)))
+    await askGroup(await components.openGroupStream(mailbox, AbortSignal.timeout(10_000)), { t: 'deposit', kps })
+  }
+
+  return { handlers: groupHandlers, catchUp, depositAt }
+}

@@ -1,0 +1,237 @@
+import { decode as cborDecode } from 'cborg'
+import { EnclaveError, errorMessage } from '../errors.js'
+import { decodeMls, epochOf, isActive, joinFromWelcome, processPrivate, welcomeTargets } from '../crypto/mls-group.js'
+import { envelopeKey } from './cipher-log.js'
+import { conversationOfGroup } from './conversation-rules.js'
+import { appPayload, type AppPayload, type Envelope } from './envelope.js'
+import { dmConversationId, isConversationId, kindOfConversation } from './ids.js'
+import { toMessageView, type ConversationRecord, type StoredMessage } from './message-log.js'
+import type { ConversationId, MessageView, PeerIdString } from '../api/contract.js'
+import type { StoreBatch } from '../store/store.js'
+import type { ChatContext } from './chat-context.js'
+import type { Delivery } from './delivery.js'
+import type { Membership } from './membership.js'
+
+/** Envelopes a conversation may hold for later processing before new ones are dropped. */
+const MAX_WAITING = 20_000
+
+/** Envelopes arriving from anyone (author, mailbox, a member helping with catch-up) and what they do. */
+export interface Inbound {
+  /** Stores what a peer sent (dropping duplicates) and processes what can be; resolves once durable. */
+  receive: (from: PeerIdString, envs: Envelope[], deposit?: string[]) => Promise<void>
+  /** Processes a conversation's held envelopes until none makes progress. */
+  drain: (conv: ConversationId) => Promise<void>
+}
+
+export function createInbound(ctx: ChatContext, delivery: Delivery, membership: Membership): Inbound {
+  const { store, clock, emit, self, log, policy, messages, cipher, keys, groups, components, configFor, announce } = ctx
+  const { committerLeaf, refreshMembers, applyMeta } = ctx.rules
+  const { outbox, kickAll, markSeen } = delivery
+  const { handleRequest, hasOpenWork, serveOpenWork } = membership
+
+  const storeMessage = (batch: StoreBatch, record: ConversationRecord, p: Extract<AppPayload, { type: 'text' }>): MessageView => {
+    clock.observe(p.hlc)
+    const msg: StoredMessage = { conv: record.id, author: p.author as PeerIdString, seq: p.seq, hlc: p.hlc, text: p.text, state: 'received', mine: false }
+    const key = messages.append(batch, msg, { countUnread: true })
+    return toMessageView(msg, key)
+  }
+
+  type Outcome = 'done' | 'wait'
+  /** Tries one held envelope: applied (or dropped as useless/hostile) is `done`; `wait` keeps it. */
+  const tryProcess = async (record: ConversationRecord, env: Envelope, batch: StoreBatch, added: MessageView[], followUps: Array<() => Promise<void>>): Promise<Outcome> => {
+    const msg = decodeMls(env.mls)
+    if (env.kind === 'welcome') {
+      if (msg.wireformat !== 'mls_welcome') throw new EnclaveError('bad-frame', 'welcome envelope without an MLS welcome')
+      if (env.to?.includes(self) !== true) return 'done'
+      for (const ref of welcomeTargets(msg.welcome)) {
+        const own = await keys.find(ref)
+        if (own === undefined) continue
+        const state = await joinFromWelcome(msg.welcome, own, configFor(`${record.id}/`))
+        const groupId = new TextDecoder().decode(state.groupContext.groupId)
+        if (conversationOfGroup(groupId) !== record.id) throw new EnclaveError('wrong-conversation', 'welcome is for another conversation')
+        await keys.consume(ref)
+        const existing = groups.get(groupId)
+        if (existing !== undefined && isActive(existing)) return 'done'
+        groups.stage(batch, groupId, state)
+        // A channel's group id ends in its creator's PeerId; a DM's in the device that made it.
+        if (record.kind === 'channel' && record.creator === null) record.creator = groupId.slice(groupId.indexOf('/') + 1) as PeerIdString
+        record.status = 'active'
+        refreshMembers(record, state)
+        return 'done'
+      }
+      return 'done'
+    }
+    if (msg.wireformat !== 'mls_private_message') throw new EnclaveError('bad-frame', `${env.kind} envelope without an MLS private message`)
+    const groupId = new TextDecoder().decode(msg.privateMessage.groupId)
+    if (conversationOfGroup(groupId) !== record.id) throw new EnclaveError('wrong-conversation', 'MLS message belongs to another conversation')
+    if (Number(msg.privateMessage.epoch) !== env.epoch) throw new EnclaveError('bad-frame', 'envelope epoch does not match its MLS message')
+    const state = groups.get(groupId)
+    if (state === undefined) return 'wait'
+    const epoch = epochOf(state)
+    if (env.kind === 'commit') {
+      if (env.epoch < epoch) return 'done'
+      if (env.epoch > epoch || !isActive(state)) return env.epoch > epoch ? 'wait' : 'done'
+      const leaf = committerLeaf(record, state)
+      const result = await processPrivate(state, msg, (l) => l === leaf)
+      if (result.kind === 'refused') return 'wait'
+      if (result.kind !== 'commit') throw new EnclaveError('bad-frame', 'commit envelope carried an application message')
+      groups.stage(batch, groupId, result.state)
+      refreshMembers(record, result.state)
+      return 'done'
+    }
+    if (env.epoch > epoch) return 'wait'
+    const result = await processPrivate(state, msg, () => false)
+    if (result.kind !== 'application') throw new EnclaveError('bad-frame', 'application envelope carried a commit')
+    groups.advance(groupId, result.state)
+    let raw: unknown
+    try { raw = cborDecode(result.plaintext) } catch (err) { throw new EnclaveError('bad-frame', 'MLS plaintext is not CBOR', { cause: err }) }
+    const parsed = appPayload.safeParse(raw)
+    if (!parsed.success) throw new EnclaveError('bad-frame', 'malformed MLS plaintext')
+    const p = parsed.data
+    if (result.device !== env.author || p.author !== env.author) throw new EnclaveError('wrong-author', 'envelope author is not the MLS sender')
+    if (p.conv !== env.conv || p.seq !== env.seq) throw new EnclaveError('wrong-conversation', 'envelope and MLS plaintext disagree')
+    // The envelope was new (deduplicated by conversation, author and seq when stored), so its message is too.
+    if (p.type === 'text') added.push(storeMessage(batch, record, p))
+    else if (p.type === 'meta') applyMeta(record, p)
+    else followUps.push(() => handleRequest(record, p))
+    return 'done'
+  }
+
+  /** What one pass over a conversation's envelopes produced, for after its write. */
+  interface Pass { batch: StoreBatch; added: MessageView[]; followUps: Array<() => Promise<void>> }
+  const newPass = (): Pass => ({ batch: store.batch(), added: [], followUps: [] })
+
+  /** `tryProcess`, where forged, tampered, replayed or too old envelopes are dropped with a coded line and the rest goes on. */
+  const attempt = async (record: ConversationRecord, env: Envelope, pass: Pass): Promise<Outcome> => {
+    try {
+      return await tryProcess(record, env, pass.batch, pass.added, pass.followUps)
+    } catch (err) {
+      log.warn('dropped an envelope', { conv: record.id, author: env.author, seq: env.seq, kind: env.kind, code: err instanceof EnclaveError ? err.code : 'undecryptable', error: errorMessage(err) })
+      return 'done'
+    }
+  }
+
+  /** Writes a pass, tells the shells, and lets the committer act on what it asked for. */
+  const finish = async (record: ConversationRecord, pass: Pass): Promise<void> => {
+    messages.saveConversation(pass.batch, record)
+    await pass.batch.write()
+    for (const v of pass.added) emit('chat.messageAdded', v)
+    const newest = pass.added.reduce<MessageView | undefined>((a, v) => (a === undefined || v.order > a.order ? v : a), undefined)
+    await announce(record, newest !== undefined && `${record.id}!${newest.order}` === record.lastKey ? newest : undefined)
+    const failed = (err: unknown): void => { log.warn('could not act on a request', { conv: record.id, error: errorMessage(err) }) }
+    for (const task of pass.followUps) await task().catch(failed)
+    if (pass.followUps.length === 0 && record.committer === self && hasOpenWork(record)) await serveOpenWork(record).catch(failed)
+  }
+
+  const drainQueued = new Map<ConversationId, Promise<void>>()
+  /** Processes a conversation's held envelopes until none makes progress; one write for all. */
+  const drain = (conv: ConversationId): Promise<void> => {
+    // A drain that has not started yet will see everything held by now: no need for another.
+    const queued = drainQueued.get(conv)
+    if (queued !== undefined) return queued
+    const run = groups.serial(conv, async () => {
+      drainQueued.delete(conv)
+      const record = messages.conversation(conv)
+      if (record === undefined) return
+      const pass = newPass()
+      let pending = await cipher.held(conv)
+      for (let progress = true; progress && pending.length > 0;) {
+        progress = false
+        const still: Envelope[] = []
+        for (const env of pending) {
+          if (await attempt(record, env, pass) === 'wait') { still.push(env); continue }
+          progress = true
+          cipher.release(pass.batch, env)
+        }
+        pending = still
+      }
+      record.waiting = pending.length
+      await finish(record, pass)
+    })
+    drainQueued.set(conv, run)
+    return run
+  }
+
+  /** A record for a conversation first heard of from an envelope, or undefined if it is not ours. */
+  const recordFor = (conv: ConversationId, env: Envelope, batch: StoreBatch): ConversationRecord | undefined => {
+    const known = messages.conversation(conv)
+    if (known !== undefined) return known
+    if (kindOfConversation(conv) === 'dm') {
+      if (dmConversationId(self, env.author as PeerIdString) !== conv) return undefined
+      return messages.ensure(conv, batch, () => ({ kind: 'dm', peerId: env.author as PeerIdString, workspaceId: policy.sharedWith(env.author)[0] ?? null, status: 'joining' }))
+    }
+    if (env.kind !== 'welcome' || env.to?.includes(self) !== true) return undefined
+    return messages.ensure(conv, batch, () => ({ kind: 'channel', status: 'joining' }))
+  }
+
+  /**
+   * The common case, in one write: a conversation with nothing held gets its new envelopes
+   * stored and processed at once. Anything that cannot be processed yet is held, and then
+   * everything after it is held too, so order within the conversation is kept.
+   */
+  const processNow = (record: ConversationRecord, envs: Envelope[]): Promise<void> => groups.serial(record.id, async () => {
+    const pass = newPass()
+    let holding = record.waiting > 0
+    for (const env of envs) {
+      cipher.put(pass.batch, env)
+      markSeen(record, env.author, env.seq)
+      if (!holding && await attempt(record, env, pass) === 'done') continue
+      if (record.waiting >= MAX_WAITING) {
+        // A flood of envelopes nobody can open yet (a broken or hostile member): keep serving.
+        log.warn('dropped an envelope', { conv: record.id, author: env.author, seq: env.seq, kind: env.kind, code: 'too-large', error: 'too many envelopes waiting for keys in this conversation' })
+        continue
+      }
+      cipher.hold(pass.batch, env)
+      record.waiting += 1
+      holding = true
+    }
+    await finish(record, pass)
+    // A commit or welcome applied here may unblock what was held before.
+    if (record.waiting > 0) void drain(record.id).catch((err: unknown) => { log.warn('processing failed', { conv: record.id, error: errorMessage(err) }) })
+  })
+
+  const receive = async (from: PeerIdString, envs: Envelope[], deposit?: string[]): Promise<void> => {
+    if (envs.length === 0) return
+    // In-order delivery needs no read: the next seq after a gapless run cannot be stored yet,
+    // and anything at or below it is. Only the rest is looked up.
+    const known = (env: Envelope): boolean | undefined => {
+      const seen = messages.conversation(env.conv as ConversationId)?.seen[env.author]
+      if (seen === undefined || deposit !== undefined) return undefined
+      return env.seq <= seen ? true : env.seq === seen + 1 ? false : undefined
+    }
+    const quick = envs.map(known)
+    const unsure = envs.filter((_, i) => quick[i] === undefined)
+    const looked = unsure.length === 0 ? [] : await cipher.has(unsure.map((e) => envelopeKey(e.conv, e.author, e.seq)))
+    let next = 0
+    const present = quick.map((q) => q ?? looked[next++] === true)
+    const batch = store.batch()
+    const byConversation = new Map<ConversationRecord, Envelope[]>()
+    const toKick: PeerIdString[] = []
+    const seenNow = new Set<string>()
+    envs.forEach((env, i) => {
+      const key = envelopeKey(env.conv, env.author, env.seq)
+      if (present[i] === true || seenNow.has(key)) return
+      seenNow.add(key)
+      if (deposit !== undefined && components.mailbox === true) {
+        // Held for others; this node has no key for it and never tries.
+        log.debug('holding mail', { conv: env.conv, author: env.author, seq: env.seq, for: deposit.length })
+        const envKey = cipher.put(batch, env)
+        for (const peer of deposit as PeerIdString[]) {
+          if (peer === from || peer === self) continue
+          outbox.enqueue(batch, peer, { envKey, conv: env.conv, author: env.author, seq: env.seq, messageKey: null, enqueuedAt: Date.now() }, clock.now())
+          toKick.push(peer)
+        }
+        return
+      }
+      if (!isConversationId(env.conv)) return
+      const record = recordFor(env.conv, env, batch)
+      if (record === undefined) return
+      byConversation.set(record, [...byConversation.get(record) ?? [], env])
+    })
+    if (batch.length > 0) await batch.write()
+    kickAll([...new Set(toKick)])
+    await Promise.all([...byConversation].map(([record, list]) => processNow(record, list)))
+  }
+
+  return { receive, drain }
+}

@@ -1,0 +1,202 @@
+import { EnclaveError, errorMessage } from '../errors.js'
+import { deviceOfCredential } from '../crypto/mls-credential.js'
+import { commitChanges, createGroupState, decodeKeyPackage, epochOf, membersOf, type CommitOutput } from '../crypto/mls-group.js'
+import { askGroup } from './group-protocol.js'
+import type { PeerIdString } from '../api/contract.js'
+import type { ChatContext } from './chat-context.js'
+import type { Delivery } from './delivery.js'
+import type { AppPayload, Envelope } from './envelope.js'
+import type { ConversationRecord } from './message-log.js'
+import type { KeyPackage } from 'ts-mls'
+
+/**
+ * Changing who is in a group, under the committer policy (docs/protocol.md): the committer
+ * commits; everyone else asks it with `request` messages inside the group, which every member
+ * notes until a commit carries them out.
+ */
+export interface Membership {
+  /** A device's key package: from the device itself, or else one it left at a mailbox. */
+  keyPackageOf: (device: PeerIdString) => Promise<KeyPackage>
+  /** Commits adds and removes as this conversation's committer; sends commit, welcome and settings. */
+  commitAsCommitter: (record: ConversationRecord, change: { add?: PeerIdString[]; remove?: PeerIdString[] }) => Promise<void>
+  request: (record: ConversationRecord, op: 'add' | 'remove' | 'leave', devices: PeerIdString[]) => Promise<void>
+  handleRequest: (record: ConversationRecord, p: Extract<AppPayload, { type: 'request' }>) => Promise<void>
+  hasOpenWork: (record: ConversationRecord) => boolean
+  serveOpenWork: (record: ConversationRecord) => Promise<void>
+  /** A DM's group, made now if neither side made one yet (needs the peer's key package). */
+  ensureDmGroup: (record: ConversationRecord) => Promise<void>
+}
+
+export function createMembership(ctx: ChatContext, delivery: Delivery): Membership {
+  const { store, self, log, policy, messages, cipher, keys, groups, components, configFor, announce } = ctx
+  const { mayBeIn, currentGroup, committerLeaf, refreshMembers, channelInfoOf } = ctx.rules
+  const { enqueue, kickAll, sealAndQueue, markSeen, outbox } = delivery
+
+  /** A device's key package: from the device itself, or else one it left at a mailbox. */
+  const keyPackageOf = async (device: PeerIdString): Promise<KeyPackage> => {
+    const fetchFrom = async (from: PeerIdString, timeoutMs: number): Promise<KeyPackage> => {
+      const stream = await components.openGroupStream(from, AbortSignal.timeout(timeoutMs))
+      const reply = await askGroup(stream, from === device ? { t: 'kp' } : { t: 'kp', for: device })
+      const kp = decodeKeyPackage(reply.kp)
+      // Whoever hands it over, the package must be signed for that device by that device.
+      if (await deviceOfCredential(kp.leafNode.credential, kp.leafNode.signaturePublicKey) !== device) throw new EnclaveError('wrong-author', 'key package does not belong to the device it is for')
+      return kp
+    }
+    try {
+      return await fetchFrom(device, 10_000)
+    } catch (err) {
+      for (const box of components.mailboxes()) {
+        if (box === device || box === self) continue
+        try { return await fetchFrom(box, 5_000) } catch { /* the next mailbox may have one */ }
+      }
+      throw err
+    }
+  }
+
+  /** Commits adds and removes as this conversation's committer; sends commit, welcome and settings. */
+  const commitAsCommitter = async (record: ConversationRecord, change: { add?: PeerIdString[]; remove?: PeerIdString[] }): Promise<void> => {
+    const group = currentGroup(record)
+    if (group === undefined) throw new EnclaveError('not-member', 'this device is not in the conversation\'s group')
+    if (committerLeaf(record, group.state) !== membersOf(group.state).find((m) => m.device === self)?.leaf) throw new EnclaveError('not-committer', 'another member commits changes to this conversation now')
+    const current = membersOf(group.state)
+    const adds: KeyPackage[] = []
+    const added: PeerIdString[] = []
+    const unreachable: PeerIdString[] = []
+    for (const device of change.add ?? []) {
+      if (current.some((m) => m.device === device) || added.includes(device)) continue
+      if (!mayBeIn(record.id, device)) throw new EnclaveError('not-member', `${device} is not an active member of this workspace`)
+      try {
+        adds.push(await keyPackageOf(device))
+        added.push(device)
+      } catch (err) {
+        log.debug('cannot add a device yet', { device, error: errorMessage(err) })
+        unreachable.push(device)
+      }
+    }
+    const removeLeaves = current.filter((m) => change.remove?.includes(m.device as PeerIdString) === true && m.device !== self).map((m) => m.leaf)
+    record.pendingMembers = [...new Set([...record.pendingMembers, ...unreachable])]
+    if (adds.length === 0 && removeLeaves.length === 0) {
+      const batch = store.batch()
+      messages.saveConversation(batch, record)
+      await batch.write()
+      return
+    }
+    const before = record.members
+    const out: CommitOutput = await commitChanges(group.state, { add: adds, remove: removeLeaves })
+    const batch = store.batch()
+    groups.stage(batch, group.id, out.state)
+    const removed = current.filter((m) => removeLeaves.includes(m.leaf)).map((m) => m.device as PeerIdString)
+    const recipients: PeerIdString[] = []
+    const commitEnv: Envelope = { v: 2, conv: record.id, author: self, seq: record.nextSeq++, kind: 'commit', epoch: epochOf(group.state), mls: out.commit }
+    markSeen(record, self, commitEnv.seq)
+    recipients.push(...enqueue(batch, record, commitEnv, cipher.put(batch, commitEnv), [...before, ...removed, ...added], null))
+    if (out.welcome !== null) {
+      const welcomeEnv: Envelope = { v: 2, conv: record.id, author: self, seq: record.nextSeq++, kind: 'welcome', epoch: epochOf(out.state), mls: out.welcome, to: added }
+      markSeen(record, self, welcomeEnv.seq)
+      recipients.push(...enqueue(batch, record, welcomeEnv, cipher.put(batch, welcomeEnv), [...before, ...added], null))
+    }
+    refreshMembers(record, out.state)
+    if (record.kind === 'channel' && added.length > 0) {
+      // Joiners learn the channel's name and settings from this, the first message of their epoch.
+      const sent = await sealAndQueue(batch, record, (seq, hlc) => ({ type: 'meta', conv: record.id, author: self, seq, hlc, channel: channelInfoOf(record) }))
+      recipients.push(...sent.recipients)
+    }
+    messages.saveConversation(batch, record)
+    await batch.write()
+    kickAll(recipients)
+    log.info('committed', { conv: record.id, epoch: epochOf(out.state), added: added.length, removed: removed.length })
+    await announce(record)
+  }
+
+  /**
+   * Asks for a membership change. The committer carries out its own adds and removes at once;
+   * everyone else (and a committer leaving, which MLS cannot commit for itself) sends a request
+   * inside the group: durable in the outbox, authenticated by MLS, seen by every member.
+   */
+  const request = async (record: ConversationRecord, op: 'add' | 'remove' | 'leave', devices: PeerIdString[]): Promise<void> => {
+    const group = currentGroup(record)
+    if (group === undefined) throw new EnclaveError('not-member', 'this device is not in the conversation\'s group')
+    refreshMembers(record, group.state)
+    if (record.committer === self && op !== 'leave') {
+      await commitAsCommitter(record, op === 'add' ? { add: devices } : { remove: devices })
+      return
+    }
+    const batch = store.batch()
+    if (op === 'leave') record.leaving = [...new Set([...record.leaving, self])]
+    if (op === 'add') record.pendingMembers = [...new Set([...record.pendingMembers, ...devices])]
+    const sent = await sealAndQueue(batch, record, (seq, hlc) => ({ type: 'request', conv: record.id, author: self, seq, hlc, op, devices }))
+    await batch.write()
+    kickAll(sent.recipients)
+  }
+
+  /** Every member notes a request; the committer acts on it if the rules allow. */
+  const handleRequest = async (record: ConversationRecord, p: Extract<AppPayload, { type: 'request' }>): Promise<void> => {
+    const author = p.author as PeerIdString
+    const group = currentGroup(record)
+    if (group === undefined) return
+    if (p.op === 'leave') record.leaving = [...new Set([...record.leaving, author])]
+    else record.requests = [...record.requests, { author, op: p.op, devices: p.devices as PeerIdString[] }]
+    refreshMembers(record, group.state)
+    const batch = store.batch()
+    messages.saveConversation(batch, record)
+    await batch.write()
+    if (record.committer === self) await serveOpenWork(record)
+  }
+
+  /** Has the committer anything left to do: requests not carried out, members asking to leave? */
+  const hasOpenWork = (record: ConversationRecord): boolean =>
+    record.requests.length > 0 || record.leaving.some((d) => d !== self && record.members.includes(d))
+
+  /**
+   * The committer carries out what members asked for and is still undone: on receipt, and when
+   * this device becomes committer with requests it noted before.
+   */
+  const serveOpenWork = async (record: ConversationRecord): Promise<void> => {
+    const group = currentGroup(record)
+    if (group === undefined) return
+    refreshMembers(record, group.state)
+    if (record.committer !== self) return
+    const add = new Set<PeerIdString>()
+    const remove = new Set<PeerIdString>(record.leaving.filter((d) => d !== self && record.members.includes(d)))
+    for (const r of record.requests) {
+      if (r.op === 'add') { for (const d of r.devices) if (mayBeIn(record.id, d)) add.add(d); continue }
+      const allowed = record.creator === r.author || (record.workspaceId !== null && policy.isAdminDevice(record.workspaceId, r.author))
+      if (allowed) for (const d of r.devices) remove.add(d)
+      else log.warn('refused a removal request', { conv: record.id, author: r.author, code: 'unauthorized' })
+    }
+    // Requests that cannot be carried out (refused, or for devices not in the workspace) are dropped.
+    record.requests = []
+    if (add.size === 0 && remove.size === 0) {
+      const batch = store.batch()
+      messages.saveConversation(batch, record)
+      await batch.write()
+      return
+    }
+    await commitAsCommitter(record, { add: [...add], remove: [...remove] })
+  }
+
+  /** A DM's group, made now if neither side made one yet (needs the peer reachable once). */
+  const ensureDmGroup = async (record: ConversationRecord): Promise<void> => {
+    if (currentGroup(record) !== undefined || record.peerId === null) return
+    const peer = record.peerId
+    const kp = await keyPackageOf(peer)
+    const own = await keys.issue()
+    const groupId = `${record.id}/${self}`
+    const state = await createGroupState(groupId, own, configFor(groupId))
+    await keys.consume(own.ref)
+    const out = await commitChanges(state, { add: [kp] })
+    const batch = store.batch()
+    groups.stage(batch, groupId, out.state)
+    if (out.welcome === null) throw new EnclaveError('internal', 'adding a member made no welcome')
+    const welcomeEnv: Envelope = { v: 2, conv: record.id, author: self, seq: record.nextSeq++, kind: 'welcome', epoch: epochOf(out.state), mls: out.welcome, to: [peer] }
+    markSeen(record, self, welcomeEnv.seq)
+    enqueue(batch, record, welcomeEnv, cipher.put(batch, welcomeEnv), [peer], null)
+    record.status = 'active'
+    refreshMembers(record, out.state)
+    messages.saveConversation(batch, record)
+    await batch.write()
+    outbox.kick(peer)
+  }
+
+  return { keyPackageOf, commitAsCommitter, request, handleRequest, hasOpenWork, serveOpenWork, ensureDmGroup }
+}

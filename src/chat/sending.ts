@@ -1,0 +1,109 @@
+import { EnclaveError } from '../errors.js'
+import { toMessageView, type ConversationRecord, type StoredMessage } from './message-log.js'
+import type { ConversationId, MessageView, PeerIdString } from '../api/contract.js'
+import type { ChatContext } from './chat-context.js'
+import type { Delivery } from './delivery.js'
+import type { Membership } from './membership.js'
+
+/** This device's text messages: grouped into one write while one is on disk, or held for a DM not set up yet. */
+export interface Sending {
+  /** Queues a message for the next write; resolves with it once stored and queued for members. */
+  queueText: (record: ConversationRecord, text: string) => Promise<MessageView>
+  /** Stores a DM message that cannot be encrypted yet (the peer was never reachable). */
+  holdText: (record: ConversationRecord, text: string) => Promise<MessageView>
+  /** Sets up a DM's group and sends what was held for it, in order. */
+  flushHeld: (record: ConversationRecord) => Promise<void>
+}
+
+export function createSending(ctx: ChatContext, delivery: Delivery, membership: Membership): Sending {
+  const { store, clock, emit, self, messages, groups, announce } = ctx
+  const { sealAndQueue, kickAll, trackPending } = delivery
+  const { ensureDmGroup } = membership
+
+  /**
+   * Sends go out in groups: every message asked for while the previous write was on disk is
+   * encrypted and written in one batch (group state, ciphertext, message and outbox entries
+   * together), which is what lets a busy conversation go faster than one write per message.
+   */
+  const sendQueues = new Map<ConversationId, Array<{ text: string; done: (v: MessageView) => void; fail: (e: unknown) => void }>>()
+  const queueText = (record: ConversationRecord, text: string): Promise<MessageView> => new Promise((done, fail) => {
+    const queue = sendQueues.get(record.id)
+    if (queue !== undefined) { queue.push({ text, done, fail }); return }
+    sendQueues.set(record.id, [{ text, done, fail }])
+    void groups.serial(record.id, () => flushTexts(record))
+  })
+
+  const flushTexts = async (record: ConversationRecord): Promise<void> => {
+    const queue = sendQueues.get(record.id) ?? []
+    sendQueues.delete(record.id)
+    const batch = store.batch()
+    const stored: Array<{ key: string; msg: StoredMessage }> = []
+    const recipients = new Set<PeerIdString>()
+    try {
+      for (const { text } of queue) {
+        const sent = await sealAndQueue(batch, record, (seq, hlc) => ({ type: 'text', conv: record.id, author: self, seq, hlc, text }), (p) => {
+          const msg: StoredMessage = { conv: record.id, author: self, seq: p.seq, hlc: p.hlc, text, state: 'pending', mine: true, awaiting: record.members.filter((m) => m !== self) }
+          if (msg.awaiting?.length === 0) msg.state = 'delivered'
+          const key = messages.append(batch, msg, { countUnread: false })
+          stored.push({ key, msg })
+          return key
+        })
+        for (const r of sent.recipients) recipients.add(r)
+      }
+      await batch.write()
+    } catch (err) {
+      const failure = err instanceof EnclaveError ? err : new EnclaveError('store-error', 'could not store the message', { cause: err })
+      for (const q of queue) q.fail(failure)
+      return
+    }
+    kickAll([...recipients])
+    const views = stored.map(({ key, msg }) => {
+      if (msg.state === 'pending') trackPending(key, msg)
+      const v = toMessageView(msg, key)
+      emit('chat.messageAdded', v)
+      return v
+    })
+    const last = views.at(-1)
+    await announce(record, last !== undefined && record.lastKey === `${record.id}!${last.order}` ? last : undefined)
+    queue.forEach((q, i) => { const v = views[i]; if (v !== undefined) q.done(v) })
+  }
+
+  /**
+   * A DM's first messages while its peer has never been reachable: stored (pending) with their
+   * place in the author's sequence, encrypted and queued the moment the peer is met.
+   */
+  const holdText = async (record: ConversationRecord, text: string): Promise<MessageView> => {
+    const batch = store.batch()
+    const msg: StoredMessage = { conv: record.id, author: self, seq: record.nextSeq++, hlc: clock.now(), text, state: 'pending', mine: true, awaiting: record.peerId === null ? [] : [record.peerId] }
+    const key = messages.append(batch, msg, { countUnread: false })
+    record.heldKeys = [...record.heldKeys, key]
+    messages.saveConversation(batch, record)
+    await batch.write()
+    trackPending(key, msg)
+    const v = toMessageView(msg, key)
+    emit('chat.messageAdded', v)
+    await announce(record)
+    return v
+  }
+
+  /** Sets up a DM's group and sends what was held for it, in order. */
+  const flushHeld = (record: ConversationRecord): Promise<void> => groups.serial(record.id, async () => {
+    if (record.heldKeys.length === 0) return
+    await ensureDmGroup(record)
+    const held = await messages.byKeys(record.heldKeys)
+    const batch = store.batch()
+    const recipients = new Set<PeerIdString>()
+    for (const [i, msg] of held.entries()) {
+      const key = record.heldKeys[i]
+      if (msg === undefined || key === undefined) continue
+      const sent = await sealAndQueue(batch, record, (seq, hlc) => ({ type: 'text', conv: record.id, author: self, seq, hlc, text: msg.text }), () => key, { seq: msg.seq, hlc: msg.hlc })
+      for (const r of sent.recipients) recipients.add(r)
+    }
+    record.heldKeys = []
+    messages.saveConversation(batch, record)
+    await batch.write()
+    kickAll([...recipients])
+  })
+
+  return { queueText, holdText, flushHeld }
+}
