@@ -10,7 +10,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import * as varint from 'uint8-varint'
 import { createNetNode } from '../src/net/libp2p-node.js'
 import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../test/helpers/node-process.js'
-import { printTable, summarize, writeResults } from './stats.js'
+import { eventWaiter, printTable, summarize, writeResults } from './stats.js'
 import type { MessageView } from '../src/api/contract.js'
 
 const ECHO_PROTOCOL = '/enclave-bench/echo/1.0.0'
@@ -77,16 +77,10 @@ async function enclaveRun(): Promise<{ oneWay: ReturnType<typeof summarize>; del
     const deliveredAt = new Map<string, bigint>()
     let arrivedCount = 0
     let deliveredCount = 0
-    let wake: (() => void) | undefined
-    bob.api.on('chat.messageAdded', (m: MessageView) => { arrived.set(m.id, process.hrtime.bigint()); arrivedCount++; wake?.() })
+    const { wake, until } = eventWaiter()
+    bob.api.on('chat.messageAdded', (m: MessageView) => { arrived.set(m.id, process.hrtime.bigint()); arrivedCount++; wake() })
     alice.api.on('chat.messageUpdated', (m: MessageView) => {
-      if (m.state === 'delivered') { deliveredAt.set(m.id, process.hrtime.bigint()); deliveredCount++; wake?.() }
-    })
-    const until = (cond: () => boolean): Promise<void> => new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { reject(new Error('benchmark stalled for 60 s')) }, 60_000)
-      const check = (): void => { if (cond()) { clearTimeout(timer); wake = undefined; resolve() } }
-      wake = check
-      check()
+      if (m.state === 'delivered') { deliveredAt.set(m.id, process.hrtime.bigint()); deliveredCount++; wake() }
     })
 
     const oneWay: number[] = []

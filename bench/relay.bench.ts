@@ -5,7 +5,7 @@
  * through the relay). Relayed peers are not moved to a direct path here (ENCLAVE_PATH_UPGRADE_MS=0).
  */
 import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../test/helpers/node-process.js'
-import { printTable, summarize, writeResults, type Row } from './stats.js'
+import { eventWaiter, printTable, summarize, writeResults, type Row } from './stats.js'
 import type { MessageView } from '../src/api/contract.js'
 
 const SAMPLES = Number(process.env.BENCH_RELAY_SAMPLES ?? 300)
@@ -17,14 +17,8 @@ const env = { ENCLAVE_PATH_UPGRADE_MS: '0' }
 async function measure(from: NodeProcess, to: NodeProcess): Promise<{ latency: ReturnType<typeof summarize>; perSecond: number }> {
   const arrived = new Map<string, number>()
   let count = 0
-  let wake: (() => void) | undefined
-  to.api.on('chat.messageAdded', (m: MessageView) => { if (m.author === from.peerId) { arrived.set(m.id, performance.now()); count++; wake?.() } })
-  const until = (cond: () => boolean): Promise<void> => new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error('benchmark stalled for 60 s')) }, 60_000)
-    const check = (): void => { if (cond()) { clearTimeout(timer); wake = undefined; resolve() } }
-    wake = check
-    check()
-  })
+  const { wake, until } = eventWaiter()
+  to.api.on('chat.messageAdded', (m: MessageView) => { if (m.author === from.peerId) { arrived.set(m.id, performance.now()); count++; wake() } })
   const samples: number[] = []
   for (let i = 0; i < SAMPLES + 30; i++) {
     const t0 = performance.now()

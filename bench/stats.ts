@@ -30,3 +30,19 @@ export async function writeResults(path: string, data: unknown): Promise<void> {
   await mkdir(dirname(path), { recursive: true })
   await writeFile(path, JSON.stringify(data, null, 2) + '\n')
 }
+
+/**
+ * Waits for a condition that events make true: call `wake()` from the event handlers, `until()`
+ * resolves as soon as the condition holds (no polling), and fails if nothing happens for 60 s.
+ */
+export function eventWaiter(): { wake: () => void; until: (cond: () => boolean) => Promise<void> } {
+  let check: (() => void) | undefined
+  return {
+    wake: () => { check?.() },
+    until: (cond) => new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error('benchmark stalled for 60 s')) }, 60_000)
+      check = () => { if (cond()) { clearTimeout(timer); check = undefined; resolve() } }
+      check()
+    })
+  }
+}
