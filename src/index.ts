@@ -145,13 +145,16 @@ export async function createCore(init: CoreInit): Promise<Core> {
       onPeerSynced: (peer) => { chat.peerConnected(peer as PeerIdString) },
       onMembershipChanged: (ws) => { chat.membershipChanged(ws) },
       isRelay: (peer) => [...init.relays ?? [], ...learnedRelays].some((r) => r.endsWith(`/p2p/${peer}`)),
-      onRelays: (relays) => {
-        for (const relay of relays) {
-          learnedRelays.add(relay)
-          peers.dial(relay).catch((err: unknown) => { log.warn('could not reach the relay an invite named; will keep trying', { relay, error: errorMessage(err) }) })
-        }
-      }
+      onRelays: (relays) => { useRelays(relays) }
     })
+    /** Relays named by an invite or a workspace's settings: dialled once, then kept by the peer book. */
+    function useRelays(relays: string[]): void {
+      for (const relay of relays) {
+        if (learnedRelays.has(relay) || init.relays?.includes(relay) === true) continue
+        learnedRelays.add(relay)
+        peers.dial(relay).catch((err: unknown) => { log.warn('could not reach a workspace relay yet; will keep trying', { relay, error: errorMessage(err) }) })
+      }
+    }
     policy.isActiveDevice = (ws, device) => workspaces.isActiveDevice(ws, device)
     policy.isAdminDevice = (ws, device) => workspaces.isAdminDevice(ws, device)
     policy.sharedWith = (device) => workspaces.sharedWith(device)
@@ -211,6 +214,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       'workspaces.saveDepartment': ({ workspaceId, ...dept }) => workspaces.saveDepartment(workspaceId, dept),
       'workspaces.deleteDepartment': ({ workspaceId, departmentId }) => workspaces.deleteDepartment(workspaceId, departmentId),
       'workspaces.assign': ({ workspaceId, userId, departments }) => workspaces.assign(workspaceId, userId, departments),
+      'workspaces.setRelays': ({ workspaceId, relays }) => workspaces.setRelays(workspaceId, relays),
       'directory.search': ({ workspaceId, ...query }) => Promise.resolve(workspaces.search(workspaceId, query))
     }
 
@@ -221,6 +225,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
     for (const address of [...init.peers ?? [], ...init.relays ?? []]) {
       peers.dial(address).catch((err: unknown) => { log.warn('could not reach configured peer yet; will keep trying', { address, error: errorMessage(err) }) })
     }
+    useRelays(workspaces.relays())
     log.info('node started', { peerId: self, addresses: info().addresses })
 
     return {

@@ -210,6 +210,8 @@ export interface Requests {
   'workspaces.deleteDepartment': (input: { workspaceId: string; departmentId: string }) => DepartmentView[]
   /** Puts a member in exactly these departments (admins). */
   'workspaces.assign': (input: { workspaceId: string; userId: string; departments: string[] }) => MemberView[]
+  /** Replaces the workspace's relay list (admins; at most 8 full multiaddrs ending in `/p2p/<id>`). */
+  'workspaces.setRelays': (input: { workspaceId: string; relays: string[] }) => WorkspaceView
   /**
    * Colleagues by name, pinyin (全拼), pinyin initials, email, title or phone; best match first.
    * `departmentId` limits the search to that department and everything below it.
@@ -232,6 +234,8 @@ export interface WorkspaceView {
   memberCount: number
   /** This device's certificate (renewed automatically), or null while it has none. */
   certificate: { role: Role; expiresAt: number } | null
+  /** The company's relays this workspace lists (full multiaddrs); every member keeps a reservation on each. */
+  relays: string[]
 }
 
 export interface MemberView {

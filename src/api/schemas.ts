@@ -62,5 +62,6 @@ export const requestSchemas: { [M in Method]: z.ZodType } = {
   'workspaces.saveDepartment': z.object({ workspaceId: id, departmentId: id.optional(), parentId: id.nullable(), name: z.string().min(1).max(64), order: z.number().int().optional() }).strict(),
   'workspaces.deleteDepartment': z.object({ workspaceId: id, departmentId: id }).strict(),
   'workspaces.assign': z.object({ workspaceId: id, userId: id, departments: z.array(id).max(32) }).strict(),
+  'workspaces.setRelays': z.object({ workspaceId: id, relays: z.array(z.string().max(256)).max(8) }).strict(),
   'directory.search': z.object({ workspaceId: id, query: z.string().max(100), departmentId: id.optional(), limit: z.number().int().min(1).max(500).optional() }).strict()
 }

@@ -42,6 +42,7 @@ const handlers: Handlers = {
   'workspaces.saveDepartment': notUsed,
   'workspaces.deleteDepartment': notUsed,
   'workspaces.assign': notUsed,
+  'workspaces.setRelays': notUsed,
   'directory.search': notUsed
 }
 

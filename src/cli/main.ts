@@ -101,7 +101,8 @@ async function run(argv: string[]): Promise<void> {
       : command === 'history' ? { limit: { type: 'string' }, before: { type: 'string' } }
         : command === 'invite' ? { workspace: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' }, approval: { type: 'boolean' } }
           : command === 'members' ? { workspace: { type: 'string' } }
-            : command === 'channel' ? { workspace: { type: 'string' }, topic: { type: 'string' }, open: { type: 'boolean' }, member: { type: 'string', multiple: true } } : {}
+            : command === 'workspace' ? { clear: { type: 'boolean' } }
+              : command === 'channel' ? { workspace: { type: 'string' }, topic: { type: 'string' }, open: { type: 'boolean' }, member: { type: 'string', multiple: true } } : {}
   const { values, positionals } = parse(command, rest, extra)
   if (values.help === true) { out(usage); return }
   const dataDir = typeof values.data === 'string' ? values.data : defaultDataDir()
@@ -223,6 +224,17 @@ async function run(argv: string[]): Promise<void> {
         const ws = await withClient(dataDir, (api) => api.call('workspaces.create', { name }))
         if (asJson) json(ws)
         else out(`Created workspace "${ws.name}" (${ws.id}); you are its owner.\nFingerprint: ${ws.fingerprint}`)
+        return
+      }
+      if (sub === 'relays') {
+        const workspaceId = positional(positionals, 1, 'workspace ID', command)
+        const relays = positionals.slice(2)
+        const ws = await withClient(dataDir, (api) => relays.length === 0 && values.clear !== true
+          ? api.call('workspaces.list', {}).then((all) => all.find((w) => w.id === workspaceId) ?? Promise.reject(new EnclaveError('not-found', `this device is not in workspace ${workspaceId}`)))
+          : api.call('workspaces.setRelays', { workspaceId, relays }))
+        if (asJson) json(ws.relays)
+        else if (ws.relays.length === 0) out('no relays listed')
+        else for (const r of ws.relays) out(r)
         return
       }
       if (sub !== 'list') throw new UsageError(`unknown workspace command '${sub}'`, command)

@@ -95,8 +95,11 @@ join) with the listed devices; add asks the channel's committer to add devices; 
 Prints messages oldest first. --json prints an array of messages, each with its text.`,
   workspace: `Usage: enclave workspace create NAME [--json] [--data DIR]
        enclave workspace list [--json] [--data DIR]
+       enclave workspace relays ID [MULTIADDR... | --clear] [--json] [--data DIR]
 
-'create' makes this device the owner of a new workspace.`,
+'create' makes this device the owner of a new workspace.
+'relays' lists the company relays a workspace names; with addresses (admins) it replaces the
+list and every member dials them and keeps a reservation there. --clear empties it.`,
   invite: `Usage: enclave invite [--workspace ID] [--role member|guest|admin] [--expires 48h] [--approval] [--json] [--data DIR]
 
 Prints a single-use invite link (and a text to paste into mail or chat). --expires takes

@@ -14,6 +14,10 @@ const ID = z.string().regex(/^[0-9a-zA-Z_-]{8,64}$/)
 const PEER = z.string().min(40).max(64).regex(/^[1-9A-HJ-NP-Za-km-z]+$/)
 const HASH = z.string().regex(/^[0-9a-f]{64}$/)
 const ROLE = z.enum(ROLES)
+/** A relay's full multiaddr: ends in its `/p2p/<PeerId>`, nothing relayed (no circuit inside). */
+const RELAY = z.string().max(256).regex(/^\/[^\s]+\/p2p\/[1-9A-HJ-NP-Za-km-z]{40,64}$/).refine((a) => !a.includes('/p2p-circuit'), 'a relay address cannot itself be relayed')
+/** Most relays a workspace lists; every member keeps a reservation on each. */
+export const MAX_WORKSPACE_RELAYS = 8
 
 const profile = z.object({
   name: NAME,
@@ -38,7 +42,9 @@ export const opBody = z.discriminatedUnion('type', [
   z.object({ type: z.literal('profile'), userId: ID, profile }).strict(),
   z.object({ type: z.literal('department'), departmentId: ID, parentId: ID.nullable(), name: NAME, order: z.number().int() }).strict(),
   z.object({ type: z.literal('deleteDepartment'), departmentId: ID }).strict(),
-  z.object({ type: z.literal('assign'), userId: ID, departments: z.array(ID).max(32) }).strict()
+  z.object({ type: z.literal('assign'), userId: ID, departments: z.array(ID).max(32) }).strict(),
+  /** Replaces the workspace's relay list (admins). */
+  z.object({ type: z.literal('relays'), relays: z.array(RELAY).max(MAX_WORKSPACE_RELAYS) }).strict()
 ])
 export type OpBody = z.infer<typeof opBody>
 export type OpType = OpBody['type']

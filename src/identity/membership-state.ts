@@ -43,6 +43,8 @@ export interface MembershipState {
   removedDevices: Set<string>
   invites: Map<string, InviteRecord>
   departments: Map<string, DepartmentRecord>
+  /** The company's relays (full multiaddrs): every member dials them and keeps a reservation. */
+  relays: string[]
 }
 
 const RANK: Record<Role, number> = { guest: 0, member: 1, admin: 2, owner: 3 }
@@ -52,7 +54,7 @@ export function isAdminRole(role: Role): boolean {
 }
 
 export function emptyState(ws: WorkspaceId): MembershipState {
-  return { ws, name: '', rootKey: new Uint8Array(), members: new Map(), devices: new Map(), removed: new Set(), removedDevices: new Set(), invites: new Map(), departments: new Map() }
+  return { ws, name: '', rootKey: new Uint8Array(), members: new Map(), devices: new Map(), removed: new Set(), removedDevices: new Set(), invites: new Map(), departments: new Map(), relays: [] }
 }
 
 /** Why an op had no effect; kept for logs and tests, never shown raw to users. */
@@ -172,6 +174,11 @@ function applyByMember(state: MembershipState, author: Member, body: Exclude<OpB
       if (target === undefined) return 'unknown-user'
       if (target.userId !== author.userId && !admin) return 'not-admin'
       target.profile = body.profile
+      return null
+    }
+    case 'relays': {
+      if (!admin) return 'not-admin'
+      state.relays = [...new Set(body.relays)]
       return null
     }
     case 'department': {

@@ -63,6 +63,10 @@ export interface WorkspaceService {
   saveDepartment(ws: string, dept: { departmentId?: string; parentId: string | null; name: string; order?: number }): Promise<DepartmentView[]>
   deleteDepartment(ws: string, departmentId: string): Promise<DepartmentView[]>
   assign(ws: string, userId: string, departments: string[]): Promise<MemberView[]>
+  /** Replaces the relays a workspace lists (admins); members learn them with the log. */
+  setRelays(ws: string, relays: string[]): Promise<WorkspaceView>
+  /** Relays every workspace of this device lists, to dial and keep a reservation on. */
+  relays(): string[]
   search(ws: string, query: DirectoryQuery): MemberView[]
   /** May this peer use Enclave's protocols here? Always, while this device is in no workspace. */
   allows(peer: string): boolean
@@ -194,6 +198,8 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     if (w === undefined) return
     emit('workspaces.changed', view(w))
     components.onMembershipChanged?.(ws)
+    const relays = w.log.state().relays
+    if (relays.length > 0) components.onRelays?.(relays)
     enforce()
     // A role change or an approval may call for a new certificate.
     renew()
@@ -397,6 +403,10 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     },
 
     assign: async (ws, userId, departments) => members(await act(ws, { type: 'assign', userId, departments })),
+
+    setRelays: async (ws, relays) => view(await act(ws, { type: 'relays', relays: [...new Set(relays.map((r) => r.trim()))] })),
+
+    relays: () => [...new Set(registry.list().flatMap((w) => w.log.state().relays))],
 
     allows,
     refuses,

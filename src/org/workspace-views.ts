@@ -16,7 +16,8 @@ export function workspaceView(w: Workspace): WorkspaceView {
     role: me?.role ?? 'guest',
     status: state.removed.has(w.record.userId) ? 'removed' : me?.status ?? 'pending',
     memberCount: [...state.members.values()].filter((m) => m.status === 'active').length,
-    certificate: certificateSummary(w) as WorkspaceView['certificate']
+    certificate: certificateSummary(w) as WorkspaceView['certificate'],
+    relays: [...state.relays]
   }
 }
 

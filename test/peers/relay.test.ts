@@ -91,3 +91,32 @@ test('an invite carries the inviter\'s relay, and the device that joins reserves
     await Promise.all([owner, joiner].map((n) => removeDataDir(n.dataDir)))
   }
 })
+
+test('relays listed in the workspace settings reach members who joined before, and stay after a restart', async () => {
+  const owner = await startNode(await makeDataDir('settings-owner'))
+  const early = await startNode(await makeDataDir('settings-early'))
+  const started = [owner, early]
+  try {
+    const ws = await owner.api.call('workspaces.create', { name: 'Branch office' })
+    await early.api.call('workspaces.join', { link: (await owner.api.call('workspaces.invite', { workspaceId: ws.id })).link })
+    assert.equal((await early.api.call('relay.status', {})).relays.length, 0, 'no relay known yet')
+
+    const bad = await enclave('workspace', 'relays', ws.id, '/ip4/127.0.0.1/tcp/1/p2p-circuit', '--data', owner.dataDir)
+    assert.notEqual(bad.code, 0, 'a relayed address is no relay')
+    const set = await enclave('workspace', 'relays', ws.id, relay.address, '--data', owner.dataDir)
+    assert.equal(set.code, 0, set.stderr)
+    assert.equal(set.stdout.trim(), relay.address)
+    const heldBy = async (n: NodeProcess): Promise<boolean> => (await n.api.call('relay.status', {})).relays.some((r) => r.address === relay.address && r.reserved)
+    await waitFor('the earlier member to learn the relay and reserve there', () => heldBy(early), { timeoutMs: 30_000 })
+    assert.deepEqual((await early.api.call('workspaces.list', {}))[0]?.relays, [relay.address])
+
+    await early.stop()
+    const again = await startNode(early.dataDir)
+    started[1] = again
+    await waitFor('the member to reserve again after a restart, with no --relay', () => heldBy(again), { timeoutMs: 30_000 })
+    await assert.rejects(again.api.call('workspaces.setRelays', { workspaceId: ws.id, relays: [] }), { code: 'unauthorized' }, 'only admins change the relay list')
+  } finally {
+    await Promise.all(started.map((n) => n.stop()))
+    await Promise.all(started.map((n) => removeDataDir(n.dataDir)))
+  }
+})
