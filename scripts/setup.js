@@ -40,16 +40,16 @@ export function ensureChromium() {
 }
 
 /**
- * tcpdump, for the network-namespace tests that check what a relay sees. Installed only where we
- * may (root, Debian's apt); elsewhere those checks are skipped with the reason printed.
+ * tcpdump and iptables, for the network-namespace tests (what a relay sees; a home NAT). Installed
+ * only where we may (root, Debian's apt); elsewhere those tests skip with the reason printed.
  */
-export function ensureTcpdump() {
-  const found = spawnSync('sh', ['-c', 'command -v tcpdump'], { stdio: 'ignore' }).status === 0
-  if (found || typeof process.getuid !== 'function' || process.getuid() !== 0) return
+export function ensureNetTools() {
+  const missing = ['tcpdump', 'iptables'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool} || test -x /usr/sbin/${tool}`], { stdio: 'ignore' }).status !== 0)
+  if (missing.length === 0 || typeof process.getuid !== 'function' || process.getuid() !== 0) return
   if (spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status !== 0) return
-  process.stderr.write('enclave: installing tcpdump for the relay tests (apt-get install tcpdump)…\n')
-  const r = spawnSync('apt-get', ['install', '-y', '-qq', 'tcpdump'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
-  if (r.status !== 0) process.stderr.write('enclave: could not install tcpdump; the relay capture check will be skipped\n')
+  process.stderr.write(`enclave: installing ${missing.join(' and ')} for the network tests (apt-get install)…\n`)
+  const r = spawnSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
+  if (r.status !== 0) process.stderr.write(`enclave: could not install ${missing.join(' and ')}; the tests needing them will be skipped\n`)
 }
 
 export async function build() {
@@ -61,6 +61,6 @@ export async function build() {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   ensureDependencies()
-  if (process.argv.includes('--browser')) { ensureChromium(); ensureTcpdump() }
+  if (process.argv.includes('--browser')) { ensureChromium(); ensureNetTools() }
   if (process.argv.includes('--build')) await build()
 }

@@ -14,6 +14,8 @@ import { loadOrCreateDeviceKey } from './identity/device-key.js'
 import { createLogger, type Logger } from './logger.js'
 import { createNetNode, DEFAULT_LISTEN } from './net/libp2p-node.js'
 import { relayStatus } from './net/relay-status.js'
+import { trackRelayTraffic } from './net/relay-traffic.js'
+import { watchNetwork } from './net/network-watch.js'
 import { createStickyListen } from './net/sticky-listen.js'
 import { createPeerBook } from './net/peer-book.js'
 import { createProfiles, PROFILE_PROTOCOL } from './org/profiles.js'
@@ -27,8 +29,11 @@ import { createSealedCodec } from './store/sealed-codec.js'
 import { loadDataKey, type KeyProtection } from './store/store-key.js'
 import { openStore } from './store/store.js'
 import { VERSION } from './version.js'
-import type { Emit, NodeInfo, PeerIdString } from './api/contract.js'
+import type { Emit, NodeInfo, PeerIdString, RelayStatusView } from './api/contract.js'
 import type { OutboxInit } from './chat/outbox.js'
+
+/** How often a relay logs its figures. */
+const RELAY_STATS_MS = 60_000
 
 export interface CoreInit {
   /** Folder holding this device's store; created if missing. */
@@ -93,6 +98,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       return createNetNode({ ...netInit, listen: await listen.renew() })
     })
     const self = node.peerId.toString() as PeerIdString
+    const traffic = init.relay === undefined ? undefined : trackRelayTraffic(node)
     const clock = createHybridClock()
 
     // Services emit from the moment they exist; the API server that fans events out is made
@@ -174,9 +180,17 @@ export async function createCore(init: CoreInit): Promise<Core> {
       version: VERSION
     })
 
+    const status = (): RelayStatusView => ({ ...relayStatus(node, [...new Set([...init.relays ?? [], ...learnedRelays])], traffic), failures: peers.failures() })
+    // A relay runs for months: one line a minute says how it is doing, for whoever tails its log.
+    const statsTimer = traffic === undefined ? undefined : setInterval(() => {
+      const s = status()
+      log.info('relay stats', { reservations: s.reservations.length, circuits: s.circuits, circuitsTotal: s.circuitsTotal, bytesRelayed: s.bytesRelayed, connections: s.connections })
+    }, RELAY_STATS_MS)
+    statsTimer?.unref()
+
     const handlers: Handlers = {
       'node.info': () => Promise.resolve(info()),
-      'relay.status': () => Promise.resolve(relayStatus(node, [...new Set([...init.relays ?? [], ...learnedRelays])])),
+      'relay.status': () => Promise.resolve(status()),
       'peers.list': () => Promise.resolve(peers.list()),
       'peers.dial': ({ address }) => peers.dial(address),
       'conversations.list': () => chat.conversations(),
@@ -226,6 +240,11 @@ export async function createCore(init: CoreInit): Promise<Core> {
       peers.dial(address).catch((err: unknown) => { log.warn('could not reach configured peer yet; will keep trying', { address, error: errorMessage(err) }) })
     }
     useRelays(workspaces.relays())
+    // After a network change or sleep, reconnect at once instead of when a grown backoff ends.
+    const network = watchNetwork((why) => {
+      log.info('network changed; reconnecting', { why })
+      peers.reconnectNow()
+    })
     log.info('node started', { peerId: self, addresses: info().addresses })
 
     return {
@@ -233,6 +252,8 @@ export async function createCore(init: CoreInit): Promise<Core> {
       api,
       info,
       stop: async () => {
+        clearInterval(statsTimer)
+        network.stop()
         peers.stop()
         mailboxes.stop()
         profiles.stop()

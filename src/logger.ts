@@ -1,4 +1,7 @@
-/** Structured logs: one JSON object per line on stderr, so stdout stays free for CLI output. */
+/**
+ * Structured logs: one JSON object per line, on stderr so stdout stays free for CLI output
+ * (a relay writes them to stdout: it has no other output after its banner).
+ */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 
 export interface Logger {

@@ -145,11 +145,26 @@ export interface RelayStatusView {
   serving: boolean
   /** Devices holding a reservation here, when serving. */
   reservations: Array<{ peerId: PeerIdString; expiresAt: number }>
+  /** Circuits relayed here: open now, and opened since the relay started (0 when not serving). */
+  circuits: number
+  circuitsTotal: number
+  /** Bytes relayed since the relay started (ciphertext; 0 when not serving). */
+  bytesRelayed: number
   /** Open connections, and how many of them are relayed through some relay. */
   connections: number
   relayedConnections: number
   /** The relays this device was given, and whether it holds a reservation on each. */
   relays: Array<{ address: string; reserved: boolean }>
+  /** Recent failed connection attempts, newest first (at most 20), with libp2p's reason. */
+  failures: ConnectionFailureView[]
+}
+
+export interface ConnectionFailureView {
+  at: number
+  peerId: PeerIdString
+  /** `dial`: asked for; `redial`: reconnecting to a known peer; `upgrade`: a direct path to a relayed peer. */
+  attempt: 'dial' | 'redial' | 'upgrade'
+  reason: string
 }
 
 export interface Requests {

@@ -27,10 +27,18 @@ export function formatConversation(c: ConversationView): string {
 
 export function formatRelayStatus(s: RelayStatusView): string {
   const lines = [
-    s.serving ? `relay: serving, ${s.reservations.length} reservations` : 'relay: not serving',
+    s.serving ? `relay: serving, ${s.reservations.length} reservations, ${s.circuits} circuits open (${s.circuitsTotal} since start), ${formatBytes(s.bytesRelayed)} relayed` : 'relay: not serving',
     `connections: ${s.connections} (${s.relayedConnections} relayed)`,
     ...s.reservations.map((r) => `  reserved by ${r.peerId} until ${new Date(r.expiresAt).toISOString()}`),
     ...s.relays.map((r) => `uses ${r.address}: ${r.reserved ? 'reserved' : 'no reservation yet'}`)
   ]
   return lines.join('\n')
+}
+
+/** 1536 → "1.5 KiB". */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let i = 0
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++ }
+  return `${i === 0 ? n : n.toFixed(1)} ${units[i] ?? 'B'}`
 }

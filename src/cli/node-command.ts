@@ -26,7 +26,8 @@ export interface NodeOptions {
 /** `enclave node` and `enclave serve`: the core plus its loopback API, until SIGINT or SIGTERM. */
 export async function runNode(options: NodeOptions, out: (line: string) => void): Promise<void> {
   const dataDir = resolve(options.dataDir)
-  const log = createLogger('enclave')
+  // A relay is a service: its structured log goes to stdout, where service managers collect it.
+  const log = createLogger('enclave', options.relay === undefined ? {} : { write: (line) => { process.stdout.write(line + '\n') } })
   const core = await createCore({
     dataDir,
     listen: options.listen.length > 0 ? options.listen : undefined,

@@ -1,5 +1,7 @@
 import './node-shims.js'
 import { noise } from '@chainsafe/libp2p-noise'
+import { autoNAT } from '@libp2p/autonat'
+import { dcutr } from '@libp2p/dcutr'
 import { circuitRelayServer, circuitRelayTransport, type CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import { identify } from '@libp2p/identify'
 import { mdns } from '@libp2p/mdns'
@@ -33,7 +35,7 @@ export interface NetNodeInit {
 
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws']
 
-/** Assembles the libp2p node: TCP + WebSockets, Noise, Yamux, identify, ping, optional mDNS. */
+/** Assembles the libp2p node: TCP + WebSockets, Noise, Yamux, identify, ping, AutoNAT, DCUtR, circuit relay, optional mDNS. */
 export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
   // One reservation slot per relay given, filled from connected relays. libp2p re-reserves such
   // "discovered" slots when a relay goes away and comes back; a relay named in the listen address
@@ -52,6 +54,12 @@ export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
     services: {
       identify: identify(),
       ping: ping(),
+      // AutoNAT asks peers to dial this node back at the addresses others observe for it, so it
+      // announces only external addresses that work. DCUtR then turns a relayed connection into a
+      // direct one: both sides dial each other's confirmed addresses at the same moment (hole
+      // punching), or the reachable side dials the other.
+      autoNAT: autoNAT(),
+      dcutr: dcutr(),
       ...(init.relayServer === undefined
         ? {}
         : {

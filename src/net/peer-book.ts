@@ -1,7 +1,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { EnclaveError, errorMessage } from '../errors.js'
-import type { ChosenPresence, Emit, PeerIdString, PeerPath, PeerView, Presence } from '../api/contract.js'
+import type { ChosenPresence, ConnectionFailureView, Emit, PeerIdString, PeerPath, PeerView, Presence } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { Store } from '../store/store.js'
 import type { NetNode } from './libp2p-node.js'
@@ -36,8 +36,22 @@ export interface PeerBookComponents {
   onConnect(peer: PeerIdString): void
 }
 
+
+/** How long a connection has to answer a ping after the network changed. */
+const PROBE_MS = 3_000
+
+/** Failures kept for the health panel: the most recent ones are what explain a problem. */
+const MAX_FAILURES = 20
+
 export interface PeerBook {
   list(): PeerView[]
+  /** Recent failed connection attempts, newest first. */
+  failures(): ConnectionFailureView[]
+  /**
+   * The network changed or the machine woke up: every known peer is dialled now, its backoff
+   * reset, rather than at the end of a backoff that grew while the network was down.
+   */
+  reconnectNow(): void
   /** Dials a full multiaddr (ending in `/p2p/<id>`), remembers the peer, resolves once connected. */
   dial(address: string): Promise<PeerView>
   /** Records the name and presence a peer announced and tells the shells. */
@@ -62,6 +76,11 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
   const records = new Map<PeerIdString, PeerRecord>()
   const redial = new Map<PeerIdString, { timer: NodeJS.Timeout }>()
   let stopped = false
+  const failures: ConnectionFailureView[] = []
+  const failed = (peerId: PeerIdString, attempt: ConnectionFailureView['attempt'], err: unknown): void => {
+    failures.unshift({ at: Date.now(), peerId, attempt, reason: errorMessage(err).slice(0, 300) })
+    failures.length = Math.min(failures.length, MAX_FAILURES)
+  }
 
   for await (const [id, record] of peers.entries()) {
     records.set(id as PeerIdString, record)
@@ -100,7 +119,7 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
     await save(peer, { ...old, addresses, lastSeen: isConnected(peer) ? Date.now() : old?.lastSeen ?? null })
   }
 
-  const scheduleRedial = (peer: PeerIdString): void => {
+  const scheduleRedial = (peer: PeerIdString, firstDelay = minBackoff): void => {
     if (stopped || !records.has(peer) || isConnected(peer)) return
     if (redial.has(peer)) return
     const attempt = (delay: number): void => {
@@ -108,7 +127,8 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
         if (stopped) return
         if (isConnected(peer)) { redial.delete(peer); return }
         node.dial(peerIdFromString(peer)).then(() => { redial.delete(peer) }, (err: unknown) => {
-          const next = Math.min(delay * 2, maxBackoff)
+          const next = Math.min(Math.max(delay * 2, minBackoff), maxBackoff)
+          failed(peer, 'redial', err)
           log.debug('redial failed', { peer, error: errorMessage(err), nextMs: next })
           attempt(next)
         })
@@ -116,7 +136,7 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
       timer.unref()
       redial.set(peer, { timer })
     }
-    attempt(minBackoff)
+    attempt(firstDelay)
   }
 
   const onConnect = (evt: CustomEvent<PeerId>): void => {
@@ -169,6 +189,7 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
       if (direct.length === 0) continue
       upgrading.add(peer)
       void (async () => {
+        let lastError: unknown
         for (const address of direct) {
           try {
             const ma = multiaddr(address).encapsulate(`/p2p/${peer}`)
@@ -177,10 +198,12 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
             log.info('moved a peer off the relay to a direct connection', { peer, address })
             emit('peers.changed', view(peer))
             return
-          } catch {
+          } catch (err) {
             // No route yet at this address; the next one, or the next round.
+            lastError = err
           }
         }
+        failed(peer, 'upgrade', lastError)
       })().finally(() => { upgrading.delete(peer) })
     }
   }
@@ -190,6 +213,21 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
 
   return {
     list: () => [...records.keys()].map(view),
+    failures: () => failures.map((f) => ({ ...f })),
+    reconnectNow: () => {
+      for (const { timer } of redial.values()) clearTimeout(timer)
+      redial.clear()
+      for (const peer of records.keys()) scheduleRedial(peer, 0)
+      // Connections made over the old network look open until a ping fails, which libp2p finds
+      // out only after its next ping round. Ask each now; close the dead ones, which redials.
+      for (const conn of node.getConnections()) {
+        node.services.ping.ping(conn.remotePeer, { signal: AbortSignal.timeout(PROBE_MS) }).catch((err: unknown) => {
+          log.info('closing a connection that no longer answers', { peer: conn.remotePeer.toString(), error: errorMessage(err) })
+          conn.abort(err instanceof Error ? err : new Error(errorMessage(err)))
+        })
+      }
+      tryUpgrades()
+    },
     dial: async (address) => {
       let ma: Multiaddr
       try {
@@ -205,6 +243,7 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
       try {
         await node.dial(ma, { signal: AbortSignal.timeout(15_000) })
       } catch (err) {
+        failed(peer, 'dial', err)
         scheduleRedial(peer)
         throw new EnclaveError('peer-unreachable', `could not reach ${peer}: ${errorMessage(err)}`, { cause: err })
       }

@@ -33,13 +33,18 @@ export async function namespacesUnavailable(): Promise<string | null> {
 export interface Lab {
   /** The namespace's real name, for `ip netns exec`. */
   ns(name: string): string
-  /** Joins two namespaces with a veth pair: `a` gets `addrA`, `b` gets `addrB` (CIDR). */
-  link(a: string, addrA: string, b: string, addrB: string, opts?: { multicast?: boolean }): Promise<void>
+  /** Joins two namespaces with a veth pair: `a` gets `addrA`, `b` gets `addrB` (CIDR). Returns the two interfaces' names. */
+  link(a: string, addrA: string, b: string, addrB: string, opts?: { multicast?: boolean }): Promise<{ devA: string; devB: string }>
+  /** Runs a command inside a namespace, e.g. `lab.run('n', 'iptables', …)`. */
+  run(name: string, ...command: string[]): Promise<void>
   destroy(): Promise<void>
 }
 
+let labs = 0
+
 export async function createLab(names: string[]): Promise<Lab> {
-  const tag = `e${process.pid % 100_000}`
+  // Unique per lab: a test file's labs live until its end, and they may reuse names.
+  const tag = `e${process.pid % 100_000}x${labs++}`
   const real = (name: string): string => `${tag}${name}`
   const made: string[] = []
   let links = 0
@@ -64,7 +69,9 @@ export async function createLab(names: string[]): Promise<Lab> {
         // mDNS needs a multicast route on the link (seen: without it nothing is sent).
         if (opts.multicast === true) await ip('-n', real(ns), 'route', 'add', '224.0.0.0/4', 'dev', dev)
       }
+      return { devA: left, devB: right }
     },
+    run: async (name, ...command) => { await exec('ip', ['netns', 'exec', real(name), ...command]) },
     destroy: async () => {
       for (const ns of made) await ip('netns', 'del', ns).catch(() => undefined)
     }
@@ -95,9 +102,9 @@ export interface NsNode {
 }
 
 /** Starts `enclave <command> --data DIR …` inside a namespace and waits for its API. */
-export async function startIn(ns: string, dataDir: string, args: string[]): Promise<NsNode> {
+export async function startIn(ns: string, dataDir: string, args: string[], env: Record<string, string> = {}): Promise<NsNode> {
   // `ip netns exec` execs the command, so the child's pid is the node's.
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, ...args, '--data', dataDir], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ENCLAVE_LOG: 'warn' } })
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, ...args, '--data', dataDir], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ENCLAVE_LOG: 'warn', ...env } })
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-4000) })
   const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve() }))
@@ -115,6 +122,20 @@ export async function startIn(ns: string, dataDir: string, args: string[]): Prom
       if (child.exitCode === null && child.signalCode === null) child.kill(signal)
       await exited
     }
+  }
+}
+
+/** Why a namespace cannot NAT here (no iptables, or a kernel without NAT tables), or null. */
+export async function natUnavailable(): Promise<string | null> {
+  const probe = `encnat${process.pid}`
+  try {
+    await ip('netns', 'add', probe)
+    await exec('ip', ['netns', 'exec', probe, 'iptables', '-t', 'nat', '-L', '-n'], { env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` } })
+    return null
+  } catch (err) {
+    return `cannot NAT in a namespace here (${(err as Error).message.split('\n')[0] ?? ''}); npm test installs iptables with apt-get when run as root`
+  } finally {
+    await ip('netns', 'del', probe).catch(() => undefined)
   }
 }
 

@@ -57,17 +57,24 @@ export async function startNode(dataDir: string, opts: { peers?: string[]; liste
   for (const p of opts.peers ?? []) args.push('--peer', p)
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ENCLAVE_LOG: 'debug', ...opts.env } })
   const logs: Array<Record<string, unknown>> = []
-  let stderrTail = ''
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderrTail += chunk
-    const lines = stderrTail.split('\n')
-    stderrTail = lines.pop() ?? ''
-    for (const line of lines) {
-      try { logs.push(JSON.parse(line) as Record<string, unknown>) } catch { logs.push({ raw: line }) }
-    }
-  })
+  // Log lines arrive on stderr (a relay writes them to stdout, after its plain banner).
+  const collect = (stream: NodeJS.ReadableStream, onText?: (text: string) => void): void => {
+    let tail = ''
+    stream.setEncoding('utf8')
+    stream.on('data', (chunk: string) => {
+      onText?.(chunk)
+      tail += chunk
+      const lines = tail.split('\n')
+      tail = lines.pop() ?? ''
+      for (const line of lines) {
+        if (onText !== undefined && !line.startsWith('{')) continue
+        try { logs.push(JSON.parse(line) as Record<string, unknown>) } catch { logs.push({ raw: line }) }
+      }
+    })
+  }
   let stdout = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
+  collect(child.stderr)
+  collect(child.stdout, (text) => { stdout += text })
   const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve() }))
   let exitedEarly = false
   void exited.then(() => { exitedEarly = true })

@@ -4,7 +4,7 @@ import { promisify } from 'node:util'
 import { after, test } from 'node:test'
 import { makeDataDir, removeDataDir } from '../helpers/node-process.js'
 import { join } from 'node:path'
-import { capture, captureUnavailable, createLab, enclaveIn, jsonIn, namespacesUnavailable, startIn, type Lab, type NsNode } from '../helpers/netns.js'
+import { capture, captureUnavailable, createLab, enclaveIn, jsonIn, namespacesUnavailable, natUnavailable, startIn, type Lab, type NsNode } from '../helpers/netns.js'
 import { waitFor } from '../helpers/wait.js'
 import type { MessageView, PeerView, RelayStatusView } from '../../src/api/contract.js'
 
@@ -15,6 +15,8 @@ const LONG = { timeoutMs: 60_000, intervalMs: 250 }
 const noCapture = await captureUnavailable()
 if (unavailable === null && noCapture !== null) process.stdout.write(`# relay capture check skipped: ${noCapture}\n`)
 const CANARY = 'CANARY-5e1a-board-minutes'
+const noNat = unavailable === null ? await natUnavailable() : unavailable
+if (unavailable === null && noNat !== null) process.stdout.write(`# NAT test skipped: ${noNat}\n`)
 
 const labs: Lab[] = []
 const nodes: NsNode[] = []
@@ -31,8 +33,8 @@ async function dir(name: string): Promise<string> {
   return d
 }
 
-async function start(ns: string, dataDir: string, args: string[]): Promise<NsNode> {
-  const node = await startIn(ns, dataDir, args)
+async function start(ns: string, dataDir: string, args: string[], env?: Record<string, string>): Promise<NsNode> {
+  const node = await startIn(ns, dataDir, args, env)
   nodes.push(node)
   return node
 }
@@ -109,3 +111,72 @@ test('devices on one virtual LAN find each other by mDNS', { skip: unavailable ?
   const dId = (await jsonIn<{ peerId: string }>(d, 'id', '--data', dirD)).peerId
   await waitFor('c to discover and connect to d', async () => (await jsonIn<PeerView[]>(c, 'peers', '--data', dirC)).some((p) => p.peerId === dId && p.connected), LONG)
 })
+
+test('a laptop behind a home NAT: reached through the relay, moved to a direct connection it opens itself, and reconnected by itself after its address changes and after sleep', { skip: noNat ?? false }, async () => {
+  // a ── n (home router, NAT) ── r (relay, routes) ── b (office, public to r's side).
+  // b can never open a connection to a: only a's NAT's address is routable, and it maps nothing in.
+  const lab = await createLab(['r', 'n', 'a', 'b'])
+  labs.push(lab)
+  const upstream = await lab.link('r', '10.79.1.1/24', 'n', '10.79.1.2/24')
+  await lab.link('n', '192.168.79.1/24', 'a', '192.168.79.2/24')
+  await lab.link('r', '10.79.2.1/24', 'b', '10.79.2.2/24')
+  const [r, a, b] = [lab.ns('r'), lab.ns('a'), lab.ns('b')]
+  for (const router of ['r', 'n']) await lab.run(router, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1')
+  await lab.run('n', 'iptables', '-t', 'nat', '-A', 'POSTROUTING', '-o', upstream.devB, '-j', 'MASQUERADE')
+  await lab.run('a', 'ip', 'route', 'add', 'default', 'via', '192.168.79.1')
+  await lab.run('n', 'ip', 'route', 'add', 'default', 'via', '10.79.1.1')
+  await lab.run('b', 'ip', 'route', 'add', '10.79.1.0/24', 'via', '10.79.2.1')
+  await assert.rejects(exec('ip', ['-n', b, 'route', 'get', '192.168.79.2']), 'b has no route into the home network')
+
+  const dirR = await dir('nat-relay')
+  await start(r, dirR, ['relay', '--listen', '/ip4/10.79.1.1/tcp/4001', '--listen', '/ip4/10.79.2.1/tcp/4001'])
+  const relayId = (await jsonIn<{ peerId: string }>(r, 'id', '--data', dirR)).peerId
+  const [dirA, dirB] = [await dir('nat-a'), await dir('nat-b')]
+  // DCUtR (on in every node) punches holes only between public addresses (libp2p's isPrivate
+  // covers every private and documentation range), and these tests may use only private ones.
+  // What moves them off the relay here is the laptop dialling the office, which its NAT allows.
+  const laptop = await start(a, dirA, ['node', '--no-mdns', '--listen', '/ip4/0.0.0.0/tcp/4002', '--relay', `/ip4/10.79.1.1/tcp/4001/p2p/${relayId}`])
+  await start(b, dirB, ['node', '--no-mdns', '--listen', '/ip4/10.79.2.2/tcp/4002', '--relay', `/ip4/10.79.2.1/tcp/4001/p2p/${relayId}`])
+  const aId = (await jsonIn<{ peerId: string }>(a, 'id', '--data', dirA)).peerId
+  const bId = (await jsonIn<{ peerId: string }>(b, 'id', '--data', dirB)).peerId
+  const reservedA = async (): Promise<boolean> => (await jsonIn<RelayStatusView>(a, 'relay', 'status', '--data', dirA)).relays[0]?.reserved === true
+  await waitFor('the laptop to hold a reservation through its NAT', reservedA, LONG)
+
+  // The office dials the laptop through the relay (the only way in); then they go direct.
+  const dialed = await enclaveIn(b, 'dial', `/ip4/10.79.2.1/tcp/4001/p2p/${relayId}/p2p-circuit/p2p/${aId}`, '--data', dirB)
+  assert.equal(dialed.code, 0, dialed.stderr)
+  const pathFromB = async (): Promise<string | undefined> => (await jsonIn<PeerView[]>(b, 'peers', '--data', dirB)).find((p) => p.peerId === aId)?.path
+  await waitFor('the relayed connection to be replaced by a direct one', async () => await pathFromB() === 'upgraded', LONG)
+  const has = async (ns: string, dataDir: string, peer: string, text: string): Promise<boolean> =>
+    (await jsonIn<MessageView[]>(ns, 'history', peer, '--data', dataDir)).some((m) => m.text === text)
+  const roundTrip = async (label: string): Promise<void> => {
+    assert.equal((await enclaveIn(b, 'send', aId, `to the laptop ${label}`, '--data', dirB)).code, 0)
+    await waitFor(`the laptop to read the office ${label}`, () => has(a, dirA, bId, `to the laptop ${label}`), LONG)
+    assert.equal((await enclaveIn(a, 'send', bId, `to the office ${label}`, '--data', dirA)).code, 0)
+    await waitFor(`the office to read the laptop ${label}`, () => has(b, dirB, aId, `to the office ${label}`), LONG)
+  }
+  await roundTrip('after hole punching')
+
+  // The laptop gets a new address (a new DHCP lease): every connection it had is dead.
+  const dev = await devOf(a, '192.168.79.2')
+  await lab.run('a', 'ip', 'addr', 'del', '192.168.79.2/24', 'dev', dev)
+  await lab.run('a', 'ip', 'addr', 'add', '192.168.79.3/24', 'dev', dev)
+  await lab.run('a', 'ip', 'route', 'add', 'default', 'via', '192.168.79.1')
+  await waitFor('the laptop to reserve on the relay again from its new address', reservedA, LONG)
+  await roundTrip('after the address changed')
+
+  // The laptop sleeps (its process frozen) long enough for everyone else to give up on it.
+  laptop.child.kill('SIGSTOP')
+  await waitFor('the relay to notice the laptop is gone', async () => !(await jsonIn<RelayStatusView>(r, 'relay', 'status', '--data', dirR)).reservations.some((x) => x.peerId === aId && x.expiresAt > Date.now()) ||
+    (await jsonIn<PeerView[]>(b, 'peers', '--data', dirB)).find((p) => p.peerId === aId)?.connected === false, { timeoutMs: 90_000, intervalMs: 1000 })
+  laptop.child.kill('SIGCONT')
+  await roundTrip('after sleep')
+})
+
+/** The interface holding `address` inside a namespace. */
+async function devOf(ns: string, address: string): Promise<string> {
+  const { stdout } = await exec('ip', ['-n', ns, '-o', '-4', 'addr', 'show'])
+  const dev = stdout.split('\n').find((l) => l.includes(` ${address}/`))?.split(/\s+/)[1]
+  if (dev === undefined) throw new Error(`no interface with ${address} in ${ns}`)
+  return dev
+}

@@ -42,6 +42,13 @@ test('a colleague reaches a device through the relay and they chat, end-to-end e
   await waitFor('delivery through the relay', async () => (await alice.api.call('chat.history', { peerId: bob.peerId })).find((m) => m.id === sent.id)?.state === 'delivered')
   const reply = await bob.api.call('chat.send', { peerId: alice.peerId, text: 'and back' })
   await waitFor('the reply', async () => (await alice.api.call('chat.history', { peerId: bob.peerId })).some((m) => m.id === reply.id))
+
+  const before = await relay.api.call('relay.status', {})
+  assert.ok(before.circuits >= 1 && before.circuitsTotal >= before.circuits, `the relay counts the circuit: ${JSON.stringify(before)}`)
+  const long = await alice.api.call('chat.send', { peerId: bob.peerId, text: 'x'.repeat(8000) })
+  await waitFor('the long message delivered', async () => (await alice.api.call('chat.history', { peerId: bob.peerId })).find((m) => m.id === long.id)?.state === 'delivered')
+  const afterwards = await relay.api.call('relay.status', {})
+  assert.ok(afterwards.bytesRelayed - before.bytesRelayed >= 8000, `the relay counts the bytes it carried: ${before.bytesRelayed} → ${afterwards.bytesRelayed}`)
 })
 
 test('a relay bound to a workspace serves its members and refuses everyone else', async () => {
