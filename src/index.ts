@@ -16,6 +16,8 @@ import { createNetNode, DEFAULT_LISTEN } from './net/libp2p-node.js'
 import { relayStatus } from './net/relay-status.js'
 import { trackRelayTraffic } from './net/relay-traffic.js'
 import { watchNetwork } from './net/network-watch.js'
+import { createDocsService, type DocsService } from './docs/docs-service.js'
+import { DOCS_PROTOCOL, serveDocStream } from './docs/doc-protocol.js'
 import { createStickyListen } from './net/sticky-listen.js'
 import { createPeerBook } from './net/peer-book.js'
 import { createProfiles, PROFILE_PROTOCOL } from './org/profiles.js'
@@ -29,8 +31,10 @@ import { createSealedCodec } from './store/sealed-codec.js'
 import { loadDataKey, type KeyProtection } from './store/store-key.js'
 import { openStore } from './store/store.js'
 import { VERSION } from './version.js'
-import type { Emit, NodeInfo, PeerIdString, RelayStatusView } from './api/contract.js'
+import type { ConversationView, Emit, NodeInfo, PeerIdString, RelayStatusView } from './api/contract.js'
 import type { OutboxInit } from './chat/outbox.js'
+
+const fromBase64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'))
 
 /** How often a relay logs its figures. */
 const RELAY_STATS_MS = 60_000
@@ -103,8 +107,12 @@ export async function createCore(init: CoreInit): Promise<Core> {
 
     // Services emit from the moment they exist; the API server that fans events out is made
     // last, once every handler's service is there.
-    const hub: { api?: ApiServer; chat?: { peerConnected(peer: PeerIdString): void } } = {}
-    const emit: Emit = (name, payload) => { hub.api?.emit(name, payload) }
+    const hub: { api?: ApiServer; chat?: { peerConnected(peer: PeerIdString): void }; docs?: DocsService } = {}
+    const emit: Emit = (name, payload) => {
+      hub.api?.emit(name, payload)
+      // Docs follow their conversation's group: a new epoch or member may call for a sync.
+      if (name === 'conversations.changed') hub.docs?.conversationChanged((payload as ConversationView).id)
+    }
 
     // Policy answers come from the workspace service, made after chat (it needs the peer book).
     const policy: MembershipPolicy = { isActiveDevice: () => false, isAdminDevice: () => false, sharedWith: () => [] }
@@ -132,13 +140,19 @@ export async function createCore(init: CoreInit): Promise<Core> {
       if (!gate.allows(connection.remotePeer.toString())) { refuseStream(stream, connection, log); return }
       return serveChatStream(chat, log.child('chat'), stream, connection)
     }, { maxInboundStreams: 64 })
+    const docs = await createDocsService({ node, store, log: log.child('docs'), emit, self, groupAccess: (conv) => chat.groupAccess(conv), isConnected: (peer) => node.getConnections(peerIdFromString(peer)).length > 0 })
+    hub.docs = docs
+    await node.handle(DOCS_PROTOCOL, (stream, connection) => {
+      if (!gate.allows(connection.remotePeer.toString())) { refuseStream(stream, connection, log); return }
+      return serveDocStream((from, req) => docs.handle(from, req), log.child('docs'), stream, connection)
+    }, { maxInboundStreams: 64 })
     await node.handle(GROUP_PROTOCOL, (stream, connection) => {
       if (!gate.allows(connection.remotePeer.toString())) { refuseStream(stream, connection, log); return }
       return serveGroupStream(chat.groupHandlers, log.child('groups'), stream, connection)
     }, { maxInboundStreams: 32 })
     // ENCLAVE_PATH_UPGRADE_MS=0 keeps relayed peers relayed (bench:relay measures that path).
     const upgradeMs = Number(process.env.ENCLAVE_PATH_UPGRADE_MS ?? '')
-    const peers = await createPeerBook({ node, store, log: log.child('peers'), emit, onConnect: (peer) => { chat.peerConnected(peer) } }, Number.isFinite(upgradeMs) && process.env.ENCLAVE_PATH_UPGRADE_MS !== undefined ? { upgradeIntervalMs: upgradeMs } : {})
+    const peers = await createPeerBook({ node, store, log: log.child('peers'), emit, onConnect: (peer) => { chat.peerConnected(peer); docs.peerConnected(peer) } }, Number.isFinite(upgradeMs) && process.env.ENCLAVE_PATH_UPGRADE_MS !== undefined ? { upgradeIntervalMs: upgradeMs } : {})
     const profiles = await createProfiles({ node, peers, meta: store.collection('meta'), emit, log: log.child('profiles'), allows: (peer) => gate.allows(peer) })
     const workspaces = await createWorkspaceService({
       node,
@@ -148,7 +162,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       deviceKey: privateKey,
       displayName: () => profiles.get().displayName,
       presenceOf: (device) => (device === self ? profiles.get().presence : peers.presence(device)),
-      onPeerSynced: (peer) => { chat.peerConnected(peer as PeerIdString) },
+      onPeerSynced: (peer) => { chat.peerConnected(peer as PeerIdString); docs.peerConnected(peer as PeerIdString) },
       onMembershipChanged: (ws) => { chat.membershipChanged(ws) },
       isRelay: (peer) => [...init.relays ?? [], ...learnedRelays].some((r) => r.endsWith(`/p2p/${peer}`)),
       onRelays: (relays) => { useRelays(relays) }
@@ -176,7 +190,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
     const info = (): NodeInfo => ({
       peerId: self,
       addresses: node.getMultiaddrs().map((a) => a.toString()),
-      protocols: [CHAT_PROTOCOL, GROUP_PROTOCOL, PROFILE_PROTOCOL, MEMBERSHIP_PROTOCOL, JOIN_PROTOCOL, CERTIFICATE_PROTOCOL, ...(init.mailbox === true ? [MAILBOX_PROTOCOL] : [])],
+      protocols: [CHAT_PROTOCOL, GROUP_PROTOCOL, DOCS_PROTOCOL, PROFILE_PROTOCOL, MEMBERSHIP_PROTOCOL, JOIN_PROTOCOL, CERTIFICATE_PROTOCOL, ...(init.mailbox === true ? [MAILBOX_PROTOCOL] : [])],
       version: VERSION
     })
 
@@ -229,7 +243,14 @@ export async function createCore(init: CoreInit): Promise<Core> {
       'workspaces.deleteDepartment': ({ workspaceId, departmentId }) => workspaces.deleteDepartment(workspaceId, departmentId),
       'workspaces.assign': ({ workspaceId, userId, departments }) => workspaces.assign(workspaceId, userId, departments),
       'workspaces.setRelays': ({ workspaceId, relays }) => workspaces.setRelays(workspaceId, relays),
-      'directory.search': ({ workspaceId, ...query }) => Promise.resolve(workspaces.search(workspaceId, query))
+      'directory.search': ({ workspaceId, ...query }) => Promise.resolve(workspaces.search(workspaceId, query)),
+      'docs.list': ({ conversationId }) => docs.list(conversationId ?? null),
+      'docs.create': ({ kind, title, conversationId }) => docs.create(kind, title, conversationId ?? null),
+      'docs.rename': ({ docId, title }) => docs.rename(docId, title),
+      'docs.open': ({ docId }) => docs.open(docId),
+      'docs.close': () => Promise.resolve({}),
+      'docs.update': ({ docId, update }) => docs.update(docId, fromBase64(update)),
+      'docs.awareness': async ({ docId, update }) => { await docs.awareness(docId, fromBase64(update)); return {} }
     }
 
     const api = createApiServer(handlers, log.child('api'))

@@ -136,6 +136,42 @@ export interface NodeInfo {
   version: string
 }
 
+/** `board` (whiteboard) or `note` (rich text). */
+export type DocKind = 'board' | 'note'
+/** `doc:<hex>`: a whiteboard or note, unique across devices. */
+export type DocId = Brand<string, 'DocId'>
+
+/**
+ * How a doc's copy on this device stands with its conversation's members:
+ * - `local`: a personal doc, on this device only;
+ * - `synced`: every connected member has everything this device has, and the reverse;
+ * - `syncing`: an exchange with a connected member is under way;
+ * - `offline`: no other member is connected; edits are kept and sent when one is;
+ * - `error`: the last exchange failed (`error` says why); edits are kept and retried.
+ */
+export interface DocSyncView {
+  state: 'local' | 'synced' | 'syncing' | 'offline' | 'error'
+  /** Connected members this doc is shared with. */
+  peers: number
+  error: ApiError | null
+}
+
+export interface DocView {
+  id: DocId
+  kind: DocKind
+  title: string
+  /** The conversation whose members share the doc (its MLS group's keys seal it); null for a personal doc. */
+  conversationId: ConversationId | null
+  createdBy: PeerIdString
+  createdAt: number
+  /** Last change this device knows of, local or remote (ms). */
+  updatedAt: number
+  sync: DocSyncView
+}
+
+/** A Yjs update or awareness update, base64 (the API is JSON). */
+export type Base64 = string
+
 /** Names a conversation directly, or the direct conversation with a peer. */
 export type ConversationRef = { conversationId: string } | { peerId: string }
 
@@ -232,6 +268,21 @@ export interface Requests {
    * `departmentId` limits the search to that department and everything below it.
    */
   'directory.search': (input: { workspaceId: string; query: string; departmentId?: string; limit?: number }) => MemberView[]
+  /** Docs shared in a conversation, or personal docs (`conversationId` omitted); newest change first. */
+  'docs.list': (input: { conversationId?: string }) => DocView[]
+  /** A new board or note, shared with a conversation's members or (no `conversationId`) personal. */
+  'docs.create': (input: { kind: DocKind; title: string; conversationId?: string }) => DocView
+  'docs.rename': (input: { docId: string; title: string }) => DocView
+  /**
+   * The doc's whole state as one Yjs update. While open, this shell receives `docs.updated` and
+   * `docs.awareness` for it; others' cursors arrive as awareness updates.
+   */
+  'docs.open': (input: { docId: string }) => { doc: DocView; state: Base64 }
+  'docs.close': (input: { docId: string }) => Record<string, never>
+  /** A Yjs update made in this shell: stored, then sealed and sent to the doc's members. */
+  'docs.update': (input: { docId: string; update: Base64 }) => DocView
+  /** This shell's awareness (cursor, name, colour) as a y-protocols awareness update; never stored. */
+  'docs.awareness': (input: { docId: string; update: Base64 }) => Record<string, never>
 }
 
 export type Role = 'owner' | 'admin' | 'member' | 'guest'
@@ -319,6 +370,11 @@ export interface Events {
   'shell.linkOpened': LinkTarget
   /** Anything about a workspace changed: members, roles, this device's own standing. */
   'workspaces.changed': WorkspaceView
+  /** A doc's title, sync state or last change time changed, or it was created. */
+  'docs.changed': DocView
+  /** A Yjs update to an open doc, from a peer or another shell of this device. */
+  'docs.updated': { docId: DocId; update: Base64 }
+  'docs.awareness': { docId: DocId; update: Base64 }
 }
 
 export type Method = keyof Requests

@@ -8,6 +8,8 @@ import type { Method } from './contract.js'
 const empty = z.object({}).strict()
 const role = z.enum(['owner', 'admin', 'member', 'guest'])
 const id = z.string().min(1).max(200)
+const MAX_DOC_UPDATE = 32 * 1024 * 1024
+const base64 = (maxBytes: number) => z.string().max(Math.ceil(maxBytes / 3) * 4).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64')
 
 /** Parameter schemas for every API method: the API's edge validation, strict on unknown keys. */
 export const requestSchemas: { [M in Method]: z.ZodType } = {
@@ -63,5 +65,13 @@ export const requestSchemas: { [M in Method]: z.ZodType } = {
   'workspaces.deleteDepartment': z.object({ workspaceId: id, departmentId: id }).strict(),
   'workspaces.assign': z.object({ workspaceId: id, userId: id, departments: z.array(id).max(32) }).strict(),
   'workspaces.setRelays': z.object({ workspaceId: id, relays: z.array(z.string().max(256)).max(8) }).strict(),
-  'directory.search': z.object({ workspaceId: id, query: z.string().max(100), departmentId: id.optional(), limit: z.number().int().min(1).max(500).optional() }).strict()
+  'directory.search': z.object({ workspaceId: id, query: z.string().max(100), departmentId: id.optional(), limit: z.number().int().min(1).max(500).optional() }).strict(),
+  'docs.list': z.object({ conversationId: id.optional() }).strict(),
+  'docs.create': z.object({ kind: z.enum(['board', 'note']), title: z.string().min(1).max(120), conversationId: id.optional() }).strict(),
+  'docs.rename': z.object({ docId: id, title: z.string().min(1).max(120) }).strict(),
+  'docs.open': z.object({ docId: id }).strict(),
+  'docs.close': z.object({ docId: id }).strict(),
+  // An update as large as a whole board's state (pasting thousands of shapes), in base64.
+  'docs.update': z.object({ docId: id, update: base64(MAX_DOC_UPDATE) }).strict(),
+  'docs.awareness': z.object({ docId: id, update: base64(64 * 1024) }).strict()
 }

@@ -43,7 +43,14 @@ const handlers: Handlers = {
   'workspaces.deleteDepartment': notUsed,
   'workspaces.assign': notUsed,
   'workspaces.setRelays': notUsed,
-  'directory.search': notUsed
+  'directory.search': notUsed,
+  'docs.list': notUsed,
+  'docs.create': notUsed,
+  'docs.rename': notUsed,
+  'docs.open': notUsed,
+  'docs.close': notUsed,
+  'docs.update': notUsed,
+  'docs.awareness': notUsed
 }
 
 function client(port: ApiPort): (frame: unknown) => Promise<ServerFrame> {

@@ -1,7 +1,8 @@
 import { EnclaveError, errorMessage } from '../errors.js'
 import { deviceOfCredential } from '../crypto/mls-credential.js'
-import { createGroupState } from '../crypto/mls-group.js'
-import { mlsClientConfig } from '../crypto/mls-suite.js'
+import { createGroupState, epochOf, membersOf } from '../crypto/mls-group.js'
+import { mlsClientConfig, mlsSuite } from '../crypto/mls-suite.js'
+import { mlsExporter } from 'ts-mls'
 import { createCipherLog, envelopeKey } from './cipher-log.js'
 import { conversationOfGroup, createConversationRules } from './conversation-rules.js'
 import { createDelivery } from './delivery.js'
@@ -18,6 +19,15 @@ import { createSending } from './sending.js'
 import type { ChannelSummary, ChannelVisibility, ConversationId, ConversationRef, ConversationView, MessageView, PeerIdString } from '../api/contract.js'
 import type { ChatComponents, ChatContext } from './chat-context.js'
 import type { OutboxInit } from './outbox.js'
+
+/** What another feature may use of a conversation's MLS group: never its state, only exports. */
+export interface GroupAccess {
+  epoch: number
+  /** Devices in the group now, this one excluded. */
+  members: PeerIdString[]
+  /** RFC 9420 §8.5 MLS-Exporter of the current epoch: 32 bytes, bound to `label` and `context`. */
+  exportSecret(label: string, context: Uint8Array): Promise<Uint8Array>
+}
 
 export type { ChatComponents } from './chat-context.js'
 export type { MembershipPolicy } from './membership-policy.js'
@@ -37,6 +47,8 @@ export interface ChatService {
   updateChannel(conversationId: string, change: { name?: string; topic?: string; archived?: boolean }): Promise<ConversationView>
   browse(workspaceId: string): Promise<ChannelSummary[]>
   join(conversationId: string): Promise<ConversationView>
+  /** A conversation's current MLS group, for data sealed with keys exported from its epoch (docs). */
+  groupAccess(conversationId: string): GroupAccess | null
   /** Stores what a peer sent (dropping duplicates), resolving once durable; processing follows. */
   receive(from: PeerIdString, envs: Envelope[], deposit?: string[]): Promise<void>
   readonly groupHandlers: GroupHandlers
@@ -288,6 +300,19 @@ export async function createChatService(components: ChatComponents, outboxInit: 
         if (r.kind === 'channel' && r.visibility === 'open' && r.workspaceId === workspaceId && !r.archived) found.set(r.id, { id: r.id, workspaceId, name: r.name ?? '', topic: r.topic, memberCount: r.members.length })
       }
       return [...found.values()].sort((a, b) => a.name.localeCompare(b.name))
+    },
+
+    groupAccess: (conversationId) => {
+      const record = isConversationId(conversationId) ? messages.conversation(conversationId) : undefined
+      if (record === undefined || record.status !== 'active') return null
+      const group = currentGroup(record)
+      if (group === undefined) return null
+      const { state } = group
+      return {
+        epoch: epochOf(state),
+        members: membersOf(state).map((m) => m.device as PeerIdString).filter((d) => d !== self),
+        exportSecret: async (label, context) => mlsExporter(state.keySchedule.exporterSecret, label, context, 32, await mlsSuite())
+      }
     },
 
     join: async (conversationId) => {

@@ -80,7 +80,7 @@ export async function startNode(dataDir: string, opts: { peers?: string[]; liste
   void exited.then(() => { exitedEarly = true })
 
   const endpoint = await waitFor(`node in ${dataDir} to publish its API`, async () => {
-    if (exitedEarly) throw new Error(`node exited early: ${JSON.stringify(logs.slice(-3))}`)
+    if (exitedEarly) throw new Error(`node exited early: ${JSON.stringify(logs.slice(-12))}`)
     const e = await readEndpoint(dataDir)
     return e.pid === child.pid ? e : undefined
   })

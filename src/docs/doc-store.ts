@@ -1,0 +1,116 @@
+import * as Y from 'yjs'
+import type { Store } from '../store/store.js'
+
+/** A doc as stored: which conversation shares it, and where its update log stands. */
+export interface DocRecord {
+  id: string
+  /** Null for a personal doc. */
+  conversationId: string | null
+  updatedAt: number
+  /** Next update's number; updates below `snapshotSeq` are folded into the snapshot. */
+  seq: number
+  snapshotSeq: number
+  /** Bytes of updates logged since the snapshot. */
+  logBytes: number
+}
+
+/**
+ * Compaction thresholds. Appending a small update must stay cheap however large the doc is (a
+ * y-leveldb weakness: it re-reads state to store small updates once a big snapshot exists), so
+ * updates go to a log and are folded into one snapshot only every few hundred updates or MiB.
+ */
+const COMPACT_UPDATES = 500
+const COMPACT_BYTES = 4 * 1024 * 1024
+
+export interface DocStore {
+  list(): DocRecord[]
+  get(id: string): DocRecord | undefined
+  /** The doc's state, loaded once (snapshot, then the log) and kept in memory. */
+  load(id: string): Promise<Y.Doc>
+  /** Creates the record for a doc first seen now (made here, or shared by a colleague). */
+  create(id: string, conversationId: string | null): Promise<DocRecord>
+  /** Applies `update` to the doc and logs it durably; false if it changed nothing. */
+  append(id: string, update: Uint8Array, origin: unknown): Promise<boolean>
+}
+
+const updateKey = (id: string, seq: number): string => `${id}/u/${seq.toString().padStart(12, '0')}`
+const snapshotKey = (id: string): string => `${id}/s`
+
+export async function createDocStore(store: Store): Promise<DocStore> {
+  const records = store.collection<DocRecord>('docs')
+  // Store values are JSON: updates are kept as base64 text.
+  const updates = store.collection<string>('docUpdates')
+  const bytes = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'))
+  const text = (data: Uint8Array): string => Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64')
+  const cache = new Map<string, DocRecord>()
+  for await (const [id, r] of records.entries()) cache.set(id, r)
+  const loaded = new Map<string, Promise<Y.Doc>>()
+  /** Appends per doc run one at a time: seq numbers and compaction never interleave. */
+  const chains = new Map<string, Promise<unknown>>()
+
+  const load = async (id: string): Promise<Y.Doc> => {
+    const doc = new Y.Doc({ gc: true })
+    const snapshot = await updates.get(snapshotKey(id))
+    const parts: Uint8Array[] = snapshot === undefined ? [] : [bytes(snapshot)]
+    for await (const [, u] of updates.entries({ gte: `${id}/u/`, lt: `${id}/u/~` })) parts.push(bytes(u))
+    if (parts.length > 0) Y.applyUpdate(doc, Y.mergeUpdates(parts), 'store')
+    return doc
+  }
+
+  const compact = async (record: DocRecord, doc: Y.Doc): Promise<void> => {
+    const batch = store.batch()
+    batch.put(updates, snapshotKey(record.id), text(Y.encodeStateAsUpdate(doc)))
+    for (let s = record.snapshotSeq; s < record.seq; s++) batch.del(updates, updateKey(record.id, s))
+    const next = { ...record, snapshotSeq: record.seq, logBytes: 0 }
+    batch.put(records, record.id, next)
+    await batch.write()
+    cache.set(record.id, next)
+  }
+
+  const docOf = (id: string): Promise<Y.Doc> => {
+    let doc = loaded.get(id)
+    if (doc === undefined) { doc = load(id); loaded.set(id, doc) }
+    return doc
+  }
+
+  return {
+    list: () => [...cache.values()],
+    get: (id) => cache.get(id),
+    load: docOf,
+    create: async (id, conversationId) => {
+      const existing = cache.get(id)
+      if (existing !== undefined) return existing
+      const record: DocRecord = { id, conversationId, updatedAt: Date.now(), seq: 0, snapshotSeq: 0, logBytes: 0 }
+      await records.put(id, record)
+      cache.set(id, record)
+      return record
+    },
+    append: (id, update, origin) => {
+      const task = (chains.get(id) ?? Promise.resolve()).then(async () => {
+        const doc = await docOf(id)
+        const before = Y.encodeStateVector(doc)
+        Y.applyUpdate(doc, update, origin)
+        const after = Y.encodeStateVector(doc)
+        // An update already integrated (a peer resending it) changes no state vector: nothing to log.
+        if (before.byteLength === after.byteLength && before.every((b, i) => b === after[i]) && !deletesSomething(update)) return false
+        const record = cache.get(id)
+        if (record === undefined) throw new Error(`doc ${id} has no record`)
+        const next = { ...record, seq: record.seq + 1, updatedAt: Date.now(), logBytes: record.logBytes + update.byteLength }
+        const batch = store.batch()
+        batch.put(updates, updateKey(id, record.seq), text(update))
+        batch.put(records, id, next)
+        await batch.write()
+        cache.set(id, next)
+        if (next.seq - next.snapshotSeq >= COMPACT_UPDATES || next.logBytes >= COMPACT_BYTES) await compact(next, doc)
+        return true
+      })
+      chains.set(id, task.catch(() => undefined))
+      return task
+    }
+  }
+}
+
+/** Deletions leave state vectors unchanged; an update carrying a delete set must still be logged. */
+function deletesSomething(update: Uint8Array): boolean {
+  return Y.decodeUpdate(update).ds.clients.size > 0
+}

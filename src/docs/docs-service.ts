@@ -1,0 +1,266 @@
+import { randomBytes } from 'node:crypto'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { decode as cborDecode, encode as cborEncode } from 'cborg'
+import * as Y from 'yjs'
+import { EnclaveError, errorMessage } from '../errors.js'
+import { askDocs, DOCS_PROTOCOL, type DocReply, type DocRequest } from './doc-protocol.js'
+import { DOC_EXPORTER_LABEL, open, seal, type SealContext } from './doc-seal.js'
+import { createDocStore, type DocRecord } from './doc-store.js'
+import type { ApiError, DocId, DocKind, DocView, Emit, PeerIdString } from '../api/contract.js'
+import type { GroupAccess } from '../chat/chat-service.js'
+import type { Logger } from '../logger.js'
+import type { NetNode } from '../net/libp2p-node.js'
+import type { Store } from '../store/store.js'
+
+export interface DocsComponents {
+  node: NetNode
+  store: Store
+  log: Logger
+  emit: Emit
+  self: PeerIdString
+  groupAccess(conversationId: string): GroupAccess | null
+  isConnected(peer: PeerIdString): boolean
+}
+
+export interface DocsService {
+  list(conversationId: string | null): Promise<DocView[]>
+  create(kind: DocKind, title: string, conversationId: string | null): Promise<DocView>
+  rename(docId: string, title: string): Promise<DocView>
+  open(docId: string): Promise<{ doc: DocView; state: string }>
+  update(docId: string, update: Uint8Array): Promise<DocView>
+  awareness(docId: string, update: Uint8Array): Promise<void>
+  /** A docs protocol request from a peer. */
+  handle(from: PeerIdString, req: DocRequest): Promise<DocReply>
+  peerConnected(peer: PeerIdString): void
+  /** A conversation's group may have moved to a new epoch or changed members. */
+  conversationChanged(conversationId: string): void
+}
+
+const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64')
+const enc = (value: unknown): Uint8Array => cborEncode(value)
+const isDocId = (id: string): boolean => /^doc:[0-9a-f]{32}$/.test(id)
+const MAX_TITLE = 120
+/** Keys of earlier epochs kept, so updates sealed just before a commit still open. */
+const MAX_KEYS = 2_000
+
+export async function createDocsService(components: DocsComponents): Promise<DocsService> {
+  const { node, store, log, emit, self } = components
+  const docs = await createDocStore(store)
+  const keys = new Map<string, Uint8Array>()
+  const syncing = new Map<string, number>()
+  const errors = new Map<string, ApiError>()
+  const epochs = new Map<string, number>()
+
+  const record = (docId: string): DocRecord => {
+    const r = isDocId(docId) ? docs.get(docId) : undefined
+    if (r === undefined) throw new EnclaveError('not-found', `no doc ${docId.slice(0, 80)}`)
+    return r
+  }
+
+  const view = async (r: DocRecord): Promise<DocView> => {
+    const meta = (await docs.load(r.id)).getMap<unknown>('meta')
+    const access = r.conversationId === null ? null : components.groupAccess(r.conversationId)
+    const peers = access?.members.filter((m) => components.isConnected(m)).length ?? 0
+    const error = errors.get(r.id) ?? null
+    const state = r.conversationId === null ? 'local' : error !== null ? 'error' : (syncing.get(r.id) ?? 0) > 0 ? 'syncing' : peers === 0 ? 'offline' : 'synced'
+    return {
+      id: r.id as DocId,
+      kind: meta.get('kind') === 'note' ? 'note' : 'board',
+      title: typeof meta.get('title') === 'string' ? meta.get('title') as string : '',
+      conversationId: r.conversationId as DocView['conversationId'],
+      createdBy: (typeof meta.get('createdBy') === 'string' ? meta.get('createdBy') : '') as PeerIdString,
+      createdAt: typeof meta.get('createdAt') === 'number' ? meta.get('createdAt') as number : 0,
+      updatedAt: r.updatedAt,
+      sync: { state, peers, error }
+    }
+  }
+  const announce = async (r: DocRecord): Promise<DocView> => {
+    const v = await view(r)
+    emit('docs.changed', v)
+    return v
+  }
+
+  /** The doc's key for an epoch: exported from the group while it is at that epoch, kept after. */
+  const keyFor = async (conv: string, doc: string, epoch: number): Promise<Uint8Array | null> => {
+    const id = `${conv}/${epoch}/${doc}`
+    const known = keys.get(id)
+    if (known !== undefined) return known
+    const access = components.groupAccess(conv)
+    if (access === null || access.epoch !== epoch) return null
+    const key = await access.exportSecret(DOC_EXPORTER_LABEL, new TextEncoder().encode(doc))
+    if (keys.size >= MAX_KEYS) keys.delete(keys.keys().next().value as string)
+    keys.set(id, key)
+    return key
+  }
+
+  const sealFor = async (t: DocRequest['t'], r: DocRecord, payload: unknown): Promise<DocRequest> => {
+    const conv = r.conversationId as string
+    const access = components.groupAccess(conv)
+    if (access === null) throw new EnclaveError('not-member', 'this device is not in the doc\'s conversation')
+    const key = await keyFor(conv, r.id, access.epoch)
+    if (key === null) throw new EnclaveError('internal', 'no key for the current epoch')
+    const ctx: SealContext = { t, doc: r.id, conv, epoch: access.epoch }
+    return { t, doc: r.id, conv, epoch: access.epoch, ...seal(key, ctx, enc(payload)) } as DocRequest
+  }
+
+  const openFrom = async (t: string, doc: string, conv: string, frame: { epoch: number; n: Uint8Array; c: Uint8Array }): Promise<Record<string, unknown>> => {
+    const key = await keyFor(conv, doc, frame.epoch)
+    if (key === null) throw new EnclaveError('undecryptable', `no key for epoch ${frame.epoch} of ${conv} here yet`)
+    const value = cborDecode(open(key, { t, doc, conv, epoch: frame.epoch }, frame)) as unknown
+    if (typeof value !== 'object' || value === null) throw new EnclaveError('bad-frame', 'doc payload is not a map')
+    return value as Record<string, unknown>
+  }
+
+  const ask = async (peer: PeerIdString, req: DocRequest): Promise<Exclude<DocReply, { t: 'error' }>> => {
+    const stream = await node.dialProtocol(peerIdFromString(peer), DOCS_PROTOCOL, { signal: AbortSignal.timeout(30_000) })
+    return askDocs(stream, req)
+  }
+
+  const applyRemote = async (r: DocRecord, update: Uint8Array): Promise<void> => {
+    if (await docs.append(r.id, update, 'remote')) {
+      emit('docs.updated', { docId: r.id as DocId, update: b64(update) })
+      await announce(docs.get(r.id) ?? r)
+    }
+  }
+
+  /** Two-way state-vector exchange with one member: each ends with everything the other had. */
+  const syncWith = async (peer: PeerIdString, r: DocRecord): Promise<void> => {
+    syncing.set(r.id, (syncing.get(r.id) ?? 0) + 1)
+    try {
+      const doc = await docs.load(r.id)
+      const reply = await ask(peer, await sealFor('sync', r, { sv: Y.encodeStateVector(doc) }))
+      if (reply.t !== 'diff') throw new EnclaveError('bad-frame', 'sync answered without a diff')
+      const body = await openFrom('diff', r.id, r.conversationId as string, reply)
+      if (!(body.update instanceof Uint8Array) || !(body.sv instanceof Uint8Array)) throw new EnclaveError('bad-frame', 'malformed diff')
+      await applyRemote(r, body.update)
+      const theirs = Y.encodeStateAsUpdate(doc, body.sv)
+      if (theirs.byteLength > 2) await ask(peer, await sealFor('update', r, { update: theirs }))
+      errors.delete(r.id)
+    } catch (err) {
+      errors.set(r.id, { code: err instanceof EnclaveError ? err.code : 'peer-unreachable', message: errorMessage(err).slice(0, 300) })
+      log.info('doc sync failed', { doc: r.id, peer, error: errorMessage(err) })
+    } finally {
+      syncing.set(r.id, (syncing.get(r.id) ?? 1) - 1)
+      await announce(docs.get(r.id) ?? r).catch((err: unknown) => { log.warn('could not read a doc after sync', { doc: r.id, error: errorMessage(err) }) })
+    }
+  }
+
+  const shared = (conv: string): DocRecord[] => docs.list().filter((r) => r.conversationId === conv)
+  const connectedMembers = (conv: string): PeerIdString[] => (components.groupAccess(conv)?.members ?? []).filter((m) => components.isConnected(m))
+
+  /** Sends a sealed frame to every connected member; failures are shown on the doc, and sync repairs them. */
+  const broadcast = async (t: 'update' | 'awareness', r: DocRecord, payload: unknown): Promise<void> => {
+    if (r.conversationId === null) return
+    const members = connectedMembers(r.conversationId)
+    if (members.length === 0) return
+    const req = await sealFor(t, r, payload)
+    await Promise.all(members.map(async (m) => {
+      try {
+        await ask(m, req)
+      } catch (err) {
+        if (t === 'awareness') return
+        errors.set(r.id, { code: err instanceof EnclaveError ? err.code : 'peer-unreachable', message: errorMessage(err).slice(0, 300) })
+        announce(r).catch(() => undefined)
+      }
+    }))
+  }
+
+  /** An edit made on this device: logged, shown in the other shells, sent to connected members. */
+  const localUpdate = async (r: DocRecord, update: Uint8Array): Promise<void> => {
+    if (r.conversationId !== null && components.groupAccess(r.conversationId) === null) throw new EnclaveError('not-member', 'this device is no longer in the doc\'s conversation; the doc is read-only')
+    if (!await docs.append(r.id, update, 'local')) return
+    emit('docs.updated', { docId: r.id as DocId, update: b64(update) })
+    await broadcast('update', r, { update })
+  }
+
+  const requireMember = (from: PeerIdString, conv: string): GroupAccess => {
+    const access = components.groupAccess(conv)
+    if (access === null) throw new EnclaveError('not-member', 'this device is not in that conversation')
+    if (!access.members.includes(from)) throw new EnclaveError('not-member', 'the sender is not in that conversation')
+    return access
+  }
+
+  return {
+    list: async (conversationId) => {
+      const mine = docs.list().filter((r) => r.conversationId === conversationId).sort((a, b) => b.updatedAt - a.updatedAt)
+      return Promise.all(mine.map(view))
+    },
+    create: async (kind, title, conversationId) => {
+      const name = title.trim()
+      if (name.length === 0 || name.length > MAX_TITLE) throw new EnclaveError('bad-request', `a title has 1–${MAX_TITLE} characters`)
+      if (conversationId !== null && components.groupAccess(conversationId) === null) throw new EnclaveError('not-member', 'this device is not active in that conversation')
+      const id = `doc:${randomBytes(16).toString('hex')}`
+      const r = await docs.create(id, conversationId)
+      const draft = new Y.Doc()
+      draft.getMap('meta').set('kind', kind)
+      draft.getMap('meta').set('title', name)
+      draft.getMap('meta').set('createdBy', self)
+      draft.getMap('meta').set('createdAt', Date.now())
+      await docs.append(id, Y.encodeStateAsUpdate(draft), 'local')
+      for (const m of conversationId === null ? [] : connectedMembers(conversationId)) void syncWith(m, docs.get(id) ?? r)
+      return announce(docs.get(id) ?? r)
+    },
+    rename: async (docId, title) => {
+      const r = record(docId)
+      const name = title.trim()
+      if (name.length === 0 || name.length > MAX_TITLE) throw new EnclaveError('bad-request', `a title has 1–${MAX_TITLE} characters`)
+      const doc = await docs.load(r.id)
+      // The title lives in the doc itself, so renames merge like any other edit.
+      const draft = new Y.Doc()
+      Y.applyUpdate(draft, Y.encodeStateAsUpdate(doc))
+      const before = Y.encodeStateVector(draft)
+      draft.getMap('meta').set('title', name)
+      await localUpdate(r, Y.encodeStateAsUpdate(draft, before))
+      return announce(docs.get(r.id) ?? r)
+    },
+    open: async (docId) => {
+      const r = record(docId)
+      return { doc: await view(r), state: b64(Y.encodeStateAsUpdate(await docs.load(r.id))) }
+    },
+    update: async (docId, update) => {
+      const r = record(docId)
+      await localUpdate(r, update)
+      return view(docs.get(r.id) ?? r)
+    },
+    awareness: async (docId, update) => {
+      const r = record(docId)
+      emit('docs.awareness', { docId: r.id as DocId, update: b64(update) })
+      await broadcast('awareness', r, { update })
+    },
+    handle: async (from, req) => {
+      const access = requireMember(from, req.conv)
+      let r = docs.get(req.doc)
+      if (r !== undefined && r.conversationId !== req.conv) throw new EnclaveError('wrong-conversation', 'that doc belongs to another conversation')
+      const body = await openFrom(req.t, req.doc, req.conv, req)
+      r ??= await docs.create(req.doc, req.conv)
+      if (req.t === 'awareness') {
+        if (body.update instanceof Uint8Array) emit('docs.awareness', { docId: r.id as DocId, update: b64(body.update) })
+        return { t: 'ok' }
+      }
+      if (req.t === 'update') {
+        if (!(body.update instanceof Uint8Array)) throw new EnclaveError('bad-frame', 'malformed update')
+        await applyRemote(r, body.update)
+        return { t: 'ok' }
+      }
+      if (!(body.sv instanceof Uint8Array)) throw new EnclaveError('bad-frame', 'malformed sync')
+      const doc = await docs.load(r.id)
+      const key = await keyFor(req.conv, r.id, access.epoch)
+      if (key === null) throw new EnclaveError('internal', 'no key for the current epoch')
+      const payload = cborEncode({ update: Y.encodeStateAsUpdate(doc, body.sv), sv: Y.encodeStateVector(doc) })
+      return { t: 'diff', epoch: access.epoch, ...seal(key, { t: 'diff', doc: r.id, conv: req.conv, epoch: access.epoch }, payload) } as DocReply
+    },
+    peerConnected: (peer) => {
+      for (const r of docs.list()) {
+        if (r.conversationId === null) continue
+        if (components.groupAccess(r.conversationId)?.members.includes(peer) === true) void syncWith(peer, r)
+      }
+    },
+    conversationChanged: (conv) => {
+      const epoch = components.groupAccess(conv)?.epoch
+      if (epoch === undefined || epochs.get(conv) === epoch) return
+      epochs.set(conv, epoch)
+      // A new epoch may let frames that failed to open be resent; a sync repairs any gap.
+      for (const r of shared(conv)) for (const m of connectedMembers(conv)) void syncWith(m, r)
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import * as Y from 'yjs'
+import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
+import { waitFor } from '../helpers/wait.js'
+import type { DocView } from '../../src/api/contract.js'
+
+// Four devices in separate processes share a board and a note in one channel.
+let owner: NodeProcess
+let bob: NodeProcess
+let carol: NodeProcess
+let dave: NodeProcess
+let channelId: string
+const LONG = { timeoutMs: 60_000, intervalMs: 100 }
+
+const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64')
+
+async function replica(node: NodeProcess, docId: string): Promise<Y.Doc> {
+  const { state } = await node.api.call('docs.open', { docId })
+  const doc = new Y.Doc()
+  Y.applyUpdate(doc, new Uint8Array(Buffer.from(state, 'base64')))
+  return doc
+}
+
+/** Edits a doc the way a shell does: on its own replica, sending the resulting update. */
+async function edit(node: NodeProcess, docId: string, change: (doc: Y.Doc) => void): Promise<void> {
+  const doc = await replica(node, docId)
+  const before = Y.encodeStateVector(doc)
+  change(doc)
+  await node.api.call('docs.update', { docId, update: b64(Y.encodeStateAsUpdate(doc, before)) })
+}
+
+async function contents(node: NodeProcess, docId: string): Promise<{ shapes: Record<string, unknown>; text: string }> {
+  const doc = await replica(node, docId)
+  return { shapes: doc.getMap('shapes').toJSON(), text: doc.getText('text').toJSON() }
+}
+
+async function docsIn(node: NodeProcess): Promise<DocView[]> {
+  return node.api.call('docs.list', { conversationId: channelId })
+}
+
+async function restart(node: NodeProcess): Promise<NodeProcess> {
+  return startNode(node.dataDir)
+}
+
+before(async () => {
+  const start = async (name: string): Promise<NodeProcess> => startNode(await makeDataDir(`docs-${name}`))
+  ;[owner, bob, carol, dave] = await Promise.all([start('owner'), start('bob'), start('carol'), start('dave')])
+  const ws = await owner.api.call('workspaces.create', { name: 'Acme' })
+  for (const node of [bob, carol, dave]) await node.api.call('workspaces.join', { link: (await owner.api.call('workspaces.invite', { workspaceId: ws.id })).link })
+  const nodes = [owner, bob, carol, dave]
+  for (const [i, a] of nodes.entries()) for (const b of nodes.slice(i + 1)) await a.api.call('peers.dial', { address: b.address })
+  channelId = (await owner.api.call('channels.create', { workspaceId: ws.id, name: 'design', members: [bob.peerId, carol.peerId, dave.peerId] })).id
+  for (const node of [bob, carol, dave]) {
+    await waitFor('every member to be in the channel', async () => (await node.api.call('conversations.list', {})).find((c) => c.id === channelId)?.status === 'active', LONG)
+  }
+})
+
+after(async () => {
+  const nodes = [owner, bob, carol, dave]
+  await Promise.all(nodes.map((n) => n.stop()))
+  await Promise.all(nodes.map((n) => removeDataDir(n.dataDir)))
+})
+
+test('a board made in a channel reaches every member; edits made offline on three devices converge to one state', async () => {
+  const board = await owner.api.call('docs.create', { kind: 'board', title: 'Launch plan', conversationId: channelId })
+  assert.match(board.id, /^doc:[0-9a-f]{32}$/)
+  for (const node of [bob, carol]) await waitFor('the board to reach a member', async () => (await docsIn(node)).some((d) => d.id === board.id && d.title === 'Launch plan' && d.kind === 'board'), LONG)
+
+  // Each device edits while the other two are down: nobody sees anybody's edit until the end.
+  await Promise.all([bob.stop(), carol.stop()])
+  await edit(owner, board.id, (d) => { d.getMap('shapes').set('s-owner', { type: 'rect', x: 1, y: 2, w: 30, h: 40 }); d.getText('text').insert(0, 'owner ') })
+  await owner.stop()
+  bob = await restart(bob)
+  await edit(bob, board.id, (d) => { d.getMap('shapes').set('s-bob', { type: 'ellipse', x: 5, y: 5, w: 10, h: 10 }); d.getText('text').insert(0, 'bob ') })
+  await bob.stop()
+  carol = await restart(carol)
+  await edit(carol, board.id, (d) => { d.getMap('shapes').delete('s-nothing'); d.getMap('shapes').set('s-carol', { type: 'line', x: 0, y: 0, w: 9, h: 9 }); d.getText('text').insert(0, 'carol ') })
+
+  ;[owner, bob] = await Promise.all([restart(owner), restart(bob)])
+  await waitFor('the three devices to converge', async () => {
+    const [a, b, c] = await Promise.all([owner, bob, carol].map((n) => contents(n, board.id)))
+    return a !== undefined && Object.keys(a.shapes).length === 3 && JSON.stringify(a) === JSON.stringify(b) && JSON.stringify(b) === JSON.stringify(c)
+  }, LONG)
+  const final = await contents(owner, board.id)
+  assert.deepEqual(Object.keys(final.shapes).sort(), ['s-bob', 's-carol', 's-owner'])
+  for (const word of ['owner', 'bob', 'carol']) assert.ok(final.text.includes(word), `the text keeps ${word}'s words: ${final.text}`)
+  const seen = (await docsIn(owner)).find((d) => d.id === board.id)
+  assert.equal(seen?.sync.error, null)
+})
+
+test('a renamed doc is renamed everywhere; a member removed from the channel gets no further updates and cannot write', async () => {
+  const note = await owner.api.call('docs.create', { kind: 'note', title: 'Minutes', conversationId: channelId })
+  for (const node of [bob, dave]) await waitFor('the note to reach a member', async () => (await docsIn(node)).some((d) => d.id === note.id), LONG)
+  await owner.api.call('docs.rename', { docId: note.id, title: 'Minutes, 26 Nov' })
+  await waitFor('the rename to reach bob', async () => (await docsIn(bob)).find((d) => d.id === note.id)?.title === 'Minutes, 26 Nov', LONG)
+
+  await owner.api.call('channels.remove', { conversationId: channelId, peerId: dave.peerId })
+  await waitFor('dave to learn he was removed', async () => (await dave.api.call('conversations.list', {})).find((c) => c.id === channelId)?.status === 'removed', LONG)
+  await edit(owner, note.id, (d) => { d.getText('text').insert(0, 'after dave left') })
+  await waitFor('bob to get the edit', async () => (await contents(bob, note.id)).text.includes('after dave left'), LONG)
+  assert.ok(!(await contents(dave, note.id)).text.includes('after dave left'), 'the removed member received an edit made after his removal')
+  await assert.rejects(edit(dave, note.id, (d) => { d.getText('text').insert(0, 'sneaky') }), { code: 'not-member' })
+})
