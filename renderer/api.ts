@@ -42,7 +42,9 @@ export function createApiClient(transport: Transport): ApiClient {
     if (frame.ok) p.resolve(frame.value)
     else p.reject(new ApiCallError(frame.error))
   })
+  let closed = false
   transport.onClose(() => {
+    closed = true
     for (const p of pending.values()) p.reject(new ApiCallError({ code: 'node-not-running', message: 'connection to the node closed' }))
     pending.clear()
     for (const l of closeListeners) l()
@@ -50,6 +52,7 @@ export function createApiClient(transport: Transport): ApiClient {
 
   return {
     call: (method, params) => new Promise((resolve, reject) => {
+      if (closed) { reject(new ApiCallError({ code: 'node-not-running', message: 'connection to the node closed' })); return }
       const id = nextId++
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
       transport.send({ type: 'call', id, method, params })
@@ -144,7 +147,8 @@ export function websocketTransport(url: string, token: string): Promise<Transpor
     ws.onopen = () => {
       ws.onerror = null
       resolve({
-        send: (frame) => { ws.send(JSON.stringify(frame)) },
+        // A call made while the socket closes is answered by onClose (node-not-running).
+        send: (frame) => { if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame)) },
         onFrame: (listener) => {
           ws.onmessage = (event: MessageEvent<string>) => { listener(JSON.parse(event.data) as ServerFrame) }
         },

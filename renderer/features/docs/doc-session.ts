@@ -9,6 +9,8 @@ export const REMOTE_ORIGIN = Symbol('remote')
 
 /** Local updates made within this window are merged into one API call (a stroke, a burst of typing). */
 const SEND_EVERY_MS = 30
+/** After a failed send, the whole state is sent again this soon (and with the next edit). */
+const RETRY_MS = 3_000
 
 /** Who this window shows as to others in the doc (cursor label and colour). */
 export interface DocUser {
@@ -43,12 +45,20 @@ export async function openDocSession(api: ApiClient, docId: string, user: DocUse
 
   let queued: Uint8Array[] = []
   let timer: ReturnType<typeof setTimeout> | null = null
+  /** A send failed: later updates may depend on it, so the next send carries the whole state. */
+  let resendAll = false
   const flush = (): void => {
     timer = null
-    if (queued.length === 0) return
-    const update = queued.length === 1 ? queued[0] as Uint8Array : Y.mergeUpdates(queued)
+    if (queued.length === 0 && !resendAll) return
+    const update = resendAll ? Y.encodeStateAsUpdate(doc) : queued.length === 1 ? queued[0] as Uint8Array : Y.mergeUpdates(queued)
     queued = []
-    api.call('docs.update', { docId, update: toBase64(update) }).catch(report)
+    resendAll = false
+    api.call('docs.update', { docId, update: toBase64(update) }).catch((err: unknown) => {
+      report(err)
+      // Nothing typed is lost: the whole state goes again shortly (the core keeps what it has).
+      resendAll = true
+      timer ??= setTimeout(flush, RETRY_MS)
+    })
   }
   const onUpdate = (update: Uint8Array, origin: unknown): void => {
     if (origin === REMOTE_ORIGIN) return
@@ -89,7 +99,7 @@ export async function openDocSession(api: ApiClient, docId: string, user: DocUse
     onChanged: (listener) => { changed.add(listener); return () => { changed.delete(listener) } },
     onError: (listener) => { errors.add(listener); return () => { errors.delete(listener) } },
     close: () => {
-      if (timer !== null) { clearTimeout(timer); flush() }
+      if (timer !== null) { clearTimeout(timer); timer = null; flush() }
       removeAwarenessStates(awareness, [doc.clientID], 'close')
       for (const u of unsubscribe) u()
       if (typeof window !== 'undefined') window.removeEventListener('beforeunload', closeOnUnload)

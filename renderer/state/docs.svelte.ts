@@ -1,0 +1,66 @@
+import { navigation } from './navigation.svelte'
+import { session } from './session.svelte'
+import type { DocKind, DocView } from '../../src/api/contract'
+
+/** Longest title the forms accept (the core applies its own check). */
+export const MAX_DOC_TITLE = 200
+
+/** A list's key: a conversation's id, or '' for this device's personal docs. */
+const scopeOf = (conversationId: string | null): string => conversationId ?? ''
+
+/**
+ * Whiteboards and notes this window has listed — personal ones and those of conversations it
+ * showed — kept current by `docs.changed` (a rename, a sync state, a change by anyone).
+ */
+class DocsState {
+  byId = $state.raw<ReadonlyMap<string, DocView>>(new Map())
+  private loaded = $state.raw<ReadonlySet<string>>(new Set())
+
+  constructor() {
+    session.onConnected((api) => {
+      api.on('docs.changed', (doc) => { this.upsert(doc) })
+      // After a reconnect the lists shown before are fetched again; others load when shown.
+      const shown = [...this.loaded]
+      this.loaded = new Set()
+      for (const scope of shown) void this.load(scope === '' ? null : scope).catch(() => { /* the list shows its own error when opened */ })
+    })
+  }
+
+  /** A conversation's docs, or the personal ones (`null`), most recently changed first. */
+  listOf(conversationId: string | null): DocView[] {
+    return [...this.byId.values()]
+      .filter((d) => (d.conversationId ?? null) === conversationId)
+      .sort((a, b) => b.updatedAt - a.updatedAt)
+  }
+
+  isLoaded(conversationId: string | null): boolean {
+    return this.loaded.has(scopeOf(conversationId))
+  }
+
+  async load(conversationId: string | null): Promise<void> {
+    const list = await session.api.call('docs.list', conversationId === null ? {} : { conversationId })
+    const next = new Map(this.byId)
+    for (const d of list) next.set(d.id, d)
+    this.byId = next
+    this.loaded = new Set([...this.loaded, scopeOf(conversationId)])
+  }
+
+  /** Creates a doc and opens it. */
+  async create(kind: DocKind, title: string, conversationId: string | null): Promise<void> {
+    const doc = await session.api.call('docs.create', { kind, title: title.trim(), ...(conversationId === null ? {} : { conversationId }) })
+    this.upsert(doc)
+    navigation.openDoc(doc.id)
+  }
+
+  async rename(docId: string, title: string): Promise<void> {
+    this.upsert(await session.api.call('docs.rename', { docId, title: title.trim() }))
+  }
+
+  upsert(doc: DocView): void {
+    const next = new Map(this.byId)
+    next.set(doc.id, doc)
+    this.byId = next
+  }
+}
+
+export const docs = new DocsState()
