@@ -3,7 +3,7 @@ import { clampZoom, fitCamera, panBy, toBoard, ZOOM_STEP, zoomAt, type Camera } 
 import { handleScreenPoint, HANDLE_PX, type Frame } from './board-frame'
 import { applyToRect, HANDLES, IDENTITY, isIdentity, union, type Handle, type Point, type Rect } from './board-geometry'
 import { CLICK_SLOP_PX, draftShape, dragTo, marqueeSelection, penShape, type Gesture } from './board-gesture'
-import { fontSizeFor, newShapeId, round1, SHAPES_KEY, transformShape, type Shape } from './board-model'
+import { fontSizeFor, newShapeId, round1, SHAPES_KEY, storedShape, transformShape, type Shape } from './board-model'
 import { BoardPresence } from './board-presence.svelte'
 import { createBoardScene, type BoardScene } from './board-scene'
 import { newTextShape, withText } from './board-text'
@@ -224,7 +224,7 @@ export class BoardEditor {
         if (g.kind === 'move' && g.toggle !== null) this.selection = new Set([...this.selection].filter((id) => id !== g.toggle))
       } else {
         this.transact(() => {
-          for (const id of g.ids) { const e = this.scene.get(id); if (e !== undefined) this.shapes.set(id, transformShape(e.shape, m)) }
+          for (const id of g.ids) { const e = this.scene.get(id); if (e !== undefined) this.shapes.set(id, storedShape(transformShape(e.shape, m))) }
         })
       }
     }
@@ -290,7 +290,7 @@ export class BoardEditor {
   private restyle(change: (s: Shape) => Shape): void {
     if (this.selection.size === 0) return
     this.transact(() => {
-      for (const id of this.selection) { const e = this.scene.get(id); if (e !== undefined) this.shapes.set(id, change(e.shape)) }
+      for (const id of this.selection) { const e = this.scene.get(id); if (e !== undefined) this.shapes.set(id, storedShape(change(e.shape))) }
     })
   }
 
@@ -367,14 +367,14 @@ export class BoardEditor {
       if (!edit.isNew) this.transact(() => { this.shapes.delete(edit.id) })
     } else if (edit.isNew || value !== current.text) {
       const next = withText(edit.isNew ? { ...current, z: this.scene.topZ() + 1 } : current, value)
-      this.transact(() => { this.shapes.set(edit.id, next) })
+      this.transact(() => { this.shapes.set(edit.id, storedShape(next)) })
     }
     this.invalidate()
   }
 
   private add(shape: Shape): void {
     const id = newShapeId()
-    this.transact(() => { this.shapes.set(id, shape) })
+    this.transact(() => { this.shapes.set(id, storedShape(shape)) })
   }
 
   private transact(fn: () => void): void {
