@@ -67,7 +67,9 @@ export async function serveLoopbackApi(api: ApiServer, log: Logger, init: Loopba
   const token = init.token ?? randomBytes(32).toString('hex')
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: init.maxFrameBytes ?? 1024 * 1024,
+    // Large enough for a whole board's state in one docs.update (base64); only a client holding
+    // the token gets this far.
+    maxPayload: init.maxFrameBytes ?? 48 * 1024 * 1024,
     handleProtocols: (protocols) => (protocols.has(API_SUBPROTOCOL) ? API_SUBPROTOCOL : false)
   })
   const http: Server = createServer((req, res) => {

@@ -53,7 +53,8 @@ export async function createDocStore(store: Store): Promise<DocStore> {
     const snapshot = await updates.get(snapshotKey(id))
     const parts: Uint8Array[] = snapshot === undefined ? [] : [bytes(snapshot)]
     for await (const [, u] of updates.entries({ gte: `${id}/u/`, lt: `${id}/u/~` })) parts.push(bytes(u))
-    if (parts.length > 0) Y.applyUpdate(doc, Y.mergeUpdates(parts), 'store')
+    // Applied one by one in a transaction: merging first would decode and re-encode the snapshot.
+    doc.transact(() => { for (const part of parts) Y.applyUpdate(doc, part, 'store') }, 'store')
     return doc
   }
 
