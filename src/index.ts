@@ -115,7 +115,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
     }
 
     // Policy answers come from the workspace service, made after chat (it needs the peer book).
-    const policy: MembershipPolicy = { isActiveDevice: () => false, isAdminDevice: () => false, sharedWith: () => [] }
+    const policy: MembershipPolicy = { isActiveDevice: () => false, activeDevices: () => [], isAdminDevice: () => false, sharedWith: () => [] }
     const mailboxes = await createMailboxDirectory(node, store.collection('meta'), init.mailbox === true, (peer) => { hub.chat?.peerConnected(peer) })
     const chat = await createChatService({
       store,
@@ -126,6 +126,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       deviceKey: privateKey,
       policy: {
         isActiveDevice: (ws, device) => policy.isActiveDevice(ws, device),
+        activeDevices: (ws) => policy.activeDevices(ws),
         isAdminDevice: (ws, device) => policy.isAdminDevice(ws, device),
         sharedWith: (device) => policy.sharedWith(device)
       },
@@ -163,7 +164,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       displayName: () => profiles.get().displayName,
       presenceOf: (device) => (device === self ? profiles.get().presence : peers.presence(device)),
       onPeerSynced: (peer) => { chat.peerConnected(peer as PeerIdString); docs.peerConnected(peer as PeerIdString) },
-      onMembershipChanged: (ws) => { chat.membershipChanged(ws) },
+      onMembershipChanged: (ws) => { workspaceChanged(ws) },
       isRelay: (peer) => [...init.relays ?? [], ...learnedRelays].some((r) => r.endsWith(`/p2p/${peer}`)),
       onRelays: (relays) => { useRelays(relays) }
     })
@@ -176,10 +177,17 @@ export async function createCore(init: CoreInit): Promise<Core> {
       }
     }
     policy.isActiveDevice = (ws, device) => workspaces.isActiveDevice(ws, device)
+    policy.activeDevices = (ws) => workspaces.activeDevices(ws)
     policy.isAdminDevice = (ws, device) => workspaces.isAdminDevice(ws, device)
     policy.sharedWith = (device) => workspaces.sharedWith(device)
     gate.refuses = (peer) => workspaces.refuses(peer)
     gate.allows = (peer) => workspaces.allows(peer)
+    /** Membership moved: chat groups follow it, and an admin makes the workspace's own channel if missing. */
+    function workspaceChanged(ws: string): void {
+      chat.membershipChanged(ws)
+      const view = workspaces.list().find((w) => w.id === ws)
+      if (view?.status === 'active') chat.ensureWorkspaceChannel(ws, view.name).catch((err: unknown) => { log.warn('could not make the workspace channel', { ws, error: errorMessage(err) }) })
+    }
     const relayWorkspace = init.relay?.workspace
     gate.reserves = (peer) => {
       const ok = relayWorkspace === undefined ? workspaces.allows(peer) && !workspaces.refuses(peer) : workspaces.isActiveDevice(relayWorkspace, peer)
@@ -228,7 +236,11 @@ export async function createCore(init: CoreInit): Promise<Core> {
         return Promise.resolve(target)
       },
       'workspaces.list': () => Promise.resolve(workspaces.list()),
-      'workspaces.create': ({ name }) => workspaces.create(name),
+      'workspaces.create': async ({ name }) => {
+        const made = await workspaces.create(name)
+        workspaceChanged(made.id)
+        return made
+      },
       'workspaces.invite': ({ workspaceId, ...opts }) => workspaces.invite(workspaceId, opts),
       'workspaces.join': ({ link }) => workspaces.join(link),
       'workspaces.members': ({ workspaceId }) => Promise.resolve(workspaces.members(workspaceId)),
@@ -261,6 +273,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       peers.dial(address).catch((err: unknown) => { log.warn('could not reach configured peer yet; will keep trying', { address, error: errorMessage(err) }) })
     }
     useRelays(workspaces.relays())
+    for (const w of workspaces.list()) workspaceChanged(w.id)
     // After a network change or sleep, reconnect at once instead of when a grown backoff ends.
     const network = watchNetwork((why) => {
       log.info('network changed; reconnecting', { why })

@@ -53,8 +53,11 @@ export interface MessageView {
  */
 export type ConversationStatus = 'active' | 'joining' | 'left' | 'removed'
 
-/** `private`: members are added by members. `open`: any workspace member may join. */
-export type ChannelVisibility = 'private' | 'open'
+/**
+ * `private`: members are added by members. `open`: any workspace member may join.
+ * `workspace`: the workspace's own channel; every active member is in it, automatically.
+ */
+export type ChannelVisibility = 'private' | 'open' | 'workspace'
 
 export interface ConversationView {
   id: ConversationId
@@ -302,6 +305,8 @@ export interface WorkspaceView {
   certificate: { role: Role; expiresAt: number } | null
   /** The company's relays this workspace lists (full multiaddrs); every member keeps a reservation on each. */
   relays: string[]
+  /** The workspace's own channel: every active member is in it; its notes & boards are the workspace's. */
+  channelId: ConversationId
 }
 
 export interface MemberView {

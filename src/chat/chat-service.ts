@@ -11,7 +11,7 @@ import { createGroupKeys } from './group-keys.js'
 import { askGroup, type GroupHandlers } from './group-protocol.js'
 import { createGroupService } from './group-service.js'
 import { createGroupStates } from './group-states.js'
-import { dmConversationId, isConversationId, newChannelId, parseMessageId, parsePeerId } from './ids.js'
+import { dmConversationId, isConversationId, newChannelId, parseMessageId, parsePeerId, workspaceChannelId } from './ids.js'
 import { createInbound } from './inbound.js'
 import { createMembership } from './membership.js'
 import { createMessageLog, toConversationView, toMessageView, type ConversationRecord, type HistoryQuery, type StoredMessage } from './message-log.js'
@@ -47,6 +47,11 @@ export interface ChatService {
   updateChannel(conversationId: string, change: { name?: string; topic?: string; archived?: boolean }): Promise<ConversationView>
   browse(workspaceId: string): Promise<ChannelSummary[]>
   join(conversationId: string): Promise<ConversationView>
+  /**
+   * Makes the workspace's own channel (every active member in it) if this device is an admin
+   * of the workspace and nobody made it yet; its id is `workspaceChannelId(ws)`.
+   */
+  ensureWorkspaceChannel(ws: string, name: string): Promise<void>
   /** A conversation's current MLS group, for data sealed with keys exported from its epoch (docs). */
   groupAccess(conversationId: string): GroupAccess | null
   /** Stores what a peer sent (dropping duplicates), resolving once durable; processing follows. */
@@ -118,6 +123,26 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     const record = messages.conversation(ref.conversationId)
     if (record === undefined) throw new EnclaveError('not-found', `no conversation ${ref.conversationId}`)
     return record
+  }
+
+  /** A channel with this device in it as creator and committer, adding `members` (devices). */
+  const newChannel = async (input: Parameters<ChatService['createChannel']>[0], id: ConversationId): Promise<ConversationView> => {
+    if (!policy.isActiveDevice(input.workspaceId, self)) throw new EnclaveError('not-member', 'this device is not an active member of that workspace')
+    const batch = store.batch()
+    const record = messages.ensure(id, batch, () => ({
+      kind: 'channel', workspaceId: input.workspaceId, name: input.name.trim(), topic: input.topic ?? '', visibility: input.visibility ?? 'private', creator: self, metaHlc: clock.now(), status: 'active'
+    }))
+    const own = await keys.issue()
+    const groupId = `${id}/${self}`
+    const state = await createGroupState(groupId, own, configFor(groupId))
+    await keys.consume(own.ref)
+    groups.stage(batch, groupId, state)
+    refreshMembers(record, state)
+    messages.saveConversation(batch, record)
+    await batch.write()
+    const members = devicesOf(input.members ?? []).filter((d) => d !== self)
+    if (members.length > 0) await groups.serial(id, () => commitAsCommitter(record, { add: members }))
+    return announce(record)
   }
 
   const requireActive = (record: ConversationRecord): void => {
@@ -207,24 +232,13 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       return announce(record)
     },
 
-    createChannel: async (input) => {
-      if (!policy.isActiveDevice(input.workspaceId, self)) throw new EnclaveError('not-member', 'this device is not an active member of that workspace')
-      const id = newChannelId()
-      const batch = store.batch()
-      const record = messages.ensure(id, batch, () => ({
-        kind: 'channel', workspaceId: input.workspaceId, name: input.name.trim(), topic: input.topic ?? '', visibility: input.visibility ?? 'private', creator: self, metaHlc: clock.now(), status: 'active'
-      }))
-      const own = await keys.issue()
-      const groupId = `${id}/${self}`
-      const state = await createGroupState(groupId, own, configFor(groupId))
-      await keys.consume(own.ref)
-      groups.stage(batch, groupId, state)
-      refreshMembers(record, state)
-      messages.saveConversation(batch, record)
-      await batch.write()
-      const members = devicesOf(input.members ?? []).filter((d) => d !== self)
-      if (members.length > 0) await groups.serial(id, () => commitAsCommitter(record, { add: members }))
-      return announce(record)
+    createChannel: async (input) => newChannel(input, newChannelId()),
+
+    ensureWorkspaceChannel: async (ws, name) => {
+      const id = workspaceChannelId(ws)
+      if (messages.conversation(id) !== undefined || !policy.isAdminDevice(ws, self)) return
+      const topic = `Everyone in ${name}`.slice(0, 200)
+      await newChannel({ workspaceId: ws, name: 'general', topic, visibility: 'workspace', members: policy.activeDevices(ws) }, id)
     },
 
     addMembers: async (conversationId, members) => {
@@ -241,6 +255,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       requireActive(record)
       const device = parsePeerId(peerId)
       if (device === self) return service.leave(conversationId)
+      if (record.visibility === 'workspace') throw new EnclaveError('bad-request', 'everyone in the workspace is in its own channel; removing them from the workspace removes them from it')
       if (!canManage(record)) throw new EnclaveError('unauthorized', 'only the channel\'s creator or a workspace admin can remove members')
       await groups.serial(record.id, () => request(record, 'remove', [device]))
       return announce(record)
@@ -248,6 +263,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
 
     leave: async (conversationId) => {
       const record = channel(conversationId)
+      if (record.visibility === 'workspace') throw new EnclaveError('bad-request', 'everyone in the workspace is in its own channel; leaving the workspace leaves it')
       if (record.status !== 'active') return announce(record)
       await groups.serial(record.id, async () => {
         if (record.members.length > 1) await request(record, 'leave', [self])
@@ -363,7 +379,9 @@ export async function createChatService(components: ChatComponents, outboxInit: 
           refreshMembers(record, group.state)
           if (record.committer !== self) return
           const gone = record.members.filter((d) => !mayBeIn(record.id, d))
-          if (gone.length > 0) await commitAsCommitter(record, { remove: gone })
+          // The workspace's own channel follows the workspace: newcomers are added as they come.
+          const come = record.visibility === 'workspace' ? policy.activeDevices(ws).filter((d) => !record.members.includes(d as PeerIdString)) as PeerIdString[] : []
+          if (gone.length > 0 || come.length > 0) await commitAsCommitter(record, { remove: gone, add: come })
           // The previous committer may have left the workspace with requests still open.
           if (hasOpenWork(record)) await serveOpenWork(record)
         }).catch((err: unknown) => { log.warn('could not remove departed members', { conv: record.id, error: errorMessage(err) }) })

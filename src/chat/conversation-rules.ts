@@ -1,5 +1,5 @@
 import { isActive, membersOf } from '../crypto/mls-group.js'
-import { dmConversationId, kindOfConversation } from './ids.js'
+import { dmConversationId, kindOfConversation, workspaceChannelId } from './ids.js'
 import type { ConversationId, PeerIdString } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { MembershipPolicy } from './membership-policy.js'
@@ -82,6 +82,11 @@ export function createConversationRules(deps: { self: PeerIdString; policy: Memb
     if (record.kind !== 'channel' || p.hlc <= record.metaHlc) return
     const c = p.channel
     const author = p.author as PeerIdString
+    // A workspace's own channel has a well-known id: only that workspace's admins may make it.
+    if ((c.visibility === 'workspace' || record.visibility === 'workspace') && (record.id !== workspaceChannelId(c.ws) || !policy.isAdminDevice(c.ws, c.creator))) {
+      log.warn('refused workspace channel settings not made by the workspace\'s admins', { conv: record.id, author, code: 'unauthorized' })
+      return
+    }
     const manager = record.creator === null || record.creator === author || policy.isAdminDevice(c.ws, author)
     // Archiving and the channel's identity (workspace, creator) are the managers'; the rest anyone's.
     if (!manager && (c.archived !== record.archived || c.ws !== record.workspaceId || c.creator !== record.creator)) {

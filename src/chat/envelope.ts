@@ -37,7 +37,7 @@ export type EnvelopeKind = Envelope['kind']
 export const channelInfo = z.object({
   name: z.string().min(1).max(MAX_CHANNEL_NAME),
   topic: z.string().max(MAX_CHANNEL_TOPIC),
-  visibility: z.enum(['private', 'open']),
+  visibility: z.enum(['private', 'open', 'workspace']),
   archived: z.boolean(),
   ws: z.string().min(1).max(200),
   creator: peer

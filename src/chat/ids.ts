@@ -3,6 +3,8 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { EnclaveError } from '../errors.js'
 import type { ConversationId, MessageId, PeerIdString } from '../api/contract.js'
 
+export { workspaceChannelId } from '../identity/workspace-channel.js'
+
 /** Parses and normalises a PeerId string, or throws `bad-request`. */
 export function parsePeerId(value: string): PeerIdString {
   try {

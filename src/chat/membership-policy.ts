@@ -2,6 +2,8 @@
 export interface MembershipPolicy {
   isActiveDevice(ws: string, device: string): boolean
   isAdminDevice(ws: string, device: string): boolean
+  /** Every active member's devices in `ws` (this one included). */
+  activeDevices(ws: string): string[]
   /** Workspaces both this device and `device` are active in. */
   sharedWith(device: string): string[]
 }

@@ -15,10 +15,13 @@ const sealedFields = { doc: z.string().regex(/^doc:[0-9a-f]{32}$/), conv: z.stri
 /**
  * - `sync`: the sender's state vector; the reply (`diff`) carries what the sender lacks and the
  *   replier's own state vector, so the sender can send back what the replier lacks (`update`).
+ * - `index`: the doc ids the sender has in the conversation; the reply has the replier's.
  * - `update`: a Yjs update; `awareness`: a y-protocols awareness update (cursors), never stored.
  * Every payload is sealed with the doc's key for `epoch` (docs/protocol.md, Docs).
  */
 export const docRequest = z.discriminatedUnion('t', [
+  // A conversation's doc ids both ways (`doc` is empty): how a member who just joined learns them.
+  z.object({ t: z.literal('index'), ...sealedFields, doc: z.literal('') }).strict(),
   z.object({ t: z.literal('sync'), ...sealedFields }).strict(),
   z.object({ t: z.literal('update'), ...sealedFields }).strict(),
   z.object({ t: z.literal('awareness'), ...sealedFields }).strict()
@@ -27,6 +30,7 @@ export type DocRequest = z.infer<typeof docRequest>
 
 const reply = z.union([
   z.object({ t: z.literal('diff'), epoch: z.number().int().nonnegative(), n: bytes, c: bytes }).strict(),
+  z.object({ t: z.literal('index'), epoch: z.number().int().nonnegative(), n: bytes, c: bytes }).strict(),
   z.object({ t: z.literal('ok') }).strict(),
   z.object({ t: z.literal('error'), code: z.enum(ERROR_CODES), message: z.string().max(500) }).strict()
 ])

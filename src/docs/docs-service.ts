@@ -40,6 +40,8 @@ const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64')
 const enc = (value: unknown): Uint8Array => cborEncode(value)
 const isDocId = (id: string): boolean => /^doc:[0-9a-f]{32}$/.test(id)
 const MAX_TITLE = 120
+/** Most doc ids taken from one index message. */
+const MAX_INDEX = 10_000
 /** Keys of earlier epochs kept, so updates sealed just before a commit still open. */
 const MAX_KEYS = 2_000
 
@@ -93,15 +95,17 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
     return key
   }
 
-  const sealFor = async (t: DocRequest['t'], r: DocRecord, payload: unknown): Promise<DocRequest> => {
-    const conv = r.conversationId as string
+  /** Seals a payload for `doc` of `conv` (doc '' for the conversation's index) at the current epoch. */
+  const sealIn = async (t: string, conv: string, doc: string, payload: unknown): Promise<{ epoch: number; n: Uint8Array; c: Uint8Array }> => {
     const access = components.groupAccess(conv)
     if (access === null) throw new EnclaveError('not-member', 'this device is not in the doc\'s conversation')
-    const key = await keyFor(conv, r.id, access.epoch)
+    const key = await keyFor(conv, doc, access.epoch)
     if (key === null) throw new EnclaveError('internal', 'no key for the current epoch')
-    const ctx: SealContext = { t, doc: r.id, conv, epoch: access.epoch }
-    return { t, doc: r.id, conv, epoch: access.epoch, ...seal(key, ctx, enc(payload)) } as DocRequest
+    const ctx: SealContext = { t, doc, conv, epoch: access.epoch }
+    return { epoch: access.epoch, ...seal(key, ctx, enc(payload)) }
   }
+  const sealFor = async (t: DocRequest['t'], r: DocRecord, payload: unknown): Promise<DocRequest> =>
+    ({ t, doc: r.id, conv: r.conversationId as string, ...await sealIn(t, r.conversationId as string, r.id, payload) }) as DocRequest
 
   const openFrom = async (t: string, doc: string, conv: string, frame: { epoch: number; n: Uint8Array; c: Uint8Array }): Promise<Record<string, unknown>> => {
     const key = await keyFor(conv, doc, frame.epoch)
@@ -143,6 +147,25 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
       syncing.set(r.id, (syncing.get(r.id) ?? 1) - 1)
       await announce(docs.get(r.id) ?? r).catch((err: unknown) => { log.warn('could not read a doc after sync', { doc: r.id, error: errorMessage(err) }) })
     }
+  }
+
+  /** Docs a member named that this device lacks: recorded, then fetched from that member. */
+  const adopt = async (from: PeerIdString, conv: string, ids: unknown): Promise<void> => {
+    if (!Array.isArray(ids)) throw new EnclaveError('bad-frame', 'malformed doc index')
+    for (const id of ids.slice(0, MAX_INDEX)) {
+      if (typeof id !== 'string' || !isDocId(id)) continue
+      const known = docs.get(id)
+      if (known !== undefined && known.conversationId !== conv) continue
+      void syncWith(from, known ?? await docs.create(id, conv))
+    }
+  }
+
+  /** Both sides' doc ids in a conversation, so a member who just joined learns what exists. */
+  const exchangeIndex = async (peer: PeerIdString, conv: string): Promise<void> => {
+    const mine = shared(conv).map((r) => r.id)
+    const reply = await ask(peer, { t: 'index', doc: '', conv, ...await sealIn('index', conv, '', { docs: mine }) } as DocRequest)
+    if (reply.t !== 'index') throw new EnclaveError('bad-frame', 'index answered with something else')
+    await adopt(peer, conv, (await openFrom('index-reply', '', conv, reply)).docs)
   }
 
   const shared = (conv: string): DocRecord[] => docs.list().filter((r) => r.conversationId === conv)
@@ -229,6 +252,10 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
     },
     handle: async (from, req) => {
       const access = requireMember(from, req.conv)
+      if (req.t === 'index') {
+        await adopt(from, req.conv, (await openFrom('index', '', req.conv, req)).docs)
+        return { t: 'index', ...await sealIn('index-reply', req.conv, '', { docs: shared(req.conv).map((r) => r.id) }) } as DocReply
+      }
       let r = docs.get(req.doc)
       if (r !== undefined && r.conversationId !== req.conv) throw new EnclaveError('wrong-conversation', 'that doc belongs to another conversation')
       const body = await openFrom(req.t, req.doc, req.conv, req)
@@ -259,8 +286,12 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
       const epoch = components.groupAccess(conv)?.epoch
       if (epoch === undefined || epochs.get(conv) === epoch) return
       epochs.set(conv, epoch)
-      // A new epoch may let frames that failed to open be resent; a sync repairs any gap.
-      for (const r of shared(conv)) for (const m of connectedMembers(conv)) void syncWith(m, r)
+      // A new epoch may let frames that failed to open be resent; a sync repairs any gap. A device
+      // that just joined learns the conversation's docs from the index.
+      for (const m of connectedMembers(conv)) {
+        exchangeIndex(m, conv).catch((err: unknown) => { log.debug('doc index exchange failed', { conv, peer: m, error: errorMessage(err) }) })
+        for (const r of shared(conv)) void syncWith(m, r)
+      }
     }
   }
 }

@@ -74,6 +74,8 @@ export interface WorkspaceService {
   refuses(peer: string): boolean
   /** Is `device` an active member's device in `ws` (this device included)? */
   isActiveDevice(ws: string, device: string): boolean
+  /** Every active member's devices in `ws`. */
+  activeDevices(ws: string): string[]
   /** Is `device` an active admin's or owner's device in `ws`? */
   isAdminDevice(ws: string, device: string): boolean
   /** Workspaces where both this device and `device` are active, in a stable order. */
@@ -126,6 +128,11 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   const isActiveDevice = (ws: string, device: string): boolean => {
     const state = registry.get(ws)?.log.state()
     return state !== undefined && memberOfDevice(state, device)?.status === 'active' && !state.removedDevices.has(device)
+  }
+  const activeDevices = (ws: string): string[] => {
+    const state = registry.get(ws)?.log.state()
+    if (state === undefined) return []
+    return [...state.members.values()].filter((m) => m.status === 'active').flatMap((m) => m.devices).filter((d) => !state.removedDevices.has(d))
   }
   const isAdminDevice = (ws: string, device: string): boolean => {
     const state = registry.get(ws)?.log.state()
@@ -411,6 +418,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     allows,
     refuses,
     isActiveDevice,
+    activeDevices,
     isAdminDevice,
     sharedWith,
     stop: () => {

@@ -1,3 +1,4 @@
+import { workspaceChannelId } from '../identity/workspace-channel.js'
 import { rootFingerprint, rootPublicKeyFromRaw } from '../identity/workspace-key.js'
 import { certificateSummary } from './certificate-renewal.js'
 import type { DepartmentView, InviteSummary, MemberView, PeerIdString, Presence, WorkspaceView } from '../api/contract.js'
@@ -17,7 +18,8 @@ export function workspaceView(w: Workspace): WorkspaceView {
     status: state.removed.has(w.record.userId) ? 'removed' : me?.status ?? 'pending',
     memberCount: [...state.members.values()].filter((m) => m.status === 'active').length,
     certificate: certificateSummary(w) as WorkspaceView['certificate'],
-    relays: [...state.relays]
+    relays: [...state.relays],
+    channelId: workspaceChannelId(w.record.ws)
   }
 }
 

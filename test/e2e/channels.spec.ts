@@ -58,7 +58,9 @@ test('a private channel: both see it, talk, rename and set the topic; a removed 
   const alice = await people.open('Alice')
   const bob = await people.open('Bob')
   await acmeWithBob(alice, bob)
-  await expect(channelList(alice.page).getByText('No channels yet.', { exact: false })).toBeVisible()
+  // The workspace's own channel, with everyone in it, comes with the workspace.
+  await expect(channelRow(alice.page, 'general')).toBeVisible()
+  await expect(channelRow(bob.page, 'general')).toBeVisible(ACROSS)
 
   await createChannel(alice.page, { name: 'launch', visibility: 'Private', members: ['Bob'] })
   await expect(composer(alice.page)).toHaveAccessibleName('Message #launch')

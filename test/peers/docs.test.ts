@@ -102,3 +102,23 @@ test('a renamed doc is renamed everywhere; a member removed from the channel get
   assert.ok(!(await contents(dave, note.id)).text.includes('after dave left'), 'the removed member received an edit made after his removal')
   await assert.rejects(edit(dave, note.id, (d) => { d.getText('text').insert(0, 'sneaky') }), { code: 'not-member' })
 })
+
+test('a workspace board: everyone in the workspace has it, a newcomer too; the workspace channel cannot be left', async () => {
+  const ws = (await owner.api.call('workspaces.list', {}))[0]
+  assert.ok(ws !== undefined)
+  const board = await owner.api.call('docs.create', { kind: 'board', title: 'Org chart', conversationId: ws.channelId })
+  const workspaceDocs = async (node: NodeProcess): Promise<DocView[]> => node.api.call('docs.list', { conversationId: ws.channelId })
+  for (const node of [bob, carol]) await waitFor('the workspace board to reach a member', async () => (await workspaceDocs(node)).some((d) => d.id === board.id), LONG)
+  await edit(bob, board.id, (d) => { d.getMap('shapes').set('s-box', { type: 'rect', x: 0, y: 0, w: 5, h: 5 }) })
+
+  const erin = await startNode(await makeDataDir('docs-erin'), { peers: [owner.address, bob.address] })
+  try {
+    await erin.api.call('workspaces.join', { link: (await owner.api.call('workspaces.invite', { workspaceId: ws.id })).link })
+    await waitFor('the newcomer to be put in the workspace channel', async () => (await erin.api.call('conversations.list', {})).find((c) => c.id === ws.channelId)?.status === 'active', LONG)
+    await waitFor('the newcomer to get the workspace board with its shapes', async () => (await workspaceDocs(erin)).some((d) => d.id === board.id) && 's-box' in (await contents(erin, board.id)).shapes, LONG)
+    await assert.rejects(erin.api.call('channels.leave', { conversationId: ws.channelId }), { code: 'bad-request' })
+  } finally {
+    await erin.stop()
+    await removeDataDir(erin.dataDir)
+  }
+})
