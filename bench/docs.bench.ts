@@ -2,7 +2,8 @@
  * `npm run bench:docs`: whiteboards at scale.
  * - A 100k-shape board: load from disk (update log + snapshot in LevelDB) and heap, next to
  *   applying the same bytes to a Y.Doc in memory (Yjs's own floor), in one run.
- * - One small edit appended while that board's snapshot is stored (the case y-leveldb is slow at).
+ * - One small edit appended while that board's snapshot is stored (the case y-leveldb is slow at),
+ *   and both measured with y-leveldb too.
  * - Two nodes in separate processes: sync of the whole board to a peer that was offline, and
  *   live update latency, next to a chat message between the same two nodes.
  * The Playwright frame-rate probe (panning a 10k-shape board) is `bench/board-fps.bench.ts`.
@@ -11,6 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as Y from 'yjs'
+import { LeveldbPersistence } from 'y-leveldb'
 import { createDocStore } from '../src/docs/doc-store.js'
 import { createLogger } from '../src/logger.js'
 import { createSealedCodec } from '../src/store/sealed-codec.js'
@@ -80,6 +82,34 @@ async function storeRun(update: Uint8Array): Promise<{ loadMs: number; heapMb: n
   }
 }
 
+/** The same load and small appends with y-leveldb (plain LevelDB, nothing sealed), for comparison. */
+async function yLeveldbRun(update: Uint8Array): Promise<{ loadMs: number; appends: ReturnType<typeof summarize> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'enclave-bench-yleveldb-'))
+  try {
+    const writer = new LeveldbPersistence(dir)
+    await writer.storeUpdate('bench', update)
+    await writer.destroy()
+    const t0 = performance.now()
+    const db = new LeveldbPersistence(dir)
+    const doc = await db.getYDoc('bench')
+    const loadMs = performance.now() - t0
+    if (doc.getMap('shapes').size !== SHAPES) throw new Error('y-leveldb did not load the board whole')
+    const appendMs: number[] = []
+    for (let i = 0; i < SAMPLES * 2; i++) {
+      const sv = Y.encodeStateVector(doc)
+      doc.getMap('shapes').set(`e${i}`, { type: 'rect', x: i, y: i, w: 10, h: 10, color: '#1f2328', width: 2, z: SHAPES + i, author: 'bench' })
+      const small = Y.encodeStateAsUpdate(doc, sv)
+      const a0 = performance.now()
+      await db.storeUpdate('bench', small)
+      appendMs.push(performance.now() - a0)
+    }
+    await db.destroy()
+    return { loadMs, appends: summarize(appendMs) }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
 async function networkRun(update: Uint8Array): Promise<{ syncMs: number; live: ReturnType<typeof summarize>; chat: ReturnType<typeof summarize> }> {
   const alice = await startNode(await makeDataDir('bench-docs-alice'))
   let bob = await startNode(await makeDataDir('bench-docs-bob'), { peers: [alice.address] })
@@ -141,15 +171,18 @@ async function networkRun(update: Uint8Array): Promise<{ syncMs: number; live: R
 
 const update = boardUpdate(SHAPES)
 const s = await storeRun(update)
+const y = await yLeveldbRun(update)
 const n = await networkRun(update)
 const ms = (v: number): string => `${v.toFixed(v < 10 ? 2 : 0)} ms`
 const rows: Row[] = [
   { metric: `load a ${SHAPES.toLocaleString('en-US')}-shape board from disk`, enclave: ms(s.loadMs), baseline: `${ms(s.baselineMs)} (apply in memory)`, target: '≤ 1,000 ms', met: s.loadMs <= 1000 ? 'yes' : 'no' },
   { metric: 'heap of the loaded board', enclave: `${s.heapMb.toFixed(0)} MB`, baseline: `${(update.byteLength / 1048576).toFixed(1)} MB update`, target: '≤ 150 MB', met: s.heapMb <= 150 ? 'yes' : 'no' },
+  { metric: 'load the same board with y-leveldb (unsealed)', enclave: ms(s.loadMs), baseline: `${ms(y.loadMs)} (y-leveldb)`, target: '—', met: '—' },
   { metric: 'append one small edit (big snapshot stored) p50 / p99', enclave: `${ms(s.appends.p50)} / ${ms(s.appends.p99)}`, baseline: `${ms(s.memAppends.p50)} / ${ms(s.memAppends.p99)} (in memory)`, target: '—', met: '—' },
+  { metric: 'the same appends with y-leveldb p50 / p99', enclave: `${ms(s.appends.p50)} / ${ms(s.appends.p99)}`, baseline: `${ms(y.appends.p50)} / ${ms(y.appends.p99)} (y-leveldb)`, target: '—', met: '—' },
   { metric: 'sync the whole board to a peer back online', enclave: ms(n.syncMs), baseline: `${ms(s.baselineMs)} (apply in memory)`, target: '—', met: '—' },
   { metric: 'live update between peers p50 / p99', enclave: `${ms(n.live.p50)} / ${ms(n.live.p99)}`, baseline: `${ms(n.chat.p50)} / ${ms(n.chat.p99)} (chat message)`, target: 'p99 ≤ 50 ms', met: n.live.p99 <= 50 ? 'yes' : 'no' }
 ]
 printTable(`Docs benchmark: ${SHAPES.toLocaleString('en-US')} shapes (${(update.byteLength / 1048576).toFixed(1)} MB as one update), ${SAMPLES} samples`, rows)
-await writeResults(new URL('./results/docs.json', import.meta.url).pathname, { shapes: SHAPES, updateBytes: update.byteLength, store: s, network: n, rows })
+await writeResults(new URL('./results/docs.json', import.meta.url).pathname, { shapes: SHAPES, updateBytes: update.byteLength, store: s, yLeveldb: y, network: n, rows })
 process.stdout.write('\nwrote bench/results/docs.json\n')

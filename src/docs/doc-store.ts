@@ -38,10 +38,9 @@ const snapshotKey = (id: string): string => `${id}/s`
 
 export async function createDocStore(store: Store): Promise<DocStore> {
   const records = store.collection<DocRecord>('docs')
-  // Store values are JSON: updates are kept as base64 text.
-  const updates = store.collection<string>('docUpdates')
-  const bytes = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'))
-  const text = (data: Uint8Array): string => Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64')
+  // Sealed as raw bytes (the store's binary format); base64 text is what the first version wrote.
+  const updates = store.collection<Uint8Array | string>('docUpdates')
+  const bytes = (value: Uint8Array | string): Uint8Array => typeof value === 'string' ? new Uint8Array(Buffer.from(value, 'base64')) : value
   const cache = new Map<string, DocRecord>()
   for await (const [id, r] of records.entries()) cache.set(id, r)
   const loaded = new Map<string, Promise<Y.Doc>>()
@@ -60,7 +59,7 @@ export async function createDocStore(store: Store): Promise<DocStore> {
 
   const compact = async (record: DocRecord, doc: Y.Doc): Promise<void> => {
     const batch = store.batch()
-    batch.put(updates, snapshotKey(record.id), text(Y.encodeStateAsUpdate(doc)))
+    batch.put(updates, snapshotKey(record.id), Y.encodeStateAsUpdate(doc))
     for (let s = record.snapshotSeq; s < record.seq; s++) batch.del(updates, updateKey(record.id, s))
     const next = { ...record, snapshotSeq: record.seq, logBytes: 0 }
     batch.put(records, record.id, next)
@@ -98,7 +97,7 @@ export async function createDocStore(store: Store): Promise<DocStore> {
         if (record === undefined) throw new Error(`doc ${id} has no record`)
         const next = { ...record, seq: record.seq + 1, updatedAt: Date.now(), logBytes: record.logBytes + update.byteLength }
         const batch = store.batch()
-        batch.put(updates, updateKey(id, record.seq), text(update))
+        batch.put(updates, updateKey(id, record.seq), update)
         batch.put(records, id, next)
         await batch.write()
         cache.set(id, next)

@@ -27,3 +27,12 @@ test('a value moved to another key or collection, or altered, fails authenticati
   assert.throws(() => createSealedCodec(randomBytes(32)).decode('messages', 'k1', sealed), storeError)
   assert.throws(() => codec.decode('messages', 'k1', jsonValueCodec.encode('messages', 'k1', { text: 'plain' })), storeError)
 })
+
+test('binary values are sealed as their bytes and come back as bytes, bound to their key like any value', () => {
+  const codec = createSealedCodec(new Uint8Array(32).fill(7))
+  const value = new Uint8Array([0, 1, 2, 250, 255])
+  const sealed = codec.encode('docUpdates', 'doc:a/s', value)
+  assert.deepEqual(codec.decode('docUpdates', 'doc:a/s', sealed), value)
+  assert.throws(() => codec.decode('docUpdates', 'doc:b/s', sealed), /failed authentication/)
+  assert.deepEqual(codec.decode('docs', 'k', codec.encode('docs', 'k', { a: 1 })), { a: 1 }, 'JSON values are unchanged')
+})

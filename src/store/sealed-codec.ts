@@ -4,6 +4,8 @@ import { jsonValueCodec, type ValueCodec } from './value-codec.js'
 
 /** Format byte of a sealed value; a later format gets a new byte and both are read. */
 const FORMAT = 1
+/** A Uint8Array value sealed as its raw bytes: no JSON or base64 for large binary (doc snapshots). */
+const FORMAT_BYTES = 2
 const NONCE_BYTES = 12
 const TAG_BYTES = 16
 
@@ -37,15 +39,17 @@ export function createSealedCodec(dataKey: Uint8Array): ValueCodec {
   const nextNonce = noncePool()
   return {
     encode: (collection, itemKey, value) => {
-      const plain = jsonValueCodec.encode(collection, itemKey, value)
+      const binary = value instanceof Uint8Array
+      const plain = binary ? value : jsonValueCodec.encode(collection, itemKey, value)
       const nonce = nextNonce()
       const cipher = createCipheriv('aes-256-gcm', key, nonce)
       cipher.setAAD(aad(collection, itemKey))
       const body = Buffer.concat([cipher.update(plain), cipher.final()])
-      return Buffer.concat([Uint8Array.of(FORMAT), nonce, body, cipher.getAuthTag()])
+      return Buffer.concat([Uint8Array.of(binary ? FORMAT_BYTES : FORMAT), nonce, body, cipher.getAuthTag()])
     },
     decode: (collection, itemKey, bytes) => {
-      if (bytes.byteLength < 1 + NONCE_BYTES + TAG_BYTES || bytes[0] !== FORMAT) throw new EnclaveError('store-error', `stored value ${collection}/${itemKey.slice(0, 80)} is not sealed`)
+      const format = bytes[0]
+      if (bytes.byteLength < 1 + NONCE_BYTES + TAG_BYTES || (format !== FORMAT && format !== FORMAT_BYTES)) throw new EnclaveError('store-error', `stored value ${collection}/${itemKey.slice(0, 80)} is not sealed`)
       const nonce = bytes.subarray(1, 1 + NONCE_BYTES)
       const tag = bytes.subarray(bytes.byteLength - TAG_BYTES)
       const decipher = createDecipheriv('aes-256-gcm', key, nonce)
@@ -57,7 +61,7 @@ export function createSealedCodec(dataKey: Uint8Array): ValueCodec {
       } catch (err) {
         throw new EnclaveError('store-error', `stored value ${collection}/${itemKey.slice(0, 80)} failed authentication`, { cause: err })
       }
-      return jsonValueCodec.decode(collection, itemKey, plain)
+      return format === FORMAT_BYTES ? new Uint8Array(plain.buffer, plain.byteOffset, plain.byteLength) : jsonValueCodec.decode(collection, itemKey, plain)
     }
   }
 }
