@@ -182,11 +182,15 @@ export async function createCore(init: CoreInit): Promise<Core> {
     policy.sharedWith = (device) => workspaces.sharedWith(device)
     gate.refuses = (peer) => workspaces.refuses(peer)
     gate.allows = (peer) => workspaces.allows(peer)
-    /** Membership moved: chat groups follow it, and an admin makes the workspace's own channel if missing. */
+    /**
+     * Membership moved: chat groups follow it, and the owner's device makes the workspace's own
+     * channel if missing. Only the owner (there is one): an admin whose device was not added yet
+     * would otherwise start a second group under the same id.
+     */
     function workspaceChanged(ws: string): void {
       chat.membershipChanged(ws)
       const view = workspaces.list().find((w) => w.id === ws)
-      if (view?.status === 'active') chat.ensureWorkspaceChannel(ws, view.name).catch((err: unknown) => { log.warn('could not make the workspace channel', { ws, error: errorMessage(err) }) })
+      if (view?.status === 'active' && view.role === 'owner') chat.ensureWorkspaceChannel(ws, view.name).catch((err: unknown) => { log.warn('could not make the workspace channel', { ws, error: errorMessage(err) }) })
     }
     const relayWorkspace = init.relay?.workspace
     gate.reserves = (peer) => {

@@ -48,8 +48,8 @@ export interface ChatService {
   browse(workspaceId: string): Promise<ChannelSummary[]>
   join(conversationId: string): Promise<ConversationView>
   /**
-   * Makes the workspace's own channel (every active member in it) if this device is an admin
-   * of the workspace and nobody made it yet; its id is `workspaceChannelId(ws)`.
+   * Makes the workspace's own channel (every active member in it) unless this device has it;
+   * its id is `workspaceChannelId(ws)`. The caller asks only on the owner's device.
    */
   ensureWorkspaceChannel(ws: string, name: string): Promise<void>
   /** A conversation's current MLS group, for data sealed with keys exported from its epoch (docs). */
