@@ -88,11 +88,17 @@ export async function createDocStore(store: Store): Promise<DocStore> {
     append: (id, update, origin) => {
       const task = (chains.get(id) ?? Promise.resolve()).then(async () => {
         const doc = await docOf(id)
-        const before = Y.encodeStateVector(doc)
+        // Set by the transaction that applies the update (a holder: TypeScript cannot see callbacks).
+        const seen = { changed: false }
+        const watch = (tr: Y.Transaction): void => {
+          seen.changed = tr.deleteSet.clients.size > 0 || [...tr.afterState].some(([client, clock]) => tr.beforeState.get(client) !== clock)
+        }
+        doc.once('afterTransaction', watch)
         Y.applyUpdate(doc, update, origin)
-        const after = Y.encodeStateVector(doc)
-        // An update already integrated (a peer resending it) changes no state vector: nothing to log.
-        if (before.byteLength === after.byteLength && before.every((b, i) => b === after[i]) && !deletesSomething(update)) return false
+        // Parts waiting for an earlier update are not in the doc yet, but must survive a restart.
+        const pending = doc.store.pendingStructs !== null || doc.store.pendingDs !== null
+        // An update already integrated (a peer resending it) changes nothing: nothing to log.
+        if (!seen.changed && !pending) return { logged: false, compact: false }
         const record = cache.get(id)
         if (record === undefined) throw new Error(`doc ${id} has no record`)
         const next = { ...record, seq: record.seq + 1, updatedAt: Date.now(), logBytes: record.logBytes + update.byteLength }
@@ -101,16 +107,15 @@ export async function createDocStore(store: Store): Promise<DocStore> {
         batch.put(records, id, next)
         await batch.write()
         cache.set(id, next)
-        if (next.seq - next.snapshotSeq >= COMPACT_UPDATES || next.logBytes >= COMPACT_BYTES) await compact(next, doc)
-        return true
+        return { logged: true, compact: !pending && (next.seq - next.snapshotSeq >= COMPACT_UPDATES || next.logBytes >= COMPACT_BYTES) }
       })
-      chains.set(id, task.catch(() => undefined))
-      return task
+      // Compaction runs next in the doc's queue, after the caller has its answer.
+      const compacted = task.then(async ({ compact: due }) => {
+        const record = cache.get(id)
+        if (due && record !== undefined) await compact(record, await docOf(id))
+      })
+      chains.set(id, compacted.catch(() => undefined))
+      return task.then((r) => r.logged)
     }
   }
-}
-
-/** Deletions leave state vectors unchanged; an update carrying a delete set must still be logged. */
-function deletesSomething(update: Uint8Array): boolean {
-  return Y.decodeUpdate(update).ds.clients.size > 0
 }
