@@ -28,6 +28,13 @@ export const docRequest = z.discriminatedUnion('t', [
 ])
 export type DocRequest = z.infer<typeof docRequest>
 
+/** A peer's request, checked: anything else is `bad-frame`. */
+export function parseDocRequest(value: unknown): DocRequest {
+  const parsed = docRequest.safeParse(value)
+  if (!parsed.success) throw new EnclaveError('bad-frame', 'malformed docs request')
+  return parsed.data
+}
+
 const reply = z.union([
   z.object({ t: z.literal('diff'), epoch: z.number().int().nonnegative(), n: bytes, c: bytes }).strict(),
   z.object({ t: z.literal('index'), epoch: z.number().int().nonnegative(), n: bytes, c: bytes }).strict(),
@@ -42,14 +49,13 @@ export type DocRequestHandler = (from: PeerIdString, req: DocRequest) => Promise
 export async function serveDocStream(handle: DocRequestHandler, log: Logger, stream: Stream, connection: Connection): Promise<void> {
   const from = connection.remotePeer.toString() as PeerIdString
   try {
-    const parsed = docRequest.safeParse(await frameReader(stream, MAX_DOC_FRAME).next())
-    if (!parsed.success) throw new EnclaveError('bad-frame', 'malformed docs request')
+    const req = parseDocRequest(await frameReader(stream, MAX_DOC_FRAME).next())
     let answer: DocReply
     try {
-      answer = await handle(from, parsed.data)
+      answer = await handle(from, req)
     } catch (err) {
       const code: ErrorCode = err instanceof EnclaveError ? err.code : 'internal'
-      log.info('docs request refused', { peer: from, doc: parsed.data.doc, code, error: errorMessage(err) })
+      log.info('docs request refused', { peer: from, doc: req.doc, code, error: errorMessage(err) })
       answer = { t: 'error', code, message: errorMessage(err).slice(0, 500) }
     }
     await writeFrames(stream, [answer])
