@@ -18,6 +18,7 @@ import { trackRelayTraffic } from './net/relay-traffic.js'
 import { watchNetwork } from './net/network-watch.js'
 import { createDocsService, type DocsService } from './docs/docs-service.js'
 import { DOCS_PROTOCOL, serveDocStream } from './docs/doc-protocol.js'
+import { MAX_DOC_EDIT_BYTES } from './chat/envelope.js'
 import { createStickyListen } from './net/sticky-listen.js'
 import { createPeerBook } from './net/peer-book.js'
 import { createProfiles, PROFILE_PROTOCOL } from './org/profiles.js'
@@ -134,14 +135,26 @@ export async function createCore(init: CoreInit): Promise<Core> {
       openGroupStream: (peer, signal) => node.dialProtocol(peerIdFromString(peer), GROUP_PROTOCOL, { signal }),
       connectedPeers: () => node.getPeers().map((p) => p.toString() as PeerIdString),
       mailboxes: () => mailboxes.list(),
-      mailbox: init.mailbox === true
+      mailbox: init.mailbox === true,
+      service: init.relay !== undefined,
+      onDocEdit: async (conv, from, doc, update) => { await hub.docs?.receiveEdit(conv, from, doc, update) }
     }, init.outbox)
     hub.chat = chat
     await node.handle(CHAT_PROTOCOL, (stream, connection) => {
       if (!gate.allows(connection.remotePeer.toString())) { refuseStream(stream, connection, log); return }
       return serveChatStream(chat, log.child('chat'), stream, connection)
     }, { maxInboundStreams: 64 })
-    const docs = await createDocsService({ node, store, log: log.child('docs'), emit, self, groupAccess: (conv) => chat.groupAccess(conv), isConnected: (peer) => node.getConnections(peerIdFromString(peer)).length > 0 })
+    const docs = await createDocsService({
+      node,
+      store,
+      log: log.child('docs'),
+      emit,
+      self,
+      groupAccess: (conv) => chat.groupAccess(conv),
+      isConnected: (peer) => node.getConnections(peerIdFromString(peer)).length > 0,
+      sendEdit: (conv, doc, update) => chat.sendDocEdit(conv, doc, update),
+      maxEditBytes: MAX_DOC_EDIT_BYTES
+    })
     hub.docs = docs
     await node.handle(DOCS_PROTOCOL, (stream, connection) => {
       if (!gate.allows(connection.remotePeer.toString())) { refuseStream(stream, connection, log); return }

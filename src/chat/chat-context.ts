@@ -1,4 +1,4 @@
-import type { ConversationView, Emit, MessageView, PeerIdString } from '../api/contract.js'
+import type { ConversationId, ConversationView, Emit, MessageView, PeerIdString } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { Store } from '../store/store.js'
 import type { CipherLog } from './cipher-log.js'
@@ -27,6 +27,10 @@ export interface ChatComponents {
   mailboxes(): PeerIdString[]
   /** This node is a mailbox: it keeps deposits for their recipients, holding no key. */
   mailbox?: boolean
+  /** This node is a relay: it joins no conversation. */
+  service?: boolean
+  /** A doc edit a member sent in a conversation (after it was stored with the rest of the pass). */
+  onDocEdit?(conv: ConversationId, from: PeerIdString, doc: string, update: Uint8Array): Promise<void>
 }
 
 /**

@@ -52,6 +52,8 @@ export interface ChatService {
    * its id is `workspaceChannelId(ws)`. The caller asks only on the owner's device.
    */
   ensureWorkspaceChannel(ws: string, name: string): Promise<void>
+  /** Sends a doc edit to every member as a conversation message: durable, acknowledged, through mailboxes. */
+  sendDocEdit(conversationId: string, doc: string, update: Uint8Array): Promise<void>
   /** A conversation's current MLS group, for data sealed with keys exported from its epoch (docs). */
   groupAccess(conversationId: string): GroupAccess | null
   /** Stores what a peer sent (dropping duplicates), resolving once durable; processing follows. */
@@ -318,6 +320,17 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       return [...found.values()].sort((a, b) => a.name.localeCompare(b.name))
     },
 
+    sendDocEdit: async (conversationId, doc, update) => {
+      const record = resolve({ conversationId })
+      requireActive(record)
+      await groups.serial(record.id, async () => {
+        const batch = store.batch()
+        const sent = await sealAndQueue(batch, record, (seq, hlc) => ({ type: 'doc', conv: record.id, author: self, seq, hlc, doc, update }))
+        await batch.write()
+        kickAll(sent.recipients)
+      })
+    },
+
     groupAccess: (conversationId) => {
       const record = isConversationId(conversationId) ? messages.conversation(conversationId) : undefined
       if (record === undefined || record.status !== 'active') return null
@@ -380,7 +393,8 @@ export async function createChatService(components: ChatComponents, outboxInit: 
           if (record.committer !== self) return
           const gone = record.members.filter((d) => !mayBeIn(record.id, d))
           // The workspace's own channel follows the workspace: newcomers are added as they come.
-          const come = record.visibility === 'workspace' ? policy.activeDevices(ws).filter((d) => !record.members.includes(d as PeerIdString)) as PeerIdString[] : []
+          const services = components.mailboxes()
+          const come = record.visibility === 'workspace' ? policy.activeDevices(ws).filter((d) => !record.members.includes(d as PeerIdString) && !services.includes(d as PeerIdString)) as PeerIdString[] : []
           if (gone.length > 0 || come.length > 0) await commitAsCommitter(record, { remove: gone, add: come })
           // The previous committer may have left the workspace with requests still open.
           if (hasOpenWork(record)) await serveOpenWork(record)

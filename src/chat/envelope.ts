@@ -4,6 +4,8 @@ import { MAX_CHANNEL_MEMBERS, MAX_CHANNEL_NAME, MAX_CHANNEL_TOPIC } from './chan
 
 /** Longest text message, in UTF-16 code units (about 10 pages). */
 export const MAX_TEXT_LENGTH = 16_000
+/** Largest doc edit carried as a conversation message (durable, through mailboxes); larger ones travel by doc sync. */
+export const MAX_DOC_EDIT_BYTES = 256 * 1024
 
 const seq = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)
 const peer = z.string().min(1).max(128)
@@ -15,7 +17,7 @@ const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLengt
  * without any key. The same three are repeated inside the MLS plaintext and must match, and
  * the author must be the device whose MLS leaf signed it, so none of them can be forged.
  *
- * - `app`: an MLS application message (text, channel settings, a request to the committer).
+ * - `app`: an MLS application message (text, channel settings, a request to the committer, a doc edit).
  * - `commit`: an MLS commit from epoch `epoch`.
  * - `welcome`: an MLS welcome into epoch `epoch`, for the devices in `to`.
  */
@@ -51,6 +53,8 @@ export const appPayload = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text'), ...common, text: z.string().max(MAX_TEXT_LENGTH) }).strict(),
   z.object({ type: z.literal('meta'), ...common, channel: channelInfo }).strict(),
   /** Asks the committer to change membership: add devices, remove one, or remove the author. */
-  z.object({ type: z.literal('request'), ...common, op: z.enum(['add', 'remove', 'leave']), devices: z.array(peer).max(MAX_CHANNEL_MEMBERS) }).strict()
+  z.object({ type: z.literal('request'), ...common, op: z.enum(['add', 'remove', 'leave']), devices: z.array(peer).max(MAX_CHANNEL_MEMBERS) }).strict(),
+  /** A Yjs update to a doc shared in this conversation: never shown as a message. */
+  z.object({ type: z.literal('doc'), ...common, doc: z.string().regex(/^doc:[0-9a-f]{32}$/), update: z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength > 0 && v.byteLength <= MAX_DOC_EDIT_BYTES, 'a Yjs update') }).strict()
 ])
 export type AppPayload = z.infer<typeof appPayload>

@@ -41,7 +41,11 @@ export function createGroupService(ctx: ChatContext, membership: Membership, inb
 
   const groupHandlers: GroupHandlers = {
     keyPackage: async (_from, device) => {
-      if (device === undefined || device === self) return encodeKeyPackage((await keys.issue()).publicPackage)
+      if (device === undefined || device === self) {
+        // Service nodes carry ciphertext and never hold a conversation's keys, even as workspace members.
+        if (components.mailbox === true || components.service === true) throw new EnclaveError('unauthorized', 'a mailbox or relay joins no conversation')
+        return encodeKeyPackage((await keys.issue()).publicPackage)
+      }
       if (components.mailbox !== true) throw new EnclaveError('not-found', 'this device keeps no key packages for others')
       const list = await deposited.get(device) ?? []
       const kp = list.shift()

@@ -69,6 +69,8 @@ export function createMembership(ctx: ChatContext, delivery: Delivery): Membersh
         adds.push(await keyPackageOf(device))
         added.push(device)
       } catch (err) {
+        // A mailbox or relay in the workspace refuses for good; anyone else may answer later.
+        if (err instanceof EnclaveError && err.code === 'unauthorized') continue
         log.debug('cannot add a device yet', { device, error: errorMessage(err) })
         unreachable.push(device)
       }

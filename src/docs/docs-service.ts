@@ -20,6 +20,13 @@ export interface DocsComponents {
   self: PeerIdString
   groupAccess(conversationId: string): GroupAccess | null
   isConnected(peer: PeerIdString): boolean
+  /**
+   * Sends an edit as a conversation message (MLS, durable, acknowledged, left at mailboxes for
+   * members who are away), so it reaches colleagues who are never online at the same time.
+   */
+  sendEdit(conversationId: string, doc: string, update: Uint8Array): Promise<void>
+  /** Largest edit `sendEdit` takes; larger ones go straight to connected members and by sync. */
+  maxEditBytes: number
 }
 
 export interface DocsService {
@@ -29,6 +36,8 @@ export interface DocsService {
   open(docId: string): Promise<{ doc: DocView; state: string }>
   update(docId: string, update: Uint8Array): Promise<DocView>
   awareness(docId: string, update: Uint8Array): Promise<void>
+  /** An edit a member sent as a conversation message (the chat layer checked it is theirs). */
+  receiveEdit(conversationId: string, from: PeerIdString, docId: string, update: Uint8Array): Promise<void>
   /** A docs protocol request from a peer. */
   handle(from: PeerIdString, req: DocRequest): Promise<DocReply>
   peerConnected(peer: PeerIdString): void
@@ -193,7 +202,8 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
     if (r.conversationId !== null && components.groupAccess(r.conversationId) === null) throw new EnclaveError('not-member', 'this device is no longer in the doc\'s conversation; the doc is read-only')
     if (!await docs.append(r.id, update, 'local')) return
     emit('docs.updated', { docId: r.id as DocId, update: b64(update) })
-    await broadcast('update', r, { update })
+    if (r.conversationId !== null && update.byteLength <= components.maxEditBytes) await components.sendEdit(r.conversationId, r.id, update)
+    else await broadcast('update', r, { update })
   }
 
   const requireMember = (from: PeerIdString, conv: string): GroupAccess => {
@@ -250,6 +260,20 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
       emit('docs.awareness', { docId: r.id as DocId, update: b64(update) })
       await broadcast('awareness', r, { update })
     },
+    receiveEdit: async (conversationId, from, docId, update) => {
+      const known = docs.get(docId)
+      if (known !== undefined && known.conversationId !== conversationId) {
+        log.warn('refused a doc edit sent in another conversation', { doc: docId, peer: from, code: 'wrong-conversation' })
+        return
+      }
+      try {
+        await applyRemote(known ?? await docs.create(docId, conversationId), update)
+      } catch (err) {
+        // A malformed update from a member: the doc is left as it was, and everyone else is served on.
+        log.warn('dropped a doc edit that does not apply', { doc: docId, peer: from, code: 'bad-frame', error: errorMessage(err) })
+      }
+    },
+
     handle: async (from, req) => {
       const access = requireMember(from, req.conv)
       if (req.t === 'index') {

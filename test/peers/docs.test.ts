@@ -10,6 +10,7 @@ let owner: NodeProcess
 let bob: NodeProcess
 let carol: NodeProcess
 let dave: NodeProcess
+let box: NodeProcess
 let channelId: string
 const LONG = { timeoutMs: 60_000, intervalMs: 100 }
 
@@ -44,11 +45,11 @@ async function restart(node: NodeProcess): Promise<NodeProcess> {
 }
 
 before(async () => {
-  const start = async (name: string): Promise<NodeProcess> => startNode(await makeDataDir(`docs-${name}`))
-  ;[owner, bob, carol, dave] = await Promise.all([start('owner'), start('bob'), start('carol'), start('dave')])
+  const start = async (name: string, args: string[] = []): Promise<NodeProcess> => startNode(await makeDataDir(`docs-${name}`), { args })
+  ;[owner, bob, carol, dave, box] = await Promise.all([start('owner'), start('bob'), start('carol'), start('dave'), start('box', ['--mailbox'])])
   const ws = await owner.api.call('workspaces.create', { name: 'Acme' })
-  for (const node of [bob, carol, dave]) await node.api.call('workspaces.join', { link: (await owner.api.call('workspaces.invite', { workspaceId: ws.id })).link })
-  const nodes = [owner, bob, carol, dave]
+  for (const node of [bob, carol, dave, box]) await node.api.call('workspaces.join', { link: (await owner.api.call('workspaces.invite', { workspaceId: ws.id })).link })
+  const nodes = [owner, bob, carol, dave, box]
   for (const [i, a] of nodes.entries()) for (const b of nodes.slice(i + 1)) await a.api.call('peers.dial', { address: b.address })
   channelId = (await owner.api.call('channels.create', { workspaceId: ws.id, name: 'design', members: [bob.peerId, carol.peerId, dave.peerId] })).id
   for (const node of [bob, carol, dave]) {
@@ -57,7 +58,7 @@ before(async () => {
 })
 
 after(async () => {
-  const nodes = [owner, bob, carol, dave]
+  const nodes = [owner, bob, carol, dave, box]
   await Promise.all(nodes.map((n) => n.stop()))
   await Promise.all(nodes.map((n) => removeDataDir(n.dataDir)))
 })
@@ -120,5 +121,26 @@ test('a workspace board: everyone in the workspace has it, a newcomer too; the w
   } finally {
     await erin.stop()
     await removeDataDir(erin.dataDir)
+  }
+})
+
+test('an edit made while a colleague is away reaches them through the mailbox, its author gone too; the mailbox is in no group', async () => {
+  const board = await owner.api.call('docs.create', { kind: 'board', title: 'Seating', conversationId: channelId })
+  await waitFor('the board to reach carol', async () => (await docsIn(carol)).some((d) => d.id === board.id), LONG)
+  await carol.stop()
+  const heldBefore = box.logs.filter((l) => l.msg === 'holding mail').length
+  await edit(owner, board.id, (d) => { d.getMap('shapes').set('s-mail', { type: 'sticky', x: 1, y: 1, w: 80, h: 60, text: 'window seat' }) })
+  await waitFor('the mailbox to hold the edit', () => box.logs.filter((l) => l.msg === 'holding mail').length > heldBefore, LONG)
+  await owner.stop()
+  try {
+    carol = await restart(carol)
+    await carol.api.call('peers.dial', { address: box.address })
+    await waitFor('carol to get the edit through the mailbox', async () => 's-mail' in (await contents(carol, board.id)).shapes, LONG)
+    const ws = (await carol.api.call('workspaces.list', {}))[0]
+    const general = (await carol.api.call('conversations.list', {})).find((c) => c.id === ws?.channelId)
+    assert.ok(general !== undefined && !general.members.some((m) => m === box.peerId) && !general.pendingMembers.some((m) => m === box.peerId), 'the mailbox is not in the workspace channel')
+    assert.equal((await box.api.call('conversations.list', {})).filter((c) => c.status === 'active').length, 0, 'the mailbox holds no conversation keys')
+  } finally {
+    owner = await restart(owner)
   }
 })
