@@ -216,6 +216,13 @@ class WorkspacesState {
     return id
   }
 
+  /** Replaces the company relays the selected workspace lists (admins); members follow them. */
+  async setRelays(relays: string[]): Promise<void> {
+    const ws = this.selected
+    if (ws === null) return
+    this.upsert(await session.api.call('workspaces.setRelays', { workspaceId: ws.id, relays }))
+  }
+
   private upsert(w: WorkspaceView): void {
     const at = this.list.findIndex((x) => x.id === w.id)
     this.list = at < 0 ? [...this.list, w] : this.list.map((x, i) => (i === at ? w : x))

@@ -1,5 +1,5 @@
 import { expect, test } from './fixtures.js'
-import { seriousViolations } from './ui-steps.js'
+import { acmeWithBob, seriousViolations, show } from './ui-steps.js'
 import { makeDataDir, removeDataDir, startNode } from '../helpers/node-process.js'
 import type { Locator, Page } from '@playwright/test'
 
@@ -50,6 +50,32 @@ test('Settings shows the relay and its reservation, and each peer shows whether 
     // Without --relay, Settings says how to add one.
     await bob.page.getByRole('button', { name: 'Settings' }).click()
     await expect(bob.page.getByRole('region', { name: 'Connection' })).toContainText('Start with --relay <address> to reach colleagues beyond the LAN.')
+  } finally {
+    await relay.stop()
+    await removeDataDir(relay.dataDir)
+  }
+})
+
+test('an admin lists the company relay in the console; a member reserves there without configuring anything', async ({ people }) => {
+  const relay = await startNode(await makeDataDir('console-relay'), { relay: true })
+  try {
+    const alice = await people.open('Alice')
+    const bob = await people.open('Bob', { peers: [alice] })
+    await acmeWithBob(alice, bob)
+    await show(alice.page, 'Admin')
+    const section = alice.page.getByRole('region', { name: 'Company relays' })
+    const field = section.getByRole('textbox', { name: /Relay addresses/ })
+    await field.fill('/ip4/127.0.0.1/tcp/1/p2p-circuit')
+    await section.getByRole('button', { name: 'Save relays' }).click()
+    await expect(section.getByRole('alert')).toBeVisible()
+    await field.fill(relay.address)
+    await section.getByRole('button', { name: 'Save relays' }).click()
+    await expect(section.getByRole('status')).toContainText('Saved')
+
+    await bob.page.getByRole('button', { name: 'Settings' }).click()
+    const relays = bob.page.getByRole('region', { name: 'Connection' }).getByRole('list', { name: 'Relays' })
+    await expect(relays.getByRole('listitem')).toHaveText([new RegExp(`${relay.address}.*Reservation held`)], { timeout: 30_000 })
+    expect(await seriousViolations(alice.page), 'console with relays').toEqual([])
   } finally {
     await relay.stop()
     await removeDataDir(relay.dataDir)
