@@ -6,6 +6,7 @@ import { EnclaveError, errorMessage } from '../errors.js'
 import { askDocs, DOCS_PROTOCOL, type DocReply, type DocRequest } from './doc-protocol.js'
 import { DOC_EXPORTER_LABEL, open, seal, type SealContext } from './doc-seal.js'
 import { createDocStore, type DocRecord } from './doc-store.js'
+import { createPeerCursors } from './peer-cursors.js'
 import type { ApiError, DocId, DocKind, DocView, Emit, PeerIdString } from '../api/contract.js'
 import type { GroupAccess } from '../chat/chat-service.js'
 import type { Logger } from '../logger.js'
@@ -60,6 +61,11 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
   const keys = new Map<string, Uint8Array>()
   const syncing = new Map<string, number>()
   const errors = new Map<string, ApiError>()
+  const cursors = createPeerCursors()
+  // A colleague who goes away takes their cursors along at once, not after awareness's timeout.
+  node.addEventListener('peer:disconnect', (evt) => {
+    for (const { doc, update } of cursors.gone(evt.detail.toString())) emit('docs.awareness', { docId: doc as DocId, update: b64(update) })
+  })
   const epochs = new Map<string, number>()
 
   const record = (docId: string): DocRecord => {
@@ -285,7 +291,8 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
       const body = await openFrom(req.t, req.doc, req.conv, req)
       r ??= await docs.create(req.doc, req.conv)
       if (req.t === 'awareness') {
-        if (body.update instanceof Uint8Array) emit('docs.awareness', { docId: r.id as DocId, update: b64(body.update) })
+        if (!(body.update instanceof Uint8Array) || !cursors.seen(from, r.id, body.update)) throw new EnclaveError('bad-frame', 'malformed awareness update')
+        emit('docs.awareness', { docId: r.id as DocId, update: b64(body.update) })
         return { t: 'ok' }
       }
       if (req.t === 'update') {
