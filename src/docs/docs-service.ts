@@ -50,6 +50,8 @@ const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64')
 const enc = (value: unknown): Uint8Array => cborEncode(value)
 const isDocId = (id: string): boolean => /^doc:[0-9a-f]{32}$/.test(id)
 const MAX_TITLE = 120
+/** How often docs whose last sync failed are tried again with connected members. */
+const RETRY_SYNC_MS = 30_000
 /** Most doc ids taken from one index message. */
 const MAX_INDEX = 10_000
 /** Keys of earlier epochs kept, so updates sealed just before a commit still open. */
@@ -169,9 +171,9 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
     if (!Array.isArray(ids)) throw new EnclaveError('bad-frame', 'malformed doc index')
     for (const id of ids.slice(0, MAX_INDEX)) {
       if (typeof id !== 'string' || !isDocId(id)) continue
-      const known = docs.get(id)
-      if (known !== undefined && known.conversationId !== conv) continue
-      void syncWith(from, known ?? await docs.create(id, conv))
+      // Docs this device has are synced on their own; only new ones are fetched here.
+      if (docs.get(id) !== undefined) continue
+      void syncWith(from, await docs.create(id, conv))
     }
   }
 
@@ -182,6 +184,15 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
     if (reply.t !== 'index') throw new EnclaveError('bad-frame', 'index answered with something else')
     await adopt(peer, conv, (await openFrom('index-reply', '', conv, reply)).docs)
   }
+
+  // A failed sync shows on the doc until one succeeds; this retries without waiting for a reconnect.
+  const retryTimer = setInterval(() => {
+    for (const r of docs.list()) {
+      if (!errors.has(r.id) || r.conversationId === null || (syncing.get(r.id) ?? 0) > 0) continue
+      for (const m of connectedMembers(r.conversationId)) void syncWith(m, r)
+    }
+  }, RETRY_SYNC_MS)
+  retryTimer.unref()
 
   const shared = (conv: string): DocRecord[] => docs.list().filter((r) => r.conversationId === conv)
   const connectedMembers = (conv: string): PeerIdString[] => (components.groupAccess(conv)?.members ?? []).filter((m) => components.isConnected(m))
