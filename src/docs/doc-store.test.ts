@@ -86,3 +86,32 @@ test('a deletion is logged though it adds nothing', async () => {
     await store.close()
   })
 })
+
+test('docs beyond the few kept in memory are reloaded from disk with every edit, and listed without loading', async () => {
+  await withStore(async (open) => {
+    const store = await open()
+    const docs = await createDocStore(store)
+    const ids = Array.from({ length: 12 }, (_, i) => `doc:${i.toString(16).padStart(32, '0')}`)
+    for (const [i, id] of ids.entries()) {
+      await docs.create(id, null)
+      const doc = new Y.Doc()
+      doc.getMap('meta').set('title', `board ${i}`)
+      doc.getMap('m').set('n', i)
+      await docs.append(id, Y.encodeStateAsUpdate(doc), 'test')
+    }
+    for (const [i, id] of ids.entries()) {
+      assert.equal(docs.get(id)?.meta?.title, `board ${i}`, 'the record carries the title')
+      assert.equal((await docs.load(id)).getMap('m').get('n'), i)
+    }
+    // An edit to a doc that was evicted lands on a fresh load and survives the next one.
+    const sv = Y.encodeStateVector(await docs.load(ids[0] as string))
+    const editor = new Y.Doc()
+    Y.applyUpdate(editor, Y.encodeStateAsUpdate(await docs.load(ids[0] as string)))
+    editor.getMap('m').set('extra', true)
+    for (const id of ids.slice(1)) await docs.load(id)
+    assert.equal(await docs.append(ids[0] as string, Y.encodeStateAsUpdate(editor, sv), 'test'), true)
+    for (const id of ids.slice(1)) await docs.load(id)
+    assert.equal((await docs.load(ids[0] as string)).getMap('m').get('extra'), true)
+    await store.close()
+  })
+})

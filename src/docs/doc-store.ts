@@ -12,7 +12,12 @@ export interface DocRecord {
   snapshotSeq: number
   /** Bytes of updates logged since the snapshot. */
   logBytes: number
+  /** The doc's `meta` map as of its last change, so listing docs loads none of them. */
+  meta?: Record<string, unknown>
 }
+
+/** Docs kept decoded in memory, least recently used first out; the rest wait on disk. */
+const MAX_LOADED = 8
 
 /**
  * Compaction thresholds. Appending a small update must stay cheap however large the doc is (a
@@ -25,7 +30,10 @@ const COMPACT_BYTES = 4 * 1024 * 1024
 export interface DocStore {
   list(): DocRecord[]
   get(id: string): DocRecord | undefined
-  /** The doc's state, loaded once (snapshot, then the log) and kept in memory. */
+  /**
+   * The doc's state (snapshot, then the log), kept in memory while recently used. A copy taken
+   * from it is a snapshot: changes go through `append`, which may load the doc afresh.
+   */
   load(id: string): Promise<Y.Doc>
   /** Creates the record for a doc first seen now (made here, or shared by a colleague). */
   create(id: string, conversationId: string | null): Promise<DocRecord>
@@ -67,11 +75,26 @@ export async function createDocStore(store: Store): Promise<DocStore> {
     cache.set(record.id, next)
   }
 
+  /** Appends and compactions under way per doc: a doc is never evicted in the middle of one. */
+  const busy = new Map<string, number>()
   const docOf = (id: string): Promise<Y.Doc> => {
     let doc = loaded.get(id)
-    if (doc === undefined) { doc = load(id); loaded.set(id, doc) }
+    if (doc !== undefined) {
+      loaded.delete(id)
+      loaded.set(id, doc)
+      return doc
+    }
+    doc = load(id)
+    loaded.set(id, doc)
+    for (const old of loaded.keys()) {
+      if (loaded.size <= MAX_LOADED) break
+      if (old === id || (busy.get(old) ?? 0) > 0) continue
+      // Dropped, not destroyed: a caller may still be reading its copy; the GC takes it after.
+      loaded.delete(old)
+    }
     return doc
   }
+  const metaOf = (doc: Y.Doc): Record<string, unknown> => doc.getMap<unknown>('meta').toJSON()
 
   return {
     list: () => [...cache.values()],
@@ -86,6 +109,7 @@ export async function createDocStore(store: Store): Promise<DocStore> {
       return record
     },
     append: (id, update, origin) => {
+      busy.set(id, (busy.get(id) ?? 0) + 1)
       const task = (chains.get(id) ?? Promise.resolve()).then(async () => {
         const doc = await docOf(id)
         // Set by the transaction that applies the update (a holder: TypeScript cannot see callbacks).
@@ -101,7 +125,7 @@ export async function createDocStore(store: Store): Promise<DocStore> {
         if (!seen.changed && !pending) return { logged: false, compact: false }
         const record = cache.get(id)
         if (record === undefined) throw new Error(`doc ${id} has no record`)
-        const next = { ...record, seq: record.seq + 1, updatedAt: Date.now(), logBytes: record.logBytes + update.byteLength }
+        const next = { ...record, seq: record.seq + 1, updatedAt: Date.now(), logBytes: record.logBytes + update.byteLength, meta: metaOf(doc) }
         const batch = store.batch()
         batch.put(updates, updateKey(id, record.seq), update)
         batch.put(records, id, next)
@@ -114,7 +138,8 @@ export async function createDocStore(store: Store): Promise<DocStore> {
         const record = cache.get(id)
         if (due && record !== undefined) await compact(record, await docOf(id))
       })
-      chains.set(id, compacted.catch(() => undefined))
+      const settled = compacted.catch(() => undefined).finally(() => { busy.set(id, (busy.get(id) ?? 1) - 1) })
+      chains.set(id, settled)
       return task.then((r) => r.logged)
     }
   }

@@ -77,7 +77,8 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
   }
 
   const view = async (r: DocRecord): Promise<DocView> => {
-    const meta = (await docs.load(r.id)).getMap<unknown>('meta')
+    // Docs written before the record kept its meta are read once (and the record fills on their next change).
+    const meta = new Map(Object.entries(r.meta ?? (await docs.load(r.id)).getMap<unknown>('meta').toJSON()))
     const access = r.conversationId === null ? null : components.groupAccess(r.conversationId)
     const peers = access?.members.filter((m) => components.isConnected(m)).length ?? 0
     const error = errors.get(r.id) ?? null
