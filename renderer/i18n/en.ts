@@ -57,6 +57,8 @@ export const en = {
   'notes.heading2': 'Heading 2',
   'notes.bulletList': 'Bulleted list',
   'notes.orderedList': 'Numbered list',
+  'notes.taskList': 'Checklist',
+  'notes.taskLabel': 'Done: {text}',
   'notes.blockquote': 'Quote',
   'notes.codeBlock': 'Code block',
   'notes.undo': 'Undo your last change',

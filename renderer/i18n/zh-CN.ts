@@ -59,6 +59,8 @@ export const zhCN: Record<MessageKey, string> = {
   'notes.heading2': '二级标题',
   'notes.bulletList': '项目符号列表',
   'notes.orderedList': '编号列表',
+  'notes.taskList': '待办清单',
+  'notes.taskLabel': '已完成：{text}',
   'notes.blockquote': '引用',
   'notes.codeBlock': '代码块',
   'notes.undo': '撤销你的上一次修改',

@@ -99,5 +99,16 @@ test('two people type in one note and see each other\'s words', async ({ people 
   await bob.page.keyboard.type('Bob tests the build.')
   await expect(aliceEditor).toContainText('Bob tests the build.', ACROSS)
   await expect(aliceEditor).toContainText('Ship on Friday.')
+
+  // A checklist: Alice writes a task, Bob ticks it, Alice sees it done.
+  await aliceEditor.click()
+  await alice.page.keyboard.press('Control+End')
+  await alice.page.keyboard.press('Enter')
+  await alice.page.getByRole('toolbar').getByRole('button', { name: 'Checklist' }).click()
+  await alice.page.keyboard.type('Book the venue')
+  const bobTask = bob.page.getByRole('checkbox', { name: 'Done: Book the venue' })
+  await expect(bobTask).toBeVisible(ACROSS)
+  await bobTask.check()
+  await expect(alice.page.getByRole('checkbox', { name: 'Done: Book the venue' })).toBeChecked(ACROSS)
   expect(await seriousViolations(alice.page)).toEqual([])
 })

@@ -2,11 +2,12 @@ import type { ChainedCommands, Editor } from '@tiptap/core'
 // The commands below are declared by these extensions (TipTap augments its command types per extension).
 import type {} from '@tiptap/starter-kit'
 import type {} from '@tiptap/extension-collaboration'
+import type {} from '@tiptap/extension-list'
 
 /** The note toolbar's commands, in toolbar order; each has a `notes.<action>` label. */
 export const NOTE_ACTIONS = [
   'bold', 'italic', 'strike', 'code',
-  'heading1', 'heading2', 'bulletList', 'orderedList', 'blockquote', 'codeBlock',
+  'heading1', 'heading2', 'bulletList', 'orderedList', 'taskList', 'blockquote', 'codeBlock',
   'undo', 'redo'
 ] as const
 export type NoteAction = (typeof NOTE_ACTIONS)[number]
@@ -31,6 +32,7 @@ function apply(chain: ChainedCommands, action: NoteAction): ChainedCommands {
     case 'heading2': return chain.toggleHeading({ level: 2 })
     case 'bulletList': return chain.toggleBulletList()
     case 'orderedList': return chain.toggleOrderedList()
+    case 'taskList': return chain.toggleTaskList()
     case 'blockquote': return chain.toggleBlockquote()
     case 'codeBlock': return chain.toggleCodeBlock()
     // The Collaboration extension's undo: it reverts only this editor's own changes, never a colleague's.
