@@ -52,6 +52,8 @@ const isDocId = (id: string): boolean => /^doc:[0-9a-f]{32}$/.test(id)
 const MAX_TITLE = 120
 /** How often docs whose last sync failed are tried again with connected members. */
 const RETRY_SYNC_MS = 30_000
+/** Members a device syncs a conversation's docs with when its epoch changes. */
+const EPOCH_SYNC_PEERS = 3
 /** Most doc ids taken from one index message. */
 const MAX_INDEX = 10_000
 /** Keys of earlier epochs kept, so updates sealed just before a commit still open. */
@@ -330,11 +332,23 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
       if (epoch === undefined || epochs.get(conv) === epoch) return
       epochs.set(conv, epoch)
       // A new epoch may let frames that failed to open be resent; a sync repairs any gap. A device
-      // that just joined learns the conversation's docs from the index.
-      for (const m of connectedMembers(conv)) {
+      // that just joined learns the conversation's docs from the index. A few members suffice:
+      // edits travel as conversation messages, and every member doing this with every other
+      // after each join would be quadratic in a 500-member workspace channel.
+      for (const m of sample(connectedMembers(conv), EPOCH_SYNC_PEERS)) {
         exchangeIndex(m, conv).catch((err: unknown) => { log.debug('doc index exchange failed', { conv, peer: m, error: errorMessage(err) }) })
         for (const r of shared(conv)) void syncWith(m, r)
       }
     }
   }
+}
+
+/** Up to `n` items picked at random (Fisher–Yates on a copy). */
+function sample<T>(items: readonly T[], n: number): T[] {
+  const copy = [...items]
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    ;[copy[i], copy[j]] = [copy[j] as T, copy[i] as T]
+  }
+  return copy.slice(0, n)
 }
