@@ -277,7 +277,6 @@ export async function createCore(init: CoreInit): Promise<Core> {
       'docs.create': ({ kind, title, conversationId }) => docs.create(kind, title, conversationId ?? null),
       'docs.rename': ({ docId, title }) => docs.rename(docId, title),
       'docs.open': ({ docId }) => docs.open(docId),
-      'docs.close': () => Promise.resolve({}),
       'docs.update': ({ docId, update }) => docs.update(docId, fromBase64(update)),
       'docs.awareness': async ({ docId, update }) => { await docs.awareness(docId, fromBase64(update)); return {} }
     }

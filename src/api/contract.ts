@@ -277,11 +277,10 @@ export interface Requests {
   'docs.create': (input: { kind: DocKind; title: string; conversationId?: string }) => DocView
   'docs.rename': (input: { docId: string; title: string }) => DocView
   /**
-   * The doc's whole state as one Yjs update. While open, this shell receives `docs.updated` and
-   * `docs.awareness` for it; others' cursors arrive as awareness updates.
+   * The doc's whole state as one Yjs update. Every shell receives `docs.updated` and
+   * `docs.awareness` for every doc and applies those of the docs it has open.
    */
   'docs.open': (input: { docId: string }) => { doc: DocView; state: Base64 }
-  'docs.close': (input: { docId: string }) => Record<string, never>
   /** A Yjs update made in this shell: stored, then sealed and sent to the doc's members. */
   'docs.update': (input: { docId: string; update: Base64 }) => DocView
   /** This shell's awareness (cursor, name, colour) as a y-protocols awareness update; never stored. */

@@ -70,7 +70,6 @@ export const requestSchemas: { [M in Method]: z.ZodType } = {
   'docs.create': z.object({ kind: z.enum(['board', 'note']), title: z.string().min(1).max(120), conversationId: id.optional() }).strict(),
   'docs.rename': z.object({ docId: id, title: z.string().min(1).max(120) }).strict(),
   'docs.open': z.object({ docId: id }).strict(),
-  'docs.close': z.object({ docId: id }).strict(),
   // An update as large as a whole board's state (pasting thousands of shapes), in base64.
   'docs.update': z.object({ docId: id, update: base64(MAX_DOC_UPDATE) }).strict(),
   'docs.awareness': z.object({ docId: id, update: base64(64 * 1024) }).strict()

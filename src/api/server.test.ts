@@ -48,7 +48,6 @@ const handlers: Handlers = {
   'docs.create': notUsed,
   'docs.rename': notUsed,
   'docs.open': notUsed,
-  'docs.close': notUsed,
   'docs.update': notUsed,
   'docs.awareness': notUsed
 }

@@ -1,6 +1,6 @@
 import { EnclaveError, errorMessage } from '../errors.js'
 import { deviceOfCredential } from '../crypto/mls-credential.js'
-import { createGroupState, epochOf, membersOf } from '../crypto/mls-group.js'
+import { createGroupState, epochOf } from '../crypto/mls-group.js'
 import { mlsClientConfig, mlsSuite } from '../crypto/mls-suite.js'
 import { mlsExporter } from 'ts-mls'
 import { createCipherLog, envelopeKey } from './cipher-log.js'
@@ -339,7 +339,8 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       const { state } = group
       return {
         epoch: epochOf(state),
-        members: membersOf(state).map((m) => m.device as PeerIdString).filter((d) => d !== self),
+        // The record's members are the group's (refreshMembers copies them at every change).
+        members: record.members.filter((d) => d !== self),
         exportSecret: async (label, context) => mlsExporter(state.keySchedule.exporterSecret, label, context, 32, await mlsSuite())
       }
     },

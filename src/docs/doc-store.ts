@@ -46,9 +46,8 @@ const snapshotKey = (id: string): string => `${id}/s`
 
 export async function createDocStore(store: Store): Promise<DocStore> {
   const records = store.collection<DocRecord>('docs')
-  // Sealed as raw bytes (the store's binary format); base64 text is what the first version wrote.
-  const updates = store.collection<Uint8Array | string>('docUpdates')
-  const bytes = (value: Uint8Array | string): Uint8Array => typeof value === 'string' ? new Uint8Array(Buffer.from(value, 'base64')) : value
+  // Sealed as raw bytes (the sealed codec's binary format): no JSON or base64 for 20 MB snapshots.
+  const updates = store.collection<Uint8Array>('docUpdates')
   const cache = new Map<string, DocRecord>()
   for await (const [id, r] of records.entries()) cache.set(id, r)
   const loaded = new Map<string, Promise<Y.Doc>>()
@@ -58,8 +57,8 @@ export async function createDocStore(store: Store): Promise<DocStore> {
   const load = async (id: string): Promise<Y.Doc> => {
     const doc = new Y.Doc({ gc: true })
     const snapshot = await updates.get(snapshotKey(id))
-    const parts: Uint8Array[] = snapshot === undefined ? [] : [bytes(snapshot)]
-    for await (const [, u] of updates.entries({ gte: `${id}/u/`, lt: `${id}/u/~` })) parts.push(bytes(u))
+    const parts: Uint8Array[] = snapshot === undefined ? [] : [snapshot]
+    for await (const [, u] of updates.entries({ gte: `${id}/u/`, lt: `${id}/u/~` })) parts.push(u)
     // Applied one by one in a transaction: merging first would decode and re-encode the snapshot.
     doc.transact(() => { for (const part of parts) Y.applyUpdate(doc, part, 'store') }, 'store')
     return doc

@@ -99,3 +99,10 @@ export async function startNode(dataDir: string, opts: { peers?: string[]; liste
     : undefined
   return { dataDir, child, api, peerId: info.peerId, address, appUrl, logs, stop: () => finish('SIGTERM'), kill: () => finish('SIGKILL') }
 }
+
+/** Dials every pair once: tests run without mDNS, so each device is told every other's address. */
+export async function meshConnect(nodes: NodeProcess[]): Promise<void> {
+  for (const [i, a] of nodes.entries()) {
+    for (const b of nodes.slice(i + 1)) await a.api.call('peers.dial', { address: b.address })
+  }
+}

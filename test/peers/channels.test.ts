@@ -10,7 +10,7 @@ import { createSealedCodec } from '../../src/store/sealed-codec.js'
 import { loadDataKey } from '../../src/store/store-key.js'
 import { COLLECTIONS, openStore } from '../../src/store/store.js'
 import { enclave } from '../helpers/cli.js'
-import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
+import { makeDataDir, meshConnect, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
 import type { ConversationView } from '../../src/api/contract.js'
 
@@ -26,12 +26,6 @@ const CANARY = 'CANARY-7c2f-layoffs-in-q3'
 const LONG = { timeoutMs: 60_000, intervalMs: 100 }
 
 const all = (): NodeProcess[] => [owner, bob, carol, dave, box]
-
-async function meshConnect(nodes: NodeProcess[]): Promise<void> {
-  for (const [i, a] of nodes.entries()) {
-    for (const b of nodes.slice(i + 1)) await a.api.call('peers.dial', { address: b.address })
-  }
-}
 
 async function conversation(node: NodeProcess, id: string): Promise<ConversationView | undefined> {
   return (await node.api.call('conversations.list', {})).find((c) => c.id === id)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import * as Y from 'yjs'
-import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
+import { makeDataDir, meshConnect, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
 import type { DocView } from '../../src/api/contract.js'
 
@@ -49,8 +49,7 @@ before(async () => {
   ;[owner, bob, carol, dave, box] = await Promise.all([start('owner'), start('bob'), start('carol'), start('dave'), start('box', ['--mailbox'])])
   const ws = await owner.api.call('workspaces.create', { name: 'Acme' })
   for (const node of [bob, carol, dave, box]) await node.api.call('workspaces.join', { link: (await owner.api.call('workspaces.invite', { workspaceId: ws.id })).link })
-  const nodes = [owner, bob, carol, dave, box]
-  for (const [i, a] of nodes.entries()) for (const b of nodes.slice(i + 1)) await a.api.call('peers.dial', { address: b.address })
+  await meshConnect([owner, bob, carol, dave, box])
   channelId = (await owner.api.call('channels.create', { workspaceId: ws.id, name: 'design', members: [bob.peerId, carol.peerId, dave.peerId] })).id
   for (const node of [bob, carol, dave]) {
     await waitFor('every member to be in the channel', async () => (await node.api.call('conversations.list', {})).find((c) => c.id === channelId)?.status === 'active', LONG)

@@ -107,7 +107,6 @@ export async function openDocSession(api: ApiClient, docId: string, user: DocUse
       awareness.off('update', onAwareness)
       awareness.destroy()
       doc.destroy()
-      api.call('docs.close', { docId }).catch(() => { /* the core forgets closed sessions on disconnect too */ })
     }
   }
 }
