@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { EnclaveError, toApiError } from '../errors.js'
 import { requestSchemas } from './schemas.js'
+import type { Bus } from '../bus.js'
 import type { Logger } from '../logger.js'
 import type { Events, EventName, Method, RequestInput, RequestOutput, ServerFrame } from './contract.js'
 import type { ApiPort } from './port.js'
@@ -25,10 +26,16 @@ function isMethod(name: string): name is Method {
 
 /**
  * The API over any number of ports. Every call is validated against its schema before a
- * handler sees it; every failure returns a coded error and the port stays open.
+ * handler sees it; every failure returns a coded error and the port stays open. Events the
+ * services publish on `events` reach every connected port.
  */
-export function createApiServer(handlers: Handlers, log: Logger): ApiServer {
+export function createApiServer(handlers: Handlers, log: Logger, events?: Bus<Events>): ApiServer {
   const ports = new Set<ApiPort>()
+  const fanOut = <E extends EventName>(name: E, payload: Events[E]): void => {
+    const frame: ServerFrame = { type: 'event', name, payload }
+    for (const port of ports) port.send(frame)
+  }
+  events?.onAny(fanOut)
 
   const call = async <M extends Method>(method: M, input: unknown): Promise<RequestOutput<M>> => {
     if (!isMethod(method)) throw new EnclaveError('unknown-method', `no API method ${String(method).slice(0, 100)}`)
@@ -66,10 +73,7 @@ export function createApiServer(handlers: Handlers, log: Logger): ApiServer {
       port.onClose(() => ports.delete(port))
       return () => { ports.delete(port); port.close() }
     },
-    emit: (name, payload) => {
-      const frame: ServerFrame = { type: 'event', name, payload }
-      for (const port of ports) port.send(frame)
-    },
+    emit: fanOut,
     call: (method, input) => call(method, input),
     get clients () { return ports.size }
   }

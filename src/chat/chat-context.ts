@@ -1,4 +1,6 @@
-import type { ConversationId, ConversationView, Emit, MessageView, PeerIdString } from '../api/contract.js'
+import type { ConversationView, Emit, MessageView, PeerIdString } from '../api/contract.js'
+import type { CoreBus } from '../core-events.js'
+import type { ProtocolHost } from '../net/protocol-host.js'
 import type { Logger } from '../logger.js'
 import type { Store } from '../store/store.js'
 import type { CipherLog } from './cipher-log.js'
@@ -19,8 +21,9 @@ export interface ChatComponents {
   self: PeerIdString
   deviceKey: PrivateKey
   policy: MembershipPolicy
-  openStream(peer: PeerIdString, signal: AbortSignal): Promise<Stream>
-  openGroupStream(peer: PeerIdString, signal: AbortSignal): Promise<Stream>
+  bus: CoreBus
+  /** Where chat serves its protocols (to members only) and opens streams to peers. */
+  protocols: Pick<ProtocolHost, 'handleMembers' | 'dial'>
   /** Devices connected right now. */
   connectedPeers(): PeerIdString[]
   /** Devices known to hold mail for offline members. */
@@ -29,8 +32,6 @@ export interface ChatComponents {
   mailbox?: boolean
   /** This node is a relay: it joins no conversation. */
   service?: boolean
-  /** A doc edit a member sent in a conversation (after it was stored with the rest of the pass). */
-  onDocEdit?(conv: ConversationId, from: PeerIdString, doc: string, update: Uint8Array): Promise<void>
 }
 
 /**
@@ -50,6 +51,8 @@ export interface ChatContext {
   keys: GroupKeys
   groups: GroupStates
   rules: ConversationRules
+  /** Opens the group protocol (key packages, joins, catch-up) to a peer. */
+  openGroupStream: (peer: PeerIdString, signal: AbortSignal) => Promise<Stream>
   /** MLS client settings for a group, with our credential check. */
   configFor: (groupId: string) => ClientConfig
   /** Tells the shells a conversation changed; `last` spares reading its newest message back. */

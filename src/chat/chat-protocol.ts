@@ -3,7 +3,6 @@ import { concatFrames, readFrameBatches } from '../net/frame-reader.js'
 import { decodeFrame, encodeFrame, MAX_FRAME_BYTES } from './chat-frames.js'
 import type { PeerIdString } from '../api/contract.js'
 import type { Logger } from '../logger.js'
-import type { ChatService } from './chat-service.js'
 import type { Envelope } from './envelope.js'
 import type { Connection, Stream } from '@libp2p/interface'
 
@@ -13,7 +12,7 @@ import type { Connection, Stream } from '@libp2p/interface'
  * log line; the messages before it in the same batch are still stored and acknowledged, and
  * the node keeps serving every other stream.
  */
-export async function serveChatStream(chat: ChatService, log: Logger, stream: Stream, connection: Connection): Promise<void> {
+export async function serveChatStream(receive: (from: PeerIdString, envs: Envelope[], deposit?: string[]) => Promise<void>, log: Logger, stream: Stream, connection: Connection): Promise<void> {
   const from = connection.remotePeer.toString() as PeerIdString
   try {
     for await (const batch of readFrameBatches(stream, { maxFrameBytes: MAX_FRAME_BYTES })) {
@@ -33,8 +32,8 @@ export async function serveChatStream(chat: ChatService, log: Logger, stream: St
       }
       // Authorship is not checked here: envelopes may come through a mailbox or a member
       // helping with catch-up. MLS proves who wrote each one when it is decrypted.
-      if (envs.length > 0) await chat.receive(from, envs)
-      for (const d of deposits) await chat.receive(from, [d.env], d.for)
+      if (envs.length > 0) await receive(from, envs)
+      for (const d of deposits) await receive(from, [d.env], d.for)
       const done = [...envs, ...deposits.map((d) => d.env)]
       if (done.length > 0) {
         const acks = concatFrames(done.map((env) => encodeFrame({ t: 'ack', conv: env.conv, author: env.author, seq: env.seq })))

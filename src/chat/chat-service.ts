@@ -6,9 +6,11 @@ import { mlsExporter } from 'ts-mls'
 import { createCipherLog, envelopeKey } from './cipher-log.js'
 import { conversationOfGroup, createConversationRules } from './conversation-rules.js'
 import { createDelivery } from './delivery.js'
-import { MAX_TEXT_LENGTH, type Envelope } from './envelope.js'
+import { CHAT_PROTOCOL } from './chat-frames.js'
+import { serveChatStream } from './chat-protocol.js'
+import { MAX_TEXT_LENGTH } from './envelope.js'
 import { createGroupKeys } from './group-keys.js'
-import { askGroup, type GroupHandlers } from './group-protocol.js'
+import { askGroup, GROUP_PROTOCOL, serveGroupStream } from './group-protocol.js'
 import { createGroupService } from './group-service.js'
 import { createGroupStates } from './group-states.js'
 import { dmConversationId, isConversationId, newChannelId, parseMessageId, parsePeerId, workspaceChannelId } from './ids.js'
@@ -19,6 +21,7 @@ import { createSending } from './sending.js'
 import type { ChannelSummary, ChannelVisibility, ConversationId, ConversationRef, ConversationView, MessageView, PeerIdString } from '../api/contract.js'
 import type { ChatComponents, ChatContext } from './chat-context.js'
 import type { OutboxInit } from './outbox.js'
+import type { Stream } from '@libp2p/interface'
 
 /** What another feature may use of a conversation's MLS group: never its state, only exports. */
 export interface GroupAccess {
@@ -47,22 +50,11 @@ export interface ChatService {
   updateChannel(conversationId: string, change: { name?: string; topic?: string; archived?: boolean }): Promise<ConversationView>
   browse(workspaceId: string): Promise<ChannelSummary[]>
   join(conversationId: string): Promise<ConversationView>
-  /**
-   * Makes the workspace's own channel (every active member in it) unless this device has it;
-   * its id is `workspaceChannelId(ws)`. The caller asks only on the owner's device.
-   */
-  ensureWorkspaceChannel(ws: string, name: string): Promise<void>
   /** Sends a doc edit to every member as a conversation message: durable, acknowledged, through mailboxes. */
   sendDocEdit(conversationId: string, doc: string, update: Uint8Array): Promise<void>
   /** A conversation's current MLS group, for data sealed with keys exported from its epoch (docs). */
   groupAccess(conversationId: string): GroupAccess | null
-  /** Stores what a peer sent (dropping duplicates), resolving once durable; processing follows. */
-  receive(from: PeerIdString, envs: Envelope[], deposit?: string[]): Promise<void>
-  readonly groupHandlers: GroupHandlers
-  /** A peer is reachable (and its membership settled): deliver, add, catch up. */
-  peerConnected(peer: PeerIdString): void
-  /** A workspace's membership changed: committers remove devices that may no longer read. */
-  membershipChanged(ws: string): void
+  /** Delivers what waited in the outbox and processes envelopes held from the last run. */
   start(): Promise<void>
   stop(): Promise<void>
 }
@@ -78,7 +70,7 @@ export interface ChatService {
  * This file is the API over them.
  */
 export async function createChatService(components: ChatComponents, outboxInit: OutboxInit = {}): Promise<ChatService> {
-  const { store, clock, emit, self, log, policy } = components
+  const { store, clock, emit, self, log, policy, bus, protocols } = components
   const messages = await createMessageLog(store)
   const cipher = createCipherLog(store)
   const keys = await createGroupKeys(store, components.deviceKey, self)
@@ -96,9 +88,11 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   const announce = async (record: ConversationRecord, last?: MessageView): Promise<ConversationView> => {
     const v = last === undefined ? await view(record) : toConversationView(record, last, rules.canManage(record))
     emit('conversations.changed', v)
+    bus.emit('conversation:changed', { id: record.id })
     return v
   }
-  const ctx: ChatContext = { components, store, log, clock, emit, self, policy, messages, cipher, keys, groups, rules, configFor, announce }
+  const openGroupStream = (peer: PeerIdString, signal: AbortSignal): Promise<Stream> => protocols.dial(peer, GROUP_PROTOCOL, signal)
+  const ctx: ChatContext = { components, store, log, clock, emit, self, policy, messages, cipher, keys, groups, rules, openGroupStream, configFor, announce }
   const delivery = createDelivery(ctx, outboxInit)
   const membership = createMembership(ctx, delivery)
   const inbound = createInbound(ctx, delivery, membership)
@@ -236,13 +230,6 @@ export async function createChatService(components: ChatComponents, outboxInit: 
 
     createChannel: async (input) => newChannel(input, newChannelId()),
 
-    ensureWorkspaceChannel: async (ws, name) => {
-      const id = workspaceChannelId(ws)
-      if (messages.conversation(id) !== undefined || !policy.isAdminDevice(ws, self)) return
-      const topic = `Everyone in ${name}`.slice(0, 200)
-      await newChannel({ workspaceId: ws, name: 'general', topic, visibility: 'workspace', members: policy.activeDevices(ws) }, id)
-    },
-
     addMembers: async (conversationId, members) => {
       const record = channel(conversationId)
       requireActive(record)
@@ -302,7 +289,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       const found = new Map<string, ChannelSummary>()
       await Promise.all(peers.filter((p) => p !== self && policy.isActiveDevice(workspaceId, p)).map(async (peer) => {
         try {
-          const stream = await components.openGroupStream(peer, AbortSignal.timeout(3_000))
+          const stream = await ctx.openGroupStream(peer, AbortSignal.timeout(3_000))
           const reply = await askGroup(stream, { t: 'browse', ws: workspaceId })
           for (const c of reply.channels) {
             const summary = { ...c, id: c.id as ConversationId }
@@ -351,7 +338,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       if (known?.status === 'active') return announce(known)
       const hint = browsed.get(conversationId)
       if (hint === undefined) throw new EnclaveError('not-found', 'browse the workspace\'s channels first')
-      const stream = await components.openGroupStream(hint.via, AbortSignal.timeout(10_000))
+      const stream = await ctx.openGroupStream(hint.via, AbortSignal.timeout(10_000))
       await askGroup(stream, { t: 'join', conv: conversationId })
       const batch = store.batch()
       const record = messages.ensure(conversationId, batch, () => ({ kind: 'channel', workspaceId: hint.summary.workspaceId, name: hint.summary.name, topic: hint.summary.topic, visibility: 'open', status: 'joining' }))
@@ -359,48 +346,6 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       messages.saveConversation(batch, record)
       await batch.write()
       return announce(record)
-    },
-
-    receive: inbound.receive,
-    groupHandlers: groupService.handlers,
-
-    peerConnected: (peer) => {
-      outbox.kick(peer)
-      if (components.mailboxes().includes(peer) && components.mailbox !== true) {
-        // Key packages for colleagues who want to start a DM while this device is away.
-        groupService.depositAt(peer).catch((err: unknown) => { log.debug('could not leave key packages at the mailbox', { peer, error: errorMessage(err) }) })
-      }
-      for (const record of messages.conversations()) {
-        if (record.kind === 'dm' && record.peerId === peer && record.heldKeys.length > 0) {
-          flushHeld(record).catch((err: unknown) => { log.debug('held messages wait longer', { peer, error: errorMessage(err) }) })
-        }
-        if (record.status !== 'active') continue
-        if (record.committer === self && record.pendingMembers.includes(peer)) {
-          void groups.serial(record.id, () => commitAsCommitter(record, { add: [peer] })).catch((err: unknown) => { log.debug('add on connect failed', { peer, error: errorMessage(err) }) })
-        }
-        if (record.members.includes(peer)) {
-          groupService.catchUp(peer, record).catch((err: unknown) => { log.debug('catch-up failed', { peer, conv: record.id, error: errorMessage(err) }) })
-        }
-      }
-    },
-
-    membershipChanged: (ws) => {
-      for (const record of messages.conversations()) {
-        if (record.workspaceId !== ws || record.status !== 'active') continue
-        const group = currentGroup(record)
-        if (group === undefined) continue
-        void groups.serial(record.id, async () => {
-          refreshMembers(record, group.state)
-          if (record.committer !== self) return
-          const gone = record.members.filter((d) => !mayBeIn(record.id, d))
-          // The workspace's own channel follows the workspace: newcomers are added as they come.
-          const services = components.mailboxes()
-          const come = record.visibility === 'workspace' ? policy.activeDevices(ws).filter((d) => !record.members.includes(d as PeerIdString) && !services.includes(d as PeerIdString)) as PeerIdString[] : []
-          if (gone.length > 0 || come.length > 0) await commitAsCommitter(record, { remove: gone, add: come })
-          // The previous committer may have left the workspace with requests still open.
-          if (hasOpenWork(record)) await serveOpenWork(record)
-        }).catch((err: unknown) => { log.warn('could not remove departed members', { conv: record.id, error: errorMessage(err) }) })
-      }
     },
 
     start: async () => {
@@ -415,5 +360,73 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       await groups.flush()
     }
   }
+
+  /**
+   * Makes the workspace's own channel (every active member in it) unless this device has it; its
+   * id is `workspaceChannelId(ws)`. Only the owner's device (there is one): an admin whose device
+   * was not added yet would otherwise start a second group under the same id.
+   */
+  const ensureWorkspaceChannel = async (ws: string): Promise<void> => {
+    const id = workspaceChannelId(ws)
+    const name = policy.workspaceName(ws)
+    if (messages.conversation(id) !== undefined || name === null || !policy.isOwnerDevice(ws, self)) return
+    const topic = `Everyone in ${name}`.slice(0, 200)
+    await newChannel({ workspaceId: ws, name: 'general', topic, visibility: 'workspace', members: policy.activeDevices(ws) }, id)
+  }
+
+  /** Key packages for colleagues who want to start a DM while this device is away. */
+  const depositKeyPackages = (mailbox: PeerIdString): void => {
+    groupService.depositAt(mailbox).catch((err: unknown) => { log.debug('could not leave key packages at the mailbox', { peer: mailbox, error: errorMessage(err) }) })
+  }
+
+  /** A peer is reachable and its membership settled: deliver, add, catch up. */
+  const peerReady = (peer: PeerIdString): void => {
+    outbox.kick(peer)
+    if (components.mailboxes().includes(peer) && components.mailbox !== true) depositKeyPackages(peer)
+    for (const record of messages.conversations()) {
+      if (record.kind === 'dm' && record.peerId === peer && record.heldKeys.length > 0) {
+        flushHeld(record).catch((err: unknown) => { log.debug('held messages wait longer', { peer, error: errorMessage(err) }) })
+      }
+      if (record.status !== 'active') continue
+      if (record.committer === self && record.pendingMembers.includes(peer)) {
+        void groups.serial(record.id, () => commitAsCommitter(record, { add: [peer] })).catch((err: unknown) => { log.debug('add on connect failed', { peer, error: errorMessage(err) }) })
+      }
+      if (record.members.includes(peer)) {
+        groupService.catchUp(peer, record).catch((err: unknown) => { log.debug('catch-up failed', { peer, conv: record.id, error: errorMessage(err) }) })
+      }
+    }
+  }
+
+  /** A workspace's membership changed: committers remove devices that may no longer read. */
+  const membershipChanged = (ws: string): void => {
+    for (const record of messages.conversations()) {
+      if (record.workspaceId !== ws || record.status !== 'active') continue
+      const group = currentGroup(record)
+      if (group === undefined) continue
+      void groups.serial(record.id, async () => {
+        refreshMembers(record, group.state)
+        if (record.committer !== self) return
+        const gone = record.members.filter((d) => !mayBeIn(record.id, d))
+        // The workspace's own channel follows the workspace: newcomers are added as they come.
+        const services = components.mailboxes()
+        const come = record.visibility === 'workspace' ? policy.activeDevices(ws).filter((d) => !record.members.includes(d as PeerIdString) && !services.includes(d as PeerIdString)) as PeerIdString[] : []
+        if (gone.length > 0 || come.length > 0) await commitAsCommitter(record, { remove: gone, add: come })
+        // The previous committer may have left the workspace with requests still open.
+        if (hasOpenWork(record)) await serveOpenWork(record)
+      }).catch((err: unknown) => { log.warn('could not remove departed members', { conv: record.id, error: errorMessage(err) }) })
+    }
+  }
+
+  bus.on('peer:ready', peerReady)
+  bus.on('mailbox:found', (peer) => {
+    outbox.kick(peer)
+    if (components.mailbox !== true) depositKeyPackages(peer)
+  })
+  bus.on('membership:changed', ({ ws }) => {
+    membershipChanged(ws)
+    ensureWorkspaceChannel(ws).catch((err: unknown) => { log.warn('could not make the workspace channel', { ws, error: errorMessage(err) }) })
+  })
+  await protocols.handleMembers(CHAT_PROTOCOL, (stream, connection) => serveChatStream(inbound.receive, log.child('stream'), stream, connection), { maxInboundStreams: 64 })
+  await protocols.handleMembers(GROUP_PROTOCOL, (stream, connection) => serveGroupStream(groupService.handlers, log.child('groups'), stream, connection), { maxInboundStreams: 32 })
   return service
 }

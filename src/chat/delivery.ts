@@ -2,6 +2,7 @@ import { encode as cborEncode } from 'cborg'
 import { EnclaveError, errorMessage } from '../errors.js'
 import { encryptApplication, epochOf } from '../crypto/mls-group.js'
 import { toMessageView, type ConversationRecord, type StoredMessage } from './message-log.js'
+import { CHAT_PROTOCOL } from './chat-frames.js'
 import { createOutbox, type Outbox, type OutboxEntry, type OutboxInit } from './outbox.js'
 import type { MessageView, PeerIdString } from '../api/contract.js'
 import type { StoreBatch } from '../store/store.js'
@@ -29,7 +30,7 @@ export function createDelivery(ctx: ChatContext, outboxInit: OutboxInit): Delive
   const outbox: Outbox = createOutbox({
     store,
     log: log.child('outbox'),
-    openStream: (peer, signal) => components.openStream(peer, signal),
+    openStream: (peer, signal) => components.protocols.dial(peer, CHAT_PROTOCOL, signal),
     load: (envKeys) => cipher.get(envKeys),
     onAcked: (peer, entries) => { queueAcks(peer, entries, 'delivered'); return () => undefined },
     onExpired: (peer, entries) => { queueAcks(peer, entries, 'failed'); return () => undefined },

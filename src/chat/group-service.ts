@@ -30,7 +30,7 @@ export function createGroupService(ctx: ChatContext, membership: Membership, inb
 
   const catchUp = async (peer: PeerIdString, record: ConversationRecord): Promise<void> => {
     for (let more = true; more;) {
-      const stream = await components.openGroupStream(peer, AbortSignal.timeout(30_000))
+      const stream = await ctx.openGroupStream(peer, AbortSignal.timeout(30_000))
       const reply = await askGroup(stream, { t: 'catchup', conv: record.id, have: record.seen })
       const envs = parseEnvelopes(reply.envs).filter((e) => e.conv === record.id)
       await receive(peer, envs)
@@ -92,7 +92,7 @@ export function createGroupService(ctx: ChatContext, membership: Membership, inb
 
   const depositAt = async (mailbox: PeerIdString): Promise<void> => {
     const kps = await Promise.all(Array.from({ length: 3 }, async () => encodeKeyPackage((await keys.issue()).publicPackage)))
-    await askGroup(await components.openGroupStream(mailbox, AbortSignal.timeout(10_000)), { t: 'deposit', kps })
+    await askGroup(await ctx.openGroupStream(mailbox, AbortSignal.timeout(10_000)), { t: 'deposit', kps })
   }
 
   return { handlers: groupHandlers, catchUp, depositAt }

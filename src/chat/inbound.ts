@@ -93,7 +93,7 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
     // The envelope was new (deduplicated by conversation, author and seq when stored), so its message is too.
     if (p.type === 'text') added.push(storeMessage(batch, record, p))
     else if (p.type === 'meta') applyMeta(record, p)
-    else if (p.type === 'doc') followUps.push(async () => { await components.onDocEdit?.(record.id, p.author as PeerIdString, p.doc, p.update) })
+    else if (p.type === 'doc') followUps.push(() => components.bus.dispatch('doc:edit', { conv: record.id, from: p.author as PeerIdString, doc: p.doc, update: p.update }))
     else followUps.push(() => handleRequest(record, p))
     return 'done'
   }

@@ -2,6 +2,9 @@
 export interface MembershipPolicy {
   isActiveDevice(ws: string, device: string): boolean
   isAdminDevice(ws: string, device: string): boolean
+  /** The workspace's owner makes its own channel; nobody else (see `ensureWorkspaceChannel`). */
+  isOwnerDevice(ws: string, device: string): boolean
+  workspaceName(ws: string): string | null
   /** Every active member's devices in `ws` (this one included). */
   activeDevices(ws: string): string[]
   /** Workspaces both this device and `device` are active in. */

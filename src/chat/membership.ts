@@ -35,7 +35,7 @@ export function createMembership(ctx: ChatContext, delivery: Delivery): Membersh
   /** A device's key package: from the device itself, or else one it left at a mailbox. */
   const keyPackageOf = async (device: PeerIdString): Promise<KeyPackage> => {
     const fetchFrom = async (from: PeerIdString, timeoutMs: number): Promise<KeyPackage> => {
-      const stream = await components.openGroupStream(from, AbortSignal.timeout(timeoutMs))
+      const stream = await ctx.openGroupStream(from, AbortSignal.timeout(timeoutMs))
       const reply = await askGroup(stream, from === device ? { t: 'kp' } : { t: 'kp', for: device })
       const kp = decodeKeyPackage(reply.kp)
       // Whoever hands it over, the package must be signed for that device by that device.

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { decode as cborDecode, encode as cborEncode } from 'cborg'
 import * as Y from 'yjs'
 import { EnclaveError, errorMessage } from '../errors.js'
-import { askDocs, DOCS_PROTOCOL, type DocReply, type DocRequest } from './doc-protocol.js'
+import { askDocs, DOCS_PROTOCOL, serveDocStream, type DocReply, type DocRequest } from './doc-protocol.js'
 import { DOC_EXPORTER_LABEL, open, seal, type SealContext } from './doc-seal.js'
 import { createDocStore, type DocRecord } from './doc-store.js'
 import { createPeerCursors } from './peer-cursors.js'
@@ -11,10 +10,15 @@ import type { ApiError, DocId, DocKind, DocView, Emit, PeerIdString } from '../a
 import type { GroupAccess } from '../chat/chat-service.js'
 import type { Logger } from '../logger.js'
 import type { NetNode } from '../net/libp2p-node.js'
+import type { ProtocolHost } from '../net/protocol-host.js'
+import type { CoreBus } from '../core-events.js'
+import type { PeerId } from '@libp2p/interface'
 import type { Store } from '../store/store.js'
 
 export interface DocsComponents {
   node: NetNode
+  protocols: ProtocolHost
+  bus: CoreBus
   store: Store
   log: Logger
   emit: Emit
@@ -37,13 +41,9 @@ export interface DocsService {
   open(docId: string): Promise<{ doc: DocView; state: string }>
   update(docId: string, update: Uint8Array): Promise<DocView>
   awareness(docId: string, update: Uint8Array): Promise<void>
-  /** An edit a member sent as a conversation message (the chat layer checked it is theirs). */
-  receiveEdit(conversationId: string, from: PeerIdString, docId: string, update: Uint8Array): Promise<void>
-  /** A docs protocol request from a peer. */
-  handle(from: PeerIdString, req: DocRequest): Promise<DocReply>
-  peerConnected(peer: PeerIdString): void
-  /** A conversation's group may have moved to a new epoch or changed members. */
-  conversationChanged(conversationId: string): void
+  /** Retries failed syncs now and then. */
+  start(): void
+  stop(): void
 }
 
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64')
@@ -60,16 +60,17 @@ const MAX_INDEX = 10_000
 const MAX_KEYS = 2_000
 
 export async function createDocsService(components: DocsComponents): Promise<DocsService> {
-  const { node, store, log, emit, self } = components
+  const { node, protocols, bus, store, log, emit, self } = components
   const docs = await createDocStore(store)
   const keys = new Map<string, Uint8Array>()
   const syncing = new Map<string, number>()
   const errors = new Map<string, ApiError>()
   const cursors = createPeerCursors()
   // A colleague who goes away takes their cursors along at once, not after awareness's timeout.
-  node.addEventListener('peer:disconnect', (evt) => {
+  const onDisconnect = (evt: CustomEvent<PeerId>): void => {
     for (const { doc, update } of cursors.gone(evt.detail.toString())) emit('docs.awareness', { docId: doc as DocId, update: b64(update) })
-  })
+  }
+  node.addEventListener('peer:disconnect', onDisconnect)
   const epochs = new Map<string, number>()
 
   const record = (docId: string): DocRecord => {
@@ -136,7 +137,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
   }
 
   const ask = async (peer: PeerIdString, req: DocRequest): Promise<Exclude<DocReply, { t: 'error' }>> => {
-    const stream = await node.dialProtocol(peerIdFromString(peer), DOCS_PROTOCOL, { signal: AbortSignal.timeout(30_000) })
+    const stream = await protocols.dial(peer, DOCS_PROTOCOL, AbortSignal.timeout(30_000))
     return askDocs(stream, req)
   }
 
@@ -188,14 +189,13 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
     await adopt(peer, conv, (await openFrom('index-reply', '', conv, reply)).docs)
   }
 
-  // A failed sync shows on the doc until one succeeds; this retries without waiting for a reconnect.
-  const retryTimer = setInterval(() => {
+  let retryTimer: NodeJS.Timeout | undefined
+  const retryFailed = (): void => {
     for (const r of docs.list()) {
       if (!errors.has(r.id) || r.conversationId === null || (syncing.get(r.id) ?? 0) > 0) continue
       for (const m of connectedMembers(r.conversationId)) void syncWith(m, r)
     }
-  }, RETRY_SYNC_MS)
-  retryTimer.unref()
+  }
 
   const shared = (conv: string): DocRecord[] => docs.list().filter((r) => r.conversationId === conv)
   const connectedMembers = (conv: string): PeerIdString[] => (components.groupAccess(conv)?.members ?? []).filter((m) => components.isConnected(m))
@@ -232,6 +232,77 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
     if (!access.members.includes(from)) throw new EnclaveError('not-member', 'the sender is not in that conversation')
     return access
   }
+
+  /** An edit a member sent as a conversation message (the chat layer checked it is theirs). */
+  const receiveEdit = async (conversationId: string, from: PeerIdString, docId: string, update: Uint8Array): Promise<void> => {
+    const known = docs.get(docId)
+    if (known !== undefined && known.conversationId !== conversationId) {
+      log.warn('refused a doc edit sent in another conversation', { doc: docId, peer: from, code: 'wrong-conversation' })
+      return
+    }
+    try {
+      await applyRemote(known ?? await docs.create(docId, conversationId), update)
+    } catch (err) {
+      // A malformed update from a member: the doc is left as it was, and everyone else is served on.
+      log.warn('dropped a doc edit that does not apply', { doc: docId, peer: from, code: 'bad-frame', error: errorMessage(err) })
+    }
+  }
+
+  /** A docs protocol request from a member. */
+  const handle = async (from: PeerIdString, req: DocRequest): Promise<DocReply> => {
+    const access = requireMember(from, req.conv)
+    if (req.t === 'index') {
+      await adopt(from, req.conv, (await openFrom('index', '', req.conv, req)).docs)
+      return { t: 'index', ...await sealIn('index-reply', req.conv, '', { docs: shared(req.conv).map((r) => r.id) }) } as DocReply
+    }
+    let r = docs.get(req.doc)
+    if (r !== undefined && r.conversationId !== req.conv) throw new EnclaveError('wrong-conversation', 'that doc belongs to another conversation')
+    const body = await openFrom(req.t, req.doc, req.conv, req)
+    r ??= await docs.create(req.doc, req.conv)
+    if (req.t === 'awareness') {
+      if (!(body.update instanceof Uint8Array) || !cursors.seen(from, r.id, body.update)) throw new EnclaveError('bad-frame', 'malformed awareness update')
+      emit('docs.awareness', { docId: r.id as DocId, update: b64(body.update) })
+      return { t: 'ok' }
+    }
+    if (req.t === 'update') {
+      if (!(body.update instanceof Uint8Array)) throw new EnclaveError('bad-frame', 'malformed update')
+      await applyRemote(r, body.update)
+      return { t: 'ok' }
+    }
+    if (!(body.sv instanceof Uint8Array)) throw new EnclaveError('bad-frame', 'malformed sync')
+    const doc = await docs.load(r.id)
+    const key = await keyFor(req.conv, r.id, access.epoch)
+    if (key === null) throw new EnclaveError('internal', 'no key for the current epoch')
+    const payload = cborEncode({ update: Y.encodeStateAsUpdate(doc, body.sv), sv: Y.encodeStateVector(doc) })
+    return { t: 'diff', epoch: access.epoch, ...seal(key, { t: 'diff', doc: r.id, conv: req.conv, epoch: access.epoch }, payload) } as DocReply
+  }
+
+  const peerReady = (peer: PeerIdString): void => {
+    for (const r of docs.list()) {
+      if (r.conversationId === null) continue
+      if (components.groupAccess(r.conversationId)?.members.includes(peer) === true) void syncWith(peer, r)
+    }
+  }
+
+  /** A conversation's group may have moved to a new epoch or changed members. */
+  const conversationChanged = (conv: string): void => {
+    const epoch = components.groupAccess(conv)?.epoch
+    if (epoch === undefined || epochs.get(conv) === epoch) return
+    epochs.set(conv, epoch)
+    // A new epoch may let frames that failed to open be resent; a sync repairs any gap. A device
+    // that just joined learns the conversation's docs from the index. A few members suffice:
+    // edits travel as conversation messages, and every member doing this with every other
+    // after each join would be quadratic in a 500-member workspace channel.
+    for (const m of sample(connectedMembers(conv), EPOCH_SYNC_PEERS)) {
+      exchangeIndex(m, conv).catch((err: unknown) => { log.debug('doc index exchange failed', { conv, peer: m, error: errorMessage(err) }) })
+      for (const r of shared(conv)) void syncWith(m, r)
+    }
+  }
+
+  bus.on('peer:ready', peerReady)
+  bus.on('conversation:changed', ({ id }) => { conversationChanged(id) })
+  bus.on('doc:edit', ({ conv, from, doc, update }) => receiveEdit(conv, from, doc, update))
+  await protocols.handleMembers(DOCS_PROTOCOL, (stream, connection) => serveDocStream(handle, log, stream, connection), { maxInboundStreams: 64 })
 
   return {
     list: async (conversationId) => {
@@ -280,65 +351,13 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
       emit('docs.awareness', { docId: r.id as DocId, update: b64(update) })
       await broadcast('awareness', r, { update })
     },
-    receiveEdit: async (conversationId, from, docId, update) => {
-      const known = docs.get(docId)
-      if (known !== undefined && known.conversationId !== conversationId) {
-        log.warn('refused a doc edit sent in another conversation', { doc: docId, peer: from, code: 'wrong-conversation' })
-        return
-      }
-      try {
-        await applyRemote(known ?? await docs.create(docId, conversationId), update)
-      } catch (err) {
-        // A malformed update from a member: the doc is left as it was, and everyone else is served on.
-        log.warn('dropped a doc edit that does not apply', { doc: docId, peer: from, code: 'bad-frame', error: errorMessage(err) })
-      }
+    start: () => {
+      // A failed sync shows on the doc until one succeeds; this retries without waiting for a reconnect.
+      retryTimer = setInterval(retryFailed, RETRY_SYNC_MS).unref()
     },
-
-    handle: async (from, req) => {
-      const access = requireMember(from, req.conv)
-      if (req.t === 'index') {
-        await adopt(from, req.conv, (await openFrom('index', '', req.conv, req)).docs)
-        return { t: 'index', ...await sealIn('index-reply', req.conv, '', { docs: shared(req.conv).map((r) => r.id) }) } as DocReply
-      }
-      let r = docs.get(req.doc)
-      if (r !== undefined && r.conversationId !== req.conv) throw new EnclaveError('wrong-conversation', 'that doc belongs to another conversation')
-      const body = await openFrom(req.t, req.doc, req.conv, req)
-      r ??= await docs.create(req.doc, req.conv)
-      if (req.t === 'awareness') {
-        if (!(body.update instanceof Uint8Array) || !cursors.seen(from, r.id, body.update)) throw new EnclaveError('bad-frame', 'malformed awareness update')
-        emit('docs.awareness', { docId: r.id as DocId, update: b64(body.update) })
-        return { t: 'ok' }
-      }
-      if (req.t === 'update') {
-        if (!(body.update instanceof Uint8Array)) throw new EnclaveError('bad-frame', 'malformed update')
-        await applyRemote(r, body.update)
-        return { t: 'ok' }
-      }
-      if (!(body.sv instanceof Uint8Array)) throw new EnclaveError('bad-frame', 'malformed sync')
-      const doc = await docs.load(r.id)
-      const key = await keyFor(req.conv, r.id, access.epoch)
-      if (key === null) throw new EnclaveError('internal', 'no key for the current epoch')
-      const payload = cborEncode({ update: Y.encodeStateAsUpdate(doc, body.sv), sv: Y.encodeStateVector(doc) })
-      return { t: 'diff', epoch: access.epoch, ...seal(key, { t: 'diff', doc: r.id, conv: req.conv, epoch: access.epoch }, payload) } as DocReply
-    },
-    peerConnected: (peer) => {
-      for (const r of docs.list()) {
-        if (r.conversationId === null) continue
-        if (components.groupAccess(r.conversationId)?.members.includes(peer) === true) void syncWith(peer, r)
-      }
-    },
-    conversationChanged: (conv) => {
-      const epoch = components.groupAccess(conv)?.epoch
-      if (epoch === undefined || epochs.get(conv) === epoch) return
-      epochs.set(conv, epoch)
-      // A new epoch may let frames that failed to open be resent; a sync repairs any gap. A device
-      // that just joined learns the conversation's docs from the index. A few members suffice:
-      // edits travel as conversation messages, and every member doing this with every other
-      // after each join would be quadratic in a 500-member workspace channel.
-      for (const m of sample(connectedMembers(conv), EPOCH_SYNC_PEERS)) {
-        exchangeIndex(m, conv).catch((err: unknown) => { log.debug('doc index exchange failed', { conv, peer: m, error: errorMessage(err) }) })
-        for (const r of shared(conv)) void syncWith(m, r)
-      }
+    stop: () => {
+      clearInterval(retryTimer)
+      node.removeEventListener('peer:disconnect', onDisconnect)
     }
   }
 }

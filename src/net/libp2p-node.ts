@@ -31,6 +31,8 @@ export interface NetNodeInit {
   relays?: string[]
   /** Serve as a circuit relay for the peers this allows (a company relay). */
   relayServer?: { allowsReservation(peer: string): boolean }
+  /** Start listening at once. The core passes false: its services register protocols first. @default true */
+  start?: boolean
 }
 
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws']
@@ -44,6 +46,7 @@ export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
   // reserves on it without being told to. With no relay around the slot simply stays empty.
   const relayed = Array.from({ length: Math.max(1, init.relays?.length ?? 0) }, () => '/p2p-circuit')
   return createLibp2p({
+    start: init.start ?? true,
     privateKey: init.privateKey,
     addresses: { listen: [...(init.listen ?? DEFAULT_LISTEN), ...relayed] },
     // The relay transport lets this node dial peers through a relay even when it uses none itself.

@@ -1,5 +1,7 @@
 import type { PeerIdString } from '../api/contract.js'
+import type { CoreBus } from '../core-events.js'
 import type { NetNode } from './libp2p-node.js'
+import type { ProtocolHost } from './protocol-host.js'
 import type { Collection } from '../store/store.js'
 import type { PeerId } from '@libp2p/interface'
 
@@ -15,14 +17,23 @@ export interface MailboxDirectory {
   stop(): void
 }
 
+export interface MailboxDirectoryComponents {
+  node: NetNode
+  protocols: ProtocolHost
+  meta: Collection<string[]>
+  bus: CoreBus
+  /** This node is a mailbox itself (`--mailbox`): it announces the protocol. */
+  isMailbox: boolean
+}
+
 /**
- * `onFound` is told when a connected peer turns out to be a mailbox: a restarted mailbox may be
- * identified once before it announces the protocol, so "connected" alone is not the moment.
+ * Announces `mailbox:found` when a connected peer turns out to be a mailbox: a restarted mailbox
+ * may be identified once before it announces the protocol, so "connected" alone is not the moment.
  */
-export async function createMailboxDirectory(node: NetNode, meta: Collection<string[]>, isMailbox: boolean, onFound: (peer: PeerIdString) => void = () => undefined): Promise<MailboxDirectory> {
+export async function createMailboxDirectory({ node, protocols, meta, bus, isMailbox }: MailboxDirectoryComponents): Promise<MailboxDirectory> {
   const known = new Set<string>(await meta.get('mailboxes') ?? [])
   if (isMailbox) {
-    await node.handle(MAILBOX_PROTOCOL, (stream) => { stream.abort(new Error('mailbox protocol carries no streams')) })
+    await protocols.handleAnyone(MAILBOX_PROTOCOL, (stream) => { stream.abort(new Error('mailbox protocol carries no streams')) })
   }
   const onIdentify = (evt: CustomEvent<{ peerId: PeerId; protocols: string[] }>): void => {
     const peer = evt.detail.peerId.toString()
@@ -31,7 +42,7 @@ export async function createMailboxDirectory(node: NetNode, meta: Collection<str
     if (has) known.add(peer)
     else known.delete(peer)
     void meta.put('mailboxes', [...known])
-    if (has) onFound(peer as PeerIdString)
+    if (has) bus.emit('mailbox:found', peer as PeerIdString)
   }
   node.addEventListener('peer:identify', onIdentify)
   return {

@@ -25,6 +25,8 @@ export interface PeerBookInit {
   maxAddresses?: number
   /** How often peers reached only through a relay are tried directly; 0 never. @default 10 s */
   upgradeIntervalMs?: number
+  /** Full multiaddrs of peers configured to be dialled at start (`--peer`), then kept like any known peer. */
+  dialAtStart?: string[]
 }
 
 export interface PeerBookComponents {
@@ -32,8 +34,6 @@ export interface PeerBookComponents {
   store: Store
   log: Logger
   emit: Emit
-  /** Called whenever a connection to a peer opens. */
-  onConnect(peer: PeerIdString): void
 }
 
 
@@ -59,6 +59,8 @@ export interface PeerBook {
   /** `offline` unless connected; then what the peer chose. */
   presence(peer: string): Presence
   isConnected(peer: PeerIdString): boolean
+  /** Redials the peers of earlier runs and starts trying relayed peers directly. */
+  start(): void
   stop(): void
 }
 
@@ -147,7 +149,6 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
     const record = records.get(peer)
     if (record !== undefined) void save(peer, { ...record, lastSeen: Date.now() })
     emit('peers.changed', view(peer))
-    components.onConnect(peer)
   }
   const onDisconnect = (evt: CustomEvent<PeerId>): void => {
     const peer = evt.detail.toString() as PeerIdString
@@ -170,9 +171,6 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
   node.addEventListener('peer:disconnect', onDisconnect)
   node.addEventListener('peer:identify', onIdentify)
   node.addEventListener('peer:discovery', onDiscovery)
-
-  // Known peers from earlier runs: reach out now rather than waiting for them.
-  for (const peer of records.keys()) scheduleRedial(peer)
 
   /**
    * A peer reached only through a relay is tried directly, now and then, at the addresses it
@@ -208,10 +206,9 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
     }
   }
   const upgradeMs = init.upgradeIntervalMs ?? 10_000
-  const upgradeTimer = upgradeMs > 0 ? setInterval(tryUpgrades, upgradeMs) : undefined
-  upgradeTimer?.unref()
+  let upgradeTimer: NodeJS.Timeout | undefined
 
-  return {
+  const book: PeerBook = {
     list: () => [...records.keys()].map(view),
     failures: () => failures.map((f) => ({ ...f })),
     reconnectNow: () => {
@@ -260,6 +257,14 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
       return records.get(peer as PeerIdString)?.presence ?? 'online'
     },
     isConnected,
+    start: () => {
+      // Known peers from earlier runs: reach out now rather than waiting for them.
+      for (const peer of records.keys()) scheduleRedial(peer)
+      for (const address of init.dialAtStart ?? []) {
+        book.dial(address).catch((err: unknown) => { log.warn('could not reach configured peer yet; will keep trying', { address, error: errorMessage(err) }) })
+      }
+      if (upgradeMs > 0) upgradeTimer = setInterval(tryUpgrades, upgradeMs).unref()
+    },
     stop: () => {
       stopped = true
       clearInterval(upgradeTimer)
@@ -271,4 +276,5 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
       node.removeEventListener('peer:discovery', onDiscovery)
     }
   }
+  return book
 }

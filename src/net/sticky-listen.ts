@@ -21,6 +21,23 @@ async function freePort(host: string): Promise<number> {
   })
 }
 
+/** Can this TCP port be bound now? */
+async function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer()
+    server.once('error', () => { resolve(false) })
+    server.listen(port, host, () => { server.close(() => { resolve(true) }) })
+  })
+}
+
+function hostAndPort(addr: string): { host: string; port: number } | null {
+  const parts = addr.split('/')
+  const tcp = parts.indexOf('tcp')
+  if (tcp < 0) return null
+  const host = multiaddr(addr).getComponents().find((c) => c.name === 'ip4' || c.name === 'ip6')?.value ?? '0.0.0.0'
+  return { host, port: Number(parts[tcp + 1]) }
+}
+
 /** Gives every `/tcp/0` listen address a concrete free port. */
 async function pinPorts(configured: string[]): Promise<string[]> {
   return Promise.all(configured.map(async (addr) => {
@@ -42,8 +59,6 @@ async function pinPorts(configured: string[]): Promise<string[]> {
 export interface StickyListen {
   /** The addresses to listen on this run. */
   current(): Promise<string[]>
-  /** The remembered ports could not be bound (taken meanwhile): choose new ones. */
-  renew(): Promise<string[]>
 }
 
 export function createStickyListen(configured: string[], meta: Collection<StickyRecord>): StickyListen {
@@ -52,12 +67,20 @@ export function createStickyListen(configured: string[], meta: Collection<Sticky
     await meta.put(KEY, { configured, resolved })
     return resolved
   }
+  /** Ports this device chose itself and someone else took meanwhile: new ones are chosen. */
+  const stillFree = async (resolved: string[]): Promise<boolean> => {
+    const chosen = resolved.filter((addr, i) => configured[i] !== addr).flatMap((addr) => {
+      const hp = hostAndPort(addr)
+      return hp === null || hp.port === 0 ? [] : [hp]
+    })
+    const free = await Promise.all(chosen.map((hp) => portFree(hp.host, hp.port)))
+    return free.every(Boolean)
+  }
   return {
     current: async () => {
       const record = await meta.get(KEY)
-      if (record !== undefined && JSON.stringify(record.configured) === JSON.stringify(configured)) return record.resolved
+      if (record !== undefined && JSON.stringify(record.configured) === JSON.stringify(configured) && await stillFree(record.resolved)) return record.resolved
       return renew()
-    },
-    renew
+    }
   }
 }

@@ -3,12 +3,12 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { z } from 'zod'
 import { EnclaveError, errorMessage } from '../errors.js'
 import { concatFrames, readFrameBatches } from '../net/frame-reader.js'
-import { refuseStream } from '../net/refuse-stream.js'
 import * as varint from 'uint8-varint'
 import type { ChosenPresence, Emit, PeerIdString, ProfileView } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { NetNode } from '../net/libp2p-node.js'
 import type { PeerBook } from '../net/peer-book.js'
+import type { ProtocolHost } from '../net/protocol-host.js'
 import type { Collection } from '../store/store.js'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 
@@ -23,6 +23,7 @@ const profileFrame = z.object({ v: z.literal(1), name: z.string().min(1).max(MAX
 
 export interface ProfilesComponents {
   node: NetNode
+  protocols: ProtocolHost
   peers: PeerBook
   meta: Collection<{ displayName: string | null; presence?: ChosenPresence }>
   emit: Emit
@@ -92,9 +93,8 @@ export async function createProfiles(components: ProfilesComponents): Promise<Pr
     }
   }
 
-  await node.handle(PROFILE_PROTOCOL, async (stream: Stream, connection: Connection) => {
+  await components.protocols.handleMembers(PROFILE_PROTOCOL, async (stream: Stream, connection: Connection) => {
     const peer = connection.remotePeer.toString() as PeerIdString
-    if (!components.allows(peer)) { refuseStream(stream, connection, log); return }
     try {
       await learn(peer, stream)
       if (displayName !== null) stream.send(frame(displayName, presence))

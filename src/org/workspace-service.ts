@@ -9,37 +9,37 @@ import { signOp, verifyOp, type OpBody, type Role, type VerifiedOp } from '../id
 import { createRootKey, rootFingerprint, rootPublicKeyFromRaw, workspaceIdOf, type WorkspaceId } from '../identity/workspace-key.js'
 import { JOIN_PROTOCOL, requestJoin, serveJoin } from './join-protocol.js'
 import { MEMBERSHIP_PROTOCOL, serveSync, syncWith } from './membership-sync.js'
-import { createWorkspaceRegistry, type Workspace } from './workspace-registry.js'
+import { createPeerReadiness } from './peer-readiness.js'
+import type { Workspace, WorkspaceRegistry } from './workspace-registry.js'
+import type { MembershipAccess } from './membership-access.js'
+import type { CoreBus } from '../core-events.js'
+import type { ProtocolHost } from '../net/protocol-host.js'
 import { CERTIFICATE_PROTOCOL, renewCertificates, serveCertificate } from './certificate-renewal.js'
 import { createDirectory, type DirectoryQuery } from './directory.js'
 import { departmentViews, inviteSummaries, memberView, memberViews, workspaceView } from './workspace-views.js'
 import type { DepartmentView, Emit, InviteSummary, InviteView, MemberProfileInput, MemberView, PeerIdString, Presence, WorkspaceView } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { NetNode } from '../net/libp2p-node.js'
-import type { Store } from '../store/store.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 
 export interface WorkspaceServiceComponents {
   node: NetNode
-  store: Store
   log: Logger
   emit: Emit
+  bus: CoreBus
   deviceKey: PrivateKey
+  registry: WorkspaceRegistry
+  access: MembershipAccess
+  protocols: ProtocolHost
   /** The name this device goes by, for its member profile. */
   displayName(): string | null
   /** Presence of any device (this one included). */
   presenceOf(device: string): Presence
-  /** Membership with a peer was just settled: work held back for it can go now. */
-  onPeerSynced(peer: string): void
-  /** A workspace's membership log changed (members, roles, removals). */
-  onMembershipChanged?(ws: string): void
-  /** Relays (full multiaddrs) an invite showed the inviter behind: keep them, to be reachable too. */
-  onRelays?(relays: string[]): void
   /**
    * Relays this device uses: kept connected although they are not members (they carry members'
    * encrypted traffic and use no Enclave protocol, which the gate still refuses them).
    */
-  isRelay?(peer: string): boolean
+  isRelay(peer: string): boolean
 }
 
 export interface WorkspaceServiceInit {
@@ -68,18 +68,8 @@ export interface WorkspaceService {
   /** Relays every workspace of this device lists, to dial and keep a reservation on. */
   relays(): string[]
   search(ws: string, query: DirectoryQuery): MemberView[]
-  /** May this peer use Enclave's protocols here? Always, while this device is in no workspace. */
-  allows(peer: string): boolean
-  /** Refused at the door: a removed member's device with no other shared workspace. */
-  refuses(peer: string): boolean
-  /** Is `device` an active member's device in `ws` (this device included)? */
-  isActiveDevice(ws: string, device: string): boolean
-  /** Every active member's devices in `ws`. */
-  activeDevices(ws: string): string[]
-  /** Is `device` an active admin's or owner's device in `ws`? */
-  isAdminDevice(ws: string, device: string): boolean
-  /** Workspaces where both this device and `device` are active, in a stable order. */
-  sharedWith(device: string): string[]
+  /** Announces every workspace's membership to the services, and starts certificate renewal. */
+  start(): void
   stop(): void
 }
 
@@ -100,49 +90,14 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   const { node, log, emit, deviceKey } = components
   const self = node.peerId.toString() as PeerIdString
   const graceMs = init.graceMs ?? 10_000
-  const registry = await createWorkspaceRegistry(components.store, log.child('registry'))
+  const { registry, access, bus, protocols } = components
+  const { allows } = access
   const directory = createDirectory()
-  /** Devices a certificate vouched for, per workspace, until their ops arrive. */
-  const admitted = new Map<string, Set<string>>()
+  const readiness = createPeerReadiness({ node, bus, allows, inWorkspace: () => registry.list().length > 0 })
   const grace = new Map<string, NodeJS.Timeout>()
   const farewells = new Set<string>()
   const syncing = new Map<string, Promise<void>>()
   let stopped = false
-
-  const allows = (peer: string): boolean => {
-    const all = registry.list()
-    if (all.length === 0) return true
-    return all.some((w) => {
-      const state = w.log.state()
-      if (memberOfDevice(state, peer)?.status === 'active') return true
-      // A certificate admits a device the log does not know yet; never one the log removed.
-      return admitted.get(w.record.ws)?.has(peer) === true && !state.removedDevices.has(peer)
-    })
-  }
-
-  const refuses = (peer: string): boolean => {
-    if (allows(peer)) return false
-    return registry.list().some((w) => w.log.state().removedDevices.has(peer))
-  }
-
-  const isActiveDevice = (ws: string, device: string): boolean => {
-    const state = registry.get(ws)?.log.state()
-    return state !== undefined && memberOfDevice(state, device)?.status === 'active' && !state.removedDevices.has(device)
-  }
-  const activeDevices = (ws: string): string[] => {
-    const state = registry.get(ws)?.log.state()
-    if (state === undefined) return []
-    return [...state.members.values()].filter((m) => m.status === 'active').flatMap((m) => m.devices).filter((d) => !state.removedDevices.has(d))
-  }
-  const isAdminDevice = (ws: string, device: string): boolean => {
-    const state = registry.get(ws)?.log.state()
-    const member = state === undefined ? undefined : memberOfDevice(state, device)
-    return member?.status === 'active' && isAdminRole(member.role)
-  }
-  const sharedWith = (device: string): string[] => registry.list()
-    .map((w) => w.record.ws)
-    .filter((ws) => isActiveDevice(ws, self) && isActiveDevice(ws, device))
-    .sort()
 
   const online = (device: string): Presence => components.presenceOf(device)
   const view = workspaceView
@@ -166,12 +121,12 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   const enforce = (): void => {
     for (const peerId of node.getPeers()) {
       const peer = peerId.toString()
-      if (allows(peer) || grace.has(peer) || farewells.has(peer) || components.isRelay?.(peer) === true) continue
+      if (allows(peer) || grace.has(peer) || farewells.has(peer) || components.isRelay(peer)) continue
       const hangUp = (): void => {
         log.info('closing connection of a peer that is not a member', { peer })
         void node.hangUp(peerId).catch(() => undefined)
       }
-      if (!registry.list().some((w) => w.log.state().removedDevices.has(peer))) { hangUp(); continue }
+      if (!access.wasRemoved(peer)) { hangUp(); continue }
       // A removed device first gets the log that removes it, so its owner's app can say so;
       // then, at most a few seconds later, the door closes.
       farewells.add(peer)
@@ -190,11 +145,12 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
       try {
         const stream = await node.dialProtocol(peer, MEMBERSHIP_PROTOCOL, { signal: AbortSignal.timeout(15_000) })
         await syncWith(stream, mine, syncComponents)
-        // Chat to a member who joined through another admin waits for this sync; go now.
-        if (allows(key)) components.onPeerSynced(key)
       } catch (err) {
         log.debug('membership sync failed', { peer: key, error: errorMessage(err) })
       }
+      // Chat to a member who joined through another admin waits for this sync; go now. A failed
+      // sync settles too: what this device's log says of the peer is all it will know for now.
+      readiness.settled(key)
     })().finally(() => { syncing.delete(key) })
     syncing.set(key, task)
     return task
@@ -204,9 +160,9 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     const w = registry.get(ws)
     if (w === undefined) return
     emit('workspaces.changed', view(w))
-    components.onMembershipChanged?.(ws)
+    bus.emit('membership:changed', { ws })
     const relays = w.log.state().relays
-    if (relays.length > 0) components.onRelays?.(relays)
+    if (relays.length > 0) bus.emit('relays:learned', relays)
     enforce()
     // A role change or an approval may call for a new certificate.
     renew()
@@ -221,11 +177,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     registry,
     log: log.child('sync'),
     onChanged: (ws: string) => { changed(ws); spread() },
-    onAdmitted: (ws: string, device: string) => {
-      const set = admitted.get(ws) ?? new Set<string>()
-      set.add(device)
-      admitted.set(ws, set)
-    }
+    onAdmitted: (ws: string, device: string) => { access.admit(ws, device) }
   }
 
   const appendOwn = async (w: Workspace, body: OpBody): Promise<VerifiedOp> => {
@@ -263,11 +215,11 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     renewing = true
     void renewCertificates(renewal).then((changedWs) => { for (const ws of changedWs) changed(ws) }).finally(() => { renewing = false })
   }
-  const renewTimer = setInterval(renew, RENEW_INTERVAL_MS).unref()
-  await node.handle(CERTIFICATE_PROTOCOL, (stream, connection) => serveCertificate(stream, connection.remotePeer.toString(), renewal))
+  let renewTimer: NodeJS.Timeout | undefined
+  await protocols.handleAnyone(CERTIFICATE_PROTOCOL, (stream, connection) => serveCertificate(stream, connection.remotePeer.toString(), renewal))
 
-  await node.handle(MEMBERSHIP_PROTOCOL, (stream, connection) => serveSync(stream, connection.remotePeer.toString(), syncComponents))
-  await node.handle(JOIN_PROTOCOL, (stream, connection) => serveJoin(stream, connection.remotePeer.toString(), {
+  await protocols.handleAnyone(MEMBERSHIP_PROTOCOL, (stream, connection) => serveSync(stream, connection.remotePeer.toString(), syncComponents))
+  await protocols.handleAnyone(JOIN_PROTOCOL, (stream, connection) => serveJoin(stream, connection.remotePeer.toString(), {
     registry,
     deviceKey,
     self,
@@ -284,7 +236,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     // Joiners and members this device has not heard of yet get a moment to prove themselves.
     grace.set(peer, setTimeout(() => {
       grace.delete(peer)
-      if (!allows(peer) && components.isRelay?.(peer) !== true) {
+      if (!allows(peer) && !components.isRelay(peer)) {
         log.info('closing connection of a peer that did not prove membership', { peer })
         void node.hangUp(evt.detail).catch(() => undefined)
       }
@@ -356,7 +308,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
           spread()
           // The inviter's relays are the company's: this device keeps a reservation there too.
           const relays = [...new Set(invite.addresses.filter((a) => a.includes('/p2p-circuit')).map((a) => a.slice(0, a.indexOf('/p2p-circuit'))))]
-          if (relays.length > 0) components.onRelays?.(relays)
+          if (relays.length > 0) bus.emit('relays:learned', relays)
           return view(w)
         } catch (err) {
           if (err instanceof EnclaveError && (err.code === 'invite-invalid' || err.code === 'unauthorized')) throw err
@@ -415,14 +367,17 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
 
     relays: () => [...new Set(registry.list().flatMap((w) => w.log.state().relays))],
 
-    allows,
-    refuses,
-    isActiveDevice,
-    activeDevices,
-    isAdminDevice,
-    sharedWith,
+    start: () => {
+      renewTimer = setInterval(renew, RENEW_INTERVAL_MS).unref()
+      for (const w of registry.list()) {
+        bus.emit('membership:changed', { ws: w.record.ws })
+        const relays = w.log.state().relays
+        if (relays.length > 0) bus.emit('relays:learned', relays)
+      }
+    },
     stop: () => {
       stopped = true
+      readiness.stop()
       clearInterval(renewTimer)
       for (const t of grace.values()) clearTimeout(t)
       node.removeEventListener('peer:identify', onIdentify)

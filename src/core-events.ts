@@ -1,0 +1,29 @@
+import type { Bus } from './bus.js'
+import type { ConversationId, PeerIdString } from './api/contract.js'
+
+/**
+ * What the core's services tell each other (never the shells: their events are the API's
+ * `Events`). Names are `noun:past-tense`; payloads are plain data.
+ */
+export interface CoreEvents {
+  /**
+   * A connection to a peer opened and this device settled membership with it (or belongs to no
+   * workspace): deliver queued messages, catch up, sync shared docs. Once per connection.
+   */
+  'peer:ready': PeerIdString
+  /** A connected peer turned out to be a mailbox (identify listed the protocol). */
+  'mailbox:found': PeerIdString
+  /** A workspace's membership log changed (members, roles, removals), or this device joined it. */
+  'membership:changed': { ws: string }
+  /** Relays (full multiaddrs) a workspace lists or an invite came through: keep a reservation on each. */
+  'relays:learned': string[]
+  /** A conversation's record changed: its group may be at a new epoch or have new members. */
+  'conversation:changed': { id: ConversationId }
+  /**
+   * A member's doc edit arrived as a conversation message, authenticated by MLS. Dispatched
+   * (awaited) after the envelope was stored, so edits apply in the order they arrived.
+   */
+  'doc:edit': { conv: ConversationId; from: PeerIdString; doc: string; update: Uint8Array }
+}
+
+export type CoreBus = Bus<CoreEvents>

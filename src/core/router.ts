@@ -1,0 +1,76 @@
+import { parseEnclaveLink } from '../api/links.js'
+import type { Handlers } from '../api/server.js'
+import type { Emit, NodeInfo } from '../api/contract.js'
+import type { ChatService } from '../chat/chat-service.js'
+import type { DocsService } from '../docs/docs-service.js'
+import type { NetHealth } from '../net/net-health.js'
+import type { PeerBook } from '../net/peer-book.js'
+import type { Profiles } from '../org/profiles.js'
+import type { WorkspaceService } from '../org/workspace-service.js'
+
+const fromBase64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'))
+
+export interface RouterServices {
+  info: () => NodeInfo
+  health: NetHealth
+  peers: PeerBook
+  chat: ChatService
+  profiles: Profiles
+  workspaces: WorkspaceService
+  docs: DocsService
+  /** Events to every shell (`shell.openLink` announces the link it checked). */
+  emit: Emit
+}
+
+/** The API's routing table: which service answers each method. Inputs arrive validated. */
+export function createRouter({ info, health, peers, chat, profiles, workspaces, docs, emit }: RouterServices): Handlers {
+  return {
+    'node.info': () => Promise.resolve(info()),
+    'relay.status': () => Promise.resolve(health.status()),
+    'peers.list': () => Promise.resolve(peers.list()),
+    'peers.dial': ({ address }) => peers.dial(address),
+    'conversations.list': () => chat.conversations(),
+    'conversations.open': ({ peerId }) => chat.open(peerId),
+    'chat.send': (input) => chat.send(input, input.text),
+    'chat.history': (input) => chat.history(input, { before: input.before, limit: input.limit }),
+    'chat.retry': ({ messageId }) => chat.retry(messageId),
+    'chat.markRead': ({ conversationId }) => chat.markRead(conversationId),
+    'channels.create': (input) => chat.createChannel(input),
+    'channels.add': ({ conversationId, members }) => chat.addMembers(conversationId, members),
+    'channels.remove': ({ conversationId, peerId }) => chat.removeMember(conversationId, peerId),
+    'channels.leave': ({ conversationId }) => chat.leave(conversationId),
+    'channels.update': ({ conversationId, ...change }) => chat.updateChannel(conversationId, change),
+    'channels.browse': ({ workspaceId }) => chat.browse(workspaceId),
+    'channels.join': ({ conversationId }) => chat.join(conversationId),
+    'profile.get': () => Promise.resolve(profiles.get()),
+    'profile.set': (change) => profiles.set(change),
+    'shell.openLink': ({ url }) => {
+      const target = parseEnclaveLink(url)
+      emit('shell.linkOpened', target)
+      return Promise.resolve(target)
+    },
+    'workspaces.list': () => Promise.resolve(workspaces.list()),
+    'workspaces.create': ({ name }) => workspaces.create(name),
+    'workspaces.invite': ({ workspaceId, ...opts }) => workspaces.invite(workspaceId, opts),
+    'workspaces.join': ({ link }) => workspaces.join(link),
+    'workspaces.members': ({ workspaceId }) => Promise.resolve(workspaces.members(workspaceId)),
+    'workspaces.removeMember': ({ workspaceId, userId }) => workspaces.removeMember(workspaceId, userId),
+    'workspaces.setRole': ({ workspaceId, userId, role }) => workspaces.setRole(workspaceId, userId, role),
+    'workspaces.approve': ({ workspaceId, userId }) => workspaces.approve(workspaceId, userId),
+    'workspaces.invites': ({ workspaceId }) => Promise.resolve(workspaces.invites(workspaceId)),
+    'workspaces.revokeInvite': ({ workspaceId, inviteId }) => workspaces.revokeInvite(workspaceId, inviteId),
+    'workspaces.updateProfile': ({ workspaceId, userId, profile }) => workspaces.updateProfile(workspaceId, profile, userId),
+    'workspaces.departments': ({ workspaceId }) => Promise.resolve(workspaces.departments(workspaceId)),
+    'workspaces.saveDepartment': ({ workspaceId, ...dept }) => workspaces.saveDepartment(workspaceId, dept),
+    'workspaces.deleteDepartment': ({ workspaceId, departmentId }) => workspaces.deleteDepartment(workspaceId, departmentId),
+    'workspaces.assign': ({ workspaceId, userId, departments }) => workspaces.assign(workspaceId, userId, departments),
+    'workspaces.setRelays': ({ workspaceId, relays }) => workspaces.setRelays(workspaceId, relays),
+    'directory.search': ({ workspaceId, ...query }) => Promise.resolve(workspaces.search(workspaceId, query)),
+    'docs.list': ({ conversationId }) => docs.list(conversationId ?? null),
+    'docs.create': ({ kind, title, conversationId }) => docs.create(kind, title, conversationId ?? null),
+    'docs.rename': ({ docId, title }) => docs.rename(docId, title),
+    'docs.open': ({ docId }) => docs.open(docId),
+    'docs.update': ({ docId, update }) => docs.update(docId, fromBase64(update)),
+    'docs.awareness': async ({ docId, update }) => { await docs.awareness(docId, fromBase64(update)); return {} }
+  }
+}

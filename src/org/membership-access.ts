@@ -1,0 +1,85 @@
+import { isAdminRole, memberOfDevice } from '../identity/membership-state.js'
+import type { WorkspaceRegistry } from './workspace-registry.js'
+
+/**
+ * Who may do what here, read from the membership logs this device keeps. Made before the libp2p
+ * node (its connection gater asks `refuses`) and before every service that checks membership,
+ * so none of them waits for another to be filled in.
+ */
+export interface MembershipAccess {
+  /** May this peer use Enclave's protocols here? Always, while this device is in no workspace. */
+  allows: (peer: string) => boolean
+  /** Refused at the door: a removed member's device with no other shared workspace. */
+  refuses: (peer: string) => boolean
+  /** A certificate proved `device` a member of `ws` before its ops reached this device's log. */
+  admit: (ws: string, device: string) => void
+  /** Is `device` an active member's device in `ws` (this device included)? */
+  isActiveDevice: (ws: string, device: string) => boolean
+  /** Every active member's devices in `ws`. */
+  activeDevices: (ws: string) => string[]
+  /** Is `device` an active admin's or owner's device in `ws`? */
+  isAdminDevice: (ws: string, device: string) => boolean
+  /** Is `device` the active owner's device in `ws`? */
+  isOwnerDevice: (ws: string, device: string) => boolean
+  /** The workspace's name, or null when this device is not in it. */
+  workspaceName: (ws: string) => string | null
+  /** Workspaces where both this device and `device` are active, in a stable order. */
+  sharedWith: (device: string) => string[]
+  /** Was `device` removed from any workspace of this device? */
+  wasRemoved: (device: string) => boolean
+}
+
+export function createMembershipAccess(registry: WorkspaceRegistry, self: string): MembershipAccess {
+  /** Devices a certificate vouched for, per workspace, until their ops arrive. */
+  const admitted = new Map<string, Set<string>>()
+
+  const allows = (peer: string): boolean => {
+    const all = registry.list()
+    if (all.length === 0) return true
+    return all.some((w) => {
+      const state = w.log.state()
+      if (memberOfDevice(state, peer)?.status === 'active') return true
+      // A certificate admits a device the log does not know yet; never one the log removed.
+      return admitted.get(w.record.ws)?.has(peer) === true && !state.removedDevices.has(peer)
+    })
+  }
+  const wasRemoved = (device: string): boolean => registry.list().some((w) => w.log.state().removedDevices.has(device))
+  const isActiveDevice = (ws: string, device: string): boolean => {
+    const state = registry.get(ws)?.log.state()
+    return state !== undefined && memberOfDevice(state, device)?.status === 'active' && !state.removedDevices.has(device)
+  }
+  const memberIn = (ws: string, device: string): ReturnType<typeof memberOfDevice> => {
+    const state = registry.get(ws)?.log.state()
+    return state === undefined ? undefined : memberOfDevice(state, device)
+  }
+
+  return {
+    allows,
+    refuses: (peer) => !allows(peer) && wasRemoved(peer),
+    admit: (ws, device) => {
+      const set = admitted.get(ws) ?? new Set<string>()
+      set.add(device)
+      admitted.set(ws, set)
+    },
+    isActiveDevice,
+    activeDevices: (ws) => {
+      const state = registry.get(ws)?.log.state()
+      if (state === undefined) return []
+      return [...state.members.values()].filter((m) => m.status === 'active').flatMap((m) => m.devices).filter((d) => !state.removedDevices.has(d))
+    },
+    isAdminDevice: (ws, device) => {
+      const member = memberIn(ws, device)
+      return member?.status === 'active' && isAdminRole(member.role)
+    },
+    isOwnerDevice: (ws, device) => {
+      const member = memberIn(ws, device)
+      return member?.status === 'active' && member.role === 'owner'
+    },
+    workspaceName: (ws) => registry.get(ws)?.log.state().name ?? null,
+    sharedWith: (device) => registry.list()
+      .map((w) => w.record.ws)
+      .filter((ws) => isActiveDevice(ws, self) && isActiveDevice(ws, device))
+      .sort(),
+    wasRemoved
+  }
+}
