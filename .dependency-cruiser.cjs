@@ -30,6 +30,13 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/api/contract\\.ts$' }
     },
     {
+      name: 'api-client-neutral',
+      comment: 'the renderer bundles src/api/api-client.ts: it may import the contract and nothing else (no node:*, no packages)',
+      severity: 'error',
+      from: { path: '^src/api/api-client\\.ts$' },
+      to: { pathNot: '^src/api/contract\\.ts$' }
+    },
+    {
       name: 'renderer-contract-type-only',
       severity: 'error',
       from: { path: '^renderer/' },
