@@ -24,10 +24,17 @@ module.exports = {
     },
     {
       name: 'renderer-only-contract-types',
-      comment: 'the renderer reaches the core only through types of src/api/contract',
+      comment: 'the renderer reaches the core only through types of src/api/contract and the one API client',
       severity: 'error',
       from: { path: '^renderer/' },
-      to: { path: '^src/', pathNot: '^src/api/contract\\.ts$' }
+      to: { path: '^src/', pathNot: ['^src/api/contract\\.ts$', '^src/api/api-client\\.ts$'] }
+    },
+    {
+      name: 'api-client-neutral',
+      comment: 'the renderer bundles src/api/api-client.ts: it may import the contract and nothing else (no node:*, no packages)',
+      severity: 'error',
+      from: { path: '^src/api/api-client\\.ts$' },
+      to: { pathNot: '^src/api/contract\\.ts$' }
     },
     {
       name: 'renderer-contract-type-only',

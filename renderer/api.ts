@@ -1,72 +1,9 @@
-import type { ApiError, ClientFrame, ErrorCode, EventName, Events, Method, RequestInput, RequestOutput, ServerFrame } from '../src/api/contract'
+import { ApiCallError, createApiClient, type ApiClient, type ApiTransport } from '../src/api/api-client'
 
-/**
- * The renderer's only way to the core. The same client runs over two transports: a DOM
- * MessagePort handed over by Electron's preload, or the browser shell's loopback WebSocket.
+/*
+ * The renderer's transports to the core; the client itself is the one in src/api. In Electron a
+ * DOM MessagePort arrives from the preload; in the browser shell a loopback WebSocket opens.
  */
-export interface Transport {
-  send(frame: ClientFrame): void
-  onFrame(listener: (frame: ServerFrame) => void): void
-  onClose(listener: () => void): void
-  close(): void
-}
-
-export class ApiCallError extends Error {
-  readonly code: ErrorCode
-  constructor(error: ApiError) {
-    super(error.message)
-    this.code = error.code
-  }
-}
-
-export interface ApiClient {
-  call<M extends Method>(method: M, params: RequestInput<M>): Promise<RequestOutput<M>>
-  on<E extends EventName>(name: E, listener: (payload: Events[E]) => void): () => void
-  onClose(listener: () => void): void
-}
-
-export function createApiClient(transport: Transport): ApiClient {
-  let nextId = 1
-  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>()
-  const listeners = new Map<EventName, Set<(payload: never) => void>>()
-  const closeListeners: Array<() => void> = []
-
-  transport.onFrame((frame) => {
-    if (frame.type === 'event') {
-      for (const l of listeners.get(frame.name) ?? []) l(frame.payload as never)
-      return
-    }
-    const p = pending.get(frame.id)
-    if (p === undefined) return
-    pending.delete(frame.id)
-    if (frame.ok) p.resolve(frame.value)
-    else p.reject(new ApiCallError(frame.error))
-  })
-  let closed = false
-  transport.onClose(() => {
-    closed = true
-    for (const p of pending.values()) p.reject(new ApiCallError({ code: 'node-not-running', message: 'connection to the node closed' }))
-    pending.clear()
-    for (const l of closeListeners) l()
-  })
-
-  return {
-    call: (method, params) => new Promise((resolve, reject) => {
-      if (closed) { reject(new ApiCallError({ code: 'node-not-running', message: 'connection to the node closed' })); return }
-      const id = nextId++
-      pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
-      transport.send({ type: 'call', id, method, params })
-    }),
-    on: (name, listener) => {
-      let set = listeners.get(name)
-      if (set === undefined) { set = new Set(); listeners.set(name, set) }
-      const l = listener as (payload: never) => void
-      set.add(l)
-      return () => { set.delete(l) }
-    },
-    onClose: (listener) => { closeListeners.push(listener) }
-  }
-}
 
 /**
  * Electron: the preload forwards a MessagePort to this window with a tagged postMessage (see
@@ -76,7 +13,7 @@ export function createApiClient(transport: Transport): ApiClient {
 export class ElectronPorts {
   private pending: MessagePort | null = null
   private waiting: ((port: MessagePort) => void) | null = null
-  private current: Transport | null = null
+  private current: ApiTransport | null = null
 
   constructor (target: Window) {
     target.addEventListener('message', (event: MessageEvent) => {
@@ -92,7 +29,7 @@ export class ElectronPorts {
   }
 
   /** The next port's transport: one already received, or the next to arrive. */
-  async next(): Promise<Transport> {
+  async next(): Promise<ApiTransport> {
     const port = this.pending ?? await new Promise<MessagePort>((resolve) => { this.waiting = resolve })
     this.pending = null
     const transport = portTransport(port)
@@ -104,7 +41,7 @@ export class ElectronPorts {
 // Listening starts when this module loads, before Electron sends the first port.
 const electronPorts = typeof window !== 'undefined' && window.location.protocol === 'app:' ? new ElectronPorts(window) : null
 
-export function portTransport(port: MessagePort): Transport {
+export function portTransport(port: MessagePort): ApiTransport {
   const closeListeners: Array<() => void> = []
   let closed = false
   const closeOnce = (): void => {
@@ -115,9 +52,9 @@ export function portTransport(port: MessagePort): Transport {
   port.addEventListener('close', closeOnce)
   return {
     send: (frame) => { port.postMessage(frame) },
-    onFrame: (listener) => {
+    onMessage: (listener) => {
       // Setting onmessage also starts the port, delivering frames queued before it started.
-      port.onmessage = (event: MessageEvent) => { listener(event.data as ServerFrame) }
+      port.onmessage = (event: MessageEvent) => { listener(event.data) }
     },
     onClose: (listener) => { closeListeners.push(listener) },
     close: () => { port.close(); closeOnce() }
@@ -140,7 +77,13 @@ export function takeBrowserToken(location: Location = window.location, storage: 
   return storage.getItem(TOKEN_KEY)
 }
 
-export function websocketTransport(url: string, token: string): Promise<Transport> {
+/** A text frame's JSON, or null (which the client ignores) for anything else. */
+function parseJson(data: unknown): unknown {
+  if (typeof data !== 'string') return null
+  try { return JSON.parse(data) } catch { return null }
+}
+
+export function websocketTransport(url: string, token: string): Promise<ApiTransport> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, ['enclave.api.v1', `token.${token}`])
     ws.onerror = () => { reject(new ApiCallError({ code: 'unauthorized', message: 'the node refused the connection' })) }
@@ -149,8 +92,8 @@ export function websocketTransport(url: string, token: string): Promise<Transpor
       resolve({
         // A call made while the socket closes is answered by onClose (node-not-running).
         send: (frame) => { if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame)) },
-        onFrame: (listener) => {
-          ws.onmessage = (event: MessageEvent<string>) => { listener(JSON.parse(event.data) as ServerFrame) }
+        onMessage: (listener) => {
+          ws.onmessage = (event: MessageEvent<unknown>) => { listener(parseJson(event.data)) }
         },
         onClose: (listener) => { ws.addEventListener('close', listener) },
         close: () => { ws.close() }

@@ -1,6 +1,7 @@
-import { ERROR_CODES, type ApiError, type ErrorCode } from '../../src/api/contract.js'
+import { toErrorCode } from '../../src/api/api-client.js'
 import { mainPortToApiPort, type MainMessagePort } from '../../src/api/message-port.js'
 import { isHostMessage, type CoreMessage } from './host-messages.js'
+import type { ApiError } from '../../src/api/contract.js'
 import type { Core, CoreInit } from '../../src/index.js'
 
 /** The part of Electron's `process.parentPort` the core uses; tests pass a fake. */
@@ -15,13 +16,9 @@ export interface ServeCoreComponents {
   exit: (code: number) => void
 }
 
-function isErrorCode(value: unknown): value is ErrorCode {
-  return (ERROR_CODES as readonly unknown[]).includes(value)
-}
-
 function toApiError(err: unknown): ApiError {
   const code = (err as { code?: unknown } | null)?.code
-  return { code: isErrorCode(code) ? code : 'internal', message: err instanceof Error ? err.message : String(err) }
+  return { code: toErrorCode(code), message: err instanceof Error ? err.message : String(err) }
 }
 
 /**

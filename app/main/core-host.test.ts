@@ -5,7 +5,7 @@ import { mainPortToApiPort, type MainMessagePort } from '../../src/api/message-p
 import { createApiServer, type Handlers } from '../../src/api/server.js'
 import { serveCore } from '../core/serve-core.js'
 import { API_PORT_CHANNEL } from '../preload/forward-port.js'
-import { ApiCallError, createApiClient } from './api-client.js'
+import { ApiCallError, createApiClient } from '../../src/api/api-client.js'
 import { createCoreHost, type CoreProcess, type PortReceiver } from './core-host.js'
 import { createShellLog } from './shell-log.js'
 import type { LinkTarget, NodeInfo, PeerIdString } from '../../src/api/contract.js'

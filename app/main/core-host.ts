@@ -1,10 +1,10 @@
 import { API_PORT_CHANNEL } from '../preload/forward-port.js'
-import { ERROR_CODES, type ApiError, type ErrorCode, type PeerIdString } from '../../src/api/contract.js'
+import { toErrorCode, type ApiClient } from '../../src/api/api-client.js'
 import { isCoreMessage, type CoreMessage, type HostMessage, type StoreKeyInit } from '../core/host-messages.js'
 import { messageOf, type ShellLog } from './shell-log.js'
 import type { MainMessagePort } from '../../src/api/message-port.js'
+import type { ApiError, PeerIdString } from '../../src/api/contract.js'
 import type { ApiPort } from '../../src/api/port.js'
-import type { ApiClient } from './api-client.js'
 
 /** What the host needs of Electron's UtilityProcess (P is MessagePortMain in the app). */
 export interface CoreProcess<P> {
@@ -71,7 +71,7 @@ const MAIN_CLIENT = 0
 
 function apiErrorOf(err: unknown): ApiError {
   const code = (err as { code?: unknown } | null)?.code
-  return { code: (ERROR_CODES as readonly unknown[]).includes(code) ? code as ErrorCode : 'internal', message: messageOf(err) }
+  return { code: toErrorCode(code), message: messageOf(err) }
 }
 
 /**
@@ -134,7 +134,7 @@ export function createCoreHost<P extends MainMessagePort>(components: CoreHostCo
     if (proc !== child) return
     child = null
     windowClients.clear()
-    api.detach()
+    api.close()
     if (stopping) {
       for (const resolve of exitWaiters.splice(0)) resolve()
       return

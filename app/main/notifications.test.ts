@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import { createMessageNotifier, type ShownNotification } from './notifications.js'
 import { createShellLog } from './shell-log.js'
 import type { ConversationId, MessageId, MessageView, PeerIdString, PeerView } from '../../src/api/contract.js'
-import type { ApiClient } from './api-client.js'
+import type { ApiClient } from '../../src/api/api-client.js'
 
 const ada = '12D3KooWAdaAdaAdaAdaAdaAda' as PeerIdString
 const bob = '12D3KooWBobBobBobBobBobBob' as PeerIdString

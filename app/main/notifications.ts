@@ -1,6 +1,6 @@
 import { messageOf, type ShellLog } from './shell-log.js'
 import type { ConversationId, MessageView, PeerIdString } from '../../src/api/contract.js'
-import type { ApiClient } from './api-client.js'
+import type { ApiClient } from '../../src/api/api-client.js'
 
 /** What the notifier needs of Electron's Notification. */
 export interface ShownNotification {

@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import { createShellLog } from './shell-log.js'
 import { createUnreadTracker } from './unread-tracker.js'
 import type { ConversationId, ConversationView, PeerIdString } from '../../src/api/contract.js'
-import type { ApiClient } from './api-client.js'
+import type { ApiClient } from '../../src/api/api-client.js'
 
 function conversation(id: string, unread: number): ConversationView {
   return {

@@ -3,7 +3,7 @@ import { EventEmitter, once } from 'node:events'
 import { test } from 'node:test'
 import { MessageChannel } from 'node:worker_threads'
 import { createApiServer, type Handlers } from '../../src/api/server.js'
-import { createApiClient } from '../main/api-client.js'
+import { createApiClient } from '../../src/api/api-client.js'
 import { API_PORT_CHANNEL, forwardApiPort, type PortSink, type PortSource } from './forward-port.js'
 import type { ClientFrame, NodeInfo, PeerIdString, ServerFrame } from '../../src/api/contract.js'
 import type { ApiPort } from '../../src/api/port.js'
@@ -100,6 +100,6 @@ test('a page that receives the forwarded port calls the API and hears its events
   client.attach(domPortToApiPort(port))
   assert.deepEqual(await client.call('node.info', {}), info)
 
-  client.detach()
+  client.close()
   for (const p of [api.port1, window.port1, window.port2]) p.close()
 })

@@ -1,4 +1,5 @@
-import { ApiCallError, connectToCore, type ApiClient } from '../api'
+import { connectToCore } from '../api'
+import { ApiCallError, type ApiClient } from '../../src/api/api-client'
 import type { ChosenPresence, ErrorCode, NodeInfo, ProfileView } from '../../src/api/contract'
 
 const RECONNECT_MS = 2000

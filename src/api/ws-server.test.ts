@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { WebSocket } from 'ws'
-import { EnclaveError } from '../errors.js'
 import { createMemoryLogger } from '../logger.js'
+import { ApiCallError } from './api-client.js'
 import { API_SUBPROTOCOL, API_TOKEN_PREFIX } from './contract.js'
 import { createApiServer, type Handlers } from './server.js'
 import { connectApi } from './ws-client.js'
@@ -41,7 +41,7 @@ test('refuses a missing or wrong token (401) and a foreign browser origin (403)'
     assert.equal(await upgradeStatus(server.url, [API_SUBPROTOCOL, `${API_TOKEN_PREFIX}${'0'.repeat(64)}`]), 401)
     assert.equal(await upgradeStatus(server.url, [API_SUBPROTOCOL, `${API_TOKEN_PREFIX}${server.token}`], 'https://evil.example'), 403)
     assert.equal(await upgradeStatus(server.url, [API_SUBPROTOCOL, `${API_TOKEN_PREFIX}${server.token}`], `http://127.0.0.1:${server.port}`), 101)
-    await assert.rejects(connectApi({ url: server.url, token: 'nope' }), (e) => e instanceof EnclaveError && e.code === 'unauthorized')
+    await assert.rejects(connectApi({ url: server.url, token: 'nope' }), (e) => e instanceof ApiCallError && e.code === 'unauthorized')
   } finally {
     await server.close()
   }

@@ -1,11 +1,10 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { WebSocketServer, type WebSocket } from 'ws'
+import { WebSocketServer } from 'ws'
 import { errorMessage } from '../errors.js'
 import { API_SUBPROTOCOL, API_TOKEN_PREFIX } from './contract.js'
-import { rawText } from './ws-text.js'
+import { wsToPort } from './ws-port.js'
 import type { Logger } from '../logger.js'
-import type { ApiPort } from './port.js'
 import type { ApiServer } from './server.js'
 import type { Duplex } from 'node:stream'
 
@@ -26,24 +25,6 @@ export interface LoopbackApi {
   port: number
   token: string
   close(): Promise<void>
-}
-
-/** Turns one WebSocket into an API port: JSON text frames, nothing else accepted. */
-export function wsToPort(ws: WebSocket): ApiPort {
-  return {
-    send: (frame) => { if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame)) },
-    onMessage: (listener) => {
-      ws.on('message', (data, isBinary) => {
-        // Binary or non-JSON frames reach the server as null, which it answers with bad-request.
-        if (isBinary) { listener(null); return }
-        let parsed: unknown
-        try { parsed = JSON.parse(rawText(data)) } catch { parsed = null }
-        listener(parsed)
-      })
-    },
-    onClose: (listener) => { ws.on('close', listener) },
-    close: () => { ws.close() }
-  }
 }
 
 function tokenFrom(req: IncomingMessage): string | undefined {

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { connectApi, type ApiClient } from '../api/ws-client.js'
+import { ApiCallError, type ApiClient } from '../api/api-client.js'
+import { connectApi } from '../api/ws-client.js'
 import { EnclaveError, errorMessage } from '../errors.js'
 import { UsageError } from './cli-error.js'
 import { defaultDataDir, readEndpoint } from './endpoint.js'
@@ -304,7 +305,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`enclave: ${err.message}\n\n${USAGE[err.command] ?? USAGE.main ?? ''}\n`)
       return 2
     }
-    const code = err instanceof EnclaveError ? err.code : 'internal'
+    const code = err instanceof EnclaveError || err instanceof ApiCallError ? err.code : 'internal'
     process.stderr.write(`enclave: ${errorMessage(err)} (${code})\n`)
     return 1
   }

@@ -1,7 +1,7 @@
 import * as Y from 'yjs'
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
 import { fromBase64, toBase64 } from 'lib0/buffer'
-import type { ApiClient } from '../../api'
+import type { ApiClient } from '../../../src/api/api-client'
 import type { DocView } from '../../../src/api/contract'
 
 /** Transaction origin of updates that came from the core; never sent back, never undone. */
