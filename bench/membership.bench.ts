@@ -64,7 +64,7 @@ try {
   await registryA.adopt({ ws, userId: 'owner-00000000', joinedAt: 1, certificate: null }, ops)
   const workspaceB = await registryB.adopt({ ws, userId: `user-${String(MEMBERS - 1).padStart(8, '0')}`, joinedAt: 1, certificate: null }, [])
   const noop = { onChanged: () => undefined, onAdmitted: () => undefined }
-  await nodeA.handle(MEMBERSHIP_PROTOCOL, (stream, connection) => serveSync(stream, connection.remotePeer.toString(), { registry: registryA, log, ...noop }))
+  await nodeA.handle(MEMBERSHIP_PROTOCOL, (stream, connection) => serveSync(stream, connection, { registry: registryA, log, ...noop }))
   await nodeA.handle('/bench/raw/1.0.0', async (stream) => {
     let received = 0
     for await (const chunk of stream) received += chunk.byteLength

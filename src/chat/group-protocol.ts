@@ -1,7 +1,6 @@
 import { z } from 'zod'
-import { EnclaveError, errorMessage } from '../errors.js'
-import { frameReader, writeFrames } from '../net/frame-io.js'
-import { ERROR_CODES, type ChannelSummary, type ErrorCode, type PeerIdString } from '../api/contract.js'
+import { askOnce, parseWith, serveRequest } from '../net/request-reply.js'
+import type { ChannelSummary, PeerIdString } from '../api/contract.js'
 import { MAX_FRAME_BYTES, parseEnvelope } from './chat-frames.js'
 import type { Envelope } from './envelope.js'
 import type { Logger } from '../logger.js'
@@ -12,10 +11,16 @@ import type { Connection, Stream } from '@libp2p/interface'
  * package, a request to join an open channel, catch-up of a conversation's ciphertext, and the
  * open channels a member knows of. Nothing here is secret beyond what MLS already protects.
  */
-export const GROUP_PROTOCOL = '/enclave/group/1.0.0'
+export const GROUP_PROTOCOL = '/enclave/group/2.0.0'
 
 /** Key packages one device may keep at a mailbox. */
 export const MAX_DEPOSIT = 8
+
+/**
+ * Largest request: a catch-up's `have` map in a 2,000-member channel (~60 bytes an author) is the
+ * biggest. The group protocol is served to members only.
+ */
+const MAX_REQUEST_BYTES = 256 * 1024
 
 /** Envelopes per catch-up reply; the asker asks again while `more` is set. */
 export const CATCHUP_PAGE = 2_000
@@ -33,7 +38,6 @@ const request = z.discriminatedUnion('t', [
 ])
 export type GroupRequest = z.infer<typeof request>
 
-const failure = z.object({ t: z.literal('error'), code: z.enum(ERROR_CODES), message: z.string().max(500) }).strict()
 const replies = {
   kp: z.object({ t: z.literal('kp'), kp: z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength < 4096) }).strict(),
   join: z.object({ t: z.literal('ok') }).strict(),
@@ -54,45 +58,28 @@ export interface GroupHandlers {
   browse(from: PeerIdString, ws: string): ChannelSummary[]
 }
 
+const parseRequest = parseWith(request, 'group request')
+
 /** Serves one request; a refusal travels back as a coded error, and the node serves on. */
-export async function serveGroupStream(handlers: GroupHandlers, log: Logger, stream: Stream, connection: Connection): Promise<void> {
-  const from = connection.remotePeer.toString() as PeerIdString
-  try {
-    const parsed = request.safeParse(await frameReader(stream, 4096).next())
-    if (!parsed.success) throw new EnclaveError('bad-frame', 'malformed group request')
-    const req = parsed.data
-    let reply: unknown
-    try {
-      if (req.t === 'kp') reply = { t: 'kp', kp: await handlers.keyPackage(from, req.for as PeerIdString | undefined) }
-      else if (req.t === 'deposit') { await handlers.deposit(from, req.kps); reply = { t: 'ok' } }
-      else if (req.t === 'join') { await handlers.join(from, req.conv); reply = { t: 'ok' } }
-      else if (req.t === 'catchup') reply = { t: 'envs', ...await handlers.catchup(from, req.conv, req.have) }
-      else reply = { t: 'channels', channels: handlers.browse(from, req.ws) }
-    } catch (err) {
-      const code: ErrorCode = err instanceof EnclaveError ? err.code : 'internal'
-      reply = { t: 'error', code, message: errorMessage(err).slice(0, 500) }
+export function serveGroupStream(handlers: GroupHandlers, log: Logger, stream: Stream, connection: Connection): Promise<void> {
+  return serveRequest(stream, connection, {
+    log,
+    name: 'group',
+    maxRequestBytes: MAX_REQUEST_BYTES,
+    parse: parseRequest,
+    handle: async (from, req) => {
+      if (req.t === 'kp') return [{ t: 'kp', kp: await handlers.keyPackage(from, req.for as PeerIdString | undefined) }]
+      if (req.t === 'deposit') { await handlers.deposit(from, req.kps); return [{ t: 'ok' }] }
+      if (req.t === 'join') { await handlers.join(from, req.conv); return [{ t: 'ok' }] }
+      if (req.t === 'catchup') return [{ t: 'envs', ...await handlers.catchup(from, req.conv, req.have) }]
+      return [{ t: 'channels', channels: handlers.browse(from, req.ws) }]
     }
-    await writeFrames(stream, [reply])
-    await stream.close()
-  } catch (err) {
-    log.warn('group request refused', { peer: from, code: err instanceof EnclaveError ? err.code : 'internal', error: errorMessage(err) })
-    stream.abort(err instanceof Error ? err : new Error(errorMessage(err)))
-  }
+  })
 }
 
-/** Sends one request and reads its reply, turning a refusal into the same coded error. */
-export async function askGroup<T extends keyof typeof replies>(stream: Stream, req: GroupRequest & { t: T }): Promise<z.infer<(typeof replies)[T]>> {
-  try {
-    await writeFrames(stream, [req])
-    const raw = await frameReader(stream, MAX_FRAME_BYTES * 4).next()
-    const refused = failure.safeParse(raw)
-    if (refused.success) throw new EnclaveError(refused.data.code, refused.data.message)
-    const parsed = replies[req.t].safeParse(raw)
-    if (!parsed.success) throw new EnclaveError('bad-frame', `malformed ${req.t} reply`)
-    return parsed.data as z.infer<(typeof replies)[T]>
-  } finally {
-    if (stream.status === 'open') await stream.close().catch(() => undefined)
-  }
+/** Sends one request and reads its reply; a refusal becomes the same coded error here. */
+export function askGroup<T extends keyof typeof replies>(stream: Stream, req: GroupRequest & { t: T }): Promise<z.infer<(typeof replies)[T]>> {
+  return askOnce(stream, req, { maxReplyBytes: MAX_FRAME_BYTES * 4, parse: parseWith(replies[req.t], `${req.t} reply`) }) as Promise<z.infer<(typeof replies)[T]>>
 }
 
 /** Catch-up envelopes, each checked like any frame. */

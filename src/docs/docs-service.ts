@@ -136,7 +136,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
     return value as Record<string, unknown>
   }
 
-  const ask = async (peer: PeerIdString, req: DocRequest): Promise<Exclude<DocReply, { t: 'error' }>> => {
+  const ask = async (peer: PeerIdString, req: DocRequest): Promise<DocReply> => {
     const stream = await protocols.dial(peer, DOCS_PROTOCOL, AbortSignal.timeout(30_000))
     return askDocs(stream, req)
   }

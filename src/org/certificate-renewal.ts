@@ -3,23 +3,20 @@ import { EnclaveError, errorMessage } from '../errors.js'
 import { CERTIFICATE_LIFETIME_MS, issueCertificate, verifyCertificate, type SignedCertificate } from '../identity/certificate.js'
 import { canonicalDecode } from '../identity/canonical.js'
 import { isAdminRole, memberOfDevice } from '../identity/membership-state.js'
-import { frameReader, writeFrames } from '../net/frame-io.js'
+import { askOnce, parseWith, serveRequest } from '../net/request-reply.js'
 import { certificateOf, type Workspace, type WorkspaceRegistry } from './workspace-registry.js'
 import type { Logger } from '../logger.js'
-import type { PrivateKey, Stream } from '@libp2p/interface'
+import type { Connection, PrivateKey, Stream } from '@libp2p/interface'
 
 /** A member device asks an admin device for a fresh certificate. */
-export const CERTIFICATE_PROTOCOL = '/enclave/certificate/1.0.0'
+export const CERTIFICATE_PROTOCOL = '/enclave/certificate/2.0.0'
 
 /** Renew when less than this is left, or when the role in the certificate is no longer true. */
 export const RENEW_BEFORE_MS = 2 * 24 * 60 * 60 * 1000
 
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array)
-const request = z.object({ v: z.literal(1), ws: z.string().max(40) }).strict()
-const answer = z.union([
-  z.object({ v: z.literal(1), ok: z.literal(true), cert: z.object({ bytes, sig: bytes }).strict() }).strict(),
-  z.object({ v: z.literal(1), ok: z.literal(false), code: z.string().max(40), message: z.string().max(300) }).strict()
-])
+const request = parseWith(z.object({ ws: z.string().max(40) }).strict(), 'certificate request')
+const answer = parseWith(z.object({ cert: z.object({ bytes, sig: bytes }).strict() }).strict(), 'certificate answer')
 
 export interface RenewalComponents {
   registry: WorkspaceRegistry
@@ -49,20 +46,21 @@ async function issueFor(components: RenewalComponents, w: Workspace, device: str
 }
 
 /** Admin side: a fresh certificate for any active member device that asks. */
-export async function serveCertificate(stream: Stream, remote: string, components: RenewalComponents): Promise<void> {
-  try {
-    const parsed = request.safeParse(await frameReader(stream, 4096).next())
-    if (!parsed.success) throw new EnclaveError('bad-request', 'malformed certificate request')
-    const w = components.registry.get(parsed.data.ws)
-    const me = w === undefined ? undefined : memberOfDevice(w.log.state(), components.self)
-    if (w === undefined || me === undefined || me.status !== 'active' || !isAdminRole(me.role)) throw new EnclaveError('unauthorized', 'this device does not issue certificates for that workspace')
-    await writeFrames(stream, [{ v: 1, ok: true, cert: await issueFor(components, w, remote) }])
-  } catch (err) {
-    const coded = err instanceof EnclaveError ? err : new EnclaveError('internal', errorMessage(err))
-    components.log.debug('certificate request refused', { peer: remote, code: coded.code, error: coded.message })
-    await writeFrames(stream, [{ v: 1, ok: false, code: coded.code, message: coded.message }]).catch(() => undefined)
-  }
-  await stream.close().catch(() => undefined)
+export function serveCertificate(stream: Stream, connection: Connection, components: RenewalComponents): Promise<void> {
+  return serveRequest(stream, connection, {
+    log: components.log,
+    name: 'certificate',
+    maxRequestBytes: 1024,
+    parse: request,
+    // Members ask every admin device they meet; a device that cannot issue saying so is ordinary.
+    quiet: ['unauthorized', 'not-member'],
+    handle: async (remote, req) => {
+      const w = components.registry.get(req.ws)
+      const me = w === undefined ? undefined : memberOfDevice(w.log.state(), components.self)
+      if (w === undefined || me === undefined || me.status !== 'active' || !isAdminRole(me.role)) throw new EnclaveError('unauthorized', 'this device does not issue certificates for that workspace')
+      return [{ cert: await issueFor(components, w, remote) }]
+    }
+  })
 }
 
 /**
@@ -85,15 +83,10 @@ export async function renewCertificates(components: RenewalComponents): Promise<
         const admins = [...state.members.values()].filter((m) => m.status === 'active' && isAdminRole(m.role)).flatMap((m) => m.devices).filter((d) => components.isConnected(d))
         for (const admin of admins) {
           try {
-            const stream = await components.open(admin)
-            const reader = frameReader(stream, 64 * 1024)
-            await writeFrames(stream, [{ v: 1, ws: w.record.ws }])
-            const reply = answer.safeParse(await reader.next())
-            await stream.close().catch(() => undefined)
-            if (!reply.success || !reply.data.ok) continue
+            const reply = await askOnce(await components.open(admin), { ws: w.record.ws }, { maxReplyBytes: 64 * 1024, parse: answer })
             // Never keep a certificate this device's own log would not accept.
-            await verifyCertificate(reply.data.cert, w.record.ws, state, Date.now())
-            cert = reply.data.cert
+            await verifyCertificate(reply.cert, w.record.ws, state, Date.now())
+            cert = reply.cert
             break
           } catch (err) {
             components.log.debug('certificate renewal from an admin failed', { admin, error: errorMessage(err) })

@@ -216,10 +216,10 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     void renewCertificates(renewal).then((changedWs) => { for (const ws of changedWs) changed(ws) }).finally(() => { renewing = false })
   }
   let renewTimer: NodeJS.Timeout | undefined
-  await protocols.handleAnyone(CERTIFICATE_PROTOCOL, (stream, connection) => serveCertificate(stream, connection.remotePeer.toString(), renewal))
+  await protocols.handleAnyone(CERTIFICATE_PROTOCOL, (stream, connection) => serveCertificate(stream, connection, renewal))
 
-  await protocols.handleAnyone(MEMBERSHIP_PROTOCOL, (stream, connection) => serveSync(stream, connection.remotePeer.toString(), syncComponents))
-  await protocols.handleAnyone(JOIN_PROTOCOL, (stream, connection) => serveJoin(stream, connection.remotePeer.toString(), {
+  await protocols.handleAnyone(MEMBERSHIP_PROTOCOL, (stream, connection) => serveSync(stream, connection, syncComponents))
+  await protocols.handleAnyone(JOIN_PROTOCOL, (stream, connection) => serveJoin(stream, connection, {
     registry,
     deviceKey,
     self,
@@ -294,7 +294,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
       for (const address of invite.addresses) {
         try {
           const stream = await node.dialProtocol(multiaddr(address), JOIN_PROTOCOL, { signal: AbortSignal.timeout(15_000) })
-          const result = await requestJoin(stream, { v: 1, ws: invite.ws, inviteId: invite.inviteId, secret: invite.secret, userId, profile: { name: myName() } })
+          const result = await requestJoin(stream, { ws: invite.ws, inviteId: invite.inviteId, secret: invite.secret, userId, profile: { name: myName() } })
           const ops: VerifiedOp[] = []
           for (const signed of result.ops) ops.push(await verifyOp(signed, invite.ws))
           const genesis = ops.find((op) => op.body.type === 'create')

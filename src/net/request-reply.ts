@@ -1,0 +1,119 @@
+import { z } from 'zod'
+import { EnclaveError, errorMessage } from '../errors.js'
+import { ERROR_CODES, type ApiError, type ErrorCode, type PeerIdString } from '../api/contract.js'
+import { frameReader, writeFrames } from './frame-io.js'
+import type { Logger } from '../logger.js'
+import type { Connection, Stream } from '@libp2p/interface'
+
+/**
+ * The one request/reply mechanism of Enclave's libp2p protocols (group, docs, join, certificate,
+ * membership). A stream carries one exchange: the asker's request frame, then the server's reply
+ * frames (and, for membership sync, more frames both ways). Every frame is length-prefixed CBOR
+ * (docs/protocol.md, Frames). A refusal is always the same frame, `{ error: { code, message } }`,
+ * with a code from the API's list; the asker gets it back as the same coded error.
+ */
+export interface Exchange {
+  /** The peer's next frame. A refusal throws its coded error; the stream ending first throws `bad-frame`. */
+  next(): Promise<unknown>
+  /** Sends frames in bounded writes, waiting while the stream's buffer is full. */
+  send(values: unknown[]): Promise<void>
+}
+
+/** Longest refusal message kept; the code is what programs act on. */
+const MAX_MESSAGE = 300
+
+const refusalFrame = z.object({ error: z.object({ code: z.string().max(40), message: z.string().max(1000) }).strict() }).strict()
+
+/** The refusal frame for anything thrown: its code if it is coded, `internal` otherwise. */
+export function refusal(err: unknown): { error: ApiError } {
+  const code: ErrorCode = err instanceof EnclaveError ? err.code : 'internal'
+  return { error: { code, message: errorMessage(err).slice(0, MAX_MESSAGE) } }
+}
+
+function exchangeOn(stream: Stream, maxFrameBytes: number): Exchange {
+  const reader = frameReader(stream, maxFrameBytes)
+  return {
+    next: async () => {
+      const raw = await reader.next()
+      const refused = refusalFrame.safeParse(raw)
+      if (refused.success) {
+        const code = (ERROR_CODES as readonly string[]).includes(refused.data.error.code) ? refused.data.error.code as ErrorCode : 'internal'
+        throw new EnclaveError(code, refused.data.error.message.slice(0, MAX_MESSAGE))
+      }
+      return raw
+    },
+    send: (values) => writeFrames(stream, values)
+  }
+}
+
+export interface ServeOptions<Req> {
+  log: Logger
+  /** The protocol's name in log lines (`group`, `join`, …). */
+  name: string
+  /** Largest frame the asker may send, judged from its length prefix before its body is read. */
+  maxRequestBytes: number
+  /** Checks the request frame; throws a coded error (`bad-frame`) for anything else. */
+  parse(raw: unknown): Req
+  /**
+   * Answers a request with the frames to send back, or converses further through `exchange` and
+   * returns the last frames. Throw a coded error to refuse: the asker receives the refusal frame.
+   */
+  handle(from: PeerIdString, request: Req, exchange: Exchange): Promise<unknown[]>
+  /** Refusals with these codes are ordinary here (a stranger meeting a member) and logged at debug only. */
+  quiet?: readonly ErrorCode[]
+}
+
+/** Serves one exchange on an inbound stream; whatever goes wrong is refused on this stream only. */
+export async function serveRequest<Req>(stream: Stream, connection: Connection, options: ServeOptions<Req>): Promise<void> {
+  const from = connection.remotePeer.toString() as PeerIdString
+  const exchange = exchangeOn(stream, options.maxRequestBytes)
+  try {
+    const request = options.parse(await exchange.next())
+    await exchange.send(await options.handle(from, request, exchange))
+    await stream.close()
+  } catch (err) {
+    const frame = refusal(err)
+    const level = options.quiet?.includes(frame.error.code) === true ? 'debug' : frame.error.code === 'internal' ? 'warn' : 'info'
+    options.log[level](`${options.name} request refused`, { peer: from, code: frame.error.code, error: frame.error.message })
+    try {
+      await exchange.send([frame])
+      await stream.close()
+    } catch {
+      // The peer went away or reset the stream: nothing more to tell it.
+      stream.abort(err instanceof Error ? err : new Error(frame.error.message))
+    }
+  }
+}
+
+export interface AskOptions {
+  /** Largest reply frame accepted, judged from its length prefix before its body is read. */
+  maxReplyBytes: number
+}
+
+/**
+ * Sends a request on a fresh outbound stream and converses through `run`, which reads the reply
+ * (`exchange.next()`). The stream is closed when `run` ends, however it ends.
+ */
+export async function ask<T>(stream: Stream, request: unknown, options: AskOptions, run: (exchange: Exchange) => Promise<T>): Promise<T> {
+  try {
+    const exchange = exchangeOn(stream, options.maxReplyBytes)
+    await exchange.send([request])
+    return await run(exchange)
+  } finally {
+    if (stream.status === 'open') await stream.close().catch(() => undefined)
+  }
+}
+
+/** One request, one reply frame, checked by `parse` (which throws `bad-frame` for anything else). */
+export function askOnce<T>(stream: Stream, request: unknown, options: AskOptions & { parse(raw: unknown): T }): Promise<T> {
+  return ask(stream, request, options, async (exchange) => options.parse(await exchange.next()))
+}
+
+/** A zod schema's parse with the protocol's coded error. */
+export function parseWith<S extends z.ZodType>(schema: S, what: string): (raw: unknown) => z.infer<S> {
+  return (raw) => {
+    const parsed = schema.safeParse(raw)
+    if (!parsed.success) throw new EnclaveError('bad-frame', `malformed ${what}`)
+    return parsed.data
+  }
+}
