@@ -2,23 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { protocol, type Session } from 'electron'
 import { contentTypeOf, resolveAppFile } from './app-file.js'
 import { APP_SCHEME } from './navigation-policy.js'
-
-/**
- * The renderer's only policy: its own scripts, styles, fonts and images; no inline code, no
- * eval, no network (the API travels over a MessagePort, not fetch/WebSocket), no frames, forms
- * or base-URI tricks.
- */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "font-src 'self'",
-  "connect-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'"
-].join('; ')
+import { DESKTOP_RENDERER_CSP } from '../../src/api/renderer-csp.js'
 
 /**
  * Must run before `app` is ready. `standard` gives the scheme real origins and relative URLs,
@@ -45,7 +29,7 @@ export function serveAppFiles(session: Session, root: string): void {
     return new Response(new Uint8Array(body), {
       headers: {
         'content-type': contentTypeOf(file),
-        'content-security-policy': CONTENT_SECURITY_POLICY,
+        'content-security-policy': DESKTOP_RENDERER_CSP,
         'x-content-type-options': 'nosniff',
         'cross-origin-opener-policy': 'same-origin',
         'referrer-policy': 'no-referrer'

@@ -1,7 +1,7 @@
 import { BrowserWindow } from 'electron'
 import { passphrasePageUrl } from './passphrase-page.js'
 import { acceptPassphrase, PASSPHRASE_CHANNEL } from './passphrase-rules.js'
-import { passphraseWindowOptions } from './passphrase-window-options.js'
+import { newPassphraseWindow } from './passphrase-window-options.js'
 import { messageOf, type ShellLog } from './shell-log.js'
 import type { PassphraseRequest } from './desktop-store-key.js'
 
@@ -20,7 +20,7 @@ export interface PassphrasePromptInit {
  */
 export function createPassphrasePrompt({ preload, log }: PassphrasePromptInit): (request: PassphraseRequest) => Promise<string | null> {
   return (request) => new Promise((resolve) => {
-    const window = new BrowserWindow(passphraseWindowOptions(preload, request.mode))
+    const window = newPassphraseWindow(BrowserWindow, preload, request.mode)
     let settled = false
     const finish = (passphrase: string | null): void => {
       if (settled) return

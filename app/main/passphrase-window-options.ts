@@ -1,13 +1,13 @@
-import { mainWindowOptions } from './window-options.js'
-import type { BrowserWindowConstructorOptions } from 'electron'
+import type { WindowClass } from './window-options.js'
 
 /**
- * The passphrase prompt's options: the main window's web preferences (sandboxed, isolated, no
- * Node, no <webview>) with the prompt's own preload, and no spell checker on what is typed.
+ * Makes the passphrase prompt's window: web preferences as locked down as the main window's
+ * (sandboxed, isolated, no Node, no <webview>; the test holds the two equal), its own preload,
+ * and no spell checker on what is typed. Written out at the constructor call for the same
+ * reason as newMainWindow.
  */
-export function passphraseWindowOptions(preload: string, mode: 'create' | 'unlock'): BrowserWindowConstructorOptions {
-  const { webPreferences } = mainWindowOptions(preload)
-  return {
+export function newPassphraseWindow<W>(BrowserWindow: WindowClass<W>, preload: string, mode: 'create' | 'unlock'): W {
+  return new BrowserWindow({
     // The page's own size (measured in Chromium: 356 and 250 px tall), whatever the frame adds.
     useContentSize: true,
     width: 440,
@@ -19,6 +19,17 @@ export function passphraseWindowOptions(preload: string, mode: 'create' | 'unloc
     autoHideMenuBar: true,
     title: 'Enclave',
     show: false,
-    webPreferences: { ...webPreferences, preload, spellcheck: false }
-  }
+    webPreferences: {
+      preload,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      spellcheck: false
+    }
+  })
 }

@@ -1,10 +1,16 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { mainWindowOptions } from './window-options.js'
+import { newMainWindow } from './window-options.js'
+import type { BrowserWindowConstructorOptions } from 'electron'
+
+/** Stands in for Electron's BrowserWindow, which cannot run under node --test. */
+class OptionsOnly {
+  constructor(readonly options: BrowserWindowConstructorOptions) {}
+}
 
 test('the window is sandboxed, isolated and Node-free, with our preload only', () => {
-  const { webPreferences } = mainWindowOptions('/app/dist/app/preload/preload.cjs')
-  assert.deepEqual({ ...webPreferences, spellcheck: undefined }, {
+  const { options } = newMainWindow(OptionsOnly, '/app/dist/app/preload/preload.cjs')
+  assert.deepEqual({ ...options.webPreferences, spellcheck: undefined }, {
     preload: '/app/dist/app/preload/preload.cjs',
     contextIsolation: true,
     sandbox: true,
@@ -16,4 +22,5 @@ test('the window is sandboxed, isolated and Node-free, with our preload only', (
     webviewTag: false,
     spellcheck: undefined
   })
+  assert.equal(options.show, false)
 })

@@ -1,6 +1,6 @@
 import { BrowserWindow } from 'electron'
 import { APP_ENTRY_URL } from './navigation-policy.js'
-import { mainWindowOptions } from './window-options.js'
+import { newMainWindow } from './window-options.js'
 import type { ShellLog } from './shell-log.js'
 
 /** At most one automatic reload after a renderer crash per this long. */
@@ -16,7 +16,7 @@ export interface MainWindowInit {
 
 /** The one window: sandboxed, isolated, Node-free, showing the renderer from app://enclave. */
 export function createMainWindow({ preload, allowClose, log }: MainWindowInit): BrowserWindow {
-  const window = new BrowserWindow(mainWindowOptions(preload))
+  const window = newMainWindow(BrowserWindow, preload)
   window.once('ready-to-show', () => { window.show() })
   window.on('close', (event) => {
     if (allowClose()) return

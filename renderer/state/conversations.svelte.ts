@@ -1,5 +1,6 @@
 import { navigation } from './navigation.svelte'
 import { peers, shortId } from './peers.svelte'
+import { withEntries } from './readonly-collections'
 import { session } from './session.svelte'
 import { workspaces } from './workspaces.svelte'
 import type { ConversationView } from '../../src/api/contract'
@@ -39,9 +40,7 @@ class ConversationsState {
   }
 
   upsert(c: ConversationView): void {
-    const next = new Map(this.byId)
-    next.set(c.id, c)
-    this.byId = next
+    this.byId = withEntries(this.byId, [[c.id, c]])
     // Whatever arrives in the conversation the user is looking at is read.
     if (c.id === this.selectedId && c.unread > 0 && document.visibilityState === 'visible') this.markRead(c.id)
   }

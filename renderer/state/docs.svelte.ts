@@ -1,4 +1,5 @@
 import { navigation } from './navigation.svelte'
+import { withEntries } from './readonly-collections'
 import { session } from './session.svelte'
 import type { DocKind, DocView } from '../../src/api/contract'
 
@@ -39,9 +40,7 @@ class DocsState {
 
   async load(conversationId: string | null): Promise<void> {
     const list = await session.api.call('docs.list', conversationId === null ? {} : { conversationId })
-    const next = new Map(this.byId)
-    for (const d of list) next.set(d.id, d)
-    this.byId = next
+    this.byId = withEntries(this.byId, list.map((d) => [d.id, d] as const))
     this.loaded = new Set([...this.loaded, scopeOf(conversationId)])
   }
 
@@ -57,9 +56,7 @@ class DocsState {
   }
 
   upsert(doc: DocView): void {
-    const next = new Map(this.byId)
-    next.set(doc.id, doc)
-    this.byId = next
+    this.byId = withEntries(this.byId, [[doc.id, doc]])
   }
 }
 

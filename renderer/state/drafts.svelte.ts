@@ -1,3 +1,5 @@
+import { withEntries, withoutKey } from './readonly-collections'
+
 const KEY = 'enclave.drafts'
 
 /** Unsent text per conversation, kept across conversation switches and reloads. */
@@ -9,9 +11,7 @@ class DraftsState {
   }
 
   set(conversationId: string, text: string): void {
-    const next = new Map(this.drafts)
-    if (text.length === 0) next.delete(conversationId)
-    else next.set(conversationId, text)
+    const next = text.length === 0 ? withoutKey(this.drafts, conversationId) : withEntries(this.drafts, [[conversationId, text]])
     this.drafts = next
     localStorage.setItem(KEY, JSON.stringify(Object.fromEntries(next)))
   }

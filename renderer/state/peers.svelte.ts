@@ -1,3 +1,4 @@
+import { withEntries } from './readonly-collections'
 import { session } from './session.svelte'
 import type { PeerView } from '../../src/api/contract'
 
@@ -16,9 +17,7 @@ class PeersState {
   }
 
   upsert(peer: PeerView): void {
-    const next = new Map(this.byId)
-    next.set(peer.peerId, peer)
-    this.byId = next
+    this.byId = withEntries(this.byId, [[peer.peerId, peer]])
   }
 
   async dial(address: string): Promise<PeerView> {

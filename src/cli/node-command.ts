@@ -1,9 +1,10 @@
 import { resolve } from 'node:path'
 import { createCore, type KeyProtection } from '../index.js'
+import { browserRendererCsp } from '../api/renderer-csp.js'
 import { serveLoopbackApi } from '../api/ws-server.js'
 import { createLogger } from '../logger.js'
 import { removeEndpoint, writeEndpoint } from './endpoint.js'
-import { browserShellCsp, createStaticFiles } from './static-files.js'
+import { createStaticFiles } from './static-files.js'
 
 export interface NodeOptions {
   dataDir: string
@@ -44,7 +45,7 @@ export async function runNode(options: NodeOptions, out: (line: string) => void)
   if (role !== null && (await core.api.call('profile.get', {})).displayName === null) await core.api.call('profile.set', { displayName: role })
   let port = 0
   const rendererDir = options.rendererDir
-  const onHttp = rendererDir === undefined ? undefined : createStaticFiles({ root: rendererDir, csp: () => browserShellCsp(port) })
+  const onHttp = rendererDir === undefined ? undefined : createStaticFiles({ root: rendererDir, csp: () => browserRendererCsp(port) })
   const loopback = await serveLoopbackApi(core.api, log.child('api'), { port: options.apiPort, onHttp })
   port = loopback.port
   const endpointPath = await writeEndpoint(dataDir, { url: loopback.url, token: loopback.token, pid: process.pid })

@@ -67,18 +67,3 @@ export function createStaticFiles(init: StaticFilesInit): (req: IncomingMessage,
     }, () => { fail(res, 404, 'not found') })
   }
 }
-
-/** The browser shell's policy: its own scripts and styles, and its own API socket, nothing else. */
-export function browserShellCsp(port: number): string {
-  return [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data: blob:",
-    "font-src 'self'",
-    `connect-src ws://127.0.0.1:${port} ws://localhost:${port}`,
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'"
-  ].join('; ')
-}

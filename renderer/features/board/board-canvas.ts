@@ -1,6 +1,7 @@
 /** Redraws a canvas on demand: at most once per animation frame, and only after `invalidate`. */
 export interface CanvasLoop {
-  invalidate(): void
+  /** A plain function, not a method: the owner hands it on to the editor. */
+  readonly invalidate: () => void
   destroy(): void
 }
 

@@ -1,3 +1,7 @@
+/* eslint-disable svelte/prefer-svelte-reactivity -- The rule flags every Set built inside an
+   exported class of a .svelte.ts. Here each is either a new ReadonlySet swapped into
+   `$state.raw` (the selection), a private cache, or Yjs's own set of tracked origins: none is
+   state changed in place. */
 import * as Y from 'yjs'
 import { clampZoom, fitCamera, panBy, toBoard, ZOOM_STEP, zoomAt, type Camera } from './board-camera'
 import { handleScreenPoint, HANDLE_PX, type Frame } from './board-frame'
