@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import * as Y from 'yjs'
 import { LeveldbPersistence } from 'y-leveldb'
 import { createDocStore } from '../src/docs/doc-store.js'
+import { parseDocId } from '../src/ids.js'
 import { createLogger } from '../src/logger.js'
 import { createSealedCodec } from '../src/store/sealed-codec.js'
 import { loadDataKey } from '../src/store/store-key.js'
@@ -22,6 +23,9 @@ import { makeDataDir, removeDataDir, startNode } from '../test/helpers/node-proc
 import { boardUpdate } from './board-fixture.js'
 import { eventWaiter, printTable, summarize, writeResults, type Row } from './stats.js'
 import type { MessageView } from '../src/api/contract.js'
+
+/** The one doc the store benchmarks write. */
+const BENCH_DOC = parseDocId(`doc:${'b'.repeat(32)}`)
 
 const SHAPES = Number(process.env.BENCH_DOC_SHAPES ?? 100_000)
 const SAMPLES = Number(process.env.BENCH_DOC_SAMPLES ?? 300)
@@ -39,8 +43,8 @@ async function storeRun(update: Uint8Array): Promise<{ loadMs: number; heapMb: n
     await (async () => {
       const writer = await open()
       const written = await createDocStore(writer)
-      await written.create('doc:bench', null)
-      await written.append('doc:bench', update, 'bench')
+      await written.create(BENCH_DOC, null)
+      await written.append(BENCH_DOC, update, 'bench')
       await writer.close()
     })()
 
@@ -48,7 +52,7 @@ async function storeRun(update: Uint8Array): Promise<{ loadMs: number; heapMb: n
     const t0 = performance.now()
     const store = await open()
     const docs = await createDocStore(store)
-    const doc = await docs.load('doc:bench')
+    const doc = await docs.load(BENCH_DOC)
     const loadMs = performance.now() - t0
     const heapMb = (heap() - before) / 1048576
     if (doc.getMap('shapes').size !== SHAPES) throw new Error('the board did not load whole')
@@ -69,7 +73,7 @@ async function storeRun(update: Uint8Array): Promise<{ loadMs: number; heapMb: n
       editor.getMap('shapes').set(`e${i}`, { type: 'rect', x: i, y: i, w: 10, h: 10, color: '#1f2328', width: 2, z: SHAPES + i, author: 'bench' })
       const small = Y.encodeStateAsUpdate(editor, sv)
       const a0 = performance.now()
-      await docs.append('doc:bench', small, 'bench')
+      await docs.append(BENCH_DOC, small, 'bench')
       appendMs.push(performance.now() - a0)
       const m0 = performance.now()
       Y.applyUpdate(mirror, small)
@@ -116,7 +120,7 @@ async function networkRun(update: Uint8Array): Promise<{ syncMs: number; live: R
   try {
     await alice.api.call('conversations.open', { peerId: bob.peerId })
     await alice.api.call('chat.send', { peerId: bob.peerId, text: 'hello' })
-    const conversationId = (await alice.api.call('conversations.list', {}))[0]?.id ?? ''
+    const conversationId = (await alice.api.call('conversations.list', {}))[0]!.id
     for (let i = 0; (await bob.api.call('conversations.list', {})).find((c) => c.id === conversationId)?.status !== 'active'; i++) {
       if (i > 600) throw new Error('the DM did not form')
       await new Promise((resolve) => setTimeout(resolve, 50))

@@ -23,7 +23,7 @@ import { createNetNode, type NetNode } from '../src/net/libp2p-node.js'
 import { makeDataDir, removeDataDir } from '../test/helpers/node-process.js'
 import { ECHO_PROTOCOL } from './group-host.js'
 import { printTable, summarize, writeResults, type Row } from './stats.js'
-import type { MessageView } from '../src/api/contract.js'
+import type { ConversationId, MessageView, PeerIdString, WorkspaceId } from '../src/api/contract.js'
 import type { Stream } from '@libp2p/interface'
 
 const FANOUT_SAMPLES = Number(process.env.BENCH_FANOUT_SAMPLES ?? 100)
@@ -32,7 +32,7 @@ const CHANNELS = 10
 const TEXT = 'x'.repeat(100)
 const HOST = new URL('./group-host.js', import.meta.url).pathname
 
-interface HostedCore { dataDir: string; peerId: string; address: string; url: string; token: string; api: ApiClient }
+interface HostedCore { dataDir: string; peerId: PeerIdString; address: string; url: string; token: string; api: ApiClient }
 interface Host { child: ChildProcess; cores: HostedCore[]; echo: string | undefined; stop(): Promise<void> }
 
 const now = (): number => performance.now()
@@ -74,7 +74,7 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
 }
 
 /** Makes `owner` a workspace's owner and every other core a member of it. */
-async function workspaceOf(owner: HostedCore, others: HostedCore[]): Promise<string> {
+async function workspaceOf(owner: HostedCore, others: HostedCore[]): Promise<WorkspaceId> {
   const ws = await owner.api.call('workspaces.create', { name: 'Bench' })
   for (const m of others) {
     const { link } = await owner.api.call('workspaces.invite', { workspaceId: ws.id })
@@ -83,7 +83,7 @@ async function workspaceOf(owner: HostedCore, others: HostedCore[]): Promise<str
   return ws.id
 }
 
-async function channelWith(owner: HostedCore, workspaceId: string, members: HostedCore[], name: string): Promise<string> {
+async function channelWith(owner: HostedCore, workspaceId: WorkspaceId, members: HostedCore[], name: string): Promise<ConversationId> {
   const ch = await owner.api.call('channels.create', { workspaceId, name, members: members.map((m) => m.peerId) })
   const size = members.length + 1
   for (const m of members) {
@@ -254,7 +254,7 @@ async function catchUp(): Promise<Record<string, unknown>> {
     if (a === undefined || b === undefined || c === undefined) throw new Error('no cores')
     const ws = await workspaceOf(a, [b, c])
     await b.api.call('peers.dial', { address: c.address })
-    const channels: string[] = []
+    const channels: ConversationId[] = []
     for (let i = 0; i < CHANNELS; i++) channels.push(await channelWith(a, ws, [b, c], `team-${i}`))
     const cPeer = c.peerId
     await hostC.stop()
@@ -266,7 +266,7 @@ async function catchUp(): Promise<Record<string, unknown>> {
     await Promise.all(Array.from({ length: 64 }, async () => {
       while (issued < total) {
         const i = issued++
-        await a.api.call('chat.send', { conversationId: channels[i % CHANNELS] ?? '', text: `missed ${i} ${TEXT}` })
+        await a.api.call('chat.send', { conversationId: channels[i % CHANNELS]!, text: `missed ${i} ${TEXT}` })
       }
     }))
     await until('the other member to hold all 10,000', () => atB >= total, 300_000)

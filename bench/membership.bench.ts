@@ -11,6 +11,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createMembershipLog } from '../src/identity/membership-log.js'
 import { readStoredOp, signOp, verifyOp, type VerifiedOp } from '../src/identity/membership-op.js'
 import { createRootKey, workspaceIdOf } from '../src/identity/workspace-key.js'
+import { parseUserId } from '../src/ids.js'
 import { createLogger } from '../src/logger.js'
 import { createNetNode } from '../src/net/libp2p-node.js'
 import { MEMBERSHIP_PROTOCOL, serveSync, syncWith } from '../src/org/membership-sync.js'
@@ -61,8 +62,8 @@ const nodeB = await createNetNode({ privateKey: newcomerKey, listen: ['/ip4/127.
 try {
   const registryA = await createWorkspaceRegistry(storeA!, log)
   const registryB = await createWorkspaceRegistry(storeB!, log)
-  await registryA.adopt({ ws, userId: 'owner-00000000', joinedAt: 1, certificate: null }, ops)
-  const workspaceB = await registryB.adopt({ ws, userId: `user-${String(MEMBERS - 1).padStart(8, '0')}`, joinedAt: 1, certificate: null }, [])
+  await registryA.adopt({ ws, userId: parseUserId('owner-00000000'), joinedAt: 1, certificate: null }, ops)
+  const workspaceB = await registryB.adopt({ ws, userId: parseUserId(`user-${String(MEMBERS - 1).padStart(8, '0')}`), joinedAt: 1, certificate: null }, [])
   const noop = { onChanged: () => undefined, onAdmitted: () => undefined }
   await nodeA.handle(MEMBERSHIP_PROTOCOL, (stream, connection) => serveSync(stream, connection, { registry: registryA, log, ...noop }))
   await nodeA.handle('/bench/raw/1.0.0', async (stream) => {

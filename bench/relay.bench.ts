@@ -44,7 +44,7 @@ const bob = await startNode(await makeDataDir('bench-bob'), { args: ['--relay', 
 const direct = await startNode(await makeDataDir('bench-direct'), { env })
 const relayed = await startNode(await makeDataDir('bench-relayed'), { env })
 try {
-  for (let i = 0; !(await bob.api.call('relay.status', {})).relays[0]?.reserved; i++) {
+  for (let i = 0; !(await bob.api.call('net.health', {})).relays[0]?.reserved; i++) {
     if (i > 300) throw new Error('no reservation on the relay')
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
@@ -52,7 +52,7 @@ try {
   await relayed.api.call('peers.dial', { address: `${relay.address}/p2p-circuit/p2p/${bob.peerId}` })
   const viaDirect = await measure(direct, bob)
   const viaRelay = await measure(relayed, bob)
-  if ((await relayed.api.call('relay.status', {})).relayedConnections === 0) throw new Error('the relayed sender went direct: the measurement is not of the relay')
+  if ((await relayed.api.call('net.health', {})).relayedConnections === 0) throw new Error('the relayed sender went direct: the measurement is not of the relay')
   const ms = (n: number): string => `${n.toFixed(2)} ms`
   const rate = (n: number): string => `${Math.round(n).toLocaleString('en-US')} msg/s`
   const rows: Row[] = [

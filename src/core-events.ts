@@ -1,5 +1,5 @@
 import type { Bus } from './bus.js'
-import type { ConversationId, PeerIdString } from './api/contract.js'
+import type { ConnectionFailureView, ConversationId, DocId, PeerIdString, WorkspaceId } from './api/contract.js'
 
 /**
  * What the core's services tell each other (never the shells: their events are the API's
@@ -14,16 +14,18 @@ export interface CoreEvents {
   /** A connected peer turned out to be a mailbox (identify listed the protocol). */
   'mailbox:found': PeerIdString
   /** A workspace's membership log changed (members, roles, removals), or this device joined it. */
-  'membership:changed': { ws: string }
+  'membership:changed': { ws: WorkspaceId }
   /** Relays (full multiaddrs) a workspace lists or an invite came through: keep a reservation on each. */
   'relays:learned': string[]
   /** A conversation's record changed: its group may be at a new epoch or have new members. */
   'conversation:changed': { id: ConversationId }
+  /** A dial, redial or direct-path attempt failed (the peer book keeps the most recent). */
+  'connection:failed': ConnectionFailureView
   /**
    * A member's doc edit arrived as a conversation message, authenticated by MLS. Dispatched
    * (awaited) after the envelope was stored, so edits apply in the order they arrived.
    */
-  'doc:edit': { conv: ConversationId; from: PeerIdString; doc: string; update: Uint8Array }
+  'doc:edit': { conv: ConversationId; from: PeerIdString; doc: DocId; update: Uint8Array }
 }
 
 export type CoreBus = Bus<CoreEvents>

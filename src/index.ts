@@ -28,6 +28,7 @@ import { createWorkspaceService } from './org/workspace-service.js'
 import { createSealedCodec } from './store/sealed-codec.js'
 import { loadDataKey, type KeyProtection } from './store/store-key.js'
 import { openStore } from './store/store.js'
+import { peerIdOf } from './ids.js'
 import { VERSION } from './version.js'
 import type { Events, NodeInfo, PeerIdString } from './api/contract.js'
 import type { OutboxInit } from './chat/outbox.js'
@@ -84,7 +85,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
     const emit = shellEvents.emit
     const deviceKey = await loadOrCreateDeviceKey(store.collection<string>('meta'))
     const registry = await createWorkspaceRegistry(store, log.child('registry'))
-    const self = peerIdFromPrivateKey(deviceKey).toString() as PeerIdString
+    const self = peerIdOf(peerIdFromPrivateKey(deviceKey))
     const access = createMembershipAccess(registry, self)
 
     const relayWorkspace = init.relay?.workspace
@@ -107,7 +108,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
 
     // ENCLAVE_PATH_UPGRADE_MS=0 keeps relayed peers relayed (bench:relay measures that path).
     const upgradeMs = process.env.ENCLAVE_PATH_UPGRADE_MS === undefined ? undefined : Number(process.env.ENCLAVE_PATH_UPGRADE_MS)
-    const peers = parts.add('peers', await createPeerBook({ node, store, log: log.child('peers'), emit }, {
+    const peers = parts.add('peers', await createPeerBook({ node, store, log: log.child('peers'), emit, bus }, {
       ...(upgradeMs !== undefined && Number.isFinite(upgradeMs) ? { upgradeIntervalMs: upgradeMs } : {}),
       dialAtStart: init.peers ?? []
     }))
@@ -124,7 +125,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       deviceKey,
       policy: access,
       protocols,
-      connectedPeers: () => node.getPeers().map((p) => p.toString() as PeerIdString),
+      connectedPeers: () => node.getPeers().map(peerIdOf),
       mailboxes: () => mailboxes.list(),
       mailbox: init.mailbox === true,
       service: init.relay !== undefined
@@ -156,7 +157,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       presenceOf: (device) => (device === self ? profiles.get().presence : peers.presence(device)),
       isRelay: relays.isRelay
     }))
-    const health = parts.add('health', createNetHealth({ node, peers, relays, log, ...(init.relay === undefined ? {} : { traffic: trackRelayTraffic(node) }) }))
+    const health = parts.add('health', createNetHealth({ node, peers, relays, bus, emit, log, ...(init.relay === undefined ? {} : { traffic: trackRelayTraffic(node) }) }))
     // After a network change or sleep, reconnect at once instead of when a grown backoff ends.
     parts.add('network', (() => {
       let watch: { stop(): void } | undefined

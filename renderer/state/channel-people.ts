@@ -1,7 +1,7 @@
 import { peers } from './peers.svelte'
 import { session } from './session.svelte'
 import { workspaces } from './workspaces.svelte'
-import type { ConversationView, MemberView, Presence } from '../../src/api/contract'
+import type { ConversationView, MemberView, PeerIdString, Presence, UserId } from '../../src/api/contract'
 
 /** One person in a channel: a directory member with their devices there, or a device nobody here knows. */
 export interface ChannelPerson {
@@ -10,7 +10,7 @@ export interface ChannelPerson {
   name: string
   member: MemberView | null
   /** Their devices in the channel, members and pending alike. */
-  devices: readonly string[]
+  devices: readonly PeerIdString[]
   /** Asked to be added, none of their devices in the group yet. */
   pending: boolean
   me: boolean
@@ -18,20 +18,20 @@ export interface ChannelPerson {
 
 const collator = new Intl.Collator('zh-CN')
 
-function isOwnDevice(device: string): boolean {
+function isOwnDevice(device: PeerIdString): boolean {
   return device === session.info?.peerId
 }
 
 /** A device's person: the directory name, else the name the device told us, else a short id. */
-export function deviceName(device: string): string {
+export function deviceName(device: PeerIdString): string {
   if (isOwnDevice(device)) return session.profile?.displayName ?? peers.name(device)
   return workspaces.membersByDevice.get(device)?.name ?? peers.name(device)
 }
 
 /** The people in a channel, the group's members first, then by name (this device's user among them). */
 export function channelPeople(c: ConversationView): ChannelPerson[] {
-  const byKey = new Map<string, { member: MemberView | null; devices: string[]; inGroup: boolean; me: boolean }>()
-  const place = (device: string, inGroup: boolean): void => {
+  const byKey = new Map<string, { member: MemberView | null; devices: PeerIdString[]; inGroup: boolean; me: boolean }>()
+  const place = (device: PeerIdString, inGroup: boolean): void => {
     const member = workspaces.membersByDevice.get(device) ?? null
     const key = member?.userId ?? device
     const entry = byKey.get(key) ?? { member, devices: [], inGroup: false, me: false }
@@ -44,7 +44,7 @@ export function channelPeople(c: ConversationView): ChannelPerson[] {
   for (const d of c.pendingMembers) place(d, false)
   const people = [...byKey].map(([key, e]): ChannelPerson => ({
     key,
-    name: e.member?.name ?? deviceName(e.devices[0] ?? key),
+    name: e.member?.name ?? (e.devices[0] === undefined ? key : deviceName(e.devices[0])),
     member: e.member,
     devices: e.devices,
     pending: !e.inGroup,
@@ -62,6 +62,6 @@ export function personPresence(person: ChannelPerson): Presence {
 }
 
 /** Every device of the chosen members: adding a person adds all of their computers. */
-export function devicesOf(userIds: Iterable<string>): string[] {
+export function devicesOf(userIds: Iterable<UserId>): PeerIdString[] {
   return [...userIds].flatMap((id) => workspaces.membersById.get(id)?.devices ?? [])
 }

@@ -1,18 +1,18 @@
 import { conversations } from './conversations.svelte'
 import { session } from './session.svelte'
-import type { ChannelSummary, ChannelVisibility, ConversationView } from '../../src/api/contract'
+import type { ChannelSummary, ChannelVisibility, ConversationId, ConversationView, PeerIdString, WorkspaceId } from '../../src/api/contract'
 
 /** The core's limits (src/chat/channel-limits.ts), for the form fields' maxlength. */
 export const MAX_CHANNEL_NAME = 80
 export const MAX_CHANNEL_TOPIC = 250
 
 export interface NewChannel {
-  workspaceId: string
+  workspaceId: WorkspaceId
   name: string
   topic: string
-  visibility: ChannelVisibility
+  visibility: Exclude<ChannelVisibility, 'workspace'>
   /** Devices to add besides this one. */
-  members: readonly string[]
+  members: readonly PeerIdString[]
 }
 
 export interface ChannelChanges { name?: string; topic?: string; archived?: boolean }
@@ -41,31 +41,31 @@ class ChannelsActions {
     return c
   }
 
-  async add(conversationId: string, devices: readonly string[]): Promise<void> {
+  async add(conversationId: ConversationId, devices: readonly PeerIdString[]): Promise<void> {
     if (devices.length === 0) return
     conversations.upsert(await session.api.call('channels.add', { conversationId, members: [...devices] }))
   }
 
   /** Removes a person: every one of their devices in the channel. */
-  async remove(conversationId: string, devices: readonly string[]): Promise<void> {
+  async remove(conversationId: ConversationId, devices: readonly PeerIdString[]): Promise<void> {
     for (const peerId of devices) conversations.upsert(await session.api.call('channels.remove', { conversationId, peerId }))
   }
 
-  async leave(conversationId: string): Promise<void> {
+  async leave(conversationId: ConversationId): Promise<void> {
     conversations.upsert(await session.api.call('channels.leave', { conversationId }))
   }
 
-  async update(conversationId: string, changes: ChannelChanges): Promise<void> {
+  async update(conversationId: ConversationId, changes: ChannelChanges): Promise<void> {
     const input = { conversationId, ...changes, ...(changes.name === undefined ? {} : { name: cleanChannelName(changes.name) }) }
     conversations.upsert(await session.api.call('channels.update', input))
   }
 
-  browse(workspaceId: string): Promise<ChannelSummary[]> {
+  browse(workspaceId: WorkspaceId): Promise<ChannelSummary[]> {
     return session.api.call('channels.browse', { workspaceId })
   }
 
   /** Asks to join an open channel and shows it (waiting to be added, until a member's device does). */
-  async join(conversationId: string): Promise<void> {
+  async join(conversationId: ConversationId): Promise<void> {
     const c = await session.api.call('channels.join', { conversationId })
     conversations.upsert(c)
     conversations.select(c.id)

@@ -3,14 +3,14 @@ import { peers, shortId } from './peers.svelte'
 import { withEntries } from './readonly-collections'
 import { session } from './session.svelte'
 import { workspaces } from './workspaces.svelte'
-import type { ConversationView } from '../../src/api/contract'
+import type { ConversationId, ConversationView, PeerIdString } from '../../src/api/contract'
 
 const collator = new Intl.Collator('zh-CN')
 
 /** The conversation list, unread counts and which conversation is open. */
 class ConversationsState {
   byId = $state.raw<ReadonlyMap<string, ConversationView>>(new Map())
-  selectedId = $state<string | null>(null)
+  selectedId = $state<ConversationId | null>(null)
   /** Whether the sidebar shows the selected workspace's archived channels. */
   showArchived = $state(false)
   /** Newest activity first; empty conversations last. */
@@ -46,7 +46,7 @@ class ConversationsState {
   }
 
   /** Shows a conversation, switching the main area to chats (from the directory, a link, a key). */
-  select(id: string | null): void {
+  select(id: ConversationId | null): void {
     this.selectedId = id
     if (id === null) return
     // An archived channel opened from a link or a key stays visible in the sidebar.
@@ -56,7 +56,7 @@ class ConversationsState {
   }
 
   /** Opens (creating if needed) the direct conversation with a person. */
-  async openWith(peerId: string): Promise<void> {
+  async openWith(peerId: PeerIdString): Promise<void> {
     const c = await session.api.call('conversations.open', { peerId })
     this.upsert(c)
     this.select(c.id)
@@ -72,7 +72,7 @@ class ConversationsState {
 
   private marking = new Set<string>()
 
-  markRead(id: string): void {
+  markRead(id: ConversationId): void {
     const c = this.byId.get(id)
     if (c === undefined || c.unread === 0 || this.marking.has(id)) return
     this.marking.add(id)

@@ -1,4 +1,4 @@
-import type { DepartmentView } from '../../src/api/contract'
+import type { DepartmentId, DepartmentView } from '../../src/api/contract'
 
 /** One line of a department tree as a view draws it. */
 export interface DepartmentRow {
@@ -82,9 +82,9 @@ export function subtreeIds(children: DepartmentChildren, id: string | null): Set
 }
 
 /** Ids from the top of the tree down to the department's parent. */
-export function ancestorIds(departments: readonly DepartmentView[], id: string): string[] {
+export function ancestorIds(departments: readonly DepartmentView[], id: DepartmentId): DepartmentId[] {
   const byId = new Map(departments.map((d) => [d.id, d]))
-  const path: string[] = []
+  const path: DepartmentId[] = []
   let parent = byId.get(id)?.parentId ?? null
   while (parent !== null && !path.includes(parent) && byId.has(parent)) {
     path.unshift(parent)

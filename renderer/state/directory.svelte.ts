@@ -1,6 +1,6 @@
 import { errorMessage } from './errors'
 import { workspaces } from './workspaces.svelte'
-import type { MemberView } from '../../src/api/contract'
+import type { DepartmentId, MemberView, UserId, WorkspaceId } from '../../src/api/contract'
 
 /** Typing pauses this long before the core is asked; each keystroke restarts the wait. */
 const DEBOUNCE_MS = 120
@@ -13,11 +13,11 @@ const SEARCH_LIMIT = 200
  */
 class DirectoryState {
   query = $state('')
-  private chosenDepartment = $state<string | null>(null)
+  private chosenDepartment = $state<DepartmentId | null>(null)
   /** The filter, as long as the department still exists in the selected workspace. */
   departmentId = $derived(this.chosenDepartment !== null && workspaces.departmentNames.has(this.chosenDepartment) ? this.chosenDepartment : null)
   error = $state('')
-  private hits = $state.raw<{ workspaceId: string; userIds: readonly string[] } | null>(null)
+  private hits = $state.raw<{ workspaceId: WorkspaceId; userIds: readonly UserId[] } | null>(null)
   private timer: ReturnType<typeof setTimeout> | undefined
   private latest = 0
 
@@ -43,7 +43,7 @@ class DirectoryState {
     this.timer = setTimeout(() => { void this.run() }, DEBOUNCE_MS)
   }
 
-  setDepartment(id: string | null): void {
+  setDepartment(id: DepartmentId | null): void {
     this.chosenDepartment = id
     if (this.query.trim() !== '') {
       clearTimeout(this.timer)

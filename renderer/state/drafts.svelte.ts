@@ -1,3 +1,4 @@
+import type { ConversationId } from '../../src/api/contract'
 import { withEntries, withoutKey } from './readonly-collections'
 
 const KEY = 'enclave.drafts'
@@ -6,11 +7,11 @@ const KEY = 'enclave.drafts'
 class DraftsState {
   private drafts = $state.raw<ReadonlyMap<string, string>>(load())
 
-  get(conversationId: string): string {
+  get(conversationId: ConversationId): string {
     return this.drafts.get(conversationId) ?? ''
   }
 
-  set(conversationId: string, text: string): void {
+  set(conversationId: ConversationId, text: string): void {
     const next = text.length === 0 ? withoutKey(this.drafts, conversationId) : withEntries(this.drafts, [[conversationId, text]])
     this.drafts = next
     localStorage.setItem(KEY, JSON.stringify(Object.fromEntries(next)))

@@ -1,5 +1,5 @@
 import { session } from './session.svelte'
-import type { MessageView } from '../../src/api/contract'
+import type { ConversationId, MessageView } from '../../src/api/contract'
 
 /** Messages fetched per page when opening a conversation or scrolling back. */
 const PAGE = 100
@@ -12,7 +12,7 @@ export class Timeline {
   /** Set while older messages are being prepended, so the list keeps its scroll position. */
   prepending = $state(false)
 
-  constructor (readonly conversationId: string) {}
+  constructor (readonly conversationId: ConversationId) {}
 
   /** Inserts or replaces one message, keeping the order the core sorts by. */
   apply(view: MessageView): void {
@@ -47,7 +47,7 @@ class MessagesState {
   }
 
   /** The timeline of a conversation; the first call loads its newest page. */
-  timeline(conversationId: string): Timeline {
+  timeline(conversationId: ConversationId): Timeline {
     let tl = this.timelines.get(conversationId)
     if (tl === undefined) {
       tl = new Timeline(conversationId)
@@ -74,7 +74,7 @@ class MessagesState {
     }
   }
 
-  async send(conversationId: string, text: string): Promise<void> {
+  async send(conversationId: ConversationId, text: string): Promise<void> {
     const view = await session.api.call('chat.send', { conversationId, text })
     this.timelines.get(conversationId)?.apply(view)
   }

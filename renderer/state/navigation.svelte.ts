@@ -1,3 +1,4 @@
+import type { DocId } from '../../src/api/contract'
 import { workspaces } from './workspaces.svelte'
 
 export type View = 'chats' | 'docs' | 'directory' | 'admin'
@@ -13,7 +14,7 @@ class NavigationState {
     return 'chats'
   })
   /** A whiteboard or note shown in the main area instead of the view; closing it goes back. */
-  docId = $state<string | null>(null)
+  docId = $state<DocId | null>(null)
   /** Conversations show their notes & boards beside them; it stays open from one to the next. */
   docsPanelOpen = $state(false)
 
@@ -22,7 +23,7 @@ class NavigationState {
     this.docId = null
   }
 
-  openDoc(docId: string): void {
+  openDoc(docId: DocId): void {
     this.docId = docId
   }
 

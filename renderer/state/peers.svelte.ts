@@ -1,6 +1,6 @@
 import { withEntries } from './readonly-collections'
 import { session } from './session.svelte'
-import type { PeerView } from '../../src/api/contract'
+import type { PeerIdString, PeerView } from '../../src/api/contract'
 
 /** Everyone this device knows, with presence. Updated live from `peers.changed`. */
 class PeersState {
@@ -26,14 +26,15 @@ class PeersState {
     return peer
   }
 
-  name(peerId: string): string {
+  name(peerId: PeerIdString): string {
     const peer = this.byId.get(peerId)
     return peer === undefined ? shortId(peerId) : displayName(peer)
   }
 }
 
-export function shortId(peerId: string): string {
-  return `…${peerId.slice(-6)}`
+/** The last characters of an id, for the rare place a person has no name yet. */
+export function shortId(id: string): string {
+  return `…${id.slice(-6)}`
 }
 
 export function displayName(peer: PeerView): string {

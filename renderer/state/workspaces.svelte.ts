@@ -1,7 +1,7 @@
 import { childrenByParent, subtreeIds } from './department-tree'
 import { peers } from './peers.svelte'
 import { session } from './session.svelte'
-import type { ChosenPresence, DepartmentView, InviteSummary, InviteView, MemberView, Presence, Role, WorkspaceView } from '../../src/api/contract'
+import type { ChosenPresence, DepartmentId, DepartmentView, InviteId, InviteSummary, InviteView, MemberView, PeerIdString, Presence, Role, UserId, WorkspaceId, WorkspaceView } from '../../src/api/contract'
 
 const KEY = 'enclave.workspace'
 
@@ -31,7 +31,7 @@ class WorkspacesState {
   invites = $state.raw<readonly InviteSummary[]>([])
   membersById = $derived(new Map(this.members.map((m) => [m.userId, m])))
   /** Members by each of their devices: channels list devices, people see names. */
-  membersByDevice = $derived(new Map(this.members.flatMap((m) => m.devices.map((d) => [d as string, m] as const))))
+  membersByDevice = $derived(new Map<string, MemberView>(this.members.flatMap((m) => m.devices.map((d) => [d, m] as const))))
   me = $derived(this.selected === null ? null : this.membersById.get(this.selected.userId) ?? null)
   tree = $derived(childrenByParent(this.departments))
   departmentNames = $derived(new Map(this.departments.map((d) => [d.id, d.name])))
@@ -53,7 +53,7 @@ class WorkspacesState {
     })
   }
 
-  select(id: string): void {
+  select(id: WorkspaceId): void {
     const switching = id !== this.selected?.id
     this.chosenId = id
     localStorage.setItem(KEY, id)
@@ -122,41 +122,41 @@ class WorkspacesState {
     return invite
   }
 
-  async revokeInvite(inviteId: string): Promise<void> {
+  async revokeInvite(inviteId: InviteId): Promise<void> {
     const workspaceId = this.requireSelected()
     this.applyInvites(workspaceId, await session.api.call('workspaces.revokeInvite', { workspaceId, inviteId }))
   }
 
-  async removeMember(userId: string): Promise<void> {
+  async removeMember(userId: UserId): Promise<void> {
     const workspaceId = this.requireSelected()
     this.applyMembers(workspaceId, await session.api.call('workspaces.removeMember', { workspaceId, userId }))
   }
 
-  async setRole(userId: string, role: Role): Promise<void> {
+  async setRole(userId: UserId, role: Role): Promise<void> {
     const workspaceId = this.requireSelected()
     this.applyMembers(workspaceId, await session.api.call('workspaces.setRole', { workspaceId, userId, role }))
   }
 
-  async approve(userId: string): Promise<void> {
+  async approve(userId: UserId): Promise<void> {
     const workspaceId = this.requireSelected()
     this.applyMembers(workspaceId, await session.api.call('workspaces.approve', { workspaceId, userId }))
   }
 
   /** Creates a department (no `departmentId`) or renames one in place. */
-  async saveDepartment(input: { departmentId?: string; parentId: string | null; name: string }): Promise<DepartmentView[]> {
+  async saveDepartment(input: { departmentId?: DepartmentId; parentId: DepartmentId | null; name: string }): Promise<DepartmentView[]> {
     const workspaceId = this.requireSelected()
     const departments = await session.api.call('workspaces.saveDepartment', { workspaceId, ...input, name: input.name.trim() })
     if (this.selected?.id === workspaceId) this.departments = departments
     return departments
   }
 
-  async deleteDepartment(departmentId: string): Promise<void> {
+  async deleteDepartment(departmentId: DepartmentId): Promise<void> {
     const workspaceId = this.requireSelected()
     const departments = await session.api.call('workspaces.deleteDepartment', { workspaceId, departmentId })
     if (this.selected?.id === workspaceId) this.departments = departments
   }
 
-  async assign(userId: string, departments: readonly string[]): Promise<void> {
+  async assign(userId: UserId, departments: readonly DepartmentId[]): Promise<void> {
     const workspaceId = this.requireSelected()
     this.applyMembers(workspaceId, await session.api.call('workspaces.assign', { workspaceId, userId, departments: [...departments] }))
   }
@@ -175,12 +175,12 @@ class WorkspacesState {
   }
 
   /** Colleagues matching a query (name, pinyin, initials, …), best first, within a department subtree. */
-  search(workspaceId: string, query: string, departmentId: string | null, limit: number): Promise<MemberView[]> {
+  search(workspaceId: WorkspaceId, query: string, departmentId: DepartmentId | null, limit: number): Promise<MemberView[]> {
     return session.api.call('directory.search', { workspaceId, query, limit, ...(departmentId === null ? {} : { departmentId }) })
   }
 
   /** Active members of a department and everything below it (null: everyone), by name. */
-  membersIn(departmentId: string | null): MemberView[] {
+  membersIn(departmentId: DepartmentId | null): MemberView[] {
     const active = this.members.filter((m) => m.status === 'active')
     if (departmentId === null) return active
     const ids = subtreeIds(this.tree, departmentId)
@@ -201,7 +201,7 @@ class WorkspacesState {
   }
 
   /** The device to open a direct conversation with: a connected one if any. */
-  deviceOf(member: MemberView): string | null {
+  deviceOf(member: MemberView): PeerIdString | null {
     const others = member.devices.filter((d) => d !== session.info?.peerId)
     return others.find((d) => peers.byId.get(d)?.connected === true) ?? others[0] ?? null
   }
@@ -210,7 +210,7 @@ class WorkspacesState {
     return member.userId === this.selected?.userId
   }
 
-  private requireSelected(): string {
+  private requireSelected(): WorkspaceId {
     const id = this.selected?.id
     if (id === undefined) throw new Error('no workspace selected')
     return id
@@ -228,11 +228,11 @@ class WorkspacesState {
     this.list = at < 0 ? [...this.list, w] : this.list.map((x, i) => (i === at ? w : x))
   }
 
-  private applyMembers(workspaceId: string, members: MemberView[]): void {
+  private applyMembers(workspaceId: WorkspaceId, members: MemberView[]): void {
     if (this.selected?.id === workspaceId) this.members = members
   }
 
-  private applyInvites(workspaceId: string, invites: InviteSummary[]): void {
+  private applyInvites(workspaceId: WorkspaceId, invites: InviteSummary[]): void {
     if (this.selected?.id === workspaceId) this.invites = invites
   }
 }

@@ -15,6 +15,20 @@ export type PeerIdString = Brand<string, 'PeerId'>
 export type ConversationId = Brand<string, 'ConversationId'>
 /** `<conversationId>/<author>/<seq>`: unique across devices, stable forever. */
 export type MessageId = Brand<string, 'MessageId'>
+/** `w` + 32 hex digits of the hash of the workspace root public key. */
+export type WorkspaceId = Brand<string, 'WorkspaceId'>
+/** A member of a workspace (a person; their devices are PeerIds). 8–64 of `[0-9A-Za-z_-]`. */
+export type UserId = Brand<string, 'UserId'>
+/** An invite of a workspace. 8–64 of `[0-9A-Za-z_-]`. */
+export type InviteId = Brand<string, 'InviteId'>
+/** A department of a workspace's org tree. 8–64 of `[0-9A-Za-z_-]`. */
+export type DepartmentId = Brand<string, 'DepartmentId'>
+
+/*
+ * Every id above is made by a parsing function in src/ids.ts (which checks its format) or comes
+ * from a view the core produced; nothing else makes one. Ids arriving at the API are parsed by
+ * the request schemas (src/api/schemas.ts) before any handler sees them.
+ */
 
 /**
  * - `pending`: durably stored in the outbox; the recipient has not confirmed it yet.
@@ -65,7 +79,7 @@ export interface ConversationView {
   /** The other member of a direct conversation; null for channels. */
   peerId: PeerIdString | null
   /** The workspace a channel (or a DM between colleagues) belongs to; null for loose DMs. */
-  workspaceId: string | null
+  workspaceId: WorkspaceId | null
   /** Channel name; null for DMs. */
   name: string | null
   topic: string
@@ -92,7 +106,7 @@ export interface ConversationView {
 /** An open channel this device may join. */
 export interface ChannelSummary {
   id: ConversationId
-  workspaceId: string
+  workspaceId: WorkspaceId
   name: string
   topic: string
   memberCount: number
@@ -165,7 +179,8 @@ export interface DocView {
   title: string
   /** The conversation whose members share the doc (its MLS group's keys seal it); null for a personal doc. */
   conversationId: ConversationId | null
-  createdBy: PeerIdString
+  /** The device that made it, as the doc's own meta says; null when the meta does not say. */
+  createdBy: PeerIdString | null
   createdAt: number
   /** Last change this device knows of, local or remote (ms). */
   updatedAt: number
@@ -176,10 +191,15 @@ export interface DocView {
 export type Base64 = string
 
 /** Names a conversation directly, or the direct conversation with a peer. */
-export type ConversationRef = { conversationId: string } | { peerId: string }
+export type ConversationRef = { conversationId: ConversationId } | { peerId: PeerIdString }
 
-/** A relay this device serves as, and the relays it uses. */
-export interface RelayStatusView {
+/**
+ * How this device's connections stand: its addresses, the relays it uses and serves as,
+ * connection counts and recent failures. Pushed as `net.healthChanged` whenever it changes.
+ */
+export interface NetHealthView {
+  /** Full multiaddrs others can dial now (relayed ones appear with each reservation). */
+  addresses: string[]
   /** This device is a relay (`enclave relay`). */
   serving: boolean
   /** Devices holding a reservation here, when serving. */
@@ -208,32 +228,33 @@ export interface ConnectionFailureView {
 
 export interface Requests {
   'node.info': (input: Record<string, never>) => NodeInfo
-  'relay.status': (input: Record<string, never>) => RelayStatusView
+  /** Connection health now; `net.healthChanged` follows every change. */
+  'net.health': (input: Record<string, never>) => NetHealthView
   'peers.list': (input: Record<string, never>) => PeerView[]
   /** Dial a multiaddr that ends in `/p2p/<peerId>`; resolves once connected. */
   'peers.dial': (input: { address: string }) => PeerView
   'conversations.list': (input: Record<string, never>) => ConversationView[]
   /** The direct conversation with a peer, created (empty) if there is none yet. */
-  'conversations.open': (input: { peerId: string }) => ConversationView
+  'conversations.open': (input: { peerId: PeerIdString }) => ConversationView
   'chat.send': (input: ConversationRef & { text: string }) => MessageView
   /** Messages in display order, oldest first; `before` pages backwards by `order`. */
   'chat.history': (input: ConversationRef & { before?: string; limit?: number }) => MessageView[]
   /** Queue a `failed` message again. */
-  'chat.retry': (input: { messageId: string }) => MessageView
-  'chat.markRead': (input: { conversationId: string }) => ConversationView
+  'chat.retry': (input: { messageId: MessageId }) => MessageView
+  'chat.markRead': (input: { conversationId: ConversationId }) => ConversationView
   /** A new MLS channel in a workspace with this device and `members` (devices). */
-  'channels.create': (input: { workspaceId: string; name: string; topic?: string; visibility?: ChannelVisibility; members?: string[] }) => ConversationView
+  'channels.create': (input: { workspaceId: WorkspaceId; name: string; topic?: string; visibility?: Exclude<ChannelVisibility, 'workspace'>; members?: PeerIdString[] }) => ConversationView
   /** Adds devices (workspace members); the committer carries it out. */
-  'channels.add': (input: { conversationId: string; members: string[] }) => ConversationView
+  'channels.add': (input: { conversationId: ConversationId; members: PeerIdString[] }) => ConversationView
   /** Removes a device from a channel (channel creator or workspace admins). */
-  'channels.remove': (input: { conversationId: string; peerId: string }) => ConversationView
-  'channels.leave': (input: { conversationId: string }) => ConversationView
+  'channels.remove': (input: { conversationId: ConversationId; peerId: PeerIdString }) => ConversationView
+  'channels.leave': (input: { conversationId: ConversationId }) => ConversationView
   /** Rename, set the topic (any member) or archive (creator or admins). */
-  'channels.update': (input: { conversationId: string; name?: string; topic?: string; archived?: boolean }) => ConversationView
+  'channels.update': (input: { conversationId: ConversationId; name?: string; topic?: string; archived?: boolean }) => ConversationView
   /** Open channels of a workspace that connected colleagues know of. */
-  'channels.browse': (input: { workspaceId: string }) => ChannelSummary[]
+  'channels.browse': (input: { workspaceId: WorkspaceId }) => ChannelSummary[]
   /** Asks to join an open channel; resolves once the request is queued for its committer. */
-  'channels.join': (input: { conversationId: string }) => ConversationView
+  'channels.join': (input: { conversationId: ConversationId }) => ConversationView
   'profile.get': (input: Record<string, never>) => ProfileView
   /** Sets this device's display name (1–64 characters) and/or presence, and tells connected peers. */
   'profile.set': (input: { displayName?: string; presence?: ChosenPresence }) => ProfileView
@@ -246,56 +267,56 @@ export interface Requests {
   /** Makes this device the owner of a new workspace. */
   'workspaces.create': (input: { name: string }) => WorkspaceView
   /** Admins: a single-use invite link. `expiresInMs` defaults to 48 h. */
-  'workspaces.invite': (input: { workspaceId: string; role?: Role; expiresInMs?: number; approval?: boolean }) => InviteView
+  'workspaces.invite': (input: { workspaceId: WorkspaceId; role?: Role; expiresInMs?: number; approval?: boolean }) => InviteView
   /** Joins by an invite link (or text containing one); resolves once the inviting device accepted. */
   'workspaces.join': (input: { link: string }) => WorkspaceView
-  'workspaces.members': (input: { workspaceId: string }) => MemberView[]
-  'workspaces.removeMember': (input: { workspaceId: string; userId: string }) => MemberView[]
-  'workspaces.setRole': (input: { workspaceId: string; userId: string; role: Role }) => MemberView[]
-  'workspaces.approve': (input: { workspaceId: string; userId: string }) => MemberView[]
+  'workspaces.members': (input: { workspaceId: WorkspaceId }) => MemberView[]
+  'workspaces.removeMember': (input: { workspaceId: WorkspaceId; userId: UserId }) => MemberView[]
+  'workspaces.setRole': (input: { workspaceId: WorkspaceId; userId: UserId; role: Role }) => MemberView[]
+  'workspaces.approve': (input: { workspaceId: WorkspaceId; userId: UserId }) => MemberView[]
   /** Invites of the workspace (admins): open, used, revoked. */
-  'workspaces.invites': (input: { workspaceId: string }) => InviteSummary[]
-  'workspaces.revokeInvite': (input: { workspaceId: string; inviteId: string }) => InviteSummary[]
+  'workspaces.invites': (input: { workspaceId: WorkspaceId }) => InviteSummary[]
+  'workspaces.revokeInvite': (input: { workspaceId: WorkspaceId; inviteId: InviteId }) => InviteSummary[]
   /** A member's directory profile; one's own, or anyone's for admins. Default: one's own. */
-  'workspaces.updateProfile': (input: { workspaceId: string; userId?: string; profile: MemberProfileInput }) => MemberView[]
-  'workspaces.departments': (input: { workspaceId: string }) => DepartmentView[]
+  'workspaces.updateProfile': (input: { workspaceId: WorkspaceId; userId?: UserId; profile: MemberProfileInput }) => MemberView[]
+  'workspaces.departments': (input: { workspaceId: WorkspaceId }) => DepartmentView[]
   /** Creates (no `departmentId`) or updates a department (admins). */
-  'workspaces.saveDepartment': (input: { workspaceId: string; departmentId?: string; parentId: string | null; name: string; order?: number }) => DepartmentView[]
-  'workspaces.deleteDepartment': (input: { workspaceId: string; departmentId: string }) => DepartmentView[]
+  'workspaces.saveDepartment': (input: { workspaceId: WorkspaceId; departmentId?: DepartmentId; parentId: DepartmentId | null; name: string; order?: number }) => DepartmentView[]
+  'workspaces.deleteDepartment': (input: { workspaceId: WorkspaceId; departmentId: DepartmentId }) => DepartmentView[]
   /** Puts a member in exactly these departments (admins). */
-  'workspaces.assign': (input: { workspaceId: string; userId: string; departments: string[] }) => MemberView[]
+  'workspaces.assign': (input: { workspaceId: WorkspaceId; userId: UserId; departments: DepartmentId[] }) => MemberView[]
   /** Replaces the workspace's relay list (admins; at most 8 full multiaddrs ending in `/p2p/<id>`). */
-  'workspaces.setRelays': (input: { workspaceId: string; relays: string[] }) => WorkspaceView
+  'workspaces.setRelays': (input: { workspaceId: WorkspaceId; relays: string[] }) => WorkspaceView
   /**
    * Colleagues by name, pinyin (全拼), pinyin initials, email, title or phone; best match first.
    * `departmentId` limits the search to that department and everything below it.
    */
-  'directory.search': (input: { workspaceId: string; query: string; departmentId?: string; limit?: number }) => MemberView[]
+  'directory.search': (input: { workspaceId: WorkspaceId; query: string; departmentId?: DepartmentId; limit?: number }) => MemberView[]
   /** Docs shared in a conversation, or personal docs (`conversationId` omitted); newest change first. */
-  'docs.list': (input: { conversationId?: string }) => DocView[]
+  'docs.list': (input: { conversationId?: ConversationId }) => DocView[]
   /** A new board or note, shared with a conversation's members or (no `conversationId`) personal. */
-  'docs.create': (input: { kind: DocKind; title: string; conversationId?: string }) => DocView
-  'docs.rename': (input: { docId: string; title: string }) => DocView
+  'docs.create': (input: { kind: DocKind; title: string; conversationId?: ConversationId }) => DocView
+  'docs.rename': (input: { docId: DocId; title: string }) => DocView
   /**
    * The doc's whole state as one Yjs update. Every shell receives `docs.updated` and
    * `docs.awareness` for every doc and applies those of the docs it has open.
    */
-  'docs.open': (input: { docId: string }) => { doc: DocView; state: Base64 }
+  'docs.open': (input: { docId: DocId }) => { doc: DocView; state: Base64 }
   /** A Yjs update made in this shell: stored, then sealed and sent to the doc's members. */
-  'docs.update': (input: { docId: string; update: Base64 }) => DocView
+  'docs.update': (input: { docId: DocId; update: Base64 }) => DocView
   /** This shell's awareness (cursor, name, colour) as a y-protocols awareness update; never stored. */
-  'docs.awareness': (input: { docId: string; update: Base64 }) => Record<string, never>
+  'docs.awareness': (input: { docId: DocId; update: Base64 }) => Record<string, never>
 }
 
 export type Role = 'owner' | 'admin' | 'member' | 'guest'
 
 export interface WorkspaceView {
-  id: string
+  id: WorkspaceId
   name: string
   /** Root key fingerprint, for comparing out of band. */
   fingerprint: string
   /** This device's user in the workspace. */
-  userId: string
+  userId: UserId
   role: Role
   /** `removed`: an admin removed this device's user; the workspace is kept read-only. */
   status: 'active' | 'pending' | 'removed'
@@ -309,7 +330,7 @@ export interface WorkspaceView {
 }
 
 export interface MemberView {
-  userId: string
+  userId: UserId
   role: Role
   status: 'active' | 'pending'
   name: string
@@ -318,7 +339,7 @@ export interface MemberView {
   phone: string | null
   /** data: URL of a small image, or null. */
   avatar: string | null
-  departments: string[]
+  departments: DepartmentId[]
   devices: PeerIdString[]
   /** Any of the member's devices is connected to this one. */
   online: boolean
@@ -327,14 +348,14 @@ export interface MemberView {
 }
 
 export interface DepartmentView {
-  id: string
-  parentId: string | null
+  id: DepartmentId
+  parentId: DepartmentId | null
   name: string
   order: number
 }
 
 export interface InviteSummary {
-  inviteId: string
+  inviteId: InviteId
   role: Role
   expiresAt: number
   approval: boolean
@@ -351,7 +372,7 @@ export interface MemberProfileInput {
 }
 
 export interface InviteView {
-  inviteId: string
+  inviteId: InviteId
   link: string
   /** The link with a sentence around it and the fingerprint, for pasting into mail or chat. */
   text: string
@@ -379,6 +400,8 @@ export interface Events {
   /** A Yjs update to an open doc, from a peer or another shell of this device. */
   'docs.updated': { docId: DocId; update: Base64 }
   'docs.awareness': { docId: DocId; update: Base64 }
+  /** Connections, reservations, relay figures or failures changed (at most a few times a second). */
+  'net.healthChanged': NetHealthView
 }
 
 export type Method = keyof Requests

@@ -1,5 +1,5 @@
 import { EnclaveError } from '../errors.js'
-import { isConversationId, parsePeerId } from '../chat/ids.js'
+import { isConversationId, parsePeerId } from '../ids.js'
 import type { LinkTarget } from './contract.js'
 
 /**

@@ -1,76 +1,106 @@
 import { z } from 'zod'
-import { MAX_TEXT_LENGTH } from '../chat/envelope.js'
-import { MAX_HISTORY_PAGE } from '../chat/message-log.js'
-import { MAX_CHANNEL_MEMBERS, MAX_CHANNEL_NAME, MAX_CHANNEL_TOPIC } from '../chat/channel-limits.js'
-import { MAX_DISPLAY_NAME } from '../org/profiles.js'
-import type { Method } from './contract.js'
+import { idSchema, parseConversationId, parseDepartmentId, parseDocId, parseInviteId, parsePeerId, parseUserId, parseWorkspaceId } from '../ids.js'
+import {
+  MAX_AVATAR_LENGTH, MAX_AWARENESS_BYTES, MAX_CHANNEL_MEMBERS, MAX_CHANNEL_NAME, MAX_CHANNEL_TOPIC, MAX_DIRECTORY_RESULTS, MAX_DISPLAY_NAME,
+  MAX_DOC_TITLE, MAX_DOC_UPDATE_BYTES, MAX_HISTORY_PAGE, MAX_INVITE_MS, MAX_MEMBER_DEPARTMENTS, MAX_PROFILE_EMAIL, MAX_PROFILE_PHONE,
+  MAX_PROFILE_TITLE, MAX_RELAY_ADDRESS, MAX_TEXT_LENGTH, MAX_WORKSPACE_NAME, MAX_WORKSPACE_RELAYS, MIN_INVITE_MS
+} from '../limits.js'
+import type { Method, RequestInput } from './contract.js'
 
+const id = idSchema
 const empty = z.object({}).strict()
 const role = z.enum(['owner', 'admin', 'member', 'guest'])
-const id = z.string().min(1).max(200)
-const MAX_DOC_UPDATE = 32 * 1024 * 1024
+const peerId = id(parsePeerId)
+const conversationId = id(parseConversationId)
+const workspaceId = id(parseWorkspaceId)
+const userId = id(parseUserId)
+const departmentId = id(parseDepartmentId)
+const docId = id(parseDocId)
 const base64 = (maxBytes: number) => z.string().max(Math.ceil(maxBytes / 3) * 4).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64')
+const historyPage = { before: z.string().max(300).optional(), limit: z.number().int().min(1).max(MAX_HISTORY_PAGE).optional() }
 
-/** Parameter schemas for every API method: the API's edge validation, strict on unknown keys. */
-export const requestSchemas: { [M in Method]: z.ZodType } = {
+/**
+ * Parameter schemas for every API method: the API's edge validation, strict on unknown keys.
+ * What each produces must be exactly the contract's input for its method (`noDrift` below).
+ */
+export const requestSchemas = {
   'node.info': empty,
-  'relay.status': empty,
+  'net.health': empty,
   'peers.list': empty,
   'peers.dial': z.object({ address: z.string().min(1).max(1000) }).strict(),
   'conversations.list': empty,
-  'conversations.open': z.object({ peerId: id }).strict(),
+  'conversations.open': z.object({ peerId }).strict(),
   'chat.send': z.union([
-    z.object({ conversationId: id, text: z.string().max(MAX_TEXT_LENGTH) }).strict(),
-    z.object({ peerId: id, text: z.string().max(MAX_TEXT_LENGTH) }).strict()
+    z.object({ conversationId, text: z.string().max(MAX_TEXT_LENGTH) }).strict(),
+    z.object({ peerId, text: z.string().max(MAX_TEXT_LENGTH) }).strict()
   ]),
   'chat.history': z.union([
-    z.object({ conversationId: id, before: z.string().max(300).optional(), limit: z.number().int().min(1).max(MAX_HISTORY_PAGE).optional() }).strict(),
-    z.object({ peerId: id, before: z.string().max(300).optional(), limit: z.number().int().min(1).max(MAX_HISTORY_PAGE).optional() }).strict()
+    z.object({ conversationId, ...historyPage }).strict(),
+    z.object({ peerId, ...historyPage }).strict()
   ]),
-  'chat.retry': z.object({ messageId: z.string().min(1).max(400) }).strict(),
-  'chat.markRead': z.object({ conversationId: id }).strict(),
+  'chat.retry': z.object({ messageId: z.string().min(1).max(400).transform((value, ctx) => {
+    const parts = value.split('/')
+    if (parts.length === 3) return value as RequestInput<'chat.retry'>['messageId']
+    ctx.addIssue({ code: 'custom', message: 'not a message id' })
+    return z.NEVER
+  }) }).strict(),
+  'chat.markRead': z.object({ conversationId }).strict(),
   'channels.create': z.object({
-    workspaceId: id,
+    workspaceId,
     name: z.string().trim().min(1).max(MAX_CHANNEL_NAME),
     topic: z.string().max(MAX_CHANNEL_TOPIC).optional(),
     visibility: z.enum(['private', 'open']).optional(),
-    members: z.array(id).max(MAX_CHANNEL_MEMBERS).optional()
+    members: z.array(peerId).max(MAX_CHANNEL_MEMBERS).optional()
   }).strict(),
-  'channels.add': z.object({ conversationId: id, members: z.array(id).min(1).max(MAX_CHANNEL_MEMBERS) }).strict(),
-  'channels.remove': z.object({ conversationId: id, peerId: id }).strict(),
-  'channels.leave': z.object({ conversationId: id }).strict(),
-  'channels.update': z.object({ conversationId: id, name: z.string().trim().min(1).max(MAX_CHANNEL_NAME).optional(), topic: z.string().max(MAX_CHANNEL_TOPIC).optional(), archived: z.boolean().optional() }).strict(),
-  'channels.browse': z.object({ workspaceId: id }).strict(),
-  'channels.join': z.object({ conversationId: id }).strict(),
+  'channels.add': z.object({ conversationId, members: z.array(peerId).min(1).max(MAX_CHANNEL_MEMBERS) }).strict(),
+  'channels.remove': z.object({ conversationId, peerId }).strict(),
+  'channels.leave': z.object({ conversationId }).strict(),
+  'channels.update': z.object({ conversationId, name: z.string().trim().min(1).max(MAX_CHANNEL_NAME).optional(), topic: z.string().max(MAX_CHANNEL_TOPIC).optional(), archived: z.boolean().optional() }).strict(),
+  'channels.browse': z.object({ workspaceId }).strict(),
+  'channels.join': z.object({ conversationId }).strict(),
   'profile.get': empty,
+  // Longer than a name may be: the core normalises whitespace before it checks the length.
   'profile.set': z.object({ displayName: z.string().max(MAX_DISPLAY_NAME * 4).optional(), presence: z.enum(['online', 'away', 'dnd']).optional() }).strict(),
   'shell.openLink': z.object({ url: z.string().min(1).max(2000) }).strict(),
   'workspaces.list': empty,
-  'workspaces.create': z.object({ name: z.string().min(1).max(64) }).strict(),
-  'workspaces.invite': z.object({ workspaceId: id, role: role.optional(), expiresInMs: z.number().int().min(1_000).max(90 * 24 * 3600_000).optional(), approval: z.boolean().optional() }).strict(),
+  'workspaces.create': z.object({ name: z.string().min(1).max(MAX_WORKSPACE_NAME) }).strict(),
+  'workspaces.invite': z.object({ workspaceId, role: role.optional(), expiresInMs: z.number().int().min(MIN_INVITE_MS).max(MAX_INVITE_MS).optional(), approval: z.boolean().optional() }).strict(),
   'workspaces.join': z.object({ link: z.string().min(1).max(8000) }).strict(),
-  'workspaces.members': z.object({ workspaceId: id }).strict(),
-  'workspaces.removeMember': z.object({ workspaceId: id, userId: id }).strict(),
-  'workspaces.setRole': z.object({ workspaceId: id, userId: id, role }).strict(),
-  'workspaces.approve': z.object({ workspaceId: id, userId: id }).strict(),
-  'workspaces.invites': z.object({ workspaceId: id }).strict(),
-  'workspaces.revokeInvite': z.object({ workspaceId: id, inviteId: id }).strict(),
+  'workspaces.members': z.object({ workspaceId }).strict(),
+  'workspaces.removeMember': z.object({ workspaceId, userId }).strict(),
+  'workspaces.setRole': z.object({ workspaceId, userId, role }).strict(),
+  'workspaces.approve': z.object({ workspaceId, userId }).strict(),
+  'workspaces.invites': z.object({ workspaceId }).strict(),
+  'workspaces.revokeInvite': z.object({ workspaceId, inviteId: id(parseInviteId) }).strict(),
   'workspaces.updateProfile': z.object({
-    workspaceId: id,
-    userId: id.optional(),
-    profile: z.object({ name: z.string().min(1).max(64), title: z.string().max(80).optional(), phone: z.string().max(40).optional(), email: z.string().max(120).optional(), avatar: z.string().max(65_536).optional() }).strict()
+    workspaceId,
+    userId: userId.optional(),
+    profile: z.object({
+      name: z.string().min(1).max(MAX_DISPLAY_NAME),
+      title: z.string().max(MAX_PROFILE_TITLE).optional(),
+      phone: z.string().max(MAX_PROFILE_PHONE).optional(),
+      email: z.string().max(MAX_PROFILE_EMAIL).optional(),
+      avatar: z.string().max(MAX_AVATAR_LENGTH).optional()
+    }).strict()
   }).strict(),
-  'workspaces.departments': z.object({ workspaceId: id }).strict(),
-  'workspaces.saveDepartment': z.object({ workspaceId: id, departmentId: id.optional(), parentId: id.nullable(), name: z.string().min(1).max(64), order: z.number().int().optional() }).strict(),
-  'workspaces.deleteDepartment': z.object({ workspaceId: id, departmentId: id }).strict(),
-  'workspaces.assign': z.object({ workspaceId: id, userId: id, departments: z.array(id).max(32) }).strict(),
-  'workspaces.setRelays': z.object({ workspaceId: id, relays: z.array(z.string().max(256)).max(8) }).strict(),
-  'directory.search': z.object({ workspaceId: id, query: z.string().max(100), departmentId: id.optional(), limit: z.number().int().min(1).max(500).optional() }).strict(),
-  'docs.list': z.object({ conversationId: id.optional() }).strict(),
-  'docs.create': z.object({ kind: z.enum(['board', 'note']), title: z.string().min(1).max(120), conversationId: id.optional() }).strict(),
-  'docs.rename': z.object({ docId: id, title: z.string().min(1).max(120) }).strict(),
-  'docs.open': z.object({ docId: id }).strict(),
-  // An update as large as a whole board's state (pasting thousands of shapes), in base64.
-  'docs.update': z.object({ docId: id, update: base64(MAX_DOC_UPDATE) }).strict(),
-  'docs.awareness': z.object({ docId: id, update: base64(64 * 1024) }).strict()
-}
+  'workspaces.departments': z.object({ workspaceId }).strict(),
+  'workspaces.saveDepartment': z.object({ workspaceId, departmentId: departmentId.optional(), parentId: departmentId.nullable(), name: z.string().min(1).max(MAX_DISPLAY_NAME), order: z.number().int().optional() }).strict(),
+  'workspaces.deleteDepartment': z.object({ workspaceId, departmentId }).strict(),
+  'workspaces.assign': z.object({ workspaceId, userId, departments: z.array(departmentId).max(MAX_MEMBER_DEPARTMENTS) }).strict(),
+  'workspaces.setRelays': z.object({ workspaceId, relays: z.array(z.string().max(MAX_RELAY_ADDRESS)).max(MAX_WORKSPACE_RELAYS) }).strict(),
+  'directory.search': z.object({ workspaceId, query: z.string().max(100), departmentId: departmentId.optional(), limit: z.number().int().min(1).max(MAX_DIRECTORY_RESULTS).optional() }).strict(),
+  'docs.list': z.object({ conversationId: conversationId.optional() }).strict(),
+  'docs.create': z.object({ kind: z.enum(['board', 'note']), title: z.string().min(1).max(MAX_DOC_TITLE), conversationId: conversationId.optional() }).strict(),
+  'docs.rename': z.object({ docId, title: z.string().min(1).max(MAX_DOC_TITLE) }).strict(),
+  'docs.open': z.object({ docId }).strict(),
+  'docs.update': z.object({ docId, update: base64(MAX_DOC_UPDATE_BYTES) }).strict(),
+  'docs.awareness': z.object({ docId, update: base64(MAX_AWARENESS_BYTES) }).strict()
+} satisfies { [M in Method]: z.ZodType<RequestInput<M>> }
+
+/** True when A and B are assignable both ways, optional fields included (`Required` makes a missing optional field count). */
+type Same<A, B> = [A, Required<A>] extends [B, Required<B>] ? ([B, Required<B>] extends [A, Required<A>] ? true : false) : false
+/** Methods whose schema and contract disagree (a field one has and the other lacks, a narrower enum). */
+type Drift = { [M in Method as Same<z.output<(typeof requestSchemas)[M]>, RequestInput<M>> extends true ? never : M]: true }
+type Assert<T extends true> = T
+/** Does not compile while any method drifts; the error names the method (`{ "channels.create": true }` is not `true`). */
+export type NoDrift = Assert<keyof Drift extends never ? true : Drift>

@@ -8,7 +8,7 @@ import type { ServerFrame } from './contract.js'
 const notUsed = (): Promise<never> => Promise.reject(new Error('not used in this test'))
 const handlers: Handlers = {
   'node.info': () => Promise.resolve({ peerId: 'p' as never, addresses: [], protocols: [], version: 't' }),
-  'relay.status': notUsed,
+  'net.health': notUsed,
   'peers.list': () => Promise.resolve([]),
   'peers.dial': notUsed,
   'conversations.list': () => Promise.resolve([]),
@@ -68,7 +68,7 @@ function setup(): { call: (frame: unknown) => Promise<ServerFrame>; port: ApiPor
 
 test('answers a valid call with its value', async () => {
   const { call } = setup()
-  assert.deepEqual(await call({ type: 'call', id: 1, method: 'chat.send', params: { peerId: 'x', text: 'hi' } }), { type: 'result', id: 1, ok: true, value: { text: 'hi' } })
+  assert.deepEqual(await call({ type: 'call', id: 1, method: 'chat.send', params: { peerId: '12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA', text: 'hi' } }), { type: 'result', id: 1, ok: true, value: { text: 'hi' } })
 })
 
 test('an unknown method gets unknown-method and the port keeps working', async () => {
@@ -97,7 +97,7 @@ test('a frame that is not a call gets bad-request', async () => {
 
 test('a handler failure becomes internal and is logged', async () => {
   const { call, log } = setup()
-  const res = await call({ type: 'call', id: 5, method: 'chat.markRead', params: { conversationId: 'dm:x' } })
+  const res = await call({ type: 'call', id: 5, method: 'chat.markRead', params: { conversationId: `dm:${'0'.repeat(32)}` } })
   assert.equal(res.type === 'result' && !res.ok && res.error.code, 'internal')
   assert.ok(log.lines.some((l) => l.msg === 'API call failed' && l.method === 'chat.markRead'))
 })

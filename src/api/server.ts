@@ -20,6 +20,22 @@ export interface ApiServer {
 
 const callFrame = z.object({ type: z.literal('call'), id: z.number().int().min(0), method: z.string().max(100), params: z.unknown().optional() }).strict()
 
+/**
+ * The issue that says what is wrong. Of a union (`chat.send` names a conversation or a peer) the
+ * branch the caller evidently meant, the one with the fewest issues: "not a peer id", rather than
+ * zod's "Invalid input".
+ */
+function describe(issues: readonly z.core.$ZodIssue[]): string {
+  const issue = issues[0]
+  if (issue === undefined) return 'invalid'
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    const closest = issue.errors.reduce((a, b) => (b.length < a.length ? b : a))
+    return describe(closest)
+  }
+  const path = issue.path.map(String).join('.')
+  return path === '' ? issue.message : `${path}: ${issue.message}`
+}
+
 function isMethod(name: string): name is Method {
   return Object.hasOwn(requestSchemas, name)
 }
@@ -41,8 +57,7 @@ export function createApiServer(handlers: Handlers, log: Logger, events?: Bus<Ev
     if (!isMethod(method)) throw new EnclaveError('unknown-method', `no API method ${String(method).slice(0, 100)}`)
     const parsed = requestSchemas[method].safeParse(input ?? {})
     if (!parsed.success) {
-      const issue = parsed.error.issues[0]
-      throw new EnclaveError('bad-request', `invalid params for ${method}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim())
+      throw new EnclaveError('bad-request', `invalid params for ${method}: ${describe(parsed.error.issues)}`)
     }
     const handler = handlers[method] as (input: unknown) => Promise<RequestOutput<M>>
     return handler(parsed.data)

@@ -5,11 +5,12 @@ import fc from 'fast-check'
 import * as varint from 'uint8-varint'
 import { EnclaveError } from '../errors.js'
 import { decodeFrame, encodeFrame, type ChatFrame } from './chat-frames.js'
+import { parseConversationId, parsePeerId } from '../ids.js'
 import { type Envelope } from './envelope.js'
 import { MAX_MLS_BYTES } from '../crypto/mls-group.js'
 import { fuzzRuns } from '../fuzz-runs.js'
 
-const env: Envelope = { v: 2, conv: 'dm:0123456789abcdef0123456789abcdef', author: '12D3KooWabc', seq: 7, kind: 'app', epoch: 3, mls: new Uint8Array([1, 2, 3, 250]) }
+const env: Envelope = { v: 2, conv: parseConversationId('dm:0123456789abcdef0123456789abcdef'), author: parsePeerId('12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'), seq: 7, kind: 'app', epoch: 3, mls: new Uint8Array([1, 2, 3, 250]) }
 
 function body(frame: Uint8Array): Uint8Array {
   return frame.subarray(varint.encodingLength(varint.decode(frame)))
@@ -20,7 +21,7 @@ function code(err: unknown): string {
 }
 
 test('message and ack frames survive encoding', () => {
-  const frames: ChatFrame[] = [{ t: 'msg', env }, { t: 'msg', env, for: ['12D3KooWdef'] }, { t: 'ack', conv: env.conv, author: env.author, seq: 3 }]
+  const frames: ChatFrame[] = [{ t: 'msg', env }, { t: 'msg', env, for: [parsePeerId('12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq')] }, { t: 'ack', conv: env.conv, author: env.author, seq: 3 }]
   for (const frame of frames) assert.deepEqual(decodeFrame(body(encodeFrame(frame))), frame)
 })
 

@@ -3,8 +3,10 @@ import * as varint from 'uint8-varint'
 import { z } from 'zod'
 import { EnclaveError } from '../errors.js'
 import { MAX_MLS_BYTES } from '../crypto/mls-group.js'
-import { MAX_CHANNEL_MEMBERS } from './channel-limits.js'
+import { idSchema, parseConversationId, parseDeviceText } from '../ids.js'
+import { MAX_CHANNEL_MEMBERS } from '../limits.js'
 import { envelopeV2, type Envelope } from './envelope.js'
+import type { PeerIdString } from '../api/contract.js'
 
 /** Protocol id of direct delivery (and mailbox deposits). Version 2: MLS ciphertext only. */
 export const CHAT_PROTOCOL = '/enclave/chat/2.0.0'
@@ -12,12 +14,12 @@ export const CHAT_PROTOCOL = '/enclave/chat/2.0.0'
 /** Largest frame accepted, checked from the length prefix before the body is buffered. */
 export const MAX_FRAME_BYTES = MAX_MLS_BYTES + 64 * 1024
 
-const peer = z.string().min(1).max(128)
+const peer = idSchema(parseDeviceText)
 /** `for`: a deposit at a mailbox, to be handed to these devices. */
 const msgFrame = z.object({ t: z.literal('msg'), env: z.unknown(), for: z.array(peer).max(MAX_CHANNEL_MEMBERS).optional() }).strict()
-const ackFrame = z.object({ t: z.literal('ack'), conv: z.string().max(64), author: peer, seq: z.number().int().min(1) }).strict()
+const ackFrame = z.object({ t: z.literal('ack'), conv: idSchema(parseConversationId), author: peer, seq: z.number().int().min(1) }).strict()
 
-export type ChatFrame = { t: 'msg'; env: Envelope; for?: string[] } | z.infer<typeof ackFrame>
+export type ChatFrame = { t: 'msg'; env: Envelope; for?: PeerIdString[] } | z.infer<typeof ackFrame>
 
 /** Encodes one frame with its varint length prefix. */
 export function encodeFrame(frame: ChatFrame): Uint8Array {

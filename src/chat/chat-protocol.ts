@@ -1,6 +1,7 @@
 import { EnclaveError, errorMessage } from '../errors.js'
 import { concatFrames, readFrameBatches } from '../net/frame-reader.js'
 import { decodeFrame, encodeFrame, MAX_FRAME_BYTES } from './chat-frames.js'
+import { peerIdOf } from '../ids.js'
 import type { PeerIdString } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { Envelope } from './envelope.js'
@@ -12,12 +13,12 @@ import type { Connection, Stream } from '@libp2p/interface'
  * log line; the messages before it in the same batch are still stored and acknowledged, and
  * the node keeps serving every other stream.
  */
-export async function serveChatStream(receive: (from: PeerIdString, envs: Envelope[], deposit?: string[]) => Promise<void>, log: Logger, stream: Stream, connection: Connection): Promise<void> {
-  const from = connection.remotePeer.toString() as PeerIdString
+export async function serveChatStream(receive: (from: PeerIdString, envs: Envelope[], deposit?: PeerIdString[]) => Promise<void>, log: Logger, stream: Stream, connection: Connection): Promise<void> {
+  const from = peerIdOf(connection.remotePeer)
   try {
     for await (const batch of readFrameBatches(stream, { maxFrameBytes: MAX_FRAME_BYTES })) {
       const envs: Envelope[] = []
-      const deposits: Array<{ env: Envelope; for: string[] }> = []
+      const deposits: Array<{ env: Envelope; for: PeerIdString[] }> = []
       let failure: Error | undefined
       for (const body of batch) {
         try {

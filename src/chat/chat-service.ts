@@ -8,17 +8,18 @@ import { conversationOfGroup, createConversationRules } from './conversation-rul
 import { createDelivery } from './delivery.js'
 import { CHAT_PROTOCOL } from './chat-frames.js'
 import { serveChatStream } from './chat-protocol.js'
-import { MAX_TEXT_LENGTH } from './envelope.js'
+import { parseMessageId } from '../ids.js'
+import { MAX_TEXT_LENGTH } from '../limits.js'
 import { createGroupKeys } from './group-keys.js'
 import { askGroup, GROUP_PROTOCOL, serveGroupStream } from './group-protocol.js'
 import { createGroupService } from './group-service.js'
 import { createGroupStates } from './group-states.js'
-import { dmConversationId, isConversationId, newChannelId, parseMessageId, parsePeerId, workspaceChannelId } from './ids.js'
+import { dmConversationId, newChannelId, workspaceChannelId } from './ids.js'
 import { createInbound } from './inbound.js'
 import { createMembership } from './membership.js'
 import { createMessageLog, toConversationView, toMessageView, type ConversationRecord, type HistoryQuery, type StoredMessage } from './message-log.js'
 import { createSending } from './sending.js'
-import type { ChannelSummary, ChannelVisibility, ConversationId, ConversationRef, ConversationView, MessageView, PeerIdString } from '../api/contract.js'
+import type { ChannelSummary, ChannelVisibility, ConversationId, ConversationRef, ConversationView, DocId, MessageId, MessageView, PeerIdString, WorkspaceId } from '../api/contract.js'
 import type { ChatComponents, ChatContext } from './chat-context.js'
 import type { OutboxInit } from './outbox.js'
 import type { Stream } from '@libp2p/interface'
@@ -40,20 +41,20 @@ export interface ChatService {
   history(ref: ConversationRef, query: HistoryQuery): Promise<MessageView[]>
   conversations(): Promise<ConversationView[]>
   /** The DM with a peer, created empty if needed. */
-  open(peerId: string): Promise<ConversationView>
-  retry(messageId: string): Promise<MessageView>
-  markRead(conversationId: string): Promise<ConversationView>
-  createChannel(input: { workspaceId: string; name: string; topic?: string; visibility?: ChannelVisibility; members?: string[] }): Promise<ConversationView>
-  addMembers(conversationId: string, members: string[]): Promise<ConversationView>
-  removeMember(conversationId: string, peerId: string): Promise<ConversationView>
-  leave(conversationId: string): Promise<ConversationView>
-  updateChannel(conversationId: string, change: { name?: string; topic?: string; archived?: boolean }): Promise<ConversationView>
-  browse(workspaceId: string): Promise<ChannelSummary[]>
-  join(conversationId: string): Promise<ConversationView>
+  open(peerId: PeerIdString): Promise<ConversationView>
+  retry(messageId: MessageId): Promise<MessageView>
+  markRead(conversationId: ConversationId): Promise<ConversationView>
+  createChannel(input: { workspaceId: WorkspaceId; name: string; topic?: string; visibility?: ChannelVisibility; members?: PeerIdString[] }): Promise<ConversationView>
+  addMembers(conversationId: ConversationId, members: PeerIdString[]): Promise<ConversationView>
+  removeMember(conversationId: ConversationId, peerId: PeerIdString): Promise<ConversationView>
+  leave(conversationId: ConversationId): Promise<ConversationView>
+  updateChannel(conversationId: ConversationId, change: { name?: string; topic?: string; archived?: boolean }): Promise<ConversationView>
+  browse(workspaceId: WorkspaceId): Promise<ChannelSummary[]>
+  join(conversationId: ConversationId): Promise<ConversationView>
   /** Sends a doc edit to every member as a conversation message: durable, acknowledged, through mailboxes. */
-  sendDocEdit(conversationId: string, doc: string, update: Uint8Array): Promise<void>
+  sendDocEdit(conversationId: ConversationId, doc: DocId, update: Uint8Array): Promise<void>
   /** A conversation's current MLS group, for data sealed with keys exported from its epoch (docs). */
-  groupAccess(conversationId: string): GroupAccess | null
+  groupAccess(conversationId: ConversationId): GroupAccess | null
   /** Delivers what waited in the outbox and processes envelopes held from the last run. */
   start(): Promise<void>
   stop(): Promise<void>
@@ -107,7 +108,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
 
   const resolve = (ref: ConversationRef): ConversationRecord => {
     if ('peerId' in ref) {
-      const peer = parsePeerId(ref.peerId)
+      const peer = ref.peerId
       if (peer === self) throw new EnclaveError('bad-request', 'cannot start a conversation with this device itself')
       const id = dmConversationId(self, peer)
       const batch = store.batch()
@@ -115,7 +116,6 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       if (batch.length > 0) void batch.write()
       return record
     }
-    if (!isConversationId(ref.conversationId)) throw new EnclaveError('bad-request', `not a conversation id: ${ref.conversationId.slice(0, 80)}`)
     const record = messages.conversation(ref.conversationId)
     if (record === undefined) throw new EnclaveError('not-found', `no conversation ${ref.conversationId}`)
     return record
@@ -136,7 +136,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     refreshMembers(record, state)
     messages.saveConversation(batch, record)
     await batch.write()
-    const members = devicesOf(input.members ?? []).filter((d) => d !== self)
+    const members = (input.members ?? []).filter((d) => d !== self)
     if (members.length > 0) await groups.serial(id, () => commitAsCommitter(record, { add: members }))
     return announce(record)
   }
@@ -147,13 +147,11 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     if (record.archived) throw new EnclaveError('bad-request', 'the channel is archived')
   }
 
-  const channel = (conversationId: string): ConversationRecord => {
+  const channel = (conversationId: ConversationId): ConversationRecord => {
     const record = resolve({ conversationId })
     if (record.kind !== 'channel') throw new EnclaveError('bad-request', 'not a channel')
     return record
   }
-
-  const devicesOf = (list: string[]): PeerIdString[] => list.map(parsePeerId)
 
   const service: ChatService = {
     send: async (ref, text) => {
@@ -233,16 +231,15 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     addMembers: async (conversationId, members) => {
       const record = channel(conversationId)
       requireActive(record)
-      const devices = devicesOf(members)
-      for (const d of devices) if (!mayBeIn(record.id, d)) throw new EnclaveError('not-member', `${d} is not an active member of this workspace`)
-      await groups.serial(record.id, () => request(record, 'add', devices))
+      for (const d of members) if (!mayBeIn(record.id, d)) throw new EnclaveError('not-member', `${d} is not an active member of this workspace`)
+      await groups.serial(record.id, () => request(record, 'add', members))
       return announce(record)
     },
 
     removeMember: async (conversationId, peerId) => {
       const record = channel(conversationId)
       requireActive(record)
-      const device = parsePeerId(peerId)
+      const device = peerId
       if (device === self) return service.leave(conversationId)
       if (record.visibility === 'workspace') throw new EnclaveError('bad-request', 'everyone in the workspace is in its own channel; removing them from the workspace removes them from it')
       if (!canManage(record)) throw new EnclaveError('unauthorized', 'only the channel\'s creator or a workspace admin can remove members')
@@ -292,7 +289,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
           const stream = await ctx.openGroupStream(peer, AbortSignal.timeout(3_000))
           const reply = await askGroup(stream, { t: 'browse', ws: workspaceId })
           for (const c of reply.channels) {
-            const summary = { ...c, id: c.id as ConversationId }
+            const summary = c
             browsed.set(c.id, { via: peer, summary })
             const before = found.get(c.id)
             if (before === undefined || before.memberCount < c.memberCount) found.set(c.id, summary)
@@ -319,7 +316,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     },
 
     groupAccess: (conversationId) => {
-      const record = isConversationId(conversationId) ? messages.conversation(conversationId) : undefined
+      const record = messages.conversation(conversationId)
       if (record === undefined || record.status !== 'active') return null
       const group = currentGroup(record)
       if (group === undefined) return null
@@ -333,7 +330,6 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     },
 
     join: async (conversationId) => {
-      if (!isConversationId(conversationId)) throw new EnclaveError('bad-request', 'not a conversation id')
       const known = messages.conversation(conversationId)
       if (known?.status === 'active') return announce(known)
       const hint = browsed.get(conversationId)
@@ -366,7 +362,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
    * id is `workspaceChannelId(ws)`. Only the owner's device (there is one): an admin whose device
    * was not added yet would otherwise start a second group under the same id.
    */
-  const ensureWorkspaceChannel = async (ws: string): Promise<void> => {
+  const ensureWorkspaceChannel = async (ws: WorkspaceId): Promise<void> => {
     const id = workspaceChannelId(ws)
     const name = policy.workspaceName(ws)
     if (messages.conversation(id) !== undefined || name === null || !policy.isOwnerDevice(ws, self)) return
@@ -409,7 +405,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
         const gone = record.members.filter((d) => !mayBeIn(record.id, d))
         // The workspace's own channel follows the workspace: newcomers are added as they come.
         const services = components.mailboxes()
-        const come = record.visibility === 'workspace' ? policy.activeDevices(ws).filter((d) => !record.members.includes(d as PeerIdString) && !services.includes(d as PeerIdString)) as PeerIdString[] : []
+        const come = record.visibility === 'workspace' ? policy.activeDevices(ws).filter((d) => !record.members.includes(d) && !services.includes(d)) : []
         if (gone.length > 0 || come.length > 0) await commitAsCommitter(record, { remove: gone, add: come })
         // The previous committer may have left the workspace with requests still open.
         if (hasOpenWork(record)) await serveOpenWork(record)

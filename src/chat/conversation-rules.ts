@@ -1,6 +1,8 @@
+import { EnclaveError } from '../errors.js'
 import { isActive, membersOf } from '../crypto/mls-group.js'
 import { dmConversationId, kindOfConversation, workspaceChannelId } from './ids.js'
-import type { ConversationId, PeerIdString } from '../api/contract.js'
+import { parseConversationId } from '../ids.js'
+import type { ConversationId, PeerIdString, WorkspaceId } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { MembershipPolicy } from './membership-policy.js'
 import type { AppPayload, ChannelInfo } from './envelope.js'
@@ -10,12 +12,12 @@ import type { ClientState } from 'ts-mls'
 
 /** The conversation an MLS group belongs to: group ids are `<conversation>/<creator>`. */
 export function conversationOfGroup(groupId: string): ConversationId {
-  return groupId.slice(0, groupId.indexOf('/')) as ConversationId
+  return parseConversationId(groupId.slice(0, groupId.indexOf('/')))
 }
 
 /** Who may be in which group, who commits, and what a conversation's record says of its group. */
 export interface ConversationRules {
-  mayBeIn: (conv: ConversationId, device: string) => boolean
+  mayBeIn: (conv: ConversationId, device: PeerIdString) => boolean
   /** The channel's creator or a workspace admin: may remove members and archive. */
   canManage: (record: ConversationRecord) => boolean
   /** The group this device sends in: for a DM both sides may have made one; the lower creator's wins. */
@@ -32,11 +34,11 @@ export interface ConversationRules {
 export function createConversationRules(deps: { self: PeerIdString; policy: MembershipPolicy; messages: MessageLog; groups: GroupStates; log: Logger }): ConversationRules {
   const { self, policy, messages, groups, log } = deps
 
-  const mayBeIn = (conv: ConversationId, device: string): boolean => {
+  const mayBeIn = (conv: ConversationId, device: PeerIdString): boolean => {
     if (device === self) return true
     const record = messages.conversation(conv)
     if (record !== undefined && record.workspaceId !== null) return policy.isActiveDevice(record.workspaceId, device)
-    if (kindOfConversation(conv) === 'dm') return dmConversationId(self, device as PeerIdString) === conv
+    if (kindOfConversation(conv) === 'dm') return dmConversationId(self, device) === conv
     // A channel whose settings have not arrived yet: anyone sharing a workspace with us.
     return policy.sharedWith(device).length > 0
   }
@@ -54,19 +56,25 @@ export function createConversationRules(deps: { self: PeerIdString; policy: Memb
   }
 
   const committerLeaf = (record: ConversationRecord, state: ClientState): number | undefined =>
-    membersOf(state).find((m) => mayBeIn(record.id, m.device) && !record.leaving.includes(m.device as PeerIdString))?.leaf
+    membersOf(state).find((m) => mayBeIn(record.id, m.device) && !record.leaving.includes(m.device))?.leaf
 
   const refreshMembers = (record: ConversationRecord, state: ClientState): void => {
     const members = membersOf(state)
-    record.members = members.map((m) => m.device as PeerIdString)
+    record.members = members.map((m) => m.device)
     record.pendingMembers = record.pendingMembers.filter((d) => !record.members.includes(d))
     record.leaving = record.leaving.filter((d) => record.members.includes(d))
     record.requests = record.requests
       .map((r) => ({ ...r, devices: r.devices.filter((d) => (r.op === 'add') !== record.members.includes(d)) }))
       .filter((r) => r.devices.length > 0)
     const leaf = committerLeaf(record, state)
-    record.committer = (members.find((m) => m.leaf === leaf)?.device ?? null) as PeerIdString | null
+    record.committer = members.find((m) => m.leaf === leaf)?.device ?? null
     if (!isActive(state) && record.status !== 'left') record.status = 'removed'
+  }
+
+  /** A channel's workspace: every channel has one (DMs have none and carry no settings). */
+  const workspaceOf = (record: ConversationRecord): WorkspaceId => {
+    if (record.workspaceId === null) throw new EnclaveError('internal', `channel ${record.id} has no workspace`)
+    return record.workspaceId
   }
 
   const channelInfoOf = (record: ConversationRecord): ChannelInfo => ({
@@ -74,14 +82,14 @@ export function createConversationRules(deps: { self: PeerIdString; policy: Memb
     topic: record.topic,
     visibility: record.visibility ?? 'private',
     archived: record.archived,
-    ws: record.workspaceId ?? '',
+    ws: workspaceOf(record),
     creator: record.creator ?? self
   })
 
   const applyMeta = (record: ConversationRecord, p: Extract<AppPayload, { type: 'meta' }>): void => {
     if (record.kind !== 'channel' || p.hlc <= record.metaHlc) return
     const c = p.channel
-    const author = p.author as PeerIdString
+    const author = p.author
     // A workspace's own channel has a well-known id: only that workspace's admins may make it.
     if ((c.visibility === 'workspace' || record.visibility === 'workspace') && (record.id !== workspaceChannelId(c.ws) || !policy.isAdminDevice(c.ws, c.creator))) {
       log.warn('refused workspace channel settings not made by the workspace\'s admins', { conv: record.id, author, code: 'unauthorized' })
@@ -99,7 +107,7 @@ export function createConversationRules(deps: { self: PeerIdString; policy: Memb
     record.visibility = c.visibility
     record.archived = c.archived
     record.workspaceId = c.ws
-    record.creator = c.creator as PeerIdString
+    record.creator = c.creator
   }
 
   return { mayBeIn, canManage, currentGroup, committerLeaf, refreshMembers, channelInfoOf, applyMeta }

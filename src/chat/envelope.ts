@@ -1,14 +1,14 @@
 import { z } from 'zod'
 import { MAX_MLS_BYTES } from '../crypto/mls-group.js'
-import { MAX_CHANNEL_MEMBERS, MAX_CHANNEL_NAME, MAX_CHANNEL_TOPIC } from './channel-limits.js'
+import { idSchema, parseConversationId, parseDeviceText, parseDocId, parseWorkspaceId } from '../ids.js'
+import { MAX_CHANNEL_MEMBERS, MAX_CHANNEL_NAME, MAX_CHANNEL_TOPIC, MAX_TEXT_LENGTH } from '../limits.js'
 
-/** Longest text message, in UTF-16 code units (about 10 pages). */
-export const MAX_TEXT_LENGTH = 16_000
 /** Largest doc edit carried as a conversation message (durable, through mailboxes); larger ones travel by doc sync. */
 export const MAX_DOC_EDIT_BYTES = 256 * 1024
 
 const seq = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)
-const peer = z.string().min(1).max(128)
+const peer = idSchema(parseDeviceText)
+const conv = idSchema(parseConversationId)
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength > 0 && v.byteLength <= MAX_MLS_BYTES, 'MLS bytes')
 
 /**
@@ -23,7 +23,7 @@ const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLengt
  */
 export const envelopeV2 = z.object({
   v: z.literal(2),
-  conv: z.string().min(1).max(64),
+  conv,
   author: peer,
   seq,
   kind: z.enum(['app', 'commit', 'welcome']),
@@ -41,12 +41,12 @@ export const channelInfo = z.object({
   topic: z.string().max(MAX_CHANNEL_TOPIC),
   visibility: z.enum(['private', 'open', 'workspace']),
   archived: z.boolean(),
-  ws: z.string().min(1).max(200),
+  ws: idSchema(parseWorkspaceId),
   creator: peer
 }).strict()
 export type ChannelInfo = z.infer<typeof channelInfo>
 
-const common = { conv: z.string().max(64), author: peer, seq, hlc: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }
+const common = { conv, author: peer, seq, hlc: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }
 
 /** The plaintext inside an `app` envelope's MLS message. */
 export const appPayload = z.discriminatedUnion('type', [
@@ -55,6 +55,6 @@ export const appPayload = z.discriminatedUnion('type', [
   /** Asks the committer to change membership: add devices, remove one, or remove the author. */
   z.object({ type: z.literal('request'), ...common, op: z.enum(['add', 'remove', 'leave']), devices: z.array(peer).max(MAX_CHANNEL_MEMBERS) }).strict(),
   /** A Yjs update to a doc shared in this conversation: never shown as a message. */
-  z.object({ type: z.literal('doc'), ...common, doc: z.string().regex(/^doc:[0-9a-f]{32}$/), update: z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength > 0 && v.byteLength <= MAX_DOC_EDIT_BYTES, 'a Yjs update') }).strict()
+  z.object({ type: z.literal('doc'), ...common, doc: idSchema(parseDocId), update: z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength > 0 && v.byteLength <= MAX_DOC_EDIT_BYTES, 'a Yjs update') }).strict()
 ])
 export type AppPayload = z.infer<typeof appPayload>

@@ -1,6 +1,7 @@
 import { z } from 'zod'
+import { idSchema, parseConversationId, parsePeerId, parseWorkspaceId } from '../ids.js'
 import { askOnce, parseWith, serveRequest } from '../net/request-reply.js'
-import type { ChannelSummary, PeerIdString } from '../api/contract.js'
+import type { ChannelSummary, ConversationId, PeerIdString, WorkspaceId } from '../api/contract.js'
 import { MAX_FRAME_BYTES, parseEnvelope } from './chat-frames.js'
 import type { Envelope } from './envelope.js'
 import type { Logger } from '../logger.js'
@@ -26,15 +27,16 @@ const MAX_REQUEST_BYTES = 256 * 1024
 export const CATCHUP_PAGE = 2_000
 
 const peer = z.string().min(1).max(128)
-const conv = z.string().min(1).max(64)
+const conv = idSchema(parseConversationId)
+const ws = idSchema(parseWorkspaceId)
 const request = z.discriminatedUnion('t', [
   /** `for`: ask a mailbox for a key package another device left there. */
-  z.object({ t: z.literal('kp'), for: peer.optional() }).strict(),
+  z.object({ t: z.literal('kp'), for: idSchema(parsePeerId).optional() }).strict(),
   /** Leave key packages at a mailbox, for colleagues who want to start a DM while this device is offline. */
   z.object({ t: z.literal('deposit'), kps: z.array(z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength < 4096)).min(1).max(MAX_DEPOSIT) }).strict(),
   z.object({ t: z.literal('join'), conv }).strict(),
   z.object({ t: z.literal('catchup'), conv, have: z.record(peer, z.number().int().min(0)) }).strict(),
-  z.object({ t: z.literal('browse'), ws: z.string().min(1).max(200) }).strict()
+  z.object({ t: z.literal('browse'), ws }).strict()
 ])
 export type GroupRequest = z.infer<typeof request>
 
@@ -45,7 +47,7 @@ const replies = {
   catchup: z.object({ t: z.literal('envs'), envs: z.array(z.unknown()).max(CATCHUP_PAGE), more: z.boolean() }).strict(),
   browse: z.object({
     t: z.literal('channels'),
-    channels: z.array(z.object({ id: conv, workspaceId: z.string().max(200), name: z.string().max(200), topic: z.string().max(500), memberCount: z.number().int().min(0) }).strict()).max(1000)
+    channels: z.array(z.object({ id: conv, workspaceId: ws, name: z.string().max(200), topic: z.string().max(500), memberCount: z.number().int().min(0) }).strict()).max(1000)
   }).strict()
 }
 
@@ -53,9 +55,9 @@ export interface GroupHandlers {
   /** This device's fresh key package, or (`device` set, at a mailbox) one that device deposited. */
   keyPackage(from: PeerIdString, device?: PeerIdString): Promise<Uint8Array>
   deposit(from: PeerIdString, kps: Uint8Array[]): Promise<void>
-  join(from: PeerIdString, conv: string): Promise<void>
-  catchup(from: PeerIdString, conv: string, have: Record<string, number>): Promise<{ envs: Envelope[]; more: boolean }>
-  browse(from: PeerIdString, ws: string): ChannelSummary[]
+  join(from: PeerIdString, conv: ConversationId): Promise<void>
+  catchup(from: PeerIdString, conv: ConversationId, have: Record<string, number>): Promise<{ envs: Envelope[]; more: boolean }>
+  browse(from: PeerIdString, ws: WorkspaceId): ChannelSummary[]
 }
 
 const parseRequest = parseWith(request, 'group request')
@@ -68,7 +70,7 @@ export function serveGroupStream(handlers: GroupHandlers, log: Logger, stream: S
     maxRequestBytes: MAX_REQUEST_BYTES,
     parse: parseRequest,
     handle: async (from, req) => {
-      if (req.t === 'kp') return [{ t: 'kp', kp: await handlers.keyPackage(from, req.for as PeerIdString | undefined) }]
+      if (req.t === 'kp') return [{ t: 'kp', kp: await handlers.keyPackage(from, req.for) }]
       if (req.t === 'deposit') { await handlers.deposit(from, req.kps); return [{ t: 'ok' }] }
       if (req.t === 'join') { await handlers.join(from, req.conv); return [{ t: 'ok' }] }
       if (req.t === 'catchup') return [{ t: 'envs', ...await handlers.catchup(from, req.conv, req.have) }]

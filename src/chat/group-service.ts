@@ -2,7 +2,7 @@ import { EnclaveError } from '../errors.js'
 import { deviceOfCredential } from '../crypto/mls-credential.js'
 import { decodeKeyPackage, encodeKeyPackage } from '../crypto/mls-group.js'
 import { askGroup, CATCHUP_PAGE, MAX_DEPOSIT, parseEnvelopes, type GroupHandlers } from './group-protocol.js'
-import type { ConversationId, PeerIdString } from '../api/contract.js'
+import type { PeerIdString } from '../api/contract.js'
 import type { ChatContext } from './chat-context.js'
 import type { Envelope } from './envelope.js'
 import type { Inbound } from './inbound.js'
@@ -64,13 +64,13 @@ export function createGroupService(ctx: ChatContext, membership: Membership, inb
       log.debug('kept key packages', { device: from, count: Math.min(list.length, MAX_DEPOSIT) })
     },
     join: async (from, conv) => {
-      const record = messages.conversation(conv as ConversationId)
+      const record = messages.conversation(conv)
       if (record === undefined || record.kind !== 'channel' || record.visibility !== 'open' || record.archived) throw new EnclaveError('not-found', 'no open channel with that id here')
       if (record.workspaceId === null || !policy.isActiveDevice(record.workspaceId, from)) throw new EnclaveError('not-member', 'only workspace members may join')
       await groups.serial(record.id, () => request(record, 'add', [from]))
     },
     catchup: async (from, conv, have) => {
-      const record = messages.conversation(conv as ConversationId)
+      const record = messages.conversation(conv)
       if (record === undefined || !(record.members.includes(from) || record.pendingMembers.includes(from))) throw new EnclaveError('not-member', 'not a member of that conversation')
       const envs = await cipher.missing(conv, have, CATCHUP_PAGE)
       let bytes = 0

@@ -4,7 +4,8 @@ import { decodeMls, epochOf, isActive, joinFromWelcome, processPrivate, welcomeT
 import { envelopeKey } from './cipher-log.js'
 import { conversationOfGroup } from './conversation-rules.js'
 import { appPayload, type AppPayload, type Envelope } from './envelope.js'
-import { dmConversationId, isConversationId, kindOfConversation } from './ids.js'
+import { isConversationId, parseDeviceText } from '../ids.js'
+import { dmConversationId, kindOfConversation } from './ids.js'
 import { toMessageView, type ConversationRecord, type StoredMessage } from './message-log.js'
 import type { ConversationId, MessageView, PeerIdString } from '../api/contract.js'
 import type { StoreBatch } from '../store/store.js'
@@ -18,7 +19,7 @@ const MAX_WAITING = 20_000
 /** Envelopes arriving from anyone (author, mailbox, a member helping with catch-up) and what they do. */
 export interface Inbound {
   /** Stores what a peer sent (dropping duplicates) and processes what can be; resolves once durable. */
-  receive: (from: PeerIdString, envs: Envelope[], deposit?: string[]) => Promise<void>
+  receive: (from: PeerIdString, envs: Envelope[], deposit?: PeerIdString[]) => Promise<void>
   /** Processes a conversation's held envelopes until none makes progress. */
   drain: (conv: ConversationId) => Promise<void>
 }
@@ -31,7 +32,7 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
 
   const storeMessage = (batch: StoreBatch, record: ConversationRecord, p: Extract<AppPayload, { type: 'text' }>): MessageView => {
     clock.observe(p.hlc)
-    const msg: StoredMessage = { conv: record.id, author: p.author as PeerIdString, seq: p.seq, hlc: p.hlc, text: p.text, state: 'received', mine: false }
+    const msg: StoredMessage = { conv: record.id, author: p.author, seq: p.seq, hlc: p.hlc, text: p.text, state: 'received', mine: false }
     const key = messages.append(batch, msg, { countUnread: true })
     return toMessageView(msg, key)
   }
@@ -54,7 +55,7 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
         if (existing !== undefined && isActive(existing)) return 'done'
         groups.stage(batch, groupId, state)
         // A channel's group id ends in its creator's PeerId; a DM's in the device that made it.
-        if (record.kind === 'channel' && record.creator === null) record.creator = groupId.slice(groupId.indexOf('/') + 1) as PeerIdString
+        if (record.kind === 'channel' && record.creator === null) record.creator = parseDeviceText(groupId.slice(groupId.indexOf('/') + 1))
         record.status = 'active'
         refreshMembers(record, state)
         return 'done'
@@ -93,7 +94,7 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
     // The envelope was new (deduplicated by conversation, author and seq when stored), so its message is too.
     if (p.type === 'text') added.push(storeMessage(batch, record, p))
     else if (p.type === 'meta') applyMeta(record, p)
-    else if (p.type === 'doc') followUps.push(() => components.bus.dispatch('doc:edit', { conv: record.id, from: p.author as PeerIdString, doc: p.doc, update: p.update }))
+    else if (p.type === 'doc') followUps.push(() => components.bus.dispatch('doc:edit', { conv: record.id, from: p.author, doc: p.doc, update: p.update }))
     else followUps.push(() => handleRequest(record, p))
     return 'done'
   }
@@ -158,8 +159,8 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
     const known = messages.conversation(conv)
     if (known !== undefined) return known
     if (kindOfConversation(conv) === 'dm') {
-      if (dmConversationId(self, env.author as PeerIdString) !== conv) return undefined
-      return messages.ensure(conv, batch, () => ({ kind: 'dm', peerId: env.author as PeerIdString, workspaceId: policy.sharedWith(env.author)[0] ?? null, status: 'joining' }))
+      if (dmConversationId(self, env.author) !== conv) return undefined
+      return messages.ensure(conv, batch, () => ({ kind: 'dm', peerId: env.author, workspaceId: policy.sharedWith(env.author)[0] ?? null, status: 'joining' }))
     }
     if (env.kind !== 'welcome' || env.to?.includes(self) !== true) return undefined
     return messages.ensure(conv, batch, () => ({ kind: 'channel', status: 'joining' }))
@@ -191,12 +192,12 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
     if (record.waiting > 0) void drain(record.id).catch((err: unknown) => { log.warn('processing failed', { conv: record.id, error: errorMessage(err) }) })
   })
 
-  const receive = async (from: PeerIdString, envs: Envelope[], deposit?: string[]): Promise<void> => {
+  const receive = async (from: PeerIdString, envs: Envelope[], deposit?: PeerIdString[]): Promise<void> => {
     if (envs.length === 0) return
     // In-order delivery needs no read: the next seq after a gapless run cannot be stored yet,
     // and anything at or below it is. Only the rest is looked up.
     const known = (env: Envelope): boolean | undefined => {
-      const seen = messages.conversation(env.conv as ConversationId)?.seen[env.author]
+      const seen = messages.conversation(env.conv)?.seen[env.author]
       if (seen === undefined || deposit !== undefined) return undefined
       return env.seq <= seen ? true : env.seq === seen + 1 ? false : undefined
     }
@@ -217,7 +218,7 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
         // Held for others; this node has no key for it and never tries.
         log.debug('holding mail', { conv: env.conv, author: env.author, seq: env.seq, for: deposit.length })
         const envKey = cipher.put(batch, env)
-        for (const peer of deposit as PeerIdString[]) {
+        for (const peer of deposit) {
           if (peer === from || peer === self) continue
           outbox.enqueue(batch, peer, { envKey, conv: env.conv, author: env.author, seq: env.seq, messageKey: null, enqueuedAt: Date.now() }, clock.now())
           toKick.push(peer)

@@ -1,3 +1,5 @@
+import type { PeerIdString, WorkspaceId } from '../api/contract.js'
+
 /** What the chat layer needs to know about workspaces (the org layer answers). */
 export interface MembershipPolicy {
   isActiveDevice(ws: string, device: string): boolean
@@ -6,7 +8,7 @@ export interface MembershipPolicy {
   isOwnerDevice(ws: string, device: string): boolean
   workspaceName(ws: string): string | null
   /** Every active member's devices in `ws` (this one included). */
-  activeDevices(ws: string): string[]
+  activeDevices(ws: string): PeerIdString[]
   /** Workspaces both this device and `device` are active in. */
-  sharedWith(device: string): string[]
+  sharedWith(device: string): WorkspaceId[]
 }

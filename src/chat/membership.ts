@@ -75,7 +75,7 @@ export function createMembership(ctx: ChatContext, delivery: Delivery): Membersh
         unreachable.push(device)
       }
     }
-    const removeLeaves = current.filter((m) => change.remove?.includes(m.device as PeerIdString) === true && m.device !== self).map((m) => m.leaf)
+    const removeLeaves = current.filter((m) => change.remove?.includes(m.device) === true && m.device !== self).map((m) => m.leaf)
     record.pendingMembers = [...new Set([...record.pendingMembers, ...unreachable])]
     if (adds.length === 0 && removeLeaves.length === 0) {
       const batch = store.batch()
@@ -87,7 +87,7 @@ export function createMembership(ctx: ChatContext, delivery: Delivery): Membersh
     const out: CommitOutput = await commitChanges(group.state, { add: adds, remove: removeLeaves })
     const batch = store.batch()
     groups.stage(batch, group.id, out.state)
-    const removed = current.filter((m) => removeLeaves.includes(m.leaf)).map((m) => m.device as PeerIdString)
+    const removed = current.filter((m) => removeLeaves.includes(m.leaf)).map((m) => m.device)
     const recipients: PeerIdString[] = []
     const commitEnv: Envelope = { v: 2, conv: record.id, author: self, seq: record.nextSeq++, kind: 'commit', epoch: epochOf(group.state), mls: out.commit }
     markSeen(record, self, commitEnv.seq)
@@ -133,11 +133,11 @@ export function createMembership(ctx: ChatContext, delivery: Delivery): Membersh
 
   /** Every member notes a request; the committer acts on it if the rules allow. */
   const handleRequest = async (record: ConversationRecord, p: Extract<AppPayload, { type: 'request' }>): Promise<void> => {
-    const author = p.author as PeerIdString
+    const author = p.author
     const group = currentGroup(record)
     if (group === undefined) return
     if (p.op === 'leave') record.leaving = [...new Set([...record.leaving, author])]
-    else record.requests = [...record.requests, { author, op: p.op, devices: p.devices as PeerIdString[] }]
+    else record.requests = [...record.requests, { author, op: p.op, devices: p.devices }]
     refreshMembers(record, group.state)
     const batch = store.batch()
     messages.saveConversation(batch, record)

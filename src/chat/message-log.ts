@@ -1,7 +1,8 @@
 import { EnclaveError } from '../errors.js'
 import { hlcToMs, orderKey } from './hybrid-clock.js'
-import { messageId } from './ids.js'
-import type { ChannelVisibility, ConversationId, ConversationStatus, ConversationView, DeliveryState, MessageView, PeerIdString } from '../api/contract.js'
+import { messageId } from '../ids.js'
+import { MAX_HISTORY_PAGE } from '../limits.js'
+import type { ChannelVisibility, ConversationId, ConversationStatus, ConversationView, DeliveryState, MessageView, PeerIdString, WorkspaceId } from '../api/contract.js'
 import type { Collection, Store, StoreBatch } from '../store/store.js'
 
 /** A message as kept on disk. `sent` is never stored: it only lives while a stream is open. */
@@ -22,7 +23,7 @@ export interface ConversationRecord {
   kind: 'dm' | 'channel'
   /** The other device of a DM; null for channels. */
   peerId: PeerIdString | null
-  workspaceId: string | null
+  workspaceId: WorkspaceId | null
   name: string | null
   topic: string
   visibility: ChannelVisibility | null
@@ -89,7 +90,6 @@ export interface HistoryQuery {
   limit?: number
 }
 
-export const MAX_HISTORY_PAGE = 1000
 
 const SEP = '!'
 /** Sorts after every order key (they are digits, base58 and colons). */

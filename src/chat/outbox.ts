@@ -17,7 +17,7 @@ export interface OutboxEntry {
   author: string
   seq: number
   /** Set for a mailbox deposit: the devices the mailbox hands the envelope to. */
-  for?: string[]
+  for?: PeerIdString[]
   enqueuedAt: number
 }
 

@@ -1,4 +1,4 @@
-import type { ConversationView, MessageView, PeerView, RelayStatusView } from '../api/contract.js'
+import type { ConversationView, MessageView, PeerView, NetHealthView } from '../api/contract.js'
 
 /** Human-readable lines for the friendly verbs; scripts use --json instead. */
 export function formatMessage(m: MessageView): string {
@@ -25,7 +25,7 @@ export function formatConversation(c: ConversationView): string {
   return `${c.id} ${title} (${notes.join(', ')})`
 }
 
-export function formatRelayStatus(s: RelayStatusView): string {
+export function formatNetHealth(s: NetHealthView): string {
   const lines = [
     s.serving ? `relay: serving, ${s.reservations.length} reservations, ${s.circuits} circuits open (${s.circuitsTotal} since start), ${formatBytes(s.bytesRelayed)} relayed` : 'relay: not serving',
     `connections: ${s.connections} (${s.relayedConnections} relayed)`,

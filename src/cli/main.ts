@@ -6,11 +6,12 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { ApiCallError, type ApiClient } from '../api/api-client.js'
 import { connectApi } from '../api/ws-client.js'
 import { EnclaveError, errorMessage } from '../errors.js'
+import { parseConversationId, parsePeerId, parseWorkspaceId } from '../ids.js'
 import { UsageError } from './cli-error.js'
 import { defaultDataDir, readEndpoint } from './endpoint.js'
-import { formatConversation, formatMessage, formatPeer, formatRelayStatus } from './format.js'
+import { formatConversation, formatMessage, formatPeer, formatNetHealth } from './format.js'
 import { USAGE } from './usage.js'
-import type { ConversationRef } from '../api/contract.js'
+import type { ConversationRef, WorkspaceId } from '../api/contract.js'
 import type { KeyProtection } from '../index.js'
 
 type Options = NonNullable<ParseArgsConfig['options']>
@@ -40,7 +41,7 @@ function builtRendererDir(): string {
 }
 
 function conversationRef(target: string): ConversationRef {
-  return target.startsWith('dm:') || target.startsWith('ch:') ? { conversationId: target } : { peerId: target }
+  return target.startsWith('dm:') || target.startsWith('ch:') ? { conversationId: parseConversationId(target) } : { peerId: parsePeerId(target) }
 }
 
 async function withClient<T>(dataDir: string, fn: (api: ApiClient) => Promise<T>): Promise<T> {
@@ -75,8 +76,8 @@ function parseDuration(text: string, command: string): number {
 }
 
 /** The workspace a command means: the one given, or the only one this device is in. */
-async function workspaceIdFor(api: ApiClient, given: unknown): Promise<string> {
-  if (typeof given === 'string') return given
+async function workspaceIdFor(api: ApiClient, given: unknown): Promise<WorkspaceId> {
+  if (typeof given === 'string') return parseWorkspaceId(given)
   const list = await api.call('workspaces.list', {})
   if (list.length === 1 && list[0] !== undefined) return list[0].id
   throw new EnclaveError('bad-request', list.length === 0 ? 'this device is in no workspace (enclave workspace create NAME, or enclave join LINK)' : 'this device is in several workspaces: pass --workspace ID')
@@ -111,9 +112,9 @@ async function run(argv: string[]): Promise<void> {
 
   if (command === 'relay' && positionals[0] === 'status') {
     if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1] ?? ''}'`, command)
-    const status = await withClient(dataDir, (api) => api.call('relay.status', {}))
+    const status = await withClient(dataDir, (api) => api.call('net.health', {}))
     if (asJson) json(status)
-    else out(formatRelayStatus(status))
+    else out(formatNetHealth(status))
     return
   }
 
@@ -200,16 +201,16 @@ async function run(argv: string[]): Promise<void> {
             name,
             visibility: values.open === true ? 'open' : 'private',
             ...(typeof values.topic === 'string' ? { topic: values.topic } : {}),
-            members: (values.member as string[] | undefined) ?? []
+            members: ((values.member as string[] | undefined) ?? []).map(parsePeerId)
           })
         }
-        const conversationId = positional(positionals, 1, 'CHANNEL', command)
+        const conversationId = parseConversationId(positional(positionals, 1, 'CHANNEL', command))
         if (sub === 'add') {
-          const members = positionals.slice(2)
+          const members = positionals.slice(2).map(parsePeerId)
           if (members.length === 0) throw new UsageError('missing PEER…', command)
           return api.call('channels.add', { conversationId, members })
         }
-        if (sub === 'remove') return api.call('channels.remove', { conversationId, peerId: positional(positionals, 2, 'PEER', command) })
+        if (sub === 'remove') return api.call('channels.remove', { conversationId, peerId: parsePeerId(positional(positionals, 2, 'PEER', command)) })
         if (sub === 'leave') return api.call('channels.leave', { conversationId })
         throw new UsageError(`unknown channel command '${sub}'`, command)
       })
@@ -228,7 +229,7 @@ async function run(argv: string[]): Promise<void> {
         return
       }
       if (sub === 'relays') {
-        const workspaceId = positional(positionals, 1, 'workspace ID', command)
+        const workspaceId = parseWorkspaceId(positional(positionals, 1, 'workspace ID', command))
         const relays = positionals.slice(2)
         const ws = await withClient(dataDir, (api) => relays.length === 0 && values.clear !== true
           ? api.call('workspaces.list', {}).then((all) => all.find((w) => w.id === workspaceId) ?? Promise.reject(new EnclaveError('not-found', `this device is not in workspace ${workspaceId}`)))

@@ -26,7 +26,7 @@ export interface RouterServices {
 export function createRouter({ info, health, peers, chat, profiles, workspaces, docs, emit }: RouterServices): Handlers {
   return {
     'node.info': () => Promise.resolve(info()),
-    'relay.status': () => Promise.resolve(health.status()),
+    'net.health': () => Promise.resolve(health.status()),
     'peers.list': () => Promise.resolve(peers.list()),
     'peers.dial': ({ address }) => peers.dial(address),
     'conversations.list': () => chat.conversations(),

@@ -1,12 +1,14 @@
 import { z } from 'zod'
+import { idSchema, parseDeviceText } from '../ids.js'
 import { canonicalDecode, canonicalEncode } from '../identity/canonical.js'
 import { publicKeyOfPeer, SIGNATURE_DOMAINS, signFor, verifyFor } from '../identity/signing.js'
+import type { PeerIdString } from '../api/contract.js'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Credential } from 'ts-mls'
 
 const binding = z.object({
   v: z.literal(1),
-  device: z.string().min(1).max(128),
+  device: idSchema(parseDeviceText),
   sig: z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength === 64)
 }).strict()
 
@@ -22,7 +24,7 @@ export async function makeDeviceCredential(deviceKey: PrivateKey, device: string
 }
 
 /** The device a credential proves for this MLS signature key, or null if it proves nothing. */
-export async function deviceOfCredential(credential: Credential, mlsPublicKey: Uint8Array): Promise<string | null> {
+export async function deviceOfCredential(credential: Credential, mlsPublicKey: Uint8Array): Promise<PeerIdString | null> {
   if (credential.credentialType !== 'basic') return null
   let parsed
   try {
@@ -40,7 +42,7 @@ export async function deviceOfCredential(credential: Credential, mlsPublicKey: U
  * The device a credential names, without checking its proof: for leaves already in a group,
  * whose credentials were verified when they were added.
  */
-export function claimedDevice(credential: Credential): string | null {
+export function claimedDevice(credential: Credential): PeerIdString | null {
   if (credential.credentialType !== 'basic') return null
   try {
     const parsed = binding.safeParse(canonicalDecode(credential.identity))

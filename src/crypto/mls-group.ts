@@ -8,6 +8,7 @@ import { decryptSenderData } from 'ts-mls/privateMessage.js'
 import { EnclaveError, errorMessage } from '../errors.js'
 import { claimedDevice } from './mls-credential.js'
 import { MLS_SUITE, mlsSuite } from './mls-suite.js'
+import type { PeerIdString } from '../api/contract.js'
 import type { ClientConfig } from 'ts-mls/clientConfig.js'
 
 /** Largest MLS message accepted: a welcome into a 2,000-member group is ~700 KB. */
@@ -27,7 +28,7 @@ export interface OwnKeyPackage {
   ref: string
 }
 
-export interface GroupMember { leaf: number; device: string }
+export interface GroupMember { leaf: number; device: PeerIdString }
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
 

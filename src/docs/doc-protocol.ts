@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { EnclaveError } from '../errors.js'
+import { idSchema, parseConversationId, parseDocId } from '../ids.js'
 import { askOnce, parseWith, serveRequest } from '../net/request-reply.js'
 import type { PeerIdString } from '../api/contract.js'
 import type { Logger } from '../logger.js'
@@ -10,7 +11,7 @@ export const DOCS_PROTOCOL = '/enclave/docs/2.0.0'
 export const MAX_DOC_FRAME = 48 * 1024 * 1024
 
 const bytes = z.instanceof(Uint8Array)
-const sealedFields = { doc: z.string().regex(/^doc:[0-9a-f]{32}$/), conv: z.string().min(1).max(200), epoch: z.number().int().nonnegative(), n: bytes.refine((b) => b.byteLength === 12), c: bytes }
+const sealedFields = { doc: idSchema(parseDocId), conv: idSchema(parseConversationId), epoch: z.number().int().nonnegative(), n: bytes.refine((b) => b.byteLength === 12), c: bytes }
 
 /**
  * - `sync`: the sender's state vector; the reply (`diff`) carries what the sender lacks and the

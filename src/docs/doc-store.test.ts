@@ -8,6 +8,11 @@ import { createMemoryLogger } from '../logger.js'
 import { createSealedCodec } from '../store/sealed-codec.js'
 import { openStore, type Store } from '../store/store.js'
 import { createDocStore } from './doc-store.js'
+import { parseDocId } from '../ids.js'
+
+const DOC_A = parseDocId(`doc:${'a'.repeat(32)}`)
+const DOC_B = parseDocId(`doc:${'b'.repeat(32)}`)
+const DOC_C = parseDocId(`doc:${'c'.repeat(32)}`)
 
 async function withStore(run: (open: () => Promise<Store>) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'enclave-doc-store-'))
@@ -35,17 +40,17 @@ test('edits survive a restart across compaction; a repeated update is not logged
   await withStore(async (open) => {
     let store = await open()
     let docs = await createDocStore(store)
-    await docs.create('doc:a', null)
+    await docs.create(DOC_A, null)
     const all = edits(1200)
-    for (const u of all) assert.equal(await docs.append('doc:a', u, 'test'), true)
-    assert.equal(await docs.append('doc:a', all[5] as Uint8Array, 'test'), false, 'already integrated')
-    const record = docs.get('doc:a')
+    for (const u of all) assert.equal(await docs.append(DOC_A, u, 'test'), true)
+    assert.equal(await docs.append(DOC_A, all[5] as Uint8Array, 'test'), false, 'already integrated')
+    const record = docs.get(DOC_A)
     assert.ok(record !== undefined && record.snapshotSeq >= 1000, `compacted: ${JSON.stringify(record)}`)
     await store.close()
 
     store = await open()
     docs = await createDocStore(store)
-    const doc = await docs.load('doc:a')
+    const doc = await docs.load(DOC_A)
     assert.equal(doc.getMap('m').size, 1200)
     await store.close()
   })
@@ -55,16 +60,16 @@ test('an update that arrives before the one it builds on is kept, and both apply
   await withStore(async (open) => {
     let store = await open()
     let docs = await createDocStore(store)
-    await docs.create('doc:b', null)
+    await docs.create(DOC_B, null)
     const [first, second] = edits(2)
-    assert.equal(await docs.append('doc:b', second as Uint8Array, 'test'), true, 'logged though it cannot apply yet')
-    assert.equal((await docs.load('doc:b')).getMap('m').size, 0)
+    assert.equal(await docs.append(DOC_B, second as Uint8Array, 'test'), true, 'logged though it cannot apply yet')
+    assert.equal((await docs.load(DOC_B)).getMap('m').size, 0)
     await store.close()
 
     store = await open()
     docs = await createDocStore(store)
-    assert.equal(await docs.append('doc:b', first as Uint8Array, 'test'), true)
-    assert.deepEqual((await docs.load('doc:b')).getMap('m').toJSON(), { k0: 0, k1: 1 })
+    assert.equal(await docs.append(DOC_B, first as Uint8Array, 'test'), true)
+    assert.deepEqual((await docs.load(DOC_B)).getMap('m').toJSON(), { k0: 0, k1: 1 })
     await store.close()
   })
 })
@@ -73,16 +78,16 @@ test('a deletion is logged though it adds nothing', async () => {
   await withStore(async (open) => {
     const store = await open()
     const docs = await createDocStore(store)
-    await docs.create('doc:c', null)
+    await docs.create(DOC_C, null)
     const editor = new Y.Doc()
     editor.getMap('m').set('x', 1)
-    await docs.append('doc:c', Y.encodeStateAsUpdate(editor), 'test')
+    await docs.append(DOC_C, Y.encodeStateAsUpdate(editor), 'test')
     const sv = Y.encodeStateVector(editor)
-    const before = docs.get('doc:c')?.seq
+    const before = docs.get(DOC_C)?.seq
     editor.getMap('m').delete('x')
-    assert.equal(await docs.append('doc:c', Y.encodeStateAsUpdate(editor, sv), 'test'), true)
-    assert.equal(docs.get('doc:c')?.seq, (before ?? 0) + 1)
-    assert.equal((await docs.load('doc:c')).getMap('m').has('x'), false)
+    assert.equal(await docs.append(DOC_C, Y.encodeStateAsUpdate(editor, sv), 'test'), true)
+    assert.equal(docs.get(DOC_C)?.seq, (before ?? 0) + 1)
+    assert.equal((await docs.load(DOC_C)).getMap('m').has('x'), false)
     await store.close()
   })
 })
@@ -91,7 +96,7 @@ test('docs beyond the few kept in memory are reloaded from disk with every edit,
   await withStore(async (open) => {
     const store = await open()
     const docs = await createDocStore(store)
-    const ids = Array.from({ length: 12 }, (_, i) => `doc:${i.toString(16).padStart(32, '0')}`)
+    const ids = Array.from({ length: 12 }, (_, i) => parseDocId(`doc:${i.toString(16).padStart(32, '0')}`))
     for (const [i, id] of ids.entries()) {
       await docs.create(id, null)
       const doc = new Y.Doc()

@@ -1,11 +1,12 @@
 import * as Y from 'yjs'
+import type { ConversationId, DocId } from '../api/contract.js'
 import type { Store } from '../store/store.js'
 
 /** A doc as stored: which conversation shares it, and where its update log stands. */
 export interface DocRecord {
-  id: string
+  id: DocId
   /** Null for a personal doc. */
-  conversationId: string | null
+  conversationId: ConversationId | null
   updatedAt: number
   /** Next update's number; updates below `snapshotSeq` are folded into the snapshot. */
   seq: number
@@ -36,7 +37,7 @@ export interface DocStore {
    */
   load(id: string): Promise<Y.Doc>
   /** Creates the record for a doc first seen now (made here, or shared by a colleague). */
-  create(id: string, conversationId: string | null): Promise<DocRecord>
+  create(id: DocId, conversationId: ConversationId | null): Promise<DocRecord>
   /** Applies `update` to the doc and logs it durably; false if it changed nothing. */
   append(id: string, update: Uint8Array, origin: unknown): Promise<boolean>
 }

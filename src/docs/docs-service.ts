@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto'
 import { decode as cborDecode, encode as cborEncode } from 'cborg'
 import * as Y from 'yjs'
 import { EnclaveError, errorMessage } from '../errors.js'
+import { isDocId, parseDeviceText, parseDocId, PEER_ID_TEXT } from '../ids.js'
+import { MAX_DOC_TITLE } from '../limits.js'
 import { askDocs, DOCS_PROTOCOL, serveDocStream, type DocReply, type DocRequest } from './doc-protocol.js'
 import { DOC_EXPORTER_LABEL, open, seal, type SealContext } from './doc-seal.js'
 import { createDocStore, type DocRecord } from './doc-store.js'
 import { createPeerCursors } from './peer-cursors.js'
-import type { ApiError, DocId, DocKind, DocView, Emit, PeerIdString } from '../api/contract.js'
+import type { ApiError, ConversationId, DocId, DocKind, DocView, Emit, PeerIdString } from '../api/contract.js'
 import type { GroupAccess } from '../chat/chat-service.js'
 import type { Logger } from '../logger.js'
 import type { NetNode } from '../net/libp2p-node.js'
@@ -23,24 +25,24 @@ export interface DocsComponents {
   log: Logger
   emit: Emit
   self: PeerIdString
-  groupAccess(conversationId: string): GroupAccess | null
+  groupAccess(conversationId: ConversationId): GroupAccess | null
   isConnected(peer: PeerIdString): boolean
   /**
    * Sends an edit as a conversation message (MLS, durable, acknowledged, left at mailboxes for
    * members who are away), so it reaches colleagues who are never online at the same time.
    */
-  sendEdit(conversationId: string, doc: string, update: Uint8Array): Promise<void>
+  sendEdit(conversationId: ConversationId, doc: DocId, update: Uint8Array): Promise<void>
   /** Largest edit `sendEdit` takes; larger ones go straight to connected members and by sync. */
   maxEditBytes: number
 }
 
 export interface DocsService {
-  list(conversationId: string | null): Promise<DocView[]>
-  create(kind: DocKind, title: string, conversationId: string | null): Promise<DocView>
-  rename(docId: string, title: string): Promise<DocView>
-  open(docId: string): Promise<{ doc: DocView; state: string }>
-  update(docId: string, update: Uint8Array): Promise<DocView>
-  awareness(docId: string, update: Uint8Array): Promise<void>
+  list(conversationId: ConversationId | null): Promise<DocView[]>
+  create(kind: DocKind, title: string, conversationId: ConversationId | null): Promise<DocView>
+  rename(docId: DocId, title: string): Promise<DocView>
+  open(docId: DocId): Promise<{ doc: DocView; state: string }>
+  update(docId: DocId, update: Uint8Array): Promise<DocView>
+  awareness(docId: DocId, update: Uint8Array): Promise<void>
   /** Retries failed syncs now and then. */
   start(): void
   stop(): void
@@ -48,8 +50,6 @@ export interface DocsService {
 
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64')
 const enc = (value: unknown): Uint8Array => cborEncode(value)
-const isDocId = (id: string): boolean => /^doc:[0-9a-f]{32}$/.test(id)
-const MAX_TITLE = 120
 /** How often docs whose last sync failed are tried again with connected members. */
 const RETRY_SYNC_MS = 30_000
 /** Members a device syncs a conversation's docs with when its epoch changes. */
@@ -68,12 +68,12 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
   const cursors = createPeerCursors()
   // A colleague who goes away takes their cursors along at once, not after awareness's timeout.
   const onDisconnect = (evt: CustomEvent<PeerId>): void => {
-    for (const { doc, update } of cursors.gone(evt.detail.toString())) emit('docs.awareness', { docId: doc as DocId, update: b64(update) })
+    for (const { doc, update } of cursors.gone(evt.detail.toString())) emit('docs.awareness', { docId: doc, update: b64(update) })
   }
   node.addEventListener('peer:disconnect', onDisconnect)
   const epochs = new Map<string, number>()
 
-  const record = (docId: string): DocRecord => {
+  const record = (docId: DocId): DocRecord => {
     const r = isDocId(docId) ? docs.get(docId) : undefined
     if (r === undefined) throw new EnclaveError('not-found', `no doc ${docId.slice(0, 80)}`)
     return r
@@ -87,11 +87,11 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
     const error = errors.get(r.id) ?? null
     const state = r.conversationId === null ? 'local' : error !== null ? 'error' : (syncing.get(r.id) ?? 0) > 0 ? 'syncing' : peers === 0 ? 'offline' : 'synced'
     return {
-      id: r.id as DocId,
+      id: r.id,
       kind: meta.get('kind') === 'note' ? 'note' : 'board',
       title: typeof meta.get('title') === 'string' ? meta.get('title') as string : '',
-      conversationId: r.conversationId as DocView['conversationId'],
-      createdBy: (typeof meta.get('createdBy') === 'string' ? meta.get('createdBy') : '') as PeerIdString,
+      conversationId: r.conversationId,
+      createdBy: creatorOf(meta.get('createdBy')),
       createdAt: typeof meta.get('createdAt') === 'number' ? meta.get('createdAt') as number : 0,
       updatedAt: r.updatedAt,
       sync: { state, peers, error }
@@ -104,7 +104,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
   }
 
   /** The doc's key for an epoch: exported from the group while it is at that epoch, kept after. */
-  const keyFor = async (conv: string, doc: string, epoch: number): Promise<Uint8Array | null> => {
+  const keyFor = async (conv: ConversationId, doc: string, epoch: number): Promise<Uint8Array | null> => {
     const id = `${conv}/${epoch}/${doc}`
     const known = keys.get(id)
     if (known !== undefined) return known
@@ -117,7 +117,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
   }
 
   /** Seals a payload for `doc` of `conv` (doc '' for the conversation's index) at the current epoch. */
-  const sealIn = async (t: string, conv: string, doc: string, payload: unknown): Promise<{ epoch: number; n: Uint8Array; c: Uint8Array }> => {
+  const sealIn = async (t: string, conv: ConversationId, doc: string, payload: unknown): Promise<{ epoch: number; n: Uint8Array; c: Uint8Array }> => {
     const access = components.groupAccess(conv)
     if (access === null) throw new EnclaveError('not-member', 'this device is not in the doc\'s conversation')
     const key = await keyFor(conv, doc, access.epoch)
@@ -125,10 +125,15 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
     const ctx: SealContext = { t, doc, conv, epoch: access.epoch }
     return { epoch: access.epoch, ...seal(key, ctx, enc(payload)) }
   }
+  /** The conversation a shared doc belongs to (personal docs never travel). */
+  const convOf = (r: DocRecord): ConversationId => {
+    if (r.conversationId === null) throw new EnclaveError('internal', 'a personal doc is never sent')
+    return r.conversationId
+  }
   const sealFor = async (t: DocRequest['t'], r: DocRecord, payload: unknown): Promise<DocRequest> =>
-    ({ t, doc: r.id, conv: r.conversationId as string, ...await sealIn(t, r.conversationId as string, r.id, payload) }) as DocRequest
+    ({ t, doc: r.id, conv: convOf(r), ...await sealIn(t, convOf(r), r.id, payload) }) as DocRequest
 
-  const openFrom = async (t: string, doc: string, conv: string, frame: { epoch: number; n: Uint8Array; c: Uint8Array }): Promise<Record<string, unknown>> => {
+  const openFrom = async (t: string, doc: string, conv: ConversationId, frame: { epoch: number; n: Uint8Array; c: Uint8Array }): Promise<Record<string, unknown>> => {
     const key = await keyFor(conv, doc, frame.epoch)
     if (key === null) throw new EnclaveError('undecryptable', `no key for epoch ${frame.epoch} of ${conv} here yet`)
     const value = cborDecode(open(key, { t, doc, conv, epoch: frame.epoch }, frame)) as unknown
@@ -143,7 +148,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
 
   const applyRemote = async (r: DocRecord, update: Uint8Array): Promise<void> => {
     if (await docs.append(r.id, update, 'remote')) {
-      emit('docs.updated', { docId: r.id as DocId, update: b64(update) })
+      emit('docs.updated', { docId: r.id, update: b64(update) })
       await announce(docs.get(r.id) ?? r)
     }
   }
@@ -155,7 +160,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
       const doc = await docs.load(r.id)
       const reply = await ask(peer, await sealFor('sync', r, { sv: Y.encodeStateVector(doc) }))
       if (reply.t !== 'diff') throw new EnclaveError('bad-frame', 'sync answered without a diff')
-      const body = await openFrom('diff', r.id, r.conversationId as string, reply)
+      const body = await openFrom('diff', r.id, convOf(r), reply)
       if (!(body.update instanceof Uint8Array) || !(body.sv instanceof Uint8Array)) throw new EnclaveError('bad-frame', 'malformed diff')
       await applyRemote(r, body.update)
       const theirs = Y.encodeStateAsUpdate(doc, body.sv)
@@ -171,7 +176,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
   }
 
   /** Docs a member named that this device lacks: recorded, then fetched from that member. */
-  const adopt = async (from: PeerIdString, conv: string, ids: unknown): Promise<void> => {
+  const adopt = async (from: PeerIdString, conv: ConversationId, ids: unknown): Promise<void> => {
     if (!Array.isArray(ids)) throw new EnclaveError('bad-frame', 'malformed doc index')
     for (const id of ids.slice(0, MAX_INDEX)) {
       if (typeof id !== 'string' || !isDocId(id)) continue
@@ -182,7 +187,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
   }
 
   /** Both sides' doc ids in a conversation, so a member who just joined learns what exists. */
-  const exchangeIndex = async (peer: PeerIdString, conv: string): Promise<void> => {
+  const exchangeIndex = async (peer: PeerIdString, conv: ConversationId): Promise<void> => {
     const mine = shared(conv).map((r) => r.id)
     const reply = await ask(peer, { t: 'index', doc: '', conv, ...await sealIn('index', conv, '', { docs: mine }) } as DocRequest)
     if (reply.t !== 'index') throw new EnclaveError('bad-frame', 'index answered with something else')
@@ -197,8 +202,8 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
     }
   }
 
-  const shared = (conv: string): DocRecord[] => docs.list().filter((r) => r.conversationId === conv)
-  const connectedMembers = (conv: string): PeerIdString[] => (components.groupAccess(conv)?.members ?? []).filter((m) => components.isConnected(m))
+  const shared = (conv: ConversationId): DocRecord[] => docs.list().filter((r) => r.conversationId === conv)
+  const connectedMembers = (conv: ConversationId): PeerIdString[] => (components.groupAccess(conv)?.members ?? []).filter((m) => components.isConnected(m))
 
   /** Sends a sealed frame to every connected member; failures are shown on the doc, and sync repairs them. */
   const broadcast = async (t: 'update' | 'awareness', r: DocRecord, payload: unknown): Promise<void> => {
@@ -221,12 +226,12 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
   const localUpdate = async (r: DocRecord, update: Uint8Array): Promise<void> => {
     if (r.conversationId !== null && components.groupAccess(r.conversationId) === null) throw new EnclaveError('not-member', 'this device is no longer in the doc\'s conversation; the doc is read-only')
     if (!await docs.append(r.id, update, 'local')) return
-    emit('docs.updated', { docId: r.id as DocId, update: b64(update) })
+    emit('docs.updated', { docId: r.id, update: b64(update) })
     if (r.conversationId !== null && update.byteLength <= components.maxEditBytes) await components.sendEdit(r.conversationId, r.id, update)
     else await broadcast('update', r, { update })
   }
 
-  const requireMember = (from: PeerIdString, conv: string): GroupAccess => {
+  const requireMember = (from: PeerIdString, conv: ConversationId): GroupAccess => {
     const access = components.groupAccess(conv)
     if (access === null) throw new EnclaveError('not-member', 'this device is not in that conversation')
     if (!access.members.includes(from)) throw new EnclaveError('not-member', 'the sender is not in that conversation')
@@ -234,7 +239,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
   }
 
   /** An edit a member sent as a conversation message (the chat layer checked it is theirs). */
-  const receiveEdit = async (conversationId: string, from: PeerIdString, docId: string, update: Uint8Array): Promise<void> => {
+  const receiveEdit = async (conversationId: ConversationId, from: PeerIdString, docId: DocId, update: Uint8Array): Promise<void> => {
     const known = docs.get(docId)
     if (known !== undefined && known.conversationId !== conversationId) {
       log.warn('refused a doc edit sent in another conversation', { doc: docId, peer: from, code: 'wrong-conversation' })
@@ -261,7 +266,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
     r ??= await docs.create(req.doc, req.conv)
     if (req.t === 'awareness') {
       if (!(body.update instanceof Uint8Array) || !cursors.seen(from, r.id, body.update)) throw new EnclaveError('bad-frame', 'malformed awareness update')
-      emit('docs.awareness', { docId: r.id as DocId, update: b64(body.update) })
+      emit('docs.awareness', { docId: r.id, update: b64(body.update) })
       return { t: 'ok' }
     }
     if (req.t === 'update') {
@@ -285,7 +290,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
   }
 
   /** A conversation's group may have moved to a new epoch or changed members. */
-  const conversationChanged = (conv: string): void => {
+  const conversationChanged = (conv: ConversationId): void => {
     const epoch = components.groupAccess(conv)?.epoch
     if (epoch === undefined || epochs.get(conv) === epoch) return
     epochs.set(conv, epoch)
@@ -311,9 +316,9 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
     },
     create: async (kind, title, conversationId) => {
       const name = title.trim()
-      if (name.length === 0 || name.length > MAX_TITLE) throw new EnclaveError('bad-request', `a title has 1–${MAX_TITLE} characters`)
+      if (name.length === 0 || name.length > MAX_DOC_TITLE) throw new EnclaveError('bad-request', `a title has 1–${MAX_DOC_TITLE} characters`)
       if (conversationId !== null && components.groupAccess(conversationId) === null) throw new EnclaveError('not-member', 'this device is not active in that conversation')
-      const id = `doc:${randomBytes(16).toString('hex')}`
+      const id = parseDocId(`doc:${randomBytes(16).toString('hex')}`)
       const r = await docs.create(id, conversationId)
       const draft = new Y.Doc()
       draft.getMap('meta').set('kind', kind)
@@ -327,7 +332,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
     rename: async (docId, title) => {
       const r = record(docId)
       const name = title.trim()
-      if (name.length === 0 || name.length > MAX_TITLE) throw new EnclaveError('bad-request', `a title has 1–${MAX_TITLE} characters`)
+      if (name.length === 0 || name.length > MAX_DOC_TITLE) throw new EnclaveError('bad-request', `a title has 1–${MAX_DOC_TITLE} characters`)
       const doc = await docs.load(r.id)
       // The title lives in the doc itself, so renames merge like any other edit.
       const draft = new Y.Doc()
@@ -348,7 +353,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
     },
     awareness: async (docId, update) => {
       const r = record(docId)
-      emit('docs.awareness', { docId: r.id as DocId, update: b64(update) })
+      emit('docs.awareness', { docId: r.id, update: b64(update) })
       await broadcast('awareness', r, { update })
     },
     start: () => {
@@ -360,6 +365,11 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
       node.removeEventListener('peer:disconnect', onDisconnect)
     }
   }
+}
+
+/** Who made a doc, as its meta says: any member can write the meta, so it is checked like any input. */
+function creatorOf(value: unknown): PeerIdString | null {
+  return typeof value === 'string' && PEER_ID_TEXT.test(value) ? parseDeviceText(value) : null
 }
 
 /** Up to `n` items picked at random (Fisher–Yates on a copy). */

@@ -3,6 +3,9 @@ import { test } from 'node:test'
 import * as Y from 'yjs'
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness'
 import { createPeerCursors } from './peer-cursors.js'
+import { parseDocId } from '../ids.js'
+
+const DOC = parseDocId(`doc:${'1'.repeat(32)}`)
 
 test('a peer\'s cursors vanish from a colleague\'s view when the peer goes away', () => {
   const theirs = new Awareness(new Y.Doc())
@@ -10,7 +13,7 @@ test('a peer\'s cursors vanish from a colleague\'s view when the peer goes away'
   const mine = new Awareness(new Y.Doc())
   const cursors = createPeerCursors()
   const update = encodeAwarenessUpdate(theirs, [theirs.clientID])
-  assert.equal(cursors.seen('peer-a', 'doc:1', update), true)
+  assert.equal(cursors.seen('peer-a', DOC, update), true)
   applyAwarenessUpdate(mine, update, 'remote')
   assert.ok(mine.getStates().has(theirs.clientID))
 
@@ -24,5 +27,5 @@ test('a peer\'s cursors vanish from a colleague\'s view when the peer goes away'
 })
 
 test('malformed awareness bytes are refused', () => {
-  assert.equal(createPeerCursors().seen('p', 'd', new Uint8Array([5, 1])), false)
+  assert.equal(createPeerCursors().seen('p', DOC, new Uint8Array([5, 1])), false)
 })

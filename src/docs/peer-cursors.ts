@@ -1,5 +1,6 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
+import type { DocId } from '../api/contract.js'
 
 /** Awareness entries kept per peer and doc: a shell has a few; more is someone misbehaving. */
 const MAX_CLIENTS = 64
@@ -11,19 +12,19 @@ const MAX_CLIENTS = 64
  */
 export interface PeerCursors {
   /** Notes the clients in an awareness update `peer` sent for `doc`; false if it is malformed. */
-  seen(peer: string, doc: string, update: Uint8Array): boolean
+  seen(peer: string, doc: DocId, update: Uint8Array): boolean
   /** Awareness updates that remove everything `peer` announced, per doc; forgets the peer. */
-  gone(peer: string): Array<{ doc: string; update: Uint8Array }>
+  gone(peer: string): Array<{ doc: DocId; update: Uint8Array }>
 }
 
 export function createPeerCursors(): PeerCursors {
-  const byPeer = new Map<string, Map<string, Map<number, number>>>()
+  const byPeer = new Map<string, Map<DocId, Map<number, number>>>()
   return {
     seen: (peer, doc, update) => {
       try {
         const decoder = decoding.createDecoder(update)
         const count = decoding.readVarUint(decoder)
-        const docs = byPeer.get(peer) ?? new Map<string, Map<number, number>>()
+        const docs = byPeer.get(peer) ?? new Map<DocId, Map<number, number>>()
         const clients = docs.get(doc) ?? new Map<number, number>()
         for (let i = 0; i < count; i++) {
           const client = decoding.readVarUint(decoder)

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
 import { EnclaveError } from '../errors.js'
 import { canonicalDecode, canonicalEncode, domainHash } from './canonical.js'
-import { isWorkspaceId } from './workspace-key.js'
+import { isWorkspaceId, parseInviteId } from '../ids.js'
+import type { InviteId } from '../api/contract.js'
 
 /**
  * What an invite link carries: where to go and how to prove one was invited. No data keys:
@@ -27,8 +28,8 @@ export function newInviteSecret(): Uint8Array {
   return new Uint8Array(randomBytes(32))
 }
 
-export function newInviteId(): string {
-  return `inv-${randomBytes(12).toString('hex')}`
+export function newInviteId(): InviteId {
+  return parseInviteId(`inv-${randomBytes(12).toString('hex')}`)
 }
 
 /** What the log records of a secret: only its hash. */

@@ -7,7 +7,7 @@ import fc from 'fast-check'
 import { EnclaveError } from '../errors.js'
 import { canonicalEncode } from './canonical.js'
 import { createMembershipLog, type MembershipLog } from './membership-log.js'
-import { signOp, verifyOp, type OpBody, type Role, type VerifiedOp } from './membership-op.js'
+import { signOp, verifyOp, type OpBodyInput, type Role, type VerifiedOp } from './membership-op.js'
 import { SIGNATURE_DOMAINS, signFor } from './signing.js'
 import { createRootKey, workspaceIdOf, type WorkspaceId } from './workspace-key.js'
 import type { PrivateKey } from '@libp2p/interface'
@@ -22,16 +22,16 @@ async function device(userId = randomBytes(8).toString('hex')): Promise<Device> 
 const profile = (name: string): { name: string } => ({ name })
 
 /** A workspace with its genesis op, and a helper to sign ops as any device. */
-async function workspace(): Promise<{ ws: WorkspaceId; owner: Device; genesis: VerifiedOp; sign: (by: Device, body: OpBody, parents: string[], ts?: number) => Promise<VerifiedOp> }> {
+async function workspace(): Promise<{ ws: WorkspaceId; owner: Device; genesis: VerifiedOp; sign: (by: Device, body: OpBodyInput, parents: string[], ts?: number) => Promise<VerifiedOp> }> {
   const root = await createRootKey()
   const ws = workspaceIdOf(root.publicKey)
   const owner = await device()
   const genesis = await signOp(root, { v: 1, ws, parents: [], author: 'root', ts: 1, body: { type: 'create', name: 'Acme', rootKey: root.publicKey.raw, owner: { userId: owner.userId, device: owner.id, profile: profile('Olivia') } } })
-  const sign = (by: Device, body: OpBody, parents: string[], ts = 2): Promise<VerifiedOp> => signOp(by.key, { v: 1, ws, parents, author: by.id, ts, body })
+  const sign = (by: Device, body: OpBodyInput, parents: string[], ts = 2): Promise<VerifiedOp> => signOp(by.key, { v: 1, ws, parents, author: by.id, ts, body })
   return { ws, owner, genesis, sign }
 }
 
-function add(d: Device, role: Role = 'member'): OpBody {
+function add(d: Device, role: Role = 'member'): OpBodyInput {
   return { type: 'add', userId: d.userId, device: d.id, role, profile: profile(`user ${d.userId.slice(0, 4)}`) }
 }
 
@@ -234,7 +234,7 @@ test('property: concurrent admin ops converge to one state whatever the delivery
     for (const [n, a] of actions.entries()) {
       const actor = actors[a.actor]!
       const target = targets[a.target]!
-      const body: OpBody = a.kind === 'add' ? add(target, a.role)
+      const body: OpBodyInput = a.kind === 'add' ? add(target, a.role)
         : a.kind === 'remove' ? { type: 'remove', userId: target.userId }
           : a.kind === 'role' ? { type: 'role', userId: target.userId, role: a.role }
             : { type: 'department', departmentId: `dept-${n}-${a.actor}`, parentId: null, name: `D${n}`, order: n }

@@ -2,51 +2,55 @@ import { z } from 'zod'
 import { EnclaveError } from '../errors.js'
 import { canonicalDecode, canonicalEncode, domainHash } from './canonical.js'
 import { publicKeyOfPeer, SIGNATURE_DOMAINS, signFor, verifyFor } from './signing.js'
-import { isWorkspaceId, rootPublicKeyFromRaw, workspaceIdOf, type WorkspaceId } from './workspace-key.js'
+import { idSchema, isWorkspaceId, parseDepartmentId, parseDeviceText, parseInviteId, parseUserId } from '../ids.js'
+import { MAX_AVATAR_LENGTH, MAX_DISPLAY_NAME, MAX_MEMBER_DEPARTMENTS, MAX_PROFILE_EMAIL, MAX_PROFILE_PHONE, MAX_PROFILE_TITLE, MAX_RELAY_ADDRESS, MAX_WORKSPACE_RELAYS } from '../limits.js'
+import { rootPublicKeyFromRaw, workspaceIdOf, type WorkspaceId } from './workspace-key.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 export const ROLES = ['owner', 'admin', 'member', 'guest'] as const
 export type Role = (typeof ROLES)[number]
 
 /** Longest text fields in ops; the log is replicated to everyone, so it stays small. */
-const NAME = z.string().min(1).max(64)
-const ID = z.string().regex(/^[0-9a-zA-Z_-]{8,64}$/)
-const PEER = z.string().min(40).max(64).regex(/^[1-9A-HJ-NP-Za-km-z]+$/)
+const NAME = z.string().min(1).max(MAX_DISPLAY_NAME)
+const USER = idSchema(parseUserId)
+const INVITE = idSchema(parseInviteId)
+const DEPARTMENT = idSchema(parseDepartmentId)
+const PEER = idSchema(parseDeviceText)
 const HASH = z.string().regex(/^[0-9a-f]{64}$/)
 const ROLE = z.enum(ROLES)
 /** A relay's full multiaddr: ends in its `/p2p/<PeerId>`, nothing relayed (no circuit inside). */
-const RELAY = z.string().max(256).regex(/^\/[^\s]+\/p2p\/[1-9A-HJ-NP-Za-km-z]{40,64}$/).refine((a) => !a.includes('/p2p-circuit'), 'a relay address cannot itself be relayed')
-/** Most relays a workspace lists; every member keeps a reservation on each. */
-export const MAX_WORKSPACE_RELAYS = 8
+const RELAY = z.string().max(MAX_RELAY_ADDRESS).regex(/^\/[^\s]+\/p2p\/[1-9A-HJ-NP-Za-km-z]{40,64}$/).refine((a) => !a.includes('/p2p-circuit'), 'a relay address cannot itself be relayed')
 
 const profile = z.object({
   name: NAME,
-  title: z.string().max(80).optional(),
-  phone: z.string().max(40).optional(),
-  email: z.string().max(120).optional(),
+  title: z.string().max(MAX_PROFILE_TITLE).optional(),
+  phone: z.string().max(MAX_PROFILE_PHONE).optional(),
+  email: z.string().max(MAX_PROFILE_EMAIL).optional(),
   /** A small image as a data: URL (PNG/JPEG/WebP), at most ~48 KB. */
-  avatar: z.string().max(65_536).regex(/^data:image\/(png|jpeg|webp);base64,[A-Za-z0-9+/=]+$/).optional()
+  avatar: z.string().max(MAX_AVATAR_LENGTH).regex(/^data:image\/(png|jpeg|webp);base64,[A-Za-z0-9+/=]+$/).optional()
 }).strict()
 export type Profile = z.infer<typeof profile>
 
 /** What an op does. Every variant and its rules are in docs/protocol.md. */
 export const opBody = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('create'), name: NAME, rootKey: z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength === 32, 'an Ed25519 public key'), owner: z.object({ userId: ID, device: PEER, profile }).strict() }).strict(),
-  z.object({ type: z.literal('add'), userId: ID, device: PEER, role: ROLE, profile }).strict(),
-  z.object({ type: z.literal('remove'), userId: ID }).strict(),
-  z.object({ type: z.literal('role'), userId: ID, role: ROLE }).strict(),
-  z.object({ type: z.literal('invite'), inviteId: ID, secretHash: HASH, role: ROLE, expiresAt: z.number().int().positive(), approval: z.boolean() }).strict(),
-  z.object({ type: z.literal('revokeInvite'), inviteId: ID }).strict(),
-  z.object({ type: z.literal('redeem'), inviteId: ID, userId: ID, device: PEER, profile, at: z.number().int().positive() }).strict(),
-  z.object({ type: z.literal('approve'), userId: ID }).strict(),
-  z.object({ type: z.literal('profile'), userId: ID, profile }).strict(),
-  z.object({ type: z.literal('department'), departmentId: ID, parentId: ID.nullable(), name: NAME, order: z.number().int() }).strict(),
-  z.object({ type: z.literal('deleteDepartment'), departmentId: ID }).strict(),
-  z.object({ type: z.literal('assign'), userId: ID, departments: z.array(ID).max(32) }).strict(),
+  z.object({ type: z.literal('create'), name: NAME, rootKey: z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength === 32, 'an Ed25519 public key'), owner: z.object({ userId: USER, device: PEER, profile }).strict() }).strict(),
+  z.object({ type: z.literal('add'), userId: USER, device: PEER, role: ROLE, profile }).strict(),
+  z.object({ type: z.literal('remove'), userId: USER }).strict(),
+  z.object({ type: z.literal('role'), userId: USER, role: ROLE }).strict(),
+  z.object({ type: z.literal('invite'), inviteId: INVITE, secretHash: HASH, role: ROLE, expiresAt: z.number().int().positive(), approval: z.boolean() }).strict(),
+  z.object({ type: z.literal('revokeInvite'), inviteId: INVITE }).strict(),
+  z.object({ type: z.literal('redeem'), inviteId: INVITE, userId: USER, device: PEER, profile, at: z.number().int().positive() }).strict(),
+  z.object({ type: z.literal('approve'), userId: USER }).strict(),
+  z.object({ type: z.literal('profile'), userId: USER, profile }).strict(),
+  z.object({ type: z.literal('department'), departmentId: DEPARTMENT, parentId: DEPARTMENT.nullable(), name: NAME, order: z.number().int() }).strict(),
+  z.object({ type: z.literal('deleteDepartment'), departmentId: DEPARTMENT }).strict(),
+  z.object({ type: z.literal('assign'), userId: USER, departments: z.array(DEPARTMENT).max(MAX_MEMBER_DEPARTMENTS) }).strict(),
   /** Replaces the workspace's relay list (admins). */
   z.object({ type: z.literal('relays'), relays: z.array(RELAY).max(MAX_WORKSPACE_RELAYS) }).strict()
 ])
 export type OpBody = z.infer<typeof opBody>
+/** An op body as its author writes it, before `signOp` checks and brands its ids. */
+export type OpBodyInput = z.input<typeof opBody>
 export type OpType = OpBody['type']
 
 const unsignedOp = z.object({
@@ -61,6 +65,7 @@ const unsignedOp = z.object({
   body: opBody
 }).strict()
 export type UnsignedOp = z.infer<typeof unsignedOp>
+export type UnsignedOpInput = z.input<typeof unsignedOp>
 
 /** An op as stored and sent: its canonical bytes and the signature over them. */
 export interface SignedOp {
@@ -81,7 +86,7 @@ export function opId(bytes: Uint8Array): string {
   return domainHash('enclave/op-id/v1', bytes)
 }
 
-export async function signOp(key: PrivateKey, op: UnsignedOp): Promise<VerifiedOp> {
+export async function signOp(key: PrivateKey, op: UnsignedOpInput): Promise<VerifiedOp> {
   const result = unsignedOp.safeParse({ ...op, parents: [...new Set(op.parents)].sort() })
   if (!result.success) {
     const issue = result.error.issues[0]

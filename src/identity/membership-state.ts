@@ -1,18 +1,18 @@
 import type { OpBody, Profile, Role, VerifiedOp } from './membership-op.js'
-import type { WorkspaceId } from './workspace-key.js'
+import type { DepartmentId, InviteId, PeerIdString, UserId, WorkspaceId } from '../api/contract.js'
 
 export interface Member {
-  userId: string
+  userId: UserId
   role: Role
   /** `pending` members redeemed an invite that needs an admin's approval; they get no certificate. */
   status: 'active' | 'pending'
-  devices: string[]
+  devices: PeerIdString[]
   profile: Profile
-  departments: string[]
+  departments: DepartmentId[]
 }
 
 export interface InviteRecord {
-  inviteId: string
+  inviteId: InviteId
   secretHash: string
   role: Role
   expiresAt: number
@@ -23,8 +23,8 @@ export interface InviteRecord {
 }
 
 export interface DepartmentRecord {
-  id: string
-  parentId: string | null
+  id: DepartmentId
+  parentId: DepartmentId | null
   name: string
   order: number
 }
@@ -36,7 +36,7 @@ export interface MembershipState {
   rootKey: Uint8Array
   members: Map<string, Member>
   /** Device PeerId → userId, for active and pending members. */
-  devices: Map<string, string>
+  devices: Map<string, UserId>
   /** Users once removed; their ids are never reused. */
   removed: Set<string>
   /** Devices of removed users: refused at the door. */
@@ -215,7 +215,7 @@ function newUserCheck(state: MembershipState, userId: string, device: string): R
   return null
 }
 
-function addMember(state: MembershipState, userId: string, device: string, role: Role, status: Member['status'], profile: Profile): void {
+function addMember(state: MembershipState, userId: UserId, device: PeerIdString, role: Role, status: Member['status'], profile: Profile): void {
   state.members.set(userId, { userId, role, status, devices: [device], profile, departments: [] })
   state.devices.set(device, userId)
 }

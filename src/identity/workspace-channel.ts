@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { parseConversationId } from '../ids.js'
 import type { ConversationId } from '../api/contract.js'
 
 /**
@@ -8,5 +9,5 @@ import type { ConversationId } from '../api/contract.js'
  */
 export function workspaceChannelId(ws: string): ConversationId {
   const digest = createHash('sha256').update(`enclave/workspace-channel/v1\n${ws}`).digest('hex')
-  return `ch:${digest.slice(0, 32)}` as ConversationId
+  return parseConversationId(`ch:${digest.slice(0, 32)}`)
 }

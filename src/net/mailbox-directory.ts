@@ -1,3 +1,4 @@
+import { parseDeviceText, peerIdOf } from '../ids.js'
 import type { PeerIdString } from '../api/contract.js'
 import type { CoreBus } from '../core-events.js'
 import type { NetNode } from './libp2p-node.js'
@@ -31,22 +32,22 @@ export interface MailboxDirectoryComponents {
  * may be identified once before it announces the protocol, so "connected" alone is not the moment.
  */
 export async function createMailboxDirectory({ node, protocols, meta, bus, isMailbox }: MailboxDirectoryComponents): Promise<MailboxDirectory> {
-  const known = new Set<string>(await meta.get('mailboxes') ?? [])
+  const known = new Set<PeerIdString>((await meta.get('mailboxes') ?? []).map(parseDeviceText))
   if (isMailbox) {
     await protocols.handleAnyone(MAILBOX_PROTOCOL, (stream) => { stream.abort(new Error('mailbox protocol carries no streams')) })
   }
   const onIdentify = (evt: CustomEvent<{ peerId: PeerId; protocols: string[] }>): void => {
-    const peer = evt.detail.peerId.toString()
+    const peer = peerIdOf(evt.detail.peerId)
     const has = evt.detail.protocols.includes(MAILBOX_PROTOCOL)
     if (has === known.has(peer)) return
     if (has) known.add(peer)
     else known.delete(peer)
     void meta.put('mailboxes', [...known])
-    if (has) bus.emit('mailbox:found', peer as PeerIdString)
+    if (has) bus.emit('mailbox:found', peer)
   }
   node.addEventListener('peer:identify', onIdentify)
   return {
-    list: () => [...known] as PeerIdString[],
+    list: () => [...known],
     stop: () => { node.removeEventListener('peer:identify', onIdentify) }
   }
 }

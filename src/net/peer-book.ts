@@ -1,7 +1,9 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { EnclaveError, errorMessage } from '../errors.js'
+import { parseDeviceText, peerIdOf } from '../ids.js'
 import type { ChosenPresence, ConnectionFailureView, Emit, PeerIdString, PeerPath, PeerView, Presence } from '../api/contract.js'
+import type { CoreBus } from '../core-events.js'
 import type { Logger } from '../logger.js'
 import type { Store } from '../store/store.js'
 import type { NetNode } from './libp2p-node.js'
@@ -34,6 +36,7 @@ export interface PeerBookComponents {
   store: Store
   log: Logger
   emit: Emit
+  bus: CoreBus
 }
 
 
@@ -57,7 +60,7 @@ export interface PeerBook {
   /** Records the name and presence a peer announced and tells the shells. */
   setProfile(peer: PeerIdString, displayName: string, presence: ChosenPresence): Promise<void>
   /** `offline` unless connected; then what the peer chose. */
-  presence(peer: string): Presence
+  presence(peer: PeerIdString): Presence
   isConnected(peer: PeerIdString): boolean
   /** Redials the peers of earlier runs and starts trying relayed peers directly. */
   start(): void
@@ -80,12 +83,14 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
   let stopped = false
   const failures: ConnectionFailureView[] = []
   const failed = (peerId: PeerIdString, attempt: ConnectionFailureView['attempt'], err: unknown): void => {
-    failures.unshift({ at: Date.now(), peerId, attempt, reason: errorMessage(err).slice(0, 300) })
+    const failure: ConnectionFailureView = { at: Date.now(), peerId, attempt, reason: errorMessage(err).slice(0, 300) }
+    failures.unshift(failure)
     failures.length = Math.min(failures.length, MAX_FAILURES)
+    components.bus.emit('connection:failed', failure)
   }
 
   for await (const [id, record] of peers.entries()) {
-    records.set(id as PeerIdString, record)
+    records.set(parseDeviceText(id), record)
     await node.peerStore.merge(peerIdFromString(id), { multiaddrs: record.addresses.map((a) => multiaddr(a)) }).catch(() => undefined)
   }
 
@@ -142,7 +147,7 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
   }
 
   const onConnect = (evt: CustomEvent<PeerId>): void => {
-    const peer = evt.detail.toString() as PeerIdString
+    const peer = peerIdOf(evt.detail)
     if (openConnections(peer).some(isRelayed)) wasRelayed.add(peer)
     const pending = redial.get(peer)
     if (pending !== undefined) { clearTimeout(pending.timer); redial.delete(peer) }
@@ -151,19 +156,19 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
     emit('peers.changed', view(peer))
   }
   const onDisconnect = (evt: CustomEvent<PeerId>): void => {
-    const peer = evt.detail.toString() as PeerIdString
+    const peer = peerIdOf(evt.detail)
     const record = records.get(peer)
     if (record !== undefined) void save(peer, { ...record, lastSeen: Date.now() })
     emit('peers.changed', view(peer))
     scheduleRedial(peer)
   }
   const onIdentify = (evt: CustomEvent<{ peerId: PeerId; listenAddrs: Multiaddr[] }>): void => {
-    const peer = evt.detail.peerId.toString() as PeerIdString
+    const peer = peerIdOf(evt.detail.peerId)
     void remember(peer, evt.detail.listenAddrs).then(() => { emit('peers.changed', view(peer)) })
   }
   const onDiscovery = (evt: CustomEvent<{ id: PeerId }>): void => {
     // Peers found on the LAN are dialled at once; identify then records their addresses.
-    if (isConnected(evt.detail.id.toString() as PeerIdString)) return
+    if (isConnected(peerIdOf(evt.detail.id))) return
     node.dial(evt.detail.id).catch((err: unknown) => { log.debug('dial of discovered peer failed', { peer: evt.detail.id.toString(), error: errorMessage(err) }) })
   }
 
@@ -180,7 +185,7 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
   const upgrading = new Set<PeerIdString>()
   const tryUpgrades = (): void => {
     for (const conn of node.getConnections()) {
-      const peer = conn.remotePeer.toString() as PeerIdString
+      const peer = peerIdOf(conn.remotePeer)
       if (!isRelayed(conn) || upgrading.has(peer) || !openConnections(peer).every(isRelayed)) continue
       wasRelayed.add(peer)
       const direct = (records.get(peer)?.addresses ?? []).filter((a) => !a.includes('/p2p-circuit'))
@@ -234,7 +239,7 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
       }
       const id = ma.getComponents().findLast((c) => c.name === 'p2p')?.value
       if (id === undefined) throw new EnclaveError('bad-request', 'the address must end in /p2p/<peerId>')
-      const peer = peerIdFromString(id).toString() as PeerIdString
+      const peer = peerIdOf(peerIdFromString(id))
       if (peer === node.peerId.toString()) throw new EnclaveError('bad-request', 'that address is this node itself')
       await remember(peer, [ma.decapsulateCode(421)])
       try {
@@ -253,8 +258,8 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
       emit('peers.changed', view(peer))
     },
     presence: (peer) => {
-      if (!isConnected(peer as PeerIdString)) return 'offline'
-      return records.get(peer as PeerIdString)?.presence ?? 'online'
+      if (!isConnected(peer)) return 'offline'
+      return records.get(peer)?.presence ?? 'online'
     },
     isConnected,
     start: () => {

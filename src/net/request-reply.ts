@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { EnclaveError, errorMessage } from '../errors.js'
 import { ERROR_CODES, type ApiError, type ErrorCode, type PeerIdString } from '../api/contract.js'
 import { frameReader, writeFrames } from './frame-io.js'
+import { peerIdOf } from '../ids.js'
 import type { Logger } from '../logger.js'
 import type { Connection, Stream } from '@libp2p/interface'
 
@@ -65,7 +66,7 @@ export interface ServeOptions<Req> {
 
 /** Serves one exchange on an inbound stream; whatever goes wrong is refused on this stream only. */
 export async function serveRequest<Req>(stream: Stream, connection: Connection, options: ServeOptions<Req>): Promise<void> {
-  const from = connection.remotePeer.toString() as PeerIdString
+  const from = peerIdOf(connection.remotePeer)
   const exchange = exchangeOn(stream, options.maxRequestBytes)
   try {
     const request = options.parse(await exchange.next())

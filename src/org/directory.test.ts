@@ -3,20 +3,21 @@ import { test } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createMembershipLog } from '../identity/membership-log.js'
-import { signOp, type OpBody } from '../identity/membership-op.js'
+import { parseUserId } from '../ids.js'
+import { signOp, type OpBodyInput } from '../identity/membership-op.js'
 import { createRootKey, workspaceIdOf } from '../identity/workspace-key.js'
 import { createDirectory } from './directory.js'
 import type { Workspace } from './workspace-registry.js'
 
-async function company(): Promise<{ w: Workspace; act: (body: OpBody) => Promise<void> }> {
+async function company(): Promise<{ w: Workspace; act: (body: OpBodyInput) => Promise<void> }> {
   const root = await createRootKey()
   const ws = workspaceIdOf(root.publicKey)
   const ownerKey = await generateKeyPair('Ed25519')
   const owner = peerIdFromPrivateKey(ownerKey).toString()
   const log = createMembershipLog(ws)
   log.add([await signOp(root, { v: 1, ws, parents: [], author: 'root', ts: 1, body: { type: 'create', name: 'Acme', rootKey: root.publicKey.raw, owner: { userId: 'owner-0001', device: owner, profile: { name: '王老板' } } } })])
-  const act = async (body: OpBody): Promise<void> => { log.add([await signOp(ownerKey, { v: 1, ws, parents: log.heads(), author: owner, ts: 2, body })]) }
-  return { w: { record: { ws, userId: 'owner-0001', joinedAt: 1, certificate: null }, log }, act }
+  const act = async (body: OpBodyInput): Promise<void> => { log.add([await signOp(ownerKey, { v: 1, ws, parents: log.heads(), author: owner, ts: 2, body })]) }
+  return { w: { record: { ws, userId: parseUserId('owner-0001'), joinedAt: 1, certificate: null }, log }, act }
 }
 
 async function deviceId(): Promise<string> {

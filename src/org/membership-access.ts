@@ -1,4 +1,5 @@
 import { isAdminRole, memberOfDevice } from '../identity/membership-state.js'
+import type { PeerIdString, WorkspaceId } from '../api/contract.js'
 import type { WorkspaceRegistry } from './workspace-registry.js'
 
 /**
@@ -16,7 +17,7 @@ export interface MembershipAccess {
   /** Is `device` an active member's device in `ws` (this device included)? */
   isActiveDevice: (ws: string, device: string) => boolean
   /** Every active member's devices in `ws`. */
-  activeDevices: (ws: string) => string[]
+  activeDevices: (ws: string) => PeerIdString[]
   /** Is `device` an active admin's or owner's device in `ws`? */
   isAdminDevice: (ws: string, device: string) => boolean
   /** Is `device` the active owner's device in `ws`? */
@@ -24,7 +25,7 @@ export interface MembershipAccess {
   /** The workspace's name, or null when this device is not in it. */
   workspaceName: (ws: string) => string | null
   /** Workspaces where both this device and `device` are active, in a stable order. */
-  sharedWith: (device: string) => string[]
+  sharedWith: (device: string) => WorkspaceId[]
   /** Was `device` removed from any workspace of this device? */
   wasRemoved: (device: string) => boolean
 }

@@ -3,6 +3,7 @@ import { test } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createBus } from '../bus.js'
+import { peerIdOf } from '../ids.js'
 import { createMemoryLogger } from '../logger.js'
 import { createPeerReadiness } from './peer-readiness.js'
 import type { CoreEvents } from '../core-events.js'
@@ -32,17 +33,17 @@ test('in a workspace, a peer is ready after the first sync that finds it allowed
   const { node, peer, ready, readiness } = await setup(true, allowed)
   node.connect(peer)
   assert.deepEqual(ready, [], 'not before membership is settled')
-  readiness.settled(peer.toString())
+  readiness.settled(peerIdOf(peer))
   assert.deepEqual(ready, [], 'not while the peer is not a member')
   allowed.add(peer.toString())
-  readiness.settled(peer.toString())
-  readiness.settled(peer.toString())
+  readiness.settled(peerIdOf(peer))
+  readiness.settled(peerIdOf(peer))
   assert.deepEqual(ready, [peer.toString()], 'once, however many syncs follow')
   node.disconnect(peer)
-  readiness.settled(peer.toString())
+  readiness.settled(peerIdOf(peer))
   assert.equal(ready.length, 1, 'never for a peer that is gone')
   node.connect(peer)
-  readiness.settled(peer.toString())
+  readiness.settled(peerIdOf(peer))
   assert.equal(ready.length, 2, 'again on the next connection')
   readiness.stop()
 })
@@ -52,7 +53,7 @@ test('in no workspace, a peer is ready as soon as it connects', async () => {
   const { node, peer, ready, readiness } = await setup(false, 'everyone')
   node.connect(peer)
   assert.deepEqual(ready, [peer.toString()])
-  readiness.settled(peer.toString())
+  readiness.settled(peerIdOf(peer))
   assert.equal(ready.length, 1)
   readiness.stop()
 })

@@ -1,4 +1,5 @@
 import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdOf } from '../ids.js'
 import type { PeerIdString } from '../api/contract.js'
 import type { CoreBus } from '../core-events.js'
 import type { NetNode } from '../net/libp2p-node.js'
@@ -9,7 +10,7 @@ export interface PeerReadiness {
    * Membership with a connected peer was just settled (a sync with it ended): if the peer may
    * use Enclave here and was not ready on this connection yet, it is now.
    */
-  settled(peer: string): void
+  settled(peer: PeerIdString): void
   stop(): void
 }
 
@@ -28,18 +29,18 @@ export interface PeerReadinessComponents {
  * work that follows a connection (delivery, catch-up, doc sync) runs once, not after every sync.
  */
 export function createPeerReadiness({ node, bus, allows, inWorkspace }: PeerReadinessComponents): PeerReadiness {
-  const ready = new Set<string>()
-  const isConnected = (peer: string): boolean => node.getConnections(peerIdFromString(peer)).some((c) => c.status === 'open')
+  const ready = new Set<PeerIdString>()
+  const isConnected = (peer: PeerIdString): boolean => node.getConnections(peerIdFromString(peer)).some((c) => c.status === 'open')
 
-  const settled = (peer: string): void => {
+  const settled = (peer: PeerIdString): void => {
     if (ready.has(peer) || !isConnected(peer) || !allows(peer)) return
     ready.add(peer)
-    bus.emit('peer:ready', peer as PeerIdString)
+    bus.emit('peer:ready', peer)
   }
   const onConnect = (evt: CustomEvent<PeerId>): void => {
-    if (!inWorkspace()) settled(evt.detail.toString())
+    if (!inWorkspace()) settled(peerIdOf(evt.detail))
   }
-  const onDisconnect = (evt: CustomEvent<PeerId>): void => { ready.delete(evt.detail.toString()) }
+  const onDisconnect = (evt: CustomEvent<PeerId>): void => { ready.delete(peerIdOf(evt.detail)) }
   node.addEventListener('peer:connect', onConnect)
   node.addEventListener('peer:disconnect', onDisconnect)
 

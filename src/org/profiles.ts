@@ -2,8 +2,10 @@ import { decode as cborDecode, encode as cborEncode } from 'cborg'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { z } from 'zod'
 import { EnclaveError, errorMessage } from '../errors.js'
+import { MAX_DISPLAY_NAME } from '../limits.js'
 import { concatFrames, readFrameBatches } from '../net/frame-reader.js'
 import * as varint from 'uint8-varint'
+import { peerIdOf } from '../ids.js'
 import type { ChosenPresence, Emit, PeerIdString, ProfileView } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { NetNode } from '../net/libp2p-node.js'
@@ -14,7 +16,6 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface'
 
 /** Exchange of display names: each side sends its profile once per connection and on change. */
 export const PROFILE_PROTOCOL = '/enclave/profile/1.0.0'
-export const MAX_DISPLAY_NAME = 64
 const MAX_PROFILE_FRAME = 1024
 
 const PRESENCE = z.enum(['online', 'away', 'dnd'])
@@ -71,7 +72,7 @@ async function readProfile(stream: Stream): Promise<{ name: string; presence: Ch
  */
 export async function createProfiles(components: ProfilesComponents): Promise<Profiles> {
   const { node, peers, meta, emit, log } = components
-  const self = node.peerId.toString() as PeerIdString
+  const self = peerIdOf(node.peerId)
   const saved = await meta.get('profile')
   let displayName = saved?.displayName ?? null
   let presence: ChosenPresence = saved?.presence ?? 'online'
@@ -86,7 +87,7 @@ export async function createProfiles(components: ProfilesComponents): Promise<Pr
     try {
       const stream = await node.dialProtocol(peer, PROFILE_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
       stream.send(frame(displayName, presence))
-      await learn(peer.toString() as PeerIdString, stream)
+      await learn(peerIdOf(peer), stream)
       await stream.close()
     } catch (err) {
       log.debug('profile exchange failed', { peer: peer.toString(), error: errorMessage(err) })
@@ -94,7 +95,7 @@ export async function createProfiles(components: ProfilesComponents): Promise<Pr
   }
 
   await components.protocols.handleMembers(PROFILE_PROTOCOL, async (stream: Stream, connection: Connection) => {
-    const peer = connection.remotePeer.toString() as PeerIdString
+    const peer = peerIdOf(connection.remotePeer)
     try {
       await learn(peer, stream)
       if (displayName !== null) stream.send(frame(displayName, presence))

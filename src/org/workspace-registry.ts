@@ -1,7 +1,7 @@
 import { createMembershipLog, type MembershipLog } from '../identity/membership-log.js'
 import { readStoredOp, verifyOp, type SignedOp, type VerifiedOp } from '../identity/membership-op.js'
 import type { SignedCertificate } from '../identity/certificate.js'
-import type { WorkspaceId } from '../identity/workspace-key.js'
+import type { UserId, WorkspaceId } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { Store } from '../store/store.js'
 
@@ -9,7 +9,7 @@ import type { Store } from '../store/store.js'
 export interface WorkspaceRecord {
   ws: WorkspaceId
   /** This device's user in the workspace. */
-  userId: string
+  userId: UserId
   joinedAt: number
   /** This device's latest certificate, base64 parts. */
   certificate: { bytes: string; sig: string } | null

@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { EnclaveError, errorMessage } from '../errors.js'
+import { parseUserId, peerIdOf } from '../ids.js'
 import { CERTIFICATE_LIFETIME_MS, issueCertificate } from '../identity/certificate.js'
 import { decodeInviteLink, encodeInviteLink, inviteSecretHash, inviteText, newInviteId, newInviteSecret } from '../identity/invite-link.js'
 import { isAdminRole, memberOfDevice, type Member } from '../identity/membership-state.js'
-import { signOp, verifyOp, type OpBody, type Role, type VerifiedOp } from '../identity/membership-op.js'
+import { signOp, verifyOp, type OpBodyInput, type Role, type VerifiedOp } from '../identity/membership-op.js'
 import { createRootKey, rootFingerprint, rootPublicKeyFromRaw, workspaceIdOf, type WorkspaceId } from '../identity/workspace-key.js'
 import { JOIN_PROTOCOL, requestJoin, serveJoin } from './join-protocol.js'
 import { MEMBERSHIP_PROTOCOL, serveSync, syncWith } from './membership-sync.js'
@@ -17,7 +18,7 @@ import type { ProtocolHost } from '../net/protocol-host.js'
 import { CERTIFICATE_PROTOCOL, renewCertificates, serveCertificate } from './certificate-renewal.js'
 import { createDirectory, type DirectoryQuery } from './directory.js'
 import { departmentViews, inviteSummaries, memberView, memberViews, workspaceView } from './workspace-views.js'
-import type { DepartmentView, Emit, InviteSummary, InviteView, MemberProfileInput, MemberView, PeerIdString, Presence, WorkspaceView } from '../api/contract.js'
+import type { DepartmentView, Emit, UserId, InviteSummary, InviteView, MemberProfileInput, MemberView, PeerIdString, Presence, WorkspaceView } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { NetNode } from '../net/libp2p-node.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
@@ -34,7 +35,7 @@ export interface WorkspaceServiceComponents {
   /** The name this device goes by, for its member profile. */
   displayName(): string | null
   /** Presence of any device (this one included). */
-  presenceOf(device: string): Presence
+  presenceOf(device: PeerIdString): Presence
   /**
    * Relays this device uses: kept connected although they are not members (they carry members'
    * encrypted traffic and use no Enclave protocol, which the gate still refuses them).
@@ -75,6 +76,9 @@ export interface WorkspaceService {
 
 const DEFAULT_INVITE_MS = 48 * 60 * 60 * 1000
 
+/** A new member's user id: random, so devices that join at once never collide. */
+const newUserId = (): UserId => parseUserId(randomBytes(12).toString('hex'))
+
 /** An invite's addresses: direct ones first (the LAN), and always room for up to four through relays. */
 function inviteAddresses(all: string[]): string[] {
   const relayed = all.filter((a) => a.includes('/p2p-circuit')).slice(0, 4)
@@ -88,7 +92,7 @@ const RENEW_INTERVAL_MS = 30 * 60 * 1000
 
 export async function createWorkspaceService(components: WorkspaceServiceComponents, init: WorkspaceServiceInit = {}): Promise<WorkspaceService> {
   const { node, log, emit, deviceKey } = components
-  const self = node.peerId.toString() as PeerIdString
+  const self = peerIdOf(node.peerId)
   const graceMs = init.graceMs ?? 10_000
   const { registry, access, bus, protocols } = components
   const { allows } = access
@@ -99,7 +103,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   const syncing = new Map<string, Promise<void>>()
   let stopped = false
 
-  const online = (device: string): Presence => components.presenceOf(device)
+  const online = (device: PeerIdString): Presence => components.presenceOf(device)
   const view = workspaceView
   const members = (w: Workspace): MemberView[] => memberViews(w, online)
 
@@ -136,7 +140,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   }
 
   const syncPeer = (peer: PeerId): Promise<void> => {
-    const key = peer.toString()
+    const key = peerIdOf(peer)
     const running = syncing.get(key)
     if (running !== undefined) return running
     const task = (async () => {
@@ -160,7 +164,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     const w = registry.get(ws)
     if (w === undefined) return
     emit('workspaces.changed', view(w))
-    bus.emit('membership:changed', { ws })
+    bus.emit('membership:changed', { ws: w.record.ws })
     const relays = w.log.state().relays
     if (relays.length > 0) bus.emit('relays:learned', relays)
     enforce()
@@ -180,7 +184,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     onAdmitted: (ws: string, device: string) => { access.admit(ws, device) }
   }
 
-  const appendOwn = async (w: Workspace, body: OpBody): Promise<VerifiedOp> => {
+  const appendOwn = async (w: Workspace, body: OpBodyInput): Promise<VerifiedOp> => {
     const op = await signOp(deviceKey, { v: 1, ws: w.record.ws, parents: w.log.heads(), author: self, ts: Date.now(), body })
     await registry.append(w.record.ws, [op])
     const rejection = w.log.rejections().get(op.id)
@@ -191,7 +195,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   }
 
   /** Appends an op of this device to a workspace (as an admin unless `adminOnly` is false). */
-  const act = async (ws: string, body: OpBody, adminOnly = true): Promise<Workspace> => {
+  const act = async (ws: string, body: OpBodyInput, adminOnly = true): Promise<Workspace> => {
     const w = workspace(ws)
     if (adminOnly) requireAdmin(w)
     await appendOwn(w, body)
@@ -253,7 +257,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
       if (trimmed.length === 0 || trimmed.length > 64) throw new EnclaveError('bad-request', 'a workspace name has 1–64 characters')
       const root = await createRootKey()
       const ws = workspaceIdOf(root.publicKey)
-      const userId = randomBytes(12).toString('hex')
+      const userId = newUserId()
       const genesis = await signOp(root, { v: 1, ws, parents: [], author: 'root', ts: Date.now(), body: { type: 'create', name: trimmed, rootKey: root.publicKey.raw, owner: { userId, device: self, profile: { name: myName() } } } })
       // The root key signed the genesis op and is not kept: nothing later needs it, so nothing can leak it.
       const w = await registry.adopt({ ws, userId, joinedAt: Date.now(), certificate: null }, [genesis])
@@ -289,7 +293,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     join: async (link) => {
       const invite = decodeInviteLink(link)
       if (registry.get(invite.ws) !== undefined) throw new EnclaveError('bad-request', 'this device is already in that workspace')
-      const userId = randomBytes(12).toString('hex')
+      const userId = newUserId()
       let lastError: unknown = new EnclaveError('peer-unreachable', 'the invite carries no address')
       for (const address of invite.addresses) {
         try {

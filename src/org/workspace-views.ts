@@ -26,7 +26,7 @@ export function workspaceView(w: Workspace): WorkspaceView {
 const PRESENCE_RANK: Record<Presence, number> = { online: 3, away: 2, dnd: 1, offline: 0 }
 
 /** The most available of a member's devices: online beats away beats do-not-disturb. */
-function bestPresence(devices: readonly string[], presenceOf: (device: string) => Presence): Presence {
+function bestPresence(devices: readonly PeerIdString[], presenceOf: (device: PeerIdString) => Presence): Presence {
   let best: Presence = 'offline'
   for (const d of devices) {
     const p = presenceOf(d)
@@ -35,7 +35,7 @@ function bestPresence(devices: readonly string[], presenceOf: (device: string) =
   return best
 }
 
-export function memberView(m: Member, presenceOf: (device: string) => Presence): MemberView {
+export function memberView(m: Member, presenceOf: (device: PeerIdString) => Presence): MemberView {
   const presence = bestPresence(m.devices, presenceOf)
   return {
     userId: m.userId,
@@ -47,13 +47,13 @@ export function memberView(m: Member, presenceOf: (device: string) => Presence):
     phone: m.profile.phone ?? null,
     avatar: m.profile.avatar ?? null,
     departments: [...m.departments],
-    devices: m.devices as PeerIdString[],
+    devices: [...m.devices],
     online: presence !== 'offline',
     presence
   }
 }
 
-export function memberViews(w: Workspace, presenceOf: (device: string) => Presence): MemberView[] {
+export function memberViews(w: Workspace, presenceOf: (device: PeerIdString) => Presence): MemberView[] {
   const collator = new Intl.Collator('zh-CN')
   return [...w.log.state().members.values()].map((m) => memberView(m, presenceOf)).sort((a, b) => collator.compare(a.name, b.name) || a.userId.localeCompare(b.userId))
 }

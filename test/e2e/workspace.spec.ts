@@ -123,9 +123,9 @@ test('departments nest, take members, and filter the directory by subtree', asyn
 
   // Sixteen more levels below Platform, walked open with the keyboard alone.
   const [ws] = await alice.node.api.call('workspaces.list', {})
-  let parentId = (await alice.node.api.call('workspaces.departments', { workspaceId: ws?.id ?? '' })).find((d) => d.name === 'Platform')?.id ?? null
+  let parentId = (await alice.node.api.call('workspaces.departments', { workspaceId: ws!.id })).find((d) => d.name === 'Platform')?.id ?? null
   for (let level = 1; level <= 16; level++) {
-    const list = await alice.node.api.call('workspaces.saveDepartment', { workspaceId: ws?.id ?? '', parentId, name: `Level ${level}` })
+    const list = await alice.node.api.call('workspaces.saveDepartment', { workspaceId: ws!.id, parentId, name: `Level ${level}` })
     parentId = list.find((d) => d.name === `Level ${level}`)?.id ?? null
   }
   await expect(tree.getByRole('button', { name: 'Expand Engineering' })).toHaveAttribute('aria-expanded', 'false')
@@ -205,11 +205,11 @@ test('no serious or critical accessibility violations on the workspace screens, 
 
   await acmeWithBob(alice, bob)
   const [ws] = await alice.node.api.call('workspaces.list', {})
-  const workspaceId = ws?.id ?? ''
+  const workspaceId = ws!.id
   const sales = await alice.node.api.call('workspaces.saveDepartment', { workspaceId, parentId: null, name: 'Sales' })
   await alice.node.api.call('workspaces.saveDepartment', { workspaceId, parentId: sales[0]?.id ?? null, name: 'North' })
   const [bobsView] = await bob.node.api.call('workspaces.list', {})
-  await alice.node.api.call('workspaces.assign', { workspaceId, userId: bobsView?.userId ?? '', departments: [sales[0]?.id ?? ''] })
+  await alice.node.api.call('workspaces.assign', { workspaceId, userId: bobsView!.userId, departments: [sales[0]!.id] })
 
   const page = alice.page
   for (const theme of ['light', 'dark']) {

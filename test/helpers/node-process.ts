@@ -8,6 +8,7 @@ import { connectApi } from '../../src/api/ws-client.js'
 import type { ApiClient } from '../../src/api/api-client.js'
 import { readEndpoint } from '../../src/cli/endpoint.js'
 import { waitFor } from './wait.js'
+import type { PeerIdString } from '../../src/api/contract.js'
 
 /** The repository root, found from this file whether it runs compiled (dist/test) or from source (Playwright). */
 export function repoRoot(): string {
@@ -26,7 +27,7 @@ export interface NodeProcess {
   readonly dataDir: string
   readonly child: ChildProcess
   api: ApiClient
-  peerId: string
+  peerId: PeerIdString
   /** The node's loopback libp2p address, with /p2p/<id>. */
   address: string
   /** `serve` only: the browser link with this run's token. */

@@ -55,7 +55,7 @@ function loggedReset(code: string): boolean {
 
 const env = (over: Record<string, unknown>): Record<string, unknown> => ({
   v: 2,
-  conv: dmConversationId(alice.peerId as PeerIdString, mallory.peerId.toString() as PeerIdString),
+  conv: dmConversationId(alice.peerId, mallory.peerId.toString() as PeerIdString),
   author: mallory.peerId.toString(),
   seq: 1,
   kind: 'app',
@@ -93,7 +93,7 @@ test('a truncated frame (stream ends mid-frame) resets with bad-frame', async ()
 test('an envelope forged in another member\'s name is dropped with a coded reason and nothing is stored', async () => {
   // Envelopes may arrive through mailboxes and other members, so the transport does not vouch
   // for the author: MLS does. Mallory's bytes claim to be carol's next message to alice.
-  const withCarol = dmConversationId(alice.peerId as PeerIdString, carol.peerId as PeerIdString)
+  const withCarol = dmConversationId(alice.peerId, carol.peerId)
   const stream = await mallory.dialProtocol(multiaddr(alice.address), CHAT_PROTOCOL)
   stream.send(encodeFrame({ t: 'msg', env: env({ conv: withCarol, author: carol.peerId, seq: 9_999 }) as never }))
   await waitFor('the forged envelope dropped with bad-frame', () => loggedDrop(carol.peerId, 9_999, 'bad-frame'))

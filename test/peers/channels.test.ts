@@ -12,7 +12,7 @@ import { COLLECTIONS, openStore } from '../../src/store/store.js'
 import { enclave } from '../helpers/cli.js'
 import { makeDataDir, meshConnect, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
-import type { ConversationView } from '../../src/api/contract.js'
+import type { ConversationId, ConversationView, WorkspaceId } from '../../src/api/contract.js'
 
 // Five devices in separate processes: an owner, three members and a mailbox node.
 let owner: NodeProcess
@@ -20,22 +20,22 @@ let bob: NodeProcess
 let carol: NodeProcess
 let dave: NodeProcess
 let box: NodeProcess
-let workspaceId: string
-let channelId: string
+let workspaceId: WorkspaceId
+let channelId: ConversationId
 const CANARY = 'CANARY-7c2f-layoffs-in-q3'
 const LONG = { timeoutMs: 60_000, intervalMs: 100 }
 
 const all = (): NodeProcess[] => [owner, bob, carol, dave, box]
 
-async function conversation(node: NodeProcess, id: string): Promise<ConversationView | undefined> {
+async function conversation(node: NodeProcess, id: ConversationId): Promise<ConversationView | undefined> {
   return (await node.api.call('conversations.list', {})).find((c) => c.id === id)
 }
 
-async function texts(node: NodeProcess, id: string): Promise<string[]> {
+async function texts(node: NodeProcess, id: ConversationId): Promise<string[]> {
   return (await node.api.call('chat.history', { conversationId: id, limit: 1000 })).map((m) => m.text)
 }
 
-async function waitForText(node: NodeProcess, id: string, text: string, label: string): Promise<void> {
+async function waitForText(node: NodeProcess, id: ConversationId, text: string, label: string): Promise<void> {
   await waitFor(`${label} to read "${text}"`, async () => (await texts(node, id)).includes(text), LONG)
 }
 
@@ -233,7 +233,7 @@ test('a device whose user leaves the workspace is taken out of its channels by t
   await owner.api.call('workspaces.removeMember', { workspaceId, userId: daveUser.userId })
   await waitFor('bob to see dave gone from the channel', async () => {
     const c = await conversation(bob, channelId)
-    return c !== undefined && !c.members.includes(dave.peerId as never) && c.members.includes(owner.peerId as never)
+    return c !== undefined && !c.members.includes(dave.peerId) && c.members.includes(owner.peerId)
   }, LONG)
   await owner.api.call('chat.send', { conversationId: channelId, text: 'after dave left the company' })
   await waitForText(bob, channelId, 'after dave left the company', 'bob')
@@ -247,7 +247,7 @@ test('when the committer leaves, the next member takes over and commits its remo
   assert.equal(left.status, 'left')
   await waitFor('bob to commit the owner\'s removal as the new committer', async () => {
     const c = await conversation(bob, channelId)
-    return c !== undefined && c.committer === bob.peerId && !c.members.includes(owner.peerId as never)
+    return c !== undefined && c.committer === bob.peerId && !c.members.includes(owner.peerId)
   }, LONG)
   await bob.api.call('chat.send', { conversationId: channelId, text: 'bob carries on' })
   assert.ok(!(await texts(owner, channelId)).includes('bob carries on'))

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
-import type { MessageView } from '../../src/api/contract.js'
+import type { MessageView, PeerIdString } from '../../src/api/contract.js'
 
 const COUNT = 1000
 let alice: NodeProcess
@@ -25,7 +25,7 @@ async function sendAll(from: NodeProcess, to: NodeProcess, label: string): Promi
   }
 }
 
-async function fullHistory(node: NodeProcess, peerId: string): Promise<MessageView[]> {
+async function fullHistory(node: NodeProcess, peerId: PeerIdString): Promise<MessageView[]> {
   const all: MessageView[] = []
   let before: string | undefined
   for (;;) {

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test'
 import * as Y from 'yjs'
 import { makeDataDir, meshConnect, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
-import type { DocView } from '../../src/api/contract.js'
+import type { ConversationId, DocId, DocView } from '../../src/api/contract.js'
 
 // Four devices in separate processes share a board and a note in one channel.
 let owner: NodeProcess
@@ -11,12 +11,12 @@ let bob: NodeProcess
 let carol: NodeProcess
 let dave: NodeProcess
 let box: NodeProcess
-let channelId: string
+let channelId: ConversationId
 const LONG = { timeoutMs: 60_000, intervalMs: 100 }
 
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64')
 
-async function replica(node: NodeProcess, docId: string): Promise<Y.Doc> {
+async function replica(node: NodeProcess, docId: DocId): Promise<Y.Doc> {
   const { state } = await node.api.call('docs.open', { docId })
   const doc = new Y.Doc()
   Y.applyUpdate(doc, new Uint8Array(Buffer.from(state, 'base64')))
@@ -24,14 +24,14 @@ async function replica(node: NodeProcess, docId: string): Promise<Y.Doc> {
 }
 
 /** Edits a doc the way a shell does: on its own replica, sending the resulting update. */
-async function edit(node: NodeProcess, docId: string, change: (doc: Y.Doc) => void): Promise<void> {
+async function edit(node: NodeProcess, docId: DocId, change: (doc: Y.Doc) => void): Promise<void> {
   const doc = await replica(node, docId)
   const before = Y.encodeStateVector(doc)
   change(doc)
   await node.api.call('docs.update', { docId, update: b64(Y.encodeStateAsUpdate(doc, before)) })
 }
 
-async function contents(node: NodeProcess, docId: string): Promise<{ shapes: Record<string, unknown>; text: string }> {
+async function contents(node: NodeProcess, docId: DocId): Promise<{ shapes: Record<string, unknown>; text: string }> {
   const doc = await replica(node, docId)
   return { shapes: doc.getMap('shapes').toJSON(), text: doc.getText('text').toJSON() }
 }

@@ -6,7 +6,7 @@ import { makeDataDir, removeDataDir } from '../helpers/node-process.js'
 import { join } from 'node:path'
 import { capture, captureUnavailable, createLab, enclaveIn, jsonIn, namespacesUnavailable, natUnavailable, startIn, type Lab, type NsNode } from '../helpers/netns.js'
 import { waitFor } from '../helpers/wait.js'
-import type { MessageView, PeerView, RelayStatusView } from '../../src/api/contract.js'
+import type { MessageView, PeerView, NetHealthView } from '../../src/api/contract.js'
 
 const exec = promisify(execFile)
 const unavailable = await namespacesUnavailable()
@@ -59,7 +59,7 @@ test('two devices with no route between them chat through the company relay, rec
   await start(b, dirB, ['node', '--no-mdns', '--listen', '/ip4/10.77.2.2/tcp/4002', '--relay', `/ip4/10.77.2.1/tcp/4001/p2p/${relayId}`])
   const aliceId = (await jsonIn<{ peerId: string }>(a, 'id', '--data', dirA)).peerId
   const bobId = (await jsonIn<{ peerId: string }>(b, 'id', '--data', dirB)).peerId
-  const reserved = async (): Promise<boolean> => (await jsonIn<RelayStatusView>(b, 'relay', 'status', '--data', dirB)).relays[0]?.reserved === true
+  const reserved = async (): Promise<boolean> => (await jsonIn<NetHealthView>(b, 'relay', 'status', '--data', dirB)).relays[0]?.reserved === true
   await waitFor('bob to hold a reservation on the relay', reserved, LONG)
 
   const dialed = await enclaveIn(a, 'dial', `/ip4/10.77.1.1/tcp/4001/p2p/${relayId}/p2p-circuit/p2p/${bobId}`, '--data', dirA)
@@ -94,7 +94,7 @@ test('two devices with no route between them chat through the company relay, rec
   await exec('ip', ['-n', a, 'route', 'add', '10.77.2.0/24', 'via', '10.77.1.1'])
   await exec('ip', ['-n', b, 'route', 'add', '10.77.1.0/24', 'via', '10.77.2.1'])
   await waitFor('alice to reach bob directly', async () => await pathTo(bobId) === 'upgraded', LONG)
-  assert.equal((await jsonIn<RelayStatusView>(a, 'relay', 'status', '--data', dirA)).relayedConnections, 0)
+  assert.equal((await jsonIn<NetHealthView>(a, 'relay', 'status', '--data', dirA)).relayedConnections, 0)
   assert.equal((await enclaveIn(a, 'send', bobId, 'now directly', '--data', dirA)).code, 0)
   await waitFor('delivery on the direct path', () => has(b, dirB, aliceId, 'now directly'), LONG)
 })
@@ -139,7 +139,7 @@ test('a laptop behind a home NAT: reached through the relay, moved to a direct c
   await start(b, dirB, ['node', '--no-mdns', '--listen', '/ip4/10.79.2.2/tcp/4002', '--relay', `/ip4/10.79.2.1/tcp/4001/p2p/${relayId}`])
   const aId = (await jsonIn<{ peerId: string }>(a, 'id', '--data', dirA)).peerId
   const bId = (await jsonIn<{ peerId: string }>(b, 'id', '--data', dirB)).peerId
-  const reservedA = async (): Promise<boolean> => (await jsonIn<RelayStatusView>(a, 'relay', 'status', '--data', dirA)).relays[0]?.reserved === true
+  const reservedA = async (): Promise<boolean> => (await jsonIn<NetHealthView>(a, 'relay', 'status', '--data', dirA)).relays[0]?.reserved === true
   await waitFor('the laptop to hold a reservation through its NAT', reservedA, LONG)
 
   // The office dials the laptop through the relay (the only way in); then they go direct.
@@ -167,7 +167,7 @@ test('a laptop behind a home NAT: reached through the relay, moved to a direct c
 
   // The laptop sleeps (its process frozen) long enough for everyone else to give up on it.
   laptop.child.kill('SIGSTOP')
-  await waitFor('the relay to notice the laptop is gone', async () => !(await jsonIn<RelayStatusView>(r, 'relay', 'status', '--data', dirR)).reservations.some((x) => x.peerId === aId && x.expiresAt > Date.now()) ||
+  await waitFor('the relay to notice the laptop is gone', async () => !(await jsonIn<NetHealthView>(r, 'relay', 'status', '--data', dirR)).reservations.some((x) => x.peerId === aId && x.expiresAt > Date.now()) ||
     (await jsonIn<PeerView[]>(b, 'peers', '--data', dirB)).find((p) => p.peerId === aId)?.connected === false, { timeoutMs: 90_000, intervalMs: 1000 })
   laptop.child.kill('SIGCONT')
   await roundTrip('after sleep')

@@ -4,7 +4,7 @@ import { decodeInviteLink } from '../../src/identity/invite-link.js'
 import { enclave } from '../helpers/cli.js'
 import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
-import type { RelayStatusView } from '../../src/api/contract.js'
+import type { NetHealthView } from '../../src/api/contract.js'
 
 // First step of reaching beyond the LAN: a company relay on loopback. (Namespaces with no
 // route between the clients come with hole punching.)
@@ -24,10 +24,10 @@ after(async () => {
 })
 
 test('a client keeps a reservation on its relay; relay status shows it on both sides', async () => {
-  await waitFor('bob to hold a reservation', async () => (await bob.api.call('relay.status', {})).relays[0]?.reserved === true)
+  await waitFor('bob to hold a reservation', async () => (await bob.api.call('net.health', {})).relays[0]?.reserved === true)
   const r = await enclave('relay', 'status', '--json', '--data', relay.dataDir)
   assert.equal(r.code, 0, r.stderr)
-  const status = JSON.parse(r.stdout) as RelayStatusView
+  const status = JSON.parse(r.stdout) as NetHealthView
   assert.equal(status.serving, true)
   assert.ok(status.reservations.some((x) => x.peerId === bob.peerId && x.expiresAt > Date.now()))
   const info = await bob.api.call('node.info', {})
@@ -36,18 +36,18 @@ test('a client keeps a reservation on its relay; relay status shows it on both s
 
 test('a colleague reaches a device through the relay and they chat, end-to-end encrypted', async () => {
   await alice.api.call('peers.dial', { address: `${relay.address}/p2p-circuit/p2p/${bob.peerId}` })
-  const relayed = await alice.api.call('relay.status', {})
+  const relayed = await alice.api.call('net.health', {})
   assert.ok(relayed.relayedConnections >= 1, 'the first connection to bob goes through the relay')
   const sent = await alice.api.call('chat.send', { peerId: bob.peerId, text: 'through the relay' })
   await waitFor('delivery through the relay', async () => (await alice.api.call('chat.history', { peerId: bob.peerId })).find((m) => m.id === sent.id)?.state === 'delivered')
   const reply = await bob.api.call('chat.send', { peerId: alice.peerId, text: 'and back' })
   await waitFor('the reply', async () => (await alice.api.call('chat.history', { peerId: bob.peerId })).some((m) => m.id === reply.id))
 
-  const before = await relay.api.call('relay.status', {})
+  const before = await relay.api.call('net.health', {})
   assert.ok(before.circuits >= 1 && before.circuitsTotal >= before.circuits, `the relay counts the circuit: ${JSON.stringify(before)}`)
   const long = await alice.api.call('chat.send', { peerId: bob.peerId, text: 'x'.repeat(8000) })
   await waitFor('the long message delivered', async () => (await alice.api.call('chat.history', { peerId: bob.peerId })).find((m) => m.id === long.id)?.state === 'delivered')
-  const afterwards = await relay.api.call('relay.status', {})
+  const afterwards = await relay.api.call('net.health', {})
   assert.ok(afterwards.bytesRelayed - before.bytesRelayed >= 8000, `the relay counts the bytes it carried: ${before.bytesRelayed} → ${afterwards.bytesRelayed}`)
 })
 
@@ -69,12 +69,12 @@ test('a relay bound to a workspace serves its members and refuses everyone else'
     started[2] = memberAgain
     const stranger = await startNode(await makeDataDir('stranger'), { args: ['--relay', relayBound.address] })
     started.push(stranger)
-    await waitFor('the member to hold a reservation', async () => (await memberAgain.api.call('relay.status', {})).relays[0]?.reserved === true, { timeoutMs: 30_000 })
+    await waitFor('the member to hold a reservation', async () => (await memberAgain.api.call('net.health', {})).relays[0]?.reserved === true, { timeoutMs: 30_000 })
     await waitFor('the stranger to be refused', () => relayBound.logs.some((l) => l.msg === 'refused a relay reservation' && l.peer === stranger.peerId), { timeoutMs: 30_000 })
-    const status = await relayBound.api.call('relay.status', {})
+    const status = await relayBound.api.call('net.health', {})
     assert.ok(status.reservations.some((r) => r.peerId === memberAgain.peerId))
     assert.ok(!status.reservations.some((r) => r.peerId === stranger.peerId))
-    assert.equal((await stranger.api.call('relay.status', {})).relays[0]?.reserved, false)
+    assert.equal((await stranger.api.call('net.health', {})).relays[0]?.reserved, false)
   } finally {
     await Promise.all(started.map((n) => n.stop()))
     await Promise.all(started.map((n) => removeDataDir(n.dataDir)))
@@ -85,13 +85,13 @@ test('an invite carries the inviter\'s relay, and the device that joins reserves
   const owner = await startNode(await makeDataDir('relay-owner'), { args: ['--relay', relay.address] })
   const joiner = await startNode(await makeDataDir('relay-joiner'))
   try {
-    await waitFor('the owner to hold a reservation', async () => (await owner.api.call('relay.status', {})).relays[0]?.reserved === true)
+    await waitFor('the owner to hold a reservation', async () => (await owner.api.call('net.health', {})).relays[0]?.reserved === true)
     const ws = await owner.api.call('workspaces.create', { name: 'Remote office' })
     const { link } = await owner.api.call('workspaces.invite', { workspaceId: ws.id })
     const addresses = decodeInviteLink(link).addresses
     assert.ok(addresses.some((a) => a.includes(`/p2p/${relay.peerId}/p2p-circuit`)), `the invite names the relay: ${addresses.join(' ')}`)
     await joiner.api.call('workspaces.join', { link })
-    await waitFor('the joiner to reserve on the relay from the invite', async () => (await joiner.api.call('relay.status', {})).relays.some((r) => r.address.endsWith(`/p2p/${relay.peerId}`) && r.reserved))
+    await waitFor('the joiner to reserve on the relay from the invite', async () => (await joiner.api.call('net.health', {})).relays.some((r) => r.address.endsWith(`/p2p/${relay.peerId}`) && r.reserved))
     assert.ok((await joiner.api.call('node.info', {})).addresses.some((a) => a.includes(`${relay.peerId}/p2p-circuit`)), 'the joiner is reachable through the relay')
   } finally {
     await Promise.all([owner.stop(), joiner.stop()])
@@ -106,14 +106,14 @@ test('relays listed in the workspace settings reach members who joined before, a
   try {
     const ws = await owner.api.call('workspaces.create', { name: 'Branch office' })
     await early.api.call('workspaces.join', { link: (await owner.api.call('workspaces.invite', { workspaceId: ws.id })).link })
-    assert.equal((await early.api.call('relay.status', {})).relays.length, 0, 'no relay known yet')
+    assert.equal((await early.api.call('net.health', {})).relays.length, 0, 'no relay known yet')
 
     const bad = await enclave('workspace', 'relays', ws.id, '/ip4/127.0.0.1/tcp/1/p2p-circuit', '--data', owner.dataDir)
     assert.notEqual(bad.code, 0, 'a relayed address is no relay')
     const set = await enclave('workspace', 'relays', ws.id, relay.address, '--data', owner.dataDir)
     assert.equal(set.code, 0, set.stderr)
     assert.equal(set.stdout.trim(), relay.address)
-    const heldBy = async (n: NodeProcess): Promise<boolean> => (await n.api.call('relay.status', {})).relays.some((r) => r.address === relay.address && r.reserved)
+    const heldBy = async (n: NodeProcess): Promise<boolean> => (await n.api.call('net.health', {})).relays.some((r) => r.address === relay.address && r.reserved)
     await waitFor('the earlier member to learn the relay and reserve there', () => heldBy(early), { timeoutMs: 30_000 })
     assert.deepEqual((await early.api.call('workspaces.list', {}))[0]?.relays, [relay.address])
 

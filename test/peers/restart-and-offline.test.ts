@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
+import type { PeerIdString } from '../../src/api/contract.js'
 
 const dirs: string[] = []
 const running = new Set<NodeProcess>()
@@ -26,7 +27,7 @@ after(async () => {
   await Promise.all(dirs.map(removeDataDir))
 })
 
-async function texts(node: NodeProcess, peerId: string): Promise<string[]> {
+async function texts(node: NodeProcess, peerId: PeerIdString): Promise<string[]> {
   return (await node.api.call('chat.history', { peerId, limit: 1000 })).map((m) => m.text)
 }
 

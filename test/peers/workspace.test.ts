@@ -10,12 +10,13 @@ import { MEMBERSHIP_PROTOCOL } from '../../src/org/membership-sync.js'
 import { enclave } from '../helpers/cli.js'
 import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
+import type { WorkspaceId, WorkspaceView } from '../../src/api/contract.js'
 
 let owner: NodeProcess
 let bob: NodeProcess
 let carol: NodeProcess
 let mallory: NetNode
-let workspaceId: string
+let workspaceId: WorkspaceId
 
 before(async () => {
   ;[owner, bob, carol] = await Promise.all([startNode(await makeDataDir('owner')), startNode(await makeDataDir('bob')), startNode(await makeDataDir('carol'))])
@@ -39,7 +40,7 @@ async function invite(opts: string[] = []): Promise<string> {
 test('a device joins by invite with the CLI; both sides list both members', async () => {
   const created = await enclave('workspace', 'create', 'Acme', 'Labs', '--json', '--data', owner.dataDir)
   assert.equal(created.code, 0, created.stderr)
-  workspaceId = (JSON.parse(created.stdout) as { id: string }).id
+  workspaceId = (JSON.parse(created.stdout) as WorkspaceView).id
 
   const joined = await enclave('join', await invite(), '--data', bob.dataDir)
   assert.equal(joined.code, 0, joined.stderr)

@@ -2,7 +2,7 @@ import * as Y from 'yjs'
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness'
 import { fromBase64, toBase64 } from 'lib0/buffer'
 import type { ApiClient } from '../../../src/api/api-client'
-import type { DocView } from '../../../src/api/contract'
+import type { DocId, DocView } from '../../../src/api/contract'
 
 /** Transaction origin of updates that came from the core; never sent back, never undone. */
 export const REMOTE_ORIGIN = Symbol('remote')
@@ -32,7 +32,7 @@ export interface DocSession {
   close(): void
 }
 
-export async function openDocSession(api: ApiClient, docId: string, user: DocUser): Promise<DocSession> {
+export async function openDocSession(api: ApiClient, docId: DocId, user: DocUser): Promise<DocSession> {
   const opened = await api.call('docs.open', { docId })
   const doc = new Y.Doc()
   Y.applyUpdate(doc, fromBase64(opened.state), REMOTE_ORIGIN)

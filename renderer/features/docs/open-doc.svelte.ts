@@ -4,12 +4,12 @@ import { errorMessage } from '../../state/errors'
 import { shortId } from '../../state/peers.svelte'
 import { session } from '../../state/session.svelte'
 import { userColor } from '../../ui/user-color'
-import type { DocView } from '../../../src/api/contract'
+import type { DocId, DocView } from '../../../src/api/contract'
 
 /** How this user shows in shared docs: their name, and their avatar's colour. */
 export function docUser(): DocUser {
-  const peerId = session.info?.peerId ?? ''
-  return { name: session.profile?.displayName ?? shortId(peerId), color: userColor(peerId) }
+  const peerId = session.info?.peerId
+  return { name: session.profile?.displayName ?? (peerId === undefined ? '' : shortId(peerId)), color: userColor(peerId ?? '') }
 }
 
 /**
@@ -25,11 +25,11 @@ export class OpenDoc {
   private closed = false
   private readonly stops: Array<() => void> = []
 
-  constructor (docId: string) {
+  constructor (docId: DocId) {
     void this.open(docId)
   }
 
-  private async open(docId: string): Promise<void> {
+  private async open(docId: DocId): Promise<void> {
     let opened: DocSession
     try {
       opened = await openDocSession(session.api, docId, docUser())

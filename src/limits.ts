@@ -1,0 +1,40 @@
+/*
+ * The limits people and programs meet at the API, enforced by its schemas and again by the
+ * services (and, where they travel, by the wire decoders). One module, so the three agree.
+ */
+
+/** Longest message text, in UTF-16 code units (about 10 pages). */
+export const MAX_TEXT_LENGTH = 16_000
+/** Most messages in one `chat.history` page. */
+export const MAX_HISTORY_PAGE = 1000
+/** Longest channel name, in UTF-16 code units. */
+export const MAX_CHANNEL_NAME = 80
+export const MAX_CHANNEL_TOPIC = 250
+/** Most devices in one conversation's MLS group (measured up to 500; see bench:groups). */
+export const MAX_CHANNEL_MEMBERS = 2000
+/** A person's display name, and a workspace's, department's or member's name. */
+export const MAX_DISPLAY_NAME = 64
+export const MAX_WORKSPACE_NAME = 64
+/** A member profile's optional fields. */
+export const MAX_PROFILE_TITLE = 80
+export const MAX_PROFILE_PHONE = 40
+export const MAX_PROFILE_EMAIL = 120
+/** A small avatar as a data: URL (PNG, JPEG or WebP). */
+export const MAX_AVATAR_LENGTH = 65_536
+/** Departments one member is in. */
+export const MAX_MEMBER_DEPARTMENTS = 32
+/** Relays a workspace lists; every member keeps a reservation on each. */
+export const MAX_WORKSPACE_RELAYS = 8
+/** Longest relay multiaddr. */
+export const MAX_RELAY_ADDRESS = 256
+/** A doc's title. */
+export const MAX_DOC_TITLE = 120
+/** One Yjs update from a shell: as large as a whole board's state (pasting thousands of shapes). */
+export const MAX_DOC_UPDATE_BYTES = 32 * 1024 * 1024
+/** One awareness update (cursor, name, colour). */
+export const MAX_AWARENESS_BYTES = 64 * 1024
+/** Results of one directory search. */
+export const MAX_DIRECTORY_RESULTS = 500
+/** How long an invite may stay valid. */
+export const MIN_INVITE_MS = 1_000
+export const MAX_INVITE_MS = 90 * 24 * 3600_000
