@@ -65,7 +65,7 @@ export const en = {
   'notes.redo': 'Redo',
   'state.pending': 'Waiting to be sent',
   'state.pendingOffline': 'Waiting for {name} to come online',
-  'state.sent': 'Sent',
+  'state.sent': 'Sent; not everyone has it yet',
   'state.delivered': 'Delivered',
   'state.failed': 'Not delivered',
   'addPeer.title': 'Add a colleague by address',

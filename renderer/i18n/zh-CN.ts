@@ -67,7 +67,7 @@ export const zhCN: Record<MessageKey, string> = {
   'notes.redo': '重做',
   'state.pending': '等待发送',
   'state.pendingOffline': '等待 {name} 上线',
-  'state.sent': '已发送',
+  'state.sent': '已发送，尚有人未收到',
   'state.delivered': '已送达',
   'state.failed': '未送达',
   'addPeer.title': '按地址添加同事',

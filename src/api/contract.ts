@@ -31,9 +31,9 @@ export type DepartmentId = Brand<string, 'DepartmentId'>
  */
 
 /**
- * - `pending`: durably stored in the outbox; the recipient has not confirmed it yet.
- * - `sent`: written to an open stream to the recipient, acknowledgement outstanding.
- * - `delivered`: the recipient stored it and acknowledged.
+ * - `pending`: durably stored in the outbox; nobody has confirmed storing it yet.
+ * - `sent`: a member or a mailbox stored it and acknowledged; other members have not yet.
+ * - `delivered`: every member the message was for stored it and acknowledged.
  * - `failed`: gave up after the outbox's maximum age; `chat.retry` queues it again.
  * - `received`: a message someone else wrote.
  */

@@ -38,13 +38,16 @@ export function createDelivery(ctx: ChatContext, outboxInit: OutboxInit): Delive
   }, outboxInit)
 
   /**
-   * This device's messages change state as recipients acknowledge: delivered once every member
-   * has stored it. Updates run one after another, so two acks for one message never race.
+   * This device's messages change state as recipients acknowledge: sent once a member or a
+   * mailbox has stored it, delivered once every member has. Updates run one after another, so
+   * two acks for one message never race.
    */
   let ackChain: Promise<unknown> = Promise.resolve()
   const pendingUpdates = new Map<string, StoredMessage>()
   function queueAcks(peer: PeerIdString, entries: OutboxEntry[], outcome: 'delivered' | 'failed'): void {
-    const mine = entries.filter((e) => e.messageKey !== null && e.for === undefined)
+    // A mailbox's copy (`for` set) shows the message is safe, never that a member has it; and a
+    // copy the mailbox never took does not make the message undelivered while members may get it.
+    const mine = entries.filter((e) => e.messageKey !== null && (e.for === undefined || outcome === 'delivered'))
     if (mine.length === 0) return
     ackChain = ackChain.then(async () => {
       const keysToLoad = mine.map((e) => e.messageKey ?? '').filter((k) => !pendingUpdates.has(k))
@@ -57,12 +60,14 @@ export function createDelivery(ctx: ChatContext, outboxInit: OutboxInit): Delive
         const msg = pendingUpdates.get(key)
         if (msg === undefined) continue
         if (outcome === 'failed') msg.state = 'failed'
-        else {
+        else if (e.for !== undefined) {
+          if (msg.state === 'pending') msg.state = 'sent'
+        } else {
           msg.awaiting = (msg.awaiting ?? []).filter((d) => d !== peer)
-          if (msg.awaiting.length === 0 && msg.state === 'pending') msg.state = 'delivered'
+          if (msg.state === 'pending' || msg.state === 'sent') msg.state = msg.awaiting.length === 0 ? 'delivered' : 'sent'
         }
         messages.update(batch, key, msg)
-        if (msg.state !== 'pending') pendingUpdates.delete(key)
+        if (msg.state === 'delivered' || msg.state === 'failed') pendingUpdates.delete(key)
         views.push(toMessageView(msg, key))
       }
       await batch.write()
@@ -77,7 +82,7 @@ export function createDelivery(ctx: ChatContext, outboxInit: OutboxInit): Delive
     for (const peer of recipients) outbox.enqueue(batch, peer, { ...base, messageKey }, clock.now())
     for (const box of components.mailboxes()) {
       if (box === self || recipients.includes(box) || !mayBeIn(record.id, box) || recipients.length === 0) continue
-      outbox.enqueue(batch, box, { ...base, messageKey: null, for: recipients }, clock.now())
+      outbox.enqueue(batch, box, { ...base, messageKey, for: recipients }, clock.now())
       recipients.push(box)
     }
     return recipients

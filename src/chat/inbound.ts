@@ -6,7 +6,7 @@ import { conversationOfGroup } from './conversation-rules.js'
 import { appPayload, type AppPayload, type Envelope } from './envelope.js'
 import { isConversationId, parseDeviceText } from '../ids.js'
 import { dmConversationId, kindOfConversation } from './ids.js'
-import { toMessageView, type ConversationRecord, type StoredMessage } from './message-log.js'
+import { isNewest, toMessageView, type ConversationRecord, type StoredMessage } from './message-log.js'
 import type { ConversationId, MessageView, PeerIdString } from '../api/contract.js'
 import type { StoreBatch } from '../store/store.js'
 import type { ChatContext } from './chat-context.js'
@@ -119,7 +119,7 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
     await pass.batch.write()
     for (const v of pass.added) emit('chat.messageAdded', v)
     const newest = pass.added.reduce<MessageView | undefined>((a, v) => (a === undefined || v.order > a.order ? v : a), undefined)
-    await announce(record, newest !== undefined && `${record.id}!${newest.order}` === record.lastKey ? newest : undefined)
+    await announce(record, newest !== undefined && isNewest(record, newest) ? newest : undefined)
     const failed = (err: unknown): void => { log.warn('could not act on a request', { conv: record.id, error: errorMessage(err) }) }
     for (const task of pass.followUps) await task().catch(failed)
     if (pass.followUps.length === 0 && record.committer === self && hasOpenWork(record)) await serveOpenWork(record).catch(failed)

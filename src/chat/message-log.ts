@@ -12,7 +12,7 @@ export interface StoredMessage {
   seq: number
   hlc: number
   text: string
-  state: Exclude<DeliveryState, 'sent'>
+  state: DeliveryState
   mine: boolean
   /** Devices that have not acknowledged this device's message yet. */
   awaiting?: PeerIdString[]
@@ -192,6 +192,11 @@ export async function createMessageLog(store: Store): Promise<MessageLog> {
 }
 
 /** The order part of a storage key (`conv!order`), which is what `before` pages by. */
+/** Is this message the conversation's newest (its storage key is the record's `lastKey`)? */
+export function isNewest(record: ConversationRecord, view: MessageView): boolean {
+  return record.lastKey === `${view.conversationId}${SEP}${view.order}`
+}
+
 export function orderOf(key: string): string {
   return key.slice(key.indexOf(SEP) + 1)
 }

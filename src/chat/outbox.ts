@@ -1,4 +1,5 @@
 import { errorMessage } from '../errors.js'
+import { parseDeviceText } from '../ids.js'
 import { concatFrames, readFrameBatches } from '../net/frame-reader.js'
 import { decodeFrame, encodeFrame, MAX_FRAME_BYTES } from './chat-frames.js'
 import type { PeerIdString } from '../api/contract.js'
@@ -256,7 +257,7 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
         let next: string | undefined
         for await (const [key] of queue.entries({ gt: from, limit: 1 })) next = key
         if (next === undefined) return peers
-        const peer = next.slice(0, next.indexOf(SEP)) as PeerIdString
+        const peer = parseDeviceText(next.slice(0, next.indexOf(SEP)))
         peers.push(peer)
         from = `${peer}${SEP}~`
       }

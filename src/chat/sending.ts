@@ -1,5 +1,5 @@
 import { EnclaveError } from '../errors.js'
-import { toMessageView, type ConversationRecord, type StoredMessage } from './message-log.js'
+import { isNewest, toMessageView, type ConversationRecord, type StoredMessage } from './message-log.js'
 import type { ConversationId, MessageView, PeerIdString } from '../api/contract.js'
 import type { ChatContext } from './chat-context.js'
 import type { Delivery } from './delivery.js'
@@ -64,7 +64,7 @@ export function createSending(ctx: ChatContext, delivery: Delivery, membership: 
       return v
     })
     const last = views.at(-1)
-    await announce(record, last !== undefined && record.lastKey === `${record.id}!${last.order}` ? last : undefined)
+    await announce(record, last !== undefined && isNewest(record, last) ? last : undefined)
     queue.forEach((q, i) => { const v = views[i]; if (v !== undefined) q.done(v) })
   }
 

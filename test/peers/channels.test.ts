@@ -125,6 +125,8 @@ test('a member offline through several epochs catches up from another member, in
   await owner.api.call('channels.remove', { conversationId: channelId, peerId: carol.peerId })
   for (let i = 0; i < 5; i++) await bob.api.call('chat.send', { conversationId: channelId, text: `bob while dave away ${i}` })
   await waitForText(bob, channelId, 'owner while dave away 4', 'bob')
+  // Bob has it and dave does not: sent, not delivered, and not left looking unsent.
+  await waitFor('the owner to see its message sent', async () => (await owner.api.call('chat.history', { conversationId: channelId })).find((m) => m.text === 'owner while dave away 4')?.state === 'sent', LONG)
   // The owner goes too: dave can only get the owner's messages from bob.
   await owner.stop()
   dave = await startNode(dave.dataDir)
@@ -146,8 +148,10 @@ test('a mailbox hands over a message when sender and recipient are never online 
   await waitFor('the DM to be set up', async () => (await owner.api.call('chat.history', { peerId: dave.peerId })).find((m) => m.id === hello.id)?.state === 'delivered', LONG)
   await dave.stop()
   const heldBefore = box.logs.filter((l) => l.msg === 'holding mail').length
-  await owner.api.call('chat.send', { peerId: dave.peerId, text: `mailbox ${CANARY}` })
+  const viaMailbox = await owner.api.call('chat.send', { peerId: dave.peerId, text: `mailbox ${CANARY}` })
   await waitFor('the mailbox to hold the message', () => box.logs.filter((l) => l.msg === 'holding mail').length > heldBefore, LONG)
+  // Safe at the mailbox, which is no member: sent, never delivered.
+  await waitFor('the owner to see it sent', async () => (await owner.api.call('chat.history', { peerId: dave.peerId })).find((m) => m.id === viaMailbox.id)?.state === 'sent', LONG)
   await owner.stop()
   dave = await startNode(dave.dataDir)
   await dave.api.call('peers.dial', { address: box.address })
