@@ -139,12 +139,9 @@ const rows = [
   { metric: 'throughput, acknowledged to sender', enclave: rate(enclave.deliveredPerSec), baseline: rate(raw.msgsPerSec), target: '—', met: '—' }
 ]
 printTable(`Chat benchmark: ${LATENCY_SAMPLES} latency samples, ${THROUGHPUT_MESSAGES} messages of 100 B for throughput, ${WINDOW} in flight`, rows)
-await writeResults(new URL('./results/chat.json', import.meta.url).pathname, {
-  date: new Date().toISOString(),
-  node: process.version,
+await writeResults('chat', {
   params: { latencySamples: LATENCY_SAMPLES, throughputMessages: THROUGHPUT_MESSAGES, window: WINDOW, textBytes: TEXT.length },
   enclave,
   rawLibp2p: raw,
   rows
 })
-process.stdout.write('\nwrote bench/results/chat.json\n')

@@ -184,5 +184,4 @@ const rows: Row[] = [
   { metric: 'live update between peers p50 / p99', enclave: `${ms(n.live.p50)} / ${ms(n.live.p99)}`, baseline: `${ms(n.chat.p50)} / ${ms(n.chat.p99)} (chat message)`, target: 'p99 ≤ 50 ms', met: n.live.p99 <= 50 ? 'yes' : 'no' }
 ]
 printTable(`Docs benchmark: ${SHAPES.toLocaleString('en-US')} shapes (${(update.byteLength / 1048576).toFixed(1)} MB as one update), ${SAMPLES} samples`, rows)
-await writeResults(new URL('./results/docs.json', import.meta.url).pathname, { shapes: SHAPES, updateBytes: update.byteLength, store: s, yLeveldb: y, network: n, rows })
-process.stdout.write('\nwrote bench/results/docs.json\n')
+await writeResults('docs', { shapes: SHAPES, updateBytes: update.byteLength, store: s, yLeveldb: y, network: n, rows })

@@ -316,5 +316,4 @@ const rows: Row[] = [
   { metric: `catch-up of ${CHANNELS * CATCHUP_PER_CHANNEL} messages in ${CHANNELS} channels`, enclave: `${cu.seconds.toFixed(2)} s`, baseline: `${cu.rawSeconds.toFixed(2)} s (same bytes, raw echo)`, target: '≤ 10 s', met: cu.seconds <= 10 ? 'yes' : 'no' }
 ]
 printTable(`Groups benchmark (fan-out setup of 50 members took ${f.setupSeconds.toFixed(1)} s; 500-member create+add ${ms(n(big.createMs))}, welcome ${n(big.addWelcomeBytes)} B)`, rows)
-await writeResults(new URL('./results/groups.json', import.meta.url).pathname, { fanout: fan, membership500: big, membership50: small, catchUp: caught, rows })
-process.stdout.write('\nwrote bench/results/groups.json\n')
+await writeResults('groups', { fanout: fan, membership500: big, membership50: small, catchUp: caught, rows })

@@ -97,7 +97,7 @@ try {
     { metric: 'sync whole log to a new member (libp2p, verify, store)', enclave: f(syncMs), baseline: `${f(rawMs)} (raw stream, same ${(totalBytes / 1048576).toFixed(1)} MiB)`, target: '—', met: '—' }
   ]
   printTable(`Membership log: ${MEMBERS.toLocaleString('en-US')} members, ${(totalBytes / 1048576).toFixed(1)} MiB of signed ops`, rows)
-  await writeResults(new URL('./results/membership.json', import.meta.url).pathname, { date: new Date().toISOString(), members: MEMBERS, bytes: totalBytes, verifyMs, replayMs, syncMs, rawMs, rows })
+  await writeResults('membership', { members: MEMBERS, bytes: totalBytes, verifyMs, replayMs, syncMs, rawMs, rows })
 } finally {
   await Promise.all([nodeA.stop(), nodeB.stop()])
   await Promise.all([storeA!.close(), storeB!.close()])

@@ -95,8 +95,7 @@ try {
     { metric: 'renderer JS heap', enclave: `${(heap / 1048576).toFixed(1)} MiB`, baseline: '—', target: '—', met: '—' }
   ]
   printTable(`UI list benchmark: ${HISTORY.toLocaleString('en-US')} messages in history (seeded in ${seedSeconds.toFixed(1)} s), ${SCROLL_FRAMES} frames scrolled at 120 px/frame, headless Chromium`, rows)
-  await writeResults(new URL('./results/ui-list.json', import.meta.url).pathname, { date: new Date().toISOString(), history: HISTORY, openMs, app, baseline: base, domRows: loaded, heapBytes: heap, seedSeconds, rows })
-  process.stdout.write('\nwrote bench/results/ui-list.json\n')
+  await writeResults('ui-list', { history: HISTORY, openMs, app, baseline: base, domRows: loaded, heapBytes: heap, seedSeconds, rows })
 } finally {
   await browser.close()
   await Promise.all([alice.stop(), bob.stop()])
