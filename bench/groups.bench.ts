@@ -13,17 +13,14 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as varint from 'uint8-varint'
 import { connectApi, type ApiClient } from '../src/api/ws-client.js'
-import { deviceOfCredential, makeDeviceCredential } from '../src/crypto/mls-credential.js'
-import { commitChanges, createGroupState, decodeMls, joinFromWelcome, membersOf, newKeyPackage, newSigningKeys, ownLeaf, processPrivate, type MlsSigner, type OwnKeyPackage } from '../src/crypto/mls-group.js'
-import { mlsClientConfig } from '../src/crypto/mls-suite.js'
 import { EnclaveError } from '../src/errors.js'
 import { createNetNode, type NetNode } from '../src/net/libp2p-node.js'
 import { makeDataDir, removeDataDir } from '../test/helpers/node-process.js'
 import { ECHO_PROTOCOL } from './group-host.js'
+import { MEMBERSHIP_WARMUP, membershipOps, type Op } from './mls-membership.js'
 import { eventWaiter, printTable, summarize, writeResults, type Row, type Summary } from './stats.js'
 import type { ConversationView, MessageView } from '../src/api/contract.js'
 import type { Stream } from '@libp2p/interface'
@@ -33,7 +30,6 @@ const CATCHUP_PER_CHANNEL = Number(process.env.BENCH_CATCHUP_PER_CHANNEL ?? 1000
 const CHANNELS = 10
 /** Add/remove cycles timed per group size (after MEMBERSHIP_WARMUP untimed ones). */
 const MEMBERSHIP_SAMPLES = Number(process.env.BENCH_MEMBERSHIP_SAMPLES ?? 5)
-const MEMBERSHIP_WARMUP = 1
 const TEXT = 'x'.repeat(100)
 const HOST = new URL('./group-host.js', import.meta.url).pathname
 
@@ -68,6 +64,22 @@ async function startHost(dirs: string[], echo: boolean): Promise<Host> {
       await exited
     }
   }
+}
+
+/**
+ * Waits until `count()` reaches `target`, or has not moved for `quietMs` (then the rest is taken
+ * as lost, not late). Returns the count and when it last moved, so a run that loses messages
+ * still reports its timing and how many arrived instead of stalling.
+ */
+async function untilSettled(count: () => number, target: number, quietMs: number): Promise<{ count: number; lastMovedAt: number }> {
+  let last = count()
+  let lastMovedAt = now()
+  while (count() < target) {
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    if (count() !== last) { last = count(); lastMovedAt = now() }
+    if (now() - lastMovedAt > quietMs) break
+  }
+  return { count: count(), lastMovedAt }
 }
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 120_000): Promise<void> {
@@ -192,83 +204,7 @@ async function fanout(): Promise<{ setupSeconds: number; each: Summary; last: Su
   }
 }
 
-// ---------- 2. add and remove at 50 and 500 ----------
-
-async function signers(n: number): Promise<Array<{ device: string; signer: MlsSigner }>> {
-  return Promise.all(Array.from({ length: n }, async () => {
-    const key = await generateKeyPair('Ed25519')
-    const device = peerIdFromPrivateKey(key).toString()
-    const keys = await newSigningKeys()
-    return { device, signer: { ...keys, credential: await makeDeviceCredential(key, device, keys.publicKey) } }
-  }))
-}
-
-const OPS = ['addCommit', 'addProcess', 'addJoin', 'removeCommit', 'removeProcess'] as const
-type Op = (typeof OPS)[number]
-
-/**
- * The MLS work of adding and removing one member of an `n`-member group, in memory: the
- * committer's commit, another member applying it, the new member joining from the welcome.
- * Each cycle adds a fresh device and removes a member from elsewhere in the tree, so the group
- * stays at `n`; the first MEMBERSHIP_WARMUP cycles are not counted.
- */
-async function membershipOps(n: number, samples: number): Promise<{ members: number; createMs: number; joinMs: number; addCommitBytes: number; addWelcomeBytes: number; removeCommitBytes: number; times: Record<Op, number[]>; summary: Record<Op, Summary> }> {
-  const config = mlsClientConfig({ validateCredential: async (c, k) => await deviceOfCredential(c, k) !== null })
-  const cycles = MEMBERSHIP_WARMUP + samples
-  const packages: OwnKeyPackage[] = []
-  for (const p of await signers(n + cycles)) packages.push(await newKeyPackage(p.signer))
-  const [own, observerPackage, ...others] = packages
-  if (own === undefined || observerPackage === undefined) throw new Error('no packages')
-  const initial = others.slice(0, n - 2)
-  const joiners = others.slice(n - 2)
-  let t = now()
-  const created = await commitChanges(await createGroupState(`ch:bench/${n}`, own, config), { add: [observerPackage.publicPackage, ...initial.map((k) => k.publicPackage)] })
-  const createMs = now() - t
-  const welcome = created.welcome === null ? undefined : decodeMls(created.welcome)
-  if (welcome?.wireformat !== 'mls_welcome') throw new Error('no welcome')
-  t = now()
-  let observer = await joinFromWelcome(welcome.welcome, observerPackage, config)
-  const joinMs = now() - t
-
-  let state = created.state
-  const times: Record<Op, number[]> = { addCommit: [], addProcess: [], addJoin: [], removeCommit: [], removeProcess: [] }
-  const bytes = { add: 0, welcome: 0, remove: 0 }
-  for (let i = 0; i < cycles; i++) {
-    const joiner = joiners[i]
-    if (joiner === undefined) throw new Error('no joiner')
-    const sample: Partial<Record<Op, number>> = {}
-    t = now()
-    const added = await commitChanges(state, { add: [joiner.publicPackage] })
-    sample.addCommit = now() - t
-    t = now()
-    const observed = await processPrivate(observer, decodeMls(added.commit), (leaf) => leaf === 0)
-    sample.addProcess = now() - t
-    const addedWelcome = added.welcome === null ? undefined : decodeMls(added.welcome)
-    if (observed.kind !== 'commit' || addedWelcome?.wireformat !== 'mls_welcome') throw new Error('add did not apply')
-    t = now()
-    await joinFromWelcome(addedWelcome.welcome, joiner, config)
-    sample.addJoin = now() - t
-
-    // Someone from across the tree leaves (never the committer or the observer).
-    const candidates = membersOf(added.state).filter((m) => m.leaf !== 0 && m.leaf !== ownLeaf(observed.state))
-    const victim = candidates[(i * 7919) % candidates.length]?.leaf ?? 2
-    t = now()
-    const removed = await commitChanges(added.state, { remove: [victim] })
-    sample.removeCommit = now() - t
-    t = now()
-    const observedRemove = await processPrivate(observed.state, decodeMls(removed.commit), (leaf) => leaf === 0)
-    sample.removeProcess = now() - t
-    if (observedRemove.kind !== 'commit') throw new Error('remove did not apply')
-    state = removed.state
-    observer = observedRemove.state
-    bytes.add = added.commit.byteLength
-    bytes.welcome = added.welcome?.byteLength ?? 0
-    bytes.remove = removed.commit.byteLength
-    if (i >= MEMBERSHIP_WARMUP) for (const k of OPS) times[k].push(sample[k] ?? Number.NaN)
-  }
-  const summary = { addCommit: summarize(times.addCommit), addProcess: summarize(times.addProcess), addJoin: summarize(times.addJoin), removeCommit: summarize(times.removeCommit), removeProcess: summarize(times.removeProcess) }
-  return { members: membersOf(state).length, createMs, joinMs, addCommitBytes: bytes.add, addWelcomeBytes: bytes.welcome, removeCommitBytes: bytes.remove, times, summary }
-}
+// ---------- 2. add and remove at 50 and 500 (the MLS work alone is bench/mls-membership.ts) ----------
 
 /**
  * Adding and removing a device of a 50-member channel through real cores: `channels.add` on the
@@ -325,7 +261,7 @@ async function rawBulk(node: NetNode, echo: string, frames: number, frameBytes: 
   return seconds
 }
 
-async function catchUp(): Promise<{ messages: number; channels: number; seconds: number; perSecond: number; rawSeconds: number }> {
+async function catchUp(): Promise<{ messages: number; channels: number; heldByB: number; caughtUp: number; seconds: number; perSecond: number; rawSeconds: number }> {
   const [dirA, dirB, dirC] = await Promise.all(['a', 'b', 'c'].map((n) => makeDataDir(`bench-catchup-${n}`)))
   if (dirA === undefined || dirB === undefined || dirC === undefined) throw new Error('no dirs')
   let hostA = await startHost([dirA], false)
@@ -354,7 +290,9 @@ async function catchUp(): Promise<{ messages: number; channels: number; seconds:
         await a.api.call('chat.send', { conversationId: channels[i % CHANNELS] ?? '', text: `missed ${i} ${TEXT}` })
       }
     }))
-    await until('the other member to hold all 10,000', () => atB >= total, 300_000)
+    // TODO(#12): a few of the 10,000 sometimes never reach b, online the whole time (seen on
+    // this branch's base too); the row then says how many arrived rather than the run stalling.
+    const heldByB = (await untilSettled(() => atB, total, 30_000)).count
     await hostA.stop()
 
     hostC = await startHost([dirC], false)
@@ -364,11 +302,11 @@ async function catchUp(): Promise<{ messages: number; channels: number; seconds:
     c2.api.on('chat.messageAdded', (m: MessageView) => { if (!m.mine) atC++ })
     const t0 = now()
     await c2.api.call('peers.dial', { address: b.address })
-    await until('the late member to catch up', () => atC >= total, 300_000)
-    const seconds = (now() - t0) / 1000
+    const caught = await untilSettled(() => atC, heldByB, 30_000)
+    const seconds = (caught.lastMovedAt - t0) / 1000
     const rawSeconds = await rawBulk(node, hostB.echo ?? '', total, 420)
     hostA = await startHost([dirA], false)
-    return { messages: total, channels: CHANNELS, seconds, perSecond: total / seconds, rawSeconds }
+    return { messages: total, channels: CHANNELS, heldByB, caughtUp: caught.count, seconds, perSecond: caught.count / seconds, rawSeconds }
   } finally {
     await node.stop()
     await Promise.all([hostA.stop(), hostB.stop(), hostC.stop()])
@@ -406,7 +344,7 @@ const rows: Row[] = [
   { metric: `real cores, 50-member channel: add 1 until it reads (p50 / max, ${net.addNew.n}×)`, enclave: both(net.addNew), baseline: `${ms(small.summary.addCommit.p50 + small.summary.addJoin.p50)} (MLS alone: commit + join)`, target: '—', met: '—' },
   { metric: '  … until all 50 others see it', enclave: both(net.addAll), baseline: `${ms(small.summary.addCommit.p50 + small.summary.addProcess.p50)} (MLS alone: commit + apply)`, target: '—', met: '—' },
   { metric: '  remove it until all 50 others see it', enclave: both(net.removeAll), baseline: `${ms(small.summary.removeCommit.p50 + small.summary.removeProcess.p50)} (MLS alone: commit + apply)`, target: '—', met: '—' },
-  { metric: `catch-up of ${CHANNELS * CATCHUP_PER_CHANNEL} messages in ${CHANNELS} channels`, enclave: `${caught.seconds.toFixed(2)} s`, baseline: `${caught.rawSeconds.toFixed(2)} s (same bytes, raw echo)`, target: '≤ 10 s', met: caught.seconds <= 10 ? 'yes' : 'no' }
+  { metric: `catch-up of ${caught.messages} messages in ${CHANNELS} channels`, enclave: `${caught.seconds.toFixed(2)} s${caught.caughtUp < caught.messages ? ` (${caught.caughtUp} arrived; ${caught.messages - caught.heldByB} never reached the online member)` : ''}`, baseline: `${caught.rawSeconds.toFixed(2)} s (same bytes, raw echo)`, target: '≤ 10 s', met: caught.seconds <= 10 && caught.caughtUp === caught.messages ? 'yes' : 'no' }
 ]
 printTable(`Groups benchmark (fan-out setup of 50 members took ${fan.setupSeconds.toFixed(1)} s; 500-member create+add ${ms(big.createMs)}, welcome ${big.addWelcomeBytes} B; MLS add/remove after ${MEMBERSHIP_WARMUP} warm-up cycle)`, rows)
 await writeResults('groups', { fanout: fan, membership500: big, membership50: small, networkMembership50: net, catchUp: caught, rows })
