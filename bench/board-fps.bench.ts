@@ -72,8 +72,7 @@ try {
     { metric: 'frames over 33 ms', enclave: `${(slow * 100).toFixed(1)} %`, baseline: '—', target: '—', met: '—' }
   ]
   printTable(`Board frame rate: Chromium ${browser.version()}, 1280×800, ${MOVES} pointer moves with the hand tool`, rows)
-  await writeResults(new URL('./results/board-fps.json', import.meta.url).pathname, { shapes: SHAPES, full: full10k, empty, slow, rows })
-  process.stdout.write('\nwrote bench/results/board-fps.json\n')
+  await writeResults('board-fps', { shapes: SHAPES, full: full10k, empty, slow, rows })
 } finally {
   await browser.close()
   await node.stop()

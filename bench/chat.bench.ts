@@ -1,103 +1,120 @@
 /**
  * `npm run bench:chat`: 1:1 latency and sustained throughput between two Enclave nodes in
- * separate processes on loopback (durable LevelDB storage on both sides), next to a raw libp2p
- * stream between two processes measured in the same run.
+ * separate processes on loopback (durable LevelDB storage on both sides), next to raw libp2p
+ * measured in the same run over the same hops: the bench talks to each side over a loopback
+ * WebSocket, as it talks to each node over its API. One-way is compared with one-way
+ * (send → arrival at the other side), round trip with round trip (send → ack back).
+ * Also the first message of a new DM between two fresh devices (key package fetch, welcome).
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { multiaddr } from '@multiformats/multiaddr'
-import * as varint from 'uint8-varint'
-import { createNetNode } from '../src/net/libp2p-node.js'
+import WebSocket from 'ws'
 import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../test/helpers/node-process.js'
-import { eventWaiter, printTable, summarize, writeResults } from './stats.js'
+import { RAW_ECHO, RAW_FRAME_BYTES, RAW_ONE_WAY } from './raw-peer.js'
+import { eventWaiter, printTable, summarize, writeResults, type Summary } from './stats.js'
 import type { MessageView } from '../src/api/contract.js'
 
-const ECHO_PROTOCOL = '/enclave-bench/echo/1.0.0'
 const WARMUP = 100
 const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 1000)
 const THROUGHPUT_MESSAGES = Number(process.env.BENCH_THROUGHPUT_MESSAGES ?? 10_000)
+const FIRST_DM_PAIRS = Number(process.env.BENCH_FIRST_DM_PAIRS ?? 5)
 const WINDOW = 256
 const TEXT = 'x'.repeat(100)
 
-function ms(from: bigint): number {
-  return Number(process.hrtime.bigint() - from) / 1e6
+const now = (): number => performance.now()
+
+interface RawPeer { child: ChildProcess; address: string; ws: WebSocket; onFrame?: (seq: number) => void }
+
+/** Starts one raw peer process and connects to its WebSocket. */
+async function startRawPeer(): Promise<RawPeer> {
+  const child = spawn(process.execPath, ['--enable-source-maps', new URL('./raw-peer.js', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout as NodeJS.ReadableStream }).once('line', resolve))
+  const { address, ws: url } = JSON.parse(line) as { address: string; ws: string }
+  const ws = new WebSocket(url)
+  await new Promise<void>((resolve, reject) => { ws.once('open', () => { resolve() }); ws.once('error', reject) })
+  const peer: RawPeer = { child, address, ws }
+  ws.on('message', (data, isBinary) => { if (isBinary) peer.onFrame?.((data as Buffer).readUInt32BE(1)) })
+  return peer
 }
 
-async function rawBaseline(): Promise<{ rtt: ReturnType<typeof summarize>; msgsPerSec: number }> {
-  const child = spawn(process.execPath, ['--enable-source-maps', new URL('./raw-echo-peer.js', import.meta.url).pathname, ECHO_PROTOCOL], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const address = await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve))
-  const node = await createNetNode({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
+function rawFrame(kind: number, seq: number): Buffer {
+  const frame = Buffer.alloc(RAW_FRAME_BYTES, 0x78)
+  frame[0] = kind
+  frame.writeUInt32BE(seq, 1)
+  return frame
+}
+
+async function rawBaseline(): Promise<{ oneWay: Summary; rtt: Summary; msgsPerSec: number }> {
+  const [a, b] = await Promise.all([startRawPeer(), startRawPeer()])
   try {
-    const stream = await node.dialProtocol(multiaddr(address), ECHO_PROTOCOL)
-    const frame = new Uint8Array([...varint.encode(100), ...new Uint8Array(100)])
-    const iterator = stream[Symbol.asyncIterator]()
-    let buffered = 0
-    const readBytes = async (n: number): Promise<void> => {
-      while (buffered < n) {
-        const next = await iterator.next()
-        if (next.done === true) throw new Error('echo stream ended')
-        buffered += next.value.byteLength
-      }
-      buffered -= n
-    }
-    const samples: number[] = []
+    a.ws.send(`dial ${b.address}`)
+    await new Promise<void>((resolve) => a.ws.once('message', () => { resolve() }))
+    const arrivedAtB = new Set<number>()
+    const echoedToA = new Set<number>()
+    const { wake, until } = eventWaiter()
+    b.onFrame = (seq) => { arrivedAtB.add(seq); wake() }
+    a.onFrame = (seq) => { echoedToA.add(seq); wake() }
+
+    const oneWay: number[] = []
+    const rtt: number[] = []
+    let seq = 0
     for (let i = 0; i < WARMUP + LATENCY_SAMPLES; i++) {
-      const t0 = process.hrtime.bigint()
-      stream.send(frame)
-      await readBytes(frame.byteLength)
-      if (i >= WARMUP) samples.push(ms(t0))
+      const s1 = seq++
+      const t1 = now()
+      a.ws.send(rawFrame(RAW_ONE_WAY, s1))
+      await until(() => arrivedAtB.has(s1))
+      const oneWayMs = now() - t1
+      const s2 = seq++
+      const t2 = now()
+      a.ws.send(rawFrame(RAW_ECHO, s2))
+      await until(() => echoedToA.has(s2))
+      if (i >= WARMUP) { oneWay.push(oneWayMs); rtt.push(now() - t2) }
     }
-    // Throughput: the same number of messages as Enclave's run, WINDOW in flight.
-    const t0 = process.hrtime.bigint()
-    let sent = 0
-    let received = 0
-    while (received < THROUGHPUT_MESSAGES) {
-      while (sent < THROUGHPUT_MESSAGES && sent - received < WINDOW) {
-        if (!stream.send(frame)) await stream.onDrain()
-        sent++
-      }
-      await readBytes(frame.byteLength)
-      received++
+
+    // Throughput: the same number of messages as Enclave's run, at most WINDOW not yet arrived.
+    let arrived = 0
+    b.onFrame = () => { arrived++; wake() }
+    const t0 = now()
+    for (let sent = 0; sent < THROUGHPUT_MESSAGES; sent++) {
+      if (sent - arrived >= WINDOW) await until(() => sent - arrived < WINDOW)
+      a.ws.send(rawFrame(RAW_ONE_WAY, seq++))
     }
-    const msgsPerSec = THROUGHPUT_MESSAGES / (ms(t0) / 1000)
-    await stream.close()
-    return { rtt: summarize(samples), msgsPerSec }
+    await until(() => arrived >= THROUGHPUT_MESSAGES)
+    return { oneWay: summarize(oneWay), rtt: summarize(rtt), msgsPerSec: THROUGHPUT_MESSAGES / ((now() - t0) / 1000) }
   } finally {
-    await node.stop()
-    child.kill('SIGTERM')
+    for (const p of [a, b]) { p.ws.close(); p.child.kill('SIGTERM') }
   }
 }
 
-async function enclaveRun(): Promise<{ oneWay: ReturnType<typeof summarize>; delivered: ReturnType<typeof summarize>; msgsPerSec: number; deliveredPerSec: number }> {
+async function enclaveRun(): Promise<{ oneWay: Summary; delivered: Summary; msgsPerSec: number; deliveredPerSec: number }> {
   const alice = await startNode(await makeDataDir('bench-alice'))
   const bob: NodeProcess = await startNode(await makeDataDir('bench-bob'), { peers: [alice.address] })
   try {
-    const arrived = new Map<string, bigint>()
-    const deliveredAt = new Map<string, bigint>()
+    const arrived = new Map<string, number>()
+    const deliveredAt = new Map<string, number>()
     let arrivedCount = 0
     let deliveredCount = 0
     const { wake, until } = eventWaiter()
-    bob.api.on('chat.messageAdded', (m: MessageView) => { arrived.set(m.id, process.hrtime.bigint()); arrivedCount++; wake() })
+    bob.api.on('chat.messageAdded', (m: MessageView) => { arrived.set(m.id, now()); arrivedCount++; wake() })
     alice.api.on('chat.messageUpdated', (m: MessageView) => {
-      if (m.state === 'delivered') { deliveredAt.set(m.id, process.hrtime.bigint()); deliveredCount++; wake() }
+      if (m.state === 'delivered') { deliveredAt.set(m.id, now()); deliveredCount++; wake() }
     })
 
     const oneWay: number[] = []
     const delivered: number[] = []
     for (let i = 0; i < WARMUP + LATENCY_SAMPLES; i++) {
-      const t0 = process.hrtime.bigint()
+      const t0 = now()
       const sent = await alice.api.call('chat.send', { peerId: bob.peerId, text: TEXT })
       await until(() => arrived.has(sent.id) && deliveredAt.has(sent.id))
       if (i >= WARMUP) {
-        oneWay.push(Number((arrived.get(sent.id) ?? t0) - t0) / 1e6)
-        delivered.push(Number((deliveredAt.get(sent.id) ?? t0) - t0) / 1e6)
+        oneWay.push((arrived.get(sent.id) ?? t0) - t0)
+        delivered.push((deliveredAt.get(sent.id) ?? t0) - t0)
       }
     }
 
     const startArrived = arrivedCount
     const startDelivered = deliveredCount
-    const t0 = process.hrtime.bigint()
+    const t0 = now()
     let inFlight = 0
     let issued = 0
     await new Promise<void>((resolve, reject) => {
@@ -111,9 +128,9 @@ async function enclaveRun(): Promise<{ oneWay: ReturnType<typeof summarize>; del
       pump()
     })
     await until(() => arrivedCount - startArrived >= THROUGHPUT_MESSAGES)
-    const receivedSec = ms(t0) / 1000
+    const receivedSec = (now() - t0) / 1000
     await until(() => deliveredCount - startDelivered >= THROUGHPUT_MESSAGES)
-    const deliveredSec = ms(t0) / 1000
+    const deliveredSec = (now() - t0) / 1000
     return {
       oneWay: summarize(oneWay),
       delivered: summarize(delivered),
@@ -126,25 +143,60 @@ async function enclaveRun(): Promise<{ oneWay: ReturnType<typeof summarize>; del
   }
 }
 
+/**
+ * The first message of a new DM: two devices started fresh, connected, that have never talked.
+ * Sending it fetches the recipient's key package, makes the group and sends the welcome. The
+ * second message between the same pair is timed too: the same cold processes, no group setup.
+ */
+async function firstDm(): Promise<{ first: number; second: number }> {
+  const a = await startNode(await makeDataDir('bench-first-a'))
+  const b = await startNode(await makeDataDir('bench-first-b'), { peers: [a.address] })
+  try {
+    for (let i = 0; !(await a.api.call('peers.list', {})).some((p) => p.peerId === b.peerId && p.connected); i++) {
+      if (i > 400) throw new Error('the fresh pair did not connect')
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+    const arrived = new Map<string, number>()
+    const { wake, until } = eventWaiter()
+    b.api.on('chat.messageAdded', (m: MessageView) => { arrived.set(m.id, now()); wake() })
+    const time = async (): Promise<number> => {
+      const t0 = now()
+      const sent = await a.api.call('chat.send', { peerId: b.peerId, text: TEXT })
+      await until(() => arrived.has(sent.id))
+      return (arrived.get(sent.id) ?? t0) - t0
+    }
+    const first = await time()
+    return { first, second: await time() }
+  } finally {
+    await Promise.all([a.stop(), b.stop()])
+    await Promise.all([removeDataDir(a.dataDir), removeDataDir(b.dataDir)])
+  }
+}
+
 const raw = await rawBaseline()
 const enclave = await enclaveRun()
+const pairs: Array<{ first: number; second: number }> = []
+for (let i = 0; i < FIRST_DM_PAIRS; i++) pairs.push(await firstDm())
+const first = summarize(pairs.map((p) => p.first))
+const second = summarize(pairs.map((p) => p.second))
+
 const f = (n: number): string => `${n.toFixed(2)} ms`
 const rate = (n: number): string => `${Math.round(n).toLocaleString('en-US')} msg/s`
 const rows = [
-  { metric: 'latency p50, send → recipient stored', enclave: f(enclave.oneWay.p50), baseline: `${f(raw.rtt.p50)} (raw RTT)`, target: '≤ 3 ms', met: enclave.oneWay.p50 <= 3 ? 'yes' : 'no' },
-  { metric: 'latency p99, send → recipient stored', enclave: f(enclave.oneWay.p99), baseline: `${f(raw.rtt.p99)} (raw RTT)`, target: '≤ 10 ms', met: enclave.oneWay.p99 <= 10 ? 'yes' : 'no' },
-  { metric: 'latency p50, send → delivered ack', enclave: f(enclave.delivered.p50), baseline: f(raw.rtt.p50), target: '—', met: '—' },
-  { metric: 'latency p99, send → delivered ack', enclave: f(enclave.delivered.p99), baseline: f(raw.rtt.p99), target: '—', met: '—' },
-  { metric: 'throughput, stored at recipient', enclave: rate(enclave.msgsPerSec), baseline: `${rate(raw.msgsPerSec)} (raw echo)`, target: '≥ 1,000 msg/s', met: enclave.msgsPerSec >= 1000 ? 'yes' : 'no' },
-  { metric: 'throughput, acknowledged to sender', enclave: rate(enclave.deliveredPerSec), baseline: rate(raw.msgsPerSec), target: '—', met: '—' }
+  { metric: 'one-way p50, send → recipient stored', enclave: f(enclave.oneWay.p50), baseline: `${f(raw.oneWay.p50)} (raw one-way)`, target: '≤ 3 ms', met: enclave.oneWay.p50 <= 3 ? 'yes' : 'no' },
+  { metric: 'one-way p99, send → recipient stored', enclave: f(enclave.oneWay.p99), baseline: `${f(raw.oneWay.p99)} (raw one-way)`, target: '≤ 10 ms', met: enclave.oneWay.p99 <= 10 ? 'yes' : 'no' },
+  { metric: 'round trip p50, send → delivered ack', enclave: f(enclave.delivered.p50), baseline: `${f(raw.rtt.p50)} (raw echo)`, target: '—', met: '—' },
+  { metric: 'round trip p99, send → delivered ack', enclave: f(enclave.delivered.p99), baseline: `${f(raw.rtt.p99)} (raw echo)`, target: '—', met: '—' },
+  { metric: `first DM message, fresh pair p50 (${first.n} pairs)`, enclave: f(first.p50), baseline: `${f(second.p50)} (2nd message, same pair)`, target: '—', met: '—' },
+  { metric: 'first DM message, fresh pair max', enclave: f(first.max), baseline: `${f(second.max)} (2nd message, same pair)`, target: '—', met: '—' },
+  { metric: 'throughput, stored at recipient', enclave: rate(enclave.msgsPerSec), baseline: `${rate(raw.msgsPerSec)} (raw one-way)`, target: '≥ 1,000 msg/s', met: enclave.msgsPerSec >= 1000 ? 'yes' : 'no' },
+  { metric: 'throughput, acknowledged to sender', enclave: rate(enclave.deliveredPerSec), baseline: `${rate(raw.msgsPerSec)} (raw one-way)`, target: '—', met: '—' }
 ]
-printTable(`Chat benchmark: ${LATENCY_SAMPLES} latency samples, ${THROUGHPUT_MESSAGES} messages of 100 B for throughput, ${WINDOW} in flight`, rows)
-await writeResults(new URL('./results/chat.json', import.meta.url).pathname, {
-  date: new Date().toISOString(),
-  node: process.version,
-  params: { latencySamples: LATENCY_SAMPLES, throughputMessages: THROUGHPUT_MESSAGES, window: WINDOW, textBytes: TEXT.length },
+printTable(`Chat benchmark: ${LATENCY_SAMPLES} latency samples, ${THROUGHPUT_MESSAGES} messages of 100 B for throughput, ${WINDOW} in flight; raw = bench → WebSocket → libp2p → WebSocket → bench, the same hops as through the nodes' APIs`, rows)
+await writeResults('chat', {
+  params: { latencySamples: LATENCY_SAMPLES, throughputMessages: THROUGHPUT_MESSAGES, window: WINDOW, textBytes: TEXT.length, rawFrameBytes: RAW_FRAME_BYTES, firstDmPairs: FIRST_DM_PAIRS },
   enclave,
+  firstDm: { first, second, pairs },
   rawLibp2p: raw,
   rows
 })
-process.stdout.write('\nwrote bench/results/chat.json\n')

@@ -157,10 +157,7 @@ printTable(`Directory search, ${MEMBERS} members, ${all.n} queries (limit ${LIMI
   { metric: `search p99 after 1 upsert (${churn.n}x)`, enclave: fmt(churn.p99), baseline: '-', target, met: met(churn.p99) }
 ])
 
-// Compiled to dist/bench/; the results belong in the source tree's bench/results/.
-await writeResults(new URL('../../bench/results/directory-search.json', import.meta.url).pathname, {
-  date: new Date().toISOString(),
-  node: process.version,
+await writeResults('directory-search', {
   config: { members: MEMBERS, queries: QUERIES, baselineQueries: baseline.n, limit: LIMIT, churn: CHURN },
   build: { upsertsMs: buildMs, firstSearchMs, heapMiB: heapDelta },
   search: { all, short, perKind, departmentFilter: inDept, afterUpsert: churn },

@@ -1,7 +1,10 @@
 /**
  * Part of `npm run bench:directory`: a 20,000-member workspace log — verifying and replaying it
  * from disk form, and syncing it to a new member over a real libp2p connection — next to a raw
- * libp2p stream moving the same bytes in the same run.
+ * libp2p stream moving the same bytes in the same run. And the log replayed at start as a
+ * restart does it: through the real store (LevelDB, sealed values, the workspace registry), once
+ * in this process and then as a freshly started `enclave node` with the page cache dropped,
+ * next to the same start of a node that belongs to no workspace.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -15,13 +18,39 @@ import { parseUserId } from '../src/ids.js'
 import { createLogger } from '../src/logger.js'
 import { createNetNode } from '../src/net/libp2p-node.js'
 import { MEMBERSHIP_PROTOCOL, serveSync, syncWith } from '../src/org/membership-sync.js'
-import { createWorkspaceRegistry } from '../src/org/workspace-registry.js'
+import { createWorkspaceRegistry, type WorkspaceRecord } from '../src/org/workspace-registry.js'
 import { openStore } from '../src/store/store.js'
-import { printTable, writeResults } from './stats.js'
+import { makeDataDir, removeDataDir, startNode } from '../test/helpers/node-process.js'
+import { nodeDataKey, openNodeStore } from './node-store.js'
+import { describeDrop, dropPageCache, type CacheDrop } from './page-cache.js'
+import { printTable, summarize, writeResults } from './stats.js'
 
 const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 20_000)
+/** Node starts timed per data folder, each after a page cache drop. */
+const RESTARTS = Number(process.env.BENCH_RESTARTS ?? 3)
 const log = createLogger('bench', { level: 'warn' })
 const ms = (from: number): number => performance.now() - from
+
+/** Starts `enclave node` on `dataDir` after dropping the page cache; ms until its API lists the workspace with every member. */
+async function coldStart(dataDir: string, members: number): Promise<{ ms: number; drop: CacheDrop }> {
+  const drop = await dropPageCache([dataDir])
+  const t0 = performance.now()
+  const node = await startNode(dataDir)
+  try {
+    const count = (await node.api.call('workspaces.list', {}))[0]?.memberCount ?? 0
+    if (count !== members) throw new Error(`the restarted node sees ${count} members, not ${members}`)
+    return { ms: performance.now() - t0, drop }
+  } finally {
+    await node.stop()
+  }
+}
+
+// Two devices made by real nodes: one about to be a member of the big workspace, one of none.
+const restartDir = await makeDataDir('bench-restart')
+const emptyDir = await makeDataDir('bench-restart-empty')
+const restarter = await startNode(restartDir)
+await restarter.stop()
+await (await startNode(emptyDir)).stop()
 
 // A workspace where the owner added every member, one op after another (the worst case for
 // replay: one long chain of signed ops).
@@ -36,7 +65,7 @@ const deviceIds = await Promise.all(Array.from({ length: 64 }, async () => peerI
 process.stdout.write(`signing ${MEMBERS.toLocaleString('en-US')} add ops…\n`)
 for (let i = 0; i < MEMBERS; i++) {
   // Members never sign here, so their device ids only need to be distinct and well formed.
-  const device = i === MEMBERS - 1 ? newcomer : (deviceIds[i % 64] ?? '').slice(0, 46) + String(i).padStart(6, '0').replace(/0/g, 'A')
+  const device = i === MEMBERS - 1 ? newcomer : i === MEMBERS - 2 ? restarter.peerId : (deviceIds[i % 64] ?? '').slice(0, 46) + String(i).padStart(6, '0').replace(/0/g, 'A')
   ops.push(await signOp(ownerKey, { v: 1, ws, parents: [ops.at(-1)?.id ?? ''], author: owner, ts: 2 + i, body: { type: 'add', userId: `user-${String(i).padStart(8, '0')}`, device, role: 'member', profile: { name: `成员 ${i}`, title: 'Engineer' } } }))
 }
 const totalBytes = ops.reduce((n, op) => n + op.signed.bytes.byteLength + op.signed.sig.byteLength, 0)
@@ -91,16 +120,43 @@ try {
   await raw.close()
   const rawMs = ms(t)
 
+  // The restart path: the log stored as the node stores it, then read back through the store
+  // and the registry (what createCore does before its API answers), first in this process…
+  const record: WorkspaceRecord = { ws, userId: parseUserId(`user-${String(MEMBERS - 2).padStart(8, '0')}`), joinedAt: 1, certificate: null }
+  const dataKey = await nodeDataKey(restartDir)
+  const seeding = await openNodeStore(restartDir, dataKey)
+  await (await createWorkspaceRegistry(seeding, log)).adopt(record, ops)
+  await seeding.close()
+  t = performance.now()
+  const reopened = await openNodeStore(restartDir, dataKey)
+  const fromStore = (await createWorkspaceRegistry(reopened, log)).get(ws)?.log.state().members.size
+  const storeReplayMs = ms(t)
+  await reopened.close()
+  if (fromStore !== members) throw new Error(`the store gave back ${fromStore ?? 0} of ${members} members`)
+  // … then as a fresh `enclave node` process on a cold page cache, alternating with a node in no workspace.
+  const withLog: Array<{ ms: number; drop: CacheDrop }> = []
+  const without: Array<{ ms: number; drop: CacheDrop }> = []
+  for (let i = 0; i < RESTARTS; i++) {
+    without.push(await coldStart(emptyDir, 0))
+    withLog.push(await coldStart(restartDir, members))
+  }
+  const restart = summarize(withLog.map((r) => r.ms))
+  const emptyRestart = summarize(without.map((r) => r.ms))
+  const dropLine = describeDrop(withLog.at(-1)?.drop ?? { method: 'none', residentBytes: null, totalBytes: null })
+
   const f = (n: number): string => `${n.toFixed(0)} ms`
   const rows = [
     { metric: `verify ${ops.length.toLocaleString('en-US')} signed ops`, enclave: f(verifyMs), baseline: '—', target: '—', met: '—' },
-    { metric: 'replay stored log at start (decode, order, state)', enclave: f(replayMs), baseline: '—', target: '—', met: '—' },
+    { metric: 'replay the log in memory (decode, order, state)', enclave: f(replayMs), baseline: '—', target: '—', met: '—' },
+    { metric: 'replay at start through the store (LevelDB, sealed), warm', enclave: f(storeReplayMs), baseline: `${f(replayMs)} (in memory)`, target: '—', met: '—' },
+    { metric: `restart: fresh node until its API lists them, cold (p50 / max, ${restart.n}×)`, enclave: `${f(restart.p50)} / ${f(restart.max)}`, baseline: `${f(emptyRestart.p50)} / ${f(emptyRestart.max)} (node in no workspace)`, target: '—', met: '—' },
     { metric: 'sync whole log to a new member (libp2p, verify, store)', enclave: f(syncMs), baseline: `${f(rawMs)} (raw stream, same ${(totalBytes / 1048576).toFixed(1)} MiB)`, target: '—', met: '—' }
   ]
-  printTable(`Membership log: ${MEMBERS.toLocaleString('en-US')} members, ${(totalBytes / 1048576).toFixed(1)} MiB of signed ops`, rows)
-  await writeResults(new URL('./results/membership.json', import.meta.url).pathname, { date: new Date().toISOString(), members: MEMBERS, bytes: totalBytes, verifyMs, replayMs, syncMs, rawMs, rows })
+  printTable(`Membership log: ${MEMBERS.toLocaleString('en-US')} members, ${(totalBytes / 1048576).toFixed(1)} MiB of signed ops; ${dropLine}`, rows)
+  await writeResults('membership', { members: MEMBERS, bytes: totalBytes, verifyMs, replayMs, storeReplayMs, restart, emptyRestart, restarts: { withLog, without }, syncMs, rawMs, rows })
 } finally {
   await Promise.all([nodeA.stop(), nodeB.stop()])
   await Promise.all([storeA!.close(), storeB!.close()])
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })))
+  await Promise.all([restartDir, emptyDir].map(removeDataDir))
 }

@@ -61,8 +61,7 @@ try {
     { metric: 'throughput, stored at recipient', enclave: rate(viaRelay.perSecond), baseline: `${rate(viaDirect.perSecond)} (direct)`, target: '—', met: '—' }
   ]
   printTable(`Relay benchmark: ${SAMPLES} latency samples, ${MESSAGES} messages of 100 B, ${WINDOW} in flight; enclave column = through the relay`, rows)
-  await writeResults(new URL('./results/relay.json', import.meta.url).pathname, { relayed: viaRelay, direct: viaDirect, rows })
-  process.stdout.write('\nwrote bench/results/relay.json\n')
+  await writeResults('relay', { relayed: viaRelay, direct: viaDirect, rows })
 } finally {
   await Promise.all([relay, bob, direct, relayed].map((n) => n.stop()))
   await Promise.all([relay, bob, direct, relayed].map((n) => removeDataDir(n.dataDir)))

@@ -1,6 +1,7 @@
 /** Small helpers every benchmark uses: percentiles, a printed table, the JSON file. */
 import { mkdir, writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { join } from 'node:path'
+import { repoRoot } from '../test/helpers/node-process.js'
 
 export function percentile(sortedMs: number[], p: number): number {
   if (sortedMs.length === 0) return Number.NaN
@@ -8,10 +9,12 @@ export function percentile(sortedMs: number[], p: number): number {
   return sortedMs[i] ?? Number.NaN
 }
 
-export function summarize(samplesMs: number[]): { p50: number; p99: number; mean: number; n: number } {
+export interface Summary { p50: number; p99: number; max: number; mean: number; n: number }
+
+export function summarize(samplesMs: number[]): Summary {
   const sorted = [...samplesMs].sort((a, b) => a - b)
   const mean = sorted.reduce((s, v) => s + v, 0) / Math.max(1, sorted.length)
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean, n: sorted.length }
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? Number.NaN, mean, n: sorted.length }
 }
 
 export interface Row { metric: string; enclave: string; baseline: string; target: string; met: string }
@@ -26,9 +29,16 @@ export function printTable(title: string, rows: Row[]): void {
   for (const r of rows) process.stdout.write(line(r) + '\n')
 }
 
-export async function writeResults(path: string, data: unknown): Promise<void> {
-  await mkdir(dirname(path), { recursive: true })
-  await writeFile(path, JSON.stringify(data, null, 2) + '\n')
+/**
+ * Writes `bench/results/<name>.json` in the repository (git-ignored), where the README says
+ * results are. Computed from the repo root, not from this file: benches run compiled from
+ * dist/bench/, and a path relative to the script would land in dist/.
+ */
+export async function writeResults(name: string, data: Record<string, unknown>): Promise<void> {
+  const dir = join(repoRoot(), 'bench', 'results')
+  await mkdir(dir, { recursive: true })
+  await writeFile(join(dir, `${name}.json`), JSON.stringify({ date: new Date().toISOString(), node: process.version, ...data }, null, 2) + '\n')
+  process.stdout.write(`\nwrote bench/results/${name}.json\n`)
 }
 
 /**

@@ -31,6 +31,8 @@ export interface StoreBatch {
   put<T>(collection: Collection<T>, key: string, value: T): StoreBatch
   del(collection: Collection<unknown>, key: string): StoreBatch
   readonly length: number
+  /** Runs `fn` once the batch is durably written (never if the write fails). */
+  afterWrite(fn: () => void): StoreBatch
   write(): Promise<void>
 }
 
@@ -102,6 +104,7 @@ export async function openStore(init: StoreInit): Promise<Store> {
 
   const batch = (): StoreBatch => {
     const ops: Array<{ type: 'put'; sublevel: Sub; key: string; value: Uint8Array } | { type: 'del'; sublevel: Sub; key: string }> = []
+    const written: Array<() => void> = []
     const b: StoreBatch = {
       put: (c, key, value) => {
         ops.push({ type: 'put', sublevel: sub(c.name), key, value: codec.encode(c.name, key, value) })
@@ -112,10 +115,14 @@ export async function openStore(init: StoreInit): Promise<Store> {
         return b
       },
       get length () { return ops.length },
+      afterWrite: (fn) => {
+        written.push(fn)
+        return b
+      },
       write: async () => {
-        if (ops.length === 0) return
         // Typed loosely by abstract-level; each op names its sublevel, which encodes key and value.
-        await db.batch(ops as unknown as Array<{ type: 'del'; key: string }>)
+        if (ops.length > 0) await db.batch(ops as unknown as Array<{ type: 'del'; key: string }>)
+        for (const fn of written.splice(0)) fn()
       }
     }
     return b
