@@ -316,9 +316,9 @@ async function catchUp(): Promise<{ messages: number; channels: number; heldByB:
 }
 
 const ms = (n: number): string => `${n.toFixed(1)} ms`
-if (process.env.BENCH_ONLY === 'fanout') {
+if (process.env.BENCH_ONLY === 'fanout' || process.env.BENCH_ONLY === 'catchup') {
   // For profiling one part: prints the raw figures and stops.
-  process.stdout.write(JSON.stringify(await fanout(), null, 2) + '\n')
+  process.stdout.write(JSON.stringify(process.env.BENCH_ONLY === 'fanout' ? await fanout() : await catchUp(), null, 2) + '\n')
   process.exit(0)
 }
 const fan = await fanout()

@@ -24,8 +24,8 @@ interface Harness {
   outbox: Outbox
   store: Store
   recipient: Recipient
-  /** Stream opens so far, and whether the next ones fail (the peer is away). */
-  opens: { count: number; failing: boolean }
+  /** Stream opens so far, whether the next ones fail (the peer is away), and what an open waits for (a slow dial). */
+  opens: { count: number; failing: boolean; gate: Promise<void> }
   acked: OutboxEntry[]
   entry(seq: number): OutboxEntry
   until(what: string, check: () => boolean): Promise<void>
@@ -37,7 +37,7 @@ async function harness(init: OutboxInit = {}, acks: (seq: number) => boolean = (
   const store = await openStore({ path: join(dir, 'store'), log: createMemoryLogger() })
   const envelopes = new Map<string, Envelope>()
   const recipient: Recipient = { seqs: [], acked: [] }
-  const opens = { count: 0, failing: false }
+  const opens = { count: 0, failing: false, gate: Promise.resolve() }
   const acked: OutboxEntry[] = []
   const streams: Stream[] = []
 
@@ -66,6 +66,7 @@ async function harness(init: OutboxInit = {}, acks: (seq: number) => boolean = (
     log: createMemoryLogger(),
     openStream: async () => {
       opens.count++
+      await opens.gate
       if (opens.failing) throw new Error('peer unreachable')
       const [near, far] = await streamPair()
       streams.push(near, far)
@@ -73,7 +74,8 @@ async function harness(init: OutboxInit = {}, acks: (seq: number) => boolean = (
       return near
     },
     load: (keys) => Promise.resolve(keys.map((k) => envelopes.get(k))),
-    onAcked: (_peer, entries) => { acked.push(...entries); return () => undefined },
+    // Announced once the batch that forgets them is written, as the real callers do.
+    onAcked: (_peer, entries) => () => { acked.push(...entries) },
     onSent: () => undefined,
     onExpired: () => () => undefined
   }
@@ -136,11 +138,32 @@ test('an entry written behind what was already sent is still delivered on the sa
     await early.write()
     h.outbox.kick(PEER)
     await h.until('the earlier batch to arrive', () => h.recipient.seqs.length === 4)
-    assert.deepEqual(h.recipient.seqs, [20, 21, 10, 11], 'each sent once, on one stream')
-    assert.equal(h.opens.count, 1)
+    assert.deepEqual(h.recipient.seqs, [20, 21, 10, 11], 'each sent once')
     await h.until('acks', () => h.acked.length === 3)
     assert.deepEqual(h.acked.map((e) => e.seq).sort((a, b) => a - b), [10, 11, 20], 'what was not acknowledged stays queued')
     assert.equal(await h.outbox.pendingCount(PEER), 1)
+  } finally {
+    await h.close()
+  }
+})
+
+test('an entry written while the first stream is still being dialled is delivered too', async () => {
+  const h = await harness()
+  try {
+    let open = (): void => undefined
+    h.opens.gate = new Promise((resolve) => { open = resolve })
+    const early = h.store.batch()
+    h.outbox.enqueue(early, PEER, h.entry(10), 10)
+    const late = h.store.batch()
+    h.outbox.enqueue(late, PEER, h.entry(20), 20)
+    await late.write()
+    h.outbox.kick(PEER)
+    await h.until('the dial to start', () => h.opens.count === 1)
+    await early.write()
+    h.outbox.kick(PEER)
+    open()
+    await h.until('both acknowledged', () => h.acked.length === 2)
+    assert.deepEqual(h.recipient.seqs, [20, 10])
   } finally {
     await h.close()
   }

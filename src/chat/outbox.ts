@@ -101,6 +101,10 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
     private readonly inflight = new Map<string, { key: string; entry: OutboxEntry }>()
     /** Queue keys written to the current stream and not acknowledged yet. */
     private readonly inflightKeys = new Set<string>()
+    /** A page is being read from the queue. */
+    private reading = false
+    /** Keys acknowledged (and deleted) since the current page read began. */
+    private readonly justAcked = new Set<string>()
     private running = false
     /** Counts stream resets, so a drain can tell that one happened while it waited. */
     private generation = 0
@@ -146,9 +150,6 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
     /** Writes every queued entry past the cursor to the stream. */
     private async drain (): Promise<void> {
       for (;;) {
-        // A stream that breaks while this page is read or loaded resets the cursor and what is
-        // in flight; the page must then not be recorded as sent, or its entries would be
-        // skipped until the next break (seen under load: a run of messages stuck pending).
         const generation = this.generation
         const behind = this.behind
         const page: Array<[string, OutboxEntry]> = []
@@ -156,20 +157,31 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
         const range = behind === undefined || this.cursor === undefined
           ? { gt: this.cursor ?? `${this.peer}${SEP}`, lt: `${this.peer}${SEP}~` }
           : { ...(behind.inclusive ? { gte: behind.key } : { gt: behind.key }), lte: this.cursor }
-        for await (const item of queue.entries({ ...range, limit: pageSize })) page.push(item)
+        this.reading = true
+        this.justAcked.clear()
+        try {
+          for await (const item of queue.entries({ ...range, limit: pageSize })) page.push(item)
+        } finally {
+          this.reading = false
+        }
         if (behind !== undefined) {
           const last = page.at(-1)?.[0]
-          this.behind = page.length < pageSize || last === undefined ? undefined : { key: last, inclusive: false }
+          if (this.behind === behind) this.behind = page.length < pageSize || last === undefined ? undefined : { key: last, inclusive: false }
           if (page.length === 0) continue
-        } else if (page.length === 0) return
-        const fresh = page.filter(([key]) => !this.inflightKeys.has(key))
-        const advance = (): void => { if (behind === undefined) this.cursor = page.at(-1)?.[0] }
-        const live = await this.expire(fresh)
-        if (live.length === 0) { advance(); continue }
+        } else {
+          if (page.length === 0) return
+          // Claimed as soon as read: an entry written behind it from now on is rescanned (`arrived`).
+          // Every way this page can fail to go out resets the cursor (`dropStream`).
+          this.cursor = page.at(-1)?.[0]
+        }
+        const live = await this.expire(page.filter(([key]) => !this.inflightKeys.has(key) && !this.justAcked.has(key)))
+        if (live.length === 0) continue
         const stream = await this.ensureStream()
         const frames: Uint8Array[] = []
         const envs = await components.load(live.map(([, e]) => e.envKey))
-        if (generation !== this.generation || stream.status !== 'open') continue
+        // A stream that broke while this page was loaded: what it carried goes again on a new one.
+        if (generation !== this.generation) continue
+        if (stream.status !== 'open') { this.dropStream(undefined); continue }
         live.forEach(([key, entry], i) => {
           const env = envs[i]
           // An envelope gone from the log (its conversation was deleted) is simply not sent.
@@ -182,7 +194,6 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
           this.inflight.set(`${entry.conv}/${entry.author}/${entry.seq}`, { key, entry })
           this.inflightKeys.add(key)
         })
-        advance()
         if (!stream.send(concatFrames(frames))) await stream.onDrain({ signal: stopping.signal })
         components.onSent(this.peer, live.map(([, e]) => e))
       }
@@ -213,6 +224,7 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
       try {
         for await (const batch of readFrameBatches(stream, { maxFrameBytes: MAX_FRAME_BYTES })) {
           const acked: OutboxEntry[] = []
+          const keys: string[] = []
           const write = store.batch()
           for (const body of batch) {
             const frame = decodeFrame(body)
@@ -221,13 +233,15 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
             const hit = this.inflight.get(id)
             if (hit === undefined) continue
             this.inflight.delete(id)
-            this.inflightKeys.delete(hit.key)
             write.del(queue, hit.key)
             acked.push(hit.entry)
+            keys.push(hit.key)
           }
           if (acked.length === 0) continue
           const announce = components.onAcked(this.peer, acked, write)
           await write.write()
+          // Gone from the queue now, but a page read that began before this write may still list them.
+          for (const key of keys) { this.inflightKeys.delete(key); this.justAcked.add(key) }
           announce()
         }
       } catch (err) {
@@ -257,9 +271,12 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
       this.timer.unref()
     }
 
-    /** An entry was written to the queue: if it landed behind the cursor, the next page starts there. */
+    /**
+     * An entry was written to the queue: if it landed behind the cursor, or while a page was being
+     * read (it may have been passed over), the next page starts there.
+     */
     arrived (key: string): void {
-      if (this.cursor === undefined || key > this.cursor) return
+      if (!this.reading && (this.cursor === undefined || key > this.cursor)) return
       if (this.behind === undefined || key < this.behind.key || (key === this.behind.key && !this.behind.inclusive)) this.behind = { key, inclusive: true }
     }
 
