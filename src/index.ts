@@ -15,13 +15,13 @@ import { createLogger, type Logger } from './logger.js'
 import { createNetNode, DEFAULT_LISTEN } from './net/libp2p-node.js'
 import { createMailboxDirectory } from './net/mailbox-directory.js'
 import { createNetHealth } from './net/net-health.js'
-import { watchNetwork } from './net/network-watch.js'
+import { createReconnectOnChange } from './net/network-watch.js'
 import { createPeerBook } from './net/peer-book.js'
 import { createProtocolHost } from './net/protocol-host.js'
 import { createRelayList } from './net/relay-list.js'
 import { trackRelayTraffic } from './net/relay-traffic.js'
 import { createStickyListen } from './net/sticky-listen.js'
-import { createMembershipAccess } from './org/membership-access.js'
+import { createMembershipAccess, reservationPolicy } from './org/membership-access.js'
 import { createProfiles } from './org/profiles.js'
 import { createWorkspaceRegistry } from './org/workspace-registry.js'
 import { createWorkspaceService } from './org/workspace-service.js'
@@ -88,19 +88,13 @@ export async function createCore(init: CoreInit): Promise<Core> {
     const self = peerIdOf(peerIdFromPrivateKey(deviceKey))
     const access = createMembershipAccess(registry, self)
 
-    const relayWorkspace = init.relay?.workspace
-    const allowsReservation = (peer: string): boolean => {
-      const ok = relayWorkspace === undefined ? access.allows(peer) && !access.refuses(peer) : access.isActiveDevice(relayWorkspace, peer)
-      if (!ok) log.info('refused a relay reservation', { peer, code: 'not-member' })
-      return ok
-    }
     const node = await createNetNode({
       privateKey: deviceKey,
       listen: await createStickyListen(init.listen ?? DEFAULT_LISTEN, store.collection('meta')).current(),
       mdns: init.mdns ?? true,
       refuses: access.refuses,
       relays: init.relays ?? [],
-      relayServer: init.relay === undefined ? undefined : { allowsReservation },
+      relayServer: init.relay === undefined ? undefined : { allowsReservation: reservationPolicy(access, init.relay.workspace, log) },
       start: false
     })
     parts.add('node', { start: () => node.start(), stop: () => node.stop() })
@@ -158,14 +152,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       isRelay: relays.isRelay
     }))
     const health = parts.add('health', createNetHealth({ node, peers, relays, bus, emit, log, ...(init.relay === undefined ? {} : { traffic: trackRelayTraffic(node) }) }))
-    // After a network change or sleep, reconnect at once instead of when a grown backoff ends.
-    parts.add('network', (() => {
-      let watch: { stop(): void } | undefined
-      return {
-        start: () => { watch = watchNetwork((why) => { log.info('network changed; reconnecting', { why }); peers.reconnectNow() }) },
-        stop: () => { watch?.stop() }
-      }
-    })())
+    parts.add('network', createReconnectOnChange(() => { peers.reconnectNow() }, log))
 
     const info = (): NodeInfo => ({ peerId: self, addresses: node.getMultiaddrs().map((a) => a.toString()), protocols: protocols.served(), version: VERSION })
     const api = createApiServer(createRouter({ info, health, peers, chat, profiles, workspaces, docs, emit }), log.child('api'), shellEvents)

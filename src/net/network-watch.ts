@@ -1,4 +1,5 @@
 import { networkInterfaces } from 'node:os'
+import type { Logger } from '../logger.js'
 
 export type NetworkChange = 'addresses' | 'wake'
 
@@ -43,4 +44,21 @@ export function watchNetwork(onChange: (why: NetworkChange) => void, init: Netwo
   }, intervalMs)
   timer.unref()
   return { stop: () => { clearInterval(timer) } }
+}
+
+/**
+ * After a network change or a wake from sleep, every known peer is redialled at once instead of
+ * when a backoff that grew while the network was down ends.
+ */
+export function createReconnectOnChange(reconnect: () => void, log: Logger): { start(): void; stop(): void } {
+  let watch: NetworkWatch | undefined
+  return {
+    start: () => {
+      watch = watchNetwork((why) => {
+        log.info('network changed; reconnecting', { why })
+        reconnect()
+      })
+    },
+    stop: () => { watch?.stop() }
+  }
 }

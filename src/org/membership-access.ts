@@ -1,5 +1,6 @@
 import { isAdminRole, memberOfDevice } from '../identity/membership-state.js'
 import type { PeerIdString, WorkspaceId } from '../api/contract.js'
+import type { Logger } from '../logger.js'
 import type { WorkspaceRegistry } from './workspace-registry.js'
 
 /**
@@ -82,5 +83,17 @@ export function createMembershipAccess(registry: WorkspaceRegistry, self: string
       .filter((ws) => isActiveDevice(ws, self) && isActiveDevice(ws, device))
       .sort(),
     wasRemoved
+  }
+}
+
+/**
+ * Who may reserve on this node when it serves as the company's relay: bound to a workspace, its
+ * active members only; otherwise any device the gate admits. Refusals are logged with a code.
+ */
+export function reservationPolicy(access: MembershipAccess, workspace: string | undefined, log: Logger): (peer: string) => boolean {
+  return (peer) => {
+    const ok = workspace === undefined ? access.allows(peer) && !access.refuses(peer) : access.isActiveDevice(workspace, peer)
+    if (!ok) log.info('refused a relay reservation', { peer, code: 'not-member' })
+    return ok
   }
 }
