@@ -169,6 +169,10 @@ test('a direct message written while the peer was never reachable keeps its plac
     assert.equal(next.seq, 3)
     await net.until('both shown', () => b.added(conv).length === 2)
     assert.deepEqual(b.added(conv).map((v) => v.text), ['before we met', 'after'])
+    await net.until('delivered', () => states(a, next.id).includes('delivered'))
+    // Both sides know nothing is missing, though the welcome went out before the held text.
+    assert.equal((await a.record(conv))?.seen[a.id], next.seq)
+    assert.equal((await b.record(conv))?.seen[a.id], next.seq)
   } finally {
     await net.close()
   }
