@@ -81,7 +81,7 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
       return 'done'
     }
     if (env.epoch > epoch) return 'wait'
-    const result = await processPrivate(state, msg, () => false)
+    const result = await processPrivate(state, msg, () => false, env.author)
     if (result.kind !== 'application') throw new EnclaveError('bad-frame', 'application envelope carried a commit')
     groups.advance(groupId, result.state)
     let raw: unknown
