@@ -61,6 +61,21 @@ test('an envelope that arrives twice is stored once and shown once', async () =>
   }
 })
 
+test('copies arriving at the same moment on two streams are shown once', async () => {
+  const { net, a, b, conv } = await dmPair()
+  try {
+    net.oneWay(a, b, false)
+    const sent = await a.chat.send({ peerId: b.id }, 'both ways at once')
+    const env = await envelopeOf(a, conv, sent.seq)
+    await Promise.all([net.deliver(b, a, [env]), net.deliver(b, a, [env])])
+    assert.equal(b.added(conv).filter((v) => v.id === sent.id).length, 1)
+    assert.deepEqual(await texts(b, conv), ['hello', 'both ways at once'])
+    assert.deepEqual(dropped(b), [])
+  } finally {
+    await net.close()
+  }
+})
+
 test('a copy of an envelope that arrived ahead of another is still known as a copy', async () => {
   const { net, a, b, conv } = await dmPair()
   try {

@@ -176,6 +176,9 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
     let holding = record.waiting > 0
     const moved = new Set<string>()
     for (const env of envs) {
+      // A copy that came on another stream at the same moment was stored while this one waited
+      // its turn; receive's rule (at or below the gapless mark is stored) holds here too.
+      if (env.seq <= (record.seen[env.author] ?? 0)) continue
       cipher.put(pass.batch, env)
       if (markSeen(record, env.author, env.seq)) moved.add(env.author)
       if (!holding && await attempt(record, env, pass) === 'done') continue
