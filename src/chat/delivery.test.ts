@@ -210,3 +210,25 @@ test('catch-up asks beyond the gapless high-water mark, and the mark passes what
     await net.close()
   }
 })
+
+test('a member who joined later asks beyond all it has after its first catch-up', async () => {
+  const net = await createTestDevices(2)
+  const [a, b] = net.devices
+  assert.ok(a !== undefined && b !== undefined)
+  try {
+    const conv = await channel(net, a, [b])
+    const sent = await a.chat.send({ conversationId: conv }, 'welcome aboard')
+    await net.until('delivered', () => states(a, sent.id).includes('delivered'))
+    // The commit that added this member went out before it had the conversation: not stored.
+    assert.equal((await b.record(conv))?.seen[a.id] ?? 0, 0)
+    b.bus.emit('peer:ready', a.id)
+    await net.until('the mark past everything', async () => (await b.record(conv))?.seen[a.id] === sent.seq)
+    const asked = spyCatchUp(net, a)
+    b.bus.emit('peer:ready', a.id)
+    await net.until('asked again', () => asked.length === 1)
+    assert.deepEqual(asked, [{ [a.id]: sent.seq }], 'nothing of the channel is fetched again')
+    assert.equal(b.added(conv).length, 1)
+  } finally {
+    await net.close()
+  }
+})

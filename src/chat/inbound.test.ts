@@ -125,6 +125,28 @@ test('envelopes of an epoch whose commit has not arrived wait, then are processe
   }
 })
 
+test('envelopes waiting for a commit survive a restart and are processed when it comes', async () => {
+  const { net, a, b, c, conv } = await trio()
+  try {
+    net.oneWay(a, b, false)
+    await a.chat.removeMember(conv, c.id)
+    const sent = await a.chat.send({ conversationId: conv }, 'after the removal')
+    const env = await envelopeOf(a, conv, sent.seq)
+    const commit = (await a.envelopes(conv, a.id)).find((e) => e.kind === 'commit' && e.epoch === env.epoch - 1)
+    assert.ok(commit !== undefined)
+    await net.deliver(b, a, [env, env])
+    assert.equal((await b.record(conv))?.waiting, 1, 'a copy of a waiting envelope is not counted twice')
+    await net.restart(b)
+    assert.equal((await b.record(conv))?.waiting, 1)
+    await net.deliver(b, a, [commit])
+    await net.until('processed', () => b.added(conv).length === 1)
+    assert.equal(b.added(conv)[0]?.text, 'after the removal')
+    assert.equal((await b.record(conv))?.waiting, 0)
+  } finally {
+    await net.close()
+  }
+})
+
 /** The same envelope with one byte of its MLS ciphertext changed (the AEAD tag, at the end). */
 function tamper(env: Envelope): Envelope {
   const mls = new Uint8Array(env.mls)
