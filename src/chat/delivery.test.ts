@@ -80,7 +80,7 @@ test('a channel post is sent once one member stored it, and delivered only when 
 })
 
 test('a message that could not be delivered in time fails, and a retry delivers it', async () => {
-  const net = await createTestDevices(2, { outbox: (i) => (i === 0 ? { maxAgeMs: 300 } : {}) })
+  const net = await createTestDevices(2, { outbox: (i) => (i === 0 ? { maxAgeMs: 600 } : {}) })
   const [a, b] = net.devices
   assert.ok(a !== undefined && b !== undefined)
   try {
