@@ -1,6 +1,7 @@
 import { encode as cborEncode } from 'cborg'
 import { EnclaveError, errorMessage } from '../errors.js'
 import { encryptApplication, epochOf } from '../crypto/mls-group.js'
+import { envelopeKey } from './cipher-log.js'
 import { toMessageView, type ConversationRecord, type StoredMessage } from './message-log.js'
 import { CHAT_PROTOCOL } from './chat-frames.js'
 import { createOutbox, type Outbox, type OutboxEntry, type OutboxInit } from './outbox.js'
@@ -17,8 +18,15 @@ export interface Delivery {
   kickAll: (peers: PeerIdString[]) => void
   /** Encrypts one payload into the conversation's current group and queues it for every member. */
   sealAndQueue: (batch: StoreBatch, record: ConversationRecord, build: (seq: number, hlc: number) => AppPayload, messageKey?: (payload: AppPayload, env: Envelope) => string, held?: { seq: number; hlc: number }) => Promise<{ env: Envelope; recipients: PeerIdString[] }>
-  /** Advances the gapless high-water mark of an author's envelopes (what catch-up asks beyond). */
-  markSeen: (record: ConversationRecord, author: string, seq: number) => void
+  /** Advances the gapless high-water mark of an author's envelopes (what catch-up asks beyond); true if it moved. */
+  markSeen: (record: ConversationRecord, author: string, seq: number) => boolean
+  /**
+   * Moves an author's mark over envelopes stored ahead of a gap that is now filled (reads the
+   * cipher log, including what was put in a batch not written yet). Without it the mark stayed
+   * at the gap for good: every catch-up fetched all of the author's later envelopes again, and a
+   * copy of the envelope after the mark was taken for new and decrypted a second time.
+   */
+  passStored: (record: ConversationRecord, author: string) => Promise<void>
   /** This device's message, kept in memory while acknowledgements come in. */
   trackPending: (key: string, msg: StoredMessage) => void
 }
@@ -107,9 +115,20 @@ export function createDelivery(ctx: ChatContext, outboxInit: OutboxInit): Delive
     return { env, recipients }
   }
 
-  const markSeen = (record: ConversationRecord, author: string, seq: number): void => {
-    if (seq === (record.seen[author] ?? 0) + 1) record.seen[author] = seq
+  const markSeen = (record: ConversationRecord, author: string, seq: number): boolean => {
+    if (seq !== (record.seen[author] ?? 0) + 1) return false
+    record.seen[author] = seq
+    return true
   }
 
-  return { outbox, enqueue, kickAll, sealAndQueue, markSeen, trackPending: (key, msg) => { pendingUpdates.set(key, msg) } }
+  const passStored = async (record: ConversationRecord, author: string): Promise<void> => {
+    for (;;) {
+      const next = (record.seen[author] ?? 0) + 1
+      const [env] = await cipher.get([envelopeKey(record.id, author, next)])
+      if (env === undefined) return
+      record.seen[author] = next
+    }
+  }
+
+  return { outbox, enqueue, kickAll, sealAndQueue, markSeen, passStored, trackPending: (key, msg) => { pendingUpdates.set(key, msg) } }
 }

@@ -27,7 +27,7 @@ export interface Inbound {
 export function createInbound(ctx: ChatContext, delivery: Delivery, membership: Membership): Inbound {
   const { store, clock, emit, self, log, policy, messages, cipher, keys, groups, components, configFor, announce } = ctx
   const { committerLeaf, refreshMembers, applyMeta } = ctx.rules
-  const { outbox, kickAll, markSeen } = delivery
+  const { outbox, kickAll, markSeen, passStored } = delivery
   const { handleRequest, hasOpenWork, serveOpenWork } = membership
 
   const storeMessage = (batch: StoreBatch, record: ConversationRecord, p: Extract<AppPayload, { type: 'text' }>): MessageView => {
@@ -81,7 +81,7 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
       return 'done'
     }
     if (env.epoch > epoch) return 'wait'
-    const result = await processPrivate(state, msg, () => false)
+    const result = await processPrivate(state, msg, () => false, env.author)
     if (result.kind !== 'application') throw new EnclaveError('bad-frame', 'application envelope carried a commit')
     groups.advance(groupId, result.state)
     let raw: unknown
@@ -174,9 +174,13 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
   const processNow = (record: ConversationRecord, envs: Envelope[]): Promise<void> => groups.serial(record.id, async () => {
     const pass = newPass()
     let holding = record.waiting > 0
+    const moved = new Set<string>()
     for (const env of envs) {
+      // A copy that came on another stream at the same moment was stored while this one waited
+      // its turn; receive's rule (at or below the gapless mark is stored) holds here too.
+      if (env.seq <= (record.seen[env.author] ?? 0)) continue
       cipher.put(pass.batch, env)
-      markSeen(record, env.author, env.seq)
+      if (markSeen(record, env.author, env.seq)) moved.add(env.author)
       if (!holding && await attempt(record, env, pass) === 'done') continue
       if (record.waiting >= MAX_WAITING) {
         // A flood of envelopes nobody can open yet (a broken or hostile member): keep serving.
@@ -187,6 +191,7 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
       record.waiting += 1
       holding = true
     }
+    for (const author of moved) await passStored(record, author)
     await finish(record, pass)
     // A commit or welcome applied here may unblock what was held before.
     if (record.waiting > 0) void drain(record.id).catch((err: unknown) => { log.warn('processing failed', { conv: record.id, error: errorMessage(err) }) })

@@ -17,7 +17,7 @@ export interface Sending {
 
 export function createSending(ctx: ChatContext, delivery: Delivery, membership: Membership): Sending {
   const { store, clock, emit, self, messages, groups, announce } = ctx
-  const { sealAndQueue, kickAll, trackPending } = delivery
+  const { sealAndQueue, kickAll, trackPending, passStored } = delivery
   const { ensureDmGroup } = membership
 
   /**
@@ -99,6 +99,8 @@ export function createSending(ctx: ChatContext, delivery: Delivery, membership: 
       const sent = await sealAndQueue(batch, record, (seq, hlc) => ({ type: 'text', conv: record.id, author: self, seq, hlc, text: msg.text }), () => key, { seq: msg.seq, hlc: msg.hlc })
       for (const r of sent.recipients) recipients.add(r)
     }
+    // The welcome made for the DM took the number after the held texts' and is marked only now.
+    await passStored(record, self)
     record.heldKeys = []
     messages.saveConversation(batch, record)
     await batch.write()

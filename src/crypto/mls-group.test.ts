@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { EnclaveError } from '../errors.js'
 import { deviceOfCredential, makeDeviceCredential } from './mls-credential.js'
 import { commitChanges, createGroupState, decodeMls, decodeState, encodeState, encryptApplication, epochOf, isActive, joinFromWelcome, membersOf, newKeyPackage, newSigningKeys, processPrivate, type Incoming, type MlsSigner } from './mls-group.js'
 import { mlsClientConfig } from './mls-suite.js'
@@ -65,6 +66,14 @@ test('a replayed or tampered message is refused', async () => {
   const tampered = sent.message.slice()
   tampered[tampered.length - 5] = (tampered[tampered.length - 5] ?? 0) ^ 0x01
   await assert.rejects(async () => processPrivate(b, decodeMls(tampered), () => false))
+})
+
+test('a message expected from another device is refused before its key is used', async () => {
+  const { a, b, ids } = await threeMemberGroup()
+  const sent = await encryptApplication(a, text('mine'))
+  await assert.rejects(processPrivate(b, decodeMls(sent.message), () => false, ids[2]), (err: unknown) => err instanceof EnclaveError && err.code === 'wrong-author')
+  const got = expectApp(await processPrivate(b, decodeMls(sent.message), () => false, ids[0]))
+  assert.equal(read(got.plaintext), 'mine', 'the real sender\'s key is still there')
 })
 
 test('a removed member cannot read the next epoch; the others can', async () => {

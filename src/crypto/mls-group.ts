@@ -162,13 +162,21 @@ export type Incoming =
  * Decrypts a private message (application or commit). `mayCommit` is the committer policy:
  * a commit from any other leaf is refused and the state stays as it was (the caller keeps the
  * state it passed in), so it can be offered again once the policy's view changes.
+ *
+ * `author`, when given, is the device an application message must come from: one from another
+ * leaf is refused before its key is used. Decrypting wipes the key of that sender's generation,
+ * so a member's message relabelled under someone else's name would otherwise cost the member
+ * its real copy, which then arrives to a key already gone.
  */
-export async function processPrivate(state: ClientState, msg: MLSMessage, mayCommit: (leaf: number) => boolean): Promise<Incoming> {
+export async function processPrivate(state: ClientState, msg: MLSMessage, mayCommit: (leaf: number) => boolean, author?: string): Promise<Incoming> {
   if (msg.wireformat !== 'mls_private_message') throw new EnclaveError('bad-frame', `expected an MLS private message, got ${msg.wireformat}`)
   const cs = await mlsSuite()
   const sender = { leaf: -1 }
   let device: string | null = null
-  if (msg.privateMessage.contentType === 'application') device = await applicationSender(state, msg.privateMessage)
+  if (msg.privateMessage.contentType === 'application') {
+    device = await applicationSender(state, msg.privateMessage)
+    if (author !== undefined && device !== null && device !== author) throw new EnclaveError('wrong-author', 'MLS sender is not the envelope\'s author')
+  }
   const result = await processPrivateMessage(state, msg.privateMessage, emptyPskIndex, cs, (incoming) => {
     if (incoming.kind !== 'commit' || incoming.senderLeafIndex === undefined) return 'reject'
     sender.leaf = incoming.senderLeafIndex

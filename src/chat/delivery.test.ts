@@ -1,0 +1,234 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { EnclaveError } from '../errors.js'
+import { createMemoryLogger } from '../logger.js'
+import { GROUP_PROTOCOL, serveGroupStream, type GroupHandlers } from './group-protocol.js'
+import { dmConversationId } from './ids.js'
+import { createTestDevices, TEST_WORKSPACE, type TestDevice, type TestDevices } from './test-devices.js'
+import type { ConversationId, MessageView } from '../api/contract.js'
+
+/** Every state a message of `author` went through on `device`, in order: as added, then each update. */
+function states(device: TestDevice, id: string): string[] {
+  return [...device.added(), ...device.updated()].filter((v) => v.id === id).map((v) => v.state)
+}
+
+/**
+ * Serves `device`'s catch-up from its cipher log as its own service does, noting what each asker
+ * said it has. Nothing else of the group protocol is needed by these tests.
+ */
+function spyCatchUp(net: TestDevices, device: TestDevice): Array<Record<string, number>> {
+  const asked: Array<Record<string, number>> = []
+  const refuse = (): never => { throw new EnclaveError('bad-request', 'not served in this test') }
+  const handlers: GroupHandlers = {
+    catchup: async (_from, conv, have) => {
+      asked.push(have)
+      const envs = (await device.envelopes(conv)).filter((e) => e.seq > (have[e.author] ?? 0))
+      return { envs, more: false }
+    },
+    keyPackage: refuse,
+    deposit: refuse,
+    join: refuse,
+    browse: refuse
+  }
+  net.serveInstead(device, GROUP_PROTOCOL, (stream, connection) => serveGroupStream(handlers, createMemoryLogger(), stream, connection))
+  return asked
+}
+
+async function channel(net: TestDevices, creator: TestDevice, members: TestDevice[]): Promise<ConversationId> {
+  const view = await creator.chat.createChannel({ workspaceId: TEST_WORKSPACE, name: 'team', members: members.map((m) => m.id) })
+  for (const m of members) await net.until(`${m.id} in the channel`, async () => (await m.record(view.id))?.name === 'team')
+  return view.id
+}
+
+test('a direct message is pending until the recipient stores it, then delivered', async () => {
+  const net = await createTestDevices(2)
+  const [a, b] = net.devices
+  assert.ok(a !== undefined && b !== undefined)
+  try {
+    const sent = await a.chat.send({ peerId: b.id }, 'hello')
+    assert.equal(sent.state, 'pending')
+    await net.until('delivered', () => a.updated().some((v) => v.id === sent.id && v.state === 'delivered'))
+    assert.deepEqual(states(a, sent.id), ['pending', 'delivered'])
+    const conv = dmConversationId(a.id, b.id)
+    const stored = await a.chat.history({ conversationId: conv }, {})
+    assert.deepEqual(stored.map((v: MessageView) => [v.text, v.state]), [['hello', 'delivered']])
+    await net.until('shown at the recipient', () => b.added(conv).length === 1)
+    assert.equal(b.added(conv)[0]?.text, 'hello')
+  } finally {
+    await net.close()
+  }
+})
+
+test('a channel post is sent once one member stored it, and delivered only when the last one has', async () => {
+  const net = await createTestDevices(3)
+  const [a, b, c] = net.devices
+  assert.ok(a !== undefined && b !== undefined && c !== undefined)
+  try {
+    const conv = await channel(net, a, [b, c])
+    net.link(a, c, false)
+    const sent = await a.chat.send({ conversationId: conv }, 'standup at ten')
+    await net.until('sent', () => states(a, sent.id).includes('sent'))
+    const [stored] = await a.chat.history({ conversationId: conv }, { limit: 1 })
+    assert.equal(stored?.state, 'sent', 'a member away keeps it from being delivered')
+    net.link(a, c, true)
+    await net.until('delivered', () => states(a, sent.id).includes('delivered'))
+    assert.deepEqual(states(a, sent.id), ['pending', 'sent', 'delivered'])
+    assert.equal(c.added(conv).filter((v) => v.id === sent.id).length, 1)
+  } finally {
+    await net.close()
+  }
+})
+
+test('a message that could not be delivered in time fails, and a retry delivers it', async () => {
+  const net = await createTestDevices(2, { outbox: (i) => (i === 0 ? { maxAgeMs: 600 } : {}) })
+  const [a, b] = net.devices
+  assert.ok(a !== undefined && b !== undefined)
+  try {
+    const first = await a.chat.send({ peerId: b.id }, 'first')
+    await net.until('first delivered', () => states(a, first.id).includes('delivered'))
+    net.link(a, b, false)
+    const late = await a.chat.send({ peerId: b.id }, 'late')
+    await net.until('failed', () => states(a, late.id).includes('failed'))
+    net.link(a, b, true)
+    const retried = await a.chat.retry(late.id)
+    assert.equal(retried.state, 'pending')
+    await net.until('delivered after the retry', () => states(a, late.id).at(-1) === 'delivered')
+    assert.deepEqual(states(a, late.id), ['pending', 'failed', 'pending', 'delivered'])
+    assert.deepEqual(b.added().map((v) => v.text), ['first', 'late'])
+  } finally {
+    await net.close()
+  }
+})
+
+test('a copy held by a mailbox makes a message sent, never delivered; the recipient shows it once', async () => {
+  const net = await createTestDevices(3, { mailboxes: [2] })
+  const [a, b, mailbox] = net.devices
+  assert.ok(a !== undefined && b !== undefined && mailbox !== undefined)
+  try {
+    const first = await a.chat.send({ peerId: b.id }, 'first')
+    await net.until('first delivered', () => states(a, first.id).includes('delivered'))
+    net.link(a, b, false)
+    const viaMailbox = await a.chat.send({ peerId: b.id }, 'left at the mailbox')
+    await net.until('sent', () => states(a, viaMailbox.id).includes('sent'))
+    // The mailbox hands it on to the recipient; the author still has no word from the recipient.
+    await net.until('shown at the recipient', () => b.added().some((v) => v.id === viaMailbox.id))
+    assert.deepEqual(states(a, viaMailbox.id), ['pending', 'sent'])
+    net.link(a, b, true)
+    // The author's own copy now arrives too: stored and acknowledged, but not shown again.
+    await net.until('delivered', () => states(a, viaMailbox.id).includes('delivered'))
+    assert.equal(b.added().filter((v) => v.id === viaMailbox.id).length, 1)
+    assert.deepEqual((await b.chat.history({ peerId: a.id }, {})).map((v) => v.text), ['first', 'left at the mailbox'])
+  } finally {
+    await net.close()
+  }
+})
+
+test('each envelope of an author takes the next sequence number, and a restart reuses none', async () => {
+  const net = await createTestDevices(2)
+  const [a, b] = net.devices
+  assert.ok(a !== undefined && b !== undefined)
+  try {
+    const conv = await channel(net, a, [b])
+    await a.chat.send({ conversationId: conv }, 'one')
+    await a.chat.updateChannel(conv, { topic: 'plans' })
+    await a.chat.send({ conversationId: conv }, 'two')
+    await b.chat.send({ conversationId: conv }, 'reply')
+    const mine = await a.envelopes(conv, a.id)
+    // Commit, welcome and settings when the channel was made, then a text, settings, a text.
+    assert.deepEqual(mine.map((e) => e.kind), ['commit', 'welcome', 'app', 'app', 'app', 'app'])
+    assert.deepEqual(mine.map((e) => e.seq), [1, 2, 3, 4, 5, 6])
+    assert.deepEqual((await b.envelopes(conv, b.id)).map((e) => e.seq), [1], 'every author counts on its own')
+    assert.equal((await a.record(conv))?.nextSeq, 7)
+
+    await net.restart(a)
+    const after = await a.chat.send({ conversationId: conv }, 'after the restart')
+    assert.equal(after.seq, 7)
+    // A reused number would be taken for a copy of an old envelope and dropped by the recipient.
+    await net.until('shown at the other member', () => b.added(conv).some((v) => v.id === after.id))
+    await net.until('delivered', () => states(a, after.id).includes('delivered'))
+  } finally {
+    await net.close()
+  }
+})
+
+test('a direct message written while the peer was never reachable keeps its place in the sequence', async () => {
+  const net = await createTestDevices(2)
+  const [a, b] = net.devices
+  assert.ok(a !== undefined && b !== undefined)
+  try {
+    net.link(a, b, false)
+    const held = await a.chat.send({ peerId: b.id }, 'before we met')
+    assert.equal(held.seq, 1)
+    net.link(a, b, true)
+    a.bus.emit('peer:ready', b.id)
+    await net.until('delivered', () => states(a, held.id).includes('delivered'))
+    const conv = dmConversationId(a.id, b.id)
+    const envs = await a.envelopes(conv, a.id)
+    assert.deepEqual(envs.map((e) => [e.seq, e.kind]), [[1, 'app'], [2, 'welcome']], 'the welcome made later takes the next number')
+    const next = await a.chat.send({ peerId: b.id }, 'after')
+    assert.equal(next.seq, 3)
+    await net.until('both shown', () => b.added(conv).length === 2)
+    assert.deepEqual(b.added(conv).map((v) => v.text), ['before we met', 'after'])
+    await net.until('delivered', () => states(a, next.id).includes('delivered'))
+    // Both sides know nothing is missing, though the welcome went out before the held text.
+    assert.equal((await a.record(conv))?.seen[a.id], next.seq)
+    assert.equal((await b.record(conv))?.seen[a.id], next.seq)
+  } finally {
+    await net.close()
+  }
+})
+
+test('catch-up asks beyond the gapless high-water mark, and the mark passes what arrived ahead of a gap', async () => {
+  const net = await createTestDevices(2)
+  const [a, b] = net.devices
+  assert.ok(a !== undefined && b !== undefined)
+  try {
+    const conv = dmConversationId(a.id, b.id)
+    const first = await a.chat.send({ peerId: b.id }, 'first')
+    await net.until('first delivered', () => states(a, first.id).includes('delivered'))
+    assert.deepEqual((await b.record(conv))?.seen, { [a.id]: first.seq }, 'welcome and first message, in order')
+
+    // The author cannot reach the recipient; one later envelope gets there another way.
+    net.oneWay(a, b, false)
+    const gap = await a.chat.send({ peerId: b.id }, 'missed')
+    const ahead = await a.chat.send({ peerId: b.id }, 'ahead of the gap')
+    const last = await a.chat.send({ peerId: b.id }, 'also missed')
+    const aheadEnv = (await a.envelopes(conv, a.id)).find((e) => e.seq === ahead.seq)
+    assert.ok(aheadEnv !== undefined)
+    await net.deliver(b, a, [aheadEnv])
+    assert.equal((await b.record(conv))?.seen[a.id], first.seq, 'the mark stops below the gap')
+
+    const asked = spyCatchUp(net, a)
+    b.bus.emit('peer:ready', a.id)
+    await net.until('the gap filled by catch-up', () => b.added(conv).length === 4)
+    assert.deepEqual(asked, [{ [a.id]: first.seq }])
+    assert.deepEqual(b.added(conv).map((v) => v.text), ['first', 'ahead of the gap', 'missed', 'also missed'])
+    assert.deepEqual((await b.chat.history({ conversationId: conv }, {})).map((v) => v.id), [first.id, gap.id, ahead.id, last.id])
+    // Nothing is missing up to the last envelope: the next catch-up must not fetch them all again.
+    assert.equal((await b.record(conv))?.seen[a.id], last.seq)
+  } finally {
+    await net.close()
+  }
+})
+
+test('a member who joined later asks beyond all it has after its first catch-up', async () => {
+  const net = await createTestDevices(2)
+  const [a, b] = net.devices
+  assert.ok(a !== undefined && b !== undefined)
+  try {
+    const conv = await channel(net, a, [b])
+    const sent = await a.chat.send({ conversationId: conv }, 'welcome aboard')
+    await net.until('delivered', () => states(a, sent.id).includes('delivered'))
+    // The commit that added this member went out before it had the conversation: not stored.
+    assert.equal((await b.record(conv))?.seen[a.id] ?? 0, 0)
+    b.bus.emit('peer:ready', a.id)
+    await net.until('the mark past everything', async () => (await b.record(conv))?.seen[a.id] === sent.seq)
+    const asked = spyCatchUp(net, a)
+    b.bus.emit('peer:ready', a.id)
+    await net.until('asked again', () => asked.length === 1)
+    assert.deepEqual(asked, [{ [a.id]: sent.seq }], 'nothing of the channel is fetched again')
+    assert.equal(b.added(conv).length, 1)
+  } finally {
+    await net.close()
+  }
+})

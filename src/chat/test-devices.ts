@@ -1,0 +1,283 @@
+/**
+ * For unit tests of the chat internals: several devices' chat services in one process, each
+ * with its own LevelDB store and real MLS groups, wired by libp2p stream pairs instead of a
+ * network. Links can be cut and restored, devices restarted on their store, and envelopes
+ * taken from one device's cipher log and handed to another by hand, in any order or altered,
+ * through the same chat stream handler a peer would reach. Nothing here is used by the core.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import { streamPair } from '@libp2p/utils'
+import { createBus } from '../bus.js'
+import { parsePeerId, parseWorkspaceId } from '../ids.js'
+import { createMemoryLogger } from '../logger.js'
+import { concatFrames, readFrameBatches } from '../net/frame-reader.js'
+import { openStore, type Store } from '../store/store.js'
+import { CHAT_PROTOCOL, decodeFrame, encodeFrame, MAX_FRAME_BYTES } from './chat-frames.js'
+import { createChatService, type ChatService } from './chat-service.js'
+import { createCipherLog } from './cipher-log.js'
+import { createHybridClock } from './hybrid-clock.js'
+import type { ConversationId, ConversationView, EventName, Events, MessageView, PeerIdString, WorkspaceId } from '../api/contract.js'
+import type { CoreBus, CoreEvents } from '../core-events.js'
+import type { StreamHandler } from '../net/protocol-host.js'
+import type { ChatComponents } from './chat-context.js'
+import type { Envelope } from './envelope.js'
+import type { ConversationRecord } from './message-log.js'
+import type { MembershipPolicy } from './membership-policy.js'
+import type { OutboxInit } from './outbox.js'
+import type { Connection, PrivateKey, Stream } from '@libp2p/interface'
+
+/** The one workspace every test device is an active member of. */
+export const TEST_WORKSPACE: WorkspaceId = parseWorkspaceId(`w${'a'.repeat(32)}`)
+
+/** Delivery retries fast, so a device that comes back is reached within milliseconds. */
+const FAST_OUTBOX: OutboxInit = { minBackoffMs: 5, maxBackoffMs: 40, dialTimeoutMs: 2_000 }
+
+/** An event the device told its shells, as a union so a name check narrows the payload. */
+export type TestEvent = { [E in EventName]: { name: E; payload: Events[E] } }[EventName]
+
+export interface TestDevice {
+  readonly id: PeerIdString
+  /** Replaced by `restart`: always read it from the device. */
+  readonly chat: ChatService
+  readonly store: Store
+  readonly bus: CoreBus
+  /** Every log line of this device (debug included), across restarts. */
+  readonly lines: Array<Record<string, unknown>>
+  /** What the device told its shells since it was made (across restarts). */
+  readonly events: TestEvent[]
+  /** `chat.messageAdded` payloads, in order. */
+  added(conv?: ConversationId): MessageView[]
+  /** `chat.messageUpdated` payloads, in order. */
+  updated(conv?: ConversationId): MessageView[]
+  /** The newest `conversations.changed` payload for a conversation. */
+  lastView(conv: ConversationId): ConversationView | undefined
+  /** The conversation's record as last written to disk. */
+  record(conv: ConversationId): Promise<ConversationRecord | undefined>
+  /** Envelopes in this device's cipher log for a conversation, by author then seq. */
+  envelopes(conv: ConversationId, author?: PeerIdString): Promise<Envelope[]>
+  /** Log lines at warn or above whose message is `msg`. */
+  warnings(msg: string): Array<Record<string, unknown>>
+}
+
+export interface TestDevicesInit {
+  /** Per device (by index): outbox settings on top of fast retries. */
+  outbox?: (index: number) => OutboxInit
+  /** Devices (by index) that act as mailboxes for the others. */
+  mailboxes?: number[]
+}
+
+export interface TestDevices {
+  readonly devices: TestDevice[]
+  /** Cuts (false) or restores (true) both directions between two devices; cutting resets open streams. */
+  link(a: TestDevice, b: TestDevice, up: boolean): void
+  /** Cuts or restores one direction only: `from` cannot open streams to `to`. */
+  oneWay(from: TestDevice, to: TestDevice, up: boolean): void
+  /** Answers `protocol` for `device` with `handler` instead of its chat service (undefined: its own again). */
+  serveInstead(device: TestDevice, protocol: string, handler: StreamHandler | undefined): void
+  /** Stops a device's chat, closes and reopens its store, and starts a new chat service on it. */
+  restart(device: TestDevice): Promise<void>
+  /**
+   * Hands envelopes to `to` on one chat stream, as if `from` opened it, in one batch (whether or
+   * not their link is cut: this is the test's own path, a mailbox or a relay); resolves
+   * with the (author, seq) of every ack `to` sent back.
+   */
+  deliver(to: TestDevice, from: TestDevice, envs: Envelope[]): Promise<Array<{ author: string; seq: number }>>
+  /** Waits for `check` to hold, failing with `what` after a deadline generous for a loaded machine. */
+  until(what: string, check: () => boolean | Promise<boolean>): Promise<void>
+  close(): Promise<void>
+}
+
+/** One device: what `restart` replaces lives here, and the device object reads it through. */
+interface Node {
+  readonly index: number
+  readonly id: PeerIdString
+  readonly key: PrivateKey
+  readonly path: string
+  readonly log: ReturnType<typeof createMemoryLogger>
+  readonly events: TestEvent[]
+  store: Store
+  bus: CoreBus
+  chat: ChatService
+  handlers: Map<string, StreamHandler>
+  running: boolean
+}
+
+/** `n` devices, all active in one workspace, the first its admin. */
+export async function createTestDevices(n: number, init: TestDevicesInit = {}): Promise<TestDevices> {
+  const dir = await mkdtemp(join(tmpdir(), 'enclave-chat-devices-'))
+  const keys = await Promise.all(Array.from({ length: n }, () => generateKeyPair('Ed25519')))
+  const ids = keys.map((k) => parsePeerId(peerIdFromPrivateKey(k).toString()))
+  const nodes = new Map<PeerIdString, Node>()
+  const cut = new Set<string>()
+  const standIns = new Map<string, StreamHandler>()
+  /** Open streams, with the two devices at their ends, so cutting a link can reset them. */
+  const streams: Array<{ ends: [PeerIdString, PeerIdString]; stream: Stream }> = []
+  const mailboxIds = (init.mailboxes ?? []).map((i) => ids[i]).filter((d): d is PeerIdString => d !== undefined)
+
+  const policy: MembershipPolicy = {
+    isActiveDevice: (_ws, device) => ids.includes(parsePeerId(device)),
+    isAdminDevice: (_ws, device) => device === ids[0],
+    // No device is owner: the workspace channel is never made behind a test's back.
+    isOwnerDevice: () => false,
+    workspaceName: () => null,
+    activeDevices: () => [...ids],
+    sharedWith: (device) => (ids.includes(parsePeerId(device)) ? [TEST_WORKSPACE] : [])
+  }
+
+  const reachable = (from: PeerIdString, to: PeerIdString): boolean => !cut.has(`${from}>${to}`) && nodes.get(to)?.running === true
+
+  /** Opens a stream from one device to another's handler for `protocol`, as libp2p would. */
+  const open = async (from: PeerIdString, to: PeerIdString, protocol: string, byHand = false): Promise<Stream> => {
+    // By hand is the test's own path: it reaches a running device whatever links are cut.
+    const up = byHand ? nodes.get(to)?.running === true : reachable(from, to)
+    const handler = up ? standIns.get(`${to}/${protocol}`) ?? nodes.get(to)?.handlers.get(protocol) : undefined
+    if (handler === undefined) throw new Error(`${to} is unreachable from ${from}`)
+    const [near, far] = await streamPair()
+    streams.push({ ends: [from, to], stream: near }, { ends: [from, to], stream: far })
+    // The chat and group handlers read only who is at the other end.
+    const connection = { remotePeer: peerIdFromString(from) } as unknown as Connection
+    void Promise.resolve(handler(far, connection)).catch(() => undefined)
+    return near
+  }
+
+  const resetStreams = (match: (ends: [PeerIdString, PeerIdString]) => boolean): void => {
+    for (const s of streams) if (match(s.ends) && s.stream.status === 'open') s.stream.abort(new Error('link cut'))
+  }
+
+  /** What a process start makes afresh on a device's store: its chat service, bus and handlers. */
+  type Started = Pick<Node, 'chat' | 'bus' | 'handlers'>
+  const makeChat = async (node: Omit<Node, keyof Started | 'running'>): Promise<Started> => {
+    const self = node.id
+    const handlers = new Map<string, StreamHandler>()
+    const bus = createBus<CoreEvents>(node.log)
+    const components: ChatComponents = {
+      store: node.store,
+      log: node.log,
+      clock: createHybridClock(),
+      emit: (name, payload) => { node.events.push({ name, payload } as TestEvent) },
+      self,
+      deviceKey: node.key,
+      policy,
+      bus,
+      protocols: {
+        handleMembers: (protocol, handler) => { handlers.set(protocol, handler); return Promise.resolve() },
+        dial: (peer, protocol) => open(self, peer, protocol)
+      },
+      connectedPeers: () => ids.filter((d) => d !== self && reachable(self, d)),
+      mailboxes: () => mailboxIds.filter((d) => d !== self),
+      mailbox: mailboxIds.includes(self)
+    }
+    return { chat: await createChatService(components, { ...FAST_OUTBOX, ...init.outbox?.(node.index) }), bus, handlers }
+  }
+
+  /** Serves the device's protocols and starts its chat (delivering what waited in its outbox). */
+  const start = async (node: Node, started: Started): Promise<void> => {
+    Object.assign(node, started)
+    node.running = true
+    await node.chat.start()
+  }
+
+  const device = (node: Node): TestDevice => {
+    const messages = (name: 'chat.messageAdded' | 'chat.messageUpdated', conv?: ConversationId): MessageView[] =>
+      node.events.flatMap((e) => (e.name === name && (conv === undefined || e.payload.conversationId === conv) ? [e.payload] : []))
+    return {
+      id: node.id,
+      get chat () { return node.chat },
+      get store () { return node.store },
+      get bus () { return node.bus },
+      lines: node.log.lines,
+      events: node.events,
+      added: (conv) => messages('chat.messageAdded', conv),
+      updated: (conv) => messages('chat.messageUpdated', conv),
+      lastView: (conv) => node.events.flatMap((e) => (e.name === 'conversations.changed' && e.payload.id === conv ? [e.payload] : [])).at(-1),
+      record: (conv) => node.store.collection<ConversationRecord>('conversations').get(conv),
+      envelopes: async (conv, author) => (await createCipherLog(node.store).missing(conv, {}, 100_000)).filter((e) => author === undefined || e.author === author),
+      warnings: (msg) => node.log.lines.filter((l) => (l.level === 'warn' || l.level === 'error') && l.msg === msg)
+    }
+  }
+
+  const devices: TestDevice[] = []
+  for (const [index, id] of ids.entries()) {
+    const key = keys[index]
+    if (key === undefined) throw new Error('no key')
+    const path = join(dir, `device-${index}`)
+    const log = createMemoryLogger(`device-${index}`)
+    const base = { index, id, key, path, log, events: [], store: await openStore({ path, log }) }
+    const node: Node = { ...base, ...await makeChat(base), running: false }
+    nodes.set(id, node)
+    devices.push(device(node))
+  }
+  for (const node of nodes.values()) await start(node, node)
+
+  const stopNode = async (node: Node): Promise<void> => {
+    if (!node.running) return
+    node.running = false
+    await node.chat.stop()
+    resetStreams((ends) => ends.includes(node.id))
+    await node.store.close()
+  }
+
+  return {
+    devices,
+    link: (a, b, up) => {
+      for (const key of [`${a.id}>${b.id}`, `${b.id}>${a.id}`]) {
+        if (up) cut.delete(key)
+        else cut.add(key)
+      }
+      if (!up) resetStreams((ends) => ends.includes(a.id) && ends.includes(b.id))
+    },
+    oneWay: (from, to, up) => {
+      const key = `${from.id}>${to.id}`
+      if (up) { cut.delete(key); return }
+      cut.add(key)
+      resetStreams((ends) => ends[0] === from.id && ends[1] === to.id)
+    },
+    serveInstead: (d, protocol, handler) => {
+      if (handler === undefined) standIns.delete(`${d.id}/${protocol}`)
+      else standIns.set(`${d.id}/${protocol}`, handler)
+    },
+    restart: async (d) => {
+      const node = nodes.get(d.id)
+      if (node === undefined) throw new Error('not a test device')
+      await stopNode(node)
+      node.store = await openStore({ path: node.path, log: node.log })
+      await start(node, await makeChat(node))
+    },
+    deliver: async (to, from, envs) => {
+      const stream = await open(from.id, to.id, CHAT_PROTOCOL, true)
+      const acks: Array<{ author: string; seq: number }> = []
+      const reading = (async () => {
+        try {
+          for await (const batch of readFrameBatches(stream, { maxFrameBytes: MAX_FRAME_BYTES })) {
+            for (const body of batch) {
+              const frame = decodeFrame(body)
+              if (frame.t === 'ack') acks.push({ author: frame.author, seq: frame.seq })
+            }
+            if (acks.length >= envs.length) return
+          }
+        } catch {
+          // The receiver reset the stream (a malformed frame): what it acked before stands.
+        }
+      })()
+      stream.send(concatFrames(envs.map((env) => encodeFrame({ t: 'msg', env }))))
+      await reading
+      await stream.close()
+      return acks
+    },
+    until: async (what, check) => {
+      const deadline = Date.now() + 15_000
+      while (!await check()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+    },
+    close: async () => {
+      for (const node of nodes.values()) await stopNode(node)
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+}
