@@ -9,6 +9,7 @@ import type { GroupStates } from './group-states.js'
 import type { HybridClock } from './hybrid-clock.js'
 import type { ConversationRecord, MessageLog } from './message-log.js'
 import type { ConversationRules } from './conversation-rules.js'
+import type { Envelope, UnsignedEnvelope } from './envelope.js'
 import type { MembershipPolicy } from './membership-policy.js'
 import type { PrivateKey, Stream } from '@libp2p/interface'
 import type { ClientConfig } from 'ts-mls/clientConfig.js'
@@ -51,6 +52,8 @@ export interface ChatContext {
   keys: GroupKeys
   groups: GroupStates
   rules: ConversationRules
+  /** Signs an envelope of this device's with its device key. */
+  sign: (env: UnsignedEnvelope) => Envelope
   /** Opens the group protocol (key packages, joins, catch-up) to a peer. */
   openGroupStream: (peer: PeerIdString, signal: AbortSignal) => Promise<Stream>
   /** MLS client settings for a group, with our credential check. */

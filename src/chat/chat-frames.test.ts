@@ -10,7 +10,7 @@ import { type Envelope } from './envelope.js'
 import { MAX_MLS_BYTES } from '../crypto/mls-group.js'
 import { fuzzRuns } from '../fuzz-runs.js'
 
-const env: Envelope = { v: 2, conv: parseConversationId('dm:0123456789abcdef0123456789abcdef'), author: parsePeerId('12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'), seq: 7, kind: 'app', epoch: 3, mls: new Uint8Array([1, 2, 3, 250]) }
+const env: Envelope = { v: 3, conv: parseConversationId('dm:0123456789abcdef0123456789abcdef'), author: parsePeerId('12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'), seq: 7, kind: 'app', epoch: 3, mls: new Uint8Array([1, 2, 3, 250]), sig: new Uint8Array(64).fill(7) }
 
 function body(frame: Uint8Array): Uint8Array {
   return frame.subarray(varint.encodingLength(varint.decode(frame)))

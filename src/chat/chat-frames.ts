@@ -5,11 +5,11 @@ import { EnclaveError } from '../errors.js'
 import { MAX_MLS_BYTES } from '../crypto/mls-group.js'
 import { idSchema, parseConversationId, parseDeviceText } from '../ids.js'
 import { MAX_CHANNEL_MEMBERS } from '../limits.js'
-import { envelopeV2, type Envelope } from './envelope.js'
+import { envelopeV3, type Envelope } from './envelope.js'
 import type { PeerIdString } from '../api/contract.js'
 
-/** Protocol id of direct delivery (and mailbox deposits). Version 2: MLS ciphertext only. */
-export const CHAT_PROTOCOL = '/enclave/chat/2.0.0'
+/** Protocol id of direct delivery (and mailbox deposits). Version 3: MLS ciphertext in envelopes its author signed. */
+export const CHAT_PROTOCOL = '/enclave/chat/3.0.0'
 
 /** Largest frame accepted, checked from the length prefix before the body is buffered. */
 export const MAX_FRAME_BYTES = MAX_MLS_BYTES + 64 * 1024
@@ -34,8 +34,8 @@ export function encodeFrame(frame: ChatFrame): Uint8Array {
 /** Checks an envelope from anywhere (a frame, a catch-up reply); every failure is coded. */
 export function parseEnvelope(raw: unknown): Envelope {
   const v = (raw as { v?: unknown } | null)?.v
-  if (v !== 2) throw new EnclaveError('unsupported-version', `envelope version ${String(v)} is not supported`)
-  const env = envelopeV2.safeParse(raw)
+  if (v !== 3) throw new EnclaveError('unsupported-version', `envelope version ${String(v)} is not supported`)
+  const env = envelopeV3.safeParse(raw)
   if (!env.success) throw new EnclaveError('bad-frame', `malformed envelope: ${env.error.issues[0]?.path.join('.') ?? ''} ${env.error.issues[0]?.message ?? ''}`)
   return env.data
 }

@@ -8,12 +8,13 @@ import type { Envelope } from './envelope.js'
 import type { Connection, Stream } from '@libp2p/interface'
 
 /**
- * Serves one inbound chat stream: stores each batch of envelopes, then acknowledges them.
- * Anything malformed, oversized or truncated resets this stream only, with a coded
- * log line; the messages before it in the same batch are still stored and acknowledged, and
- * the node keeps serving every other stream.
+ * Serves one inbound chat stream: stores each batch of envelopes, then acknowledges the ones
+ * stored (an envelope its author did not sign, or one refused, is not: its sender tries again).
+ * Anything malformed, oversized or truncated resets this stream only, with a coded log line;
+ * the messages before it in the same batch are still stored and acknowledged, and the node
+ * keeps serving every other stream.
  */
-export async function serveChatStream(receive: (from: PeerIdString, envs: Envelope[], deposit?: PeerIdString[]) => Promise<void>, log: Logger, stream: Stream, connection: Connection): Promise<void> {
+export async function serveChatStream(receive: (from: PeerIdString, envs: Envelope[], deposit?: PeerIdString[]) => Promise<Envelope[]>, log: Logger, stream: Stream, connection: Connection): Promise<void> {
   const from = peerIdOf(connection.remotePeer)
   try {
     for await (const batch of readFrameBatches(stream, { maxFrameBytes: MAX_FRAME_BYTES })) {
@@ -33,9 +34,8 @@ export async function serveChatStream(receive: (from: PeerIdString, envs: Envelo
       }
       // Authorship is not checked here: envelopes may come through a mailbox or a member
       // helping with catch-up. MLS proves who wrote each one when it is decrypted.
-      if (envs.length > 0) await receive(from, envs)
-      for (const d of deposits) await receive(from, [d.env], d.for)
-      const done = [...envs, ...deposits.map((d) => d.env)]
+      const done = envs.length > 0 ? await receive(from, envs) : []
+      for (const d of deposits) done.push(...await receive(from, [d.env], d.for))
       if (done.length > 0) {
         const acks = concatFrames(done.map((env) => encodeFrame({ t: 'ack', conv: env.conv, author: env.author, seq: env.seq })))
         if (!stream.send(acks)) await stream.onDrain()

@@ -6,6 +6,7 @@ import { mlsExporter } from 'ts-mls'
 import { createCipherLog, envelopeKey } from './cipher-log.js'
 import { conversationOfGroup, createConversationRules } from './conversation-rules.js'
 import { createDelivery } from './delivery.js'
+import { createEnvelopeSigner } from './envelope-signature.js'
 import { CHAT_PROTOCOL } from './chat-frames.js'
 import { serveChatStream } from './chat-protocol.js'
 import { parseMessageId } from '../ids.js'
@@ -93,7 +94,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     return v
   }
   const openGroupStream = (peer: PeerIdString, signal: AbortSignal): Promise<Stream> => protocols.dial(peer, GROUP_PROTOCOL, signal)
-  const ctx: ChatContext = { components, store, log, clock, emit, self, policy, messages, cipher, keys, groups, rules, openGroupStream, configFor, announce }
+  const ctx: ChatContext = { components, store, log, clock, emit, self, policy, messages, cipher, keys, groups, rules, sign: createEnvelopeSigner(components.deviceKey), openGroupStream, configFor, announce }
   const delivery = createDelivery(ctx, outboxInit)
   const membership = createMembership(ctx, delivery)
   const inbound = createInbound(ctx, delivery, membership)

@@ -1,8 +1,17 @@
+import type { PeerIdString } from '../api/contract.js'
 import type { Store, StoreBatch } from '../store/store.js'
 import type { Envelope } from './envelope.js'
 
-/** An envelope as stored (JSON values): the MLS bytes as base64. */
-type StoredEnvelope = Omit<Envelope, 'mls'> & { mls: string }
+/** An envelope as stored (JSON values): the MLS bytes and the signature as base64. */
+type StoredEnvelope = Omit<Envelope, 'mls' | 'sig'> & { mls: string; sig: string }
+/** A held envelope, with the peer that handed it over (whose quota it counts against). */
+type HeldEnvelope = StoredEnvelope & { from?: string }
+
+/** Envelopes one author may have waiting for keys in one conversation: its own quota, never another's. */
+export const MAX_HELD_PER_SENDER = 2_000
+export const MAX_HELD_BYTES_PER_SENDER = 16 * 1024 * 1024
+/** Envelopes a conversation holds at most, from everyone together. */
+export const MAX_HELD_PER_CONVERSATION = 20_000
 
 const SEP = '!'
 const pad = (n: number, width: number): string => n.toString().padStart(width, '0')
@@ -12,17 +21,20 @@ export function envelopeKey(conv: string, author: string, seq: number): string {
 }
 
 function toStored(env: Envelope): StoredEnvelope {
-  return { ...env, mls: Buffer.from(env.mls).toString('base64') }
+  return { ...env, mls: Buffer.from(env.mls).toString('base64'), sig: Buffer.from(env.sig).toString('base64') }
 }
 
+/** Envelopes stored before they were signed (version 2) come back unsigned: they verify nowhere. */
 function fromStored(s: StoredEnvelope): Envelope {
-  return { ...s, mls: new Uint8Array(Buffer.from(s.mls, 'base64')) }
+  return { ...s, mls: new Uint8Array(Buffer.from(s.mls, 'base64')), sig: new Uint8Array(Buffer.from(typeof s.sig === 'string' ? s.sig : '', 'base64')) }
 }
 
 /**
  * Every envelope of every conversation this device is in (or holds as a mailbox), as
- * ciphertext: what it serves to members catching up and hands over as a mailbox. Plus the
- * inbox: envelopes received but not processed yet, in the order they should be tried.
+ * ciphertext, once its author's signature on it was checked: what it serves to members catching
+ * up and hands over as a mailbox, and what deduplication trusts. Plus the inbox: signed
+ * envelopes that cannot be opened yet (their epoch's commit or their welcome has not arrived),
+ * each against its author's quota.
  */
 export interface CipherLog {
   put(batch: StoreBatch, env: Envelope): string
@@ -31,11 +43,16 @@ export interface CipherLog {
   has(keys: string[]): Promise<boolean[]>
   /** Envelopes of a conversation that a peer lacks: per author, every seq above `have[author]`. */
   missing(conv: string, have: Record<string, number>, limit: number): Promise<Envelope[]>
-  /** Queues an envelope for processing. Commits sort before applications of their epoch. */
-  hold(batch: StoreBatch, env: Envelope): void
+  /**
+   * Keeps a signed envelope that cannot be opened yet, against the quota of `from` (its author);
+   * false (nothing kept) when that quota or the conversation's is full.
+   * Commits sort before applications of their epoch; the same bytes twice are kept once.
+   */
+  hold(batch: StoreBatch, env: Envelope, from: PeerIdString): boolean
   release(batch: StoreBatch, env: Envelope): void
   /** Held envelopes of a conversation, oldest epoch first. */
   held(conv: string): Promise<Envelope[]>
+  /** Held envelopes of a conversation now (counted at start, then kept in step). */
   heldCount(conv: string): Promise<number>
 }
 
@@ -45,9 +62,45 @@ const RECENT = 4096
 export function createCipherLog(store: Store): CipherLog {
   const envelopes = store.collection<StoredEnvelope>('ciphertexts')
   const recent = new Map<string, Envelope>()
-  const inbox = store.collection<StoredEnvelope>('mlsInbox')
+  const inbox = store.collection<HeldEnvelope>('mlsInbox')
   const kindOrder = { commit: 0, welcome: 1, app: 2 } as const
+  // Envelopes are signed by their authors before they get here, so (author, seq) names one.
   const inboxKey = (env: Envelope): string => `${env.conv}${SEP}${pad(env.epoch, 16)}${SEP}${kindOrder[env.kind]}${SEP}${env.author}${SEP}${pad(env.seq, 16)}`
+  /** The inbox key each held envelope was read under. */
+  const readKeys = new WeakMap<Envelope, string>()
+  /** What each conversation holds, per sender: counted from disk on first use, then kept in step. */
+  const quotas = new Map<string, { total: number; bySender: Map<string, { n: number; bytes: number }>; keys: Map<string, { from: string; bytes: number }> }>()
+  const quotaOf = async (conv: string): Promise<NonNullable<ReturnType<typeof quotas.get>>> => {
+    const known = quotas.get(conv)
+    if (known !== undefined) return known
+    const q = { total: 0, bySender: new Map<string, { n: number; bytes: number }>(), keys: new Map<string, { from: string; bytes: number }>() }
+    for await (const [key, held] of inbox.entries({ gt: `${conv}${SEP}`, lt: `${conv}${SEP}~` })) count(q, key, held.from ?? '', held.mls.length)
+    // Another caller may have counted meanwhile: theirs stays.
+    const again = quotas.get(conv)
+    if (again !== undefined) return again
+    quotas.set(conv, q)
+    return q
+  }
+  const count = (q: NonNullable<ReturnType<typeof quotas.get>>, key: string, from: string, bytes: number): void => {
+    if (q.keys.has(key)) return
+    q.keys.set(key, { from, bytes })
+    q.total++
+    const s = q.bySender.get(from) ?? { n: 0, bytes: 0 }
+    s.n++
+    s.bytes += bytes
+    q.bySender.set(from, s)
+  }
+  const uncount = (q: NonNullable<ReturnType<typeof quotas.get>>, key: string): void => {
+    const entry = q.keys.get(key)
+    if (entry === undefined) return
+    q.keys.delete(key)
+    q.total--
+    const s = q.bySender.get(entry.from)
+    if (s === undefined) return
+    s.n--
+    s.bytes -= entry.bytes
+    if (s.n <= 0) q.bySender.delete(entry.from)
+  }
 
   return {
     put: (batch, env) => {
@@ -79,17 +132,35 @@ export function createCipherLog(store: Store): CipherLog {
       }
       return out
     },
-    hold: (batch, env) => { batch.put(inbox, inboxKey(env), toStored(env)) },
-    release: (batch, env) => { batch.del(inbox, inboxKey(env)) },
+    hold: (batch, env, from) => {
+      const q = quotas.get(env.conv)
+      if (q === undefined) throw new Error('cipher log: count the conversation first (heldCount)')
+      const key = inboxKey(env)
+      if (q.keys.has(key)) return true
+      const sender = q.bySender.get(from) ?? { n: 0, bytes: 0 }
+      const bytes = Math.ceil(env.mls.byteLength / 3) * 4
+      if (q.total >= MAX_HELD_PER_CONVERSATION || sender.n >= MAX_HELD_PER_SENDER || sender.bytes + bytes > MAX_HELD_BYTES_PER_SENDER) return false
+      batch.put(inbox, key, { ...toStored(env), from })
+      count(q, key, from, bytes)
+      return true
+    },
+    release: (batch, env) => {
+      // Envelopes held by an older version sit under their old key: released under the one read.
+      const key = readKeys.get(env) ?? inboxKey(env)
+      batch.del(inbox, key)
+      const q = quotas.get(env.conv)
+      if (q !== undefined) uncount(q, key)
+    },
     held: async (conv) => {
       const out: Envelope[] = []
-      for await (const [, stored] of inbox.entries({ gt: `${conv}${SEP}`, lt: `${conv}${SEP}~` })) out.push(fromStored(stored))
+      for await (const [key, stored] of inbox.entries({ gt: `${conv}${SEP}`, lt: `${conv}${SEP}~` })) {
+        const { from: _from, ...rest } = stored
+        const env = fromStored(rest)
+        readKeys.set(env, key)
+        out.push(env)
+      }
       return out
     },
-    heldCount: async (conv) => {
-      let n = 0
-      for await (const _ of inbox.entries({ gt: `${conv}${SEP}`, lt: `${conv}${SEP}~` })) n++
-      return n
-    }
+    heldCount: async (conv) => (await quotaOf(conv)).total
   }
 }

@@ -106,7 +106,7 @@ export function createDelivery(ctx: ChatContext, outboxInit: OutboxInit): Delive
     const payload = build(seq, held?.hlc ?? clock.now())
     const sealed = await encryptApplication(group.state, cborEncode(payload))
     groups.stage(batch, group.id, sealed.state)
-    const env: Envelope = { v: 2, conv: record.id, author: self, seq, kind: 'app', epoch: epochOf(group.state), mls: sealed.message }
+    const env = ctx.sign({ v: 3, conv: record.id, author: self, seq, kind: 'app', epoch: epochOf(group.state), mls: sealed.message })
     const envKey = cipher.put(batch, env)
     markSeen(record, self, seq)
     const mk = messageKey?.(payload, env) ?? null

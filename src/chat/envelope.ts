@@ -14,25 +14,30 @@ const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLengt
 /**
  * What travels for one conversation event. Only `mls` is secret: conversation, author and
  * sequence stay visible so relays, mailboxes and catch-up can route, dedupe and acknowledge
- * without any key. The same three are repeated inside the MLS plaintext and must match, and
- * the author must be the device whose MLS leaf signed it, so none of them can be forged.
+ * without any key. `sig` is the author's device signature over all of it (envelope-signature.ts),
+ * so anyone can tell the author made this envelope at this number before storing, counting,
+ * acknowledging or passing it on: commits and welcomes included, which MLS lets only some
+ * members open. Inside, the same three are repeated in the MLS plaintext and must match.
  *
  * - `app`: an MLS application message (text, channel settings, a request to the committer, a doc edit).
  * - `commit`: an MLS commit from epoch `epoch`.
  * - `welcome`: an MLS welcome into epoch `epoch`, for the devices in `to`.
  */
-export const envelopeV2 = z.object({
-  v: z.literal(2),
+export const envelopeV3 = z.object({
+  v: z.literal(3),
   conv,
   author: peer,
   seq,
   kind: z.enum(['app', 'commit', 'welcome']),
   epoch: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   mls: bytes,
-  to: z.array(peer).max(MAX_CHANNEL_MEMBERS).optional()
+  to: z.array(peer).max(MAX_CHANNEL_MEMBERS).optional(),
+  sig: z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength === 64, 'an Ed25519 signature')
 }).strict()
 
-export type Envelope = z.infer<typeof envelopeV2>
+export type Envelope = z.infer<typeof envelopeV3>
+/** An envelope before its author signs it. */
+export type UnsignedEnvelope = Omit<Envelope, 'sig'>
 export type EnvelopeKind = Envelope['kind']
 
 /** Channel settings, carried whole in `meta` payloads; the newest (by clock) wins. */

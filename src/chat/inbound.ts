@@ -4,6 +4,7 @@ import { decodeMls, epochOf, isActive, joinFromWelcome, processPrivate, welcomeT
 import { envelopeKey } from './cipher-log.js'
 import { conversationOfGroup } from './conversation-rules.js'
 import { appPayload, type AppPayload, type Envelope } from './envelope.js'
+import { envelopeSigned } from './envelope-signature.js'
 import { isConversationId, parseDeviceText } from '../ids.js'
 import { dmConversationId, kindOfConversation } from './ids.js'
 import { isNewest, toMessageView, type ConversationRecord, type StoredMessage } from './message-log.js'
@@ -13,20 +14,21 @@ import type { ChatContext } from './chat-context.js'
 import type { Delivery } from './delivery.js'
 import type { Membership } from './membership.js'
 
-/** Envelopes a conversation may hold for later processing before new ones are dropped. */
-const MAX_WAITING = 20_000
-
 /** Envelopes arriving from anyone (author, mailbox, a member helping with catch-up) and what they do. */
 export interface Inbound {
-  /** Stores what a peer sent (dropping duplicates) and processes what can be; resolves once durable. */
-  receive: (from: PeerIdString, envs: Envelope[], deposit?: PeerIdString[]) => Promise<void>
+  /**
+   * Checks each envelope's author signature, stores the signed ones (dropping duplicates) and
+   * processes what can be; resolves once durable with the envelopes to acknowledge. Nothing
+   * unsigned, refused or over quota is stored, counted or acknowledged: its sender tries again.
+   */
+  receive: (from: PeerIdString, envs: Envelope[], deposit?: PeerIdString[]) => Promise<Envelope[]>
   /** Processes a conversation's held envelopes until none makes progress. */
   drain: (conv: ConversationId) => Promise<void>
 }
 
 export function createInbound(ctx: ChatContext, delivery: Delivery, membership: Membership): Inbound {
   const { store, clock, emit, self, log, policy, messages, cipher, keys, groups, components, configFor, announce } = ctx
-  const { committerLeaf, refreshMembers, applyMeta } = ctx.rules
+  const { committerLeaf, refreshMembers, applyMeta, mayBeIn } = ctx.rules
   const { outbox, kickAll, markSeen, passStored } = delivery
   const { handleRequest, hasOpenWork, serveOpenWork } = membership
 
@@ -37,8 +39,8 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
     return toMessageView(msg, key)
   }
 
-  type Outcome = 'done' | 'wait'
-  /** Tries one held envelope: applied (or dropped as useless/hostile) is `done`; `wait` keeps it. */
+  type Outcome = 'done' | 'wait' | 'dropped'
+  /** Tries one envelope: applied (or of no use here) is `done`; `wait` keeps it for later. */
   const tryProcess = async (record: ConversationRecord, env: Envelope, batch: StoreBatch, added: MessageView[], followUps: Array<() => Promise<void>>): Promise<Outcome> => {
     const msg = decodeMls(env.mls)
     if (env.kind === 'welcome') {
@@ -103,13 +105,17 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
   interface Pass { batch: StoreBatch; added: MessageView[]; followUps: Array<() => Promise<void>> }
   const newPass = (): Pass => ({ batch: store.batch(), added: [], followUps: [] })
 
-  /** `tryProcess`, where forged, tampered, replayed or too old envelopes are dropped with a coded line and the rest goes on. */
+  /**
+   * `tryProcess`, where an envelope MLS refuses (tampered inside, replayed, too old) is `dropped`
+   * with a coded line and the rest goes on. Its author signed it, so it keeps its place: the
+   * author's envelope at that number is this one, broken or not.
+   */
   const attempt = async (record: ConversationRecord, env: Envelope, pass: Pass): Promise<Outcome> => {
     try {
       return await tryProcess(record, env, pass.batch, pass.added, pass.followUps)
     } catch (err) {
       log.warn('dropped an envelope', { conv: record.id, author: env.author, seq: env.seq, kind: env.kind, code: err instanceof EnclaveError ? err.code : 'undecryptable', error: errorMessage(err) })
-      return 'done'
+      return 'dropped'
     }
   }
 
@@ -141,6 +147,8 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
         progress = false
         const still: Envelope[] = []
         for (const env of pending) {
+          // A device removed meanwhile: what it wrote and nobody could open yet stays unopened.
+          if (!mayBeIn(record.id, env.author)) { cipher.release(pass.batch, env); continue }
           if (await attempt(record, env, pass) === 'wait') { still.push(env); continue }
           progress = true
           cipher.release(pass.batch, env)
@@ -167,38 +175,46 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
   }
 
   /**
-   * The common case, in one write: a conversation with nothing held gets its new envelopes
-   * stored and processed at once. Anything that cannot be processed yet is held, and then
-   * everything after it is held too, so order within the conversation is kept.
+   * Stores a conversation's new signed envelopes and processes each at once when it can, in one
+   * write. One that cannot be processed yet (its epoch's commit or its welcome is on the way) is
+   * held against its author's quota and waits on its own, blocking no one else's. Returns the
+   * envelopes it could not take (quota full): they are neither stored nor acknowledged.
    */
-  const processNow = (record: ConversationRecord, envs: Envelope[]): Promise<void> => groups.serial(record.id, async () => {
+  const processNow = (record: ConversationRecord, envs: Envelope[]): Promise<Set<Envelope>> => groups.serial(record.id, async () => {
     const pass = newPass()
-    let holding = record.waiting > 0
+    const refused = new Set<Envelope>()
     const moved = new Set<string>()
+    await cipher.heldCount(record.id)
     for (const env of envs) {
       // A copy that came on another stream at the same moment was stored while this one waited
       // its turn; receive's rule (at or below the gapless mark is stored) holds here too.
       if (env.seq <= (record.seen[env.author] ?? 0)) continue
+      if (await attempt(record, env, pass) === 'wait') {
+        if (!cipher.hold(pass.batch, env, env.author)) {
+          log.warn('refused an envelope', { conv: record.id, author: env.author, seq: env.seq, kind: env.kind, code: 'too-large', error: 'the author has too many envelopes waiting for keys in this conversation' })
+          refused.add(env)
+          continue
+        }
+        record.waiting += 1
+      }
       cipher.put(pass.batch, env)
       if (markSeen(record, env.author, env.seq)) moved.add(env.author)
-      if (!holding && await attempt(record, env, pass) === 'done') continue
-      if (record.waiting >= MAX_WAITING) {
-        // A flood of envelopes nobody can open yet (a broken or hostile member): keep serving.
-        log.warn('dropped an envelope', { conv: record.id, author: env.author, seq: env.seq, kind: env.kind, code: 'too-large', error: 'too many envelopes waiting for keys in this conversation' })
-        continue
-      }
-      cipher.hold(pass.batch, env)
-      record.waiting += 1
-      holding = true
     }
     for (const author of moved) await passStored(record, author)
     await finish(record, pass)
-    // A commit or welcome applied here may unblock what was held before.
+    // A commit or welcome applied here may let what was held before be processed.
     if (record.waiting > 0) void drain(record.id).catch((err: unknown) => { log.warn('processing failed', { conv: record.id, error: errorMessage(err) }) })
+    return refused
   })
 
-  const receive = async (from: PeerIdString, envs: Envelope[], deposit?: PeerIdString[]): Promise<void> => {
-    if (envs.length === 0) return
+  const receive = async (from: PeerIdString, all: Envelope[], deposit?: PeerIdString[]): Promise<Envelope[]> => {
+    // Before anything else: an envelope its author did not sign takes no place anywhere.
+    const envs = all.filter((env) => {
+      if (envelopeSigned(env)) return true
+      log.warn('dropped an envelope', { from, conv: env.conv, author: env.author, seq: env.seq, kind: env.kind, code: 'wrong-author', error: 'not signed by its author' })
+      return false
+    })
+    if (envs.length === 0) return []
     // In-order delivery needs no read: the next seq after a gapless run cannot be stored yet,
     // and anything at or below it is. Only the rest is looked up.
     const known = (env: Envelope): boolean | undefined => {
@@ -215,9 +231,10 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
     const byConversation = new Map<ConversationRecord, Envelope[]>()
     const toKick: PeerIdString[] = []
     const seenNow = new Set<string>()
+    const acks: Envelope[] = []
     envs.forEach((env, i) => {
       const key = envelopeKey(env.conv, env.author, env.seq)
-      if (present[i] === true || seenNow.has(key)) return
+      if (present[i] === true || seenNow.has(key)) { acks.push(env); return }
       seenNow.add(key)
       if (deposit !== undefined && components.mailbox === true) {
         // Held for others; this node has no key for it and never tries.
@@ -228,16 +245,26 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
           outbox.enqueue(batch, peer, { envKey, conv: env.conv, author: env.author, seq: env.seq, messageKey: null, enqueuedAt: Date.now() }, clock.now())
           toKick.push(peer)
         }
+        acks.push(env)
         return
       }
-      if (!isConversationId(env.conv)) return
-      const record = recordFor(env.conv, env, batch)
-      if (record === undefined) return
+      // Not a conversation of this device's: nothing kept; acknowledged so the sender stops.
+      const record = isConversationId(env.conv) ? recordFor(env.conv, env, batch) : undefined
+      if (record === undefined) { acks.push(env); return }
+      // A device removed from the workspace writes nothing more here, as soon as this device knows.
+      if (!mayBeIn(record.id, env.author)) {
+        log.warn('dropped an envelope', { from, conv: env.conv, author: env.author, seq: env.seq, kind: env.kind, code: 'not-member', error: 'the author may not be in this conversation' })
+        return
+      }
       byConversation.set(record, [...byConversation.get(record) ?? [], env])
     })
     if (batch.length > 0) await batch.write()
     kickAll([...new Set(toKick)])
-    await Promise.all([...byConversation].map(([record, list]) => processNow(record, list)))
+    await Promise.all([...byConversation].map(async ([record, list]) => {
+      const refused = await processNow(record, list)
+      for (const env of list) if (!refused.has(env)) acks.push(env)
+    }))
+    return acks
   }
 
   return { receive, drain }

@@ -5,7 +5,7 @@ import { askGroup } from './group-protocol.js'
 import type { PeerIdString } from '../api/contract.js'
 import type { ChatContext } from './chat-context.js'
 import type { Delivery } from './delivery.js'
-import type { AppPayload, Envelope } from './envelope.js'
+import type { AppPayload } from './envelope.js'
 import type { ConversationRecord } from './message-log.js'
 import type { KeyPackage } from 'ts-mls'
 
@@ -89,11 +89,11 @@ export function createMembership(ctx: ChatContext, delivery: Delivery): Membersh
     groups.stage(batch, group.id, out.state)
     const removed = current.filter((m) => removeLeaves.includes(m.leaf)).map((m) => m.device)
     const recipients: PeerIdString[] = []
-    const commitEnv: Envelope = { v: 2, conv: record.id, author: self, seq: record.nextSeq++, kind: 'commit', epoch: epochOf(group.state), mls: out.commit }
+    const commitEnv = ctx.sign({ v: 3, conv: record.id, author: self, seq: record.nextSeq++, kind: 'commit', epoch: epochOf(group.state), mls: out.commit })
     markSeen(record, self, commitEnv.seq)
     recipients.push(...enqueue(batch, record, commitEnv, cipher.put(batch, commitEnv), [...before, ...removed, ...added], null))
     if (out.welcome !== null) {
-      const welcomeEnv: Envelope = { v: 2, conv: record.id, author: self, seq: record.nextSeq++, kind: 'welcome', epoch: epochOf(out.state), mls: out.welcome, to: added }
+      const welcomeEnv = ctx.sign({ v: 3, conv: record.id, author: self, seq: record.nextSeq++, kind: 'welcome', epoch: epochOf(out.state), mls: out.welcome, to: added })
       markSeen(record, self, welcomeEnv.seq)
       recipients.push(...enqueue(batch, record, welcomeEnv, cipher.put(batch, welcomeEnv), [...before, ...added], null))
     }
@@ -190,7 +190,7 @@ export function createMembership(ctx: ChatContext, delivery: Delivery): Membersh
     const batch = store.batch()
     groups.stage(batch, groupId, out.state)
     if (out.welcome === null) throw new EnclaveError('internal', 'adding a member made no welcome')
-    const welcomeEnv: Envelope = { v: 2, conv: record.id, author: self, seq: record.nextSeq++, kind: 'welcome', epoch: epochOf(out.state), mls: out.welcome, to: [peer] }
+    const welcomeEnv = ctx.sign({ v: 3, conv: record.id, author: self, seq: record.nextSeq++, kind: 'welcome', epoch: epochOf(out.state), mls: out.welcome, to: [peer] })
     markSeen(record, self, welcomeEnv.seq)
     enqueue(batch, record, welcomeEnv, cipher.put(batch, welcomeEnv), [peer], null)
     record.status = 'active'

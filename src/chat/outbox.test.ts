@@ -88,7 +88,7 @@ async function harness(init: OutboxInit = {}, acks: (seq: number) => boolean = (
     acked,
     entry: (seq) => {
       const envKey = `env-${seq}`
-      envelopes.set(envKey, { v: 2, conv: CONV, author: AUTHOR, seq, kind: 'app', epoch: 1, mls: new Uint8Array([seq % 256, 1, 2]) })
+      envelopes.set(envKey, { v: 3, conv: CONV, author: AUTHOR, seq, kind: 'app', epoch: 1, mls: new Uint8Array([seq % 256, 1, 2]), sig: new Uint8Array(64) })
       return { messageKey: null, envKey, conv: CONV, author: AUTHOR, seq, enqueuedAt: Date.now() }
     },
     until: async (what, check) => {

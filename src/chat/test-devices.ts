@@ -81,6 +81,11 @@ export interface TestDevices {
   /** Stops a device's chat, closes and reopens its store, and starts a new chat service on it. */
   restart(device: TestDevice): Promise<void>
   /**
+   * The device's user leaves the workspace, as every device's policy sees it (the device itself
+   * goes on as if nothing happened: a removed member's client that still writes).
+   */
+  removeFromWorkspace(device: TestDevice): void
+  /**
    * Hands envelopes to `to` on one chat stream, as if `from` opened it, in one batch (whether or
    * not their link is cut: this is the test's own path, a mailbox or a relay); resolves
    * with the (author, seq) of every ack `to` sent back.
@@ -118,14 +123,16 @@ export async function createTestDevices(n: number, init: TestDevicesInit = {}): 
   const streams: Array<{ ends: [PeerIdString, PeerIdString]; stream: Stream }> = []
   const mailboxIds = (init.mailboxes ?? []).map((i) => ids[i]).filter((d): d is PeerIdString => d !== undefined)
 
+  /** Devices whose user left or was removed: the others' policy no longer counts them in. */
+  const removed = new Set<PeerIdString>()
   const policy: MembershipPolicy = {
-    isActiveDevice: (_ws, device) => ids.includes(parsePeerId(device)),
+    isActiveDevice: (_ws, device) => ids.includes(parsePeerId(device)) && !removed.has(parsePeerId(device)),
     isAdminDevice: (_ws, device) => device === ids[0],
     // No device is owner: the workspace channel is never made behind a test's back.
     isOwnerDevice: () => false,
     workspaceName: () => null,
-    activeDevices: () => [...ids],
-    sharedWith: (device) => (ids.includes(parsePeerId(device)) ? [TEST_WORKSPACE] : [])
+    activeDevices: () => ids.filter((d) => !removed.has(d)),
+    sharedWith: (device) => (ids.includes(parsePeerId(device)) && !removed.has(parsePeerId(device)) ? [TEST_WORKSPACE] : [])
   }
 
   const reachable = (from: PeerIdString, to: PeerIdString): boolean => !cut.has(`${from}>${to}`) && nodes.get(to)?.running === true
@@ -240,6 +247,7 @@ export async function createTestDevices(n: number, init: TestDevicesInit = {}): 
       if (handler === undefined) standIns.delete(`${d.id}/${protocol}`)
       else standIns.set(`${d.id}/${protocol}`, handler)
     },
+    removeFromWorkspace: (d) => { removed.add(d.id) },
     restart: async (d) => {
       const node = nodes.get(d.id)
       if (node === undefined) throw new Error('not a test device')
@@ -248,22 +256,31 @@ export async function createTestDevices(n: number, init: TestDevicesInit = {}): 
       await start(node, await makeChat(node))
     },
     deliver: async (to, from, envs) => {
+      // A positive witness: an envelope `to` has stored already, sent last. It is acknowledged
+      // at once, and only after everything before it on the stream was handled, so envelopes
+      // `to` refuses (and never acknowledges) cannot leave this waiting, or return too early.
+      const conv = envs[0]?.conv
+      const sent = new Set(envs.map((e) => `${e.author}/${e.seq}`))
+      const witness = conv === undefined ? undefined : (await to.envelopes(conv)).filter((e) => !sent.has(`${e.author}/${e.seq}`)).at(-1)
       const stream = await open(from.id, to.id, CHAT_PROTOCOL, true)
       const acks: Array<{ author: string; seq: number }> = []
+      let witnessed = false
       const reading = (async () => {
         try {
           for await (const batch of readFrameBatches(stream, { maxFrameBytes: MAX_FRAME_BYTES })) {
             for (const body of batch) {
               const frame = decodeFrame(body)
-              if (frame.t === 'ack') acks.push({ author: frame.author, seq: frame.seq })
+              if (frame.t !== 'ack') continue
+              if (witness !== undefined && frame.author === witness.author && frame.seq === witness.seq && frame.conv === witness.conv) witnessed = true
+              else acks.push({ author: frame.author, seq: frame.seq })
             }
-            if (acks.length >= envs.length) return
+            if (witness === undefined ? acks.length >= envs.length : witnessed) return
           }
         } catch {
           // The receiver reset the stream (a malformed frame): what it acked before stands.
         }
       })()
-      stream.send(concatFrames(envs.map((env) => encodeFrame({ t: 'msg', env }))))
+      stream.send(concatFrames([...envs, ...witness === undefined ? [] : [witness]].map((env) => encodeFrame({ t: 'msg', env }))))
       await reading
       await stream.close()
       return acks

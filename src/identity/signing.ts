@@ -9,7 +9,8 @@ export const SIGNATURE_DOMAINS = {
   membershipOp: 'enclave/membership-op/v1',
   memberCertificate: 'enclave/member-certificate/v1',
   joinRequest: 'enclave/join-request/v1',
-  mlsCredential: 'enclave/mls-credential/v1'
+  mlsCredential: 'enclave/mls-credential/v1',
+  envelope: 'enclave/envelope/v3'
 } as const
 export type SignatureDomain = (typeof SIGNATURE_DOMAINS)[keyof typeof SIGNATURE_DOMAINS]
 

@@ -5,21 +5,27 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { encode as cborEncode } from 'cborg'
 import * as varint from 'uint8-varint'
 import { CHAT_PROTOCOL, encodeFrame } from '../../src/chat/chat-frames.js'
+import { createEnvelopeSigner } from '../../src/chat/envelope-signature.js'
 import { dmConversationId } from '../../src/chat/ids.js'
+import { peerIdOf } from '../../src/ids.js'
 import { concatFrames } from '../../src/net/frame-reader.js'
 import { createNetNode, type NetNode } from '../../src/net/libp2p-node.js'
 import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
-import type { PeerIdString } from '../../src/api/contract.js'
+import type { Envelope, UnsignedEnvelope } from '../../src/chat/envelope.js'
 
 let alice: NodeProcess
 let carol: NodeProcess
 let mallory: NetNode
+/** Mallory signs as herself: her envelopes carry a valid signature of hers, and no one else's. */
+let signAsMallory: (env: UnsignedEnvelope) => Envelope
 
 before(async () => {
   alice = await startNode(await makeDataDir('alice'))
   carol = await startNode(await makeDataDir('carol'), { peers: [alice.address] })
-  mallory = await createNetNode({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
+  const malloryKey = await generateKeyPair('Ed25519')
+  signAsMallory = createEnvelopeSigner(malloryKey)
+  mallory = await createNetNode({ privateKey: malloryKey, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
 })
 
 after(async () => {
@@ -53,10 +59,10 @@ function loggedReset(code: string): boolean {
   return alice.logs.some((l) => l.msg === 'chat stream reset' && l.code === code && l.peer === mallory.peerId.toString())
 }
 
-const env = (over: Record<string, unknown>): Record<string, unknown> => ({
-  v: 2,
-  conv: dmConversationId(alice.peerId, mallory.peerId.toString() as PeerIdString),
-  author: mallory.peerId.toString(),
+const env = (over: Partial<UnsignedEnvelope>): Envelope => signAsMallory({
+  v: 3,
+  conv: dmConversationId(alice.peerId, peerIdOf(mallory.peerId)),
+  author: peerIdOf(mallory.peerId),
   seq: 1,
   kind: 'app',
   epoch: 1,
@@ -84,7 +90,7 @@ test('an oversized frame is refused from its length prefix with too-large', asyn
 
 test('a truncated frame (stream ends mid-frame) resets with bad-frame', async () => {
   const before = alice.logs.filter((l) => l.code === 'bad-frame').length
-  const whole = encodeFrame({ t: 'msg', env: env({ seq: 1 }) as never })
+  const whole = encodeFrame({ t: 'msg', env: env({ seq: 1 }) })
   await attack(whole.subarray(0, whole.byteLength - 5), { closeWrite: true })
   await waitFor('the coded log line', () => alice.logs.filter((l) => l.code === 'bad-frame' && l.peer === mallory.peerId.toString()).length > before)
   await chatStillWorks('after truncated')
@@ -92,11 +98,11 @@ test('a truncated frame (stream ends mid-frame) resets with bad-frame', async ()
 
 test('an envelope forged in another member\'s name is dropped with a coded reason and nothing is stored', async () => {
   // Envelopes may arrive through mailboxes and other members, so the transport does not vouch
-  // for the author: MLS does. Mallory's bytes claim to be carol's next message to alice.
+  // for the author: the author's signature does. Mallory's bytes claim to be carol's next message.
   const withCarol = dmConversationId(alice.peerId, carol.peerId)
   const stream = await mallory.dialProtocol(multiaddr(alice.address), CHAT_PROTOCOL)
-  stream.send(encodeFrame({ t: 'msg', env: env({ conv: withCarol, author: carol.peerId, seq: 9_999 }) as never }))
-  await waitFor('the forged envelope dropped with bad-frame', () => loggedDrop(carol.peerId, 9_999, 'bad-frame'))
+  stream.send(encodeFrame({ t: 'msg', env: env({ conv: withCarol, author: carol.peerId, seq: 9_999 }) }))
+  await waitFor('the forged envelope dropped with wrong-author', () => loggedDrop(carol.peerId, 9_999, 'wrong-author'))
   stream.abort(new Error('done'))
   const history = await alice.api.call('chat.history', { peerId: carol.peerId, limit: 100 })
   assert.ok(history.every((m) => m.author === carol.peerId || m.author === alice.peerId))
@@ -105,15 +111,15 @@ test('an envelope forged in another member\'s name is dropped with a coded reaso
 })
 
 test('an envelope of an unknown version is refused with unsupported-version', async () => {
-  await attack(prefixed(cborEncode({ t: 'msg', env: env({ v: 99 }) })))
+  await attack(prefixed(cborEncode({ t: 'msg', env: { ...env({}), v: 99 } })))
   await waitFor('the coded log line', () => loggedReset('unsupported-version'))
   await chatStillWorks('after all attacks')
 })
 
 test('valid frames before a bad one in the same burst are stored and processed', async () => {
-  const good = encodeFrame({ t: 'msg', env: env({ seq: 7 }) as never })
+  const good = encodeFrame({ t: 'msg', env: env({ seq: 7 }) })
   await attack(concatFrames([good, prefixed(Uint8Array.from([0xff]))]))
-  // Stored first (that is what the ack promises), then tried: it is no MLS message, so dropped.
+  // Signed by its author, so stored (that is what the ack promises), then tried: it is no MLS message, so dropped.
   await waitFor('the good frame processed', () => loggedDrop(mallory.peerId.toString(), 7, 'bad-frame'))
   await chatStillWorks('after a burst')
 })

@@ -196,8 +196,9 @@ test('a mailbox hands over a message when sender and recipient are never online 
   try {
     const stream = await impostor.dialProtocol(multiaddr(dave.address), CHAT_PROTOCOL)
     // New sequence numbers, so the envelopes pass deduplication and reach MLS.
-    stream.send(encodeFrame({ t: 'msg', env: { ...stored, mls, seq: seq + 1000 } as never }))
-    stream.send(encodeFrame({ t: 'msg', env: { ...stored, mls: tampered, seq: seq + 1001 } as never }))
+    const sig = new Uint8Array(Buffer.from(stored.sig as string, 'base64'))
+    stream.send(encodeFrame({ t: 'msg', env: { ...stored, mls, sig, seq: seq + 1000 } as never }))
+    stream.send(encodeFrame({ t: 'msg', env: { ...stored, mls: tampered, sig, seq: seq + 1001 } as never }))
     const dropped = (s: number): boolean => dave.logs.some((l) => l.msg === 'dropped an envelope' && l.seq === s && l.author === owner.peerId)
     await waitFor('the replay and the tampered copy to be dropped', () => dropped(seq + 1000) && dropped(seq + 1001), LONG)
     stream.abort(new Error('done'))
