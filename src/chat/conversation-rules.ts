@@ -90,12 +90,20 @@ export function createConversationRules(deps: { self: PeerIdString; policy: Memb
     if (record.kind !== 'channel' || p.hlc <= record.metaHlc) return
     const c = p.channel
     const author = p.author
+    // A channel never moves between workspaces, and who manages it is decided in its own: settings
+    // naming another workspace would let an admin of that one (which this device may also be in)
+    // archive or take over a channel it has no say in.
+    if (record.workspaceId !== null && c.ws !== record.workspaceId) {
+      log.warn('refused channel settings naming another workspace', { conv: record.id, author, code: 'wrong-conversation' })
+      return
+    }
+    const ws = record.workspaceId ?? c.ws
     // A workspace's own channel has a well-known id: only that workspace's admins may make it.
-    if ((c.visibility === 'workspace' || record.visibility === 'workspace') && (record.id !== workspaceChannelId(c.ws) || !policy.isAdminDevice(c.ws, c.creator))) {
+    if ((c.visibility === 'workspace' || record.visibility === 'workspace') && (record.id !== workspaceChannelId(ws) || !policy.isAdminDevice(ws, c.creator))) {
       log.warn('refused workspace channel settings not made by the workspace\'s admins', { conv: record.id, author, code: 'unauthorized' })
       return
     }
-    const manager = record.creator === null || record.creator === author || policy.isAdminDevice(c.ws, author)
+    const manager = record.creator === null || record.creator === author || policy.isAdminDevice(ws, author)
     // Archiving and the channel's identity (workspace, creator) are the managers'; the rest anyone's.
     if (!manager && (c.archived !== record.archived || c.ws !== record.workspaceId || c.creator !== record.creator)) {
       log.warn('refused channel settings from a member who may not change them', { conv: record.id, author, code: 'unauthorized' })
