@@ -392,6 +392,7 @@ export const en = {
   'error.not-member': 'You are not an active member of this workspace.',
   'error.not-committer': 'Another member\'s device is handling this channel\'s changes right now. Try again in a moment.',
   'error.undecryptable': 'This can\'t be decrypted yet: its keys have not arrived.',
+  'error.rate-limited': 'Too many requests just now. Try again in a minute.',
   'error.other': 'Something went wrong: {detail}',
   'time.today': 'Today',
   'time.yesterday': 'Yesterday'

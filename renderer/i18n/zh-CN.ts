@@ -394,6 +394,7 @@ export const zhCN: Record<MessageKey, string> = {
   'error.not-member': '你不是此工作区的有效成员。',
   'error.not-committer': '另一位成员的设备正在处理此频道的变更，请稍后再试。',
   'error.undecryptable': '暂时无法解密：密钥尚未送达。',
+  'error.rate-limited': '请求过于频繁，请稍后再试。',
   'error.other': '出错了：{detail}',
   'time.today': '今天',
   'time.yesterday': '昨天'

@@ -17,6 +17,7 @@ export function errorMessage(err: unknown): string {
     case 'not-member': return t('error.not-member')
     case 'not-committer': return t('error.not-committer')
     case 'undecryptable': return t('error.undecryptable')
+    case 'rate-limited': return t('error.rate-limited')
     default: return t('error.other', { detail })
   }
 }

@@ -431,6 +431,7 @@ export const ERROR_CODES = [
   'not-member',
   'not-committer',
   'undecryptable',
+  'rate-limited',
   'internal'
 ] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -283,6 +283,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
 
     browse: async (workspaceId) => {
       if (!policy.isActiveDevice(workspaceId, self)) throw new EnclaveError('not-member', 'this device is not an active member of that workspace')
+      if (policy.isGuestDevice(workspaceId, self)) throw new EnclaveError('unauthorized', 'guests see only the channels they were added to')
       const peers = [...new Set([...components.connectedPeers(), ...messages.conversations().flatMap((r) => r.members)])]
       const found = new Map<string, ChannelSummary>()
       await Promise.all(peers.filter((p) => p !== self && policy.isActiveDevice(workspaceId, p)).map(async (peer) => {
@@ -368,7 +369,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     const name = policy.workspaceName(ws)
     if (messages.conversation(id) !== undefined || name === null || !policy.isOwnerDevice(ws, self)) return
     const topic = `Everyone in ${name}`.slice(0, 200)
-    await newChannel({ workspaceId: ws, name: 'general', topic, visibility: 'workspace', members: policy.activeDevices(ws) }, id)
+    await newChannel({ workspaceId: ws, name: 'general', topic, visibility: 'workspace', members: policy.activeDevices(ws).filter((d) => !policy.isGuestDevice(ws, d)) }, id)
   }
 
   /** Key packages for colleagues who want to start a DM while this device is away. */
@@ -406,7 +407,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
         const gone = record.members.filter((d) => !mayBeIn(record.id, d))
         // The workspace's own channel follows the workspace: newcomers are added as they come.
         const services = components.mailboxes()
-        const come = record.visibility === 'workspace' ? policy.activeDevices(ws).filter((d) => !record.members.includes(d) && !services.includes(d)) : []
+        const come = record.visibility === 'workspace' ? policy.activeDevices(ws).filter((d) => !record.members.includes(d) && !services.includes(d) && mayBeIn(record.id, d)) : []
         if (gone.length > 0 || come.length > 0) await commitAsCommitter(record, { remove: gone, add: come })
         // The previous committer may have left the workspace with requests still open.
         if (hasOpenWork(record)) await serveOpenWork(record)

@@ -19,6 +19,7 @@ const CHANNEL = parseConversationId(`ch:${'c'.repeat(32)}`)
 const policy: MembershipPolicy = {
   isActiveDevice: () => true,
   isAdminDevice: (ws, device) => ws === RIVAL && device === OTHER_ADMIN,
+  isGuestDevice: () => false,
   isOwnerDevice: () => false,
   workspaceName: () => null,
   activeDevices: () => [],

@@ -37,7 +37,11 @@ export function createConversationRules(deps: { self: PeerIdString; policy: Memb
   const mayBeIn = (conv: ConversationId, device: PeerIdString): boolean => {
     if (device === self) return true
     const record = messages.conversation(conv)
-    if (record !== undefined && record.workspaceId !== null) return policy.isActiveDevice(record.workspaceId, device)
+    if (record !== undefined && record.workspaceId !== null) {
+      // The workspace's own channel (its docs, everyone's posts) is for its members, not its guests.
+      if (record.id === workspaceChannelId(record.workspaceId) && policy.isGuestDevice(record.workspaceId, device)) return false
+      return policy.isActiveDevice(record.workspaceId, device)
+    }
     if (kindOfConversation(conv) === 'dm') return dmConversationId(self, device) === conv
     // A channel whose settings have not arrived yet: anyone sharing a workspace with us.
     return policy.sharedWith(device).length > 0

@@ -1,3 +1,4 @@
+import { RateLimiter } from '@libp2p/utils'
 import { EnclaveError } from '../errors.js'
 import { deviceOfCredential } from '../crypto/mls-credential.js'
 import { decodeKeyPackage, encodeKeyPackage } from '../crypto/mls-group.js'
@@ -27,6 +28,23 @@ export function createGroupService(ctx: ChatContext, membership: Membership, inb
   const { receive } = inbound
   /** Mailbox role: key packages other devices left here, a few per device, handed out once each. */
   const deposited = store.collection<string[]>('mlsDeposits')
+  /**
+   * Key packages one device may ask for a minute: plenty to be added to several channels at once.
+   * Each costs this device a stored private key, and at a mailbox one of the few packages another
+   * device left there: a flood would evict the package a real add is about to use, or drain them.
+   * At a mailbox the limit is per device asked about (a committer adding many devices needs one
+   * each), and tight: a device leaves only a few there.
+   */
+  const ownPackages = new RateLimiter({ points: 20, duration: 60 })
+  const leftPackages = new RateLimiter({ points: 2, duration: 600 })
+  const limit = (from: PeerIdString, device: PeerIdString | undefined): void => {
+    try {
+      if (device === undefined || device === self) ownPackages.consume(from)
+      else leftPackages.consume(`${from}/${device}`)
+    } catch {
+      throw new EnclaveError('rate-limited', 'too many key package requests; ask again in a minute')
+    }
+  }
 
   const catchUp = async (peer: PeerIdString, record: ConversationRecord): Promise<void> => {
     for (let more = true; more;) {
@@ -40,7 +58,8 @@ export function createGroupService(ctx: ChatContext, membership: Membership, inb
   }
 
   const groupHandlers: GroupHandlers = {
-    keyPackage: async (_from, device) => {
+    keyPackage: async (from, device) => {
+      limit(from, device)
       if (device === undefined || device === self) {
         // Service nodes carry ciphertext and never hold a conversation's keys, even as workspace members.
         if (components.mailbox === true || components.service === true) throw new EnclaveError('unauthorized', 'a mailbox or relay joins no conversation')
@@ -66,7 +85,7 @@ export function createGroupService(ctx: ChatContext, membership: Membership, inb
     join: async (from, conv) => {
       const record = messages.conversation(conv)
       if (record === undefined || record.kind !== 'channel' || record.visibility !== 'open' || record.archived) throw new EnclaveError('not-found', 'no open channel with that id here')
-      if (record.workspaceId === null || !policy.isActiveDevice(record.workspaceId, from)) throw new EnclaveError('not-member', 'only workspace members may join')
+      if (record.workspaceId === null || !policy.isActiveDevice(record.workspaceId, from) || policy.isGuestDevice(record.workspaceId, from)) throw new EnclaveError('not-member', 'only workspace members may join')
       await groups.serial(record.id, () => request(record, 'add', [from]))
     },
     catchup: async (from, conv, have) => {
@@ -83,7 +102,7 @@ export function createGroupService(ctx: ChatContext, membership: Membership, inb
       return { envs: page, more: page.length < envs.length || envs.length === CATCHUP_PAGE }
     },
     browse: (from, ws) => {
-      if (!policy.isActiveDevice(ws, from)) throw new EnclaveError('not-member', 'not a member of that workspace')
+      if (!policy.isActiveDevice(ws, from) || policy.isGuestDevice(ws, from)) throw new EnclaveError('not-member', 'not a member of that workspace')
       return messages.conversations()
         .filter((r) => r.kind === 'channel' && r.visibility === 'open' && !r.archived && r.workspaceId === ws && r.status === 'active')
         .map((r) => ({ id: r.id, workspaceId: ws, name: r.name ?? '', topic: r.topic, memberCount: r.members.length }))

@@ -4,6 +4,8 @@ import type { PeerIdString, WorkspaceId } from '../api/contract.js'
 export interface MembershipPolicy {
   isActiveDevice(ws: string, device: string): boolean
   isAdminDevice(ws: string, device: string): boolean
+  /** Guests see only the channels they were added to: not the workspace's own, not open ones. */
+  isGuestDevice(ws: string, device: string): boolean
   /** The workspace's owner makes its own channel; nobody else (see `ensureWorkspaceChannel`). */
   isOwnerDevice(ws: string, device: string): boolean
   workspaceName(ws: string): string | null

@@ -128,6 +128,7 @@ export async function createTestDevices(n: number, init: TestDevicesInit = {}): 
   const policy: MembershipPolicy = {
     isActiveDevice: (_ws, device) => ids.includes(parsePeerId(device)) && !removed.has(parsePeerId(device)),
     isAdminDevice: (_ws, device) => device === ids[0],
+    isGuestDevice: () => false,
     // No device is owner: the workspace channel is never made behind a test's back.
     isOwnerDevice: () => false,
     workspaceName: () => null,

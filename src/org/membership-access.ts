@@ -21,6 +21,8 @@ export interface MembershipAccess {
   activeDevices: (ws: string) => PeerIdString[]
   /** Is `device` an active admin's or owner's device in `ws`? */
   isAdminDevice: (ws: string, device: string) => boolean
+  /** Is `device` an active guest's device in `ws`? */
+  isGuestDevice: (ws: string, device: string) => boolean
   /** Is `device` the active owner's device in `ws`? */
   isOwnerDevice: (ws: string, device: string) => boolean
   /** The workspace's name, or null when this device is not in it. */
@@ -72,6 +74,10 @@ export function createMembershipAccess(registry: WorkspaceRegistry, self: string
     isAdminDevice: (ws, device) => {
       const member = memberIn(ws, device)
       return member?.status === 'active' && isAdminRole(member.role)
+    },
+    isGuestDevice: (ws, device) => {
+      const member = memberIn(ws, device)
+      return member?.status === 'active' && member.role === 'guest'
     },
     isOwnerDevice: (ws, device) => {
       const member = memberIn(ws, device)

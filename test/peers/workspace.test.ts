@@ -64,10 +64,17 @@ test('each member holds a certificate, renewed when its role changes', async () 
   assert.ok(Math.abs(certificate.expiresAt - (Date.now() + week)) < 60_000)
   const bobUser = (await owner.api.call('workspaces.members', { workspaceId })).find((m) => m.name === 'Bob')
   assert.ok(bobUser !== undefined)
+  const general = (await owner.api.call('workspaces.list', {}))[0]!.channelId
+  const generalOf = async (n: NodeProcess): Promise<string | undefined> => (await n.api.call('conversations.list', {})).find((c) => c.id === general)?.status
+  await waitFor('bob in the workspace channel', async () => await generalOf(bob) === 'active')
   await owner.api.call('workspaces.setRole', { workspaceId, userId: bobUser.userId, role: 'guest' })
   await waitFor('bob to hold a guest certificate', async () => (await bob.api.call('workspaces.list', {}))[0]?.certificate?.role === 'guest')
+  // A guest sees the channels they were added to: not the workspace's own (its docs), not open ones.
+  await waitFor('the guest taken out of the workspace channel', async () => await generalOf(bob) === 'removed')
+  await assert.rejects(bob.api.call('channels.browse', { workspaceId }), (err: unknown) => (err as { code?: string }).code === 'unauthorized')
   await owner.api.call('workspaces.setRole', { workspaceId, userId: bobUser.userId, role: 'member' })
   await waitFor('and a member one again', async () => (await bob.api.call('workspaces.list', {}))[0]?.certificate?.role === 'member')
+  await waitFor('back in the workspace channel', async () => await generalOf(bob) === 'active')
 })
 
 test('a used invite, an expired invite and a forged invite are all refused with invite-invalid', async () => {
