@@ -39,7 +39,7 @@ async function measure(from: NodeProcess, to: NodeProcess): Promise<{ latency: R
   return { latency: summarize(samples), perSecond: MESSAGES / ((performance.now() - t0) / 1000) }
 }
 
-const relay = await startNode(await makeDataDir('bench-relay'), { relay: true, env })
+const relay = await startNode(await makeDataDir('bench-relay'), { relay: true, args: ['--allow-anyone'], env })
 const bob = await startNode(await makeDataDir('bench-bob'), { args: ['--relay', relay.address], env })
 const direct = await startNode(await makeDataDir('bench-direct'), { env })
 const relayed = await startNode(await makeDataDir('bench-relayed'), { env })

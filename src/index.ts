@@ -51,9 +51,11 @@ export interface CoreInit {
   relays?: string[]
   /**
    * Serve as the company's circuit relay (`enclave relay`). Bound to a workspace, it accepts
-   * reservations only from that workspace's active members; otherwise from any device the gate admits.
+   * reservations only from that workspace's active members. Otherwise from the members of the
+   * workspaces it is in, the devices in `allow`, or, with `allow: 'anyone'`, any device (a lab):
+   * a relay in no workspace with no list is a relay for nobody, never an open one by accident.
    */
-  relay?: { workspace?: string }
+  relay?: { workspace?: string; allow?: string[] | 'anyone' }
   /**
    * How the store's data key is protected: a passphrase, or a key file (0600). Or the key itself,
    * when a shell unwraps it (Electron's safeStorage).
@@ -94,7 +96,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       mdns: init.mdns ?? true,
       refuses: access.refuses,
       relays: init.relays ?? [],
-      relayServer: init.relay === undefined ? undefined : { allowsReservation: reservationPolicy(access, init.relay.workspace, log) },
+      relayServer: init.relay === undefined ? undefined : { allowsReservation: reservationPolicy(access, registry, init.relay, log) },
       start: false
     })
     parts.add('node', { start: () => node.start(), stop: () => node.stop() })

@@ -83,6 +83,15 @@ async function workspaceIdFor(api: ApiClient, given: unknown): Promise<Workspace
   throw new EnclaveError('bad-request', list.length === 0 ? 'this device is in no workspace (enclave workspace create NAME, or enclave join LINK)' : 'this device is in several workspaces: pass --workspace ID')
 }
 
+/** Who a relay serves: `--workspace`, `--allow PEER`… or `--allow-anyone`, one of them at most. */
+function relayOptions(values: ReturnType<typeof parse>['values'], command: string): { workspace?: string; allow?: string[] | 'anyone' } {
+  const allow = ((values.allow as string[] | undefined) ?? []).map(parsePeerId)
+  const anyone = values['allow-anyone'] === true
+  const workspace = typeof values.workspace === 'string' ? values.workspace : undefined
+  if ([workspace !== undefined, allow.length > 0, anyone].filter(Boolean).length > 1) throw new UsageError('give one of --workspace, --allow or --allow-anyone', command)
+  return workspace !== undefined ? { workspace } : anyone ? { allow: 'anyone' } : allow.length > 0 ? { allow } : {}
+}
+
 function positional(positionals: string[], index: number, name: string, command: string): string {
   const value = positionals[index]
   if (value === undefined) throw new UsageError(`missing ${name}`, command)
@@ -98,7 +107,7 @@ async function run(argv: string[]): Promise<void> {
   const nodeOptions: Options = { listen: { type: 'string', multiple: true }, peer: { type: 'string', multiple: true }, 'no-mdns': { type: 'boolean' }, 'api-port': { type: 'string' }, 'passphrase-file': { type: 'string' }, 'key-file': { type: 'string' }, mailbox: { type: 'boolean' }, relay: { type: 'string', multiple: true } }
   const extra: Options = command === 'node'
     ? nodeOptions
-    : command === 'relay' ? { ...nodeOptions, workspace: { type: 'string' } }
+    : command === 'relay' ? { ...nodeOptions, workspace: { type: 'string' }, allow: { type: 'string', multiple: true }, 'allow-anyone': { type: 'boolean' } }
     : command === 'serve' ? { ...nodeOptions, port: { type: 'string' } }
       : command === 'history' ? { limit: { type: 'string' }, before: { type: 'string' } }
         : command === 'invite' ? { workspace: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' }, approval: { type: 'boolean' } }
@@ -137,7 +146,7 @@ async function run(argv: string[]): Promise<void> {
         mdns: values['no-mdns'] !== true && command !== 'relay',
         mailbox: values.mailbox === true,
         relays: (values.relay as string[] | undefined) ?? [],
-        ...(command === 'relay' ? { relay: typeof values.workspace === 'string' ? { workspace: values.workspace } : {} } : {}),
+        ...(command === 'relay' ? { relay: relayOptions(values, command) } : {}),
         apiPort,
         rendererDir,
         storeKey: await storeKeyOption(values, command)

@@ -15,8 +15,8 @@ export interface NodeOptions {
   mailbox?: boolean
   /** Relays to reserve on (`--relay`). */
   relays?: string[]
-  /** `enclave relay`: serve as a circuit relay, optionally only for one workspace. */
-  relay?: { workspace?: string }
+  /** `enclave relay`: serve as a circuit relay, for one workspace, listed devices, or (`'anyone'`) anyone. */
+  relay?: { workspace?: string; allow?: string[] | 'anyone' }
   apiPort: number
   /** `enclave serve`: also serve the built renderer from this folder on the API's port. */
   rendererDir?: string

@@ -43,7 +43,7 @@ DIR/api.json (mode 0600) for the other commands.
 
 Everything in the store is encrypted. Without a passphrase or key file, the key file is
 DIR/store.key: that protects a copied store, not a copied data folder.`,
-  relay: `Usage: enclave relay [--data DIR] [--listen MULTIADDR]... [--workspace ID] [every 'enclave node' option]
+  relay: `Usage: enclave relay [--data DIR] [--listen MULTIADDR]... [--workspace ID | --allow PEER... | --allow-anyone] [every 'enclave node' option]
        enclave relay status [--json] [--data DIR]
 
 Runs a circuit relay (libp2p circuit relay v2) for colleagues who cannot reach each other
@@ -53,6 +53,11 @@ No per-connection time or data limit (a company relay carries chat and files).
 
   --workspace ID   accept reservations only from active members of this workspace (the relay
                    joins the workspace like any device, to know its members)
+  --allow PEER     accept reservations from this device (repeatable)
+  --allow-anyone   accept reservations from any device (a lab or a test; never on the internet)
+
+With none of these a relay serves the members of the workspaces it is in, and a relay in no
+workspace serves nobody.
 
 'relay status' shows reservations held here, connections (and how many are relayed) and the
 relays this node uses.`,

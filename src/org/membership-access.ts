@@ -94,11 +94,17 @@ export function createMembershipAccess(registry: WorkspaceRegistry, self: string
 
 /**
  * Who may reserve on this node when it serves as the company's relay: bound to a workspace, its
- * active members only; otherwise any device the gate admits. Refusals are logged with a code.
+ * active members only. Otherwise the members of the workspaces this node is in, the devices the
+ * operator listed, or anyone if the operator said so; a relay in no workspace with no list serves
+ * nobody (it used to serve anyone: an open relay on the internet). Refusals are logged with a code.
  */
-export function reservationPolicy(access: MembershipAccess, workspace: string | undefined, log: Logger): (peer: string) => boolean {
+export function reservationPolicy(access: MembershipAccess, registry: WorkspaceRegistry, relay: { workspace?: string; allow?: string[] | 'anyone' }, log: Logger): (peer: string) => boolean {
+  const listed = new Set(Array.isArray(relay.allow) ? relay.allow : [])
   return (peer) => {
-    const ok = workspace === undefined ? access.allows(peer) && !access.refuses(peer) : access.isActiveDevice(workspace, peer)
+    const ok = relay.workspace !== undefined
+      ? access.isActiveDevice(relay.workspace, peer)
+      : relay.allow === 'anyone' ? !access.refuses(peer)
+        : listed.has(peer) || (registry.list().length > 0 && access.allows(peer))
     if (!ok) log.info('refused a relay reservation', { peer, code: 'not-member' })
     return ok
   }

@@ -49,7 +49,7 @@ test('two devices with no route between them chat through the company relay, rec
   await assert.rejects(exec('ip', ['-n', a, 'route', 'get', '10.77.2.2']), 'a has no route to b')
 
   const dirR = await dir('relay')
-  const relayArgs = ['relay', '--listen', '/ip4/10.77.1.1/tcp/4001', '--listen', '/ip4/10.77.2.1/tcp/4001']
+  const relayArgs = ['relay', '--allow-anyone', '--listen', '/ip4/10.77.1.1/tcp/4001', '--listen', '/ip4/10.77.2.1/tcp/4001']
   const relay = await start(r, dirR, relayArgs)
   const relayId = (await jsonIn<{ peerId: string }>(r, 'id', '--data', dirR)).peerId
   // Everything the relay's namespace carries, from before a and b first connect to it.
@@ -129,7 +129,7 @@ test('a laptop behind a home NAT: reached through the relay, moved to a direct c
   await assert.rejects(exec('ip', ['-n', b, 'route', 'get', '192.168.79.2']), 'b has no route into the home network')
 
   const dirR = await dir('nat-relay')
-  await start(r, dirR, ['relay', '--listen', '/ip4/10.79.1.1/tcp/4001', '--listen', '/ip4/10.79.2.1/tcp/4001'])
+  await start(r, dirR, ['relay', '--allow-anyone', '--listen', '/ip4/10.79.1.1/tcp/4001', '--listen', '/ip4/10.79.2.1/tcp/4001'])
   const relayId = (await jsonIn<{ peerId: string }>(r, 'id', '--data', dirR)).peerId
   const [dirA, dirB] = [await dir('nat-a'), await dir('nat-b')]
   // DCUtR (on in every node) punches holes only between public addresses (libp2p's isPrivate

@@ -13,7 +13,8 @@ let bob: NodeProcess
 let alice: NodeProcess
 
 before(async () => {
-  relay = await startNode(await makeDataDir('relay'), { relay: true })
+  // A lab relay: these devices are in no workspace (or in several), so it serves anyone on purpose.
+  relay = await startNode(await makeDataDir('relay'), { relay: true, args: ['--allow-anyone'] })
   bob = await startNode(await makeDataDir('bob'), { args: ['--relay', relay.address] })
   alice = await startNode(await makeDataDir('alice'))
 })
@@ -49,6 +50,30 @@ test('a colleague reaches a device through the relay and they chat, end-to-end e
   await waitFor('the long message delivered', async () => (await alice.api.call('chat.history', { peerId: bob.peerId })).find((m) => m.id === long.id)?.state === 'delivered')
   const afterwards = await relay.api.call('net.health', {})
   assert.ok(afterwards.bytesRelayed - before.bytesRelayed >= 8000, `the relay counts the bytes it carried: ${before.bytesRelayed} → ${afterwards.bytesRelayed}`)
+})
+
+test('a relay in no workspace serves only the devices it lists, never anyone by default', async () => {
+  const listed = await startNode(await makeDataDir('listed'))
+  const other = await startNode(await makeDataDir('unlisted'))
+  const third = await startNode(await makeDataDir('third'))
+  const quiet = await startNode(await makeDataDir('quiet-relay'), { relay: true })
+  const picky = await startNode(await makeDataDir('picky-relay'), { relay: true, args: ['--allow', listed.peerId] })
+  const started = [listed, other, third, quiet, picky]
+  try {
+    // Each device keeps one relay slot when it was given no relay: one relay each to try.
+    for (const n of [listed, other]) await n.api.call('peers.dial', { address: picky.address })
+    await third.api.call('peers.dial', { address: quiet.address })
+    const heldAt = async (n: NodeProcess, r: NodeProcess): Promise<boolean> => (await r.api.call('net.health', {})).reservations.some((x) => x.peerId === n.peerId)
+    const refusedAt = (n: NodeProcess, r: NodeProcess): boolean => r.logs.some((l) => l.msg === 'refused a relay reservation' && l.peer === n.peerId)
+    await waitFor('the listed device to reserve on the relay that lists it', () => heldAt(listed, picky), { timeoutMs: 30_000 })
+    await waitFor('the other to be refused there', () => refusedAt(other, picky), { timeoutMs: 30_000 })
+    await waitFor('a relay with no list to refuse', () => refusedAt(third, quiet), { timeoutMs: 30_000 })
+    assert.equal(await heldAt(other, picky), false)
+    assert.equal((await quiet.api.call('net.health', {})).reservations.length, 0)
+  } finally {
+    await Promise.all(started.map((n) => n.stop()))
+    await Promise.all(started.map((n) => removeDataDir(n.dataDir)))
+  }
 })
 
 test('a relay bound to a workspace serves its members and refuses everyone else', async () => {
