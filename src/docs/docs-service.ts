@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
+import { Queue } from '@libp2p/utils'
 import { decode as cborDecode, encode as cborEncode } from 'cborg'
 import * as Y from 'yjs'
 import { EnclaveError, errorMessage } from '../errors.js'
-import { isDocId, parseDeviceText, parseDocId, PEER_ID_TEXT } from '../ids.js'
+import { isDocId, parseDeviceText, parseDocId, PEER_ID_TEXT, peerIdOf } from '../ids.js'
 import { MAX_DOC_TITLE } from '../limits.js'
 import { askDocs, DOCS_PROTOCOL, serveDocStream, type DocReply, type DocRequest } from './doc-protocol.js'
 import { DOC_EXPORTER_LABEL, open, seal, type SealContext } from './doc-seal.js'
@@ -54,8 +55,12 @@ const enc = (value: unknown): Uint8Array => cborEncode(value)
 const RETRY_SYNC_MS = 30_000
 /** Members a device syncs a conversation's docs with when its epoch changes. */
 const EPOCH_SYNC_PEERS = 3
-/** Most doc ids taken from one index message. */
+/** Most doc ids read from one index message, and most new docs it may make here (the rest come with the next exchange). */
 const MAX_INDEX = 10_000
+const MAX_NEW_PER_INDEX = 500
+/** Syncs with one member running at once, and waiting: thousands of docs are worked through, not opened all at once. */
+const SYNCS_PER_PEER = 4
+const MAX_QUEUED_SYNCS = 2_000
 /** Keys of earlier epochs kept, so updates sealed just before a commit still open. */
 const MAX_KEYS = 2_000
 
@@ -69,6 +74,25 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
   // A colleague who goes away takes their cursors along at once, not after awareness's timeout.
   const onDisconnect = (evt: CustomEvent<PeerId>): void => {
     for (const { doc, update } of cursors.gone(evt.detail.toString())) emit('docs.awareness', { docId: doc, update: b64(update) })
+    const peer = peerIdOf(evt.detail)
+    syncQueues.get(peer)?.clear()
+    syncQueues.delete(peer)
+  }
+  const syncQueues = new Map<PeerIdString, Queue>()
+  const queuedSyncs = new Set<string>()
+  /** Syncs a doc with a member when a slot with that member is free; the same doc queued twice runs once. */
+  const queueSync = (peer: PeerIdString, r: DocRecord): void => {
+    const key = `${peer}/${r.id}`
+    if (queuedSyncs.has(key)) return
+    let queue = syncQueues.get(peer)
+    if (queue === undefined) {
+      queue = new Queue({ concurrency: SYNCS_PER_PEER, maxSize: MAX_QUEUED_SYNCS })
+      syncQueues.set(peer, queue)
+    }
+    queuedSyncs.add(key)
+    queue.add(() => syncWith(peer, docs.get(r.id) ?? r))
+      .catch((err: unknown) => { log.debug('doc sync not queued', { doc: r.id, peer, error: errorMessage(err) }) })
+      .finally(() => { queuedSyncs.delete(key) })
   }
   node.addEventListener('peer:disconnect', onDisconnect)
   const epochs = new Map<string, number>()
@@ -178,11 +202,13 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
   /** Docs a member named that this device lacks: recorded, then fetched from that member. */
   const adopt = async (from: PeerIdString, conv: ConversationId, ids: unknown): Promise<void> => {
     if (!Array.isArray(ids)) throw new EnclaveError('bad-frame', 'malformed doc index')
+    let made = 0
     for (const id of ids.slice(0, MAX_INDEX)) {
       if (typeof id !== 'string' || !isDocId(id)) continue
       // Docs this device has are synced on their own; only new ones are fetched here.
       if (docs.get(id) !== undefined) continue
-      void syncWith(from, await docs.create(id, conv))
+      if (made++ >= MAX_NEW_PER_INDEX) break
+      queueSync(from, await docs.create(id, conv))
     }
   }
 
@@ -198,7 +224,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
   const retryFailed = (): void => {
     for (const r of docs.list()) {
       if (!errors.has(r.id) || r.conversationId === null || (syncing.get(r.id) ?? 0) > 0) continue
-      for (const m of connectedMembers(r.conversationId)) void syncWith(m, r)
+      for (const m of connectedMembers(r.conversationId)) queueSync(m, r)
     }
   }
 
@@ -285,7 +311,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
   const peerReady = (peer: PeerIdString): void => {
     for (const r of docs.list()) {
       if (r.conversationId === null) continue
-      if (components.groupAccess(r.conversationId)?.members.includes(peer) === true) void syncWith(peer, r)
+      if (components.groupAccess(r.conversationId)?.members.includes(peer) === true) queueSync(peer, r)
     }
   }
 
@@ -300,7 +326,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
     // after each join would be quadratic in a 500-member workspace channel.
     for (const m of sample(connectedMembers(conv), EPOCH_SYNC_PEERS)) {
       exchangeIndex(m, conv).catch((err: unknown) => { log.debug('doc index exchange failed', { conv, peer: m, error: errorMessage(err) }) })
-      for (const r of shared(conv)) void syncWith(m, r)
+      for (const r of shared(conv)) queueSync(m, r)
     }
   }
 
@@ -326,7 +352,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
       draft.getMap('meta').set('createdBy', self)
       draft.getMap('meta').set('createdAt', Date.now())
       await docs.append(id, Y.encodeStateAsUpdate(draft), 'local')
-      for (const m of conversationId === null ? [] : connectedMembers(conversationId)) void syncWith(m, docs.get(id) ?? r)
+      for (const m of conversationId === null ? [] : connectedMembers(conversationId)) queueSync(m, docs.get(id) ?? r)
       return announce(docs.get(id) ?? r)
     },
     rename: async (docId, title) => {
@@ -362,6 +388,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
     },
     stop: () => {
       clearInterval(retryTimer)
+      for (const queue of syncQueues.values()) queue.clear()
       node.removeEventListener('peer:disconnect', onDisconnect)
     }
   }
