@@ -5,4 +5,7 @@
 import { createCore } from '../../src/index.js'
 import { serveCore } from './serve-core.js'
 
+// Every file the core writes (the store's, as LevelDB makes new ones) is readable by this user only.
+process.umask(0o077)
+
 serveCore({ parentPort: process.parentPort, createCore, exit: (code) => process.exit(code) })

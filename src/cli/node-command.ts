@@ -26,6 +26,8 @@ export interface NodeOptions {
 
 /** `enclave node` and `enclave serve`: the core plus its loopback API, until SIGINT or SIGTERM. */
 export async function runNode(options: NodeOptions, out: (line: string) => void): Promise<void> {
+  // Every file the node writes (the store's, as LevelDB makes new ones) is readable by this user only.
+  process.umask(0o077)
   const dataDir = resolve(options.dataDir)
   // A relay is a service: its structured log goes to stdout, where service managers collect it.
   const log = createLogger('enclave', options.relay === undefined ? {} : { write: (line) => { process.stdout.write(line + '\n') } })

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { chmod, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
@@ -94,4 +94,22 @@ test('upgrading seals values stored in the clear, and the schema version stays r
   const raw = new ClassicLevel<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' })
   for await (const [, value] of raw.iterator()) assert.ok(!Buffer.from(value).includes('canary-sealing'))
   await raw.close()
+})
+
+test('a store made by anyone else\'s rules is this user\'s only once opened', async () => {
+  const path = await freshPath()
+  const loose = new ClassicLevel(path)
+  await loose.open()
+  await loose.put('k', 'v')
+  await loose.close()
+  await chmod(path, 0o755)
+  for (const name of await readdir(path)) await chmod(join(path, name), 0o644)
+  const store = await openStore({ path, log: createMemoryLogger() })
+  try {
+    assert.equal((await stat(path)).mode & 0o777, 0o700)
+    const modes = await Promise.all((await readdir(path)).map(async (name) => (await stat(join(path, name))).mode & 0o777))
+    assert.ok(modes.length > 0 && modes.every((m) => m === 0o600), modes.map((m) => m.toString(8)).join(' '))
+  } finally {
+    await store.close()
+  }
 })

@@ -1,3 +1,5 @@
+import { chmod, readdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { EnclaveError } from '../errors.js'
 import { CURRENT_SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations.js'
@@ -68,6 +70,9 @@ export async function openStore(init: StoreInit): Promise<Store> {
   } catch (err) {
     throw new EnclaveError('store-error', `cannot open store at ${init.path} (is another node using it?)`, { cause: err })
   }
+  // Files of stores made before: this user's only, like everything the core writes now (umask).
+  await chmod(init.path, 0o700)
+  for (const name of await readdir(init.path)) await chmod(join(init.path, name), 0o600).catch(() => undefined)
 
   const subs = new Map<CollectionName, Sub>()
   const sub = (name: CollectionName): Sub => {
