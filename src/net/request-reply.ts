@@ -31,16 +31,21 @@ export function refusal(err: unknown): { error: ApiError } {
   return { error: { code, message: errorMessage(err).slice(0, MAX_MESSAGE) } }
 }
 
+/** The coded error a refusal frame carries, or null when `raw` is any other frame. */
+export function refusalError(raw: unknown): EnclaveError | null {
+  const refused = refusalFrame.safeParse(raw)
+  if (!refused.success) return null
+  const code = (ERROR_CODES as readonly string[]).includes(refused.data.error.code) ? refused.data.error.code as ErrorCode : 'internal'
+  return new EnclaveError(code, refused.data.error.message.slice(0, MAX_MESSAGE))
+}
+
 function exchangeOn(stream: Stream, maxFrameBytes: number): Exchange {
   const reader = frameReader(stream, maxFrameBytes)
   return {
     next: async () => {
       const raw = await reader.next()
-      const refused = refusalFrame.safeParse(raw)
-      if (refused.success) {
-        const code = (ERROR_CODES as readonly string[]).includes(refused.data.error.code) ? refused.data.error.code as ErrorCode : 'internal'
-        throw new EnclaveError(code, refused.data.error.message.slice(0, MAX_MESSAGE))
-      }
+      const refused = refusalError(raw)
+      if (refused !== null) throw refused
       return raw
     },
     send: (values) => writeFrames(stream, values)
