@@ -18,6 +18,15 @@ const root = await createRootKey()
 const ws = workspaceIdOf(root.publicKey)
 const coded = (err: unknown): boolean => err instanceof EnclaveError
 
+test('a stray CBOR break where a map value belongs is bad-frame, in an op, a certificate or an invite', async () => {
+  // { "a": <break> }: cborg decodes the break as a Symbol, which re-encoding for the canonical check cannot write.
+  const bytes = Uint8Array.of(0xa1, 0x61, 0x61, 0xff)
+  assert.throws(() => canonicalDecode(bytes), (e) => e instanceof EnclaveError && e.code === 'bad-frame')
+  await assert.rejects(verifyOp({ bytes, sig: new Uint8Array(64) }, ws), (e) => e instanceof EnclaveError && e.code === 'bad-frame')
+  await assert.rejects(verifyCertificate({ bytes, sig: new Uint8Array(64) }, ws, createMembershipLog(ws).state(), Date.now()), (e) => e instanceof EnclaveError && e.code === 'bad-frame')
+  assert.throws(() => decodeInviteLink(INVITE_LINK_PREFIX + Buffer.from([0xa2, 0x61, 0x61, 0xff, 0x61, 0x62, 0x01, ...new Uint8Array(20)]).toString('base64url')), (e) => e instanceof EnclaveError && e.code === 'bad-request')
+})
+
 test('any bytes given as a membership op fail with a coded error, never a crash', async () => {
   await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 400 }), fc.uint8Array({ minLength: 64, maxLength: 64 }), async (bytes, sig) => {
     await assert.rejects(verifyOp({ bytes, sig }, ws), coded)
