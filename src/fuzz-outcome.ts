@@ -43,3 +43,11 @@ export function frameValue(body: Uint8Array): unknown {
     throw new EnclaveError('bad-frame', 'frame is not valid CBOR', { cause: err })
   }
 }
+
+/**
+ * A string's length as the schemas' limits count it: zod 4 measures strings in Unicode code
+ * points, so `max(64)` admits up to 128 UTF-16 units (src/limits.ts says UTF-16 units).
+ */
+export function textLength(text: string): number {
+  return [...text].length
+}

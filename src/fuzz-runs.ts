@@ -7,10 +7,15 @@ export function fuzzRuns(inTests: number): number {
   return Number.isSafeInteger(asked) && asked > 0 ? asked : inTests
 }
 
-/** Most cases a stream-driven fuzz test runs in `npm run fuzz`: each is a whole exchange over a stream pair. */
-const MAX_STREAM_RUNS = 500
+/**
+ * Cases for a check that costs more than a decoder call, or is no decoder's fuzz (a round trip of
+ * valid values): `inTests` in `npm test`, at most `most` in `npm run fuzz`.
+ */
+export function cappedFuzzRuns(inTests: number, most: number): number {
+  return Math.min(fuzzRuns(inTests), Math.max(inTests, most))
+}
 
-/** How many cases a stream-driven fuzz test runs: `inTests` in `npm test`, a few hundred in `npm run fuzz`. */
+/** A stream-driven fuzz test's cases: each is a whole exchange over a stream pair, so a few hundred in `npm run fuzz`. */
 export function streamFuzzRuns(inTests: number): number {
-  return Math.min(fuzzRuns(inTests), Math.max(inTests, MAX_STREAM_RUNS))
+  return cappedFuzzRuns(inTests, 500)
 }

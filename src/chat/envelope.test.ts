@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import { MAX_CHANNEL_NAME, MAX_CHANNEL_TOPIC, MAX_TEXT_LENGTH } from '../limits.js'
 import { fuzzRuns } from '../fuzz-runs.js'
 import { cborValue, mutatedBytes, mutatedValue } from '../fuzz-mutations.js'
-import { outcomeOf } from '../fuzz-outcome.js'
+import { outcomeOf, textLength } from '../fuzz-outcome.js'
 import { appPayload, MAX_DOC_EDIT_BYTES } from './envelope.js'
 
 // The plaintext inside an `app` envelope, as a member reads it once MLS has opened it
@@ -27,8 +27,8 @@ function plaintext(bytes: Uint8Array): void {
   if (!got.ok || !got.value.success) return
   const p = got.value.data
   assert.ok(Number.isSafeInteger(p.seq) && p.seq >= 1 && Number.isSafeInteger(p.hlc) && p.hlc >= 0)
-  if (p.type === 'text') assert.ok(p.text.length <= MAX_TEXT_LENGTH)
-  if (p.type === 'meta') assert.ok(p.channel.name.length >= 1 && p.channel.name.length <= MAX_CHANNEL_NAME && p.channel.topic.length <= MAX_CHANNEL_TOPIC)
+  if (p.type === 'text') assert.ok(textLength(p.text) <= MAX_TEXT_LENGTH)
+  if (p.type === 'meta') assert.ok(textLength(p.channel.name) >= 1 && textLength(p.channel.name) <= MAX_CHANNEL_NAME && textLength(p.channel.topic) <= MAX_CHANNEL_TOPIC)
   if (p.type === 'doc') assert.ok(p.update.byteLength >= 1 && p.update.byteLength <= MAX_DOC_EDIT_BYTES)
 }
 

@@ -47,8 +47,7 @@ test('a deposit frame survives encoding with its recipients', () => {
 })
 
 test('byte edits and field edits of a deposit frame are read or refused with a code', () => {
-  fc.assert(fc.property(mutatedBytes(cborEncode(deposit)), depositFrame), { numRuns: fuzzRuns(5_000) })
-  fc.assert(fc.property(mutatedValue(deposit), (value) => { depositFrame(cborEncode(value)) }), { numRuns: fuzzRuns(5_000) })
+  fc.assert(fc.property(fc.oneof(mutatedBytes(cborEncode(deposit)), mutatedValue(deposit).map((v) => cborEncode(v))), depositFrame), { numRuns: fuzzRuns(5_000) })
 })
 
 test('an edited key package is refused with a code, or proves its own device or none, never another', async () => {

@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import { encode as cborEncode } from 'cborg'
 import fc from 'fast-check'
 import { MAX_DISPLAY_NAME } from '../limits.js'
-import { fuzzRuns } from '../fuzz-runs.js'
+import { cappedFuzzRuns, fuzzRuns } from '../fuzz-runs.js'
 import { cborValue, mutatedBytes, mutatedValue } from '../fuzz-mutations.js'
 import { outcomeOf } from '../fuzz-outcome.js'
 import { decodeProfile, normaliseDisplayName } from './profiles.js'
@@ -37,7 +37,7 @@ test('a profile a device sends reads back as sent; a name once normalised stays 
   fc.assert(fc.property(validFrame, (frame) => {
     assert.deepEqual(decodeProfile(cborEncode(frame)), { name: frame.name, presence: frame.presence ?? 'online' })
     assert.equal(normaliseDisplayName(frame.name), frame.name)
-  }), { numRuns: fuzzRuns(2_000) })
+  }), { numRuns: cappedFuzzRuns(2_000, 10_000) })
 })
 
 test('any text typed as a name is normalised to a showable name or refused with a code', () => {
