@@ -49,5 +49,8 @@ export function frameValue(body: Uint8Array): unknown {
  * points, so `max(64)` admits up to 128 UTF-16 units (src/limits.ts says UTF-16 units).
  */
 export function textLength(text: string): number {
-  return [...text].length
+  let points = 0
+  // A string iterates by code point, which is the unit wanted here (not graphemes).
+  for (const _point of text) points++
+  return points
 }
