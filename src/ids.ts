@@ -64,13 +64,17 @@ export function messageId(conv: ConversationId, author: PeerIdString, seq: numbe
   return `${conv}/${author}/${seq}` as MessageId
 }
 
+/** Reads a message id in the one form `messageId` writes (Number() alone would take ` 7`, `7.0`, `0x7` or a fourth part). */
 export function parseMessageId(value: string): { conv: ConversationId; author: PeerIdString; seq: number } {
-  const [conv, author, seqText] = value.split('/')
+  const parts = value.split('/')
+  const [conv, author, seqText] = parts
   const seq = Number(seqText)
-  if (conv === undefined || !isConversationId(conv) || author === undefined || !Number.isSafeInteger(seq) || seq < 1) {
+  if (parts.length !== 3 || conv === undefined || !isConversationId(conv) || author === undefined || seqText !== String(seq) || !Number.isSafeInteger(seq) || seq < 1) {
     throw new EnclaveError('bad-request', `not a message id: ${value.slice(0, 120)}`)
   }
-  return { conv, author: parsePeerId(author), seq }
+  const peer = parsePeerId(author)
+  if (peer !== author) throw new EnclaveError('bad-request', `not a message id: ${value.slice(0, 120)}`)
+  return { conv, author: peer, seq }
 }
 
 /**

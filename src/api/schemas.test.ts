@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import fc from 'fast-check'
+import { createMemoryLogger } from '../logger.js'
+import { fuzzRuns } from '../fuzz-runs.js'
+import { mutatedValue } from '../fuzz-mutations.js'
+import { outcomeOfAsync } from '../fuzz-outcome.js'
+import { createPortPair } from './port.js'
 import { requestSchemas } from './schemas.js'
+import { createApiServer, type Handlers } from './server.js'
+import type { Method, ServerFrame } from './contract.js'
 
 const PEER = '12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'
 const WS = `w${'0'.repeat(32)}`
@@ -21,4 +29,96 @@ test('a channel cannot be created as the workspace\'s own, nor with keys the con
   assert.equal(requestSchemas['channels.create'].safeParse({ ...base, visibility: 'open', members: [PEER] }).success, true)
   assert.equal(requestSchemas['channels.create'].safeParse({ ...base, visibility: 'workspace' }).success, false)
   assert.equal(requestSchemas['channels.create'].safeParse({ ...base, owner: PEER }).success, false)
+})
+
+const CONV = `ch:${'a'.repeat(32)}`
+const DOC = `doc:${'b'.repeat(32)}`
+const USER = 'user-0001'
+const DEPARTMENT = 'dept-0001'
+
+/** A valid call of every method, to edit. */
+const valid: Record<Method, Record<string, unknown>> = {
+  'node.info': {},
+  'net.health': {},
+  'peers.list': {},
+  'peers.dial': { address: `/ip4/127.0.0.1/tcp/4001/p2p/${PEER}` },
+  'conversations.list': {},
+  'conversations.open': { peerId: PEER },
+  'chat.send': { conversationId: CONV, text: 'hello' },
+  'chat.history': { peerId: PEER, before: 'x', limit: 50 },
+  'chat.retry': { messageId: `${CONV}/${PEER}/3` },
+  'chat.markRead': { conversationId: CONV },
+  'channels.create': { workspaceId: WS, name: 'eng', topic: 'builds', visibility: 'open', members: [PEER] },
+  'channels.add': { conversationId: CONV, members: [PEER] },
+  'channels.remove': { conversationId: CONV, peerId: PEER },
+  'channels.leave': { conversationId: CONV },
+  'channels.update': { conversationId: CONV, name: 'eng', topic: 'releases', archived: false },
+  'channels.browse': { workspaceId: WS },
+  'channels.join': { conversationId: CONV },
+  'profile.get': {},
+  'profile.set': { displayName: 'Alice', presence: 'away' },
+  'shell.openLink': { url: 'https://example.com/' },
+  'workspaces.list': {},
+  'workspaces.create': { name: 'Acme' },
+  'workspaces.invite': { workspaceId: WS, role: 'member', expiresInMs: 3_600_000, approval: false },
+  'workspaces.join': { link: 'enclave://join/abc' },
+  'workspaces.members': { workspaceId: WS },
+  'workspaces.removeMember': { workspaceId: WS, userId: USER },
+  'workspaces.setRole': { workspaceId: WS, userId: USER, role: 'admin' },
+  'workspaces.approve': { workspaceId: WS, userId: USER },
+  'workspaces.invites': { workspaceId: WS },
+  'workspaces.revokeInvite': { workspaceId: WS, inviteId: 'inv-12345678' },
+  'workspaces.updateProfile': { workspaceId: WS, userId: USER, profile: { name: 'Alice', title: 'CTO', phone: '+1 555', email: 'a@example.com', avatar: 'data:image/png;base64,AAAA' } },
+  'workspaces.departments': { workspaceId: WS },
+  'workspaces.saveDepartment': { workspaceId: WS, departmentId: DEPARTMENT, parentId: null, name: 'Engineering', order: 1 },
+  'workspaces.deleteDepartment': { workspaceId: WS, departmentId: DEPARTMENT },
+  'workspaces.assign': { workspaceId: WS, userId: USER, departments: [DEPARTMENT] },
+  'workspaces.setRelays': { workspaceId: WS, relays: [`/ip4/10.0.0.1/tcp/4001/p2p/${PEER}`] },
+  'directory.search': { workspaceId: WS, query: 'ali', limit: 10 },
+  'docs.list': { conversationId: CONV },
+  'docs.create': { kind: 'board', title: 'Plan', conversationId: CONV },
+  'docs.rename': { docId: DOC, title: 'Plan B' },
+  'docs.open': { docId: DOC },
+  'docs.update': { docId: DOC, update: 'AAEC' },
+  'docs.awareness': { docId: DOC, update: 'AAEC' }
+}
+const methods = Object.keys(valid) as Method[]
+
+/** Every handler hands back what it was given: what passed the edge. */
+const echo = Object.fromEntries(methods.map((m) => [m, (input: unknown) => Promise.resolve(input)])) as unknown as Handlers
+
+test('a valid call of every method reaches its handler unchanged', async () => {
+  const server = createApiServer(echo, createMemoryLogger())
+  for (const method of methods) assert.deepEqual(await server.call(method, valid[method]), valid[method], method)
+})
+
+test('any params, and edited valid params, reach the handler as the schema reads them or are refused with bad-request', async () => {
+  const server = createApiServer(echo, createMemoryLogger())
+  const params = fc.constantFrom(...methods).chain((method) => fc.tuple(fc.constant(method), fc.oneof(fc.anything(), mutatedValue(valid[method]))))
+  await fc.assert(fc.asyncProperty(params, async ([method, input]) => {
+    const got = await outcomeOfAsync(() => server.call(method, input), ['bad-request'])
+    if (got.ok) assert.deepEqual(got.value, requestSchemas[method].parse(input ?? {}))
+  }), { numRuns: fuzzRuns(3_000) })
+})
+
+test('any frame on an API port gets one result frame, never an internal failure', async () => {
+  const log = createMemoryLogger()
+  const server = createApiServer(echo, log)
+  const [ours, theirs] = createPortPair()
+  server.connect(theirs)
+  const waiting: Array<(f: ServerFrame) => void> = []
+  ours.onMessage((f) => { waiting.shift()?.(f as ServerFrame) })
+  const call = (frame: unknown): Promise<ServerFrame> => new Promise((resolve) => { waiting.push(resolve); ours.send(frame) })
+  const frames = fc.oneof(
+    fc.anything(),
+    fc.constantFrom(...methods).chain((method) => mutatedValue({ type: 'call', id: 1, method, params: valid[method] }))
+  )
+  await fc.assert(fc.asyncProperty(frames, async (frame) => {
+    let sent: unknown
+    try { sent = structuredClone(frame) } catch { return }
+    const res = await call(sent)
+    assert.equal(res.type, 'result')
+    if (!res.ok) assert.ok(['bad-request', 'unknown-method'].includes(res.error.code), res.error.code)
+  }), { numRuns: fuzzRuns(2_000) })
+  assert.deepEqual(log.lines.filter((l) => l.level === 'error'), [])
 })

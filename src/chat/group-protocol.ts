@@ -60,7 +60,14 @@ export interface GroupHandlers {
   browse(from: PeerIdString, ws: WorkspaceId): ChannelSummary[]
 }
 
-const parseRequest = parseWith(request, 'group request')
+/** Checks a group request from a peer; `bad-frame` for anything else. */
+export const parseGroupRequest = parseWith(request, 'group request')
+
+/** Checks the reply to a request of type `t`; `bad-frame` for anything else. */
+export function groupReplyParser<T extends keyof typeof replies>(t: T): (raw: unknown) => z.infer<(typeof replies)[T]> {
+  // zod cannot carry the key's type through `replies[t]`; the schema picked is the one for `t`.
+  return parseWith(replies[t], `${t} reply`) as (raw: unknown) => z.infer<(typeof replies)[T]>
+}
 
 /** Serves one request; a refusal travels back as a coded error, and the node serves on. */
 export function serveGroupStream(handlers: GroupHandlers, log: Logger, stream: Stream, connection: Connection): Promise<void> {
@@ -68,7 +75,7 @@ export function serveGroupStream(handlers: GroupHandlers, log: Logger, stream: S
     log,
     name: 'group',
     maxRequestBytes: MAX_REQUEST_BYTES,
-    parse: parseRequest,
+    parse: parseGroupRequest,
     handle: async (from, req) => {
       if (req.t === 'kp') return [{ t: 'kp', kp: await handlers.keyPackage(from, req.for) }]
       if (req.t === 'deposit') { await handlers.deposit(from, req.kps); return [{ t: 'ok' }] }
@@ -81,7 +88,7 @@ export function serveGroupStream(handlers: GroupHandlers, log: Logger, stream: S
 
 /** Sends one request and reads its reply; a refusal becomes the same coded error here. */
 export function askGroup<T extends keyof typeof replies>(stream: Stream, req: GroupRequest & { t: T }): Promise<z.infer<(typeof replies)[T]>> {
-  return askOnce(stream, req, { maxReplyBytes: MAX_FRAME_BYTES * 4, parse: parseWith(replies[req.t], `${req.t} reply`) }) as Promise<z.infer<(typeof replies)[T]>>
+  return askOnce(stream, req, { maxReplyBytes: MAX_FRAME_BYTES * 4, parse: groupReplyParser(req.t) })
 }
 
 /** Catch-up envelopes, each checked like any frame. */

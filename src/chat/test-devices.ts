@@ -78,6 +78,8 @@ export interface TestDevices {
   oneWay(from: TestDevice, to: TestDevice, up: boolean): void
   /** Answers `protocol` for `device` with `handler` instead of its chat service (undefined: its own again). */
   serveInstead(device: TestDevice, protocol: string, handler: StreamHandler | undefined): void
+  /** The handler a device's chat service serves `protocol` with, for tests that feed it raw bytes. */
+  handlerOf(device: TestDevice, protocol: string): StreamHandler | undefined
   /** Stops a device's chat, closes and reopens its store, and starts a new chat service on it. */
   restart(device: TestDevice): Promise<void>
   /**
@@ -244,6 +246,7 @@ export async function createTestDevices(n: number, init: TestDevicesInit = {}): 
       cut.add(key)
       resetStreams((ends) => ends[0] === from.id && ends[1] === to.id)
     },
+    handlerOf: (d, protocol) => nodes.get(d.id)?.handlers.get(protocol),
     serveInstead: (d, protocol, handler) => {
       if (handler === undefined) standIns.delete(`${d.id}/${protocol}`)
       else standIns.set(`${d.id}/${protocol}`, handler)

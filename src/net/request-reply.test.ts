@@ -85,3 +85,10 @@ test('an exchange may go on both ways after the request (membership sync does)',
   assert.deepEqual(answers, [{ twice: 2 }, { twice: 10 }])
   await served
 })
+
+test('a request shaped like a refusal is a malformed request, not the peer\'s refusal', async () => {
+  const { asker, log, served } = await serving()
+  await assert.rejects(askOnce(asker, { error: { code: 'internal', message: 'disk on fire' } }, { maxReplyBytes: 1024, parse: reply }), (err: unknown) => err instanceof EnclaveError && err.code === 'bad-frame')
+  await served
+  assert.deepEqual(log.lines.filter((l) => l.msg === 'test request refused').map((l) => [l.level, l.code]), [['info', 'bad-frame']])
+})

@@ -14,7 +14,7 @@ import type { Connection, Stream } from '@libp2p/interface'
  * with a code from the API's list; the asker gets it back as the same coded error.
  */
 export interface Exchange {
-  /** The peer's next frame. A refusal throws its coded error; the stream ending first throws `bad-frame`. */
+  /** The peer's next frame. A refusal throws its coded error (asker only); the stream ending first throws `bad-frame`. */
   next(): Promise<unknown>
   /** Sends frames in bounded writes, waiting while the stream's buffer is full. */
   send(values: unknown[]): Promise<void>
@@ -31,16 +31,21 @@ export function refusal(err: unknown): { error: ApiError } {
   return { error: { code, message: errorMessage(err).slice(0, MAX_MESSAGE) } }
 }
 
-function exchangeOn(stream: Stream, maxFrameBytes: number): Exchange {
+/** The coded error a refusal frame carries, or null when `raw` is any other frame. */
+export function refusalError(raw: unknown): EnclaveError | null {
+  const refused = refusalFrame.safeParse(raw)
+  if (!refused.success) return null
+  const code = (ERROR_CODES as readonly string[]).includes(refused.data.error.code) ? refused.data.error.code as ErrorCode : 'internal'
+  return new EnclaveError(code, refused.data.error.message.slice(0, MAX_MESSAGE))
+}
+
+function exchangeOn(stream: Stream, maxFrameBytes: number, readsRefusals: boolean): Exchange {
   const reader = frameReader(stream, maxFrameBytes)
   return {
     next: async () => {
       const raw = await reader.next()
-      const refused = refusalFrame.safeParse(raw)
-      if (refused.success) {
-        const code = (ERROR_CODES as readonly string[]).includes(refused.data.error.code) ? refused.data.error.code as ErrorCode : 'internal'
-        throw new EnclaveError(code, refused.data.error.message.slice(0, MAX_MESSAGE))
-      }
+      const refused = readsRefusals ? refusalError(raw) : null
+      if (refused !== null) throw refused
       return raw
     },
     send: (values) => writeFrames(stream, values)
@@ -67,7 +72,9 @@ export interface ServeOptions<Req> {
 /** Serves one exchange on an inbound stream; whatever goes wrong is refused on this stream only. */
 export async function serveRequest<Req>(stream: Stream, connection: Connection, options: ServeOptions<Req>): Promise<void> {
   const from = peerIdOf(connection.remotePeer)
-  const exchange = exchangeOn(stream, options.maxRequestBytes)
+  // Only an asker reads refusals. Read here, a request shaped like one would be refused with the
+  // peer's own code and words, and logged as this node's failure (`internal` at warn).
+  const exchange = exchangeOn(stream, options.maxRequestBytes, false)
   try {
     const request = options.parse(await exchange.next())
     await exchange.send(await options.handle(from, request, exchange))
@@ -97,7 +104,7 @@ export interface AskOptions {
  */
 export async function ask<T>(stream: Stream, request: unknown, options: AskOptions, run: (exchange: Exchange) => Promise<T>): Promise<T> {
   try {
-    const exchange = exchangeOn(stream, options.maxReplyBytes)
+    const exchange = exchangeOn(stream, options.maxReplyBytes, true)
     await exchange.send([request])
     return await run(exchange)
   } finally {

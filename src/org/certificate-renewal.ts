@@ -102,3 +102,6 @@ export async function renewCertificates(components: RenewalComponents): Promise<
   }
   return renewed
 }
+
+/** The decoders of this protocol: the request an admin reads, the answer a member reads (for the fuzz tests). */
+export const renewalDecoders = { request, answer }

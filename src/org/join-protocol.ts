@@ -28,6 +28,7 @@ const request = z.object({
 }).strict()
 export type JoinRequest = z.infer<typeof request>
 
+const parseRequest = parseWith(request, 'join request')
 const accepted = parseWith(z.object({ status: z.enum(['active', 'pending']), certificate: z.object({ bytes, sig: bytes }).strict().nullable(), opCount: z.number().int().nonnegative() }).strict(), 'join answer')
 const opsFrame = parseWith(z.object({ t: z.literal('ops'), ops: z.array(z.object({ bytes, sig: bytes }).strict()).max(OPS_PER_FRAME) }).strict(), 'ops in join answer')
 
@@ -56,7 +57,7 @@ export function serveJoin(stream: Stream, connection: Connection, components: Jo
     log: components.log,
     name: 'join',
     maxRequestBytes: MAX_REQUEST_BYTES,
-    parse: parseWith(request, 'join request'),
+    parse: parseRequest,
     handle: (remote, req) => admit(components, remote, req)
   })
 }
@@ -111,3 +112,6 @@ export function requestJoin(stream: Stream, req: JoinRequest): Promise<JoinResul
     return { status: yes.status, certificate: yes.certificate, ops }
   })
 }
+
+/** The decoders of this protocol: the request an admin reads, the answer and ops frames a joiner reads (for the fuzz tests). */
+export const joinDecoders = { request: parseRequest, answer: accepted, ops: opsFrame }

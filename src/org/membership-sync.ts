@@ -24,6 +24,7 @@ const hello = z.object({
 }).strict()
 const opsFrame = z.object({ t: z.literal('ops'), ws: z.string().max(40), ops: z.array(signed).max(OPS_PER_FRAME) }).strict()
 const headsFrame = parseWith(z.object({ t: z.literal('heads'), workspaces: z.array(z.object({ ws: z.string().max(40), heads: HEADS }).strict()).max(64) }).strict(), 'heads (expected the peer\'s heads)')
+const parseHello = parseWith(hello, 'membership hello')
 const doneFrame = parseWith(z.object({ t: z.literal('done') }).strict(), 'end of sync (expected done)')
 
 export interface SyncComponents {
@@ -83,7 +84,7 @@ export function serveSync(stream: Stream, connection: Connection, components: Sy
     log: components.log,
     name: 'membership sync',
     maxRequestBytes: MAX_FRAME,
-    parse: parseWith(hello, 'membership hello'),
+    parse: parseHello,
     // Meeting a device of no shared workspace is ordinary; malformed frames are not.
     quiet: ['not-member'],
     handle: async (remote, req, exchange) => {
@@ -117,3 +118,9 @@ export function serveSync(stream: Stream, connection: Connection, components: Sy
     }
   })
 }
+
+/**
+ * The decoders of this protocol (for the fuzz tests): the hello a responder reads, the ops frames
+ * both sides read (anything else ends the ops), the heads and done frames that close each side.
+ */
+export const syncDecoders = { hello: parseHello, ops: (raw: unknown) => opsFrame.safeParse(raw), heads: headsFrame, done: doneFrame }

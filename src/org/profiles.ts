@@ -52,15 +52,20 @@ function frame(name: string, presence: ChosenPresence): Uint8Array {
   return concatFrames([varint.encode(body.byteLength), body])
 }
 
+/** Reads a peer's profile frame body; every failure is coded (`bad-frame`, or the name's own code). */
+export function decodeProfile(body: Uint8Array): { name: string; presence: ChosenPresence } {
+  let raw: unknown
+  try { raw = cborDecode(body) } catch (err) { throw new EnclaveError('bad-frame', 'profile is not valid CBOR', { cause: err }) }
+  const parsed = profileFrame.safeParse(raw)
+  if (!parsed.success) throw new EnclaveError('bad-frame', 'malformed profile')
+  return { name: normaliseDisplayName(parsed.data.name), presence: parsed.data.presence ?? 'online' }
+}
+
 async function readProfile(stream: Stream): Promise<{ name: string; presence: ChosenPresence }> {
   for await (const batch of readFrameBatches(stream, { maxFrameBytes: MAX_PROFILE_FRAME })) {
     const body = batch[0]
     if (body === undefined) continue
-    let raw: unknown
-    try { raw = cborDecode(body) } catch (err) { throw new EnclaveError('bad-frame', 'profile is not valid CBOR', { cause: err }) }
-    const parsed = profileFrame.safeParse(raw)
-    if (!parsed.success) throw new EnclaveError('bad-frame', 'malformed profile')
-    return { name: normaliseDisplayName(parsed.data.name), presence: parsed.data.presence ?? 'online' }
+    return decodeProfile(body)
   }
   throw new EnclaveError('bad-frame', 'profile stream ended without a profile')
 }

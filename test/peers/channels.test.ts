@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
+import { ClassicLevel } from 'classic-level'
+import * as Y from 'yjs'
 import { CHAT_PROTOCOL, encodeFrame } from '../../src/chat/chat-frames.js'
 import { createLogger } from '../../src/logger.js'
 import { createNetNode } from '../../src/net/libp2p-node.js'
@@ -12,7 +15,7 @@ import { COLLECTIONS, openStore } from '../../src/store/store.js'
 import { enclave } from '../helpers/cli.js'
 import { makeDataDir, meshConnect, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
-import type { ConversationId, ConversationView, WorkspaceId } from '../../src/api/contract.js'
+import type { ConversationId, ConversationView, DocId, WorkspaceId } from '../../src/api/contract.js'
 
 // Five devices in separate processes: an owner, three members and a mailbox node.
 let owner: NodeProcess
@@ -37,6 +40,22 @@ async function texts(node: NodeProcess, id: ConversationId): Promise<string[]> {
 
 async function waitForText(node: NodeProcess, id: ConversationId, text: string, label: string): Promise<void> {
   await waitFor(`${label} to read "${text}"`, async () => (await texts(node, id)).includes(text), LONG)
+}
+
+/** Edits a doc the way a shell does: on its own replica, sending the resulting update. */
+async function editDoc(node: NodeProcess, docId: DocId, change: (doc: Y.Doc) => void): Promise<void> {
+  const doc = new Y.Doc()
+  Y.applyUpdate(doc, new Uint8Array(Buffer.from((await node.api.call('docs.open', { docId })).state, 'base64')))
+  const before = Y.encodeStateVector(doc)
+  change(doc)
+  await node.api.call('docs.update', { docId, update: Buffer.from(Y.encodeStateAsUpdate(doc, before)).toString('base64') })
+}
+
+/** Every file under a folder, and the folders among them that are LevelDB databases. */
+async function onDisk(dir: string): Promise<{ files: string[]; databases: string[] }> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true })
+  const files = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name))
+  return { files, databases: entries.filter((e) => e.isFile() && e.name === 'CURRENT').map((e) => e.parentPath) }
 }
 
 before(async () => {
@@ -152,6 +171,23 @@ test('a mailbox hands over a message when sender and recipient are never online 
   await waitFor('the mailbox to hold the message', () => box.logs.filter((l) => l.msg === 'holding mail').length > heldBefore, LONG)
   // Safe at the mailbox, which is no member: sent, never delivered.
   await waitFor('the owner to see it sent', async () => (await owner.api.call('chat.history', { peerId: dave.peerId })).find((m) => m.id === viaMailbox.id)?.state === 'sent', LONG)
+  // Every channel message also goes to the mailbox: a channel's name and topic, doc titles,
+  // board shape text and note text are written with the canary, to look for on its disk below.
+  await owner.api.call('channels.update', { conversationId: channelId, name: `eng ${CANARY}`, topic: `topic ${CANARY}` })
+  const board = await owner.api.call('docs.create', { kind: 'board', title: `board ${CANARY}`, conversationId: channelId })
+  const note = await owner.api.call('docs.create', { kind: 'note', title: `note ${CANARY}`, conversationId: channelId })
+  // A title reaches members as an edit when it is renamed (made, it reaches only those connected).
+  for (const doc of [board, note]) await owner.api.call('docs.rename', { docId: doc.id, title: `${doc.title}, renamed` })
+  await editDoc(owner, board.id, (d) => { d.getMap('shapes').set('s-canary', { type: 'text', x: 10, y: 10, w: 300, h: 40, color: '#1e1e1e', width: 2, text: `shape ${CANARY}`, size: 16, z: 1, author: 'owner' }) })
+  await editDoc(owner, note.id, (d) => {
+    const paragraph = new Y.XmlElement('paragraph')
+    paragraph.insert(0, [new Y.XmlText(`note text ${CANARY}`)])
+    d.getXmlFragment('note').insert(0, [paragraph])
+  })
+  // Each device's messages reach the mailbox in order: holding the last means holding them all.
+  const last = await owner.api.call('chat.send', { conversationId: channelId, text: 'docs shared' })
+  const lastSeq = Number(last.id.split('/').at(-1))
+  await waitFor('the mailbox to hold the rename, the doc edits and the last message', () => box.logs.some((l) => l.msg === 'holding mail' && l.conv === channelId && l.author === owner.peerId && l.seq === lastSeq), LONG)
   await owner.stop()
   dave = await startNode(dave.dataDir)
   await dave.api.call('peers.dial', { address: box.address })
@@ -182,6 +218,33 @@ test('a mailbox hands over a message when sender and recipient are never online 
     await store.close()
   }
   assert.ok(held > 0, 'the mailbox held envelopes')
+
+  // And the mailbox's disk as raw bytes, keys and values alike: every file byte by byte, and every
+  // LevelDB entry as stored (table blocks may be compressed, so read them through LevelDB too).
+  const disk = await onDisk(box.dataDir)
+  let scanned = 0
+  for (const file of disk.files) {
+    const bytes = await readFile(file)
+    scanned += bytes.byteLength
+    assert.ok(!bytes.includes(CANARY), `plaintext on the mailbox's disk in ${file}`)
+  }
+  assert.ok(disk.databases.length > 0 && scanned > 10_000, 'the mailbox\'s store was scanned')
+  let entries = 0
+  let plainKeySeen = false
+  for (const path of disk.databases) {
+    const raw = new ClassicLevel<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' })
+    try {
+      for await (const [key, value] of raw.iterator()) {
+        entries++
+        plainKeySeen ||= Buffer.from(key).includes('schemaVersion')
+        assert.ok(!Buffer.from(key).includes(CANARY) && !Buffer.from(value).includes(CANARY), `plaintext in a LevelDB entry of ${path}: ${Buffer.from(key).toString('latin1').slice(0, 80)}`)
+      }
+    } finally {
+      await raw.close()
+    }
+  }
+  // The scan reads stored bytes as they are: the one key known to be plain text is found.
+  assert.ok(entries > 0 && plainKeySeen, 'the raw LevelDB scan read the mailbox\'s entries')
 
   // A member's device (the mailbox's own key) replays and tampers with what it held: dave
   // drops both with a coded reason and stores nothing new.

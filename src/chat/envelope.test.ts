@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { decode as cborDecode, encode as cborEncode } from 'cborg'
+import fc from 'fast-check'
+import { MAX_CHANNEL_NAME, MAX_CHANNEL_TOPIC, MAX_TEXT_LENGTH } from '../limits.js'
+import { fuzzRuns } from '../fuzz-runs.js'
+import { cborValue, mutatedBytes, mutatedValue } from '../fuzz-mutations.js'
+import { outcomeOf, textLength } from '../fuzz-outcome.js'
+import { appPayload, MAX_DOC_EDIT_BYTES } from './envelope.js'
+
+// The plaintext inside an `app` envelope, as a member reads it once MLS has opened it
+// (src/chat/inbound.ts: cborg's default decode, then `appPayload`).
+
+const common = { conv: `ch:${'ab'.repeat(16)}`, author: '12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA', seq: 9, hlc: 1_700_000_000_000 }
+const payloads = [
+  { type: 'text', ...common, text: 'the numbers are final' },
+  { type: 'meta', ...common, channel: { name: 'eng', topic: 'builds', visibility: 'open', archived: false, ws: `w${'0'.repeat(32)}`, creator: common.author } },
+  { type: 'request', ...common, op: 'add', devices: [common.author] },
+  { type: 'doc', ...common, doc: `doc:${'cd'.repeat(16)}`, update: new Uint8Array([1, 2, 3]) }
+]
+
+/** What a member may show or apply from a plaintext: nothing beyond the limits it shows them with. */
+function plaintext(bytes: Uint8Array): void {
+  let raw: unknown
+  try { raw = cborDecode(bytes) } catch { return }
+  const got = outcomeOf(() => appPayload.safeParse(raw), [])
+  if (!got.ok || !got.value.success) return
+  const p = got.value.data
+  assert.ok(Number.isSafeInteger(p.seq) && p.seq >= 1 && Number.isSafeInteger(p.hlc) && p.hlc >= 0)
+  if (p.type === 'text') assert.ok(textLength(p.text) <= MAX_TEXT_LENGTH)
+  if (p.type === 'meta') assert.ok(textLength(p.channel.name) >= 1 && textLength(p.channel.name) <= MAX_CHANNEL_NAME && textLength(p.channel.topic) <= MAX_CHANNEL_TOPIC)
+  if (p.type === 'doc') assert.ok(p.update.byteLength >= 1 && p.update.byteLength <= MAX_DOC_EDIT_BYTES)
+}
+
+test('every kind of plaintext survives encoding', () => {
+  for (const p of payloads) assert.deepEqual(appPayload.parse(cborDecode(cborEncode(p))), p)
+})
+
+test('random and edited plaintexts are read within their limits or refused, never a throw', () => {
+  fc.assert(fc.property(fc.oneof(fc.uint8Array({ maxLength: 300 }), cborValue.map((v) => cborEncode(v))), plaintext), { numRuns: fuzzRuns(5_000) })
+  const edited = fc.constantFrom(...payloads).chain((p) => fc.oneof(mutatedBytes(cborEncode(p)), mutatedValue(p).map((v) => cborEncode(v))))
+  fc.assert(fc.property(edited, plaintext), { numRuns: fuzzRuns(5_000) })
+})
