@@ -35,9 +35,9 @@ const validRequest: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
 ).map(plain)
 
 const envelope = fc.record({
-  v: fc.constant(2), conv, author: peer, seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), kind: fc.constantFrom('app', 'commit', 'welcome'),
-  epoch: fc.nat(), mls: fc.uint8Array({ minLength: 1, maxLength: 200 }), to: fc.array(peer, { maxLength: 3 })
-}, { requiredKeys: ['v', 'conv', 'author', 'seq', 'kind', 'epoch', 'mls'] })
+  v: fc.constant(3), conv, author: peer, seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), kind: fc.constantFrom('app', 'commit', 'welcome'),
+  epoch: fc.nat(), mls: fc.uint8Array({ minLength: 1, maxLength: 200 }), to: fc.array(peer, { maxLength: 3 }), sig: fc.uint8Array({ minLength: 64, maxLength: 64 })
+}, { requiredKeys: ['v', 'conv', 'author', 'seq', 'kind', 'epoch', 'mls', 'sig'] })
 const channel = fc.record({ id: conv, workspaceId: ws, name: fc.string({ maxLength: 200 }), topic: fc.string({ maxLength: 500 }), memberCount: fc.nat() })
 const validReply = {
   kp: fc.record({ t: fc.constant('kp'), kp }).map(plain),

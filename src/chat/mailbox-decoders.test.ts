@@ -6,7 +6,7 @@ import { encode as cborEncode } from 'cborg'
 import fc from 'fast-check'
 import { makeDeviceCredential, deviceOfCredential } from '../crypto/mls-credential.js'
 import { decodeKeyPackage, encodeKeyPackage, MAX_MLS_BYTES, newKeyPackage, newSigningKeys } from '../crypto/mls-group.js'
-import { PEER_ID_TEXT } from '../ids.js'
+import { parseConversationId, parsePeerId, PEER_ID_TEXT } from '../ids.js'
 import { MAX_CHANNEL_MEMBERS } from '../limits.js'
 import { fuzzRuns, streamFuzzRuns } from '../fuzz-runs.js'
 import { mutatedBytes, mutatedValue } from '../fuzz-mutations.js'
@@ -14,6 +14,7 @@ import { outcomeOf, outcomeOfAsync } from '../fuzz-outcome.js'
 import { cborFrame } from '../net/frame-io.js'
 import { probeServer } from '../fuzz-streams.js'
 import { CHAT_PROTOCOL, decodeFrame } from './chat-frames.js'
+import { createEnvelopeSigner } from './envelope-signature.js'
 import { GROUP_PROTOCOL } from './group-protocol.js'
 import { createTestDevices } from './test-devices.js'
 import type { PeerIdString } from '../api/contract.js'
@@ -28,7 +29,8 @@ const ownPackage = await newKeyPackage({ ...signing, credential: await makeDevic
 const keyPackage = encodeKeyPackage(ownPackage.publicPackage)
 const others = await Promise.all([0, 1].map(async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()))
 
-const deposit = { t: 'msg', env: { v: 2, conv: `dm:${'0123456789abcdef'.repeat(2)}`, author: depositor.toString(), seq: 12, kind: 'app', epoch: 4, mls: new Uint8Array(120).fill(7) }, for: others }
+// Signed by its author, as a deposit must be for a mailbox to keep it.
+const deposit = { t: 'msg', env: createEnvelopeSigner(depositorKey)({ v: 3, conv: parseConversationId(`dm:${'0123456789abcdef'.repeat(2)}`), author: parsePeerId(depositor.toString()), seq: 12, kind: 'app', epoch: 4, mls: new Uint8Array(120).fill(7) }), for: others }
 
 /** A chat frame body as a mailbox reads it; what it accepts as a deposit stays within the envelope's limits. */
 function depositFrame(body: Uint8Array): void {
