@@ -34,8 +34,17 @@ export async function serveChatStream(receive: (from: PeerIdString, envs: Envelo
       }
       // Authorship is not checked here: envelopes may come through a mailbox or a member
       // helping with catch-up. MLS proves who wrote each one when it is decrypted.
-      const done = envs.length > 0 ? await receive(from, envs) : []
-      for (const d of deposits) done.push(...await receive(from, [d.env], d.for))
+      const take = async (list: Envelope[], deposit?: PeerIdString[]): Promise<Envelope[]> => {
+        try {
+          return await receive(from, list, deposit)
+        } catch (err) {
+          // This device failed (its store, a bug), not the peer: said loudly, never as the peer leaving.
+          log.error('could not take envelopes', { peer: from, code: 'internal', error: errorMessage(err) })
+          throw new EnclaveError('internal', 'could not take the envelopes', { cause: err })
+        }
+      }
+      const done = envs.length > 0 ? await take(envs) : []
+      for (const d of deposits) done.push(...await take([d.env], d.for))
       if (done.length > 0) {
         const acks = concatFrames(done.map((env) => encodeFrame({ t: 'ack', conv: env.conv, author: env.author, seq: env.seq })))
         if (!stream.send(acks)) await stream.onDrain()

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromPublicKey } from '@libp2p/peer-id'
 import fc from 'fast-check'
 import { EnclaveError } from '../errors.js'
 import { canonicalDecode, canonicalEncode } from './canonical.js'
@@ -10,6 +10,7 @@ import { decodeInviteLink, encodeInviteLink, INVITE_LINK_PREFIX } from './invite
 import { createMembershipLog } from './membership-log.js'
 import { signOp, verifyOp } from './membership-op.js'
 import { createRootKey, workspaceIdOf } from './workspace-key.js'
+import { hasWeakKey, publicKeyOfPeer } from './signing.js'
 import { fuzzRuns } from '../fuzz-runs.js'
 import { mutatedBytes, mutatedValue } from '../fuzz-mutations.js'
 import { outcomeOf, outcomeOfAsync, textLength } from '../fuzz-outcome.js'
@@ -93,4 +94,13 @@ test('an invite link edited inside is read or refused with bad-request', () => {
     const got = outcomeOf(() => decodeInviteLink(link(bytes)), ['bad-request'])
     if (got.ok) assert.ok(got.value.secret.byteLength === 32 && got.value.addresses.length <= 16 && textLength(got.value.name) <= 64)
   }), { numRuns: fuzzRuns(5_000) })
+})
+
+test('a PeerId with a small-order key is no key at all: nothing verifies for it, and the gate refuses it', async () => {
+  // The all-zero Ed25519 key "verifies" the all-zero signature on any message.
+  const zero = '12D3KooW9pNAk8aiBuGVQtWRdbkLmo5qVL3e2h5UxbN2Nz9ttwiw'
+  assert.equal(hasWeakKey(zero), true)
+  assert.equal(publicKeyOfPeer(zero), null)
+  const real = (await generateKeyPair('Ed25519')).publicKey
+  assert.equal(hasWeakKey(peerIdFromPublicKey(real).toString()), false)
 })

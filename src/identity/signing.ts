@@ -1,3 +1,4 @@
+import { ed25519 } from '@noble/curves/ed25519.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PrivateKey, PublicKey } from '@libp2p/interface'
 
@@ -34,10 +35,34 @@ export async function verifyFor(key: PublicKey, domain: SignatureDomain, payload
   }
 }
 
-/** The Ed25519 key inside an Ed25519 PeerId, or null for ids that carry no key. */
+/** Results of `hasWeakKey`, per PeerId; a workspace's devices fit many times over. */
+const weak = new Map<string, boolean>()
+const MAX_WEAK_CACHE = 20_000
+
+/**
+ * Does this PeerId carry an Ed25519 key of small order (the all-zero key, and seven more)? Such a
+ * key "verifies" a forged signature on any message, so whoever claims the id needs no private key:
+ * in a Noise handshake, on a membership op, on an envelope. Refused everywhere as no key at all.
+ */
+export function hasWeakKey(peerId: string): boolean {
+  const known = weak.get(peerId)
+  if (known !== undefined) return known
+  let answer = false
+  try {
+    const key = peerIdFromString(peerId).publicKey
+    answer = key?.type === 'Ed25519' && ed25519.Point.fromBytes(key.raw).isSmallOrder()
+  } catch {
+    // Not a PeerId, or a key that is no curve point: nothing verifies for it anyway.
+  }
+  if (weak.size >= MAX_WEAK_CACHE) weak.clear()
+  weak.set(peerId, answer)
+  return answer
+}
+
+/** The Ed25519 key inside an Ed25519 PeerId, or null for ids that carry no key (or a weak one). */
 export function publicKeyOfPeer(peerId: string): PublicKey | null {
   try {
-    return peerIdFromString(peerId).publicKey ?? null
+    return hasWeakKey(peerId) ? null : peerIdFromString(peerId).publicKey ?? null
   } catch {
     return null
   }

@@ -1,4 +1,5 @@
 import { isAdminRole, memberOfDevice } from '../identity/membership-state.js'
+import { hasWeakKey } from '../identity/signing.js'
 import type { PeerIdString, WorkspaceId } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { WorkspaceRegistry } from './workspace-registry.js'
@@ -59,7 +60,8 @@ export function createMembershipAccess(registry: WorkspaceRegistry, self: string
 
   return {
     allows,
-    refuses: (peer) => !allows(peer) && wasRemoved(peer),
+    // A device whose key is of small order could be anyone: refused before any protocol runs.
+    refuses: (peer) => hasWeakKey(peer) || (!allows(peer) && wasRemoved(peer)),
     admit: (ws, device) => {
       const set = admitted.get(ws) ?? new Set<string>()
       set.add(device)
