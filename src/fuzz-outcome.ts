@@ -44,13 +44,5 @@ export function frameValue(body: Uint8Array): unknown {
   }
 }
 
-/**
- * A string's length as the schemas' limits count it: zod 4 measures strings in Unicode code
- * points, so `max(64)` admits up to 128 UTF-16 units (src/limits.ts says UTF-16 units).
- */
-export function textLength(text: string): number {
-  let points = 0
-  // A string iterates by code point, which is the unit wanted here (not graphemes).
-  for (const _point of text) points++
-  return points
-}
+/** A string's length as every limit counts it (src/limits.ts): code points, as zod does. */
+export { textLength } from './limits.js'

@@ -1,13 +1,23 @@
 /*
  * The limits people and programs meet at the API, enforced by its schemas and again by the
  * services (and, where they travel, by the wire decoders). One module, so the three agree.
+ * Lengths of text are in characters: Unicode code points, as zod counts them (an emoji is one),
+ * never UTF-16 units; services count with `textLength`.
  */
 
-/** Longest message text, in UTF-16 code units (about 10 pages). */
+/** Characters (code points) in a string: what every text limit here counts. */
+export function textLength(text: string): number {
+  let points = 0
+  // A string iterates by code point, the unit wanted here (not graphemes), with no array made.
+  for (const _point of text) points++
+  return points
+}
+
+/** Longest message text (about 10 pages). */
 export const MAX_TEXT_LENGTH = 16_000
 /** Most messages in one `chat.history` page. */
 export const MAX_HISTORY_PAGE = 1000
-/** Longest channel name, in UTF-16 code units. */
+/** Longest channel name. */
 export const MAX_CHANNEL_NAME = 80
 export const MAX_CHANNEL_TOPIC = 250
 /** Most devices in one conversation's MLS group (measured up to 500; see bench:groups). */

@@ -10,7 +10,7 @@ import { createEnvelopeSigner } from './envelope-signature.js'
 import { CHAT_PROTOCOL } from './chat-frames.js'
 import { serveChatStream } from './chat-protocol.js'
 import { parseMessageId } from '../ids.js'
-import { MAX_TEXT_LENGTH } from '../limits.js'
+import { MAX_TEXT_LENGTH, textLength } from '../limits.js'
 import { createGroupKeys } from './group-keys.js'
 import { askGroup, GROUP_PROTOCOL, serveGroupStream } from './group-protocol.js'
 import { createGroupService } from './group-service.js'
@@ -157,7 +157,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   const service: ChatService = {
     send: async (ref, text) => {
       if (text.trim().length === 0) throw new EnclaveError('bad-request', 'message text is empty')
-      if (text.length > MAX_TEXT_LENGTH) throw new EnclaveError('too-large', `message text longer than ${MAX_TEXT_LENGTH} characters`)
+      if (textLength(text) > MAX_TEXT_LENGTH) throw new EnclaveError('too-large', `message text longer than ${MAX_TEXT_LENGTH} characters`)
       const record = resolve(ref)
       requireActive(record)
       // The queued send resolves after this task: it is handed out, not awaited, inside it.

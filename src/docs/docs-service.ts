@@ -4,7 +4,7 @@ import { decode as cborDecode, encode as cborEncode } from 'cborg'
 import * as Y from 'yjs'
 import { EnclaveError, errorMessage } from '../errors.js'
 import { isDocId, parseDeviceText, parseDocId, PEER_ID_TEXT, peerIdOf } from '../ids.js'
-import { MAX_DOC_TITLE } from '../limits.js'
+import { MAX_DOC_TITLE, textLength } from '../limits.js'
 import { askDocs, DOCS_PROTOCOL, serveDocStream, type DocReply, type DocRequest } from './doc-protocol.js'
 import { DOC_EXPORTER_LABEL, open, seal, type SealContext } from './doc-seal.js'
 import { createDocStore, type DocRecord } from './doc-store.js'
@@ -342,7 +342,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
     },
     create: async (kind, title, conversationId) => {
       const name = title.trim()
-      if (name.length === 0 || name.length > MAX_DOC_TITLE) throw new EnclaveError('bad-request', `a title has 1–${MAX_DOC_TITLE} characters`)
+      if (name.length === 0 || textLength(name) > MAX_DOC_TITLE) throw new EnclaveError('bad-request', `a title has 1–${MAX_DOC_TITLE} characters`)
       if (conversationId !== null && components.groupAccess(conversationId) === null) throw new EnclaveError('not-member', 'this device is not active in that conversation')
       const id = parseDocId(`doc:${randomBytes(16).toString('hex')}`)
       const r = await docs.create(id, conversationId)
@@ -358,7 +358,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
     rename: async (docId, title) => {
       const r = record(docId)
       const name = title.trim()
-      if (name.length === 0 || name.length > MAX_DOC_TITLE) throw new EnclaveError('bad-request', `a title has 1–${MAX_DOC_TITLE} characters`)
+      if (name.length === 0 || textLength(name) > MAX_DOC_TITLE) throw new EnclaveError('bad-request', `a title has 1–${MAX_DOC_TITLE} characters`)
       const doc = await docs.load(r.id)
       // The title lives in the doc itself, so renames merge like any other edit.
       const draft = new Y.Doc()

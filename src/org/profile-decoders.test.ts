@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { encode as cborEncode } from 'cborg'
 import fc from 'fast-check'
-import { MAX_DISPLAY_NAME } from '../limits.js'
+import { MAX_DISPLAY_NAME, textLength } from '../limits.js'
 import { cappedFuzzRuns, fuzzRuns } from '../fuzz-runs.js'
 import { cborValue, mutatedBytes, mutatedValue } from '../fuzz-mutations.js'
 import { outcomeOf } from '../fuzz-outcome.js'
@@ -13,7 +13,7 @@ const REFUSED = ['bad-frame', 'bad-request', 'too-large'] as const
 
 /** What docs/protocol.md promises of a name a node shows: NFC, whitespace folded and trimmed, 1–64 characters. */
 function assertShowable(name: string): void {
-  assert.ok(name.length >= 1 && name.length <= MAX_DISPLAY_NAME, `length ${name.length}`)
+  assert.ok(name.length >= 1 && textLength(name) <= MAX_DISPLAY_NAME, `length ${textLength(name)}`)
   assert.equal(name, name.normalize('NFC'))
   assert.equal(name, name.trim())
   assert.doesNotMatch(name, /\s\s|[^\S ]/, 'whitespace is single spaces')

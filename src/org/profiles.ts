@@ -2,7 +2,7 @@ import { decode as cborDecode, encode as cborEncode } from 'cborg'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { z } from 'zod'
 import { EnclaveError, errorMessage } from '../errors.js'
-import { MAX_DISPLAY_NAME } from '../limits.js'
+import { MAX_DISPLAY_NAME, textLength } from '../limits.js'
 import { concatFrames, readFrameBatches } from '../net/frame-reader.js'
 import * as varint from 'uint8-varint'
 import { peerIdOf } from '../ids.js'
@@ -43,7 +43,7 @@ export interface Profiles {
 export function normaliseDisplayName(raw: string): string {
   const name = raw.normalize('NFC').replace(/\s+/g, ' ').trim()
   if (name.length === 0) throw new EnclaveError('bad-request', 'display name is empty')
-  if (name.length > MAX_DISPLAY_NAME) throw new EnclaveError('too-large', `display name longer than ${MAX_DISPLAY_NAME} characters`)
+  if (textLength(name) > MAX_DISPLAY_NAME) throw new EnclaveError('too-large', `display name longer than ${MAX_DISPLAY_NAME} characters`)
   return name
 }
 

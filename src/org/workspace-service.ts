@@ -3,6 +3,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { EnclaveError, errorMessage } from '../errors.js'
 import { parseUserId, peerIdOf } from '../ids.js'
+import { MAX_WORKSPACE_NAME, textLength } from '../limits.js'
 import { CERTIFICATE_LIFETIME_MS, issueCertificate } from '../identity/certificate.js'
 import { decodeInviteLink, encodeInviteLink, inviteSecretHash, inviteText, newInviteId, newInviteSecret } from '../identity/invite-link.js'
 import { isAdminRole, memberOfDevice, type Member } from '../identity/membership-state.js'
@@ -254,7 +255,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
 
     create: async (name) => {
       const trimmed = name.trim()
-      if (trimmed.length === 0 || trimmed.length > 64) throw new EnclaveError('bad-request', 'a workspace name has 1–64 characters')
+      if (trimmed.length === 0 || textLength(trimmed) > MAX_WORKSPACE_NAME) throw new EnclaveError('bad-request', `a workspace name has 1–${MAX_WORKSPACE_NAME} characters`)
       const root = await createRootKey()
       const ws = workspaceIdOf(root.publicKey)
       const userId = newUserId()
