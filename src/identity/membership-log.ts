@@ -21,9 +21,17 @@ export interface MembershipLog {
    */
   add(ops: Iterable<VerifiedOp>): string[]
   has(id: string): boolean
+  /** Is this op here but waiting for a parent? */
+  waits(id: string): boolean
   get(id: string): VerifiedOp | undefined
   /** Ops no other op names as a parent: what a new op's `parents` should be. */
   heads(): string[]
+  /**
+   * At most `max` heads, the latest in the order first chosen (sorted on return): what a new op
+   * names when there are more heads than an op may name, and what a sync says it has. Naming
+   * fewer heads is always safe: the rest stay heads, and a peer sends a few ops again at worst.
+   */
+  recentHeads(max: number): string[]
   /** Parent ids referenced by waiting ops that nobody has sent yet. */
   missing(): string[]
   /** The state after every op, in the deterministic order all peers compute. */
@@ -229,8 +237,19 @@ export function createMembershipLog(ws: WorkspaceId): MembershipLog {
       return added
     },
     has: (id) => ops.has(id),
+    waits: (id) => waiting.has(id),
     get: (id) => ops.get(id),
     heads: () => [...heads].sort(),
+    recentHeads: (max) => {
+      if (heads.size <= max) return [...heads].sort()
+      if (dirty) recompute()
+      const chosen: string[] = []
+      for (let i = order.length - 1; i >= 0 && chosen.length < max; i--) {
+        const id = order[i]?.id
+        if (id !== undefined && heads.has(id)) chosen.push(id)
+      }
+      return chosen.sort()
+    },
     missing: () => [...waitingOn.keys()].filter((id) => !ops.has(id) && !waiting.has(id)),
     state: () => {
       if (dirty) recompute()

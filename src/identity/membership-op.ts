@@ -53,11 +53,14 @@ export type OpBody = z.infer<typeof opBody>
 export type OpBodyInput = z.input<typeof opBody>
 export type OpType = OpBody['type']
 
+/** Most parents one op names; with more heads than this, an op names the most recent ones. */
+export const MAX_PARENTS = 64
+
 const unsignedOp = z.object({
   v: z.literal(1),
   ws: z.string().refine(isWorkspaceId, 'not a workspace id'),
   /** Heads of the log the author had seen: this op comes after all of them. Sorted, unique. */
-  parents: z.array(HASH).max(64),
+  parents: z.array(HASH).max(MAX_PARENTS),
   /** The signing device's PeerId; `root` for the genesis op, signed by the workspace root key. */
   author: z.union([z.literal('root'), PEER]),
   /** Author's clock, ms. Informational, except for invite expiry checked against `redeem.at`. */

@@ -6,10 +6,11 @@ import { parseUserId, peerIdOf } from '../ids.js'
 import { CERTIFICATE_LIFETIME_MS, issueCertificate } from '../identity/certificate.js'
 import { decodeInviteLink, encodeInviteLink, inviteSecretHash, inviteText, newInviteId, newInviteSecret } from '../identity/invite-link.js'
 import { isAdminRole, memberOfDevice, type Member } from '../identity/membership-state.js'
-import { signOp, verifyOp, type OpBodyInput, type Role, type VerifiedOp } from '../identity/membership-op.js'
+import { MAX_PARENTS, signOp, type OpBodyInput, type Role, type VerifiedOp } from '../identity/membership-op.js'
 import { createRootKey, rootFingerprint, rootPublicKeyFromRaw, workspaceIdOf, type WorkspaceId } from '../identity/workspace-key.js'
-import { JOIN_PROTOCOL, requestJoin, serveJoin } from './join-protocol.js'
-import { MEMBERSHIP_PROTOCOL, serveSync, syncWith } from './membership-sync.js'
+import { JOIN_PROTOCOL, serveJoin } from './join-protocol.js'
+import { joinByInvite } from './join-client.js'
+import { MEMBERSHIP_PROTOCOL, serveSync, syncFully } from './membership-sync.js'
 import { createPeerReadiness } from './peer-readiness.js'
 import type { Workspace, WorkspaceRegistry } from './workspace-registry.js'
 import type { MembershipAccess } from './membership-access.js'
@@ -144,11 +145,10 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     const running = syncing.get(key)
     if (running !== undefined) return running
     const task = (async () => {
-      const mine = registry.list()
-      if (mine.length === 0 || stopped) return
+      if (registry.list().length === 0 || stopped) return
       try {
-        const stream = await node.dialProtocol(peer, MEMBERSHIP_PROTOCOL, { signal: AbortSignal.timeout(15_000) })
-        await syncWith(stream, mine, syncComponents)
+        // A big log takes several exchanges, each resuming from what arrived before.
+        await syncFully(() => node.dialProtocol(peer, MEMBERSHIP_PROTOCOL, { signal: AbortSignal.timeout(15_000) }), () => (stopped ? [] : registry.list()), syncComponents)
       } catch (err) {
         log.debug('membership sync failed', { peer: key, error: errorMessage(err) })
       }
@@ -185,7 +185,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   }
 
   const appendOwn = async (w: Workspace, body: OpBodyInput): Promise<VerifiedOp> => {
-    const op = await signOp(deviceKey, { v: 1, ws: w.record.ws, parents: w.log.heads(), author: self, ts: Date.now(), body })
+    const op = await signOp(deviceKey, { v: 1, ws: w.record.ws, parents: w.log.recentHeads(MAX_PARENTS), author: self, ts: Date.now(), body })
     await registry.append(w.record.ws, [op])
     const rejection = w.log.rejections().get(op.id)
     if (rejection !== undefined) throw new EnclaveError('unauthorized', `the workspace refused that (${rejection})`)
@@ -293,33 +293,21 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     join: async (link) => {
       const invite = decodeInviteLink(link)
       if (registry.get(invite.ws) !== undefined) throw new EnclaveError('bad-request', 'this device is already in that workspace')
-      const userId = newUserId()
-      let lastError: unknown = new EnclaveError('peer-unreachable', 'the invite carries no address')
-      for (const address of invite.addresses) {
-        try {
-          const stream = await node.dialProtocol(multiaddr(address), JOIN_PROTOCOL, { signal: AbortSignal.timeout(15_000) })
-          const result = await requestJoin(stream, { ws: invite.ws, inviteId: invite.inviteId, secret: invite.secret, userId, profile: { name: myName() } })
-          const ops: VerifiedOp[] = []
-          for (const signed of result.ops) ops.push(await verifyOp(signed, invite.ws))
-          const genesis = ops.find((op) => op.body.type === 'create')
-          if (genesis?.body.type !== 'create' || rootFingerprint(rootPublicKeyFromRaw(genesis.body.rootKey)) !== invite.fingerprint) {
-            throw new EnclaveError('invite-invalid', 'the workspace does not match the invite\'s fingerprint')
-          }
-          const w = await registry.adopt({ ws: invite.ws, userId, joinedAt: Date.now(), certificate: null }, ops)
-          if (memberOfDevice(w.log.state(), self) === undefined) throw new EnclaveError('invite-invalid', 'the inviting device did not add this device')
-          if (result.certificate !== null) await registry.setCertificate(invite.ws, result.certificate)
-          changed(invite.ws)
-          spread()
-          // The inviter's relays are the company's: this device keeps a reservation there too.
-          const relays = [...new Set(invite.addresses.filter((a) => a.includes('/p2p-circuit')).map((a) => a.slice(0, a.indexOf('/p2p-circuit'))))]
-          if (relays.length > 0) bus.emit('relays:learned', relays)
-          return view(w)
-        } catch (err) {
-          if (err instanceof EnclaveError && (err.code === 'invite-invalid' || err.code === 'unauthorized')) throw err
-          lastError = err
-        }
+      const open = (address: string): ReturnType<typeof node.dialProtocol> => node.dialProtocol(multiaddr(address), JOIN_PROTOCOL, { signal: AbortSignal.timeout(15_000) })
+      const result = await joinByInvite({ open, log: log.child('join') }, invite, newUserId(), myName())
+      const genesis = result.ops.find((op) => op.body.type === 'create')
+      if (genesis?.body.type !== 'create' || rootFingerprint(rootPublicKeyFromRaw(genesis.body.rootKey)) !== invite.fingerprint) {
+        throw new EnclaveError('invite-invalid', 'the workspace does not match the invite\'s fingerprint')
       }
-      throw lastError instanceof EnclaveError ? lastError : new EnclaveError('peer-unreachable', `could not reach the inviting device: ${errorMessage(lastError)}`)
+      const w = await registry.adopt({ ws: invite.ws, userId: result.userId, joinedAt: Date.now(), certificate: null }, result.ops)
+      if (memberOfDevice(w.log.state(), self) === undefined) throw new EnclaveError('invite-invalid', 'the inviting device did not add this device')
+      if (result.certificate !== null) await registry.setCertificate(invite.ws, result.certificate)
+      changed(invite.ws)
+      spread()
+      // The inviter's relays are the company's: this device keeps a reservation there too.
+      const relays = [...new Set(invite.addresses.filter((a) => a.includes('/p2p-circuit')).map((a) => a.slice(0, a.indexOf('/p2p-circuit'))))]
+      if (relays.length > 0) bus.emit('relays:learned', relays)
+      return view(w)
     },
 
     members: (ws) => members(workspace(ws)),
