@@ -6,7 +6,7 @@ import { parseUserId, peerIdOf } from '../ids.js'
 import { CERTIFICATE_LIFETIME_MS, issueCertificate } from '../identity/certificate.js'
 import { decodeInviteLink, encodeInviteLink, inviteSecretHash, inviteText, newInviteId, newInviteSecret } from '../identity/invite-link.js'
 import { isAdminRole, memberOfDevice, type Member } from '../identity/membership-state.js'
-import { MAX_PARENTS, signOp, type OpBodyInput, type Role, type VerifiedOp } from '../identity/membership-op.js'
+import { MAX_PARENTS, signOp, type OpBodyInput, type Profile, type Role, type VerifiedOp } from '../identity/membership-op.js'
 import { createRootKey, rootFingerprint, rootPublicKeyFromRaw, workspaceIdOf, type WorkspaceId } from '../identity/workspace-key.js'
 import { JOIN_PROTOCOL, serveJoin } from './join-protocol.js'
 import { joinByInvite } from './join-client.js'
@@ -14,6 +14,7 @@ import { MEMBERSHIP_PROTOCOL, serveSync, syncFully } from './membership-sync.js'
 import { createPeerReadiness } from './peer-readiness.js'
 import type { Workspace, WorkspaceRegistry } from './workspace-registry.js'
 import type { MembershipAccess } from './membership-access.js'
+import type { Avatars } from './avatars.js'
 import type { CoreBus } from '../core-events.js'
 import type { ProtocolHost } from '../net/protocol-host.js'
 import { CERTIFICATE_PROTOCOL, renewCertificates, serveCertificate } from './certificate-renewal.js'
@@ -33,6 +34,8 @@ export interface WorkspaceServiceComponents {
   registry: WorkspaceRegistry
   access: MembershipAccess
   protocols: ProtocolHost
+  /** Members' pictures, kept apart from the log. */
+  avatars: Avatars
   /** The name this device goes by, for its member profile. */
   displayName(): string | null
   /** Presence of any device (this one included). */
@@ -104,9 +107,9 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   const syncing = new Map<string, Promise<void>>()
   let stopped = false
 
-  const online = (device: PeerIdString): Presence => components.presenceOf(device)
+  const lookups = { presenceOf: (device: PeerIdString): Presence => components.presenceOf(device), avatarOf: (avatar: Profile['avatar']) => components.avatars.urlOf(avatar) }
   const view = workspaceView
-  const members = (w: Workspace): MemberView[] => memberViews(w, online)
+  const members = (w: Workspace): MemberView[] => memberViews(w, lookups)
 
   const workspace = (ws: string): Workspace => {
     const w = registry.get(ws)
@@ -326,11 +329,14 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     updateProfile: async (ws, profile, userId) => {
       const w = workspace(ws)
       // Empty optional fields mean "none": the log stores only what is there.
-      const clean: MemberProfileInput = { name: profile.name.trim() }
-      for (const key of ['title', 'phone', 'email', 'avatar'] as const) {
+      const clean: Profile = { name: profile.name.trim() }
+      for (const key of ['title', 'phone', 'email'] as const) {
         const value = profile[key]?.trim()
         if (value !== undefined && value !== '') clean[key] = value
       }
+      // The picture itself stays out of the log: the op names it, members fetch it from here.
+      const avatar = profile.avatar?.trim()
+      if (avatar !== undefined && avatar !== '') clean.avatar = await components.avatars.put(avatar)
       await appendOwn(w, { type: 'profile', userId: userId ?? w.record.userId, profile: clean })
       return members(w)
     },
@@ -349,7 +355,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
       const state = w.log.state()
       return directory.search(w, query).flatMap((userId) => {
         const m = state.members.get(userId)
-        return m === undefined ? [] : [memberView(m, online)]
+        return m === undefined ? [] : [memberView(m, lookups)]
       })
     },
 
