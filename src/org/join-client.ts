@@ -3,6 +3,7 @@ import { createMembershipLog } from '../identity/membership-log.js'
 import { verifyOp, opId, type VerifiedOp } from '../identity/membership-op.js'
 import { JOIN_HAVE, requestJoin, type JoinAnswer } from './join-protocol.js'
 import type { InvitePayload } from '../identity/invite-link.js'
+import type { SyncCursor } from './sync-cursor.js'
 import type { UserId } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { Stream } from '@libp2p/interface'
@@ -13,7 +14,7 @@ export interface JoinClientComponents {
   log: Logger
 }
 
-export interface JoinOutcome extends Omit<JoinAnswer, 'more'> {
+export interface JoinOutcome extends Omit<JoinAnswer, 'more' | 'cursor'> {
   /** The whole log, verified. */
   ops: VerifiedOp[]
 }
@@ -50,14 +51,16 @@ export async function joinByInvite(components: JoinClientComponents, invite: Inv
   const addresses = invite.addresses
   if (addresses.length === 0) throw new EnclaveError('peer-unreachable', 'the invite carries no address')
   let lastError: unknown
+  let cursor: SyncCursor | null = null
   let failures = 0
   let at = 0
   for (let exchange = 0; exchange < MAX_EXCHANGES && failures <= addresses.length + 1; exchange++) {
     const address = addresses[at % addresses.length] ?? ''
     const before = ops.size
     try {
-      const answer = await requestJoin(await components.open(address), { ws: invite.ws, inviteId: invite.inviteId, secret: invite.secret, userId, profile: { name }, have: partial.recentHeads(JOIN_HAVE) }, onOps)
+      const answer = await requestJoin(await components.open(address), { ws: invite.ws, inviteId: invite.inviteId, secret: invite.secret, userId, profile: { name }, have: partial.recentHeads(JOIN_HAVE), from: cursor }, onOps)
       if (!answer.more) return { status: answer.status, certificate: answer.certificate, userId: answer.userId, ops: [...ops.values()] }
+      cursor = answer.cursor
       if (ops.size === before) throw new EnclaveError('bad-frame', 'the join answer said there was more but brought nothing new')
       failures = 0
       components.log.debug('join answer continues', { ws: invite.ws, ops: ops.size })

@@ -7,7 +7,7 @@ import { inviteSecretHash, newInviteSecret, type InvitePayload } from '../identi
 import { createMemoryLogger } from '../logger.js'
 import { joinByInvite } from './join-client.js'
 import { requestJoin, serveJoin, type JoinServerComponents } from './join-protocol.js'
-import { chain, testDevice, testRegistry, testStreams, testWorkspace, type TestDevice, type TestRegistry, type TestWorkspace } from './test-workspaces.js'
+import { chain, testDevice, testRegistry, testStreams, testWorkspace, wideLog, type TestDevice, type TestRegistry, type TestWorkspace } from './test-workspaces.js'
 import type { OpBodyInput } from '../identity/membership-op.js'
 import type { Stream } from '@libp2p/interface'
 
@@ -30,7 +30,7 @@ async function setup(members: number, packing?: JoinServerComponents['packing'])
 }
 
 function request(s: Setup, userId: string): Parameters<typeof requestJoin>[1] {
-  return { ws: s.t.ws, inviteId: s.invite.inviteId, secret: s.invite.secret, userId, profile: { name: 'Newcomer' }, have: [] }
+  return { ws: s.t.ws, inviteId: s.invite.inviteId, secret: s.invite.secret, userId, profile: { name: 'Newcomer' }, have: [], from: null }
 }
 
 const redeems = (s: Setup): number => s.owner.registry.get(s.t.ws)?.log.ordered().filter((op) => op.body.type === 'redeem').length ?? 0
@@ -100,5 +100,30 @@ test('a join reply bounded by bytes, or cut off, resumes from the heads the join
     assert.ok(sum < total + 32 * 1024, `${sum} bytes sent for a log of ${total}`)
   } finally {
     await s.owner.close()
+  }
+})
+
+test('a join through a layer wider than the heads a request may name resumes by cursor', async () => {
+  const t = await testWorkspace()
+  const { ops } = await wideLog(t, 300, 600)
+  const secret = newInviteSecret()
+  const invite = await t.sign(t.owner, { type: 'invite', inviteId: 'inv-00000002', secretHash: inviteSecretHash(secret), role: 'member', expiresAt: Date.now() + 3600_000, approval: false }, ops.slice(-64).map((op) => op.id).sort())
+  const owner = await testRegistry(t, t.owner.userId, [...ops, invite])
+  try {
+    const joiner = await testDevice()
+    const server: JoinServerComponents = { registry: owner.registry, deviceKey: t.owner.key, self: t.owner.id, log: createMemoryLogger(), onChanged: () => undefined, packing: { budgetBytes: 32 * 1024 } }
+    let exchanges = 0
+    const open = async (): Promise<Stream> => {
+      exchanges++
+      const streams = await testStreams(joiner)
+      void serveJoin(streams.server, streams.connection, server)
+      return streams.asker
+    }
+    const result = await joinByInvite({ open, log: createMemoryLogger() }, { v: 1, ws: t.ws, name: 'Acme', fingerprint: '', addresses: ['/memory/owner'], inviteId: 'inv-00000002', secret }, parseUserId('newcomer-0002'), 'Newcomer')
+    assert.equal(result.ops.length, owner.registry.get(t.ws)?.log.size)
+    const total = result.ops.reduce((n, op) => n + op.signed.bytes.byteLength + op.signed.sig.byteLength, 0)
+    assert.ok(exchanges <= Math.ceil(total / (32 * 1024)) + 2, `${exchanges} exchanges for ${total} bytes`)
+  } finally {
+    await owner.close()
   }
 })

@@ -7,7 +7,8 @@ import { inviteSecretHash } from '../identity/invite-link.js'
 import { isAdminRole, memberOfDevice, type Member } from '../identity/membership-state.js'
 import { MAX_PARENTS, signOp, type Profile, type SignedOp } from '../identity/membership-op.js'
 import { ask, parseWith, serveRequest } from '../net/request-reply.js'
-import { MAX_OPS_FRAME, opListSchema, packOps, type PackOptions } from './op-frames.js'
+import { MAX_OPS_FRAME, opListSchema, type PackOptions } from './op-frames.js'
+import { packMissing, syncCursorSchema, type SyncCursor } from './sync-cursor.js'
 import type { Workspace, WorkspaceRegistry } from './workspace-registry.js'
 import type { UserId } from '../api/contract.js'
 import type { Logger } from '../logger.js'
@@ -23,7 +24,7 @@ export const JOIN_PROTOCOL = '/enclave/join/3.0.0'
 /** A join request is small; a device that is no member yet may send no more. */
 const MAX_REQUEST_BYTES = 4096
 /** Heads a joiner names when it resumes: the request must stay within MAX_REQUEST_BYTES. */
-export const JOIN_HAVE = 48
+export const JOIN_HAVE = 40
 
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array)
 const request = z.object({
@@ -33,7 +34,9 @@ const request = z.object({
   userId: z.string().regex(/^[0-9a-zA-Z_-]{8,64}$/),
   profile: z.object({ name: z.string().min(1).max(64) }).strict(),
   /** Heads of the ops the joiner already holds from an earlier, cut-off reply. */
-  have: z.array(z.string().regex(/^[0-9a-f]{64}$/)).max(JOIN_HAVE)
+  have: z.array(z.string().regex(/^[0-9a-f]{64}$/)).max(JOIN_HAVE),
+  /** Where the admin's last reply stopped (its `end.cursor`), or null. */
+  from: syncCursorSchema.nullable()
 }).strict()
 export type JoinRequest = z.infer<typeof request>
 
@@ -43,7 +46,7 @@ const accepted = parseWith(z.object({
   userId: z.string().regex(/^[0-9a-zA-Z_-]{8,64}$/)
 }).strict(), 'join answer')
 const opsFrame = z.object({ t: z.literal('ops'), ops: opListSchema }).strict()
-const endFrame = parseWith(z.object({ t: z.literal('end'), more: z.boolean() }).strict(), 'end of join answer')
+const endFrame = parseWith(z.object({ t: z.literal('end'), more: z.boolean(), cursor: syncCursorSchema.nullable() }).strict(), 'end of join answer')
 
 export interface JoinServerComponents {
   registry: WorkspaceRegistry
@@ -128,11 +131,11 @@ async function admit(components: JoinServerComponents, remote: string, req: Join
     const cert = await issueCertificate(components.deviceKey, { ws: w.record.ws, userId: member.userId, device: remote, role: member.role, issuedAt: now, expiresAt: now + CERTIFICATE_LIFETIME_MS, mlsKey: null, issuer: components.self })
     certificate = cert.signed
   }
-  const packed = packOps(req.have.length === 0 ? w.log.ordered() : w.log.since(req.have), components.packing)
+  const packed = packMissing(w.log, req.have, req.from, components.packing)
   return [
     { status: member.status, certificate, userId: member.userId },
     ...packed.frames.map((ops) => ({ t: 'ops', ops })),
-    { t: 'end', more: packed.more }
+    { t: 'end', more: packed.more, cursor: packed.next }
   ]
 }
 
@@ -141,8 +144,9 @@ export interface JoinAnswer {
   certificate: SignedCertificate | null
   /** The joiner's user id in the log: the one of the first redeem, when this answer repeats it. */
   userId: UserId
-  /** The admin has more of the log: ask again with `have`. */
+  /** The admin has more of the log: ask again with `have` and `from` = `cursor`. */
   more: boolean
+  cursor: SyncCursor | null
 }
 
 /**
@@ -156,7 +160,10 @@ export function requestJoin(stream: Stream, req: JoinRequest, onOps: (ops: Signe
     for (;;) {
       const raw = await exchange.next()
       const ops = opsFrame.safeParse(raw)
-      if (!ops.success) return { status: yes.status, certificate: yes.certificate, userId: parseUserId(yes.userId), more: endFrame(raw).more }
+      if (!ops.success) {
+        const end = endFrame(raw)
+        return { status: yes.status, certificate: yes.certificate, userId: parseUserId(yes.userId), more: end.more, cursor: end.cursor }
+      }
       await onOps(ops.data.ops)
     }
   })

@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import { createMemoryLogger } from '../logger.js'
 import { serveSync, syncFully, syncWith, type SyncComponents } from './membership-sync.js'
 import { opSize } from './op-frames.js'
-import { chain, testDevice, testRegistry, testStreams, testWorkspace, type TestDevice, type TestWorkspace } from './test-workspaces.js'
+import { chain, testDevice, testRegistry, testStreams, testWorkspace, wideLog, type TestDevice, type TestWorkspace } from './test-workspaces.js'
 import type { OpBodyInput, VerifiedOp } from '../identity/membership-op.js'
 import type { WorkspaceRegistry } from './workspace-registry.js'
 import type { Stream } from '@libp2p/interface'
@@ -79,6 +79,32 @@ test('a sync cut off mid-way keeps what arrived, and the next one sends only the
     assert.equal(round.received, ops.length - kept)
     const rest = ops.slice(kept).reduce((n, op) => n + opSize(op.signed), 0)
     assert.ok(resent < rest + 16 * 1024, `resent ${resent} bytes for ${rest} bytes of ops left`)
+  } finally {
+    await Promise.all([owner.close(), joiner.close()])
+  }
+})
+
+test('a sync through a layer wider than the heads an exchange may name resumes by cursor, not from the start', async () => {
+  const t = await testWorkspace()
+  // 300 concurrent edits of ~1 KiB: after a cut, the 256 heads a hello names leave ~44 KiB of
+  // ops out of their past, more than the 32 KiB an exchange may carry here.
+  const { ops, members } = await wideLog(t, 300, 600)
+  const asker = members[0]
+  assert.ok(asker !== undefined)
+  const owner = await testRegistry(t, t.owner.userId, ops)
+  const joiner = await testRegistry(t, asker.userId, [t.genesis])
+  try {
+    let exchanges = 0
+    const open = async (): Promise<Stream> => {
+      exchanges++
+      const s = await testStreams(asker)
+      void serveSync(s.server, s.connection, components(owner.registry, 32 * 1024))
+      return s.asker
+    }
+    await syncFully(open, () => joiner.registry.list(), components(joiner.registry, 32 * 1024))
+    assert.equal(joiner.registry.get(t.ws)?.log.size, ops.length, `${exchanges} exchanges`)
+    const total = ops.reduce((n, op) => n + opSize(op.signed), 0)
+    assert.ok(exchanges <= Math.ceil(total / (32 * 1024)) + 2, `${exchanges} exchanges for ${total} bytes`)
   } finally {
     await Promise.all([owner.close(), joiner.close()])
   }

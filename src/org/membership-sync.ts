@@ -4,7 +4,8 @@ import { verifyCertificate } from '../identity/certificate.js'
 import { memberOfDevice } from '../identity/membership-state.js'
 import { ask, parseWith, serveRequest, type Exchange } from '../net/request-reply.js'
 import { certificateOf, type Workspace, type WorkspaceRegistry } from './workspace-registry.js'
-import { MAX_OPS_FRAME, opListSchema, packOps, type PackOptions } from './op-frames.js'
+import { MAX_OPS_FRAME, opListSchema, type PackOptions } from './op-frames.js'
+import { packMissing, syncCursorSchema, type SyncCursor } from './sync-cursor.js'
 import type { Logger } from '../logger.js'
 import type { Connection, Stream } from '@libp2p/interface'
 
@@ -25,10 +26,10 @@ const HEADS = z.array(z.string().regex(/^[0-9a-f]{64}$/)).max(SYNC_HEADS)
 const WS = z.string().max(40)
 const hello = z.object({
   t: z.literal('hello'),
-  workspaces: z.array(z.object({ ws: WS, heads: HEADS, cert: signed.nullable() }).strict()).max(64)
+  workspaces: z.array(z.object({ ws: WS, heads: HEADS, cert: signed.nullable(), from: syncCursorSchema.nullable() }).strict()).max(64)
 }).strict()
 const opsFrame = z.object({ t: z.literal('ops'), ws: WS, ops: opListSchema }).strict()
-const headsFrame = parseWith(z.object({ t: z.literal('heads'), workspaces: z.array(z.object({ ws: WS, heads: HEADS, more: z.boolean() }).strict()).max(64) }).strict(), 'heads (expected the peer\'s heads)')
+const headsFrame = parseWith(z.object({ t: z.literal('heads'), workspaces: z.array(z.object({ ws: WS, heads: HEADS, more: z.boolean(), cursor: syncCursorSchema.nullable() }).strict()).max(64) }).strict(), 'heads (expected the peer\'s heads)')
 const doneFrame = parseWith(z.object({ t: z.literal('done') }).strict(), 'end of sync (expected done)')
 
 export interface SyncComponents {
@@ -68,12 +69,24 @@ async function receiveOps(exchange: Exchange, components: SyncComponents, allowe
   }
 }
 
-/** Sends what a peer at `heads` lacks of `w`, within what is left of the exchange's budget. */
-async function sendMissing(exchange: Exchange, w: Workspace, heads: readonly string[], packing: PackOptions | undefined, spent: { bytes: number }): Promise<boolean> {
-  const packed = packOps(w.log.since(heads), packing, spent.bytes)
+/**
+ * Where the exchanges of one `syncFully` run stopped, per workspace: the peer's cursors (handed
+ * back in the next hello) and this device's own (what it sent the peer).
+ */
+export interface SyncCursors {
+  theirs: Map<string, SyncCursor>
+  mine: Map<string, SyncCursor>
+}
+
+/**
+ * Sends what a peer at `heads` lacks of `w` (past `cursor`), within what is left of the
+ * exchange's budget; says whether ops were left over, and the cursor to resume from.
+ */
+async function sendMissing(exchange: Exchange, w: Workspace, heads: readonly string[], cursor: SyncCursor | null, packing: PackOptions | undefined, spent: { bytes: number }): Promise<{ more: boolean; next: SyncCursor | null }> {
+  const packed = packMissing(w.log, heads, cursor, packing, spent.bytes)
   spent.bytes += packed.bytes
   await exchange.send(packed.frames.map((ops) => ({ t: 'ops', ws: w.record.ws, ops })))
-  return packed.more
+  return { more: packed.more, next: packed.next }
 }
 
 /**
@@ -81,17 +94,23 @@ async function sendMissing(exchange: Exchange, w: Workspace, heads: readonly str
  * takes what the other side has that it lacks, then sends what the other side lacks. Each side
  * sends at most the exchange's budget; `more` says another exchange is due (`syncFully`).
  */
-export function syncWith(stream: Stream, workspaces: Workspace[], components: SyncComponents): Promise<SyncRound> {
-  const hello = { t: 'hello', workspaces: workspaces.map((w) => ({ ws: w.record.ws, heads: w.log.recentHeads(SYNC_HEADS), cert: certificateOf(w.record) })) }
+export function syncWith(stream: Stream, workspaces: Workspace[], components: SyncComponents, cursors: SyncCursors = { theirs: new Map(), mine: new Map() }): Promise<SyncRound> {
+  const hello = { t: 'hello', workspaces: workspaces.map((w) => ({ ws: w.record.ws, heads: w.log.recentHeads(SYNC_HEADS), cert: certificateOf(w.record), from: cursors.theirs.get(w.record.ws) ?? null })) }
   return ask(stream, hello, { maxReplyBytes: MAX_OPS_FRAME }, async (exchange) => {
     const shared = new Set<string>(workspaces.map((w) => w.record.ws))
     const counted = { added: 0 }
     const closing = headsFrame(await receiveOps(exchange, components, shared, counted))
     let selfMore = false
     const spent = { bytes: 0 }
-    for (const { ws, heads } of closing.workspaces) {
+    for (const { ws, heads, cursor } of closing.workspaces) {
+      if (cursor === null) cursors.theirs.delete(ws)
+      else cursors.theirs.set(ws, cursor)
       const w = components.registry.get(ws)
-      if (w !== undefined && shared.has(ws)) selfMore = await sendMissing(exchange, w, heads, components.packing, spent) || selfMore
+      if (w === undefined || !shared.has(ws)) continue
+      const { more, next } = await sendMissing(exchange, w, heads, cursors.mine.get(ws) ?? null, components.packing, spent)
+      if (next === null) cursors.mine.delete(ws)
+      else cursors.mine.set(ws, next)
+      selfMore ||= more
     }
     await exchange.send([{ t: 'done' }])
     return {
@@ -111,10 +130,11 @@ export function syncWith(stream: Stream, workspaces: Workspace[], components: Sy
  */
 export async function syncFully(open: () => Promise<Stream>, workspaces: () => Workspace[], components: SyncComponents): Promise<void> {
   let lastHeads: string | undefined
+  const cursors: SyncCursors = { theirs: new Map(), mine: new Map() }
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const mine = workspaces()
     if (mine.length === 0) return
-    const result = await syncWith(await open(), mine, components)
+    const result = await syncWith(await open(), mine, components, cursors)
     const moved = result.received > 0 || result.peerHeads !== lastHeads
     lastHeads = result.peerHeads
     if (!moved || (!result.peerMore && !result.selfMore)) return
@@ -136,7 +156,7 @@ export function serveSync(stream: Stream, connection: Connection, components: Sy
     quiet: ['not-member'],
     handle: async (remote, req, exchange) => {
       const shared = new Set<string>()
-      const heads: Array<{ ws: string; heads: string[]; more: boolean }> = []
+      const heads: Array<{ ws: string; heads: string[]; more: boolean; cursor: SyncCursor | null }> = []
       const spent = { bytes: 0 }
       for (const entry of req.workspaces) {
         const w = components.registry.get(entry.ws)
@@ -154,8 +174,8 @@ export function serveSync(stream: Stream, connection: Connection, components: Sy
         }
         if (!member) continue
         shared.add(entry.ws)
-        const more = await sendMissing(exchange, w, entry.heads, components.packing, spent)
-        heads.push({ ws: entry.ws, heads: w.log.recentHeads(SYNC_HEADS), more })
+        const { more, next } = await sendMissing(exchange, w, entry.heads, entry.from, components.packing, spent)
+        heads.push({ ws: entry.ws, heads: w.log.recentHeads(SYNC_HEADS), more, cursor: next })
       }
       if (shared.size === 0) throw new EnclaveError('not-member', 'not a member of any workspace here')
       await exchange.send([{ t: 'heads', workspaces: heads }])

@@ -40,6 +40,8 @@ export interface PackedOps {
   more: boolean
   /** Op bytes packed. */
   bytes: number
+  /** Id of the last op packed (null when none was). */
+  lastId: string | null
 }
 
 export function opSize(op: SignedOp): number {
@@ -58,10 +60,11 @@ export function packOps(ops: readonly VerifiedOp[], options: PackOptions = {}, s
   let frame: SignedOp[] = []
   let inFrame = 0
   let total = 0
+  let lastId: string | null = null
   for (const op of ops) {
     const size = opSize(op.signed)
     // The first op of an exchange always goes, so even a tiny budget makes progress.
-    if (spent + total + size > budget && spent + total > 0) return { frames: close(frames, frame), more: true, bytes: total }
+    if (spent + total + size > budget && spent + total > 0) return { frames: close(frames, frame), more: true, bytes: total, lastId }
     if (inFrame + size > frameBytes && frame.length > 0) {
       frames.push(frame)
       frame = []
@@ -70,8 +73,9 @@ export function packOps(ops: readonly VerifiedOp[], options: PackOptions = {}, s
     frame.push(op.signed)
     inFrame += size
     total += size
+    lastId = op.id
   }
-  return { frames: close(frames, frame), more: false, bytes: total }
+  return { frames: close(frames, frame), more: false, bytes: total, lastId }
 }
 
 function close(frames: SignedOp[][], frame: SignedOp[]): SignedOp[][] {

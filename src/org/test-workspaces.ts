@@ -76,3 +76,17 @@ export async function testStreams(asker: TestDevice): Promise<{ asker: Stream; s
   const [a, b] = await streamPair()
   return { asker: a, server: b, connection: { remotePeer: peerIdFromPrivateKey(asker.key) } as unknown as Connection }
 }
+
+/**
+ * The owner adds `n` members, then each member edits their own profile at once (all on top of
+ * the last add): a layer `n` ops wide, so the log has `n` heads, more than any exchange names.
+ */
+export async function wideLog(t: TestWorkspace, n: number, pictureBytes = 0): Promise<{ ops: VerifiedOp[]; members: TestDevice[] }> {
+  const members = await Promise.all(Array.from({ length: n }, () => testDevice()))
+  const adds = await chain(t, members.map((m) => ({ by: t.owner, body: { type: 'add' as const, userId: m.userId, device: m.id, role: 'member' as const, profile: { name: 'M' } } })))
+  const top = adds.at(-1)?.id ?? t.genesis.id
+  // An inline picture (as ops from before pictures left the log carry them) makes the ops as large as wanted.
+  const avatar = pictureBytes > 0 ? { avatar: `data:image/png;base64,${'A'.repeat(Math.ceil(pictureBytes / 3) * 4)}` } : {}
+  const edits = await Promise.all(members.map((m) => t.sign(m, { type: 'profile', userId: m.userId, profile: { name: 'M', title: 'Engineer', ...avatar } }, [top])))
+  return { ops: [t.genesis, ...adds, ...edits], members }
+}
