@@ -104,7 +104,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   const readiness = createPeerReadiness({ node, bus, allows, inWorkspace: () => registry.list().length > 0 })
   const grace = new Map<string, NodeJS.Timeout>()
   const farewells = new Set<string>()
-  const syncing = new Map<string, Promise<void>>()
+  const syncing = new Map<string, { task: Promise<void>; again: boolean }>()
   let stopped = false
 
   const lookups = { presenceOf: (device: PeerIdString): Presence => components.presenceOf(device), avatarOf: (avatar: Profile['avatar']) => components.avatars.urlOf(avatar) }
@@ -129,38 +129,60 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   const enforce = (): void => {
     for (const peerId of node.getPeers()) {
       const peer = peerId.toString()
-      if (allows(peer) || grace.has(peer) || farewells.has(peer) || components.isRelay(peer)) continue
+      if (allows(peer) || farewells.has(peer) || components.isRelay(peer)) continue
       const hangUp = (): void => {
         log.info('closing connection of a peer that is not a member', { peer })
         void node.hangUp(peerId).catch(() => undefined)
       }
-      if (!access.wasRemoved(peer)) { hangUp(); continue }
+      if (!access.wasRemoved(peer)) {
+        if (!grace.has(peer)) hangUp()
+        continue
+      }
       // A removed device first gets the log that removes it, so its owner's app can say so;
-      // then, at most a few seconds later, the door closes.
+      // then, at most a few seconds later, the door closes. Also when it was removed within
+      // the grace of a fresh connection (it joined a moment ago): the grace ends here.
+      clearTimeout(grace.get(peer))
+      grace.delete(peer)
       farewells.add(peer)
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, FAREWELL_MS).unref())
       void Promise.race([syncPeer(peerId), deadline]).finally(() => { farewells.delete(peer); hangUp() })
     }
   }
 
+  /**
+   * Syncs with a peer; a call while a sync with it runs makes that sync run once more when it
+   * ends (the running one may have listed its ops before the change that called: a removal).
+   */
   const syncPeer = (peer: PeerId): Promise<void> => {
     const key = peerIdOf(peer)
     const running = syncing.get(key)
-    if (running !== undefined) return running
-    const task = (async () => {
-      if (registry.list().length === 0 || stopped) return
-      try {
-        // A big log takes several exchanges, each resuming from what arrived before.
-        await syncFully(() => node.dialProtocol(peer, MEMBERSHIP_PROTOCOL, { signal: AbortSignal.timeout(15_000) }), () => (stopped ? [] : registry.list()), syncComponents)
-      } catch (err) {
-        log.debug('membership sync failed', { peer: key, error: errorMessage(err) })
-      }
-      // Chat to a member who joined through another admin waits for this sync; go now. A failed
-      // sync settles too: what this device's log says of the peer is all it will know for now.
-      readiness.settled(key)
+    if (running !== undefined) {
+      running.again = true
+      return running.task
+    }
+    const entry = { task: Promise.resolve(), again: false }
+    const rerun = (): boolean => entry.again && !stopped
+    entry.task = (async () => {
+      do {
+        entry.again = false
+        await syncOnce(peer, key)
+      } while (rerun())
     })().finally(() => { syncing.delete(key) })
-    syncing.set(key, task)
-    return task
+    syncing.set(key, entry)
+    return entry.task
+  }
+
+  const syncOnce = async (peer: PeerId, key: PeerIdString): Promise<void> => {
+    if (registry.list().length === 0 || stopped) return
+    try {
+      // A big log takes several exchanges, each resuming from what arrived before.
+      await syncFully(() => node.dialProtocol(peer, MEMBERSHIP_PROTOCOL, { signal: AbortSignal.timeout(15_000) }), () => (stopped ? [] : registry.list()), syncComponents)
+    } catch (err) {
+      log.debug('membership sync failed', { peer: key, error: errorMessage(err) })
+    }
+    // Chat to a member who joined through another admin waits for this sync; go now. A failed
+    // sync settles too: what this device's log says of the peer is all it will know for now.
+    readiness.settled(key)
   }
 
   const changed = (ws: string): void => {
@@ -243,10 +265,11 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     // Joiners and members this device has not heard of yet get a moment to prove themselves.
     grace.set(peer, setTimeout(() => {
       grace.delete(peer)
-      if (!allows(peer) && !components.isRelay(peer)) {
-        log.info('closing connection of a peer that did not prove membership', { peer })
-        void node.hangUp(evt.detail).catch(() => undefined)
-      }
+      if (allows(peer) || components.isRelay(peer)) return
+      // A device removed meanwhile is told first, as `enforce` does for every removed device.
+      if (access.wasRemoved(peer)) { enforce(); return }
+      log.info('closing connection of a peer that did not prove membership', { peer })
+      void node.hangUp(evt.detail).catch(() => undefined)
     }, graceMs).unref())
   }
   node.addEventListener('peer:identify', onIdentify)
