@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { EnclaveError, errorMessage } from '../errors.js'
+import { EnclaveError } from '../errors.js'
 import { parseUserId, peerIdOf } from '../ids.js'
 import { CERTIFICATE_LIFETIME_MS, issueCertificate } from '../identity/certificate.js'
 import { decodeInviteLink, encodeInviteLink, inviteSecretHash, inviteText, newInviteId, newInviteSecret } from '../identity/invite-link.js'
@@ -10,7 +10,8 @@ import { MAX_PARENTS, signOp, type OpBodyInput, type Profile, type Role, type Ve
 import { createRootKey, rootFingerprint, rootPublicKeyFromRaw, workspaceIdOf, type WorkspaceId } from '../identity/workspace-key.js'
 import { JOIN_PROTOCOL, serveJoin } from './join-protocol.js'
 import { joinByInvite } from './join-client.js'
-import { MEMBERSHIP_PROTOCOL, serveSync, syncFully } from './membership-sync.js'
+import { MEMBERSHIP_PROTOCOL, serveSync } from './membership-sync.js'
+import { createPeerSync } from './peer-sync.js'
 import { createPeerReadiness } from './peer-readiness.js'
 import type { Workspace, WorkspaceRegistry } from './workspace-registry.js'
 import type { MembershipAccess } from './membership-access.js'
@@ -104,7 +105,6 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   const readiness = createPeerReadiness({ node, bus, allows, inWorkspace: () => registry.list().length > 0 })
   const grace = new Map<string, NodeJS.Timeout>()
   const farewells = new Set<string>()
-  const syncing = new Map<string, { task: Promise<void>; again: boolean }>()
   let stopped = false
 
   const lookups = { presenceOf: (device: PeerIdString): Presence => components.presenceOf(device), avatarOf: (avatar: Profile['avatar']) => components.avatars.urlOf(avatar) }
@@ -149,42 +149,6 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     }
   }
 
-  /**
-   * Syncs with a peer; a call while a sync with it runs makes that sync run once more when it
-   * ends (the running one may have listed its ops before the change that called: a removal).
-   */
-  const syncPeer = (peer: PeerId): Promise<void> => {
-    const key = peerIdOf(peer)
-    const running = syncing.get(key)
-    if (running !== undefined) {
-      running.again = true
-      return running.task
-    }
-    const entry = { task: Promise.resolve(), again: false }
-    const rerun = (): boolean => entry.again && !stopped
-    entry.task = (async () => {
-      do {
-        entry.again = false
-        await syncOnce(peer, key)
-      } while (rerun())
-    })().finally(() => { syncing.delete(key) })
-    syncing.set(key, entry)
-    return entry.task
-  }
-
-  const syncOnce = async (peer: PeerId, key: PeerIdString): Promise<void> => {
-    if (registry.list().length === 0 || stopped) return
-    try {
-      // A big log takes several exchanges, each resuming from what arrived before.
-      await syncFully(() => node.dialProtocol(peer, MEMBERSHIP_PROTOCOL, { signal: AbortSignal.timeout(15_000) }), () => (stopped ? [] : registry.list()), syncComponents)
-    } catch (err) {
-      log.debug('membership sync failed', { peer: key, error: errorMessage(err) })
-    }
-    // Chat to a member who joined through another admin waits for this sync; go now. A failed
-    // sync settles too: what this device's log says of the peer is all it will know for now.
-    readiness.settled(key)
-  }
-
   const changed = (ws: string): void => {
     const w = registry.get(ws)
     if (w === undefined) return
@@ -208,6 +172,16 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     onChanged: (ws: string) => { changed(ws); spread() },
     onAdmitted: (ws: string, device: string) => { access.admit(ws, device) }
   }
+  const peerSync = createPeerSync({
+    node,
+    registry,
+    log,
+    sync: syncComponents,
+    // Chat to a member who joined through another admin waits for this sync; go now. A failed
+    // sync settles too: what this device's log says of the peer is all it will know for now.
+    onSettled: (peer) => { readiness.settled(peer) }
+  })
+  const syncPeer = peerSync.sync
 
   const appendOwn = async (w: Workspace, body: OpBodyInput): Promise<VerifiedOp> => {
     const op = await signOp(deviceKey, { v: 1, ws: w.record.ws, parents: w.log.recentHeads(MAX_PARENTS), author: self, ts: Date.now(), body })
@@ -398,6 +372,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     },
     stop: () => {
       stopped = true
+      peerSync.stop()
       readiness.stop()
       clearInterval(renewTimer)
       for (const t of grace.values()) clearTimeout(t)
