@@ -17,7 +17,7 @@ import { createRootKey, workspaceIdOf } from '../src/identity/workspace-key.js'
 import { parseUserId } from '../src/ids.js'
 import { createLogger } from '../src/logger.js'
 import { createNetNode } from '../src/net/libp2p-node.js'
-import { MEMBERSHIP_PROTOCOL, serveSync, syncWith } from '../src/org/membership-sync.js'
+import { MEMBERSHIP_PROTOCOL, serveSync, syncFully } from '../src/org/membership-sync.js'
 import { createWorkspaceRegistry, type WorkspaceRecord } from '../src/org/workspace-registry.js'
 import { openStore } from '../src/store/store.js'
 import { makeDataDir, removeDataDir, startNode } from '../test/helpers/node-process.js'
@@ -106,8 +106,8 @@ try {
   await nodeB.dial(address)
 
   t = performance.now()
-  const stream = await nodeB.dialProtocol(address, MEMBERSHIP_PROTOCOL)
-  await syncWith(stream, [workspaceB], { registry: registryB, log, ...noop })
+  // As a node does it: exchanges of at most 4 MiB of ops, each resuming from the heads B has by then.
+  await syncFully(() => nodeB.dialProtocol(address, MEMBERSHIP_PROTOCOL), () => [workspaceB], { registry: registryB, log, ...noop })
   const synced = workspaceB.log.state().members.size
   const syncMs = ms(t)
   if (synced !== members) throw new Error(`sync incomplete: ${synced} of ${members} members`)

@@ -21,6 +21,7 @@ import { createProtocolHost } from './net/protocol-host.js'
 import { createRelayList } from './net/relay-list.js'
 import { trackRelayTraffic } from './net/relay-traffic.js'
 import { createStickyListen } from './net/sticky-listen.js'
+import { createAvatars } from './org/avatars.js'
 import { createMembershipAccess, reservationPolicy } from './org/membership-access.js'
 import { createProfiles } from './org/profiles.js'
 import { createWorkspaceRegistry } from './org/workspace-registry.js'
@@ -139,6 +140,16 @@ export async function createCore(init: CoreInit): Promise<Core> {
       sendEdit: (conv, doc, update) => chat.sendDocEdit(conv, doc, update),
       maxEditBytes: MAX_DOC_EDIT_BYTES
     }))
+    const avatars = parts.add('avatars', await createAvatars({
+      store,
+      registry,
+      protocols,
+      bus,
+      emit,
+      log: log.child('avatars'),
+      self,
+      connectedPeers: () => node.getPeers().map(peerIdOf)
+    }))
     // Last among the services: starting it announces every workspace, to which the others react.
     const workspaces = parts.add('workspaces', await createWorkspaceService({
       node,
@@ -149,6 +160,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       registry,
       access,
       protocols,
+      avatars,
       displayName: () => profiles.get().displayName,
       presenceOf: (device) => (device === self ? profiles.get().presence : peers.presence(device)),
       isRelay: relays.isRelay

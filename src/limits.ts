@@ -29,8 +29,14 @@ export const MAX_WORKSPACE_NAME = 64
 export const MAX_PROFILE_TITLE = 80
 export const MAX_PROFILE_PHONE = 40
 export const MAX_PROFILE_EMAIL = 120
-/** A small avatar as a data: URL (PNG, JPEG or WebP). */
-export const MAX_AVATAR_LENGTH = 65_536
+/**
+ * A member's picture (PNG, JPEG or WebP), in bytes. It travels apart from the membership log,
+ * to each member who shows it (docs/protocol.md, avatars); the renderer makes a 128 px square of
+ * a few KiB, the cap bounds what a hostile member can make everyone fetch and keep.
+ */
+export const MAX_AVATAR_BYTES = 48 * 1024
+/** The same picture as a data: URL, as the API takes and gives it (base64 plus the longest prefix). */
+export const MAX_AVATAR_LENGTH = 'data:image/jpeg;base64,'.length + 4 * Math.ceil(MAX_AVATAR_BYTES / 3)
 /** Departments one member is in. */
 export const MAX_MEMBER_DEPARTMENTS = 32
 /** Relays a workspace lists; every member keeps a reservation on each. */

@@ -386,6 +386,7 @@ export const en = {
   'error.not-found': 'Not found.',
   'error.peer-unreachable': 'Could not reach that peer. Check the address and that they are online.',
   'error.too-large': 'That is too long.',
+  'error.over-quota': 'You made too many changes today. Try again later.',
   'error.unauthorized': 'Your node refused this page. Open the link it printed.',
   'error.node-not-running': 'Your node is not running.',
   'error.invite-invalid': 'This invite was already used or has expired. Ask your admin for a new one.',

@@ -388,6 +388,7 @@ export const zhCN: Record<MessageKey, string> = {
   'error.not-found': '未找到。',
   'error.peer-unreachable': '无法连接到对方。请检查地址，并确认对方在线。',
   'error.too-large': '内容太长。',
+  'error.over-quota': '今天的修改次数太多，请稍后再试。',
   'error.unauthorized': '你的节点拒绝了此页面。请打开节点打印的链接。',
   'error.node-not-running': '你的节点没有运行。',
   'error.invite-invalid': '此邀请已被使用或已过期。请向管理员索取新的邀请。',

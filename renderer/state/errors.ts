@@ -11,6 +11,7 @@ export function errorMessage(err: unknown): string {
     case 'not-found': return t('error.not-found')
     case 'peer-unreachable': return t('error.peer-unreachable')
     case 'too-large': return t('error.too-large')
+    case 'over-quota': return t('error.over-quota')
     case 'unauthorized': return t('error.unauthorized')
     case 'node-not-running': return t('error.node-not-running')
     case 'invite-invalid': return t('error.invite-invalid')

@@ -1,6 +1,9 @@
 /** Side of the square avatar picture stored in the directory, in pixels. */
 const SIZE = 128
-/** The op that carries the picture is replicated to every member: keep it well under its 64 KiB limit. */
+/**
+ * Every member who shows the picture fetches it (the profile op names it by hash): keep it a few
+ * KiB, well under the core's 48 KiB limit.
+ */
 const MAX_BYTES = 48 * 1024
 
 /**

@@ -418,6 +418,8 @@ export const ERROR_CODES = [
   'not-found',
   'peer-unreachable',
   'too-large',
+  /** A per-author quota (e.g. membership ops per day) is used up; later it will pass. */
+  'over-quota',
   'unauthorized',
   'unsupported-version',
   'bad-frame',

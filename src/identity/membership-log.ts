@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { applyOp, emptyState, type MembershipState, type Rejection } from './membership-state.js'
 import type { OpType, VerifiedOp } from './membership-op.js'
 import type { WorkspaceId } from './workspace-key.js'
@@ -13,6 +14,13 @@ const RESTRICTIVE: ReadonlySet<OpType> = new Set<OpType>(['remove', 'role', 'rev
 
 export interface MembershipLog {
   readonly ws: WorkspaceId
+  /**
+   * Random per log in memory: arrival numbers (`arrival`) mean something only within one epoch,
+   * so a resume cursor from before a restart is recognised as stale.
+   */
+  readonly epoch: string
+  /** Ops that joined the DAG so far, in this epoch: the arrival number of the latest. */
+  readonly arrivals: number
   /** Ops in the DAG (not counting ones still waiting for parents). */
   readonly size: number
   /**
@@ -21,9 +29,19 @@ export interface MembershipLog {
    */
   add(ops: Iterable<VerifiedOp>): string[]
   has(id: string): boolean
+  /** When the op joined the DAG, as a count of ops that joined before it in this epoch (from 1). */
+  arrival(id: string): number | undefined
+  /** Is this op here but waiting for a parent? */
+  waits(id: string): boolean
   get(id: string): VerifiedOp | undefined
   /** Ops no other op names as a parent: what a new op's `parents` should be. */
   heads(): string[]
+  /**
+   * At most `max` heads, the latest in the order first chosen (sorted on return): what a new op
+   * names when there are more heads than an op may name, and what a sync says it has. Naming
+   * fewer heads is always safe: the rest stay heads, and a peer sends a few ops again at worst.
+   */
+  recentHeads(max: number): string[]
   /** Parent ids referenced by waiting ops that nobody has sent yet. */
   missing(): string[]
   /** The state after every op, in the deterministic order all peers compute. */
@@ -100,6 +118,8 @@ export function createMembershipLog(ws: WorkspaceId): MembershipLog {
   const waiting = new Map<string, VerifiedOp>()
   const waitingOn = new Map<string, Set<string>>()
   const heads = new Set<string>()
+  const arrived = new Map<string, number>()
+  const epoch = randomBytes(8).toString('hex')
   let order: VerifiedOp[] = []
   let current: MembershipState = emptyState(ws)
   let rejected = new Map<string, LogRejection>()
@@ -180,6 +200,7 @@ export function createMembershipLog(ws: WorkspaceId): MembershipLog {
     // Fast path: an op on top of every head is concurrent with nothing; apply it to the state.
     const onTop = !dirty && op.parents.length === heads.size && op.parents.every((p) => heads.has(p)) && (op.parents.length > 0 || ops.size === 0)
     ops.set(op.id, op)
+    arrived.set(op.id, arrived.size + 1)
     for (const p of op.parents) {
       heads.delete(p)
       const list = children.get(p)
@@ -198,6 +219,8 @@ export function createMembershipLog(ws: WorkspaceId): MembershipLog {
 
   return {
     ws,
+    epoch,
+    get arrivals () { return arrived.size },
     get size () { return ops.size },
     add: (incoming) => {
       const added: string[] = []
@@ -229,8 +252,20 @@ export function createMembershipLog(ws: WorkspaceId): MembershipLog {
       return added
     },
     has: (id) => ops.has(id),
+    arrival: (id) => arrived.get(id),
+    waits: (id) => waiting.has(id),
     get: (id) => ops.get(id),
     heads: () => [...heads].sort(),
+    recentHeads: (max) => {
+      if (heads.size <= max) return [...heads].sort()
+      if (dirty) recompute()
+      const chosen: string[] = []
+      for (let i = order.length - 1; i >= 0 && chosen.length < max; i--) {
+        const id = order[i]?.id
+        if (id !== undefined && heads.has(id)) chosen.push(id)
+      }
+      return chosen.sort()
+    },
     missing: () => [...waitingOn.keys()].filter((id) => !ops.has(id) && !waiting.has(id)),
     state: () => {
       if (dirty) recompute()

@@ -3,7 +3,7 @@ import { EnclaveError } from '../errors.js'
 import { canonicalDecode, canonicalEncode, domainHash } from './canonical.js'
 import { publicKeyOfPeer, SIGNATURE_DOMAINS, signFor, verifyFor } from './signing.js'
 import { idSchema, isWorkspaceId, parseDepartmentId, parseDeviceText, parseInviteId, parseUserId } from '../ids.js'
-import { MAX_AVATAR_LENGTH, MAX_DISPLAY_NAME, MAX_MEMBER_DEPARTMENTS, MAX_PROFILE_EMAIL, MAX_PROFILE_PHONE, MAX_PROFILE_TITLE, MAX_RELAY_ADDRESS, MAX_WORKSPACE_RELAYS } from '../limits.js'
+import { MAX_AVATAR_BYTES, MAX_DISPLAY_NAME, MAX_MEMBER_DEPARTMENTS, MAX_PROFILE_EMAIL, MAX_PROFILE_PHONE, MAX_PROFILE_TITLE, MAX_RELAY_ADDRESS, MAX_WORKSPACE_RELAYS } from '../limits.js'
 import { rootPublicKeyFromRaw, workspaceIdOf, type WorkspaceId } from './workspace-key.js'
 import type { PrivateKey } from '@libp2p/interface'
 
@@ -21,13 +21,30 @@ const ROLE = z.enum(ROLES)
 /** A relay's full multiaddr: ends in its `/p2p/<PeerId>`, nothing relayed (no circuit inside). */
 const RELAY = z.string().max(MAX_RELAY_ADDRESS).regex(/^\/[^\s]+\/p2p\/[1-9A-HJ-NP-Za-km-z]{40,64}$/).refine((a) => !a.includes('/p2p-circuit'), 'a relay address cannot itself be relayed')
 
+export const AVATAR_TYPES = ['image/png', 'image/jpeg', 'image/webp'] as const
+export type AvatarType = (typeof AVATAR_TYPES)[number]
+
+/**
+ * A member's picture by reference: its SHA-256 (hex), type and size. The bytes travel apart
+ * from the log (`/enclave/avatar/1.0.0`), so a profile op stays a few hundred bytes.
+ */
+const avatarRef = z.object({ sha256: HASH, type: z.enum(AVATAR_TYPES), size: z.number().int().min(1).max(MAX_AVATAR_BYTES) }).strict()
+export type AvatarRef = z.infer<typeof avatarRef>
+
+/**
+ * The picture inline, as a data: URL: how ops written before avatars left the log carry it. The
+ * log is append-only and signed, so such ops stay valid and are still shown; this device writes
+ * only references, and the per-author op quota keeps a member from adding large inline ones.
+ */
+const LEGACY_AVATAR_LENGTH = 65_536
+const inlineAvatar = z.string().max(LEGACY_AVATAR_LENGTH).regex(/^data:image\/(png|jpeg|webp);base64,[A-Za-z0-9+/=]+$/)
+
 const profile = z.object({
   name: NAME,
   title: z.string().max(MAX_PROFILE_TITLE).optional(),
   phone: z.string().max(MAX_PROFILE_PHONE).optional(),
   email: z.string().max(MAX_PROFILE_EMAIL).optional(),
-  /** A small image as a data: URL (PNG/JPEG/WebP), at most ~48 KB. */
-  avatar: z.string().max(MAX_AVATAR_LENGTH).regex(/^data:image\/(png|jpeg|webp);base64,[A-Za-z0-9+/=]+$/).optional()
+  avatar: z.union([avatarRef, inlineAvatar]).optional()
 }).strict()
 export type Profile = z.infer<typeof profile>
 
@@ -53,11 +70,14 @@ export type OpBody = z.infer<typeof opBody>
 export type OpBodyInput = z.input<typeof opBody>
 export type OpType = OpBody['type']
 
+/** Most parents one op names; with more heads than this, an op names the most recent ones. */
+export const MAX_PARENTS = 64
+
 const unsignedOp = z.object({
   v: z.literal(1),
   ws: z.string().refine(isWorkspaceId, 'not a workspace id'),
   /** Heads of the log the author had seen: this op comes after all of them. Sorted, unique. */
-  parents: z.array(HASH).max(64),
+  parents: z.array(HASH).max(MAX_PARENTS),
   /** The signing device's PeerId; `root` for the genesis op, signed by the workspace root key. */
   author: z.union([z.literal('root'), PEER]),
   /** Author's clock, ms. Informational, except for invite expiry checked against `redeem.at`. */

@@ -1,22 +1,30 @@
 import { timingSafeEqual } from 'node:crypto'
 import { z } from 'zod'
 import { EnclaveError } from '../errors.js'
+import { parseUserId } from '../ids.js'
 import { CERTIFICATE_LIFETIME_MS, issueCertificate, type SignedCertificate } from '../identity/certificate.js'
 import { inviteSecretHash } from '../identity/invite-link.js'
-import { isAdminRole, memberOfDevice } from '../identity/membership-state.js'
-import { signOp, type Profile, type SignedOp } from '../identity/membership-op.js'
+import { isAdminRole, memberOfDevice, type Member } from '../identity/membership-state.js'
+import { MAX_PARENTS, signOp, type Profile, type SignedOp } from '../identity/membership-op.js'
 import { ask, parseWith, serveRequest } from '../net/request-reply.js'
-import type { WorkspaceRegistry } from './workspace-registry.js'
+import { MAX_OPS_FRAME, opListSchema, type PackOptions } from './op-frames.js'
+import { packMissing, syncCursorSchema, type SyncCursor } from './sync-cursor.js'
+import type { Workspace, WorkspaceRegistry } from './workspace-registry.js'
+import type { UserId } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { Connection, PrivateKey, Stream } from '@libp2p/interface'
 
-/** Invite redemption: the one Enclave protocol a device that is not a member yet may open. */
-export const JOIN_PROTOCOL = '/enclave/join/2.0.0'
+/**
+ * Invite redemption: the one Enclave protocol a device that is not a member yet may open.
+ * 3.0.0: the log comes packed by bytes, a reply is bounded by bytes and resumed (`have`), and a
+ * device that redeemed an invite may ask again (its first reply was lost) without burning it.
+ */
+export const JOIN_PROTOCOL = '/enclave/join/3.0.0'
 
 /** A join request is small; a device that is no member yet may send no more. */
 const MAX_REQUEST_BYTES = 4096
-const MAX_FRAME = 1024 * 1024
-const OPS_PER_FRAME = 200
+/** Heads a joiner names when it resumes: the request must stay within MAX_REQUEST_BYTES. */
+export const JOIN_HAVE = 40
 
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array)
 const request = z.object({
@@ -24,13 +32,22 @@ const request = z.object({
   inviteId: z.string().max(64),
   secret: z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength === 32),
   userId: z.string().regex(/^[0-9a-zA-Z_-]{8,64}$/),
-  profile: z.object({ name: z.string().min(1).max(64) }).strict()
+  profile: z.object({ name: z.string().min(1).max(64) }).strict(),
+  /** Heads of the ops the joiner already holds from an earlier, cut-off reply. */
+  have: z.array(z.string().regex(/^[0-9a-f]{64}$/)).max(JOIN_HAVE),
+  /** Where the admin's last reply stopped (its `end.cursor`), or null. */
+  from: syncCursorSchema.nullable()
 }).strict()
 export type JoinRequest = z.infer<typeof request>
 
 const parseRequest = parseWith(request, 'join request')
-const accepted = parseWith(z.object({ status: z.enum(['active', 'pending']), certificate: z.object({ bytes, sig: bytes }).strict().nullable(), opCount: z.number().int().nonnegative() }).strict(), 'join answer')
-const opsFrame = parseWith(z.object({ t: z.literal('ops'), ops: z.array(z.object({ bytes, sig: bytes }).strict()).max(OPS_PER_FRAME) }).strict(), 'ops in join answer')
+const accepted = parseWith(z.object({
+  status: z.enum(['active', 'pending']),
+  certificate: z.object({ bytes, sig: bytes }).strict().nullable(),
+  userId: z.string().regex(/^[0-9a-zA-Z_-]{8,64}$/)
+}).strict(), 'join answer')
+const opsFrame = z.object({ t: z.literal('ops'), ops: opListSchema }).strict()
+const endFrame = parseWith(z.object({ t: z.literal('end'), more: z.boolean(), cursor: syncCursorSchema.nullable() }).strict(), 'end of join answer')
 
 export interface JoinServerComponents {
   registry: WorkspaceRegistry
@@ -39,6 +56,8 @@ export interface JoinServerComponents {
   log: Logger
   /** The log changed because a joiner was let in. */
   onChanged(ws: string): void
+  /** Frame and reply sizes (tests shrink them). */
+  packing?: PackOptions
 }
 
 function sameHash(a: string, b: string): boolean {
@@ -48,9 +67,12 @@ function sameHash(a: string, b: string): boolean {
 }
 
 /**
- * Admin side: checks the invite (known, not used, not revoked, not expired, the secret
- * matches), appends a `redeem` op naming the joiner's device, and sends back the whole log and
- * a certificate. Any failure is a coded refusal on this stream only.
+ * Admin side: checks the invite (known, the secret matches, not used, not revoked, not expired),
+ * appends a `redeem` op naming the joiner's device, and sends back a certificate and the log,
+ * at most a reply's budget of it (`end.more` says the joiner should ask again with `have`). An
+ * invite this very device already redeemed is answered again, without a new op: the redeem is
+ * written before the reply, and a lost reply must not burn the invite. Any failure is a coded
+ * refusal on this stream only.
  */
 export function serveJoin(stream: Stream, connection: Connection, components: JoinServerComponents): Promise<void> {
   return serveRequest<JoinRequest>(stream, connection, {
@@ -62,56 +84,91 @@ export function serveJoin(stream: Stream, connection: Connection, components: Jo
   })
 }
 
+/** The member an invite already let in, when that member is the asking device; else a refusal. */
+function redeemedBySameDevice(w: Workspace, redeemedBy: string, remote: string): Member {
+  const member = w.log.state().members.get(redeemedBy)
+  if (member === undefined || !member.devices.some((d) => d === remote)) throw new EnclaveError('invite-invalid', 'the invite was already used')
+  return member
+}
+
+async function redeem(components: JoinServerComponents, w: Workspace, remote: string, req: JoinRequest, now: number): Promise<Member> {
+  const state = w.log.state()
+  const invite = state.invites.get(req.inviteId)
+  if (invite === undefined) throw new EnclaveError('invite-invalid', 'unknown invite')
+  if (invite.revoked) throw new EnclaveError('invite-invalid', 'the invite was revoked')
+  if (now > invite.expiresAt) throw new EnclaveError('invite-invalid', 'the invite expired')
+  if (state.devices.has(remote)) throw new EnclaveError('invite-invalid', 'this device is already a member')
+  const profile: Profile = { name: req.profile.name }
+  const op = await signOp(components.deviceKey, { v: 1, ws: w.record.ws, parents: w.log.recentHeads(MAX_PARENTS), author: components.self, ts: now, body: { type: 'redeem', inviteId: req.inviteId, userId: req.userId, device: remote, profile, at: now } })
+  await components.registry.append(w.record.ws, [op])
+  const rejection = w.log.rejections().get(op.id)
+  if (rejection !== undefined) throw new EnclaveError('invite-invalid', `the invite could not be redeemed (${rejection})`)
+  components.onChanged(w.record.ws)
+  const member = w.log.state().members.get(req.userId)
+  if (member === undefined) throw new EnclaveError('internal', 'the redeemed member is missing from the log')
+  components.log.info('member joined by invite', { ws: w.record.ws, userId: req.userId, device: remote, status: member.status })
+  return member
+}
+
 async function admit(components: JoinServerComponents, remote: string, req: JoinRequest): Promise<unknown[]> {
-  const { registry, log } = components
-  const w = registry.get(req.ws)
+  const w = components.registry.get(req.ws)
   if (w === undefined) throw new EnclaveError('invite-invalid', 'this device is not in that workspace')
   const state = w.log.state()
   const me = memberOfDevice(state, components.self)
   if (me === undefined || me.status !== 'active' || !isAdminRole(me.role)) throw new EnclaveError('invite-invalid', 'this device cannot admit members')
   const invite = state.invites.get(req.inviteId)
   if (invite === undefined || !sameHash(invite.secretHash, inviteSecretHash(req.secret))) throw new EnclaveError('invite-invalid', 'unknown invite')
-  if (invite.revoked) throw new EnclaveError('invite-invalid', 'the invite was revoked')
-  if (invite.redeemedBy !== null) throw new EnclaveError('invite-invalid', 'the invite was already used')
   const now = Date.now()
-  if (now > invite.expiresAt) throw new EnclaveError('invite-invalid', 'the invite expired')
-  if (state.devices.has(remote)) throw new EnclaveError('invite-invalid', 'this device is already a member')
+  let member: Member
+  if (invite.redeemedBy === null) {
+    member = await redeem(components, w, remote, req, now)
+  } else {
+    member = redeemedBySameDevice(w, invite.redeemedBy, remote)
+    components.log.info('join answered again', { ws: w.record.ws, userId: member.userId, device: remote, resumed: req.have.length > 0 })
+  }
 
-  const profile: Profile = { name: req.profile.name }
-  const redeem = await signOp(components.deviceKey, { v: 1, ws: w.record.ws, parents: w.log.heads(), author: components.self, ts: now, body: { type: 'redeem', inviteId: req.inviteId, userId: req.userId, device: remote, profile, at: now } })
-  await registry.append(w.record.ws, [redeem])
-  const rejection = w.log.rejections().get(redeem.id)
-  if (rejection !== undefined) throw new EnclaveError('invite-invalid', `the invite could not be redeemed (${rejection})`)
-  components.onChanged(w.record.ws)
-
-  const status = w.log.state().members.get(req.userId)?.status ?? 'pending'
   let certificate: SignedCertificate | null = null
-  if (status === 'active') {
-    const cert = await issueCertificate(components.deviceKey, { ws: w.record.ws, userId: req.userId, device: remote, role: invite.role, issuedAt: now, expiresAt: now + CERTIFICATE_LIFETIME_MS, mlsKey: null, issuer: components.self })
+  if (member.status === 'active') {
+    const cert = await issueCertificate(components.deviceKey, { ws: w.record.ws, userId: member.userId, device: remote, role: member.role, issuedAt: now, expiresAt: now + CERTIFICATE_LIFETIME_MS, mlsKey: null, issuer: components.self })
     certificate = cert.signed
   }
-  const ops = w.log.ordered()
-  const frames: unknown[] = [{ status, certificate, opCount: ops.length }]
-  for (let i = 0; i < ops.length; i += OPS_PER_FRAME) frames.push({ t: 'ops', ops: ops.slice(i, i + OPS_PER_FRAME).map((op) => op.signed) })
-  log.info('member joined by invite', { ws: w.record.ws, userId: req.userId, device: remote, status })
-  return frames
+  const packed = packMissing(w.log, req.have, req.from, components.packing)
+  return [
+    { status: member.status, certificate, userId: member.userId },
+    ...packed.frames.map((ops) => ({ t: 'ops', ops })),
+    { t: 'end', more: packed.more, cursor: packed.next }
+  ]
 }
 
-export interface JoinResult {
+export interface JoinAnswer {
   status: 'active' | 'pending'
   certificate: SignedCertificate | null
-  ops: SignedOp[]
+  /** The joiner's user id in the log: the one of the first redeem, when this answer repeats it. */
+  userId: UserId
+  /** The admin has more of the log: ask again with `have` and `from` = `cursor`. */
+  more: boolean
+  cursor: SyncCursor | null
 }
 
-/** Joiner side: sends the request and collects the answer, or throws the admin's coded refusal. */
-export function requestJoin(stream: Stream, req: JoinRequest): Promise<JoinResult> {
-  return ask(stream, req, { maxReplyBytes: MAX_FRAME }, async (exchange) => {
+/**
+ * Joiner side of one exchange: sends the request and reads the answer, handing each frame of ops
+ * to `onOps` as it arrives (so a cut-off reply still leaves them to resume from). Throws the
+ * admin's coded refusal.
+ */
+export function requestJoin(stream: Stream, req: JoinRequest, onOps: (ops: SignedOp[]) => Promise<void>): Promise<JoinAnswer> {
+  return ask(stream, req, { maxReplyBytes: MAX_OPS_FRAME }, async (exchange) => {
     const yes = accepted(await exchange.next())
-    const ops: SignedOp[] = []
-    while (ops.length < yes.opCount) ops.push(...opsFrame(await exchange.next()).ops)
-    return { status: yes.status, certificate: yes.certificate, ops }
+    for (;;) {
+      const raw = await exchange.next()
+      const ops = opsFrame.safeParse(raw)
+      if (!ops.success) {
+        const end = endFrame(raw)
+        return { status: yes.status, certificate: yes.certificate, userId: parseUserId(yes.userId), more: end.more, cursor: end.cursor }
+      }
+      await onOps(ops.data.ops)
+    }
   })
 }
 
-/** The decoders of this protocol: the request an admin reads, the answer and ops frames a joiner reads (for the fuzz tests). */
-export const joinDecoders = { request: parseRequest, answer: accepted, ops: opsFrame }
+/** The decoders of this protocol's frames, for the fuzz tests. */
+export const joinDecoders = { request: parseRequest, answer: accepted, ops: parseWith(opsFrame, 'ops in join answer'), end: endFrame }

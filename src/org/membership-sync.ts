@@ -4,28 +4,34 @@ import { verifyCertificate } from '../identity/certificate.js'
 import { memberOfDevice } from '../identity/membership-state.js'
 import { ask, parseWith, serveRequest, type Exchange } from '../net/request-reply.js'
 import { certificateOf, type Workspace, type WorkspaceRegistry } from './workspace-registry.js'
-import type { VerifiedOp } from '../identity/membership-op.js'
+import { MAX_OPS_FRAME, opListSchema, type PackOptions } from './op-frames.js'
+import { packMissing, syncCursorSchema, type SyncCursor } from './sync-cursor.js'
 import type { Logger } from '../logger.js'
 import type { Connection, Stream } from '@libp2p/interface'
 
-/** Membership log replication; runs on every new connection before any other Enclave protocol. */
-export const MEMBERSHIP_PROTOCOL = '/enclave/membership/2.0.0'
+/**
+ * Membership log replication; runs on every new connection before any other Enclave protocol.
+ * 3.0.0: ops packed by bytes, exchanges bounded by bytes and resumed (2.0.0 packed 200 ops a
+ * frame, which a log with pictures inline outgrew: every sync then failed with `too-large`).
+ */
+export const MEMBERSHIP_PROTOCOL = '/enclave/membership/3.0.0'
 
-const MAX_FRAME = 1024 * 1024
-/** Ops per frame: far below the frame limit even with avatars in profiles. */
-const OPS_PER_FRAME = 200
+/** Heads a hello or heads frame names per workspace; with more, the most recent (docs/protocol.md). */
+export const SYNC_HEADS = 256
+/** Exchanges one `syncFully` runs before it lets the next trigger go on (64 MiB of ops at most). */
+const MAX_ROUNDS = 16
 
-const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array)
-const signed = z.object({ bytes, sig: bytes }).strict()
-const HEADS = z.array(z.string().regex(/^[0-9a-f]{64}$/)).max(256)
+const signed = z.object({ bytes: z.custom<Uint8Array>((v) => v instanceof Uint8Array), sig: z.custom<Uint8Array>((v) => v instanceof Uint8Array) }).strict()
+const HEADS = z.array(z.string().regex(/^[0-9a-f]{64}$/)).max(SYNC_HEADS)
+const WS = z.string().max(40)
 const hello = z.object({
   t: z.literal('hello'),
-  workspaces: z.array(z.object({ ws: z.string().max(40), heads: HEADS, cert: signed.nullable() }).strict()).max(64)
+  workspaces: z.array(z.object({ ws: WS, heads: HEADS, cert: signed.nullable(), from: syncCursorSchema.nullable() }).strict()).max(64)
 }).strict()
-const opsFrame = z.object({ t: z.literal('ops'), ws: z.string().max(40), ops: z.array(signed).max(OPS_PER_FRAME) }).strict()
-const headsFrame = parseWith(z.object({ t: z.literal('heads'), workspaces: z.array(z.object({ ws: z.string().max(40), heads: HEADS }).strict()).max(64) }).strict(), 'heads (expected the peer\'s heads)')
-const parseHello = parseWith(hello, 'membership hello')
+const opsFrame = z.object({ t: z.literal('ops'), ws: WS, ops: opListSchema }).strict()
+const headsFrame = parseWith(z.object({ t: z.literal('heads'), workspaces: z.array(z.object({ ws: WS, heads: HEADS, more: z.boolean(), cursor: syncCursorSchema.nullable() }).strict()).max(64) }).strict(), 'heads (expected the peer\'s heads)')
 const doneFrame = parseWith(z.object({ t: z.literal('done') }).strict(), 'end of sync (expected done)')
+const parseHello = parseWith(hello, 'membership hello')
 
 export interface SyncComponents {
   registry: WorkspaceRegistry
@@ -34,45 +40,107 @@ export interface SyncComponents {
   onChanged(ws: string): void
   /** A certificate proved the peer a member before its ops arrived. */
   onAdmitted(ws: string, device: string): void
+  /** Frame and exchange sizes (tests shrink them). */
+  packing?: PackOptions
 }
 
-function opFrames(ws: string, ops: VerifiedOp[]): unknown[] {
-  const frames: unknown[] = []
-  for (let i = 0; i < ops.length; i += OPS_PER_FRAME) {
-    frames.push({ t: 'ops', ws, ops: ops.slice(i, i + OPS_PER_FRAME).map((op) => op.signed) })
-  }
-  return frames
+/** How one exchange ended: whether either side had ops left over for another. */
+export interface SyncRound {
+  /** The peer ran out of budget before sending all this device lacks. */
+  peerMore: boolean
+  /** This device ran out of budget before sending all the peer lacks. */
+  selfMore: boolean
+  /** Ops that joined this device's logs. */
+  received: number
+  /** The peer's heads at the end of its part, all workspaces together (to see whether it moved). */
+  peerHeads: string
 }
 
 /** Reads `ops` frames, storing each batch as it comes; returns the first frame that is not one. */
-async function receiveOps(exchange: Exchange, components: SyncComponents, allowed: ReadonlySet<string>): Promise<unknown> {
+async function receiveOps(exchange: Exchange, components: SyncComponents, allowed: ReadonlySet<string>, counted: { added: number }): Promise<unknown> {
   for (;;) {
     const raw = await exchange.next()
     const ops = opsFrame.safeParse(raw)
     if (!ops.success) return raw
     if (!allowed.has(ops.data.ws)) throw new EnclaveError('not-member', `ops for a workspace not shared: ${ops.data.ws}`)
+    // Stored frame by frame: if the stream dies here, the next sync starts from what arrived.
     const added = await components.registry.receive(ops.data.ws, ops.data.ops)
+    counted.added += added.length
     if (added.length > 0) components.onChanged(ops.data.ws)
   }
 }
 
 /**
- * Initiator side: says which workspaces it is in (heads and its certificate), takes what the
- * other side has that it lacks, then sends what the other side lacks.
+ * Where the exchanges of one `syncFully` run stopped, per workspace: the peer's cursors (handed
+ * back in the next hello) and this device's own (what it sent the peer).
  */
-export function syncWith(stream: Stream, workspaces: Workspace[], components: SyncComponents): Promise<void> {
-  const hello = { t: 'hello', workspaces: workspaces.map((w) => ({ ws: w.record.ws, heads: w.log.heads(), cert: certificateOf(w.record) })) }
-  return ask(stream, hello, { maxReplyBytes: MAX_FRAME }, async (exchange) => {
+export interface SyncCursors {
+  theirs: Map<string, SyncCursor>
+  mine: Map<string, SyncCursor>
+}
+
+/**
+ * Sends what a peer at `heads` lacks of `w` (past `cursor`), within what is left of the
+ * exchange's budget; says whether ops were left over, and the cursor to resume from.
+ */
+async function sendMissing(exchange: Exchange, w: Workspace, heads: readonly string[], cursor: SyncCursor | null, packing: PackOptions | undefined, spent: { bytes: number }): Promise<{ more: boolean; next: SyncCursor | null }> {
+  const packed = packMissing(w.log, heads, cursor, packing, spent.bytes)
+  spent.bytes += packed.bytes
+  await exchange.send(packed.frames.map((ops) => ({ t: 'ops', ws: w.record.ws, ops })))
+  return { more: packed.more, next: packed.next }
+}
+
+/**
+ * Initiator side of one exchange: says which workspaces it is in (heads and its certificate),
+ * takes what the other side has that it lacks, then sends what the other side lacks. Each side
+ * sends at most the exchange's budget; `more` says another exchange is due (`syncFully`).
+ */
+export function syncWith(stream: Stream, workspaces: Workspace[], components: SyncComponents, cursors: SyncCursors = { theirs: new Map(), mine: new Map() }): Promise<SyncRound> {
+  const hello = { t: 'hello', workspaces: workspaces.map((w) => ({ ws: w.record.ws, heads: w.log.recentHeads(SYNC_HEADS), cert: certificateOf(w.record), from: cursors.theirs.get(w.record.ws) ?? null })) }
+  return ask(stream, hello, { maxReplyBytes: MAX_OPS_FRAME }, async (exchange) => {
     const shared = new Set<string>(workspaces.map((w) => w.record.ws))
-    const closing = headsFrame(await receiveOps(exchange, components, shared))
-    const frames: unknown[] = []
-    for (const { ws, heads } of closing.workspaces) {
+    const counted = { added: 0 }
+    const closing = headsFrame(await receiveOps(exchange, components, shared, counted))
+    let selfMore = false
+    const spent = { bytes: 0 }
+    for (const { ws, heads, cursor } of closing.workspaces) {
+      if (cursor === null) cursors.theirs.delete(ws)
+      else cursors.theirs.set(ws, cursor)
       const w = components.registry.get(ws)
-      if (w !== undefined && shared.has(ws)) frames.push(...opFrames(w.record.ws, w.log.since(heads)))
+      if (w === undefined || !shared.has(ws)) continue
+      const { more, next } = await sendMissing(exchange, w, heads, cursors.mine.get(ws) ?? null, components.packing, spent)
+      if (next === null) cursors.mine.delete(ws)
+      else cursors.mine.set(ws, next)
+      selfMore ||= more
     }
-    frames.push({ t: 'done' })
-    await exchange.send(frames)
+    await exchange.send([{ t: 'done' }])
+    return {
+      peerMore: closing.workspaces.some((w) => w.more),
+      selfMore,
+      received: counted.added,
+      peerHeads: closing.workspaces.map((w) => `${w.ws}:${w.heads.join()}`).join(';')
+    }
   })
+}
+
+/**
+ * Syncs with one peer until neither side has more, one exchange per stream from `open`, each
+ * starting from the heads this device has by then: a cut-off exchange loses only what was in
+ * flight, and the next trigger resumes from there. A round that moved nothing ends it (the ops
+ * left over are ones a gate holds), and so do MAX_ROUNDS rounds.
+ */
+export async function syncFully(open: () => Promise<Stream>, workspaces: () => Workspace[], components: SyncComponents): Promise<void> {
+  let lastHeads: string | undefined
+  const cursors: SyncCursors = { theirs: new Map(), mine: new Map() }
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const mine = workspaces()
+    if (mine.length === 0) return
+    const result = await syncWith(await open(), mine, components, cursors)
+    const moved = result.received > 0 || result.peerHeads !== lastHeads
+    lastHeads = result.peerHeads
+    if (!moved || (!result.peerMore && !result.selfMore)) return
+    if (!result.selfMore && result.received === 0) return
+  }
 }
 
 /**
@@ -83,17 +151,17 @@ export function serveSync(stream: Stream, connection: Connection, components: Sy
   return serveRequest<z.infer<typeof hello>>(stream, connection, {
     log: components.log,
     name: 'membership sync',
-    maxRequestBytes: MAX_FRAME,
+    maxRequestBytes: MAX_OPS_FRAME,
     parse: parseHello,
     // Meeting a device of no shared workspace is ordinary; malformed frames are not.
     quiet: ['not-member'],
     handle: async (remote, req, exchange) => {
       const shared = new Set<string>()
-      const frames: unknown[] = []
-      const heads: Array<{ ws: string; heads: string[] }> = []
+      const heads: Array<{ ws: string; heads: string[]; more: boolean; cursor: SyncCursor | null }> = []
+      const spent = { bytes: 0 }
       for (const entry of req.workspaces) {
         const w = components.registry.get(entry.ws)
-        if (w === undefined) continue
+        if (w === undefined || shared.has(entry.ws)) continue
         const state = w.log.state()
         let member = memberOfDevice(state, remote) !== undefined
         if (!member && entry.cert !== null) {
@@ -107,20 +175,16 @@ export function serveSync(stream: Stream, connection: Connection, components: Sy
         }
         if (!member) continue
         shared.add(entry.ws)
-        frames.push(...opFrames(entry.ws, w.log.since(entry.heads)))
-        heads.push({ ws: entry.ws, heads: w.log.heads() })
+        const { more, next } = await sendMissing(exchange, w, entry.heads, entry.from, components.packing, spent)
+        heads.push({ ws: entry.ws, heads: w.log.recentHeads(SYNC_HEADS), more, cursor: next })
       }
       if (shared.size === 0) throw new EnclaveError('not-member', 'not a member of any workspace here')
-      frames.push({ t: 'heads', workspaces: heads })
-      await exchange.send(frames)
-      doneFrame(await receiveOps(exchange, components, shared))
+      await exchange.send([{ t: 'heads', workspaces: heads }])
+      doneFrame(await receiveOps(exchange, components, shared, { added: 0 }))
       return []
     }
   })
 }
 
-/**
- * The decoders of this protocol (for the fuzz tests): the hello a responder reads, the ops frames
- * both sides read (anything else ends the ops), the heads and done frames that close each side.
- */
+/** The decoders of this protocol's frames, for the fuzz tests. */
 export const syncDecoders = { hello: parseHello, ops: (raw: unknown) => opsFrame.safeParse(raw), heads: headsFrame, done: doneFrame }

@@ -1,5 +1,7 @@
 import { createMembershipLog, type MembershipLog } from '../identity/membership-log.js'
-import { readStoredOp, verifyOp, type SignedOp, type VerifiedOp } from '../identity/membership-op.js'
+import { opId, readStoredOp, verifyOp, type SignedOp, type VerifiedOp } from '../identity/membership-op.js'
+import { EnclaveError } from '../errors.js'
+import { createOpGate, type HoldReason, type OpGate, type OpGateInit } from './op-gate.js'
 import type { SignedCertificate } from '../identity/certificate.js'
 import type { UserId, WorkspaceId } from '../api/contract.js'
 import type { Logger } from '../logger.js'
@@ -27,9 +29,15 @@ export interface WorkspaceRegistry {
   get(ws: string): Workspace | undefined
   /** Starts keeping a workspace (after create or join) with its first ops. */
   adopt(record: WorkspaceRecord, ops: VerifiedOp[]): Promise<Workspace>
-  /** Verifies and stores ops from anywhere; returns the ids new to the log. */
+  /**
+   * Verifies ops from a peer and stores those the workspace's op gate admits (per-author quotas;
+   * src/org/op-gate.ts); returns the ids new to the log.
+   */
   receive(ws: string, signed: SignedOp[]): Promise<string[]>
-  /** Stores ops this device made (already verified). */
+  /**
+   * Stores ops this device made (already verified). Throws `over-quota`, `too-large` or
+   * `unauthorized` for an op other members' gates would hold, and stores nothing then.
+   */
   append(ws: string, ops: VerifiedOp[]): Promise<string[]>
   setCertificate(ws: string, cert: SignedCertificate): Promise<void>
 }
@@ -42,10 +50,34 @@ const bytesOf = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, '
  * Ops from peers pass the one verifier before anything else sees them; a bad op is dropped
  * alone, with a log line, and the rest of a batch still counts.
  */
-export async function createWorkspaceRegistry(store: Store, log: Logger): Promise<WorkspaceRegistry> {
+const OWN_HOLD_CODES: Record<HoldReason, 'over-quota' | 'too-large' | 'unauthorized'> = { 'over-quota': 'over-quota', 'too-large': 'too-large', 'not-allowed': 'unauthorized' }
+const OWN_HOLD_MESSAGES: Record<HoldReason, string> = {
+  'over-quota': 'this device changed the workspace too often today; try again later',
+  'too-large': 'that change is too large for a member to make',
+  'not-allowed': 'only admins can do that'
+}
+
+/** Rounds of judging one batch of ops from a peer; see `receive`. */
+const MAX_ADMIT_ROUNDS = 8
+
+export interface WorkspaceRegistryInit {
+  /** Quotas on ops from peers (tests shrink them). */
+  gate?: OpGateInit
+}
+
+export async function createWorkspaceRegistry(store: Store, log: Logger, init: WorkspaceRegistryInit = {}): Promise<WorkspaceRegistry> {
   const records = store.collection<WorkspaceRecord>('workspaces')
   const opsOnDisk = store.collection<StoredOp>('membershipOps')
   const workspaces = new Map<string, Workspace>()
+  const gates = new Map<string, OpGate>()
+  const gateOf = (w: Workspace): OpGate => {
+    let gate = gates.get(w.record.ws)
+    if (gate === undefined) {
+      gate = createOpGate(w.log, log, init.gate)
+      gates.set(w.record.ws, gate)
+    }
+    return gate
+  }
 
   for await (const [, record] of records.entries()) {
     const membership = createMembershipLog(record.ws)
@@ -67,13 +99,22 @@ export async function createWorkspaceRegistry(store: Store, log: Logger): Promis
     await batch.write()
   }
 
+  /** Adds ops to the log and stores every op that joined it, those that waited for a parent included. */
+  const keep = async (w: Workspace, ops: VerifiedOp[]): Promise<string[]> => {
+    const added = w.log.add(ops)
+    await persist(w.record.ws, added.flatMap((id) => w.log.get(id) ?? []))
+    return added
+  }
+
   const append = async (ws: string, ops: VerifiedOp[]): Promise<string[]> => {
     const w = workspaces.get(ws)
     if (w === undefined) return []
-    const added = w.log.add(ops)
-    const fresh = new Set(added)
-    await persist(ws, ops.filter((op) => fresh.has(op.id)))
-    return added
+    const gate = gateOf(w)
+    for (const op of ops) {
+      const held = gate.claimOwn(op)
+      if (held !== null) throw new EnclaveError(OWN_HOLD_CODES[held], OWN_HOLD_MESSAGES[held])
+    }
+    return keep(w, ops)
   }
 
   return {
@@ -93,13 +134,30 @@ export async function createWorkspaceRegistry(store: Store, log: Logger): Promis
       if (w === undefined) return []
       const verified: VerifiedOp[] = []
       for (const s of signed) {
+        // A resumed or repeated sync sends some ops again: known ones cost a hash, not a signature check.
+        const id = opId(s.bytes)
+        if (w.log.has(id) || w.log.waits(id)) continue
         try {
           verified.push(await verifyOp(s, w.record.ws))
         } catch (err) {
-          log.warn('membership op refused', { ws, error: String(err) })
+          log.warn('membership op refused', { ws, code: err instanceof EnclaveError ? err.code : 'internal', error: String(err) })
         }
       }
-      return append(ws, verified)
+      const gate = gateOf(w)
+      const added: string[] = []
+      // Ops an earlier op of the same batch allows (the owner's adds after genesis, a member's
+      // profile after their redeem) are judged again once those are in; authority is a few
+      // levels deep (root, owner, admins, members), so this ends in a few rounds.
+      let pending: readonly VerifiedOp[] = verified
+      for (let round = 0; round < MAX_ADMIT_ROUNDS && pending.length > 0; round++) {
+        const { take, later } = gate.admit(pending)
+        added.push(...await keep(w, take))
+        pending = later
+        if (take.length === 0) break
+      }
+      gate.hold(pending)
+      for (let released = gate.release(); released.length > 0; released = gate.release()) added.push(...await keep(w, released))
+      return added
     },
     append,
     setCertificate: async (ws, cert) => {

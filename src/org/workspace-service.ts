@@ -1,19 +1,22 @@
 import { randomBytes } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { EnclaveError, errorMessage } from '../errors.js'
+import { EnclaveError } from '../errors.js'
 import { parseUserId, peerIdOf } from '../ids.js'
 import { MAX_WORKSPACE_NAME, textLength } from '../limits.js'
 import { CERTIFICATE_LIFETIME_MS, issueCertificate } from '../identity/certificate.js'
 import { decodeInviteLink, encodeInviteLink, inviteSecretHash, inviteText, newInviteId, newInviteSecret } from '../identity/invite-link.js'
 import { isAdminRole, memberOfDevice, type Member } from '../identity/membership-state.js'
-import { signOp, verifyOp, type OpBodyInput, type Role, type VerifiedOp } from '../identity/membership-op.js'
+import { MAX_PARENTS, signOp, type OpBodyInput, type Profile, type Role, type VerifiedOp } from '../identity/membership-op.js'
 import { createRootKey, rootFingerprint, rootPublicKeyFromRaw, workspaceIdOf, type WorkspaceId } from '../identity/workspace-key.js'
-import { JOIN_PROTOCOL, requestJoin, serveJoin } from './join-protocol.js'
-import { MEMBERSHIP_PROTOCOL, serveSync, syncWith } from './membership-sync.js'
+import { JOIN_PROTOCOL, serveJoin } from './join-protocol.js'
+import { joinByInvite } from './join-client.js'
+import { MEMBERSHIP_PROTOCOL, serveSync } from './membership-sync.js'
+import { createPeerSync } from './peer-sync.js'
 import { createPeerReadiness } from './peer-readiness.js'
 import type { Workspace, WorkspaceRegistry } from './workspace-registry.js'
 import type { MembershipAccess } from './membership-access.js'
+import type { Avatars } from './avatars.js'
 import type { CoreBus } from '../core-events.js'
 import type { ProtocolHost } from '../net/protocol-host.js'
 import { CERTIFICATE_PROTOCOL, renewCertificates, serveCertificate } from './certificate-renewal.js'
@@ -33,6 +36,8 @@ export interface WorkspaceServiceComponents {
   registry: WorkspaceRegistry
   access: MembershipAccess
   protocols: ProtocolHost
+  /** Members' pictures, kept apart from the log. */
+  avatars: Avatars
   /** The name this device goes by, for its member profile. */
   displayName(): string | null
   /** Presence of any device (this one included). */
@@ -101,12 +106,11 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   const readiness = createPeerReadiness({ node, bus, allows, inWorkspace: () => registry.list().length > 0 })
   const grace = new Map<string, NodeJS.Timeout>()
   const farewells = new Set<string>()
-  const syncing = new Map<string, Promise<void>>()
   let stopped = false
 
-  const online = (device: PeerIdString): Presence => components.presenceOf(device)
+  const lookups = { presenceOf: (device: PeerIdString): Presence => components.presenceOf(device), avatarOf: (avatar: Profile['avatar']) => components.avatars.urlOf(avatar) }
   const view = workspaceView
-  const members = (w: Workspace): MemberView[] => memberViews(w, online)
+  const members = (w: Workspace): MemberView[] => memberViews(w, lookups)
 
   const workspace = (ws: string): Workspace => {
     const w = registry.get(ws)
@@ -126,39 +130,24 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   const enforce = (): void => {
     for (const peerId of node.getPeers()) {
       const peer = peerId.toString()
-      if (allows(peer) || grace.has(peer) || farewells.has(peer) || components.isRelay(peer)) continue
+      if (allows(peer) || farewells.has(peer) || components.isRelay(peer)) continue
       const hangUp = (): void => {
         log.info('closing connection of a peer that is not a member', { peer })
         void node.hangUp(peerId).catch(() => undefined)
       }
-      if (!access.wasRemoved(peer)) { hangUp(); continue }
+      if (!access.wasRemoved(peer)) {
+        if (!grace.has(peer)) hangUp()
+        continue
+      }
       // A removed device first gets the log that removes it, so its owner's app can say so;
-      // then, at most a few seconds later, the door closes.
+      // then, at most a few seconds later, the door closes. Also when it was removed within
+      // the grace of a fresh connection (it joined a moment ago): the grace ends here.
+      clearTimeout(grace.get(peer))
+      grace.delete(peer)
       farewells.add(peer)
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, FAREWELL_MS).unref())
       void Promise.race([syncPeer(peerId), deadline]).finally(() => { farewells.delete(peer); hangUp() })
     }
-  }
-
-  const syncPeer = (peer: PeerId): Promise<void> => {
-    const key = peerIdOf(peer)
-    const running = syncing.get(key)
-    if (running !== undefined) return running
-    const task = (async () => {
-      const mine = registry.list()
-      if (mine.length === 0 || stopped) return
-      try {
-        const stream = await node.dialProtocol(peer, MEMBERSHIP_PROTOCOL, { signal: AbortSignal.timeout(15_000) })
-        await syncWith(stream, mine, syncComponents)
-      } catch (err) {
-        log.debug('membership sync failed', { peer: key, error: errorMessage(err) })
-      }
-      // Chat to a member who joined through another admin waits for this sync; go now. A failed
-      // sync settles too: what this device's log says of the peer is all it will know for now.
-      readiness.settled(key)
-    })().finally(() => { syncing.delete(key) })
-    syncing.set(key, task)
-    return task
   }
 
   const changed = (ws: string): void => {
@@ -184,9 +173,19 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     onChanged: (ws: string) => { changed(ws); spread() },
     onAdmitted: (ws: string, device: string) => { access.admit(ws, device) }
   }
+  const peerSync = createPeerSync({
+    node,
+    registry,
+    log,
+    sync: syncComponents,
+    // Chat to a member who joined through another admin waits for this sync; go now. A failed
+    // sync settles too: what this device's log says of the peer is all it will know for now.
+    onSettled: (peer) => { readiness.settled(peer) }
+  })
+  const syncPeer = peerSync.sync
 
   const appendOwn = async (w: Workspace, body: OpBodyInput): Promise<VerifiedOp> => {
-    const op = await signOp(deviceKey, { v: 1, ws: w.record.ws, parents: w.log.heads(), author: self, ts: Date.now(), body })
+    const op = await signOp(deviceKey, { v: 1, ws: w.record.ws, parents: w.log.recentHeads(MAX_PARENTS), author: self, ts: Date.now(), body })
     await registry.append(w.record.ws, [op])
     const rejection = w.log.rejections().get(op.id)
     if (rejection !== undefined) throw new EnclaveError('unauthorized', `the workspace refused that (${rejection})`)
@@ -241,10 +240,11 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     // Joiners and members this device has not heard of yet get a moment to prove themselves.
     grace.set(peer, setTimeout(() => {
       grace.delete(peer)
-      if (!allows(peer) && !components.isRelay(peer)) {
-        log.info('closing connection of a peer that did not prove membership', { peer })
-        void node.hangUp(evt.detail).catch(() => undefined)
-      }
+      if (allows(peer) || components.isRelay(peer)) return
+      // A device removed meanwhile is told first, as `enforce` does for every removed device.
+      if (access.wasRemoved(peer)) { enforce(); return }
+      log.info('closing connection of a peer that did not prove membership', { peer })
+      void node.hangUp(evt.detail).catch(() => undefined)
     }, graceMs).unref())
   }
   node.addEventListener('peer:identify', onIdentify)
@@ -294,33 +294,21 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     join: async (link) => {
       const invite = decodeInviteLink(link)
       if (registry.get(invite.ws) !== undefined) throw new EnclaveError('bad-request', 'this device is already in that workspace')
-      const userId = newUserId()
-      let lastError: unknown = new EnclaveError('peer-unreachable', 'the invite carries no address')
-      for (const address of invite.addresses) {
-        try {
-          const stream = await node.dialProtocol(multiaddr(address), JOIN_PROTOCOL, { signal: AbortSignal.timeout(15_000) })
-          const result = await requestJoin(stream, { ws: invite.ws, inviteId: invite.inviteId, secret: invite.secret, userId, profile: { name: myName() } })
-          const ops: VerifiedOp[] = []
-          for (const signed of result.ops) ops.push(await verifyOp(signed, invite.ws))
-          const genesis = ops.find((op) => op.body.type === 'create')
-          if (genesis?.body.type !== 'create' || rootFingerprint(rootPublicKeyFromRaw(genesis.body.rootKey)) !== invite.fingerprint) {
-            throw new EnclaveError('invite-invalid', 'the workspace does not match the invite\'s fingerprint')
-          }
-          const w = await registry.adopt({ ws: invite.ws, userId, joinedAt: Date.now(), certificate: null }, ops)
-          if (memberOfDevice(w.log.state(), self) === undefined) throw new EnclaveError('invite-invalid', 'the inviting device did not add this device')
-          if (result.certificate !== null) await registry.setCertificate(invite.ws, result.certificate)
-          changed(invite.ws)
-          spread()
-          // The inviter's relays are the company's: this device keeps a reservation there too.
-          const relays = [...new Set(invite.addresses.filter((a) => a.includes('/p2p-circuit')).map((a) => a.slice(0, a.indexOf('/p2p-circuit'))))]
-          if (relays.length > 0) bus.emit('relays:learned', relays)
-          return view(w)
-        } catch (err) {
-          if (err instanceof EnclaveError && (err.code === 'invite-invalid' || err.code === 'unauthorized')) throw err
-          lastError = err
-        }
+      const open = (address: string): ReturnType<typeof node.dialProtocol> => node.dialProtocol(multiaddr(address), JOIN_PROTOCOL, { signal: AbortSignal.timeout(15_000) })
+      const result = await joinByInvite({ open, log: log.child('join') }, invite, newUserId(), myName())
+      const genesis = result.ops.find((op) => op.body.type === 'create')
+      if (genesis?.body.type !== 'create' || rootFingerprint(rootPublicKeyFromRaw(genesis.body.rootKey)) !== invite.fingerprint) {
+        throw new EnclaveError('invite-invalid', 'the workspace does not match the invite\'s fingerprint')
       }
-      throw lastError instanceof EnclaveError ? lastError : new EnclaveError('peer-unreachable', `could not reach the inviting device: ${errorMessage(lastError)}`)
+      const w = await registry.adopt({ ws: invite.ws, userId: result.userId, joinedAt: Date.now(), certificate: null }, result.ops)
+      if (memberOfDevice(w.log.state(), self) === undefined) throw new EnclaveError('invite-invalid', 'the inviting device did not add this device')
+      if (result.certificate !== null) await registry.setCertificate(invite.ws, result.certificate)
+      changed(invite.ws)
+      spread()
+      // The inviter's relays are the company's: this device keeps a reservation there too.
+      const relays = [...new Set(invite.addresses.filter((a) => a.includes('/p2p-circuit')).map((a) => a.slice(0, a.indexOf('/p2p-circuit'))))]
+      if (relays.length > 0) bus.emit('relays:learned', relays)
+      return view(w)
     },
 
     members: (ws) => members(workspace(ws)),
@@ -339,11 +327,14 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     updateProfile: async (ws, profile, userId) => {
       const w = workspace(ws)
       // Empty optional fields mean "none": the log stores only what is there.
-      const clean: MemberProfileInput = { name: profile.name.trim() }
-      for (const key of ['title', 'phone', 'email', 'avatar'] as const) {
+      const clean: Profile = { name: profile.name.trim() }
+      for (const key of ['title', 'phone', 'email'] as const) {
         const value = profile[key]?.trim()
         if (value !== undefined && value !== '') clean[key] = value
       }
+      // The picture itself stays out of the log: the op names it, members fetch it from here.
+      const avatar = profile.avatar?.trim()
+      if (avatar !== undefined && avatar !== '') clean.avatar = await components.avatars.put(avatar)
       await appendOwn(w, { type: 'profile', userId: userId ?? w.record.userId, profile: clean })
       return members(w)
     },
@@ -362,7 +353,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
       const state = w.log.state()
       return directory.search(w, query).flatMap((userId) => {
         const m = state.members.get(userId)
-        return m === undefined ? [] : [memberView(m, online)]
+        return m === undefined ? [] : [memberView(m, lookups)]
       })
     },
 
@@ -382,6 +373,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     },
     stop: () => {
       stopped = true
+      peerSync.stop()
       readiness.stop()
       clearInterval(renewTimer)
       for (const t of grace.values()) clearTimeout(t)

@@ -3,6 +3,7 @@ import { rootFingerprint, rootPublicKeyFromRaw } from '../identity/workspace-key
 import { certificateSummary } from './certificate-renewal.js'
 import type { DepartmentView, InviteSummary, MemberView, PeerIdString, Presence, WorkspaceView } from '../api/contract.js'
 import type { Member } from '../identity/membership-state.js'
+import type { Profile } from '../identity/membership-op.js'
 import type { Workspace } from './workspace-registry.js'
 
 /** The API's views of workspace state: plain copies, never live references into the log. */
@@ -35,7 +36,13 @@ function bestPresence(devices: readonly PeerIdString[], presenceOf: (device: Pee
   return best
 }
 
-export function memberView(m: Member, presenceOf: (device: PeerIdString) => Presence): MemberView {
+/** How a view shows a member: live presence, and the picture as a data: URL (null until fetched). */
+export interface MemberLookups {
+  presenceOf: (device: PeerIdString) => Presence
+  avatarOf: (avatar: Profile['avatar']) => string | null
+}
+
+export function memberView(m: Member, { presenceOf, avatarOf }: MemberLookups): MemberView {
   const presence = bestPresence(m.devices, presenceOf)
   return {
     userId: m.userId,
@@ -45,7 +52,7 @@ export function memberView(m: Member, presenceOf: (device: PeerIdString) => Pres
     title: m.profile.title ?? null,
     email: m.profile.email ?? null,
     phone: m.profile.phone ?? null,
-    avatar: m.profile.avatar ?? null,
+    avatar: avatarOf(m.profile.avatar),
     departments: [...m.departments],
     devices: [...m.devices],
     online: presence !== 'offline',
@@ -53,9 +60,9 @@ export function memberView(m: Member, presenceOf: (device: PeerIdString) => Pres
   }
 }
 
-export function memberViews(w: Workspace, presenceOf: (device: PeerIdString) => Presence): MemberView[] {
+export function memberViews(w: Workspace, lookups: MemberLookups): MemberView[] {
   const collator = new Intl.Collator('zh-CN')
-  return [...w.log.state().members.values()].map((m) => memberView(m, presenceOf)).sort((a, b) => collator.compare(a.name, b.name) || a.userId.localeCompare(b.userId))
+  return [...w.log.state().members.values()].map((m) => memberView(m, lookups)).sort((a, b) => collator.compare(a.name, b.name) || a.userId.localeCompare(b.userId))
 }
 
 export function departmentViews(w: Workspace): DepartmentView[] {
