@@ -93,6 +93,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       listen: await createStickyListen(init.listen ?? DEFAULT_LISTEN, store.collection('meta')).current(),
       mdns: init.mdns ?? true,
       refuses: access.refuses,
+      isKnown: access.allows,
       relays: init.relays ?? [],
       relayServer: init.relay === undefined ? undefined : { allowsReservation: reservationPolicy(access, init.relay.workspace, log) },
       start: false

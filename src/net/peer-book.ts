@@ -188,8 +188,9 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
     passing.delete(peer)
     wasRelayed.delete(peer)
     if (records.get(peer) !== undefined) { scheduleRedial(peer); return }
-    // libp2p keeps what identify said of every peer in memory; a stranger's entry would only grow it.
-    node.peerStore.delete(evt.detail).catch(() => undefined)
+    // libp2p keeps what identify said of every peer in memory; a stranger's entry would only grow
+    // it. In no workspace nobody is a stranger: a peer that dialled in is dialled back from there.
+    if (components.inWorkspace() && !isMember(peer)) node.peerStore.delete(evt.detail).catch(() => undefined)
   }
   const onIdentify = (evt: CustomEvent<{ peerId: PeerId; listenAddrs: Multiaddr[] }>): void => {
     const peer = peerIdOf(evt.detail.peerId)

@@ -5,6 +5,7 @@ import { CERTIFICATE_LIFETIME_MS, issueCertificate, type SignedCertificate } fro
 import { inviteSecretHash } from '../identity/invite-link.js'
 import { isAdminRole, memberOfDevice } from '../identity/membership-state.js'
 import { signOp, type Profile, type SignedOp } from '../identity/membership-op.js'
+import { strangerRefusal } from '../net/refuse-stream.js'
 import { ask, parseWith, serveRequest } from '../net/request-reply.js'
 import type { WorkspaceRegistry } from './workspace-registry.js'
 import type { Logger } from '../logger.js'
@@ -48,7 +49,7 @@ function sameHash(a: string, b: string): boolean {
 
 /**
  * Admin side: checks the invite (known, not used, not revoked, not expired, the secret
- * matches), appends a `redeem` op naming the joiner's device, and sends back the whole log and
+ * matches; a request that does not hold the secret gets the stranger refusal), appends a `redeem` op naming the joiner's device, and sends back the whole log and
  * a certificate. Any failure is a coded refusal on this stream only.
  */
 export function serveJoin(stream: Stream, connection: Connection, components: JoinServerComponents): Promise<void> {
@@ -56,6 +57,9 @@ export function serveJoin(stream: Stream, connection: Connection, components: Jo
     log: components.log,
     name: 'join',
     maxRequestBytes: MAX_REQUEST_BYTES,
+    strangerRequestBytes: MAX_REQUEST_BYTES,
+    // Said only to a joiner that holds the invite's secret: anyone else learns nothing.
+    toStrangers: ['invite-invalid'],
     parse: parseWith(request, 'join request'),
     handle: (remote, req) => admit(components, remote, req)
   })
@@ -63,13 +67,15 @@ export function serveJoin(stream: Stream, connection: Connection, components: Jo
 
 async function admit(components: JoinServerComponents, remote: string, req: JoinRequest): Promise<unknown[]> {
   const { registry, log } = components
+  // Not in that workspace, no admin there, no such invite, a wrong secret: one refusal for all, so
+  // a device without the invite's secret learns neither where this device belongs nor its role.
   const w = registry.get(req.ws)
-  if (w === undefined) throw new EnclaveError('invite-invalid', 'this device is not in that workspace')
+  if (w === undefined) throw strangerRefusal()
   const state = w.log.state()
   const me = memberOfDevice(state, components.self)
-  if (me === undefined || me.status !== 'active' || !isAdminRole(me.role)) throw new EnclaveError('invite-invalid', 'this device cannot admit members')
+  if (me === undefined || me.status !== 'active' || !isAdminRole(me.role)) throw strangerRefusal()
   const invite = state.invites.get(req.inviteId)
-  if (invite === undefined || !sameHash(invite.secretHash, inviteSecretHash(req.secret))) throw new EnclaveError('invite-invalid', 'unknown invite')
+  if (invite === undefined || !sameHash(invite.secretHash, inviteSecretHash(req.secret))) throw strangerRefusal()
   if (invite.revoked) throw new EnclaveError('invite-invalid', 'the invite was revoked')
   if (invite.redeemedBy !== null) throw new EnclaveError('invite-invalid', 'the invite was already used')
   const now = Date.now()

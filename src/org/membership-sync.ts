@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { EnclaveError, errorMessage } from '../errors.js'
 import { verifyCertificate } from '../identity/certificate.js'
 import { memberOfDevice } from '../identity/membership-state.js'
+import { strangerRefusal } from '../net/refuse-stream.js'
 import { ask, parseWith, serveRequest, type Exchange } from '../net/request-reply.js'
 import { certificateOf, type Workspace, type WorkspaceRegistry } from './workspace-registry.js'
 import type { VerifiedOp } from '../identity/membership-op.js'
@@ -12,6 +13,11 @@ import type { Connection, Stream } from '@libp2p/interface'
 export const MEMBERSHIP_PROTOCOL = '/enclave/membership/2.0.0'
 
 const MAX_FRAME = 1024 * 1024
+/**
+ * A hello from a peer not known to be a member yet: enough for a device in a few workspaces to
+ * show its certificates (about 0.4 KiB each, plus 66 bytes a head), and no more.
+ */
+const STRANGER_HELLO_BYTES = 8 * 1024
 /** Ops per frame: far below the frame limit even with avatars in profiles. */
 const OPS_PER_FRAME = 200
 
@@ -76,16 +82,17 @@ export function syncWith(stream: Stream, workspaces: Workspace[], components: Sy
 
 /**
  * Responder side. Answers only for workspaces the initiator is in, by this device's log or by
- * a certificate from an admin this device knows; anyone else gets `not-member`.
+ * a certificate from an admin this device knows; anyone else gets the stranger refusal. A peer
+ * that proves itself by certificate here is still read with a stranger's limits on this stream:
+ * this device syncs with it as a member right after (`onAdmitted`).
  */
 export function serveSync(stream: Stream, connection: Connection, components: SyncComponents): Promise<void> {
   return serveRequest<z.infer<typeof hello>>(stream, connection, {
     log: components.log,
     name: 'membership sync',
     maxRequestBytes: MAX_FRAME,
+    strangerRequestBytes: STRANGER_HELLO_BYTES,
     parse: parseWith(hello, 'membership hello'),
-    // Meeting a device of no shared workspace is ordinary; malformed frames are not.
-    quiet: ['not-member'],
     handle: async (remote, req, exchange) => {
       const shared = new Set<string>()
       const frames: unknown[] = []
@@ -109,7 +116,7 @@ export function serveSync(stream: Stream, connection: Connection, components: Sy
         frames.push(...opFrames(entry.ws, w.log.since(entry.heads)))
         heads.push({ ws: entry.ws, heads: w.log.heads() })
       }
-      if (shared.size === 0) throw new EnclaveError('not-member', 'not a member of any workspace here')
+      if (shared.size === 0) throw strangerRefusal()
       frames.push({ t: 'heads', workspaces: heads })
       await exchange.send(frames)
       doneFrame(await receiveOps(exchange, components, shared))

@@ -9,6 +9,7 @@ import { isAdminRole, memberOfDevice, type Member } from '../identity/membership
 import { signOp, verifyOp, type OpBodyInput, type Role, type VerifiedOp } from '../identity/membership-op.js'
 import { createRootKey, rootFingerprint, rootPublicKeyFromRaw, workspaceIdOf, type WorkspaceId } from '../identity/workspace-key.js'
 import { JOIN_PROTOCOL, requestJoin, serveJoin } from './join-protocol.js'
+import { isStrangerRefusal } from '../net/refuse-stream.js'
 import { MEMBERSHIP_PROTOCOL, serveSync, syncWith } from './membership-sync.js'
 import { createPeerReadiness } from './peer-readiness.js'
 import type { Workspace, WorkspaceRegistry } from './workspace-registry.js'
@@ -44,8 +45,10 @@ export interface WorkspaceServiceComponents {
 }
 
 export interface WorkspaceServiceInit {
-  /** How long a connected peer that is no member may stay to join or prove membership. @default 10 s */
+  /** How long a connected peer that is no member may stay once it began redeeming an invite. @default 10 s */
   graceMs?: number
+  /** How long any other connected peer that is no member may stay to prove membership. @default 5 s */
+  strangerGraceMs?: number
 }
 
 export interface WorkspaceService {
@@ -94,6 +97,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   const { node, log, emit, deviceKey } = components
   const self = peerIdOf(node.peerId)
   const graceMs = init.graceMs ?? 10_000
+  const strangerGraceMs = init.strangerGraceMs ?? 5_000
   const { registry, access, bus, protocols } = components
   const { allows } = access
   const directory = createDirectory()
@@ -127,7 +131,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
       const peer = peerId.toString()
       if (allows(peer) || grace.has(peer) || farewells.has(peer) || components.isRelay(peer)) continue
       const hangUp = (): void => {
-        log.info('closing connection of a peer that is not a member', { peer })
+        log.info('closing connection of a peer that is not a member', { peer, code: 'not-member' })
         void node.hangUp(peerId).catch(() => undefined)
       }
       if (!access.wasRemoved(peer)) { hangUp(); continue }
@@ -181,7 +185,11 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     registry,
     log: log.child('sync'),
     onChanged: (ws: string) => { changed(ws); spread() },
-    onAdmitted: (ws: string, device: string) => { access.admit(ws, device) }
+    onAdmitted: (ws: string, device: string) => {
+      access.admit(ws, device)
+      // It proved itself on its stream, read with a stranger's limits: now sync as with a member.
+      void syncPeer(peerIdFromString(device))
+    }
   }
 
   const appendOwn = async (w: Workspace, body: OpBodyInput): Promise<VerifiedOp> => {
@@ -223,31 +231,59 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   await protocols.handleAnyone(CERTIFICATE_PROTOCOL, (stream, connection) => serveCertificate(stream, connection, renewal))
 
   await protocols.handleAnyone(MEMBERSHIP_PROTOCOL, (stream, connection) => serveSync(stream, connection, syncComponents))
-  await protocols.handleAnyone(JOIN_PROTOCOL, (stream, connection) => serveJoin(stream, connection, {
+  await protocols.handleAnyone(JOIN_PROTOCOL, (stream, connection) => {
+    extendGrace(connection.remotePeer)
+    return serveJoin(stream, connection, {
     registry,
     deviceKey,
     self,
-    log: log.child('join'),
-    onChanged: (ws) => { changed(ws); spread() }
-  }))
+      log: log.child('join'),
+      onChanged: (ws) => { changed(ws); spread() }
+    })
+  })
 
   const onIdentify = (evt: CustomEvent<{ peerId: PeerId; protocols: string[] }>): void => {
-    if (evt.detail.protocols.includes(MEMBERSHIP_PROTOCOL)) void syncPeer(evt.detail.peerId).then(renew)
+    // Only members are told which workspaces this device is in (the hello names them, with its
+    // certificates); a member this device has not heard of yet syncs from its side and is
+    // admitted by its certificate.
+    if (evt.detail.protocols.includes(MEMBERSHIP_PROTOCOL) && allows(evt.detail.peerId.toString())) void syncPeer(evt.detail.peerId).then(renew)
+  }
+  /** Closes the connection of a peer that is still no member after `ms`. */
+  const startGrace = (peerId: PeerId, ms: number): void => {
+    const peer = peerId.toString()
+    clearTimeout(grace.get(peer))
+    grace.set(peer, setTimeout(() => {
+      grace.delete(peer)
+      if (!allows(peer) && !components.isRelay(peer)) {
+        log.info('closing connection of a peer that did not prove membership', { peer, code: 'not-member' })
+        void node.hangUp(peerId).catch(() => undefined)
+      }
+    }, ms).unref())
+  }
+  /** A joiner redeeming an invite gets the longer grace, once. */
+  const extended = new Set<string>()
+  const extendGrace = (peerId: PeerId): void => {
+    const peer = peerId.toString()
+    if (!grace.has(peer) || extended.has(peer)) return
+    extended.add(peer)
+    startGrace(peerId, graceMs)
   }
   const onConnect = (evt: CustomEvent<PeerId>): void => {
     const peer = evt.detail.toString()
     if (allows(peer) || grace.has(peer)) return
-    // Joiners and members this device has not heard of yet get a moment to prove themselves.
-    grace.set(peer, setTimeout(() => {
-      grace.delete(peer)
-      if (!allows(peer) && !components.isRelay(peer)) {
-        log.info('closing connection of a peer that did not prove membership', { peer })
-        void node.hangUp(evt.detail).catch(() => undefined)
-      }
-    }, graceMs).unref())
+    // Members this device has not heard of yet get a moment to prove themselves; joiners a
+    // longer one once they open the join protocol; strangers no more than that.
+    startGrace(evt.detail, strangerGraceMs)
+  }
+  const onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    const peer = evt.detail.toString()
+    clearTimeout(grace.get(peer))
+    grace.delete(peer)
+    extended.delete(peer)
   }
   node.addEventListener('peer:identify', onIdentify)
   node.addEventListener('peer:connect', onConnect)
+  node.addEventListener('peer:disconnect', onDisconnect)
 
   return {
     list: () => registry.list().map(view),
@@ -316,7 +352,8 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
           return view(w)
         } catch (err) {
           if (err instanceof EnclaveError && (err.code === 'invite-invalid' || err.code === 'unauthorized')) throw err
-          lastError = err
+          // The inviting device answers anyone without the invite's secret the same way.
+          lastError = isStrangerRefusal(err) ? new EnclaveError('invite-invalid', 'unknown invite: the inviting device does not accept it') : err
         }
       }
       throw lastError instanceof EnclaveError ? lastError : new EnclaveError('peer-unreachable', `could not reach the inviting device: ${errorMessage(lastError)}`)
@@ -386,6 +423,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
       for (const t of grace.values()) clearTimeout(t)
       node.removeEventListener('peer:identify', onIdentify)
       node.removeEventListener('peer:connect', onConnect)
+      node.removeEventListener('peer:disconnect', onDisconnect)
     }
   }
 }
