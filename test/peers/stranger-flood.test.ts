@@ -14,7 +14,7 @@ import { createNetNode, MAX_UNKNOWN_PER_ADDRESS, type NetNode } from '../../src/
 import { NOT_AVAILABLE, REFUSAL_DELAY_MS } from '../../src/net/refuse-stream.js'
 import { ask } from '../../src/net/request-reply.js'
 import { CERTIFICATE_PROTOCOL } from '../../src/org/certificate-renewal.js'
-import { JOIN_PROTOCOL } from '../../src/org/join-protocol.js'
+import { JOIN_PROTOCOL, requestJoin } from '../../src/org/join-protocol.js'
 import { MEMBERSHIP_PROTOCOL } from '../../src/org/membership-sync.js'
 import { PROFILE_PROTOCOL } from '../../src/org/profiles.js'
 import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
@@ -44,8 +44,14 @@ const PLAN: Array<[string, number, number, number]> = [
   [GROUP_PROTOCOL, 2, 256 * 1024, 256 * 1024 - 1],
   [PROFILE_PROTOCOL, 2, 1024, 1023]
 ]
-/** Most the victim's RSS may grow while flooded. */
+/** Most the victim's RSS may grow while flooded (issue 13's target for a hostile member: 64 MB). */
 const FLOOD_BOUND_MB = 48
+/** A guest's flood: doc streams declaring whole boards, chat streams with frames that never end. */
+const GUEST_PLAN: Array<[string, number, number, number]> = [
+  [DOCS_PROTOCOL, 24, 48 * MiB, 8 * MiB],
+  [CHAT_PROTOCOL, 16, MiB, MiB - 1]
+]
+const GUEST_BOUND_MB = 64
 /** How far above its idle RSS the victim must be back once the strangers are gone. */
 const RETURN_BOUND_MB = 24
 
@@ -99,9 +105,9 @@ async function pump(stream: Stream, declared: number, body: number): Promise<voi
   }
 }
 
-async function flood(node: NetNode): Promise<void> {
+async function flood(node: NetNode, plan = PLAN): Promise<void> {
   const target = multiaddr(victim.address)
-  await Promise.all(PLAN.flatMap(([protocol, streams, declared, body]) => Array.from({ length: streams }, async () => {
+  await Promise.all(plan.flatMap(([protocol, streams, declared, body]) => Array.from({ length: streams }, async () => {
     try {
       await pump(await node.dialProtocol(target, protocol, { signal: AbortSignal.timeout(5_000) }), declared, body)
     } catch {
@@ -110,25 +116,33 @@ async function flood(node: NetNode): Promise<void> {
   })))
 }
 
-const connectedToVictim = (s: NetNode): boolean => s.getConnections().some((c) => c.remotePeer.toString() === victim.peerId && c.status === 'open')
-
-test('a stranger flood leaves the victim\'s RSS bounded, gives it back, and a member\'s messages still arrive', { timeout: 90_000 }, async () => {
-  await delivered('before the flood')
+/** Samples the victim's RSS every 100 ms while `during` runs; returns idle and peak. */
+async function measured(during: () => Promise<void>): Promise<{ idle: number; peak: number }> {
   const idle = Math.min(await rssMb(victim), await rssMb(victim))
   let peak = idle
   const sampler = setInterval(() => { rssMb(victim).then((mb) => { peak = Math.max(peak, mb) }, () => undefined) }, 100)
-  let held: number
   try {
-    const ids = await Promise.all(Array.from({ length: IDS }, stranger))
-    const attack = Promise.all(ids.map(flood))
-    await delivered('during the flood')
-    await attack
-    held = ids.filter(connectedToVictim).length
-    await delivered('right after the flood')
+    await during()
     peak = Math.max(peak, await rssMb(victim))
   } finally {
     clearInterval(sampler)
   }
+  return { idle, peak }
+}
+
+const connectedToVictim = (s: NetNode): boolean => s.getConnections().some((c) => c.remotePeer.toString() === victim.peerId && c.status === 'open')
+
+test('a stranger flood leaves the victim\'s RSS bounded, gives it back, and a member\'s messages still arrive', { timeout: 90_000 }, async () => {
+  await delivered('before the flood')
+  let held = 0
+  const { idle, peak } = await measured(async () => {
+    const ids = await Promise.all(Array.from({ length: IDS }, stranger))
+    const attack = Promise.all(ids.map((id) => flood(id)))
+    await delivered('during the flood')
+    await attack
+    held = ids.filter(connectedToVictim).length
+    await delivered('right after the flood')
+  })
   // Strangers that proved nothing are let go after their grace period, without being told why.
   await waitFor('the victim to hang up on every stranger', () => !strangers.some(connectedToVictim), { timeoutMs: 20_000, intervalMs: 200 })
   await Promise.all(strangers.map(async (s) => { await s.stop() }))
@@ -137,7 +151,7 @@ test('a stranger flood leaves the victim\'s RSS bounded, gives it back, and a me
     settled = await rssMb(victim)
     return settled <= idle + RETURN_BOUND_MB
   }, { timeoutMs: 20_000, intervalMs: 250 }).catch(() => false)
-  process.stderr.write(`victim RSS: idle ${idle.toFixed(0)} MB, peak ${peak.toFixed(0)} MB (+${(peak - idle).toFixed(0)}), after ${settled.toFixed(0)} MB; ${held} of ${IDS} strangers held a connection\n`)
+  process.stderr.write(`strangers: victim RSS idle ${idle.toFixed(0)} MB, peak ${peak.toFixed(0)} MB (+${(peak - idle).toFixed(0)}), after ${settled.toFixed(0)} MB; ${held} of ${IDS} strangers held a connection\n`)
   await delivered('after the strangers left')
   assert.ok(peak - idle <= FLOOD_BOUND_MB, `RSS grew by ${(peak - idle).toFixed(0)} MB under the flood (bound ${FLOOD_BOUND_MB} MB)`)
   assert.ok(returned, `RSS stayed at ${settled.toFixed(0)} MB after the flood (idle ${idle.toFixed(0)} MB)`)
@@ -145,6 +159,26 @@ test('a stranger flood leaves the victim\'s RSS bounded, gives it back, and a me
   // Nothing of the strangers is remembered: they would be redialled at every start.
   const listed = new Set<string>((await victim.api.call('peers.list', {})).map((p) => p.peerId))
   assert.deepEqual(strangers.map((s) => s.peerId.toString()).filter((id) => listed.has(id)), [])
+})
+
+test('a guest declaring whole boards on 24 doc streams and never-ending chat frames costs the victim no more than its budget', { timeout: 90_000 }, async () => {
+  const guest = await stranger()
+  const invite = decodeInviteLink((await victim.api.call('workspaces.invite', { workspaceId: workspace.id, role: 'guest' })).link)
+  const joined = await requestJoin(await guest.dialProtocol(multiaddr(victim.address), JOIN_PROTOCOL), { ws: invite.ws, inviteId: invite.inviteId, secret: invite.secret, userId: randomBytes(12).toString('hex'), profile: { name: 'Guest' } })
+  assert.equal(joined.status, 'active')
+  await delivered('before the guest\'s flood')
+  const { idle, peak } = await measured(async () => {
+    const attack = flood(guest, GUEST_PLAN)
+    await delivered('during the guest\'s flood')
+    await attack
+  })
+  const refusedLarge = (): number => victim.logs.filter((l) => l.code === 'too-large' && l.peer === guest.peerId.toString()).length
+  // No doc of the guest's here: a whole board is refused from its length prefix.
+  const tooLarge = await waitFor('every whole board refused', () => refusedLarge() >= 24 && refusedLarge(), { timeoutMs: 10_000 }).catch(() => refusedLarge())
+  process.stderr.write(`guest: victim RSS idle ${idle.toFixed(0)} MB, peak ${peak.toFixed(0)} MB (+${(peak - idle).toFixed(0)}); ${tooLarge} streams refused too-large\n`)
+  await delivered('after the guest\'s flood')
+  assert.ok(peak - idle <= GUEST_BOUND_MB, `RSS grew by ${(peak - idle).toFixed(0)} MB under the guest's flood (bound ${GUEST_BOUND_MB} MB)`)
+  assert.ok(tooLarge >= 24, `${tooLarge} streams refused too-large`)
 })
 
 test('every protocol refuses a stranger the same way, whether or not the victim is in the workspace named or an admin there', async () => {
