@@ -12,6 +12,7 @@ import { JOIN_PROTOCOL, requestJoin, serveJoin } from './join-protocol.js'
 import { isStrangerRefusal } from '../net/refuse-stream.js'
 import { MEMBERSHIP_PROTOCOL, serveSync, syncWith } from './membership-sync.js'
 import { createPeerReadiness } from './peer-readiness.js'
+import { createUnprovenGrace, type UnprovenGraceInit } from './unproven-grace.js'
 import type { Workspace, WorkspaceRegistry } from './workspace-registry.js'
 import type { MembershipAccess } from './membership-access.js'
 import type { CoreBus } from '../core-events.js'
@@ -44,12 +45,7 @@ export interface WorkspaceServiceComponents {
   isRelay(peer: string): boolean
 }
 
-export interface WorkspaceServiceInit {
-  /** How long a connected peer that is no member may stay once it began redeeming an invite. @default 10 s */
-  graceMs?: number
-  /** How long any other connected peer that is no member may stay to prove membership. @default 5 s */
-  strangerGraceMs?: number
-}
+export type WorkspaceServiceInit = UnprovenGraceInit
 
 export interface WorkspaceService {
   list(): WorkspaceView[]
@@ -96,13 +92,11 @@ const RENEW_INTERVAL_MS = 30 * 60 * 1000
 export async function createWorkspaceService(components: WorkspaceServiceComponents, init: WorkspaceServiceInit = {}): Promise<WorkspaceService> {
   const { node, log, emit, deviceKey } = components
   const self = peerIdOf(node.peerId)
-  const graceMs = init.graceMs ?? 10_000
-  const strangerGraceMs = init.strangerGraceMs ?? 5_000
   const { registry, access, bus, protocols } = components
   const { allows } = access
   const directory = createDirectory()
   const readiness = createPeerReadiness({ node, bus, allows, inWorkspace: () => registry.list().length > 0 })
-  const grace = new Map<string, NodeJS.Timeout>()
+  const grace = createUnprovenGrace({ node, log, allows, isRelay: (peer) => components.isRelay(peer) }, init)
   const farewells = new Set<string>()
   const syncing = new Map<string, Promise<void>>()
   let stopped = false
@@ -232,11 +226,11 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
 
   await protocols.handleAnyone(MEMBERSHIP_PROTOCOL, (stream, connection) => serveSync(stream, connection, syncComponents))
   await protocols.handleAnyone(JOIN_PROTOCOL, (stream, connection) => {
-    extendGrace(connection.remotePeer)
+    grace.extend(connection.remotePeer)
     return serveJoin(stream, connection, {
-    registry,
-    deviceKey,
-    self,
+      registry,
+      deviceKey,
+      self,
       log: log.child('join'),
       onChanged: (ws) => { changed(ws); spread() }
     })
@@ -248,42 +242,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     // admitted by its certificate.
     if (evt.detail.protocols.includes(MEMBERSHIP_PROTOCOL) && allows(evt.detail.peerId.toString())) void syncPeer(evt.detail.peerId).then(renew)
   }
-  /** Closes the connection of a peer that is still no member after `ms`. */
-  const startGrace = (peerId: PeerId, ms: number): void => {
-    const peer = peerId.toString()
-    clearTimeout(grace.get(peer))
-    grace.set(peer, setTimeout(() => {
-      grace.delete(peer)
-      if (!allows(peer) && !components.isRelay(peer)) {
-        log.info('closing connection of a peer that did not prove membership', { peer, code: 'not-member' })
-        void node.hangUp(peerId).catch(() => undefined)
-      }
-    }, ms).unref())
-  }
-  /** A joiner redeeming an invite gets the longer grace, once. */
-  const extended = new Set<string>()
-  const extendGrace = (peerId: PeerId): void => {
-    const peer = peerId.toString()
-    if (!grace.has(peer) || extended.has(peer)) return
-    extended.add(peer)
-    startGrace(peerId, graceMs)
-  }
-  const onConnect = (evt: CustomEvent<PeerId>): void => {
-    const peer = evt.detail.toString()
-    if (allows(peer) || grace.has(peer)) return
-    // Members this device has not heard of yet get a moment to prove themselves; joiners a
-    // longer one once they open the join protocol; strangers no more than that.
-    startGrace(evt.detail, strangerGraceMs)
-  }
-  const onDisconnect = (evt: CustomEvent<PeerId>): void => {
-    const peer = evt.detail.toString()
-    clearTimeout(grace.get(peer))
-    grace.delete(peer)
-    extended.delete(peer)
-  }
   node.addEventListener('peer:identify', onIdentify)
-  node.addEventListener('peer:connect', onConnect)
-  node.addEventListener('peer:disconnect', onDisconnect)
 
   return {
     list: () => registry.list().map(view),
@@ -420,10 +379,8 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
       stopped = true
       readiness.stop()
       clearInterval(renewTimer)
-      for (const t of grace.values()) clearTimeout(t)
+      grace.stop()
       node.removeEventListener('peer:identify', onIdentify)
-      node.removeEventListener('peer:connect', onConnect)
-      node.removeEventListener('peer:disconnect', onDisconnect)
     }
   }
 }
