@@ -123,12 +123,15 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   const enforce = (): void => {
     for (const peerId of node.getPeers()) {
       const peer = peerId.toString()
-      if (allows(peer) || grace.has(peer) || farewells.has(peer) || components.isRelay(peer)) continue
+      if (allows(peer) || farewells.has(peer) || components.isRelay(peer)) continue
+      const removed = access.wasRemoved(peer)
+      // A removed device has nothing left to prove, even if it joined moments ago.
+      if (!removed && grace.has(peer)) continue
       const hangUp = (): void => {
         log.info('closing connection of a peer that is not a member', { peer, code: 'not-member' })
         void node.hangUp(peerId).catch(() => undefined)
       }
-      if (!access.wasRemoved(peer)) { hangUp(); continue }
+      if (!removed) { hangUp(); continue }
       // A removed device first gets the log that removes it, so its owner's app can say so;
       // then, at most a few seconds later, the door closes.
       farewells.add(peer)
