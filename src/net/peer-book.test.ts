@@ -277,6 +277,17 @@ test('a member removed from the workspace is forgotten; a peer dialled on purpos
   book.stop()
 })
 
+test('a peer dialled on purpose that proves nothing keeps only the address dialled, whatever identify says', async () => {
+  const { node, book, stored } = await harness()
+  const relay = await newPeer()
+  await book.dial(`/ip4/10.0.0.8/tcp/4001/p2p/${relay.toString()}`).catch(() => undefined)
+  node.connect(relay)
+  node.identify(relay, ['/ip4/203.0.113.5/tcp/22', '/ip4/10.0.0.8/tcp/4001'])
+  await settle()
+  assert.deepEqual(stored.get(relay.toString())?.addresses, ['/ip4/10.0.0.8/tcp/4001'])
+  book.stop()
+})
+
 test('what a dial keeps is the address dialled, without its /p2p part', async () => {
   const { book, stored } = await harness()
   const peer = await newPeer()

@@ -197,7 +197,10 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
     // Relayed addresses are kept too: for a colleague in another office they are the only way in.
     const addresses = evt.detail.listenAddrs.map((a) => a.toString())
     if (records.get(peer) !== undefined) {
-      void records.update(peer, { addresses, seen: true }).then(() => { changed(peer) })
+      // A peer dialled on purpose that proves nothing here (a relay, a stranger) keeps the
+      // address it was dialled at: it does not get to add targets for this device to dial.
+      const trusted = isMember(peer) || !components.inWorkspace()
+      void records.update(peer, trusted ? { addresses, seen: true } : { seen: true }).then(() => { changed(peer) })
       return
     }
     if (!isConnected(peer)) return
