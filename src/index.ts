@@ -96,6 +96,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       listen: await createStickyListen(init.listen ?? DEFAULT_LISTEN, store.collection('meta')).current(),
       mdns: init.mdns ?? true,
       refuses: access.refuses,
+      isKnown: access.allows,
       relays: init.relays ?? [],
       relayServer: init.relay === undefined ? undefined : { allowsReservation: reservationPolicy(access, registry, init.relay, log) },
       start: false
@@ -105,12 +106,12 @@ export async function createCore(init: CoreInit): Promise<Core> {
 
     // ENCLAVE_PATH_UPGRADE_MS=0 keeps relayed peers relayed (bench:relay measures that path).
     const upgradeMs = process.env.ENCLAVE_PATH_UPGRADE_MS === undefined ? undefined : Number(process.env.ENCLAVE_PATH_UPGRADE_MS)
-    const peers = parts.add('peers', await createPeerBook({ node, store, log: log.child('peers'), emit, bus }, {
+    const peers = parts.add('peers', await createPeerBook({ node, store, log: log.child('peers'), emit, bus, isMember: access.isMember, inWorkspace: () => registry.list().length > 0 }, {
       ...(upgradeMs !== undefined && Number.isFinite(upgradeMs) ? { upgradeIntervalMs: upgradeMs } : {}),
       dialAtStart: init.peers ?? []
     }))
     const relays = parts.add('relays', createRelayList({ bus, log: log.child('relays'), dial: (address) => peers.dial(address) }, init.relays ?? []))
-    const mailboxes = parts.add('mailboxes', await createMailboxDirectory({ node, protocols, meta: store.collection('meta'), bus, isMailbox: init.mailbox === true }))
+    const mailboxes = parts.add('mailboxes', await createMailboxDirectory({ node, protocols, meta: store.collection('meta'), bus, isMailbox: init.mailbox === true, allows: access.allows }))
     const profiles = parts.add('profiles', await createProfiles({ node, protocols, peers, meta: store.collection('meta'), emit, log: log.child('profiles'), allows: access.allows }))
     const chat = parts.add('chat', await createChatService({
       store,

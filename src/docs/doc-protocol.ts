@@ -9,6 +9,11 @@ import type { Connection, Stream } from '@libp2p/interface'
 export const DOCS_PROTOCOL = '/enclave/docs/2.0.0'
 /** A whole board's state can travel in one sync reply (100k shapes ≈ 13 MB). */
 export const MAX_DOC_FRAME = 48 * 1024 * 1024
+/**
+ * Largest request from a member with whom this device shares no conversation holding a doc: an
+ * index, a state vector, a cursor or an edit fit; whole boards come only from a doc's own members.
+ */
+export const MAX_SMALL_DOC_FRAME = 1024 * 1024
 
 const bytes = z.instanceof(Uint8Array)
 const sealedFields = { doc: idSchema(parseDocId), conv: idSchema(parseConversationId), epoch: z.number().int().nonnegative(), n: bytes.refine((b) => b.byteLength === 12), c: bytes }
@@ -45,12 +50,16 @@ export type DocReply = z.infer<typeof reply>
 
 export type DocRequestHandler = (from: PeerIdString, req: DocRequest) => Promise<DocReply>
 
-/** Serves one request; a refusal travels back as a coded error and the node serves on. */
-export function serveDocStream(handle: DocRequestHandler, log: Logger, stream: Stream, connection: Connection): Promise<void> {
+/**
+ * Serves one request; a refusal travels back as a coded error and the node serves on. Frames
+ * above `MAX_SMALL_DOC_FRAME` are read only from peers `maySendLarge` allows, judged from the
+ * length prefix before the body is read.
+ */
+export function serveDocStream(handle: DocRequestHandler, log: Logger, stream: Stream, connection: Connection, maySendLarge: (from: PeerIdString) => boolean): Promise<void> {
   return serveRequest(stream, connection, {
     log,
     name: 'docs',
-    maxRequestBytes: MAX_DOC_FRAME,
+    maxRequestBytes: (from) => (maySendLarge(from) ? MAX_DOC_FRAME : MAX_SMALL_DOC_FRAME),
     parse: parseDocRequest,
     handle: async (from, req) => [await handle(from, req)]
   })

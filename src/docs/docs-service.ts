@@ -333,7 +333,12 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
   bus.on('peer:ready', peerReady)
   bus.on('conversation:changed', ({ id }) => { conversationChanged(id) })
   bus.on('doc:edit', ({ conv, from, doc, update }) => receiveEdit(conv, from, doc, update))
-  await protocols.handleMembers(DOCS_PROTOCOL, (stream, connection) => serveDocStream(handle, log, stream, connection), { maxInboundStreams: 64 })
+  /** Does `peer` share a conversation holding a doc with this device? Only then may it send whole boards. */
+  const sharesDocs = (peer: PeerIdString): boolean => {
+    const convs = new Set(docs.list().flatMap((r) => (r.conversationId === null ? [] : [r.conversationId])))
+    return [...convs].some((conv) => components.groupAccess(conv)?.members.includes(peer) === true)
+  }
+  await protocols.handleMembers(DOCS_PROTOCOL, (stream, connection) => serveDocStream(handle, log, stream, connection, sharesDocs), { maxInboundStreams: 64 })
 
   return {
     list: async (conversationId) => {

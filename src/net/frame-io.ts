@@ -35,9 +35,10 @@ export async function writeFrames(stream: Stream, values: unknown[]): Promise<vo
 
 /**
  * Reads a request/response protocol's frames one CBOR value at a time. `next()` resolves to
- * the next decoded value, or throws `bad-frame` if the stream ends first.
+ * the next decoded value, or throws `bad-frame` if the stream ends first. `close()` stops
+ * reading: the frames' budget is given back and nothing more is taken from the stream.
  */
-export function frameReader(stream: Stream, maxFrameBytes: number): { next(): Promise<unknown> } {
+export function frameReader(stream: Stream, maxFrameBytes: number): { next(): Promise<unknown>; close(): void } {
   const batches = readFrameBatches(stream, { maxFrameBytes })
   const queue: Uint8Array[] = []
   return {
@@ -54,6 +55,11 @@ export function frameReader(stream: Stream, maxFrameBytes: number): { next(): Pr
       } catch (err) {
         throw new EnclaveError('bad-frame', 'frame is not valid CBOR', { cause: err })
       }
+    },
+    close: () => {
+      queue.length = 0
+      // Never awaited: a read still waiting for bytes would hold it up; the generator ends after it.
+      batches.return(undefined).catch(() => undefined)
     }
   }
 }

@@ -11,6 +11,7 @@ import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import type { Identify } from '@libp2p/identify'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
 
@@ -25,6 +26,11 @@ export interface NetNodeInit {
   /** Peers refused before any protocol runs (e.g. removed members). Asked on every connection. */
   refuses?: (peer: string) => boolean
   /**
+   * Peers exempt from the limits on unknown peers' connections (members). Without it, no limit:
+   * a node in no workspace, or a test's raw node.
+   */
+  isKnown?: (peer: string) => boolean
+  /**
    * Relays (full multiaddrs with /p2p/) to keep a reservation on, so peers can reach this node
    * through them. The caller keeps them connected (the peer book dials and redials them).
    */
@@ -37,6 +43,27 @@ export interface NetNodeInit {
 
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws']
 
+/**
+ * Inbound connections of peers that are no members, per remote address and in all. A joiner, a
+ * colleague not heard of yet, a stranger: each needs one, and an office NAT or a relay shares an
+ * address among a few; a flood of throwaway ids from one address is turned away at the door.
+ */
+export const MAX_UNKNOWN_PER_ADDRESS = 8
+export const MAX_UNKNOWN_CONNECTIONS = 64
+
+/**
+ * A yamux stream's receive window at most. A stream whose reader is busy is paused and holds up to
+ * one window: kept well below libp2p's 4 MiB read buffer limit, which resets a stream beyond it,
+ * and small enough that many paused streams stay cheap. 1 MiB still carries ~1 GiB/s at LAN round
+ * trips and ~10 MiB/s per stream at 100 ms.
+ */
+const MAX_STREAM_WINDOW = 1024 * 1024
+
+/** The remote host of a connection (a relay's, for a relayed one). */
+function hostOf(addr: Multiaddr): string | undefined {
+  return addr.getComponents().find((c) => c.name === 'ip4' || c.name === 'ip6' || c.name.startsWith('dns'))?.value
+}
+
 /** Assembles the libp2p node: TCP + WebSockets, Noise, Yamux, identify, ping, AutoNAT, DCUtR, circuit relay, optional mDNS. */
 export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
   // One reservation slot per relay given, filled from connected relays. libp2p re-reserves such
@@ -45,14 +72,28 @@ export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
   // At least one slot always: a device that meets a relay later (through an invite, a colleague)
   // reserves on it without being told to. With no relay around the slot simply stays empty.
   const relayed = Array.from({ length: Math.max(1, init.relays?.length ?? 0) }, () => '/p2p-circuit')
-  return createLibp2p({
+  // The gater asks the node it guards for the connections open now (none while it is being made).
+  const made: { node?: NetNode } = {}
+  /** Unknown peers' inbound connections open now: all of them, and those from `host`. */
+  const unknownInbound = (host: string | undefined): { all: number; fromHost: number } => {
+    const isKnown = init.isKnown
+    if (isKnown === undefined || made.node === undefined) return { all: 0, fromHost: 0 }
+    const unknown = made.node.getConnections().filter((c) => c.direction === 'inbound' && c.status === 'open' && !isKnown(c.remotePeer.toString()))
+    return { all: unknown.length, fromHost: unknown.filter((c) => hostOf(c.remoteAddr) === host).length }
+  }
+  const tooManyUnknown = (peer: string, addr: Multiaddr): boolean => {
+    if (init.isKnown === undefined || init.isKnown(peer)) return false
+    const open = unknownInbound(hostOf(addr))
+    return open.all >= MAX_UNKNOWN_CONNECTIONS || open.fromHost >= MAX_UNKNOWN_PER_ADDRESS
+  }
+  const node = await createLibp2p({
     start: init.start ?? true,
     privateKey: init.privateKey,
     addresses: { listen: [...(init.listen ?? DEFAULT_LISTEN), ...relayed] },
     // The relay transport lets this node dial peers through a relay even when it uses none itself.
     transports: [tcp(), webSockets(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW } })],
     peerDiscovery: init.mdns ? [mdns()] : [],
     services: {
       identify: identify(),
@@ -77,9 +118,18 @@ export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
     connectionManager: { inboundConnectionThreshold: 100, maxIncomingPendingConnections: 64 },
     connectionGater: {
       denyDialPeer: (peer) => init.refuses?.(peer.toString()) ?? false,
-      denyInboundEncryptedConnection: (peer) => init.refuses?.(peer.toString()) ?? false,
+      denyInboundEncryptedConnection: (peer, maConn) => init.refuses?.(peer.toString()) === true || tooManyUnknown(peer.toString(), maConn.remoteAddr),
       denyOutboundEncryptedConnection: (peer) => init.refuses?.(peer.toString()) ?? false,
       denyInboundRelayReservation: (peer) => init.relayServer?.allowsReservation(peer.toString()) !== true
     }
   })
+  made.node = node
+  // Connections upgrading at the same moment all pass the gater before any of them is open: the
+  // newest of those over the limit is closed as it opens.
+  node.addEventListener('connection:open', ({ detail: c }) => {
+    if (c.direction !== 'inbound' || init.isKnown === undefined || init.isKnown(c.remotePeer.toString())) return
+    const open = unknownInbound(hostOf(c.remoteAddr))
+    if (open.all > MAX_UNKNOWN_CONNECTIONS || open.fromHost > MAX_UNKNOWN_PER_ADDRESS) c.abort(new Error('too many connections of unknown peers from this address'))
+  })
+  return node
 }

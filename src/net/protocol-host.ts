@@ -1,5 +1,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
-import { refuseStream } from './refuse-stream.js'
+import { EnclaveError } from '../errors.js'
+import { attachGrant, createInboundBudgets, type InboundBudgets, type Standing } from './inbound-budget.js'
+import { REFUSAL_DELAY_MS, refuseStream } from './refuse-stream.js'
 import type { PeerIdString } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { NetNode } from './libp2p-node.js'
@@ -15,11 +17,13 @@ export interface HandleOptions {
 /**
  * Where services register their libp2p protocols and open streams to peers. Registering is done
  * while a service is built, before the node starts, so no peer ever meets a half-served node.
+ * Every inbound stream is counted against its peer's budget before its handler runs, and carries
+ * that budget to the frame reader (`inbound-budget.ts`).
  */
 export interface ProtocolHost {
-  /** Serves a protocol to members only: any other peer's stream is refused with a coded log line. */
+  /** Serves a protocol to members only: any other peer gets the stranger refusal, unread. */
   handleMembers(protocol: string, handler: StreamHandler, options?: HandleOptions): Promise<void>
-  /** Serves a protocol to any peer the gater let connect (invite redemption, proving membership). */
+  /** Serves a protocol to any peer the gater let connect (invite redemption, proving membership), within a stranger's budget. */
   handleAnyone(protocol: string, handler: StreamHandler, options?: HandleOptions): Promise<void>
   dial(peer: PeerIdString, protocol: string, signal: AbortSignal): Promise<Stream>
   /** Enclave protocols this node serves (`/enclave/…`), for `node.info`. */
@@ -27,24 +31,40 @@ export interface ProtocolHost {
 }
 
 export interface ProtocolHostComponents {
-  node: NetNode
+  node: Pick<NetNode, 'handle' | 'dialProtocol'>
   log: Logger
   /** Whether a peer may use members-only protocols. */
   allows: (peer: string) => boolean
+  /** @default the limits of `createInboundBudgets` */
+  budgets?: InboundBudgets
 }
 
-export function createProtocolHost({ node, log, allows }: ProtocolHostComponents): ProtocolHost {
+export function createProtocolHost({ node, log, allows, budgets = createInboundBudgets() }: ProtocolHostComponents): ProtocolHost {
   const served: string[] = []
-  const handle = async (protocol: string, handler: StreamHandler, options: HandleOptions): Promise<void> => {
-    await node.handle(protocol, handler, options.maxInboundStreams === undefined ? {} : { maxInboundStreams: options.maxInboundStreams })
+  const handle = async (protocol: string, handler: StreamHandler, options: HandleOptions, membersOnly: boolean): Promise<void> => {
+    await node.handle(protocol, (stream, connection) => {
+      const opened = Date.now()
+      const peer = connection.remotePeer.toString()
+      const standing: Standing = allows(peer) ? 'member' : 'stranger'
+      const grant = budgets.open(peer, standing)
+      if (grant === null) {
+        if (standing === 'stranger') return refuseStream(stream, connection, log, opened - REFUSAL_DELAY_MS)
+        const err = new EnclaveError('too-large', 'too many streams open from this peer')
+        log.warn('stream refused', { peer, protocol, code: err.code, error: err.message })
+        stream.abort(err)
+        return
+      }
+      stream.addEventListener('close', () => { grant.end() }, { once: true })
+      if (stream.status !== 'open') grant.end()
+      if (membersOnly && standing === 'stranger') return refuseStream(stream, connection, log, opened)
+      attachGrant(stream, grant)
+      return handler(stream, connection)
+    }, options.maxInboundStreams === undefined ? {} : { maxInboundStreams: options.maxInboundStreams })
     served.push(protocol)
   }
   return {
-    handleMembers: (protocol, handler, options = {}) => handle(protocol, (stream, connection) => {
-      if (!allows(connection.remotePeer.toString())) { refuseStream(stream, connection, log); return }
-      return handler(stream, connection)
-    }, options),
-    handleAnyone: (protocol, handler, options = {}) => handle(protocol, handler, options),
+    handleMembers: (protocol, handler, options = {}) => handle(protocol, handler, options, true),
+    handleAnyone: (protocol, handler, options = {}) => handle(protocol, handler, options, false),
     dial: (peer, protocol, signal) => node.dialProtocol(peerIdFromString(peer), protocol, { signal }),
     served: () => [...served]
   }

@@ -1,10 +1,45 @@
 import { EnclaveError } from '../errors.js'
+import { cborFrame } from './frame-io.js'
 import type { Logger } from '../logger.js'
 import type { Connection, Stream } from '@libp2p/interface'
 
-/** Resets a stream opened by a peer that is not a member here, with a coded log line. */
-export function refuseStream(stream: Stream, connection: Connection, log: Logger): void {
-  const err = new EnclaveError('not-member', 'not a member of any workspace on this device')
-  log.warn('stream refused', { peer: connection.remotePeer.toString(), protocol: stream.protocol, code: err.code })
+/** What every protocol tells a stranger, whatever the reason: this device's standing is nobody else's business. */
+export const NOT_AVAILABLE = 'not available'
+
+/**
+ * Stranger refusals are sent this long after the stream opened or the request was read, so how
+ * long a check took (a certificate verified, an invite looked up) does not tell whether this
+ * device is in the workspace named or an admin there.
+ */
+export const REFUSAL_DELAY_MS = 50
+
+/**
+ * The one refusal a stranger gets on every protocol (`not-member`, "not available"), whether this
+ * device is in no workspace named, is not an admin there, or does not know the invite.
+ */
+export function strangerRefusal(): EnclaveError {
+  return new EnclaveError('not-member', NOT_AVAILABLE)
+}
+
+export function isStrangerRefusal(err: unknown): boolean {
+  return err instanceof EnclaveError && err.code === 'not-member' && err.message === NOT_AVAILABLE
+}
+
+/**
+ * Refuses a stream with the stranger refusal frame at `since + REFUSAL_DELAY_MS`, then resets it:
+ * nothing more is read from a stranger, and a stranger that keeps writing only meets a reset.
+ */
+export async function refuseStream(stream: Stream, connection: Connection, log: Logger, since = Date.now()): Promise<void> {
+  const err = strangerRefusal()
+  log.debug('stream refused', { peer: connection.remotePeer.toString(), protocol: stream.protocol, code: err.code })
+  // Whatever the stranger sends meanwhile is dropped, not buffered.
+  await stream.closeRead().catch(() => undefined)
+  const wait = since + REFUSAL_DELAY_MS - Date.now()
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+  try {
+    if (stream.writeStatus === 'writable' && !stream.send(cborFrame({ error: { code: err.code, message: err.message } }))) await stream.onDrain({ signal: AbortSignal.timeout(1_000) })
+  } catch {
+    // The stranger went away or stopped reading: the reset below is all it gets.
+  }
   stream.abort(err)
 }

@@ -6,15 +6,20 @@ import { streamPair } from '@libp2p/utils'
 import { z } from 'zod'
 import { EnclaveError } from '../errors.js'
 import { createMemoryLogger } from '../logger.js'
-import { ask, askOnce, parseWith, serveRequest, type ServeOptions } from './request-reply.js'
+import { attachGrant, createInboundBudgets } from './inbound-budget.js'
+import { NOT_AVAILABLE, REFUSAL_DELAY_MS, strangerRefusal } from './refuse-stream.js'
+import { ask, askOnce, parseWith, serveRequest, STRANGER_REQUEST_BYTES, type ServeOptions } from './request-reply.js'
 import type { Connection } from '@libp2p/interface'
 
 const request = z.object({ n: z.number().int() }).strict()
 const reply = parseWith(z.object({ twice: z.number() }).strict(), 'reply')
 
 /** A stream pair with `serve` answering on one end; the other end is the asker's. */
-async function serving(options: Partial<ServeOptions<z.infer<typeof request>>> = {}): Promise<{ asker: Awaited<ReturnType<typeof streamPair>>[0]; log: ReturnType<typeof createMemoryLogger>; served: Promise<void> }> {
+async function serving(options: Partial<ServeOptions<z.infer<typeof request>>> = {}, standing?: 'member' | 'stranger'): Promise<{ asker: Awaited<ReturnType<typeof streamPair>>[0]; log: ReturnType<typeof createMemoryLogger>; served: Promise<void> }> {
   const [asker, server] = await streamPair()
+  // The protocol host ties every inbound stream to its peer's grant; here the test decides the standing.
+  const grant = standing === undefined ? null : createInboundBudgets().open('peer', standing)
+  if (grant !== null) attachGrant(server, grant)
   const log = createMemoryLogger()
   const connection = { remotePeer: peerIdFromPrivateKey(await generateKeyPair('Ed25519')) } as unknown as Connection
   const served = serveRequest(server, connection, {
@@ -91,4 +96,41 @@ test('a request shaped like a refusal is a malformed request, not the peer\'s re
   await assert.rejects(askOnce(asker, { error: { code: 'internal', message: 'disk on fire' } }, { maxReplyBytes: 1024, parse: reply }), (err: unknown) => err instanceof EnclaveError && err.code === 'bad-frame')
   await served
   assert.deepEqual(log.lines.filter((l) => l.msg === 'test request refused').map((l) => [l.level, l.code]), [['info', 'bad-frame']])
+})
+
+const refusedAsStranger = (err: unknown): boolean => err instanceof EnclaveError && err.code === 'not-member' && err.message === NOT_AVAILABLE
+
+test('a stranger gets the one refusal whatever the service threw, and no sooner than the refusal delay', async () => {
+  for (const thrown of [new EnclaveError('unauthorized', 'this device issues no certificates there'), new EnclaveError('invite-invalid', 'unknown invite'), strangerRefusal(), new Error('disk on fire')]) {
+    const started = Date.now()
+    const { asker, served } = await serving({ handle: () => Promise.reject(thrown) }, 'stranger')
+    await assert.rejects(askOnce(asker, { n: 1 }, { maxReplyBytes: 1024, parse: reply }), refusedAsStranger, thrown.message)
+    assert.ok(Date.now() - started >= REFUSAL_DELAY_MS)
+    await served
+  }
+})
+
+test('a member meets the stranger refusal only where a service chose it', async () => {
+  const a = await serving({ handle: () => Promise.reject(strangerRefusal()) }, 'member')
+  await assert.rejects(askOnce(a.asker, { n: 1 }, { maxReplyBytes: 1024, parse: reply }), refusedAsStranger)
+  await a.served
+  const b = await serving({ handle: () => Promise.reject(new EnclaveError('unauthorized', 'no')) }, 'member')
+  await assert.rejects(askOnce(b.asker, { n: 1 }, { maxReplyBytes: 1024, parse: reply }), (err: unknown) => err instanceof EnclaveError && err.code === 'unauthorized')
+  await b.served
+})
+
+test('refusals a protocol lists for strangers reach them as they are (a joiner holding the invite\'s secret)', async () => {
+  const { asker, served } = await serving({ toStrangers: ['invite-invalid'], handle: () => Promise.reject(new EnclaveError('invite-invalid', 'the invite expired')) }, 'stranger')
+  await assert.rejects(askOnce(asker, { n: 1 }, { maxReplyBytes: 1024, parse: reply }), (err: unknown) => err instanceof EnclaveError && err.code === 'invite-invalid' && err.message === 'the invite expired')
+  await served
+})
+
+test('a stranger may send a few KiB; a member what the protocol allows, judged per asker', async () => {
+  const pad = 'x'.repeat(STRANGER_REQUEST_BYTES)
+  const a = await serving({ maxRequestBytes: 64 * 1024 }, 'stranger')
+  await assert.rejects(askOnce(a.asker, { n: 1, pad }, { maxReplyBytes: 1024, parse: reply }), refusedAsStranger)
+  await a.served
+  const b = await serving({ maxRequestBytes: () => 64 * 1024, parse: () => ({ n: 0 }), handle: () => Promise.resolve([{ twice: 0 }]) }, 'member')
+  assert.deepEqual(await askOnce(b.asker, { n: 1, pad }, { maxReplyBytes: 1024, parse: reply }), { twice: 0 })
+  await b.served
 })

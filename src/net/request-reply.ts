@@ -2,6 +2,8 @@ import { z } from 'zod'
 import { EnclaveError, errorMessage } from '../errors.js'
 import { ERROR_CODES, type ApiError, type ErrorCode, type PeerIdString } from '../api/contract.js'
 import { frameReader, writeFrames } from './frame-io.js'
+import { grantOf } from './inbound-budget.js'
+import { isStrangerRefusal, refuseStream } from './refuse-stream.js'
 import { peerIdOf } from '../ids.js'
 import type { Logger } from '../logger.js'
 import type { Connection, Stream } from '@libp2p/interface'
@@ -11,7 +13,9 @@ import type { Connection, Stream } from '@libp2p/interface'
  * membership). A stream carries one exchange: the asker's request frame, then the server's reply
  * frames (and, for membership sync, more frames both ways). Every frame is length-prefixed CBOR
  * (docs/protocol.md, Frames). A refusal is always the same frame, `{ error: { code, message } }`,
- * with a code from the API's list; the asker gets it back as the same coded error.
+ * with a code from the API's list; the asker gets it back as the same coded error. A stranger
+ * (no member here) gets one refusal whatever went wrong (`refuse-stream.ts`), and may send no
+ * more than a few KiB.
  */
 export interface Exchange {
   /** The peer's next frame. A refusal throws its coded error (asker only); the stream ending first throws `bad-frame`. */
@@ -19,6 +23,9 @@ export interface Exchange {
   /** Sends frames in bounded writes, waiting while the stream's buffer is full. */
   send(values: unknown[]): Promise<void>
 }
+
+/** Largest frame a stranger may send on a protocol open to anyone, unless the protocol says less or more. */
+export const STRANGER_REQUEST_BYTES = 4096
 
 /** Longest refusal message kept; the code is what programs act on. */
 const MAX_MESSAGE = 300
@@ -39,9 +46,10 @@ export function refusalError(raw: unknown): EnclaveError | null {
   return new EnclaveError(code, refused.data.error.message.slice(0, MAX_MESSAGE))
 }
 
-function exchangeOn(stream: Stream, maxFrameBytes: number, readsRefusals: boolean): Exchange {
+function exchangeOn(stream: Stream, maxFrameBytes: number, readsRefusals: boolean): Exchange & { close(): void } {
   const reader = frameReader(stream, maxFrameBytes)
   return {
+    close: () => { reader.close() },
     next: async () => {
       const raw = await reader.next()
       const refused = readsRefusals ? refusalError(raw) : null
@@ -56,8 +64,15 @@ export interface ServeOptions<Req> {
   log: Logger
   /** The protocol's name in log lines (`group`, `join`, …). */
   name: string
-  /** Largest frame the asker may send, judged from its length prefix before its body is read. */
-  maxRequestBytes: number
+  /**
+   * Largest frame a member may send, judged from its length prefix before its body is read; a
+   * function when it depends on who asks (a doc's members may send whole boards).
+   */
+  maxRequestBytes: number | ((from: PeerIdString) => number)
+  /** Largest frame a stranger may send (protocols open to anyone). @default STRANGER_REQUEST_BYTES */
+  strangerRequestBytes?: number
+  /** Refusals a stranger is told as they are (a joiner holding a real invite); any other is the stranger refusal. */
+  toStrangers?: readonly ErrorCode[]
   /** Checks the request frame; throws a coded error (`bad-frame`) for anything else. */
   parse(raw: unknown): Req
   /**
@@ -72,18 +87,35 @@ export interface ServeOptions<Req> {
 /** Serves one exchange on an inbound stream; whatever goes wrong is refused on this stream only. */
 export async function serveRequest<Req>(stream: Stream, connection: Connection, options: ServeOptions<Req>): Promise<void> {
   const from = peerIdOf(connection.remotePeer)
+  const stranger = grantOf(stream)?.standing === 'stranger'
+  const limit = stranger ? options.strangerRequestBytes ?? STRANGER_REQUEST_BYTES : typeof options.maxRequestBytes === 'function' ? options.maxRequestBytes(from) : options.maxRequestBytes
   // Only an asker reads refusals. Read here, a request shaped like one would be refused with the
   // peer's own code and words, and logged as this node's failure (`internal` at warn).
-  const exchange = exchangeOn(stream, options.maxRequestBytes, false)
+  const exchange = exchangeOn(stream, limit, false)
+  let readAt = Date.now()
   try {
-    const request = options.parse(await exchange.next())
-    await exchange.send(await options.handle(from, request, exchange))
+    const raw = await exchange.next()
+    readAt = Date.now()
+    const request = options.parse(raw)
+    const frames = await options.handle(from, request, exchange)
+    // Nothing more is read: bytes the asker sends after its request are dropped, not buffered.
+    exchange.close()
+    await stream.closeRead()
+    await exchange.send(frames)
     await stream.close()
   } catch (err) {
+    exchange.close()
+    const told = err instanceof EnclaveError && options.toStrangers?.includes(err.code) === true
+    if (isStrangerRefusal(err) || (stranger && !told)) {
+      options.log.debug(`${options.name} request refused`, { peer: from, code: 'not-member', error: errorMessage(err) })
+      await refuseStream(stream, connection, options.log, readAt)
+      return
+    }
     const frame = refusal(err)
     const level = options.quiet?.includes(frame.error.code) === true ? 'debug' : frame.error.code === 'internal' ? 'warn' : 'info'
     options.log[level](`${options.name} request refused`, { peer: from, code: frame.error.code, error: frame.error.message })
     try {
+      await stream.closeRead()
       await exchange.send([frame])
       await stream.close()
     } catch {
@@ -103,11 +135,12 @@ export interface AskOptions {
  * (`exchange.next()`). The stream is closed when `run` ends, however it ends.
  */
 export async function ask<T>(stream: Stream, request: unknown, options: AskOptions, run: (exchange: Exchange) => Promise<T>): Promise<T> {
+  const exchange = exchangeOn(stream, options.maxReplyBytes, true)
   try {
-    const exchange = exchangeOn(stream, options.maxReplyBytes, true)
     await exchange.send([request])
     return await run(exchange)
   } finally {
+    exchange.close()
     if (stream.status === 'open') await stream.close().catch(() => undefined)
   }
 }

@@ -3,6 +3,7 @@ import { EnclaveError, errorMessage } from '../errors.js'
 import { CERTIFICATE_LIFETIME_MS, issueCertificate, verifyCertificate, type SignedCertificate } from '../identity/certificate.js'
 import { canonicalDecode } from '../identity/canonical.js'
 import { isAdminRole, memberOfDevice } from '../identity/membership-state.js'
+import { strangerRefusal } from '../net/refuse-stream.js'
 import { askOnce, parseWith, serveRequest } from '../net/request-reply.js'
 import { certificateOf, type Workspace, type WorkspaceRegistry } from './workspace-registry.js'
 import type { Logger } from '../logger.js'
@@ -45,7 +46,11 @@ async function issueFor(components: RenewalComponents, w: Workspace, device: str
   return cert.signed
 }
 
-/** Admin side: a fresh certificate for any active member device that asks. */
+/**
+ * Admin side: a fresh certificate for any active member device that asks. A device that is no
+ * active member of the workspace named gets the stranger refusal, whether this device is in that
+ * workspace or an admin there or not; only its members learn that this device issues none.
+ */
 export function serveCertificate(stream: Stream, connection: Connection, components: RenewalComponents): Promise<void> {
   return serveRequest(stream, connection, {
     log: components.log,
@@ -53,11 +58,12 @@ export function serveCertificate(stream: Stream, connection: Connection, compone
     maxRequestBytes: 1024,
     parse: request,
     // Members ask every admin device they meet; a device that cannot issue saying so is ordinary.
-    quiet: ['unauthorized', 'not-member'],
+    quiet: ['unauthorized'],
     handle: async (remote, req) => {
       const w = components.registry.get(req.ws)
-      const me = w === undefined ? undefined : memberOfDevice(w.log.state(), components.self)
-      if (w === undefined || me === undefined || me.status !== 'active' || !isAdminRole(me.role)) throw new EnclaveError('unauthorized', 'this device does not issue certificates for that workspace')
+      if (w === undefined || memberOfDevice(w.log.state(), remote)?.status !== 'active') throw strangerRefusal()
+      const me = memberOfDevice(w.log.state(), components.self)
+      if (me === undefined || me.status !== 'active' || !isAdminRole(me.role)) throw new EnclaveError('unauthorized', 'this device does not issue certificates for that workspace')
       return [{ cert: await issueFor(components, w, remote) }]
     }
   })

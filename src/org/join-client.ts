@@ -1,6 +1,7 @@
 import { EnclaveError, errorMessage } from '../errors.js'
 import { createMembershipLog } from '../identity/membership-log.js'
 import { verifyOp, opId, type VerifiedOp } from '../identity/membership-op.js'
+import { isStrangerRefusal } from '../net/refuse-stream.js'
 import { JOIN_HAVE, requestJoin, type JoinAnswer } from './join-protocol.js'
 import type { InvitePayload } from '../identity/invite-link.js'
 import type { SyncCursor } from './sync-cursor.js'
@@ -66,7 +67,8 @@ export async function joinByInvite(components: JoinClientComponents, invite: Inv
       components.log.debug('join answer continues', { ws: invite.ws, ops: ops.size })
     } catch (err) {
       if (isFinal(err)) throw err
-      lastError = err
+      // The inviting device answers anyone without the invite's secret the same way.
+      lastError = isStrangerRefusal(err) ? new EnclaveError('invite-invalid', 'unknown invite: the inviting device does not accept it') : err
       // What arrived before the failure is kept; progress means the same address is worth another try.
       failures = ops.size > before ? 0 : failures + 1
       if (ops.size === before) at++

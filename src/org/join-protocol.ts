@@ -6,6 +6,7 @@ import { CERTIFICATE_LIFETIME_MS, issueCertificate, type SignedCertificate } fro
 import { inviteSecretHash } from '../identity/invite-link.js'
 import { isAdminRole, memberOfDevice, type Member } from '../identity/membership-state.js'
 import { MAX_PARENTS, signOp, type Profile, type SignedOp } from '../identity/membership-op.js'
+import { strangerRefusal } from '../net/refuse-stream.js'
 import { ask, parseWith, serveRequest } from '../net/request-reply.js'
 import { MAX_OPS_FRAME, opListSchema, type PackOptions } from './op-frames.js'
 import { packMissing, syncCursorSchema, type SyncCursor } from './sync-cursor.js'
@@ -72,13 +73,17 @@ function sameHash(a: string, b: string): boolean {
  * at most a reply's budget of it (`end.more` says the joiner should ask again with `have`). An
  * invite this very device already redeemed is answered again, without a new op: the redeem is
  * written before the reply, and a lost reply must not burn the invite. Any failure is a coded
- * refusal on this stream only.
+ * refusal on this stream only; a request that does not hold the invite's secret gets the
+ * stranger refusal, so it learns neither where this device belongs nor its role.
  */
 export function serveJoin(stream: Stream, connection: Connection, components: JoinServerComponents): Promise<void> {
   return serveRequest<JoinRequest>(stream, connection, {
     log: components.log,
     name: 'join',
     maxRequestBytes: MAX_REQUEST_BYTES,
+    strangerRequestBytes: MAX_REQUEST_BYTES,
+    // Said only to a joiner that holds the invite's secret: anyone else learns nothing.
+    toStrangers: ['invite-invalid'],
     parse: parseRequest,
     handle: (remote, req) => admit(components, remote, req)
   })
@@ -111,13 +116,15 @@ async function redeem(components: JoinServerComponents, w: Workspace, remote: st
 }
 
 async function admit(components: JoinServerComponents, remote: string, req: JoinRequest): Promise<unknown[]> {
+  // Not in that workspace, no admin there, no such invite, a wrong secret: one refusal for all, so
+  // a device without the invite's secret learns neither where this device belongs nor its role.
   const w = components.registry.get(req.ws)
-  if (w === undefined) throw new EnclaveError('invite-invalid', 'this device is not in that workspace')
+  if (w === undefined) throw strangerRefusal()
   const state = w.log.state()
   const me = memberOfDevice(state, components.self)
-  if (me === undefined || me.status !== 'active' || !isAdminRole(me.role)) throw new EnclaveError('invite-invalid', 'this device cannot admit members')
+  if (me === undefined || me.status !== 'active' || !isAdminRole(me.role)) throw strangerRefusal()
   const invite = state.invites.get(req.inviteId)
-  if (invite === undefined || !sameHash(invite.secretHash, inviteSecretHash(req.secret))) throw new EnclaveError('invite-invalid', 'unknown invite')
+  if (invite === undefined || !sameHash(invite.secretHash, inviteSecretHash(req.secret))) throw strangerRefusal()
   const now = Date.now()
   let member: Member
   if (invite.redeemedBy === null) {

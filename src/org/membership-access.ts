@@ -12,6 +12,11 @@ import type { WorkspaceRegistry } from './workspace-registry.js'
 export interface MembershipAccess {
   /** May this peer use Enclave's protocols here? Always, while this device is in no workspace. */
   allows: (peer: string) => boolean
+  /**
+   * Has this peer proved membership of a workspace of this device (its log, or a certificate)?
+   * Unlike `allows`, false while this device is in no workspace: nobody has proved anything then.
+   */
+  isMember: (peer: string) => boolean
   /** Refused at the door: a removed member's device with no other shared workspace. */
   refuses: (peer: string) => boolean
   /** A certificate proved `device` a member of `ws` before its ops reached this device's log. */
@@ -38,16 +43,13 @@ export function createMembershipAccess(registry: WorkspaceRegistry, self: string
   /** Devices a certificate vouched for, per workspace, until their ops arrive. */
   const admitted = new Map<string, Set<string>>()
 
-  const allows = (peer: string): boolean => {
-    const all = registry.list()
-    if (all.length === 0) return true
-    return all.some((w) => {
-      const state = w.log.state()
-      if (memberOfDevice(state, peer)?.status === 'active') return true
-      // A certificate admits a device the log does not know yet; never one the log removed.
-      return admitted.get(w.record.ws)?.has(peer) === true && !state.removedDevices.has(peer)
-    })
-  }
+  const isMember = (peer: string): boolean => registry.list().some((w) => {
+    const state = w.log.state()
+    if (memberOfDevice(state, peer)?.status === 'active') return true
+    // A certificate admits a device the log does not know yet; never one the log removed.
+    return admitted.get(w.record.ws)?.has(peer) === true && !state.removedDevices.has(peer)
+  })
+  const allows = (peer: string): boolean => registry.list().length === 0 || isMember(peer)
   const wasRemoved = (device: string): boolean => registry.list().some((w) => w.log.state().removedDevices.has(device))
   const isActiveDevice = (ws: string, device: string): boolean => {
     const state = registry.get(ws)?.log.state()
@@ -60,6 +62,7 @@ export function createMembershipAccess(registry: WorkspaceRegistry, self: string
 
   return {
     allows,
+    isMember,
     // A device whose key is of small order could be anyone: refused before any protocol runs.
     refuses: (peer) => hasWeakKey(peer) || (!allows(peer) && wasRemoved(peer)),
     admit: (ws, device) => {

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { EnclaveError, errorMessage } from '../errors.js'
 import { verifyCertificate } from '../identity/certificate.js'
 import { memberOfDevice } from '../identity/membership-state.js'
+import { strangerRefusal } from '../net/refuse-stream.js'
 import { ask, parseWith, serveRequest, type Exchange } from '../net/request-reply.js'
 import { certificateOf, type Workspace, type WorkspaceRegistry } from './workspace-registry.js'
 import { MAX_OPS_FRAME, opListSchema, type PackOptions } from './op-frames.js'
@@ -20,6 +21,11 @@ export const MEMBERSHIP_PROTOCOL = '/enclave/membership/3.0.0'
 export const SYNC_HEADS = 256
 /** Exchanges one `syncFully` runs before it lets the next trigger go on (64 MiB of ops at most). */
 const MAX_ROUNDS = 16
+/**
+ * A hello from a peer not known to be a member yet: enough for a device in a few workspaces to
+ * show its certificates (about 0.4 KiB each, plus 66 bytes a head), and no more.
+ */
+const STRANGER_HELLO_BYTES = 8 * 1024
 
 const signed = z.object({ bytes: z.custom<Uint8Array>((v) => v instanceof Uint8Array), sig: z.custom<Uint8Array>((v) => v instanceof Uint8Array) }).strict()
 const HEADS = z.array(z.string().regex(/^[0-9a-f]{64}$/)).max(SYNC_HEADS)
@@ -145,16 +151,17 @@ export async function syncFully(open: () => Promise<Stream>, workspaces: () => W
 
 /**
  * Responder side. Answers only for workspaces the initiator is in, by this device's log or by
- * a certificate from an admin this device knows; anyone else gets `not-member`.
+ * a certificate from an admin this device knows; anyone else gets the stranger refusal. A peer
+ * that proves itself by certificate here is still read with a stranger's limits on this stream:
+ * this device syncs with it as a member right after (`onAdmitted`).
  */
 export function serveSync(stream: Stream, connection: Connection, components: SyncComponents): Promise<void> {
   return serveRequest<z.infer<typeof hello>>(stream, connection, {
     log: components.log,
     name: 'membership sync',
     maxRequestBytes: MAX_OPS_FRAME,
+    strangerRequestBytes: STRANGER_HELLO_BYTES,
     parse: parseHello,
-    // Meeting a device of no shared workspace is ordinary; malformed frames are not.
-    quiet: ['not-member'],
     handle: async (remote, req, exchange) => {
       const shared = new Set<string>()
       const heads: Array<{ ws: string; heads: string[]; more: boolean; cursor: SyncCursor | null }> = []
@@ -178,7 +185,7 @@ export function serveSync(stream: Stream, connection: Connection, components: Sy
         const { more, next } = await sendMissing(exchange, w, entry.heads, entry.from, components.packing, spent)
         heads.push({ ws: entry.ws, heads: w.log.recentHeads(SYNC_HEADS), more, cursor: next })
       }
-      if (shared.size === 0) throw new EnclaveError('not-member', 'not a member of any workspace here')
+      if (shared.size === 0) throw strangerRefusal()
       await exchange.send([{ t: 'heads', workspaces: heads }])
       doneFrame(await receiveOps(exchange, components, shared, { added: 0 }))
       return []

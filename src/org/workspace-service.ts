@@ -14,6 +14,7 @@ import { joinByInvite } from './join-client.js'
 import { MEMBERSHIP_PROTOCOL, serveSync } from './membership-sync.js'
 import { createPeerSync } from './peer-sync.js'
 import { createPeerReadiness } from './peer-readiness.js'
+import { createUnprovenGrace, type UnprovenGraceInit } from './unproven-grace.js'
 import type { Workspace, WorkspaceRegistry } from './workspace-registry.js'
 import type { MembershipAccess } from './membership-access.js'
 import type { Avatars } from './avatars.js'
@@ -49,10 +50,7 @@ export interface WorkspaceServiceComponents {
   isRelay(peer: string): boolean
 }
 
-export interface WorkspaceServiceInit {
-  /** How long a connected peer that is no member may stay to join or prove membership. @default 10 s */
-  graceMs?: number
-}
+export type WorkspaceServiceInit = UnprovenGraceInit
 
 export interface WorkspaceService {
   list(): WorkspaceView[]
@@ -99,12 +97,22 @@ const RENEW_INTERVAL_MS = 30 * 60 * 1000
 export async function createWorkspaceService(components: WorkspaceServiceComponents, init: WorkspaceServiceInit = {}): Promise<WorkspaceService> {
   const { node, log, emit, deviceKey } = components
   const self = peerIdOf(node.peerId)
-  const graceMs = init.graceMs ?? 10_000
   const { registry, access, bus, protocols } = components
   const { allows } = access
   const directory = createDirectory()
   const readiness = createPeerReadiness({ node, bus, allows, inWorkspace: () => registry.list().length > 0 })
-  const grace = new Map<string, NodeJS.Timeout>()
+  const grace = createUnprovenGrace({
+    node,
+    log,
+    allows,
+    isRelay: (peer) => components.isRelay(peer),
+    // A device removed within its grace (it joined a moment ago) is told first, as `enforce` does.
+    onExpired: (peerId) => {
+      if (access.wasRemoved(peerId.toString())) { enforce(); return }
+      log.info('closing connection of a peer that did not prove membership', { peer: peerId.toString(), code: 'not-member' })
+      void node.hangUp(peerId).catch(() => undefined)
+    }
+  }, init)
   const farewells = new Set<string>()
   let stopped = false
 
@@ -131,19 +139,18 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     for (const peerId of node.getPeers()) {
       const peer = peerId.toString()
       if (allows(peer) || farewells.has(peer) || components.isRelay(peer)) continue
+      const removed = access.wasRemoved(peer)
+      // A removed device has nothing left to prove, even if it joined moments ago.
+      if (!removed && grace.has(peer)) continue
       const hangUp = (): void => {
-        log.info('closing connection of a peer that is not a member', { peer })
+        log.info('closing connection of a peer that is not a member', { peer, code: 'not-member' })
         void node.hangUp(peerId).catch(() => undefined)
       }
-      if (!access.wasRemoved(peer)) {
-        if (!grace.has(peer)) hangUp()
-        continue
-      }
+      if (!removed) { hangUp(); continue }
       // A removed device first gets the log that removes it, so its owner's app can say so;
       // then, at most a few seconds later, the door closes. Also when it was removed within
       // the grace of a fresh connection (it joined a moment ago): the grace ends here.
-      clearTimeout(grace.get(peer))
-      grace.delete(peer)
+      grace.end(peer)
       farewells.add(peer)
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, FAREWELL_MS).unref())
       void Promise.race([syncPeer(peerId), deadline]).finally(() => { farewells.delete(peer); hangUp() })
@@ -171,7 +178,11 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     registry,
     log: log.child('sync'),
     onChanged: (ws: string) => { changed(ws); spread() },
-    onAdmitted: (ws: string, device: string) => { access.admit(ws, device) }
+    onAdmitted: (ws: string, device: string) => {
+      access.admit(ws, device)
+      // It proved itself on its stream, read with a stranger's limits: now sync as with a member.
+      void syncPeer(peerIdFromString(device))
+    }
   }
   const peerSync = createPeerSync({
     node,
@@ -223,32 +234,24 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   await protocols.handleAnyone(CERTIFICATE_PROTOCOL, (stream, connection) => serveCertificate(stream, connection, renewal))
 
   await protocols.handleAnyone(MEMBERSHIP_PROTOCOL, (stream, connection) => serveSync(stream, connection, syncComponents))
-  await protocols.handleAnyone(JOIN_PROTOCOL, (stream, connection) => serveJoin(stream, connection, {
-    registry,
-    deviceKey,
-    self,
-    log: log.child('join'),
-    onChanged: (ws) => { changed(ws); spread() }
-  }))
+  await protocols.handleAnyone(JOIN_PROTOCOL, (stream, connection) => {
+    grace.extend(connection.remotePeer)
+    return serveJoin(stream, connection, {
+      registry,
+      deviceKey,
+      self,
+      log: log.child('join'),
+      onChanged: (ws) => { changed(ws); spread() }
+    })
+  })
 
   const onIdentify = (evt: CustomEvent<{ peerId: PeerId; protocols: string[] }>): void => {
-    if (evt.detail.protocols.includes(MEMBERSHIP_PROTOCOL)) void syncPeer(evt.detail.peerId).then(renew)
-  }
-  const onConnect = (evt: CustomEvent<PeerId>): void => {
-    const peer = evt.detail.toString()
-    if (allows(peer) || grace.has(peer)) return
-    // Joiners and members this device has not heard of yet get a moment to prove themselves.
-    grace.set(peer, setTimeout(() => {
-      grace.delete(peer)
-      if (allows(peer) || components.isRelay(peer)) return
-      // A device removed meanwhile is told first, as `enforce` does for every removed device.
-      if (access.wasRemoved(peer)) { enforce(); return }
-      log.info('closing connection of a peer that did not prove membership', { peer })
-      void node.hangUp(evt.detail).catch(() => undefined)
-    }, graceMs).unref())
+    // Only members are told which workspaces this device is in (the hello names them, with its
+    // certificates); a member this device has not heard of yet syncs from its side and is
+    // admitted by its certificate.
+    if (evt.detail.protocols.includes(MEMBERSHIP_PROTOCOL) && allows(evt.detail.peerId.toString())) void syncPeer(evt.detail.peerId).then(renew)
   }
   node.addEventListener('peer:identify', onIdentify)
-  node.addEventListener('peer:connect', onConnect)
 
   return {
     list: () => registry.list().map(view),
@@ -376,9 +379,8 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
       peerSync.stop()
       readiness.stop()
       clearInterval(renewTimer)
-      for (const t of grace.values()) clearTimeout(t)
+      grace.stop()
       node.removeEventListener('peer:identify', onIdentify)
-      node.removeEventListener('peer:connect', onConnect)
     }
   }
 }
