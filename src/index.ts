@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createApiServer, type ApiServer } from './api/server.js'
 import { createBus } from './bus.js'
+import { EnclaveError } from './errors.js'
 import { createChatService } from './chat/chat-service.js'
 import { MAX_DOC_EDIT_BYTES } from './chat/envelope.js'
 import { createHybridClock } from './chat/hybrid-clock.js'
@@ -23,6 +24,7 @@ import { trackRelayTraffic } from './net/relay-traffic.js'
 import { createStickyListen } from './net/sticky-listen.js'
 import { createAvatars } from './org/avatars.js'
 import { createMembershipAccess, reservationPolicy } from './org/membership-access.js'
+import { createMemberRoutes, type MemberRoutes } from './org/member-routes.js'
 import { createProfiles } from './org/profiles.js'
 import { createWorkspaceRegistry } from './org/workspace-registry.js'
 import { createWorkspaceService } from './org/workspace-service.js'
@@ -90,6 +92,8 @@ export async function createCore(init: CoreInit): Promise<Core> {
     const registry = await createWorkspaceRegistry(store, log.child('registry'))
     const self = peerIdOf(peerIdFromPrivateKey(deviceKey))
     const access = createMembershipAccess(registry, self)
+    // Made after the node and the protocol host, which already ask it (peer routing, failed dials).
+    const routing: { routes?: MemberRoutes } = {}
 
     const node = await createNetNode({
       privateKey: deviceKey,
@@ -99,10 +103,11 @@ export async function createCore(init: CoreInit): Promise<Core> {
       isKnown: access.allows,
       relays: init.relays ?? [],
       relayServer: init.relay === undefined ? undefined : { allowsReservation: reservationPolicy(access, registry, init.relay, log) },
+      findPeer: (peer, options) => routing.routes === undefined ? Promise.reject(new EnclaveError('not-found', 'no routes yet')) : routing.routes.findPeer(peer, options),
       start: false
     })
     parts.add('node', { start: () => node.start(), stop: () => node.stop() })
-    const protocols = createProtocolHost({ node, log: log.child('protocols'), allows: access.allows })
+    const protocols = createProtocolHost({ node, log: log.child('protocols'), allows: access.allows, dialFailed: (peer) => routing.routes?.refresh(peer) })
 
     // ENCLAVE_PATH_UPGRADE_MS=0 keeps relayed peers relayed (bench:relay measures that path).
     const upgradeMs = process.env.ENCLAVE_PATH_UPGRADE_MS === undefined ? undefined : Number(process.env.ENCLAVE_PATH_UPGRADE_MS)
@@ -110,6 +115,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       ...(upgradeMs !== undefined && Number.isFinite(upgradeMs) ? { upgradeIntervalMs: upgradeMs } : {}),
       dialAtStart: init.peers ?? []
     }))
+    routing.routes = parts.add('routes', await createMemberRoutes({ node, privateKey: deviceKey, store, access, protocols, bus, log: log.child('routes'), self }))
     const relays = parts.add('relays', createRelayList({ bus, log: log.child('relays'), dial: (address) => peers.dial(address) }, init.relays ?? []))
     const mailboxes = parts.add('mailboxes', await createMailboxDirectory({ node, protocols, meta: store.collection('meta'), bus, isMailbox: init.mailbox === true, allows: access.allows }))
     const profiles = parts.add('profiles', await createProfiles({ node, protocols, peers, meta: store.collection('meta'), emit, log: log.child('profiles'), allows: access.allows }))

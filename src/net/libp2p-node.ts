@@ -12,7 +12,7 @@ import { yamux } from '@libp2p/yamux'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import type { Identify } from '@libp2p/identify'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { PrivateKey } from '@libp2p/interface'
+import type { PeerId, PeerInfo, PrivateKey } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
 
 export type NetNode = Libp2p<{ identify: Identify; ping: Ping; relay?: CircuitRelayService }>
@@ -37,6 +37,11 @@ export interface NetNodeInit {
   relays?: string[]
   /** Serve as a circuit relay for the peers this allows (a company relay). */
   relayServer?: { allowsReservation(peer: string): boolean }
+  /**
+   * Finds a peer's addresses when libp2p has none (workspace peer routing: fellow members' signed
+   * routes). Throws when it knows none; the dial then fails as it would without routing.
+   */
+  findPeer?: (peer: PeerId, options: { signal?: AbortSignal }) => Promise<PeerInfo>
   /** Start listening at once. The core passes false: its services register protocols first. @default true */
   start?: boolean
 }
@@ -95,6 +100,20 @@ export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW } })],
     peerDiscovery: init.mdns ? [mdns()] : [],
+    peerRouters: init.findPeer === undefined
+      ? []
+      : [() => ({
+          findPeer: init.findPeer ?? (() => Promise.reject(new Error('no peer routing'))),
+          // No DHT here, so no peer is closer than another. libp2p's random walk (relay discovery)
+          // asks this again as soon as it returns: it waits until the walk is called off instead
+          // of returning at once, which would spin the CPU.
+          getClosestPeers: async function * (_key, options) {
+            const signal = options?.signal
+            if (signal === undefined || signal.aborted) return
+            await new Promise((resolve) => { signal.addEventListener('abort', resolve, { once: true }) })
+            yield * []
+          }
+        })],
     services: {
       identify: identify(),
       ping: ping(),

@@ -37,9 +37,11 @@ export interface ProtocolHostComponents {
   allows: (peer: string) => boolean
   /** @default the limits of `createInboundBudgets` */
   budgets?: InboundBudgets
+  /** A dial failed: the peer's addresses may be stale (workspace peer routing asks for news). */
+  dialFailed?: (peer: PeerIdString) => void
 }
 
-export function createProtocolHost({ node, log, allows, budgets = createInboundBudgets() }: ProtocolHostComponents): ProtocolHost {
+export function createProtocolHost({ node, log, allows, budgets = createInboundBudgets(), dialFailed }: ProtocolHostComponents): ProtocolHost {
   const served: string[] = []
   const handle = async (protocol: string, handler: StreamHandler, options: HandleOptions, membersOnly: boolean): Promise<void> => {
     await node.handle(protocol, (stream, connection) => {
@@ -65,7 +67,15 @@ export function createProtocolHost({ node, log, allows, budgets = createInboundB
   return {
     handleMembers: (protocol, handler, options = {}) => handle(protocol, handler, options, true),
     handleAnyone: (protocol, handler, options = {}) => handle(protocol, handler, options, false),
-    dial: (peer, protocol, signal) => node.dialProtocol(peerIdFromString(peer), protocol, { signal }),
+    dial: async (peer, protocol, signal) => {
+      try {
+        return await node.dialProtocol(peerIdFromString(peer), protocol, { signal })
+      } catch (err) {
+        // Told of every failure: asking for news is rate-limited there.
+        dialFailed?.(peer)
+        throw err
+      }
+    },
     served: () => [...served]
   }
 }
