@@ -22,6 +22,8 @@ import { createRelayList } from './net/relay-list.js'
 import { trackRelayTraffic } from './net/relay-traffic.js'
 import { createStickyListen } from './net/sticky-listen.js'
 import { createAvatars } from './org/avatars.js'
+import { createSealedValues } from './org/sealed-values.js'
+import { workspaceChannelId } from './identity/workspace-channel.js'
 import { createMembershipAccess, reservationPolicy } from './org/membership-access.js'
 import { createProfiles } from './org/profiles.js'
 import { createWorkspaceRegistry } from './org/workspace-registry.js'
@@ -137,6 +139,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       emit,
       self,
       groupAccess: (conv) => chat.groupAccess(conv),
+      isWorkspaceGuest: (conv, device) => registry.list().some((w) => workspaceChannelId(w.record.ws) === conv && access.isGuestDevice(w.record.ws, device)),
       isConnected: (peer) => peers.isConnected(peer),
       sendEdit: (conv, doc, update) => chat.sendDocEdit(conv, doc, update),
       maxEditBytes: MAX_DOC_EDIT_BYTES
@@ -151,6 +154,16 @@ export async function createCore(init: CoreInit): Promise<Core> {
       self,
       connectedPeers: () => node.getPeers().map(peerIdOf)
     }))
+    const sealed = parts.add('sealed', await createSealedValues({
+      store,
+      registry,
+      protocols,
+      bus,
+      emit,
+      log: log.child('sealed'),
+      self,
+      connectedPeers: () => node.getPeers().map(peerIdOf)
+    }))
     // Last among the services: starting it announces every workspace, to which the others react.
     const workspaces = parts.add('workspaces', await createWorkspaceService({
       node,
@@ -162,6 +175,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       access,
       protocols,
       avatars,
+      sealed,
       displayName: () => profiles.get().displayName,
       presenceOf: (device) => (device === self ? profiles.get().presence : peers.presence(device)),
       isRelay: relays.isRelay
