@@ -35,6 +35,19 @@ import { peerIdOf } from './ids.js'
 import { VERSION } from './version.js'
 import type { Events, NodeInfo, PeerIdString } from './api/contract.js'
 import type { OutboxInit } from './chat/outbox.js'
+import type { MailboxQuotaInit } from './chat/mailbox-quota.js'
+
+/** An operator's (or a test's) mailbox limits from the environment; unset or invalid ones keep the defaults. */
+function mailboxLimitsFromEnv(): MailboxQuotaInit {
+  const read = (name: string): number | undefined => {
+    const value = Number(process.env[name])
+    return process.env[name] !== undefined && Number.isFinite(value) && value > 0 ? value : undefined
+  }
+  const perMemberBytes = read('ENCLAVE_MAILBOX_MEMBER_BYTES')
+  const totalBytes = read('ENCLAVE_MAILBOX_TOTAL_BYTES')
+  const retentionMs = read('ENCLAVE_MAILBOX_RETENTION_MS')
+  return { ...(perMemberBytes === undefined ? {} : { perMemberBytes }), ...(totalBytes === undefined ? {} : { totalBytes }), ...(retentionMs === undefined ? {} : { retentionMs }) }
+}
 import type { CoreEvents } from './core-events.js'
 
 export interface CoreInit {
@@ -50,6 +63,8 @@ export interface CoreInit {
   outbox?: OutboxInit
   /** Keep ciphertext for members who are offline and hand it over when they return (`--mailbox`). */
   mailbox?: boolean
+  /** A mailbox's quotas and retention; else from ENCLAVE_MAILBOX_MEMBER_BYTES, _TOTAL_BYTES, _RETENTION_MS, else the defaults. */
+  mailboxLimits?: MailboxQuotaInit
   /** Relays (full multiaddrs) to keep reservations on, so colleagues beyond the LAN reach this device. */
   relays?: string[]
   /**
@@ -128,6 +143,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       connectedPeers: () => node.getPeers().map(peerIdOf),
       mailboxes: () => mailboxes.list(),
       mailbox: init.mailbox === true,
+      mailboxLimits: init.mailboxLimits ?? mailboxLimitsFromEnv(),
       service: init.relay !== undefined
     }, init.outbox))
     const docs = parts.add('docs', await createDocsService({
