@@ -23,6 +23,8 @@ import { createRelayList } from './net/relay-list.js'
 import { trackRelayTraffic } from './net/relay-traffic.js'
 import { createStickyListen } from './net/sticky-listen.js'
 import { createAvatars } from './org/avatars.js'
+import { createSealedValues } from './org/sealed-values.js'
+import { workspaceChannelId } from './identity/workspace-channel.js'
 import { createMembershipAccess, reservationPolicy } from './org/membership-access.js'
 import { createMemberRoutes, type MemberRoutes } from './org/member-routes.js'
 import { createProfiles } from './org/profiles.js'
@@ -35,6 +37,19 @@ import { peerIdOf } from './ids.js'
 import { VERSION } from './version.js'
 import type { Events, NodeInfo, PeerIdString } from './api/contract.js'
 import type { OutboxInit } from './chat/outbox.js'
+import type { MailboxQuotaInit } from './chat/mailbox-quota.js'
+
+/** An operator's (or a test's) mailbox limits from the environment; unset or invalid ones keep the defaults. */
+function mailboxLimitsFromEnv(): MailboxQuotaInit {
+  const read = (name: string): number | undefined => {
+    const value = Number(process.env[name])
+    return process.env[name] !== undefined && Number.isFinite(value) && value > 0 ? value : undefined
+  }
+  const perMemberBytes = read('ENCLAVE_MAILBOX_MEMBER_BYTES')
+  const totalBytes = read('ENCLAVE_MAILBOX_TOTAL_BYTES')
+  const retentionMs = read('ENCLAVE_MAILBOX_RETENTION_MS')
+  return { ...(perMemberBytes === undefined ? {} : { perMemberBytes }), ...(totalBytes === undefined ? {} : { totalBytes }), ...(retentionMs === undefined ? {} : { retentionMs }) }
+}
 import type { CoreEvents } from './core-events.js'
 
 export interface CoreInit {
@@ -50,6 +65,8 @@ export interface CoreInit {
   outbox?: OutboxInit
   /** Keep ciphertext for members who are offline and hand it over when they return (`--mailbox`). */
   mailbox?: boolean
+  /** A mailbox's quotas and retention; else from ENCLAVE_MAILBOX_MEMBER_BYTES, _TOTAL_BYTES, _RETENTION_MS, else the defaults. */
+  mailboxLimits?: MailboxQuotaInit
   /** Relays (full multiaddrs) to keep reservations on, so colleagues beyond the LAN reach this device. */
   relays?: string[]
   /**
@@ -132,6 +149,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       connectedPeers: () => node.getPeers().map(peerIdOf),
       mailboxes: () => mailboxes.list(),
       mailbox: init.mailbox === true,
+      mailboxLimits: init.mailboxLimits ?? mailboxLimitsFromEnv(),
       service: init.relay !== undefined
     }, init.outbox))
     const docs = parts.add('docs', await createDocsService({
@@ -143,6 +161,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       emit,
       self,
       groupAccess: (conv) => chat.groupAccess(conv),
+      isWorkspaceGuest: (conv, device) => registry.list().some((w) => workspaceChannelId(w.record.ws) === conv && access.isGuestDevice(w.record.ws, device)),
       isConnected: (peer) => peers.isConnected(peer),
       sendEdit: (conv, doc, update) => chat.sendDocEdit(conv, doc, update),
       maxEditBytes: MAX_DOC_EDIT_BYTES
@@ -157,6 +176,16 @@ export async function createCore(init: CoreInit): Promise<Core> {
       self,
       connectedPeers: () => node.getPeers().map(peerIdOf)
     }))
+    const sealed = parts.add('sealed', await createSealedValues({
+      store,
+      registry,
+      protocols,
+      bus,
+      emit,
+      log: log.child('sealed'),
+      self,
+      connectedPeers: () => node.getPeers().map(peerIdOf)
+    }))
     // Last among the services: starting it announces every workspace, to which the others react.
     const workspaces = parts.add('workspaces', await createWorkspaceService({
       node,
@@ -168,6 +197,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       access,
       protocols,
       avatars,
+      sealed,
       displayName: () => profiles.get().displayName,
       presenceOf: (device) => (device === self ? profiles.get().presence : peers.presence(device)),
       isRelay: relays.isRelay

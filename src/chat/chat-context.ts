@@ -1,3 +1,4 @@
+import type { MailboxQuota, MailboxQuotaInit } from './mailbox-quota.js'
 import type { ConversationView, Emit, MessageView, PeerIdString } from '../api/contract.js'
 import type { CoreBus } from '../core-events.js'
 import type { ProtocolHost } from '../net/protocol-host.js'
@@ -31,6 +32,8 @@ export interface ChatComponents {
   mailboxes(): PeerIdString[]
   /** This node is a mailbox: it keeps deposits for their recipients, holding no key. */
   mailbox?: boolean
+  /** A mailbox's quotas and retention (src/chat/mailbox-quota.ts). */
+  mailboxLimits?: MailboxQuotaInit
   /** This node is a relay: it joins no conversation. */
   service?: boolean
 }
@@ -41,6 +44,8 @@ export interface ChatComponents {
  */
 export interface ChatContext {
   components: ChatComponents
+  /** Set on a mailbox: who deposited what, for whom, since when. */
+  mailboxQuota: MailboxQuota | null
   store: Store
   log: Logger
   clock: HybridClock

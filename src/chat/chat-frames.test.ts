@@ -20,8 +20,8 @@ function code(err: unknown): string {
   return err instanceof EnclaveError ? err.code : `not coded: ${String(err)}`
 }
 
-test('message and ack frames survive encoding', () => {
-  const frames: ChatFrame[] = [{ t: 'msg', env }, { t: 'msg', env, for: [parsePeerId('12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq')] }, { t: 'ack', conv: env.conv, author: env.author, seq: 3 }]
+test('message, ack and refused frames survive encoding', () => {
+  const frames: ChatFrame[] = [{ t: 'msg', env }, { t: 'msg', env, for: [parsePeerId('12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq')] }, { t: 'ack', conv: env.conv, author: env.author, seq: 3 }, { t: 'refused', conv: env.conv, author: env.author, seq: 3, code: 'over-quota' }]
   for (const frame of frames) assert.deepEqual(decodeFrame(body(encodeFrame(frame))), frame)
 })
 
@@ -64,7 +64,19 @@ test('any byte string decodes to a valid frame or a coded error, never anything 
   }), { numRuns: fuzzRuns(5_000) })
 })
 
+test('a refusal with a malformed code, a missing seq or an extra field is bad-frame', () => {
+  for (const bad of [{ t: 'refused', conv: env.conv, author: env.author, seq: 3, code: 'Over Quota!' }, { t: 'refused', conv: env.conv, author: env.author, code: 'over-quota' }, { t: 'refused', conv: env.conv, author: env.author, seq: 3, code: 'over-quota', why: 'x' }]) {
+    assert.throws(() => decodeFrame(cborEncode(bad)), (err) => code(err) === 'bad-frame')
+  }
+})
+
 test('mutated valid frames never crash the decoder', () => {
+  const refused = body(encodeFrame({ t: 'refused', conv: env.conv, author: env.author, seq: 3, code: 'over-quota' }))
+  fc.assert(fc.property(fc.nat({ max: refused.byteLength - 1 }), fc.integer({ min: 0, max: 255 }), (at, value) => {
+    const copy = refused.slice()
+    copy[at] = value
+    try { decodeFrame(copy) } catch (err) { assert.ok(err instanceof EnclaveError, String(err)) }
+  }), { numRuns: fuzzRuns(2_000) })
   const valid = body(encodeFrame({ t: 'msg', env }))
   fc.assert(fc.property(fc.nat({ max: valid.byteLength - 1 }), fc.integer({ min: 0, max: 255 }), (at, value) => {
     const copy = valid.slice()

@@ -8,8 +8,12 @@ import { MAX_CHANNEL_MEMBERS } from '../limits.js'
 import { envelopeV3, type Envelope } from './envelope.js'
 import type { PeerIdString } from '../api/contract.js'
 
-/** Protocol id of direct delivery (and mailbox deposits). Version 3: MLS ciphertext in envelopes its author signed. */
-export const CHAT_PROTOCOL = '/enclave/chat/3.0.0'
+/**
+ * Protocol id of direct delivery (and mailbox deposits). Version 3: MLS ciphertext in envelopes
+ * its author signed. Version 4: a receiver may answer an envelope it will not take with a coded
+ * `refused` frame (a mailbox over quota), which a 3.0.0 sender could not read.
+ */
+export const CHAT_PROTOCOL = '/enclave/chat/4.0.0'
 
 /** Largest frame accepted, checked from the length prefix before the body is buffered. */
 export const MAX_FRAME_BYTES = MAX_MLS_BYTES + 64 * 1024
@@ -19,7 +23,16 @@ const peer = idSchema(parseDeviceText)
 const msgFrame = z.object({ t: z.literal('msg'), env: z.unknown(), for: z.array(peer).max(MAX_CHANNEL_MEMBERS).optional() }).strict()
 const ackFrame = z.object({ t: z.literal('ack'), conv: idSchema(parseConversationId), author: peer, seq: z.number().int().min(1) }).strict()
 
-export type ChatFrame = { t: 'msg'; env: Envelope; for?: PeerIdString[] } | z.infer<typeof ackFrame>
+/**
+ * The envelope was read and not stored, for now: the sender keeps it queued (for a deposit, its
+ * direct copies to the recipients are queued anyway) and offers it again later, not on this
+ * stream. `code` says why; `over-quota` (a mailbox's share for this depositor, or the mailbox,
+ * is full) is the one sent today. Any other code, from a later version, is read the same way, so
+ * adding one needs no new protocol version.
+ */
+const refusedFrame = z.object({ t: z.literal('refused'), conv: idSchema(parseConversationId), author: peer, seq: z.number().int().min(1), code: z.string().regex(/^[a-z-]{1,32}$/) }).strict()
+
+export type ChatFrame = { t: 'msg'; env: Envelope; for?: PeerIdString[] } | z.infer<typeof ackFrame> | z.infer<typeof refusedFrame>
 
 /** Encodes one frame with its varint length prefix. */
 export function encodeFrame(frame: ChatFrame): Uint8Array {
@@ -53,6 +66,11 @@ export function decodeFrame(body: Uint8Array): ChatFrame {
     const ack = ackFrame.safeParse(raw)
     if (!ack.success) throw new EnclaveError('bad-frame', `malformed ack: ${ack.error.issues[0]?.message ?? ''}`)
     return ack.data
+  }
+  if (t === 'refused') {
+    const refused = refusedFrame.safeParse(raw)
+    if (!refused.success) throw new EnclaveError('bad-frame', `malformed refusal: ${refused.error.issues[0]?.message ?? ''}`)
+    return refused.data
   }
   const msg = msgFrame.safeParse(raw)
   if (!msg.success) throw new EnclaveError('bad-frame', 'unknown or malformed frame')

@@ -38,16 +38,29 @@ export async function serveChatStream(receive: (from: PeerIdString, envs: Envelo
         try {
           return await receive(from, list, deposit)
         } catch (err) {
+          if (err instanceof EnclaveError && err.code === 'over-quota') throw err
           // This device failed (its store, a bug), not the peer: said loudly, never as the peer leaving.
           log.error('could not take envelopes', { peer: from, code: 'internal', error: errorMessage(err) })
           throw new EnclaveError('internal', 'could not take the envelopes', { cause: err })
         }
       }
       const done = envs.length > 0 ? await take(envs) : []
-      for (const d of deposits) done.push(...await take([d.env], d.for))
-      if (done.length > 0) {
-        const acks = concatFrames(done.map((env) => encodeFrame({ t: 'ack', conv: env.conv, author: env.author, seq: env.seq })))
-        if (!stream.send(acks)) await stream.onDrain()
+      const refused: Envelope[] = []
+      for (const d of deposits) {
+        try {
+          done.push(...await take([d.env], d.for))
+        } catch (err) {
+          if (!(err instanceof EnclaveError && err.code === 'over-quota')) throw err
+          log.info('refused a deposit', { peer: from, conv: d.env.conv, author: d.env.author, seq: d.env.seq, code: err.code, error: err.message })
+          refused.push(d.env)
+        }
+      }
+      if (done.length > 0 || refused.length > 0) {
+        const answers = concatFrames([
+          ...done.map((env) => encodeFrame({ t: 'ack', conv: env.conv, author: env.author, seq: env.seq })),
+          ...refused.map((env) => encodeFrame({ t: 'refused', conv: env.conv, author: env.author, seq: env.seq, code: 'over-quota' }))
+        ])
+        if (!stream.send(answers)) await stream.onDrain()
       }
       if (failure !== undefined) throw failure
     }

@@ -6,6 +6,7 @@ import { mlsExporter } from 'ts-mls'
 import { createCipherLog, envelopeKey } from './cipher-log.js'
 import { conversationOfGroup, createConversationRules } from './conversation-rules.js'
 import { createDelivery } from './delivery.js'
+import { createMailboxQuota } from './mailbox-quota.js'
 import { createEnvelopeSigner } from './envelope-signature.js'
 import { CHAT_PROTOCOL } from './chat-frames.js'
 import { serveChatStream } from './chat-protocol.js'
@@ -94,8 +95,23 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     return v
   }
   const openGroupStream = (peer: PeerIdString, signal: AbortSignal): Promise<Stream> => protocols.dial(peer, GROUP_PROTOCOL, signal)
-  const ctx: ChatContext = { components, store, log, clock, emit, self, policy, messages, cipher, keys, groups, rules, sign: createEnvelopeSigner(components.deviceKey), openGroupStream, configFor, announce }
+  const mailboxQuota = components.mailbox === true ? createMailboxQuota(store, components.mailboxLimits) : null
+  await mailboxQuota?.start()
+  // A mailbox's queued copies expire with the deposits they hand over.
+  if (mailboxQuota !== null) outboxInit = { ...outboxInit, maxAgeMs: outboxInit.maxAgeMs ?? mailboxQuota.retentionMs }
+  const ctx: ChatContext = { components, mailboxQuota, store, log, clock, emit, self, policy, messages, cipher, keys, groups, rules, sign: createEnvelopeSigner(components.deviceKey), openGroupStream, configFor, announce }
   const delivery = createDelivery(ctx, outboxInit)
+  /** A mailbox drops deposits past their retention (the queued copies expire by the same age). */
+  const sweep = async (): Promise<void> => {
+    if (mailboxQuota === null) return
+    const batch = store.batch()
+    const old = mailboxQuota.sweep(batch, Date.now())
+    for (const key of old) cipher.drop(batch, key)
+    if (old.length > 0) log.info('dropped deposits past their retention', { count: old.length })
+    await batch.write()
+  }
+  await sweep()
+  const sweepTimer = mailboxQuota === null ? undefined : setInterval(() => { sweep().catch((err: unknown) => { log.warn('mailbox sweep failed', { error: errorMessage(err) }) }) }, Math.min(3600_000, Math.max(1_000, mailboxQuota.retentionMs / 4))).unref()
   const membership = createMembership(ctx, delivery)
   const inbound = createInbound(ctx, delivery, membership)
   const sending = createSending(ctx, delivery, membership)
@@ -354,6 +370,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     },
 
     stop: async () => {
+      clearInterval(sweepTimer)
       await outbox.stop()
       await groups.flush()
     }

@@ -50,6 +50,8 @@ export interface CipherLog {
    */
   hold(batch: StoreBatch, env: Envelope, from: PeerIdString): boolean
   release(batch: StoreBatch, env: Envelope): void
+  /** Forgets a stored envelope (a mailbox's deposit handed to everyone, or past retention). */
+  drop(batch: StoreBatch, key: string): void
   /** Held envelopes of a conversation, oldest epoch first. */
   held(conv: string): Promise<Envelope[]>
   /** Held envelopes of a conversation now (counted at start, then kept in step). */
@@ -103,6 +105,10 @@ export function createCipherLog(store: Store): CipherLog {
   }
 
   return {
+    drop: (batch, key) => {
+      batch.del(envelopes, key)
+      recent.delete(key)
+    },
     put: (batch, env) => {
       const key = envelopeKey(env.conv, env.author, env.seq)
       batch.put(envelopes, key, toStored(env))

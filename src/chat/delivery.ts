@@ -40,10 +40,17 @@ export function createDelivery(ctx: ChatContext, outboxInit: OutboxInit): Delive
     log: log.child('outbox'),
     openStream: (peer, signal) => components.protocols.dial(peer, CHAT_PROTOCOL, signal),
     load: (envKeys) => cipher.get(envKeys),
-    onAcked: (peer, entries) => { queueAcks(peer, entries, 'delivered'); return () => undefined },
-    onExpired: (peer, entries) => { queueAcks(peer, entries, 'failed'); return () => undefined },
+    onAcked: (peer, entries, batch) => { handedOver(peer, entries, batch); queueAcks(peer, entries, 'delivered'); return () => undefined },
+    onExpired: (peer, entries, batch) => { handedOver(peer, entries, batch); queueAcks(peer, entries, 'failed'); return () => undefined },
     onSent: () => undefined
   }, outboxInit)
+
+  /** At a mailbox: a deposit every recipient has (or whose copies expired) frees its room and is forgotten. */
+  const handedOver = (peer: PeerIdString, entries: OutboxEntry[], batch: StoreBatch): void => {
+    const quota = ctx.mailboxQuota
+    if (quota === null) return
+    for (const e of entries) if (e.messageKey === null && quota.handedOver(batch, e.envKey, peer)) cipher.drop(batch, e.envKey)
+  }
 
   /**
    * This device's messages change state as recipients acknowledge: sent once a member or a

@@ -238,6 +238,9 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
       seenNow.add(key)
       if (deposit !== undefined && components.mailbox === true) {
         // Held for others; this node has no key for it and never tries.
+        // Room first: over quota, nothing is stored or acknowledged and the depositor is told
+        // (`refused`, over-quota); its copies stay queued on its side.
+        ctx.mailboxQuota?.take(batch, key, from, env.mls.byteLength, deposit.filter((p) => p !== from && p !== self))
         log.debug('holding mail', { conv: env.conv, author: env.author, seq: env.seq, for: deposit.length })
         const envKey = cipher.put(batch, env)
         for (const peer of deposit) {

@@ -51,6 +51,8 @@ export interface OutboxInit {
   pageSize?: number
   /** @default 10 s */
   dialTimeoutMs?: number
+  /** How long an envelope the recipient refused for now (`refused`, e.g. a mailbox over quota) waits before it is offered again. @default 60 s */
+  refusedRetryMs?: number
 }
 
 export interface Outbox {
@@ -84,6 +86,7 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
   const maxBackoff = init.maxBackoffMs ?? 30_000
   const pageSize = init.pageSize ?? 256
   const dialTimeoutMs = init.dialTimeoutMs ?? 10_000
+  const refusedRetryMs = init.refusedRetryMs ?? 60_000
   const senders = new Map<PeerIdString, Sender>()
   const stopping = new AbortController()
 
@@ -228,11 +231,18 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
           const write = store.batch()
           for (const body of batch) {
             const frame = decodeFrame(body)
-            if (frame.t !== 'ack') continue
+            if (frame.t === 'msg') continue
             const id = `${frame.conv}/${frame.author}/${frame.seq}`
             const hit = this.inflight.get(id)
             if (hit === undefined) continue
             this.inflight.delete(id)
+            if (frame.t === 'refused') {
+              // Not stored there: it stays queued here and is offered again later, not at once.
+              log.info('envelope refused for now; kept queued', { peer: this.peer, conv: frame.conv, seq: frame.seq, code: frame.code })
+              this.inflightKeys.delete(hit.key)
+              setTimeout(() => { this.arrived(hit.key); this.kick(false) }, refusedRetryMs).unref()
+              continue
+            }
             write.del(queue, hit.key)
             acked.push(hit.entry)
             keys.push(hit.key)

@@ -5,6 +5,7 @@ import * as Y from 'yjs'
 import { EnclaveError, errorMessage } from '../errors.js'
 import { isDocId, parseDeviceText, parseDocId, PEER_ID_TEXT, peerIdOf } from '../ids.js'
 import { MAX_DOC_TITLE, textLength } from '../limits.js'
+import { strangerRefusal } from '../net/refuse-stream.js'
 import { askDocs, DOCS_PROTOCOL, serveDocStream, type DocReply, type DocRequest } from './doc-protocol.js'
 import { DOC_EXPORTER_LABEL, open, seal, type SealContext } from './doc-seal.js'
 import { createDocStore, type DocRecord } from './doc-store.js'
@@ -27,6 +28,13 @@ export interface DocsComponents {
   emit: Emit
   self: PeerIdString
   groupAccess(conversationId: ConversationId): GroupAccess | null
+  /**
+   * Is `device` a guest of the workspace whose own channel `conv` is? Workspace docs are for
+   * members: a guest's requests about them get the stranger refusal, and a guest's own device
+   * lists none, whatever its conversation's group says (a member made a guest may still be in it
+   * until the committer takes them out).
+   */
+  isWorkspaceGuest(conv: ConversationId, device: PeerIdString): boolean
   isConnected(peer: PeerIdString): boolean
   /**
    * Sends an edit as a conversation message (MLS, durable, acknowledged, left at mailboxes for
@@ -97,9 +105,11 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
   node.addEventListener('peer:disconnect', onDisconnect)
   const epochs = new Map<string, number>()
 
+  /** Docs this device may show: none of a workspace's own channel while it is a guest there. */
+  const visible = (r: DocRecord): boolean => r.conversationId === null || !components.isWorkspaceGuest(r.conversationId, self)
   const record = (docId: DocId): DocRecord => {
     const r = isDocId(docId) ? docs.get(docId) : undefined
-    if (r === undefined) throw new EnclaveError('not-found', `no doc ${docId.slice(0, 80)}`)
+    if (r === undefined || !visible(r)) throw new EnclaveError('not-found', `no doc ${docId.slice(0, 80)}`)
     return r
   }
 
@@ -229,7 +239,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
   }
 
   const shared = (conv: ConversationId): DocRecord[] => docs.list().filter((r) => r.conversationId === conv)
-  const connectedMembers = (conv: ConversationId): PeerIdString[] => (components.groupAccess(conv)?.members ?? []).filter((m) => components.isConnected(m))
+  const connectedMembers = (conv: ConversationId): PeerIdString[] => (components.groupAccess(conv)?.members ?? []).filter((m) => components.isConnected(m) && !components.isWorkspaceGuest(conv, m))
 
   /** Sends a sealed frame to every connected member; failures are shown on the doc, and sync repairs them. */
   const broadcast = async (t: 'update' | 'awareness', r: DocRecord, payload: unknown): Promise<void> => {
@@ -258,6 +268,8 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
   }
 
   const requireMember = (from: PeerIdString, conv: ConversationId): GroupAccess => {
+    // The same refusal as for a stranger: a guest learns nothing, not even that the docs exist.
+    if (components.isWorkspaceGuest(conv, from)) throw strangerRefusal()
     const access = components.groupAccess(conv)
     if (access === null) throw new EnclaveError('not-member', 'this device is not in that conversation')
     if (!access.members.includes(from)) throw new EnclaveError('not-member', 'the sender is not in that conversation')
@@ -311,7 +323,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
   const peerReady = (peer: PeerIdString): void => {
     for (const r of docs.list()) {
       if (r.conversationId === null) continue
-      if (components.groupAccess(r.conversationId)?.members.includes(peer) === true) queueSync(peer, r)
+      if (components.groupAccess(r.conversationId)?.members.includes(peer) === true && !components.isWorkspaceGuest(r.conversationId, peer)) queueSync(peer, r)
     }
   }
 
@@ -342,7 +354,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
 
   return {
     list: async (conversationId) => {
-      const mine = docs.list().filter((r) => r.conversationId === conversationId).sort((a, b) => b.updatedAt - a.updatedAt)
+      const mine = docs.list().filter((r) => r.conversationId === conversationId && visible(r)).sort((a, b) => b.updatedAt - a.updatedAt)
       return Promise.all(mine.map(view))
     },
     create: async (kind, title, conversationId) => {

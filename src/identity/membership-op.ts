@@ -42,8 +42,14 @@ const inlineAvatar = z.string().max(LEGACY_AVATAR_LENGTH).regex(/^data:image\/(p
 const profile = z.object({
   name: NAME,
   title: z.string().max(MAX_PROFILE_TITLE).optional(),
+  /**
+   * Phone and email inline: only in ops written before contact fields left the log (guests
+   * receive the log). This device writes `contact` instead.
+   */
   phone: z.string().max(MAX_PROFILE_PHONE).optional(),
   email: z.string().max(MAX_PROFILE_EMAIL).optional(),
+  /** Commitment to the member's phone and email (src/identity/sealed-fields.ts): served to members, never to guests. */
+  contact: HASH.optional(),
   avatar: z.union([avatarRef, inlineAvatar]).optional()
 }).strict()
 export type Profile = z.infer<typeof profile>
@@ -54,7 +60,12 @@ export const opBody = z.discriminatedUnion('type', [
   z.object({ type: z.literal('add'), userId: USER, device: PEER, role: ROLE, profile }).strict(),
   z.object({ type: z.literal('remove'), userId: USER }).strict(),
   z.object({ type: z.literal('role'), userId: USER, role: ROLE }).strict(),
-  z.object({ type: z.literal('invite'), inviteId: INVITE, secretHash: HASH, role: ROLE, expiresAt: z.number().int().positive(), approval: z.boolean() }).strict(),
+  /**
+   * `secretSealed` commits to the secret's hash (src/identity/sealed-fields.ts), which only
+   * members who are not guests fetch; `secretHash` inline is how ops written before that carry it.
+   */
+  z.object({ type: z.literal('invite'), inviteId: INVITE, secretHash: HASH.optional(), secretSealed: HASH.optional(), role: ROLE, expiresAt: z.number().int().positive(), approval: z.boolean() }).strict()
+    .refine((b) => (b.secretHash === undefined) !== (b.secretSealed === undefined), 'an invite names its secret by exactly one of secretHash and secretSealed'),
   z.object({ type: z.literal('revokeInvite'), inviteId: INVITE }).strict(),
   z.object({ type: z.literal('redeem'), inviteId: INVITE, userId: USER, device: PEER, profile, at: z.number().int().positive() }).strict(),
   z.object({ type: z.literal('approve'), userId: USER }).strict(),

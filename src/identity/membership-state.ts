@@ -13,7 +13,10 @@ export interface Member {
 
 export interface InviteRecord {
   inviteId: InviteId
-  secretHash: string
+  /** The secret's hash inline (ops from before sealed fields), or null. */
+  secretHash: string | null
+  /** Commitment to the secret's hash, whose value members fetch; null for inline ones. */
+  secretSealed: string | null
   role: Role
   expiresAt: number
   approval: boolean
@@ -138,7 +141,7 @@ function applyByMember(state: MembershipState, author: Member, body: Exclude<OpB
       if (body.role === 'owner') return 'owner-only'
       if (body.role === 'admin' && !owner) return 'owner-only'
       if (state.invites.has(body.inviteId)) return 'invite-exists'
-      state.invites.set(body.inviteId, { inviteId: body.inviteId, secretHash: body.secretHash, role: body.role, expiresAt: body.expiresAt, approval: body.approval, createdBy: author.userId, redeemedBy: null, revoked: false })
+      state.invites.set(body.inviteId, { inviteId: body.inviteId, secretHash: body.secretHash ?? null, secretSealed: body.secretSealed ?? null, role: body.role, expiresAt: body.expiresAt, approval: body.approval, createdBy: author.userId, redeemedBy: null, revoked: false })
       return null
     }
     case 'revokeInvite': {

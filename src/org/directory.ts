@@ -1,5 +1,6 @@
 import { createDepartmentTree } from './department-tree.js'
 import { createDirectoryIndex, type DirectoryIndex } from './directory-search.js'
+import type { Profile } from '../identity/membership-op.js'
 import type { Workspace } from './workspace-registry.js'
 
 export interface DirectoryQuery {
@@ -19,11 +20,18 @@ export interface Directory {
   search(w: Workspace, q: DirectoryQuery): string[]
 }
 
-export function createDirectory(): Directory {
+export interface DirectoryComponents {
+  /** Phone and email as this device knows them (src/org/sealed-values.ts). */
+  contactOf(profile: Profile): { phone?: string; email?: string }
+  /** Changes whenever a contact becomes known or is forgotten, so the index is rebuilt. */
+  contactsVersion(): number
+}
+
+export function createDirectory(components: DirectoryComponents): Directory {
   const indexes = new Map<string, { index: DirectoryIndex; heads: string; entries: Map<string, string> }>()
 
   const refresh = (w: Workspace): DirectoryIndex => {
-    const heads = w.log.heads().join()
+    const heads = `${w.log.heads().join()}/${components.contactsVersion()}`
     let cached = indexes.get(w.record.ws)
     if (cached?.heads === heads) return cached.index
     cached ??= { index: createDirectoryIndex(), heads: '', entries: new Map() }
@@ -31,7 +39,8 @@ export function createDirectory(): Directory {
     for (const m of w.log.state().members.values()) {
       if (m.status !== 'active') continue
       seen.add(m.userId)
-      const entry = { userId: m.userId, name: m.profile.name, title: m.profile.title, email: m.profile.email, phone: m.profile.phone, departments: m.departments }
+      const contact = components.contactOf(m.profile)
+      const entry = { userId: m.userId, name: m.profile.name, title: m.profile.title, email: contact.email, phone: contact.phone, departments: m.departments }
       const signature = JSON.stringify(entry)
       if (cached.entries.get(m.userId) === signature) continue
       cached.entries.set(m.userId, signature)

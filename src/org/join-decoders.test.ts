@@ -6,6 +6,7 @@ import { encode as cborEncode } from 'cborg'
 import fc from 'fast-check'
 import { EnclaveError } from '../errors.js'
 import { verifyOp } from '../identity/membership-op.js'
+import type { InviteRecord } from '../identity/membership-state.js'
 import { LOCAL_ID } from '../ids.js'
 import { createMemoryLogger } from '../logger.js'
 import { cappedFuzzRuns, fuzzRuns, streamFuzzRuns } from '../fuzz-runs.js'
@@ -101,7 +102,7 @@ test('edited answers and ops frames are read or refused with a code, and no edit
 
 test('an admin answers edited join requests with the log or a coded refusal, and never fails itself', async () => {
   const log = createMemoryLogger()
-  const components = { registry: workspace.registry, deviceKey: workspace.admin.key, self: workspace.admin.id, log, onChanged: () => undefined }
+  const components = { registry: workspace.registry, deviceKey: workspace.admin.key, self: workspace.admin.id, log, secretHashOf: (i: InviteRecord) => i.secretHash, onChanged: () => undefined }
   const refusals = new Set<string>()
   const genuine: JoinRequest = { ws: workspace.ws, inviteId: workspace.invite.inviteId, secret: workspace.invite.secret, userId: 'joiner-0001', profile: { name: 'Jo' }, have: [], from: null }
   await fc.assert(fc.asyncProperty(fc.oneof(mutatedBytes(cborFrame(genuine)), mutatedValue(genuine).map(cborFrame)), async (bytes) => {

@@ -25,7 +25,7 @@ async function setup(members: number, packing?: JoinServerComponents['packing'])
   const owner = await testRegistry(t, t.owner.userId, [t.genesis, ...ops])
   const invite: InvitePayload = { v: 1, ws: t.ws, name: 'Acme', fingerprint: '', addresses: ['/memory/owner'], inviteId: 'inv-00000001', secret }
   const serverLog = createMemoryLogger()
-  const server: JoinServerComponents = { registry: owner.registry, deviceKey: t.owner.key, self: t.owner.id, log: serverLog, onChanged: () => undefined, ...(packing === undefined ? {} : { packing }) }
+  const server: JoinServerComponents = { registry: owner.registry, deviceKey: t.owner.key, self: t.owner.id, log: serverLog, secretHashOf: (i) => i.secretHash, onChanged: () => undefined, ...(packing === undefined ? {} : { packing }) }
   return { t, owner, invite, server, serverLog }
 }
 
@@ -111,7 +111,7 @@ test('a join through a layer wider than the heads a request may name resumes by 
   const owner = await testRegistry(t, t.owner.userId, [...ops, invite])
   try {
     const joiner = await testDevice()
-    const server: JoinServerComponents = { registry: owner.registry, deviceKey: t.owner.key, self: t.owner.id, log: createMemoryLogger(), onChanged: () => undefined, packing: { budgetBytes: 32 * 1024 } }
+    const server: JoinServerComponents = { registry: owner.registry, deviceKey: t.owner.key, self: t.owner.id, log: createMemoryLogger(), secretHashOf: (i) => i.secretHash, onChanged: () => undefined, packing: { budgetBytes: 32 * 1024 } }
     let exchanges = 0
     const open = async (): Promise<Stream> => {
       exchanges++

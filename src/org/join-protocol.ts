@@ -4,7 +4,7 @@ import { EnclaveError } from '../errors.js'
 import { parseUserId } from '../ids.js'
 import { CERTIFICATE_LIFETIME_MS, issueCertificate, type SignedCertificate } from '../identity/certificate.js'
 import { inviteSecretHash } from '../identity/invite-link.js'
-import { isAdminRole, memberOfDevice, type Member } from '../identity/membership-state.js'
+import { isAdminRole, memberOfDevice, type InviteRecord, type Member } from '../identity/membership-state.js'
 import { MAX_PARENTS, signOp, type Profile, type SignedOp } from '../identity/membership-op.js'
 import { strangerRefusal } from '../net/refuse-stream.js'
 import { ask, parseWith, serveRequest } from '../net/request-reply.js'
@@ -55,6 +55,8 @@ export interface JoinServerComponents {
   deviceKey: PrivateKey
   self: string
   log: Logger
+  /** The invite's secret hash, inline or fetched by its commitment; null when this device lacks it. */
+  secretHashOf(invite: InviteRecord): string | null
   /** The log changed because a joiner was let in. */
   onChanged(ws: string): void
   /** Frame and reply sizes (tests shrink them). */
@@ -124,7 +126,8 @@ async function admit(components: JoinServerComponents, remote: string, req: Join
   const me = memberOfDevice(state, components.self)
   if (me === undefined || me.status !== 'active' || !isAdminRole(me.role)) throw strangerRefusal()
   const invite = state.invites.get(req.inviteId)
-  if (invite === undefined || !sameHash(invite.secretHash, inviteSecretHash(req.secret))) throw strangerRefusal()
+  const secretHash = invite === undefined ? null : components.secretHashOf(invite)
+  if (invite === undefined || secretHash === null || !sameHash(secretHash, inviteSecretHash(req.secret))) throw strangerRefusal()
   const now = Date.now()
   let member: Member
   if (invite.redeemedBy === null) {

@@ -5,6 +5,7 @@ import { EnclaveError } from '../errors.js'
 import { parseUserId, peerIdOf } from '../ids.js'
 import { MAX_WORKSPACE_NAME, textLength } from '../limits.js'
 import { CERTIFICATE_LIFETIME_MS, issueCertificate } from '../identity/certificate.js'
+import { sealValue } from '../identity/sealed-fields.js'
 import { decodeInviteLink, encodeInviteLink, inviteSecretHash, inviteText, newInviteId, newInviteSecret } from '../identity/invite-link.js'
 import { isAdminRole, memberOfDevice, type Member } from '../identity/membership-state.js'
 import { MAX_PARENTS, signOp, type OpBodyInput, type Profile, type Role, type VerifiedOp } from '../identity/membership-op.js'
@@ -18,6 +19,7 @@ import { createUnprovenGrace, type UnprovenGraceInit } from './unproven-grace.js
 import type { Workspace, WorkspaceRegistry } from './workspace-registry.js'
 import type { MembershipAccess } from './membership-access.js'
 import type { Avatars } from './avatars.js'
+import type { SealedValues } from './sealed-values.js'
 import type { CoreBus } from '../core-events.js'
 import type { ProtocolHost } from '../net/protocol-host.js'
 import { CERTIFICATE_PROTOCOL, renewCertificates, serveCertificate } from './certificate-renewal.js'
@@ -39,6 +41,8 @@ export interface WorkspaceServiceComponents {
   protocols: ProtocolHost
   /** Members' pictures, kept apart from the log. */
   avatars: Avatars
+  /** Phones, emails and invite secret hashes, which the log names only by commitment. */
+  sealed: SealedValues
   /** The name this device goes by, for its member profile. */
   displayName(): string | null
   /** Presence of any device (this one included). */
@@ -99,7 +103,14 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   const self = peerIdOf(node.peerId)
   const { registry, access, bus, protocols } = components
   const { allows } = access
-  const directory = createDirectory()
+  /** Phone and email: inline in ops from before sealed fields, else as fetched (never for a guest). */
+  const contactOf = (profile: Profile): { phone?: string; email?: string } => {
+    const sealed = components.sealed.contactOf(profile.contact)
+    const phone = profile.phone ?? sealed?.phone
+    const email = profile.email ?? sealed?.email
+    return { ...(phone === undefined ? {} : { phone }), ...(email === undefined ? {} : { email }) }
+  }
+  const directory = createDirectory({ contactOf, contactsVersion: () => components.sealed.version() })
   const readiness = createPeerReadiness({ node, bus, allows, inWorkspace: () => registry.list().length > 0 })
   const grace = createUnprovenGrace({
     node,
@@ -116,7 +127,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   const farewells = new Set<string>()
   let stopped = false
 
-  const lookups = { presenceOf: (device: PeerIdString): Presence => components.presenceOf(device), avatarOf: (avatar: Profile['avatar']) => components.avatars.urlOf(avatar) }
+  const lookups = { presenceOf: (device: PeerIdString): Presence => components.presenceOf(device), avatarOf: (avatar: Profile['avatar']) => components.avatars.urlOf(avatar), contactOf }
   const view = workspaceView
   const members = (w: Workspace): MemberView[] => memberViews(w, lookups)
 
@@ -241,6 +252,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
       deviceKey,
       self,
       log: log.child('join'),
+      secretHashOf: (invite) => components.sealed.secretHashOf(invite),
       onChanged: (ws) => { changed(ws); spread() }
     })
   })
@@ -280,7 +292,11 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
       const approval = opts.approval ?? false
       const secret = newInviteSecret()
       const inviteId = newInviteId()
-      await appendOwn(w, { type: 'invite', inviteId, secretHash: inviteSecretHash(secret), role, expiresAt, approval })
+      // The log names the secret's hash by a commitment: guests receive the log, and only
+      // members (admins answer joins) fetch the hash itself.
+      const sealed = sealValue({ k: 'invite', secretHash: inviteSecretHash(secret) })
+      await components.sealed.keep(sealed)
+      await appendOwn(w, { type: 'invite', inviteId, secretSealed: sealed.commitment, role, expiresAt, approval })
       const state = w.log.state()
       const payload = {
         v: 1 as const,
@@ -331,9 +347,16 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
       const w = workspace(ws)
       // Empty optional fields mean "none": the log stores only what is there.
       const clean: Profile = { name: profile.name.trim() }
-      for (const key of ['title', 'phone', 'email'] as const) {
-        const value = profile[key]?.trim()
-        if (value !== undefined && value !== '') clean[key] = value
+      const given = (value: string | undefined): string | undefined => (value?.trim() === '' ? undefined : value?.trim())
+      const title = given(profile.title)
+      if (title !== undefined) clean.title = title
+      // Phone and email stay out of the log, which guests receive: the op names them by a commitment.
+      const phone = given(profile.phone)
+      const email = given(profile.email)
+      if (phone !== undefined || email !== undefined) {
+        const sealed = sealValue({ k: 'contact', ...(phone === undefined ? {} : { phone }), ...(email === undefined ? {} : { email }) })
+        await components.sealed.keep(sealed)
+        clean.contact = sealed.commitment
       }
       // The picture itself stays out of the log: the op names it, members fetch it from here.
       const avatar = profile.avatar?.trim()

@@ -36,22 +36,28 @@ function bestPresence(devices: readonly PeerIdString[], presenceOf: (device: Pee
   return best
 }
 
-/** How a view shows a member: live presence, and the picture as a data: URL (null until fetched). */
+/**
+ * How a view shows a member: live presence, the picture as a data: URL (null until fetched), and
+ * phone and email as this device knows them (inline in old ops, or fetched by the commitment;
+ * never for a guest).
+ */
 export interface MemberLookups {
   presenceOf: (device: PeerIdString) => Presence
   avatarOf: (avatar: Profile['avatar']) => string | null
+  contactOf: (profile: Profile) => { phone?: string; email?: string }
 }
 
-export function memberView(m: Member, { presenceOf, avatarOf }: MemberLookups): MemberView {
+export function memberView(m: Member, { presenceOf, avatarOf, contactOf }: MemberLookups): MemberView {
   const presence = bestPresence(m.devices, presenceOf)
+  const contact = contactOf(m.profile)
   return {
     userId: m.userId,
     role: m.role,
     status: m.status,
     name: m.profile.name,
     title: m.profile.title ?? null,
-    email: m.profile.email ?? null,
-    phone: m.profile.phone ?? null,
+    email: contact.email ?? null,
+    phone: contact.phone ?? null,
     avatar: avatarOf(m.profile.avatar),
     departments: [...m.departments],
     devices: [...m.devices],

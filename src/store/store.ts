@@ -7,7 +7,7 @@ import { jsonValueCodec, type ValueCodec } from './value-codec.js'
 import type { Logger } from '../logger.js'
 
 /** Every sublevel the core uses; the name is also the key prefix on disk. */
-export const COLLECTIONS = ['meta', 'peers', 'conversations', 'messages', 'messageIndex', 'outbox', 'workspaces', 'membershipOps', 'ciphertexts', 'mlsInbox', 'mlsGroups', 'mlsKeyPackages', 'mlsDeposits', 'docs', 'docUpdates', 'avatars', 'routes'] as const
+export const COLLECTIONS = ['meta', 'peers', 'conversations', 'messages', 'messageIndex', 'outbox', 'workspaces', 'membershipOps', 'ciphertexts', 'mlsInbox', 'mlsGroups', 'mlsKeyPackages', 'mlsDeposits', 'docs', 'docUpdates', 'avatars', 'sealedValues', 'mailboxDeposits', 'routes'] as const
 export type CollectionName = (typeof COLLECTIONS)[number]
 
 export interface RangeOptions {
