@@ -19,6 +19,7 @@ function conversation(id: string, unread: number): ConversationView {
     status: 'active',
     members: [],
     pendingMembers: [],
+    onTheWay: [],
     committer: null,
     canManage: false,
     waiting: 0,

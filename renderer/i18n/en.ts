@@ -46,6 +46,8 @@ export const en = {
   'chat.waitingMany': '{count} messages can\'t be decrypted yet — waiting for the keys from {name}.',
   'chat.waitingOneUnknown': '1 message can\'t be decrypted yet — waiting for its keys to arrive.',
   'chat.waitingManyUnknown': '{count} messages can\'t be decrypted yet — waiting for their keys to arrive.',
+  'chat.onTheWayOne': '1 message from {name} is on the way — {source} has it.',
+  'chat.onTheWayMany': '{count} messages from {name} are on the way — {source} has them.',
   'notes.editorLabel': 'Note text',
   'notes.placeholder': 'Write here. Everyone in this doc sees your changes as you type.',
   'notes.toolbar': 'Formatting',

@@ -48,6 +48,8 @@ export const zhCN: Record<MessageKey, string> = {
   'chat.waitingMany': '有 {count} 条消息暂时无法解密——正在等待 {name} 发来密钥。',
   'chat.waitingOneUnknown': '有 1 条消息暂时无法解密——正在等待密钥送达。',
   'chat.waitingManyUnknown': '有 {count} 条消息暂时无法解密——正在等待密钥送达。',
+  'chat.onTheWayOne': '{name} 的 1 条消息正在送达——{source} 那里有这条消息。',
+  'chat.onTheWayMany': '{name} 的 {count} 条消息正在送达——{source} 那里有这些消息。',
   'notes.editorLabel': '笔记正文',
   'notes.placeholder': '在这里书写。文档中的每个人都会实时看到你的修改。',
   'notes.toolbar': '格式',

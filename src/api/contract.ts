@@ -99,8 +99,22 @@ export interface ConversationView {
    * this device's welcome is still on its way). The UI shows them, never a silent gap.
    */
   waiting: number
+  /**
+   * Envelopes this device knows exist and does not hold yet, per author: a member said it holds
+   * them, or a later one arrived first. `from`: who is expected to hand them over. Never a
+   * silent gap; cleared as they arrive (or when whoever said so could not serve them).
+   */
+  onTheWay: OnTheWay[]
   lastMessage: MessageView | null
   unread: number
+}
+
+/** Envelopes (messages, edits, membership changes) of one author on their way to this device. */
+export interface OnTheWay {
+  author: PeerIdString
+  count: number
+  /** Devices that hold them (members who said so, the device that handed over a later one, the author). */
+  from: PeerIdString[]
 }
 
 /** An open channel this device may join. */

@@ -14,6 +14,7 @@ import { parseMessageId } from '../ids.js'
 import { MAX_TEXT_LENGTH, textLength } from '../limits.js'
 import { createGroupKeys } from './group-keys.js'
 import { askGroup, GROUP_PROTOCOL, serveGroupStream } from './group-protocol.js'
+import { createGapWatch } from './gap-watch.js'
 import { createGroupService } from './group-service.js'
 import { createGroupStates } from './group-states.js'
 import { dmConversationId, newChannelId, workspaceChannelId } from './ids.js'
@@ -86,10 +87,10 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   const rules = createConversationRules({ self, policy, messages, groups, log })
   const view = async (record: ConversationRecord): Promise<ConversationView> => {
     const last = record.lastKey === null ? undefined : (await messages.byKeys([record.lastKey]))[0]
-    return toConversationView(record, last === undefined || record.lastKey === null ? null : toMessageView(last, record.lastKey), rules.canManage(record))
+    return toConversationView(record, last === undefined || record.lastKey === null ? null : toMessageView(last, record.lastKey), rules.canManage(record), gaps.onTheWay(record))
   }
   const announce = async (record: ConversationRecord, last?: MessageView): Promise<ConversationView> => {
-    const v = last === undefined ? await view(record) : toConversationView(record, last, rules.canManage(record))
+    const v = last === undefined ? await view(record) : toConversationView(record, last, rules.canManage(record), gaps.onTheWay(record))
     emit('conversations.changed', v)
     bus.emit('conversation:changed', { id: record.id })
     return v
@@ -113,9 +114,14 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   await sweep()
   const sweepTimer = mailboxQuota === null ? undefined : setInterval(() => { sweep().catch((err: unknown) => { log.warn('mailbox sweep failed', { error: errorMessage(err) }) }) }, Math.min(3600_000, Math.max(1_000, mailboxQuota.retentionMs / 4))).unref()
   const membership = createMembership(ctx, delivery)
-  const inbound = createInbound(ctx, delivery, membership)
+  // Catch-up is the group service's, which needs inbound, which tells the gap watch what it stored.
+  const gaps = createGapWatch(ctx, {
+    catchUp: (peer, record) => groupService.catchUp(peer, record),
+    tell: async (peer, convs) => { await askGroup(await openGroupStream(peer, AbortSignal.timeout(10_000)), { t: 'heads', convs }) }
+  })
+  const inbound = createInbound(ctx, delivery, membership, gaps)
   const sending = createSending(ctx, delivery, membership)
-  const groupService = createGroupService(ctx, membership, inbound)
+  const groupService = createGroupService(ctx, membership, inbound, gaps)
   const { outbox, enqueue, kickAll, sealAndQueue, trackPending } = delivery
   const { commitAsCommitter, request, hasOpenWork, serveOpenWork, ensureDmGroup } = membership
   const { queueText, holdText, flushHeld } = sending
@@ -407,7 +413,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
         void groups.serial(record.id, () => commitAsCommitter(record, { add: [peer] })).catch((err: unknown) => { log.debug('add on connect failed', { peer, error: errorMessage(err) }) })
       }
       if (record.members.includes(peer)) {
-        groupService.catchUp(peer, record).catch((err: unknown) => { log.debug('catch-up failed', { peer, conv: record.id, error: errorMessage(err) }) })
+        gaps.pull(peer, record)
       }
     }
   }

@@ -28,6 +28,7 @@ function spyCatchUp(net: TestDevices, device: TestDevice): Array<Record<string, 
     keyPackage: refuse,
     deposit: refuse,
     join: refuse,
+    heads: refuse,
     browse: refuse
   }
   net.serveInstead(device, GROUP_PROTOCOL, (stream, connection) => serveGroupStream(handlers, createMemoryLogger(), stream, connection))
@@ -195,11 +196,10 @@ test('catch-up asks beyond the gapless high-water mark, and the mark passes what
     const last = await a.chat.send({ peerId: b.id }, 'also missed')
     const aheadEnv = (await a.envelopes(conv, a.id)).find((e) => e.seq === ahead.seq)
     assert.ok(aheadEnv !== undefined)
-    await net.deliver(b, a, [aheadEnv])
-    assert.equal((await b.record(conv))?.seen[a.id], first.seq, 'the mark stops below the gap')
-
     const asked = spyCatchUp(net, a)
-    b.bus.emit('peer:ready', a.id)
+    await net.deliver(b, a, [aheadEnv])
+    // The later envelope proves the gap (its author signed the later number): b asks whoever
+    // handed it over at once, beyond its mark, which stopped below the gap. No reconnect needed.
     await net.until('the gap filled by catch-up', () => b.added(conv).length === 4)
     assert.deepEqual(asked, [{ [a.id]: first.seq }])
     assert.deepEqual(b.added(conv).map((v) => v.text), ['first', 'ahead of the gap', 'missed', 'also missed'])
@@ -219,9 +219,8 @@ test('a member who joined later asks beyond all it has after its first catch-up'
     const conv = await channel(net, a, [b])
     const sent = await a.chat.send({ conversationId: conv }, 'welcome aboard')
     await net.until('delivered', () => states(a, sent.id).includes('delivered'))
-    // The commit that added this member went out before it had the conversation: not stored.
-    assert.equal((await b.record(conv))?.seen[a.id] ?? 0, 0)
-    b.bus.emit('peer:ready', a.id)
+    // The commit that added this member went out before it had the conversation: the first
+    // envelope it got lies beyond a gap, so it caught up with the sender at once.
     await net.until('the mark past everything', async () => (await b.record(conv))?.seen[a.id] === sent.seq)
     const asked = spyCatchUp(net, a)
     b.bus.emit('peer:ready', a.id)

@@ -11,7 +11,7 @@ import { cborValue, mutatedBytes, mutatedValue } from '../fuzz-mutations.js'
 import { frameValue, outcomeOf, textLength } from '../fuzz-outcome.js'
 import { cborFrame } from '../net/frame-io.js'
 import { probeServer } from '../fuzz-streams.js'
-import { CATCHUP_PAGE, groupReplyParser, MAX_DEPOSIT, parseEnvelopes, parseGroupRequest, serveGroupStream, type GroupHandlers, type GroupRequest } from './group-protocol.js'
+import { CATCHUP_PAGE, groupReplyParser, MAX_DEPOSIT, MAX_HEADS_CONVERSATIONS, parseEnvelopes, parseGroupRequest, serveGroupStream, type GroupHandlers, type GroupRequest } from './group-protocol.js'
 
 const keys = await Promise.all([0, 1, 2].map(() => generateKeyPair('Ed25519')))
 const peers = keys.map((k) => peerIdFromPrivateKey(k).toString())
@@ -31,7 +31,8 @@ const validRequest: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   fc.record({ t: fc.constant('join'), conv }),
   // Authors of a catch-up are device ids; any 1–128 characters pass (the service looks them up).
   fc.record({ t: fc.constant('catchup'), conv, have: fc.dictionary(fc.oneof(peer, fc.stringMatching(/^[a-z0-9]{1,20}$/)), fc.nat(), { maxKeys: 5 }) }),
-  fc.record({ t: fc.constant('browse'), ws })
+  fc.record({ t: fc.constant('browse'), ws }),
+  fc.record({ t: fc.constant('heads'), convs: fc.array(fc.record({ conv, heads: fc.dictionary(peer, fc.integer({ min: 1, max: 1_000_000 }), { maxKeys: 4 }) }), { minLength: 1, maxLength: 3 }) })
 ).map(plain)
 
 const envelope = fc.record({
@@ -43,6 +44,7 @@ const validReply = {
   kp: fc.record({ t: fc.constant('kp'), kp }).map(plain),
   join: fc.constant({ t: 'ok' }),
   deposit: fc.constant({ t: 'ok' }),
+  heads: fc.constant({ t: 'ok' }),
   catchup: fc.record({ t: fc.constant('envs'), envs: fc.array(envelope, { maxLength: 3 }), more: fc.boolean() }).map(plain),
   browse: fc.record({ t: fc.constant('channels'), channels: fc.array(channel, { maxLength: 3 }) }).map(plain)
 } satisfies Record<GroupRequest['t'], fc.Arbitrary<unknown>>
@@ -63,6 +65,13 @@ function assertWithinLimits(req: GroupRequest): void {
       for (const [author, seq] of Object.entries(req.have)) assert.ok(textLength(author) >= 1 && textLength(author) <= 128 && Number.isSafeInteger(seq) && seq >= 0)
       break
     case 'browse': assert.match(req.ws, WORKSPACE_ID); break
+    case 'heads':
+      assert.ok(req.convs.length >= 1 && req.convs.length <= MAX_HEADS_CONVERSATIONS)
+      for (const c of req.convs) {
+        assert.match(c.conv, CONVERSATION_ID)
+        for (const [author, seq] of Object.entries(c.heads)) assert.ok(textLength(author) >= 1 && textLength(author) <= 128 && Number.isSafeInteger(seq) && seq >= 1)
+      }
+      break
   }
 }
 
@@ -76,7 +85,7 @@ function request(bytes: Uint8Array): void {
 function reply(t: ReplyType, bytes: Uint8Array): void {
   const got = outcomeOf(() => groupReplyParser(t)(frameValue(bytes)), ['bad-frame'])
   if (!got.ok) return
-  assert.equal((got.value as { t: string }).t, t === 'join' || t === 'deposit' ? 'ok' : t === 'catchup' ? 'envs' : t === 'browse' ? 'channels' : 'kp')
+  assert.equal((got.value as { t: string }).t, t === 'join' || t === 'deposit' || t === 'heads' ? 'ok' : t === 'catchup' ? 'envs' : t === 'browse' ? 'channels' : 'kp')
   if (t === 'catchup') {
     const envs = (got.value as { envs: unknown[] }).envs
     assert.ok(envs.length <= CATCHUP_PAGE)
@@ -133,7 +142,8 @@ test('the group handler answers edited requests with a reply or a coded refusal,
     deposit: () => Promise.resolve(),
     join: () => Promise.resolve(),
     catchup: () => Promise.resolve({ envs: [], more: false }),
-    browse: () => []
+    browse: () => [],
+    heads: () => undefined
   }
   const from = peerIdFromPrivateKey(keys[0] ?? await generateKeyPair('Ed25519'))
   const log = createMemoryLogger()

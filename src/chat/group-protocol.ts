@@ -9,10 +9,11 @@ import type { Connection, Stream } from '@libp2p/interface'
 
 /**
  * Group housekeeping between two devices, one request and one reply per stream: a fresh key
- * package, a request to join an open channel, catch-up of a conversation's ciphertext, and the
- * open channels a member knows of. Nothing here is secret beyond what MLS already protects.
+ * package, a request to join an open channel, catch-up of a conversation's ciphertext, the open
+ * channels a member knows of, and news of what a member holds (heads). Nothing here is secret
+ * beyond what MLS already protects. Version 3 added `heads`.
  */
-export const GROUP_PROTOCOL = '/enclave/group/2.0.0'
+export const GROUP_PROTOCOL = '/enclave/group/3.0.0'
 
 /** Key packages one device may keep at a mailbox. */
 export const MAX_DEPOSIT = 8
@@ -26,6 +27,9 @@ const MAX_REQUEST_BYTES = 256 * 1024
 /** Envelopes per catch-up reply; the asker asks again while `more` is set. */
 export const CATCHUP_PAGE = 2_000
 
+/** Conversations one `heads` request may tell of. */
+export const MAX_HEADS_CONVERSATIONS = 64
+
 const peer = z.string().min(1).max(128)
 const conv = idSchema(parseConversationId)
 const ws = idSchema(parseWorkspaceId)
@@ -36,7 +40,9 @@ const request = z.discriminatedUnion('t', [
   z.object({ t: z.literal('deposit'), kps: z.array(z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength < 4096)).min(1).max(MAX_DEPOSIT) }).strict(),
   z.object({ t: z.literal('join'), conv }).strict(),
   z.object({ t: z.literal('catchup'), conv, have: z.record(peer, z.number().int().min(0)) }).strict(),
-  z.object({ t: z.literal('browse'), ws }).strict()
+  z.object({ t: z.literal('browse'), ws }).strict(),
+  /** Per conversation, per author: the sender now holds every envelope up to this number. */
+  z.object({ t: z.literal('heads'), convs: z.array(z.object({ conv, heads: z.record(peer, z.number().int().min(1)) }).strict()).min(1).max(MAX_HEADS_CONVERSATIONS) }).strict()
 ])
 export type GroupRequest = z.infer<typeof request>
 
@@ -44,6 +50,7 @@ const replies = {
   kp: z.object({ t: z.literal('kp'), kp: z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength < 4096) }).strict(),
   join: z.object({ t: z.literal('ok') }).strict(),
   deposit: z.object({ t: z.literal('ok') }).strict(),
+  heads: z.object({ t: z.literal('ok') }).strict(),
   catchup: z.object({ t: z.literal('envs'), envs: z.array(z.unknown()).max(CATCHUP_PAGE), more: z.boolean() }).strict(),
   browse: z.object({
     t: z.literal('channels'),
@@ -58,6 +65,8 @@ export interface GroupHandlers {
   join(from: PeerIdString, conv: ConversationId): Promise<void>
   catchup(from: PeerIdString, conv: ConversationId, have: Record<string, number>): Promise<{ envs: Envelope[]; more: boolean }>
   browse(from: PeerIdString, ws: WorkspaceId): ChannelSummary[]
+  /** A member tells what it holds now: heads this device lacks are fetched from it. */
+  heads(from: PeerIdString, convs: Array<{ conv: ConversationId; heads: Record<string, number> }>): void
 }
 
 /** Checks a group request from a peer; `bad-frame` for anything else. */
@@ -81,6 +90,7 @@ export function serveGroupStream(handlers: GroupHandlers, log: Logger, stream: S
       if (req.t === 'deposit') { await handlers.deposit(from, req.kps); return [{ t: 'ok' }] }
       if (req.t === 'join') { await handlers.join(from, req.conv); return [{ t: 'ok' }] }
       if (req.t === 'catchup') return [{ t: 'envs', ...await handlers.catchup(from, req.conv, req.have) }]
+      if (req.t === 'heads') { handlers.heads(from, req.convs); return [{ t: 'ok' }] }
       return [{ t: 'channels', channels: handlers.browse(from, req.ws) }]
     }
   })

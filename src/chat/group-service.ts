@@ -6,6 +6,7 @@ import { askGroup, CATCHUP_PAGE, MAX_DEPOSIT, parseEnvelopes, type GroupHandlers
 import type { PeerIdString } from '../api/contract.js'
 import type { ChatContext } from './chat-context.js'
 import type { Envelope } from './envelope.js'
+import type { GapWatch } from './gap-watch.js'
 import type { Inbound } from './inbound.js'
 import type { Membership } from './membership.js'
 import type { ConversationRecord } from './message-log.js'
@@ -13,7 +14,7 @@ import type { ConversationRecord } from './message-log.js'
 /** Most bytes of envelopes in one catch-up reply (the frame limit is 4 MiB). */
 const CATCHUP_BYTES = 3 * 1024 * 1024
 
-/** `/enclave/group/1.0.0`: what this device answers, and what it asks of others. */
+/** `/enclave/group/3.0.0`: what this device answers, and what it asks of others. */
 export interface GroupService {
   readonly handlers: GroupHandlers
   /** Asks a member for the conversation's envelopes this device lacks, page by page. */
@@ -22,7 +23,7 @@ export interface GroupService {
   depositAt: (mailbox: PeerIdString) => Promise<void>
 }
 
-export function createGroupService(ctx: ChatContext, membership: Membership, inbound: Inbound): GroupService {
+export function createGroupService(ctx: ChatContext, membership: Membership, inbound: Inbound, gaps: Pick<GapWatch, 'heard'>): GroupService {
   const { store, self, log, policy, messages, cipher, keys, groups, components } = ctx
   const { request } = membership
   const { receive } = inbound
@@ -101,6 +102,7 @@ export function createGroupService(ctx: ChatContext, membership: Membership, inb
       }
       return { envs: page, more: page.length < envs.length || envs.length === CATCHUP_PAGE }
     },
+    heads: (from, convs) => { gaps.heard(from, convs) },
     browse: (from, ws) => {
       if (!policy.isActiveDevice(ws, from) || policy.isGuestDevice(ws, from)) throw new EnclaveError('not-member', 'not a member of that workspace')
       return messages.conversations()

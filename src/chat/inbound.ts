@@ -12,6 +12,7 @@ import type { ConversationId, MessageView, PeerIdString } from '../api/contract.
 import type { StoreBatch } from '../store/store.js'
 import type { ChatContext } from './chat-context.js'
 import type { Delivery } from './delivery.js'
+import type { GapWatch } from './gap-watch.js'
 import type { Membership } from './membership.js'
 
 /** Envelopes arriving from anyone (author, mailbox, a member helping with catch-up) and what they do. */
@@ -26,7 +27,7 @@ export interface Inbound {
   drain: (conv: ConversationId) => Promise<void>
 }
 
-export function createInbound(ctx: ChatContext, delivery: Delivery, membership: Membership): Inbound {
+export function createInbound(ctx: ChatContext, delivery: Delivery, membership: Membership, gaps: Pick<GapWatch, 'stored'>): Inbound {
   const { store, clock, emit, self, log, policy, messages, cipher, keys, groups, components, configFor, announce } = ctx
   const { committerLeaf, refreshMembers, applyMeta, mayBeIn } = ctx.rules
   const { outbox, kickAll, markSeen, passStored } = delivery
@@ -101,9 +102,12 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
     return 'done'
   }
 
-  /** What one pass over a conversation's envelopes produced, for after its write. */
-  interface Pass { batch: StoreBatch; added: MessageView[]; followUps: Array<() => Promise<void>> }
-  const newPass = (): Pass => ({ batch: store.batch(), added: [], followUps: [] })
+  /**
+   * What one pass over a conversation's envelopes produced, for after its write: `moved`, authors
+   * whose gapless mark advanced; `holes`, envelopes stored beyond a gap, and who handed them over.
+   */
+  interface Pass { batch: StoreBatch; added: MessageView[]; followUps: Array<() => Promise<void>>; moved: Set<string>; holes: Array<{ author: string; seq: number; from: PeerIdString }> }
+  const newPass = (): Pass => ({ batch: store.batch(), added: [], followUps: [], moved: new Set(), holes: [] })
 
   /**
    * `tryProcess`, where an envelope MLS refuses (tampered inside, replayed, too old) is `dropped`
@@ -123,6 +127,7 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
   const finish = async (record: ConversationRecord, pass: Pass): Promise<void> => {
     messages.saveConversation(pass.batch, record)
     await pass.batch.write()
+    gaps.stored(record, pass.moved, pass.holes)
     for (const v of pass.added) emit('chat.messageAdded', v)
     const newest = pass.added.reduce<MessageView | undefined>((a, v) => (a === undefined || v.order > a.order ? v : a), undefined)
     await announce(record, newest !== undefined && isNewest(record, newest) ? newest : undefined)
@@ -180,10 +185,10 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
    * held against its author's quota and waits on its own, blocking no one else's. Returns the
    * envelopes it could not take (quota full): they are neither stored nor acknowledged.
    */
-  const processNow = (record: ConversationRecord, envs: Envelope[]): Promise<Set<Envelope>> => groups.serial(record.id, async () => {
+  const processNow = (from: PeerIdString, record: ConversationRecord, envs: Envelope[]): Promise<Set<Envelope>> => groups.serial(record.id, async () => {
     const pass = newPass()
     const refused = new Set<Envelope>()
-    const moved = new Set<string>()
+    const moved = pass.moved
     await cipher.heldCount(record.id)
     for (const env of envs) {
       // A copy that came on another stream at the same moment was stored while this one waited
@@ -201,6 +206,10 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
       if (markSeen(record, env.author, env.seq)) moved.add(env.author)
     }
     for (const author of moved) await passStored(record, author)
+    // Stored beyond the mark: the author signed a later number, so the ones between exist.
+    const ahead = new Map<string, number>()
+    for (const env of envs) if (!refused.has(env) && env.seq > (record.seen[env.author] ?? 0) + 1) ahead.set(env.author, Math.max(ahead.get(env.author) ?? 0, env.seq))
+    for (const [author, seq] of ahead) pass.holes.push({ author, seq, from })
     await finish(record, pass)
     // A commit or welcome applied here may let what was held before be processed.
     if (record.waiting > 0) void drain(record.id).catch((err: unknown) => { log.warn('processing failed', { conv: record.id, error: errorMessage(err) }) })
@@ -264,7 +273,7 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
     if (batch.length > 0) await batch.write()
     kickAll([...new Set(toKick)])
     await Promise.all([...byConversation].map(async ([record, list]) => {
-      const refused = await processNow(record, list)
+      const refused = await processNow(from, record, list)
       for (const env of list) if (!refused.has(env)) acks.push(env)
     }))
     return acks

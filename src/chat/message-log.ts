@@ -2,7 +2,7 @@ import { EnclaveError } from '../errors.js'
 import { hlcToMs, orderKey } from './hybrid-clock.js'
 import { messageId } from '../ids.js'
 import { MAX_HISTORY_PAGE } from '../limits.js'
-import type { ChannelVisibility, ConversationId, ConversationStatus, ConversationView, DeliveryState, MessageView, PeerIdString, WorkspaceId } from '../api/contract.js'
+import type { ChannelVisibility, ConversationId, ConversationStatus, ConversationView, DeliveryState, MessageView, OnTheWay, PeerIdString, WorkspaceId } from '../api/contract.js'
 import type { Collection, Store, StoreBatch } from '../store/store.js'
 
 /** A message as kept on disk. `sent` is never stored: it only lives while a stream is open. */
@@ -215,7 +215,7 @@ export function toMessageView(msg: StoredMessage, key: string, state: DeliverySt
   }
 }
 
-export function toConversationView(record: ConversationRecord, last: MessageView | null, canManage: boolean): ConversationView {
+export function toConversationView(record: ConversationRecord, last: MessageView | null, canManage: boolean, onTheWay: OnTheWay[] = []): ConversationView {
   return {
     id: record.id,
     kind: record.kind,
@@ -231,6 +231,7 @@ export function toConversationView(record: ConversationRecord, last: MessageView
     committer: record.committer,
     canManage,
     waiting: record.waiting,
+    onTheWay,
     lastMessage: last,
     unread: record.unread
   }
