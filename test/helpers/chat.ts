@@ -22,3 +22,10 @@ export async function readBy(reader: NodeProcess, ref: ConversationRef, author: 
     return history.find((m) => m.author === author && m.text === text)
   }, { timeoutMs })
 }
+
+/** Sends `text` from `sender` and waits until `reader` holds it (for conversations with a member offline). */
+export async function sendRead(sender: NodeProcess, ref: ConversationRef, text: string, reader: NodeProcess, readerRef: ConversationRef = ref): Promise<MessageView> {
+  const sent = await sender.api.call('chat.send', { ...ref, text })
+  await readBy(reader, readerRef, sent.author, text)
+  return sent
+}

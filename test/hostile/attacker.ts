@@ -33,7 +33,11 @@ export interface Attacker {
   readonly peerId: PeerIdString
   /** Signs with the attacker's own device key, whatever author the envelope names. */
   sign(env: UnsignedEnvelope): Envelope
-  /** Opens a chat stream to `address` and writes every envelope on it as fast as it is taken. */
+  /** Opens a chat stream to `address`. */
+  open(address: string): Promise<Stream>
+  /** Writes every envelope on the stream as fast as the victim takes them. */
+  write(stream: Stream, envs: Envelope[]): Promise<void>
+  /** `open`, then `write`. */
   push(address: string, envs: Envelope[]): Promise<Stream>
   /** Redeems an invite link at the address it names, as a fresh user with the given name. */
   redeem(link: string, name: string): Promise<JoinAnswer>
@@ -45,15 +49,21 @@ export async function startAttacker(key?: PrivateKey): Promise<Attacker> {
   const privateKey = key ?? await generateKeyPair('Ed25519')
   const node = await createNetNode({ privateKey, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
   const sign = createEnvelopeSigner(privateKey)
+  const open = (address: string): Promise<Stream> => node.dialProtocol(multiaddr(address), CHAT_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+  const write = async (stream: Stream, envs: Envelope[]): Promise<void> => {
+    for (const env of envs) {
+      if (!stream.send(encodeFrame({ t: 'msg', env }))) await stream.onDrain({ signal: AbortSignal.timeout(10_000) })
+    }
+  }
   return {
     node,
     peerId: peerIdOf(node.peerId),
     sign,
+    open,
+    write,
     push: async (address, envs) => {
-      const stream = await node.dialProtocol(multiaddr(address), CHAT_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
-      for (const env of envs) {
-        if (!stream.send(encodeFrame({ t: 'msg', env }))) await stream.onDrain({ signal: AbortSignal.timeout(10_000) })
-      }
+      const stream = await open(address)
+      await write(stream, envs)
       return stream
     },
     redeem: async (link, name) => {
