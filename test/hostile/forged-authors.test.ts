@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { after, before, test } from 'node:test'
 import { dmConversationId } from '../../src/chat/ids.js'
 import { readBy, sendDelivered, sendRead } from '../helpers/chat.js'
 import { makeDataDir, meshConnect, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
+import { measured } from '../helpers/flood.js'
 import { waitFor } from '../helpers/wait.js'
+import { guestFlood } from './guest-flood.js'
 import { garbageEnvelope, sealAs, startAttacker, stealDevice, type Attacker, type StolenDevice } from './attacker.js'
 import { dropped, lastSeq } from './victim.js'
 import type { ConversationId, WorkspaceId } from '../../src/api/contract.js'
@@ -101,6 +104,29 @@ test('a valid MLS message from Mallory in an envelope claiming Bob, or claiming 
   assert.equal(real[0]?.seq, bobNext, 'Bob\'s next real message had the number Mallory tried to take')
   const history = await alice.api.call('chat.history', { conversationId: channel, limit: 100 })
   assert.ok(!history.some((m) => m.text === asBob.text), 'the forged text was never shown')
+})
+
+/** Issue 13's bound for a hostile member's flood. */
+const FLOOD_BOUND_MB = 64
+const storeMb = (n: NodeProcess): number => Number(execFileSync('du', ['-sk', `${n.dataDir}/store`], { encoding: 'utf8' }).split('\t')[0]) / 1024
+
+test('a guest\'s flood of forged envelopes, near-1 MiB garbage and oversized frames leaves Alice\'s messages to Bob flowing and Bob\'s RSS within 64 MB', { timeout: 90_000 }, async () => {
+  const storeBefore = storeMb(bob)
+  const first = await lastSeq(bob, { peerId: alice.peerId }, alice.peerId) + 1_000
+  const { idle, peak } = await measured(bob.child.pid, async () => {
+    const attack = guestFlood(guest, bob, alice.peerId, first)
+    await sendDelivered(alice, { peerId: bob.peerId }, 'during the guest\'s flood')
+    await attack
+  })
+  // Witnesses: every forgery was refused, the oversized streams were cut from their prefix.
+  await waitFor('Bob to refuse every forgery', () => dropped(bob, alice.peerId, 'wrong-author').filter((seq) => seq >= first).length >= 128)
+  await waitFor('the oversized streams refused', () => bob.logs.filter((l) => l.code === 'too-large' && l.peer === guest.peerId).length >= 16)
+  await readBy(bob, { peerId: alice.peerId }, alice.peerId, (await sendDelivered(alice, { peerId: bob.peerId }, 'after the guest\'s flood')).text)
+  const storeAfter = storeMb(bob)
+  process.stderr.write(`guest flood: Bob RSS idle ${idle.toFixed(0)} MB, peak ${peak.toFixed(0)} MB (+${(peak - idle).toFixed(0)}); store ${storeBefore.toFixed(1)} -> ${storeAfter.toFixed(1)} MB\n`)
+  assert.ok(peak - idle <= FLOOD_BOUND_MB, `RSS grew by ${(peak - idle).toFixed(0)} MB (bound ${FLOOD_BOUND_MB} MB)`)
+  const shown = await bob.api.call('chat.history', { peerId: alice.peerId, limit: 100 })
+  assert.ok(shown.every((m) => m.author === alice.peerId || m.author === bob.peerId))
 })
 
 test('a removed member\'s ciphertext after the removal is refused by every member that learned of it; the removal spreads to the channel', async () => {
