@@ -56,14 +56,33 @@ export interface CipherLog {
   held(conv: string): Promise<Envelope[]>
   /** Held envelopes of a conversation now (counted at start, then kept in step). */
   heldCount(conv: string): Promise<number>
+  /** MLS bytes of the envelopes kept in memory after their write. */
+  cachedBytes(): number
 }
 
-/** Envelopes kept in memory after they are written, so delivery rarely reads them back. */
+/**
+ * Envelopes kept in memory after they are written, so delivery rarely reads them back: at most
+ * this many, and at most RECENT_BYTES of MLS bytes (by count alone, a guest's flood of its own
+ * 1 MiB envelopes held 4 GiB: bench:hostile saw a member grow by 974 MB).
+ */
 const RECENT = 4096
+export const RECENT_BYTES = 8 * 1024 * 1024
 
 export function createCipherLog(store: Store): CipherLog {
   const envelopes = store.collection<StoredEnvelope>('ciphertexts')
   const recent = new Map<string, Envelope>()
+  let recentBytes = 0
+  const remember = (key: string, env: Envelope): void => {
+    const old = recent.get(key)
+    if (old !== undefined) { recent.delete(key); recentBytes -= old.mls.byteLength }
+    recent.set(key, env)
+    recentBytes += env.mls.byteLength
+    for (const [k, e] of recent) {
+      if (recent.size <= RECENT && recentBytes <= RECENT_BYTES) break
+      recent.delete(k)
+      recentBytes -= e.mls.byteLength
+    }
+  }
   const inbox = store.collection<HeldEnvelope>('mlsInbox')
   const kindOrder = { commit: 0, welcome: 1, app: 2 } as const
   // Envelopes are signed by their authors before they get here, so (author, seq) names one.
@@ -112,8 +131,7 @@ export function createCipherLog(store: Store): CipherLog {
     put: (batch, env) => {
       const key = envelopeKey(env.conv, env.author, env.seq)
       batch.put(envelopes, key, toStored(env))
-      if (recent.size >= RECENT) recent.delete(recent.keys().next().value ?? '')
-      recent.set(key, env)
+      remember(key, env)
       return key
     },
     get: async (keys) => {
@@ -167,6 +185,7 @@ export function createCipherLog(store: Store): CipherLog {
       }
       return out
     },
-    heldCount: async (conv) => (await quotaOf(conv)).total
+    heldCount: async (conv) => (await quotaOf(conv)).total,
+    cachedBytes: () => recentBytes
   }
 }

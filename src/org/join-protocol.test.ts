@@ -127,3 +127,44 @@ test('a join through a layer wider than the heads a request may name resumes by 
     await owner.close()
   }
 })
+
+test('two devices redeeming one invite at once: one joins, the other is told it was used, and the log holds one redeem', async () => {
+  for (let round = 0; round < 5; round++) {
+    const s = await setup(0)
+    try {
+      const joiners = await Promise.all([testDevice(), testDevice()])
+      const streams = await Promise.all(joiners.map((j) => testStreams(j)))
+      for (const st of streams) void serveJoin(st.server, st.connection, s.server)
+      const results = await Promise.allSettled(streams.map((st, i) => requestJoin(st.asker, request(s, `joiner-000${i}`), () => Promise.resolve())))
+      const joined = results.flatMap((r, i) => r.status === 'fulfilled' ? [i] : [])
+      assert.equal(joined.length, 1, `round ${round}: ${results.map((r) => r.status).join(', ')}`)
+      const lost = results.find((r) => r.status === 'rejected')
+      assert.ok(lost?.status === 'rejected' && lost.reason instanceof EnclaveError && lost.reason.code === 'invite-invalid' && /already used/.test(lost.reason.message))
+      // Before: both appended a redeem on the same heads, and the log picked one by op id.
+      assert.equal(redeems(s), 1)
+      const state = s.owner.registry.get(s.t.ws)?.log.state()
+      assert.deepEqual([...state?.devices.keys() ?? []].filter((d) => joiners.some((j) => j.id === d)), [joiners[joined[0] ?? -1]?.id])
+    } finally {
+      await s.owner.close()
+    }
+  }
+})
+
+test('an invite is redeemed only at its maker\'s devices: another admin tells the joiner so and writes nothing', async () => {
+  const s = await setup(0)
+  const admin = await testDevice('admin-0001')
+  const log = s.owner.registry.get(s.t.ws)?.log
+  assert.ok(log !== undefined)
+  const [promoted] = await chain(s.t, [{ by: s.t.owner, body: { type: 'add', userId: admin.userId, device: admin.id, role: 'admin', profile: { name: 'Ada' } } }], log.ordered().at(-1))
+  assert.ok(promoted !== undefined)
+  const other = await testRegistry(s.t, admin.userId, [...log.ordered(), promoted])
+  try {
+    const server: JoinServerComponents = { registry: other.registry, deviceKey: admin.key, self: admin.id, log: createMemoryLogger(), secretHashOf: (i) => i.secretHash, onChanged: () => undefined }
+    const streams = await testStreams(await testDevice())
+    void serveJoin(streams.server, streams.connection, server)
+    await assert.rejects(requestJoin(streams.asker, request(s, 'joiner-0001'), () => Promise.resolve()), (err: unknown) => err instanceof EnclaveError && err.code === 'invite-invalid')
+    assert.equal(other.registry.get(s.t.ws)?.log.ordered().filter((op) => op.body.type === 'redeem').length, 0)
+  } finally {
+    await Promise.all([s.owner.close(), other.close()])
+  }
+})

@@ -117,6 +117,20 @@ async function redeem(components: JoinServerComponents, w: Workspace, remote: st
   return member
 }
 
+/** Redemptions in progress, per workspace: the tail of its queue. */
+const redeeming = new WeakMap<Workspace, Promise<unknown>>()
+
+/**
+ * Runs one workspace's redemptions one after another. Two joins with one invite at once each
+ * found it unused and each appended a redeem on the same heads: the log kept the one with the
+ * lower op id, so the device told first that it joined could be the one left out.
+ */
+function oneAtATime<T>(w: Workspace, run: () => Promise<T>): Promise<T> {
+  const next = (redeeming.get(w) ?? Promise.resolve()).then(run, run)
+  redeeming.set(w, next.catch(() => undefined))
+  return next
+}
+
 async function admit(components: JoinServerComponents, remote: string, req: JoinRequest): Promise<unknown[]> {
   // Not in that workspace, no admin there, no such invite, a wrong secret: one refusal for all, so
   // a device without the invite's secret learns neither where this device belongs nor its role.
@@ -128,14 +142,19 @@ async function admit(components: JoinServerComponents, remote: string, req: Join
   const invite = state.invites.get(req.inviteId)
   const secretHash = invite === undefined ? null : components.secretHashOf(invite)
   if (invite === undefined || secretHash === null || !sameHash(secretHash, inviteSecretHash(req.secret))) throw strangerRefusal()
+  // Only the maker's devices redeem an invite (its link names no other): two admins could each
+  // let a different device in at once, and the log would then void one redeem after its device
+  // was told it joined and given a certificate.
+  if (invite.createdBy !== me.userId) throw new EnclaveError('invite-invalid', 'the invite is redeemed by the admin who made it')
   const now = Date.now()
-  let member: Member
-  if (invite.redeemedBy === null) {
-    member = await redeem(components, w, remote, req, now)
-  } else {
-    member = redeemedBySameDevice(w, invite.redeemedBy, remote)
-    components.log.info('join answered again', { ws: w.record.ws, userId: member.userId, device: remote, resumed: req.have.length > 0 })
-  }
+  const member = await oneAtATime(w, async () => {
+    // Read again in turn: a redemption that ran meanwhile has used the invite.
+    const redeemedBy = w.log.state().invites.get(req.inviteId)?.redeemedBy ?? null
+    if (redeemedBy === null) return redeem(components, w, remote, req, now)
+    const again = redeemedBySameDevice(w, redeemedBy, remote)
+    components.log.info('join answered again', { ws: w.record.ws, userId: again.userId, device: remote, resumed: req.have.length > 0 })
+    return again
+  })
 
   let certificate: SignedCertificate | null = null
   if (member.status === 'active') {

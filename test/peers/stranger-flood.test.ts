@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
 import { after, before, test } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
-import * as varint from 'uint8-varint'
 import { CHAT_PROTOCOL } from '../../src/chat/chat-frames.js'
 import { GROUP_PROTOCOL } from '../../src/chat/group-protocol.js'
 import { DOCS_PROTOCOL } from '../../src/docs/doc-protocol.js'
@@ -17,10 +15,10 @@ import { CERTIFICATE_PROTOCOL } from '../../src/org/certificate-renewal.js'
 import { JOIN_PROTOCOL, requestJoin } from '../../src/org/join-protocol.js'
 import { MEMBERSHIP_PROTOCOL } from '../../src/org/membership-sync.js'
 import { PROFILE_PROTOCOL } from '../../src/org/profiles.js'
+import { flood, measured, rssMb, type FloodPlan } from '../helpers/flood.js'
 import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
 import type { WorkspaceView } from '../../src/api/contract.js'
-import type { Stream } from '@libp2p/interface'
 
 /*
  * Strangers (fresh libp2p ids made in this process, in no workspace) flood a workspace admin
@@ -34,7 +32,7 @@ const MiB = 1024 * 1024
 /** Throwaway ids, all from 127.0.0.1. */
 const IDS = 3 * MAX_UNKNOWN_PER_ADDRESS
 /** Per id: protocol, streams, declared frame length, body bytes sent (never the whole frame). */
-const PLAN: Array<[string, number, number, number]> = [
+const PLAN: FloodPlan = [
   [MEMBERSHIP_PROTOCOL, 4, MiB, MiB - 1],
   [MEMBERSHIP_PROTOCOL, 2, 8 * 1024, 8 * 1024 - 1],
   [JOIN_PROTOCOL, 2, 4096, 4095],
@@ -47,7 +45,7 @@ const PLAN: Array<[string, number, number, number]> = [
 /** Most the victim's RSS may grow while flooded (issue 13's target for a hostile member: 64 MB). */
 const FLOOD_BOUND_MB = 48
 /** A guest's flood: doc streams declaring whole boards, chat streams with frames that never end. */
-const GUEST_PLAN: Array<[string, number, number, number]> = [
+const GUEST_PLAN: FloodPlan = [
   [DOCS_PROTOCOL, 24, 48 * MiB, 8 * MiB],
   [CHAT_PROTOCOL, 16, MiB, MiB - 1]
 ]
@@ -79,55 +77,9 @@ async function stranger(): Promise<NetNode> {
   return node
 }
 
-async function rssMb(node: NodeProcess): Promise<number> {
-  const status = await readFile(`/proc/${node.child.pid}/status`, 'utf8')
-  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1]
-  if (kb === undefined) throw new Error('no VmRSS in /proc status')
-  return Number(kb) / 1024
-}
-
 async function delivered(text: string): Promise<void> {
   const sent = await bob.api.call('chat.send', { peerId: victim.peerId, text })
   await waitFor(`bob's "${text}" to be delivered`, async () => (await bob.api.call('chat.history', { peerId: victim.peerId, limit: 5 })).find((m) => m.id === sent.id)?.state === 'delivered', { timeoutMs: 30_000 })
-}
-
-/** Writes a length prefix, then body bytes in 64 KiB writes as fast as the victim takes them; stops when refused. */
-async function pump(stream: Stream, declared: number, body: number): Promise<void> {
-  const chunk = new Uint8Array(64 * 1024).fill(0xa5)
-  try {
-    stream.send(varint.encode(declared))
-    for (let sent = 0; sent < body; sent += chunk.byteLength) {
-      if (stream.writeStatus !== 'writable') return
-      if (!stream.send(chunk.subarray(0, Math.min(chunk.byteLength, body - sent)))) await stream.onDrain({ signal: AbortSignal.timeout(5_000) })
-    }
-  } catch {
-    // Refused or reset: what the victim does about it is what the test measures.
-  }
-}
-
-async function flood(node: NetNode, plan = PLAN): Promise<void> {
-  const target = multiaddr(victim.address)
-  await Promise.all(plan.flatMap(([protocol, streams, declared, body]) => Array.from({ length: streams }, async () => {
-    try {
-      await pump(await node.dialProtocol(target, protocol, { signal: AbortSignal.timeout(5_000) }), declared, body)
-    } catch {
-      // Turned away at the door, or the stream refused before it opened.
-    }
-  })))
-}
-
-/** Samples the victim's RSS every 100 ms while `during` runs; returns idle and peak. */
-async function measured(during: () => Promise<void>): Promise<{ idle: number; peak: number }> {
-  const idle = Math.min(await rssMb(victim), await rssMb(victim))
-  let peak = idle
-  const sampler = setInterval(() => { rssMb(victim).then((mb) => { peak = Math.max(peak, mb) }, () => undefined) }, 100)
-  try {
-    await during()
-    peak = Math.max(peak, await rssMb(victim))
-  } finally {
-    clearInterval(sampler)
-  }
-  return { idle, peak }
 }
 
 const connectedToVictim = (s: NetNode): boolean => s.getConnections().some((c) => c.remotePeer.toString() === victim.peerId && c.status === 'open')
@@ -135,9 +87,9 @@ const connectedToVictim = (s: NetNode): boolean => s.getConnections().some((c) =
 test('a stranger flood leaves the victim\'s RSS bounded, gives it back, and a member\'s messages still arrive', { timeout: 90_000 }, async () => {
   await delivered('before the flood')
   let held = 0
-  const { idle, peak } = await measured(async () => {
+  const { idle, peak } = await measured(victim.child.pid, async () => {
     const ids = await Promise.all(Array.from({ length: IDS }, stranger))
-    const attack = Promise.all(ids.map((id) => flood(id)))
+    const attack = Promise.all(ids.map((id) => flood(id, victim.address, PLAN)))
     await delivered('during the flood')
     await attack
     held = ids.filter(connectedToVictim).length
@@ -146,9 +98,9 @@ test('a stranger flood leaves the victim\'s RSS bounded, gives it back, and a me
   // Strangers that proved nothing are let go after their grace period, without being told why.
   await waitFor('the victim to hang up on every stranger', () => !strangers.some(connectedToVictim), { timeoutMs: 20_000, intervalMs: 200 })
   await Promise.all(strangers.map(async (s) => { await s.stop() }))
-  let settled = await rssMb(victim)
+  let settled = await rssMb(victim.child.pid)
   const returned = await waitFor('the victim to give the memory back', async () => {
-    settled = await rssMb(victim)
+    settled = await rssMb(victim.child.pid)
     return settled <= idle + RETURN_BOUND_MB
   }, { timeoutMs: 20_000, intervalMs: 250 }).catch(() => false)
   process.stderr.write(`strangers: victim RSS idle ${idle.toFixed(0)} MB, peak ${peak.toFixed(0)} MB (+${(peak - idle).toFixed(0)}), after ${settled.toFixed(0)} MB; ${held} of ${IDS} strangers held a connection\n`)
@@ -167,8 +119,8 @@ test('a guest declaring whole boards on 24 doc streams and never-ending chat fra
   const joined = await requestJoin(await guest.dialProtocol(multiaddr(victim.address), JOIN_PROTOCOL), { ws: invite.ws, inviteId: invite.inviteId, secret: invite.secret, userId: randomBytes(12).toString('hex'), profile: { name: 'Guest' }, have: [], from: null }, () => Promise.resolve())
   assert.equal(joined.status, 'active')
   await delivered('before the guest\'s flood')
-  const { idle, peak } = await measured(async () => {
-    const attack = flood(guest, GUEST_PLAN)
+  const { idle, peak } = await measured(victim.child.pid, async () => {
+    const attack = flood(guest, victim.address, GUEST_PLAN)
     await delivered('during the guest\'s flood')
     await attack
   })
