@@ -7,6 +7,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { ClassicLevel } from 'classic-level'
 import * as Y from 'yjs'
 import { CHAT_PROTOCOL, encodeFrame } from '../../src/chat/chat-frames.js'
+import { dmConversationId } from '../../src/chat/ids.js'
 import { createLogger } from '../../src/logger.js'
 import { createNetNode } from '../../src/net/libp2p-node.js'
 import { createSealedCodec } from '../../src/store/sealed-codec.js'
@@ -188,13 +189,11 @@ test('a mailbox hands over a message when sender and recipient are never online 
   const last = await owner.api.call('chat.send', { conversationId: channelId, text: 'docs shared' })
   const lastSeq = Number(last.id.split('/').at(-1))
   await waitFor('the mailbox to hold the rename, the doc edits and the last message', () => box.logs.some((l) => l.msg === 'holding mail' && l.conv === channelId && l.author === owner.peerId && l.seq === lastSeq), LONG)
+  const dmWithDave = dmConversationId(owner.peerId, dave.peerId)
   await owner.stop()
-  dave = await startNode(dave.dataDir)
-  await dave.api.call('peers.dial', { address: box.address })
-  const dmWithDave = (await dave.api.call('conversations.open', { peerId: owner.peerId })).id
-  await waitForText(dave, dmWithDave, `mailbox ${CANARY}`, 'dave, through the mailbox')
 
-  // Everything the mailbox stored, decrypted with its own store key: ciphertext only.
+  // Everything the mailbox stored while dave is away (a deposit is forgotten once every recipient
+  // has it), decrypted with its own store key: ciphertext only.
   await box.stop()
   const store = await openStore({ path: join(box.dataDir, 'store'), log: createLogger('scan'), codec: createSealedCodec(await loadDataKey(box.dataDir, { kind: 'key-file', path: join(box.dataDir, 'store.key') })) })
   let held = 0
@@ -246,6 +245,12 @@ test('a mailbox hands over a message when sender and recipient are never online 
   // The scan reads stored bytes as they are: the one key known to be plain text is found.
   assert.ok(entries > 0 && plainKeySeen, 'the raw LevelDB scan read the mailbox\'s entries')
 
+  box = await startNode(box.dataDir, { args: ['--mailbox'] })
+  dave = await startNode(dave.dataDir)
+  await dave.api.call('peers.dial', { address: box.address })
+  assert.equal((await dave.api.call('conversations.open', { peerId: owner.peerId })).id, dmWithDave)
+  await waitForText(dave, dmWithDave, `mailbox ${CANARY}`, 'dave, through the mailbox')
+
   // A member's device (the mailbox's own key) replays and tampers with what it held: dave
   // drops both with a coded reason and stores nothing new.
   const stored = forDave.at(-1)
@@ -270,7 +275,6 @@ test('a mailbox hands over a message when sender and recipient are never online 
   }
   assert.equal((await texts(dave, dmWithDave)).length, before)
 
-  box = await startNode(box.dataDir, { args: ['--mailbox'] })
   owner = await startNode(owner.dataDir)
 })
 
