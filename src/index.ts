@@ -26,7 +26,6 @@ import { createMembershipAccess, reservationPolicy } from './org/membership-acce
 import { createProfiles } from './org/profiles.js'
 import { createWorkspaceRegistry } from './org/workspace-registry.js'
 import { createWorkspaceService } from './org/workspace-service.js'
-import { createSealedCodec } from './store/sealed-codec.js'
 import { loadDataKey, type KeyProtection } from './store/store-key.js'
 import { openStore } from './store/store.js'
 import { peerIdOf } from './ids.js'
@@ -79,7 +78,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
   await mkdir(init.dataDir, { recursive: true, mode: 0o700 })
   const protection = init.storeKey ?? { kind: 'key-file', path: join(init.dataDir, 'store.key') }
   const dataKey = protection.kind === 'data-key' ? protection.key : await loadDataKey(init.dataDir, protection)
-  const store = await openStore({ path: join(init.dataDir, 'store'), log: log.child('store'), codec: createSealedCodec(dataKey) })
+  const store = await openStore({ path: join(init.dataDir, 'store'), log: log.child('store'), dataKey })
   const parts = createLifecycle(log)
   parts.add('store', { stop: () => store.close() })
   try {

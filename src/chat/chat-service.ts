@@ -22,7 +22,7 @@ import { createMessageLog, toConversationView, toMessageView, type ConversationR
 import { createSending } from './sending.js'
 import type { ChannelSummary, ChannelVisibility, ConversationId, ConversationRef, ConversationView, DocId, MessageId, MessageView, PeerIdString, WorkspaceId } from '../api/contract.js'
 import type { ChatComponents, ChatContext } from './chat-context.js'
-import type { OutboxInit } from './outbox.js'
+import { nextOutboxCounter, type OutboxInit } from './outbox.js'
 import type { Stream } from '@libp2p/interface'
 
 /** What another feature may use of a conversation's MLS group: never its state, only exports. */
@@ -95,7 +95,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   }
   const openGroupStream = (peer: PeerIdString, signal: AbortSignal): Promise<Stream> => protocols.dial(peer, GROUP_PROTOCOL, signal)
   const ctx: ChatContext = { components, store, log, clock, emit, self, policy, messages, cipher, keys, groups, rules, sign: createEnvelopeSigner(components.deviceKey), openGroupStream, configFor, announce }
-  const delivery = createDelivery(ctx, outboxInit)
+  const delivery = createDelivery(ctx, { firstCounter: await nextOutboxCounter(store), ...outboxInit })
   const membership = createMembership(ctx, delivery)
   const inbound = createInbound(ctx, delivery, membership)
   const sending = createSending(ctx, delivery, membership)

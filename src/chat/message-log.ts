@@ -3,6 +3,7 @@ import { hlcToMs, orderKey } from './hybrid-clock.js'
 import { messageId } from '../ids.js'
 import { MAX_HISTORY_PAGE } from '../limits.js'
 import type { ChannelVisibility, ConversationId, ConversationStatus, ConversationView, DeliveryState, MessageView, PeerIdString, WorkspaceId } from '../api/contract.js'
+import { hourBounds, hourOfOrder } from '../store/key-layout.js'
 import type { Collection, Store, StoreBatch } from '../store/store.js'
 
 /** A message as kept on disk. `sent` is never stored: it only lives while a stream is open. */
@@ -101,8 +102,11 @@ function seqKey(seq: number): string {
 
 
 /**
- * Conversations and their messages on disk. Messages are keyed by conversation and sort key,
- * so history is one range read; a second index by (author, seq) finds duplicates.
+ * Conversations and their messages on disk. Messages are keyed by conversation and sort key;
+ * on disk that key is hidden (store/key-layout.ts) and only the hour stays a group, so history
+ * reads hour by hour, newest first, and sorts each hour in memory. The hours that hold a
+ * conversation's messages are kept per conversation, sealed. A second index by (author, seq)
+ * finds duplicates.
  * Conversation records are cached in memory and only this module writes them, so concurrent
  * sends never read-modify-write the same record.
  */
@@ -131,8 +135,33 @@ export async function createMessageLog(store: Store): Promise<MessageLog> {
   const conversations = store.collection<ConversationRecord>('conversations')
   const messages = store.collection<StoredMessage>('messages')
   const index: Collection<string> = store.collection<string>('messageIndex')
+  const hoursOnDisk = store.collection<number[]>('messageHours')
   const cache = new Map<ConversationId, ConversationRecord>()
   for await (const [, record] of conversations.entries()) cache.set(record.id, normalise(record))
+  /** Per conversation, the hours holding its messages, ascending. */
+  const hours = new Map<string, number[]>()
+  for await (const [conv, list] of hoursOnDisk.entries()) hours.set(conv, list)
+  for (const conv of cache.keys()) {
+    if (hours.has(conv)) continue
+    // Written before hours were kept (schema 3), or no message yet: found once from the messages.
+    const found = new Set<number>()
+    for await (const [key] of messages.entries({ gt: `${conv}${SEP}`, lt: `${conv}${SEP}${END}` })) {
+      const hour = hourOfOrder(orderOf(key))
+      if (hour !== undefined) found.add(hour)
+    }
+    const list = [...found].sort((a, b) => a - b)
+    hours.set(conv, list)
+    if (list.length > 0) await hoursOnDisk.put(conv, list)
+  }
+  const noteHour = (batch: StoreBatch, conv: string, hour: number): void => {
+    const list = hours.get(conv) ?? []
+    if (list.includes(hour)) return
+    // Nearly always the newest hour: appended; a late message's older hour is sorted in.
+    const at = list.findLastIndex((h) => h < hour) + 1
+    list.splice(at, 0, hour)
+    hours.set(conv, list)
+    batch.put(hoursOnDisk, conv, list)
+  }
 
   const storageKey = (msg: StoredMessage): string => `${msg.conv}${SEP}${orderKey(msg.hlc, msg.author, msg.seq)}`
   const indexKey = (conv: string, author: string, seq: number): string => `${conv}${SEP}${author}${SEP}${seqKey(seq)}`
@@ -155,6 +184,8 @@ export async function createMessageLog(store: Store): Promise<MessageLog> {
       const key = storageKey(msg)
       batch.put(messages, key, msg)
       batch.put(index, indexKey(msg.conv, msg.author, msg.seq), key)
+      const hour = hourOfOrder(orderOf(key))
+      if (hour !== undefined) noteHour(batch, msg.conv, hour)
       if (record.lastKey === null || key > record.lastKey) record.lastKey = key
       if (opts.countUnread) record.unread += 1
       batch.put(conversations, record.id, record)
@@ -173,10 +204,22 @@ export async function createMessageLog(store: Store): Promise<MessageLog> {
     },
     history: async (conv, query) => {
       const limit = Math.min(Math.max(query.limit ?? 50, 1), MAX_HISTORY_PAGE)
+      const before = query.before
+      const beforeHour = before === undefined ? Infinity : hourOfOrder(before)
+      if (beforeHour === undefined) return []
+      const list = hours.get(conv) ?? []
       const out: Array<{ key: string; msg: StoredMessage }> = []
-      const lt = query.before === undefined ? `${conv}${SEP}${END}` : `${conv}${SEP}${query.before}`
-      for await (const [key, msg] of messages.entries({ gt: `${conv}${SEP}`, lt, reverse: true, limit })) out.push({ key, msg })
-      return out.reverse()
+      for (let i = list.length - 1; i >= 0 && out.length < limit; i--) {
+        const hour = list[i] ?? 0
+        if (hour > beforeHour) continue
+        const bounds = hourBounds(hour)
+        const upper = before !== undefined && hour === beforeHour ? { lt: `${conv}${SEP}${before}` } : { lte: `${conv}${SEP}${bounds.lte}` }
+        const inHour: Array<{ key: string; msg: StoredMessage }> = []
+        for await (const [key, msg] of messages.entries({ gte: `${conv}${SEP}${bounds.gte}`, ...upper })) inHour.push({ key, msg })
+        inHour.sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0))
+        out.push(...inHour)
+      }
+      return out.slice(0, limit).reverse()
     },
     markRead: (batch, conv) => {
       const record = cache.get(conv)

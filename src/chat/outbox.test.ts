@@ -111,7 +111,7 @@ test('delivers queued entries in order and forgets each once the recipient ackno
   const h = await harness()
   try {
     const batch = h.store.batch()
-    for (let seq = 1; seq <= 5; seq++) h.outbox.enqueue(batch, PEER, h.entry(seq), 100 + seq)
+    for (let seq = 1; seq <= 5; seq++) h.outbox.enqueue(batch, PEER, h.entry(seq))
     await batch.write()
     h.outbox.kick(PEER)
     await h.until('five acks', () => h.acked.length === 5)
@@ -127,11 +127,11 @@ test('an entry written behind what was already sent is still delivered on the sa
   try {
     // Two conversations seal at once: the first takes the earlier order but its write lands last.
     const early = h.store.batch()
-    h.outbox.enqueue(early, PEER, h.entry(10), 10)
-    h.outbox.enqueue(early, PEER, h.entry(11), 11)
+    h.outbox.enqueue(early, PEER, h.entry(10))
+    h.outbox.enqueue(early, PEER, h.entry(11))
     const late = h.store.batch()
-    h.outbox.enqueue(late, PEER, h.entry(20), 20)
-    h.outbox.enqueue(late, PEER, h.entry(21), 21)
+    h.outbox.enqueue(late, PEER, h.entry(20))
+    h.outbox.enqueue(late, PEER, h.entry(21))
     await late.write()
     h.outbox.kick(PEER)
     await h.until('the later batch to arrive', () => h.recipient.seqs.length === 2)
@@ -153,9 +153,9 @@ test('an entry written while the first stream is still being dialled is delivere
     let open = (): void => undefined
     h.opens.gate = new Promise((resolve) => { open = resolve })
     const early = h.store.batch()
-    h.outbox.enqueue(early, PEER, h.entry(10), 10)
+    h.outbox.enqueue(early, PEER, h.entry(10))
     const late = h.store.batch()
-    h.outbox.enqueue(late, PEER, h.entry(20), 20)
+    h.outbox.enqueue(late, PEER, h.entry(20))
     await late.write()
     h.outbox.kick(PEER)
     await h.until('the dial to start', () => h.opens.count === 1)
@@ -173,9 +173,9 @@ test('more entries behind the cursor than one page are all delivered', async () 
   const h = await harness({ pageSize: 4 })
   try {
     const early = h.store.batch()
-    for (let seq = 1; seq <= 10; seq++) h.outbox.enqueue(early, PEER, h.entry(seq), seq)
+    for (let seq = 1; seq <= 10; seq++) h.outbox.enqueue(early, PEER, h.entry(seq))
     const late = h.store.batch()
-    for (let seq = 100; seq < 106; seq++) h.outbox.enqueue(late, PEER, h.entry(seq), seq)
+    for (let seq = 100; seq < 106; seq++) h.outbox.enqueue(late, PEER, h.entry(seq))
     await late.write()
     h.outbox.kick(PEER)
     await h.until('the later entries', () => h.recipient.seqs.length === 6)
@@ -193,7 +193,7 @@ test('a recipient that is away is retried with backoff, and everything goes once
   try {
     h.opens.failing = true
     const batch = h.store.batch()
-    for (let seq = 1; seq <= 3; seq++) h.outbox.enqueue(batch, PEER, h.entry(seq), seq)
+    for (let seq = 1; seq <= 3; seq++) h.outbox.enqueue(batch, PEER, h.entry(seq))
     await batch.write()
     h.outbox.kick(PEER)
     await h.until('a few failed attempts', () => h.opens.count >= 3)
@@ -211,8 +211,8 @@ test('entries past their maximum age are given up on, not sent', async () => {
   const h = await harness({ maxAgeMs: 1_000 })
   try {
     const batch = h.store.batch()
-    h.outbox.enqueue(batch, PEER, { ...h.entry(1), enqueuedAt: Date.now() - 5_000 }, 1)
-    h.outbox.enqueue(batch, PEER, h.entry(2), 2)
+    h.outbox.enqueue(batch, PEER, { ...h.entry(1), enqueuedAt: Date.now() - 5_000 })
+    h.outbox.enqueue(batch, PEER, h.entry(2))
     await batch.write()
     h.outbox.kick(PEER)
     await h.until('the fresh entry acknowledged', () => h.acked.length === 1)

@@ -9,7 +9,6 @@ import * as Y from 'yjs'
 import { CHAT_PROTOCOL, encodeFrame } from '../../src/chat/chat-frames.js'
 import { createLogger } from '../../src/logger.js'
 import { createNetNode } from '../../src/net/libp2p-node.js'
-import { createSealedCodec } from '../../src/store/sealed-codec.js'
 import { loadDataKey } from '../../src/store/store-key.js'
 import { COLLECTIONS, openStore } from '../../src/store/store.js'
 import { enclave } from '../helpers/cli.js'
@@ -196,7 +195,7 @@ test('a mailbox hands over a message when sender and recipient are never online 
 
   // Everything the mailbox stored, decrypted with its own store key: ciphertext only.
   await box.stop()
-  const store = await openStore({ path: join(box.dataDir, 'store'), log: createLogger('scan'), codec: createSealedCodec(await loadDataKey(box.dataDir, { kind: 'key-file', path: join(box.dataDir, 'store.key') })) })
+  const store = await openStore({ path: join(box.dataDir, 'store'), log: createLogger('scan'), dataKey: await loadDataKey(box.dataDir, { kind: 'key-file', path: join(box.dataDir, 'store.key') }) })
   let held = 0
   let boxKey: string | undefined
   const forDave: Array<Record<string, unknown>> = []
