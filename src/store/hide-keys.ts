@@ -13,9 +13,11 @@ export interface HideKeysInit {
   /** Undefined for a store without a data key: its keys stay as they are. */
   keys: KeyMapper | undefined
   log: Logger
+  /** Entries moved per atomic write (tests make it 1). @default 512 */
+  chunk?: number
 }
 
-/** Entries moved per atomic write: bounds memory, and what a crash can leave half done (nothing). */
+/** Entries moved per atomic write: bounds the memory a batch takes. */
 const CHUNK = 512
 /** Width of an outbox counter (outbox.ts `entryKey`). */
 const OUTBOX_COUNTER_DIGITS = 17
@@ -68,7 +70,7 @@ export async function hideKeys(init: HideKeysInit): Promise<number> {
       const diskKey = keys.key(name, key)
       ops.push({ type: 'del', key: oldKey }, { type: 'put', key: diskKey, value: codec.encode(`keyed/${name}`, diskKey, frameKeyed(name, key, value)) })
       moved++
-      if (ops.length >= CHUNK * 2) await flush()
+      if (ops.length >= (init.chunk ?? CHUNK) * 2) await flush()
     }
     await flush()
   }

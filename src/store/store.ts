@@ -195,11 +195,17 @@ export async function openStore(init: StoreInit): Promise<Store> {
     await db.close()
     throw new EnclaveError('store-too-new', `store schema ${found} is newer than this build understands (${target}); upgrade Enclave`)
   }
-  for (const m of migrations) {
-    if (m.version <= found) continue
-    init.log.info('migrating store', { from: found, to: m.version, description: m.description })
-    await m.up({ db, sealPlainValues, hideKeys: () => hideKeys({ sub: (name) => sub(name) as unknown as ClassicLevel<string, Uint8Array>, codec, keys: hidden, log: init.log }) })
-    await writeVersion(m.version)
+  try {
+    for (const m of migrations) {
+      if (m.version <= found) continue
+      init.log.info('migrating store', { from: found, to: m.version, description: m.description })
+      await m.up({ db, sealPlainValues, hideKeys: () => hideKeys({ sub: (name) => sub(name) as unknown as ClassicLevel<string, Uint8Array>, codec, keys: hidden, log: init.log }) })
+      await writeVersion(m.version)
+    }
+  } catch (err) {
+    // Released, so the next start (or a retry) can open the store and finish the migration.
+    await db.close()
+    throw err
   }
 
   return {
