@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -33,14 +34,15 @@ interface Harness {
 async function harness(): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'enclave-message-log-'))
   const path = join(dir, 'store')
-  let store = await openStore({ path, log: createMemoryLogger() })
+  const dataKey = randomBytes(32)
+  let store = await openStore({ path, log: createMemoryLogger(), dataKey })
   let log = await createMessageLog(store)
   const h: Harness = {
     get log () { return log },
     get store () { return store },
     reopen: async () => {
       await store.close()
-      store = await openStore({ path, log: createMemoryLogger() })
+      store = await openStore({ path, log: createMemoryLogger(), dataKey })
       log = await createMessageLog(store)
     },
     add: async (msgs, opts = {}) => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -34,7 +35,7 @@ interface Harness {
 
 async function harness(init: OutboxInit = {}, acks: (seq: number) => boolean = () => true): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'enclave-outbox-'))
-  const store = await openStore({ path: join(dir, 'store'), log: createMemoryLogger() })
+  const store = await openStore({ path: join(dir, 'store'), log: createMemoryLogger(), dataKey: randomBytes(32) })
   const envelopes = new Map<string, Envelope>()
   const recipient: Recipient = { seqs: [], acked: [] }
   const opens = { count: 0, failing: false, gate: Promise.resolve() }
