@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -91,6 +91,8 @@ test('a schema-3 store is migrated: every entry keeps its value, and no key name
   assert.equal(await nextOutboxCounter(store), 4)
   await store.close()
   assertNothingNamed(await keysOnDisk(path), fixture)
+  // Nor in the files: the old keys were compacted away, not only marked deleted.
+  for (const file of await readdir(path)) assert.ok(!(await readFile(join(path, file))).includes(fixture.peers.alice), `${fixture.peers.alice} left in ${file}`)
 })
 
 test('a migration cut short by a crash loses nothing and finishes on the next open', async () => {

@@ -6,6 +6,8 @@ export interface MigrationContext {
   sealPlainValues(): Promise<number>
   /** Moves every entry of schema 3 to its key on disk under the key layout (hide-keys.ts). */
   hideKeys(): Promise<number>
+  /** Rewrites the files so deleted entries leave them. */
+  compact(): Promise<void>
 }
 
 export interface Migration {
@@ -38,7 +40,7 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 4,
     description: 'keys name no person, conversation or time: HMACs and counters instead (key-layout.ts)',
-    up: async (ctx) => { await ctx.hideKeys() }
+    up: async (ctx) => { if (await ctx.hideKeys() > 0) await ctx.compact() }
   }
 ]
 

@@ -190,6 +190,10 @@ export async function openStore(init: StoreInit): Promise<Store> {
     return sealed
   }
 
+  // Deleted entries stay in LevelDB's files until a compaction drops them: after keys move, the
+  // old ones (ids and times in the clear) would otherwise sit on disk for a long while.
+  const compact = (): Promise<void> => db.compactRange('\u0000', '\uffff')
+
   const found = await readVersion()
   if (found > target) {
     await db.close()
@@ -199,7 +203,7 @@ export async function openStore(init: StoreInit): Promise<Store> {
     for (const m of migrations) {
       if (m.version <= found) continue
       init.log.info('migrating store', { from: found, to: m.version, description: m.description })
-      await m.up({ db, sealPlainValues, hideKeys: () => hideKeys({ sub: (name) => sub(name) as unknown as ClassicLevel<string, Uint8Array>, codec, keys: hidden, log: init.log }) })
+      await m.up({ db, sealPlainValues, hideKeys: () => hideKeys({ sub: (name) => sub(name) as unknown as ClassicLevel<string, Uint8Array>, codec, keys: hidden, log: init.log }), compact })
       await writeVersion(m.version)
     }
   } catch (err) {
