@@ -87,6 +87,36 @@ test('history gives the newest page first, oldest to newest within it, and `befo
   }
 })
 
+test('paging through busy hours and quiet ones gives every message once, in clock order, before and after a reopen', async () => {
+  const h = await harness()
+  const HOUR = 3_600_000 * 1000
+  try {
+    // 120 in one hour, a few spread over three days, written in a shuffled order, in three batches.
+    const hlcs = [...Array.from({ length: 120 }, (_, i) => T0 + i * 1000), T0 - 2 * HOUR, T0 + 30 * HOUR, T0 + 50 * HOUR + 7, T0 + 50 * HOUR + 3]
+    const shuffled = hlcs.map((hlc, i) => ({ hlc, seq: i + 1, sort: (i * 7919) % 124 })).sort((a, b) => a.sort - b.sort)
+    for (let i = 0; i < shuffled.length; i += 50) await h.add(shuffled.slice(i, i + 50).map(({ hlc, seq }) => ({ author: ALICE, seq, hlc })))
+    const expected = [...hlcs].sort((a, b) => a - b)
+    const pageAll = async (): Promise<number[]> => {
+      const seen: number[] = []
+      let before: string | undefined
+      for (;;) {
+        const page = await h.log.history(CONV, { limit: 17, ...(before === undefined ? {} : { before }) })
+        if (page.length === 0) return seen
+        seen.unshift(...page.map((p) => p.msg.hlc))
+        before = orderOf(page[0]?.key ?? '')
+      }
+    }
+    assert.deepEqual(await pageAll(), expected)
+    // A message arriving in an hour already read shows in the next read of it.
+    await h.add([{ author: BOB, seq: 1, hlc: T0 + 500 }])
+    assert.deepEqual(await pageAll(), [...expected, T0 + 500].sort((a, b) => a - b))
+    await h.reopen()
+    assert.deepEqual(await pageAll(), [...expected, T0 + 500].sort((a, b) => a - b))
+  } finally {
+    await h.close()
+  }
+})
+
 test('history asks for at least one message and at most a full page', async () => {
   const h = await harness()
   try {
