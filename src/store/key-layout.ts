@@ -134,7 +134,7 @@ export function createKeyMapper(dataKey: Uint8Array): KeyMapper {
   }
   const hourMac = (collection: string, prefix: string[], hour: number): string => mac(`${collection}\0hour\0${prefix.join('\0')}\0${hour}`)
 
-  /** Maps a bound; `partial` says which end of an hour group a bound inside an hour stands for. */
+  /** Maps a key, or a range bound: `bound` says which end of its hour group a bound inside an hour stands for. */
   const mapKey = (collection: CollectionName, layout: KeyLayout, key: string, bound?: 'lower' | 'upper'): { key: string; hour?: string } => {
     if (key === '') return { key }
     const parts = split(layout, key)
