@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { test } from 'node:test'
 import { EnclaveError } from '../errors.js'
 import { parseConversationId, parsePeerId } from '../ids.js'
@@ -61,6 +62,15 @@ async function harness(): Promise<Harness> {
   return h
 }
 
+/** A copy of test/fixtures/store-v3 (written by schema 3, keys in the clear), opened: migrated to schema 4. */
+async function migratedFixture(): Promise<{ store: Store; ids: { dm: string; ch: string }; dir: string }> {
+  const fixture = fileURLToPath(new URL('../../../test/fixtures/store-v3/', import.meta.url))
+  const dir = await mkdtemp(join(tmpdir(), 'enclave-v3-'))
+  await cp(join(fixture, 'db'), join(dir, 'db'), { recursive: true })
+  const { dataKey, ids } = JSON.parse(await readFile(join(fixture, 'expected.json'), 'utf8')) as { dataKey: string; ids: { dm: string; ch: string } }
+  return { store: await openStore({ path: join(dir, 'db'), log: createMemoryLogger(), dataKey: Buffer.from(dataKey, 'hex') }), ids, dir }
+}
+
 /** The texts of a page, which `add` makes from author and seq. */
 const texts = (page: Array<{ msg: StoredMessage }>): string[] => page.map((p) => p.msg.text)
 
@@ -114,6 +124,22 @@ test('paging through busy hours and quiet ones gives every message once, in cloc
     assert.deepEqual(await pageAll(), [...expected, T0 + 500].sort((a, b) => a - b))
   } finally {
     await h.close()
+  }
+})
+
+test('a store migrated from schema 3 pages its history in clock order, late arrivals included', async () => {
+  const { store, ids, dir } = await migratedFixture()
+  try {
+    const log = await createMessageLog(store)
+    const all = await log.history(parseConversationId(ids.ch), {})
+    assert.equal(all.length, 4)
+    assert.deepEqual(all.map((m) => m.msg.hlc), [...all.map((m) => m.msg.hlc)].sort((a, b) => a - b))
+    const page = await log.history(parseConversationId(ids.ch), { before: orderOf(all[2]?.key ?? ''), limit: 1 })
+    assert.deepEqual(page.map((m) => m.key), [all[1]?.key])
+    assert.equal((await log.history(parseConversationId(ids.dm), {})).length, 4)
+  } finally {
+    await store.close()
+    await rm(dir, { recursive: true, force: true })
   }
 })
 

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { test } from 'node:test'
 import { streamPair } from '@libp2p/utils'
 import { parseConversationId, parsePeerId } from '../ids.js'
@@ -10,7 +11,7 @@ import { createMemoryLogger } from '../logger.js'
 import { concatFrames, readFrameBatches } from '../net/frame-reader.js'
 import { openStore, type Store } from '../store/store.js'
 import { decodeFrame, encodeFrame, MAX_FRAME_BYTES } from './chat-frames.js'
-import { createOutbox, type Outbox, type OutboxComponents, type OutboxEntry, type OutboxInit } from './outbox.js'
+import { createOutbox, nextOutboxCounter, type Outbox, type OutboxComponents, type OutboxEntry, type OutboxInit } from './outbox.js'
 import type { Envelope } from './envelope.js'
 import type { Stream } from '@libp2p/interface'
 
@@ -221,5 +222,23 @@ test('entries past their maximum age are given up on, not sent', async () => {
     assert.equal(await h.outbox.pendingCount(PEER), 0)
   } finally {
     await h.close()
+  }
+})
+
+test('a queue migrated from schema 3 counts on past its entries, which keep their order per recipient', async () => {
+  const fixture = fileURLToPath(new URL('../../../test/fixtures/store-v3/', import.meta.url))
+  const dir = await mkdtemp(join(tmpdir(), 'enclave-v3-'))
+  await cp(join(fixture, 'db'), join(dir, 'db'), { recursive: true })
+  const { dataKey, peers } = JSON.parse(await readFile(join(fixture, 'expected.json'), 'utf8')) as { dataKey: string; peers: { bob: string } }
+  const store = await openStore({ path: join(dir, 'db'), log: createMemoryLogger(), dataKey: Buffer.from(dataKey, 'hex') })
+  try {
+    // Three entries were queued by the clock (two for bob, one for carol); they now count 1 to 3.
+    assert.equal(await nextOutboxCounter(store), 4)
+    const forBob: number[] = []
+    for await (const [, e] of store.collection<OutboxEntry>('outbox').entries({ gt: `${peers.bob}!`, lt: `${peers.bob}!~` })) forBob.push(e.seq)
+    assert.deepEqual(forBob, [1, 2])
+  } finally {
+    await store.close()
+    await rm(dir, { recursive: true, force: true })
   }
 })

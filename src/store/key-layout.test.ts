@@ -3,7 +3,6 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
-import { orderKey } from '../chat/hybrid-clock.js'
 import { createMemoryLogger } from '../logger.js'
 import { createKeyMapper, hourBounds, hourOfOrder } from './key-layout.js'
 import { openStore, type Store } from './store.js'
@@ -21,6 +20,8 @@ const PEER_A = '12D3KooWAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'
 const PEER_B = '12D3KooWBbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
 const CONV = `ch:${'1'.repeat(32)}`
 const HOUR_TICKS = 3_600_000 * 1000
+/** A message's order key as chat/hybrid-clock.ts makes it (the store may not import chat). */
+const orderKey = (hlc: number, author: string, seq: number): string => `${hlc.toString().padStart(17, '0')}:${author}:${seq.toString().padStart(10, '0')}`
 
 test('ids become digests that differ by collection, position and data key; counters stay readable', () => {
   const keys = createKeyMapper(new Uint8Array(32).fill(1))
