@@ -5,7 +5,6 @@
  */
 import { join } from 'node:path'
 import { createLogger } from '../src/logger.js'
-import { createSealedCodec } from '../src/store/sealed-codec.js'
 import { loadDataKey } from '../src/store/store-key.js'
 import { openStore, type Store } from '../src/store/store.js'
 
@@ -15,5 +14,5 @@ export async function nodeDataKey(dataDir: string): Promise<Uint8Array> {
 }
 
 export async function openNodeStore(dataDir: string, dataKey: Uint8Array): Promise<Store> {
-  return openStore({ path: join(dataDir, 'store'), log: createLogger('bench', { level: 'warn' }), codec: createSealedCodec(dataKey) })
+  return openStore({ path: join(dataDir, 'store'), log: createLogger('bench', { level: 'warn' }), dataKey })
 }

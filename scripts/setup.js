@@ -4,7 +4,7 @@
 //   node scripts/setup.js --build    … then compile every layer (core, app, renderer, preload)
 //   node scripts/setup.js --browser  … and make sure Debian's Chromium is there (e2e tests)
 import { spawnSync } from 'node:child_process'
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, lstatSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 
 const root = new URL('..', import.meta.url).pathname
@@ -22,6 +22,9 @@ export function ensureDependencies() {
   const lock = join(root, 'package-lock.json')
   const installed = join(root, 'node_modules', '.package-lock.json')
   if (existsSync(installed) && statSync(installed).mtimeMs >= statSync(lock).mtimeMs) return
+  // A checkout that links another's node_modules (a git worktree) must not reinstall through the
+  // link: npm ci would empty the other checkout's copy first. Its owner keeps it installed.
+  if (existsSync(join(root, 'node_modules')) && lstatSync(join(root, 'node_modules')).isSymbolicLink()) return
   process.stderr.write('enclave: installing dependencies (npm ci)…\n')
   // Electron's binary download is blocked on some machines; the shells say when it is missing.
   run('npm', ['ci', '--no-audit', '--no-fund'], { ELECTRON_SKIP_BINARY_DOWNLOAD: '1' })

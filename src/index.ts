@@ -30,7 +30,6 @@ import { createMemberRoutes, type MemberRoutes } from './org/member-routes.js'
 import { createProfiles } from './org/profiles.js'
 import { createWorkspaceRegistry } from './org/workspace-registry.js'
 import { createWorkspaceService } from './org/workspace-service.js'
-import { createSealedCodec } from './store/sealed-codec.js'
 import { loadDataKey, type KeyProtection } from './store/store-key.js'
 import { openStore } from './store/store.js'
 import { peerIdOf } from './ids.js'
@@ -98,7 +97,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
   await mkdir(init.dataDir, { recursive: true, mode: 0o700 })
   const protection = init.storeKey ?? { kind: 'key-file', path: join(init.dataDir, 'store.key') }
   const dataKey = protection.kind === 'data-key' ? protection.key : await loadDataKey(init.dataDir, protection)
-  const store = await openStore({ path: join(init.dataDir, 'store'), log: log.child('store'), codec: createSealedCodec(dataKey) })
+  const store = await openStore({ path: join(init.dataDir, 'store'), log: log.child('store'), dataKey })
   const parts = createLifecycle(log)
   parts.add('store', { stop: () => store.close() })
   try {

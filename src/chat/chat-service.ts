@@ -24,7 +24,7 @@ import { createMessageLog, toConversationView, toMessageView, type ConversationR
 import { createSending } from './sending.js'
 import type { ChannelSummary, ChannelVisibility, ConversationId, ConversationRef, ConversationView, DocId, MessageId, MessageView, PeerIdString, WorkspaceId } from '../api/contract.js'
 import type { ChatComponents, ChatContext } from './chat-context.js'
-import type { OutboxInit } from './outbox.js'
+import { nextOutboxCounter, type OutboxInit } from './outbox.js'
 import type { Stream } from '@libp2p/interface'
 
 /** What another feature may use of a conversation's MLS group: never its state, only exports. */
@@ -101,7 +101,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   // A mailbox's queued copies expire with the deposits they hand over.
   if (mailboxQuota !== null) outboxInit = { ...outboxInit, maxAgeMs: outboxInit.maxAgeMs ?? mailboxQuota.retentionMs }
   const ctx: ChatContext = { components, mailboxQuota, store, log, clock, emit, self, policy, messages, cipher, keys, groups, rules, sign: createEnvelopeSigner(components.deviceKey), openGroupStream, configFor, announce }
-  const delivery = createDelivery(ctx, outboxInit)
+  const delivery = createDelivery(ctx, { firstCounter: await nextOutboxCounter(store), ...outboxInit })
   /** A mailbox drops deposits past their retention (the queued copies expire by the same age). */
   const sweep = async (): Promise<void> => {
     if (mailboxQuota === null) return

@@ -94,10 +94,10 @@ export function createDelivery(ctx: ChatContext, outboxInit: OutboxInit): Delive
   const enqueue = (batch: StoreBatch, record: ConversationRecord, env: Pick<Envelope, 'conv' | 'author' | 'seq'>, envKey: string, to: PeerIdString[], messageKey: string | null): PeerIdString[] => {
     const recipients = [...new Set(to)].filter((d) => d !== self)
     const base = { envKey, conv: env.conv, author: env.author, seq: env.seq, enqueuedAt: Date.now() }
-    for (const peer of recipients) outbox.enqueue(batch, peer, { ...base, messageKey }, clock.now())
+    for (const peer of recipients) outbox.enqueue(batch, peer, { ...base, messageKey })
     for (const box of components.mailboxes()) {
       if (box === self || recipients.includes(box) || !mayBeIn(record.id, box) || recipients.length === 0) continue
-      outbox.enqueue(batch, box, { ...base, messageKey, for: recipients }, clock.now())
+      outbox.enqueue(batch, box, { ...base, messageKey, for: recipients })
       recipients.push(box)
     }
     return recipients

@@ -254,7 +254,7 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
         const envKey = cipher.put(batch, env)
         for (const peer of deposit) {
           if (peer === from || peer === self) continue
-          outbox.enqueue(batch, peer, { envKey, conv: env.conv, author: env.author, seq: env.seq, messageKey: null, enqueuedAt: Date.now() }, clock.now())
+          outbox.enqueue(batch, peer, { envKey, conv: env.conv, author: env.author, seq: env.seq, messageKey: null, enqueuedAt: Date.now() })
           toKick.push(peer)
         }
         acks.push(env)

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { test } from 'node:test'
 import { EnclaveError } from '../errors.js'
 import { parseConversationId, parsePeerId } from '../ids.js'
@@ -33,14 +35,15 @@ interface Harness {
 async function harness(): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'enclave-message-log-'))
   const path = join(dir, 'store')
-  let store = await openStore({ path, log: createMemoryLogger() })
+  const dataKey = randomBytes(32)
+  let store = await openStore({ path, log: createMemoryLogger(), dataKey })
   let log = await createMessageLog(store)
   const h: Harness = {
     get log () { return log },
     get store () { return store },
     reopen: async () => {
       await store.close()
-      store = await openStore({ path, log: createMemoryLogger() })
+      store = await openStore({ path, log: createMemoryLogger(), dataKey })
       log = await createMessageLog(store)
     },
     add: async (msgs, opts = {}) => {
@@ -57,6 +60,15 @@ async function harness(): Promise<Harness> {
     }
   }
   return h
+}
+
+/** A copy of test/fixtures/store-v3 (written by schema 3, keys in the clear), opened: migrated to schema 4. */
+async function migratedFixture(): Promise<{ store: Store; ids: { dm: string; ch: string }; dir: string }> {
+  const fixture = fileURLToPath(new URL('../../../test/fixtures/store-v3/', import.meta.url))
+  const dir = await mkdtemp(join(tmpdir(), 'enclave-v3-'))
+  await cp(join(fixture, 'db'), join(dir, 'db'), { recursive: true })
+  const { dataKey, ids } = JSON.parse(await readFile(join(fixture, 'expected.json'), 'utf8')) as { dataKey: string; ids: { dm: string; ch: string } }
+  return { store: await openStore({ path: join(dir, 'db'), log: createMemoryLogger(), dataKey: Buffer.from(dataKey, 'hex') }), ids, dir }
 }
 
 /** The texts of a page, which `add` makes from author and seq. */
@@ -82,6 +94,52 @@ test('history gives the newest page first, oldest to newest within it, and `befo
     assert.deepEqual(await h.log.history(CONV, { before: orderOf(lastOrder.key) }), [])
   } finally {
     await h.close()
+  }
+})
+
+test('paging through busy hours and quiet ones gives every message once, in clock order, before and after a reopen', async () => {
+  const h = await harness()
+  const HOUR = 3_600_000 * 1000
+  try {
+    // 120 in one hour, a few spread over three days, written in a shuffled order, in three batches.
+    const hlcs = [...Array.from({ length: 120 }, (_, i) => T0 + i * 1000), T0 - 2 * HOUR, T0 + 30 * HOUR, T0 + 50 * HOUR + 7, T0 + 50 * HOUR + 3]
+    const shuffled = hlcs.map((hlc, i) => ({ hlc, seq: i + 1, sort: (i * 7919) % 124 })).sort((a, b) => a.sort - b.sort)
+    for (let i = 0; i < shuffled.length; i += 50) await h.add(shuffled.slice(i, i + 50).map(({ hlc, seq }) => ({ author: ALICE, seq, hlc })))
+    const expected = [...hlcs].sort((a, b) => a - b)
+    const pageAll = async (): Promise<number[]> => {
+      const seen: number[] = []
+      let before: string | undefined
+      for (;;) {
+        const page = await h.log.history(CONV, { limit: 17, ...(before === undefined ? {} : { before }) })
+        if (page.length === 0) return seen
+        seen.unshift(...page.map((p) => p.msg.hlc))
+        before = orderOf(page[0]?.key ?? '')
+      }
+    }
+    assert.deepEqual(await pageAll(), expected)
+    // A message arriving in an hour already read shows in the next read of it.
+    await h.add([{ author: BOB, seq: 1, hlc: T0 + 500 }])
+    assert.deepEqual(await pageAll(), [...expected, T0 + 500].sort((a, b) => a - b))
+    await h.reopen()
+    assert.deepEqual(await pageAll(), [...expected, T0 + 500].sort((a, b) => a - b))
+  } finally {
+    await h.close()
+  }
+})
+
+test('a store migrated from schema 3 pages its history in clock order, late arrivals included', async () => {
+  const { store, ids, dir } = await migratedFixture()
+  try {
+    const log = await createMessageLog(store)
+    const all = await log.history(parseConversationId(ids.ch), {})
+    assert.equal(all.length, 4)
+    assert.deepEqual(all.map((m) => m.msg.hlc), [...all.map((m) => m.msg.hlc)].sort((a, b) => a - b))
+    const page = await log.history(parseConversationId(ids.ch), { before: orderOf(all[2]?.key ?? ''), limit: 1 })
+    assert.deepEqual(page.map((m) => m.key), [all[1]?.key])
+    assert.equal((await log.history(parseConversationId(ids.dm), {})).length, 4)
+  } finally {
+    await store.close()
+    await rm(dir, { recursive: true, force: true })
   }
 })
 

@@ -3,6 +3,7 @@ import { hlcToMs, orderKey } from './hybrid-clock.js'
 import { messageId } from '../ids.js'
 import { MAX_HISTORY_PAGE } from '../limits.js'
 import type { ChannelVisibility, ConversationId, ConversationStatus, ConversationView, DeliveryState, MessageView, OnTheWay, PeerIdString, WorkspaceId } from '../api/contract.js'
+import { hourBounds, hourOfOrder } from '../store/key-layout.js'
 import type { Collection, Store, StoreBatch } from '../store/store.js'
 
 /** A message as kept on disk. `sent` is never stored: it only lives while a stream is open. */
@@ -101,8 +102,11 @@ function seqKey(seq: number): string {
 
 
 /**
- * Conversations and their messages on disk. Messages are keyed by conversation and sort key,
- * so history is one range read; a second index by (author, seq) finds duplicates.
+ * Conversations and their messages on disk. Messages are keyed by conversation and sort key;
+ * on disk that key is hidden (store/key-layout.ts) and only the hour stays a group, so history
+ * reads hour by hour, newest first, and sorts each hour in memory. The hours that hold a
+ * conversation's messages are kept per conversation, sealed. A second index by (author, seq)
+ * finds duplicates.
  * Conversation records are cached in memory and only this module writes them, so concurrent
  * sends never read-modify-write the same record.
  */
@@ -127,12 +131,112 @@ export interface MessageLog {
   saveConversation(batch: StoreBatch, record: ConversationRecord): void
 }
 
+/** Storage keys kept in memory for hours read whole, at most this many in all. */
+const HOUR_KEYS_LIMIT = 100_000
+
+/** Index of the first of sorted `keys` that is not below `key`. */
+function firstAtOrAfter(keys: string[], key: string): number {
+  let lo = 0
+  let hi = keys.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if ((keys[mid] ?? '') < key) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/**
+ * The storage keys of recently read hours, ascending. Keys on disk do not sort by time inside
+ * an hour, so the first page of a busy hour decrypts all of it; the next pages and reopening
+ * the conversation read only the messages they show. Least recently used hours go first.
+ */
+interface HourKeys {
+  get(conv: string, hour: number): string[] | undefined
+  /** Call before reading an hour whole: keys added while it is read are kept too. */
+  reading(conv: string, hour: number): void
+  keep(conv: string, hour: number, keys: string[]): void
+  add(conv: string, hour: number, key: string): void
+}
+
+function createHourKeys(): HourKeys {
+  const byHour = new Map<string, string[]>()
+  /** Keys appended to hours being read: the read may have started before they were written. */
+  const whileReading = new Map<string, string[]>()
+  let total = 0
+  const insert = (keys: string[], key: string): boolean => {
+    const at = firstAtOrAfter(keys, key)
+    if (keys[at] === key) return false
+    keys.splice(at, 0, key)
+    return true
+  }
+  return {
+    get: (conv, hour) => {
+      const id = `${conv}${SEP}${hour}`
+      const keys = byHour.get(id)
+      if (keys !== undefined) { byHour.delete(id); byHour.set(id, keys) }
+      return keys
+    },
+    reading: (conv, hour) => {
+      const id = `${conv}${SEP}${hour}`
+      if (!whileReading.has(id)) whileReading.set(id, [])
+    },
+    keep: (conv, hour, keys) => {
+      const id = `${conv}${SEP}${hour}`
+      const pending = whileReading.get(id) ?? []
+      whileReading.delete(id)
+      // A read that finished first is kept (and kept up to date since): it is as complete.
+      if (byHour.has(id)) return
+      for (const key of pending) insert(keys, key)
+      byHour.set(id, keys)
+      total += keys.length
+      for (const [id, old] of byHour) {
+        if (total <= HOUR_KEYS_LIMIT || old === keys) break
+        byHour.delete(id)
+        total -= old.length
+      }
+    },
+    add: (conv, hour, key) => {
+      const id = `${conv}${SEP}${hour}`
+      whileReading.get(id)?.push(key)
+      const keys = byHour.get(id)
+      if (keys !== undefined && insert(keys, key)) total++
+    }
+  }
+}
+
 export async function createMessageLog(store: Store): Promise<MessageLog> {
   const conversations = store.collection<ConversationRecord>('conversations')
   const messages = store.collection<StoredMessage>('messages')
   const index: Collection<string> = store.collection<string>('messageIndex')
+  const hoursOnDisk = store.collection<number[]>('messageHours')
   const cache = new Map<ConversationId, ConversationRecord>()
   for await (const [, record] of conversations.entries()) cache.set(record.id, normalise(record))
+  /** Per conversation, the hours holding its messages, ascending. */
+  const hours = new Map<string, number[]>()
+  for await (const [conv, list] of hoursOnDisk.entries()) hours.set(conv, list)
+  for (const conv of cache.keys()) {
+    if (hours.has(conv)) continue
+    // Written before hours were kept (schema 3), or no message yet: found once from the messages.
+    const found = new Set<number>()
+    for await (const [key] of messages.entries({ gt: `${conv}${SEP}`, lt: `${conv}${SEP}${END}` })) {
+      const hour = hourOfOrder(orderOf(key))
+      if (hour !== undefined) found.add(hour)
+    }
+    const list = [...found].sort((a, b) => a - b)
+    hours.set(conv, list)
+    if (list.length > 0) await hoursOnDisk.put(conv, list)
+  }
+  const hourKeys = createHourKeys()
+  const noteHour = (batch: StoreBatch, conv: string, hour: number): void => {
+    const list = hours.get(conv) ?? []
+    if (list.includes(hour)) return
+    // Nearly always the newest hour: appended; a late message's older hour is sorted in.
+    const at = list.findLastIndex((h) => h < hour) + 1
+    list.splice(at, 0, hour)
+    hours.set(conv, list)
+    batch.put(hoursOnDisk, conv, list)
+  }
 
   const storageKey = (msg: StoredMessage): string => `${msg.conv}${SEP}${orderKey(msg.hlc, msg.author, msg.seq)}`
   const indexKey = (conv: string, author: string, seq: number): string => `${conv}${SEP}${author}${SEP}${seqKey(seq)}`
@@ -155,6 +259,11 @@ export async function createMessageLog(store: Store): Promise<MessageLog> {
       const key = storageKey(msg)
       batch.put(messages, key, msg)
       batch.put(index, indexKey(msg.conv, msg.author, msg.seq), key)
+      const hour = hourOfOrder(orderOf(key))
+      if (hour !== undefined) {
+        noteHour(batch, msg.conv, hour)
+        hourKeys.add(msg.conv, hour, key)
+      }
       if (record.lastKey === null || key > record.lastKey) record.lastKey = key
       if (opts.countUnread) record.unread += 1
       batch.put(conversations, record.id, record)
@@ -173,10 +282,34 @@ export async function createMessageLog(store: Store): Promise<MessageLog> {
     },
     history: async (conv, query) => {
       const limit = Math.min(Math.max(query.limit ?? 50, 1), MAX_HISTORY_PAGE)
+      const before = query.before
+      const beforeHour = before === undefined ? Infinity : hourOfOrder(before)
+      if (beforeHour === undefined) return []
+      const list = hours.get(conv) ?? []
       const out: Array<{ key: string; msg: StoredMessage }> = []
-      const lt = query.before === undefined ? `${conv}${SEP}${END}` : `${conv}${SEP}${query.before}`
-      for await (const [key, msg] of messages.entries({ gt: `${conv}${SEP}`, lt, reverse: true, limit })) out.push({ key, msg })
-      return out.reverse()
+      for (let i = list.length - 1; i >= 0 && out.length < limit; i--) {
+        const hour = list[i] ?? 0
+        if (hour > beforeHour) continue
+        let keys = hourKeys.get(conv, hour)
+        let loaded: Map<string, StoredMessage> | undefined
+        if (keys === undefined) {
+          const bounds = hourBounds(hour)
+          hourKeys.reading(conv, hour)
+          loaded = new Map()
+          for await (const [key, msg] of messages.entries({ gte: `${conv}${SEP}${bounds.gte}`, lte: `${conv}${SEP}${bounds.lte}` })) loaded.set(key, msg)
+          keys = [...loaded.keys()].sort()
+          hourKeys.keep(conv, hour, keys)
+        }
+        const end = before !== undefined && hour === beforeHour ? firstAtOrAfter(keys, `${conv}${SEP}${before}`) : keys.length
+        const wanted = keys.slice(Math.max(0, end - (limit - out.length)), end).reverse()
+        const read = loaded
+        const msgs = read === undefined || wanted.some((k) => !read.has(k)) ? await messages.getMany(wanted) : wanted.map((k) => read.get(k))
+        wanted.forEach((key, n) => {
+          const msg = msgs[n]
+          if (msg !== undefined) out.push({ key, msg })
+        })
+      }
+      return out.slice(0, limit).reverse()
     },
     markRead: (batch, conv) => {
       const record = cache.get(conv)

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { test } from 'node:test'
 import { streamPair } from '@libp2p/utils'
 import { parseConversationId, parsePeerId } from '../ids.js'
@@ -9,7 +11,7 @@ import { createMemoryLogger } from '../logger.js'
 import { concatFrames, readFrameBatches } from '../net/frame-reader.js'
 import { openStore, type Store } from '../store/store.js'
 import { decodeFrame, encodeFrame, MAX_FRAME_BYTES } from './chat-frames.js'
-import { createOutbox, type Outbox, type OutboxComponents, type OutboxEntry, type OutboxInit } from './outbox.js'
+import { createOutbox, nextOutboxCounter, type Outbox, type OutboxComponents, type OutboxEntry, type OutboxInit } from './outbox.js'
 import type { Envelope } from './envelope.js'
 import type { Stream } from '@libp2p/interface'
 
@@ -34,7 +36,7 @@ interface Harness {
 
 async function harness(init: OutboxInit = {}, acks: (seq: number) => boolean = () => true): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'enclave-outbox-'))
-  const store = await openStore({ path: join(dir, 'store'), log: createMemoryLogger() })
+  const store = await openStore({ path: join(dir, 'store'), log: createMemoryLogger(), dataKey: randomBytes(32) })
   const envelopes = new Map<string, Envelope>()
   const recipient: Recipient = { seqs: [], acked: [] }
   const opens = { count: 0, failing: false, gate: Promise.resolve() }
@@ -111,7 +113,7 @@ test('delivers queued entries in order and forgets each once the recipient ackno
   const h = await harness()
   try {
     const batch = h.store.batch()
-    for (let seq = 1; seq <= 5; seq++) h.outbox.enqueue(batch, PEER, h.entry(seq), 100 + seq)
+    for (let seq = 1; seq <= 5; seq++) h.outbox.enqueue(batch, PEER, h.entry(seq))
     await batch.write()
     h.outbox.kick(PEER)
     await h.until('five acks', () => h.acked.length === 5)
@@ -127,11 +129,11 @@ test('an entry written behind what was already sent is still delivered on the sa
   try {
     // Two conversations seal at once: the first takes the earlier order but its write lands last.
     const early = h.store.batch()
-    h.outbox.enqueue(early, PEER, h.entry(10), 10)
-    h.outbox.enqueue(early, PEER, h.entry(11), 11)
+    h.outbox.enqueue(early, PEER, h.entry(10))
+    h.outbox.enqueue(early, PEER, h.entry(11))
     const late = h.store.batch()
-    h.outbox.enqueue(late, PEER, h.entry(20), 20)
-    h.outbox.enqueue(late, PEER, h.entry(21), 21)
+    h.outbox.enqueue(late, PEER, h.entry(20))
+    h.outbox.enqueue(late, PEER, h.entry(21))
     await late.write()
     h.outbox.kick(PEER)
     await h.until('the later batch to arrive', () => h.recipient.seqs.length === 2)
@@ -153,9 +155,9 @@ test('an entry written while the first stream is still being dialled is delivere
     let open = (): void => undefined
     h.opens.gate = new Promise((resolve) => { open = resolve })
     const early = h.store.batch()
-    h.outbox.enqueue(early, PEER, h.entry(10), 10)
+    h.outbox.enqueue(early, PEER, h.entry(10))
     const late = h.store.batch()
-    h.outbox.enqueue(late, PEER, h.entry(20), 20)
+    h.outbox.enqueue(late, PEER, h.entry(20))
     await late.write()
     h.outbox.kick(PEER)
     await h.until('the dial to start', () => h.opens.count === 1)
@@ -173,9 +175,9 @@ test('more entries behind the cursor than one page are all delivered', async () 
   const h = await harness({ pageSize: 4 })
   try {
     const early = h.store.batch()
-    for (let seq = 1; seq <= 10; seq++) h.outbox.enqueue(early, PEER, h.entry(seq), seq)
+    for (let seq = 1; seq <= 10; seq++) h.outbox.enqueue(early, PEER, h.entry(seq))
     const late = h.store.batch()
-    for (let seq = 100; seq < 106; seq++) h.outbox.enqueue(late, PEER, h.entry(seq), seq)
+    for (let seq = 100; seq < 106; seq++) h.outbox.enqueue(late, PEER, h.entry(seq))
     await late.write()
     h.outbox.kick(PEER)
     await h.until('the later entries', () => h.recipient.seqs.length === 6)
@@ -193,7 +195,7 @@ test('a recipient that is away is retried with backoff, and everything goes once
   try {
     h.opens.failing = true
     const batch = h.store.batch()
-    for (let seq = 1; seq <= 3; seq++) h.outbox.enqueue(batch, PEER, h.entry(seq), seq)
+    for (let seq = 1; seq <= 3; seq++) h.outbox.enqueue(batch, PEER, h.entry(seq))
     await batch.write()
     h.outbox.kick(PEER)
     await h.until('a few failed attempts', () => h.opens.count >= 3)
@@ -211,8 +213,8 @@ test('entries past their maximum age are given up on, not sent', async () => {
   const h = await harness({ maxAgeMs: 1_000 })
   try {
     const batch = h.store.batch()
-    h.outbox.enqueue(batch, PEER, { ...h.entry(1), enqueuedAt: Date.now() - 5_000 }, 1)
-    h.outbox.enqueue(batch, PEER, h.entry(2), 2)
+    h.outbox.enqueue(batch, PEER, { ...h.entry(1), enqueuedAt: Date.now() - 5_000 })
+    h.outbox.enqueue(batch, PEER, h.entry(2))
     await batch.write()
     h.outbox.kick(PEER)
     await h.until('the fresh entry acknowledged', () => h.acked.length === 1)
@@ -220,5 +222,23 @@ test('entries past their maximum age are given up on, not sent', async () => {
     assert.equal(await h.outbox.pendingCount(PEER), 0)
   } finally {
     await h.close()
+  }
+})
+
+test('a queue migrated from schema 3 counts on past its entries, which keep their order per recipient', async () => {
+  const fixture = fileURLToPath(new URL('../../../test/fixtures/store-v3/', import.meta.url))
+  const dir = await mkdtemp(join(tmpdir(), 'enclave-v3-'))
+  await cp(join(fixture, 'db'), join(dir, 'db'), { recursive: true })
+  const { dataKey, peers } = JSON.parse(await readFile(join(fixture, 'expected.json'), 'utf8')) as { dataKey: string; peers: { bob: string } }
+  const store = await openStore({ path: join(dir, 'db'), log: createMemoryLogger(), dataKey: Buffer.from(dataKey, 'hex') })
+  try {
+    // Three entries were queued by the clock (two for bob, one for carol); they now count 1 to 3.
+    assert.equal(await nextOutboxCounter(store), 4)
+    const forBob: number[] = []
+    for await (const [, e] of store.collection<OutboxEntry>('outbox').entries({ gt: `${peers.bob}!`, lt: `${peers.bob}!~` })) forBob.push(e.seq)
+    assert.deepEqual(forBob, [1, 2])
+  } finally {
+    await store.close()
+    await rm(dir, { recursive: true, force: true })
   }
 })

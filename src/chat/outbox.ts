@@ -53,11 +53,16 @@ export interface OutboxInit {
   dialTimeoutMs?: number
   /** How long an envelope the recipient refused for now (`refused`, e.g. a mailbox over quota) waits before it is offered again. @default 60 s */
   refusedRetryMs?: number
+  /**
+   * The first number this run gives an entry (`nextOutboxCounter`): above every queued entry's,
+   * so a peer's queue stays in order across restarts. @default 1
+   */
+  firstCounter?: number
 }
 
 export interface Outbox {
-  /** Adds an entry to `batch`; call `kick(peer)` once the batch is written. */
-  enqueue(batch: StoreBatch, peer: PeerIdString, entry: OutboxEntry, order: number): void
+  /** Adds an entry to `batch`, after every entry enqueued before; call `kick(peer)` once the batch is written. */
+  enqueue(batch: StoreBatch, peer: PeerIdString, entry: OutboxEntry): void
   /** Start (or continue) delivering to a peer now, resetting its backoff. */
   kick(peer: PeerIdString): void
   /** Peers with queued entries. */
@@ -67,9 +72,32 @@ export interface Outbox {
 }
 
 const SEP = '!'
+const COUNTER_DIGITS = 17
 
-function entryKey(peer: string, order: number): string {
-  return `${peer}${SEP}${order.toString().padStart(17, '0')}`
+/**
+ * A queue entry's key: the recipient, then a counter. A counter and not a clock reading: the
+ * key is not sealed on disk, and the counter says nothing about when anything was sent
+ * (store/key-layout.ts hides the recipient).
+ */
+function entryKey(peer: string, counter: number): string {
+  return `${peer}${SEP}${counter.toString().padStart(COUNTER_DIGITS, '0')}`
+}
+
+/** One more than the highest counter queued for any recipient: where the next run starts. */
+export async function nextOutboxCounter(store: Store): Promise<number> {
+  const queue = store.collection<OutboxEntry>('outbox')
+  let highest = 0
+  let from = ''
+  for (;;) {
+    let peer: string | undefined
+    for await (const [key] of queue.entries({ gt: from, limit: 1 })) peer = key.slice(0, key.indexOf(SEP))
+    if (peer === undefined) return highest + 1
+    for await (const [key] of queue.entries({ gt: `${peer}${SEP}`, lt: `${peer}${SEP}~`, reverse: true, limit: 1 })) {
+      const counter = Number(key.slice(key.indexOf(SEP) + 1))
+      if (Number.isSafeInteger(counter)) highest = Math.max(highest, counter)
+    }
+    from = `${peer}${SEP}~`
+  }
 }
 
 /**
@@ -87,6 +115,7 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
   const pageSize = init.pageSize ?? 256
   const dialTimeoutMs = init.dialTimeoutMs ?? 10_000
   const refusedRetryMs = init.refusedRetryMs ?? 60_000
+  let counter = init.firstCounter ?? 1
   const senders = new Map<PeerIdString, Sender>()
   const stopping = new AbortController()
 
@@ -95,7 +124,7 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
     /** The highest queue key written to the current stream. */
     private cursor: string | undefined
     /**
-     * Where entries written behind the cursor start. Keys follow the clock at enqueue time, but
+     * Where entries written behind the cursor start. Keys follow the order of enqueueing, but
      * batches land in any order: a conversation's batch sealed earlier may be written after
      * another's was already sent. Without this those entries sat unsent while the peer stayed
      * connected (bench:groups lost up to 16 of 10,000 messages this way).
@@ -306,8 +335,8 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
   }
 
   return {
-    enqueue: (batch, peer, entry, order) => {
-      const key = entryKey(peer, order)
+    enqueue: (batch, peer, entry) => {
+      const key = entryKey(peer, counter++)
       batch.put(queue, key, entry).afterWrite(() => { senders.get(peer)?.arrived(key) })
     },
     kick: (peer) => { sender(peer).kick(true) },

@@ -5,6 +5,7 @@
  * taken from one device's cipher log and handed to another by hand, in any order or altered,
  * through the same chat stream handler a peer would reach. Nothing here is used by the core.
  */
+import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -104,6 +105,8 @@ interface Node {
   readonly id: PeerIdString
   readonly key: PrivateKey
   readonly path: string
+  /** Seals the store and hides its keys, as the core's does. */
+  readonly dataKey: Uint8Array
   readonly log: ReturnType<typeof createMemoryLogger>
   readonly events: TestEvent[]
   store: Store
@@ -216,7 +219,8 @@ export async function createTestDevices(n: number, init: TestDevicesInit = {}): 
     if (key === undefined) throw new Error('no key')
     const path = join(dir, `device-${index}`)
     const log = createMemoryLogger(`device-${index}`)
-    const base = { index, id, key, path, log, events: [], store: await openStore({ path, log }) }
+    const dataKey = randomBytes(32)
+    const base = { index, id, key, path, dataKey, log, events: [], store: await openStore({ path, log, dataKey }) }
     const node: Node = { ...base, ...await makeChat(base), running: false }
     nodes.set(id, node)
     devices.push(device(node))
@@ -256,7 +260,7 @@ export async function createTestDevices(n: number, init: TestDevicesInit = {}): 
       const node = nodes.get(d.id)
       if (node === undefined) throw new Error('not a test device')
       await stopNode(node)
-      node.store = await openStore({ path: node.path, log: node.log })
+      node.store = await openStore({ path: node.path, log: node.log, dataKey: node.dataKey })
       await start(node, await makeChat(node))
     },
     deliver: async (to, from, envs) => {

@@ -5,7 +5,6 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import * as Y from 'yjs'
 import { createMemoryLogger } from '../logger.js'
-import { createSealedCodec } from '../store/sealed-codec.js'
 import { openStore, type Store } from '../store/store.js'
 import { createDocStore } from './doc-store.js'
 import { parseDocId } from '../ids.js'
@@ -16,9 +15,8 @@ const DOC_C = parseDocId(`doc:${'c'.repeat(32)}`)
 
 async function withStore(run: (open: () => Promise<Store>) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'enclave-doc-store-'))
-  const codec = createSealedCodec(new Uint8Array(32).fill(3))
   try {
-    await run(() => openStore({ path: dir, log: createMemoryLogger(), codec }))
+    await run(() => openStore({ path: dir, log: createMemoryLogger(), dataKey: new Uint8Array(32).fill(3) }))
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

@@ -4,6 +4,10 @@ export interface MigrationContext {
   db: ClassicLevel<string, Uint8Array>
   /** Rewrites values stored before sealing existed under the store's codec. */
   sealPlainValues(): Promise<number>
+  /** Moves every entry of schema 3 to its key on disk under the key layout (hide-keys.ts). */
+  hideKeys(): Promise<number>
+  /** Rewrites the files so deleted entries leave them. */
+  compact(): Promise<void>
 }
 
 export interface Migration {
@@ -32,7 +36,15 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 3,
     description: 'seal every value at rest under the store data key',
     up: async (ctx) => { await ctx.sealPlainValues() }
+  },
+  {
+    version: 4,
+    description: 'keys name no person, conversation or time: HMACs and counters instead (key-layout.ts)',
+    up: async (ctx) => { if (await ctx.hideKeys() > 0) await ctx.compact() }
   }
 ]
+
+/** From this schema on, keys on disk follow key-layout.ts. */
+export const HIDDEN_KEYS_VERSION = 4
 
 export const CURRENT_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0)

@@ -2,22 +2,16 @@ import { chmod, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { EnclaveError } from '../errors.js'
-import { CURRENT_SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations.js'
+import { COLLECTIONS, type CollectionName, type RangeOptions } from './collections.js'
+import { hideKeys } from './hide-keys.js'
+import { clearKeys, createKeyMapper, type KeyMapper } from './key-layout.js'
+import { frameKeyed, unframeKeyed } from './keyed-value.js'
+import { CURRENT_SCHEMA_VERSION, HIDDEN_KEYS_VERSION, MIGRATIONS, type Migration } from './migrations.js'
+import { createSealedCodec } from './sealed-codec.js'
 import { jsonValueCodec, type ValueCodec } from './value-codec.js'
 import type { Logger } from '../logger.js'
 
-/** Every sublevel the core uses; the name is also the key prefix on disk. */
-export const COLLECTIONS = ['meta', 'peers', 'conversations', 'messages', 'messageIndex', 'outbox', 'workspaces', 'membershipOps', 'ciphertexts', 'mlsInbox', 'mlsGroups', 'mlsKeyPackages', 'mlsDeposits', 'docs', 'docUpdates', 'avatars', 'sealedValues', 'mailboxDeposits', 'routes'] as const
-export type CollectionName = (typeof COLLECTIONS)[number]
-
-export interface RangeOptions {
-  gt?: string
-  gte?: string
-  lt?: string
-  lte?: string
-  reverse?: boolean
-  limit?: number
-}
+export { COLLECTIONS, type CollectionName, type RangeOptions }
 
 export interface Collection<T> {
   readonly name: CollectionName
@@ -25,6 +19,12 @@ export interface Collection<T> {
   getMany(keys: string[]): Promise<Array<T | undefined>>
   put(key: string, value: T): Promise<void>
   del(key: string): Promise<void>
+  /**
+   * Entries in a range of logical keys. Keys on disk are HMACs of the ids in them
+   * (key-layout.ts), so order holds only where the layout keeps it: within one group of
+   * hashed segments, by the clear segments after it. A message range inside one hour comes
+   * in no order; the caller sorts.
+   */
   entries(range?: RangeOptions): AsyncGenerator<[string, T]>
 }
 
@@ -49,6 +49,12 @@ export interface StoreInit {
   /** Folder of the LevelDB database. */
   path: string
   log: Logger
+  /**
+   * Seals every value and keys the HMACs that stand for ids in keys on disk. Without it (unit
+   * tests) values are plain JSON and keys stay as callers write them.
+   */
+  dataKey?: Uint8Array
+  /** Overrides how values are sealed (tests). @default sealed under `dataKey`, else JSON */
   codec?: ValueCodec
   /** Overridable for tests of the migration runner. */
   migrations?: readonly Migration[]
@@ -60,9 +66,12 @@ type Sub = ReturnType<Db['sublevel']>
 const SCHEMA_KEY = 'schemaVersion'
 
 export async function openStore(init: StoreInit): Promise<Store> {
-  const codec = init.codec ?? jsonValueCodec
+  const codec = init.codec ?? (init.dataKey === undefined ? jsonValueCodec : createSealedCodec(init.dataKey))
   const migrations = [...(init.migrations ?? MIGRATIONS)].sort((a, b) => a.version - b.version)
   const target = migrations.at(-1)?.version ?? 0
+  // A store opened at schema 3 or older (tests of the migration) writes keys as they were then.
+  const hidden = init.dataKey === undefined ? undefined : createKeyMapper(init.dataKey)
+  const keys: KeyMapper = hidden !== undefined && target >= HIDDEN_KEYS_VERSION ? hidden : clearKeys
   // LevelDB allows one open handle per path; a second node on the same data dir fails here.
   const db: Db = new ClassicLevel<string, Uint8Array>(init.path, { keyEncoding: 'utf8', valueEncoding: 'view' })
   try {
@@ -85,23 +94,41 @@ export async function openStore(init: StoreInit): Promise<Store> {
   }
 
 
+  // Values under hidden keys carry their logical key, sealed under their own label: a value of
+  // the old layout never authenticates as one of the new (hide-keys.ts tells them apart so).
+  const encode = (name: CollectionName, key: string, diskKey: string, value: unknown): Uint8Array =>
+    keys.hides(name) ? codec.encode(`keyed/${name}`, diskKey, frameKeyed(name, key, value)) : codec.encode(name, key, value)
+  const decode = (name: CollectionName, diskKey: string, bytes: Uint8Array): { key: string; value: unknown } =>
+    keys.hides(name) ? unframeKeyed(name, codec.decode(`keyed/${name}`, diskKey, bytes)) : { key: diskKey, value: codec.decode(name, diskKey, bytes) }
+
   const collection = <T>(name: CollectionName): Collection<T> => {
     const s = sub(name) as unknown as ClassicLevel<string, Uint8Array>
     return {
       name,
       get: async (key) => {
-        const bytes = await s.get(key)
-        return bytes === undefined ? undefined : codec.decode(name, key, bytes) as T
+        const diskKey = keys.key(name, key)
+        const bytes = await s.get(diskKey)
+        return bytes === undefined ? undefined : decode(name, diskKey, bytes).value as T
       },
-      getMany: async (keys) => {
-        const values = await s.getMany(keys)
-        return values.map((bytes, i) => (bytes === undefined ? undefined : codec.decode(name, keys[i] ?? '', bytes) as T))
+      getMany: async (logical) => {
+        const diskKeys = logical.map((k) => keys.key(name, k))
+        const values = await s.getMany(diskKeys)
+        return values.map((bytes, i) => (bytes === undefined ? undefined : decode(name, diskKeys[i] ?? '', bytes).value as T))
       },
-      put: (key, value) => s.put(key, codec.encode(name, key, value)),
-      del: (key) => s.del(key),
+      put: (key, value) => {
+        const diskKey = keys.key(name, key)
+        return s.put(diskKey, encode(name, key, diskKey, value))
+      },
+      del: (key) => s.del(keys.key(name, key)),
       entries: async function * (range = {}) {
-        for await (const [key, bytes] of s.iterator({ ...range, limit: range.limit ?? -1 })) {
-          yield [key, codec.decode(name, key, bytes) as T]
+        const { range: onDisk, filter } = keys.range(name, range)
+        let left = range.limit ?? -1
+        if (left === 0) return
+        for await (const [diskKey, bytes] of s.iterator({ ...onDisk, limit: onDisk.limit ?? -1 })) {
+          const { key, value } = decode(name, diskKey, bytes)
+          if (filter !== undefined && !filter(key)) continue
+          yield [key, value as T]
+          if (--left === 0) return
         }
       }
     }
@@ -112,11 +139,12 @@ export async function openStore(init: StoreInit): Promise<Store> {
     const written: Array<() => void> = []
     const b: StoreBatch = {
       put: (c, key, value) => {
-        ops.push({ type: 'put', sublevel: sub(c.name), key, value: codec.encode(c.name, key, value) })
+        const diskKey = keys.key(c.name, key)
+        ops.push({ type: 'put', sublevel: sub(c.name), key: diskKey, value: encode(c.name, key, diskKey, value) })
         return b
       },
       del: (c, key) => {
-        ops.push({ type: 'del', sublevel: sub(c.name), key })
+        ops.push({ type: 'del', sublevel: sub(c.name), key: keys.key(c.name, key) })
         return b
       },
       get length () { return ops.length },
@@ -145,32 +173,43 @@ export async function openStore(init: StoreInit): Promise<Store> {
     let sealed = 0
     for (const name of COLLECTIONS) {
       const s = sub(name) as unknown as ClassicLevel<string, Uint8Array>
-      const rewrite = batch()
+      // Schema 3's layout, whatever this build's: keys as written, values bound to them.
+      const rewrite: Array<{ type: 'put'; sublevel: Sub; key: string; value: Uint8Array }> = []
       for await (const [key, bytes] of s.iterator()) {
         if (name === 'meta' && key === SCHEMA_KEY) continue
         try {
           codec.decode(name, key, bytes)
           continue
         } catch {
-          rewrite.put(collection(name), key, jsonValueCodec.decode(name, key, bytes))
+          rewrite.push({ type: 'put', sublevel: sub(name), key, value: codec.encode(name, key, jsonValueCodec.decode(name, key, bytes)) })
           sealed++
         }
       }
-      await rewrite.write()
+      if (rewrite.length > 0) await db.batch(rewrite as unknown as Array<{ type: 'del'; key: string }>)
     }
     return sealed
   }
+
+  // Deleted entries stay in LevelDB's files until a compaction drops them: after keys move, the
+  // old ones (ids and times in the clear) would otherwise sit on disk for a long while.
+  const compact = (): Promise<void> => db.compactRange('\u0000', '\uffff')
 
   const found = await readVersion()
   if (found > target) {
     await db.close()
     throw new EnclaveError('store-too-new', `store schema ${found} is newer than this build understands (${target}); upgrade Enclave`)
   }
-  for (const m of migrations) {
-    if (m.version <= found) continue
-    init.log.info('migrating store', { from: found, to: m.version, description: m.description })
-    await m.up({ db, sealPlainValues })
-    await writeVersion(m.version)
+  try {
+    for (const m of migrations) {
+      if (m.version <= found) continue
+      init.log.info('migrating store', { from: found, to: m.version, description: m.description })
+      await m.up({ db, sealPlainValues, hideKeys: () => hideKeys({ sub: (name) => sub(name) as unknown as ClassicLevel<string, Uint8Array>, codec, keys: hidden, log: init.log }), compact })
+      await writeVersion(m.version)
+    }
+  } catch (err) {
+    // Released, so the next start (or a retry) can open the store and finish the migration.
+    await db.close()
+    throw err
   }
 
   return {

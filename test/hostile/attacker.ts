@@ -20,7 +20,6 @@ import { peerIdOf } from '../../src/ids.js'
 import { createLogger } from '../../src/logger.js'
 import { createNetNode, type NetNode } from '../../src/net/libp2p-node.js'
 import { JOIN_PROTOCOL, requestJoin, type JoinAnswer } from '../../src/org/join-protocol.js'
-import { createSealedCodec } from '../../src/store/sealed-codec.js'
 import { loadDataKey } from '../../src/store/store-key.js'
 import { openStore } from '../../src/store/store.js'
 import type { AppPayload, Envelope, UnsignedEnvelope } from '../../src/chat/envelope.js'
@@ -86,7 +85,7 @@ export interface StolenDevice {
 /** Reads a stopped node's data folder with its own key file, as `createCore` would. */
 export async function stealDevice(dataDir: string): Promise<StolenDevice> {
   const dataKey = await loadDataKey(dataDir, { kind: 'key-file', path: join(dataDir, 'store.key') })
-  const store = await openStore({ path: join(dataDir, 'store'), log: createLogger('thief', { level: 'error' }), codec: createSealedCodec(dataKey) })
+  const store = await openStore({ path: join(dataDir, 'store'), log: createLogger('thief', { level: 'error' }), dataKey })
   try {
     const key = await loadOrCreateDeviceKey(store.collection<string>('meta'))
     const groups = new Map<string, ClientState>()

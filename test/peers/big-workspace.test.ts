@@ -17,7 +17,6 @@ import { loadOrCreateDeviceKey } from '../../src/identity/device-key.js'
 import { signOp, type AvatarRef, type VerifiedOp } from '../../src/identity/membership-op.js'
 import { createLogger } from '../../src/logger.js'
 import { createWorkspaceRegistry } from '../../src/org/workspace-registry.js'
-import { createSealedCodec } from '../../src/store/sealed-codec.js'
 import { loadDataKey } from '../../src/store/store-key.js'
 import { openStore } from '../../src/store/store.js'
 import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
@@ -36,7 +35,7 @@ let logBytes = 0
 async function seed(dataDir: string, ws: WorkspaceId): Promise<void> {
   const dataKey = await loadDataKey(dataDir, { kind: 'key-file', path: join(dataDir, 'store.key') })
   const log = createLogger('seed', { level: 'warn' })
-  const store = await openStore({ path: join(dataDir, 'store'), log, codec: createSealedCodec(dataKey) })
+  const store = await openStore({ path: join(dataDir, 'store'), log, dataKey })
   try {
     const key = await loadOrCreateDeviceKey(store.collection('meta'))
     const self = peerIdFromPrivateKey(key).toString()

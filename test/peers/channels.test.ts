@@ -10,7 +10,6 @@ import { CHAT_PROTOCOL, encodeFrame } from '../../src/chat/chat-frames.js'
 import { dmConversationId } from '../../src/chat/ids.js'
 import { createLogger } from '../../src/logger.js'
 import { createNetNode } from '../../src/net/libp2p-node.js'
-import { createSealedCodec } from '../../src/store/sealed-codec.js'
 import { loadDataKey } from '../../src/store/store-key.js'
 import { COLLECTIONS, openStore } from '../../src/store/store.js'
 import { enclave } from '../helpers/cli.js'
@@ -195,7 +194,7 @@ test('a mailbox hands over a message when sender and recipient are never online 
   // Everything the mailbox stored while dave is away (a deposit is forgotten once every recipient
   // has it), decrypted with its own store key: ciphertext only.
   await box.stop()
-  const store = await openStore({ path: join(box.dataDir, 'store'), log: createLogger('scan'), codec: createSealedCodec(await loadDataKey(box.dataDir, { kind: 'key-file', path: join(box.dataDir, 'store.key') })) })
+  const store = await openStore({ path: join(box.dataDir, 'store'), log: createLogger('scan'), dataKey: await loadDataKey(box.dataDir, { kind: 'key-file', path: join(box.dataDir, 'store.key') }) })
   let held = 0
   let boxKey: string | undefined
   const forDave: Array<Record<string, unknown>> = []

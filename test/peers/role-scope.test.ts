@@ -14,7 +14,6 @@ import { NOT_AVAILABLE } from '../../src/net/refuse-stream.js'
 import { ask } from '../../src/net/request-reply.js'
 import { JOIN_PROTOCOL, requestJoin } from '../../src/org/join-protocol.js'
 import { SEALED_PROTOCOL } from '../../src/org/sealed-protocol.js'
-import { createSealedCodec } from '../../src/store/sealed-codec.js'
 import { loadDataKey } from '../../src/store/store-key.js'
 import { openStore } from '../../src/store/store.js'
 import { makeDataDir, meshConnect, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
@@ -42,7 +41,7 @@ async function ownerSeenBy(node: NodeProcess): Promise<MemberView | undefined> {
 
 /** Every value of a collection of a stopped node's store, decrypted with its own key. */
 async function storedValues(node: NodeProcess, name: 'membershipOps' | 'sealedValues'): Promise<Array<{ bytes: string }>> {
-  const store = await openStore({ path: join(node.dataDir, 'store'), log: createLogger('scan'), codec: createSealedCodec(await loadDataKey(node.dataDir, { kind: 'key-file', path: join(node.dataDir, 'store.key') })) })
+  const store = await openStore({ path: join(node.dataDir, 'store'), log: createLogger('scan'), dataKey: await loadDataKey(node.dataDir, { kind: 'key-file', path: join(node.dataDir, 'store.key') }) })
   try {
     const out: Array<{ bytes: string }> = []
     for await (const [, value] of store.collection<{ bytes: string }>(name).entries()) out.push(value)
