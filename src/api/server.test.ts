@@ -9,6 +9,7 @@ const notUsed = (): Promise<never> => Promise.reject(new Error('not used in this
 const handlers: Handlers = {
   'node.info': () => Promise.resolve({ peerId: 'p' as never, addresses: [], protocols: [], version: 't' }),
   'net.health': notUsed,
+  'net.addRelay': notUsed,
   'peers.list': () => Promise.resolve([]),
   'peers.dial': notUsed,
   'conversations.list': () => Promise.resolve([]),
@@ -17,6 +18,8 @@ const handlers: Handlers = {
   'chat.history': notUsed,
   'chat.retry': notUsed,
   'chat.markRead': () => Promise.reject(new Error('disk on fire')),
+  'drafts.list': notUsed,
+  'drafts.set': notUsed,
   'channels.create': notUsed,
   'channels.add': notUsed,
   'channels.remove': notUsed,
