@@ -133,6 +133,8 @@ export interface PeerView {
    * `upgraded` (direct, after starting through a relay), or `offline`.
    */
   path: PeerPath
+  /** The device carrying a `relayed` connection (the company relay, or a colleague's device); null otherwise. */
+  via: PeerIdString | null
 }
 
 export type PeerPath = 'direct' | 'relayed' | 'upgraded' | 'offline'

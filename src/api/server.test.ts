@@ -112,7 +112,7 @@ test('events reach every connected port, and stop at a closed one', async () => 
   const got: unknown[] = []
   port.onMessage((f) => got.push(f))
   second.onMessage((f) => got.push(f))
-  server.emit('peers.changed', { peerId: 'p' as never, displayName: null, connected: true, presence: 'online', addresses: [], lastSeen: null, path: 'direct' })
+  server.emit('peers.changed', { peerId: 'p' as never, displayName: null, connected: true, presence: 'online', addresses: [], lastSeen: null, path: 'direct', via: null })
   await new Promise((resolve) => setImmediate(resolve))
   assert.equal(got.length, 2)
   second.close()
