@@ -84,9 +84,11 @@ try {
       await shot(page, '3-settings')
       await page.keyboard.press('Escape')
 
-      await page.locator('section[aria-labelledby="people-heading"] .add').click()
-      await page.getByRole('dialog').waitFor()
-      await shot(page, '4-add-peer')
+      // Settings → Advanced: addresses, relays and connecting by address live here, not in the normal view.
+      await page.locator('header button[aria-label]').first().click()
+      await page.getByRole('dialog').locator('details summary').click()
+      await page.getByRole('dialog').locator('#relays-heading').scrollIntoViewIfNeeded()
+      await shot(page, '4-settings-advanced')
       await page.keyboard.press('Escape')
 
       // The view switcher's buttons: chats, directory, admin (same order in every language).

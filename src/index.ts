@@ -6,6 +6,7 @@ import { createApiServer, type ApiServer } from './api/server.js'
 import { createBus } from './bus.js'
 import { EnclaveError } from './errors.js'
 import { createChatService } from './chat/chat-service.js'
+import { createDrafts } from './chat/drafts.js'
 import { MAX_DOC_EDIT_BYTES } from './chat/envelope.js'
 import { createHybridClock } from './chat/hybrid-clock.js'
 import { createLifecycle } from './core/lifecycle.js'
@@ -19,7 +20,7 @@ import { createNetHealth } from './net/net-health.js'
 import { createReconnectOnChange } from './net/network-watch.js'
 import { createPeerBook } from './net/peer-book.js'
 import { createProtocolHost } from './net/protocol-host.js'
-import { createRelayList } from './net/relay-list.js'
+import { createRelayList, loadAddedRelays } from './net/relay-list.js'
 import { trackRelayTraffic } from './net/relay-traffic.js'
 import { createStickyListen } from './net/sticky-listen.js'
 import { createAvatars } from './org/avatars.js'
@@ -110,6 +111,8 @@ export async function createCore(init: CoreInit): Promise<Core> {
     const access = createMembershipAccess(registry, self)
     // Made after the node and the protocol host, which already ask it (peer routing, failed dials).
     const routing: { routes?: MemberRoutes } = {}
+    // Relays added in Settings on earlier runs: the node keeps a reservation slot for each.
+    const addedRelays = await loadAddedRelays(store.collection('meta'))
 
     const node = await createNetNode({
       privateKey: deviceKey,
@@ -117,7 +120,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       mdns: init.mdns ?? true,
       refuses: access.refuses,
       isKnown: access.allows,
-      relays: init.relays ?? [],
+      relays: [...new Set([...(init.relays ?? []), ...addedRelays])],
       relayServer: init.relay === undefined ? undefined : { allowsReservation: reservationPolicy(access, registry, init.relay, log) },
       findPeer: (peer, options) => routing.routes === undefined ? Promise.reject(new EnclaveError('not-found', 'no routes yet')) : routing.routes.findPeer(peer, options),
       start: false
@@ -132,7 +135,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       dialAtStart: init.peers ?? []
     }))
     routing.routes = parts.add('routes', await createMemberRoutes({ node, privateKey: deviceKey, store, access, protocols, bus, log: log.child('routes'), self }))
-    const relays = parts.add('relays', createRelayList({ bus, log: log.child('relays'), dial: (address) => peers.dial(address) }, init.relays ?? []))
+    const relays = parts.add('relays', createRelayList({ bus, log: log.child('relays'), dial: (address) => peers.dial(address), meta: store.collection('meta') }, init.relays ?? [], addedRelays))
     const mailboxes = parts.add('mailboxes', await createMailboxDirectory({ node, protocols, meta: store.collection('meta'), bus, isMailbox: init.mailbox === true, allows: access.allows }))
     const profiles = parts.add('profiles', await createProfiles({ node, protocols, peers, meta: store.collection('meta'), emit, log: log.child('profiles'), allows: access.allows }))
     const chat = parts.add('chat', await createChatService({
@@ -205,7 +208,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
     parts.add('network', createReconnectOnChange(() => { peers.reconnectNow() }, log))
 
     const info = (): NodeInfo => ({ peerId: self, addresses: node.getMultiaddrs().map((a) => a.toString()), protocols: protocols.served(), version: VERSION })
-    const api = createApiServer(createRouter({ info, health, peers, chat, profiles, workspaces, docs, emit }), log.child('api'), shellEvents)
+    const api = createApiServer(createRouter({ info, health, peers, relays, chat, profiles, workspaces, docs, drafts: createDrafts({ meta: store.collection('meta'), emit }), emit }), log.child('api'), shellEvents)
 
     await parts.start()
     log.info('node started', { peerId: self, addresses: info().addresses })

@@ -70,7 +70,7 @@ test('clicking a notification opens its conversation', () => {
 })
 
 test('a burst from one conversation shows one notification; titles use display names', async () => {
-  const { notifier, shown, emit } = setup({ value: false }, [{ peerId: ada, displayName: 'Ada', connected: true, presence: 'online', addresses: [], lastSeen: null, path: 'direct' }])
+  const { notifier, shown, emit } = setup({ value: false }, [{ peerId: ada, displayName: 'Ada', connected: true, presence: 'online', addresses: [], lastSeen: null, path: 'direct', via: null }])
   await notifier.refresh()
   for (let i = 0; i < 100; i++) emit('chat.messageAdded', message('dm:1', ada, `m${i}`))
   assert.equal(shown.length, 1)

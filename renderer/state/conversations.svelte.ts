@@ -6,6 +6,8 @@ import { workspaces } from './workspaces.svelte'
 import type { ConversationId, ConversationView, PeerIdString } from '../../src/api/contract'
 
 const collator = new Intl.Collator('zh-CN')
+/** The conversation this window showed last (per window: two tabs may show two conversations). */
+const OPEN_KEY = 'enclave.openConversation'
 
 /** The conversation list, unread counts and which conversation is open. */
 class ConversationsState {
@@ -35,7 +37,15 @@ class ConversationsState {
         if (target.kind === 'conversation') this.select(target.conversationId)
         else void this.openWith(target.peerId)
       })
-      void api.call('conversations.list', {}).then((list) => { this.byId = new Map(list.map((c) => [c.id, c])) })
+      void api.call('conversations.list', {}).then((list) => {
+        this.byId = new Map(list.map((c) => [c.id, c]))
+        // A reloaded tab opens what it showed before; a reconnected one still shows it.
+        const last = sessionStorage.getItem(OPEN_KEY) ?? localStorage.getItem(OPEN_KEY)
+        if (this.selectedId === null && last !== null) {
+          const found = list.find((c) => c.id === last)
+          if (found !== undefined) this.select(found.id)
+        }
+      })
     })
   }
 
@@ -49,6 +59,8 @@ class ConversationsState {
   select(id: ConversationId | null): void {
     this.selectedId = id
     if (id === null) return
+    sessionStorage.setItem(OPEN_KEY, id)
+    localStorage.setItem(OPEN_KEY, id)
     // An archived channel opened from a link or a key stays visible in the sidebar.
     if (this.byId.get(id)?.archived === true) this.showArchived = true
     navigation.show('chats')

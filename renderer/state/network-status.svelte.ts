@@ -23,6 +23,11 @@ export class NetworkStatus {
     }
   }
 
+  /** Keeps a relay for this device from now on (an address from the admin); the list shows it at once. */
+  async addRelay(address: string): Promise<void> {
+    this.health = await session.api.call('net.addRelay', { address: address.trim() })
+  }
+
   /** Asks now and follows every change; call the result to stop (the view closed). */
   watch(): () => void {
     let stopped = false

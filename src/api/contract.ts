@@ -147,6 +147,8 @@ export interface PeerView {
    * `upgraded` (direct, after starting through a relay), or `offline`.
    */
   path: PeerPath
+  /** The device carrying a `relayed` connection (the company relay, or a colleague's device); null otherwise. */
+  via: PeerIdString | null
 }
 
 export type PeerPath = 'direct' | 'relayed' | 'upgraded' | 'offline'
@@ -226,10 +228,22 @@ export interface NetHealthView {
   /** Open connections, and how many of them are relayed through some relay. */
   connections: number
   relayedConnections: number
-  /** The relays this device was given, and whether it holds a reservation on each. */
-  relays: Array<{ address: string; reserved: boolean }>
+  /**
+   * The relays this device was given, where from (`configured`: `--relay`; `added`: in Settings,
+   * `net.addRelay`; `workspace`: listed by a workspace or an invite), and whether it holds a
+   * reservation on each.
+   */
+  relays: Array<{ address: string; source: 'configured' | 'workspace' | 'added'; reserved: boolean }>
   /** Recent failed connection attempts, newest first (at most 20), with libp2p's reason. */
   failures: ConnectionFailureView[]
+}
+
+/** Unsent text of a conversation, kept by the core for every window of this device. */
+export interface DraftView {
+  conversationId: ConversationId
+  /** Empty once the draft was sent or cleared. */
+  text: string
+  updatedAt: number
 }
 
 export interface ConnectionFailureView {
@@ -244,6 +258,12 @@ export interface Requests {
   'node.info': (input: Record<string, never>) => NodeInfo
   /** Connection health now; `net.healthChanged` follows every change. */
   'net.health': (input: Record<string, never>) => NetHealthView
+  /**
+   * Keeps a relay (a full multiaddr ending in `/p2p/<id>`, not itself relayed) for this device
+   * from now on, across restarts, and dials it; resolves with the health, the relay listed as
+   * `added` (reserved once reached). At most 8 added relays.
+   */
+  'net.addRelay': (input: { address: string }) => NetHealthView
   'peers.list': (input: Record<string, never>) => PeerView[]
   /** Dial a multiaddr that ends in `/p2p/<peerId>`; resolves once connected. */
   'peers.dial': (input: { address: string }) => PeerView
@@ -256,6 +276,10 @@ export interface Requests {
   /** Queue a `failed` message again. */
   'chat.retry': (input: { messageId: MessageId }) => MessageView
   'chat.markRead': (input: { conversationId: ConversationId }) => ConversationView
+  /** Every conversation's unsent text, newest first. */
+  'drafts.list': (input: Record<string, never>) => DraftView[]
+  /** Keeps a conversation's unsent text (sealed in the store); empty text removes it. */
+  'drafts.set': (input: { conversationId: ConversationId; text: string }) => DraftView
   /** A new MLS channel in a workspace with this device and `members` (devices). */
   'channels.create': (input: { workspaceId: WorkspaceId; name: string; topic?: string; visibility?: Exclude<ChannelVisibility, 'workspace'>; members?: PeerIdString[] }) => ConversationView
   /** Adds devices (workspace members); the committer carries it out. */
@@ -404,6 +428,8 @@ export interface Events {
   'chat.messageAdded': MessageView
   'chat.messageUpdated': MessageView
   'conversations.changed': ConversationView
+  /** A draft was kept or removed (by any window of this device). */
+  'drafts.changed': DraftView
   'peers.changed': PeerView
   'profile.changed': ProfileView
   'shell.linkOpened': LinkTarget

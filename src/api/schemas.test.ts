@@ -40,6 +40,7 @@ const DEPARTMENT = 'dept-0001'
 const valid: Record<Method, Record<string, unknown>> = {
   'node.info': {},
   'net.health': {},
+  'net.addRelay': { address: `/ip4/10.0.0.1/tcp/4001/p2p/${PEER}` },
   'peers.list': {},
   'peers.dial': { address: `/ip4/127.0.0.1/tcp/4001/p2p/${PEER}` },
   'conversations.list': {},
@@ -48,6 +49,8 @@ const valid: Record<Method, Record<string, unknown>> = {
   'chat.history': { peerId: PEER, before: 'x', limit: 50 },
   'chat.retry': { messageId: `${CONV}/${PEER}/3` },
   'chat.markRead': { conversationId: CONV },
+  'drafts.list': {},
+  'drafts.set': { conversationId: CONV, text: 'half a thought' },
   'channels.create': { workspaceId: WS, name: 'eng', topic: 'builds', visibility: 'open', members: [PEER] },
   'channels.add': { conversationId: CONV, members: [PEER] },
   'channels.remove': { conversationId: CONV, peerId: PEER },
@@ -121,4 +124,33 @@ test('any frame on an API port gets one result frame, never an internal failure'
     if (!res.ok) assert.ok(['bad-request', 'unknown-method'].includes(res.error.code), res.error.code)
   }), { numRuns: fuzzRuns(2_000) })
   assert.deepEqual(log.lines.filter((l) => l.level === 'error'), [])
+})
+
+test('net.addRelay takes one full relay address, trimmed; a relayed, partial, over-long or extra-keyed one is refused', () => {
+  const address = `/ip4/192.168.1.9/tcp/4001/p2p/${PEER}`
+  assert.deepEqual(requestSchemas['net.addRelay'].parse({ address: `  ${address}\n` }), { address })
+  for (const bad of [
+    { address: '/ip4/192.168.1.9/tcp/4001' },
+    { address: `${address}/p2p-circuit/p2p/${PEER}` },
+    { address: `/ip4/192.168.1.9/tcp/4001/p2p/${PEER}/x` },
+    { address: `/dns4/${'a'.repeat(300)}/tcp/4001/p2p/${PEER}` },
+    { address: 'relay.example.com' },
+    { address: '' },
+    { address: 7 },
+    { address, note: 'x' },
+    {}
+  ]) assert.equal(requestSchemas['net.addRelay'].safeParse(bad).success, false, JSON.stringify(bad).slice(0, 80))
+})
+
+test('drafts.set takes a conversation id and text up to the message limit; empty text is allowed (it clears the draft)', () => {
+  assert.equal(requestSchemas['drafts.set'].safeParse({ conversationId: CONV, text: '' }).success, true)
+  assert.equal(requestSchemas['drafts.set'].safeParse({ conversationId: CONV, text: '草'.repeat(16_000) }).success, true)
+  for (const bad of [
+    { conversationId: CONV, text: 'x'.repeat(16_001) },
+    { conversationId: 'ch:nope', text: 'hi' },
+    { conversationId: CONV },
+    { conversationId: CONV, text: 1 },
+    { conversationId: CONV, text: 'hi', at: 1 }
+  ]) assert.equal(requestSchemas['drafts.set'].safeParse(bad).success, false, JSON.stringify(bad).slice(0, 80))
+  assert.equal(requestSchemas['drafts.list'].safeParse({ all: true }).success, false)
 })

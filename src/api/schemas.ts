@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { RELAY_ADDRESS } from '../identity/membership-op.js'
 import { idSchema, parseConversationId, parseDepartmentId, parseDocId, parseInviteId, parsePeerId, parseUserId, parseWorkspaceId } from '../ids.js'
 import {
   MAX_AVATAR_LENGTH, MAX_AWARENESS_BYTES, MAX_CHANNEL_MEMBERS, MAX_CHANNEL_NAME, MAX_CHANNEL_TOPIC, MAX_DIRECTORY_RESULTS, MAX_DISPLAY_NAME,
@@ -26,6 +27,7 @@ const historyPage = { before: z.string().max(300).optional(), limit: z.number().
 export const requestSchemas = {
   'node.info': empty,
   'net.health': empty,
+  'net.addRelay': z.object({ address: z.string().trim().pipe(RELAY_ADDRESS) }).strict(),
   'peers.list': empty,
   'peers.dial': z.object({ address: z.string().min(1).max(1000) }).strict(),
   'conversations.list': empty,
@@ -45,6 +47,8 @@ export const requestSchemas = {
     return z.NEVER
   }) }).strict(),
   'chat.markRead': z.object({ conversationId }).strict(),
+  'drafts.list': empty,
+  'drafts.set': z.object({ conversationId, text: z.string().max(MAX_TEXT_LENGTH) }).strict(),
   'channels.create': z.object({
     workspaceId,
     name: z.string().trim().min(1).max(MAX_CHANNEL_NAME),

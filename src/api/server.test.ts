@@ -9,6 +9,7 @@ const notUsed = (): Promise<never> => Promise.reject(new Error('not used in this
 const handlers: Handlers = {
   'node.info': () => Promise.resolve({ peerId: 'p' as never, addresses: [], protocols: [], version: 't' }),
   'net.health': notUsed,
+  'net.addRelay': notUsed,
   'peers.list': () => Promise.resolve([]),
   'peers.dial': notUsed,
   'conversations.list': () => Promise.resolve([]),
@@ -17,6 +18,8 @@ const handlers: Handlers = {
   'chat.history': notUsed,
   'chat.retry': notUsed,
   'chat.markRead': () => Promise.reject(new Error('disk on fire')),
+  'drafts.list': notUsed,
+  'drafts.set': notUsed,
   'channels.create': notUsed,
   'channels.add': notUsed,
   'channels.remove': notUsed,
@@ -109,7 +112,7 @@ test('events reach every connected port, and stop at a closed one', async () => 
   const got: unknown[] = []
   port.onMessage((f) => got.push(f))
   second.onMessage((f) => got.push(f))
-  server.emit('peers.changed', { peerId: 'p' as never, displayName: null, connected: true, presence: 'online', addresses: [], lastSeen: null, path: 'direct' })
+  server.emit('peers.changed', { peerId: 'p' as never, displayName: null, connected: true, presence: 'online', addresses: [], lastSeen: null, path: 'direct', via: null })
   await new Promise((resolve) => setImmediate(resolve))
   assert.equal(got.length, 2)
   second.close()

@@ -4,7 +4,11 @@ import { browserRendererCsp } from '../api/renderer-csp.js'
 import { serveLoopbackApi } from '../api/ws-server.js'
 import { createLogger } from '../logger.js'
 import { removeEndpoint, writeEndpoint } from './endpoint.js'
+import { newShellToken, readShellLink, shellUrl, writeShellLink } from './shell-link.js'
 import { createStaticFiles } from './static-files.js'
+import type { ApiServer } from '../api/server.js'
+import type { LoopbackApi, LoopbackApiInit } from '../api/ws-server.js'
+import type { Logger } from '../logger.js'
 
 export interface NodeOptions {
   dataDir: string
@@ -17,6 +21,7 @@ export interface NodeOptions {
   relays?: string[]
   /** `enclave relay`: serve as a circuit relay, for one workspace, listed devices, or (`'anyone'`) anyone. */
   relay?: { workspace?: string; allow?: string[] | 'anyone' }
+  /** Loopback API port; 0: any free port (`enclave serve`: the one it used last time). */
   apiPort: number
   /** `enclave serve`: also serve the built renderer from this folder on the API's port. */
   rendererDir?: string
@@ -48,7 +53,9 @@ export async function runNode(options: NodeOptions, out: (line: string) => void)
   let port = 0
   const rendererDir = options.rendererDir
   const onHttp = rendererDir === undefined ? undefined : createStaticFiles({ root: rendererDir, csp: () => browserRendererCsp(port) })
-  const loopback = await serveLoopbackApi(core.api, log.child('api'), { port: options.apiPort, onHttp })
+  const loopback = rendererDir === undefined
+    ? await serveLoopbackApi(core.api, log.child('api'), { port: options.apiPort, onHttp })
+    : await serveBrowserShell(core.api, log.child('api'), dataDir, options.apiPort, onHttp, out)
   port = loopback.port
   const endpointPath = await writeEndpoint(dataDir, { url: loopback.url, token: loopback.token, pid: process.pid })
 
@@ -57,10 +64,7 @@ export async function runNode(options: NodeOptions, out: (line: string) => void)
   out('Listening on:')
   for (const a of info.addresses) out(`  ${a}`)
   out(`API: ${loopback.url} (token in ${endpointPath})`)
-  if (rendererDir !== undefined) {
-    // The token rides in the fragment, which browsers never send to a server or in a Referer.
-    out(`Open Enclave: http://127.0.0.1:${port}/#token=${loopback.token}`)
-  }
+  if (rendererDir !== undefined) out(`Open Enclave: ${shellUrl({ port, token: loopback.token })}`)
 
   await new Promise<void>((done) => {
     let stopping = false
@@ -77,4 +81,30 @@ export async function runNode(options: NodeOptions, out: (line: string) => void)
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
   })
+}
+
+function portTaken(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'EADDRINUSE'
+}
+
+/**
+ * `enclave serve`: the API and the app on the port and with the token of the last run (kept in
+ * DATA/serve.json), so the printed link, an open tab and a bookmark keep working across restarts.
+ * A port given with --port wins; when the remembered port is taken by another program, another
+ * is chosen, remembered, and the new link announced.
+ */
+async function serveBrowserShell(api: ApiServer, log: Logger, dataDir: string, askedPort: number, onHttp: LoopbackApiInit['onHttp'], out: (line: string) => void): Promise<LoopbackApi> {
+  const kept = await readShellLink(dataDir)
+  const token = kept?.token ?? newShellToken()
+  const port = askedPort !== 0 ? askedPort : kept?.port ?? 0
+  let loopback: LoopbackApi
+  try {
+    loopback = await serveLoopbackApi(api, log, { port, token, onHttp })
+  } catch (err) {
+    if (!portTaken(err) || askedPort !== 0) throw err
+    loopback = await serveLoopbackApi(api, log, { port: 0, token, onHttp })
+    out(`Port ${port} is taken by another program; Enclave now uses port ${loopback.port}. Open tabs and bookmarks need the new link below.`)
+  }
+  if (kept?.port !== loopback.port || kept.token !== token) await writeShellLink(dataDir, { port: loopback.port, token })
+  return loopback
 }

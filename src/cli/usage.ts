@@ -64,10 +64,13 @@ relays this node uses.`,
   serve: `Usage: enclave serve [--data DIR] [--port N] [every 'enclave node' option]
 
 Runs a node like 'enclave node' and serves the Enclave app on http://127.0.0.1:N/ (and its
-API on the same port). Prints the link to open; it carries this run's secret token after '#',
-so only someone who has the link can use the node.
+API on the same port). Prints the link to open; it carries a secret token after '#', so only
+someone who has the link can use the node. Port and token are kept in DIR/serve.json (mode
+0600), so the link stays the same from one start to the next and an open tab reconnects by
+itself; delete that file while the node is stopped to get a new token. When the kept port is
+taken by another program, another is chosen and the new link printed.
 
-  --port N   HTTP and API port (default: any free port)`,
+  --port N   HTTP and API port (default: the one used last time, else any free port)`,
   id: `Usage: enclave id [--json] [--data DIR]
 
 Prints this node's peer id and the addresses others can dial.

@@ -2,9 +2,11 @@ import { parseEnclaveLink } from '../api/links.js'
 import type { Handlers } from '../api/server.js'
 import type { Emit, NodeInfo } from '../api/contract.js'
 import type { ChatService } from '../chat/chat-service.js'
+import type { Drafts } from '../chat/drafts.js'
 import type { DocsService } from '../docs/docs-service.js'
 import type { NetHealth } from '../net/net-health.js'
 import type { PeerBook } from '../net/peer-book.js'
+import type { RelayList } from '../net/relay-list.js'
 import type { Profiles } from '../org/profiles.js'
 import type { WorkspaceService } from '../org/workspace-service.js'
 
@@ -14,19 +16,22 @@ export interface RouterServices {
   info: () => NodeInfo
   health: NetHealth
   peers: PeerBook
+  relays: Pick<RelayList, 'add'>
   chat: ChatService
   profiles: Profiles
   workspaces: WorkspaceService
   docs: DocsService
+  drafts: Drafts
   /** Events to every shell (`shell.openLink` announces the link it checked). */
   emit: Emit
 }
 
 /** The API's routing table: which service answers each method. Inputs arrive validated. */
-export function createRouter({ info, health, peers, chat, profiles, workspaces, docs, emit }: RouterServices): Handlers {
+export function createRouter({ info, health, peers, relays, chat, profiles, workspaces, docs, drafts, emit }: RouterServices): Handlers {
   return {
     'node.info': () => Promise.resolve(info()),
     'net.health': () => Promise.resolve(health.status()),
+    'net.addRelay': async ({ address }) => { await relays.add(address); return health.status() },
     'peers.list': () => Promise.resolve(peers.list()),
     'peers.dial': ({ address }) => peers.dial(address),
     'conversations.list': () => chat.conversations(),
@@ -35,6 +40,8 @@ export function createRouter({ info, health, peers, chat, profiles, workspaces, 
     'chat.history': (input) => chat.history(input, { before: input.before, limit: input.limit }),
     'chat.retry': ({ messageId }) => chat.retry(messageId),
     'chat.markRead': ({ conversationId }) => chat.markRead(conversationId),
+    'drafts.list': () => drafts.list(),
+    'drafts.set': ({ conversationId, text }) => drafts.set(conversationId, text),
     'channels.create': (input) => chat.createChannel(input),
     'channels.add': ({ conversationId, members }) => chat.addMembers(conversationId, members),
     'channels.remove': ({ conversationId, peerId }) => chat.removeMember(conversationId, peerId),

@@ -19,7 +19,8 @@ const PEER = idSchema(parseDeviceText)
 const HASH = z.string().regex(/^[0-9a-f]{64}$/)
 const ROLE = z.enum(ROLES)
 /** A relay's full multiaddr: ends in its `/p2p/<PeerId>`, nothing relayed (no circuit inside). */
-const RELAY = z.string().max(MAX_RELAY_ADDRESS).regex(/^\/[^\s]+\/p2p\/[1-9A-HJ-NP-Za-km-z]{40,64}$/).refine((a) => !a.includes('/p2p-circuit'), 'a relay address cannot itself be relayed')
+/** A relay's full multiaddr: ends in `/p2p/<id>`, and is not itself relayed. */
+export const RELAY_ADDRESS = z.string().max(MAX_RELAY_ADDRESS).regex(/^\/[^\s]+\/p2p\/[1-9A-HJ-NP-Za-km-z]{40,64}$/).refine((a) => !a.includes('/p2p-circuit'), 'a relay address cannot itself be relayed')
 
 export const AVATAR_TYPES = ['image/png', 'image/jpeg', 'image/webp'] as const
 export type AvatarType = (typeof AVATAR_TYPES)[number]
@@ -74,7 +75,7 @@ export const opBody = z.discriminatedUnion('type', [
   z.object({ type: z.literal('deleteDepartment'), departmentId: DEPARTMENT }).strict(),
   z.object({ type: z.literal('assign'), userId: USER, departments: z.array(DEPARTMENT).max(MAX_MEMBER_DEPARTMENTS) }).strict(),
   /** Replaces the workspace's relay list (admins). */
-  z.object({ type: z.literal('relays'), relays: z.array(RELAY).max(MAX_WORKSPACE_RELAYS) }).strict()
+  z.object({ type: z.literal('relays'), relays: z.array(RELAY_ADDRESS).max(MAX_WORKSPACE_RELAYS) }).strict()
 ])
 export type OpBody = z.infer<typeof opBody>
 /** An op body as its author writes it, before `signOp` checks and brands its ids. */

@@ -27,7 +27,7 @@ test('changes are pushed as net.healthChanged, a burst as one event, and nothing
     const health = createNetHealth({
       node: node as unknown as NetNode,
       peers: { failures: () => failures },
-      relays: { all: () => [relay] },
+      relays: { sources: () => [{ address: relay, source: 'configured' as const }] },
       bus,
       emit: (name, payload) => { if (name === 'net.healthChanged') pushed.push(payload as NetHealthView) },
       log: createMemoryLogger()

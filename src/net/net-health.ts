@@ -23,7 +23,7 @@ export interface NetHealth {
 export interface NetHealthComponents {
   node: NetNode
   peers: Pick<PeerBook, 'failures'>
-  relays: Pick<RelayList, 'all'>
+  relays: Pick<RelayList, 'sources'>
   bus: CoreBus
   emit: Emit
   log: Logger
@@ -57,9 +57,9 @@ export function createNetHealth({ node, peers, relays, bus, emit, log, traffic }
       connections: connections.length,
       relayedConnections: connections.filter((c) => c.remoteAddr.toString().includes('/p2p-circuit')).length,
       // A reservation shows as an address of ours through that relay (by any of its addresses).
-      relays: relays.all().map((address) => {
+      relays: relays.sources().map(({ address, source }) => {
         const relayId = address.slice(address.lastIndexOf('/p2p/') + 5)
-        return { address, reserved: addresses.some((a) => a.includes(`/p2p/${relayId}/p2p-circuit`)) }
+        return { address, source, reserved: addresses.some((a) => a.includes(`/p2p/${relayId}/p2p-circuit`)) }
       }),
       failures: peers.failures()
     }

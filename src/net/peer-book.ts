@@ -1,7 +1,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { EnclaveError, errorMessage } from '../errors.js'
-import { peerIdOf } from '../ids.js'
+import { parsePeerId, peerIdOf } from '../ids.js'
 import type { ChosenPresence, ConnectionFailureView, Emit, PeerIdString, PeerPath, PeerView, Presence } from '../api/contract.js'
 import type { CoreBus } from '../core-events.js'
 import type { Logger } from '../logger.js'
@@ -137,12 +137,21 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
     return wasRelayed.has(peer) ? 'upgraded' : 'direct'
   }
 
+  /** The device carrying a relayed connection: the id before `/p2p-circuit` in its address. */
+  const viaOf = (peer: PeerIdString): PeerIdString | null => {
+    const open = openConnections(peer)
+    if (open.length === 0 || !open.every(isRelayed)) return null
+    const match = /\/p2p\/([1-9A-HJ-NP-Za-km-z]+)\/p2p-circuit/.exec(open[0]?.remoteAddr.toString() ?? '')
+    if (match?.[1] === undefined) return null
+    try { return parsePeerId(match[1]) } catch { return null }
+  }
+
   const view = (peer: PeerIdString): PeerView => {
     const record = records.get(peer)
     const heard = passing.get(peer)
     const connected = isConnected(peer)
     const presence = record?.presence ?? heard?.presence ?? 'online'
-    return { peerId: peer, displayName: record?.displayName ?? heard?.displayName ?? null, connected, presence: connected ? presence : 'offline', addresses: record?.addresses ?? heard?.addresses ?? [], lastSeen: record?.lastSeen ?? (connected ? Date.now() : null), path: pathOf(peer) }
+    return { peerId: peer, displayName: record?.displayName ?? heard?.displayName ?? null, connected, presence: connected ? presence : 'offline', addresses: record?.addresses ?? heard?.addresses ?? [], lastSeen: record?.lastSeen ?? (connected ? Date.now() : null), path: pathOf(peer), via: viaOf(peer) }
   }
   const changed = (peer: PeerIdString): void => {
     if (records.get(peer) !== undefined || ready.has(peer)) emit('peers.changed', view(peer))

@@ -24,6 +24,11 @@ test('Settings shows the relay and its reservation, and each peer shows whether 
     // Open before the reservation is certain: the section refreshes itself while it is open.
     await page.getByRole('button', { name: 'Settings' }).click()
     const connection = page.getByRole('region', { name: 'Connection' })
+    await expect(connection).toContainText('Connected to the company relay: colleagues elsewhere can reach you too.')
+    // Addresses are for admins and support: in the normal view there is none.
+    await expect(connection.getByRole('list', { name: 'Relays' })).toHaveCount(0)
+    await expect(page.getByRole('navigation').getByRole('status')).toHaveText('Connected · nobody reachable')
+    await connection.getByText('Advanced: addresses and relays').click()
     const relays = connection.getByRole('list', { name: 'Relays' })
     await expect(relays.getByRole('listitem')).toHaveText([new RegExp(`${relay.address}.*Reservation held`)])
     await expect(connection.getByRole('list', { name: 'Your addresses' }).getByRole('listitem').filter({ hasText: '/p2p-circuit' }).first()).toContainText('Through a relay')
@@ -35,6 +40,11 @@ test('Settings shows the relay and its reservation, and each peer shows whether 
     await people.open('Carol', { peers: [alice] })
     await expect(count(connection, 'Of them through a relay')).toHaveText('1')
     await expect(count(connection, 'Open connections')).toHaveText('3')
+    // In words, per person: how each is reached; the relay itself is no person.
+    const reach = connection.getByRole('list', { name: 'Who you can reach' })
+    await expect(reach.getByRole('listitem')).toHaveText([/Bob\s*Through the company relay/, /Carol\s*Directly, on this network/])
+    await expect(connection).toContainText('You can reach 2 of 2 right now.')
+    await expect(page.getByRole('navigation').getByRole('status')).toHaveText('Connected · 2 online')
     expect(await seriousViolations(page), 'settings with a relay').toEqual([])
     await page.getByRole('button', { name: 'Close' }).click()
 
@@ -47,9 +57,25 @@ test('Settings shows the relay and its reservation, and each peer shows whether 
     await expect(header.locator('[title]', { hasText: 'Via relay' })).toHaveAttribute('title', /end-to-end encrypted/)
     expect(await seriousViolations(page), 'conversation through the relay').toEqual([])
 
-    // Without --relay, Settings says how to add one.
+    // Without a relay, Settings says what that means and what would fix it, in words.
     await bob.page.getByRole('button', { name: 'Settings' }).click()
-    await expect(bob.page.getByRole('region', { name: 'Connection' })).toContainText('Start with --relay <address> to reach colleagues beyond the LAN.')
+    const bobConnection = bob.page.getByRole('region', { name: 'Connection' })
+    await expect(bobConnection).toContainText('No company relay: only people on this network can reach you.')
+    await expect(bobConnection).toContainText('ask your admin to set up a company relay')
+    await expect(bobConnection).not.toContainText('/p2p/')
+    await expect(bobConnection).not.toContainText('--relay')
+
+    // Bob adds the relay his admin gave him, under Advanced; it is kept and reserved.
+    await bobConnection.getByText('Advanced: addresses and relays').click()
+    const field = bobConnection.getByRole('textbox', { name: 'Relay address (from your admin)' })
+    await field.fill('/ip4/127.0.0.1/tcp/1')
+    await bobConnection.getByRole('button', { name: 'Add relay' }).click()
+    await expect(bobConnection.getByRole('alert')).toContainText('invalid params for net.addRelay')
+    await field.fill(relay.address)
+    await bobConnection.getByRole('button', { name: 'Add relay' }).click()
+    await expect(bobConnection.getByRole('list', { name: 'Relays' }).getByRole('listitem')).toHaveText([new RegExp(`${relay.address}.*Added here.*Reservation held`)])
+    await expect(bobConnection).toContainText('Connected to the company relay: colleagues elsewhere can reach you too.')
+    expect(await seriousViolations(bob.page), 'settings, advanced open').toEqual([])
   } finally {
     await relay.stop()
     await removeDataDir(relay.dataDir)
@@ -74,6 +100,7 @@ test('an admin lists the company relay in the console; a member reserves there w
     await expect(section.getByRole('status')).toContainText('Saved')
 
     await bob.page.getByRole('button', { name: 'Settings' }).click()
+    await bob.page.getByRole('region', { name: 'Connection' }).getByText('Advanced: addresses and relays').click()
     const relays = bob.page.getByRole('region', { name: 'Connection' }).getByRole('list', { name: 'Relays' })
     await expect(relays.getByRole('listitem')).toHaveText([new RegExp(`${relay.address}.*Reservation held`)], { timeout: 30_000 })
     expect(await seriousViolations(alice.page), 'console with relays').toEqual([])

@@ -10,6 +10,8 @@ export interface Person {
   stop(): Promise<void>
   /** Starts the node again on the same data dir and opens its new link in the same page. */
   restart(peers?: string[]): Promise<void>
+  /** Starts the node again on the same data dir and leaves the page alone (it reconnects by itself). */
+  restartNode(peers?: string[]): Promise<void>
 }
 
 export interface People {
@@ -52,6 +54,9 @@ export const test = base.extend<{ people: People }>({
           restart: async (peers = peerAddresses) => {
             node = await startNode(dir, { serve: true, peers, ...extra })
             await page.goto(node.appUrl ?? '')
+          },
+          restartNode: async (peers = peerAddresses) => {
+            node = await startNode(dir, { serve: true, peers, ...extra })
           }
         }
         opened.push(person)

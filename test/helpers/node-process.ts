@@ -34,6 +34,8 @@ export interface NodeProcess {
   appUrl: string | undefined
   /** Structured log lines the node wrote to stderr. */
   logs: Array<Record<string, unknown>>
+  /** Everything the node printed to stdout so far (its banner and link). */
+  stdout(): string
   /** Graceful stop (SIGTERM), waits for exit. */
   stop(): Promise<void>
   /** SIGKILL: a crash, no shutdown code runs. */
@@ -99,7 +101,7 @@ export async function startNode(dataDir: string, opts: { peers?: string[]; liste
   const appUrl = opts.serve === true
     ? await waitFor('the app link', () => /Open Enclave: (\S+)/.exec(stdout)?.[1])
     : undefined
-  return { dataDir, child, api, peerId: info.peerId, address, appUrl, logs, stop: () => finish('SIGTERM'), kill: () => finish('SIGKILL') }
+  return { dataDir, child, api, peerId: info.peerId, address, appUrl, logs, stdout: () => stdout, stop: () => finish('SIGTERM'), kill: () => finish('SIGKILL') }
 }
 
 /** Dials every pair once: tests run without mDNS, so each device is told every other's address. */
