@@ -18,7 +18,7 @@ test('drafts are kept per conversation across a reopen of the store, newest firs
     const events: DraftView[] = []
     const open = async () => {
       const store = await openStore({ path: join(dir, 'store'), log: createMemoryLogger() })
-      const drafts = createDrafts({ meta: store.collection('meta'), emit: (name, payload) => { if (name === 'drafts.changed') events.push(payload as DraftView) }, now: () => clock++ }, { maxDrafts: 3 })
+      const drafts = createDrafts({ drafts: store.collection('drafts'), emit: (name, payload) => { if (name === 'drafts.changed') events.push(payload as DraftView) }, now: () => clock++ }, { maxDrafts: 3 })
       return { store, drafts }
     }
     let { store, drafts } = await open()

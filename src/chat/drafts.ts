@@ -5,8 +5,6 @@ import type { Collection } from '../store/store.js'
 /** Drafts kept at most; past it the oldest goes (a draft nobody touched in months, in practice). @default 500 */
 export const MAX_DRAFTS = 500
 
-const PREFIX = 'draft:'
-
 interface DraftRecord {
   text: string
   updatedAt: number
@@ -19,8 +17,11 @@ export interface Drafts {
 }
 
 export interface DraftsComponents {
-  /** The store's sealed `meta` collection: drafts are at rest encrypted like messages. */
-  meta: Collection<DraftRecord>
+  /**
+   * The store's `drafts` collection: sealed like messages, and keyed by conversation id, which
+   * the store hides (src/store/key-layout.ts) as it hides every id.
+   */
+  drafts: Collection<DraftRecord>
   /** `drafts.changed` to every shell, so another open window shows the same draft. */
   emit: Emit
   now?: () => number
@@ -31,14 +32,12 @@ export interface DraftsComponents {
  * restart of the node or of the window, shows in any other window or browser tab of this
  * device, and is sealed in the store instead of lying in a browser profile in the clear.
  */
-export function createDrafts({ meta, emit, now = Date.now }: DraftsComponents, init: { maxDrafts?: number } = {}): Drafts {
+export function createDrafts({ drafts, emit, now = Date.now }: DraftsComponents, init: { maxDrafts?: number } = {}): Drafts {
   const maxDrafts = init.maxDrafts ?? MAX_DRAFTS
-  const range = { gte: PREFIX, lt: PREFIX + '\uffff' }
-
   const all = async (): Promise<DraftView[]> => {
     const list: DraftView[] = []
-    for await (const [key, record] of meta.entries(range)) {
-      list.push({ conversationId: parseConversationId(key.slice(PREFIX.length)), text: record.text, updatedAt: record.updatedAt })
+    for await (const [key, record] of drafts.entries()) {
+      list.push({ conversationId: parseConversationId(key), text: record.text, updatedAt: record.updatedAt })
     }
     return list
   }
@@ -54,16 +53,16 @@ export function createDrafts({ meta, emit, now = Date.now }: DraftsComponents, i
   return {
     list: async () => (await all()).sort((a, b) => b.updatedAt - a.updatedAt),
     set: (conversationId, text) => serial(async () => {
-      const key = PREFIX + conversationId
+      const key: string = conversationId
       const view: DraftView = { conversationId, text, updatedAt: now() }
       if (text.length === 0) {
-        await meta.del(key)
+        await drafts.del(key)
       } else {
-        await meta.put(key, { text, updatedAt: view.updatedAt })
+        await drafts.put(key, { text, updatedAt: view.updatedAt })
         const kept = await all()
         if (kept.length > maxDrafts) {
           const oldest = kept.sort((a, b) => a.updatedAt - b.updatedAt).slice(0, kept.length - maxDrafts)
-          for (const d of oldest) await meta.del(PREFIX + d.conversationId)
+          for (const d of oldest) await drafts.del(d.conversationId)
         }
       }
       emit('drafts.changed', view)

@@ -56,7 +56,9 @@ export const KEY_LAYOUTS: Record<CollectionName, KeyLayout | null> = {
   // mailbox: `conv!author!seq`, like the cipher log (mailbox-quota.ts)
   mailboxDeposits: { sep: '!', segments: ['hash', 'hash', 'clear'] },
   // peer → its signed route (member-routes.ts)
-  routes: whole
+  routes: whole,
+  // conversation → unsent text (drafts.ts)
+  drafts: whole
 }
 
 /** Hybrid clock ticks per hour (hybrid-clock.ts: 1,000 ticks a millisecond). */

@@ -86,7 +86,7 @@ test('history survives a restart of the node', async ({ people }) => {
   await expect(messages(alice.page).last()).toHaveAttribute('data-state', 'delivered')
 
   await alice.stop()
-  await expect(alice.page.getByText('Disconnected from your node')).toBeVisible()
+  await expect(alice.page.getByTestId('reconnecting')).toContainText('Reconnecting…')
   await alice.restart()
   await alice.page.getByRole('region', { name: 'Conversations' }).getByRole('button', { name: /Bob/ }).click()
   await expect(messages(alice.page)).toHaveText([/first/, /second/, /third/])
