@@ -14,7 +14,7 @@ import { createRouter } from './core/router.js'
 import { createDocsService } from './docs/docs-service.js'
 import { loadOrCreateDeviceKey } from './identity/device-key.js'
 import { createLogger, type Logger } from './logger.js'
-import { createNetNode, DEFAULT_LISTEN } from './net/libp2p-node.js'
+import { createNetNode, DEFAULT_LISTEN, MEMBER_RELAY_LIMITS } from './net/libp2p-node.js'
 import { createMailboxDirectory } from './net/mailbox-directory.js'
 import { createNetHealth } from './net/net-health.js'
 import { createReconnectOnChange } from './net/network-watch.js'
@@ -26,7 +26,8 @@ import { createStickyListen } from './net/sticky-listen.js'
 import { createAvatars } from './org/avatars.js'
 import { createSealedValues } from './org/sealed-values.js'
 import { workspaceChannelId } from './identity/workspace-channel.js'
-import { createMembershipAccess, reservationPolicy } from './org/membership-access.js'
+import { createMembershipAccess, memberRelayPolicy, reservationPolicy } from './org/membership-access.js'
+import { createMemberRelay } from './org/member-relay.js'
 import { createMemberRoutes, type MemberRoutes } from './org/member-routes.js'
 import { createProfiles } from './org/profiles.js'
 import { createWorkspaceRegistry } from './org/workspace-registry.js'
@@ -109,6 +110,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
     const registry = await createWorkspaceRegistry(store, log.child('registry'))
     const self = peerIdOf(peerIdFromPrivateKey(deviceKey))
     const access = createMembershipAccess(registry, self)
+    const relaysFor = memberRelayPolicy(access, registry, self, log.child('member-relay'))
     // Made after the node and the protocol host, which already ask it (peer routing, failed dials).
     const routing: { routes?: MemberRoutes } = {}
     // Relays added in Settings on earlier runs: the node keeps a reservation slot for each.
@@ -121,7 +123,11 @@ export async function createCore(init: CoreInit): Promise<Core> {
       refuses: access.refuses,
       isKnown: access.allows,
       relays: [...new Set([...(init.relays ?? []), ...addedRelays])],
-      relayServer: init.relay === undefined ? undefined : { allowsReservation: reservationPolicy(access, registry, init.relay, log) },
+      // A company relay serves its people without limits; any other device (a mailbox aside)
+      // may relay for colleagues with no other path, within limits, as its workspaces allow.
+      relayServer: init.relay !== undefined
+        ? { allowsReservation: reservationPolicy(access, registry, init.relay, log) }
+        : init.mailbox === true ? undefined : { allowsReservation: relaysFor, limits: MEMBER_RELAY_LIMITS },
       findPeer: (peer, options) => routing.routes === undefined ? Promise.reject(new EnclaveError('not-found', 'no routes yet')) : routing.routes.findPeer(peer, options),
       start: false
     })
@@ -134,6 +140,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       ...(upgradeMs !== undefined && Number.isFinite(upgradeMs) ? { upgradeIntervalMs: upgradeMs } : {}),
       dialAtStart: init.peers ?? []
     }))
+    if (init.relay === undefined) parts.add('member-relay', createMemberRelay({ node, bus, log: log.child('member-relay'), allows: relaysFor }))
     routing.routes = parts.add('routes', await createMemberRoutes({ node, privateKey: deviceKey, store, access, protocols, bus, log: log.child('routes'), self }))
     const relays = parts.add('relays', createRelayList({ bus, log: log.child('relays'), dial: (address) => peers.dial(address), meta: store.collection('meta') }, init.relays ?? [], addedRelays))
     const mailboxes = parts.add('mailboxes', await createMailboxDirectory({ node, protocols, meta: store.collection('meta'), bus, isMailbox: init.mailbox === true, allows: access.allows }))
@@ -208,7 +215,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
     parts.add('network', createReconnectOnChange(() => { peers.reconnectNow() }, log))
 
     const info = (): NodeInfo => ({ peerId: self, addresses: node.getMultiaddrs().map((a) => a.toString()), protocols: protocols.served(), version: VERSION })
-    const api = createApiServer(createRouter({ info, health, peers, relays, chat, profiles, workspaces, docs, drafts: createDrafts({ meta: store.collection('meta'), emit }), emit }), log.child('api'), shellEvents)
+    const api = createApiServer(createRouter({ info, health, peers, relays, chat, profiles, workspaces, docs, drafts: createDrafts({ drafts: store.collection('drafts'), emit }), emit }), log.child('api'), shellEvents)
 
     await parts.start()
     log.info('node started', { peerId: self, addresses: info().addresses })

@@ -223,6 +223,13 @@ class WorkspacesState {
     this.upsert(await session.api.call('workspaces.setRelays', { workspaceId: ws.id, relays }))
   }
 
+  /** Turns relaying through members' devices on or off for the selected workspace (admins). */
+  async setMemberRelay(enabled: boolean): Promise<void> {
+    const ws = this.selected
+    if (ws === null) return
+    this.upsert(await session.api.call('workspaces.setMemberRelay', { workspaceId: ws.id, enabled }))
+  }
+
   private upsert(w: WorkspaceView): void {
     const at = this.list.findIndex((x) => x.id === w.id)
     this.list = at < 0 ? [...this.list, w] : this.list.map((x, i) => (i === at ? w : x))

@@ -218,7 +218,7 @@ export interface NetHealthView {
   addresses: string[]
   /** This device is a relay (`enclave relay`). */
   serving: boolean
-  /** Devices holding a reservation here, when serving. */
+  /** Devices holding a reservation here: a relay's people, or colleagues this device relays for (member relaying). */
   reservations: Array<{ peerId: PeerIdString; expiresAt: number }>
   /** Circuits relayed here: open now, and opened since the relay started (0 when not serving). */
   circuits: number
@@ -325,6 +325,8 @@ export interface Requests {
   'workspaces.assign': (input: { workspaceId: WorkspaceId; userId: UserId; departments: DepartmentId[] }) => MemberView[]
   /** Replaces the workspace's relay list (admins; at most 8 full multiaddrs ending in `/p2p/<id>`). */
   'workspaces.setRelays': (input: { workspaceId: WorkspaceId; relays: string[] }) => WorkspaceView
+  /** Turns relaying through colleagues' devices on or off for the workspace (admins). */
+  'workspaces.setMemberRelay': (input: { workspaceId: WorkspaceId; enabled: boolean }) => WorkspaceView
   /**
    * Colleagues by name, pinyin (全拼), pinyin initials, email, title or phone; best match first.
    * `departmentId` limits the search to that department and everything below it.
@@ -363,6 +365,11 @@ export interface WorkspaceView {
   certificate: { role: Role; expiresAt: number } | null
   /** The company's relays this workspace lists (full multiaddrs); every member keeps a reservation on each. */
   relays: string[]
+  /**
+   * May members' devices carry (end-to-end encrypted) traffic between colleagues who cannot reach
+   * each other, while `relays` is empty. On by default; admins turn it off.
+   */
+  memberRelay: boolean
   /** The workspace's own channel: every active member is in it; its notes & boards are the workspace's. */
   channelId: ConversationId
 }

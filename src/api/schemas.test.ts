@@ -77,6 +77,7 @@ const valid: Record<Method, Record<string, unknown>> = {
   'workspaces.deleteDepartment': { workspaceId: WS, departmentId: DEPARTMENT },
   'workspaces.assign': { workspaceId: WS, userId: USER, departments: [DEPARTMENT] },
   'workspaces.setRelays': { workspaceId: WS, relays: [`/ip4/10.0.0.1/tcp/4001/p2p/${PEER}`] },
+  'workspaces.setMemberRelay': { workspaceId: WS, enabled: false },
   'directory.search': { workspaceId: WS, query: 'ali', limit: 10 },
   'docs.list': { conversationId: CONV },
   'docs.create': { kind: 'board', title: 'Plan', conversationId: CONV },

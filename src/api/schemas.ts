@@ -92,6 +92,7 @@ export const requestSchemas = {
   'workspaces.deleteDepartment': z.object({ workspaceId, departmentId }).strict(),
   'workspaces.assign': z.object({ workspaceId, userId, departments: z.array(departmentId).max(MAX_MEMBER_DEPARTMENTS) }).strict(),
   'workspaces.setRelays': z.object({ workspaceId, relays: z.array(z.string().max(MAX_RELAY_ADDRESS)).max(MAX_WORKSPACE_RELAYS) }).strict(),
+  'workspaces.setMemberRelay': z.object({ workspaceId, enabled: z.boolean() }).strict(),
   'directory.search': z.object({ workspaceId, query: z.string().max(100), departmentId: departmentId.optional(), limit: z.number().int().min(1).max(MAX_DIRECTORY_RESULTS).optional() }).strict(),
   'docs.list': z.object({ conversationId: conversationId.optional() }).strict(),
   'docs.create': z.object({ kind: z.enum(['board', 'note']), title: z.string().min(1).max(MAX_DOC_TITLE), conversationId: conversationId.optional() }).strict(),

@@ -46,6 +46,7 @@ const handlers: Handlers = {
   'workspaces.deleteDepartment': notUsed,
   'workspaces.assign': notUsed,
   'workspaces.setRelays': notUsed,
+  'workspaces.setMemberRelay': notUsed,
   'directory.search': notUsed,
   'docs.list': notUsed,
   'docs.create': notUsed,

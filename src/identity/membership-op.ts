@@ -75,7 +75,9 @@ export const opBody = z.discriminatedUnion('type', [
   z.object({ type: z.literal('deleteDepartment'), departmentId: DEPARTMENT }).strict(),
   z.object({ type: z.literal('assign'), userId: USER, departments: z.array(DEPARTMENT).max(MAX_MEMBER_DEPARTMENTS) }).strict(),
   /** Replaces the workspace's relay list (admins). */
-  z.object({ type: z.literal('relays'), relays: z.array(RELAY_ADDRESS).max(MAX_WORKSPACE_RELAYS) }).strict()
+  z.object({ type: z.literal('relays'), relays: z.array(RELAY_ADDRESS).max(MAX_WORKSPACE_RELAYS) }).strict(),
+  /** Workspace policy (admins): may members' devices relay for colleagues who cannot reach each other. */
+  z.object({ type: z.literal('settings'), memberRelay: z.boolean() }).strict()
 ])
 export type OpBody = z.infer<typeof opBody>
 /** An op body as its author writes it, before `signOp` checks and brands its ids. */

@@ -48,6 +48,11 @@ export interface MembershipState {
   departments: Map<string, DepartmentRecord>
   /** The company's relays (full multiaddrs): every member dials them and keeps a reservation. */
   relays: string[]
+  /**
+   * Members' devices carry encrypted traffic (circuit relay) between colleagues who have no other
+   * path, while the workspace names no relay of its own. On unless an admin turned it off.
+   */
+  memberRelay: boolean
 }
 
 const RANK: Record<Role, number> = { guest: 0, member: 1, admin: 2, owner: 3 }
@@ -57,7 +62,7 @@ export function isAdminRole(role: Role): boolean {
 }
 
 export function emptyState(ws: WorkspaceId): MembershipState {
-  return { ws, name: '', rootKey: new Uint8Array(), members: new Map(), devices: new Map(), removed: new Set(), removedDevices: new Set(), invites: new Map(), departments: new Map(), relays: [] }
+  return { ws, name: '', rootKey: new Uint8Array(), members: new Map(), devices: new Map(), removed: new Set(), removedDevices: new Set(), invites: new Map(), departments: new Map(), relays: [], memberRelay: true }
 }
 
 /** Why an op had no effect; kept for logs and tests, never shown raw to users. */
@@ -182,6 +187,11 @@ function applyByMember(state: MembershipState, author: Member, body: Exclude<OpB
     case 'relays': {
       if (!admin) return 'not-admin'
       state.relays = [...new Set(body.relays)]
+      return null
+    }
+    case 'settings': {
+      if (!admin) return 'not-admin'
+      state.memberRelay = body.memberRelay
       return null
     }
     case 'department': {

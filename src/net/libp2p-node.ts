@@ -35,8 +35,12 @@ export interface NetNodeInit {
    * through them. The caller keeps them connected (the peer book dials and redials them).
    */
   relays?: string[]
-  /** Serve as a circuit relay for the peers this allows (a company relay). */
-  relayServer?: { allowsReservation(peer: string): boolean }
+  /**
+   * Serve as a circuit relay for the peers this allows: a company relay (no limits), or a member's
+   * device relaying for colleagues with no other path (`limits`: each relayed connection carries
+   * at most so many bytes for so long, then closes, and the next dial makes a new one).
+   */
+  relayServer?: { allowsReservation(peer: string): boolean; limits?: RelayLimits }
   /**
    * Finds a peer's addresses when libp2p has none (workspace peer routing: fellow members' signed
    * routes). Throws when it knows none; the dial then fails as it would without routing.
@@ -69,6 +73,15 @@ function hostOf(addr: Multiaddr): string | undefined {
   return addr.getComponents().find((c) => c.name === 'ip4' || c.name === 'ip6' || c.name.startsWith('dns'))?.value
 }
 
+export interface RelayLimits {
+  maxReservations: number
+  dataBytes: bigint
+  durationMs: number
+}
+
+/** What a member's device carries for colleagues: a few of them, for a while, a bounded amount. */
+export const MEMBER_RELAY_LIMITS: RelayLimits = { maxReservations: 16, dataBytes: 256n * 1024n * 1024n, durationMs: 30 * 60_000 }
+
 /** Assembles the libp2p node: TCP + WebSockets, Noise, Yamux, identify, ping, AutoNAT, DCUtR, circuit relay, optional mDNS. */
 export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
   // One reservation slot per relay given, filled from connected relays. libp2p re-reserves such
@@ -76,7 +89,9 @@ export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
   // itself is reserved once and never again (seen: a restarted relay left clients unreachable).
   // At least one slot always: a device that meets a relay later (through an invite, a colleague)
   // reserves on it without being told to. With no relay around the slot simply stays empty.
-  const relayed = Array.from({ length: Math.max(1, init.relays?.length ?? 0) }, () => '/p2p-circuit')
+  // With relays given, one slot more: a colleague's device (member relaying) may take one first.
+  const given = init.relays?.length ?? 0
+  const relayed = Array.from({ length: given === 0 ? 1 : given + 1 }, () => '/p2p-circuit')
   // The gater asks the node it guards for the connections open now (none while it is being made).
   const made: { node?: NetNode } = {}
   /** Unknown peers' inbound connections open now: all of them, and those from `host`. */
@@ -128,7 +143,13 @@ export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
         : {
             // A company relay carries chat and files for its own people: no per-circuit data or time
             // limit (libp2p's default of 2 min / 128 KiB suits public relays), many reservations.
-            relay: circuitRelayServer({ reservations: { maxReservations: 2048, applyDefaultLimit: false } })
+            // A member's device relays within its limits; such connections are "limited", so
+            // every Enclave protocol runs on limited connections too (protocol-host.ts).
+            relay: circuitRelayServer({
+              reservations: init.relayServer.limits === undefined
+                ? { maxReservations: 2048, applyDefaultLimit: false }
+                : { maxReservations: init.relayServer.limits.maxReservations, applyDefaultLimit: true, defaultDataLimit: init.relayServer.limits.dataBytes, defaultDurationLimit: init.relayServer.limits.durationMs }
+            })
           })
     },
     // libp2p's defaults (5 new connections a second per address, 10 upgrading at once) suit a

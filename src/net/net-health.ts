@@ -49,7 +49,8 @@ export function createNetHealth({ node, peers, relays, bus, emit, log, traffic }
     const connections = node.getConnections()
     return {
       addresses,
-      serving: node.services.relay !== undefined,
+      // Every device may relay for colleagues (member relaying); only a relay node counts traffic.
+      serving: traffic !== undefined,
       reservations: [...node.services.relay?.reservations.entries() ?? []].map(([peer, r]) => ({ peerId: peerIdOf(peer), expiresAt: r.expiry.getTime() })),
       circuits: traffic?.circuits() ?? 0,
       circuitsTotal: traffic?.circuitsTotal() ?? 0,

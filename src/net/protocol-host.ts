@@ -61,7 +61,8 @@ export function createProtocolHost({ node, log, allows, budgets = createInboundB
       if (membersOnly && standing === 'stranger') return refuseStream(stream, connection, log, opened)
       attachGrant(stream, grant)
       return handler(stream, connection)
-    }, options.maxInboundStreams === undefined ? {} : { maxInboundStreams: options.maxInboundStreams })
+    // Relayed by a colleague's device, a connection is limited (bytes, time): Enclave runs on it.
+    }, { runOnLimitedConnection: true, ...(options.maxInboundStreams === undefined ? {} : { maxInboundStreams: options.maxInboundStreams }) })
     served.push(protocol)
   }
   return {
@@ -69,7 +70,7 @@ export function createProtocolHost({ node, log, allows, budgets = createInboundB
     handleAnyone: (protocol, handler, options = {}) => handle(protocol, handler, options, false),
     dial: async (peer, protocol, signal) => {
       try {
-        return await node.dialProtocol(peerIdFromString(peer), protocol, { signal })
+        return await node.dialProtocol(peerIdFromString(peer), protocol, { signal, runOnLimitedConnection: true })
       } catch (err) {
         // Told of every failure: asking for news is rate-limited there.
         dialFailed?.(peer)

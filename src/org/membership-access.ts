@@ -103,6 +103,23 @@ export function createMembershipAccess(registry: WorkspaceRegistry, self: string
  * operator listed, or anyone if the operator said so; a relay in no workspace with no list serves
  * nobody (it used to serve anyone: an open relay on the internet). Refusals are logged with a code.
  */
+/**
+ * Who a member's device relays for (workspace policy `memberRelay`): an active member of a
+ * workspace this device shares with it, where relaying through members is on and no company
+ * relay is listed (then the company's relay carries such traffic), and this device is an active
+ * member that is not a guest there. Everyone else is refused a reservation.
+ */
+export function memberRelayPolicy(access: MembershipAccess, registry: WorkspaceRegistry, self: string, log: Logger): (peer: string) => boolean {
+  return (peer) => {
+    const ok = access.sharedWith(peer).some((ws) => {
+      const state = registry.get(ws)?.log.state()
+      return state !== undefined && state.memberRelay && state.relays.length === 0 && !access.isGuestDevice(ws, self) && access.isActiveDevice(ws, peer)
+    })
+    if (!ok) log.debug('refused a member relay reservation', { peer, code: 'not-member' })
+    return ok
+  }
+}
+
 export function reservationPolicy(access: MembershipAccess, registry: WorkspaceRegistry, relay: { workspace?: string; allow?: string[] | 'anyone' }, log: Logger): (peer: string) => boolean {
   const listed = new Set(Array.isArray(relay.allow) ? relay.allow : [])
   return (peer) => {

@@ -39,7 +39,7 @@ export function createPeerSync(components: PeerSyncComponents): PeerSync {
     if (registry.list().length === 0 || stopped) return
     try {
       // A big log takes several exchanges, each resuming from what arrived before.
-      await syncFully(() => node.dialProtocol(peer, MEMBERSHIP_PROTOCOL, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) }), () => (stopped ? [] : registry.list()), components.sync)
+      await syncFully(() => node.dialProtocol(peer, MEMBERSHIP_PROTOCOL, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS), runOnLimitedConnection: true }), () => (stopped ? [] : registry.list()), components.sync)
     } catch (err) {
       log.debug('membership sync failed', { peer: key, error: errorMessage(err) })
     }

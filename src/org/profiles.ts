@@ -90,7 +90,7 @@ export async function createProfiles(components: ProfilesComponents): Promise<Pr
   const push = async (peer: PeerId): Promise<void> => {
     if (displayName === null) return
     try {
-      const stream = await node.dialProtocol(peer, PROFILE_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+      const stream = await node.dialProtocol(peer, PROFILE_PROTOCOL, { signal: AbortSignal.timeout(10_000), runOnLimitedConnection: true })
       stream.send(frame(displayName, presence))
       await learn(peerIdOf(peer), stream)
       await stream.close()

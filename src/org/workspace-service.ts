@@ -74,6 +74,8 @@ export interface WorkspaceService {
   assign(ws: string, userId: string, departments: string[]): Promise<MemberView[]>
   /** Replaces the relays a workspace lists (admins); members learn them with the log. */
   setRelays(ws: string, relays: string[]): Promise<WorkspaceView>
+  /** Turns relaying through members' devices on or off (admins). */
+  setMemberRelay(ws: string, enabled: boolean): Promise<WorkspaceView>
   /** Relays every workspace of this device lists, to dial and keep a reservation on. */
   relays(): string[]
   search(ws: string, query: DirectoryQuery): MemberView[]
@@ -231,7 +233,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     deviceKey,
     self,
     log: log.child('certificates'),
-    open: (device: string) => node.dialProtocol(peerIdFromString(device), CERTIFICATE_PROTOCOL, { signal: AbortSignal.timeout(10_000) }),
+    open: (device: string) => node.dialProtocol(peerIdFromString(device), CERTIFICATE_PROTOCOL, { signal: AbortSignal.timeout(10_000), runOnLimitedConnection: true }),
     isConnected: (device: string) => node.getConnections(peerIdFromString(device)).length > 0
   }
   let renewing = false
@@ -313,7 +315,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     join: async (link) => {
       const invite = decodeInviteLink(link)
       if (registry.get(invite.ws) !== undefined) throw new EnclaveError('bad-request', 'this device is already in that workspace')
-      const open = (address: string): ReturnType<typeof node.dialProtocol> => node.dialProtocol(multiaddr(address), JOIN_PROTOCOL, { signal: AbortSignal.timeout(15_000) })
+      const open = (address: string): ReturnType<typeof node.dialProtocol> => node.dialProtocol(multiaddr(address), JOIN_PROTOCOL, { signal: AbortSignal.timeout(15_000), runOnLimitedConnection: true })
       const result = await joinByInvite({ open, log: log.child('join') }, invite, newUserId(), myName())
       const genesis = result.ops.find((op) => op.body.type === 'create')
       if (genesis?.body.type !== 'create' || rootFingerprint(rootPublicKeyFromRaw(genesis.body.rootKey)) !== invite.fingerprint) {
@@ -386,6 +388,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     assign: async (ws, userId, departments) => members(await act(ws, { type: 'assign', userId, departments })),
 
     setRelays: async (ws, relays) => view(await act(ws, { type: 'relays', relays: [...new Set(relays.map((r) => r.trim()))] })),
+    setMemberRelay: async (ws, enabled) => view(await act(ws, { type: 'settings', memberRelay: enabled })),
 
     relays: () => [...new Set(registry.list().flatMap((w) => w.log.state().relays))],
 

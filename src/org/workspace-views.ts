@@ -20,6 +20,7 @@ export function workspaceView(w: Workspace): WorkspaceView {
     memberCount: [...state.members.values()].filter((m) => m.status === 'active').length,
     certificate: certificateSummary(w) as WorkspaceView['certificate'],
     relays: [...state.relays],
+    memberRelay: state.memberRelay,
     channelId: workspaceChannelId(w.record.ws)
   }
 }
