@@ -10,20 +10,16 @@
  * 3. Catch-up of 10,000 messages missed across 10 channels, from another member while the
  *    author is offline, next to the same bytes echoed over a raw libp2p stream.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createInterface } from 'node:readline'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as varint from 'uint8-varint'
-import { connectApi } from '../src/api/ws-client.js'
-import type { ApiClient } from '../src/api/api-client.js'
-import { EnclaveError } from '../src/errors.js'
 import { createNetNode, type NetNode } from '../src/net/libp2p-node.js'
 import { makeDataDir, removeDataDir } from '../test/helpers/node-process.js'
+import { channelWith, now, startHost, until, untilSettled, workspaceOf, type HostedCore } from './core-hosts.js'
 import { ECHO_PROTOCOL } from './group-host.js'
 import { MEMBERSHIP_WARMUP, membershipOps, type Op } from './mls-membership.js'
 import { eventWaiter, printTable, summarize, writeResults, type Row, type Summary } from './stats.js'
-import type { ConversationId, ConversationView, MessageView, PeerIdString, WorkspaceId } from '../src/api/contract.js'
+import type { ConversationId, ConversationView, MessageView } from '../src/api/contract.js'
 import type { Stream } from '@libp2p/interface'
 
 const FANOUT_SAMPLES = Number(process.env.BENCH_FANOUT_SAMPLES ?? 100)
@@ -32,96 +28,6 @@ const CHANNELS = 10
 /** Add/remove cycles timed per group size (after MEMBERSHIP_WARMUP untimed ones). */
 const MEMBERSHIP_SAMPLES = Number(process.env.BENCH_MEMBERSHIP_SAMPLES ?? 5)
 const TEXT = 'x'.repeat(100)
-const HOST = new URL('./group-host.js', import.meta.url).pathname
-
-interface HostedCore { dataDir: string; peerId: PeerIdString; address: string; url: string; token: string; api: ApiClient }
-interface Host { child: ChildProcess; cores: HostedCore[]; echo: string | undefined; stop(): Promise<void> }
-
-const now = (): number => performance.now()
-
-async function startHost(dirs: string[], echo: boolean): Promise<Host> {
-  const child = spawn(process.execPath, ['--enable-source-maps', ...(process.env.BENCH_HOST_PROFILE === '1' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), HOST, ...dirs, ...(echo ? ['--echo'] : [])], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ENCLAVE_LOG: 'warn' } })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve() }))
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
-  const cores: Array<Omit<HostedCore, 'api'>> = []
-  let echoAddress: string | undefined
-  await new Promise<void>((resolve, reject) => {
-    lines.on('line', (line) => {
-      if (line === 'ready') { resolve(); return }
-      const parsed = JSON.parse(line) as Omit<HostedCore, 'api'> & { echo?: string }
-      if (parsed.echo !== undefined) echoAddress = parsed.echo
-      else cores.push(parsed)
-    })
-    void exited.then(() => { reject(new Error('bench host exited early')) })
-  })
-  const connected = await Promise.all(cores.map(async (c) => ({ ...c, api: await connectApi(c) })))
-  return {
-    child,
-    cores: connected,
-    echo: echoAddress,
-    stop: async () => {
-      for (const c of connected) c.api.close()
-      child.kill('SIGTERM')
-      await exited
-    }
-  }
-}
-
-/**
- * Waits until `count()` reaches `target`, or has not moved for `quietMs` (then the rest is taken
- * as lost, not late). Returns the count and when it last moved, so a run that loses messages
- * still reports its timing and how many arrived instead of stalling.
- */
-async function untilSettled(count: () => number, target: number, quietMs: number): Promise<{ count: number; lastMovedAt: number }> {
-  let last = count()
-  let lastMovedAt = now()
-  while (count() < target) {
-    await new Promise((resolve) => setTimeout(resolve, 20))
-    if (count() !== last) { last = count(); lastMovedAt = now() }
-    if (now() - lastMovedAt > quietMs) break
-  }
-  return { count: count(), lastMovedAt }
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!await check()) {
-    if (Date.now() > deadline) throw new Error(`benchmark stalled waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
-
-/** Makes `owner` a workspace's owner and every other core a member of it. */
-async function workspaceOf(owner: HostedCore, others: HostedCore[]): Promise<WorkspaceId> {
-  const ws = await owner.api.call('workspaces.create', { name: 'Bench' })
-  for (const m of others) {
-    // Setup, not measured: a host process running a dozen cores can stay busy past the join's
-    // 15 s dial timeout on a loaded machine, so a join that timed out is tried again.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const { link } = await owner.api.call('workspaces.invite', { workspaceId: ws.id })
-        await m.api.call('workspaces.join', { link })
-        break
-      } catch (err) {
-        if (attempt === 3 || !(err instanceof EnclaveError) || err.code !== 'peer-unreachable') throw err
-        process.stderr.write(`bench setup: a join timed out (attempt ${attempt}); trying again\n`)
-      }
-    }
-  }
-  return ws.id
-}
-
-async function channelWith(owner: HostedCore, workspaceId: WorkspaceId, members: HostedCore[], name: string): Promise<ConversationId> {
-  const ch = await owner.api.call('channels.create', { workspaceId, name, members: members.map((m) => m.peerId) })
-  const size = members.length + 1
-  for (const m of members) {
-    await until(`${name} to reach every member`, async () => {
-      const c = (await m.api.call('conversations.list', {})).find((x) => x.id === ch.id)
-      return c?.status === 'active' && c.members.length === size
-    })
-  }
-  return ch.id
-}
 
 // ---------- 1. fan-out ----------
 

@@ -114,11 +114,15 @@ export function createGapWatch(ctx: ChatContext, components: GapWatchComponents,
       try {
         // Asked again meanwhile (more news from this member): one more round covers it all.
         const again = (): boolean => state.again && !stopped
+        const before = { ...record.seen }
+        log.debug('catching up', { peer, conv: record.id })
         do {
           state.again = false
           await components.catchUp(peer, record)
         } while (again())
         served(peer, record)
+        const got = Object.entries(record.seen).reduce((n, [author, seq]) => n + seq - (before[author] ?? 0), 0)
+        log.debug('caught up', { peer, conv: record.id, envelopes: got })
       } catch (err) {
         // Unreachable now: the gap stays shown, and the next connection catches up again.
         log.debug('catch-up failed', { peer, conv: record.id, error: errorMessage(err) })

@@ -152,6 +152,10 @@ test('a removed member\'s ciphertext after the removal is refused by every membe
   await waitFor('Mallory out of the channel on both', async () => {
     const views = await Promise.all([alice, bob].map(async (v) => (await v.api.call('conversations.list', {})).find((c) => c.id === channel)))
     return views.every((c) => c !== undefined && !c.members.includes(mallory.peerId))
+  }, { timeoutMs: 60_000 }).catch((err: unknown) => {
+    // Seen once in ten runs: say what the committer and Bob did with the channel.
+    for (const [name, v] of [['alice', alice], ['bob', bob]] as const) process.stderr.write(`${name}: ${JSON.stringify(v.logs.filter((l) => l.conv === channel).slice(-20))}\n`)
+    throw err
   })
   for (const victim of [alice, bob]) {
     const history = await victim.api.call('chat.history', { conversationId: channel, limit: 100 })
