@@ -10,7 +10,7 @@ const ada = '12D3KooWAdaAdaAdaAdaAdaAda' as PeerIdString
 const bob = '12D3KooWBobBobBobBobBobBob' as PeerIdString
 
 function message(conversationId: string, author: PeerIdString, text: string, mine = false): MessageView {
-  return { id: `${conversationId}/${author}/1` as MessageId, conversationId: conversationId as ConversationId, author, seq: 1, sentAt: 0, order: '0', text, state: mine ? 'sent' : 'received', mine }
+  return { id: `${conversationId}/${author}/1` as MessageId, conversationId: conversationId as ConversationId, author, seq: 1, sentAt: 0, order: '0', text, state: mine ? 'sent' : 'received', mine, delivery: null }
 }
 
 class FakeNotification extends EventEmitter implements ShownNotification {

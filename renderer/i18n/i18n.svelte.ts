@@ -27,6 +27,9 @@ class I18n {
     return template.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? `{${name}}`))
   }
 
+  /** "Dave, Erin and Frank" / "Dave、Erin和Frank". */
+  list = (items: readonly string[]): string => new Intl.ListFormat(this.language, { style: 'long', type: 'conjunction' }).format(items)
+
   time = (epochMs: number): string => new Intl.DateTimeFormat(this.language, { hour: '2-digit', minute: '2-digit' }).format(epochMs)
 
   day = (epochMs: number): string => {

@@ -22,8 +22,11 @@ function isOwnDevice(device: PeerIdString): boolean {
   return device === session.info?.peerId
 }
 
-/** A device's person: the directory name, else the name the device told us, else a short id. */
-export function deviceName(device: PeerIdString): string {
+/**
+ * A device's person: the workspace directory's name, else the name the device told us, else a
+ * neutral "Unknown device" (peers.name). Never a piece of the device id.
+ */
+export function personName(device: PeerIdString): string {
   if (isOwnDevice(device)) return session.profile?.displayName ?? peers.name(device)
   return workspaces.membersByDevice.get(device)?.name ?? peers.name(device)
 }
@@ -44,7 +47,7 @@ export function channelPeople(c: ConversationView): ChannelPerson[] {
   for (const d of c.pendingMembers) place(d, false)
   const people = [...byKey].map(([key, e]): ChannelPerson => ({
     key,
-    name: e.member?.name ?? (e.devices[0] === undefined ? key : deviceName(e.devices[0])),
+    name: e.member?.name ?? (e.devices[0] === undefined ? key : personName(e.devices[0])),
     member: e.member,
     devices: e.devices,
     pending: !e.inGroup,

@@ -1,5 +1,6 @@
 import { navigation } from './navigation.svelte'
-import { peers, shortId } from './peers.svelte'
+import { personName } from './channel-people'
+import { t } from '../i18n/i18n.svelte'
 import { withEntries } from './readonly-collections'
 import { session } from './session.svelte'
 import { workspaces } from './workspaces.svelte'
@@ -93,9 +94,9 @@ class ConversationsState {
   }
 }
 
-/** The other person's name in a direct conversation. */
+/** The other person's name in a direct conversation: their workspace name first. */
 export function peerNameOf(c: ConversationView): string {
-  return c.peerId === null ? shortId(c.id) : peers.name(c.peerId)
+  return c.peerId === null ? t('people.unknownDevice') : personName(c.peerId)
 }
 
 /** How a conversation is called in headings and labels: the person, or `#channel`. */

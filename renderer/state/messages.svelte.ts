@@ -1,5 +1,5 @@
 import { session } from './session.svelte'
-import type { ConversationId, MessageView } from '../../src/api/contract'
+import type { ConversationId, MessageId, MessageInfo, MessageView } from '../../src/api/contract'
 
 /** Messages fetched per page when opening a conversation or scrolling back. */
 const PAGE = 100
@@ -77,6 +77,11 @@ class MessagesState {
   async send(conversationId: ConversationId, text: string): Promise<void> {
     const view = await session.api.call('chat.send', { conversationId, text })
     this.timelines.get(conversationId)?.apply(view)
+  }
+
+  /** Each recipient device of one of this device's messages, with its delivery state. */
+  info(messageId: MessageId): Promise<MessageInfo> {
+    return session.api.call('chat.messageInfo', { messageId })
   }
 
   async retry(view: MessageView): Promise<void> {

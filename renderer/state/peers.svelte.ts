@@ -1,3 +1,4 @@
+import { t } from '../i18n/i18n.svelte'
 import { withEntries } from './readonly-collections'
 import { session } from './session.svelte'
 import type { NetHealthView, PeerIdString, PeerView } from '../../src/api/contract'
@@ -45,19 +46,15 @@ class PeersState {
     return peer
   }
 
+  /** The name a device told us; a neutral "Unknown device" until it has (never a piece of its id). */
   name(peerId: PeerIdString): string {
     const peer = this.byId.get(peerId)
-    return peer === undefined ? shortId(peerId) : displayName(peer)
+    return peer === undefined ? t('people.unknownDevice') : displayName(peer)
   }
 }
 
-/** The last characters of an id, for the rare place a person has no name yet. */
-export function shortId(id: string): string {
-  return `…${id.slice(-6)}`
-}
-
 export function displayName(peer: PeerView): string {
-  return peer.displayName ?? shortId(peer.peerId)
+  return peer.displayName ?? t('people.unknownDevice')
 }
 
 export const peers = new PeersState()

@@ -31,10 +31,15 @@ export type DepartmentId = Brand<string, 'DepartmentId'>
  */
 
 /**
- * - `pending`: durably stored in the outbox; nobody has confirmed storing it yet.
- * - `sent`: a member or a mailbox stored it and acknowledged; other members have not yet.
- * - `delivered`: every member the message was for stored it and acknowledged.
- * - `failed`: gave up after the outbox's maximum age; `chat.retry` queues it again.
+ * A message's state as this device knows it. An acknowledgement counts only from a device the
+ * message was sent to, and means that device authenticated and stored it.
+ * - `pending`: durably stored in the outbox; no recipient and no mailbox has stored it yet.
+ * - `sent`: at least one recipient device, or a mailbox holding it for those away, has stored
+ *   it; others have not yet (`delivery` says who).
+ * - `delivered`: every recipient device still in the conversation stored it (a device removed
+ *   before it got the message stops being counted).
+ * - `failed`: a recipient's copy passed the outbox's maximum age undelivered; `chat.retry`
+ *   queues it again for those without it.
  * - `received`: a message someone else wrote.
  */
 export type DeliveryState = 'pending' | 'sent' | 'delivered' | 'failed' | 'received'
@@ -57,6 +62,47 @@ export interface MessageView {
   state: DeliveryState
   /** True when this device wrote the message. */
   mine: boolean
+  /**
+   * For this device's messages: how many of the devices it went to have stored it. Null for
+   * others' messages (this device is not told who holds them) and for this device's messages
+   * written before per-recipient tracking, whose recipients are not known.
+   */
+  delivery: MessageDelivery | null
+}
+
+/** Per-recipient delivery of one of this device's messages, in devices (`chat.messageInfo` lists them). */
+export interface MessageDelivery {
+  /** Recipient devices that acknowledged storing it. */
+  to: number
+  /**
+   * Recipient devices counted: every device it was sent to that is still in the conversation,
+   * plus any that stored it before leaving. Other devices of this device's own user count too.
+   */
+  of: number
+  /** Up to 3 devices still without it (waiting or failed), for "waiting for Dave". */
+  waiting: PeerIdString[]
+  /** How many of those without it had their copy expire (the message is then `failed`). */
+  failed: number
+  /** A mailbox holds a copy for those away. */
+  mailbox: boolean
+}
+
+/**
+ * One recipient of this device's message: `delivered` (stored it; `at` is when its ack arrived),
+ * `waiting` (its copy is queued or in flight), `failed` (its copy expired undelivered). There are
+ * no read receipts: `delivered` is as far as this device can know.
+ */
+export interface RecipientView {
+  device: PeerIdString
+  state: 'delivered' | 'waiting' | 'failed'
+  /** Epoch ms the acknowledgement arrived, or null. */
+  at: number | null
+}
+
+export interface MessageInfo {
+  message: MessageView
+  /** Every counted recipient device (see `MessageDelivery.of`); empty for others' messages. */
+  recipients: RecipientView[]
 }
 
 /**
@@ -275,6 +321,8 @@ export interface Requests {
   'chat.history': (input: ConversationRef & { before?: string; limit?: number }) => MessageView[]
   /** Queue a `failed` message again. */
   'chat.retry': (input: { messageId: MessageId }) => MessageView
+  /** One message with, for this device's own, each recipient device's delivery state. */
+  'chat.messageInfo': (input: { messageId: MessageId }) => MessageInfo
   'chat.markRead': (input: { conversationId: ConversationId }) => ConversationView
   /** Every conversation's unsent text, newest first. */
   'drafts.list': (input: Record<string, never>) => DraftView[]

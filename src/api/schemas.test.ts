@@ -48,6 +48,7 @@ const valid: Record<Method, Record<string, unknown>> = {
   'chat.send': { conversationId: CONV, text: 'hello' },
   'chat.history': { peerId: PEER, before: 'x', limit: 50 },
   'chat.retry': { messageId: `${CONV}/${PEER}/3` },
+  'chat.messageInfo': { messageId: `${CONV}/${PEER}/3` },
   'chat.markRead': { conversationId: CONV },
   'drafts.list': {},
   'drafts.set': { conversationId: CONV, text: 'half a thought' },

@@ -18,6 +18,12 @@ const userId = id(parseUserId)
 const departmentId = id(parseDepartmentId)
 const docId = id(parseDocId)
 const base64 = (maxBytes: number) => z.string().max(Math.ceil(maxBytes / 3) * 4).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64')
+const messageId = z.string().min(1).max(400).transform((value, ctx) => {
+  const parts = value.split('/')
+  if (parts.length === 3) return value as RequestInput<'chat.retry'>['messageId']
+  ctx.addIssue({ code: 'custom', message: 'not a message id' })
+  return z.NEVER
+})
 const historyPage = { before: z.string().max(300).optional(), limit: z.number().int().min(1).max(MAX_HISTORY_PAGE).optional() }
 
 /**
@@ -40,12 +46,8 @@ export const requestSchemas = {
     z.object({ conversationId, ...historyPage }).strict(),
     z.object({ peerId, ...historyPage }).strict()
   ]),
-  'chat.retry': z.object({ messageId: z.string().min(1).max(400).transform((value, ctx) => {
-    const parts = value.split('/')
-    if (parts.length === 3) return value as RequestInput<'chat.retry'>['messageId']
-    ctx.addIssue({ code: 'custom', message: 'not a message id' })
-    return z.NEVER
-  }) }).strict(),
+  'chat.retry': z.object({ messageId }).strict(),
+  'chat.messageInfo': z.object({ messageId }).strict(),
   'chat.markRead': z.object({ conversationId }).strict(),
   'drafts.list': empty,
   'drafts.set': z.object({ conversationId, text: z.string().max(MAX_TEXT_LENGTH) }).strict(),

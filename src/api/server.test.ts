@@ -17,6 +17,7 @@ const handlers: Handlers = {
   'chat.send': (input) => Promise.resolve({ text: input.text } as never),
   'chat.history': notUsed,
   'chat.retry': notUsed,
+  'chat.messageInfo': notUsed,
   'chat.markRead': () => Promise.reject(new Error('disk on fire')),
   'drafts.list': notUsed,
   'drafts.set': notUsed,

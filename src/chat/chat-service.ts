@@ -20,9 +20,10 @@ import { createGroupStates } from './group-states.js'
 import { dmConversationId, newChannelId, workspaceChannelId } from './ids.js'
 import { createInbound } from './inbound.js'
 import { createMembership } from './membership.js'
-import { createMessageLog, toConversationView, toMessageView, type ConversationRecord, type HistoryQuery, type StoredMessage } from './message-log.js'
+import { createMessageLog, receiptsOf, recipientsNow, toConversationView, toMessageView, type ConversationRecord, type HistoryQuery, type StoredMessage } from './message-log.js'
+import { recipientsOf, rewait, unacknowledged } from './receipts.js'
 import { createSending } from './sending.js'
-import type { ChannelSummary, ChannelVisibility, ConversationId, ConversationRef, ConversationView, DocId, MessageId, MessageView, PeerIdString, WorkspaceId } from '../api/contract.js'
+import type { ChannelSummary, ChannelVisibility, ConversationId, ConversationRef, ConversationView, DocId, MessageId, MessageInfo, MessageView, PeerIdString, WorkspaceId } from '../api/contract.js'
 import type { ChatComponents, ChatContext } from './chat-context.js'
 import { nextOutboxCounter, type OutboxInit } from './outbox.js'
 import type { Stream } from '@libp2p/interface'
@@ -46,6 +47,8 @@ export interface ChatService {
   /** The DM with a peer, created empty if needed. */
   open(peerId: PeerIdString): Promise<ConversationView>
   retry(messageId: MessageId): Promise<MessageView>
+  /** A message with, for this device's own, each recipient device's delivery state. */
+  messageInfo(messageId: MessageId): Promise<MessageInfo>
   markRead(conversationId: ConversationId): Promise<ConversationView>
   createChannel(input: { workspaceId: WorkspaceId; name: string; topic?: string; visibility?: ChannelVisibility; members?: PeerIdString[] }): Promise<ConversationView>
   addMembers(conversationId: ConversationId, members: PeerIdString[]): Promise<ConversationView>
@@ -87,7 +90,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   const rules = createConversationRules({ self, policy, messages, groups, log })
   const view = async (record: ConversationRecord): Promise<ConversationView> => {
     const last = record.lastKey === null ? undefined : (await messages.byKeys([record.lastKey]))[0]
-    return toConversationView(record, last === undefined || record.lastKey === null ? null : toMessageView(last, record.lastKey), rules.canManage(record), gaps.onTheWay(record))
+    return toConversationView(record, last === undefined || record.lastKey === null ? null : toMessageView(last, record.lastKey, record), rules.canManage(record), gaps.onTheWay(record))
   }
   const announce = async (record: ConversationRecord, last?: MessageView): Promise<ConversationView> => {
     const v = last === undefined ? await view(record) : toConversationView(record, last, rules.canManage(record), gaps.onTheWay(record))
@@ -200,7 +203,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     history: async (ref, query) => {
       const record = resolve(ref)
       const page = await messages.history(record.id, query)
-      return page.map(({ key, msg }) => toMessageView(msg, key))
+      return page.map(({ key, msg }) => toMessageView(msg, key, record))
     },
 
     conversations: async () => {
@@ -208,7 +211,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       const lasts = await messages.byKeys(records.map((r) => r.lastKey ?? ''))
       return records.map((r, i) => {
         const last = lasts[i]
-        return toConversationView(r, last === undefined || r.lastKey === null ? null : toMessageView(last, r.lastKey), canManage(r))
+        return toConversationView(r, last === undefined || r.lastKey === null ? null : toMessageView(last, r.lastKey, r), canManage(r))
       })
     },
 
@@ -228,17 +231,29 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       if (!found.msg.mine || found.msg.state !== 'failed') throw new EnclaveError('bad-request', 'only a failed message of this device can be retried')
       const record = resolve({ conversationId: conv })
       const msg: StoredMessage = { ...found.msg, state: 'pending' }
+      const receipts = receiptsOf(msg)
+      if (receipts !== undefined) rewait(receipts)
       const batch = store.batch()
-      messages.update(batch, found.key, msg)
-      // The same ciphertext goes again; recipients that have it drop the copy.
+      // The same ciphertext goes again, to those without it; recipients that have it drop the copy.
       const envKey = envelopeKey(conv, author, seq)
-      const recipients = enqueue(batch, record, { conv, author, seq }, envKey, msg.awaiting ?? record.members, found.key)
+      const recipients = enqueue(batch, record, { conv, author, seq }, envKey, receipts === undefined ? record.members : unacknowledged(receipts, recipientsNow(record)), found.key)
+      const v = toMessageView(msg, found.key, record)
+      msg.state = v.state
+      messages.update(batch, found.key, msg)
       await batch.write()
       trackPending(found.key, msg)
       kickAll(recipients)
-      const v = toMessageView(msg, found.key)
       emit('chat.messageUpdated', v)
       return v
+    },
+
+    messageInfo: async (messageId) => {
+      const { conv, author, seq } = parseMessageId(messageId)
+      const found = await messages.find(conv, author, seq)
+      if (found === undefined) throw new EnclaveError('not-found', `no message ${messageId}`)
+      const record = messages.conversation(conv)
+      const receipts = receiptsOf(found.msg)
+      return { message: toMessageView(found.msg, found.key, record), recipients: receipts === undefined ? [] : recipientsOf(receipts, record === undefined ? receipts.to : recipientsNow(record)) }
     },
 
     markRead: async (conversationId) => {
@@ -377,7 +392,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
 
     stop: async () => {
       clearInterval(sweepTimer)
-      await outbox.stop()
+      await delivery.stop()
       await groups.flush()
     }
   }

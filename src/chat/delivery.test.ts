@@ -80,6 +80,88 @@ test('a channel post is sent once one member stored it, and delivered only when 
   }
 })
 
+/** The newest view of one of `device`'s messages, from what it told its shells. */
+function latest(device: TestDevice, id: string): MessageView | undefined {
+  return [...device.added(), ...device.updated()].filter((v) => v.id === id).at(-1)
+}
+
+test('each recipient\'s acknowledgement is kept with the message, across a restart', async () => {
+  const net = await createTestDevices(3)
+  const [a, b, c] = net.devices
+  assert.ok(a !== undefined && b !== undefined && c !== undefined)
+  try {
+    const conv = await channel(net, a, [b, c])
+    net.link(a, c, false)
+    const sent = await a.chat.send({ conversationId: conv }, 'standup at ten')
+    assert.deepEqual(sent.delivery, { to: 0, of: 2, waiting: [b.id, c.id], failed: 0, mailbox: false })
+    await net.until('b has it', () => latest(a, sent.id)?.delivery?.to === 1)
+    assert.deepEqual(latest(a, sent.id)?.delivery?.waiting, [c.id])
+
+    await net.restart(a)
+    const [stored] = await a.chat.history({ conversationId: conv }, { limit: 1 })
+    assert.equal(stored?.state, 'sent')
+    assert.deepEqual(stored.delivery, { to: 1, of: 2, waiting: [c.id], failed: 0, mailbox: false })
+    const info = await a.chat.messageInfo(sent.id)
+    assert.deepEqual(info.recipients.map((r) => [r.device, r.state]), [[b.id, 'delivered'], [c.id, 'waiting']])
+    assert.ok((info.recipients[0]?.at ?? 0) >= sent.sentAt, 'when b\'s ack arrived')
+    assert.equal(info.recipients[1]?.at, null)
+
+    net.link(a, c, true)
+    await net.until('c has it too', () => latest(a, sent.id)?.state === 'delivered')
+    assert.deepEqual(latest(a, sent.id)?.delivery, { to: 2, of: 2, waiting: [], failed: 0, mailbox: false })
+    const [after] = await a.chat.history({ conversationId: conv }, { limit: 1 })
+    assert.equal(after?.delivery?.to, 2)
+  } finally {
+    await net.close()
+  }
+})
+
+test('a copy a recipient got from someone else is not counted: only its ack to the author is', async () => {
+  const net = await createTestDevices(3)
+  const [a, b, c] = net.devices
+  assert.ok(a !== undefined && b !== undefined && c !== undefined)
+  try {
+    const conv = await channel(net, a, [b, c])
+    net.link(a, c, false)
+    const sent = await a.chat.send({ conversationId: conv }, 'hello')
+    await net.until('b has it', () => latest(a, sent.id)?.delivery?.to === 1)
+    const envs = (await b.envelopes(conv, a.id)).filter((e) => e.seq === sent.seq)
+    assert.equal(envs.length, 1)
+    const acks = await net.deliver(c, b, envs)
+    assert.deepEqual(acks, [{ author: a.id, seq: sent.seq }], 'c stored it and acknowledged b')
+    await net.until('shown at c', () => c.added(conv).some((v) => v.id === sent.id))
+    const info = await a.chat.messageInfo(sent.id)
+    assert.deepEqual(info.recipients.map((r) => r.state), ['delivered', 'waiting'], 'c\'s ack went to b, not to the author')
+    assert.equal(info.message.state, 'sent')
+    net.link(a, c, true)
+    await net.until('delivered once c acknowledges the author\'s own copy', () => latest(a, sent.id)?.state === 'delivered')
+  } finally {
+    await net.close()
+  }
+})
+
+test('a device removed from the channel before it got a message stops being counted', async () => {
+  const net = await createTestDevices(3)
+  const [a, b, c] = net.devices
+  assert.ok(a !== undefined && b !== undefined && c !== undefined)
+  try {
+    const conv = await channel(net, a, [b, c])
+    net.link(a, c, false)
+    const sent = await a.chat.send({ conversationId: conv }, 'before c leaves')
+    await net.until('b has it', () => latest(a, sent.id)?.delivery?.to === 1)
+    assert.equal(latest(a, sent.id)?.state, 'sent')
+    await a.chat.removeMember(conv, c.id)
+    await net.until('delivered to everyone still there', () => latest(a, sent.id)?.state === 'delivered')
+    assert.deepEqual(latest(a, sent.id)?.delivery, { to: 1, of: 1, waiting: [], failed: 0, mailbox: false })
+    const info = await a.chat.messageInfo(sent.id)
+    assert.deepEqual(info.recipients.map((r) => r.device), [b.id])
+    const [stored] = await a.chat.history({ conversationId: conv }, { limit: 10 }).then((page) => page.filter((v) => v.id === sent.id))
+    assert.equal(stored?.state, 'delivered')
+  } finally {
+    await net.close()
+  }
+})
+
 test('a message that could not be delivered in time fails, and a retry delivers it', async () => {
   const net = await createTestDevices(2, { outbox: (i) => (i === 0 ? { maxAgeMs: 600 } : {}) })
   const [a, b] = net.devices

@@ -2,7 +2,8 @@ import { encode as cborEncode } from 'cborg'
 import { EnclaveError, errorMessage } from '../errors.js'
 import { encryptApplication, epochOf } from '../crypto/mls-group.js'
 import { envelopeKey } from './cipher-log.js'
-import { toMessageView, type ConversationRecord, type StoredMessage } from './message-log.js'
+import { receiptsOf, toMessageView, type ConversationRecord, type StoredMessage } from './message-log.js'
+import { noteAck, noteGaveUp } from './receipts.js'
 import { CHAT_PROTOCOL } from './chat-frames.js'
 import { createOutbox, type Outbox, type OutboxEntry, type OutboxInit } from './outbox.js'
 import type { MessageView, PeerIdString } from '../api/contract.js'
@@ -29,6 +30,8 @@ export interface Delivery {
   passStored: (record: ConversationRecord, author: string) => Promise<void>
   /** This device's message, kept in memory while acknowledgements come in. */
   trackPending: (key: string, msg: StoredMessage) => void
+  /** Stops delivering (the outbox) and listening for member changes. */
+  stop: () => Promise<void>
 }
 
 export function createDelivery(ctx: ChatContext, outboxInit: OutboxInit): Delivery {
@@ -53,9 +56,10 @@ export function createDelivery(ctx: ChatContext, outboxInit: OutboxInit): Delive
   }
 
   /**
-   * This device's messages change state as recipients acknowledge: sent once a member or a
-   * mailbox has stored it, delivered once every member has. Updates run one after another, so
-   * two acks for one message never race.
+   * This device's messages change state as recipients acknowledge (receipts.ts): sent once a
+   * member or a mailbox has stored it, delivered once every member has. An ack counts only from
+   * the device the copy was queued for: the outbox reads it on that device's own stream. Updates
+   * run one after another, so two acks for one message never race.
    */
   let ackChain: Promise<unknown> = Promise.resolve()
   const pendingUpdates = new Map<string, StoredMessage>()
@@ -64,31 +68,63 @@ export function createDelivery(ctx: ChatContext, outboxInit: OutboxInit): Delive
     // copy the mailbox never took does not make the message undelivered while members may get it.
     const mine = entries.filter((e) => e.messageKey !== null && (e.for === undefined || outcome === 'delivered'))
     if (mine.length === 0) return
+    const at = Date.now()
     ackChain = ackChain.then(async () => {
       const keysToLoad = mine.map((e) => e.messageKey ?? '').filter((k) => !pendingUpdates.has(k))
       const loaded = await messages.byKeys(keysToLoad)
       keysToLoad.forEach((k, i) => { const m = loaded[i]; if (m !== undefined) pendingUpdates.set(k, m) })
       const batch = store.batch()
-      const views: MessageView[] = []
+      const views = new Map<string, MessageView>()
       for (const e of mine) {
         const key = e.messageKey ?? ''
         const msg = pendingUpdates.get(key)
-        if (msg === undefined) continue
-        if (outcome === 'failed') msg.state = 'failed'
-        else if (e.for !== undefined) {
-          if (msg.state === 'pending') msg.state = 'sent'
-        } else {
-          msg.awaiting = (msg.awaiting ?? []).filter((d) => d !== peer)
-          if (msg.state === 'pending' || msg.state === 'sent') msg.state = msg.awaiting.length === 0 ? 'delivered' : 'sent'
-        }
+        const receipts = msg === undefined ? undefined : receiptsOf(msg)
+        if (msg === undefined || receipts === undefined) continue
+        const changed = e.for !== undefined
+          ? receipts.boxed !== true && (receipts.boxed = true)
+          : outcome === 'delivered' ? noteAck(receipts, peer, at) : noteGaveUp(receipts, peer)
+        if (!changed) continue
+        const view = toMessageView(msg, key, messages.conversation(msg.conv))
+        msg.state = view.state
         messages.update(batch, key, msg)
-        if (msg.state === 'delivered' || msg.state === 'failed') pendingUpdates.delete(key)
-        views.push(toMessageView(msg, key))
+        if (view.state === 'delivered' || view.state === 'failed') pendingUpdates.delete(key)
+        views.set(key, view)
       }
-      await batch.write()
-      for (const v of views) emit('chat.messageUpdated', v)
+      if (batch.length > 0) await batch.write()
+      for (const v of views.values()) emit('chat.messageUpdated', v)
     }).catch((err: unknown) => { log.warn('could not record acknowledgements', { error: errorMessage(err) }) })
   }
+
+  /**
+   * A conversation's members changed: this device's messages still waiting there are counted
+   * against the new members (a device removed before it got one is owed nothing), so they may
+   * now be delivered. Only the messages tracked in memory are rewritten; others are counted
+   * afresh whenever read.
+   */
+  const lastMembers = new Map<string, readonly PeerIdString[]>()
+  const offChanged = ctx.components.bus.on('conversation:changed', ({ id }) => {
+    const record = messages.conversation(id)
+    if (record === undefined) return
+    const before = lastMembers.get(id)
+    lastMembers.set(id, record.members)
+    // Members are replaced, never edited in place, when the group changes: one comparison per event.
+    if (before === undefined || before === record.members) return
+    ackChain = ackChain.then(async () => {
+      const batch = store.batch()
+      const views: MessageView[] = []
+      for (const [key, msg] of pendingUpdates) {
+        if (msg.conv !== id) continue
+        const view = toMessageView(msg, key, record)
+        if (view.state === msg.state) continue
+        msg.state = view.state
+        messages.update(batch, key, msg)
+        if (view.state === 'delivered') pendingUpdates.delete(key)
+        views.push(view)
+      }
+      if (batch.length > 0) await batch.write()
+      for (const v of views) emit('chat.messageUpdated', v)
+    }).catch((err: unknown) => { log.warn('could not recount deliveries', { error: errorMessage(err) }) })
+  })
 
   /** Queues an envelope for these devices (and a copy for each mailbox that may hold it). */
   const enqueue = (batch: StoreBatch, record: ConversationRecord, env: Pick<Envelope, 'conv' | 'author' | 'seq'>, envKey: string, to: PeerIdString[], messageKey: string | null): PeerIdString[] => {
@@ -137,5 +173,5 @@ export function createDelivery(ctx: ChatContext, outboxInit: OutboxInit): Delive
     }
   }
 
-  return { outbox, enqueue, kickAll, sealAndQueue, markSeen, passStored, trackPending: (key, msg) => { pendingUpdates.set(key, msg) } }
+  return { outbox, enqueue, kickAll, sealAndQueue, markSeen, passStored, trackPending: (key, msg) => { pendingUpdates.set(key, msg) }, stop: async () => { offChanged(); await outbox.stop() } }
 }

@@ -5,8 +5,13 @@ import { MAX_HISTORY_PAGE } from '../limits.js'
 import type { ChannelVisibility, ConversationId, ConversationStatus, ConversationView, DeliveryState, MessageView, OnTheWay, PeerIdString, WorkspaceId } from '../api/contract.js'
 import { hourBounds, hourOfOrder } from '../store/key-layout.js'
 import type { Collection, Store, StoreBatch } from '../store/store.js'
+import { GAVE_UP, stateOf, summarise, WAITING, type Receipts } from './receipts.js'
 
-/** A message as kept on disk. `sent` is never stored: it only lives while a stream is open. */
+/**
+ * A message as kept on disk. For this device's own, `receipts` says who it went to and who
+ * stored it; the state shown is derived from them against the conversation's members now
+ * (receipts.ts), `state` is what it was when last written.
+ */
 export interface StoredMessage {
   conv: ConversationId
   author: PeerIdString
@@ -15,8 +20,28 @@ export interface StoredMessage {
   text: string
   state: DeliveryState
   mine: boolean
-  /** Devices that have not acknowledged this device's message yet. */
+  /** This device's message: its recipient devices and their acknowledgements. */
+  receipts?: Receipts
+  /**
+   * Written before receipts were kept (schema 4 and older): the devices that had not
+   * acknowledged yet. Read as receipts with nobody acknowledged (`receiptsOf`).
+   */
   awaiting?: PeerIdString[]
+}
+
+/**
+ * The receipts of this device's message, from what it stored: old records name only who was
+ * still awaited (the rest are not known, so they are not counted). Undefined for others' messages.
+ */
+export function receiptsOf(msg: StoredMessage): Receipts | undefined {
+  if (!msg.mine) return undefined
+  if (msg.receipts !== undefined) return msg.receipts
+  if (msg.awaiting === undefined) return undefined
+  const r: Receipts = { to: msg.awaiting, at: msg.awaiting.map(() => (msg.state === 'failed' ? GAVE_UP : WAITING)) }
+  if (msg.state === 'sent') r.boxed = true
+  msg.receipts = r
+  delete msg.awaiting
+  return r
 }
 
 export interface ConversationRecord {
@@ -334,7 +359,22 @@ export function orderOf(key: string): string {
   return key.slice(key.indexOf(SEP) + 1)
 }
 
-export function toMessageView(msg: StoredMessage, key: string, state: DeliveryState = msg.state): MessageView {
+/**
+ * The devices this device's messages in a conversation are counted against now: the group's
+ * members, and a DM's peer even before their group is set up (its first messages wait for it).
+ */
+export function recipientsNow(record: ConversationRecord): readonly PeerIdString[] {
+  return record.peerId === null || record.members.includes(record.peerId) ? record.members : [...record.members, record.peerId]
+}
+
+/**
+ * The view of a stored message. `record`: its conversation, whose devices now the delivery of
+ * this device's message is counted against (undefined: every recipient counts).
+ */
+export function toMessageView(msg: StoredMessage, key: string, record?: ConversationRecord): MessageView {
+  const receipts = receiptsOf(msg)
+  const delivery = receipts === undefined ? null : summarise(receipts, record === undefined ? receipts.to : recipientsNow(record))
+  const state: DeliveryState = delivery === null || msg.state === 'received' ? msg.state : stateOf(delivery)
   return {
     id: messageId(msg.conv, msg.author, msg.seq),
     conversationId: msg.conv,
@@ -344,7 +384,8 @@ export function toMessageView(msg: StoredMessage, key: string, state: DeliverySt
     order: orderOf(key),
     text: msg.text,
     state,
-    mine: msg.mine
+    mine: msg.mine,
+    delivery
   }
 }
 

@@ -4,6 +4,7 @@ import type { ConversationId, MessageView, PeerIdString } from '../api/contract.
 import type { ChatContext } from './chat-context.js'
 import type { Delivery } from './delivery.js'
 import type { Membership } from './membership.js'
+import { newReceipts } from './receipts.js'
 
 /** This device's text messages: grouped into one write while one is on disk, or held for a DM not set up yet. */
 export interface Sending {
@@ -42,8 +43,8 @@ export function createSending(ctx: ChatContext, delivery: Delivery, membership: 
     try {
       for (const { text } of queue) {
         const sent = await sealAndQueue(batch, record, (seq, hlc) => ({ type: 'text', conv: record.id, author: self, seq, hlc, text }), (p) => {
-          const msg: StoredMessage = { conv: record.id, author: self, seq: p.seq, hlc: p.hlc, text, state: 'pending', mine: true, awaiting: record.members.filter((m) => m !== self) }
-          if (msg.awaiting?.length === 0) msg.state = 'delivered'
+          const receipts = newReceipts(record.members, self)
+          const msg: StoredMessage = { conv: record.id, author: self, seq: p.seq, hlc: p.hlc, text, state: receipts.to.length === 0 ? 'delivered' : 'pending', mine: true, receipts }
           const key = messages.append(batch, msg, { countUnread: false })
           stored.push({ key, msg })
           return key
@@ -59,7 +60,7 @@ export function createSending(ctx: ChatContext, delivery: Delivery, membership: 
     kickAll([...recipients])
     const views = stored.map(({ key, msg }) => {
       if (msg.state === 'pending') trackPending(key, msg)
-      const v = toMessageView(msg, key)
+      const v = toMessageView(msg, key, record)
       emit('chat.messageAdded', v)
       return v
     })
@@ -74,13 +75,13 @@ export function createSending(ctx: ChatContext, delivery: Delivery, membership: 
    */
   const holdText = async (record: ConversationRecord, text: string): Promise<MessageView> => {
     const batch = store.batch()
-    const msg: StoredMessage = { conv: record.id, author: self, seq: record.nextSeq++, hlc: clock.now(), text, state: 'pending', mine: true, awaiting: record.peerId === null ? [] : [record.peerId] }
+    const msg: StoredMessage = { conv: record.id, author: self, seq: record.nextSeq++, hlc: clock.now(), text, state: 'pending', mine: true, receipts: newReceipts(record.peerId === null ? [] : [record.peerId], self) }
     const key = messages.append(batch, msg, { countUnread: false })
     record.heldKeys = [...record.heldKeys, key]
     messages.saveConversation(batch, record)
     await batch.write()
     trackPending(key, msg)
-    const v = toMessageView(msg, key)
+    const v = toMessageView(msg, key, record)
     emit('chat.messageAdded', v)
     await announce(record)
     return v

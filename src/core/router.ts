@@ -39,6 +39,7 @@ export function createRouter({ info, health, peers, relays, chat, profiles, work
     'chat.send': (input) => chat.send(input, input.text),
     'chat.history': (input) => chat.history(input, { before: input.before, limit: input.limit }),
     'chat.retry': ({ messageId }) => chat.retry(messageId),
+    'chat.messageInfo': ({ messageId }) => chat.messageInfo(messageId),
     'chat.markRead': ({ conversationId }) => chat.markRead(conversationId),
     'drafts.list': () => drafts.list(),
     'drafts.set': ({ conversationId, text }) => drafts.set(conversationId, text),

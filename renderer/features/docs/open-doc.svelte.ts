@@ -1,7 +1,7 @@
 import { openDocSession, type DocSession, type DocUser } from './doc-session'
+import { personName } from '../../state/channel-people'
 import { docs } from '../../state/docs.svelte'
 import { errorMessage } from '../../state/errors'
-import { shortId } from '../../state/peers.svelte'
 import { session } from '../../state/session.svelte'
 import { userColor } from '../../ui/user-color'
 import type { DocId, DocView } from '../../../src/api/contract'
@@ -9,7 +9,7 @@ import type { DocId, DocView } from '../../../src/api/contract'
 /** How this user shows in shared docs: their name, and their avatar's colour. */
 export function docUser(): DocUser {
   const peerId = session.info?.peerId
-  return { name: session.profile?.displayName ?? (peerId === undefined ? '' : shortId(peerId)), color: userColor(peerId ?? '') }
+  return { name: session.profile?.displayName ?? (peerId === undefined ? '' : personName(peerId)), color: userColor(peerId ?? '') }
 }
 
 /**
