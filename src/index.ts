@@ -110,7 +110,9 @@ export async function createCore(init: CoreInit): Promise<Core> {
     const registry = await createWorkspaceRegistry(store, log.child('registry'))
     const self = peerIdOf(peerIdFromPrivateKey(deviceKey))
     const access = createMembershipAccess(registry, self)
-    const relaysFor = memberRelayPolicy(access, registry, self, log.child('member-relay'))
+    // The relays this device knows are listed once the relay list exists (after the node).
+    const companyRelays: { all?: () => string[] } = {}
+    const relaysFor = memberRelayPolicy(access, registry, self, log.child('member-relay'), () => (init.relays ?? []).length > 0 || (companyRelays.all?.().length ?? 0) > 0)
     // Made after the node and the protocol host, which already ask it (peer routing, failed dials).
     const routing: { routes?: MemberRoutes } = {}
     // Relays added in Settings on earlier runs: the node keeps a reservation slot for each.
@@ -143,6 +145,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
     if (init.relay === undefined) parts.add('member-relay', createMemberRelay({ node, bus, log: log.child('member-relay'), allows: relaysFor }))
     routing.routes = parts.add('routes', await createMemberRoutes({ node, privateKey: deviceKey, store, access, protocols, bus, log: log.child('routes'), self }))
     const relays = parts.add('relays', createRelayList({ bus, log: log.child('relays'), dial: (address) => peers.dial(address), meta: store.collection('meta') }, init.relays ?? [], addedRelays))
+    companyRelays.all = () => relays.all()
     const mailboxes = parts.add('mailboxes', await createMailboxDirectory({ node, protocols, meta: store.collection('meta'), bus, isMailbox: init.mailbox === true, allows: access.allows }))
     const profiles = parts.add('profiles', await createProfiles({ node, protocols, peers, meta: store.collection('meta'), emit, log: log.child('profiles'), allows: access.allows }))
     const chat = parts.add('chat', await createChatService({

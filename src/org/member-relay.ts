@@ -13,8 +13,8 @@ export interface MemberRelayComponents {
 
 /**
  * Keeps member relaying to the workspace's word. libp2p checks the policy only when a
- * reservation is made; when an admin turns member relaying off, names a company relay, or a
- * colleague leaves, this device drops the reservations no longer allowed and closes the
+ * reservation is made; when an admin turns member relaying off, names a company relay (or this
+ * device learns of one), or a colleague leaves, this device drops the reservations no longer allowed and closes the
  * connections that carried their circuits (the colleague reconnects directly if it can, and is
  * refused a new reservation).
  */
@@ -31,7 +31,11 @@ export function createMemberRelay({ node, bus, log, allows }: MemberRelayCompone
     }
   }
   return {
-    start: () => { off = bus.on('membership:changed', enforce) },
+    start: () => {
+      // The relay list takes a learned relay in its own listener: look once it has.
+      const offs = [bus.on('membership:changed', enforce), bus.on('relays:learned', () => { setImmediate(enforce) })]
+      off = () => { for (const o of offs) o() }
+    },
     stop: () => { off?.() }
   }
 }

@@ -106,12 +106,13 @@ export function createMembershipAccess(registry: WorkspaceRegistry, self: string
 /**
  * Who a member's device relays for (workspace policy `memberRelay`): an active member of a
  * workspace this device shares with it, where relaying through members is on and no company
- * relay is listed (then the company's relay carries such traffic), and this device is an active
- * member that is not a guest there. Everyone else is refused a reservation.
+ * relay is listed, and this device is an active member that is not a guest there. A device that
+ * knows a company relay itself (`usesRelay`: configured, added or learned) relays for nobody: the
+ * company's relay carries such traffic, and a colleague's one reservation slot must be left for it.
  */
-export function memberRelayPolicy(access: MembershipAccess, registry: WorkspaceRegistry, self: string, log: Logger): (peer: string) => boolean {
+export function memberRelayPolicy(access: MembershipAccess, registry: WorkspaceRegistry, self: string, log: Logger, usesRelay: () => boolean): (peer: string) => boolean {
   return (peer) => {
-    const ok = access.sharedWith(peer).some((ws) => {
+    const ok = !usesRelay() && access.sharedWith(peer).some((ws) => {
       const state = registry.get(ws)?.log.state()
       return state !== undefined && state.memberRelay && state.relays.length === 0 && !access.isGuestDevice(ws, self) && access.isActiveDevice(ws, peer)
     })

@@ -27,7 +27,7 @@ async function dir(name: string): Promise<string> {
   return d
 }
 
-test('offices in a line a – b – c with no company relay: a and c talk through b\'s device, and stop when an admin turns member relaying off', { skip: unavailable ?? false }, async () => {
+test('offices in a line a – b – c with no company relay: a and c talk through b\'s device, stop when an admin turns member relaying off, and channel posts still reach c through b\'s copy', { skip: unavailable ?? false }, async () => {
   // b's namespace does not forward: a and c have no route to each other, b reaches both.
   const lab = await createLab(['a', 'b', 'c'])
   labs.push(lab)
@@ -73,4 +73,13 @@ test('offices in a line a – b – c with no company relay: a and c talk throug
   await waitFor('b to read a\'s later message', () => has(b, dirB, aliceId, 'still here'), LONG)
   assert.equal(await has(c, dirC, aliceId, 'after relaying was turned off'), false)
   assert.notEqual((await peerOf(a, dirA, carolId))?.connected, true)
+
+  // No path between a and c at all now, yet a's channel post reaches c: b holds a copy, tells c
+  // it has more of a's envelopes than c, and c fetches them from b.
+  const channel = await jsonIn<{ id: string }>(b, 'channel', 'create', 'ops', '--workspace', ws.id, '--member', aliceId, '--member', carolId, '--data', dirB)
+  const inChannel = async (ns: string, d: string): Promise<boolean> => (await jsonIn<Array<{ id: string; status: string }>>(ns, 'conversations', '--data', d)).some((x) => x.id === channel.id && x.status === 'active')
+  await waitFor('a and c in the channel', async () => await inChannel(a, dirA) && await inChannel(c, dirC), LONG)
+  assert.equal((await enclaveIn(a, 'send', channel.id, 'for everyone in ops', '--data', dirA)).code, 0)
+  await waitFor('c to read a\'s post, fetched from b\'s copy', () => has(c, dirC, channel.id, 'for everyone in ops'), LONG)
+  assert.notEqual((await peerOf(c, dirC, aliceId))?.connected, true, 'c never reached a')
 })
