@@ -100,8 +100,13 @@ class WorkspacesState {
     }
   }
 
-  async create(name: string): Promise<WorkspaceView> {
-    const w = await session.api.call('workspaces.create', { name: name.trim() })
+  /**
+   * Makes a workspace owned by this device. Devices outside it can no longer reach this one, so
+   * each device in `invite` (colleagues it talks to now) gets a single-use invite link in the
+   * direct conversation with it, and stays connected until it joins.
+   */
+  async create(name: string, invite: readonly PeerIdString[] = []): Promise<WorkspaceView> {
+    const w = await session.api.call('workspaces.create', { name: name.trim(), ...(invite.length > 0 ? { invite: [...invite] } : {}) })
     this.upsert(w)
     this.select(w.id)
     return w
