@@ -84,9 +84,10 @@ try {
       await shot(page, '3-settings')
       await page.keyboard.press('Escape')
 
+      // In a workspace the people list's button invites (an admin); outside one it adds by address.
       await page.locator('section[aria-labelledby="people-heading"] .add').click()
       await page.getByRole('dialog').waitFor()
-      await shot(page, '4-add-peer')
+      await shot(page, '4-invite')
       await page.keyboard.press('Escape')
 
       // The view switcher's buttons: chats, directory, admin (same order in every language).
