@@ -52,7 +52,7 @@ export default tseslint.config(
   },
   {
     // Tests and benchmarks may print and use node:test's promise-returning API freely.
-    files: ['test/**/*.ts', 'bench/**/*.ts', 'src/**/*.test.ts', 'app/**/*.test.ts', '*.config.ts'],
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'src/**/*.test.ts', 'app/**/*.test.ts', 'renderer/**/*.test.ts', '*.config.ts'],
     rules: {
       'no-console': 'off',
       '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', name: ['test', 'describe', 'it', 'suite'], package: 'node:test' }] }],

@@ -10,7 +10,7 @@ const root = new URL('..', import.meta.url).pathname
 async function startPeer(name, dataDir, peers) {
   const args = [join(root, 'bin', 'enclave.js'), 'serve', '--data', dataDir, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0']
   for (const p of peers) args.push('--peer', p)
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ENCLAVE_LOG: process.env.ENCLAVE_LOG ?? 'warn' } })
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ENCLAVE_LOG: process.env.ENCLAVE_LOG ?? 'error' } })
   const lines = createInterface({ input: child.stdout })
   let address
   const url = await new Promise((resolve, reject) => {

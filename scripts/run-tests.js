@@ -13,11 +13,16 @@ function walk(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)])
 }
 
+/** The source of a compiled test: dist/<layer>/… mirrors the repository, except the renderer's tests (dist/renderer-tests/renderer/…). */
+function sourceOf(f) {
+  return join(root, relative(join(root, 'dist'), f).replace(/^renderer-tests\//, '')).replace(/\.js$/, '.ts')
+}
+
 // Only tests whose source still exists: tsc never deletes outputs of removed files.
 const files = walk(join(root, 'dist'))
   .filter((f) => f.endsWith('.test.js'))
-  .filter((f) => existsSync(join(root, relative(join(root, 'dist'), f)).replace(/\.js$/, '.ts')))
-  .filter((f) => scope === undefined || (scope === 'peers' ? f.includes('/dist/test/') : /\/dist\/(src|app)\//.test(f)))
+  .filter((f) => existsSync(sourceOf(f)))
+  .filter((f) => scope === undefined || (scope === 'peers' ? f.includes('/dist/test/') : /\/dist\/(src|app|renderer-tests)\//.test(f)))
   .sort()
 
 if (files.length === 0) {

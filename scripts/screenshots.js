@@ -90,6 +90,11 @@ try {
       await page.getByRole('dialog').locator('#relays-heading').scrollIntoViewIfNeeded()
       await shot(page, '4-settings-advanced')
       await page.keyboard.press('Escape')
+      // In a workspace an admin's people list invites.
+      await page.locator('section[aria-labelledby="people-heading"] .add').click()
+      await page.getByRole('dialog').waitFor()
+      await shot(page, '4-invite')
+      await page.keyboard.press('Escape')
 
       // The view switcher's buttons: chats, directory, admin (same order in every language).
       await page.locator('.views button').nth(1).click()

@@ -25,6 +25,8 @@ export const MAX_CHANNEL_MEMBERS = 2000
 /** A person's display name, and a workspace's, department's or member's name. */
 export const MAX_DISPLAY_NAME = 64
 export const MAX_WORKSPACE_NAME = 64
+/** Devices a new workspace's creator may invite at once (the colleagues it was talking to), kept connected until they join. */
+export const MAX_INVITED_AT_CREATE = 64
 /** A member profile's optional fields. */
 export const MAX_PROFILE_TITLE = 80
 export const MAX_PROFILE_PHONE = 40

@@ -1,12 +1,10 @@
 import { childrenByParent, subtreeIds } from './department-tree'
 import { peers } from './peers.svelte'
+import { PRESENCE_RANK, personOf, type Viewer } from './people-list'
 import { session } from './session.svelte'
 import type { ChosenPresence, DepartmentId, DepartmentView, InviteId, InviteSummary, InviteView, MemberView, PeerIdString, Presence, Role, UserId, WorkspaceId, WorkspaceView } from '../../src/api/contract'
 
 const KEY = 'enclave.workspace'
-
-/** Best first: what a member with several devices shows. */
-const PRESENCE_RANK: Record<Presence, number> = { online: 3, dnd: 2, away: 1, offline: 0 }
 
 export interface InviteOptions { role: Role; expiresInMs: number; approval: boolean }
 /** `avatar`: a data: URL to set, null to remove, absent to keep. */
@@ -33,6 +31,8 @@ class WorkspacesState {
   /** Members by each of their devices: channels list devices, people see names. */
   membersByDevice = $derived(new Map<string, MemberView>(this.members.flatMap((m) => m.devices.map((d) => [d, m] as const))))
   me = $derived(this.selected === null ? null : this.membersById.get(this.selected.userId) ?? null)
+  /** Who is looking at the selected workspace: the user, this device and its chosen presence. */
+  viewer = $derived<Viewer>({ userId: this.selected?.userId ?? null, peerId: session.info?.peerId ?? null, presence: ownPresence() })
   tree = $derived(childrenByParent(this.departments))
   departmentNames = $derived(new Map(this.departments.map((d) => [d.id, d.name])))
 
@@ -100,8 +100,13 @@ class WorkspacesState {
     }
   }
 
-  async create(name: string): Promise<WorkspaceView> {
-    const w = await session.api.call('workspaces.create', { name: name.trim() })
+  /**
+   * Makes a workspace owned by this device. Devices outside it can no longer reach this one, so
+   * each device in `invite` (colleagues it talks to now) gets a single-use invite link in the
+   * direct conversation with it, and stays connected until it joins.
+   */
+  async create(name: string, invite: readonly PeerIdString[] = []): Promise<WorkspaceView> {
+    const w = await session.api.call('workspaces.create', { name: name.trim(), ...(invite.length > 0 ? { invite: [...invite] } : {}) })
     this.upsert(w)
     this.select(w.id)
     return w
@@ -192,19 +197,16 @@ class WorkspacesState {
    * went, so the devices' presence from `peers.changed` (and one's own choice) takes over.
    */
   presenceOf(member: MemberView): Presence {
-    let best: Presence = 'offline'
-    for (const device of member.devices) {
-      const p: Presence = device === session.info?.peerId ? ownPresence() : peers.byId.get(device)?.presence ?? 'offline'
-      if (PRESENCE_RANK[p] > PRESENCE_RANK[best]) best = p
-    }
-    return best
+    const others = personOf(member, peers.byId, this.viewer).presence
+    const mine = session.info !== null && member.devices.includes(session.info.peerId) ? ownPresence() : 'offline'
+    return PRESENCE_RANK[mine] > PRESENCE_RANK[others] ? mine : others
   }
 
-  /** The device to open a direct conversation with: a connected one if any. */
+  /** The device to open a direct conversation with: the best-connected one, else the first. */
   deviceOf(member: MemberView): PeerIdString | null {
-    const others = member.devices.filter((d) => d !== session.info?.peerId)
-    return others.find((d) => peers.byId.get(d)?.connected === true) ?? others[0] ?? null
+    return personOf(member, peers.byId, this.viewer).device
   }
+
 
   isMe(member: MemberView): boolean {
     return member.userId === this.selected?.userId

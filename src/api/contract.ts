@@ -350,8 +350,13 @@ export interface Requests {
    */
   'shell.openLink': (input: { url: string }) => LinkTarget
   'workspaces.list': (input: Record<string, never>) => WorkspaceView[]
-  /** Makes this device the owner of a new workspace. */
-  'workspaces.create': (input: { name: string }) => WorkspaceView
+  /**
+   * Makes this device the owner of a new workspace. Devices outside it can no longer reach this
+   * one; each device in `invite` (at most 64: colleagues it talks to now) gets a single-use member
+   * invite in the direct conversation with it, and stays connected until it joins (15 min at
+   * most) so the invite arrives.
+   */
+  'workspaces.create': (input: { name: string; invite?: PeerIdString[] }) => WorkspaceView
   /** Admins: a single-use invite link. `expiresInMs` defaults to 48 h. */
   'workspaces.invite': (input: { workspaceId: WorkspaceId; role?: Role; expiresInMs?: number; approval?: boolean }) => InviteView
   /** Joins by an invite link (or text containing one); resolves once the inviting device accepted. */

@@ -4,7 +4,7 @@ import { idSchema, parseConversationId, parseDepartmentId, parseDocId, parseInvi
 import {
   MAX_AVATAR_LENGTH, MAX_AWARENESS_BYTES, MAX_CHANNEL_MEMBERS, MAX_CHANNEL_NAME, MAX_CHANNEL_TOPIC, MAX_DIRECTORY_RESULTS, MAX_DISPLAY_NAME,
   MAX_DOC_TITLE, MAX_DOC_UPDATE_BYTES, MAX_HISTORY_PAGE, MAX_INVITE_MS, MAX_MEMBER_DEPARTMENTS, MAX_PROFILE_EMAIL, MAX_PROFILE_PHONE,
-  MAX_PROFILE_TITLE, MAX_RELAY_ADDRESS, MAX_TEXT_LENGTH, MAX_WORKSPACE_NAME, MAX_WORKSPACE_RELAYS, MIN_INVITE_MS
+  MAX_PROFILE_TITLE, MAX_RELAY_ADDRESS, MAX_TEXT_LENGTH, MAX_INVITED_AT_CREATE, MAX_WORKSPACE_NAME, MAX_WORKSPACE_RELAYS, MIN_INVITE_MS
 } from '../limits.js'
 import type { Method, RequestInput } from './contract.js'
 
@@ -69,7 +69,7 @@ export const requestSchemas = {
   'profile.set': z.object({ displayName: z.string().max(MAX_DISPLAY_NAME * 4).optional(), presence: z.enum(['online', 'away', 'dnd']).optional() }).strict(),
   'shell.openLink': z.object({ url: z.string().min(1).max(2000) }).strict(),
   'workspaces.list': empty,
-  'workspaces.create': z.object({ name: z.string().min(1).max(MAX_WORKSPACE_NAME) }).strict(),
+  'workspaces.create': z.object({ name: z.string().min(1).max(MAX_WORKSPACE_NAME), invite: z.array(peerId).max(MAX_INVITED_AT_CREATE).optional() }).strict(),
   'workspaces.invite': z.object({ workspaceId, role: role.optional(), expiresInMs: z.number().int().min(MIN_INVITE_MS).max(MAX_INVITE_MS).optional(), approval: z.boolean().optional() }).strict(),
   'workspaces.join': z.object({ link: z.string().min(1).max(8000) }).strict(),
   'workspaces.members': z.object({ workspaceId }).strict(),

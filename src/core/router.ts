@@ -58,7 +58,17 @@ export function createRouter({ info, health, peers, relays, chat, profiles, work
       return Promise.resolve(target)
     },
     'workspaces.list': () => Promise.resolve(workspaces.list()),
-    'workspaces.create': ({ name }) => workspaces.create(name),
+    'workspaces.create': async ({ name, invite = [] }) => {
+      const w = await workspaces.create(name, { keep: invite })
+      // The invite travels in the conversation the two already have; the outbox keeps it durably.
+      // The workspace exists either way: a device whose invite could not be queued has no message
+      // in its conversation, and is invited from Admin.
+      await Promise.allSettled(invite.map(async (peerId) => {
+        const { text } = await workspaces.invite(w.id, {})
+        await chat.send({ peerId }, text)
+      }))
+      return w
+    },
     'workspaces.invite': ({ workspaceId, ...opts }) => workspaces.invite(workspaceId, opts),
     'workspaces.join': ({ link }) => workspaces.join(link),
     'workspaces.members': ({ workspaceId }) => Promise.resolve(workspaces.members(workspaceId)),

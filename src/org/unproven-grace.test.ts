@@ -26,7 +26,7 @@ test('a stranger is let go after the short grace, a joiner after the long one, a
     node,
     log: createMemoryLogger(),
     allows: (peer) => peer === member.toString(),
-    isRelay: (peer) => peer === relay.toString()
+    keeps: (peer) => peer === relay.toString()
   }
   const grace = createUnprovenGrace(components, { strangerGraceMs: 5_000, graceMs: 10_000 })
   for (const p of [stranger, joiner, member, relay]) node.connect(p)

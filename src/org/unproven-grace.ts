@@ -6,8 +6,8 @@ export interface UnprovenGraceComponents {
   node: Pick<NetNode, 'addEventListener' | 'removeEventListener' | 'hangUp'>
   log: Logger
   allows: (peer: string) => boolean
-  /** Relays stay connected although they are no members. */
-  isRelay: (peer: string) => boolean
+  /** Peers kept connected although they are no members: relays, and devices invited a moment ago. */
+  keeps: (peer: string) => boolean
   /** Takes over a peer whose grace ran out unproven (a removed device is told first); by default it is disconnected. */
   onExpired?: (peer: PeerId) => void
 }
@@ -34,7 +34,7 @@ export interface UnprovenGrace {
  * prove membership or redeem an invite; then they are disconnected. A stranger's connection is
  * what it costs this device, so the moment is short unless the peer is joining.
  */
-export function createUnprovenGrace({ node, log, allows, isRelay, onExpired }: UnprovenGraceComponents, init: UnprovenGraceInit = {}): UnprovenGrace {
+export function createUnprovenGrace({ node, log, allows, keeps, onExpired }: UnprovenGraceComponents, init: UnprovenGraceInit = {}): UnprovenGrace {
   const graceMs = init.graceMs ?? 10_000
   const strangerGraceMs = init.strangerGraceMs ?? 5_000
   const timers = new Map<string, NodeJS.Timeout>()
@@ -46,7 +46,7 @@ export function createUnprovenGrace({ node, log, allows, isRelay, onExpired }: U
     clearTimeout(timers.get(peer))
     timers.set(peer, setTimeout(() => {
       timers.delete(peer)
-      if (allows(peer) || isRelay(peer)) return
+      if (allows(peer) || keeps(peer)) return
       if (onExpired !== undefined) onExpired(peerId)
       else {
         log.info('closing connection of a peer that did not prove membership', { peer, code: 'not-member' })

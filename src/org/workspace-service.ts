@@ -3,7 +3,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { EnclaveError } from '../errors.js'
 import { parseUserId, peerIdOf } from '../ids.js'
-import { MAX_WORKSPACE_NAME, textLength } from '../limits.js'
+import { MAX_INVITED_AT_CREATE, MAX_WORKSPACE_NAME, textLength } from '../limits.js'
 import { CERTIFICATE_LIFETIME_MS, issueCertificate } from '../identity/certificate.js'
 import { sealValue } from '../identity/sealed-fields.js'
 import { decodeInviteLink, encodeInviteLink, inviteSecretHash, inviteText, newInviteId, newInviteSecret } from '../identity/invite-link.js'
@@ -58,7 +58,12 @@ export type WorkspaceServiceInit = UnprovenGraceInit
 
 export interface WorkspaceService {
   list(): WorkspaceView[]
-  create(name: string): Promise<WorkspaceView>
+  /**
+   * Makes this device the owner of a new workspace. `keep`: devices it talks to now and is about
+   * to invite; they stay connected (still refused every Enclave protocol) until they join or
+   * INVITED_KEEP_MS pass, so an invite sent to them arrives instead of the door closing first.
+   */
+  create(name: string, opts?: { keep?: readonly PeerIdString[] }): Promise<WorkspaceView>
   invite(ws: string, opts: { role?: Role; expiresInMs?: number; approval?: boolean }): Promise<InviteView>
   join(link: string): Promise<WorkspaceView>
   members(ws: string): MemberView[]
@@ -85,6 +90,8 @@ export interface WorkspaceService {
 }
 
 const DEFAULT_INVITE_MS = 48 * 60 * 60 * 1000
+/** How long a device invited at creation stays connected without being a member. */
+export const INVITED_KEEP_MS = 15 * 60 * 1000
 
 /** A new member's user id: random, so devices that join at once never collide. */
 const newUserId = (): UserId => parseUserId(randomBytes(12).toString('hex'))
@@ -114,11 +121,14 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   }
   const directory = createDirectory({ contactOf, contactsVersion: () => components.sealed.version() })
   const readiness = createPeerReadiness({ node, bus, allows, inWorkspace: () => registry.list().length > 0 })
+  /** Devices invited at creation, until when they stay connected (ms). */
+  const invited = new Map<string, number>()
+  const isInvited = (peer: string): boolean => (invited.get(peer) ?? 0) > Date.now()
   const grace = createUnprovenGrace({
     node,
     log,
     allows,
-    isRelay: (peer) => components.isRelay(peer),
+    keeps: (peer) => components.isRelay(peer) || (isInvited(peer) && !access.wasRemoved(peer)),
     // A device removed within its grace (it joined a moment ago) is told first, as `enforce` does.
     onExpired: (peerId) => {
       if (access.wasRemoved(peerId.toString())) { enforce(); return }
@@ -154,7 +164,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
       if (allows(peer) || farewells.has(peer) || components.isRelay(peer)) continue
       const removed = access.wasRemoved(peer)
       // A removed device has nothing left to prove, even if it joined moments ago.
-      if (!removed && grace.has(peer)) continue
+      if (!removed && (grace.has(peer) || isInvited(peer))) continue
       const hangUp = (): void => {
         log.info('closing connection of a peer that is not a member', { peer, code: 'not-member' })
         void node.hangUp(peerId).catch(() => undefined)
@@ -270,9 +280,16 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
   return {
     list: () => registry.list().map(view),
 
-    create: async (name) => {
+    create: async (name, opts = {}) => {
       const trimmed = name.trim()
       if (trimmed.length === 0 || textLength(trimmed) > MAX_WORKSPACE_NAME) throw new EnclaveError('bad-request', `a workspace name has 1–${MAX_WORKSPACE_NAME} characters`)
+      const keep = opts.keep ?? []
+      if (keep.length > MAX_INVITED_AT_CREATE) throw new EnclaveError('too-large', `at most ${MAX_INVITED_AT_CREATE} devices can be kept while they are invited`)
+      // Before the workspace exists: from then on the door closes on everyone else.
+      const until = Date.now() + INVITED_KEEP_MS
+      for (const [peer, t] of invited) if (t <= Date.now()) invited.delete(peer)
+      for (const peer of keep) if (peer !== self) invited.set(peer, until)
+      if (keep.length > 0) setTimeout(() => { if (!stopped) enforce() }, INVITED_KEEP_MS + 1_000).unref()
       const root = await createRootKey()
       const ws = workspaceIdOf(root.publicKey)
       const userId = newUserId()

@@ -19,7 +19,8 @@ export async function createWorkspace(page: Page, name: string): Promise<void> {
   await page.getByRole('button', { name: 'Create a workspace' }).click()
   const dialog = page.getByRole('dialog', { name: 'New workspace' })
   await dialog.getByRole('textbox', { name: 'Workspace name' }).fill(name)
-  await dialog.getByRole('button', { name: 'Create', exact: true }).click()
+  // With colleagues connected, the button also invites them ("Create and invite 1").
+  await dialog.getByRole('button', { name: /^Create( and invite \d+)?$/ }).click()
   await expect(dialog).toHaveCount(0)
   await expect(page.getByRole('combobox', { name: 'Workspace', exact: true })).toContainText(`${name} · Owner`)
 }
