@@ -142,7 +142,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       ...(upgradeMs !== undefined && Number.isFinite(upgradeMs) ? { upgradeIntervalMs: upgradeMs } : {}),
       dialAtStart: init.peers ?? []
     }))
-    if (init.relay === undefined) parts.add('member-relay', createMemberRelay({ node, bus, log: log.child('member-relay'), allows: relaysFor }))
+    if (init.relay === undefined) parts.add('member-relay', createMemberRelay({ node, bus, log: log.child('member-relay'), allows: relaysFor, isMember: access.allows }))
     routing.routes = parts.add('routes', await createMemberRoutes({ node, privateKey: deviceKey, store, access, protocols, bus, log: log.child('routes'), self }))
     const relays = parts.add('relays', createRelayList({ bus, log: log.child('relays'), dial: (address) => peers.dial(address), meta: store.collection('meta') }, init.relays ?? [], addedRelays))
     companyRelays.all = () => relays.all()

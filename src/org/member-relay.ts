@@ -9,6 +9,8 @@ export interface MemberRelayComponents {
   log: Logger
   /** The reservation policy (membership-access.ts `memberRelayPolicy`). */
   allows: (peer: string) => boolean
+  /** Is `peer` still let in at all (a member of some shared workspace)? */
+  isMember: (peer: string) => boolean
 }
 
 /**
@@ -18,7 +20,7 @@ export interface MemberRelayComponents {
  * connections that carried their circuits (the colleague reconnects directly if it can, and is
  * refused a new reservation).
  */
-export function createMemberRelay({ node, bus, log, allows }: MemberRelayComponents): { start(): void; stop(): void } {
+export function createMemberRelay({ node, bus, log, allows, isMember }: MemberRelayComponents): { start(): void; stop(): void } {
   let off: (() => void) | undefined
   const enforce = (): void => {
     const relay = node.services.relay
@@ -27,6 +29,9 @@ export function createMemberRelay({ node, bus, log, allows }: MemberRelayCompone
       if (allows(peer.toString())) continue
       relay.reservations.delete(peer)
       log.info('stopped relaying for a device', { peer: peer.toString(), code: 'not-member' })
+      // A device no longer a member at all is told of its removal before the gate closes its
+      // connections (workspace gating): closing them here would cut that message off.
+      if (!isMember(peer.toString())) continue
       for (const c of node.getConnections(peer)) c.close().catch((err: unknown) => { log.debug('could not close a relayed connection', { peer: peer.toString(), error: errorMessage(err) }) })
     }
   }
