@@ -112,7 +112,8 @@ export async function createCore(init: CoreInit): Promise<Core> {
     const access = createMembershipAccess(registry, self)
     // The relays this device knows are listed once the relay list exists (after the node).
     const companyRelays: { all?: () => string[] } = {}
-    const relaysFor = memberRelayPolicy(access, registry, self, log.child('member-relay'), () => (init.relays ?? []).length > 0 || (companyRelays.all?.().length ?? 0) > 0)
+    const usesRelay = (): boolean => (init.relays ?? []).length > 0 || (companyRelays.all?.().length ?? 0) > 0
+    const relaysFor = memberRelayPolicy(access, registry, self, log.child('member-relay'), usesRelay)
     // Made after the node and the protocol host, which already ask it (peer routing, failed dials).
     const routing: { routes?: MemberRoutes } = {}
     // Relays added in Settings on earlier runs: the node keeps a reservation slot for each.
@@ -142,7 +143,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       ...(upgradeMs !== undefined && Number.isFinite(upgradeMs) ? { upgradeIntervalMs: upgradeMs } : {}),
       dialAtStart: init.peers ?? []
     }))
-    if (init.relay === undefined) parts.add('member-relay', createMemberRelay({ node, bus, log: log.child('member-relay'), allows: relaysFor, isMember: access.allows }))
+    if (init.relay === undefined) parts.add('member-relay', createMemberRelay({ node, bus, log: log.child('member-relay'), allows: relaysFor, isMember: access.allows, usesRelay }))
     routing.routes = parts.add('routes', await createMemberRoutes({ node, privateKey: deviceKey, store, access, protocols, bus, log: log.child('routes'), self }))
     const relays = parts.add('relays', createRelayList({ bus, log: log.child('relays'), dial: (address) => peers.dial(address), meta: store.collection('meta') }, init.relays ?? [], addedRelays))
     companyRelays.all = () => relays.all()

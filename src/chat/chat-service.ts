@@ -194,7 +194,11 @@ export async function createChatService(components: ChatComponents, outboxInit: 
             log.debug('DM group not set up yet; holding the message', { peer: record.peerId, error: errorMessage(err) })
           }
         }
-        if (record.kind === 'dm' && (currentGroup(record) === undefined || record.heldKeys.length > 0)) return { queued: Promise.resolve(await holdText(record, text)) }
+        if (record.kind === 'dm' && (currentGroup(record) === undefined || record.heldKeys.length > 0)) {
+          const held = await holdText(record, text)
+          retryHeld(record)
+          return { queued: Promise.resolve(held) }
+        }
         return { queued: queueText(record, text) }
       })
       return next.queued
@@ -392,6 +396,8 @@ export async function createChatService(components: ChatComponents, outboxInit: 
 
     stop: async () => {
       clearInterval(sweepTimer)
+      for (const timer of heldRetries.values()) clearTimeout(timer)
+      heldRetries.clear()
       await delivery.stop()
       await groups.flush()
     }
@@ -415,13 +421,31 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     groupService.depositAt(mailbox).catch((err: unknown) => { log.debug('could not leave key packages at the mailbox', { peer: mailbox, error: errorMessage(err) }) })
   }
 
+  /**
+   * A DM held until its group is set up is also tried on a timer (2 s, doubling to a minute): a
+   * connection that opened and dropped at once (a relayed path settling) brings no second
+   * `peer:ready`, and the held messages would wait for the next connection, however late.
+   */
+  const heldRetries = new Map<ConversationId, NodeJS.Timeout>()
+  function retryHeld(record: ConversationRecord, delayMs = 2000): void {
+    if (heldRetries.has(record.id)) return
+    heldRetries.set(record.id, setTimeout(() => {
+      heldRetries.delete(record.id)
+      if (record.heldKeys.length === 0) return
+      flushHeld(record).catch((err: unknown) => {
+        log.debug('held messages wait longer', { peer: record.peerId, error: errorMessage(err), nextMs: Math.min(delayMs * 2, 60_000) })
+        retryHeld(record, Math.min(delayMs * 2, 60_000))
+      })
+    }, delayMs).unref())
+  }
+
   /** A peer is reachable and its membership settled: deliver, add, catch up. */
   const peerReady = (peer: PeerIdString): void => {
     outbox.kick(peer)
     if (components.mailboxes().includes(peer) && components.mailbox !== true) depositKeyPackages(peer)
     for (const record of messages.conversations()) {
       if (record.kind === 'dm' && record.peerId === peer && record.heldKeys.length > 0) {
-        flushHeld(record).catch((err: unknown) => { log.debug('held messages wait longer', { peer, error: errorMessage(err) }) })
+        flushHeld(record).catch((err: unknown) => { log.debug('held messages wait longer', { peer, error: errorMessage(err) }); retryHeld(record) })
       }
       if (record.status !== 'active') continue
       if (record.committer === self && record.pendingMembers.includes(peer)) {

@@ -82,6 +82,24 @@ export interface RelayLimits {
 /** What a member's device carries for colleagues: a few of them, for a while, a bounded amount. */
 export const MEMBER_RELAY_LIMITS: RelayLimits = { maxReservations: 16, dataBytes: 256n * 1024n * 1024n, durationMs: 30 * 60_000 }
 
+/** What this node may ask of its circuit relay transport (its reservations on relays). */
+export interface RelayReservations {
+  hasReservation(peer: PeerId): boolean
+  /** Reserves a slot on `peer` if a discovered slot is free; throws when none is or `peer` refuses. */
+  reserve(peer: PeerId): Promise<void>
+}
+
+const reservationsOf = new WeakMap<object, RelayReservations>()
+
+/**
+ * A node's relay reservations. libp2p tries a relay once per connection, when it first sees it:
+ * a colleague who refused a device that had not joined yet is never asked again on that
+ * connection, so member relaying asks once the device is a member (src/org/member-relay.ts).
+ */
+export function relayReservations(node: NetNode): RelayReservations | undefined {
+  return reservationsOf.get(node)
+}
+
 /** Assembles the libp2p node: TCP + WebSockets, Noise, Yamux, identify, ping, AutoNAT, DCUtR, circuit relay, optional mDNS. */
 export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
   // One reservation slot per relay given, filled from connected relays. libp2p re-reserves such
@@ -93,7 +111,7 @@ export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
   const given = init.relays?.length ?? 0
   const relayed = Array.from({ length: given === 0 ? 1 : given + 1 }, () => '/p2p-circuit')
   // The gater asks the node it guards for the connections open now (none while it is being made).
-  const made: { node?: NetNode } = {}
+  const made: { node?: NetNode; reservations?: RelayReservations } = {}
   /** Unknown peers' inbound connections open now: all of them, and those from `host`. */
   const unknownInbound = (host: string | undefined): { all: number; fromHost: number } => {
     const isKnown = init.isKnown
@@ -111,7 +129,18 @@ export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
     privateKey: init.privateKey,
     addresses: { listen: [...(init.listen ?? DEFAULT_LISTEN), ...relayed] },
     // The relay transport lets this node dial peers through a relay even when it uses none itself.
-    transports: [tcp(), webSockets(), circuitRelayTransport()],
+    transports: [tcp(), webSockets(), (components: Parameters<ReturnType<typeof circuitRelayTransport>>[0]) => {
+      const transport = circuitRelayTransport()(components)
+      // The transport class (not exported by the package) keeps its reservation store public.
+      const store = (transport as Partial<{ reservationStore: { hasReservation(peer: PeerId): boolean; addRelay(peer: PeerId, type: 'discovered'): Promise<unknown> } }>).reservationStore
+      if (store !== undefined) {
+        made.reservations = {
+          hasReservation: (peer) => store.hasReservation(peer),
+          reserve: async (peer) => { await store.addRelay(peer, 'discovered') }
+        }
+      }
+      return transport
+    }],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW } })],
     peerDiscovery: init.mdns ? [mdns()] : [],
@@ -164,6 +193,7 @@ export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
     }
   })
   made.node = node
+  if (made.reservations !== undefined) reservationsOf.set(node, made.reservations)
   // Connections upgrading at the same moment all pass the gater before any of them is open: the
   // newest of those over the limit is closed as it opens.
   node.addEventListener('connection:open', ({ detail: c }) => {

@@ -1,26 +1,35 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { RELAY_V2_HOP_CODEC } from '@libp2p/circuit-relay-v2'
 import { errorMessage } from '../errors.js'
+import { relayReservations, type NetNode } from '../net/libp2p-node.js'
 import type { CoreBus } from '../core-events.js'
 import type { Logger } from '../logger.js'
-import type { NetNode } from '../net/libp2p-node.js'
 
 export interface MemberRelayComponents {
-  node: Pick<NetNode, 'services' | 'getConnections'>
+  node: NetNode
   bus: CoreBus
   log: Logger
   /** The reservation policy (membership-access.ts `memberRelayPolicy`). */
   allows: (peer: string) => boolean
   /** Is `peer` still let in at all (a member of some shared workspace)? */
   isMember: (peer: string) => boolean
+  /** Does this device know a company relay (then it neither relays for colleagues nor reserves on them)? */
+  usesRelay: () => boolean
 }
 
 /**
- * Keeps member relaying to the workspace's word. libp2p checks the policy only when a
- * reservation is made; when an admin turns member relaying off, names a company relay (or this
- * device learns of one), or a colleague leaves, this device drops the reservations no longer allowed and closes the
- * connections that carried their circuits (the colleague reconnects directly if it can, and is
- * refused a new reservation).
+ * Keeps member relaying to the workspace's word, on both sides.
+ * - As the relaying device: libp2p checks the policy only when a reservation is made; when an
+ *   admin turns member relaying off, names a company relay (or this device learns of one), or a
+ *   colleague leaves, this device drops the reservations no longer allowed and closes the
+ *   connections that carried their circuits (the colleague reconnects directly if it can, and is
+ *   refused a new reservation).
+ * - As the device that needs a path: libp2p asks a relay for a reservation once, when it first
+ *   connects. A device joining a workspace connects to its inviter before it is a member, and is
+ *   refused; so once a colleague is ready (membership proven both ways) and offers relaying, it is
+ *   asked again. libp2p keeps the reservation only while a slot is free.
  */
-export function createMemberRelay({ node, bus, log, allows, isMember }: MemberRelayComponents): { start(): void; stop(): void } {
+export function createMemberRelay({ node, bus, log, allows, isMember, usesRelay }: MemberRelayComponents): { start(): void; stop(): void } {
   let off: (() => void) | undefined
   const enforce = (): void => {
     const relay = node.services.relay
@@ -35,10 +44,27 @@ export function createMemberRelay({ node, bus, log, allows, isMember }: MemberRe
       for (const c of node.getConnections(peer)) c.close().catch((err: unknown) => { log.debug('could not close a relayed connection', { peer: peer.toString(), error: errorMessage(err) }) })
     }
   }
+  const askColleague = async (peer: string): Promise<void> => {
+    const reservations = relayReservations(node)
+    if (reservations === undefined || usesRelay()) return
+    const id = peerIdFromString(peer)
+    if (reservations.hasReservation(id)) return
+    const known = await node.peerStore.get(id).catch(() => undefined)
+    if (known?.protocols.includes(RELAY_V2_HOP_CODEC) !== true) return
+    await reservations.reserve(id)
+    log.debug('reserved on a colleague\'s device', { peer })
+  }
   return {
     start: () => {
       // The relay list takes a learned relay in its own listener: look once it has.
-      const offs = [bus.on('membership:changed', enforce), bus.on('relays:learned', () => { setImmediate(enforce) })]
+      const offs = [
+        bus.on('membership:changed', enforce),
+        bus.on('relays:learned', () => { setImmediate(enforce) }),
+        bus.on('peer:ready', (peer) => {
+          // Refused (policy, no free slot) is ordinary: the colleague may not relay, or one already does.
+          askColleague(peer).catch((err: unknown) => { log.debug('no reservation on a colleague\'s device', { peer, error: errorMessage(err) }) })
+        })
+      ]
       off = () => { for (const o of offs) o() }
     },
     stop: () => { off?.() }

@@ -96,9 +96,14 @@ export const INVITED_KEEP_MS = 15 * 60 * 1000
 /** A new member's user id: random, so devices that join at once never collide. */
 const newUserId = (): UserId => parseUserId(randomBytes(12).toString('hex'))
 
-/** An invite's addresses: direct ones first (the LAN), and always room for up to four through relays. */
-function inviteAddresses(all: string[]): string[] {
-  const relayed = all.filter((a) => a.includes('/p2p-circuit')).slice(0, 4)
+/**
+ * An invite's addresses: direct ones first (the LAN), and always room for up to four through
+ * the company's relays. Not through a colleague's device (member relaying): that colleague
+ * relays for members only, and the device that joins would take it for a company relay.
+ */
+function inviteAddresses(all: string[], isCompanyRelay: (peer: string) => boolean): string[] {
+  const relayOf = (a: string): string => /\/p2p\/([^/]+)\/p2p-circuit/.exec(a)?.[1] ?? ''
+  const relayed = all.filter((a) => a.includes('/p2p-circuit') && isCompanyRelay(relayOf(a))).slice(0, 4)
   const direct = all.filter((a) => !a.includes('/p2p-circuit')).slice(0, 16 - relayed.length)
   return [...direct, ...relayed]
 }
@@ -322,7 +327,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
         ws: w.record.ws,
         name: state.name,
         fingerprint: rootFingerprint(rootPublicKeyFromRaw(state.rootKey)),
-        addresses: inviteAddresses(node.getMultiaddrs().map((a) => a.toString())),
+        addresses: inviteAddresses(node.getMultiaddrs().map((a) => a.toString()), (peer) => components.isRelay(peer)),
         inviteId,
         secret
       }

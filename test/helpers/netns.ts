@@ -4,6 +4,7 @@
  * `ip netns exec`; their loopback API is only reachable from inside too, so the CLI runs there.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -104,9 +105,11 @@ export interface NsNode {
 /** Starts `enclave <command> --data DIR …` inside a namespace and waits for its API. */
 export async function startIn(ns: string, dataDir: string, args: string[], env: Record<string, string> = {}): Promise<NsNode> {
   // `ip netns exec` execs the command, so the child's pid is the node's.
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, ...args, '--data', dataDir], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ENCLAVE_LOG: 'warn', ...env } })
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, ...args, '--data', dataDir], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ENCLAVE_LOG: process.env.ENCLAVE_TEST_LOGS === '1' ? 'debug' : 'warn', ...env } })
   let stderr = ''
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-4000) })
+  // ENCLAVE_TEST_LOGS=1 keeps each node's whole log in its data folder (node.log), for debugging.
+  const keep = process.env.ENCLAVE_TEST_LOGS === '1' ? createWriteStream(join(dataDir, 'node.log')) : undefined
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-4000); keep?.write(chunk) })
   const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve() }))
   let gone = false
   void exited.then(() => { gone = true })

@@ -18,7 +18,7 @@ const dirs: string[] = []
 after(async () => {
   for (const n of nodes) await n.kill()
   for (const lab of labs) await lab.destroy()
-  await Promise.all(dirs.map(removeDataDir))
+  if (process.env.ENCLAVE_TEST_LOGS !== '1') await Promise.all(dirs.map(removeDataDir))
 })
 
 async function dir(name: string): Promise<string> {
