@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { randomBytes } from 'node:crypto'
+import { createEnvelopeSigner } from './envelope-signature.js'
+import { MAX_BROKEN_BYTES_PER_AUTHOR, MAX_BROKEN_PER_AUTHOR } from './inbound.js'
 import { dmConversationId } from './ids.js'
 import { createTestDevices, TEST_WORKSPACE, type TestDevice, type TestDevices } from './test-devices.js'
 import type { ConversationId } from '../api/contract.js'
@@ -253,6 +256,31 @@ test('a device removed from the workspace writes nothing more: its envelopes are
     assert.deepEqual(acks, [{ author: a.id, seq: fromA.seq }], 'only the member\'s envelope is acknowledged')
     assert.deepEqual(await texts(b, conv), ['still here'])
     assert.deepEqual(dropped(b), ['not-member'])
+  } finally {
+    await net.close()
+  }
+})
+
+test('an author\'s own broken envelopes are stored up to its quota, then refused over-quota; its valid messages still arrive', async () => {
+  const { net, a, b, conv } = await dmPair()
+  try {
+    const sign = createEnvelopeSigner(a.key)
+    // Signed by their author, so nobody else can spend this quota; far ahead, so no real number is taken.
+    const broken = (seq: number, bytes = 64): Envelope => sign({ v: 3, conv, author: a.id, seq, kind: 'app', epoch: 1, mls: new Uint8Array(randomBytes(bytes)) })
+    const mark = (await b.record(conv))?.seen[a.id]
+    const first = Array.from({ length: MAX_BROKEN_PER_AUTHOR + 8 }, (_, i) => broken(1_000 + i))
+    const acked = await net.deliver(b, a, first)
+    assert.equal(acked.length, MAX_BROKEN_PER_AUTHOR, 'the quota\'s worth is stored and acknowledged, the rest is not')
+    assert.equal(b.warnings('refused an envelope').filter((l) => l.code === 'over-quota').length, 8)
+    const stored = (await b.envelopes(conv, a.id)).filter((e) => e.seq >= 1_000).length
+    assert.equal(stored, MAX_BROKEN_PER_AUTHOR)
+    assert.equal((await b.record(conv))?.seen[a.id], mark, 'nothing refused moves the author\'s mark')
+    // Full by count; bytes are counted too: one large broken envelope does not fit either.
+    assert.equal((await net.deliver(b, a, [broken(5_000, MAX_BROKEN_BYTES_PER_AUTHOR)])).length, 0)
+    // The quota is asked only once MLS refused an envelope: the author's valid messages pass.
+    const sent = await a.chat.send({ peerId: b.id }, 'still heard')
+    await net.until('delivered', () => a.updated().some((v) => v.id === sent.id && v.state === 'delivered'))
+    assert.deepEqual(await texts(b, conv), ['hello', 'still heard'])
   } finally {
     await net.close()
   }

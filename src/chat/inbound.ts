@@ -27,6 +27,19 @@ export interface Inbound {
   drain: (conv: ConversationId) => Promise<void>
 }
 
+/**
+ * Signed envelopes of one author in one conversation that MLS refused (tampered inside, too old,
+ * replayed, garbage) and that are still stored: kept so far because the author signed them (its
+ * envelope at that number is this one, broken or not), at most this many and this many MLS bytes.
+ * Only the author can fill its own quota (no one else can sign in its name), and the quota is
+ * asked only once MLS refused an envelope, so it never holds back the author's valid messages.
+ * Beyond it a broken envelope is `over-quota`: not stored, not marked seen, not acknowledged (its
+ * sender may offer it again and meets the same answer); the author's mark stays below it, so
+ * later valid messages are still processed and shown, stored beyond that gap.
+ */
+export const MAX_BROKEN_PER_AUTHOR = 64
+export const MAX_BROKEN_BYTES_PER_AUTHOR = 2 * 1024 * 1024
+
 export function createInbound(ctx: ChatContext, delivery: Delivery, membership: Membership, gaps: Pick<GapWatch, 'stored'>): Inbound {
   const { store, clock, emit, self, log, policy, messages, cipher, keys, groups, components, configFor, announce } = ctx
   const { committerLeaf, refreshMembers, applyMeta, mayBeIn } = ctx.rules
@@ -111,8 +124,9 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
 
   /**
    * `tryProcess`, where an envelope MLS refuses (tampered inside, replayed, too old) is `dropped`
-   * with a coded line and the rest goes on. Its author signed it, so it keeps its place: the
-   * author's envelope at that number is this one, broken or not.
+   * with a coded line and the rest goes on. Its author signed it, so it keeps its place (the
+   * author's envelope at that number is this one, broken or not) within the author's quota of
+   * broken envelopes (MAX_BROKEN_PER_AUTHOR).
    */
   const attempt = async (record: ConversationRecord, env: Envelope, pass: Pass): Promise<Outcome> => {
     try {
@@ -121,6 +135,16 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
       log.warn('dropped an envelope', { conv: record.id, author: env.author, seq: env.seq, kind: env.kind, code: err instanceof EnclaveError ? err.code : 'undecryptable', error: errorMessage(err) })
       return 'dropped'
     }
+  }
+
+  /** Counts a broken envelope against its author's quota; false (nothing counted) when it does not fit. `force`: it is stored already. */
+  const countBroken = (record: ConversationRecord, env: Envelope, force = false): boolean => {
+    const broken = record.broken ?? {}
+    const mine = broken[env.author] ?? { n: 0, bytes: 0 }
+    if (!force && (mine.n >= MAX_BROKEN_PER_AUTHOR || mine.bytes + env.mls.byteLength > MAX_BROKEN_BYTES_PER_AUTHOR)) return false
+    broken[env.author] = { n: mine.n + 1, bytes: mine.bytes + env.mls.byteLength }
+    record.broken = broken
+    return true
   }
 
   /** Writes a pass, tells the shells, and lets the committer act on what it asked for. */
@@ -154,7 +178,10 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
         for (const env of pending) {
           // A device removed meanwhile: what it wrote and nobody could open yet stays unopened.
           if (!mayBeIn(record.id, env.author)) { cipher.release(pass.batch, env); continue }
-          if (await attempt(record, env, pass) === 'wait') { still.push(env); continue }
+          const outcome = await attempt(record, env, pass)
+          if (outcome === 'wait') { still.push(env); continue }
+          // Held, so stored and acknowledged already: counted, not refused.
+          if (outcome === 'dropped') countBroken(record, env, true)
           progress = true
           cipher.release(pass.batch, env)
         }
@@ -194,7 +221,13 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
       // A copy that came on another stream at the same moment was stored while this one waited
       // its turn; receive's rule (at or below the gapless mark is stored) holds here too.
       if (env.seq <= (record.seen[env.author] ?? 0)) continue
-      if (await attempt(record, env, pass) === 'wait') {
+      const outcome = await attempt(record, env, pass)
+      if (outcome === 'dropped' && !countBroken(record, env)) {
+        log.warn('refused an envelope', { conv: record.id, author: env.author, seq: env.seq, kind: env.kind, code: 'over-quota', error: 'the author has too many broken envelopes stored in this conversation' })
+        refused.add(env)
+        continue
+      }
+      if (outcome === 'wait') {
         if (!cipher.hold(pass.batch, env, env.author)) {
           log.warn('refused an envelope', { conv: record.id, author: env.author, seq: env.seq, kind: env.kind, code: 'too-large', error: 'the author has too many envelopes waiting for keys in this conversation' })
           refused.add(env)

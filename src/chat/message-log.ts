@@ -75,6 +75,11 @@ export interface ConversationRecord {
   seen: Record<string, number>
   /** Envelopes stored but not processed yet (waiting for an epoch or a welcome). */
   waiting: number
+  /**
+   * Per author, its signed envelopes stored here that MLS refused (count and MLS bytes): they
+   * count against the author's quota of broken envelopes (`inbound.ts`).
+   */
+  broken?: Record<string, { n: number; bytes: number }>
   /** This device's messages not encrypted yet: a DM whose peer was never reachable to set up its group. */
   heldKeys: string[]
   /** Sort key of the newest message, for the conversation list. */
@@ -103,6 +108,7 @@ function normalise(record: Partial<ConversationRecord> & Pick<ConversationRecord
     nextSeq: 1,
     seen: {},
     waiting: 0,
+    broken: {},
     heldKeys: [],
     lastKey: null,
     unread: 0,

@@ -42,6 +42,8 @@ export type TestEvent = { [E in EventName]: { name: E; payload: Events[E] } }[Ev
 
 export interface TestDevice {
   readonly id: PeerIdString
+  /** The device's key: signs envelopes in its name (a test playing the device itself). */
+  readonly key: PrivateKey
   /** Replaced by `restart`: always read it from the device. */
   readonly chat: ChatService
   readonly store: Store
@@ -199,6 +201,7 @@ export async function createTestDevices(n: number, init: TestDevicesInit = {}): 
       node.events.flatMap((e) => (e.name === name && (conv === undefined || e.payload.conversationId === conv) ? [e.payload] : []))
     return {
       id: node.id,
+      key: node.key,
       get chat () { return node.chat },
       get store () { return node.store },
       get bus () { return node.bus },

@@ -12,8 +12,9 @@ import { yamux } from '@libp2p/yamux'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import type { Identify } from '@libp2p/identify'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { PeerId, PeerInfo, PrivateKey } from '@libp2p/interface'
+import type { MultiaddrConnection, PeerId, PeerInfo, PrivateKey } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
+import { createUnknownAdmission } from './unknown-admission.js'
 
 export type NetNode = Libp2p<{ identify: Identify; ping: Ping; relay?: CircuitRelayService }>
 
@@ -55,10 +56,13 @@ export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws']
 /**
  * Inbound connections of peers that are no members, per remote address and in all. A joiner, a
  * colleague not heard of yet, a stranger: each needs one, and an office NAT or a relay shares an
- * address among a few; a flood of throwaway ids from one address is turned away at the door.
+ * address among a few; a flood of throwaway ids from one address is turned away at the door,
+ * before its handshakes cost anything (handshakes under way count too: unknown-admission.ts).
  */
 export const MAX_UNKNOWN_PER_ADDRESS = 8
 export const MAX_UNKNOWN_CONNECTIONS = 64
+/** How long an unknown peer's connection holds its address's place from when it opened, also once closed: a stranger's grace. */
+const UNKNOWN_PLACE_MS = 5_000
 
 /**
  * A yamux stream's receive window at most. A stream whose reader is busy is paused and holds up to
@@ -118,6 +122,14 @@ export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
     if (isKnown === undefined || made.node === undefined) return { all: 0, fromHost: 0 }
     const unknown = made.node.getConnections().filter((c) => c.direction === 'inbound' && c.status === 'open' && !isKnown(c.remotePeer.toString()))
     return { all: unknown.length, fromHost: unknown.filter((c) => hostOf(c.remoteAddr) === host).length }
+  }
+  // Before the handshake nobody is known: an address that has its fill of unknown peers waits.
+  const admission = createUnknownAdmission({ perAddress: MAX_UNKNOWN_PER_ADDRESS, total: MAX_UNKNOWN_CONNECTIONS })
+  const mayHandshake = (maConn: MultiaddrConnection): boolean => {
+    if (init.isKnown === undefined) return true
+    if (!admission.admit(hostOf(maConn.remoteAddr), maConn, unknownInbound(hostOf(maConn.remoteAddr)))) return false
+    maConn.addEventListener('close', () => { admission.settled(maConn) }, { once: true })
+    return true
   }
   const tooManyUnknown = (peer: string, addr: Multiaddr): boolean => {
     if (init.isKnown === undefined || init.isKnown(peer)) return false
@@ -187,13 +199,21 @@ export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
     connectionManager: { inboundConnectionThreshold: 100, maxIncomingPendingConnections: 64 },
     connectionGater: {
       denyDialPeer: (peer) => init.refuses?.(peer.toString()) ?? false,
-      denyInboundEncryptedConnection: (peer, maConn) => init.refuses?.(peer.toString()) === true || tooManyUnknown(peer.toString(), maConn.remoteAddr),
+      denyInboundConnection: (maConn) => !mayHandshake(maConn),
+      denyInboundEncryptedConnection: (peer, maConn) => {
+        admission.settled(maConn)
+        return init.refuses?.(peer.toString()) === true || tooManyUnknown(peer.toString(), maConn.remoteAddr)
+      },
       denyOutboundEncryptedConnection: (peer) => init.refuses?.(peer.toString()) ?? false,
       denyInboundRelayReservation: (peer) => init.relayServer?.allowsReservation(peer.toString()) !== true
     }
   })
   made.node = node
   if (made.reservations !== undefined) reservationsOf.set(node, made.reservations)
+  node.addEventListener('connection:close', ({ detail: c }) => {
+    if (c.direction !== 'inbound' || init.isKnown === undefined || init.isKnown(c.remotePeer.toString())) return
+    admission.linger(hostOf(c.remoteAddr), c.timeline.open + UNKNOWN_PLACE_MS)
+  })
   // Connections upgrading at the same moment all pass the gater before any of them is open: the
   // newest of those over the limit is closed as it opens.
   node.addEventListener('connection:open', ({ detail: c }) => {

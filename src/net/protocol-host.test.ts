@@ -6,26 +6,29 @@ import { streamPair } from '@libp2p/utils'
 import { EnclaveError } from '../errors.js'
 import { createMemoryLogger } from '../logger.js'
 import { createInboundBudgets, grantOf } from './inbound-budget.js'
-import { createProtocolHost, type ProtocolHostComponents } from './protocol-host.js'
+import { createProtocolHost, MAX_STRANGER_STREAMS_PER_CONNECTION, type ProtocolHostComponents } from './protocol-host.js'
 import { NOT_AVAILABLE } from './refuse-stream.js'
 import { ask } from './request-reply.js'
 import type { Connection, Stream, StreamHandler } from '@libp2p/interface'
 
 /** A protocol host over a node that only records handlers; `open` plays a peer opening a stream. */
-async function host(allowed: boolean, budgets = createInboundBudgets()): Promise<{ open(protocol: string): Promise<{ asker: Stream; server: Stream }>; handled: string[]; register: ReturnType<typeof createProtocolHost> }> {
+async function host(allowed: boolean, budgets = createInboundBudgets()): Promise<{ open(protocol: string, prepare?: (server: Stream) => void): Promise<{ asker: Stream; server: Stream }>; handled: string[]; aborted: Error[]; register: ReturnType<typeof createProtocolHost> }> {
   const handlers = new Map<string, StreamHandler>()
   const node: ProtocolHostComponents['node'] = {
     handle: (protocol, handler) => { handlers.set(String(protocol), handler); return Promise.resolve() },
     dialProtocol: () => Promise.reject(new Error('not dialled in this test'))
   }
   const register = createProtocolHost({ node, log: createMemoryLogger(), allows: () => allowed, budgets })
-  const connection = { remotePeer: peerIdFromPrivateKey(await generateKeyPair('Ed25519')) } as unknown as Connection
+  const aborted: Error[] = []
+  const connection = { remotePeer: peerIdFromPrivateKey(await generateKeyPair('Ed25519')), abort: (err: Error) => { aborted.push(err) } } as unknown as Connection
   const handled: string[] = []
   return {
     handled,
+    aborted,
     register,
-    open: async (protocol) => {
+    open: async (protocol, prepare) => {
       const [asker, server] = await streamPair()
+      prepare?.(server)
       void handlers.get(protocol)?.(server, connection)
       return { asker, server }
     }
@@ -71,4 +74,34 @@ test('a member reaches members-only protocols, within its own stream budget', as
   const second = await h.open('/enclave/docs/x')
   assert.equal(held.length, 1)
   assert.equal(second.server.status, 'aborted', 'over its budget: reset with too-large')
+})
+
+test('a stranger opening stream after stream loses its connection; a member does not', async () => {
+  const roomy = { streams: 1000, bytes: 1024 * 1024 }
+  const h = await host(false, createInboundBudgets({ stranger: roomy, strangers: roomy }))
+  await h.register.handleAnyone('/enclave/join/x', (stream) => { stream.abort(new Error('done')) })
+  for (let i = 0; i < MAX_STRANGER_STREAMS_PER_CONNECTION; i++) await h.open('/enclave/join/x')
+  assert.deepEqual(h.aborted, [], 'proving membership or joining takes a few streams')
+  const over = await h.open('/enclave/join/x')
+  assert.equal(over.server.status, 'aborted')
+  assert.equal(h.aborted.length, 1, 'the connection is closed')
+
+  const m = await host(true)
+  await m.register.handleAnyone('/enclave/join/x', (stream) => { stream.abort(new Error('done')) })
+  for (let i = 0; i <= MAX_STRANGER_STREAMS_PER_CONNECTION; i++) await m.open('/enclave/join/x')
+  assert.deepEqual(m.aborted, [])
+})
+
+test('a refused stranger\'s stream asks for no more bytes than it already allowed', async () => {
+  const h = await host(false)
+  await h.register.handleMembers('/enclave/chat/x', () => { h.handled.push('chat') })
+  const calls: string[] = []
+  await h.open('/enclave/chat/x', (server) => {
+    const pause = server.pause.bind(server)
+    const closeRead = server.closeRead.bind(server)
+    server.pause = () => { calls.push('pause'); pause() }
+    server.closeRead = async (options) => { calls.push('closeRead'); await closeRead(options) }
+  })
+  // Paused first: a yamux stream then grants no more window, where closed for reading it kept granting.
+  assert.deepEqual(calls, ['pause', 'closeRead'])
 })

@@ -32,7 +32,10 @@ export function isStrangerRefusal(err: unknown): boolean {
 export async function refuseStream(stream: Stream, connection: Connection, log: Logger, since = Date.now()): Promise<void> {
   const err = strangerRefusal()
   log.debug('stream refused', { peer: connection.remotePeer.toString(), protocol: stream.protocol, code: err.code })
-  // Whatever the stranger sends meanwhile is dropped, not buffered.
+  // Whatever the stranger sends meanwhile is dropped, not buffered, and no more is asked for: a
+  // paused yamux stream sends no window updates, so at most one initial window (256 KiB) comes
+  // (closed for reading alone, it kept granting windows and a stranger pushed megabytes a stream).
+  if (stream.readStatus === 'readable') stream.pause()
   await stream.closeRead().catch(() => undefined)
   const wait = since + REFUSAL_DELAY_MS - Date.now()
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
