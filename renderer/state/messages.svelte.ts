@@ -69,6 +69,8 @@ class MessagesState {
         const known = new Set(tl.items.map((m) => m.id))
         tl.items = [...page.filter((m) => !known.has(m.id)), ...tl.items]
       }
+    } catch {
+      // The node is away (reconnecting): the page stays as it is, and scrolling asks again.
     } finally {
       tl.loading = false
     }

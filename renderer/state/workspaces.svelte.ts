@@ -82,8 +82,9 @@ class WorkspacesState {
   private async fetchSelected(): Promise<void> {
     const w = this.selected
     if (w === null) return
-    const api = session.api
     try {
+      // Inside the try: while the node is away there is no client, and that is not an error here.
+      const api = session.api
       const [members, departments, invites] = await Promise.all([
         api.call('workspaces.members', { workspaceId: w.id }),
         api.call('workspaces.departments', { workspaceId: w.id }),
