@@ -6,7 +6,6 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { connectApi } from '../src/api/ws-client.js'
 import type { ApiClient } from '../src/api/api-client.js'
-import { EnclaveError } from '../src/errors.js'
 import type { ConversationId, PeerIdString, WorkspaceId } from '../src/api/contract.js'
 
 const HOST = new URL('./group-host.js', import.meta.url).pathname
@@ -72,21 +71,26 @@ export async function until(what: string, check: () => boolean | Promise<boolean
 /** Makes `owner` a workspace's owner and every other core a member of it. */
 export async function workspaceOf(owner: HostedCore, others: HostedCore[]): Promise<WorkspaceId> {
   const ws = await owner.api.call('workspaces.create', { name: 'Bench' })
-  for (const m of others) {
-    // Setup, not measured: a host process running a dozen cores can stay busy past the join's
-    // 15 s dial timeout on a loaded machine, so a join that timed out is tried again.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const { link } = await owner.api.call('workspaces.invite', { workspaceId: ws.id })
-        await m.api.call('workspaces.join', { link })
-        break
-      } catch (err) {
-        if (attempt === 3 || !(err instanceof EnclaveError) || err.code !== 'peer-unreachable') throw err
-        process.stderr.write(`bench setup: a join timed out (attempt ${attempt}); trying again\n`)
-      }
+  for (const m of others) await joinWorkspace(owner, m, ws.id)
+  return ws.id
+}
+
+/**
+ * `member` joins `owner`'s workspace by a fresh invite. Setup, not measured: a host process
+ * running a dozen cores can stay busy past the join's 15 s dial timeout on a loaded machine, so
+ * a join that timed out is tried again (twice).
+ */
+export async function joinWorkspace(owner: HostedCore, member: HostedCore, workspaceId: WorkspaceId): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { link } = await owner.api.call('workspaces.invite', { workspaceId })
+      await member.api.call('workspaces.join', { link })
+      return
+    } catch (err) {
+      if (attempt === 3 || (err as { code?: unknown }).code !== 'peer-unreachable') throw err
+      process.stderr.write(`bench setup: a join timed out (attempt ${attempt}); trying again\n`)
     }
   }
-  return ws.id
 }
 
 export async function channelWith(owner: HostedCore, workspaceId: WorkspaceId, members: HostedCore[], name: string): Promise<ConversationId> {

@@ -13,7 +13,7 @@
  */
 import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../test/helpers/node-process.js'
 import { waitFor } from '../src/wait-for.js'
-import { now, startHost, until, workspaceOf, type HostedCore } from './core-hosts.js'
+import { joinWorkspace, now, startHost, until, workspaceOf, type HostedCore } from './core-hosts.js'
 import { printTable, summarize, writeResults, type Row, type Summary } from './stats.js'
 import type { MessageView } from '../src/api/contract.js'
 
@@ -54,13 +54,13 @@ async function reach(): Promise<{ setupSeconds: number; joinMs: number; routed: 
 
     // The newcomer knows the owner only (its invite names the owner's addresses).
     const joinStart = now()
-    await routed.api.call('workspaces.join', { link: (await owner.api.call('workspaces.invite', { workspaceId: ws })).link })
+    await joinWorkspace(owner, routed, ws)
     const t0 = now()
     const joinMs = t0 - joinStart
     const routedTimes = await dmEach(routed, members, t0)
 
     // The baseline newcomer is told every member's address and dials each as it sends.
-    await given.api.call('workspaces.join', { link: (await owner.api.call('workspaces.invite', { workspaceId: ws })).link })
+    await joinWorkspace(owner, given, ws)
     const g0 = now()
     const givenTimes = await dmEach(given, members, g0, async (m) => { await given.api.call('peers.dial', { address: m.address }) })
     return { setupSeconds, joinMs, routed: summarize(routedTimes), given: summarize(givenTimes) }
