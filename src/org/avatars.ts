@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { EnclaveError, errorMessage } from '../errors.js'
+import { coalescedTask } from '../coalesced-task.js'
 import { memberOfDevice } from '../identity/membership-state.js'
 import { AVATAR_TYPES, type AvatarRef, type AvatarType, type Profile } from '../identity/membership-op.js'
 import { AVATAR_PROTOCOL, requestAvatar, serveAvatar } from './avatar-protocol.js'
@@ -67,8 +68,6 @@ export async function createAvatars(components: AvatarsComponents, init: Avatars
   /** Devices that failed to give a picture, per SHA-256: asked again only after a new member connects. */
   const failed = new Map<string, Set<string>>()
   const unsubscribe: Array<() => void> = []
-  let running = false
-  let again = false
   let stopped = false
 
   /** Every picture a current profile names, with the workspace and the member's devices. */
@@ -158,19 +157,8 @@ export async function createAvatars(components: AvatarsComponents, init: Avatars
     announce(changed)
   }
 
-  const schedule = (): void => {
-    if (stopped) return
-    if (running) { again = true; return }
-    running = true
-    // Changes that come in while a pass runs are served by one more pass, not one each.
-    const rerun = (): boolean => again && !stopped
-    void (async () => {
-      do {
-        again = false
-        try { await pump() } catch (err) { log.warn('picture fetching failed', { error: errorMessage(err) }) }
-      } while (rerun())
-    })().finally(() => { running = false })
-  }
+  const fetching = coalescedTask(pump, (err) => { log.warn('picture fetching failed', { error: errorMessage(err) }) })
+  const schedule = (): void => { if (!stopped) fetching.run() }
 
   await protocols.handleMembers(AVATAR_PROTOCOL, (stream, connection) => serveAvatar(stream, connection, { log, lookup }))
 
@@ -203,6 +191,7 @@ export async function createAvatars(components: AvatarsComponents, init: Avatars
     },
     stop: () => {
       stopped = true
+      fetching.stop()
       for (const off of unsubscribe) off()
     }
   }

@@ -1,4 +1,5 @@
 import { EnclaveError, errorMessage } from '../errors.js'
+import { coalescedTask } from '../coalesced-task.js'
 import { memberOfDevice, type InviteRecord, type MembershipState } from '../identity/membership-state.js'
 import { commitmentOf, openSealed, type ContactValue, type Sealed, type SealedValue } from '../identity/sealed-fields.js'
 import { strangerRefusal } from '../net/refuse-stream.js'
@@ -78,8 +79,6 @@ export async function createSealedValues(components: SealedValuesComponents, ini
   /** Values this device sealed since it started: kept even before the op naming them is in the log. */
   const own = new Set<string>()
   const unsubscribe: Array<() => void> = []
-  let running = false
-  let again = false
   let stopped = false
   let version = 0
 
@@ -166,18 +165,8 @@ export async function createSealedValues(components: SealedValuesComponents, ini
     }
   }
 
-  const schedule = (): void => {
-    if (stopped) return
-    if (running) { again = true; return }
-    running = true
-    const rerun = (): boolean => again && !stopped
-    void (async () => {
-      do {
-        again = false
-        try { await pump() } catch (err) { log.warn('sealed values fetching failed', { error: errorMessage(err) }) }
-      } while (rerun())
-    })().finally(() => { running = false })
-  }
+  const fetching = coalescedTask(pump, (err) => { log.warn('sealed values fetching failed', { error: errorMessage(err) }) })
+  const schedule = (): void => { if (!stopped) fetching.run() }
 
   await protocols.handleMembers(SEALED_PROTOCOL, (stream, connection) => serveSealed(stream, connection, { log, lookup }))
 
@@ -218,6 +207,7 @@ export async function createSealedValues(components: SealedValuesComponents, ini
     },
     stop: () => {
       stopped = true
+      fetching.stop()
       for (const off of unsubscribe) off()
     }
   }
