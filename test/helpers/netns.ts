@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { readEndpoint } from '../../src/cli/endpoint.js'
-import { repoRoot } from './node-process.js'
+import { makeDataDir, removeDataDir, repoRoot } from './node-process.js'
 import { waitFor } from './wait.js'
 
 const exec = promisify(execFile)
@@ -165,6 +165,34 @@ export async function capture(ns: string, file: string): Promise<{ stop(): Promi
       child.kill('SIGINT')
       await exited
       return readFile(file)
+    }
+  }
+}
+
+/**
+ * What a netns test file makes and must take down at its end: labs, nodes and data folders.
+ * With ENCLAVE_TEST_LOGS=1 the folders (and each node's node.log) are kept for reading.
+ */
+export function labScope(): {
+  lab: (names: string[]) => Promise<Lab>
+  dir: (name: string) => Promise<string>
+  start: (ns: string, dataDir: string, args: string[], env?: Record<string, string>) => Promise<NsNode>
+  /** A node that was killed on purpose and is not to be stopped again. */
+  forget: (node: NsNode) => void
+  cleanup: () => Promise<void>
+} {
+  const labs: Lab[] = []
+  const nodes: NsNode[] = []
+  const dirs: string[] = []
+  return {
+    lab: async (names) => { const lab = await createLab(names); labs.push(lab); return lab },
+    dir: async (name) => { const d = await makeDataDir(name); dirs.push(d); return d },
+    start: async (ns, dataDir, args, env) => { const node = await startIn(ns, dataDir, args, env); nodes.push(node); return node },
+    forget: (node) => { nodes.splice(nodes.indexOf(node), 1) },
+    cleanup: async () => {
+      for (const n of nodes) await n.kill()
+      for (const lab of labs) await lab.destroy()
+      if (process.env.ENCLAVE_TEST_LOGS !== '1') await Promise.all(dirs.map(removeDataDir))
     }
   }
 }

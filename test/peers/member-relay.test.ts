@@ -2,8 +2,7 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { after, test } from 'node:test'
-import { makeDataDir, removeDataDir } from '../helpers/node-process.js'
-import { createLab, enclaveIn, jsonIn, namespacesUnavailable, startIn, type Lab, type NsNode } from '../helpers/netns.js'
+import { enclaveIn, jsonIn, labScope, namespacesUnavailable } from '../helpers/netns.js'
 import { waitFor } from '../helpers/wait.js'
 import type { MessageView, PeerView, WorkspaceView } from '../../src/api/contract.js'
 
@@ -12,34 +11,22 @@ const unavailable = await namespacesUnavailable()
 if (unavailable !== null) process.stdout.write(`# member relay test skipped: ${unavailable}\n`)
 const LONG = { timeoutMs: 60_000, intervalMs: 250 }
 
-const labs: Lab[] = []
-const nodes: NsNode[] = []
-const dirs: string[] = []
-after(async () => {
-  for (const n of nodes) await n.kill()
-  for (const lab of labs) await lab.destroy()
-  if (process.env.ENCLAVE_TEST_LOGS !== '1') await Promise.all(dirs.map(removeDataDir))
-})
-
-async function dir(name: string): Promise<string> {
-  const d = await makeDataDir(name)
-  dirs.push(d)
-  return d
-}
+const scope = labScope()
+after(() => scope.cleanup())
+const { dir } = scope
 
 test('offices in a line a – b – c with no company relay: a and c talk through b\'s device, stop when an admin turns member relaying off, and channel posts still reach c through b\'s copy', { skip: unavailable ?? false }, async () => {
   // b's namespace does not forward: a and c have no route to each other, b reaches both.
-  const lab = await createLab(['a', 'b', 'c'])
-  labs.push(lab)
+  const lab = await scope.lab(['a', 'b', 'c'])
   await lab.link('a', '10.78.1.2/24', 'b', '10.78.1.1/24')
   await lab.link('b', '10.78.2.1/24', 'c', '10.78.2.2/24')
   const [a, b, c] = [lab.ns('a'), lab.ns('b'), lab.ns('c')]
   await assert.rejects(exec('ip', ['-n', a, 'route', 'get', '10.78.2.2']), 'a has no route to c')
 
   const [dirA, dirB, dirC] = [await dir('a'), await dir('b'), await dir('c')]
-  nodes.push(await startIn(b, dirB, ['node', '--no-mdns', '--listen', '/ip4/10.78.1.1/tcp/4001', '--listen', '/ip4/10.78.2.1/tcp/4001']))
-  nodes.push(await startIn(a, dirA, ['node', '--no-mdns', '--listen', '/ip4/10.78.1.2/tcp/4002']))
-  nodes.push(await startIn(c, dirC, ['node', '--no-mdns', '--listen', '/ip4/10.78.2.2/tcp/4002']))
+  await scope.start(b, dirB, ['node', '--no-mdns', '--listen', '/ip4/10.78.1.1/tcp/4001', '--listen', '/ip4/10.78.2.1/tcp/4001'])
+  await scope.start(a, dirA, ['node', '--no-mdns', '--listen', '/ip4/10.78.1.2/tcp/4002'])
+  await scope.start(c, dirC, ['node', '--no-mdns', '--listen', '/ip4/10.78.2.2/tcp/4002'])
   const ws = await jsonIn<WorkspaceView>(b, 'workspace', 'create', 'Acme', '--data', dirB)
   assert.equal(ws.memberRelay, true, 'member relaying is on by default')
   for (const [ns, d] of [[a, dirA], [c, dirC]] as const) {

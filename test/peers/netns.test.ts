@@ -2,9 +2,8 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { after, test } from 'node:test'
-import { makeDataDir, removeDataDir } from '../helpers/node-process.js'
 import { join } from 'node:path'
-import { capture, captureUnavailable, createLab, enclaveIn, jsonIn, namespacesUnavailable, natUnavailable, startIn, type Lab, type NsNode } from '../helpers/netns.js'
+import { capture, captureUnavailable, enclaveIn, jsonIn, labScope, namespacesUnavailable, natUnavailable } from '../helpers/netns.js'
 import { waitFor } from '../helpers/wait.js'
 import type { MessageView, PeerView, NetHealthView } from '../../src/api/contract.js'
 
@@ -18,31 +17,13 @@ const CANARY = 'CANARY-5e1a-board-minutes'
 const noNat = unavailable === null ? await natUnavailable() : unavailable
 if (unavailable === null && noNat !== null) process.stdout.write(`# NAT test skipped: ${noNat}\n`)
 
-const labs: Lab[] = []
-const nodes: NsNode[] = []
-const dirs: string[] = []
-after(async () => {
-  for (const n of nodes) await n.kill()
-  for (const lab of labs) await lab.destroy()
-  await Promise.all(dirs.map(removeDataDir))
-})
-
-async function dir(name: string): Promise<string> {
-  const d = await makeDataDir(name)
-  dirs.push(d)
-  return d
-}
-
-async function start(ns: string, dataDir: string, args: string[], env?: Record<string, string>): Promise<NsNode> {
-  const node = await startIn(ns, dataDir, args, env)
-  nodes.push(node)
-  return node
-}
+const scope = labScope()
+after(() => scope.cleanup())
+const { dir, start } = scope
 
 test('two devices with no route between them chat through the company relay, recover by themselves when it restarts, and go direct when a route appears', { skip: unavailable ?? false }, async () => {
   // a ── r ── b: the relay's namespace does not forward, so a and b cannot reach each other.
-  const lab = await createLab(['r', 'a', 'b'])
-  labs.push(lab)
+  const lab = await scope.lab(['r', 'a', 'b'])
   await lab.link('r', '10.77.1.1/24', 'a', '10.77.1.2/24')
   await lab.link('r', '10.77.2.1/24', 'b', '10.77.2.2/24')
   const [r, a, b] = [lab.ns('r'), lab.ns('a'), lab.ns('b')]
@@ -80,7 +61,7 @@ test('two devices with no route between them chat through the company relay, rec
 
   // The relay crashes and comes back: nobody restarts or re-dials anything by hand.
   await relay.kill('SIGKILL')
-  nodes.splice(nodes.indexOf(relay), 1)
+  scope.forget(relay)
   await start(r, dirR, relayArgs)
   await waitFor('bob to reserve again', reserved, LONG)
   assert.equal((await enclaveIn(a, 'send', bobId, 'after the relay restarted', '--data', dirA)).code, 0)
@@ -100,8 +81,7 @@ test('two devices with no route between them chat through the company relay, rec
 })
 
 test('devices on one virtual LAN find each other by mDNS', { skip: unavailable ?? false }, async () => {
-  const lab = await createLab(['c', 'd'])
-  labs.push(lab)
+  const lab = await scope.lab(['c', 'd'])
   await lab.link('c', '10.78.0.1/24', 'd', '10.78.0.2/24', { multicast: true })
   const [c, d] = [lab.ns('c'), lab.ns('d')]
   const [dirC, dirD] = [await dir('c'), await dir('d')]
@@ -115,8 +95,7 @@ test('devices on one virtual LAN find each other by mDNS', { skip: unavailable ?
 test('a laptop behind a home NAT: reached through the relay, moved to a direct connection it opens itself, and reconnected by itself after its address changes and after sleep', { skip: noNat ?? false }, async () => {
   // a ── n (home router, NAT) ── r (relay, routes) ── b (office, public to r's side).
   // b can never open a connection to a: only a's NAT's address is routable, and it maps nothing in.
-  const lab = await createLab(['r', 'n', 'a', 'b'])
-  labs.push(lab)
+  const lab = await scope.lab(['r', 'n', 'a', 'b'])
   const upstream = await lab.link('r', '10.79.1.1/24', 'n', '10.79.1.2/24')
   await lab.link('n', '192.168.79.1/24', 'a', '192.168.79.2/24')
   await lab.link('r', '10.79.2.1/24', 'b', '10.79.2.2/24')
