@@ -54,6 +54,20 @@ test('the owner adds members; a member cannot add anyone', async () => {
   assert.equal(log.rejections().get(aliceAddsBob.id), 'not-admin')
 })
 
+test('member relaying is on by default; only an admin turns it off', async () => {
+  const { ws, owner, genesis, sign } = await workspace()
+  const guest = await device()
+  const log = createMembershipLog(ws)
+  const addGuest = await sign(owner, add(guest, 'guest'), [genesis.id])
+  const guestTurnsOff = await sign(guest, { type: 'settings', memberRelay: false }, [addGuest.id])
+  log.add([genesis, addGuest, guestTurnsOff])
+  assert.equal(log.state().memberRelay, true)
+  assert.equal(log.rejections().get(guestTurnsOff.id), 'not-admin')
+  const ownerTurnsOff = await sign(owner, { type: 'settings', memberRelay: false }, [guestTurnsOff.id], 3)
+  log.add([ownerTurnsOff])
+  assert.equal(log.state().memberRelay, false)
+})
+
 test('the verifier refuses a wrong signer, another workspace, another signature purpose and tampering', async () => {
   const { ws, owner, genesis, sign } = await workspace()
   const mallory = await device()
