@@ -55,6 +55,7 @@ export async function serveChatStream(receive: (from: PeerIdString, envs: Envelo
           refused.push(d.env)
         }
       }
+      log.debug('envelopes taken', { peer: from, got: envs.length + deposits.length, acked: done.length, refused: refused.length, first: envs[0] === undefined ? undefined : `${envs[0].conv}/${envs[0].author}/${envs[0].seq}` })
       if (done.length > 0 || refused.length > 0) {
         const answers = concatFrames([
           ...done.map((env) => encodeFrame({ t: 'ack', conv: env.conv, author: env.author, seq: env.seq })),

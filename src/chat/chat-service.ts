@@ -86,7 +86,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     const device = await deviceOfCredential(credential, key)
     return device !== null && rules.mayBeIn(conversationOfGroup(groupId), device)
   } })
-  const groups = await createGroupStates(store, configFor)
+  const groups = await createGroupStates(store, configFor, (conv, ms) => { log.warn('a conversation task is taking long; its envelopes wait', { conv, ms, code: 'timeout' }) })
   const rules = createConversationRules({ self, policy, messages, groups, log })
   const view = async (record: ConversationRecord): Promise<ConversationView> => {
     const last = record.lastKey === null ? undefined : (await messages.byKeys([record.lastKey]))[0]

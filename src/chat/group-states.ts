@@ -26,7 +26,10 @@ export interface GroupStates {
   flush(): Promise<void>
 }
 
-export async function createGroupStates(store: Store, configFor: (groupId: string) => ClientConfig): Promise<GroupStates> {
+/** A conversation task running longer than this is reported (`onSlow`). */
+export const SLOW_TASK_MS = 15_000
+
+export async function createGroupStates(store: Store, configFor: (groupId: string) => ClientConfig, onSlow?: (conv: string, ms: number) => void): Promise<GroupStates> {
   const saved = store.collection<string>('mlsGroups')
   const cache = new Map<string, ClientState>()
   for await (const [groupId, b64] of saved.entries()) cache.set(groupId, decodeState(new Uint8Array(Buffer.from(b64, 'base64')), configFor(groupId)))
@@ -59,9 +62,14 @@ export async function createGroupStates(store: Store, configFor: (groupId: strin
       dirty.add(groupId)
       timer ??= setTimeout(() => { timer = undefined; void flush().catch(() => undefined) }, LAZY_WRITE_MS).unref()
     },
-    serial: (conv, task) => {
+    serial: <T>(conv: string, task: () => Promise<T>): Promise<T> => {
       const before = chains.get(conv) ?? Promise.resolve()
-      const run = before.then(task, task)
+      // A task that holds a conversation this long stalls every envelope behind it: said, so a stall is never silent.
+      const timed = async (): Promise<T> => {
+        const slow = setTimeout(() => { onSlow?.(conv, SLOW_TASK_MS) }, SLOW_TASK_MS).unref()
+        try { return await task() } finally { clearTimeout(slow) }
+      }
+      const run = before.then(timed, timed)
       const settled = run.catch(() => undefined)
       chains.set(conv, settled)
       void settled.then(() => { if (chains.get(conv) === settled) chains.delete(conv) })

@@ -228,6 +228,7 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
         continue
       }
       if (outcome === 'wait') {
+        log.debug('holding an envelope until its keys arrive', { conv: record.id, author: env.author, seq: env.seq, kind: env.kind, epoch: env.epoch })
         if (!cipher.hold(pass.batch, env, env.author)) {
           log.warn('refused an envelope', { conv: record.id, author: env.author, seq: env.seq, kind: env.kind, code: 'too-large', error: 'the author has too many envelopes waiting for keys in this conversation' })
           refused.add(env)

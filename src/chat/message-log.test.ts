@@ -127,6 +127,24 @@ test('paging through busy hours and quiet ones gives every message once, in cloc
   }
 })
 
+test('a message appended before a history read began and written while it ran shows in every later read', async () => {
+  // A received message is appended, then its batch is written a little later (after MLS work on
+  // the rest of the batch). A shell asking for history in between read the hour from disk without
+  // it and kept that list: the message was stored but never shown (channels peer test, 1 run in 15).
+  const h = await harness()
+  try {
+    await h.add([{ author: ALICE, seq: 1, hlc: T0 }])
+    const batch = h.store.batch()
+    h.log.append(batch, { conv: CONV, author: BOB, seq: 1, hlc: T0 + 1000, text: 'late', state: 'received', mine: false }, { countUnread: true })
+    const reading = h.log.history(CONV, {})
+    await batch.write()
+    await reading
+    assert.deepEqual((await h.log.history(CONV, {})).map((m) => m.msg.text), ['alice#1', 'late'])
+  } finally {
+    await h.close()
+  }
+})
+
 test('a store migrated from schema 3 pages its history in clock order, late arrivals included', async () => {
   const { store, ids, dir } = await migratedFixture()
   try {

@@ -184,16 +184,24 @@ function firstAtOrAfter(keys: string[], key: string): number {
  */
 interface HourKeys {
   get(conv: string, hour: number): string[] | undefined
-  /** Call before reading an hour whole: keys added while it is read are kept too. */
+  /** Call before reading an hour whole: keys added while it is read, or added before and not yet written, are kept too. */
   reading(conv: string, hour: number): void
   keep(conv: string, hour: number, keys: string[]): void
+  /** A key appended to a batch not written yet; `written` once it is on disk. */
   add(conv: string, hour: number, key: string): void
+  written(conv: string, hour: number, key: string): void
 }
 
 function createHourKeys(): HourKeys {
   const byHour = new Map<string, string[]>()
   /** Keys appended to hours being read: the read may have started before they were written. */
   const whileReading = new Map<string, string[]>()
+  /**
+   * Keys appended whose batch is not written yet. A read that starts now may not see them on
+   * disk (its snapshot comes before their write), and nothing else would add them to the list it
+   * keeps: the message was stored and never shown.
+   */
+  const unwritten = new Map<string, Set<string>>()
   let total = 0
   const insert = (keys: string[], key: string): boolean => {
     const at = firstAtOrAfter(keys, key)
@@ -210,7 +218,9 @@ function createHourKeys(): HourKeys {
     },
     reading: (conv, hour) => {
       const id = `${conv}${SEP}${hour}`
-      if (!whileReading.has(id)) whileReading.set(id, [])
+      const pending = whileReading.get(id)
+      if (pending === undefined) whileReading.set(id, [...unwritten.get(id) ?? []])
+      else pending.push(...unwritten.get(id) ?? [])
     },
     keep: (conv, hour, keys) => {
       const id = `${conv}${SEP}${hour}`
@@ -232,6 +242,13 @@ function createHourKeys(): HourKeys {
       whileReading.get(id)?.push(key)
       const keys = byHour.get(id)
       if (keys !== undefined && insert(keys, key)) total++
+      const waiting = unwritten.get(id) ?? new Set<string>()
+      unwritten.set(id, waiting.add(key))
+    },
+    written: (conv, hour, key) => {
+      const id = `${conv}${SEP}${hour}`
+      const waiting = unwritten.get(id)
+      if (waiting?.delete(key) === true && waiting.size === 0) unwritten.delete(id)
     }
   }
 }
@@ -294,6 +311,7 @@ export async function createMessageLog(store: Store): Promise<MessageLog> {
       if (hour !== undefined) {
         noteHour(batch, msg.conv, hour)
         hourKeys.add(msg.conv, hour, key)
+        batch.afterWrite(() => { hourKeys.written(msg.conv, hour, key) })
       }
       if (record.lastKey === null || key > record.lastKey) record.lastKey = key
       if (opts.countUnread) record.unread += 1

@@ -226,6 +226,7 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
           this.inflight.set(`${entry.conv}/${entry.author}/${entry.seq}`, { key, entry })
           this.inflightKeys.add(key)
         })
+        log.debug('envelopes sent', { peer: this.peer, n: frames.length, first: `${live[0]?.[1].conv}/${live[0]?.[1].author}/${live[0]?.[1].seq}` })
         if (!stream.send(concatFrames(frames))) await stream.onDrain({ signal: stopping.signal })
         components.onSent(this.peer, live.map(([, e]) => e))
       }
@@ -277,6 +278,7 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
             keys.push(hit.key)
           }
           if (acked.length === 0) continue
+          log.debug('envelopes acknowledged', { peer: this.peer, n: acked.length, inflight: this.inflight.size })
           const announce = components.onAcked(this.peer, acked, write)
           await write.write()
           // Gone from the queue now, but a page read that began before this write may still list them.

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { existsSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { connectApi } from '../../src/api/ws-client.js'
 import type { ApiClient } from '../../src/api/api-client.js'
@@ -61,11 +61,13 @@ export async function startNode(dataDir: string, opts: { peers?: string[]; liste
   for (const p of opts.peers ?? []) args.push('--peer', p)
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ENCLAVE_LOG: 'debug', ...opts.env } })
   const logs: Array<Record<string, unknown>> = []
+  const keep = keptLog(dataDir)
   // Log lines arrive on stderr (a relay writes them to stdout, after its plain banner).
   const collect = (stream: NodeJS.ReadableStream, onText?: (text: string) => void): void => {
     let tail = ''
     stream.setEncoding('utf8')
     stream.on('data', (chunk: string) => {
+      keep?.write(chunk)
       onText?.(chunk)
       tail += chunk
       const lines = tail.split('\n')
@@ -102,6 +104,18 @@ export async function startNode(dataDir: string, opts: { peers?: string[]; liste
     ? await waitFor('the app link', () => /Open Enclave: (\S+)/.exec(stdout)?.[1])
     : undefined
   return { dataDir, child, api, peerId: info.peerId, address, appUrl, logs, stdout: () => stdout, stop: () => finish('SIGTERM'), kill: () => finish('SIGKILL') }
+}
+
+/**
+ * With ENCLAVE_TEST_LOGS=1 each node's whole output is appended to a file named for its data
+ * folder under $TMPDIR/enclave-test-logs (kept after the folder is removed, across restarts), for
+ * reading after a failure.
+ */
+function keptLog(dataDir: string): NodeJS.WritableStream | undefined {
+  if (process.env.ENCLAVE_TEST_LOGS !== '1') return undefined
+  const dir = join(tmpdir(), 'enclave-test-logs')
+  mkdirSync(dir, { recursive: true })
+  return createWriteStream(join(dir, `${basename(dataDir)}.log`), { flags: 'a' })
 }
 
 /** Dials every pair once: tests run without mDNS, so each device is told every other's address. */
