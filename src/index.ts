@@ -119,9 +119,10 @@ export async function createCore(init: CoreInit): Promise<Core> {
     // Relays added in Settings on earlier runs: the node keeps a reservation slot for each.
     const addedRelays = await loadAddedRelays(store.collection('meta'))
 
+    const sticky = createStickyListen(init.listen ?? DEFAULT_LISTEN, store.collection('meta'))
     const node = await createNetNode({
       privateKey: deviceKey,
-      listen: await createStickyListen(init.listen ?? DEFAULT_LISTEN, store.collection('meta')).current(),
+      listen: await sticky.current(),
       mdns: init.mdns ?? true,
       refuses: access.refuses,
       isKnown: access.allows,
@@ -134,7 +135,13 @@ export async function createCore(init: CoreInit): Promise<Core> {
       findPeer: (peer, options) => routing.routes === undefined ? Promise.reject(new EnclaveError('not-found', 'no routes yet')) : routing.routes.findPeer(peer, options),
       start: false
     })
-    parts.add('node', { start: () => node.start(), stop: () => node.stop() })
+    parts.add('node', {
+      start: async () => {
+        await node.start()
+        await sticky.remember(node.getMultiaddrs().map((a) => a.toString()))
+      },
+      stop: () => node.stop()
+    })
     const protocols = createProtocolHost({ node, log: log.child('protocols'), allows: access.allows, dialFailed: (peer) => routing.routes?.refresh(peer) })
 
     // ENCLAVE_PATH_UPGRADE_MS=0 keeps relayed peers relayed (bench:relay measures that path).

@@ -8,9 +8,10 @@ import { parseWorkspaceId, peerIdOf } from '../ids.js'
 import { createMemoryLogger } from '../logger.js'
 import { createPeerBook, type PeerBook, type PeerBookInit, type PeerBookNode } from './peer-book.js'
 import type { CoreEvents } from '../core-events.js'
-import type { Collection, Store } from '../store/store.js'
+import type { Store } from '../store/store.js'
 import type { PeerRecord } from './peer-records.js'
 import type { PeerId } from '@libp2p/interface'
+import { memoryCollection } from '../store/test-memory-collection.js'
 
 const DAY = 24 * 3600_000
 
@@ -76,16 +77,6 @@ async function newPeer (): Promise<PeerId> {
   return peer
 }
 
-function memoryCollection<T> (data: Map<string, T>): Collection<T> {
-  return {
-    name: 'peers',
-    get: (key) => Promise.resolve(data.get(key)),
-    getMany: (keys) => Promise.resolve(keys.map((k) => data.get(k))),
-    put: (key, value) => { data.set(key, structuredClone(value)); return Promise.resolve() },
-    del: (key) => { data.delete(key); return Promise.resolve() },
-    entries: async function * () { for (const entry of [...data]) yield await Promise.resolve(entry) }
-  }
-}
 
 interface Harness {
   node: FakeNode
@@ -100,7 +91,7 @@ async function harness (opts: { stored?: Map<string, PeerRecord>; members?: Set<
   const stored = opts.stored ?? new Map<string, PeerRecord>()
   const members = opts.members ?? new Set<string>()
   const bus = createBus<CoreEvents>(createMemoryLogger())
-  const store: Pick<Store, 'collection'> = { collection: <T>() => memoryCollection(stored as Map<string, unknown> as Map<string, T>) }
+  const store: Pick<Store, 'collection'> = { collection: <T>() => memoryCollection('peers', stored as Map<string, unknown> as Map<string, T>) }
   const book = await createPeerBook({
     node,
     store,

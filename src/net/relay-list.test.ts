@@ -4,18 +4,8 @@ import { createBus } from '../bus.js'
 import { createMemoryLogger } from '../logger.js'
 import { createRelayList, loadAddedRelays } from './relay-list.js'
 import type { CoreEvents } from '../core-events.js'
-import type { Collection } from '../store/store.js'
+import { memoryCollection } from '../store/test-memory-collection.js'
 
-function memoryMeta(data: Map<string, string[]>): Collection<string[]> {
-  return {
-    name: 'meta',
-    get: (key) => Promise.resolve(data.get(key)),
-    getMany: (keys) => Promise.resolve(keys.map((k) => data.get(k))),
-    put: (key, value) => { data.set(key, structuredClone(value)); return Promise.resolve() },
-    del: (key) => { data.delete(key); return Promise.resolve() },
-    entries: async function * () { for (const entry of [...data]) yield await Promise.resolve(entry) }
-  }
-}
 
 const relay = (n: number): string => `/ip4/10.0.0.${n}/tcp/4001/p2p/12D3KooWRelay${n}`
 
@@ -24,7 +14,7 @@ test('a relay added at runtime is dialled, kept for the next start, and listed b
   const dialled: string[] = []
   const log = createMemoryLogger()
   const bus = createBus<CoreEvents>(log)
-  const make = async () => createRelayList({ bus, log, dial: (a) => { dialled.push(a); return Promise.resolve() }, meta: memoryMeta(data) }, [relay(1)], await loadAddedRelays(memoryMeta(data)))
+  const make = async () => createRelayList({ bus, log, dial: (a) => { dialled.push(a); return Promise.resolve() }, meta: memoryCollection('meta', data) }, [relay(1)], await loadAddedRelays(memoryCollection('meta', data)))
 
   const first = await make()
   first.start()
@@ -44,7 +34,7 @@ test('a relay added at runtime is dialled, kept for the next start, and listed b
 
 test('at most eight relays can be added', async () => {
   const log = createMemoryLogger()
-  const list = createRelayList({ bus: createBus<CoreEvents>(log), log, dial: () => Promise.resolve(), meta: memoryMeta(new Map()) }, [])
+  const list = createRelayList({ bus: createBus<CoreEvents>(log), log, dial: () => Promise.resolve(), meta: memoryCollection<string[]>('meta') }, [])
   for (let n = 1; n <= 8; n++) await list.add(relay(n))
   await assert.rejects(list.add(relay(9)), /at most 8/)
 })

@@ -107,6 +107,19 @@ export async function startNode(dataDir: string, opts: { peers?: string[]; liste
 }
 
 /**
+ * Awaits nodes started together. If one fails to start, the others are stopped before the error
+ * is thrown: left running, their pipes kept the test file's process alive after its tests ended,
+ * and the whole run hung until CI's time ran out.
+ */
+export async function startAll<T extends ReadonlyArray<Promise<NodeProcess>>>(starting: [...T]): Promise<{ [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(starting)
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed === undefined) return settled.map((r) => (r as PromiseFulfilledResult<NodeProcess>).value) as { [K in keyof T]: Awaited<T[K]> }
+  await Promise.all(settled.map(async (r) => { if (r.status === 'fulfilled') await r.value.kill() }))
+  throw failed.reason
+}
+
+/**
  * With ENCLAVE_TEST_LOGS=1 each node's whole output is appended to a file named for its data
  * folder under $TMPDIR/enclave-test-logs (kept after the folder is removed, across restarts), for
  * reading after a failure.

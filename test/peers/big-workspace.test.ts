@@ -19,7 +19,7 @@ import { createLogger } from '../../src/logger.js'
 import { createWorkspaceRegistry } from '../../src/org/workspace-registry.js'
 import { loadDataKey } from '../../src/store/store-key.js'
 import { openStore } from '../../src/store/store.js'
-import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
+import { makeDataDir, removeDataDir, startNode, type NodeProcess, startAll } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
 import type { MemberView, WorkspaceId } from '../../src/api/contract.js'
 
@@ -98,7 +98,7 @@ after(async () => {
 
 test('newcomers join a 300-member workspace with pictures, and see the pictures', async (t) => {
   assert.equal((await owner.api.call('workspaces.list', {}))[0]?.memberCount, MEMBERS + 1)
-  const started = await Promise.all(['bob', 'carol', 'dave'].map(async (name) => startNode(await makeDataDir(`big-${name}`))))
+  const started = await startAll(['bob', 'carol', 'dave'].map(async (name) => startNode(await makeDataDir(`big-${name}`))))
   others.push(...started)
   for (const node of started) {
     const t0 = performance.now()

@@ -13,7 +13,7 @@ import { createNetNode } from '../../src/net/libp2p-node.js'
 import { loadDataKey } from '../../src/store/store-key.js'
 import { COLLECTIONS, openStore } from '../../src/store/store.js'
 import { enclave } from '../helpers/cli.js'
-import { makeDataDir, meshConnect, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
+import { makeDataDir, meshConnect, removeDataDir, startNode, type NodeProcess, startAll } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
 import type { ConversationId, ConversationView, DocId, WorkspaceId } from '../../src/api/contract.js'
 
@@ -60,7 +60,7 @@ async function onDisk(dir: string): Promise<{ files: string[]; databases: string
 
 before(async () => {
   const start = async (name: string, args: string[] = []): Promise<NodeProcess> => startNode(await makeDataDir(name), { args })
-  ;[owner, bob, carol, dave, box] = await Promise.all([start('owner'), start('bob'), start('carol'), start('dave'), start('box', ['--mailbox'])])
+  ;[owner, bob, carol, dave, box] = await startAll([start('owner'), start('bob'), start('carol'), start('dave'), start('box', ['--mailbox'])])
   const ws = await owner.api.call('workspaces.create', { name: 'Acme' })
   workspaceId = ws.id
   for (const node of [bob, carol, dave, box]) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { makeDataDir, meshConnect, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
+import { makeDataDir, meshConnect, removeDataDir, startNode, type NodeProcess, startAll } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
 import type { ConversationId, MessageId, MessageView } from '../../src/api/contract.js'
 
@@ -17,7 +17,7 @@ before(async () => {
     dirs.push(dir)
     return startNode(dir)
   }
-  ;[owner, bob, carol] = await Promise.all([start('owner'), start('bob'), start('carol')])
+  ;[owner, bob, carol] = await startAll([start('owner'), start('bob'), start('carol')])
   const { id: workspaceId } = await owner.api.call('workspaces.create', { name: 'Acme' })
   for (const node of [bob, carol]) {
     const { link } = await owner.api.call('workspaces.invite', { workspaceId })

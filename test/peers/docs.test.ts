@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import * as Y from 'yjs'
-import { makeDataDir, meshConnect, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
+import { makeDataDir, meshConnect, removeDataDir, startNode, type NodeProcess, startAll } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
 import type { ConversationId, DocId, DocView } from '../../src/api/contract.js'
 
@@ -46,7 +46,7 @@ async function restart(node: NodeProcess): Promise<NodeProcess> {
 
 before(async () => {
   const start = async (name: string, args: string[] = []): Promise<NodeProcess> => startNode(await makeDataDir(`docs-${name}`), { args })
-  ;[owner, bob, carol, dave, box] = await Promise.all([start('owner'), start('bob'), start('carol'), start('dave'), start('box', ['--mailbox'])])
+  ;[owner, bob, carol, dave, box] = await startAll([start('owner'), start('bob'), start('carol'), start('dave'), start('box', ['--mailbox'])])
   const ws = await owner.api.call('workspaces.create', { name: 'Acme' })
   for (const node of [bob, carol, dave, box]) await node.api.call('workspaces.join', { link: (await owner.api.call('workspaces.invite', { workspaceId: ws.id })).link })
   await meshConnect([owner, bob, carol, dave, box])
@@ -77,7 +77,7 @@ test('a board made in a channel reaches every member; edits made offline on thre
   carol = await restart(carol)
   await edit(carol, board.id, (d) => { d.getMap('shapes').delete('s-nothing'); d.getMap('shapes').set('s-carol', { type: 'line', x: 0, y: 0, w: 9, h: 9 }); d.getText('text').insert(0, 'carol ') })
 
-  ;[owner, bob] = await Promise.all([restart(owner), restart(bob)])
+  ;[owner, bob] = await startAll([restart(owner), restart(bob)])
   await waitFor('the three devices to converge', async () => {
     const [a, b, c] = await Promise.all([owner, bob, carol].map((n) => contents(n, board.id)))
     return a !== undefined && Object.keys(a.shapes).length === 3 && JSON.stringify(a) === JSON.stringify(b) && JSON.stringify(b) === JSON.stringify(c)

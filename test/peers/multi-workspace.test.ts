@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
+import { makeDataDir, removeDataDir, startNode, type NodeProcess, startAll } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
 
 let olivia: NodeProcess
@@ -8,7 +8,7 @@ let carol: NodeProcess
 let bob: NodeProcess
 
 before(async () => {
-  ;[olivia, carol, bob] = await Promise.all([startNode(await makeDataDir('olivia')), startNode(await makeDataDir('carol')), startNode(await makeDataDir('bob'))])
+  ;[olivia, carol, bob] = await startAll([startNode(await makeDataDir('olivia')), startNode(await makeDataDir('carol')), startNode(await makeDataDir('bob'))])
   await Promise.all([olivia.api.call('profile.set', { displayName: 'Olivia' }), carol.api.call('profile.set', { displayName: 'Carol' }), bob.api.call('profile.set', { displayName: 'Bob' })])
 })
 

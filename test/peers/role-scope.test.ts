@@ -16,7 +16,7 @@ import { JOIN_PROTOCOL, requestJoin } from '../../src/org/join-protocol.js'
 import { SEALED_PROTOCOL } from '../../src/org/sealed-protocol.js'
 import { loadDataKey } from '../../src/store/store-key.js'
 import { openStore } from '../../src/store/store.js'
-import { makeDataDir, meshConnect, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
+import { makeDataDir, meshConnect, removeDataDir, startNode, type NodeProcess, startAll } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
 import type { SignedOp } from '../../src/identity/membership-op.js'
 import type { ConversationId, MemberView, WorkspaceId } from '../../src/api/contract.js'
@@ -61,7 +61,7 @@ let spareInviteHash: string
 
 before(async () => {
   const start = async (name: string): Promise<NodeProcess> => startNode(await makeDataDir(name))
-  ;[owner, member, guest] = await Promise.all([start('owner'), start('member'), start('guest')])
+  ;[owner, member, guest] = await startAll([start('owner'), start('member'), start('guest')])
   const ws = await owner.api.call('workspaces.create', { name: 'Acme' })
   workspaceId = ws.id
   general = ws.channelId
@@ -111,7 +111,7 @@ test('a member learns a colleague\'s phone and email; a guest gets the directory
   for (const secret of [PHONE, EMAIL, spareInviteHash]) assert.ok(memberValues.some((v) => v.includes(secret)), `the member lacks ${secret}`)
   const memberOps = (await storedValues(member, 'membershipOps')).map((o) => Buffer.from(o.bytes, 'base64').toString('latin1'))
   for (const secret of [PHONE, EMAIL, spareInviteHash]) assert.ok(!memberOps.some((op) => op.includes(secret)), `the log itself carries ${secret}`)
-  ;[guest, member] = await Promise.all([startNode(guest.dataDir), startNode(member.dataDir)])
+  ;[guest, member] = await startAll([startNode(guest.dataDir), startNode(member.dataDir)])
   await meshConnect(all())
 })
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { createServer } from 'node:net'
 import { after, before, test } from 'node:test'
-import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
+import { makeDataDir, removeDataDir, startNode, type NodeProcess, startAll } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
 
 // Workspace peer routing: a member who only ever met the inviter reaches every colleague, and a
@@ -12,7 +12,7 @@ let carol: NodeProcess
 let dave: NodeProcess | undefined
 
 before(async () => {
-  ;[alice, bob, carol] = await Promise.all([startNode(await makeDataDir('alice')), startNode(await makeDataDir('bob')), startNode(await makeDataDir('carol'))])
+  ;[alice, bob, carol] = await startAll([startNode(await makeDataDir('alice')), startNode(await makeDataDir('bob')), startNode(await makeDataDir('carol'))])
 })
 
 after(async () => {

@@ -16,7 +16,7 @@ import { JOIN_PROTOCOL, requestJoin } from '../../src/org/join-protocol.js'
 import { MEMBERSHIP_PROTOCOL } from '../../src/org/membership-sync.js'
 import { PROFILE_PROTOCOL } from '../../src/org/profiles.js'
 import { flood, measured, rssMb, type FloodPlan } from '../helpers/flood.js'
-import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
+import { makeDataDir, removeDataDir, startNode, type NodeProcess, startAll } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
 import type { WorkspaceView } from '../../src/api/contract.js'
 
@@ -59,7 +59,7 @@ let workspace: WorkspaceView
 const strangers: NetNode[] = []
 
 before(async () => {
-  ;[victim, bob] = await Promise.all([startNode(await makeDataDir('victim')), startNode(await makeDataDir('bob'))])
+  ;[victim, bob] = await startAll([startNode(await makeDataDir('victim')), startNode(await makeDataDir('bob'))])
   workspace = await victim.api.call('workspaces.create', { name: 'Acme' })
   const invite = await victim.api.call('workspaces.invite', { workspaceId: workspace.id })
   await bob.api.call('workspaces.join', { link: invite.link })

@@ -8,7 +8,7 @@ import { createNetNode, type NetNode } from '../../src/net/libp2p-node.js'
 import { cborFrame } from '../../src/net/frame-io.js'
 import { MEMBERSHIP_PROTOCOL } from '../../src/org/membership-sync.js'
 import { enclave } from '../helpers/cli.js'
-import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
+import { makeDataDir, removeDataDir, startNode, type NodeProcess, startAll } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
 import type { WorkspaceId, WorkspaceView } from '../../src/api/contract.js'
 
@@ -19,7 +19,7 @@ let mallory: NetNode
 let workspaceId: WorkspaceId
 
 before(async () => {
-  ;[owner, bob, carol] = await Promise.all([startNode(await makeDataDir('owner')), startNode(await makeDataDir('bob')), startNode(await makeDataDir('carol'))])
+  ;[owner, bob, carol] = await startAll([startNode(await makeDataDir('owner')), startNode(await makeDataDir('bob')), startNode(await makeDataDir('carol'))])
   await owner.api.call('profile.set', { displayName: 'Olivia' })
   await bob.api.call('profile.set', { displayName: 'Bob' })
   mallory = await createNetNode({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
