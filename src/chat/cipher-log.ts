@@ -41,8 +41,12 @@ export interface CipherLog {
   get(keys: string[]): Promise<Array<Envelope | undefined>>
   /** Which of these are stored already. */
   has(keys: string[]): Promise<boolean[]>
-  /** Envelopes of a conversation that a peer lacks: per author, every seq above `have[author]`. */
-  missing(conv: string, have: Record<string, number>, limit: number): Promise<Envelope[]>
+  /**
+   * Envelopes of a conversation that a peer lacks: per author, every seq above `have[author]`.
+   * `since`: the peer joined at that epoch; of an author's envelopes from earlier epochs only the
+   * last is sent (it shows the peer that all before it are from before it joined).
+   */
+  missing(conv: string, have: Record<string, number>, limit: number, since?: number): Promise<Envelope[]>
   /**
    * Keeps a signed envelope that cannot be opened yet, against the quota of `from` (its author);
    * false (nothing kept) when that quota or the conversation's is full.
@@ -147,13 +151,28 @@ export function createCipherLog(store: Store): CipherLog {
       })
     },
     has: async (keys) => (await envelopes.getMany(keys)).map((s) => s !== undefined),
-    missing: async (conv, have, limit) => {
+    missing: async (conv, have, limit, since) => {
       const out: Envelope[] = []
+      /** Adds one; true once the page is full. */
+      const push = (stored: StoredEnvelope): boolean => out.push(fromStored(stored)) >= limit
+      // An author's envelopes come together, in seq order: its last one from before `since` is
+      // sent when the author's next one (or the next author) comes.
+      let before: { author: string; stored: StoredEnvelope } | undefined
       for await (const [key, stored] of envelopes.entries({ gt: `${conv}${SEP}`, lt: `${conv}${SEP}~` })) {
         const author = key.slice(conv.length + 1, key.lastIndexOf(SEP))
-        if (stored.seq > (have[author] ?? 0)) out.push(fromStored(stored))
-        if (out.length >= limit) break
+        if (before !== undefined && before.author !== author) {
+          if (push(before.stored)) return out
+          before = undefined
+        }
+        if (stored.seq <= (have[author] ?? 0)) continue
+        if (since !== undefined && stored.epoch < since) { before = { author, stored }; continue }
+        if (before !== undefined) {
+          if (push(before.stored)) return out
+          before = undefined
+        }
+        if (push(stored)) return out
       }
+      if (before !== undefined) push(before.stored)
       return out
     },
     hold: (batch, env, from) => {

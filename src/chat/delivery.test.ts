@@ -313,3 +313,39 @@ test('a member who joined later asks beyond all it has after its first catch-up'
     await net.close()
   }
 })
+
+test('a device that joins a channel with history gets one envelope per author from before it joined, and opens none of them', async () => {
+  const net = await createTestDevices(3)
+  const [a, b, c] = net.devices
+  assert.ok(a !== undefined && b !== undefined && c !== undefined)
+  try {
+    const conv = await channel(net, a, [b])
+    for (let i = 0; i < 20; i++) {
+      await a.chat.send({ conversationId: conv }, `a ${i}`)
+      await b.chat.send({ conversationId: conv }, `b ${i}`)
+    }
+    await net.until('both have all forty', () => a.added(conv).length === 40 && b.added(conv).length === 40)
+    await a.chat.addMembers(conv, [c.id])
+    await net.until('c in the channel', async () => (await c.record(conv))?.status === 'active')
+    const joinedEpoch = (await c.record(conv))?.joinedEpoch
+    assert.ok(joinedEpoch !== undefined && joinedEpoch >= 2, 'the epoch of its welcome')
+    // Its marks pass everything written before it joined, without fetching or opening it.
+    const before = { [a.id]: (await a.record(conv))?.nextSeq ?? 0, [b.id]: (await b.record(conv))?.nextSeq ?? 0 }
+    await net.until('c past what a and b wrote before', async () => {
+      const seen = (await c.record(conv))?.seen ?? {}
+      return (seen[a.id] ?? 0) >= (before[a.id] ?? 0) - 1 && (seen[b.id] ?? 0) >= 20
+    })
+    // Of the 40 posts, the commit and the meta from before, one per author came (the newest).
+    const skipped = c.lines.filter((l) => l.msg === 'skipped envelopes from before this device joined').reduce((n, l) => n + Number(l.n), 0)
+    assert.ok(skipped >= 1 && skipped <= 2, `${skipped} envelopes from before the join reached c`)
+    assert.deepEqual(c.warnings('dropped an envelope'), [], 'nothing from before was tried')
+    assert.deepEqual((await c.record(conv))?.broken ?? {}, {})
+    assert.ok((await c.envelopes(conv)).every((e) => e.epoch >= joinedEpoch), 'nothing from before is stored')
+    // What is written after the join arrives as usual.
+    await b.chat.send({ conversationId: conv }, 'hello c')
+    await net.until('c reads it', () => c.added(conv).some((v) => v.text === 'hello c'))
+    assert.deepEqual(c.added(conv).map((v) => v.text), ['hello c'])
+  } finally {
+    await net.close()
+  }
+})

@@ -11,9 +11,9 @@ import type { Connection, Stream } from '@libp2p/interface'
  * Group housekeeping between two devices, one request and one reply per stream: a fresh key
  * package, a request to join an open channel, catch-up of a conversation's ciphertext, the open
  * channels a member knows of, and news of what a member holds (heads). Nothing here is secret
- * beyond what MLS already protects. Version 3 added `heads`.
+ * beyond what MLS already protects. Version 3 added `heads`; version 4, catch-up's `since`.
  */
-export const GROUP_PROTOCOL = '/enclave/group/3.0.0'
+export const GROUP_PROTOCOL = '/enclave/group/4.0.0'
 
 /** Key packages one device may keep at a mailbox. */
 export const MAX_DEPOSIT = 8
@@ -39,7 +39,8 @@ const request = z.discriminatedUnion('t', [
   /** Leave key packages at a mailbox, for colleagues who want to start a DM while this device is offline. */
   z.object({ t: z.literal('deposit'), kps: z.array(z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength < 4096)).min(1).max(MAX_DEPOSIT) }).strict(),
   z.object({ t: z.literal('join'), conv }).strict(),
-  z.object({ t: z.literal('catchup'), conv, have: z.record(peer, z.number().int().min(0)) }).strict(),
+  /** `since`: the epoch the asker joined at; of each author's envelopes from before it, only the last comes. */
+  z.object({ t: z.literal('catchup'), conv, have: z.record(peer, z.number().int().min(0)), since: z.number().int().min(0).optional() }).strict(),
   z.object({ t: z.literal('browse'), ws }).strict(),
   /** Per conversation, per author: the sender now holds every envelope up to this number. */
   z.object({ t: z.literal('heads'), convs: z.array(z.object({ conv, heads: z.record(peer, z.number().int().min(1)) }).strict()).min(1).max(MAX_HEADS_CONVERSATIONS) }).strict()
@@ -63,7 +64,7 @@ export interface GroupHandlers {
   keyPackage(from: PeerIdString, device?: PeerIdString): Promise<Uint8Array>
   deposit(from: PeerIdString, kps: Uint8Array[]): Promise<void>
   join(from: PeerIdString, conv: ConversationId): Promise<void>
-  catchup(from: PeerIdString, conv: ConversationId, have: Record<string, number>): Promise<{ envs: Envelope[]; more: boolean }>
+  catchup(from: PeerIdString, conv: ConversationId, have: Record<string, number>, since?: number): Promise<{ envs: Envelope[]; more: boolean }>
   browse(from: PeerIdString, ws: WorkspaceId): ChannelSummary[]
   /** A member tells what it holds now: heads this device lacks are fetched from it. */
   heads(from: PeerIdString, convs: Array<{ conv: ConversationId; heads: Record<string, number> }>): void
@@ -89,7 +90,7 @@ export function serveGroupStream(handlers: GroupHandlers, log: Logger, stream: S
       if (req.t === 'kp') return [{ t: 'kp', kp: await handlers.keyPackage(from, req.for) }]
       if (req.t === 'deposit') { await handlers.deposit(from, req.kps); return [{ t: 'ok' }] }
       if (req.t === 'join') { await handlers.join(from, req.conv); return [{ t: 'ok' }] }
-      if (req.t === 'catchup') return [{ t: 'envs', ...await handlers.catchup(from, req.conv, req.have) }]
+      if (req.t === 'catchup') return [{ t: 'envs', ...await handlers.catchup(from, req.conv, req.have, req.since) }]
       if (req.t === 'heads') { handlers.heads(from, req.convs); return [{ t: 'ok' }] }
       return [{ t: 'channels', channels: handlers.browse(from, req.ws) }]
     }

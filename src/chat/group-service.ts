@@ -14,7 +14,7 @@ import type { ConversationRecord } from './message-log.js'
 /** Most bytes of envelopes in one catch-up reply (the frame limit is 4 MiB). */
 const CATCHUP_BYTES = 3 * 1024 * 1024
 
-/** `/enclave/group/3.0.0`: what this device answers, and what it asks of others. */
+/** `/enclave/group/4.0.0`: what this device answers, and what it asks of others. */
 export interface GroupService {
   readonly handlers: GroupHandlers
   /** Asks a member for the conversation's envelopes this device lacks, page by page. */
@@ -50,7 +50,8 @@ export function createGroupService(ctx: ChatContext, membership: Membership, inb
   const catchUp = async (peer: PeerIdString, record: ConversationRecord): Promise<void> => {
     for (let more = true; more;) {
       const stream = await ctx.openGroupStream(peer, AbortSignal.timeout(30_000))
-      const reply = await askGroup(stream, { t: 'catchup', conv: record.id, have: record.seen })
+      const since = record.joinedEpoch
+      const reply = await askGroup(stream, { t: 'catchup', conv: record.id, have: record.seen, ...(since === undefined ? {} : { since }) })
       const envs = parseEnvelopes(reply.envs).filter((e) => e.conv === record.id)
       await receive(peer, envs)
       // Only go on while the peer makes progress, whatever it claims.
@@ -89,10 +90,10 @@ export function createGroupService(ctx: ChatContext, membership: Membership, inb
       if (record.workspaceId === null || !policy.isActiveDevice(record.workspaceId, from) || policy.isGuestDevice(record.workspaceId, from)) throw new EnclaveError('not-member', 'only workspace members may join')
       await groups.serial(record.id, () => request(record, 'add', [from]))
     },
-    catchup: async (from, conv, have) => {
+    catchup: async (from, conv, have, since) => {
       const record = messages.conversation(conv)
       if (record === undefined || !(record.members.includes(from) || record.pendingMembers.includes(from))) throw new EnclaveError('not-member', 'not a member of that conversation')
-      const envs = await cipher.missing(conv, have, CATCHUP_PAGE)
+      const envs = await cipher.missing(conv, have, CATCHUP_PAGE, since)
       let bytes = 0
       const page: Envelope[] = []
       for (const env of envs) {

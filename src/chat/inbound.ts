@@ -53,9 +53,13 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
     return toMessageView(msg, key)
   }
 
-  type Outcome = 'done' | 'wait' | 'dropped'
-  /** Tries one envelope: applied (or of no use here) is `done`; `wait` keeps it for later. */
+  type Outcome = 'done' | 'wait' | 'dropped' | 'before-join'
+  /**
+   * Tries one envelope: applied (or of no use here) is `done`; `wait` keeps it for later;
+   * `before-join` was written before this device joined the channel (never stored: see `skipTo`).
+   */
   const tryProcess = async (record: ConversationRecord, env: Envelope, batch: StoreBatch, added: MessageView[], followUps: Array<() => Promise<void>>): Promise<Outcome> => {
+    if (record.joinedEpoch !== undefined && env.epoch < record.joinedEpoch) return 'before-join'
     const msg = decodeMls(env.mls)
     if (env.kind === 'welcome') {
       if (msg.wireformat !== 'mls_welcome') throw new EnclaveError('bad-frame', 'welcome envelope without an MLS welcome')
@@ -73,6 +77,7 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
         // A channel's group id ends in its creator's PeerId; a DM's in the device that made it.
         if (record.kind === 'channel' && record.creator === null) record.creator = parseDeviceText(groupId.slice(groupId.indexOf('/') + 1))
         record.status = 'active'
+        if (record.kind === 'channel') record.joinedEpoch = epochOf(state)
         refreshMembers(record, state)
         return 'done'
       }
@@ -119,8 +124,21 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
    * What one pass over a conversation's envelopes produced, for after its write: `moved`, authors
    * whose gapless mark advanced; `holes`, envelopes stored beyond a gap, and who handed them over.
    */
-  interface Pass { batch: StoreBatch; added: MessageView[]; followUps: Array<() => Promise<void>>; moved: Set<string>; holes: Array<{ author: string; seq: number; from: PeerIdString }> }
-  const newPass = (): Pass => ({ batch: store.batch(), added: [], followUps: [], moved: new Set(), holes: [] })
+  interface Pass { batch: StoreBatch; added: MessageView[]; followUps: Array<() => Promise<void>>; moved: Set<string>; holes: Array<{ author: string; seq: number; from: PeerIdString }>; beforeJoin: number }
+  const newPass = (): Pass => ({ batch: store.batch(), added: [], followUps: [], moved: new Set(), holes: [], beforeJoin: 0 })
+
+  /**
+   * An envelope from before this device joined: its author's mark moves to it at once, over every
+   * earlier number (an author's epochs never go down as its numbers go up, so those are from
+   * before too). Nothing is stored, decrypted or counted as broken: a newcomer to a long channel
+   * used to fetch its whole history, fail to open each envelope and count it against its author.
+   */
+  const skipTo = (record: ConversationRecord, env: Envelope, pass: Pass): void => {
+    pass.beforeJoin++
+    if (env.seq <= (record.seen[env.author] ?? 0)) return
+    record.seen[env.author] = env.seq
+    pass.moved.add(env.author)
+  }
 
   /**
    * `tryProcess`, where an envelope MLS refuses (tampered inside, replayed, too old) is `dropped`
@@ -149,6 +167,7 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
 
   /** Writes a pass, tells the shells, and lets the committer act on what it asked for. */
   const finish = async (record: ConversationRecord, pass: Pass): Promise<void> => {
+    if (pass.beforeJoin > 0) log.debug('skipped envelopes from before this device joined', { conv: record.id, n: pass.beforeJoin, joinedEpoch: record.joinedEpoch })
     messages.saveConversation(pass.batch, record)
     await pass.batch.write()
     gaps.stored(record, pass.moved, pass.holes)
@@ -182,11 +201,13 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
           if (outcome === 'wait') { still.push(env); continue }
           // Held, so stored and acknowledged already: counted, not refused.
           if (outcome === 'dropped') countBroken(record, env, true)
+          if (outcome === 'before-join') skipTo(record, env, pass)
           progress = true
           cipher.release(pass.batch, env)
         }
         pending = still
       }
+      for (const author of pass.moved) await passStored(record, author)
       record.waiting = pending.length
       await finish(record, pass)
     })
@@ -222,6 +243,7 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
       // its turn; receive's rule (at or below the gapless mark is stored) holds here too.
       if (env.seq <= (record.seen[env.author] ?? 0)) continue
       const outcome = await attempt(record, env, pass)
+      if (outcome === 'before-join') { skipTo(record, env, pass); continue }
       if (outcome === 'dropped' && !countBroken(record, env)) {
         log.warn('refused an envelope', { conv: record.id, author: env.author, seq: env.seq, kind: env.kind, code: 'over-quota', error: 'the author has too many broken envelopes stored in this conversation' })
         refused.add(env)

@@ -80,6 +80,14 @@ export interface ConversationRecord {
    * count against the author's quota of broken envelopes (`inbound.ts`).
    */
   broken?: Record<string, { n: number; bytes: number }>
+  /**
+   * A channel: the epoch of the welcome this device joined its group with. Envelopes of earlier
+   * epochs were written before it joined and can never be opened here; since an author's epochs
+   * only grow with its sequence numbers, one such envelope shows that all the author's earlier
+   * ones are from before too (`inbound.ts`, catch-up's `since`). Unset: created here, or joined
+   * before this was kept.
+   */
+  joinedEpoch?: number
   /** This device's messages not encrypted yet: a DM whose peer was never reachable to set up its group. */
   heldKeys: string[]
   /** Sort key of the newest message, for the conversation list. */

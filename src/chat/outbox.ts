@@ -247,7 +247,9 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
     private async ensureStream (): Promise<Stream> {
       if (this.stream !== undefined && this.stream.status === 'open') return this.stream
       const signal = AbortSignal.any([stopping.signal, AbortSignal.timeout(dialTimeoutMs)])
+      log.debug('opening a delivery stream', { peer: this.peer })
       const stream = await components.openStream(this.peer, signal)
+      log.debug('delivery stream open', { peer: this.peer })
       this.stream = stream
       void this.readAcks(stream)
       return stream
@@ -288,6 +290,7 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
       } catch (err) {
         if (!stopping.signal.aborted) log.debug('ack stream failed', { peer: this.peer, error: errorMessage(err) })
       }
+      log.debug('delivery stream ended', { peer: this.peer, current: this.stream === stream, inflight: this.inflight.size })
       if (this.stream === stream) {
         this.dropStream(undefined)
         // Whatever was unacknowledged goes out again on a fresh stream; an empty queue opens none.
