@@ -9,7 +9,8 @@ import { streamPair } from '@libp2p/utils'
 import { parseConversationId, parsePeerId } from '../ids.js'
 import { createMemoryLogger } from '../logger.js'
 import { concatFrames, readFrameBatches } from '../net/frame-reader.js'
-import { openStore, type Store } from '../store/store.js'
+import { openStore, type Collection, type Store } from '../store/store.js'
+import type { CollectionName } from '../store/collections.js'
 import { decodeFrame, encodeFrame, MAX_FRAME_BYTES } from './chat-frames.js'
 import { createOutbox, nextOutboxCounter, type Outbox, type OutboxComponents, type OutboxEntry, type OutboxInit } from './outbox.js'
 import type { Envelope } from './envelope.js'
@@ -28,6 +29,12 @@ interface Harness {
   recipient: Recipient
   /** Stream opens so far, whether the next ones fail (the peer is away), and what an open waits for (a slow dial). */
   opens: { count: number; failing: boolean; gate: Promise<void> }
+  /** Every stream made, near (the outbox's) and far (the recipient's) ends in turn. */
+  streams: Stream[]
+  /** What a read of the queue waits for before its first entry (a slow disk), and how many reads began. */
+  reads: { count: number; gate: Promise<void> }
+  /** The outbox's log. */
+  lines: Array<Record<string, unknown>>
   acked: OutboxEntry[]
   entry(seq: number): OutboxEntry
   until(what: string, check: () => boolean): Promise<void>
@@ -42,6 +49,21 @@ async function harness(init: OutboxInit = {}, acks: (seq: number) => boolean = (
   const opens = { count: 0, failing: false, gate: Promise.resolve() }
   const acked: OutboxEntry[] = []
   const streams: Stream[] = []
+  const reads = { count: 0, gate: Promise.resolve() }
+  const log = createMemoryLogger()
+  // The queue as the outbox reads it, through `reads.gate`.
+  const queueOf = <T>(name: CollectionName): Collection<T> => {
+    const real = store.collection<T>(name)
+    if (name !== 'outbox') return real
+    return {
+      ...real,
+      entries: async function * (range) {
+        reads.count++
+        await reads.gate
+        yield * real.entries(range)
+      }
+    }
+  }
 
   /** Reads frames as a recipient does and answers each stored envelope with an ack. */
   const serve = async (stream: Stream): Promise<void> => {
@@ -64,8 +86,8 @@ async function harness(init: OutboxInit = {}, acks: (seq: number) => boolean = (
   }
 
   const components: OutboxComponents = {
-    store,
-    log: createMemoryLogger(),
+    store: { ...store, collection: queueOf, batch: () => store.batch(), close: () => store.close(), schemaVersion: store.schemaVersion },
+    log,
     openStream: async () => {
       opens.count++
       await opens.gate
@@ -87,6 +109,9 @@ async function harness(init: OutboxInit = {}, acks: (seq: number) => boolean = (
     store,
     recipient,
     opens,
+    streams,
+    reads,
+    lines: log.lines,
     acked,
     entry: (seq) => {
       const envKey = `env-${seq}`
@@ -166,6 +191,35 @@ test('an entry written while the first stream is still being dialled is delivere
     open()
     await h.until('both acknowledged', () => h.acked.length === 2)
     assert.deepEqual(h.recipient.seqs, [20, 10])
+  } finally {
+    await h.close()
+  }
+})
+
+test('an entry read from the queue while its stream broke goes out on the next stream', async () => {
+  const h = await harness()
+  try {
+    const first = h.store.batch()
+    h.outbox.enqueue(first, PEER, h.entry(1))
+    await first.write()
+    h.outbox.kick(PEER)
+    await h.until('the first ack', () => h.acked.length === 1)
+    // The next read of the queue is slow; the stream breaks while it runs (the peer closed the
+    // connection): what that read found was claimed as sent, and never went out while the next
+    // stream stayed open (a guest's removal from a channel was lost this way).
+    let release = (): void => undefined
+    h.reads.gate = new Promise((resolve) => { release = resolve })
+    const reads = h.reads.count
+    const second = h.store.batch()
+    h.outbox.enqueue(second, PEER, h.entry(2))
+    await second.write()
+    h.outbox.kick(PEER)
+    await h.until('the queue read to begin', () => h.reads.count > reads)
+    h.streams.at(-1)?.abort(new Error('connection closed'))
+    await h.until('the outbox to see its stream end', () => h.lines.some((l) => l.msg === 'delivery stream ended'))
+    release()
+    await h.until('the second ack', () => h.acked.length === 2)
+    assert.deepEqual(h.recipient.acked, [1, 2])
   } finally {
     await h.close()
   }

@@ -196,6 +196,10 @@ export function createOutbox(components: OutboxComponents, init: OutboxInit = {}
         } finally {
           this.reading = false
         }
+        // The stream broke while the page was read: its reset cursor stands, and the page is read
+        // again from there. Claiming this page now would mark as sent what no stream carried, and
+        // nothing would send it while the next stream stayed open.
+        if (generation !== this.generation) continue
         if (behind !== undefined) {
           const last = page.at(-1)?.[0]
           if (this.behind === behind) this.behind = page.length < pageSize || last === undefined ? undefined : { key: last, inclusive: false }
