@@ -1,7 +1,8 @@
 import './net/node-shims.js'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import { createApiServer, type ApiServer } from './api/server.js'
 import { createBus } from './bus.js'
 import { EnclaveError } from './errors.js'
@@ -14,7 +15,7 @@ import { createRouter } from './core/router.js'
 import { createDocsService } from './docs/docs-service.js'
 import { loadOrCreateDeviceKey } from './identity/device-key.js'
 import { createLogger, type Logger } from './logger.js'
-import { createNetNode, DEFAULT_LISTEN, MEMBER_RELAY_LIMITS } from './net/libp2p-node.js'
+import { createNetNode, DEFAULT_LISTEN, MEMBER_RELAY_LIMITS, relayReservations } from './net/libp2p-node.js'
 import { createMailboxDirectory } from './net/mailbox-directory.js'
 import { createNetHealth } from './net/net-health.js'
 import { createReconnectOnChange } from './net/network-watch.js'
@@ -152,7 +153,13 @@ export async function createCore(init: CoreInit): Promise<Core> {
     }))
     if (init.relay === undefined) parts.add('member-relay', createMemberRelay({ node, bus, log: log.child('member-relay'), allows: relaysFor, isMember: access.allows, usesRelay }))
     routing.routes = parts.add('routes', await createMemberRoutes({ node, privateKey: deviceKey, store, access, protocols, bus, log: log.child('routes'), self }))
-    const relays = parts.add('relays', createRelayList({ bus, log: log.child('relays'), dial: (address) => peers.dial(address), meta: store.collection('meta') }, init.relays ?? [], addedRelays))
+    const reserveOn = async (address: string): Promise<void> => {
+      const reservations = relayReservations(node)
+      const relay = peerIdFromString(multiaddr(address).getComponents().findLast((c) => c.name === 'p2p')?.value ?? '')
+      if (reservations === undefined || reservations.hasReservation(relay)) return
+      await reservations.reserve(relay)
+    }
+    const relays = parts.add('relays', createRelayList({ bus, log: log.child('relays'), dial: (address) => peers.dial(address), meta: store.collection('meta'), reserve: reserveOn }, init.relays ?? [], addedRelays))
     companyRelays.all = () => relays.all()
     const mailboxes = parts.add('mailboxes', await createMailboxDirectory({ node, protocols, meta: store.collection('meta'), bus, isMailbox: init.mailbox === true, allows: access.allows }))
     const profiles = parts.add('profiles', await createProfiles({ node, protocols, peers, meta: store.collection('meta'), emit, log: log.child('profiles'), allows: access.allows }))

@@ -27,7 +27,17 @@ export interface RelayListComponents {
   dial: (address: string) => Promise<unknown>
   /** Where relays added in Settings are kept (the store's sealed `meta`). */
   meta: Collection<string[]>
+  /**
+   * Makes sure this device holds a reservation on the relay at `address` once connected; throws
+   * while it cannot (no free slot yet). libp2p reserves only when it meets a relay, so a relay
+   * met while the slot was still held elsewhere (a colleague's device that is letting it go) was
+   * never reserved on.
+   */
+  reserve?: (address: string) => Promise<void>
 }
+
+/** Tries to reserve on a relay this long at most, doubling the wait from 1 s. */
+const RESERVE_TRIES = 7
 
 const ADDED_KEY = 'relays.added'
 
@@ -43,11 +53,25 @@ export async function loadAddedRelays(meta: Collection<string[]>): Promise<strin
  * (`relays:learned`). Each is dialled once; from then on the peer book keeps it connected,
  * across restarts too.
  */
-export function createRelayList({ bus, log, dial, meta }: RelayListComponents, configured: string[], added: string[] = []): RelayList {
+export function createRelayList({ bus, log, dial, meta, reserve }: RelayListComponents, configured: string[], added: string[] = []): RelayList {
   const learned = new Set<string>()
   let own = [...new Set(added)]
+  const reserveSoon = async (address: string): Promise<void> => {
+    if (reserve === undefined) return
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await reserve(address)
+        return
+      } catch (err) {
+        if (attempt + 1 >= RESERVE_TRIES) { log.info('no reservation on a relay yet; the next connection tries again', { relay: address, error: errorMessage(err) }); return }
+        await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** attempt).unref())
+      }
+    }
+  }
   const use = (address: string, why: string): void => {
-    dial(address).catch((err: unknown) => { log.warn(`could not reach ${why} yet; will keep trying`, { relay: address, error: errorMessage(err) }) })
+    dial(address)
+      .then(() => reserveSoon(address))
+      .catch((err: unknown) => { log.warn(`could not reach ${why} yet; will keep trying`, { relay: address, error: errorMessage(err) }) })
   }
   bus.on('relays:learned', (relays) => {
     for (const relay of relays) {

@@ -1,5 +1,5 @@
 import { peerIdFromString } from '@libp2p/peer-id'
-import { RELAY_V2_HOP_CODEC, RELAY_V2_STOP_CODEC } from '@libp2p/circuit-relay-v2'
+import { RELAY_V2_HOP_CODEC } from '@libp2p/circuit-relay-v2'
 import { errorMessage } from '../errors.js'
 import { relayReservations, type NetNode } from '../net/libp2p-node.js'
 import type { CoreBus } from '../core-events.js'
@@ -21,9 +21,9 @@ export interface MemberRelayComponents {
  * Keeps member relaying to the workspace's word, on both sides.
  * - As the relaying device: libp2p checks the policy only when a reservation is made; when an
  *   admin turns member relaying off, names a company relay (or this device learns of one), or a
- *   colleague leaves, this device drops the reservations no longer allowed and closes their
- *   circuits (the colleagues they joined reconnect directly if they can; a new reservation is
- *   refused). Its own direct connection to the colleague stays.
+ *   colleague leaves, this device drops the reservations no longer allowed and closes the
+ *   connections that carried their circuits (the colleague reconnects directly if it can, and is
+ *   refused a new reservation).
  * - As the device that needs a path: libp2p asks a relay for a reservation once, when it first
  *   connects. A device joining a workspace connects to its inviter before it is a member, and is
  *   refused; so once a colleague is ready (membership proven both ways) and offers relaying, it is
@@ -41,12 +41,7 @@ export function createMemberRelay({ node, bus, log, allows, isMember, usesRelay 
       // A device no longer a member at all is told of its removal before the gate closes its
       // connections (workspace gating): closing them here would cut that message off.
       if (!isMember(peer.toString())) continue
-      // Only the circuits: each reaches the device as a stop stream on this device's connection to
-      // it. Closing the connections themselves also cut the direct one the two devices use for
-      // everything else (a guest's own removal from a channel was lost that way).
-      for (const c of node.getConnections(peer)) {
-        for (const stream of c.streams) if (stream.protocol === RELAY_V2_STOP_CODEC) stream.abort(new Error('member relaying stopped'))
-      }
+      for (const c of node.getConnections(peer)) c.close().catch((err: unknown) => { log.debug('could not close a relayed connection', { peer: peer.toString(), error: errorMessage(err) }) })
     }
   }
   const askColleague = async (peer: string): Promise<void> => {
