@@ -187,16 +187,17 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       requireActive(record)
       // The queued send resolves after this task: it is handed out, not awaited, inside it.
       const next = await groups.serial(record.id, async () => {
-        if (record.kind === 'dm' && record.heldKeys.length === 0) {
-          try {
-            await ensureDmGroup(record)
-          } catch (err) {
-            log.debug('DM group not set up yet; holding the message', { peer: record.peerId, error: errorMessage(err) })
-          }
-        }
+        // A DM with no group yet: the message is stored (pending, in its place) at once and sent
+        // when the group is set up, which needs the peer's key package from the network. Setting
+        // it up first kept the send (and this conversation's queue) waiting for a dial of up to
+        // 15 s when the peer was away or not found yet.
         if (record.kind === 'dm' && (currentGroup(record) === undefined || record.heldKeys.length > 0)) {
           const held = await holdText(record, text)
-          retryHeld(record)
+          // Queued behind this task, never awaited inside it.
+          flushHeld(record).catch((err: unknown) => {
+            log.debug('DM group not set up yet; holding the message', { peer: record.peerId, error: errorMessage(err) })
+            retryHeld(record)
+          })
           return { queued: Promise.resolve(held) }
         }
         return { queued: queueText(record, text) }
