@@ -97,6 +97,25 @@ test('a copy of an envelope that arrived ahead of another is still known as a co
   }
 })
 
+test('copies arriving at the same moment beyond a gap are shown once and never tried twice', async () => {
+  // A channel post comes from its author and from the mailbox at once; when the author's mark sits
+  // below a gap, both copies passed the lookup before either was stored, and the second was
+  // decrypted again: MLS refused it and it was counted as broken against its author.
+  const { net, a, b, conv } = await dmPair()
+  try {
+    net.oneWay(a, b, false)
+    await a.chat.send({ peerId: b.id }, 'missed for now')
+    const ahead = await a.chat.send({ peerId: b.id }, 'beyond the gap')
+    const env = await envelopeOf(a, conv, ahead.seq)
+    await Promise.all([net.deliver(b, a, [env]), net.deliver(b, a, [env])])
+    assert.equal(b.added(conv).filter((v) => v.id === ahead.id).length, 1)
+    assert.deepEqual(dropped(b), [], 'the second copy was known, not tried and refused by MLS')
+    assert.deepEqual((await b.record(conv))?.broken ?? {}, {})
+  } finally {
+    await net.close()
+  }
+})
+
 test('envelopes of an epoch whose commit has not arrived wait, then are processed in order', async () => {
   const { net, a, b, c, conv } = await trio()
   try {

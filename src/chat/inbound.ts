@@ -242,6 +242,9 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
       // A copy that came on another stream at the same moment was stored while this one waited
       // its turn; receive's rule (at or below the gapless mark is stored) holds here too.
       if (env.seq <= (record.seen[env.author] ?? 0)) continue
+      // Beyond a gap the mark tells nothing: a copy an earlier pass stored is found by its key
+      // (trying it again, MLS refuses it and it counted as broken against its author).
+      if (env.seq > (record.seen[env.author] ?? 0) + 1 && (await cipher.get([envelopeKey(env.conv, env.author, env.seq)]))[0] !== undefined) continue
       const outcome = await attempt(record, env, pass)
       if (outcome === 'before-join') { skipTo(record, env, pass); continue }
       if (outcome === 'dropped' && !countBroken(record, env)) {
