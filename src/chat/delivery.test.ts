@@ -60,14 +60,32 @@ test('a direct message is pending until the recipient stores it, then delivered'
   }
 })
 
-test('a channel post is sent once one member stored it, and delivered only when the last one has', async () => {
+/** The newest view of one of `device`'s messages, from what it told its shells. */
+function latest(device: TestDevice, id: string): MessageView | undefined {
+  return [...device.added(), ...device.updated()].filter((v) => v.id === id).at(-1)
+}
+
+interface AwayFromC { net: TestDevices; a: TestDevice; b: TestDevice; c: TestDevice; conv: ConversationId; sent: MessageView }
+
+/**
+ * Three devices in a channel `a` made, `c` cut off from `a`: `a` posts `text` (it can reach `b`
+ * only), then `body` runs with the post as `send` returned it; the devices are closed after.
+ */
+async function postAwayFromC(text: string, body: (t: AwayFromC) => Promise<void>): Promise<void> {
   const net = await createTestDevices(3)
   const [a, b, c] = net.devices
   assert.ok(a !== undefined && b !== undefined && c !== undefined)
   try {
     const conv = await channel(net, a, [b, c])
     net.link(a, c, false)
-    const sent = await a.chat.send({ conversationId: conv }, 'standup at ten')
+    await body({ net, a, b, c, conv, sent: await a.chat.send({ conversationId: conv }, text) })
+  } finally {
+    await net.close()
+  }
+}
+
+test('a channel post is sent once one member stored it, and delivered only when the last one has', async () => {
+  await postAwayFromC('standup at ten', async ({ net, a, c, conv, sent }) => {
     await net.until('sent', () => states(a, sent.id).includes('sent'))
     const [stored] = await a.chat.history({ conversationId: conv }, { limit: 1 })
     assert.equal(stored?.state, 'sent', 'a member away keeps it from being delivered')
@@ -75,24 +93,11 @@ test('a channel post is sent once one member stored it, and delivered only when 
     await net.until('delivered', () => states(a, sent.id).includes('delivered'))
     assert.deepEqual(states(a, sent.id), ['pending', 'sent', 'delivered'])
     assert.equal(c.added(conv).filter((v) => v.id === sent.id).length, 1)
-  } finally {
-    await net.close()
-  }
+  })
 })
 
-/** The newest view of one of `device`'s messages, from what it told its shells. */
-function latest(device: TestDevice, id: string): MessageView | undefined {
-  return [...device.added(), ...device.updated()].filter((v) => v.id === id).at(-1)
-}
-
 test('each recipient\'s acknowledgement is kept with the message, across a restart', async () => {
-  const net = await createTestDevices(3)
-  const [a, b, c] = net.devices
-  assert.ok(a !== undefined && b !== undefined && c !== undefined)
-  try {
-    const conv = await channel(net, a, [b, c])
-    net.link(a, c, false)
-    const sent = await a.chat.send({ conversationId: conv }, 'standup at ten')
+  await postAwayFromC('standup at ten', async ({ net, a, b, c, conv, sent }) => {
     assert.deepEqual(sent.delivery, { to: 0, of: 2, waiting: [b.id, c.id], failed: 0, mailbox: false })
     await net.until('b has it', () => latest(a, sent.id)?.delivery?.to === 1)
     assert.deepEqual(latest(a, sent.id)?.delivery?.waiting, [c.id])
@@ -111,19 +116,11 @@ test('each recipient\'s acknowledgement is kept with the message, across a resta
     assert.deepEqual(latest(a, sent.id)?.delivery, { to: 2, of: 2, waiting: [], failed: 0, mailbox: false })
     const [after] = await a.chat.history({ conversationId: conv }, { limit: 1 })
     assert.equal(after?.delivery?.to, 2)
-  } finally {
-    await net.close()
-  }
+  })
 })
 
 test('a copy a recipient got from someone else is not counted: only its ack to the author is', async () => {
-  const net = await createTestDevices(3)
-  const [a, b, c] = net.devices
-  assert.ok(a !== undefined && b !== undefined && c !== undefined)
-  try {
-    const conv = await channel(net, a, [b, c])
-    net.link(a, c, false)
-    const sent = await a.chat.send({ conversationId: conv }, 'hello')
+  await postAwayFromC('hello', async ({ net, a, b, c, conv, sent }) => {
     await net.until('b has it', () => latest(a, sent.id)?.delivery?.to === 1)
     const envs = (await b.envelopes(conv, a.id)).filter((e) => e.seq === sent.seq)
     assert.equal(envs.length, 1)
@@ -135,19 +132,11 @@ test('a copy a recipient got from someone else is not counted: only its ack to t
     assert.equal(info.message.state, 'sent')
     net.link(a, c, true)
     await net.until('delivered once c acknowledges the author\'s own copy', () => latest(a, sent.id)?.state === 'delivered')
-  } finally {
-    await net.close()
-  }
+  })
 })
 
 test('a device removed from the channel before it got a message stops being counted', async () => {
-  const net = await createTestDevices(3)
-  const [a, b, c] = net.devices
-  assert.ok(a !== undefined && b !== undefined && c !== undefined)
-  try {
-    const conv = await channel(net, a, [b, c])
-    net.link(a, c, false)
-    const sent = await a.chat.send({ conversationId: conv }, 'before c leaves')
+  await postAwayFromC('before c leaves', async ({ net, a, b, c, conv, sent }) => {
     await net.until('b has it', () => latest(a, sent.id)?.delivery?.to === 1)
     assert.equal(latest(a, sent.id)?.state, 'sent')
     await a.chat.removeMember(conv, c.id)
@@ -157,9 +146,7 @@ test('a device removed from the channel before it got a message stops being coun
     assert.deepEqual(info.recipients.map((r) => r.device), [b.id])
     const [stored] = await a.chat.history({ conversationId: conv }, { limit: 10 }).then((page) => page.filter((v) => v.id === sent.id))
     assert.equal(stored?.state, 'delivered')
-  } finally {
-    await net.close()
-  }
+  })
 })
 
 test('a message that could not be delivered in time fails, and a retry delivers it', async () => {
