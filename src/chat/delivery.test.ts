@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { EnclaveError } from '../errors.js'
 import { createMemoryLogger } from '../logger.js'
+import { createEnvelopeSigner } from './envelope-signature.js'
 import { GROUP_PROTOCOL, serveGroupStream, type GroupHandlers } from './group-protocol.js'
 import { dmConversationId } from './ids.js'
 import { createTestDevices, TEST_WORKSPACE, type TestDevice, type TestDevices } from './test-devices.js'
@@ -334,6 +335,33 @@ test('a device that joins a channel with history gets one envelope per author fr
     await b.chat.send({ conversationId: conv }, 'hello c')
     await net.until('c reads it', () => c.added(conv).some((v) => v.text === 'hello c'))
     assert.deepEqual(c.added(conv).map((v) => v.text), ['hello c'])
+  } finally {
+    await net.close()
+  }
+})
+
+test('a member signing an envelope "from before" a newcomer joined skips only its own messages there, never another\'s', async () => {
+  const net = await createTestDevices(3)
+  const [a, b, c] = net.devices
+  assert.ok(a !== undefined && b !== undefined && c !== undefined)
+  try {
+    const conv = await channel(net, a, [b])
+    await a.chat.addMembers(conv, [c.id])
+    await net.until('c in the channel', async () => (await c.record(conv))?.status === 'active')
+    // Hostile b, straight to c: its own envelope of epoch 0 far ahead, and one in a's name.
+    const signAsB = createEnvelopeSigner(b.key)
+    const mls = new Uint8Array(64).fill(7)
+    const own = signAsB({ v: 3, conv, author: b.id, seq: 1_000_000, kind: 'app', epoch: 0, mls })
+    const inA = signAsB({ v: 3, conv, author: a.id, seq: 1_000_000, kind: 'app', epoch: 0, mls })
+    const acks = await net.deliver(c, b, [own, inA])
+    assert.deepEqual(acks, [{ author: b.id, seq: 1_000_000 }], 'the one in a\'s name fails a\'s signature and is not taken')
+    // A later post of a's still reaches c: a's numbers were not skipped.
+    await a.chat.send({ conversationId: conv }, 'after the trick')
+    await net.until('c reads a\'s post', () => c.added(conv).some((v) => v.text === 'after the trick'))
+    const seen = (await c.record(conv))?.seen ?? {}
+    assert.equal(seen[b.id], 1_000_000, 'b skipped its own numbers only')
+    assert.ok((seen[a.id] ?? 0) < 1_000, `a's mark stays its own: ${seen[a.id]}`)
+    assert.ok((await c.envelopes(conv)).every((e) => e.seq < 1_000_000), 'nothing of the trick is stored')
   } finally {
     await net.close()
   }
