@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { connectApi } from '../src/api/ws-client.js'
 import type { ApiClient } from '../src/api/api-client.js'
+import { workspaceChannelId } from '../src/identity/workspace-channel.js'
 import type { ConversationId, PeerIdString, WorkspaceId } from '../src/api/contract.js'
 
 const HOST = new URL('./group-host.js', import.meta.url).pathname
@@ -90,6 +91,29 @@ export async function joinWorkspace(owner: HostedCore, member: HostedCore, works
       if (attempt === 3 || (err as { code?: unknown }).code !== 'peer-unreachable') throw err
       process.stderr.write(`bench setup: a join timed out (attempt ${attempt}); trying again\n`)
     }
+  }
+}
+
+/**
+ * Waits until every one of `cores` shows the workspace's own channel with `size` members: the
+ * owner's commits for the last joins are carried out and taken, so what is measured next does
+ * not share the machine with set-up still under way. After `timeoutMs` it says on stderr who
+ * lags (and how) and returns: the measurement still runs, on a machine that may still be busy.
+ */
+export async function workspaceSettled(cores: HostedCore[], workspaceId: WorkspaceId, size: number, timeoutMs = 180_000): Promise<void> {
+  const id = workspaceChannelId(workspaceId)
+  const deadline = Date.now() + timeoutMs
+  let lagging = cores
+  while (lagging.length > 0) {
+    const views = await Promise.all(lagging.map(async (m) => (await m.api.call('conversations.list', {})).find((x) => x.id === id)))
+    lagging = lagging.filter((_, i) => { const v = views[i]; return v?.status !== 'active' || v.members.length !== size })
+    if (lagging.length === 0) return
+    if (Date.now() > deadline) {
+      const shown = await Promise.all(lagging.map(async (m) => (await m.api.call('conversations.list', {})).find((x) => x.id === id)))
+      process.stderr.write(`bench setup: ${lagging.length} of ${cores.length} cores do not show the workspace channel with ${size} members: ${shown.map((v, i) => `${lagging[i]?.peerId.slice(-6)} ${v === undefined ? 'none' : `${v.status}, ${v.members.length} members`}`).join('; ')}\n`)
+      return
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250))
   }
 }
 

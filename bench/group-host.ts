@@ -6,6 +6,8 @@
  *
  * Usage: node group-host.js DIR... [--echo]
  */
+import { appendFileSync } from 'node:fs'
+import { basename } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createCore, type Core } from '../src/index.js'
 import { serveLoopbackApi, type LoopbackApi } from '../src/api/ws-server.js'
@@ -16,9 +18,20 @@ export const ECHO_PROTOCOL = '/enclave-bench/echo/1.0.0'
 
 const dirs = process.argv.slice(2).filter((a) => !a.startsWith('--'))
 const log = createLogger('bench-host')
+/**
+ * BENCH_TRACE=name,name: the cores whose data folders were made under those names (`makeDataDir`)
+ * log at debug to /tmp/bench-trace-NAME.log, for reading where a benchmark's time went.
+ */
+const traced = (process.env.BENCH_TRACE ?? '').split(',').filter((n) => n !== '')
+const logFor = (dataDir: string): ReturnType<typeof createLogger> => {
+  const name = traced.find((n) => basename(dataDir).startsWith(`enclave-${n}-`))
+  if (name === undefined) return log.child('core')
+  const file = `/tmp/bench-trace-${name}.log`
+  return createLogger('core', { level: 'debug', write: (line) => { appendFileSync(file, line + '\n') } })
+}
 const cores: Array<{ core: Core; api: LoopbackApi }> = []
 for (const dataDir of dirs) {
-  const core = await createCore({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, log: log.child('core') })
+  const core = await createCore({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, log: logFor(dataDir) })
   const api = await serveLoopbackApi(core.api, log.child('api'))
   cores.push({ core, api })
   const info = core.info()

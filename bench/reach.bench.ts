@@ -4,7 +4,9 @@
  * 1. Reach: 49 members in 5 processes, each of whom joined by the owner's invite (so each knows
  *    the owner, not each other). A newcomer who knows only the owner joins and sends one DM to
  *    each of the 49: time from its join until each DM is delivered (p50, p99, all 49), next to a
- *    second newcomer given every member's address up front (it dials them all as it sends).
+ *    second newcomer given every member's address up front (it dials them all as it sends). Each
+ *    newcomer joins once every member shows the workspace channel whole: the owner's commits for
+ *    the last joins used to run into the measurement (one run saw two 50-member commits in it).
  * 2. Gap: a channel of a holder, an author and a reader. The reader is away while the author
  *    posts; the post reaches the holder; the author goes away for good; the reader comes back.
  *    Time from the reader's catch-up with the holder starting (the holder connected and proved
@@ -13,7 +15,7 @@
  */
 import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../test/helpers/node-process.js'
 import { waitFor } from '../src/wait-for.js'
-import { joinWorkspace, now, startHost, until, workspaceOf, type HostedCore } from './core-hosts.js'
+import { joinWorkspace, now, startHost, until, workspaceOf, workspaceSettled, type HostedCore } from './core-hosts.js'
 import { printTable, summarize, writeResults, type Row, type Summary } from './stats.js'
 import type { ConversationId, MessageView } from '../src/api/contract.js'
 
@@ -50,6 +52,7 @@ async function reach(): Promise<{ setupSeconds: number; joinMs: number; routed: 
     if (owner === undefined || routed === undefined || given === undefined) throw new Error('no cores')
     const t = now()
     const ws = await workspaceOf(owner, members.slice(1))
+    await workspaceSettled(members, ws, MEMBERS)
     const setupSeconds = (now() - t) / 1000
 
     // The newcomer knows the owner only (its invite names the owner's addresses).
@@ -57,9 +60,13 @@ async function reach(): Promise<{ setupSeconds: number; joinMs: number; routed: 
     await joinWorkspace(owner, routed, ws)
     const t0 = now()
     const joinMs = t0 - joinStart
+    const mark = (what: string): void => { if (process.env.BENCH_TRACE !== undefined) process.stderr.write(`bench: ${what} at ${new Date().toISOString()} (monotonic ${process.hrtime.bigint() / 1000n} µs)\n`) }
+    mark('the newcomer joined')
     const routedTimes = await dmEach(routed, members, t0)
+    mark('every DM delivered')
 
     // The baseline newcomer is told every member's address and dials each as it sends.
+    await workspaceSettled([...members, routed], ws, MEMBERS + 1)
     await joinWorkspace(owner, given, ws)
     const g0 = now()
     const givenTimes = await dmEach(given, members, g0, async (m) => { await given.api.call('peers.dial', { address: m.address }) })

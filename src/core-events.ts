@@ -1,5 +1,5 @@
 import type { Bus } from './bus.js'
-import type { ConnectionFailureView, ConversationId, DocId, PeerIdString, WorkspaceId } from './api/contract.js'
+import type { ConnectionFailureView, ConversationId, DocId, MessageId, PeerIdString, WorkspaceId } from './api/contract.js'
 
 /**
  * What the core's services tell each other (never the shells: their events are the API's
@@ -17,6 +17,13 @@ export interface CoreEvents {
   'membership:changed': { ws: WorkspaceId }
   /** Relays (full multiaddrs) a workspace lists or an invite came through: keep a reservation on each. */
   'relays:learned': string[]
+  /**
+   * A fellow member's signed route (its addresses) arrived, newer than the one held: a message
+   * waiting for a way to reach that device can try again now.
+   */
+  'route:learned': PeerIdString
+  /** A member's file message was stored here (not this device's own): the files service may fetch it. */
+  'file:shared': { messageId: MessageId; conv: ConversationId; author: PeerIdString; size: number }
   /** A conversation's record changed: its group may be at a new epoch or have new members. */
   'conversation:changed': { id: ConversationId }
   /** A dial, redial or direct-path attempt failed (the peer book keeps the most recent). */

@@ -13,6 +13,8 @@ import { createHybridClock } from './chat/hybrid-clock.js'
 import { createLifecycle } from './core/lifecycle.js'
 import { createRouter } from './core/router.js'
 import { createDocsService } from './docs/docs-service.js'
+import { openBlobStore } from './files/blob-store.js'
+import { createFileService } from './files/file-service.js'
 import { loadOrCreateDeviceKey } from './identity/device-key.js'
 import { createLogger, type Logger } from './logger.js'
 import { createNetNode, DEFAULT_LISTEN, MEMBER_RELAY_LIMITS, relayReservations } from './net/libp2p-node.js'
@@ -51,6 +53,19 @@ function mailboxLimitsFromEnv(): MailboxQuotaInit {
   const totalBytes = read('ENCLAVE_MAILBOX_TOTAL_BYTES')
   const retentionMs = read('ENCLAVE_MAILBOX_RETENTION_MS')
   return { ...(perMemberBytes === undefined ? {} : { perMemberBytes }), ...(totalBytes === undefined ? {} : { totalBytes }), ...(retentionMs === undefined ? {} : { retentionMs }) }
+}
+/**
+ * The file store's quota and the automatic download size, from ENCLAVE_FILE_QUOTA_BYTES and
+ * ENCLAVE_FILE_AUTO_BYTES (tests and admins of small disks; Settings will carry them too).
+ */
+function fileLimitsFromEnv(): { quotaBytes?: number; autoDownloadBytes?: number } {
+  const read = (name: string): number | undefined => {
+    const value = Number(process.env[name])
+    return process.env[name] !== undefined && Number.isSafeInteger(value) && value >= 0 ? value : undefined
+  }
+  const quotaBytes = read('ENCLAVE_FILE_QUOTA_BYTES')
+  const autoDownloadBytes = read('ENCLAVE_FILE_AUTO_BYTES')
+  return { ...(quotaBytes === undefined ? {} : { quotaBytes }), ...(autoDownloadBytes === undefined ? {} : { autoDownloadBytes }) }
 }
 import type { CoreEvents } from './core-events.js'
 
@@ -193,6 +208,18 @@ export async function createCore(init: CoreInit): Promise<Core> {
       sendEdit: (conv, doc, update) => chat.sendDocEdit(conv, doc, update),
       maxEditBytes: MAX_DOC_EDIT_BYTES
     }))
+    const fileLimits = fileLimitsFromEnv()
+    const files = parts.add('files', await createFileService({
+      blobs: await openBlobStore(join(init.dataDir, 'blobs'), fileLimits.quotaBytes === undefined ? {} : { quotaBytes: fileLimits.quotaBytes }),
+      records: store.collection('files'),
+      chat,
+      protocols,
+      bus,
+      emit,
+      log: log.child('files'),
+      self,
+      isConnected: (peer) => peers.isConnected(peer)
+    }, fileLimits.autoDownloadBytes === undefined ? {} : { autoDownloadBytes: fileLimits.autoDownloadBytes }))
     const avatars = parts.add('avatars', await createAvatars({
       store,
       registry,
@@ -233,7 +260,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
     parts.add('network', createReconnectOnChange(() => { peers.reconnectNow() }, log))
 
     const info = (): NodeInfo => ({ peerId: self, addresses: node.getMultiaddrs().map((a) => a.toString()), protocols: protocols.served(), version: VERSION })
-    const api = createApiServer(createRouter({ info, health, peers, relays, chat, profiles, workspaces, docs, drafts: createDrafts({ drafts: store.collection('drafts'), emit }), emit }), log.child('api'), shellEvents)
+    const api = createApiServer(createRouter({ info, health, peers, relays, chat, profiles, workspaces, docs, files, drafts: createDrafts({ drafts: store.collection('drafts'), emit }), emit }), log.child('api'), shellEvents)
 
     await parts.start()
     log.info('node started', { peerId: self, addresses: info().addresses })

@@ -15,6 +15,12 @@ export function textLength(text: string): number {
 
 /** Longest message text (about 10 pages). */
 export const MAX_TEXT_LENGTH = 16_000
+/** Largest file shared (64 GiB): its manifest (32 bytes per 1 MiB chunk) stays one frame of 2 MiB. */
+export const MAX_FILE_BYTES = 64 * 1024 ** 3
+/** A shared file's name (no folders: a folder's files are shared one by one). */
+export const MAX_FILE_NAME = 255
+/** A shared file's media type (`image/png`). */
+export const MAX_MIME_LENGTH = 100
 /** Most messages in one `chat.history` page. */
 export const MAX_HISTORY_PAGE = 1000
 /** Longest channel name. */

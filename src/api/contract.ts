@@ -58,7 +58,10 @@ export interface MessageView {
   sentAt: number
   /** Sort key: a hybrid logical clock value; later messages always sort after what their author had seen. */
   order: string
+  /** The message's text; for a file, its caption (possibly empty). */
   text: string
+  /** A file message: what the file is. Its transfer state is `files.get` / `files.changed` (same id). */
+  file?: MessageFile
   state: DeliveryState
   /** True when this device wrote the message. */
   mine: boolean
@@ -68,6 +71,14 @@ export interface MessageView {
    * written before per-recipient tracking, whose recipients are not known.
    */
   delivery: MessageDelivery | null
+}
+
+export interface MessageFile {
+  name: string
+  /** Bytes. */
+  size: number
+  /** Media type as the sender's device judged it (`image/png`); empty when unknown. */
+  mime: string
 }
 
 /** Per-recipient delivery of one of this device's messages, in devices (`chat.messageInfo` lists them). */
@@ -300,6 +311,29 @@ export interface ConnectionFailureView {
   reason: string
 }
 
+/** A file message's transfer on this device (`files.*`); `messageId` is the message that shared it. */
+export interface FileView {
+  messageId: MessageId
+  conversationId: ConversationId
+  author: PeerIdString
+  name: string
+  size: number
+  mime: string
+  /**
+   * `complete`: every chunk is on this device (the sender's own, or fetched). `fetching`: wanted,
+   * being fetched or waiting for a member who holds it (`error` says why it waits). `remote`:
+   * not asked for yet (above the automatic download size). `paused` by the user.
+   */
+  state: 'remote' | 'fetching' | 'paused' | 'complete'
+  /** Bytes of the file on this device so far. */
+  haveBytes: number
+  /** Fetch speed over this transfer, 0 when none runs. */
+  bytesPerSecond: number
+  etaSeconds: number | null
+  /** Why the last try stopped short, in words; null when nothing went wrong. */
+  error: string | null
+}
+
 export interface Requests {
   'node.info': (input: Record<string, never>) => NodeInfo
   /** Connection health now; `net.healthChanged` follows every change. */
@@ -386,6 +420,20 @@ export interface Requests {
    */
   'directory.search': (input: { workspaceId: WorkspaceId; query: string; departmentId?: DepartmentId; limit?: number }) => MemberView[]
   /** Docs shared in a conversation, or personal docs (`conversationId` omitted); newest change first. */
+  /**
+   * Shares a file on this device's disk (a path the core can read: the CLI's and the desktop
+   * app's picker) in a conversation, with an optional caption: sealed and stored here, then
+   * announced by a message that members fetch it by. Resolves with that message.
+   */
+  'files.send': (input: ConversationRef & { path: string; caption?: string }) => MessageView
+  'files.get': (input: { messageId: MessageId }) => FileView
+  /** Files shared in a conversation, or (no `conversationId`) in every conversation, as this device knows them. */
+  'files.list': (input: { conversationId?: ConversationId }) => FileView[]
+  /** Starts or resumes fetching a file from any member who holds it; resolves at once with its state. */
+  'files.download': (input: { messageId: MessageId }) => FileView
+  'files.pause': (input: { messageId: MessageId }) => FileView
+  /** Writes the file to `path` (fetching it first if needed); resolves once it is written whole. */
+  'files.save': (input: { messageId: MessageId; path: string }) => { path: string; size: number }
   'docs.list': (input: { conversationId?: ConversationId }) => DocView[]
   /** A new board or note, shared with a conversation's members or (no `conversationId`) personal. */
   'docs.create': (input: { kind: DocKind; title: string; conversationId?: ConversationId }) => DocView
@@ -495,6 +543,8 @@ export interface Events {
   'shell.linkOpened': LinkTarget
   /** Anything about a workspace changed: members, roles, this device's own standing. */
   'workspaces.changed': WorkspaceView
+  /** A file's transfer moved (at most 4 times a second per file) or changed state. */
+  'files.changed': FileView
   /** A doc's title, sync state or last change time changed, or it was created. */
   'docs.changed': DocView
   /** A Yjs update to an open doc, from a peer or another shell of this device. */

@@ -24,6 +24,8 @@ const messageId = z.string().min(1).max(400).transform((value, ctx) => {
   ctx.addIssue({ code: 'custom', message: 'not a message id' })
   return z.NEVER
 })
+/** A path on this device's disk, as the core will open it (absolute: the core's working folder is not the caller's). */
+const filePath = z.string().min(1).max(4096).refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), 'an absolute path')
 const historyPage = { before: z.string().max(300).optional(), limit: z.number().int().min(1).max(MAX_HISTORY_PAGE).optional() }
 
 /**
@@ -96,6 +98,15 @@ export const requestSchemas = {
   'workspaces.setRelays': z.object({ workspaceId, relays: z.array(z.string().max(MAX_RELAY_ADDRESS)).max(MAX_WORKSPACE_RELAYS) }).strict(),
   'workspaces.setMemberRelay': z.object({ workspaceId, enabled: z.boolean() }).strict(),
   'directory.search': z.object({ workspaceId, query: z.string().max(100), departmentId: departmentId.optional(), limit: z.number().int().min(1).max(MAX_DIRECTORY_RESULTS).optional() }).strict(),
+  'files.send': z.union([
+    z.object({ conversationId, path: filePath, caption: z.string().max(MAX_TEXT_LENGTH).optional() }).strict(),
+    z.object({ peerId, path: filePath, caption: z.string().max(MAX_TEXT_LENGTH).optional() }).strict()
+  ]),
+  'files.get': z.object({ messageId }).strict(),
+  'files.list': z.object({ conversationId: conversationId.optional() }).strict(),
+  'files.download': z.object({ messageId }).strict(),
+  'files.pause': z.object({ messageId }).strict(),
+  'files.save': z.object({ messageId, path: filePath }).strict(),
   'docs.list': z.object({ conversationId: conversationId.optional() }).strict(),
   'docs.create': z.object({ kind: z.enum(['board', 'note']), title: z.string().min(1).max(MAX_DOC_TITLE), conversationId: conversationId.optional() }).strict(),
   'docs.rename': z.object({ docId, title: z.string().min(1).max(MAX_DOC_TITLE) }).strict(),

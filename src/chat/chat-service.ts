@@ -23,6 +23,8 @@ import { createMembership } from './membership.js'
 import { createMessageLog, receiptsOf, recipientsNow, toConversationView, toMessageView, type ConversationRecord, type HistoryQuery, type StoredMessage } from './message-log.js'
 import { recipientsOf, rewait, unacknowledged } from './receipts.js'
 import { createSending } from './sending.js'
+import { fileRefOf } from './file-message.js'
+import type { FileRef } from './envelope.js'
 import type { ChannelSummary, ChannelVisibility, ConversationId, ConversationRef, ConversationView, DocId, MessageId, MessageInfo, MessageView, PeerIdString, WorkspaceId } from '../api/contract.js'
 import type { ChatComponents, ChatContext } from './chat-context.js'
 import { nextOutboxCounter, type OutboxInit } from './outbox.js'
@@ -40,8 +42,19 @@ export interface GroupAccess {
 export type { ChatComponents } from './chat-context.js'
 export type { MembershipPolicy } from './membership-policy.js'
 
+/** A file message as the files service needs it: where it was shared, by whom, and the file. */
+export interface FileMessage {
+  conv: ConversationId
+  author: PeerIdString
+  mine: boolean
+  file: FileRef
+}
+
 export interface ChatService {
-  send(ref: ConversationRef, text: string): Promise<MessageView>
+  /** Sends a message; with `file`, a file message whose caption is `text` (may be empty). */
+  send(ref: ConversationRef, text: string, file?: FileRef): Promise<MessageView>
+  /** The file a message shared, or undefined if it is no file message of a conversation here. */
+  fileMessage(messageId: MessageId): Promise<FileMessage | undefined>
   history(ref: ConversationRef, query: HistoryQuery): Promise<MessageView[]>
   conversations(): Promise<ConversationView[]>
   /** The DM with a peer, created empty if needed. */
@@ -180,8 +193,8 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   }
 
   const service: ChatService = {
-    send: async (ref, text) => {
-      if (text.trim().length === 0) throw new EnclaveError('bad-request', 'message text is empty')
+    send: async (ref, text, file) => {
+      if (file === undefined && text.trim().length === 0) throw new EnclaveError('bad-request', 'message text is empty')
       if (textLength(text) > MAX_TEXT_LENGTH) throw new EnclaveError('too-large', `message text longer than ${MAX_TEXT_LENGTH} characters`)
       const record = resolve(ref)
       requireActive(record)
@@ -192,17 +205,21 @@ export async function createChatService(components: ChatComponents, outboxInit: 
         // it up first kept the send (and this conversation's queue) waiting for a dial of up to
         // 15 s when the peer was away or not found yet.
         if (record.kind === 'dm' && (currentGroup(record) === undefined || record.heldKeys.length > 0)) {
-          const held = await holdText(record, text)
+          const held = await holdText(record, text, file)
           // Queued behind this task, never awaited inside it.
-          flushHeld(record).catch((err: unknown) => {
-            log.debug('DM group not set up yet; holding the message', { peer: record.peerId, error: errorMessage(err) })
-            retryHeld(record)
-          })
+          tryHeld(record)
           return { queued: Promise.resolve(held) }
         }
-        return { queued: queueText(record, text) }
+        return { queued: queueText(record, text, file) }
       })
       return next.queued
+    },
+
+    fileMessage: async (messageId) => {
+      const { conv, author, seq } = parseMessageId(messageId)
+      const found = await messages.find(conv, author, seq)
+      if (found?.msg.file === undefined) return undefined
+      return { conv, author, mine: found.msg.mine, file: fileRefOf(found.msg.file) }
     },
 
     history: async (ref, query) => {
@@ -397,6 +414,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
 
     stop: async () => {
       clearInterval(sweepTimer)
+      stopped = true
       for (const timer of heldRetries.values()) clearTimeout(timer)
       heldRetries.clear()
       await delivery.stop()
@@ -428,6 +446,30 @@ export async function createChatService(components: ChatComponents, outboxInit: 
    * `peer:ready`, and the held messages would wait for the next connection, however late.
    */
   const heldRetries = new Map<ConversationId, NodeJS.Timeout>()
+  /**
+   * Conversations with a try of their held messages under way, and whether news came meanwhile
+   * (a route or a connection the try may have missed): then one more follows it, not one per news.
+   */
+  const heldTries = new Map<ConversationId, { again: boolean }>()
+  let stopped = false
+  /** Tries a DM's held messages now (a route or a connection came); on failure, on the timer. */
+  function tryHeld(record: ConversationRecord): void {
+    const running = heldTries.get(record.id)
+    if (running !== undefined) { running.again = true; return }
+    const attempt = { again: false }
+    heldTries.set(record.id, attempt)
+    clearTimeout(heldRetries.get(record.id))
+    heldRetries.delete(record.id)
+    flushHeld(record).then(() => true, (err: unknown) => {
+      log.debug('DM group not set up yet; holding the message', { peer: record.peerId, error: errorMessage(err) })
+      return false
+    }).then((sent) => {
+      heldTries.delete(record.id)
+      if (sent || stopped) return
+      if (attempt.again) tryHeld(record)
+      else retryHeld(record)
+    }).catch(() => undefined)
+  }
   function retryHeld(record: ConversationRecord, delayMs = 2000): void {
     if (heldRetries.has(record.id)) return
     heldRetries.set(record.id, setTimeout(() => {
@@ -445,9 +487,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     outbox.kick(peer)
     if (components.mailboxes().includes(peer) && components.mailbox !== true) depositKeyPackages(peer)
     for (const record of messages.conversations()) {
-      if (record.kind === 'dm' && record.peerId === peer && record.heldKeys.length > 0) {
-        flushHeld(record).catch((err: unknown) => { log.debug('held messages wait longer', { peer, error: errorMessage(err) }); retryHeld(record) })
-      }
+      if (record.kind === 'dm' && record.peerId === peer && record.heldKeys.length > 0) tryHeld(record)
       if (record.status !== 'active') continue
       if (record.committer === self && record.pendingMembers.includes(peer)) {
         void groups.serial(record.id, () => commitAsCommitter(record, { add: [peer] })).catch((err: unknown) => { log.debug('add on connect failed', { peer, error: errorMessage(err) }) })
@@ -479,6 +519,13 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   }
 
   bus.on('peer:ready', peerReady)
+  // A DM sent before any route to its peer was known waits on a timer that doubles: the route
+  // arriving (from the workspace's members) is the moment to try.
+  bus.on('route:learned', (peer) => {
+    for (const record of messages.conversations()) {
+      if (record.kind === 'dm' && record.peerId === peer && record.heldKeys.length > 0) tryHeld(record)
+    }
+  })
   bus.on('mailbox:found', (peer) => {
     outbox.kick(peer)
     if (components.mailbox !== true) depositKeyPackages(peer)

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { MAX_MLS_BYTES } from '../crypto/mls-group.js'
 import { idSchema, parseConversationId, parseDeviceText, parseDocId, parseWorkspaceId } from '../ids.js'
-import { MAX_CHANNEL_MEMBERS, MAX_CHANNEL_NAME, MAX_CHANNEL_TOPIC, MAX_TEXT_LENGTH } from '../limits.js'
+import { MAX_CHANNEL_MEMBERS, MAX_CHANNEL_NAME, MAX_CHANNEL_TOPIC, MAX_FILE_BYTES, MAX_FILE_NAME, MAX_MIME_LENGTH, MAX_TEXT_LENGTH } from '../limits.js'
 
 /** Largest doc edit carried as a conversation message (durable, through mailboxes); larger ones travel by doc sync. */
 export const MAX_DOC_EDIT_BYTES = 256 * 1024
@@ -53,9 +53,27 @@ export type ChannelInfo = z.infer<typeof channelInfo>
 
 const common = { conv, author: peer, seq, hlc: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }
 
+const bytesOf = (n: number, what: string): z.ZodType<Uint8Array> => z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength === n, what)
+
+/**
+ * A file shared in a conversation (files/, docs/protocol.md "Files"): what a member needs to
+ * fetch it from anyone who holds it and to open it. `key` exists only here, inside MLS.
+ */
+export const fileRef = z.object({
+  name: z.string().min(1).max(MAX_FILE_NAME),
+  size: z.number().int().min(0).max(MAX_FILE_BYTES),
+  mime: z.string().max(MAX_MIME_LENGTH),
+  root: bytesOf(32, 'a SHA-256 root'),
+  key: bytesOf(32, 'a file key'),
+  chunkBytes: z.number().int().min(1024).max(16 * 1024 * 1024)
+}).strict()
+export type FileRef = z.infer<typeof fileRef>
+
 /** The plaintext inside an `app` envelope's MLS message. */
 export const appPayload = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text'), ...common, text: z.string().max(MAX_TEXT_LENGTH) }).strict(),
+  /** A file, with a caption (`text`, possibly empty). */
+  z.object({ type: z.literal('file'), ...common, text: z.string().max(MAX_TEXT_LENGTH), file: fileRef }).strict(),
   z.object({ type: z.literal('meta'), ...common, channel: channelInfo }).strict(),
   /** Asks the committer to change membership: add devices, remove one, or remove the author. */
   z.object({ type: z.literal('request'), ...common, op: z.enum(['add', 'remove', 'leave']), devices: z.array(peer).max(MAX_CHANNEL_MEMBERS) }).strict(),

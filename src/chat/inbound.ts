@@ -9,6 +9,7 @@ import { isConversationId, parseDeviceText } from '../ids.js'
 import { dmConversationId, kindOfConversation } from './ids.js'
 import { isNewest, toMessageView, type ConversationRecord, type StoredMessage } from './message-log.js'
 import type { ConversationId, MessageView, PeerIdString } from '../api/contract.js'
+import { storedFileOf } from './file-message.js'
 import type { StoreBatch } from '../store/store.js'
 import type { ChatContext } from './chat-context.js'
 import type { Delivery } from './delivery.js'
@@ -46,9 +47,9 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
   const { outbox, kickAll, markSeen, passStored } = delivery
   const { handleRequest, hasOpenWork, serveOpenWork } = membership
 
-  const storeMessage = (batch: StoreBatch, record: ConversationRecord, p: Extract<AppPayload, { type: 'text' }>): MessageView => {
+  const storeMessage = (batch: StoreBatch, record: ConversationRecord, p: Extract<AppPayload, { type: 'text' | 'file' }>): MessageView => {
     clock.observe(p.hlc)
-    const msg: StoredMessage = { conv: record.id, author: p.author, seq: p.seq, hlc: p.hlc, text: p.text, state: 'received', mine: false }
+    const msg: StoredMessage = { conv: record.id, author: p.author, seq: p.seq, hlc: p.hlc, text: p.text, ...(p.type === 'file' ? { file: storedFileOf(p.file) } : {}), state: 'received', mine: false }
     const key = messages.append(batch, msg, { countUnread: true })
     return toMessageView(msg, key)
   }
@@ -113,7 +114,7 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
     if (result.device !== env.author || p.author !== env.author) throw new EnclaveError('wrong-author', 'envelope author is not the MLS sender')
     if (p.conv !== env.conv || p.seq !== env.seq) throw new EnclaveError('wrong-conversation', 'envelope and MLS plaintext disagree')
     // The envelope was new (deduplicated by conversation, author and seq when stored), so its message is too.
-    if (p.type === 'text') added.push(storeMessage(batch, record, p))
+    if (p.type === 'text' || p.type === 'file') added.push(storeMessage(batch, record, p))
     else if (p.type === 'meta') applyMeta(record, p)
     else if (p.type === 'doc') followUps.push(() => components.bus.dispatch('doc:edit', { conv: record.id, from: p.author, doc: p.doc, update: p.update }))
     else followUps.push(() => handleRequest(record, p))
@@ -171,7 +172,10 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
     messages.saveConversation(pass.batch, record)
     await pass.batch.write()
     gaps.stored(record, pass.moved, pass.holes)
-    for (const v of pass.added) emit('chat.messageAdded', v)
+    for (const v of pass.added) {
+      emit('chat.messageAdded', v)
+      if (v.file !== undefined) components.bus.emit('file:shared', { messageId: v.id, conv: v.conversationId, author: v.author, size: v.file.size })
+    }
     const newest = pass.added.reduce<MessageView | undefined>((a, v) => (a === undefined || v.order > a.order ? v : a), undefined)
     await announce(record, newest !== undefined && isNewest(record, newest) ? newest : undefined)
     const failed = (err: unknown): void => { log.warn('could not act on a request', { conv: record.id, error: errorMessage(err) }) }

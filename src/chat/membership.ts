@@ -181,7 +181,9 @@ export function createMembership(ctx: ChatContext, delivery: Delivery): Membersh
   const ensureDmGroup = async (record: ConversationRecord): Promise<void> => {
     if (currentGroup(record) !== undefined || record.peerId === null) return
     const peer = record.peerId
+    const started = Date.now()
     const kp = await keyPackageOf(peer)
+    const fetchedAt = Date.now()
     const own = await keys.issue()
     const groupId = `${record.id}/${self}`
     const state = await createGroupState(groupId, own, configFor(groupId))
@@ -198,6 +200,7 @@ export function createMembership(ctx: ChatContext, delivery: Delivery): Membersh
     messages.saveConversation(batch, record)
     await batch.write()
     outbox.kick(peer)
+    log.debug('DM group set up', { peer, keyPackageMs: fetchedAt - started, groupMs: Date.now() - fetchedAt })
   }
 
   return { keyPackageOf, commitAsCommitter, request, handleRequest, hasOpenWork, serveOpenWork, ensureDmGroup }

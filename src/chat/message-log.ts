@@ -12,12 +12,24 @@ import { GAVE_UP, stateOf, summarise, WAITING, type Receipts } from './receipts.
  * stored it; the state shown is derived from them against the conversation's members now
  * (receipts.ts), `state` is what it was when last written.
  */
+/** A shared file as a message keeps it (JSON at rest, sealed by the store): `root` in hex, `key` in base64. */
+export interface StoredFile {
+  name: string
+  size: number
+  mime: string
+  root: string
+  key: string
+  chunkBytes: number
+}
+
 export interface StoredMessage {
   conv: ConversationId
   author: PeerIdString
   seq: number
   hlc: number
   text: string
+  /** A file message: the file, and `text` is its caption. */
+  file?: StoredFile
   state: DeliveryState
   mine: boolean
   /** This device's message: its recipient devices and their acknowledgements. */
@@ -415,6 +427,7 @@ export function toMessageView(msg: StoredMessage, key: string, record?: Conversa
     sentAt: hlcToMs(msg.hlc),
     order: orderOf(key),
     text: msg.text,
+    ...(msg.file === undefined ? {} : { file: { name: msg.file.name, size: msg.file.size, mime: msg.file.mime } }),
     state,
     mine: msg.mine,
     delivery

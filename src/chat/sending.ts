@@ -1,5 +1,7 @@
 import { EnclaveError } from '../errors.js'
-import { isNewest, toMessageView, type ConversationRecord, type StoredMessage } from './message-log.js'
+import { isNewest, toMessageView, type ConversationRecord, type StoredFile, type StoredMessage } from './message-log.js'
+import { fileRefOf, storedFileOf } from './file-message.js'
+import type { AppPayload, FileRef } from './envelope.js'
 import type { ConversationId, MessageView, PeerIdString } from '../api/contract.js'
 import type { ChatContext } from './chat-context.js'
 import type { Delivery } from './delivery.js'
@@ -8,10 +10,10 @@ import { newReceipts } from './receipts.js'
 
 /** This device's text messages: grouped into one write while one is on disk, or held for a DM not set up yet. */
 export interface Sending {
-  /** Queues a message for the next write; resolves with it once stored and queued for members. */
-  queueText: (record: ConversationRecord, text: string) => Promise<MessageView>
+  /** Queues a message (a file, with `text` its caption) for the next write; resolves with it once stored and queued for members. */
+  queueText: (record: ConversationRecord, text: string, file?: FileRef) => Promise<MessageView>
   /** Stores a DM message that cannot be encrypted yet (the peer was never reachable). */
-  holdText: (record: ConversationRecord, text: string) => Promise<MessageView>
+  holdText: (record: ConversationRecord, text: string, file?: FileRef) => Promise<MessageView>
   /** Sets up a DM's group and sends what was held for it, in order. */
   flushHeld: (record: ConversationRecord) => Promise<void>
 }
@@ -21,16 +23,22 @@ export function createSending(ctx: ChatContext, delivery: Delivery, membership: 
   const { sealAndQueue, kickAll, trackPending, passStored } = delivery
   const { ensureDmGroup } = membership
 
+  /** A message's plaintext: text, or a file with `text` as its caption. */
+  const payloadOf = (record: ConversationRecord, seq: number, hlc: number, text: string, file: FileRef | undefined): AppPayload =>
+    file === undefined ? { type: 'text', conv: record.id, author: self, seq, hlc, text } : { type: 'file', conv: record.id, author: self, seq, hlc, text, file }
+  const storedFile = (file: FileRef | undefined): { file?: StoredFile } => (file === undefined ? {} : { file: storedFileOf(file) })
+
   /**
    * Sends go out in groups: every message asked for while the previous write was on disk is
    * encrypted and written in one batch (group state, ciphertext, message and outbox entries
    * together), which is what lets a busy conversation go faster than one write per message.
    */
-  const sendQueues = new Map<ConversationId, Array<{ text: string; done: (v: MessageView) => void; fail: (e: unknown) => void }>>()
-  const queueText = (record: ConversationRecord, text: string): Promise<MessageView> => new Promise((done, fail) => {
+  const sendQueues = new Map<ConversationId, Array<{ text: string; file?: FileRef; done: (v: MessageView) => void; fail: (e: unknown) => void }>>()
+  const queueText = (record: ConversationRecord, text: string, file?: FileRef): Promise<MessageView> => new Promise((done, fail) => {
+    const item = { text, ...(file === undefined ? {} : { file }), done, fail }
     const queue = sendQueues.get(record.id)
-    if (queue !== undefined) { queue.push({ text, done, fail }); return }
-    sendQueues.set(record.id, [{ text, done, fail }])
+    if (queue !== undefined) { queue.push(item); return }
+    sendQueues.set(record.id, [item])
     void groups.serial(record.id, () => flushTexts(record))
   })
 
@@ -41,10 +49,10 @@ export function createSending(ctx: ChatContext, delivery: Delivery, membership: 
     const stored: Array<{ key: string; msg: StoredMessage }> = []
     const recipients = new Set<PeerIdString>()
     try {
-      for (const { text } of queue) {
-        const sent = await sealAndQueue(batch, record, (seq, hlc) => ({ type: 'text', conv: record.id, author: self, seq, hlc, text }), (p) => {
+      for (const { text, file } of queue) {
+        const sent = await sealAndQueue(batch, record, (seq, hlc) => payloadOf(record, seq, hlc, text, file), (p) => {
           const receipts = newReceipts(record.members, self)
-          const msg: StoredMessage = { conv: record.id, author: self, seq: p.seq, hlc: p.hlc, text, state: receipts.to.length === 0 ? 'delivered' : 'pending', mine: true, receipts }
+          const msg: StoredMessage = { conv: record.id, author: self, seq: p.seq, hlc: p.hlc, text, ...storedFile(file), state: receipts.to.length === 0 ? 'delivered' : 'pending', mine: true, receipts }
           const key = messages.append(batch, msg, { countUnread: false })
           stored.push({ key, msg })
           return key
@@ -73,9 +81,9 @@ export function createSending(ctx: ChatContext, delivery: Delivery, membership: 
    * A DM's first messages while its peer has never been reachable: stored (pending) with their
    * place in the author's sequence, encrypted and queued the moment the peer is met.
    */
-  const holdText = async (record: ConversationRecord, text: string): Promise<MessageView> => {
+  const holdText = async (record: ConversationRecord, text: string, file?: FileRef): Promise<MessageView> => {
     const batch = store.batch()
-    const msg: StoredMessage = { conv: record.id, author: self, seq: record.nextSeq++, hlc: clock.now(), text, state: 'pending', mine: true, receipts: newReceipts(record.peerId === null ? [] : [record.peerId], self) }
+    const msg: StoredMessage = { conv: record.id, author: self, seq: record.nextSeq++, hlc: clock.now(), text, ...storedFile(file), state: 'pending', mine: true, receipts: newReceipts(record.peerId === null ? [] : [record.peerId], self) }
     const key = messages.append(batch, msg, { countUnread: false })
     record.heldKeys = [...record.heldKeys, key]
     messages.saveConversation(batch, record)
@@ -97,7 +105,7 @@ export function createSending(ctx: ChatContext, delivery: Delivery, membership: 
     for (const [i, msg] of held.entries()) {
       const key = record.heldKeys[i]
       if (msg === undefined || key === undefined) continue
-      const sent = await sealAndQueue(batch, record, (seq, hlc) => ({ type: 'text', conv: record.id, author: self, seq, hlc, text: msg.text }), () => key, { seq: msg.seq, hlc: msg.hlc })
+      const sent = await sealAndQueue(batch, record, (seq, hlc) => payloadOf(record, seq, hlc, msg.text, msg.file === undefined ? undefined : fileRefOf(msg.file)), () => key, { seq: msg.seq, hlc: msg.hlc })
       for (const r of sent.recipients) recipients.add(r)
     }
     // The welcome made for the DM took the number after the held texts' and is marked only now.

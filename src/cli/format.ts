@@ -1,4 +1,4 @@
-import type { ConversationView, MessageView, PeerView, NetHealthView } from '../api/contract.js'
+import type { FileView, ConversationView, MessageView, PeerView, NetHealthView } from '../api/contract.js'
 
 /** Human-readable lines for the friendly verbs; scripts use --json instead. */
 export function formatMessage(m: MessageView): string {
@@ -6,6 +6,18 @@ export function formatMessage(m: MessageView): string {
   const who = m.mine ? 'me' : m.author.slice(-8)
   const state = m.mine ? ` [${m.state}]` : ''
   return `${time} ${who}: ${m.text}${state}`
+}
+
+export function formatFile(f: FileView): string {
+  const have = f.state === 'complete' ? 'here' : `${formatBytes(f.haveBytes)} here, ${f.state}${f.error === null ? '' : ` (${f.error})`}`
+  return `${f.messageId}  ${f.name}  ${formatBytes(f.size)}  ${have}`
+}
+
+/** One progress line: percentage, speed and time left. */
+export function formatProgress(f: FileView): string {
+  const pct = f.size === 0 ? 100 : Math.floor((f.haveBytes / f.size) * 100)
+  const eta = f.etaSeconds === null ? '' : `, ${f.etaSeconds} s left`
+  return `${f.name}: ${pct}% of ${formatBytes(f.size)}, ${formatBytes(f.bytesPerSecond)}/s${eta}`
 }
 
 export function formatPeer(p: PeerView): string {

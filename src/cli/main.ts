@@ -9,9 +9,9 @@ import { EnclaveError, errorMessage } from '../errors.js'
 import { parseConversationId, parsePeerId, parseWorkspaceId } from '../ids.js'
 import { UsageError } from './cli-error.js'
 import { defaultDataDir, readEndpoint } from './endpoint.js'
-import { formatConversation, formatMessage, formatPeer, formatNetHealth } from './format.js'
+import { formatBytes, formatConversation, formatFile, formatMessage, formatPeer, formatProgress, formatNetHealth } from './format.js'
 import { USAGE } from './usage.js'
-import type { ConversationRef, WorkspaceId } from '../api/contract.js'
+import type { ConversationRef, MessageId, WorkspaceId } from '../api/contract.js'
 import type { KeyProtection } from '../index.js'
 
 type Options = NonNullable<ParseArgsConfig['options']>
@@ -113,7 +113,9 @@ async function run(argv: string[]): Promise<void> {
         : command === 'invite' ? { workspace: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' }, approval: { type: 'boolean' } }
           : command === 'members' ? { workspace: { type: 'string' } }
             : command === 'workspace' ? { clear: { type: 'boolean' } }
-              : command === 'channel' ? { workspace: { type: 'string' }, topic: { type: 'string' }, open: { type: 'boolean' }, member: { type: 'string', multiple: true } } : {}
+              : command === 'channel' ? { workspace: { type: 'string' }, topic: { type: 'string' }, open: { type: 'boolean' }, member: { type: 'string', multiple: true } }
+                : command === 'send-file' ? { caption: { type: 'string' } }
+                  : command === 'get-file' ? { out: { type: 'string' } } : {}
   const { values, positionals } = parse(command, rest, extra)
   if (values.help === true) { out(usage); return }
   const dataDir = typeof values.data === 'string' ? values.data : defaultDataDir()
@@ -180,6 +182,47 @@ async function run(argv: string[]): Promise<void> {
       const message = await withClient(dataDir, (api) => api.call('chat.send', { ...conversationRef(target), text }))
       if (asJson) json(message)
       else out(`${message.id} ${message.state}`)
+      return
+    }
+    case 'send-file': {
+      const target = positional(positionals, 0, 'PEER|CONVERSATION', command)
+      const paths = positionals.slice(1)
+      if (paths.length === 0) throw new UsageError('missing PATH', command)
+      const caption = typeof values.caption === 'string' ? values.caption : undefined
+      const sent = await withClient(dataDir, async (api) => {
+        const views = []
+        // One after another: each is sealed and stored before its message goes out.
+        for (const path of paths) views.push(await api.call('files.send', { ...conversationRef(target), path: resolve(path), ...(caption === undefined ? {} : { caption }) }))
+        return views
+      })
+      if (asJson) json(sent)
+      else for (const m of sent) out(`${m.id} ${m.file?.name ?? ''} ${m.state}`)
+      return
+    }
+    case 'files': {
+      const conversationId = positionals[0] === undefined ? undefined : parseConversationId(positionals[0])
+      const list = await withClient(dataDir, (api) => api.call('files.list', conversationId === undefined ? {} : { conversationId }))
+      if (asJson) json(list)
+      else if (list.length === 0) out('no files')
+      else for (const f of list) out(formatFile(f))
+      return
+    }
+    case 'get-file': {
+      const messageId = positional(positionals, 0, 'FILE-ID', command) as MessageId
+      if (typeof values.out !== 'string') throw new UsageError('missing --out PATH', command)
+      const path = resolve(values.out)
+      const saved = await withClient(dataDir, async (api) => {
+        const tty = process.stderr.isTTY && !asJson
+        const off = api.on('files.changed', (f) => { if (tty && f.messageId === messageId) process.stderr.write(`\r${formatProgress(f)}\x1b[K`) })
+        try {
+          return await api.call('files.save', { messageId, path })
+        } finally {
+          off()
+          if (tty) process.stderr.write('\n')
+        }
+      })
+      if (asJson) json(saved)
+      else out(`saved ${saved.path} (${formatBytes(saved.size)})`)
       return
     }
     case 'history': {

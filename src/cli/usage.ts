@@ -12,6 +12,9 @@ Commands:
   peers      known peers and whether they are connected
   dial       connect to a peer by multiaddr
   send       send a message to a peer or conversation
+  send-file  share files in a conversation
+  files      list the files shared in a conversation (or everywhere)
+  get-file   fetch a shared file and save it
   history    show a conversation's messages
   conversations  list DMs and channels
   channel    create a channel, add or remove members, leave
@@ -86,6 +89,18 @@ Connects to a peer; the address must end in /p2p/<peerId>. The peer is remembere
 Sends TEXT, end-to-end encrypted (MLS). The message is stored and queued at once and delivered
 when members are reachable (or through a mailbox node). A DM's first message needs the peer
 reachable once, to set up encryption.`,
+  'send-file': `Usage: enclave send-file PEER|CONVERSATION PATH... [--caption TEXT] [--json] [--data DIR]
+
+Shares each file, end-to-end encrypted: it is cut into 1 MiB chunks sealed with a key of its
+own, which travels only inside the (MLS) message that announces the file. Members fetch the
+chunks from anyone in the conversation who holds them. Prints each message's id (the FILE-ID).`,
+  files: `Usage: enclave files [CONVERSATION] [--json] [--data DIR]
+
+Lists shared files: FILE-ID, name, size, and how much of each is on this device.`,
+  'get-file': `Usage: enclave get-file FILE-ID --out PATH [--json] [--data DIR]
+
+Fetches the file (from any member who holds it, resuming what is already here) and writes it
+to PATH. On a terminal a progress line shows speed and time left.`,
   conversations: `Usage: enclave conversations [--json] [--data DIR]
 
 Lists DMs and channels: id, name, members, status, unread, and messages still waiting for keys.`,

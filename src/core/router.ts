@@ -4,6 +4,7 @@ import type { Emit, NodeInfo } from '../api/contract.js'
 import type { ChatService } from '../chat/chat-service.js'
 import type { Drafts } from '../chat/drafts.js'
 import type { DocsService } from '../docs/docs-service.js'
+import type { FileService } from '../files/file-service.js'
 import type { NetHealth } from '../net/net-health.js'
 import type { PeerBook } from '../net/peer-book.js'
 import type { RelayList } from '../net/relay-list.js'
@@ -21,13 +22,14 @@ export interface RouterServices {
   profiles: Profiles
   workspaces: WorkspaceService
   docs: DocsService
+  files: FileService
   drafts: Drafts
   /** Events to every shell (`shell.openLink` announces the link it checked). */
   emit: Emit
 }
 
 /** The API's routing table: which service answers each method. Inputs arrive validated. */
-export function createRouter({ info, health, peers, relays, chat, profiles, workspaces, docs, drafts, emit }: RouterServices): Handlers {
+export function createRouter({ info, health, peers, relays, chat, profiles, workspaces, docs, files, drafts, emit }: RouterServices): Handlers {
   return {
     'node.info': () => Promise.resolve(info()),
     'net.health': () => Promise.resolve(health.status()),
@@ -43,6 +45,12 @@ export function createRouter({ info, health, peers, relays, chat, profiles, work
     'chat.markRead': ({ conversationId }) => chat.markRead(conversationId),
     'drafts.list': () => drafts.list(),
     'drafts.set': ({ conversationId, text }) => drafts.set(conversationId, text),
+    'files.send': ({ path, caption, ...ref }) => files.share(ref, path, caption ?? ''),
+    'files.get': ({ messageId }) => files.get(messageId),
+    'files.list': ({ conversationId }) => files.list(conversationId),
+    'files.download': ({ messageId }) => files.download(messageId),
+    'files.pause': ({ messageId }) => files.pause(messageId),
+    'files.save': ({ messageId, path }) => files.save(messageId, path),
     'channels.create': (input) => chat.createChannel(input),
     'channels.add': ({ conversationId, members }) => chat.addMembers(conversationId, members),
     'channels.remove': ({ conversationId, peerId }) => chat.removeMember(conversationId, peerId),

@@ -122,6 +122,7 @@ export async function createMemberRoutes(components: MemberRoutesComponents, ini
       news.set(route.peer, { route, from: entry?.route.seq === route.seq ? entry.from.add(from) : new Set([from]) })
     }
     log.debug('route learned', { peer: route.peer, from, addresses: route.addresses.length })
+    components.bus.emit('route:learned', route.peer)
     return true
   }
 

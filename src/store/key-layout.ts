@@ -58,7 +58,9 @@ export const KEY_LAYOUTS: Record<CollectionName, KeyLayout | null> = {
   // peer → its signed route (member-routes.ts)
   routes: whole,
   // conversation → unsent text (drafts.ts)
-  drafts: whole
+  drafts: whole,
+  // file message id → its transfer state (file-service.ts); the chunks are in the blob store
+  files: whole
 }
 
 /** Hybrid clock ticks per hour (hybrid-clock.ts: 1,000 ticks a millisecond). */

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { randomBytes } from 'node:crypto'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { streamPair } from '@libp2p/utils'
+import { EnclaveError } from '../errors.js'
+import { createMemoryLogger } from '../logger.js'
+import { writeFrames } from '../net/frame-io.js'
+import { askChunks, askManifest, serveFiles, type FileSource } from './file-protocol.js'
+import type { ConversationId } from '../api/contract.js'
+import type { Connection } from '@libp2p/interface'
+
+const CONV = `ch:${'c'.repeat(32)}` as ConversationId
+const ROOT = new Uint8Array(32).fill(7)
+const chunks = Array.from({ length: 5 }, (_, i) => (i === 3 ? undefined : new Uint8Array(randomBytes(1000 + i))))
+
+/** A holder with chunks 0–4 but not 3, who serves only members of CONV. */
+const holder: FileSource = {
+  manifest: (_from, conv) => (conv === CONV ? Promise.resolve(new Uint8Array([1, 2, 3])) : Promise.reject(new EnclaveError('not-member', 'not a member of that conversation'))),
+  chunks: async function * (_from, conv, _root, start, count) {
+    if (conv !== CONV) throw new EnclaveError('not-member', 'not a member of that conversation')
+    for (let i = start; i < Math.min(start + count, chunks.length); i++) yield await Promise.resolve({ index: i, bytes: chunks[i] })
+  }
+}
+
+async function served(source: FileSource = holder): Promise<Awaited<ReturnType<typeof streamPair>>[0]> {
+  const [asker, server] = await streamPair()
+  const connection = { remotePeer: peerIdFromPrivateKey(await generateKeyPair('Ed25519')) } as unknown as Connection
+  void serveFiles(server, connection, source, createMemoryLogger())
+  return asker
+}
+
+test('a run of chunks arrives in order, with the ones the holder lacks marked as missing', async () => {
+  const got: Array<[number, number | undefined]> = []
+  await askChunks(await served(), CONV, ROOT, 1, 4, (i, bytes) => { got.push([i, bytes?.byteLength]); return Promise.resolve() })
+  assert.deepEqual(got, [[1, 1001], [2, 1002], [3, undefined], [4, 1004]])
+  assert.deepEqual(await askManifest(await served(), CONV, ROOT), new Uint8Array([1, 2, 3]))
+})
+
+test('the holder\'s refusal reaches the asker with its code', async () => {
+  const other = `ch:${'d'.repeat(32)}` as ConversationId
+  await assert.rejects(askManifest(await served(), other, ROOT), { code: 'not-member' })
+  await assert.rejects(askChunks(await served(), other, ROOT, 0, 2, () => Promise.resolve()), { code: 'not-member' })
+})
+
+test('a request for more than 16 chunks at once is refused as bad-frame', async () => {
+  await assert.rejects(askChunks(await served(), CONV, ROOT, 0, 17, () => Promise.resolve()), { code: 'bad-frame' })
+})
+
+test('a holder sending chunks out of the run asked for is refused by the asker', async () => {
+  const [asker, server] = await streamPair()
+  void (async () => {
+    for await (const _ of server) break
+    await writeFrames(server, [{ i: 0, c: new Uint8Array(10) }, { i: 9, c: new Uint8Array(10) }, { end: true }])
+  })()
+  const got: number[] = []
+  await assert.rejects(askChunks(asker, CONV, ROOT, 0, 2, (i) => { got.push(i); return Promise.resolve() }), { code: 'bad-frame', message: /out of the run/ })
+  assert.deepEqual(got, [0])
+})

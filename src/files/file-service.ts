@@ -1,0 +1,488 @@
+import { open, rename, rm, stat, statfs } from 'node:fs/promises'
+import { basename, dirname } from 'node:path'
+import { EnclaveError, errorMessage } from '../errors.js'
+import { CHUNK_BYTES, MAX_FILE_BYTES, chunkCount, decodeManifest, encodeManifest, equalBytes, hex, newFileKey, openChunk, readManifest, sealChunk, sha256, type Manifest } from './file-seal.js'
+import { FILES_PROTOCOL, MAX_RUN, askChunks, askManifest, serveFiles, type FileSource } from './file-protocol.js'
+import { mimeOf } from './mime.js'
+import type { BlobStore } from './blob-store.js'
+import type { ConversationId, ConversationRef, Emit, FileView, MessageId, MessageView, PeerIdString } from '../api/contract.js'
+import { dmConversationId } from '../chat/ids.js'
+import type { ChatService, FileMessage } from '../chat/chat-service.js'
+import type { FileRef } from '../chat/envelope.js'
+import type { CoreBus } from '../core-events.js'
+import type { Logger } from '../logger.js'
+import type { ProtocolHost } from '../net/protocol-host.js'
+import type { Collection } from '../store/store.js'
+
+/** What this device remembers of a file message: the transfer's state (chunks themselves are in the blob store). */
+export interface FileRecord {
+  messageId: MessageId
+  conv: ConversationId
+  /** Hex SHA-256 root. */
+  root: string
+  size: number
+  /** `complete`: every chunk is here. `fetching`: wanted, being fetched or waiting for a holder. `remote`: not asked for. `paused` by the user. */
+  state: 'remote' | 'fetching' | 'paused' | 'complete'
+  /** Why the last try stopped short (no holder reachable, a bad source…), for the user. */
+  error: string | null
+}
+
+export interface FileServiceComponents {
+  blobs: BlobStore
+  records: Collection<FileRecord>
+  chat: Pick<ChatService, 'send' | 'fileMessage' | 'groupAccess'>
+  protocols: Pick<ProtocolHost, 'handleMembers' | 'dial'>
+  bus: CoreBus
+  emit: Emit
+  log: Logger
+  self: PeerIdString
+  isConnected: (peer: PeerIdString) => boolean
+}
+
+export interface FileServiceInit {
+  /** Files up to this size are fetched as soon as their message arrives. @default 20 MB */
+  autoDownloadBytes?: number
+  /** Runs of chunks asked for at once, across sources. @default 4 */
+  parallelRuns?: number
+}
+
+export interface FileService {
+  /** Shares the file at `path` in a conversation: sealed and stored here, then announced by a message. */
+  share(ref: ConversationRef, path: string, caption: string): Promise<MessageView>
+  get(messageId: MessageId): Promise<FileView>
+  list(conversationId?: ConversationId): Promise<FileView[]>
+  /** Starts (or resumes) fetching a file; resolves with its state at once. */
+  download(messageId: MessageId): Promise<FileView>
+  pause(messageId: MessageId): Promise<FileView>
+  /** Writes the file's plaintext to `path`, fetching it first if needed; resolves when written. */
+  save(messageId: MessageId, path: string): Promise<{ path: string; size: number }>
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+/** Progress events at most this often per file. */
+const PROGRESS_EVERY_MS = 250
+/** Longest a holder may take over one run of chunks (16 MiB) before it is left for another. */
+const RUN_TIMEOUT_MS = 60_000
+/** Transfers that stopped short are tried again this often (and whenever a member connects). */
+const RETRY_EVERY_MS = 30_000
+/** A holder that sent a chunk not matching the manifest is not asked again for this long. */
+const PENALTY_MS = 10 * 60_000
+
+interface Transfer {
+  record: FileRecord
+  /** Chunks here now; `had` of them were here when this transfer began, `fetched` came in it. */
+  have: number
+  had: number
+  fetched: number
+  /** `have` is known (the manifest was read and the disk checked). */
+  counted: boolean
+  startedAt: number
+  fetchedBytes: number
+  lastEmit: number
+  abort: AbortController
+  done: Promise<void>
+}
+
+export async function createFileService(components: FileServiceComponents, init: FileServiceInit = {}): Promise<FileService> {
+  const { blobs, records, chat, protocols, bus, emit, log, self } = components
+  const autoDownloadBytes = init.autoDownloadBytes ?? 20 * 1000 * 1000
+  const parallelRuns = init.parallelRuns ?? 4
+  /** Conversations each file root was shared in, as this device saw: what it serves, and to whom. */
+  const sharedIn = new Map<string, Set<ConversationId>>()
+  const transfers = new Map<MessageId, Transfer>()
+  const penalised = new Map<string, number>()
+  let stopped = false
+  let retryTimer: NodeJS.Timeout | undefined
+
+  const remember = (record: FileRecord): void => {
+    const set = sharedIn.get(record.root) ?? new Set<ConversationId>()
+    set.add(record.conv)
+    sharedIn.set(record.root, set)
+  }
+
+  const messageOf = async (messageId: MessageId): Promise<FileMessage> => {
+    const fm = await chat.fileMessage(messageId)
+    if (fm === undefined) throw new EnclaveError('not-found', `no file message ${messageId}`)
+    return fm
+  }
+
+  const recordOf = async (messageId: MessageId, fm: FileMessage): Promise<FileRecord> => {
+    const held = await records.get(messageId)
+    if (held !== undefined) return held
+    const record: FileRecord = { messageId, conv: fm.conv, root: hex(fm.file.root), size: fm.file.size, state: 'remote', error: null }
+    await records.put(messageId, record)
+    remember(record)
+    return record
+  }
+
+  const manifestHere = async (file: FileRef): Promise<Manifest | undefined> => {
+    const bytes = await blobs.get(file.root)
+    return bytes === undefined ? undefined : decodeManifest(bytes, file.root, file.size)
+  }
+
+  const countHave = async (m: Manifest): Promise<number> => {
+    let n = 0
+    for (const h of m.chunks) if (await blobs.has(h)) n++
+    return n
+  }
+
+  const viewOf = async (record: FileRecord, fm: FileMessage, transfer = transfers.get(record.messageId)): Promise<FileView> => {
+    const chunks = chunkCount(fm.file.size, fm.file.chunkBytes)
+    // A transfer knows what is here once it has read the manifest; before, the disk says.
+    const have = record.state === 'complete' ? chunks : transfer?.counted === true ? transfer.have : await (async () => {
+      const m = await manifestHere(fm.file)
+      return m === undefined ? 0 : countHave(m)
+    })()
+    const haveBytes = Math.min(fm.file.size, have * fm.file.chunkBytes)
+    const seconds = transfer === undefined ? 0 : (Date.now() - transfer.startedAt) / 1000
+    const speed = transfer === undefined || seconds <= 0 ? 0 : Math.round(transfer.fetchedBytes / seconds)
+    return {
+      messageId: record.messageId,
+      conversationId: record.conv,
+      author: fm.author,
+      name: fm.file.name,
+      size: fm.file.size,
+      mime: fm.file.mime,
+      state: record.state,
+      haveBytes,
+      bytesPerSecond: speed,
+      etaSeconds: speed > 0 ? Math.ceil((fm.file.size - haveBytes) / speed) : null,
+      error: record.error
+    }
+  }
+
+  const announce = async (record: FileRecord, fm: FileMessage, force = false): Promise<void> => {
+    const t = transfers.get(record.messageId)
+    if (t !== undefined && !force && Date.now() - t.lastEmit < PROGRESS_EVERY_MS) return
+    if (t !== undefined) t.lastEmit = Date.now()
+    emit('files.changed', await viewOf(record, fm, t))
+  }
+
+  const setState = async (record: FileRecord, fm: FileMessage, state: FileRecord['state'], error: string | null = null): Promise<void> => {
+    record.state = state
+    record.error = error
+    await records.put(record.messageId, record)
+    await announce(record, fm, true)
+  }
+
+  /** Who may hold a file: its author first, then the conversation's other members that are connected. */
+  const sourcesOf = (fm: FileMessage): PeerIdString[] => {
+    const members = chat.groupAccess(fm.conv)?.members ?? []
+    const others = members.filter((m) => m !== fm.author && components.isConnected(m))
+    return [...(fm.author === self ? [] : [fm.author]), ...others].filter((p) => (penalised.get(p) ?? 0) < Date.now())
+  }
+
+  const fetchManifest = async (fm: FileMessage, sources: PeerIdString[], signal: AbortSignal): Promise<Manifest> => {
+    const local = await manifestHere(fm.file)
+    if (local !== undefined) return local
+    let last: unknown = new EnclaveError('peer-unreachable', 'no member who may hold the file is reachable')
+    for (const source of sources) {
+      try {
+        const bytes = await askManifest(await protocols.dial(source, FILES_PROTOCOL, AbortSignal.any([signal, AbortSignal.timeout(15_000)])), fm.conv, fm.file.root)
+        const m = decodeManifest(bytes, fm.file.root, fm.file.size)
+        await blobs.put(fm.file.root, bytes)
+        return m
+      } catch (err) {
+        if (signal.aborted) throw err
+        last = err
+        log.debug('no manifest from a holder', { peer: source, error: errorMessage(err) })
+      }
+    }
+    throw last
+  }
+
+  /**
+   * Fetches every chunk not here yet: runs of up to MAX_RUN chunks spread over the sources, each
+   * chunk checked against the manifest before it is kept. A source that sends a wrong chunk is
+   * dropped (and avoided for a while); a run a source lacks goes to another source.
+   */
+  const fetchAll = async (t: Transfer, fm: FileMessage): Promise<void> => {
+    const stopWorkers = new AbortController()
+    const signal = AbortSignal.any([t.abort.signal, stopWorkers.signal])
+    /** Read after each await: a pause or a failed worker may have come meanwhile. */
+    const halted = (): boolean => signal.aborted
+    let sources = sourcesOf(fm)
+    const m = await fetchManifest(fm, sources, signal)
+    if (m.chunkBytes !== fm.file.chunkBytes) throw new EnclaveError('bad-frame', 'the manifest\'s chunk size is not the message\'s')
+    const missing: number[] = []
+    for (const [i, h] of m.chunks.entries()) if (!await blobs.has(h)) missing.push(i)
+    t.have = m.chunks.length - missing.length
+    t.had = t.have
+    t.counted = true
+    await roomFor(blobs, missing.length * (m.chunkBytes + 16))
+    // Runs of consecutive missing chunks, each tried at sources in turn.
+    const runs: number[][] = []
+    for (const i of missing) {
+      const run = runs.at(-1)
+      if (run !== undefined && run.length < MAX_RUN && run.at(-1) === i - 1) run.push(i)
+      else runs.push([i])
+    }
+    const tried = new Map<number[], Set<PeerIdString>>()
+    let next = 0
+    const worker = async (slot: number): Promise<void> => {
+      while (!halted()) {
+        const run = runs[next]
+        if (run === undefined) return
+        next++
+        for (;;) {
+          sources = sources.filter((p) => (penalised.get(p) ?? 0) < Date.now())
+          const seen = tried.get(run) ?? new Set<PeerIdString>()
+          tried.set(run, seen)
+          const candidates = sources.filter((p) => !seen.has(p))
+          // Workers start at different sources, so several holders serve at once.
+          const source = candidates[slot % Math.max(1, candidates.length)]
+          if (source === undefined) throw new EnclaveError('peer-unreachable', 'no reachable member holds the rest of this file')
+          seen.add(source)
+          const lacking: number[] = []
+          try {
+            const first = run[0] ?? 0
+            const stream = await protocols.dial(source, FILES_PROTOCOL, AbortSignal.any([signal, AbortSignal.timeout(15_000)]))
+            // A pause, a failed worker or a holder that stalls ends the run's stream, not just its dial.
+            const ended = AbortSignal.any([signal, AbortSignal.timeout(RUN_TIMEOUT_MS)])
+            const endRun = (): void => { stream.abort(new EnclaveError('peer-unreachable', 'the run of chunks was stopped')) }
+            ended.addEventListener('abort', endRun, { once: true })
+            await askChunks(stream, fm.conv, fm.file.root, first, run.length, async (index, bytes) => {
+              const expected = m.chunks[index]
+              if (bytes === undefined || expected === undefined) { lacking.push(index); return }
+              if (!equalBytes(sha256(bytes), expected)) {
+                penalised.set(source, Date.now() + PENALTY_MS)
+                log.warn('a holder sent a chunk that is not the file\'s; asking others', { peer: source, file: fm.conv, index, code: 'bad-frame' })
+                throw new EnclaveError('bad-frame', `chunk ${index} does not match the file's manifest`)
+              }
+              await blobs.put(expected, bytes)
+              t.have++
+              t.fetched++
+              t.fetchedBytes += bytes.byteLength
+              void announce(t.record, fm)
+            }).finally(() => { ended.removeEventListener('abort', endRun) })
+          } catch (err) {
+            if (halted()) return
+            log.debug('a run of chunks failed at a holder', { peer: source, error: errorMessage(err) })
+            const left = run.filter((i) => !lacking.includes(i))
+            // Whatever arrived is kept; what did not is asked of the next source.
+            const still: number[] = []
+            for (const i of left) { const h = m.chunks[i]; if (h !== undefined && !await blobs.has(h)) still.push(i) }
+            run.splice(0, run.length, ...still)
+            if (run.length === 0) break
+            continue
+          }
+          if (lacking.length === 0) break
+          run.splice(0, run.length, ...lacking)
+        }
+      }
+    }
+    // One worker failing (no source left for its run) stops the others before the transfer ends.
+    const results = await Promise.allSettled(Array.from({ length: parallelRuns }, async (_, slot) => {
+      try { await worker(slot) } catch (err) { stopWorkers.abort(); throw err }
+    }))
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed !== undefined) throw failed.reason
+    if (t.abort.signal.aborted) return
+    if (await countHave(m) !== m.chunks.length) throw new EnclaveError('peer-unreachable', 'some chunks are still missing')
+  }
+
+  const startTransfer = (record: FileRecord, fm: FileMessage): Transfer => {
+    const running = transfers.get(record.messageId)
+    if (running !== undefined) return running
+    const t: Transfer = { record, have: 0, had: 0, fetched: 0, counted: false, startedAt: Date.now(), fetchedBytes: 0, lastEmit: 0, abort: new AbortController(), done: Promise.resolve() }
+    transfers.set(record.messageId, t)
+    t.done = (async () => {
+      try {
+        if (record.state !== 'fetching') await setState(record, fm, 'fetching')
+        await fetchAll(t, fm)
+        if (!t.abort.signal.aborted) {
+          log.info('file fetched', { file: record.messageId, chunks: t.have, had: t.had, fetched: t.fetched, ms: Date.now() - t.startedAt })
+          await setState(record, fm, 'complete')
+        }
+      } catch (err) {
+        if (!t.abort.signal.aborted) {
+          log.info('file transfer stopped short', { file: record.messageId, error: errorMessage(err) })
+          // Still wanted: tried again when a member who may hold it connects.
+          await setState(record, fm, 'fetching', errorMessage(err))
+        }
+        throw err
+      } finally {
+        transfers.delete(record.messageId)
+      }
+    })()
+    t.done.catch(() => undefined)
+    return t
+  }
+
+  const source: FileSource = {
+    manifest: async (from, conv, root) => {
+      mayServe(from, conv, root)
+      const bytes = await blobs.get(root)
+      if (bytes === undefined) throw new EnclaveError('not-found', 'this device does not hold that file')
+      return bytes
+    },
+    chunks: async function * (from, conv, root, start, count) {
+      mayServe(from, conv, root)
+      const bytes = await blobs.get(root)
+      if (bytes === undefined) throw new EnclaveError('not-found', 'this device does not hold that file')
+      // The manifest was checked when it was stored (its own hash is its name).
+      const hashes = readManifest(bytes).chunks
+      for (let i = start; i < start + count && i < hashes.length; i++) {
+        const h = hashes[i]
+        yield { index: i, bytes: h === undefined ? undefined : await blobs.get(h) }
+      }
+    }
+  }
+
+  /** Only a current member of the conversation the file was shared in, for a file shared there. */
+  const mayServe = (from: PeerIdString, conv: ConversationId, root: Uint8Array): void => {
+    if (chat.groupAccess(conv)?.members.includes(from) !== true) throw new EnclaveError('not-member', 'not a member of that conversation')
+    if (sharedIn.get(hex(root))?.has(conv) !== true) throw new EnclaveError('not-found', 'no such file in that conversation')
+  }
+
+  await protocols.handleMembers(FILES_PROTOCOL, (stream, connection) => serveFiles(stream, connection, source, log), { maxInboundStreams: 32 })
+
+  const service: FileService = {
+    share: async (ref, path, caption) => {
+      if ('conversationId' in ref && chat.groupAccess(ref.conversationId) === null) throw new EnclaveError('not-found', `no active conversation ${ref.conversationId}`)
+      const info = await stat(path).catch((err: unknown) => { throw new EnclaveError('not-found', `cannot read ${path}: ${errorMessage(err)}`) })
+      if (!info.isFile()) throw new EnclaveError('bad-request', `${path} is not a file`)
+      if (info.size > MAX_FILE_BYTES) throw new EnclaveError('too-large', `files are limited to ${MAX_FILE_BYTES / 1024 ** 3} GiB`)
+      await roomFor(blobs, info.size + chunkCount(info.size) * 16)
+      const key = newFileKey()
+      const chunks: Uint8Array[] = []
+      const fh = await open(path, 'r')
+      try {
+        const buffer = Buffer.alloc(CHUNK_BYTES)
+        for (let index = 0, at = 0; at < info.size; index++) {
+          const { bytesRead } = await fh.read(buffer, 0, Math.min(CHUNK_BYTES, info.size - at), at)
+          if (bytesRead === 0) throw new EnclaveError('bad-request', `${path} got shorter while it was read`)
+          at += bytesRead
+          const sealed = sealChunk(key, index, buffer.subarray(0, bytesRead))
+          const h = sha256(sealed)
+          await blobs.put(h, sealed)
+          chunks.push(h)
+        }
+      } finally {
+        await fh.close()
+      }
+      const manifest = encodeManifest({ size: info.size, chunkBytes: CHUNK_BYTES, chunks })
+      const root = sha256(manifest)
+      await blobs.put(root, manifest)
+      const name = basename(path)
+      const file: FileRef = { name, size: info.size, mime: mimeOf(name), root, key, chunkBytes: CHUNK_BYTES }
+      // Served from the moment the message can reach anyone: the root is known under its conversation first.
+      const conv = 'conversationId' in ref ? ref.conversationId : dmConversationId(self, ref.peerId)
+      remember({ messageId: '' as MessageId, conv, root: hex(root), size: info.size, state: 'complete', error: null })
+      const view = await chat.send(ref, caption, file)
+      await records.put(view.id, { messageId: view.id, conv: view.conversationId, root: hex(root), size: info.size, state: 'complete', error: null })
+      log.debug('file shared', { file: view.id, root: hex(root), size: info.size, chunks: chunks.length })
+      return view
+    },
+
+    get: async (messageId) => {
+      const fm = await messageOf(messageId)
+      return viewOf(await recordOf(messageId, fm), fm)
+    },
+
+    list: async (conversationId) => {
+      const out: FileView[] = []
+      for await (const [id, record] of records.entries()) {
+        if (conversationId !== undefined && record.conv !== conversationId) continue
+        const fm = await chat.fileMessage(id as MessageId)
+        if (fm !== undefined) out.push(await viewOf(record, fm))
+      }
+      return out
+    },
+
+    download: async (messageId) => {
+      const fm = await messageOf(messageId)
+      const record = await recordOf(messageId, fm)
+      if (record.state !== 'complete') startTransfer(record, fm)
+      return viewOf(record, fm)
+    },
+
+    pause: async (messageId) => {
+      const fm = await messageOf(messageId)
+      const record = await recordOf(messageId, fm)
+      const t = transfers.get(messageId)
+      t?.abort.abort()
+      await t?.done.catch(() => undefined)
+      if (record.state !== 'complete') await setState(record, fm, 'paused')
+      return viewOf(record, fm)
+    },
+
+    save: async (messageId, path) => {
+      const fm = await messageOf(messageId)
+      const record = await recordOf(messageId, fm)
+      if (record.state !== 'complete') await startTransfer(record, fm).done
+      const m = await manifestHere(fm.file)
+      if (m === undefined) throw new EnclaveError('not-found', 'the file is not here')
+      await freeSpaceAt(path, fm.file.size)
+      const part = `${path}.part`
+      const fh = await open(part, 'w', 0o600)
+      try {
+        for (const [i, h] of m.chunks.entries()) {
+          const sealed = await blobs.get(h)
+          if (sealed === undefined) throw new EnclaveError('not-found', `chunk ${i} of the file is missing here`)
+          await fh.write(openChunk(fm.file.key, i, sealed))
+        }
+        await fh.sync()
+      } catch (err) {
+        await fh.close()
+        await rm(part, { force: true })
+        throw err
+      }
+      await fh.close()
+      await rename(part, path)
+      return { path, size: fm.file.size }
+    },
+
+    start: async () => {
+      for await (const [, record] of records.entries()) remember(record)
+      // A transfer that stopped short (its holders away) is tried again now and then, besides on connect.
+      retryTimer = setInterval(() => {
+        void (async () => {
+          for await (const [id, record] of records.entries()) {
+            if (stopped || record.state !== 'fetching' || transfers.has(id as MessageId)) continue
+            const fm = await chat.fileMessage(id as MessageId)
+            if (fm !== undefined && sourcesOf(fm).length > 0) startTransfer(record, fm)
+          }
+        })().catch((err: unknown) => { log.debug('could not retry file transfers', { error: errorMessage(err) }) })
+      }, RETRY_EVERY_MS).unref()
+    },
+
+    stop: async () => {
+      stopped = true
+      clearInterval(retryTimer)
+      for (const t of transfers.values()) t.abort.abort()
+      await Promise.all([...transfers.values()].map((t) => t.done.catch(() => undefined)))
+    }
+  }
+
+  /** Files still wanted are tried again when a member of their conversation connects. */
+  const resumeFor = async (peer: PeerIdString): Promise<void> => {
+    for await (const [id, record] of records.entries()) {
+      if (stopped || record.state !== 'fetching' || transfers.has(id as MessageId)) continue
+      if (chat.groupAccess(record.conv)?.members.includes(peer) !== true) continue
+      const fm = await chat.fileMessage(id as MessageId)
+      if (fm !== undefined) startTransfer(record, fm)
+    }
+  }
+  bus.on('peer:ready', (peer) => { resumeFor(peer).catch((err: unknown) => { log.debug('could not resume file transfers', { peer, error: errorMessage(err) }) }) })
+  bus.on('file:shared', ({ messageId, size }) => {
+    if (stopped || size > autoDownloadBytes) return
+    void (async () => {
+      const fm = await messageOf(messageId)
+      startTransfer(await recordOf(messageId, fm), fm)
+    })().catch((err: unknown) => { log.debug('could not fetch a shared file', { file: messageId, error: errorMessage(err) }) })
+  })
+  return service
+}
+
+/** Refuses before any byte moves when the store's quota or its disk lacks room for `bytes`. */
+async function roomFor(blobs: BlobStore, bytes: number): Promise<void> {
+  if (!blobs.fits(bytes)) throw new EnclaveError('over-quota', 'not enough room in the file store for this file: free up space in Settings')
+  if (await blobs.diskFree() < bytes) throw new EnclaveError('too-large', 'not enough free disk space for this file')
+}
+
+async function freeSpaceAt(path: string, bytes: number): Promise<void> {
+  const fs = await statfs(dirname(path)).catch(() => undefined)
+  if (fs !== undefined && fs.bavail * fs.bsize < bytes) throw new EnclaveError('too-large', `not enough free disk space to save ${basename(path)}`)
+}

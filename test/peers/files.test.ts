@@ -1,0 +1,215 @@
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { createHash, randomBytes } from 'node:crypto'
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
+import { askChunks, askManifest, FILES_PROTOCOL } from '../../src/files/file-protocol.js'
+import { startAttacker, stealDevice } from '../hostile/attacker.js'
+import { makeDataDir, meshConnect, removeDataDir, startAll, startNode, type NodeProcess } from '../helpers/node-process.js'
+import { waitFor } from '../helpers/wait.js'
+import type { ConversationId, FileView, MessageId } from '../../src/api/contract.js'
+import type { Stream } from '@libp2p/interface'
+
+// Owner, Bob and Carol share a channel; Dave is in the workspace but not in the channel.
+let owner: NodeProcess
+let bob: NodeProcess
+let carol: NodeProcess
+let dave: NodeProcess
+let channelId: ConversationId
+let work: string
+const LONG = { timeoutMs: 90_000, intervalMs: 100 }
+const CANARY = Buffer.from('CANARY-files-7f3a9c-plaintext-must-not-be-stored')
+// Files up to 20 MiB are fetched as soon as their message arrives; above, on demand.
+const AUTO_BYTES = 20 * 1024 * 1024
+const env = { ENCLAVE_FILE_AUTO_BYTES: String(AUTO_BYTES) }
+
+const sha = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
+
+/** Random bytes with the canary written every 64 KiB, so any stored plaintext would show it. */
+function canaryFile(size: number): Buffer {
+  const data = randomBytes(size)
+  for (let at = 0; at + CANARY.byteLength < size; at += 64 * 1024) CANARY.copy(data, at)
+  return data
+}
+
+async function allFiles(dir: string): Promise<string[]> {
+  const out: string[] = []
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, e.name)
+    if (e.isDirectory()) out.push(...await allFiles(path))
+    else out.push(path)
+  }
+  return out
+}
+
+async function fileOf(node: NodeProcess, messageId: MessageId): Promise<FileView> {
+  return node.api.call('files.get', { messageId })
+}
+
+async function restart(node: NodeProcess): Promise<NodeProcess> {
+  const again = await startNode(node.dataDir, { env })
+  await meshConnect([again, ...[owner, bob, carol].filter((n) => n.dataDir !== node.dataDir && n.child.exitCode === null)])
+  return again
+}
+
+before(async () => {
+  work = await makeDataDir('files-work')
+  const start = async (name: string): Promise<NodeProcess> => startNode(await makeDataDir(`files-${name}`), { env })
+  ;[owner, bob, carol, dave] = await startAll([start('owner'), start('bob'), start('carol'), start('dave')])
+  const ws = await owner.api.call('workspaces.create', { name: 'Acme' })
+  for (const node of [bob, carol, dave]) await node.api.call('workspaces.join', { link: (await owner.api.call('workspaces.invite', { workspaceId: ws.id })).link })
+  await meshConnect([owner, bob, carol, dave])
+  channelId = (await owner.api.call('channels.create', { workspaceId: ws.id, name: 'design', members: [bob.peerId, carol.peerId] })).id
+  for (const node of [bob, carol]) {
+    await waitFor('every member to be in the channel', async () => (await node.api.call('conversations.list', {})).find((c) => c.id === channelId)?.status === 'active', LONG)
+  }
+})
+
+after(async () => {
+  const nodes = [owner, bob, carol, dave]
+  await Promise.all(nodes.map((n) => n.stop()))
+  await Promise.all([...nodes.map((n) => removeDataDir(n.dataDir)), removeDataDir(work)])
+})
+
+test('a shared file reaches members whole (root hash checked), is fetched at once below the automatic size, and its plaintext is stored nowhere', async () => {
+  const data = canaryFile(5 * 1024 * 1024 + 12345)
+  const path = join(work, 'plan.pdf')
+  await writeFile(path, data)
+  const sent = await owner.api.call('files.send', { conversationId: channelId, path, caption: 'the plan' })
+  assert.deepEqual(sent.file, { name: 'plan.pdf', size: data.byteLength, mime: 'application/pdf' })
+  assert.equal(sent.text, 'the plan')
+
+  for (const node of [bob, carol]) {
+    const message = await waitFor('the file message to arrive', async () => (await node.api.call('chat.history', { conversationId: channelId, limit: 20 })).find((m) => m.id === sent.id), LONG)
+    assert.deepEqual(message.file, sent.file)
+    // Fetched without being asked (it is below the automatic download size).
+    await waitFor('the file to be fetched', async () => (await fileOf(node, sent.id)).state === 'complete', LONG)
+    const out = join(work, `plan-${node.peerId.slice(-6)}.pdf`)
+    assert.deepEqual(await node.api.call('files.save', { messageId: sent.id, path: out }), { path: out, size: data.byteLength })
+    assert.equal(sha(await readFile(out)), sha(data))
+  }
+  const listed = await bob.api.call('files.list', { conversationId: channelId })
+  assert.deepEqual(listed.map((f) => [f.messageId, f.name, f.state, f.haveBytes]), [[sent.id, 'plan.pdf', 'complete', data.byteLength]])
+
+  // The canary is in no byte any node keeps: chunks, database, logs of the store.
+  for (const node of [owner, bob, carol, dave]) {
+    for (const file of await allFiles(node.dataDir)) {
+      assert.equal((await readFile(file)).indexOf(CANARY), -1, `plaintext found in ${file}`)
+    }
+  }
+})
+
+test('a file above the automatic size waits to be asked for; a receiver killed mid-way resumes without fetching again what it verified', async () => {
+  const data = randomBytes(96 * 1024 * 1024)
+  const path = join(work, 'video.mp4')
+  await writeFile(path, data)
+  const sent = await owner.api.call('files.send', { conversationId: channelId, path })
+  await waitFor('the file message to reach carol', async () => (await carol.api.call('chat.history', { conversationId: channelId, limit: 20 })).some((m) => m.id === sent.id), LONG)
+  // Bob's copy of the message is the witness that carol's arrived as long ago: nothing was fetched.
+  await waitFor('the file message to reach bob', async () => (await bob.api.call('chat.history', { conversationId: channelId, limit: 20 })).some((m) => m.id === sent.id), LONG)
+  assert.equal((await fileOf(carol, sent.id)).state, 'remote')
+  assert.equal((await fileOf(carol, sent.id)).haveBytes, 0)
+
+  // The first progress event means verified chunks are on carol's disk: then she crashes.
+  const firstProgress = new Promise<FileView>((resolve) => {
+    const off = carol.api.on('files.changed', (f) => { if (f.messageId === sent.id && f.haveBytes > 0) { off(); resolve(f) } })
+  })
+  await carol.api.call('files.download', { messageId: sent.id })
+  await firstProgress
+  await carol.kill()
+  carol = await restart(carol)
+  const before = await fileOf(carol, sent.id)
+  assert.ok(before.haveBytes > 0 && before.haveBytes < data.byteLength, `part of the file is kept across the crash (${before.haveBytes} of ${data.byteLength})`)
+  // The transfer was still wanted: it resumes by itself once the holder is connected.
+  await waitFor('the file to complete after the restart', async () => (await fileOf(carol, sent.id)).state === 'complete', LONG)
+  const done = await waitFor('the transfer\'s summary line', () => carol.logs.find((l) => l.msg === 'file fetched' && l.file === sent.id), LONG)
+  const chunks = Math.ceil(data.byteLength / (1024 * 1024))
+  assert.equal(done.chunks, chunks)
+  assert.equal(Number(done.had) + Number(done.fetched), chunks, 'what was verified before the crash is not fetched again')
+  assert.ok(Number(done.had) > 0)
+  const out = join(work, 'video-carol.mp4')
+  await carol.api.call('files.save', { messageId: sent.id, path: out })
+  assert.equal(sha(await readFile(out)), sha(data))
+})
+
+test('a member serving corrupt chunks is refused, and the file completes from another holder', async () => {
+  const data = randomBytes(22 * 1024 * 1024)
+  const path = join(work, 'report.xlsx')
+  await writeFile(path, data)
+  const sent = await owner.api.call('files.send', { conversationId: channelId, path })
+  await waitFor('the message to reach bob and carol', async () => {
+    const seen = await Promise.all([bob, carol].map(async (n) => (await n.api.call('chat.history', { conversationId: channelId, limit: 30 })).some((m) => m.id === sent.id)))
+    return seen.every(Boolean)
+  }, LONG)
+  await bob.api.call('files.download', { messageId: sent.id })
+  await waitFor('bob to fetch the file', async () => (await fileOf(bob, sent.id)).state === 'complete', LONG)
+
+  // The author goes away; bob's disk goes bad (every whole chunk he holds flipped, names kept).
+  await Promise.all([owner.stop(), bob.stop()])
+  for (const file of await allFiles(join(bob.dataDir, 'blobs'))) {
+    if ((await stat(file)).size !== 1024 * 1024 + 16) continue
+    const bytes = await readFile(file)
+    bytes[100] = (bytes[100] ?? 0) ^ 0xff
+    await writeFile(file, bytes)
+  }
+  bob = await startNode(bob.dataDir, { env })
+  await meshConnect([bob, carol])
+  await carol.api.call('files.download', { messageId: sent.id })
+  // Bob is the only holder reachable: his first chunk fails the manifest, he is dropped, and no
+  // corrupt byte is kept.
+  const stuck = await waitFor('carol to give up on bob', async () => {
+    const f = await fileOf(carol, sent.id)
+    return f.error !== null ? f : undefined
+  }, LONG)
+  assert.equal(stuck.state, 'fetching')
+  assert.equal(stuck.haveBytes, 0)
+  assert.ok(carol.logs.some((l) => l.msg === 'a holder sent a chunk that is not the file\'s; asking others' && l.peer === bob.peerId))
+
+  // The author is back: the transfer resumes by itself and completes from it.
+  owner = await restart(owner)
+  await waitFor('carol to fetch the file from the owner', async () => (await fileOf(carol, sent.id)).state === 'complete', LONG)
+  const out = join(work, 'report-carol.xlsx')
+  await carol.api.call('files.save', { messageId: sent.id, path: out })
+  assert.equal(sha(await readFile(out)), sha(data))
+})
+
+test('a workspace member outside the channel, holding the file\'s address, is refused its manifest and chunks', async () => {
+  const data = randomBytes(2 * 1024 * 1024)
+  const path = join(work, 'secret.bin')
+  await writeFile(path, data)
+  const sent = await owner.api.call('files.send', { conversationId: channelId, path })
+  await waitFor('bob to fetch the file', async () => (await fileOf(bob, sent.id)).state === 'complete', LONG)
+  // The worst case: Dave learned the conversation and root (say, from a member's screen).
+  const root = await rootOf(owner, sent.id)
+  await dave.stop()
+  const thief = await startAttacker((await stealDevice(dave.dataDir)).key)
+  try {
+    const ask = async <T>(fn: (stream: Stream) => Promise<T>): Promise<T> => fn(await thief.node.dialProtocol(multiaddr(owner.address), FILES_PROTOCOL, { signal: AbortSignal.timeout(10_000) }))
+    await assert.rejects(ask((s) => askManifest(s, channelId, root)), { code: 'not-member' })
+    await assert.rejects(ask((s) => askChunks(s, channelId, root, 0, 2, () => Promise.resolve())), { code: 'not-member' })
+    // The same asks from a member succeed: the refusal is about Dave, not the file.
+    const stolenBob = await (async () => { await bob.stop(); return stealDevice(bob.dataDir) })()
+    const member = await startAttacker(stolenBob.key)
+    try {
+      const manifest = await askManifest(await member.node.dialProtocol(multiaddr(owner.address), FILES_PROTOCOL, { signal: AbortSignal.timeout(10_000) }), channelId, root)
+      assert.equal(sha(manifest), Buffer.from(root).toString('hex'))
+    } finally {
+      await member.stop()
+      bob = await restart(bob)
+    }
+  } finally {
+    await thief.stop()
+    dave = await startNode(dave.dataDir, { env })
+  }
+})
+
+/** The file's root, as the owner's store keeps it in the message (what a leak would give away). */
+async function rootOf(node: NodeProcess, messageId: MessageId): Promise<Uint8Array> {
+  const files = await node.api.call('files.list', {})
+  const f = files.find((x) => x.messageId === messageId)
+  assert.ok(f !== undefined)
+  const line = node.logs.find((l) => l.msg === 'file shared' && l.file === messageId)
+  assert.ok(typeof line?.root === 'string', 'the owner logs the root of a file it shares')
+  return new Uint8Array(Buffer.from(line.root, 'hex'))
+}
