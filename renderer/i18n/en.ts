@@ -456,6 +456,18 @@ export const en = {
   'error.undecryptable': 'This can\'t be decrypted yet: its keys have not arrived.',
   'error.rate-limited': 'Too many requests just now. Try again in a minute.',
   'error.other': 'Something went wrong: {detail}',
+  'files.preview': 'File: {name}',
+  'files.download': 'Download',
+  'files.pause': 'Pause',
+  'files.resume': 'Resume',
+  'files.shared': 'Shared',
+  'files.here': 'On this device',
+  'files.fetching': 'Downloading… {pct}%',
+  'files.progress': '{pct}% · {speed}/s · {eta} left',
+  'files.paused': 'Paused at {pct}%',
+  'files.waiting': 'Waiting for a colleague who has it to come online',
+  'files.nobodyHasIt': 'Nobody who has it is reachable — try again later',
+  'files.progressLabel': 'Download of {name}',
   'time.today': 'Today',
   'time.yesterday': 'Yesterday'
 } as const

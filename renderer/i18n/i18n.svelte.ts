@@ -41,6 +41,23 @@ class I18n {
     return new Intl.DateTimeFormat(this.language, { year: 'numeric', month: 'long', day: 'numeric', weekday: 'short' }).format(date)
   }
 
+  /** 1536 → "1.5 KB": sizes as people read them (decimal units, like the platforms' file managers). */
+  bytes = (n: number): string => {
+    // Intl's short "byte" does not take a plural ("29 byte"): bytes are written as B.
+    if (n < 1000) return `${new Intl.NumberFormat(this.language).format(n)} B`
+    const units = ['kilobyte', 'megabyte', 'gigabyte', 'terabyte'] as const
+    let value = n / 1000
+    let unit = 0
+    while (value >= 1000 && unit < units.length - 1) { value /= 1000; unit++ }
+    return new Intl.NumberFormat(this.language, { style: 'unit', unit: units[unit], unitDisplay: 'short', maximumFractionDigits: 1 }).format(value)
+  }
+
+  /** Seconds left as "45 sec" / "3 min" / "2 hr". */
+  duration = (seconds: number): string => {
+    const [value, unit] = seconds < 90 ? [seconds, 'second'] : seconds < 90 * 60 ? [Math.round(seconds / 60), 'minute'] : [Math.round(seconds / 3600), 'hour']
+    return new Intl.NumberFormat(this.language, { style: 'unit', unit, unitDisplay: 'short' }).format(value)
+  }
+
   relative = (epochMs: number): string => {
     const minutes = Math.round((epochMs - Date.now()) / 60_000)
     const rtf = new Intl.RelativeTimeFormat(this.language, { numeric: 'auto' })

@@ -458,6 +458,18 @@ export const zhCN: Record<MessageKey, string> = {
   'error.undecryptable': '暂时无法解密：密钥尚未送达。',
   'error.rate-limited': '请求过于频繁，请稍后再试。',
   'error.other': '出错了：{detail}',
+  'files.preview': '[文件] {name}',
+  'files.download': '下载',
+  'files.pause': '暂停',
+  'files.resume': '继续',
+  'files.shared': '已发送',
+  'files.here': '已下载到本机',
+  'files.fetching': '正在下载… {pct}%',
+  'files.progress': '{pct}% · {speed}/秒 · 剩余 {eta}',
+  'files.paused': '已暂停（{pct}%）',
+  'files.waiting': '等待有此文件的同事上线',
+  'files.nobodyHasIt': '暂时联系不到有此文件的同事，请稍后再试',
+  'files.progressLabel': '{name} 的下载进度',
   'time.today': '今天',
   'time.yesterday': '昨天'
 }

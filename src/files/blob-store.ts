@@ -12,8 +12,11 @@ import { equalBytes, hex, sha256, HASH_BYTES } from './file-seal.js'
  * so a chunk that is there is whole and verified (what resuming relies on).
  */
 export interface BlobStore {
-  /** Keeps `bytes` under `hash` after checking they hash to it; refuses past the quota (`over-quota`). */
-  put(hash: Uint8Array, bytes: Uint8Array): Promise<void>
+  /**
+   * Keeps `bytes` under `hash` after checking they hash to it (`verified`: the caller just did);
+   * refuses past the quota (`over-quota`).
+   */
+  put(hash: Uint8Array, bytes: Uint8Array, options?: { verified?: boolean }): Promise<void>
   get(hash: Uint8Array): Promise<Uint8Array | undefined>
   has(hash: Uint8Array): Promise<boolean>
   delete(hash: Uint8Array): Promise<void>
@@ -39,38 +42,50 @@ export async function openBlobStore(dir: string, init: BlobStoreInit = {}): Prom
   // Temporary files of a run that stopped mid-write are never whole: they go.
   await rm(tmp, { recursive: true, force: true })
   await mkdir(tmp, { recursive: true, mode: 0o700 })
+  /**
+   * The blobs on disk, by name, with their sizes: read once at open (every shard is listed to
+   * count the quota anyway), then kept in step, so asking whether a chunk is here costs no stat.
+   */
+  const present = new Map<string, number>()
   let bytes = 0
-  let blobs = 0
   /** Bytes of writes under way, counted against the quota before they land. */
   let reserved = 0
   const writing = new Map<string, Promise<void>>()
+  /** Shard folders known to exist (256 at most). */
+  const shards = new Set<string>()
   for (const shard of await readdir(dir)) {
     if (!/^[0-9a-f]{2}$/.test(shard)) continue
+    shards.add(join(dir, shard))
     for (const name of await readdir(join(dir, shard))) {
-      bytes += (await stat(join(dir, shard, name))).size
-      blobs++
+      const size = (await stat(join(dir, shard, name))).size
+      present.set(name, size)
+      bytes += size
     }
   }
-  const pathOf = (hash: Uint8Array): string => {
+  const nameOf = (hash: Uint8Array): string => {
     if (hash.byteLength !== HASH_BYTES) throw new EnclaveError('bad-request', 'a chunk address is 32 bytes')
-    const h = hex(hash)
-    return join(dir, h.slice(0, 2), h)
+    return hex(hash)
   }
-  const sizeOf = async (path: string): Promise<number | undefined> => (await stat(path).catch(() => undefined))?.size
+  const pathOf = (name: string): string => join(dir, name.slice(0, 2), name)
 
   return {
-    put: async (hash, data) => {
-      if (!equalBytes(sha256(data), hash)) throw new EnclaveError('bad-frame', 'chunk does not hash to its address')
-      const path = pathOf(hash)
+    put: async (hash, data, options = {}) => {
+      if (options.verified !== true && !equalBytes(sha256(data), hash)) throw new EnclaveError('bad-frame', 'chunk does not hash to its address')
+      const name = nameOf(hash)
+      if (present.has(name)) return
       // The same chunk from two sources at once is written (and counted) once.
-      const under = writing.get(path)
+      const under = writing.get(name)
       if (under !== undefined) return under
+      if (bytes + reserved + data.byteLength > quotaBytes) throw new EnclaveError('over-quota', 'the file store is full: free up space in Settings')
+      reserved += data.byteLength
       const write = (async () => {
-        if (await sizeOf(path) !== undefined) return
-        if (bytes + reserved + data.byteLength > quotaBytes) throw new EnclaveError('over-quota', 'the file store is full: free up space in Settings')
-        reserved += data.byteLength
         try {
-          await mkdir(join(path, '..'), { recursive: true, mode: 0o700 })
+          const path = pathOf(name)
+          const shard = join(dir, name.slice(0, 2))
+          if (!shards.has(shard)) {
+            await mkdir(shard, { recursive: true, mode: 0o700 })
+            shards.add(shard)
+          }
           const temp = join(tmp, randomBytes(8).toString('hex'))
           const fh = await open(temp, 'w', 0o600)
           try {
@@ -80,29 +95,31 @@ export async function openBlobStore(dir: string, init: BlobStoreInit = {}): Prom
             await fh.close()
           }
           await rename(temp, path)
+          present.set(name, data.byteLength)
           bytes += data.byteLength
-          blobs++
         } finally {
           reserved -= data.byteLength
         }
-      })().finally(() => { writing.delete(path) })
-      writing.set(path, write)
+      })().finally(() => { writing.delete(name) })
+      writing.set(name, write)
       return write
     },
     get: async (hash) => {
-      const data = await readFile(pathOf(hash)).catch((err: unknown) => { if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; throw err })
+      const name = nameOf(hash)
+      if (!present.has(name)) return undefined
+      const data = await readFile(pathOf(name)).catch((err: unknown) => { if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; throw err })
       return data === undefined ? undefined : new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
     },
-    has: async (hash) => await sizeOf(pathOf(hash)) !== undefined,
+    has: (hash) => Promise.resolve(present.has(nameOf(hash))),
     delete: async (hash) => {
-      const path = pathOf(hash)
-      const size = await sizeOf(path)
+      const name = nameOf(hash)
+      const size = present.get(name)
       if (size === undefined) return
-      await rm(path, { force: true })
+      await rm(pathOf(name), { force: true })
+      present.delete(name)
       bytes -= size
-      blobs--
     },
-    usage: () => ({ bytes, blobs, quotaBytes }),
+    usage: () => ({ bytes, blobs: present.size, quotaBytes }),
     fits: (more) => bytes + reserved + more <= quotaBytes,
     diskFree: async () => {
       const fs = await statfs(dir).catch(() => undefined)

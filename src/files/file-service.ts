@@ -25,6 +25,10 @@ export interface FileRecord {
   state: 'remote' | 'fetching' | 'paused' | 'complete'
   /** Why the last try stopped short (no holder reachable, a bad source…), for the user. */
   error: string | null
+  /** Fetched because it was small enough, not asked for: such a transfer gives up after MAX_TRIES. */
+  auto?: boolean
+  /** Tries in a row that stopped short. */
+  tries?: number
 }
 
 export interface FileServiceComponents {
@@ -42,7 +46,7 @@ export interface FileServiceComponents {
 export interface FileServiceInit {
   /** Files up to this size are fetched as soon as their message arrives. @default 20 MB */
   autoDownloadBytes?: number
-  /** Runs of chunks asked for at once, across sources. @default 4 */
+  /** Runs of chunks asked for at once, across sources. @default 8 */
   parallelRuns?: number
 }
 
@@ -62,8 +66,12 @@ export interface FileService {
 
 /** Progress events at most this often per file. */
 const PROGRESS_EVERY_MS = 250
+/** Chunk writes under way at once per run, while its stream goes on. */
+const WRITES_IN_FLIGHT = 3
 /** Longest a holder may take over one run of chunks (16 MiB) before it is left for another. */
 const RUN_TIMEOUT_MS = 60_000
+/** Tries in a row before a transfer that keeps stopping short waits to be asked for. */
+const MAX_TRIES = 10
 /** Transfers that stopped short are tried again this often (and whenever a member connects). */
 const RETRY_EVERY_MS = 30_000
 /** A holder that sent a chunk not matching the manifest is not asked again for this long. */
@@ -87,7 +95,7 @@ interface Transfer {
 export async function createFileService(components: FileServiceComponents, init: FileServiceInit = {}): Promise<FileService> {
   const { blobs, records, chat, protocols, bus, emit, log, self } = components
   const autoDownloadBytes = init.autoDownloadBytes ?? 20 * 1000 * 1000
-  const parallelRuns = init.parallelRuns ?? 4
+  const parallelRuns = init.parallelRuns ?? 8
   /** Conversations each file root was shared in, as this device saw: what it serves, and to whom. */
   const sharedIn = new Map<string, Set<ConversationId>>()
   const transfers = new Map<MessageId, Transfer>()
@@ -242,20 +250,40 @@ export async function createFileService(components: FileServiceComponents, init:
             const ended = AbortSignal.any([signal, AbortSignal.timeout(RUN_TIMEOUT_MS)])
             const endRun = (): void => { stream.abort(new EnclaveError('peer-unreachable', 'the run of chunks was stopped')) }
             ended.addEventListener('abort', endRun, { once: true })
-            await askChunks(stream, fm.conv, fm.file.root, first, run.length, async (index, bytes) => {
-              const expected = m.chunks[index]
-              if (bytes === undefined || expected === undefined) { lacking.push(index); return }
-              if (!equalBytes(sha256(bytes), expected)) {
-                penalised.set(source, Date.now() + PENALTY_MS)
-                log.warn('a holder sent a chunk that is not the file\'s; asking others', { peer: source, file: fm.conv, index, code: 'bad-frame' })
-                throw new EnclaveError('bad-frame', `chunk ${index} does not match the file's manifest`)
-              }
-              await blobs.put(expected, bytes)
+            // Chunks are written while the next ones arrive (a few at once): a run that waited for
+            // each write before reading on kept one chunk in flight per stream.
+            const writes = new Set<Promise<void>>()
+            const store = async (expected: Uint8Array, bytes: Uint8Array): Promise<void> => {
+              await blobs.put(expected, bytes, { verified: true })
               t.have++
               t.fetched++
               t.fetchedBytes += bytes.byteLength
               void announce(t.record, fm)
-            }).finally(() => { ended.removeEventListener('abort', endRun) })
+            }
+            try {
+              await askChunks(stream, fm.conv, fm.file.root, first, run.length, async (index, bytes) => {
+                const expected = m.chunks[index]
+                if (bytes === undefined || expected === undefined) { lacking.push(index); return }
+                if (!equalBytes(sha256(bytes), expected)) {
+                  penalised.set(source, Date.now() + PENALTY_MS)
+                  log.warn('a holder sent a chunk that is not the file\'s; asking others', { peer: source, file: fm.conv, index, code: 'bad-frame' })
+                  throw new EnclaveError('bad-frame', `chunk ${index} does not match the file's manifest`)
+                }
+                const write = store(expected, bytes)
+                writes.add(write)
+                void write.catch(() => undefined).finally(() => writes.delete(write))
+                if (writes.size >= WRITES_IN_FLIGHT) await Promise.race(writes)
+              })
+            } catch (err) {
+              // Every write of this run settles before the run counts as failed…
+              await Promise.allSettled(writes)
+              throw err
+            } finally {
+              ended.removeEventListener('abort', endRun)
+            }
+            // …or as done: a write that failed fails the run.
+            const failed = (await Promise.allSettled(writes)).find((r): r is PromiseRejectedResult => r.status === 'rejected')
+            if (failed !== undefined) throw failed.reason
           } catch (err) {
             if (halted()) return
             log.debug('a run of chunks failed at a holder', { peer: source, error: errorMessage(err) })
@@ -292,14 +320,18 @@ export async function createFileService(components: FileServiceComponents, init:
         if (record.state !== 'fetching') await setState(record, fm, 'fetching')
         await fetchAll(t, fm)
         if (!t.abort.signal.aborted) {
+          record.tries = 0
           log.info('file fetched', { file: record.messageId, chunks: t.have, had: t.had, fetched: t.fetched, ms: Date.now() - t.startedAt })
           await setState(record, fm, 'complete')
         }
       } catch (err) {
         if (!t.abort.signal.aborted) {
           log.info('file transfer stopped short', { file: record.messageId, error: errorMessage(err) })
-          // Still wanted: tried again when a member who may hold it connects.
-          await setState(record, fm, 'fetching', errorMessage(err))
+          // Still wanted: tried again when a member who may hold it connects, and now and then. A
+          // file fetched unasked that nobody serves (a member may announce roots it never holds)
+          // is not tried forever; one the user asked for is.
+          record.tries = (record.tries ?? 0) + 1
+          await setState(record, fm, record.auto === true && record.tries >= MAX_TRIES ? 'remote' : 'fetching', errorMessage(err))
         }
         throw err
       } finally {
@@ -394,6 +426,8 @@ export async function createFileService(components: FileServiceComponents, init:
     download: async (messageId) => {
       const fm = await messageOf(messageId)
       const record = await recordOf(messageId, fm)
+      record.tries = 0
+      record.auto = false
       if (record.state !== 'complete') startTransfer(record, fm)
       return viewOf(record, fm)
     },
@@ -470,7 +504,9 @@ export async function createFileService(components: FileServiceComponents, init:
     if (stopped || size > autoDownloadBytes) return
     void (async () => {
       const fm = await messageOf(messageId)
-      startTransfer(await recordOf(messageId, fm), fm)
+      const record = await recordOf(messageId, fm)
+      record.auto = true
+      startTransfer(record, fm)
     })().catch((err: unknown) => { log.debug('could not fetch a shared file', { file: messageId, error: errorMessage(err) }) })
   })
   return service

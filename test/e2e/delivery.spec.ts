@@ -1,19 +1,11 @@
 import { expect, test } from './fixtures.js'
-import { acmeWithBob, invite, pasteInvite } from './ui-steps.js'
+import { acmeWithBob, invite, pasteInvite, shoot, SHOTS } from './ui-steps.js'
 import type { Page } from '@playwright/test'
 
-/** Set to a folder to keep screenshots of the delivery line and the info panel (not committed). */
-const SHOTS = process.env.ENCLAVE_SCREENSHOTS
 const ACROSS = { timeout: 30_000 }
 
 function general(page: Page) {
   return page.getByRole('region', { name: 'Channels' }).getByRole('button', { name: /^general( |$)/ })
-}
-
-async function shoot(page: Page, name: string, width: number): Promise<void> {
-  if (SHOTS === undefined) return
-  await page.setViewportSize({ width, height: 720 })
-  await page.screenshot({ path: `${SHOTS}/${name}-${width}.png` })
 }
 
 test('own channel posts say who has them; the info panel names each member, never a device id', async ({ people }) => {

@@ -55,3 +55,13 @@ export async function acmeWithBob(alice: Person, bob: Person): Promise<void> {
   await expect(bob.page.getByRole('dialog')).toHaveCount(0)
   await expect(bob.page.getByRole('combobox', { name: 'Workspace', exact: true })).toContainText('Acme · Member')
 }
+
+/** Set ENCLAVE_SCREENSHOTS to a folder to keep screenshots the specs take (not committed). */
+export const SHOTS = process.env.ENCLAVE_SCREENSHOTS
+
+/** A screenshot at `width` px into SHOTS, when it is set. */
+export async function shoot(page: Page, name: string, width: number): Promise<void> {
+  if (SHOTS === undefined) return
+  await page.setViewportSize({ width, height: 720 })
+  await page.screenshot({ path: `${SHOTS}/${name}-${width}.png` })
+}

@@ -54,9 +54,10 @@ export async function removeDataDir(dir: string): Promise<void> {
  * Starts `enclave node` (or `enclave serve`, which adds the browser app) in its own process on
  * 127.0.0.1 without mDNS, and connects to its API.
  */
-export async function startNode(dataDir: string, opts: { peers?: string[]; listen?: string[]; serve?: boolean; relay?: boolean; env?: Record<string, string>; args?: string[] } = {}): Promise<NodeProcess> {
+export async function startNode(dataDir: string, opts: { peers?: string[]; listen?: string[]; serve?: boolean; relay?: boolean; env?: Record<string, string>; args?: string[]; nodeArgs?: string[] } = {}): Promise<NodeProcess> {
   const command = opts.serve === true ? 'serve' : opts.relay === true ? 'relay' : 'node'
-  const args = [BIN, command, '--data', dataDir, '--no-mdns', ...(opts.args ?? [])]
+  // `nodeArgs` go to Node itself (`--cpu-prof` for a benchmark's profile).
+  const args = [...(opts.nodeArgs ?? []), BIN, command, '--data', dataDir, '--no-mdns', ...(opts.args ?? [])]
   for (const l of opts.listen ?? ['/ip4/127.0.0.1/tcp/0']) args.push('--listen', l)
   for (const p of opts.peers ?? []) args.push('--peer', p)
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ENCLAVE_LOG: 'debug', ...opts.env } })

@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { expect, test } from './fixtures.js'
+import { shoot } from './ui-steps.js'
+
+// Sharing from the app itself (drag-and-drop, paste, the picker) comes with the upload path; here
+// Alice shares as the CLI does, and Bob's app shows, fetches and reports the file.
+test('a shared file shows as a card with its size; a large one downloads on request, with progress, in both languages', async ({ people }) => {
+  const env = { ENCLAVE_FILE_AUTO_BYTES: String(1024 * 1024) }
+  const alice = await people.open('Alice', { env })
+  const bob = await people.open('Bob', { peers: [alice], env })
+  const dm = { peerId: bob.node.peerId }
+
+  const small = join(alice.node.dataDir, 'notes.txt')
+  await writeFile(small, 'agenda: files, search, calls\n')
+  await alice.node.api.call('files.send', { ...dm, path: small, caption: 'for Monday' })
+  const big = join(alice.node.dataDir, 'design.pdf')
+  await writeFile(big, randomBytes(24 * 1024 * 1024))
+  await alice.node.api.call('files.send', { ...dm, path: big })
+
+  const conversations = bob.page.getByRole('region', { name: 'Conversations' })
+  await expect(conversations.getByRole('button', { name: /Alice/ })).toContainText('File: design.pdf')
+  await conversations.getByRole('button', { name: /Alice/ }).click()
+  const cards = bob.page.getByTestId('file')
+  await expect(cards).toHaveCount(2)
+  // Below the automatic size: fetched by itself; the caption shows under it.
+  const notes = cards.filter({ hasText: 'notes.txt' })
+  await expect(notes).toHaveAttribute('data-state', 'complete')
+  await expect(notes).toContainText('On this device')
+  await expect(bob.page.getByTestId('message').filter({ hasText: 'notes.txt' })).toContainText('for Monday')
+  // Above it: waits for Bob, then downloads with a progress bar and ends on this device.
+  const design = cards.filter({ hasText: 'design.pdf' })
+  await expect(design).toHaveAttribute('data-state', 'remote')
+  await expect(design).toContainText('25.2 MB')
+  await shoot(bob.page, 'file-cards-light', 1280)
+  await design.getByRole('button', { name: 'Download' }).click()
+  await expect(design).toHaveAttribute('data-state', 'complete', { timeout: 60_000 })
+  await expect(design).toContainText('On this device')
+  await bob.page.emulateMedia({ colorScheme: 'dark' })
+  await shoot(bob.page, 'file-cards-dark', 900)
+  // Alice's side says it is hers and shared.
+  await alice.page.getByRole('region', { name: 'Conversations' }).getByRole('button', { name: /Bob/ }).click()
+  await expect(alice.page.getByTestId('file').filter({ hasText: 'design.pdf' })).toContainText('Shared')
+
+  await bob.page.getByRole('button', { name: 'Settings' }).click()
+  const settings = bob.page.getByRole('dialog')
+  await settings.getByRole('combobox', { name: 'Language' }).selectOption('zh-CN')
+  await settings.getByRole('button', { name: '关闭' }).click()
+  await expect(bob.page.getByTestId('file').filter({ hasText: 'design.pdf' })).toContainText('已下载到本机')
+  await shoot(bob.page, 'file-cards-zh', 900)
+})
