@@ -8,7 +8,7 @@ import { askChunks, askManifest, FILES_PROTOCOL } from '../../src/files/file-pro
 import { startAttacker, stealDevice } from '../hostile/attacker.js'
 import { makeDataDir, meshConnect, removeDataDir, startAll, startNode, type NodeProcess } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
-import type { ConversationId, FileView, MessageId } from '../../src/api/contract.js'
+import type { ConversationId, FileView, MessageId, MessageView } from '../../src/api/contract.js'
 import type { Stream } from '@libp2p/interface'
 
 // Owner, Bob and Carol share a channel; Dave is in the workspace but not in the channel.
@@ -53,6 +53,21 @@ async function restart(node: NodeProcess): Promise<NodeProcess> {
   return again
 }
 
+/** Writes `data` (random bytes of that size, if a number) under `name` and shares it in the channel from the owner. */
+async function share(name: string, data: number | Buffer): Promise<{ data: Buffer; sent: MessageView }> {
+  const bytes = typeof data === 'number' ? randomBytes(data) : data
+  const path = join(work, name)
+  await writeFile(path, bytes)
+  return { data: bytes, sent: await owner.api.call('files.send', { conversationId: channelId, path }) }
+}
+
+/** Saves the file from `node` and checks it is byte for byte what was shared. */
+async function savedWhole(node: NodeProcess, messageId: MessageId, data: Buffer): Promise<void> {
+  const out = join(work, `saved-${node.peerId.slice(-6)}-${messageId.split('/').at(-1) ?? ''}`)
+  assert.deepEqual(await node.api.call('files.save', { messageId, path: out }), { path: out, size: data.byteLength })
+  assert.equal(sha(await readFile(out)), sha(data))
+}
+
 before(async () => {
   work = await makeDataDir('files-work')
   const start = async (name: string): Promise<NodeProcess> => startNode(await makeDataDir(`files-${name}`), { env })
@@ -76,6 +91,7 @@ test('a shared file reaches members whole (root hash checked), is fetched at onc
   const data = canaryFile(5 * 1024 * 1024 + 12345)
   const path = join(work, 'plan.pdf')
   await writeFile(path, data)
+  // The one share with a caption, made by hand; the other tests use `share`.
   const sent = await owner.api.call('files.send', { conversationId: channelId, path, caption: 'the plan' })
   assert.deepEqual(sent.file, { name: 'plan.pdf', size: data.byteLength, mime: 'application/pdf' })
   assert.equal(sent.text, 'the plan')
@@ -85,9 +101,7 @@ test('a shared file reaches members whole (root hash checked), is fetched at onc
     assert.deepEqual(message.file, sent.file)
     // Fetched without being asked (it is below the automatic download size).
     await waitFor('the file to be fetched', async () => (await fileOf(node, sent.id)).state === 'complete', LONG)
-    const out = join(work, `plan-${node.peerId.slice(-6)}.pdf`)
-    assert.deepEqual(await node.api.call('files.save', { messageId: sent.id, path: out }), { path: out, size: data.byteLength })
-    assert.equal(sha(await readFile(out)), sha(data))
+    await savedWhole(node, sent.id, data)
   }
   const listed = await bob.api.call('files.list', { conversationId: channelId })
   assert.deepEqual(listed.map((f) => [f.messageId, f.name, f.state, f.haveBytes]), [[sent.id, 'plan.pdf', 'complete', data.byteLength]])
@@ -101,10 +115,7 @@ test('a shared file reaches members whole (root hash checked), is fetched at onc
 })
 
 test('a file above the automatic size waits to be asked for; a receiver killed mid-way resumes without fetching again what it verified', async () => {
-  const data = randomBytes(96 * 1024 * 1024)
-  const path = join(work, 'video.mp4')
-  await writeFile(path, data)
-  const sent = await owner.api.call('files.send', { conversationId: channelId, path })
+  const { data, sent } = await share('video.mp4', 96 * 1024 * 1024)
   await waitFor('the file message to reach carol', async () => (await carol.api.call('chat.history', { conversationId: channelId, limit: 20 })).some((m) => m.id === sent.id), LONG)
   // Bob's copy of the message is the witness that carol's arrived as long ago: nothing was fetched.
   await waitFor('the file message to reach bob', async () => (await bob.api.call('chat.history', { conversationId: channelId, limit: 20 })).some((m) => m.id === sent.id), LONG)
@@ -128,16 +139,11 @@ test('a file above the automatic size waits to be asked for; a receiver killed m
   assert.equal(done.chunks, chunks)
   assert.equal(Number(done.had) + Number(done.fetched), chunks, 'what was verified before the crash is not fetched again')
   assert.ok(Number(done.had) > 0)
-  const out = join(work, 'video-carol.mp4')
-  await carol.api.call('files.save', { messageId: sent.id, path: out })
-  assert.equal(sha(await readFile(out)), sha(data))
+  await savedWhole(carol, sent.id, data)
 })
 
 test('a member serving corrupt chunks is refused, and the file completes from another holder', async () => {
-  const data = randomBytes(22 * 1024 * 1024)
-  const path = join(work, 'report.xlsx')
-  await writeFile(path, data)
-  const sent = await owner.api.call('files.send', { conversationId: channelId, path })
+  const { data, sent } = await share('report.xlsx', 22 * 1024 * 1024)
   await waitFor('the message to reach bob and carol', async () => {
     const seen = await Promise.all([bob, carol].map(async (n) => (await n.api.call('chat.history', { conversationId: channelId, limit: 30 })).some((m) => m.id === sent.id)))
     return seen.every(Boolean)
@@ -169,16 +175,11 @@ test('a member serving corrupt chunks is refused, and the file completes from an
   // The author is back: the transfer resumes by itself and completes from it.
   owner = await restart(owner)
   await waitFor('carol to fetch the file from the owner', async () => (await fileOf(carol, sent.id)).state === 'complete', LONG)
-  const out = join(work, 'report-carol.xlsx')
-  await carol.api.call('files.save', { messageId: sent.id, path: out })
-  assert.equal(sha(await readFile(out)), sha(data))
+  await savedWhole(carol, sent.id, data)
 })
 
 test('a workspace member outside the channel, holding the file\'s address, is refused its manifest and chunks', async () => {
-  const data = randomBytes(2 * 1024 * 1024)
-  const path = join(work, 'secret.bin')
-  await writeFile(path, data)
-  const sent = await owner.api.call('files.send', { conversationId: channelId, path })
+  const { sent } = await share('secret.bin', 2 * 1024 * 1024)
   await waitFor('bob to fetch the file', async () => (await fileOf(bob, sent.id)).state === 'complete', LONG)
   // The worst case: Dave learned the conversation and root (say, from a member's screen).
   const root = await rootOf(owner, sent.id)
