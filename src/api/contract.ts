@@ -426,6 +426,16 @@ export interface Requests {
    * announced by a message that members fetch it by. Resolves with that message.
    */
   'files.send': (input: ConversationRef & { path: string; caption?: string }) => MessageView
+  /**
+   * A file from a shell that has no path for it (dropped, picked or pasted in the app): start,
+   * send its chunks in order (`chunkBytes` each, base64, the last one shorter), then finish into
+   * a conversation. Each chunk is sealed as it arrives; no plaintext is written on this device.
+   * An upload idle for an hour is dropped.
+   */
+  'files.startUpload': (input: { name: string; size: number; mime?: string }) => { uploadId: string; chunkBytes: number }
+  'files.uploadChunk': (input: { uploadId: string; index: number; data: Base64 }) => { received: number }
+  'files.finishUpload': (input: ConversationRef & { uploadId: string; caption?: string }) => MessageView
+  'files.cancelUpload': (input: { uploadId: string }) => Record<string, never>
   'files.get': (input: { messageId: MessageId }) => FileView
   /** Files shared in a conversation, or (no `conversationId`) in every conversation, as this device knows them. */
   'files.list': (input: { conversationId?: ConversationId }) => FileView[]

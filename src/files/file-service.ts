@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto'
 import { open, rename, rm, stat, statfs } from 'node:fs/promises'
 import { basename, dirname } from 'node:path'
 import { EnclaveError, errorMessage } from '../errors.js'
-import { CHUNK_BYTES, MAX_FILE_BYTES, chunkCount, decodeManifest, encodeManifest, equalBytes, hex, newFileKey, openChunk, readManifest, sealChunk, sha256, type Manifest } from './file-seal.js'
+import { CHUNK_BYTES, MAX_FILE_BYTES, chunkCount, decodeManifest, equalBytes, hex, openChunk, readManifest, sha256, type Manifest } from './file-seal.js'
 import { FILES_PROTOCOL, MAX_RUN, askChunks, askManifest, serveFiles, type FileSource } from './file-protocol.js'
 import { mimeOf } from './mime.js'
+import { createFileSealer, type FileSealer } from './file-sealer.js'
 import type { BlobStore } from './blob-store.js'
 import type { ConversationId, ConversationRef, Emit, FileView, MessageId, MessageView, PeerIdString } from '../api/contract.js'
 import { dmConversationId } from '../chat/ids.js'
@@ -53,6 +55,13 @@ export interface FileServiceInit {
 export interface FileService {
   /** Shares the file at `path` in a conversation: sealed and stored here, then announced by a message. */
   share(ref: ConversationRef, path: string, caption: string): Promise<MessageView>
+  /** A shell's upload (a dropped or pasted file, which has no path here): sealed as its chunks arrive. */
+  startUpload(input: { name: string; size: number; mime?: string }): Promise<{ uploadId: string; chunkBytes: number }>
+  /** Chunk `index` (in order; CHUNK_BYTES, the last one shorter). */
+  uploadChunk(uploadId: string, index: number, data: Uint8Array): Promise<{ received: number }>
+  /** Shares the uploaded file in a conversation, as `share` does. */
+  finishUpload(uploadId: string, ref: ConversationRef, caption: string): Promise<MessageView>
+  cancelUpload(uploadId: string): Promise<void>
   get(messageId: MessageId): Promise<FileView>
   list(conversationId?: ConversationId): Promise<FileView[]>
   /** Starts (or resumes) fetching a file; resolves with its state at once. */
@@ -70,6 +79,9 @@ const PROGRESS_EVERY_MS = 250
 const WRITES_IN_FLIGHT = 3
 /** Longest a holder may take over one run of chunks (16 MiB) before it is left for another. */
 const RUN_TIMEOUT_MS = 60_000
+/** Uploads at once, and how long one may sit idle before it is dropped (with its sealed chunks). */
+const MAX_UPLOADS = 8
+const UPLOAD_IDLE_MS = 3600_000
 /** Tries in a row before a transfer that keeps stopping short waits to be asked for. */
 const MAX_TRIES = 10
 /** Transfers that stopped short are tried again this often (and whenever a member connects). */
@@ -370,42 +382,89 @@ export async function createFileService(components: FileServiceComponents, init:
 
   await protocols.handleMembers(FILES_PROTOCOL, (stream, connection) => serveFiles(stream, connection, source, log), { maxInboundStreams: 32 })
 
+  /** Uploads from a shell under way: sealed as their chunks arrive. */
+  const uploads = new Map<string, { sealer: FileSealer; name: string; mime: string; touched: number }>()
+
+  /** A sealer for a file of `size`, after the checks that come before any byte is read. */
+  const newSealer = async (ref: ConversationRef | null, size: number): Promise<FileSealer> => {
+    if (ref !== null && 'conversationId' in ref && chat.groupAccess(ref.conversationId) === null) throw new EnclaveError('not-found', `no active conversation ${ref.conversationId}`)
+    if (size > MAX_FILE_BYTES) throw new EnclaveError('too-large', `files are limited to ${MAX_FILE_BYTES / 1024 ** 3} GiB`)
+    await roomFor(blobs, size + chunkCount(size) * 16)
+    return createFileSealer(blobs, size)
+  }
+
+  /** Seals the manifest and sends the file's message; the file is served from then on. */
+  const announceFile = async (ref: ConversationRef, sealer: FileSealer, name: string, mime: string, caption: string): Promise<MessageView> => {
+    const { root, key, chunkBytes } = await sealer.finish()
+    const file: FileRef = { name, size: sealer.size, mime, root, key, chunkBytes }
+    // Served from the moment the message can reach anyone: the root is known under its conversation first.
+    const conv = 'conversationId' in ref ? ref.conversationId : dmConversationId(self, ref.peerId)
+    remember({ messageId: '' as MessageId, conv, root: hex(root), size: sealer.size, state: 'complete', error: null })
+    const view = await chat.send(ref, caption, file)
+    await records.put(view.id, { messageId: view.id, conv: view.conversationId, root: hex(root), size: sealer.size, state: 'complete', error: null })
+    log.debug('file shared', { file: view.id, root: hex(root), size: sealer.size, chunks: sealer.next })
+    return view
+  }
+
   const service: FileService = {
     share: async (ref, path, caption) => {
-      if ('conversationId' in ref && chat.groupAccess(ref.conversationId) === null) throw new EnclaveError('not-found', `no active conversation ${ref.conversationId}`)
       const info = await stat(path).catch((err: unknown) => { throw new EnclaveError('not-found', `cannot read ${path}: ${errorMessage(err)}`) })
       if (!info.isFile()) throw new EnclaveError('bad-request', `${path} is not a file`)
-      if (info.size > MAX_FILE_BYTES) throw new EnclaveError('too-large', `files are limited to ${MAX_FILE_BYTES / 1024 ** 3} GiB`)
-      await roomFor(blobs, info.size + chunkCount(info.size) * 16)
-      const key = newFileKey()
-      const chunks: Uint8Array[] = []
-      const fh = await open(path, 'r')
+      const sealer = await newSealer(ref, info.size)
       try {
-        const buffer = Buffer.alloc(CHUNK_BYTES)
-        for (let index = 0, at = 0; at < info.size; index++) {
-          const { bytesRead } = await fh.read(buffer, 0, Math.min(CHUNK_BYTES, info.size - at), at)
-          if (bytesRead === 0) throw new EnclaveError('bad-request', `${path} got shorter while it was read`)
-          at += bytesRead
-          const sealed = sealChunk(key, index, buffer.subarray(0, bytesRead))
-          const h = sha256(sealed)
-          await blobs.put(h, sealed)
-          chunks.push(h)
+        const fh = await open(path, 'r')
+        try {
+          const buffer = Buffer.alloc(CHUNK_BYTES)
+          for (let at = 0; at < info.size;) {
+            const { bytesRead } = await fh.read(buffer, 0, Math.min(CHUNK_BYTES, info.size - at), at)
+            if (bytesRead === 0) throw new EnclaveError('bad-request', `${path} got shorter while it was read`)
+            at += bytesRead
+            await sealer.add(buffer.subarray(0, bytesRead))
+          }
+        } finally {
+          await fh.close()
         }
-      } finally {
-        await fh.close()
+      } catch (err) {
+        await sealer.discard()
+        throw err
       }
-      const manifest = encodeManifest({ size: info.size, chunkBytes: CHUNK_BYTES, chunks })
-      const root = sha256(manifest)
-      await blobs.put(root, manifest)
-      const name = basename(path)
-      const file: FileRef = { name, size: info.size, mime: mimeOf(name), root, key, chunkBytes: CHUNK_BYTES }
-      // Served from the moment the message can reach anyone: the root is known under its conversation first.
-      const conv = 'conversationId' in ref ? ref.conversationId : dmConversationId(self, ref.peerId)
-      remember({ messageId: '' as MessageId, conv, root: hex(root), size: info.size, state: 'complete', error: null })
-      const view = await chat.send(ref, caption, file)
-      await records.put(view.id, { messageId: view.id, conv: view.conversationId, root: hex(root), size: info.size, state: 'complete', error: null })
-      log.debug('file shared', { file: view.id, root: hex(root), size: info.size, chunks: chunks.length })
-      return view
+      return announceFile(ref, sealer, basename(path), mimeOf(basename(path)), caption)
+    },
+
+    startUpload: async ({ name, size, mime }) => {
+      for (const [id, u] of uploads) if (Date.now() - u.touched > UPLOAD_IDLE_MS) { uploads.delete(id); await u.sealer.discard() }
+      if (uploads.size >= MAX_UPLOADS) throw new EnclaveError('rate-limited', `at most ${MAX_UPLOADS} uploads at once`)
+      const sealer = await newSealer(null, size)
+      const uploadId = randomBytes(16).toString('hex')
+      uploads.set(uploadId, { sealer, name, mime: mime === undefined || mime === '' ? mimeOf(name) : mime, touched: Date.now() })
+      return { uploadId, chunkBytes: CHUNK_BYTES }
+    },
+
+    uploadChunk: async (uploadId, index, data) => {
+      const u = uploads.get(uploadId)
+      if (u === undefined) throw new EnclaveError('not-found', 'no such upload (it may have been idle over an hour)')
+      if (index !== u.sealer.next) throw new EnclaveError('bad-request', `expected chunk ${u.sealer.next}, not ${index}`)
+      u.touched = Date.now()
+      await u.sealer.add(data)
+      return { received: Math.min(u.sealer.size, u.sealer.next * CHUNK_BYTES) }
+    },
+
+    finishUpload: async (uploadId, ref, caption) => {
+      const u = uploads.get(uploadId)
+      if (u === undefined) throw new EnclaveError('not-found', 'no such upload (it may have been idle over an hour)')
+      uploads.delete(uploadId)
+      try {
+        return await announceFile(ref, u.sealer, u.name, u.mime, caption)
+      } catch (err) {
+        await u.sealer.discard()
+        throw err
+      }
+    },
+
+    cancelUpload: async (uploadId) => {
+      const u = uploads.get(uploadId)
+      uploads.delete(uploadId)
+      await u?.sealer.discard()
     },
 
     get: async (messageId) => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { expect, test } from './fixtures.js'
 import { shoot } from './ui-steps.js'
@@ -49,4 +49,51 @@ test('a shared file shows as a card with its size; a large one downloads on requ
   await settings.getByRole('button', { name: '关闭' }).click()
   await expect(bob.page.getByTestId('file').filter({ hasText: 'design.pdf' })).toContainText('已下载到本机')
   await shoot(bob.page, 'file-cards-zh', 900)
+})
+
+test('files picked, pasted and dropped in the app reach the other side whole', async ({ people }) => {
+  const alice = await people.open('Alice')
+  const bob = await people.open('Bob', { peers: [alice] })
+  await alice.page.getByRole('region', { name: /People/ }).getByRole('button', { name: 'Bob' }).click()
+
+  // Two files from the picker.
+  const report = randomBytes(3 * 1024 * 1024 + 17)
+  await alice.page.locator('input[type=file]').setInputFiles([
+    { name: 'report.csv', mimeType: 'text/csv', buffer: report },
+    { name: 'notes.md', mimeType: 'text/markdown', buffer: Buffer.from('# Plan\n') }
+  ])
+  // A screenshot pasted into the composer (no real name: it gets one), and a file dropped on the
+  // conversation: browser events, built in the page (this project's test types carry no DOM).
+  await alice.page.evaluate(`(async () => {
+    const canvas = document.createElement('canvas')
+    canvas.width = 40
+    canvas.height = 30
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/png'))
+    const pasted = new DataTransfer()
+    pasted.items.add(new File([blob], 'image.png', { type: 'image/png' }))
+    document.querySelector('textarea').dispatchEvent(new ClipboardEvent('paste', { clipboardData: pasted, bubbles: true, cancelable: true }))
+    const dropped = new DataTransfer()
+    dropped.items.add(new File(['dropped text'], 'dropped.txt', { type: 'text/plain' }))
+    const area = document.querySelector('.timeline')
+    area.dispatchEvent(new DragEvent('dragover', { dataTransfer: dropped, bubbles: true, cancelable: true }))
+    area.dispatchEvent(new DragEvent('drop', { dataTransfer: dropped, bubbles: true, cancelable: true }))
+  })()`)
+
+  const mine = alice.page.getByTestId('file')
+  await expect(mine).toHaveCount(4)
+  await expect(mine.filter({ hasText: /Screenshot \d{4}-\d\d-\d\d \d\d\.\d\d\.\d\d\.png/ })).toHaveCount(1)
+  await bob.page.getByRole('region', { name: 'Conversations' }).getByRole('button', { name: /Alice/ }).click()
+  const theirs = bob.page.getByTestId('file')
+  await expect(theirs).toHaveCount(4)
+  for (const name of ['report.csv', 'notes.md', 'dropped.txt']) await expect(theirs.filter({ hasText: name })).toHaveAttribute('data-state', 'complete', { timeout: 30_000 })
+  await expect(theirs.filter({ hasText: 'Screenshot' })).toHaveAttribute('data-state', 'complete', { timeout: 30_000 })
+
+  // Byte for byte, through the core of each side.
+  const list = await bob.node.api.call('files.list', {})
+  const csv = list.find((f) => f.name === 'report.csv')
+  if (csv === undefined) throw new Error('report.csv not listed on Bob\'s side')
+  const out = join(bob.node.dataDir, 'report-copy.csv')
+  await bob.node.api.call('files.save', { messageId: csv.messageId, path: out })
+  expect((await readFile(out)).equals(report)).toBe(true)
+  await shoot(bob.page, 'file-cards-sent-from-app', 900)
 })

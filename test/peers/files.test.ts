@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { createHash, randomBytes } from 'node:crypto'
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { open, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { askChunks, askManifest, FILES_PROTOCOL } from '../../src/files/file-protocol.js'
@@ -214,3 +214,26 @@ async function rootOf(node: NodeProcess, messageId: MessageId): Promise<Uint8Arr
   assert.ok(typeof line?.root === 'string', 'the owner logs the root of a file it shares')
   return new Uint8Array(Buffer.from(line.root, 'hex'))
 }
+
+test('an upload from a shell is sealed as it arrives: chunks in order and of the right size only, and a file past the quota is refused before any byte', async () => {
+  const data = randomBytes(2 * 1024 * 1024 + 100)
+  const { uploadId, chunkBytes } = await owner.api.call('files.startUpload', { name: 'pasted.png', size: data.byteLength, mime: 'image/png' })
+  const piece = (i: number): string => data.subarray(i * chunkBytes, (i + 1) * chunkBytes).toString('base64')
+  await assert.rejects(owner.api.call('files.uploadChunk', { uploadId, index: 1, data: piece(1) }), { code: 'bad-request', message: /expected chunk 0/ })
+  await assert.rejects(owner.api.call('files.uploadChunk', { uploadId, index: 0, data: piece(2) }), { code: 'bad-request', message: /must be/ })
+  for (let i = 0; i * chunkBytes < data.byteLength; i++) await owner.api.call('files.uploadChunk', { uploadId, index: i, data: piece(i) })
+  const sent = await owner.api.call('files.finishUpload', { uploadId, conversationId: channelId, caption: 'from the clipboard' })
+  assert.deepEqual(sent.file, { name: 'pasted.png', size: data.byteLength, mime: 'image/png' })
+  await waitFor('bob to fetch the upload', async () => (await fileOf(bob, sent.id)).state === 'complete', LONG)
+  await savedWhole(bob, sent.id, data)
+
+  // 30 GiB is under the 64 GiB file limit but over the store's 20 GiB quota.
+  await assert.rejects(owner.api.call('files.startUpload', { name: 'huge.iso', size: 30 * 1024 ** 3 }), { code: 'over-quota' })
+  const path = join(work, 'sparse.iso')
+  const fh = await open(path, 'w')
+  await fh.truncate(30 * 1024 ** 3)
+  await fh.close()
+  const before = (await allFiles(join(owner.dataDir, 'blobs'))).length
+  await assert.rejects(owner.api.call('files.send', { conversationId: channelId, path }), { code: 'over-quota' })
+  assert.equal((await allFiles(join(owner.dataDir, 'blobs'))).length, before, 'nothing was sealed or stored')
+})
