@@ -14,7 +14,7 @@ import { createLifecycle } from './core/lifecycle.js'
 import { createRouter } from './core/router.js'
 import { createDocsService } from './docs/docs-service.js'
 import { openBlobStore } from './files/blob-store.js'
-import { createFileService } from './files/file-service.js'
+import { createFileService, type FileService } from './files/file-service.js'
 import { loadOrCreateDeviceKey } from './identity/device-key.js'
 import { createLogger, type Logger } from './logger.js'
 import { createNetNode, DEFAULT_LISTEN, MEMBER_RELAY_LIMITS, relayReservations } from './net/libp2p-node.js'
@@ -106,6 +106,8 @@ export interface Core {
   /** The API: connect shells' ports to it, or call it in-process. */
   readonly api: ApiServer
   info(): NodeInfo
+  /** A file's plaintext for a download ticket from `files.downloadLink` (the browser shell's HTTP route). */
+  download(ticket: string): ReturnType<FileService['redeemTicket']>
   stop(): Promise<void>
 }
 
@@ -268,6 +270,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       peerId: self,
       api,
       info,
+      download: (ticket) => files.redeemTicket(ticket),
       stop: async () => {
         await parts.stop()
         log.info('node stopped', { peerId: self })

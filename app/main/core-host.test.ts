@@ -64,7 +64,7 @@ function fakeCore(generation: number, stopped: number[]): Core {
       return Promise.resolve(target)
     }
   } as unknown as Handlers, silent)
-  return { peerId, api, info: () => info, stop: () => { stopped.push(generation); return Promise.resolve() } }
+  return { peerId, api, info: () => info, download: () => Promise.resolve(undefined), stop: () => { stopped.push(generation); return Promise.resolve() } }
 }
 
 /** A utility process running the real serveCore over a fake parentPort. */

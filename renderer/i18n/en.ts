@@ -461,6 +461,7 @@ export const en = {
   'files.uploading': 'Sending {name}…',
   'files.sendFailed': 'Could not share the file: {reason}',
   'files.dropHere': 'Drop files to share them here',
+  'files.save': 'Save',
   'files.download': 'Download',
   'files.pause': 'Pause',
   'files.resume': 'Resume',

@@ -463,6 +463,7 @@ export const zhCN: Record<MessageKey, string> = {
   'files.uploading': '正在发送 {name}…',
   'files.sendFailed': '无法发送文件：{reason}',
   'files.dropHere': '松开即可在此分享文件',
+  'files.save': '保存',
   'files.download': '下载',
   'files.pause': '暂停',
   'files.resume': '继续',

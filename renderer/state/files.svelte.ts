@@ -105,6 +105,18 @@ class FilesState {
     }
   }
 
+  /** The browser shell serves downloads on its own origin; the desktop app saves through its own dialog (not built yet). */
+  readonly canSave = location.protocol === 'http:' || location.protocol === 'https:'
+
+  /** Saves a file that is on this device: a one-use link from the core, opened as a download. */
+  async save(messageId: MessageId, name: string): Promise<void> {
+    const { path } = await session.api.call('files.downloadLink', { messageId })
+    const link = document.createElement('a')
+    link.href = path
+    link.download = name
+    link.click()
+  }
+
   async pause(messageId: MessageId): Promise<void> {
     const f = await session.api.call('files.pause', { messageId })
     this.byMessage = withEntries(this.byMessage, [[messageId, f]])

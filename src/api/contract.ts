@@ -436,6 +436,11 @@ export interface Requests {
   'files.uploadChunk': (input: { uploadId: string; index: number; data: Base64 }) => { received: number }
   'files.finishUpload': (input: ConversationRef & { uploadId: string; caption?: string }) => MessageView
   'files.cancelUpload': (input: { uploadId: string }) => Record<string, never>
+  /**
+   * A link to save a file that is on this device, for the browser shell: `/download/<ticket>`
+   * on the app's own origin, good for one download within a minute.
+   */
+  'files.downloadLink': (input: { messageId: MessageId }) => { path: string }
   'files.get': (input: { messageId: MessageId }) => FileView
   /** Files shared in a conversation, or (no `conversationId`) in every conversation, as this device knows them. */
   'files.list': (input: { conversationId?: ConversationId }) => FileView[]

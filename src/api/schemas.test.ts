@@ -57,6 +57,7 @@ const valid: Record<Method, Record<string, unknown>> = {
   'files.uploadChunk': { uploadId: 'ab'.repeat(16), index: 0, data: 'aGVsbG8=' },
   'files.finishUpload': { uploadId: 'ab'.repeat(16), conversationId: CONV, caption: 'look' },
   'files.cancelUpload': { uploadId: 'ab'.repeat(16) },
+  'files.downloadLink': { messageId: `${CONV}/${PEER}/3` },
   'files.get': { messageId: `${CONV}/${PEER}/3` },
   'files.list': { conversationId: CONV },
   'files.download': { messageId: `${CONV}/${PEER}/3` },

@@ -112,6 +112,7 @@ export const requestSchemas = {
     z.object({ uploadId, peerId, caption: z.string().max(MAX_TEXT_LENGTH).optional() }).strict()
   ]),
   'files.cancelUpload': z.object({ uploadId }).strict(),
+  'files.downloadLink': z.object({ messageId }).strict(),
   'files.get': z.object({ messageId }).strict(),
   'files.list': z.object({ conversationId: conversationId.optional() }).strict(),
   'files.download': z.object({ messageId }).strict(),

@@ -26,6 +26,7 @@ const handlers: Handlers = {
   'files.uploadChunk': notUsed,
   'files.finishUpload': notUsed,
   'files.cancelUpload': notUsed,
+  'files.downloadLink': notUsed,
   'files.get': notUsed,
   'files.list': notUsed,
   'files.download': notUsed,

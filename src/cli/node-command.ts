@@ -6,6 +6,7 @@ import { createLogger } from '../logger.js'
 import { removeEndpoint, writeEndpoint } from './endpoint.js'
 import { newShellToken, readShellLink, shellUrl, writeShellLink } from './shell-link.js'
 import { createStaticFiles } from './static-files.js'
+import { isDownload, serveDownload } from './download-route.js'
 import type { ApiServer } from '../api/server.js'
 import type { LoopbackApi, LoopbackApiInit } from '../api/ws-server.js'
 import type { Logger } from '../logger.js'
@@ -52,7 +53,11 @@ export async function runNode(options: NodeOptions, out: (line: string) => void)
   if (role !== null && (await core.api.call('profile.get', {})).displayName === null) await core.api.call('profile.set', { displayName: role })
   let port = 0
   const rendererDir = options.rendererDir
-  const onHttp = rendererDir === undefined ? undefined : createStaticFiles({ root: rendererDir, csp: () => browserRendererCsp(port) })
+  const statics = rendererDir === undefined ? undefined : createStaticFiles({ root: rendererDir, csp: () => browserRendererCsp(port) })
+  const onHttp: LoopbackApiInit['onHttp'] = statics === undefined ? undefined : (req, res) => {
+    if (isDownload(req)) { void serveDownload(core, req, res, log.child('download')); return }
+    statics(req, res)
+  }
   const loopback = rendererDir === undefined
     ? await serveLoopbackApi(core.api, log.child('api'), { port: options.apiPort, onHttp })
     : await serveBrowserShell(core.api, log.child('api'), dataDir, options.apiPort, onHttp, out)

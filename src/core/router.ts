@@ -50,6 +50,7 @@ export function createRouter({ info, health, peers, relays, chat, profiles, work
     'files.uploadChunk': ({ uploadId, index, data }) => files.uploadChunk(uploadId, index, fromBase64(data)),
     'files.finishUpload': ({ uploadId, caption, ...ref }) => files.finishUpload(uploadId, ref, caption ?? ''),
     'files.cancelUpload': async ({ uploadId }) => { await files.cancelUpload(uploadId); return {} },
+    'files.downloadLink': async ({ messageId }) => ({ path: `/download/${await files.downloadTicket(messageId)}` }),
     'files.get': ({ messageId }) => files.get(messageId),
     'files.list': ({ conversationId }) => files.list(conversationId),
     'files.download': ({ messageId }) => files.download(messageId),

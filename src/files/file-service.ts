@@ -62,6 +62,10 @@ export interface FileService {
   /** Shares the uploaded file in a conversation, as `share` does. */
   finishUpload(uploadId: string, ref: ConversationRef, caption: string): Promise<MessageView>
   cancelUpload(uploadId: string): Promise<void>
+  /** A one-use ticket (valid a minute) to read a complete file's plaintext once: a shell's download link. */
+  downloadTicket(messageId: MessageId): Promise<string>
+  /** The file a ticket names, its plaintext read chunk by chunk; undefined for an unknown, used or expired ticket. */
+  redeemTicket(ticket: string): Promise<{ name: string; size: number; chunks: AsyncIterable<Uint8Array> } | undefined>
   get(messageId: MessageId): Promise<FileView>
   list(conversationId?: ConversationId): Promise<FileView[]>
   /** Starts (or resumes) fetching a file; resolves with its state at once. */
@@ -79,6 +83,8 @@ const PROGRESS_EVERY_MS = 250
 const WRITES_IN_FLIGHT = 3
 /** Longest a holder may take over one run of chunks (16 MiB) before it is left for another. */
 const RUN_TIMEOUT_MS = 60_000
+/** How long a download ticket stays valid. */
+const TICKET_MS = 60_000
 /** Uploads at once, and how long one may sit idle before it is dropped (with its sealed chunks). */
 const MAX_UPLOADS = 8
 const UPLOAD_IDLE_MS = 3600_000
@@ -382,6 +388,8 @@ export async function createFileService(components: FileServiceComponents, init:
 
   await protocols.handleMembers(FILES_PROTOCOL, (stream, connection) => serveFiles(stream, connection, source, log), { maxInboundStreams: 32 })
 
+  /** Download tickets handed to shells: one use each, a minute at most. */
+  const tickets = new Map<string, { messageId: MessageId; expires: number }>()
   /** Uploads from a shell under way: sealed as their chunks arrive. */
   const uploads = new Map<string, { sealer: FileSealer; name: string; mime: string; touched: number }>()
 
@@ -459,6 +467,33 @@ export async function createFileService(components: FileServiceComponents, init:
         await u.sealer.discard()
         throw err
       }
+    },
+
+    downloadTicket: async (messageId) => {
+      const fm = await messageOf(messageId)
+      const record = await recordOf(messageId, fm)
+      if (record.state !== 'complete') throw new EnclaveError('not-found', 'the file is not on this device yet')
+      for (const [t, d] of tickets) if (d.expires < Date.now()) tickets.delete(t)
+      const ticket = randomBytes(16).toString('hex')
+      tickets.set(ticket, { messageId, expires: Date.now() + TICKET_MS })
+      return ticket
+    },
+
+    redeemTicket: async (ticket) => {
+      const held = tickets.get(ticket)
+      tickets.delete(ticket)
+      if (held === undefined || held.expires < Date.now()) return undefined
+      const fm = await messageOf(held.messageId)
+      const m = await manifestHere(fm.file)
+      if (m === undefined) return undefined
+      const chunks = async function * (): AsyncGenerator<Uint8Array> {
+        for (const [i, h] of m.chunks.entries()) {
+          const sealed = await blobs.get(h)
+          if (sealed === undefined) throw new EnclaveError('not-found', `chunk ${i} of the file is missing here`)
+          yield openChunk(fm.file.key, i, sealed)
+        }
+      }
+      return { name: fm.file.name, size: fm.file.size, chunks: chunks() }
     },
 
     cancelUpload: async (uploadId) => {

@@ -16,7 +16,8 @@ test('a shared file shows as a card with its size; a large one downloads on requ
   await writeFile(small, 'agenda: files, search, calls\n')
   await alice.node.api.call('files.send', { ...dm, path: small, caption: 'for Monday' })
   const big = join(alice.node.dataDir, 'design.pdf')
-  await writeFile(big, randomBytes(24 * 1024 * 1024))
+  const bigData = randomBytes(24 * 1024 * 1024)
+  await writeFile(big, bigData)
   await alice.node.api.call('files.send', { ...dm, path: big })
 
   const conversations = bob.page.getByRole('region', { name: 'Conversations' })
@@ -37,6 +38,12 @@ test('a shared file shows as a card with its size; a large one downloads on requ
   await design.getByRole('button', { name: 'Download' }).click()
   await expect(design).toHaveAttribute('data-state', 'complete', { timeout: 60_000 })
   await expect(design).toContainText('On this device')
+  // Save gives the browser the file itself, byte for byte, once per link.
+  const downloading = bob.page.waitForEvent('download')
+  await design.getByRole('button', { name: 'Save' }).click()
+  const download = await downloading
+  expect(download.suggestedFilename()).toBe('design.pdf')
+  expect((await readFile(await download.path())).equals(bigData)).toBe(true)
   await bob.page.emulateMedia({ colorScheme: 'dark' })
   await shoot(bob.page, 'file-cards-dark', 900)
   // Alice's side says it is hers and shared.
