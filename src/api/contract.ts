@@ -576,39 +576,8 @@ export type EventName = keyof Events
 export type RequestInput<M extends Method> = Parameters<Requests[M]>[0]
 export type RequestOutput<M extends Method> = ReturnType<Requests[M]>
 
-/** Every code an API error or a logged protocol error can carry. */
-export const ERROR_CODES = [
-  'bad-request',
-  'unknown-method',
-  'not-found',
-  'peer-unreachable',
-  'too-large',
-  /** A per-author quota (e.g. membership ops per day) is used up; later it will pass. */
-  'over-quota',
-  'unauthorized',
-  'unsupported-version',
-  'bad-frame',
-  'wrong-author',
-  'wrong-conversation',
-  'store-error',
-  'store-too-new',
-  'store-locked',
-  'node-not-running',
-  'invite-invalid',
-  'not-member',
-  'not-committer',
-  'undecryptable',
-  'rate-limited',
-  'internal'
-] as const
-export type ErrorCode = (typeof ERROR_CODES)[number]
-
-export interface ApiError {
-  code: ErrorCode
-  message: string
-}
-
-export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError }
+export { ERROR_CODES, type ApiError, type ApiResult, type ErrorCode } from './api-errors.js'
+import type { ApiError, ApiResult } from './api-errors.js'
 
 /** Frames on an API port (MessagePort or loopback WebSocket), JSON-encoded. */
 export type ClientFrame = { type: 'call'; id: number; method: string; params?: unknown }

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto'
-import { open, rename, rm, stat, statfs } from 'node:fs/promises'
-import { basename, dirname } from 'node:path'
+import { open, rename, rm, stat } from 'node:fs/promises'
+import { basename } from 'node:path'
 import { EnclaveError, errorMessage } from '../errors.js'
 import { CHUNK_BYTES, MAX_FILE_BYTES, chunkCount, decodeManifest, equalBytes, hex, openChunk, readManifest, sha256, type Manifest } from './file-seal.js'
 import { FILES_PROTOCOL, MAX_RUN, askChunks, askManifest, serveFiles, type FileSource } from './file-protocol.js'
 import { mimeOf } from './mime.js'
+import { freeSpaceAt, roomFor } from './disk-room.js'
+import type { FileRecord } from './file-record.js'
 import { createFileSealer, type FileSealer } from './file-sealer.js'
 import type { BlobStore } from './blob-store.js'
 import type { ConversationId, ConversationRef, Emit, FileView, MessageId, MessageView, PeerIdString } from '../api/contract.js'
@@ -15,23 +17,6 @@ import type { CoreBus } from '../core-events.js'
 import type { Logger } from '../logger.js'
 import type { ProtocolHost } from '../net/protocol-host.js'
 import type { Collection } from '../store/store.js'
-
-/** What this device remembers of a file message: the transfer's state (chunks themselves are in the blob store). */
-export interface FileRecord {
-  messageId: MessageId
-  conv: ConversationId
-  /** Hex SHA-256 root. */
-  root: string
-  size: number
-  /** `complete`: every chunk is here. `fetching`: wanted, being fetched or waiting for a holder. `remote`: not asked for. `paused` by the user. */
-  state: 'remote' | 'fetching' | 'paused' | 'complete'
-  /** Why the last try stopped short (no holder reachable, a bad source…), for the user. */
-  error: string | null
-  /** Fetched because it was small enough, not asked for: such a transfer gives up after MAX_TRIES. */
-  auto?: boolean
-  /** Tries in a row that stopped short. */
-  tries?: number
-}
 
 export interface FileServiceComponents {
   blobs: BlobStore
@@ -121,10 +106,10 @@ export async function createFileService(components: FileServiceComponents, init:
   let stopped = false
   let retryTimer: NodeJS.Timeout | undefined
 
-  const remember = (record: FileRecord): void => {
-    const set = sharedIn.get(record.root) ?? new Set<ConversationId>()
-    set.add(record.conv)
-    sharedIn.set(record.root, set)
+  const remember = (root: string, conv: ConversationId): void => {
+    const set = sharedIn.get(root) ?? new Set<ConversationId>()
+    set.add(conv)
+    sharedIn.set(root, set)
   }
 
   const messageOf = async (messageId: MessageId): Promise<FileMessage> => {
@@ -138,7 +123,7 @@ export async function createFileService(components: FileServiceComponents, init:
     if (held !== undefined) return held
     const record: FileRecord = { messageId, conv: fm.conv, root: hex(fm.file.root), size: fm.file.size, state: 'remote', error: null }
     await records.put(messageId, record)
-    remember(record)
+    remember(record.root, record.conv)
     return record
   }
 
@@ -407,7 +392,7 @@ export async function createFileService(components: FileServiceComponents, init:
     const file: FileRef = { name, size: sealer.size, mime, root, key, chunkBytes }
     // Served from the moment the message can reach anyone: the root is known under its conversation first.
     const conv = 'conversationId' in ref ? ref.conversationId : dmConversationId(self, ref.peerId)
-    remember({ messageId: '' as MessageId, conv, root: hex(root), size: sealer.size, state: 'complete', error: null })
+    remember(hex(root), conv)
     const view = await chat.send(ref, caption, file)
     await records.put(view.id, { messageId: view.id, conv: view.conversationId, root: hex(root), size: sealer.size, state: 'complete', error: null })
     log.debug('file shared', { file: view.id, root: hex(root), size: sealer.size, chunks: sealer.next })
@@ -563,7 +548,7 @@ export async function createFileService(components: FileServiceComponents, init:
     },
 
     start: async () => {
-      for await (const [, record] of records.entries()) remember(record)
+      for await (const [, record] of records.entries()) remember(record.root, record.conv)
       // A transfer that stopped short (its holders away) is tried again now and then, besides on connect.
       retryTimer = setInterval(() => {
         void (async () => {
@@ -604,15 +589,4 @@ export async function createFileService(components: FileServiceComponents, init:
     })().catch((err: unknown) => { log.debug('could not fetch a shared file', { file: messageId, error: errorMessage(err) }) })
   })
   return service
-}
-
-/** Refuses before any byte moves when the store's quota or its disk lacks room for `bytes`. */
-async function roomFor(blobs: BlobStore, bytes: number): Promise<void> {
-  if (!blobs.fits(bytes)) throw new EnclaveError('over-quota', 'not enough room in the file store for this file: free up space in Settings')
-  if (await blobs.diskFree() < bytes) throw new EnclaveError('too-large', 'not enough free disk space for this file')
-}
-
-async function freeSpaceAt(path: string, bytes: number): Promise<void> {
-  const fs = await statfs(dirname(path)).catch(() => undefined)
-  if (fs !== undefined && fs.bavail * fs.bsize < bytes) throw new EnclaveError('too-large', `not enough free disk space to save ${basename(path)}`)
 }

@@ -1,0 +1,37 @@
+/**
+ * The API's error codes and result shape: part of the contract (which re-exports them), kept
+ * in a file of their own because they depend on nothing else.
+ */
+/** Every code an API error or a logged protocol error can carry. */
+export const ERROR_CODES = [
+  'bad-request',
+  'unknown-method',
+  'not-found',
+  'peer-unreachable',
+  'too-large',
+  /** A per-author quota (e.g. membership ops per day) is used up; later it will pass. */
+  'over-quota',
+  'unauthorized',
+  'unsupported-version',
+  'bad-frame',
+  'wrong-author',
+  'wrong-conversation',
+  'store-error',
+  'store-too-new',
+  'store-locked',
+  'node-not-running',
+  'invite-invalid',
+  'not-member',
+  'not-committer',
+  'undecryptable',
+  'rate-limited',
+  'internal'
+] as const
+export type ErrorCode = (typeof ERROR_CODES)[number]
+
+export interface ApiError {
+  code: ErrorCode
+  message: string
+}
+
+export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError }
