@@ -45,6 +45,18 @@ export const MAX_PROFILE_EMAIL = 120
 export const MAX_AVATAR_BYTES = 48 * 1024
 /** The same picture as a data: URL, as the API takes and gives it (base64 plus the longest prefix). */
 export const MAX_AVATAR_LENGTH = 'data:image/jpeg;base64,'.length + 4 * Math.ceil(MAX_AVATAR_BYTES / 3)
+/**
+ * A shared image's or video's thumbnail (PNG, JPEG or WebP), in bytes: made on the sender's
+ * device, it travels inside the file's message (under MLS) so the picture shows before the file
+ * is fetched; the renderer makes ~320 px ones of 5–20 KiB.
+ */
+export const MAX_THUMB_BYTES = 32 * 1024
+/** The same thumbnail as a data: URL, as the API takes and gives it. */
+export const MAX_THUMB_LENGTH = 'data:image/jpeg;base64,'.length + 4 * Math.ceil(MAX_THUMB_BYTES / 3)
+/** A shared picture's or video's side, in pixels, as its message states it (for laying it out). */
+export const MAX_MEDIA_SIDE = 65_535
+/** A shared video's length as its message states it: a day, in milliseconds. */
+export const MAX_MEDIA_MS = 24 * 3600_000
 /** Departments one member is in. */
 export const MAX_MEMBER_DEPARTMENTS = 32
 /** Relays a workspace lists; every member keeps a reservation on each. */

@@ -473,6 +473,16 @@ export const en = {
   'files.waiting': 'Waiting for a colleague who has it to come online',
   'files.nobodyHasIt': 'Nobody who has it is reachable — try again later',
   'files.progressLabel': 'Download of {name}',
+  'files.stopSending': 'Stop sending {name}',
+  'files.open': 'Open {name}',
+  'files.opening': 'Opening… {pct}%',
+  'files.cannotShow': 'This can\'t be shown here. Save it and open it in another app.',
+  'files.zoomIn': 'Zoom in',
+  'files.zoomOut': 'Zoom out',
+  'files.zoomFit': 'Fit to window',
+  'files.zoomActual': 'Actual size',
+  'files.zoomLevel': '{pct}%',
+  'files.videoLength': 'Video, {length}',
   'time.today': 'Today',
   'time.yesterday': 'Yesterday'
 } as const

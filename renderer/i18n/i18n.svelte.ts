@@ -58,6 +58,14 @@ class I18n {
     return new Intl.NumberFormat(this.language, { style: 'unit', unit, unitDisplay: 'short' }).format(value)
   }
 
+  /** A video's length as players write it: "0:07", "12:30", "1:02:03". */
+  clock = (ms: number): string => {
+    const total = Math.round(ms / 1000)
+    const [h, m, sec] = [Math.floor(total / 3600), Math.floor(total / 60) % 60, total % 60]
+    const pad = (n: number): string => String(n).padStart(2, '0')
+    return h > 0 ? `${h}:${pad(m)}:${pad(sec)}` : `${m}:${pad(sec)}`
+  }
+
   relative = (epochMs: number): string => {
     const minutes = Math.round((epochMs - Date.now()) / 60_000)
     const rtf = new Intl.RelativeTimeFormat(this.language, { numeric: 'auto' })

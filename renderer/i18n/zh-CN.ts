@@ -475,6 +475,16 @@ export const zhCN: Record<MessageKey, string> = {
   'files.waiting': '等待有此文件的同事上线',
   'files.nobodyHasIt': '暂时联系不到有此文件的同事，请稍后再试',
   'files.progressLabel': '{name} 的下载进度',
+  'files.stopSending': '停止发送 {name}',
+  'files.open': '打开 {name}',
+  'files.opening': '正在打开… {pct}%',
+  'files.cannotShow': '无法在此显示，请保存后用其他应用打开。',
+  'files.zoomIn': '放大',
+  'files.zoomOut': '缩小',
+  'files.zoomFit': '适应窗口',
+  'files.zoomActual': '原始大小',
+  'files.zoomLevel': '{pct}%',
+  'files.videoLength': '视频，{length}',
   'time.today': '今天',
   'time.yesterday': '昨天'
 }

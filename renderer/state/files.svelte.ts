@@ -1,6 +1,7 @@
 import { session } from './session.svelte'
 import { withEntries, withoutKey } from './readonly-collections'
 import { errorMessage } from './errors'
+import { previewOf } from '../ui/media-preview'
 import type { ConversationId, FileView, MessageId, MessageView } from '../../src/api/contract'
 
 /** A file this window is handing to the core (dropped, picked or pasted). */
@@ -25,6 +26,17 @@ function base64Of(blob: Blob): Promise<string> {
   })
 }
 
+/** A chunk's base64 as bytes (atob's string holds one byte per character). */
+function bytesOf(base64: string): Uint8Array<ArrayBuffer> {
+  const text = atob(base64)
+  const bytes = new Uint8Array(text.length)
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i)
+  return bytes
+}
+
+/** Thrown inside an upload the user cancelled; not shown as a failure. */
+class Cancelled extends Error {}
+
 let nextKey = 1
 
 /**
@@ -37,6 +49,8 @@ class FilesState {
   /** Why the last share into a conversation failed (its composer says so), by conversation. */
   failures = $state.raw<ReadonlyMap<string, string>>(new Map())
   private asked = new Set<string>()
+  /** Uploads under way, by key: aborted by `cancel`. */
+  private stoppers = new Map<number, AbortController>()
 
   constructor() {
     session.onConnected((api) => {
@@ -74,35 +88,85 @@ class FilesState {
     try {
       await this.send(conversationId, list)
     } catch (err) {
-      this.failures = withEntries(this.failures, [[conversationId, errorMessage(err)]])
+      if (!(err instanceof Cancelled)) this.failures = withEntries(this.failures, [[conversationId, errorMessage(err)]])
     }
   }
 
+  /** Shares the files one after another; a cancelled one is skipped, the rest still go. */
   async send(conversationId: ConversationId, list: readonly File[]): Promise<MessageView[]> {
     const sent: MessageView[] = []
-    for (const file of list) sent.push(await this.sendOne(conversationId, file))
+    const uploads = list.map((file) => this.queue(conversationId, file))
+    for (const [i, file] of list.entries()) {
+      const upload = uploads[i]
+      if (upload === undefined) continue
+      try {
+        sent.push(await this.sendOne(upload, file))
+      } catch (err) {
+        if (!(err instanceof Cancelled) || list.length === 1) throw err
+      }
+    }
     return sent
   }
 
-  private async sendOne(conversationId: ConversationId, file: File): Promise<MessageView> {
-    const api = session.api
+  /** Stops an upload: the core drops what it sealed, and no message is sent. */
+  cancel(key: number): void {
+    this.stoppers.get(key)?.abort()
+  }
+
+  /** Shows a file as waiting to go, so a batch can be cancelled one by one before its turn. */
+  private queue(conversationId: ConversationId, file: File): Upload {
     const name = file.name === '' || file.name === 'image.png' ? pastedName(file.type) : file.name
     const upload: Upload = { key: nextKey++, conversationId, name, size: file.size, sent: 0 }
     this.uploads = [...this.uploads, upload]
+    this.stoppers.set(upload.key, new AbortController())
+    return upload
+  }
+
+  private async sendOne(upload: Upload, file: File): Promise<MessageView> {
+    const api = session.api
+    const stopper = this.stoppers.get(upload.key) ?? new AbortController()
     const update = (sent: number): void => { this.uploads = this.uploads.map((u) => (u.key === upload.key ? { ...u, sent } : u)) }
-    const { uploadId, chunkBytes } = await api.call('files.startUpload', { name, size: file.size, ...(file.type === '' ? {} : { mime: file.type }) })
+    /** Read after each await: the user may have cancelled meanwhile. */
+    const cancelled = (): boolean => stopper.signal.aborted
+    let uploadId: string | undefined
     try {
-      for (let index = 0; index * chunkBytes < file.size; index++) {
-        const data = await base64Of(file.slice(index * chunkBytes, (index + 1) * chunkBytes))
+      if (cancelled()) throw new Cancelled()
+      // The picture's thumbnail is drawn while its bytes go to the core.
+      const look = previewOf(file)
+      const started = await api.call('files.startUpload', { name: upload.name, size: file.size, ...(file.type === '' ? {} : { mime: file.type }) })
+      uploadId = started.uploadId
+      for (let index = 0; index * started.chunkBytes < file.size; index++) {
+        const data = await base64Of(file.slice(index * started.chunkBytes, (index + 1) * started.chunkBytes))
+        if (cancelled()) throw new Cancelled()
         update((await api.call('files.uploadChunk', { uploadId, index, data })).received)
       }
-      return await api.call('files.finishUpload', { uploadId, conversationId })
+      const preview = await look
+      if (cancelled()) throw new Cancelled()
+      return await api.call('files.finishUpload', { uploadId, conversationId: upload.conversationId, ...(preview === undefined ? {} : { preview }) })
     } catch (err) {
-      void api.call('files.cancelUpload', { uploadId }).catch(() => undefined)
+      if (uploadId !== undefined) void api.call('files.cancelUpload', { uploadId }).catch(() => undefined)
       throw err
     } finally {
+      this.stoppers.delete(upload.key)
       this.uploads = this.uploads.filter((u) => u.key !== upload.key)
     }
+  }
+
+  /**
+   * A file on this device as a Blob of its type, read from the core chunk by chunk: what the
+   * viewer shows. `signal` stops reading (the viewer was closed).
+   */
+  async read(file: Pick<FileView, 'messageId' | 'size' | 'mime'>, signal: AbortSignal): Promise<Blob> {
+    const parts: Uint8Array<ArrayBuffer>[] = []
+    for (let index = 0, got = 0; got < file.size; index++) {
+      if (signal.aborted) throw new Cancelled()
+      const { data } = await session.api.call('files.readChunk', { messageId: file.messageId, index })
+      const bytes = bytesOf(data)
+      if (bytes.byteLength === 0) throw new Error('the file ended early')
+      parts.push(bytes)
+      got += bytes.byteLength
+    }
+    return new Blob(parts, { type: file.mime })
   }
 
   /** The browser shell serves downloads on its own origin; the desktop app saves through its own dialog (not built yet). */

@@ -79,6 +79,16 @@ export interface MessageFile {
   size: number
   /** Media type as the sender's device judged it (`image/png`); empty when unknown. */
   mime: string
+  /** An image's or video's look, made by the sender: shown before (and without) fetching the file. */
+  preview?: FilePreviewView
+}
+
+/** A picture's or video's size in pixels, a thumbnail (a PNG, JPEG or WebP data: URL of a few KiB) and a video's length. */
+export interface FilePreviewView {
+  width: number
+  height: number
+  thumb: string
+  durationMs?: number
 }
 
 /** Per-recipient delivery of one of this device's messages, in devices (`chat.messageInfo` lists them). */
@@ -434,7 +444,8 @@ export interface Requests {
    */
   'files.startUpload': (input: { name: string; size: number; mime?: string }) => { uploadId: string; chunkBytes: number }
   'files.uploadChunk': (input: { uploadId: string; index: number; data: Base64 }) => { received: number }
-  'files.finishUpload': (input: ConversationRef & { uploadId: string; caption?: string }) => MessageView
+  /** `preview`: an image's or video's look, made by the shell (the core decodes no pictures). */
+  'files.finishUpload': (input: ConversationRef & { uploadId: string; caption?: string; preview?: FilePreviewView }) => MessageView
   'files.cancelUpload': (input: { uploadId: string }) => Record<string, never>
   /**
    * A link to save a file that is on this device, for the browser shell: `/download/<ticket>`
@@ -442,6 +453,11 @@ export interface Requests {
    */
   'files.downloadLink': (input: { messageId: MessageId }) => { path: string }
   'files.get': (input: { messageId: MessageId }) => FileView
+  /**
+   * One chunk of a file's plaintext (`index` from 0; the file's chunk size each, the last one
+   * shorter), if that chunk is on this device: how a shell shows a picture or plays a video.
+   */
+  'files.readChunk': (input: { messageId: MessageId; index: number }) => { data: Base64 }
   /** Files shared in a conversation, or (no `conversationId`) in every conversation, as this device knows them. */
   'files.list': (input: { conversationId?: ConversationId }) => FileView[]
   /** Starts or resumes fetching a file from any member who holds it; resolves at once with its state. */

@@ -14,6 +14,8 @@ function directives(connectSrc: string): readonly Directive[] {
     ['style-src', "'self'"],
     ['img-src', "'self' data: blob:"],
     ['font-src', "'self'"],
+    // Shared videos play from blob: URLs the page makes from the file's bytes (the core's API reads them).
+    ['media-src', 'blob:'],
     ['connect-src', connectSrc],
     ['base-uri', "'none'"],
     ['form-action', "'none'"],

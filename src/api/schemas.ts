@@ -4,7 +4,7 @@ import { idSchema, parseConversationId, parseDepartmentId, parseDocId, parseInvi
 import {
   MAX_AVATAR_LENGTH, MAX_AWARENESS_BYTES, MAX_CHANNEL_MEMBERS, MAX_CHANNEL_NAME, MAX_CHANNEL_TOPIC, MAX_DIRECTORY_RESULTS, MAX_DISPLAY_NAME,
   MAX_DOC_TITLE, MAX_DOC_UPDATE_BYTES, MAX_HISTORY_PAGE, MAX_INVITE_MS, MAX_MEMBER_DEPARTMENTS, MAX_PROFILE_EMAIL, MAX_PROFILE_PHONE,
-  MAX_PROFILE_TITLE, MAX_RELAY_ADDRESS, MAX_TEXT_LENGTH, MAX_FILE_BYTES, MAX_FILE_NAME, MAX_MIME_LENGTH, MAX_INVITED_AT_CREATE, MAX_WORKSPACE_NAME, MAX_WORKSPACE_RELAYS, MIN_INVITE_MS
+  MAX_PROFILE_TITLE, MAX_RELAY_ADDRESS, MAX_TEXT_LENGTH, MAX_FILE_BYTES, MAX_FILE_NAME, MAX_MEDIA_MS, MAX_MEDIA_SIDE, MAX_MIME_LENGTH, MAX_THUMB_LENGTH, MAX_INVITED_AT_CREATE, MAX_WORKSPACE_NAME, MAX_WORKSPACE_RELAYS, MIN_INVITE_MS
 } from '../limits.js'
 import type { Method, RequestInput } from './contract.js'
 
@@ -28,6 +28,13 @@ const uploadId = z.string().regex(/^[0-9a-f]{32}$/, 'an upload id')
 /** An upload chunk: one file chunk of plaintext (1 MiB). */
 const UPLOAD_CHUNK_BYTES = 1024 * 1024
 /** A path on this device's disk, as the core will open it (absolute: the core's working folder is not the caller's). */
+/** An image's or video's look from a shell; the thumbnail's bytes are checked where it is read (file-message.ts). */
+const filePreview = z.object({
+  width: z.number().int().min(1).max(MAX_MEDIA_SIDE),
+  height: z.number().int().min(1).max(MAX_MEDIA_SIDE),
+  thumb: z.string().max(MAX_THUMB_LENGTH),
+  durationMs: z.number().int().min(0).max(MAX_MEDIA_MS).optional()
+}).strict()
 const filePath = z.string().min(1).max(4096).refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), 'an absolute path')
 const historyPage = { before: z.string().max(300).optional(), limit: z.number().int().min(1).max(MAX_HISTORY_PAGE).optional() }
 
@@ -108,12 +115,13 @@ export const requestSchemas = {
   'files.startUpload': z.object({ name: z.string().trim().min(1).max(MAX_FILE_NAME).refine((n) => !/[/\\\0]/.test(n), 'a file name, without folders'), size: z.number().int().min(0).max(MAX_FILE_BYTES), mime: z.string().max(MAX_MIME_LENGTH).optional() }).strict(),
   'files.uploadChunk': z.object({ uploadId, index: z.number().int().min(0).max(2 ** 31), data: base64(UPLOAD_CHUNK_BYTES) }).strict(),
   'files.finishUpload': z.union([
-    z.object({ uploadId, conversationId, caption: z.string().max(MAX_TEXT_LENGTH).optional() }).strict(),
-    z.object({ uploadId, peerId, caption: z.string().max(MAX_TEXT_LENGTH).optional() }).strict()
+    z.object({ uploadId, conversationId, caption: z.string().max(MAX_TEXT_LENGTH).optional(), preview: filePreview.optional() }).strict(),
+    z.object({ uploadId, peerId, caption: z.string().max(MAX_TEXT_LENGTH).optional(), preview: filePreview.optional() }).strict()
   ]),
   'files.cancelUpload': z.object({ uploadId }).strict(),
   'files.downloadLink': z.object({ messageId }).strict(),
   'files.get': z.object({ messageId }).strict(),
+  'files.readChunk': z.object({ messageId, index: z.number().int().min(0).max(2 ** 31) }).strict(),
   'files.list': z.object({ conversationId: conversationId.optional() }).strict(),
   'files.download': z.object({ messageId }).strict(),
   'files.pause': z.object({ messageId }).strict(),

@@ -28,6 +28,7 @@ const handlers: Handlers = {
   'files.cancelUpload': notUsed,
   'files.downloadLink': notUsed,
   'files.get': notUsed,
+  'files.readChunk': notUsed,
   'files.list': notUsed,
   'files.download': notUsed,
   'files.pause': notUsed,

@@ -1,7 +1,8 @@
 import { z } from 'zod'
 import { MAX_MLS_BYTES } from '../crypto/mls-group.js'
 import { idSchema, parseConversationId, parseDeviceText, parseDocId, parseWorkspaceId } from '../ids.js'
-import { MAX_CHANNEL_MEMBERS, MAX_CHANNEL_NAME, MAX_CHANNEL_TOPIC, MAX_FILE_BYTES, MAX_FILE_NAME, MAX_MIME_LENGTH, MAX_TEXT_LENGTH } from '../limits.js'
+import { MAX_CHANNEL_MEMBERS, MAX_CHANNEL_NAME, MAX_CHANNEL_TOPIC, MAX_FILE_BYTES, MAX_FILE_NAME, MAX_MEDIA_MS, MAX_MEDIA_SIDE, MAX_MIME_LENGTH, MAX_TEXT_LENGTH, MAX_THUMB_BYTES } from '../limits.js'
+import { sniffImageType } from '../image-data.js'
 
 /** Largest doc edit carried as a conversation message (durable, through mailboxes); larger ones travel by doc sync. */
 export const MAX_DOC_EDIT_BYTES = 256 * 1024
@@ -59,13 +60,26 @@ const bytesOf = (n: number, what: string): z.ZodType<Uint8Array> => z.custom<Uin
  * A file shared in a conversation (files/, docs/protocol.md "Files"): what a member needs to
  * fetch it from anyone who holds it and to open it. `key` exists only here, inside MLS.
  */
+/**
+ * What an image or video looks like, made by the sender's device: its size (to lay it out before
+ * it is fetched), a small thumbnail that must sniff as PNG, JPEG or WebP, and a video's length.
+ */
+export const filePreview = z.object({
+  width: z.number().int().min(1).max(MAX_MEDIA_SIDE),
+  height: z.number().int().min(1).max(MAX_MEDIA_SIDE),
+  thumb: z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength <= MAX_THUMB_BYTES && sniffImageType(v) !== null, 'a PNG, JPEG or WebP thumbnail'),
+  durationMs: z.number().int().min(0).max(MAX_MEDIA_MS).optional()
+}).strict()
+export type FilePreview = z.infer<typeof filePreview>
+
 export const fileRef = z.object({
   name: z.string().min(1).max(MAX_FILE_NAME),
   size: z.number().int().min(0).max(MAX_FILE_BYTES),
   mime: z.string().max(MAX_MIME_LENGTH),
   root: bytesOf(32, 'a SHA-256 root'),
   key: bytesOf(32, 'a file key'),
-  chunkBytes: z.number().int().min(1024).max(16 * 1024 * 1024)
+  chunkBytes: z.number().int().min(1024).max(16 * 1024 * 1024),
+  preview: filePreview.optional()
 }).strict()
 export type FileRef = z.infer<typeof fileRef>
 

@@ -2,7 +2,7 @@ import { EnclaveError } from '../errors.js'
 import { hlcToMs, orderKey } from './hybrid-clock.js'
 import { messageId } from '../ids.js'
 import { MAX_HISTORY_PAGE } from '../limits.js'
-import type { ChannelVisibility, ConversationId, ConversationStatus, ConversationView, DeliveryState, MessageView, OnTheWay, PeerIdString, WorkspaceId } from '../api/contract.js'
+import type { ChannelVisibility, ConversationId, ConversationStatus, ConversationView, DeliveryState, FilePreviewView, MessageView, OnTheWay, PeerIdString, WorkspaceId } from '../api/contract.js'
 import { hourBounds, hourOfOrder } from '../store/key-layout.js'
 import type { Collection, Store, StoreBatch } from '../store/store.js'
 import { GAVE_UP, stateOf, summarise, WAITING, type Receipts } from './receipts.js'
@@ -20,7 +20,11 @@ export interface StoredFile {
   root: string
   key: string
   chunkBytes: number
+  preview?: StoredPreview
 }
+
+/** An image's or video's preview at rest: as the API shows it (`MessageFile['preview']`). */
+export type StoredPreview = FilePreviewView
 
 export interface StoredMessage {
   conv: ConversationId
@@ -427,7 +431,7 @@ export function toMessageView(msg: StoredMessage, key: string, record?: Conversa
     sentAt: hlcToMs(msg.hlc),
     order: orderOf(key),
     text: msg.text,
-    ...(msg.file === undefined ? {} : { file: { name: msg.file.name, size: msg.file.size, mime: msg.file.mime } }),
+    ...(msg.file === undefined ? {} : { file: { name: msg.file.name, size: msg.file.size, mime: msg.file.mime, ...(msg.file.preview === undefined ? {} : { preview: msg.file.preview }) } }),
     state,
     mine: msg.mine,
     delivery

@@ -4,6 +4,7 @@ import type { Emit, NodeInfo } from '../api/contract.js'
 import type { ChatService } from '../chat/chat-service.js'
 import type { Drafts } from '../chat/drafts.js'
 import type { DocsService } from '../docs/docs-service.js'
+import { previewOf } from '../chat/file-message.js'
 import type { FileService } from '../files/file-service.js'
 import type { NetHealth } from '../net/net-health.js'
 import type { PeerBook } from '../net/peer-book.js'
@@ -12,6 +13,7 @@ import type { Profiles } from '../org/profiles.js'
 import type { WorkspaceService } from '../org/workspace-service.js'
 
 const fromBase64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'))
+const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
 
 export interface RouterServices {
   info: () => NodeInfo
@@ -48,10 +50,11 @@ export function createRouter({ info, health, peers, relays, chat, profiles, work
     'files.send': ({ path, caption, ...ref }) => files.share(ref, path, caption ?? ''),
     'files.startUpload': (input) => files.startUpload(input),
     'files.uploadChunk': ({ uploadId, index, data }) => files.uploadChunk(uploadId, index, fromBase64(data)),
-    'files.finishUpload': ({ uploadId, caption, ...ref }) => files.finishUpload(uploadId, ref, caption ?? ''),
+    'files.finishUpload': ({ uploadId, caption, preview, ...ref }) => files.finishUpload(uploadId, ref, caption ?? '', preview === undefined ? undefined : previewOf(preview)),
     'files.cancelUpload': async ({ uploadId }) => { await files.cancelUpload(uploadId); return {} },
     'files.downloadLink': async ({ messageId }) => ({ path: `/download/${await files.downloadTicket(messageId)}` }),
     'files.get': ({ messageId }) => files.get(messageId),
+    'files.readChunk': async ({ messageId, index }) => ({ data: toBase64(await files.readChunk(messageId, index)) }),
     'files.list': ({ conversationId }) => files.list(conversationId),
     'files.download': ({ messageId }) => files.download(messageId),
     'files.pause': ({ messageId }) => files.pause(messageId),

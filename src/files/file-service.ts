@@ -12,7 +12,7 @@ import type { BlobStore } from './blob-store.js'
 import type { ConversationId, ConversationRef, Emit, FileView, MessageId, MessageView, PeerIdString } from '../api/contract.js'
 import { dmConversationId } from '../chat/ids.js'
 import type { ChatService, FileMessage } from '../chat/chat-service.js'
-import type { FileRef } from '../chat/envelope.js'
+import type { FilePreview, FileRef } from '../chat/envelope.js'
 import type { CoreBus } from '../core-events.js'
 import type { Logger } from '../logger.js'
 import type { ProtocolHost } from '../net/protocol-host.js'
@@ -45,13 +45,15 @@ export interface FileService {
   /** Chunk `index` (in order; CHUNK_BYTES, the last one shorter). */
   uploadChunk(uploadId: string, index: number, data: Uint8Array): Promise<{ received: number }>
   /** Shares the uploaded file in a conversation, as `share` does. */
-  finishUpload(uploadId: string, ref: ConversationRef, caption: string): Promise<MessageView>
+  finishUpload(uploadId: string, ref: ConversationRef, caption: string, preview?: FilePreview): Promise<MessageView>
   cancelUpload(uploadId: string): Promise<void>
   /** A one-use ticket (valid a minute) to read a complete file's plaintext once: a shell's download link. */
   downloadTicket(messageId: MessageId): Promise<string>
   /** The file a ticket names, its plaintext read chunk by chunk; undefined for an unknown, used or expired ticket. */
   redeemTicket(ticket: string): Promise<{ name: string; size: number; chunks: AsyncIterable<Uint8Array> } | undefined>
   get(messageId: MessageId): Promise<FileView>
+  /** Chunk `index` of a file's plaintext, if that chunk is on this device. */
+  readChunk(messageId: MessageId, index: number): Promise<Uint8Array>
   list(conversationId?: ConversationId): Promise<FileView[]>
   /** Starts (or resumes) fetching a file; resolves with its state at once. */
   download(messageId: MessageId): Promise<FileView>
@@ -387,9 +389,9 @@ export async function createFileService(components: FileServiceComponents, init:
   }
 
   /** Seals the manifest and sends the file's message; the file is served from then on. */
-  const announceFile = async (ref: ConversationRef, sealer: FileSealer, name: string, mime: string, caption: string): Promise<MessageView> => {
+  const announceFile = async (ref: ConversationRef, sealer: FileSealer, name: string, mime: string, caption: string, preview?: FilePreview): Promise<MessageView> => {
     const { root, key, chunkBytes } = await sealer.finish()
-    const file: FileRef = { name, size: sealer.size, mime, root, key, chunkBytes }
+    const file: FileRef = { name, size: sealer.size, mime, root, key, chunkBytes, ...(preview === undefined ? {} : { preview }) }
     // Served from the moment the message can reach anyone: the root is known under its conversation first.
     const conv = 'conversationId' in ref ? ref.conversationId : dmConversationId(self, ref.peerId)
     remember(hex(root), conv)
@@ -442,12 +444,12 @@ export async function createFileService(components: FileServiceComponents, init:
       return { received: Math.min(u.sealer.size, u.sealer.next * CHUNK_BYTES) }
     },
 
-    finishUpload: async (uploadId, ref, caption) => {
+    finishUpload: async (uploadId, ref, caption, preview) => {
       const u = uploads.get(uploadId)
       if (u === undefined) throw new EnclaveError('not-found', 'no such upload (it may have been idle over an hour)')
       uploads.delete(uploadId)
       try {
-        return await announceFile(ref, u.sealer, u.name, u.mime, caption)
+        return await announceFile(ref, u.sealer, u.name, u.mime, caption, preview)
       } catch (err) {
         await u.sealer.discard()
         throw err
@@ -490,6 +492,14 @@ export async function createFileService(components: FileServiceComponents, init:
     get: async (messageId) => {
       const fm = await messageOf(messageId)
       return viewOf(await recordOf(messageId, fm), fm)
+    },
+
+    readChunk: async (messageId, index) => {
+      const fm = await messageOf(messageId)
+      const hash = (await manifestHere(fm.file))?.chunks[index]
+      const sealed = hash === undefined ? undefined : await blobs.get(hash)
+      if (sealed === undefined) throw new EnclaveError('not-found', `chunk ${index} of the file is not on this device`)
+      return openChunk(fm.file.key, index, sealed)
     },
 
     list: async (conversationId) => {

@@ -5,6 +5,7 @@ import { publicKeyOfPeer, SIGNATURE_DOMAINS, signFor, verifyFor } from './signin
 import { idSchema, isWorkspaceId, parseDepartmentId, parseDeviceText, parseInviteId, parseUserId } from '../ids.js'
 import { MAX_AVATAR_BYTES, MAX_DISPLAY_NAME, MAX_MEMBER_DEPARTMENTS, MAX_PROFILE_EMAIL, MAX_PROFILE_PHONE, MAX_PROFILE_TITLE, MAX_RELAY_ADDRESS, MAX_WORKSPACE_RELAYS } from '../limits.js'
 import { rootPublicKeyFromRaw, workspaceIdOf, type WorkspaceId } from './workspace-key.js'
+import { IMAGE_TYPES, type ImageType } from '../image-data.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 export const ROLES = ['owner', 'admin', 'member', 'guest'] as const
@@ -18,12 +19,12 @@ const DEPARTMENT = idSchema(parseDepartmentId)
 const PEER = idSchema(parseDeviceText)
 const HASH = z.string().regex(/^[0-9a-f]{64}$/)
 const ROLE = z.enum(ROLES)
-/** A relay's full multiaddr: ends in its `/p2p/<PeerId>`, nothing relayed (no circuit inside). */
 /** A relay's full multiaddr: ends in `/p2p/<id>`, and is not itself relayed. */
 export const RELAY_ADDRESS = z.string().max(MAX_RELAY_ADDRESS).regex(/^\/[^\s]+\/p2p\/[1-9A-HJ-NP-Za-km-z]{40,64}$/).refine((a) => !a.includes('/p2p-circuit'), 'a relay address cannot itself be relayed')
 
-export const AVATAR_TYPES = ['image/png', 'image/jpeg', 'image/webp'] as const
-export type AvatarType = (typeof AVATAR_TYPES)[number]
+/** An avatar is one of the small picture types (image-data.ts). */
+export const AVATAR_TYPES = IMAGE_TYPES
+export type AvatarType = ImageType
 
 /**
  * A member's picture by reference: its SHA-256 (hex), type and size. The bytes travel apart

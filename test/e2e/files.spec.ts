@@ -104,3 +104,68 @@ test('files picked, pasted and dropped in the app reach the other side whole', a
   expect((await readFile(out)).equals(report)).toBe(true)
   await shoot(bob.page, 'file-cards-sent-from-app', 900)
 })
+
+test('a pasted screenshot shows as a picture on the other side and opens in a viewer that zooms', async ({ people }) => {
+  const alice = await people.open('Alice')
+  const bob = await people.open('Bob', { peers: [alice] })
+  await alice.page.getByRole('region', { name: /People/ }).getByRole('button', { name: 'Bob' }).click()
+
+  // A 1200×800 "screenshot", drawn in the page and pasted into the composer.
+  await alice.page.evaluate(`(async () => {
+    const canvas = document.createElement('canvas')
+    canvas.width = 1200
+    canvas.height = 800
+    const ctx = canvas.getContext('2d')
+    ctx.fillStyle = '#2f6fd8'
+    ctx.fillRect(0, 0, 1200, 800)
+    ctx.fillStyle = '#ffd43b'
+    ctx.fillRect(100, 100, 400, 300)
+    ctx.fillStyle = '#ffffff'
+    ctx.font = 'bold 96px sans-serif'
+    ctx.fillText('Q4 plan', 560, 600)
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/png'))
+    const pasted = new DataTransfer()
+    pasted.items.add(new File([blob], 'image.png', { type: 'image/png' }))
+    document.querySelector('textarea').dispatchEvent(new ClipboardEvent('paste', { clipboardData: pasted, bubbles: true, cancelable: true }))
+  })()`)
+
+  await bob.page.getByRole('region', { name: 'Conversations' }).getByRole('button', { name: /Alice/ }).click()
+  // The thumbnail came inside the message: a real picture, in the shape of the original, at card size.
+  const thumb = bob.page.getByTestId('file-thumb')
+  await expect(thumb).toBeVisible()
+  const shown = await bob.page.evaluate<{ natural: number; width: number; height: number; src: string }>(`(() => {
+    const img = document.querySelector('[data-testid=file-thumb] img')
+    return { natural: img.naturalWidth, width: img.clientWidth, height: img.clientHeight, src: img.src.slice(0, 22) }
+  })()`)
+  expect(shown.natural).toBeGreaterThan(0)
+  expect(shown.natural).toBeLessThan(1200)
+  expect(shown.src).toBe('data:image/webp;base64')
+  expect(shown.width / shown.height).toBeCloseTo(1.5, 1)
+  await shoot(bob.page, 'file-picture-card', 1280)
+
+  // Opened: the picture itself, at its own size once asked for, zooming by steps.
+  await thumb.click()
+  const viewer = bob.page.getByTestId('viewer')
+  await expect(viewer).toBeVisible()
+  const image = viewer.getByTestId('viewer-image')
+  await expect(image).toBeVisible({ timeout: 30_000 })
+  const viewed = (what: string): Promise<unknown> => bob.page.evaluate(`document.querySelector('[data-testid=viewer-image]').${what}`)
+  await expect.poll(() => viewed('naturalWidth')).toBe(1200)
+  await shoot(bob.page, 'file-viewer-fit', 1280)
+  await viewer.getByRole('button', { name: 'Actual size' }).click()
+  await expect(viewer.getByTestId('zoom-level')).toHaveText('100%')
+  await expect.poll(() => viewed('clientWidth')).toBe(1200)
+  await viewer.getByRole('button', { name: 'Zoom in' }).click()
+  await expect(viewer.getByTestId('zoom-level')).toHaveText('150%')
+  await bob.page.keyboard.press('-')
+  await bob.page.keyboard.press('-')
+  await expect(viewer.getByTestId('zoom-level')).toHaveText('75%')
+  await bob.page.emulateMedia({ colorScheme: 'dark' })
+  await shoot(bob.page, 'file-viewer-zoomed', 900)
+  await bob.page.keyboard.press('Escape')
+  await expect(viewer).toBeHidden()
+  // The file itself is on Bob's device now, byte for byte what Alice pasted.
+  const [file] = await bob.node.api.call('files.list', {})
+  expect(file?.state).toBe('complete')
+  expect(file?.mime).toBe('image/png')
+})

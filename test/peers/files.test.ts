@@ -215,6 +215,9 @@ async function rootOf(node: NodeProcess, messageId: MessageId): Promise<Uint8Arr
   return new Uint8Array(Buffer.from(line.root, 'hex'))
 }
 
+/** A 1×1 PNG: the smallest real picture a shell could send as a thumbnail. */
+const TINY_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=='
+
 test('an upload from a shell is sealed as it arrives: chunks in order and of the right size only, and a file past the quota is refused before any byte', async () => {
   const data = randomBytes(2 * 1024 * 1024 + 100)
   const { uploadId, chunkBytes } = await owner.api.call('files.startUpload', { name: 'pasted.png', size: data.byteLength, mime: 'image/png' })
@@ -222,9 +225,20 @@ test('an upload from a shell is sealed as it arrives: chunks in order and of the
   await assert.rejects(owner.api.call('files.uploadChunk', { uploadId, index: 1, data: piece(1) }), { code: 'bad-request', message: /expected chunk 0/ })
   await assert.rejects(owner.api.call('files.uploadChunk', { uploadId, index: 0, data: piece(2) }), { code: 'bad-request', message: /must be/ })
   for (let i = 0; i * chunkBytes < data.byteLength; i++) await owner.api.call('files.uploadChunk', { uploadId, index: i, data: piece(i) })
-  const sent = await owner.api.call('files.finishUpload', { uploadId, conversationId: channelId, caption: 'from the clipboard' })
-  assert.deepEqual(sent.file, { name: 'pasted.png', size: data.byteLength, mime: 'image/png' })
+  // The shell's thumbnail must be the picture type it claims, and small: checked before anything is sent.
+  const notAPicture = `data:image/webp;base64,${Buffer.from('<html><script>alert(1)</script></html>').toString('base64')}`
+  await assert.rejects(owner.api.call('files.finishUpload', { uploadId, conversationId: channelId, preview: { width: 2, height: 1, thumb: notAPicture } }), { code: 'bad-request' })
+  const preview = { width: 1600, height: 900, thumb: `data:image/png;base64,${TINY_PNG}` }
+  const sent = await owner.api.call('files.finishUpload', { uploadId, conversationId: channelId, caption: 'from the clipboard', preview })
+  assert.deepEqual(sent.file, { name: 'pasted.png', size: data.byteLength, mime: 'image/png', preview })
+  // The thumbnail travels inside the message: bob shows it before (and without) the file.
+  const arrived = await waitFor('the pasted picture to reach bob', async () => (await bob.api.call('chat.history', { conversationId: channelId, limit: 20 })).find((m) => m.id === sent.id), LONG)
+  assert.deepEqual(arrived.file?.preview, preview)
   await waitFor('bob to fetch the upload', async () => (await fileOf(bob, sent.id)).state === 'complete', LONG)
+  // …and a shell shows the file itself by reading it chunk by chunk.
+  const first = await bob.api.call('files.readChunk', { messageId: sent.id, index: 0 })
+  assert.ok(Buffer.from(first.data, 'base64').equals(data.subarray(0, chunkBytes)))
+  await assert.rejects(bob.api.call('files.readChunk', { messageId: sent.id, index: 3 }), { code: 'not-found' })
   await savedWhole(bob, sent.id, data)
 
   // 30 GiB is under the 64 GiB file limit but over the store's 20 GiB quota.
