@@ -18,6 +18,7 @@ import { createFileService, type FileService } from './files/file-service.js'
 import { loadOrCreateDeviceKey } from './identity/device-key.js'
 import { createLogger, type Logger } from './logger.js'
 import { createNetNode, DEFAULT_LISTEN, MEMBER_RELAY_LIMITS, relayReservations } from './net/libp2p-node.js'
+import { noiseCryptoFromEnv } from './net/noise-crypto.js'
 import { createMailboxDirectory } from './net/mailbox-directory.js'
 import { createNetHealth } from './net/net-health.js'
 import { createReconnectOnChange } from './net/network-watch.js'
@@ -151,6 +152,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
         ? { allowsReservation: reservationPolicy(access, registry, init.relay, log) }
         : init.mailbox === true ? undefined : { allowsReservation: relaysFor, limits: MEMBER_RELAY_LIMITS },
       findPeer: (peer, options) => routing.routes === undefined ? Promise.reject(new EnclaveError('not-found', 'no routes yet')) : routing.routes.findPeer(peer, options),
+      noiseCrypto: noiseCryptoFromEnv(),
       start: false
     })
     parts.add('node', {

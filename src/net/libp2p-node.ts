@@ -1,5 +1,6 @@
 import './node-shims.js'
 import { noise } from '@chainsafe/libp2p-noise'
+import { defaultNoiseCrypto, noiseCryptoOf, type NoiseCrypto } from './noise-crypto.js'
 import { autoNAT } from '@libp2p/autonat'
 import { dcutr } from '@libp2p/dcutr'
 import { circuitRelayServer, circuitRelayTransport, type CircuitRelayService } from '@libp2p/circuit-relay-v2'
@@ -47,6 +48,8 @@ export interface NetNodeInit {
    * routes). Throws when it knows none; the dial then fails as it would without routing.
    */
   findPeer?: (peer: PeerId, options: { signal?: AbortSignal }) => Promise<PeerInfo>
+  /** Noise's cipher implementation (noise-crypto.ts). @default by runtime: OpenSSL in Node, libsodium in Electron */
+  noiseCrypto?: NoiseCrypto
   /** Start listening at once. The core passes false: its services register protocols first. @default true */
   start?: boolean
 }
@@ -153,7 +156,7 @@ export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
       }
       return transport
     }],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [noise({ crypto: noiseCryptoOf(init.noiseCrypto ?? defaultNoiseCrypto()) })],
     streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW } })],
     peerDiscovery: init.mdns ? [mdns()] : [],
     peerRouters: init.findPeer === undefined
