@@ -21,6 +21,7 @@ import { createCoreHost, type CoreHost } from './core-host.js'
 import { conversationLink, createLinkRouter, LINK_SCHEME, linkFromArgv } from './deep-links.js'
 import { createStoreKeySource } from './desktop-store-key.js'
 import { keychainOf } from './keychain.js'
+import { createFileSaver } from './file-saver.js'
 import { createMessageNotifier } from './notifications.js'
 import { createPassphrasePrompt } from './passphrase-prompt.js'
 import { acceptPassphrase } from './passphrase-rules.js'
@@ -163,6 +164,18 @@ function run(): void {
     host.onReady(() => {
       void unread.refresh()
       void notifier?.refresh()
+    })
+
+    createFileSaver({
+      api,
+      choosePath: async (suggested) => {
+        const options = { defaultPath: suggested }
+        const chosen = window === null ? await dialog.showSaveDialog(options) : await dialog.showSaveDialog(window, options)
+        return chosen.canceled || chosen.filePath === '' ? undefined : chosen.filePath
+      },
+      downloadsDir: () => app.getPath('downloads'),
+      showError: (title, detail) => { dialog.showErrorBox(title, detail) },
+      log: log.child('save')
     })
 
     host.start()

@@ -111,6 +111,8 @@ class FilesState {
   /** Stops an upload: the core drops what it sealed, and no message is sent. */
   cancel(key: number): void {
     this.stoppers.get(key)?.abort()
+    // Its row goes at once, also for a file still waiting its turn behind a long upload.
+    this.uploads = this.uploads.filter((u) => u.key !== key)
   }
 
   /** Shows a file as waiting to go, so a batch can be cancelled one by one before its turn. */
@@ -169,11 +171,16 @@ class FilesState {
     return new Blob(parts, { type: file.mime })
   }
 
-  /** The browser shell serves downloads on its own origin; the desktop app saves through its own dialog (not built yet). */
-  readonly canSave = location.protocol === 'http:' || location.protocol === 'https:'
-
-  /** Saves a file that is on this device: a one-use link from the core, opened as a download. */
+  /**
+   * Saves a file (fetching it first if needed). In a browser: a one-use link from the core,
+   * opened as a download (the file must be here). In the desktop app: main shows the system's
+   * save dialog and the core writes the file there; the page never sees a path.
+   */
   async save(messageId: MessageId, name: string): Promise<void> {
+    if (location.protocol !== 'http:' && location.protocol !== 'https:') {
+      await session.api.call('shell.saveFile', { messageId })
+      return
+    }
     const { path } = await session.api.call('files.downloadLink', { messageId })
     const link = document.createElement('a')
     link.href = path

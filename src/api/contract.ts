@@ -393,6 +393,11 @@ export interface Requests {
    * checks it and announces it as `shell.linkOpened`, so every window can react to it.
    */
   'shell.openLink': (input: { url: string }) => LinkTarget
+  /**
+   * Asks the desktop shell to save a file: it shows the system's save dialog and writes the file
+   * with `files.save` (the core announces `shell.saveFileAsked`; the page never sees a path).
+   */
+  'shell.saveFile': (input: { messageId: MessageId }) => Record<string, never>
   'workspaces.list': (input: Record<string, never>) => WorkspaceView[]
   /**
    * Makes this device the owner of a new workspace. Devices outside it can no longer reach this
@@ -572,6 +577,8 @@ export interface Events {
   'peers.changed': PeerView
   'profile.changed': ProfileView
   'shell.linkOpened': LinkTarget
+  /** A window asked to save a file (`shell.saveFile`): for the desktop shell's main process. */
+  'shell.saveFileAsked': { messageId: MessageId; name: string }
   /** Anything about a workspace changed: members, roles, this device's own standing. */
   'workspaces.changed': WorkspaceView
   /** A file's transfer moved (at most 4 times a second per file) or changed state. */

@@ -80,6 +80,7 @@ export const requestSchemas = {
   // Longer than a name may be: the core normalises whitespace before it checks the length.
   'profile.set': z.object({ displayName: z.string().max(MAX_DISPLAY_NAME * 4).optional(), presence: z.enum(['online', 'away', 'dnd']).optional() }).strict(),
   'shell.openLink': z.object({ url: z.string().min(1).max(2000) }).strict(),
+  'shell.saveFile': z.object({ messageId }).strict(),
   'workspaces.list': empty,
   'workspaces.create': z.object({ name: z.string().min(1).max(MAX_WORKSPACE_NAME), invite: z.array(peerId).max(MAX_INVITED_AT_CREATE).optional() }).strict(),
   'workspaces.invite': z.object({ workspaceId, role: role.optional(), expiresInMs: z.number().int().min(MIN_INVITE_MS).max(MAX_INVITE_MS).optional(), approval: z.boolean().optional() }).strict(),

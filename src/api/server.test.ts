@@ -29,6 +29,7 @@ const handlers: Handlers = {
   'files.downloadLink': notUsed,
   'files.get': notUsed,
   'files.readChunk': notUsed,
+  'shell.saveFile': notUsed,
   'files.list': notUsed,
   'files.download': notUsed,
   'files.pause': notUsed,

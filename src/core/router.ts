@@ -73,6 +73,11 @@ export function createRouter({ info, health, peers, relays, chat, profiles, work
       emit('shell.linkOpened', target)
       return Promise.resolve(target)
     },
+    'shell.saveFile': async ({ messageId }) => {
+      const { name } = await files.get(messageId)
+      emit('shell.saveFileAsked', { messageId, name })
+      return {}
+    },
     'workspaces.list': () => Promise.resolve(workspaces.list()),
     'workspaces.create': async ({ name, invite = [] }) => {
       const w = await workspaces.create(name, { keep: invite })

@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto'
+import { open, readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { expect, test } from './fixtures.js'
+import { shoot } from './ui-steps.js'
+
+const MiB = 1024 * 1024
+
+/** Bytes under `dir`, every file in every folder (a blob deleted while counted counts as gone). */
+async function bytesUnder(dir: string): Promise<number> {
+  let total = 0
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue
+    total += await stat(join(entry.parentPath, entry.name)).then((s) => s.size, () => 0)
+  }
+  return total
+}
+
+/** A file of `mib` MiB on disk: one random MiB over and over (Playwright hands a path, not a buffer, to the page). */
+async function bigFile(path: string, mib: number): Promise<void> {
+  const block = randomBytes(MiB)
+  const fh = await open(path, 'w')
+  try {
+    for (let i = 0; i < mib; i++) await fh.write(block)
+  } finally {
+    await fh.close()
+  }
+}
+
+test('an upload stopped from the composer sends nothing, and the files after it still go', async ({ people }) => {
+  const alice = await people.open('Alice')
+  const bob = await people.open('Bob', { peers: [alice] })
+  await alice.page.getByRole('region', { name: /People/ }).getByRole('button', { name: 'Bob' }).click()
+
+  // Three files picked at once: a big one (long enough to stop halfway), then two small ones. All
+  // on disk: Playwright takes paths or buffers, not both, and no buffer over 50 MB.
+  const big = join(alice.node.dataDir, 'backup.tar')
+  await bigFile(big, 300)
+  const second = join(alice.node.dataDir, 'second.txt')
+  await writeFile(second, 'the second file: never sent\n')
+  const third = join(alice.node.dataDir, 'third.txt')
+  await writeFile(third, 'the third file: sent after the stopped ones\n')
+  await alice.page.locator('input[type=file]').setInputFiles([big, second, third])
+
+  // Each file waiting or going has its row in the composer, with a way to stop it.
+  const rows = alice.page.getByTestId('upload')
+  await expect(rows).toHaveCount(3)
+  await expect(rows.nth(0)).toContainText('backup.tar')
+  await expect(rows.nth(1)).toContainText('second.txt')
+  await expect(rows.nth(2)).toContainText('third.txt')
+  // The one queued behind the big one is stopped before its turn…
+  await alice.page.getByRole('button', { name: 'Stop sending second.txt' }).click()
+  // Its row goes at once, though the big one ahead of it still uploads.
+  await expect(rows).toHaveCount(2)
+  // …and the big one once it is really under way (part of it is with the core already).
+  await expect.poll(() => alice.page.evaluate(`document.querySelector('[data-testid=upload] progress').value`)).toBeGreaterThan(0)
+  await shoot(alice.page, 'file-upload-rows', 900)
+  await alice.page.getByRole('button', { name: 'Stop sending backup.tar' }).click()
+
+  // Only the third one went: one card on Alice's side, and nothing said went wrong.
+  const mine = alice.page.getByTestId('file')
+  await expect(mine.filter({ hasText: 'third.txt' })).toHaveCount(1)
+  await expect(rows).toHaveCount(0)
+  await expect(mine).toHaveCount(1)
+  await expect(alice.page.getByRole('alert')).toHaveCount(0)
+
+  // Bob gets the third file whole, and nothing of the other two.
+  await bob.page.getByRole('region', { name: 'Conversations' }).getByRole('button', { name: /Alice/ }).click()
+  const theirs = bob.page.getByTestId('file')
+  await expect(theirs.filter({ hasText: 'third.txt' })).toHaveAttribute('data-state', 'complete')
+  await expect(theirs).toHaveCount(1)
+  expect((await bob.node.api.call('files.list', {})).map((f) => f.name)).toEqual(['third.txt'])
+  expect((await alice.node.api.call('files.list', {})).map((f) => f.name)).toEqual(['third.txt'])
+
+  // What the core sealed of the stopped upload is gone from Alice's store (dropped in the background).
+  await expect.poll(() => bytesUnder(join(alice.node.dataDir, 'blobs')), { timeout: 30_000 }).toBeLessThan(5 * MiB)
+})
+
+test('a download paused while its only holder is away resumes when it is back', async ({ people }) => {
+  const env = { ENCLAVE_FILE_AUTO_BYTES: String(MiB) }
+  const alice = await people.open('Alice', { env })
+  const bob = await people.open('Bob', { peers: [alice], env })
+
+  const path = join(alice.node.dataDir, 'plans.zip')
+  const data = randomBytes(24 * MiB)
+  await writeFile(path, data)
+  await alice.node.api.call('files.send', { peerId: bob.node.peerId, path })
+
+  const conversations = bob.page.getByRole('region', { name: 'Conversations' })
+  await expect(conversations.getByRole('button', { name: /Alice/ })).toContainText('File: plans.zip')
+  await conversations.getByRole('button', { name: /Alice/ }).click()
+  const card = bob.page.getByTestId('file').filter({ hasText: 'plans.zip' })
+  await expect(card).toHaveAttribute('data-state', 'remote')
+
+  // Alice, the only one who has it, goes away; Bob asks for it anyway and is told it waits for her.
+  await alice.stop()
+  await card.getByRole('button', { name: 'Download' }).click()
+  await expect(card).toHaveAttribute('data-state', 'fetching')
+  await expect(card.getByTestId('file-status')).toHaveText('Waiting for a colleague who has it to come online')
+  await card.getByRole('button', { name: 'Pause' }).click()
+  await expect(card).toHaveAttribute('data-state', 'paused')
+  await expect(card.getByRole('button', { name: 'Resume' })).toBeVisible()
+  await shoot(bob.page, 'file-card-paused', 900)
+
+  // Alice is back (on a new port: Bob is told where). A paused file stays paused.
+  await alice.restartNode()
+  await bob.node.api.call('peers.dial', { address: alice.node.address })
+  await alice.node.api.call('chat.send', { peerId: bob.node.peerId, text: 'back' })
+  await expect(bob.page.getByTestId('message').filter({ hasText: /\bback\b/ })).toBeVisible()
+  await expect(card).toHaveAttribute('data-state', 'paused')
+  const [held] = await bob.node.api.call('files.list', {})
+  expect(held?.state).toBe('paused')
+  expect(held?.haveBytes).toBe(0)
+
+  // Resumed by hand: it comes whole, byte for byte.
+  await card.getByRole('button', { name: 'Resume' }).click()
+  await expect(card).toHaveAttribute('data-state', 'complete', { timeout: 60_000 })
+  await expect(card).toContainText('On this device')
+  if (held === undefined) throw new Error('plans.zip not listed on Bob\'s side')
+  const out = join(bob.node.dataDir, 'plans-copy.zip')
+  await bob.node.api.call('files.save', { messageId: held.messageId, path: out })
+  expect((await readFile(out)).equals(data)).toBe(true)
+})
