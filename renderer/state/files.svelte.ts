@@ -2,7 +2,7 @@ import { session } from './session.svelte'
 import { withEntries, withoutKey } from './readonly-collections'
 import { errorMessage } from './errors'
 import { previewOf } from '../ui/media-preview'
-import type { ConversationId, FileView, MessageId, MessageView } from '../../src/api/contract'
+import type { ConversationId, FilesUsage, FileView, MessageId, MessageView } from '../../src/api/contract'
 
 /** A file this window is handing to the core (dropped, picked or pasted). */
 export interface Upload {
@@ -49,12 +49,18 @@ class FilesState {
   /** Why the last share into a conversation failed (its composer says so), by conversation. */
   failures = $state.raw<ReadonlyMap<string, string>>(new Map())
   private asked = new Set<string>()
+  /** Room files take on this device, loaded by the Files view. */
+  usage = $state.raw<FilesUsage | null>(null)
+  /** Conversations whose whole file list was loaded ('' for every conversation). */
+  loaded = $state.raw<ReadonlySet<string>>(new Set())
   /** Uploads under way, by key: aborted by `cancel`. */
   private stoppers = new Map<number, AbortController>()
 
   constructor() {
     session.onConnected((api) => {
       api.on('files.changed', (f) => { this.byMessage = withEntries(this.byMessage, [[f.messageId, f]]) })
+      // A file shared anywhere joins the lists at once, though its transfer has not moved yet.
+      api.on('chat.messageAdded', (m) => { if (m.file !== undefined) this.watch(m.id) })
       // A reconnect may have missed progress: what was shown is asked for again.
       const shown = [...this.asked]
       this.asked.clear()
@@ -70,6 +76,31 @@ class FilesState {
       // An event may have come first with newer progress.
       if (!this.byMessage.has(messageId)) this.byMessage = withEntries(this.byMessage, [[messageId, f]])
     }).catch(() => { this.asked.delete(messageId) })
+  }
+
+  /** The files of a conversation, or of every one (null), newest first, as far as they are loaded. */
+  listOf(conversationId: ConversationId | null): FileView[] {
+    const all = [...this.byMessage.values()]
+    return (conversationId === null ? all : all.filter((f) => f.conversationId === conversationId)).sort((a, b) => b.sentAt - a.sentAt)
+  }
+
+  /** Loads every file of a conversation (or of all, null) with its transfer state. */
+  async load(conversationId: ConversationId | null): Promise<void> {
+    const list = await session.api.call('files.list', conversationId === null ? {} : { conversationId })
+    for (const f of list) this.asked.add(f.messageId)
+    this.byMessage = withEntries(this.byMessage, list.map((f) => [f.messageId, f]))
+    this.loaded = new Set([...this.loaded, conversationId ?? ''])
+  }
+
+  async loadUsage(): Promise<void> {
+    this.usage = await session.api.call('files.usage', {})
+  }
+
+  /** Frees a file's room on this device; it can be fetched again from colleagues. */
+  async remove(messageId: MessageId): Promise<void> {
+    const f = await session.api.call('files.remove', { messageId })
+    this.byMessage = withEntries(this.byMessage, [[messageId, f]])
+    await this.loadUsage()
   }
 
   async download(messageId: MessageId): Promise<void> {

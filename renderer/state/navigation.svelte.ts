@@ -1,22 +1,27 @@
 import type { DocId } from '../../src/api/contract'
 import { workspaces } from './workspaces.svelte'
 
-export type View = 'chats' | 'docs' | 'directory' | 'admin'
+export type View = 'chats' | 'docs' | 'files' | 'directory' | 'admin'
 
 /** Which view the main area shows, picked in the sidebar, and the doc opened over it. */
 class NavigationState {
   private chosen = $state<View>('chats')
   /** The directory needs a workspace and the console admin rights; without them it is chats. */
   view = $derived.by<View>(() => {
-    if (this.chosen === 'docs') return 'docs'
+    if (this.chosen === 'docs' || this.chosen === 'files') return this.chosen
     if (this.chosen === 'directory' && workspaces.selected !== null) return 'directory'
     if (this.chosen === 'admin' && workspaces.isAdmin) return 'admin'
     return 'chats'
   })
   /** A whiteboard or note shown in the main area instead of the view; closing it goes back. */
   docId = $state<DocId | null>(null)
-  /** Conversations show their notes & boards beside them; it stays open from one to the next. */
-  docsPanelOpen = $state(false)
+  /** The panel beside a conversation, its notes & boards or its files: it stays open from one conversation to the next. */
+  sidePanel = $state<'docs' | 'files' | null>(null)
+
+  get docsPanelOpen(): boolean { return this.sidePanel === 'docs' }
+  set docsPanelOpen(open: boolean) { this.sidePanel = open ? 'docs' : this.sidePanel === 'docs' ? null : this.sidePanel }
+  get filesPanelOpen(): boolean { return this.sidePanel === 'files' }
+  set filesPanelOpen(open: boolean) { this.sidePanel = open ? 'files' : this.sidePanel === 'files' ? null : this.sidePanel }
 
   show(view: View): void {
     this.chosen = view

@@ -321,14 +321,28 @@ export interface ConnectionFailureView {
   reason: string
 }
 
+export interface FilesUsage {
+  /** Bytes of sealed chunks and manifests on this device. */
+  bytes: number
+  quotaBytes: number
+  /** Free bytes on the disk that holds them (null where the system does not say). */
+  diskFreeBytes: number | null
+}
+
 /** A file message's transfer on this device (`files.*`); `messageId` is the message that shared it. */
 export interface FileView {
   messageId: MessageId
   conversationId: ConversationId
   author: PeerIdString
+  /** This device shared it. */
+  mine: boolean
+  /** When it was shared, ms since the epoch. */
+  sentAt: number
   name: string
   size: number
   mime: string
+  /** A picture's or video's thumbnail, as its message carried it. */
+  preview?: FilePreviewView
   /**
    * `complete`: every chunk is on this device (the sender's own, or fetched). `fetching`: wanted,
    * being fetched or waiting for a member who holds it (`error` says why it waits). `remote`:
@@ -470,6 +484,14 @@ export interface Requests {
   'files.pause': (input: { messageId: MessageId }) => FileView
   /** Writes the file to `path` (fetching it first if needed); resolves once it is written whole. */
   'files.save': (input: { messageId: MessageId; path: string }) => { path: string; size: number }
+  /** Room the files on this device take, against the file store's quota. */
+  'files.usage': (input: Record<string, never>) => FilesUsage
+  /**
+   * Frees the room a file takes on this device (any transfer stops): it stays in its
+   * conversation and can be fetched again from colleagues who hold it. For a file this device
+   * shared, colleagues can then fetch it only from those who already did.
+   */
+  'files.remove': (input: { messageId: MessageId }) => FileView
   'docs.list': (input: { conversationId?: ConversationId }) => DocView[]
   /** A new board or note, shared with a conversation's members or (no `conversationId`) personal. */
   'docs.create': (input: { kind: DocKind; title: string; conversationId?: ConversationId }) => DocView

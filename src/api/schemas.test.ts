@@ -60,6 +60,8 @@ const valid: Record<Method, Record<string, unknown>> = {
   'files.downloadLink': { messageId: `${CONV}/${PEER}/3` },
   'files.get': { messageId: `${CONV}/${PEER}/3` },
   'shell.saveFile': { messageId: `${CONV}/${PEER}/3` },
+  'files.usage': {},
+  'files.remove': { messageId: `${CONV}/${PEER}/3` },
   'files.readChunk': { messageId: `${CONV}/${PEER}/3`, index: 0 },
   'files.list': { conversationId: CONV },
   'files.download': { messageId: `${CONV}/${PEER}/3` },

@@ -127,6 +127,8 @@ export const requestSchemas = {
   'files.download': z.object({ messageId }).strict(),
   'files.pause': z.object({ messageId }).strict(),
   'files.save': z.object({ messageId, path: filePath }).strict(),
+  'files.usage': z.object({}).strict(),
+  'files.remove': z.object({ messageId }).strict(),
   'docs.list': z.object({ conversationId: conversationId.optional() }).strict(),
   'docs.create': z.object({ kind: z.enum(['board', 'note']), title: z.string().min(1).max(MAX_DOC_TITLE), conversationId: conversationId.optional() }).strict(),
   'docs.rename': z.object({ docId, title: z.string().min(1).max(MAX_DOC_TITLE) }).strict(),

@@ -29,6 +29,8 @@ const handlers: Handlers = {
   'files.downloadLink': notUsed,
   'files.get': notUsed,
   'files.readChunk': notUsed,
+  'files.usage': notUsed,
+  'files.remove': notUsed,
   'shell.saveFile': notUsed,
   'files.list': notUsed,
   'files.download': notUsed,

@@ -1,3 +1,4 @@
+import { hlcToMs } from './hybrid-clock.js'
 import { EnclaveError, errorMessage } from '../errors.js'
 import { deviceOfCredential } from '../crypto/mls-credential.js'
 import { createGroupState, epochOf } from '../crypto/mls-group.js'
@@ -47,6 +48,8 @@ export interface FileMessage {
   conv: ConversationId
   author: PeerIdString
   mine: boolean
+  /** When its author sent it, ms since the epoch. */
+  sentAt: number
   file: FileRef
 }
 
@@ -219,7 +222,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       const { conv, author, seq } = parseMessageId(messageId)
       const found = await messages.find(conv, author, seq)
       if (found?.msg.file === undefined) return undefined
-      return { conv, author, mine: found.msg.mine, file: fileRefOf(found.msg.file) }
+      return { conv, author, mine: found.msg.mine, sentAt: hlcToMs(found.msg.hlc), file: fileRefOf(found.msg.file) }
     },
 
     history: async (ref, query) => {

@@ -59,6 +59,8 @@ export function createRouter({ info, health, peers, relays, chat, profiles, work
     'files.download': ({ messageId }) => files.download(messageId),
     'files.pause': ({ messageId }) => files.pause(messageId),
     'files.save': ({ messageId, path }) => files.save(messageId, path),
+    'files.usage': () => files.usage(),
+    'files.remove': ({ messageId }) => files.remove(messageId),
     'channels.create': (input) => chat.createChannel(input),
     'channels.add': ({ conversationId, members }) => chat.addMembers(conversationId, members),
     'channels.remove': ({ conversationId, peerId }) => chat.removeMember(conversationId, peerId),

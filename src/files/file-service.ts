@@ -9,7 +9,8 @@ import { freeSpaceAt, roomFor } from './disk-room.js'
 import type { FileRecord } from './file-record.js'
 import { createFileSealer, type FileSealer } from './file-sealer.js'
 import type { BlobStore } from './blob-store.js'
-import type { ConversationId, ConversationRef, Emit, FileView, MessageId, MessageView, PeerIdString } from '../api/contract.js'
+import type { ConversationId, ConversationRef, Emit, FilesUsage, FileView, MessageId, MessageView, PeerIdString } from '../api/contract.js'
+import { storedPreviewOf } from '../chat/file-message.js'
 import { dmConversationId } from '../chat/ids.js'
 import type { ChatService, FileMessage } from '../chat/chat-service.js'
 import type { FilePreview, FileRef } from '../chat/envelope.js'
@@ -58,6 +59,9 @@ export interface FileService {
   /** Starts (or resumes) fetching a file; resolves with its state at once. */
   download(messageId: MessageId): Promise<FileView>
   pause(messageId: MessageId): Promise<FileView>
+  usage(): Promise<FilesUsage>
+  /** Deletes the file's chunks and manifest here (stopping any transfer); it can be fetched again. */
+  remove(messageId: MessageId): Promise<FileView>
   /** Writes the file's plaintext to `path`, fetching it first if needed; resolves when written. */
   save(messageId: MessageId, path: string): Promise<{ path: string; size: number }>
   start(): Promise<void>
@@ -92,6 +96,8 @@ interface Transfer {
   counted: boolean
   startedAt: number
   fetchedBytes: number
+  /** Chunks fetched in this transfer, by the holder that served them (for the log). */
+  from: Map<PeerIdString, number>
   lastEmit: number
   abort: AbortController
   done: Promise<void>
@@ -154,9 +160,12 @@ export async function createFileService(components: FileServiceComponents, init:
       messageId: record.messageId,
       conversationId: record.conv,
       author: fm.author,
+      mine: fm.mine,
+      sentAt: fm.sentAt,
       name: fm.file.name,
       size: fm.file.size,
       mime: fm.file.mime,
+      ...(fm.file.preview === undefined ? {} : { preview: storedPreviewOf(fm.file.preview) }),
       state: record.state,
       haveBytes,
       bytesPerSecond: speed,
@@ -263,6 +272,7 @@ export async function createFileService(components: FileServiceComponents, init:
               t.have++
               t.fetched++
               t.fetchedBytes += bytes.byteLength
+              t.from.set(source, (t.from.get(source) ?? 0) + 1)
               void announce(t.record, fm)
             }
             try {
@@ -318,7 +328,7 @@ export async function createFileService(components: FileServiceComponents, init:
   const startTransfer = (record: FileRecord, fm: FileMessage): Transfer => {
     const running = transfers.get(record.messageId)
     if (running !== undefined) return running
-    const t: Transfer = { record, have: 0, had: 0, fetched: 0, counted: false, startedAt: Date.now(), fetchedBytes: 0, lastEmit: 0, abort: new AbortController(), done: Promise.resolve() }
+    const t: Transfer = { record, have: 0, had: 0, fetched: 0, counted: false, startedAt: Date.now(), fetchedBytes: 0, from: new Map(), lastEmit: 0, abort: new AbortController(), done: Promise.resolve() }
     transfers.set(record.messageId, t)
     t.done = (async () => {
       try {
@@ -326,7 +336,7 @@ export async function createFileService(components: FileServiceComponents, init:
         await fetchAll(t, fm)
         if (!t.abort.signal.aborted) {
           record.tries = 0
-          log.info('file fetched', { file: record.messageId, chunks: t.have, had: t.had, fetched: t.fetched, ms: Date.now() - t.startedAt })
+          log.info('file fetched', { file: record.messageId, chunks: t.have, had: t.had, fetched: t.fetched, from: Object.fromEntries(t.from), ms: Date.now() - t.startedAt })
           await setState(record, fm, 'complete')
         }
       } catch (err) {
@@ -528,6 +538,29 @@ export async function createFileService(components: FileServiceComponents, init:
       t?.abort.abort()
       await t?.done.catch(() => undefined)
       if (record.state !== 'complete') await setState(record, fm, 'paused')
+      return viewOf(record, fm)
+    },
+
+    usage: async () => {
+      const free = await blobs.diskFree()
+      const { bytes, quotaBytes } = blobs.usage()
+      return { bytes, quotaBytes, diskFreeBytes: Number.isFinite(free) ? free : null }
+    },
+
+    remove: async (messageId) => {
+      const fm = await messageOf(messageId)
+      const record = await recordOf(messageId, fm)
+      const t = transfers.get(messageId)
+      t?.abort.abort()
+      await t?.done.catch(() => undefined)
+      const m = await manifestHere(fm.file)
+      // Chunks are sealed under this file's own key: no other file shares them.
+      for (const h of m?.chunks ?? []) await blobs.delete(h)
+      await blobs.delete(fm.file.root)
+      record.tries = 0
+      record.auto = false
+      await setState(record, fm, 'remote')
+      log.info('file removed from this device', { file: messageId, chunks: m?.chunks.length ?? 0 })
       return viewOf(record, fm)
     },
 

@@ -169,3 +169,47 @@ test('a pasted screenshot shows as a picture on the other side and opens in a vi
   expect(file?.state).toBe('complete')
   expect(file?.mime).toBe('image/png')
 })
+
+test('the Files view lists every conversation\'s files, filters them by kind and name, and frees a file\'s room on this device', async ({ people }) => {
+  const alice = await people.open('Alice')
+  const bob = await people.open('Bob', { peers: [alice] })
+  const dm = { peerId: bob.node.peerId }
+  const shares: Array<[string, Buffer]> = [['site-photo.png', randomBytes(300_000)], ['report-q4.pdf', randomBytes(2_000_000)], ['budget.csv', Buffer.from('item,cost\nservers,1200\n')]]
+  for (const [name, data] of shares) {
+    const path = join(alice.node.dataDir, name)
+    await writeFile(path, data)
+    await alice.node.api.call('files.send', { ...dm, path })
+  }
+  await expect.poll(async () => (await bob.node.api.call('files.list', {})).filter((f) => f.state === 'complete').length, { timeout: 30_000 }).toBe(3)
+
+  await bob.page.getByRole('button', { name: 'Files', exact: true }).click()
+  const view = bob.page.locator('#all-files')
+  const rows = view.getByTestId('file-row')
+  await expect(rows).toHaveCount(3)
+  await expect(view.getByTestId('files-usage')).toContainText('used on this device')
+  await shoot(bob.page, 'files-view', 1280)
+  await view.getByRole('button', { name: 'Pictures & videos' }).click()
+  await expect(rows).toHaveCount(1)
+  await expect(rows).toContainText('site-photo.png')
+  await view.getByRole('button', { name: 'All' }).click()
+  await view.getByRole('searchbox').fill('REPORT')
+  await expect(rows).toHaveCount(1)
+  await expect(rows).toContainText('report-q4.pdf')
+
+  // Removing frees the room; the file stays listed and can be fetched again.
+  const before = (await bob.node.api.call('files.usage', {})).bytes
+  await rows.getByRole('button', { name: 'Remove from this device' }).click()
+  await bob.page.getByRole('dialog').getByRole('button', { name: 'Remove from this device' }).click()
+  await expect(rows).toHaveAttribute('data-state', 'remote')
+  expect(before - (await bob.node.api.call('files.usage', {})).bytes).toBeGreaterThan(2_000_000)
+  await rows.getByRole('button', { name: 'Download' }).click()
+  await expect(rows).toHaveAttribute('data-state', 'complete', { timeout: 30_000 })
+
+  // Beside the conversation: its own files.
+  await bob.page.getByRole('button', { name: 'Chats' }).click()
+  await bob.page.getByRole('region', { name: 'Conversations' }).getByRole('button', { name: /Alice/ }).click()
+  await bob.page.getByRole('main').getByRole('button', { name: 'Files', exact: true }).click()
+  await expect(bob.page.locator('#conversation-files').getByTestId('file-row')).toHaveCount(3)
+  await bob.page.emulateMedia({ colorScheme: 'dark' })
+  await shoot(bob.page, 'files-panel', 1280)
+})

@@ -251,3 +251,28 @@ test('an upload from a shell is sealed as it arrives: chunks in order and of the
   await assert.rejects(owner.api.call('files.send', { conversationId: channelId, path }), { code: 'over-quota' })
   assert.equal((await allFiles(join(owner.dataDir, 'blobs'))).length, before, 'nothing was sealed or stored')
 })
+
+test('three members hold a file and one of them goes mid-transfer: a fourth still gets it whole, from the other two', async () => {
+  // Dave joins the channel: the fourth member.
+  await owner.api.call('channels.add', { conversationId: channelId, members: [dave.peerId] })
+  await waitFor('dave to be in the channel', async () => (await dave.api.call('conversations.list', {})).find((c) => c.id === channelId)?.status === 'active', LONG)
+  const { data, sent } = await share('site-survey.mov', 160 * 1024 * 1024)
+  for (const node of [bob, carol, dave]) await waitFor('the file message to arrive', async () => (await node.api.call('chat.history', { conversationId: channelId, limit: 30 })).some((m) => m.id === sent.id), LONG)
+  await Promise.all([bob, carol].map((n) => n.api.call('files.download', { messageId: sent.id })))
+  await waitFor('bob and carol to hold the file', async () => (await Promise.all([bob, carol].map((n) => fileOf(n, sent.id)))).every((f) => f.state === 'complete'), LONG)
+
+  // Dave fetches from all three at once; at his first verified chunk bob's device dies.
+  const firstProgress = new Promise<void>((resolve) => {
+    const off = dave.api.on('files.changed', (f) => { if (f.messageId === sent.id && f.haveBytes > 0) { off(); resolve() } })
+  })
+  await dave.api.call('files.download', { messageId: sent.id })
+  await firstProgress
+  await bob.kill()
+  await waitFor('dave to complete the file', async () => (await fileOf(dave, sent.id)).state === 'complete', LONG)
+  await savedWhole(dave, sent.id, data)
+  const done = await waitFor('dave\'s summary of the transfer', () => dave.logs.find((l) => l.msg === 'file fetched' && l.file === sent.id), LONG)
+  const from = done.from as Record<string, number>
+  assert.equal(Object.values(from).reduce((a, b) => a + b, 0), 160, 'every chunk came from some holder, once')
+  assert.ok((from[owner.peerId] ?? 0) > 0 && (from[carol.peerId] ?? 0) > 0, `the holders left served the rest: ${JSON.stringify(from)}`)
+  assert.ok(dave.logs.some((l) => l.msg === 'a run of chunks failed at a holder' && l.peer === bob.peerId), 'runs under way at bob failed and went to the others')
+})
