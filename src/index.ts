@@ -15,6 +15,8 @@ import { createRouter } from './core/router.js'
 import { createDocsService } from './docs/docs-service.js'
 import { openBlobStore } from './files/blob-store.js'
 import { createFileService, type FileService } from './files/file-service.js'
+import { strictest } from './files/file-policy.js'
+import { OPEN_FILE_POLICY } from './identity/membership-state.js'
 import { loadOrCreateDeviceKey } from './identity/device-key.js'
 import { createLogger, type Logger } from './logger.js'
 import { createNetNode, DEFAULT_LISTEN, MEMBER_RELAY_LIMITS, relayReservations } from './net/libp2p-node.js'
@@ -222,7 +224,17 @@ export async function createCore(init: CoreInit): Promise<Core> {
       emit,
       log: log.child('files'),
       self,
-      isConnected: (peer) => peers.isConnected(peer)
+      isConnected: (peer) => peers.isConnected(peer),
+      policyOf: (conv) => {
+        const group = chat.groupAccess(conv)
+        // A channel answers to its workspace; a DM to every workspace the two devices share.
+        const spaces = group === null ? [] : group.workspaceId !== null ? [group.workspaceId] : group.peerId === null ? [] : access.sharedWith(group.peerId)
+        const devices = [self, ...(group?.members ?? [])]
+        return {
+          ...strictest(spaces.map((ws) => registry.get(ws)?.log.state().filePolicy ?? OPEN_FILE_POLICY)),
+          guestPresent: spaces.some((ws) => devices.some((d) => access.isGuestDevice(ws, d)))
+        }
+      }
     }, fileLimits.autoDownloadBytes === undefined ? {} : { autoDownloadBytes: fileLimits.autoDownloadBytes }))
     const avatars = parts.add('avatars', await createAvatars({
       store,

@@ -57,6 +57,8 @@ export const MAX_THUMB_LENGTH = 'data:image/jpeg;base64,'.length + 4 * Math.ceil
 export const MAX_MEDIA_SIDE = 65_535
 /** A shared video's length as its message states it: a day, in milliseconds. */
 export const MAX_MEDIA_MS = 24 * 3600_000
+/** Extensions one workspace's file policy blocks. */
+export const MAX_BLOCKED_EXTENSIONS = 64
 /** Departments one member is in. */
 export const MAX_MEMBER_DEPARTMENTS = 32
 /** Relays a workspace lists; every member keeps a reservation on each. */

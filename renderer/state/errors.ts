@@ -19,6 +19,7 @@ export function errorMessage(err: unknown): string {
     case 'not-committer': return t('error.not-committer')
     case 'undecryptable': return t('error.undecryptable')
     case 'rate-limited': return t('error.rate-limited')
+    case 'blocked-by-policy': return t('error.blocked-by-policy', { detail })
     default: return t('error.other', { detail })
   }
 }

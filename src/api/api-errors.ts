@@ -25,6 +25,8 @@ export const ERROR_CODES = [
   'not-committer',
   'undecryptable',
   'rate-limited',
+  /** The workspace's file policy (size, type, guests) forbids it. */
+  'blocked-by-policy',
   'internal'
 ] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -356,6 +356,8 @@ export interface FileView {
   etaSeconds: number | null
   /** Why the last try stopped short, in words; null when nothing went wrong. */
   error: string | null
+  /** The workspace's file rules forbid this file here: it is not fetched, served or saved. */
+  blocked: boolean
 }
 
 export interface Requests {
@@ -444,6 +446,11 @@ export interface Requests {
   /** Turns relaying through colleagues' devices on or off for the workspace (admins). */
   'workspaces.setMemberRelay': (input: { workspaceId: WorkspaceId; enabled: boolean }) => WorkspaceView
   /**
+   * Sets the workspace's file rules (admins): every member's device refuses to share, fetch or
+   * serve a file they forbid (`blocked-by-policy`).
+   */
+  'workspaces.setFilePolicy': (input: { workspaceId: WorkspaceId } & FilePolicyView) => WorkspaceView
+  /**
    * Colleagues by name, pinyin (全拼), pinyin initials, email, title or phone; best match first.
    * `departmentId` limits the search to that department and everything below it.
    */
@@ -529,8 +536,18 @@ export interface WorkspaceView {
    * each other, while `relays` is empty. On by default; admins turn it off.
    */
   memberRelay: boolean
+  /** The workspace's file rules (admins set them): largest file in bytes (null: no limit), blocked extensions, files where guests are. */
+  filePolicy: FilePolicyView
   /** The workspace's own channel: every active member is in it; its notes & boards are the workspace's. */
   channelId: ConversationId
+}
+
+export interface FilePolicyView {
+  maxBytes: number | null
+  /** Lower-case extensions, without the dot. */
+  blocked: string[]
+  /** May files be shared in conversations that have a guest in them. */
+  guests: boolean
 }
 
 export interface MemberView {

@@ -1,10 +1,10 @@
 import { z } from 'zod'
-import { RELAY_ADDRESS } from '../identity/membership-op.js'
+import { FILE_EXTENSION, RELAY_ADDRESS } from '../identity/membership-op.js'
 import { idSchema, parseConversationId, parseDepartmentId, parseDocId, parseInviteId, parsePeerId, parseUserId, parseWorkspaceId } from '../ids.js'
 import {
   MAX_AVATAR_LENGTH, MAX_AWARENESS_BYTES, MAX_CHANNEL_MEMBERS, MAX_CHANNEL_NAME, MAX_CHANNEL_TOPIC, MAX_DIRECTORY_RESULTS, MAX_DISPLAY_NAME,
   MAX_DOC_TITLE, MAX_DOC_UPDATE_BYTES, MAX_HISTORY_PAGE, MAX_INVITE_MS, MAX_MEMBER_DEPARTMENTS, MAX_PROFILE_EMAIL, MAX_PROFILE_PHONE,
-  MAX_PROFILE_TITLE, MAX_RELAY_ADDRESS, MAX_TEXT_LENGTH, MAX_FILE_BYTES, MAX_FILE_NAME, MAX_MEDIA_MS, MAX_MEDIA_SIDE, MAX_MIME_LENGTH, MAX_THUMB_LENGTH, MAX_INVITED_AT_CREATE, MAX_WORKSPACE_NAME, MAX_WORKSPACE_RELAYS, MIN_INVITE_MS
+  MAX_PROFILE_TITLE, MAX_RELAY_ADDRESS, MAX_TEXT_LENGTH, MAX_BLOCKED_EXTENSIONS, MAX_FILE_BYTES, MAX_FILE_NAME, MAX_MEDIA_MS, MAX_MEDIA_SIDE, MAX_MIME_LENGTH, MAX_THUMB_LENGTH, MAX_INVITED_AT_CREATE, MAX_WORKSPACE_NAME, MAX_WORKSPACE_RELAYS, MIN_INVITE_MS
 } from '../limits.js'
 import type { Method, RequestInput } from './contract.js'
 
@@ -108,6 +108,7 @@ export const requestSchemas = {
   'workspaces.assign': z.object({ workspaceId, userId, departments: z.array(departmentId).max(MAX_MEMBER_DEPARTMENTS) }).strict(),
   'workspaces.setRelays': z.object({ workspaceId, relays: z.array(z.string().max(MAX_RELAY_ADDRESS)).max(MAX_WORKSPACE_RELAYS) }).strict(),
   'workspaces.setMemberRelay': z.object({ workspaceId, enabled: z.boolean() }).strict(),
+  'workspaces.setFilePolicy': z.object({ workspaceId, maxBytes: z.number().int().min(0).max(MAX_FILE_BYTES).nullable(), blocked: z.array(z.string().trim().toLowerCase().transform((e) => e.replace(/^\./, '')).pipe(FILE_EXTENSION)).max(MAX_BLOCKED_EXTENSIONS), guests: z.boolean() }).strict(),
   'directory.search': z.object({ workspaceId, query: z.string().max(100), departmentId: departmentId.optional(), limit: z.number().int().min(1).max(MAX_DIRECTORY_RESULTS).optional() }).strict(),
   'files.send': z.union([
     z.object({ conversationId, path: filePath, caption: z.string().max(MAX_TEXT_LENGTH).optional() }).strict(),

@@ -32,6 +32,7 @@ const handlers: Handlers = {
   'files.usage': notUsed,
   'files.remove': notUsed,
   'shell.saveFile': notUsed,
+  'workspaces.setFilePolicy': notUsed,
   'files.list': notUsed,
   'files.download': notUsed,
   'files.pause': notUsed,

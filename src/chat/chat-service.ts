@@ -36,6 +36,10 @@ export interface GroupAccess {
   epoch: number
   /** Devices in the group now, this one excluded. */
   members: PeerIdString[]
+  /** A channel's workspace; null for a DM. */
+  workspaceId: WorkspaceId | null
+  /** A DM's other device; null for a channel. */
+  peerId: PeerIdString | null
   /** RFC 9420 §8.5 MLS-Exporter of the current epoch: 32 bytes, bound to `label` and `context`. */
   exportSecret(label: string, context: Uint8Array): Promise<Uint8Array>
 }
@@ -389,6 +393,8 @@ export async function createChatService(components: ChatComponents, outboxInit: 
         epoch: epochOf(state),
         // The record's members are the group's (refreshMembers copies them at every change).
         members: record.members.filter((d) => d !== self),
+        workspaceId: record.workspaceId,
+        peerId: record.peerId,
         exportSecret: async (label, context) => mlsExporter(state.keySchedule.exporterSecret, label, context, 32, await mlsSuite())
       }
     },

@@ -112,7 +112,7 @@ async function run(argv: string[]): Promise<void> {
       : command === 'history' ? { limit: { type: 'string' }, before: { type: 'string' } }
         : command === 'invite' ? { workspace: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' }, approval: { type: 'boolean' } }
           : command === 'members' ? { workspace: { type: 'string' } }
-            : command === 'workspace' ? { clear: { type: 'boolean' } }
+            : command === 'workspace' ? { clear: { type: 'boolean' }, 'max-mb': { type: 'string' }, block: { type: 'string' }, 'no-guests': { type: 'boolean' } }
               : command === 'channel' ? { workspace: { type: 'string' }, topic: { type: 'string' }, open: { type: 'boolean' }, member: { type: 'string', multiple: true } }
                 : command === 'send-file' ? { caption: { type: 'string' } }
                   : command === 'get-file' ? { out: { type: 'string' } } : {}
@@ -289,6 +289,22 @@ async function run(argv: string[]): Promise<void> {
         if (asJson) json(ws.relays)
         else if (ws.relays.length === 0) out('no relays listed')
         else for (const r of ws.relays) out(r)
+        return
+      }
+      if (sub === 'file-rules') {
+        const workspaceId = parseWorkspaceId(positional(positionals, 1, 'workspace ID', command))
+        const maxText = typeof values['max-mb'] === 'string' ? values['max-mb'] : undefined
+        const blockText = typeof values.block === 'string' ? values.block : undefined
+        const setting = maxText !== undefined || blockText !== undefined || values['no-guests'] === true || values.clear === true
+        const maxMb = maxText === undefined || maxText === '' ? null : Number(maxText)
+        if (maxMb !== null && !(Number.isFinite(maxMb) && maxMb >= 0)) throw new UsageError('--max-mb takes a number of megabytes', command)
+        const blocked = (blockText ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '')
+        const ws = await withClient(dataDir, (api) => setting
+          ? api.call('workspaces.setFilePolicy', { workspaceId, maxBytes: maxMb === null ? null : Math.round(maxMb * 1e6), blocked, guests: values['no-guests'] !== true })
+          : api.call('workspaces.list', {}).then((all) => all.find((w) => w.id === workspaceId) ?? Promise.reject(new EnclaveError('not-found', `this device is not in workspace ${workspaceId}`))))
+        const p = ws.filePolicy
+        if (asJson) json(p)
+        else out(`largest file: ${p.maxBytes === null ? 'no limit' : `${p.maxBytes / 1e6} MB`}\nblocked types: ${p.blocked.length === 0 ? 'none' : p.blocked.join(', ')}\nfiles with guests: ${p.guests ? 'allowed' : 'not allowed'}`)
         return
       }
       if (sub !== 'list') throw new UsageError(`unknown workspace command '${sub}'`, command)

@@ -119,10 +119,15 @@ Prints messages oldest first. --json prints an array of messages, each with its 
   workspace: `Usage: enclave workspace create NAME [--json] [--data DIR]
        enclave workspace list [--json] [--data DIR]
        enclave workspace relays ID [MULTIADDR... | --clear] [--json] [--data DIR]
+       enclave workspace file-rules ID [--max-mb N] [--block exe,bat] [--no-guests] [--clear] [--json] [--data DIR]
 
 'create' makes this device the owner of a new workspace.
 'relays' lists the company relays a workspace names; with addresses (admins) it replaces the
-list and every member dials them and keeps a reservation there. --clear empties it.`,
+list and every member dials them and keeps a reservation there. --clear empties it.
+'file-rules' shows the workspace's file rules; with options (admins) it replaces them: the
+largest file in MB, blocked extensions, and --no-guests to keep files out of conversations
+with guests. --clear lifts every rule. Every member's device refuses to share or fetch a file
+they forbid.`,
   invite: `Usage: enclave invite [--workspace ID] [--role member|guest|admin] [--expires 48h] [--approval] [--json] [--data DIR]
 
 Prints a single-use invite link (and a text to paste into mail or chat). --expires takes

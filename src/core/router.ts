@@ -107,6 +107,7 @@ export function createRouter({ info, health, peers, relays, chat, profiles, work
     'workspaces.assign': ({ workspaceId, userId, departments }) => workspaces.assign(workspaceId, userId, departments),
     'workspaces.setRelays': ({ workspaceId, relays }) => workspaces.setRelays(workspaceId, relays),
     'workspaces.setMemberRelay': ({ workspaceId, enabled }) => workspaces.setMemberRelay(workspaceId, enabled),
+    'workspaces.setFilePolicy': ({ workspaceId, ...policy }) => workspaces.setFilePolicy(workspaceId, policy),
     'directory.search': ({ workspaceId, ...query }) => Promise.resolve(workspaces.search(workspaceId, query)),
     'docs.list': ({ conversationId }) => docs.list(conversationId ?? null),
     'docs.create': ({ kind, title, conversationId }) => docs.create(kind, title, conversationId ?? null),

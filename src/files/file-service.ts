@@ -5,6 +5,7 @@ import { EnclaveError, errorMessage } from '../errors.js'
 import { CHUNK_BYTES, MAX_FILE_BYTES, chunkCount, decodeManifest, equalBytes, hex, openChunk, readManifest, sha256, type Manifest } from './file-seal.js'
 import { FILES_PROTOCOL, MAX_RUN, askChunks, askManifest, serveFiles, type FileSource } from './file-protocol.js'
 import { mimeOf } from './mime.js'
+import { checkFilePolicy, type ConversationFilePolicy } from './file-policy.js'
 import { freeSpaceAt, roomFor } from './disk-room.js'
 import type { FileRecord } from './file-record.js'
 import { createFileSealer, type FileSealer } from './file-sealer.js'
@@ -29,6 +30,8 @@ export interface FileServiceComponents {
   log: Logger
   self: PeerIdString
   isConnected: (peer: PeerIdString) => boolean
+  /** The file rules in force in a conversation (its workspace's, and whether a guest is in it). */
+  policyOf: (conv: ConversationId) => ConversationFilePolicy
 }
 
 export interface FileServiceInit {
@@ -170,7 +173,18 @@ export async function createFileService(components: FileServiceComponents, init:
       haveBytes,
       bytesPerSecond: speed,
       etaSeconds: speed > 0 ? Math.ceil((fm.file.size - haveBytes) / speed) : null,
-      error: record.error
+      error: record.error,
+      blocked: refusal(fm) !== null
+    }
+  }
+
+  /** Why the rules in force forbid this file message's file, or null. */
+  const refusal = (fm: FileMessage): EnclaveError | null => {
+    try {
+      checkFilePolicy(components.policyOf(fm.conv), fm.file.name, fm.file.size)
+      return null
+    } catch (err) {
+      return err instanceof EnclaveError ? err : new EnclaveError('blocked-by-policy', errorMessage(err))
     }
   }
 
@@ -325,9 +339,22 @@ export async function createFileService(components: FileServiceComponents, init:
     if (await countHave(m) !== m.chunks.length) throw new EnclaveError('peer-unreachable', 'some chunks are still missing')
   }
 
+  /**
+   * Starts a transfer nobody asked for just now (a retry, a member back, a small file arriving),
+   * unless the rules forbid the file: then it waits, not wanted, saying why.
+   */
+  const startAllowed = async (record: FileRecord, fm: FileMessage): Promise<void> => {
+    const refused = refusal(fm)
+    if (refused === null) { startTransfer(record, fm); return }
+    if (record.state !== 'remote' || record.error === null) await setState(record, fm, 'remote', refused.message)
+  }
+
   const startTransfer = (record: FileRecord, fm: FileMessage): Transfer => {
     const running = transfers.get(record.messageId)
     if (running !== undefined) return running
+    // A file the rules forbid is never fetched, whoever shared it and however its device behaved.
+    const refused = refusal(fm)
+    if (refused !== null) throw refused
     const t: Transfer = { record, have: 0, had: 0, fetched: 0, counted: false, startedAt: Date.now(), fetchedBytes: 0, from: new Map(), lastEmit: 0, abort: new AbortController(), done: Promise.resolve() }
     transfers.set(record.messageId, t)
     t.done = (async () => {
@@ -398,13 +425,14 @@ export async function createFileService(components: FileServiceComponents, init:
     return createFileSealer(blobs, size)
   }
 
+  const convOf = (ref: ConversationRef): ConversationId => ('conversationId' in ref ? ref.conversationId : dmConversationId(self, ref.peerId))
+
   /** Seals the manifest and sends the file's message; the file is served from then on. */
   const announceFile = async (ref: ConversationRef, sealer: FileSealer, name: string, mime: string, caption: string, preview?: FilePreview): Promise<MessageView> => {
     const { root, key, chunkBytes } = await sealer.finish()
     const file: FileRef = { name, size: sealer.size, mime, root, key, chunkBytes, ...(preview === undefined ? {} : { preview }) }
     // Served from the moment the message can reach anyone: the root is known under its conversation first.
-    const conv = 'conversationId' in ref ? ref.conversationId : dmConversationId(self, ref.peerId)
-    remember(hex(root), conv)
+    remember(hex(root), convOf(ref))
     const view = await chat.send(ref, caption, file)
     await records.put(view.id, { messageId: view.id, conv: view.conversationId, root: hex(root), size: sealer.size, state: 'complete', error: null })
     log.debug('file shared', { file: view.id, root: hex(root), size: sealer.size, chunks: sealer.next })
@@ -415,6 +443,7 @@ export async function createFileService(components: FileServiceComponents, init:
     share: async (ref, path, caption) => {
       const info = await stat(path).catch((err: unknown) => { throw new EnclaveError('not-found', `cannot read ${path}: ${errorMessage(err)}`) })
       if (!info.isFile()) throw new EnclaveError('bad-request', `${path} is not a file`)
+      checkFilePolicy(components.policyOf(convOf(ref)), basename(path), info.size)
       const sealer = await newSealer(ref, info.size)
       try {
         const fh = await open(path, 'r')
@@ -459,6 +488,7 @@ export async function createFileService(components: FileServiceComponents, init:
       if (u === undefined) throw new EnclaveError('not-found', 'no such upload (it may have been idle over an hour)')
       uploads.delete(uploadId)
       try {
+        checkFilePolicy(components.policyOf(convOf(ref)), u.name, u.sealer.size)
         return await announceFile(ref, u.sealer, u.name, u.mime, caption, preview)
       } catch (err) {
         await u.sealer.discard()
@@ -598,7 +628,7 @@ export async function createFileService(components: FileServiceComponents, init:
           for await (const [id, record] of records.entries()) {
             if (stopped || record.state !== 'fetching' || transfers.has(id as MessageId)) continue
             const fm = await chat.fileMessage(id as MessageId)
-            if (fm !== undefined && sourcesOf(fm).length > 0) startTransfer(record, fm)
+            if (fm !== undefined && sourcesOf(fm).length > 0) await startAllowed(record, fm)
           }
         })().catch((err: unknown) => { log.debug('could not retry file transfers', { error: errorMessage(err) }) })
       }, RETRY_EVERY_MS).unref()
@@ -618,7 +648,7 @@ export async function createFileService(components: FileServiceComponents, init:
       if (stopped || record.state !== 'fetching' || transfers.has(id as MessageId)) continue
       if (chat.groupAccess(record.conv)?.members.includes(peer) !== true) continue
       const fm = await chat.fileMessage(id as MessageId)
-      if (fm !== undefined) startTransfer(record, fm)
+      if (fm !== undefined) await startAllowed(record, fm)
     }
   }
   bus.on('peer:ready', (peer) => { resumeFor(peer).catch((err: unknown) => { log.debug('could not resume file transfers', { peer, error: errorMessage(err) }) }) })
@@ -628,7 +658,7 @@ export async function createFileService(components: FileServiceComponents, init:
       const fm = await messageOf(messageId)
       const record = await recordOf(messageId, fm)
       record.auto = true
-      startTransfer(record, fm)
+      await startAllowed(record, fm)
     })().catch((err: unknown) => { log.debug('could not fetch a shared file', { file: messageId, error: errorMessage(err) }) })
   })
   return service

@@ -3,10 +3,13 @@ import { EnclaveError } from '../errors.js'
 import { canonicalDecode, canonicalEncode, domainHash } from './canonical.js'
 import { publicKeyOfPeer, SIGNATURE_DOMAINS, signFor, verifyFor } from './signing.js'
 import { idSchema, isWorkspaceId, parseDepartmentId, parseDeviceText, parseInviteId, parseUserId } from '../ids.js'
-import { MAX_AVATAR_BYTES, MAX_DISPLAY_NAME, MAX_MEMBER_DEPARTMENTS, MAX_PROFILE_EMAIL, MAX_PROFILE_PHONE, MAX_PROFILE_TITLE, MAX_RELAY_ADDRESS, MAX_WORKSPACE_RELAYS } from '../limits.js'
+import { MAX_AVATAR_BYTES, MAX_BLOCKED_EXTENSIONS, MAX_FILE_BYTES, MAX_DISPLAY_NAME, MAX_MEMBER_DEPARTMENTS, MAX_PROFILE_EMAIL, MAX_PROFILE_PHONE, MAX_PROFILE_TITLE, MAX_RELAY_ADDRESS, MAX_WORKSPACE_RELAYS } from '../limits.js'
 import { rootPublicKeyFromRaw, workspaceIdOf, type WorkspaceId } from './workspace-key.js'
 import { IMAGE_TYPES, type ImageType } from '../image-data.js'
 import type { PrivateKey } from '@libp2p/interface'
+
+/** A file extension as a file policy lists it: lower case, no dot. */
+export const FILE_EXTENSION = z.string().regex(/^[a-z0-9]{1,16}$/, 'an extension: lower-case letters and digits, no dot')
 
 export const ROLES = ['owner', 'admin', 'member', 'guest'] as const
 export type Role = (typeof ROLES)[number]
@@ -78,7 +81,9 @@ export const opBody = z.discriminatedUnion('type', [
   /** Replaces the workspace's relay list (admins). */
   z.object({ type: z.literal('relays'), relays: z.array(RELAY_ADDRESS).max(MAX_WORKSPACE_RELAYS) }).strict(),
   /** Workspace policy (admins): may members' devices relay for colleagues who cannot reach each other. */
-  z.object({ type: z.literal('settings'), memberRelay: z.boolean() }).strict()
+  z.object({ type: z.literal('settings'), memberRelay: z.boolean() }).strict(),
+  /** The workspace's file rules (admins; files/file-policy.ts): largest file, blocked extensions, files with guests. */
+  z.object({ type: z.literal('filePolicy'), maxBytes: z.number().int().min(0).max(MAX_FILE_BYTES).nullable(), blocked: z.array(FILE_EXTENSION).max(MAX_BLOCKED_EXTENSIONS), guests: z.boolean() }).strict()
 ])
 export type OpBody = z.infer<typeof opBody>
 /** An op body as its author writes it, before `signOp` checks and brands its ids. */

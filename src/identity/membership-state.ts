@@ -1,4 +1,19 @@
 import type { OpBody, Profile, Role, VerifiedOp } from './membership-op.js'
+
+/**
+ * A workspace's rules for files (admins set them, op `filePolicy`): the largest file,
+ * extensions nobody may share or fetch (`exe`, `bat`), and whether files go in conversations
+ * that have a guest in them. Enforced in files/file-policy.ts.
+ */
+export interface FilePolicy {
+  maxBytes: number | null
+  /** Lower-case extensions without the dot. */
+  blocked: string[]
+  guests: boolean
+}
+
+/** No rules: a workspace that never set any. */
+export const OPEN_FILE_POLICY: FilePolicy = { maxBytes: null, blocked: [], guests: true }
 import type { DepartmentId, InviteId, PeerIdString, UserId, WorkspaceId } from '../api/contract.js'
 
 export interface Member {
@@ -53,6 +68,7 @@ export interface MembershipState {
    * path, while the workspace names no relay of its own. On unless an admin turned it off.
    */
   memberRelay: boolean
+  filePolicy: FilePolicy
 }
 
 const RANK: Record<Role, number> = { guest: 0, member: 1, admin: 2, owner: 3 }
@@ -62,7 +78,7 @@ export function isAdminRole(role: Role): boolean {
 }
 
 export function emptyState(ws: WorkspaceId): MembershipState {
-  return { ws, name: '', rootKey: new Uint8Array(), members: new Map(), devices: new Map(), removed: new Set(), removedDevices: new Set(), invites: new Map(), departments: new Map(), relays: [], memberRelay: true }
+  return { ws, name: '', rootKey: new Uint8Array(), members: new Map(), devices: new Map(), removed: new Set(), removedDevices: new Set(), invites: new Map(), departments: new Map(), relays: [], memberRelay: true, filePolicy: OPEN_FILE_POLICY }
 }
 
 /** Why an op had no effect; kept for logs and tests, never shown raw to users. */
@@ -192,6 +208,11 @@ function applyByMember(state: MembershipState, author: Member, body: Exclude<OpB
     case 'settings': {
       if (!admin) return 'not-admin'
       state.memberRelay = body.memberRelay
+      return null
+    }
+    case 'filePolicy': {
+      if (!admin) return 'not-admin'
+      state.filePolicy = { maxBytes: body.maxBytes, blocked: [...new Set(body.blocked)].sort(), guests: body.guests }
       return null
     }
     case 'department': {

@@ -25,7 +25,7 @@ import type { ProtocolHost } from '../net/protocol-host.js'
 import { CERTIFICATE_PROTOCOL, renewCertificates, serveCertificate } from './certificate-renewal.js'
 import { createDirectory, type DirectoryQuery } from './directory.js'
 import { departmentViews, inviteSummaries, memberView, memberViews, workspaceView } from './workspace-views.js'
-import type { DepartmentView, Emit, UserId, InviteSummary, InviteView, MemberProfileInput, MemberView, PeerIdString, Presence, WorkspaceView } from '../api/contract.js'
+import type { DepartmentView, Emit, FilePolicyView, UserId, InviteSummary, InviteView, MemberProfileInput, MemberView, PeerIdString, Presence, WorkspaceView } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { NetNode } from '../net/libp2p-node.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
@@ -81,6 +81,8 @@ export interface WorkspaceService {
   setRelays(ws: string, relays: string[]): Promise<WorkspaceView>
   /** Turns relaying through members' devices on or off (admins). */
   setMemberRelay(ws: string, enabled: boolean): Promise<WorkspaceView>
+  /** Sets the workspace's file rules (admins). */
+  setFilePolicy(ws: string, policy: FilePolicyView): Promise<WorkspaceView>
   /** Relays every workspace of this device lists, to dial and keep a reservation on. */
   relays(): string[]
   search(ws: string, query: DirectoryQuery): MemberView[]
@@ -411,6 +413,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
 
     setRelays: async (ws, relays) => view(await act(ws, { type: 'relays', relays: [...new Set(relays.map((r) => r.trim()))] })),
     setMemberRelay: async (ws, enabled) => view(await act(ws, { type: 'settings', memberRelay: enabled })),
+    setFilePolicy: async (ws, policy) => view(await act(ws, { type: 'filePolicy', maxBytes: policy.maxBytes, blocked: [...new Set(policy.blocked)].sort(), guests: policy.guests })),
 
     relays: () => [...new Set(registry.list().flatMap((w) => w.log.state().relays))],
 

@@ -21,6 +21,7 @@ export function workspaceView(w: Workspace): WorkspaceView {
     certificate: certificateSummary(w) as WorkspaceView['certificate'],
     relays: [...state.relays],
     memberRelay: state.memberRelay,
+    filePolicy: { maxBytes: state.filePolicy.maxBytes, blocked: [...state.filePolicy.blocked], guests: state.filePolicy.guests },
     channelId: workspaceChannelId(w.record.ws)
   }
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { open, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { expect, test } from './fixtures.js'
-import { shoot } from './ui-steps.js'
+import { acmeWithBob, shoot, show } from './ui-steps.js'
 
 const MiB = 1024 * 1024
 
@@ -120,4 +120,25 @@ test('a download paused while its only holder is away resumes when it is back', 
   const out = join(bob.node.dataDir, 'plans-copy.zip')
   await bob.node.api.call('files.save', { messageId: held.messageId, path: out })
   expect((await readFile(out)).equals(data)).toBe(true)
+})
+
+test('an admin sets the workspace\'s file rules in the console; a member\'s app refuses a blocked file and says why', async ({ people }) => {
+  const alice = await people.open('Alice')
+  const bob = await people.open('Bob')
+  await acmeWithBob(alice, bob)
+
+  await show(alice.page, 'Admin')
+  const rules = alice.page.getByRole('region', { name: 'Files' })
+  await rules.getByLabel('Largest file (MB)').fill('5')
+  await rules.getByLabel('Blocked file types (extensions)').fill('exe, .ISO')
+  await rules.getByRole('button', { name: 'Save file rules' }).click()
+  await expect(rules.getByRole('status')).toBeVisible()
+  await shoot(alice.page, 'admin-file-rules', 900)
+  await expect.poll(async () => (await bob.node.api.call('workspaces.list', {}))[0]?.filePolicy.blocked, { timeout: 30_000 }).toEqual(['exe', 'iso'])
+
+  // Bob picks a blocked file in the workspace's channel: nothing is sent, and the composer says why.
+  await bob.page.getByRole('region', { name: 'Channels' }).getByRole('button', { name: /^general( |$)/ }).click()
+  await bob.page.locator('input[type=file]').setInputFiles([{ name: 'setup.exe', mimeType: 'application/octet-stream', buffer: Buffer.from('MZ not really a program') }])
+  await expect(bob.page.getByRole('alert')).toContainText('Your workspace\'s file rules don\'t allow this')
+  await expect(bob.page.getByTestId('file')).toHaveCount(0)
 })

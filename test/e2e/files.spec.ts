@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { expect, test } from './fixtures.js'
-import { shoot } from './ui-steps.js'
+import { seriousViolations, shoot } from './ui-steps.js'
 
 // Sharing from the app itself (drag-and-drop, paste, the picker) comes with the upload path; here
 // Alice shares as the CLI does, and Bob's app shows, fetches and reports the file.
@@ -152,6 +152,7 @@ test('a pasted screenshot shows as a picture on the other side and opens in a vi
   const viewed = (what: string): Promise<unknown> => bob.page.evaluate(`document.querySelector('[data-testid=viewer-image]').${what}`)
   await expect.poll(() => viewed('naturalWidth')).toBe(1200)
   await shoot(bob.page, 'file-viewer-fit', 1280)
+  expect(await seriousViolations(bob.page), 'viewer').toEqual([])
   await viewer.getByRole('button', { name: 'Actual size' }).click()
   await expect(viewer.getByTestId('zoom-level')).toHaveText('100%')
   await expect.poll(() => viewed('clientWidth')).toBe(1200)
@@ -188,6 +189,7 @@ test('the Files view lists every conversation\'s files, filters them by kind and
   await expect(rows).toHaveCount(3)
   await expect(view.getByTestId('files-usage')).toContainText('used on this device')
   await shoot(bob.page, 'files-view', 1280)
+  expect(await seriousViolations(bob.page), 'files view').toEqual([])
   await view.getByRole('button', { name: 'Pictures & videos' }).click()
   await expect(rows).toHaveCount(1)
   await expect(rows).toContainText('site-photo.png')

@@ -8,6 +8,7 @@ import { askChunks, askManifest, FILES_PROTOCOL } from '../../src/files/file-pro
 import { startAttacker, stealDevice } from '../hostile/attacker.js'
 import { makeDataDir, meshConnect, removeDataDir, startAll, startNode, type NodeProcess } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
+import { enclave } from '../helpers/cli.js'
 import type { ConversationId, FileView, MessageId, MessageView } from '../../src/api/contract.js'
 import type { Stream } from '@libp2p/interface'
 
@@ -250,6 +251,40 @@ test('an upload from a shell is sealed as it arrives: chunks in order and of the
   const before = (await allFiles(join(owner.dataDir, 'blobs'))).length
   await assert.rejects(owner.api.call('files.send', { conversationId: channelId, path }), { code: 'over-quota' })
   assert.equal((await allFiles(join(owner.dataDir, 'blobs'))).length, before, 'nothing was sealed or stored')
+})
+
+test('the workspace\'s file rules hold on every device: a member cannot share past them, and nobody fetches what they forbid', async () => {
+  // Shared before the rules: above the automatic size, so nobody has fetched it yet.
+  const { sent } = await share('image.iso', 24 * 1024 * 1024)
+  await waitFor('the file message to reach bob', async () => (await bob.api.call('chat.history', { conversationId: channelId, limit: 30 })).some((m) => m.id === sent.id), LONG)
+  const [ws] = await owner.api.call('workspaces.list', {})
+  if (ws === undefined) throw new Error('no workspace')
+  // An admin sets them from the CLI.
+  const set = await enclave('workspace', 'file-rules', ws.id, '--max-mb', '5', '--block', '.ISO,exe', '--data', owner.dataDir)
+  assert.equal(set.code, 0, set.stderr)
+  assert.match(set.stdout, /largest file: 5 MB\nblocked types: exe, iso\nfiles with guests: allowed/)
+  await waitFor('the rules to reach bob', async () => (await bob.api.call('workspaces.list', {}))[0]?.filePolicy.maxBytes === 5_000_000, LONG)
+
+  // Bob's own device refuses before reading a byte: too large, or a blocked type.
+  const blobs = (await allFiles(join(bob.dataDir, 'blobs'))).length
+  for (const [name, size] of [['recording.wav', 6_000_000], ['setup.exe', 1000]] as const) {
+    const path = join(work, name)
+    await writeFile(path, randomBytes(size))
+    await assert.rejects(bob.api.call('files.send', { conversationId: channelId, path }), { code: 'blocked-by-policy' })
+  }
+  assert.equal((await allFiles(join(bob.dataDir, 'blobs'))).length, blobs, 'nothing was sealed or stored')
+  // What came before the rules is not fetched either: asked for, it is refused, and it shows why.
+  await assert.rejects(bob.api.call('files.download', { messageId: sent.id }), { code: 'blocked-by-policy' })
+  const seen = await fileOf(bob, sent.id)
+  assert.equal(seen.blocked, true)
+  assert.equal(seen.haveBytes, 0)
+  // Within the rules, files still go.
+  const { data, sent: allowed } = await share('notes.txt', 100_000)
+  await waitFor('bob to fetch the allowed file', async () => (await fileOf(bob, allowed.id)).state === 'complete', LONG)
+  await savedWhole(bob, allowed.id, data)
+
+  assert.equal((await enclave('workspace', 'file-rules', ws.id, '--clear', '--data', owner.dataDir)).code, 0)
+  await waitFor('the rules to be lifted on every member', async () => (await Promise.all([bob, carol, dave].map(async (n) => (await n.api.call('workspaces.list', {}))[0]?.filePolicy.blocked.length))).every((m) => m === 0), LONG)
 })
 
 test('three members hold a file and one of them goes mid-transfer: a fourth still gets it whole, from the other two', async () => {

@@ -9,6 +9,7 @@ export function percentOf(view: FileView | undefined): number {
 /** Where a file stands on this device, in a few words ('' when there is nothing to say). */
 export function fileStatus(view: FileView | undefined): string {
   if (view === undefined) return ''
+  if (view.blocked && view.state !== 'complete') return t('files.blocked')
   const pct = percentOf(view)
   switch (view.state) {
     case 'complete': return view.mine ? t('files.shared') : t('files.here')
