@@ -468,6 +468,7 @@ export const en = {
   'error.other': 'Something went wrong: {detail}',
   'files.preview': 'File: {name}',
   'files.attach': 'Attach files',
+  'files.attachFolder': 'Attach a folder',
   'files.uploading': 'Sending {name}…',
   'files.sendFailed': 'Could not share the file: {reason}',
   'files.dropHere': 'Drop files to share them here',

@@ -470,6 +470,7 @@ export const zhCN: Record<MessageKey, string> = {
   'error.other': '出错了：{detail}',
   'files.preview': '[文件] {name}',
   'files.attach': '添加文件',
+  'files.attachFolder': '添加文件夹',
   'files.uploading': '正在发送 {name}…',
   'files.sendFailed': '无法发送文件：{reason}',
   'files.dropHere': '松开即可在此分享文件',

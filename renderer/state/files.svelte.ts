@@ -2,6 +2,7 @@ import { session } from './session.svelte'
 import { withEntries, withoutKey } from './readonly-collections'
 import { errorMessage } from './errors'
 import { previewOf } from '../ui/media-preview'
+import { droppedFiles } from '../ui/dropped-files'
 import type { ConversationId, FilesUsage, FileView, MessageId, MessageView } from '../../src/api/contract'
 
 /** A file this window is handing to the core (dropped, picked or pasted). */
@@ -121,6 +122,16 @@ class FilesState {
     } catch (err) {
       if (!(err instanceof Cancelled)) this.failures = withEntries(this.failures, [[conversationId, errorMessage(err)]])
     }
+  }
+
+  /** `share` for a drop: folders dropped share every file inside them. */
+  async shareDropped(conversationId: ConversationId, data: DataTransfer): Promise<void> {
+    this.failures = withoutKey(this.failures, conversationId)
+    const list = await droppedFiles(data).catch((err: unknown) => {
+      this.failures = withEntries(this.failures, [[conversationId, errorMessage(err)]])
+      return []
+    })
+    await this.share(conversationId, list)
   }
 
   /** Shares the files one after another; a cancelled one is skipped, the rest still go. */

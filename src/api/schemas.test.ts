@@ -59,7 +59,7 @@ const valid: Record<Method, Record<string, unknown>> = {
   'files.cancelUpload': { uploadId: 'ab'.repeat(16) },
   'files.downloadLink': { messageId: `${CONV}/${PEER}/3` },
   'files.get': { messageId: `${CONV}/${PEER}/3` },
-  'workspaces.setFilePolicy': { workspaceId: WS, maxBytes: 100_000_000, blocked: ['.EXE', 'bat'], guests: false },
+  'workspaces.setFilePolicy': { workspaceId: WS, maxBytes: 100_000_000, blocked: ['exe', 'bat'], guests: false },
   'shell.saveFile': { messageId: `${CONV}/${PEER}/3` },
   'files.usage': {},
   'files.remove': { messageId: `${CONV}/${PEER}/3` },

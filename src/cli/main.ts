@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { filesToShare } from './file-paths.js'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { ApiCallError, type ApiClient } from '../api/api-client.js'
 import { connectApi } from '../api/ws-client.js'
@@ -189,10 +190,12 @@ async function run(argv: string[]): Promise<void> {
       const paths = positionals.slice(1)
       if (paths.length === 0) throw new UsageError('missing PATH', command)
       const caption = typeof values.caption === 'string' ? values.caption : undefined
+      // Folders are opened here: every file inside is shared (the caption goes with the first).
+      const files = await filesToShare(paths)
       const sent = await withClient(dataDir, async (api) => {
         const views = []
         // One after another: each is sealed and stored before its message goes out.
-        for (const path of paths) views.push(await api.call('files.send', { ...conversationRef(target), path: resolve(path), ...(caption === undefined ? {} : { caption }) }))
+        for (const [i, path] of files.entries()) views.push(await api.call('files.send', { ...conversationRef(target), path, ...(caption === undefined || i > 0 ? {} : { caption }) }))
         return views
       })
       if (asJson) json(sent)

@@ -93,7 +93,9 @@ reachable once, to set up encryption.`,
 
 Shares each file, end-to-end encrypted: it is cut into 1 MiB chunks sealed with a key of its
 own, which travels only inside the (MLS) message that announces the file. Members fetch the
-chunks from anyone in the conversation who holds them. Prints each message's id (the FILE-ID).`,
+chunks from anyone in the conversation who holds them. Prints each message's id (the FILE-ID).
+A folder shares every file inside it (hidden ones and links left out; at most 500 at once);
+--caption goes with the first file.`,
   files: `Usage: enclave files [CONVERSATION] [--json] [--data DIR]
 
 Lists shared files: FILE-ID, name, size, and how much of each is on this device.`,

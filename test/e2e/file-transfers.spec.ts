@@ -40,7 +40,7 @@ test('an upload stopped from the composer sends nothing, and the files after it 
   await writeFile(second, 'the second file: never sent\n')
   const third = join(alice.node.dataDir, 'third.txt')
   await writeFile(third, 'the third file: sent after the stopped ones\n')
-  await alice.page.locator('input[type=file]').setInputFiles([big, second, third])
+  await alice.page.locator('input[type=file][multiple]').setInputFiles([big, second, third])
 
   // Each file waiting or going has its row in the composer, with a way to stop it.
   const rows = alice.page.getByTestId('upload')
@@ -138,7 +138,7 @@ test('an admin sets the workspace\'s file rules in the console; a member\'s app 
 
   // Bob picks a blocked file in the workspace's channel: nothing is sent, and the composer says why.
   await bob.page.getByRole('region', { name: 'Channels' }).getByRole('button', { name: /^general( |$)/ }).click()
-  await bob.page.locator('input[type=file]').setInputFiles([{ name: 'setup.exe', mimeType: 'application/octet-stream', buffer: Buffer.from('MZ not really a program') }])
+  await bob.page.locator('input[type=file][multiple]').setInputFiles([{ name: 'setup.exe', mimeType: 'application/octet-stream', buffer: Buffer.from('MZ not really a program') }])
   await expect(bob.page.getByRole('alert')).toContainText('Your workspace\'s file rules don\'t allow this')
   await expect(bob.page.getByTestId('file')).toHaveCount(0)
 })

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { expect, test } from './fixtures.js'
 import { seriousViolations, shoot } from './ui-steps.js'
@@ -58,14 +58,14 @@ test('a shared file shows as a card with its size; a large one downloads on requ
   await shoot(bob.page, 'file-cards-zh', 900)
 })
 
-test('files picked, pasted and dropped in the app reach the other side whole', async ({ people }) => {
+test('files and a folder picked, a screenshot pasted and a file dropped in the app reach the other side whole', async ({ people }) => {
   const alice = await people.open('Alice')
   const bob = await people.open('Bob', { peers: [alice] })
   await alice.page.getByRole('region', { name: /People/ }).getByRole('button', { name: 'Bob' }).click()
 
   // Two files from the picker.
   const report = randomBytes(3 * 1024 * 1024 + 17)
-  await alice.page.locator('input[type=file]').setInputFiles([
+  await alice.page.locator('input[type=file][multiple]').setInputFiles([
     { name: 'report.csv', mimeType: 'text/csv', buffer: report },
     { name: 'notes.md', mimeType: 'text/markdown', buffer: Buffer.from('# Plan\n') }
   ])
@@ -89,10 +89,19 @@ test('files picked, pasted and dropped in the app reach the other side whole', a
   const mine = alice.page.getByTestId('file')
   await expect(mine).toHaveCount(4)
   await expect(mine.filter({ hasText: /Screenshot \d{4}-\d\d-\d\d \d\d\.\d\d\.\d\d\.png/ })).toHaveCount(1)
+  // A folder from its picker: every file inside, at any depth, hidden ones left out.
+  const folder = join(alice.node.dataDir, 'site-visit')
+  await mkdir(join(folder, 'photos'), { recursive: true })
+  await writeFile(join(folder, 'summary.txt'), 'all good\n')
+  await writeFile(join(folder, 'photos', 'gate.jpg'), randomBytes(20_000))
+  await writeFile(join(folder, '.DS_Store'), 'not for colleagues')
+  await alice.page.locator('input[type=file][webkitdirectory]').setInputFiles(folder)
+  await expect(mine).toHaveCount(6)
   await bob.page.getByRole('region', { name: 'Conversations' }).getByRole('button', { name: /Alice/ }).click()
   const theirs = bob.page.getByTestId('file')
-  await expect(theirs).toHaveCount(4)
-  for (const name of ['report.csv', 'notes.md', 'dropped.txt']) await expect(theirs.filter({ hasText: name })).toHaveAttribute('data-state', 'complete', { timeout: 30_000 })
+  await expect(theirs).toHaveCount(6)
+  await expect(theirs.filter({ hasText: '.DS_Store' })).toHaveCount(0)
+  for (const name of ['report.csv', 'notes.md', 'dropped.txt', 'summary.txt', 'gate.jpg']) await expect(theirs.filter({ hasText: name })).toHaveAttribute('data-state', 'complete', { timeout: 30_000 })
   await expect(theirs.filter({ hasText: 'Screenshot' })).toHaveAttribute('data-state', 'complete', { timeout: 30_000 })
 
   // Byte for byte, through the core of each side.

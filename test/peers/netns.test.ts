@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { after, test } from 'node:test'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { capture, captureUnavailable, enclaveIn, jsonIn, labScope, namespacesUnavailable, natUnavailable } from '../helpers/netns.js'
 import { waitFor } from '../helpers/wait.js'
@@ -51,6 +52,17 @@ test('two devices with no route between them chat through the company relay, rec
   await waitFor('bob to read alice through the relay', () => has(b, dirB, aliceId, `hello across offices ${CANARY}`), LONG)
   assert.equal((await enclaveIn(b, 'send', aliceId, `hello back ${CANARY}`, '--data', dirB)).code, 0)
   await waitFor('alice to read the reply', () => has(a, dirA, bobId, `hello back ${CANARY}`), LONG)
+  // A file goes through the relay too ("send a file through R"), from the CLI on both sides, with
+  // the canary all through it: the relay carries it sealed twice over (the file's key, then Noise).
+  const plan = Buffer.alloc(3 * 1024 * 1024 + 123)
+  for (let at = 0; at < plan.byteLength; at += 4096) plan.write(`${CANARY} ${at}`, at)
+  await writeFile(join(dirA, 'plan.bin'), plan)
+  const [sentFile] = await jsonIn<MessageView[]>(a, 'send-file', bobId, join(dirA, 'plan.bin'), '--data', dirA)
+  if (sentFile === undefined) throw new Error('send-file printed no message')
+  await waitFor('the file message to reach bob', async () => (await jsonIn<MessageView[]>(b, 'history', aliceId, '--data', dirB)).some((m) => m.id === sentFile.id), LONG)
+  const got = await enclaveIn(b, 'get-file', sentFile.id, '--out', join(dirB, 'plan-copy.bin'), '--data', dirB)
+  assert.equal(got.code, 0, got.stderr)
+  assert.ok((await readFile(join(dirB, 'plan-copy.bin'))).equals(plan), 'the file arrived whole through the relay')
   if (sniff !== null) {
     const seen = await sniff.stop()
     // The capture works (it holds libp2p's cleartext protocol negotiation with the relay), and no
