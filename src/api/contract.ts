@@ -6,29 +6,8 @@
  * event name is spelled anywhere else.
  */
 
-declare const brand: unique symbol
-type Brand<T, B extends string> = T & { readonly [brand]: B }
-
-/** A libp2p PeerId in its base58btc string form (`12D3Koo…`). */
-export type PeerIdString = Brand<string, 'PeerId'>
-/** `dm:<hash>` for a direct conversation, `ch:<hex>` for a channel. */
-export type ConversationId = Brand<string, 'ConversationId'>
-/** `<conversationId>/<author>/<seq>`: unique across devices, stable forever. */
-export type MessageId = Brand<string, 'MessageId'>
-/** `w` + 32 hex digits of the hash of the workspace root public key. */
-export type WorkspaceId = Brand<string, 'WorkspaceId'>
-/** A member of a workspace (a person; their devices are PeerIds). 8–64 of `[0-9A-Za-z_-]`. */
-export type UserId = Brand<string, 'UserId'>
-/** An invite of a workspace. 8–64 of `[0-9A-Za-z_-]`. */
-export type InviteId = Brand<string, 'InviteId'>
-/** A department of a workspace's org tree. 8–64 of `[0-9A-Za-z_-]`. */
-export type DepartmentId = Brand<string, 'DepartmentId'>
-
-/*
- * Every id above is made by a parsing function in src/ids.ts (which checks its format) or comes
- * from a view the core produced; nothing else makes one. Ids arriving at the API are parsed by
- * the request schemas (src/api/schemas.ts) before any handler sees them.
- */
+export type { ConversationId, DepartmentId, InviteId, MessageId, PeerIdString, UserId, WorkspaceId } from './api-ids.js'
+import type { Brand, ConversationId, DepartmentId, InviteId, MessageId, PeerIdString, UserId, WorkspaceId } from './api-ids.js'
 
 /**
  * A message's state as this device knows it. An acknowledgement counts only from a device the
@@ -71,24 +50,6 @@ export interface MessageView {
    * written before per-recipient tracking, whose recipients are not known.
    */
   delivery: MessageDelivery | null
-}
-
-export interface MessageFile {
-  name: string
-  /** Bytes. */
-  size: number
-  /** Media type as the sender's device judged it (`image/png`); empty when unknown. */
-  mime: string
-  /** An image's or video's look, made by the sender: shown before (and without) fetching the file. */
-  preview?: FilePreviewView
-}
-
-/** A picture's or video's size in pixels, a thumbnail (a PNG, JPEG or WebP data: URL of a few KiB) and a video's length. */
-export interface FilePreviewView {
-  width: number
-  height: number
-  thumb: string
-  durationMs?: number
 }
 
 /** Per-recipient delivery of one of this device's messages, in devices (`chat.messageInfo` lists them). */
@@ -319,45 +280,6 @@ export interface ConnectionFailureView {
   /** `dial`: asked for; `redial`: reconnecting to a known peer; `upgrade`: a direct path to a relayed peer. */
   attempt: 'dial' | 'redial' | 'upgrade'
   reason: string
-}
-
-export interface FilesUsage {
-  /** Bytes of sealed chunks and manifests on this device. */
-  bytes: number
-  quotaBytes: number
-  /** Free bytes on the disk that holds them (null where the system does not say). */
-  diskFreeBytes: number | null
-}
-
-/** A file message's transfer on this device (`files.*`); `messageId` is the message that shared it. */
-export interface FileView {
-  messageId: MessageId
-  conversationId: ConversationId
-  author: PeerIdString
-  /** This device shared it. */
-  mine: boolean
-  /** When it was shared, ms since the epoch. */
-  sentAt: number
-  name: string
-  size: number
-  mime: string
-  /** A picture's or video's thumbnail, as its message carried it. */
-  preview?: FilePreviewView
-  /**
-   * `complete`: every chunk is on this device (the sender's own, or fetched). `fetching`: wanted,
-   * being fetched or waiting for a member who holds it (`error` says why it waits). `remote`:
-   * not asked for yet (above the automatic download size). `paused` by the user.
-   */
-  state: 'remote' | 'fetching' | 'paused' | 'complete'
-  /** Bytes of the file on this device so far. */
-  haveBytes: number
-  /** Fetch speed over this transfer, 0 when none runs. */
-  bytesPerSecond: number
-  etaSeconds: number | null
-  /** Why the last try stopped short, in words; null when nothing went wrong. */
-  error: string | null
-  /** The workspace's file rules forbid this file here: it is not fetched, served or saved. */
-  blocked: boolean
 }
 
 export interface Requests {
@@ -639,6 +561,8 @@ export type RequestInput<M extends Method> = Parameters<Requests[M]>[0]
 export type RequestOutput<M extends Method> = ReturnType<Requests[M]>
 
 export { ERROR_CODES, type ApiError, type ApiResult, type ErrorCode } from './api-errors.js'
+export type { FilePreviewView, FilesUsage, FileView, MessageFile } from './file-views.js'
+import type { FilePreviewView, FilesUsage, FileView, MessageFile } from './file-views.js'
 import type { ApiError, ApiResult } from './api-errors.js'
 
 /** Frames on an API port (MessagePort or loopback WebSocket), JSON-encoded. */
