@@ -63,5 +63,6 @@ test('a name a colleague chose suggests no other folder and no control character
   assert.equal(suggestedName('..\\..\\evil.exe'), 'evil.exe')
   assert.equal(suggestedName('re\u0000port\u001b.txt'), 'report.txt')
   assert.equal(suggestedName('..'), 'file')
+  assert.equal(suggestedName('invoice\u202Egpj.exe'), 'invoicegpj.exe', 'no name that displays as another extension')
   assert.equal(suggestedName('季度计划.pdf'), '季度计划.pdf')
 })

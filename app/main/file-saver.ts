@@ -24,8 +24,9 @@ export interface FileSaverComponents {
  * `../../.bashrc` suggests `.bashrc` in Downloads), no control characters, never empty.
  */
 export function suggestedName(name: string): string {
+  // Bidirectional controls go too: they make `gpj.exe` display as `exe.jpg`.
   // eslint-disable-next-line no-control-regex
-  const clean = basename(name.replace(/\\/g, '/')).replace(/[\u0000-\u001f\u007f]/g, '').trim()
+  const clean = basename(name.replace(/\\/g, '/')).replace(/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '').trim()
   return clean === '' || clean === '.' || clean === '..' ? 'file' : clean
 }
 

@@ -507,6 +507,7 @@ export const en = {
   'files.blocked': 'Not allowed by your workspace\'s file rules',
   'files.stopSending': 'Stop sending {name}',
   'files.open': 'Open {name}',
+  'files.openShort': 'Open',
   'files.opening': 'Opening… {pct}%',
   'files.cannotShow': 'This can\'t be shown here. Save it and open it in another app.',
   'files.zoomIn': 'Zoom in',

@@ -509,6 +509,7 @@ export const zhCN: Record<MessageKey, string> = {
   'files.blocked': '工作区的文件规则不允许此文件',
   'files.stopSending': '停止发送 {name}',
   'files.open': '打开 {name}',
+  'files.openShort': '打开',
   'files.opening': '正在打开… {pct}%',
   'files.cannotShow': '无法在此显示，请保存后用其他应用打开。',
   'files.zoomIn': '放大',

@@ -2,7 +2,7 @@ import { session } from './session.svelte'
 import { withEntries, withoutKey } from './readonly-collections'
 import { errorMessage } from './errors'
 import { previewOf } from '../ui/media-preview'
-import { droppedFiles } from '../ui/dropped-files'
+import { droppedFiles, MAX_DROPPED_FILES } from '../ui/dropped-files'
 import type { ConversationId, FilesUsage, FileView, MessageId, MessageView } from '../../src/api/contract'
 
 /** A file this window is handing to the core (dropped, picked or pasted). */
@@ -89,7 +89,8 @@ class FilesState {
   async load(conversationId: ConversationId | null): Promise<void> {
     const list = await session.api.call('files.list', conversationId === null ? {} : { conversationId })
     for (const f of list) this.asked.add(f.messageId)
-    this.byMessage = withEntries(this.byMessage, list.map((f) => [f.messageId, f]))
+    // Entries already here are kept current by events, which may be newer than this answer.
+    this.byMessage = withEntries(this.byMessage, list.filter((f) => !this.byMessage.has(f.messageId)).map((f) => [f.messageId, f]))
     this.loaded = new Set([...this.loaded, conversationId ?? ''])
   }
 
@@ -134,17 +135,34 @@ class FilesState {
     await this.share(conversationId, list)
   }
 
+  /** `share` for a picked folder's files: all of them, or none past the most one share takes. */
+  async shareFolder(conversationId: ConversationId, list: readonly File[]): Promise<void> {
+    if (list.length > MAX_DROPPED_FILES) {
+      this.failures = withEntries(this.failures, [[conversationId, `one share takes at most ${MAX_DROPPED_FILES} files`]])
+      return
+    }
+    await this.share(conversationId, list)
+  }
+
   /** Shares the files one after another; a cancelled one is skipped, the rest still go. */
   async send(conversationId: ConversationId, list: readonly File[]): Promise<MessageView[]> {
     const sent: MessageView[] = []
     const uploads = list.map((file) => this.queue(conversationId, file))
-    for (const [i, file] of list.entries()) {
-      const upload = uploads[i]
-      if (upload === undefined) continue
-      try {
-        sent.push(await this.sendOne(upload, file))
-      } catch (err) {
-        if (!(err instanceof Cancelled) || list.length === 1) throw err
+    try {
+      for (const [i, file] of list.entries()) {
+        const upload = uploads[i]
+        if (upload === undefined) continue
+        try {
+          sent.push(await this.sendOne(upload, file))
+        } catch (err) {
+          if (!(err instanceof Cancelled) || list.length === 1) throw err
+        }
+      }
+    } finally {
+      // A failure (the rules, the quota) stops the batch: the files still waiting go with it.
+      for (const u of uploads) {
+        this.cancel(u.key)
+        this.stoppers.delete(u.key)
       }
     }
     return sent

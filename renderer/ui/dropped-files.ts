@@ -1,4 +1,4 @@
-/** Most files one drop shares: a dropped home folder should not queue a hundred thousand uploads. */
+/** Most files one share takes (a drop, a folder): a dropped home folder should not queue a hundred thousand uploads. */
 export const MAX_DROPPED_FILES = 500
 
 /**
@@ -7,26 +7,26 @@ export const MAX_DROPPED_FILES = 500
  * left out of folders. Throws past MAX_DROPPED_FILES rather than sharing part of a folder.
  */
 export async function droppedFiles(data: DataTransfer): Promise<File[]> {
-  // Entries must be taken while the event is being handled; reading them may come later.
-  const entries = [...data.items].map((item) => item.webkitGetAsEntry())
-  const loose = [...data.files]
+  // Entries must be taken while the event is being handled; reading them may come later. Only
+  // file items count (a drag from a web page carries text and links beside them).
+  const items = [...data.items].filter((item) => item.kind === 'file').map((item) => ({ entry: item.webkitGetAsEntry(), file: item.getAsFile() }))
   const out: File[] = []
-  for (const [i, entry] of entries.entries()) {
-    if (entry === null) {
-      const file = loose[i]
-      if (file !== undefined) out.push(file)
-    } else {
-      await collect(entry, out, true)
-    }
+  for (const { entry, file } of items) {
+    if (entry !== null) await collect(entry, out, true)
+    else if (file !== null) add(out, file)
   }
   return out
 }
 
+function add(out: File[], file: File): void {
+  if (out.length >= MAX_DROPPED_FILES) throw new Error(`one share takes at most ${MAX_DROPPED_FILES} files`)
+  out.push(file)
+}
+
 async function collect(entry: FileSystemEntry, out: File[], top: boolean): Promise<void> {
   if (!top && entry.name.startsWith('.')) return
-  if (out.length > MAX_DROPPED_FILES) throw new Error(`a drop shares at most ${MAX_DROPPED_FILES} files`)
   if (entry.isFile) {
-    out.push(await new Promise<File>((resolve, reject) => { (entry as FileSystemFileEntry).file(resolve, reject) }))
+    add(out, await new Promise<File>((resolve, reject) => { (entry as FileSystemFileEntry).file(resolve, reject) }))
     return
   }
   if (!entry.isDirectory) return

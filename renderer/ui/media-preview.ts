@@ -10,6 +10,17 @@ const VIDEO_WAIT_MS = 5000
 /** Pictures the browser decodes into pixels (SVG is left alone: it is a document, not pixels). */
 export const isPicture = (mime: string): boolean => mime.startsWith('image/') && mime !== 'image/svg+xml'
 export const isVideo = (mime: string): boolean => mime.startsWith('video/')
+/**
+ * What the viewer reads into the page's memory at most, by kind (it holds the whole file): a
+ * larger file is saved and opened elsewhere, and the viewer never fetches it.
+ */
+export const MAX_PICTURE_VIEW_BYTES = 50 * 1000 * 1000
+export const MAX_VIDEO_VIEW_BYTES = 200 * 1000 * 1000
+export const MAX_TEXT_VIEW_BYTES = 2 * 1000 * 1000
+export const isText = (mime: string): boolean => mime.startsWith('text/') || /^application\/(json|xml|x-yaml|yaml|toml|x-sh|javascript|sql)$/.test(mime)
+/** What the viewer opens: pictures, videos, and text that is not too long to read. */
+export const isViewable = (file: { mime: string; size: number }): boolean =>
+  (isPicture(file.mime) && file.size <= MAX_PICTURE_VIEW_BYTES) || (isVideo(file.mime) && file.size <= MAX_VIDEO_VIEW_BYTES) || (isText(file.mime) && file.size <= MAX_TEXT_VIEW_BYTES)
 
 /**
  * An image's or short video's look, made here before it is shared: its size and a small WebP

@@ -27,4 +27,6 @@ test('an extension is what follows the last dot, in lower case; a dotfile or a t
   assert.equal(extensionOf('.bashrc'), '')
   assert.equal(extensionOf('notes.'), '')
   assert.equal(extensionOf('Makefile'), '')
+  assert.equal(extensionOf('setup.exe.'), 'exe', 'Windows saves it as setup.exe')
+  assert.equal(extensionOf('setup.EXE . '), 'exe')
 })

@@ -24,8 +24,12 @@ export function strictest(policies: readonly FilePolicy[]): FilePolicy {
   }
 }
 
-/** A file's extension as the policy lists them: lower case, no dot; '' for none. */
-export function extensionOf(name: string): string {
+/**
+ * A file's extension as the policy lists them: lower case, no dot; '' for none. Trailing dots
+ * and spaces go first, as Windows drops them when it saves (`setup.exe.` is an .exe there).
+ */
+export function extensionOf(fileName: string): string {
+  const name = fileName.replace(/[.\s]+$/u, '')
   const dot = name.lastIndexOf('.')
   return dot <= 0 || dot === name.length - 1 ? '' : name.slice(dot + 1).toLowerCase()
 }

@@ -190,6 +190,19 @@ export async function createFileService(components: FileServiceComponents, init:
 
   const { fetchAll } = createChunkFetcher({ blobs, protocols, log, penalised, sourcesOf, announce, manifestHere, countHave, parallelRuns })
 
+  /**
+   * A chunk of a file counted whole is gone (removed with another file that named it, or lost
+   * on disk): the file goes back to waiting to be fetched, so asking for it again fetches it.
+   */
+  const lost = async (messageId: MessageId, fm: FileMessage, index: number): Promise<EnclaveError> => {
+    const record = await records.get(messageId)
+    if (record !== undefined && record.state === 'complete') await setState(record, fm, 'remote', `chunk ${index} went missing; download it again`)
+    return new EnclaveError('not-found', `chunk ${index} of the file is not on this device; download it again`)
+  }
+
+  /** Transfers being paused or removed: nothing starts them again meanwhile (a retry, a member back). */
+  const stopping = new Set<MessageId>()
+
   /** Stops a transfer under way, if any, once its writes have settled. */
   const stopTransfer = async (messageId: MessageId): Promise<void> => {
     const t = transfers.get(messageId)
@@ -202,6 +215,7 @@ export async function createFileService(components: FileServiceComponents, init:
    * unless the rules forbid the file: then it waits, not wanted, saying why.
    */
   const startAllowed = async (record: FileRecord, fm: FileMessage): Promise<void> => {
+    if (stopping.has(record.messageId)) return
     const refused = refusal(fm)
     if (refused === null) { startTransfer(record, fm); return }
     if (record.state !== 'remote' || record.error === null) await setState(record, fm, 'remote', refused.message)
@@ -374,7 +388,7 @@ export async function createFileService(components: FileServiceComponents, init:
       const chunks = async function * (): AsyncGenerator<Uint8Array> {
         for (const [i, h] of m.chunks.entries()) {
           const sealed = await blobs.get(h)
-          if (sealed === undefined) throw new EnclaveError('not-found', `chunk ${i} of the file is missing here`)
+          if (sealed === undefined) throw await lost(held.messageId, fm, i)
           yield openChunk(fm.file.key, i, sealed)
         }
       }
@@ -396,7 +410,7 @@ export async function createFileService(components: FileServiceComponents, init:
       const fm = await messageOf(messageId)
       const hash = (await manifestHere(fm.file))?.chunks[index]
       const sealed = hash === undefined ? undefined : await blobs.get(hash)
-      if (sealed === undefined) throw new EnclaveError('not-found', `chunk ${index} of the file is not on this device`)
+      if (sealed === undefined) throw hash === undefined ? new EnclaveError('not-found', `chunk ${index} of the file is not on this device`) : await lost(messageId, fm, index)
       return openChunk(fm.file.key, index, sealed)
     },
 
@@ -422,8 +436,13 @@ export async function createFileService(components: FileServiceComponents, init:
     pause: async (messageId) => {
       const fm = await messageOf(messageId)
       const record = await recordOf(messageId, fm)
-      await stopTransfer(messageId)
-      if (record.state !== 'complete') await setState(record, fm, 'paused')
+      stopping.add(messageId)
+      try {
+        await stopTransfer(messageId)
+        if (record.state !== 'complete') await setState(record, fm, 'paused')
+      } finally {
+        stopping.delete(messageId)
+      }
       return viewOf(record, fm)
     },
 
@@ -436,15 +455,24 @@ export async function createFileService(components: FileServiceComponents, init:
     remove: async (messageId) => {
       const fm = await messageOf(messageId)
       const record = await recordOf(messageId, fm)
-      await stopTransfer(messageId)
-      const m = await manifestHere(fm.file)
-      // Chunks are sealed under this file's own key: no other file shares them.
-      for (const h of m?.chunks ?? []) await blobs.delete(h)
-      await blobs.delete(fm.file.root)
-      record.tries = 0
-      record.auto = false
-      await setState(record, fm, 'remote')
-      log.info('file removed from this device', { file: messageId, chunks: m?.chunks.length ?? 0 })
+      stopping.add(messageId)
+      try {
+        await stopTransfer(messageId)
+        record.tries = 0
+        record.auto = false
+        await setState(record, fm, 'remote')
+        // Another message naming the same root (a member may repost any file it saw) keeps the
+        // chunks. One whose manifest names other files' chunks can still take them with it: the
+        // file that loses one goes back to be fetched when next read (`lost`).
+        let shared = false
+        for await (const [id, other] of records.entries()) if (id !== messageId && other.root === record.root) shared = true
+        const m = shared ? undefined : await manifestHere(fm.file)
+        for (const h of m?.chunks ?? []) await blobs.delete(h)
+        if (!shared) await blobs.delete(fm.file.root)
+        log.info('file removed from this device', { file: messageId, chunks: m?.chunks.length ?? 0, shared })
+      } finally {
+        stopping.delete(messageId)
+      }
       return viewOf(record, fm)
     },
 
@@ -460,7 +488,7 @@ export async function createFileService(components: FileServiceComponents, init:
       try {
         for (const [i, h] of m.chunks.entries()) {
           const sealed = await blobs.get(h)
-          if (sealed === undefined) throw new EnclaveError('not-found', `chunk ${i} of the file is missing here`)
+          if (sealed === undefined) throw await lost(messageId, fm, i)
           await fh.write(openChunk(fm.file.key, i, sealed))
         }
         await fh.sync()

@@ -40,9 +40,22 @@ const TAG_BYTES = 16
 /** Below this, the wasm build beats a native call's overhead (libp2p-noise measured 1,200 bytes). */
 const SMALL = 1200
 
+/** libsodium's AEAD, or undefined where its native addon does not load (a platform without a prebuild). */
+function loadSodium(): SodiumAead | undefined {
+  try {
+    // sodium-native is CommonJS with a native addon: loaded only when chosen.
+    return createRequire(import.meta.url)('sodium-native') as SodiumAead
+  } catch {
+    return undefined
+  }
+}
+
+const WASM: ICryptoInterface = { ...defaultCrypto, chaCha20Poly1305Encrypt: asCrypto.chaCha20Poly1305Encrypt, chaCha20Poly1305Decrypt: asCrypto.chaCha20Poly1305Decrypt }
+
 function sodiumCrypto(): ICryptoInterface {
-  // sodium-native is CommonJS with a native addon: loaded only when chosen.
-  const sodium = createRequire(import.meta.url)('sodium-native') as SodiumAead
+  const sodium = loadSodium()
+  // Slower, but the app still starts and talks: the addon is missing only on unusual platforms.
+  if (sodium === undefined) return WASM
   return {
     ...defaultCrypto,
     chaCha20Poly1305Encrypt (plaintext, nonce, ad, k) {
@@ -68,7 +81,7 @@ function sodiumCrypto(): ICryptoInterface {
 export function noiseCryptoOf(choice: NoiseCrypto): ICryptoInterface {
   switch (choice) {
     case 'sodium': return sodiumCrypto()
-    case 'wasm': return { ...defaultCrypto, chaCha20Poly1305Encrypt: asCrypto.chaCha20Poly1305Encrypt, chaCha20Poly1305Decrypt: asCrypto.chaCha20Poly1305Decrypt }
+    case 'wasm': return WASM
     case 'node': return defaultCrypto
   }
 }

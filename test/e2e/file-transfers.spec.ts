@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { open, readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { expect, test } from './fixtures.js'
 import { acmeWithBob, shoot, show } from './ui-steps.js'
@@ -34,7 +35,10 @@ test('an upload stopped from the composer sends nothing, and the files after it 
 
   // Three files picked at once: a big one (long enough to stop halfway), then two small ones. All
   // on disk: Playwright takes paths or buffers, not both, and no buffer over 50 MB.
-  const big = join(alice.node.dataDir, 'backup.tar')
+  // In memory (tmpfs) where there is one: 300 MiB written to disk would still be flushing while
+  // the next tests sync their stores.
+  const scratch = existsSync('/dev/shm') ? await mkdtemp('/dev/shm/enclave-upload-') : alice.node.dataDir
+  const big = join(scratch, 'backup.tar')
   await bigFile(big, 300)
   const second = join(alice.node.dataDir, 'second.txt')
   await writeFile(second, 'the second file: never sent\n')
@@ -74,6 +78,7 @@ test('an upload stopped from the composer sends nothing, and the files after it 
 
   // What the core sealed of the stopped upload is gone from Alice's store (dropped in the background).
   await expect.poll(() => bytesUnder(join(alice.node.dataDir, 'blobs')), { timeout: 30_000 }).toBeLessThan(5 * MiB)
+  if (scratch !== alice.node.dataDir) await rm(scratch, { recursive: true })
 })
 
 test('a download paused while its only holder is away resumes when it is back', async ({ people }) => {

@@ -112,6 +112,12 @@ test('files and a folder picked, a screenshot pasted and a file dropped in the a
   await bob.node.api.call('files.save', { messageId: csv.messageId, path: out })
   expect((await readFile(out)).equals(report)).toBe(true)
   await shoot(bob.page, 'file-cards-sent-from-app', 900)
+  // A text file opens as its text.
+  await theirs.filter({ hasText: 'notes.md' }).getByRole('button', { name: 'Open' }).click()
+  await expect(bob.page.getByTestId('viewer-text')).toHaveText('# Plan\n')
+  await shoot(bob.page, 'file-viewer-text', 900)
+  await bob.page.keyboard.press('Escape')
+  await expect(bob.page.getByTestId('viewer')).toBeHidden()
 })
 
 test('a pasted screenshot shows as a picture on the other side and opens in a viewer that zooms', async ({ people }) => {

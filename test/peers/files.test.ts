@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { createHash, randomBytes } from 'node:crypto'
-import { createReadStream } from 'node:fs'
-import { open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { createReadStream, existsSync } from 'node:fs'
+import { mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { askChunks, askManifest, FILES_PROTOCOL } from '../../src/files/file-protocol.js'
@@ -289,9 +289,12 @@ test('the workspace\'s file rules hold on every device: a member cannot share pa
 })
 
 test('a 1 GiB file goes between two processes whole: its manifest checked against the root, every chunk against the manifest, the saved copy byte for byte', async () => {
-  // Written in 64 MiB pieces, hashed on the way: the same bytes must come out of Bob's copy.
+  // Written in 64 MiB pieces, hashed on the way: the same bytes must come out of Bob's copy. The
+  // original and the copy live in memory (tmpfs) where there is one: two gigabytes written to
+  // disk here would still be flushing while the tests after this one sync their stores.
   const GiB = 1024 ** 3
-  const path = join(work, 'disk-image.bin')
+  const scratch = existsSync('/dev/shm') ? await mkdtemp('/dev/shm/enclave-gib-') : work
+  const path = join(scratch, 'disk-image.bin')
   const shaIn = createHash('sha256')
   const fh = await open(path, 'w')
   for (let at = 0; at < GiB; at += 64 * 1024 * 1024) {
@@ -304,7 +307,7 @@ test('a 1 GiB file goes between two processes whole: its manifest checked agains
   await waitFor('the file message to reach bob', async () => (await bob.api.call('chat.history', { conversationId: channelId, limit: 30 })).some((m) => m.id === sent.id), LONG)
   await bob.api.call('files.download', { messageId: sent.id })
   await waitFor('bob to fetch 1 GiB', async () => (await fileOf(bob, sent.id)).state === 'complete', { timeoutMs: 300_000, intervalMs: 200 })
-  const out = join(work, 'disk-image-copy.bin')
+  const out = join(scratch, 'disk-image-copy.bin')
   await bob.api.call('files.save', { messageId: sent.id, path: out })
   const shaOut = createHash('sha256')
   for await (const piece of createReadStream(out)) shaOut.update(piece as Buffer)
@@ -314,6 +317,7 @@ test('a 1 GiB file goes between two processes whole: its manifest checked agains
   // Four copies of a gigabyte would crowd the disk for the tests after: both sides let it go.
   await Promise.all([owner, bob].map((n) => n.api.call('files.remove', { messageId: sent.id })))
   await Promise.all([rm(path), rm(out)])
+  if (scratch !== work) await rm(scratch, { recursive: true })
 })
 
 test('three members hold a file and one of them goes mid-transfer: a fourth still gets it whole, from the other two', async () => {
