@@ -1,4 +1,4 @@
-import { test as base, expect, type Browser, type Page } from '@playwright/test'
+import { test as base, expect, type Browser, type BrowserContext, type Page } from '@playwright/test'
 import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
 
 /** One person: a data dir, a running `enclave serve` node, and a browser page on its app. */
@@ -28,6 +28,7 @@ function watchErrors(page: Page, errors: string[]): void {
 export const test = base.extend<{ people: People }>({
   people: async ({ browser }: { browser: Browser }, use, testInfo) => {
     const opened: Person[] = []
+    const contexts: BrowserContext[] = []
     const dirs: string[] = []
     const errors: string[] = []
     await use({
@@ -38,6 +39,7 @@ export const test = base.extend<{ people: People }>({
         const extra = { args: opts.args ?? [], env: opts.env ?? {} }
         let node = await startNode(dir, { serve: true, peers: peerAddresses, ...extra })
         const context = await browser.newContext()
+        contexts.push(context)
         const page = await context.newPage()
         watchErrors(page, errors)
         await page.goto(node.appUrl ?? '')
@@ -70,6 +72,9 @@ export const test = base.extend<{ people: People }>({
         await testInfo.attach(`${p.name}-node.log`, { body: `${exit}\n${p.node.logs.map((l) => JSON.stringify(l)).join('\n')}`, contentType: 'text/plain' })
       }
     }
+    // The browser lives as long as the worker: a page left open keeps retrying its stopped
+    // node's socket through every later test, and each test after it runs slower.
+    await Promise.all(contexts.map((c) => c.close()))
     await Promise.all(opened.map((p) => p.node.stop()))
     await Promise.all(dirs.map(removeDataDir))
     // Reconnect attempts to stopped nodes show as failed loads; anything else is a real error.
