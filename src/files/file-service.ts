@@ -458,9 +458,6 @@ export async function createFileService(components: FileServiceComponents, init:
       stopping.add(messageId)
       try {
         await stopTransfer(messageId)
-        record.tries = 0
-        record.auto = false
-        await setState(record, fm, 'remote')
         // Another message naming the same root (a member may repost any file it saw) keeps the
         // chunks. One whose manifest names other files' chunks can still take them with it: the
         // file that loses one goes back to be fetched when next read (`lost`).
@@ -469,6 +466,10 @@ export async function createFileService(components: FileServiceComponents, init:
         const m = shared ? undefined : await manifestHere(fm.file)
         for (const h of m?.chunks ?? []) await blobs.delete(h)
         if (!shared) await blobs.delete(fm.file.root)
+        // Said once the room is free (retries skip the file meanwhile: `stopping`).
+        record.tries = 0
+        record.auto = false
+        await setState(record, fm, 'remote')
         log.info('file removed from this device', { file: messageId, chunks: m?.chunks.length ?? 0, shared })
       } finally {
         stopping.delete(messageId)

@@ -218,7 +218,7 @@ test('the Files view lists every conversation\'s files, filters them by kind and
   await rows.getByRole('button', { name: 'Remove from this device' }).click()
   await bob.page.getByRole('dialog').getByRole('button', { name: 'Remove from this device' }).click()
   await expect(rows).toHaveAttribute('data-state', 'remote')
-  expect(before - (await bob.node.api.call('files.usage', {})).bytes).toBeGreaterThan(2_000_000)
+  await expect.poll(async () => before - (await bob.node.api.call('files.usage', {})).bytes).toBeGreaterThan(2_000_000)
   await rows.getByRole('button', { name: 'Download' }).click()
   await expect(rows).toHaveAttribute('data-state', 'complete', { timeout: 30_000 })
 
