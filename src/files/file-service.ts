@@ -203,11 +203,20 @@ export async function createFileService(components: FileServiceComponents, init:
   /** Transfers being paused or removed: nothing starts them again meanwhile (a retry, a member back). */
   const stopping = new Set<MessageId>()
 
-  /** Stops a transfer under way, if any, once its writes have settled. */
-  const stopTransfer = async (messageId: MessageId): Promise<void> => {
-    const t = transfers.get(messageId)
-    t?.abort.abort()
-    await t?.done.catch(() => undefined)
+  /**
+   * Stops a transfer under way, if any, once its writes have settled, then runs `then` (the new
+   * state the user asked for); no retry starts the file again until it is done.
+   */
+  const stopTransfer = async (messageId: MessageId, then: () => Promise<void>): Promise<void> => {
+    stopping.add(messageId)
+    try {
+      const t = transfers.get(messageId)
+      t?.abort.abort()
+      await t?.done.catch(() => undefined)
+      await then()
+    } finally {
+      stopping.delete(messageId)
+    }
   }
 
   /**
@@ -436,13 +445,9 @@ export async function createFileService(components: FileServiceComponents, init:
     pause: async (messageId) => {
       const fm = await messageOf(messageId)
       const record = await recordOf(messageId, fm)
-      stopping.add(messageId)
-      try {
-        await stopTransfer(messageId)
+      await stopTransfer(messageId, async () => {
         if (record.state !== 'complete') await setState(record, fm, 'paused')
-      } finally {
-        stopping.delete(messageId)
-      }
+      })
       return viewOf(record, fm)
     },
 
@@ -455,9 +460,7 @@ export async function createFileService(components: FileServiceComponents, init:
     remove: async (messageId) => {
       const fm = await messageOf(messageId)
       const record = await recordOf(messageId, fm)
-      stopping.add(messageId)
-      try {
-        await stopTransfer(messageId)
+      await stopTransfer(messageId, async () => {
         // Another message naming the same root (a member may repost any file it saw) keeps the
         // chunks. One whose manifest names other files' chunks can still take them with it: the
         // file that loses one goes back to be fetched when next read (`lost`).
@@ -471,9 +474,7 @@ export async function createFileService(components: FileServiceComponents, init:
         record.auto = false
         await setState(record, fm, 'remote')
         log.info('file removed from this device', { file: messageId, chunks: m?.chunks.length ?? 0, shared })
-      } finally {
-        stopping.delete(messageId)
-      }
+      })
       return viewOf(record, fm)
     },
 
