@@ -9,7 +9,7 @@
  * libp2p stream, the share (seal, hash, store) rate, and the receiver's RSS growth.
  *
  * BENCH_FILE_BYTES sets the size (default 1 GiB); BENCH_FILE_CONFIGS picks configurations by
- * number (`1,3`; default all).
+ * number (`1,3`; default all). BENCH_PROFILE=DIR writes each node's CPU profile there.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
@@ -93,8 +93,20 @@ async function rssOf(pid: number | undefined): Promise<number> {
   return kb === undefined ? 0 : Number(kb) * 1024
 }
 
-/** Asks `node` to fetch the file and waits until it is complete; the time, and its RSS growth meanwhile. */
-async function fetchTimed(node: NodeProcess, messageId: MessageId): Promise<{ ms: number; rssGrowth: number }> {
+/** CPU time a process has used so far (user and system, all its threads), in ms. */
+async function cpuMsOf(pid: number | undefined): Promise<number> {
+  const stat = await readFile(`/proc/${pid ?? 0}/stat`, 'utf8').catch(() => '')
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in ticks of 10 ms.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * 10
+}
+
+interface Fetched { ms: number; rssGrowth: number; cpuMs: number; holderCpuMs: number }
+
+/** Asks `node` to fetch the file from `holders` and waits until it is complete; the time, RSS growth and CPU time of each side meanwhile. */
+async function fetchTimed(node: NodeProcess, messageId: MessageId, holders: NodeProcess[]): Promise<Fetched> {
+  const cpu0 = await cpuMsOf(node.child.pid)
+  const holderCpu0 = await Promise.all(holders.map((h) => cpuMsOf(h.child.pid)))
   const rss0 = await rssOf(node.child.pid)
   let peak = rss0
   const sampler = setInterval(() => { void rssOf(node.child.pid).then((r) => { peak = Math.max(peak, r) }) }, 200)
@@ -102,7 +114,9 @@ async function fetchTimed(node: NodeProcess, messageId: MessageId): Promise<{ ms
     const t0 = performance.now()
     await node.api.call('files.download', { messageId })
     await waitFor('the file to be fetched', async () => (await node.api.call('files.get', { messageId })).state === 'complete', { timeoutMs: 600_000, intervalMs: 20 })
-    return { ms: performance.now() - t0, rssGrowth: peak - rss0 }
+    const ms = performance.now() - t0
+    const holderCpu = await Promise.all(holders.map((h) => cpuMsOf(h.child.pid)))
+    return { ms, rssGrowth: peak - rss0, cpuMs: await cpuMsOf(node.child.pid) - cpu0, holderCpuMs: holderCpu.reduce((a, c, i) => a + c - (holderCpu0[i] ?? 0), 0) }
   } finally {
     clearInterval(sampler)
   }
@@ -123,7 +137,7 @@ async function writeRandomFile(path: string): Promise<string> {
   return hash.digest('hex')
 }
 
-interface Measured { config: string; rawMs: number; single: { ms: number; rssGrowth: number }; shareMs?: number; second?: { ms: number }; three?: { ms: number } }
+interface Measured { config: string; rawMs: number; single: Fetched; shareMs?: number; second?: Fetched; three?: Fetched }
 
 /**
  * One configuration: an owner shares the file in a channel; bob fetches it from the owner alone.
@@ -134,7 +148,8 @@ async function measure(config: Config, path: string, digest: string, more: boole
   const rawMs = await rawLibp2p(config)
   const names = more ? ['owner', 'bob', 'carol', 'dave'] : ['owner', 'bob']
   const dirs = await Promise.all(names.map((n) => makeDataDir(`bench-files-${n}`)))
-  const nodes = await startAll(dirs.map((d) => startNode(d, { env: { ...env, ...config.env } })))
+  const nodeArgs = process.env.BENCH_PROFILE === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+  const nodes = await startAll(dirs.map((d) => startNode(d, { env: { ...env, ...config.env }, nodeArgs })))
   try {
     const [owner, ...others] = nodes
     if (owner === undefined) throw new Error('no nodes')
@@ -150,12 +165,12 @@ async function measure(config: Config, path: string, digest: string, more: boole
     for (const n of others) await waitFor('the file message to arrive', async () => (await n.api.call('chat.history', { conversationId: channel, limit: 5 })).some((m) => m.id === sent.id), { timeoutMs: 60_000 })
     const [bob, carol, dave] = others
     if (bob === undefined) throw new Error('no receiver')
-    const single = await fetchTimed(bob, sent.id)
+    const single = await fetchTimed(bob, sent.id, [owner])
     const last = dave ?? bob
     const measured: Measured = { config: config.label, rawMs, single, shareMs }
     if (more && carol !== undefined && dave !== undefined) {
-      measured.second = await fetchTimed(carol, sent.id)
-      measured.three = await fetchTimed(dave, sent.id)
+      measured.second = await fetchTimed(carol, sent.id, [owner, bob])
+      measured.three = await fetchTimed(dave, sent.id, [owner, bob, carol])
     }
     const saved = join(last.dataDir, 'saved.bin')
     await last.api.call('files.save', { messageId: sent.id, path: saved })
@@ -184,6 +199,8 @@ try {
     const floor = r.config.startsWith('desktop') ? 120 : 150
     rows.push({ metric: `${r.config}: one holder → member`, enclave: mibs(enclave), baseline: `${mibs(raw)} raw libp2p`, target: `≥ 0.75× and ≥ ${floor} MiB/s`, met: enclave >= 0.75 * raw && enclave >= floor ? 'yes' : 'no' })
     rows.push({ metric: '  ratio to the raw libp2p stream', enclave: `${(enclave / raw).toFixed(2)}×`, baseline: '', target: '≥ 0.75×', met: enclave >= 0.75 * raw ? 'yes' : 'no' })
+    const perGiB = (ms: number): string => `${(ms / (SIZE / 1024 ** 3) / 1000).toFixed(1)} s`
+    rows.push({ metric: '  CPU per GiB: receiver / holder', enclave: `${perGiB(r.single.cpuMs)} / ${perGiB(r.single.holderCpuMs)}`, baseline: '', target: '', met: '' })
     rows.push({ metric: '  receiver RSS growth during the fetch', enclave: `${(r.single.rssGrowth / MiB).toFixed(0)} MiB`, baseline: '', target: '≤ 100 MB', met: r.single.rssGrowth <= 100e6 ? 'yes' : 'no' })
     if (r.shareMs !== undefined) rows.push({ metric: '  share: read, seal, hash, store durably', enclave: mibs(rate(SIZE, r.shareMs)), baseline: '', target: '', met: '' })
     if (r.second !== undefined) rows.push({ metric: '  a third member (two holders)', enclave: mibs(rate(SIZE, r.second.ms)), baseline: '', target: '', met: '' })

@@ -51,11 +51,11 @@ export async function openBlobStore(dir: string, init: BlobStoreInit = {}): Prom
   /** Bytes of writes under way, counted against the quota before they land. */
   let reserved = 0
   const writing = new Map<string, Promise<void>>()
-  /** Shard folders known to exist (256 at most). */
-  const shards = new Set<string>()
+  /** Shard folders made or being made (256 at most): chunks arriving at once make each once. */
+  const shards = new Map<string, Promise<unknown>>()
   for (const shard of await readdir(dir)) {
     if (!/^[0-9a-f]{2}$/.test(shard)) continue
-    shards.add(join(dir, shard))
+    shards.set(join(dir, shard), Promise.resolve())
     for (const name of await readdir(join(dir, shard))) {
       const size = (await stat(join(dir, shard, name))).size
       present.set(name, size)
@@ -82,10 +82,14 @@ export async function openBlobStore(dir: string, init: BlobStoreInit = {}): Prom
         try {
           const path = pathOf(name)
           const shard = join(dir, name.slice(0, 2))
-          if (!shards.has(shard)) {
-            await mkdir(shard, { recursive: true, mode: 0o700 })
-            shards.add(shard)
+          let made = shards.get(shard)
+          if (made === undefined) {
+            made = mkdir(shard, { recursive: true, mode: 0o700 })
+            shards.set(shard, made)
+            // A failed mkdir is tried again by the next chunk.
+            made.catch(() => shards.delete(shard))
           }
+          await made
           const temp = join(tmp, randomBytes(8).toString('hex'))
           const fh = await open(temp, 'w', 0o600)
           try {

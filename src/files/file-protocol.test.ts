@@ -4,16 +4,18 @@ import { randomBytes } from 'node:crypto'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { streamPair } from '@libp2p/utils'
+import '../net/node-shims.js'
 import { EnclaveError } from '../errors.js'
 import { createMemoryLogger } from '../logger.js'
-import { writeFrames } from '../net/frame-io.js'
+import { RawFrame, writeFrames } from '../net/frame-io.js'
 import { askChunks, askManifest, serveFiles, type FileSource } from './file-protocol.js'
 import type { ConversationId } from '../api/contract.js'
 import type { Connection } from '@libp2p/interface'
 
 const CONV = `ch:${'c'.repeat(32)}` as ConversationId
 const ROOT = new Uint8Array(32).fill(7)
-const chunks = Array.from({ length: 5 }, (_, i) => (i === 3 ? undefined : new Uint8Array(randomBytes(1000 + i))))
+/** Chunk 4 is bigger than a stream message, so it arrives in pieces and is gathered. */
+const chunks = Array.from({ length: 5 }, (_, i) => (i === 3 ? undefined : new Uint8Array(randomBytes(i === 4 ? 300_000 : 1000 + i))))
 
 /** A holder with chunks 0–4 but not 3, who serves only members of CONV. */
 const holder: FileSource = {
@@ -32,9 +34,9 @@ async function served(source: FileSource = holder): Promise<Awaited<ReturnType<t
 }
 
 test('a run of chunks arrives in order, with the ones the holder lacks marked as missing', async () => {
-  const got: Array<[number, number | undefined]> = []
-  await askChunks(await served(), CONV, ROOT, 1, 4, (i, bytes) => { got.push([i, bytes?.byteLength]); return Promise.resolve() })
-  assert.deepEqual(got, [[1, 1001], [2, 1002], [3, undefined], [4, 1004]])
+  const got: Array<[number, Uint8Array | undefined]> = []
+  await askChunks(await served(), CONV, ROOT, 1, 4, (i, bytes) => { got.push([i, bytes === undefined ? undefined : Uint8Array.from(bytes)]); return Promise.resolve() })
+  assert.deepEqual(got, [[1, chunks[1]], [2, chunks[2]], [3, undefined], [4, chunks[4]]])
   assert.deepEqual(await askManifest(await served(), CONV, ROOT), new Uint8Array([1, 2, 3]))
 })
 
@@ -52,9 +54,20 @@ test('a holder sending chunks out of the run asked for is refused by the asker',
   const [asker, server] = await streamPair()
   void (async () => {
     for await (const _ of server) break
-    await writeFrames(server, [{ i: 0, c: new Uint8Array(10) }, { i: 9, c: new Uint8Array(10) }, { end: true }])
+    await writeFrames(server, [{ i: 0, size: 10 }, new RawFrame(new Uint8Array(10)), { i: 9, size: 10 }, new RawFrame(new Uint8Array(10)), { end: true }])
   })()
   const got: number[] = []
   await assert.rejects(askChunks(asker, CONV, ROOT, 0, 2, (i) => { got.push(i); return Promise.resolve() }), { code: 'bad-frame', message: /out of the run/ })
   assert.deepEqual(got, [0])
+})
+
+test('a chunk whose bytes are not the size its header said is refused by the asker', async () => {
+  const [asker, server] = await streamPair()
+  void (async () => {
+    for await (const _ of server) break
+    await writeFrames(server, [{ i: 0, size: 10 }, new RawFrame(new Uint8Array(12)), { end: true }])
+  })()
+  const got: number[] = []
+  await assert.rejects(askChunks(asker, CONV, ROOT, 0, 2, (i) => { got.push(i); return Promise.resolve() }), { code: 'bad-frame', message: /not the size/ })
+  assert.deepEqual(got, [])
 })

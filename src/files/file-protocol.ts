@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { EnclaveError } from '../errors.js'
 import { idSchema, parseConversationId } from '../ids.js'
+import { RawFrame } from '../net/frame-io.js'
 import { ask, parseWith, serveRequest } from '../net/request-reply.js'
 import { HASH_BYTES } from './file-seal.js'
 import type { ConversationId, PeerIdString } from '../api/contract.js'
@@ -8,12 +9,13 @@ import type { Logger } from '../logger.js'
 import type { Connection, Stream } from '@libp2p/interface'
 
 /**
- * `/enclave/files/1.0.0` (docs/protocol.md, Files): a member asks a holder for a file's manifest
+ * `/enclave/files/2.0.0` (docs/protocol.md, Files): a member asks a holder for a file's manifest
  * or a run of its chunks, naming the conversation the file was shared in. The holder serves the
  * sealed chunks as they lie on disk: no crypto on its side, the asker checks each against the
- * manifest, and the manifest against the root its MLS message gave.
+ * manifest, and the manifest against the root its MLS message gave. A chunk's bytes travel as a
+ * raw frame after a small CBOR header (1.0.0 wrapped them in CBOR: two copies a side per chunk).
  */
-export const FILES_PROTOCOL = '/enclave/files/1.0.0'
+export const FILES_PROTOCOL = '/enclave/files/2.0.0'
 
 /** Chunks one request may ask for: a run big enough to keep a fast link busy, small enough to spread over sources. */
 export const MAX_RUN = 16
@@ -28,9 +30,9 @@ const request = z.union([
 ])
 export type FileRequest = z.infer<typeof request>
 
-/** One reply frame to a run: a chunk (`c`, its sealed bytes), or `miss` where this holder lacks it. */
+/** One reply frame to a run: a chunk's header (`size` bytes follow as a raw frame), or `miss` where this holder lacks it. */
 const chunkFrame = z.union([
-  z.object({ i: z.number().int().min(0), c: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'chunk bytes') }).strict(),
+  z.object({ i: z.number().int().min(0), size: z.number().int().min(1).max(MAX_CHUNK_FRAME_BYTES) }).strict(),
   z.object({ i: z.number().int().min(0), miss: z.literal(true) }).strict(),
   z.object({ end: z.literal(true) }).strict()
 ])
@@ -54,7 +56,7 @@ export async function serveFiles(stream: Stream, connection: Connection, source:
       if ('manifest' in req) return [{ m: await source.manifest(from, req.conv, req.root) }]
       for await (const { index, bytes } of source.chunks(from, req.conv, req.root, req.from, req.count)) {
         // One frame at a time: `send` waits while the stream's buffer is full (backpressure).
-        await exchange.send([bytes === undefined ? { i: index, miss: true } : { i: index, c: bytes }])
+        await exchange.send(bytes === undefined ? [{ i: index, miss: true }] : [{ i: index, size: bytes.byteLength }, new RawFrame(bytes)])
       }
       return [{ end: true }]
     }
@@ -78,7 +80,10 @@ export async function askChunks(stream: Stream, conv: ConversationId, rootHash: 
       if ('end' in frame) return
       if (frame.i !== expect || expect >= from + count) throw new EnclaveError('bad-frame', `chunk ${frame.i} out of the run asked for`)
       expect++
-      await take(frame.i, 'c' in frame ? frame.c : undefined)
+      if ('miss' in frame) { await take(frame.i, undefined); continue }
+      const bytes = await exchange.nextRaw()
+      if (bytes.byteLength !== frame.size) throw new EnclaveError('bad-frame', `chunk ${frame.i} is not the size its header said`)
+      await take(frame.i, bytes)
     }
   })
 }

@@ -37,8 +37,10 @@ export async function refuseStream(stream: Stream, connection: Connection, log: 
   // (closed for reading alone, it kept granting windows and a stranger pushed megabytes a stream).
   if (stream.readStatus === 'readable') stream.pause()
   await stream.closeRead().catch(() => undefined)
-  const wait = since + REFUSAL_DELAY_MS - Date.now()
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+  // A timer may fire a millisecond before Date.now() says its time has come (libuv rounds).
+  for (let wait = since + REFUSAL_DELAY_MS - Date.now(); wait > 0; wait = since + REFUSAL_DELAY_MS - Date.now()) {
+    await new Promise((resolve) => setTimeout(resolve, wait))
+  }
   try {
     if (stream.writeStatus === 'writable' && !stream.send(cborFrame({ error: { code: err.code, message: err.message } }))) await stream.onDrain({ signal: AbortSignal.timeout(1_000) })
   } catch {

@@ -20,6 +20,8 @@ import type { Connection, Stream } from '@libp2p/interface'
 export interface Exchange {
   /** The peer's next frame. A refusal throws its coded error (asker only); the stream ending first throws `bad-frame`. */
   next(): Promise<unknown>
+  /** The peer's next frame as bytes, not decoded (one the peer sent as a `RawFrame`). */
+  nextRaw(): Promise<Uint8Array>
   /** Sends frames in bounded writes, waiting while the stream's buffer is full. */
   send(values: unknown[]): Promise<void>
 }
@@ -56,6 +58,7 @@ function exchangeOn(stream: Stream, maxFrameBytes: number, readsRefusals: boolea
       if (refused !== null) throw refused
       return raw
     },
+    nextRaw: () => reader.nextRaw(),
     send: (values) => writeFrames(stream, values)
   }
 }
