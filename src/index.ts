@@ -45,30 +45,32 @@ import { VERSION } from './version.js'
 import type { Events, NodeInfo, PeerIdString } from './api/contract.js'
 import type { OutboxInit } from './chat/outbox.js'
 import type { MailboxQuotaInit } from './chat/mailbox-quota.js'
+import type { MailboxFileLimits } from './files/mailbox-files.js'
+
+/** A whole number from the environment, or undefined when unset or not one (then the default holds). */
+function envNumber(name: string, min: number): number | undefined {
+  const value = Number(process.env[name])
+  return process.env[name] !== undefined && Number.isSafeInteger(value) && value >= min ? value : undefined
+}
+
+/** Keeps the keys whose values are set. */
+const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
 
 /** An operator's (or a test's) mailbox limits from the environment; unset or invalid ones keep the defaults. */
 function mailboxLimitsFromEnv(): MailboxQuotaInit {
-  const read = (name: string): number | undefined => {
-    const value = Number(process.env[name])
-    return process.env[name] !== undefined && Number.isFinite(value) && value > 0 ? value : undefined
-  }
-  const perMemberBytes = read('ENCLAVE_MAILBOX_MEMBER_BYTES')
-  const totalBytes = read('ENCLAVE_MAILBOX_TOTAL_BYTES')
-  const retentionMs = read('ENCLAVE_MAILBOX_RETENTION_MS')
-  return { ...(perMemberBytes === undefined ? {} : { perMemberBytes }), ...(totalBytes === undefined ? {} : { totalBytes }), ...(retentionMs === undefined ? {} : { retentionMs }) }
+  return defined({ perMemberBytes: envNumber('ENCLAVE_MAILBOX_MEMBER_BYTES', 1), totalBytes: envNumber('ENCLAVE_MAILBOX_TOTAL_BYTES', 1), retentionMs: envNumber('ENCLAVE_MAILBOX_RETENTION_MS', 1) })
 }
+
 /**
  * The file store's quota and the automatic download size, from ENCLAVE_FILE_QUOTA_BYTES and
- * ENCLAVE_FILE_AUTO_BYTES (tests and admins of small disks; Settings will carry them too).
+ * ENCLAVE_FILE_AUTO_BYTES (tests and admins of small disks; Settings will carry them too), and
+ * a mailbox's bytes of files per member from ENCLAVE_MAILBOX_FILE_BYTES.
  */
-function fileLimitsFromEnv(): { quotaBytes?: number; autoDownloadBytes?: number } {
-  const read = (name: string): number | undefined => {
-    const value = Number(process.env[name])
-    return process.env[name] !== undefined && Number.isSafeInteger(value) && value >= 0 ? value : undefined
+function fileLimitsFromEnv(): { quotaBytes?: number; autoDownloadBytes?: number; mailbox: MailboxFileLimits } {
+  return {
+    ...defined({ quotaBytes: envNumber('ENCLAVE_FILE_QUOTA_BYTES', 0), autoDownloadBytes: envNumber('ENCLAVE_FILE_AUTO_BYTES', 0) }),
+    mailbox: defined({ memberBytes: envNumber('ENCLAVE_MAILBOX_FILE_BYTES', 0), retentionMs: envNumber('ENCLAVE_MAILBOX_RETENTION_MS', 1) })
   }
-  const quotaBytes = read('ENCLAVE_FILE_QUOTA_BYTES')
-  const autoDownloadBytes = read('ENCLAVE_FILE_AUTO_BYTES')
-  return { ...(quotaBytes === undefined ? {} : { quotaBytes }), ...(autoDownloadBytes === undefined ? {} : { autoDownloadBytes }) }
 }
 import type { CoreEvents } from './core-events.js'
 
@@ -225,6 +227,8 @@ export async function createCore(init: CoreInit): Promise<Core> {
       log: log.child('files'),
       self,
       isConnected: (peer) => peers.isConnected(peer),
+      mailboxesFor: (conv) => chat.mailboxesFor(conv),
+      deposits: store.collection('fileDeposits'),
       policyOf: (conv) => {
         const group = chat.groupAccess(conv)
         // A channel answers to its workspace; a DM to every workspace the two devices share.
@@ -235,7 +239,10 @@ export async function createCore(init: CoreInit): Promise<Core> {
           guestPresent: spaces.some((ws) => devices.some((d) => access.isGuestDevice(ws, d)))
         }
       }
-    }, fileLimits.autoDownloadBytes === undefined ? {} : { autoDownloadBytes: fileLimits.autoDownloadBytes }))
+    }, {
+      ...(fileLimits.autoDownloadBytes === undefined ? {} : { autoDownloadBytes: fileLimits.autoDownloadBytes }),
+      ...(init.mailbox === true ? { mailbox: fileLimits.mailbox } : {})
+    }))
     const avatars = parts.add('avatars', await createAvatars({
       store,
       registry,

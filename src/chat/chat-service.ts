@@ -81,6 +81,8 @@ export interface ChatService {
   sendDocEdit(conversationId: ConversationId, doc: DocId, update: Uint8Array): Promise<void>
   /** A conversation's current MLS group, for data sealed with keys exported from its epoch (docs). */
   groupAccess(conversationId: ConversationId): GroupAccess | null
+  /** Mailboxes that keep this conversation's envelopes (and files) for its members while they are away. */
+  mailboxesFor(conversationId: ConversationId): PeerIdString[]
   /** Delivers what waited in the outbox and processes envelopes held from the last run. */
   start(): Promise<void>
   stop(): Promise<void>
@@ -382,6 +384,8 @@ export async function createChatService(components: ChatComponents, outboxInit: 
         kickAll(sent.recipients)
       })
     },
+
+    mailboxesFor: (conversationId) => components.mailboxes().filter((box) => box !== self && mayBeIn(conversationId, box)),
 
     groupAccess: (conversationId) => {
       const record = messages.conversation(conversationId)

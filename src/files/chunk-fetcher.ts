@@ -3,18 +3,25 @@ import { decodeManifest, equalBytes, sha256, type Manifest } from './file-seal.j
 import { FILES_PROTOCOL, MAX_RUN, askChunks, askManifest } from './file-protocol.js'
 import type { BlobStore } from './blob-store.js'
 import { roomFor } from './disk-room.js'
-import type { FileRecord } from './file-record.js'
-import type { PeerIdString } from '../api/contract.js'
-import type { FileMessage } from '../chat/chat-service.js'
-import type { FileRef } from '../chat/envelope.js'
+import type { ConversationId, PeerIdString } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { ProtocolHost } from '../net/protocol-host.js'
 
 /*
  * Fetching a file's chunks from the members who hold it: the manifest first (checked against the
  * root), then runs of chunks spread over the holders, several at once, each chunk checked against
- * the manifest before it is kept. file-service.ts decides when; this is how.
+ * the manifest before it is kept. file-service.ts (for a member) and mailbox-files.ts (for a
+ * mailbox holding a file for members away) decide when; this is how.
  */
+
+/** A file to fetch: what its message (or a mailbox's deposit) says of it. */
+export interface FetchTarget {
+  conv: ConversationId
+  root: Uint8Array
+  size: number
+  /** The chunk size the file's message gave, checked against the manifest's; a mailbox has no message. */
+  chunkBytes?: number
+}
 
 /** Chunk writes under way at once per run, while its stream goes on. */
 const WRITES_IN_FLIGHT = 3
@@ -23,9 +30,8 @@ const RUN_TIMEOUT_MS = 60_000
 /** A holder that sent a chunk not matching the manifest is not asked again for this long. */
 const PENALTY_MS = 10 * 60_000
 
-/** A transfer under way: what file-service.ts tracks and this fills in. */
-export interface Transfer {
-  record: FileRecord
+/** A transfer under way: what the caller tracks and this fills in. */
+export interface FetchState {
   /** Chunks here now; `had` of them were here when this transfer began, `fetched` came in it. */
   have: number
   had: number
@@ -36,39 +42,55 @@ export interface Transfer {
   fetchedBytes: number
   /** Chunks fetched in this transfer, by the holder that served them (for the log). */
   from: Map<PeerIdString, number>
-  lastEmit: number
   abort: AbortController
-  done: Promise<void>
 }
 
-export interface ChunkFetcherComponents {
+export function newFetchState(): FetchState {
+  return { have: 0, had: 0, fetched: 0, counted: false, startedAt: Date.now(), fetchedBytes: 0, from: new Map(), abort: new AbortController() }
+}
+
+export interface ChunkFetcherComponents<T extends FetchTarget> {
   blobs: BlobStore
   protocols: Pick<ProtocolHost, 'dial'>
   log: Logger
   /** Holders that sent a chunk not matching the manifest, until when they are left alone. */
   penalised: Map<string, number>
   /** Who may hold a file, best first. */
-  sourcesOf: (fm: FileMessage) => PeerIdString[]
-  /** Tells shells of a transfer's progress (throttled there). */
-  announce: (record: FileRecord, fm: FileMessage) => Promise<void>
-  manifestHere: (file: FileRef) => Promise<Manifest | undefined>
-  countHave: (m: Manifest) => Promise<number>
+  sourcesOf: (target: T) => PeerIdString[]
   /** Runs of chunks asked for at once, across sources. */
   parallelRuns: number
 }
 
-export function createChunkFetcher(components: ChunkFetcherComponents): { fetchAll: (t: Transfer, fm: FileMessage) => Promise<void> } {
-  const { blobs, protocols, log, penalised, sourcesOf, announce, manifestHere, countHave, parallelRuns } = components
+/** The file's manifest if it is in `blobs`, checked against its root. */
+export async function manifestIn(blobs: BlobStore, root: Uint8Array, size: number): Promise<Manifest | undefined> {
+  const bytes = await blobs.get(root)
+  return bytes === undefined ? undefined : decodeManifest(bytes, root, size)
+}
 
-  const fetchManifest = async (fm: FileMessage, sources: PeerIdString[], signal: AbortSignal): Promise<Manifest> => {
-    const local = await manifestHere(fm.file)
+/** Chunks of the manifest's file that are in `blobs`. */
+export async function countIn(blobs: BlobStore, m: Manifest): Promise<number> {
+  let n = 0
+  for (const h of m.chunks) if (await blobs.has(h)) n++
+  return n
+}
+
+export interface ChunkFetcher<T extends FetchTarget> {
+  /** Fetches every chunk of `target` not here yet; `stored` is told of each chunk kept. */
+  fetchAll: (t: FetchState, target: T, stored: () => void) => Promise<void>
+}
+
+export function createChunkFetcher<T extends FetchTarget>(components: ChunkFetcherComponents<T>): ChunkFetcher<T> {
+  const { blobs, protocols, log, penalised, sourcesOf, parallelRuns } = components
+
+  const fetchManifest = async (fm: T, sources: PeerIdString[], signal: AbortSignal): Promise<Manifest> => {
+    const local = await manifestIn(blobs, fm.root, fm.size)
     if (local !== undefined) return local
     let last: unknown = new EnclaveError('peer-unreachable', 'no member who may hold the file is reachable')
     for (const source of sources) {
       try {
-        const bytes = await askManifest(await protocols.dial(source, FILES_PROTOCOL, AbortSignal.any([signal, AbortSignal.timeout(15_000)])), fm.conv, fm.file.root)
-        const m = decodeManifest(bytes, fm.file.root, fm.file.size)
-        await blobs.put(fm.file.root, bytes)
+        const bytes = await askManifest(await protocols.dial(source, FILES_PROTOCOL, AbortSignal.any([signal, AbortSignal.timeout(15_000)])), fm.conv, fm.root)
+        const m = decodeManifest(bytes, fm.root, fm.size)
+        await blobs.put(fm.root, bytes)
         return m
       } catch (err) {
         if (signal.aborted) throw err
@@ -84,14 +106,14 @@ export function createChunkFetcher(components: ChunkFetcherComponents): { fetchA
    * chunk checked against the manifest before it is kept. A source that sends a wrong chunk is
    * dropped (and avoided for a while); a run a source lacks goes to another source.
    */
-  const fetchAll = async (t: Transfer, fm: FileMessage): Promise<void> => {
+  const fetchAll = async (t: FetchState, fm: T, stored: () => void): Promise<void> => {
     const stopWorkers = new AbortController()
     const signal = AbortSignal.any([t.abort.signal, stopWorkers.signal])
     /** Read after each await: a pause or a failed worker may have come meanwhile. */
     const halted = (): boolean => signal.aborted
     let sources = sourcesOf(fm)
     const m = await fetchManifest(fm, sources, signal)
-    if (m.chunkBytes !== fm.file.chunkBytes) throw new EnclaveError('bad-frame', 'the manifest\'s chunk size is not the message\'s')
+    if (fm.chunkBytes !== undefined && m.chunkBytes !== fm.chunkBytes) throw new EnclaveError('bad-frame', 'the manifest\'s chunk size is not the message\'s')
     const missing: number[] = []
     for (const [i, h] of m.chunks.entries()) if (!await blobs.has(h)) missing.push(i)
     t.have = m.chunks.length - missing.length
@@ -138,10 +160,10 @@ export function createChunkFetcher(components: ChunkFetcherComponents): { fetchA
               t.fetched++
               t.fetchedBytes += bytes.byteLength
               t.from.set(source, (t.from.get(source) ?? 0) + 1)
-              void announce(t.record, fm)
+              stored()
             }
             try {
-              await askChunks(stream, fm.conv, fm.file.root, first, run.length, async (index, bytes) => {
+              await askChunks(stream, fm.conv, fm.root, first, run.length, async (index, bytes) => {
                 const expected = m.chunks[index]
                 if (bytes === undefined || expected === undefined) { lacking.push(index); return }
                 if (!equalBytes(sha256(bytes), expected)) {
@@ -187,7 +209,7 @@ export function createChunkFetcher(components: ChunkFetcherComponents): { fetchA
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
     if (failed !== undefined) throw failed.reason
     if (t.abort.signal.aborted) return
-    if (await countHave(m) !== m.chunks.length) throw new EnclaveError('peer-unreachable', 'some chunks are still missing')
+    if (await countIn(blobs, m) !== m.chunks.length) throw new EnclaveError('peer-unreachable', 'some chunks are still missing')
   }
 
   return { fetchAll }

@@ -8,8 +8,8 @@ import '../net/node-shims.js'
 import { EnclaveError } from '../errors.js'
 import { createMemoryLogger } from '../logger.js'
 import { RawFrame, writeFrames } from '../net/frame-io.js'
-import { askChunks, askManifest, serveFiles, type FileSource } from './file-protocol.js'
-import type { ConversationId } from '../api/contract.js'
+import { askChunks, askHold, askManifest, serveFiles, type FileSource } from './file-protocol.js'
+import type { ConversationId, PeerIdString } from '../api/contract.js'
 import type { Connection } from '@libp2p/interface'
 
 const CONV = `ch:${'c'.repeat(32)}` as ConversationId
@@ -23,8 +23,13 @@ const holder: FileSource = {
   chunks: async function * (_from, conv, _root, start, count) {
     if (conv !== CONV) throw new EnclaveError('not-member', 'not a member of that conversation')
     for (let i = start; i < Math.min(start + count, chunks.length); i++) yield await Promise.resolve({ index: i, bytes: chunks[i] })
+  },
+  hold: (_from, conv, _root, size, forDevices) => {
+    holds.push([size, forDevices.length])
+    return conv === CONV ? Promise.resolve() : Promise.reject(new EnclaveError('over-quota', 'this member has too many files waiting at the mailbox'))
   }
 }
+const holds: Array<[number, number]> = []
 
 async function served(source: FileSource = holder): Promise<Awaited<ReturnType<typeof streamPair>>[0]> {
   const [asker, server] = await streamPair()
@@ -70,4 +75,12 @@ test('a chunk whose bytes are not the size its header said is refused by the ask
   const got: number[] = []
   await assert.rejects(askChunks(asker, CONV, ROOT, 0, 2, (i) => { got.push(i); return Promise.resolve() }), { code: 'bad-frame', message: /not the size/ })
   assert.deepEqual(got, [])
+})
+
+test('a mailbox asked to hold a file answers once it took room for it, and a refusal comes back with its code', async () => {
+  const members = await Promise.all(Array.from({ length: 300 }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString() as PeerIdString))
+  await askHold(await served(), CONV, ROOT, 5_000_000, members)
+  assert.deepEqual(holds, [[5_000_000, 300]])
+  await assert.rejects(askHold(await served(), `ch:${'d'.repeat(32)}` as ConversationId, ROOT, 1, members.slice(0, 1)), { code: 'over-quota' })
+  await assert.rejects(askHold(await served(), CONV, ROOT, 1, ['not a device' as PeerIdString]), { code: 'bad-frame' })
 })

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { EnclaveError } from '../errors.js'
-import { idSchema, parseConversationId } from '../ids.js'
+import { idSchema, parseConversationId, parseDeviceText } from '../ids.js'
 import { RawFrame } from '../net/frame-io.js'
 import { ask, parseWith, serveRequest } from '../net/request-reply.js'
 import { HASH_BYTES } from './file-seal.js'
@@ -23,9 +23,15 @@ export const MAX_RUN = 16
 export const MAX_CHUNK_FRAME_BYTES = 16 * 1024 * 1024 + 1024
 const MANIFEST_FRAME_BYTES = 3 * 1024 * 1024
 
+/** Devices a mailbox may hold one file for: a conversation's members. */
+export const MAX_HOLD_FOR = 5000
+/** A hold request names that many devices; any other request is far smaller. */
+const MAX_REQUEST_BYTES = MAX_HOLD_FOR * 64 + 1024
+
 const root = z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength === HASH_BYTES, 'a SHA-256 root')
 const request = z.union([
   z.object({ conv: idSchema(parseConversationId), root, manifest: z.literal(true) }).strict(),
+  z.object({ conv: idSchema(parseConversationId), root, hold: z.object({ size: z.number().int().min(0).max(2 ** 53), for: z.array(idSchema(parseDeviceText)).min(1).max(MAX_HOLD_FOR) }).strict() }).strict(),
   z.object({ conv: idSchema(parseConversationId), root, from: z.number().int().min(0).max(2 ** 31), count: z.number().int().min(1).max(MAX_RUN) }).strict()
 ])
 export type FileRequest = z.infer<typeof request>
@@ -36,6 +42,7 @@ const chunkFrame = z.union([
   z.object({ i: z.number().int().min(0), miss: z.literal(true) }).strict(),
   z.object({ end: z.literal(true) }).strict()
 ])
+const okFrame = z.object({ ok: z.literal(true) }).strict()
 const manifestFrame = z.object({ m: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'manifest bytes') }).strict()
 
 export interface FileSource {
@@ -43,17 +50,23 @@ export interface FileSource {
   manifest(from: PeerIdString, conv: ConversationId, root: Uint8Array): Promise<Uint8Array>
   /** The sealed chunks `[start, start + count)` this device holds, in order (undefined where it lacks one); checks like `manifest`. */
   chunks(from: PeerIdString, conv: ConversationId, root: Uint8Array, start: number, count: number): AsyncIterable<{ index: number; bytes: Uint8Array | undefined }>
+  /** At a mailbox: `from` asks it to hold a file for `forDevices` (it then fetches the file from `from`); throws `over-quota`, or `not-found` where this device is no mailbox. */
+  hold(from: PeerIdString, conv: ConversationId, root: Uint8Array, size: number, forDevices: PeerIdString[]): Promise<void>
 }
 
 export async function serveFiles(stream: Stream, connection: Connection, source: FileSource, log: Logger): Promise<void> {
   await serveRequest<FileRequest>(stream, connection, {
     log,
     name: 'files',
-    maxRequestBytes: 1024,
+    maxRequestBytes: MAX_REQUEST_BYTES,
     parse: parseWith(request, 'files request'),
     quiet: ['not-found'],
     handle: async (from, req, exchange) => {
       if ('manifest' in req) return [{ m: await source.manifest(from, req.conv, req.root) }]
+      if ('hold' in req) {
+        await source.hold(from, req.conv, req.root, req.hold.size, req.hold.for)
+        return [{ ok: true }]
+      }
       for await (const { index, bytes } of source.chunks(from, req.conv, req.root, req.from, req.count)) {
         // One frame at a time: `send` waits while the stream's buffer is full (backpressure).
         await exchange.send(bytes === undefined ? [{ i: index, miss: true }] : [{ i: index, size: bytes.byteLength }, new RawFrame(bytes)])
@@ -61,6 +74,11 @@ export async function serveFiles(stream: Stream, connection: Connection, source:
       return [{ end: true }]
     }
   })
+}
+
+/** Asks a mailbox to hold a file for the devices in `forDevices`; resolves once it has taken room for it. */
+export async function askHold(stream: Stream, conv: ConversationId, rootHash: Uint8Array, size: number, forDevices: PeerIdString[]): Promise<void> {
+  await ask(stream, { conv, root: rootHash, hold: { size, for: forDevices } }, { maxReplyBytes: 1024 }, async (exchange) => parseWith(okFrame, 'hold reply')(await exchange.next()))
 }
 
 export async function askManifest(stream: Stream, conv: ConversationId, rootHash: Uint8Array): Promise<Uint8Array> {

@@ -1,4 +1,4 @@
-import type { ConversationId, MessageId } from '../api/contract.js'
+import type { ConversationId, MessageId, PeerIdString } from '../api/contract.js'
 
 /** What this device remembers of a file message: the transfer's state (chunks themselves are in the blob store). */
 export interface FileRecord {
@@ -15,4 +15,6 @@ export interface FileRecord {
   auto?: boolean
   /** Tries in a row that stopped short. */
   tries?: number
+  /** Mailboxes that agreed to hold this (own) file for members away: they may fetch it from here. */
+  heldBy?: PeerIdString[]
 }

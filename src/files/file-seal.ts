@@ -122,3 +122,4 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 export const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+export const unhex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'hex'))

@@ -2,14 +2,15 @@ import { randomBytes } from 'node:crypto'
 import { open, rename, rm, stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { EnclaveError, errorMessage } from '../errors.js'
-import { CHUNK_BYTES, MAX_FILE_BYTES, chunkCount, decodeManifest, hex, openChunk, readManifest, type Manifest } from './file-seal.js'
-import { FILES_PROTOCOL, serveFiles, type FileSource } from './file-protocol.js'
+import { CHUNK_BYTES, MAX_FILE_BYTES, chunkCount, hex, openChunk, readManifest, type Manifest } from './file-seal.js'
+import { FILES_PROTOCOL, askHold, serveFiles, type FileSource } from './file-protocol.js'
+import { createMailboxFiles, type FileDeposit, type MailboxFileLimits, type MailboxFiles } from './mailbox-files.js'
 import { mimeOf } from './mime.js'
 import { checkFilePolicy, type ConversationFilePolicy } from './file-policy.js'
 import { freeSpaceAt, roomFor } from './disk-room.js'
 import type { FileRecord } from './file-record.js'
 import { createFileSealer, type FileSealer } from './file-sealer.js'
-import { createChunkFetcher, type Transfer } from './chunk-fetcher.js'
+import { countIn, createChunkFetcher, manifestIn, newFetchState, type FetchState, type FetchTarget } from './chunk-fetcher.js'
 import type { BlobStore } from './blob-store.js'
 import type { ConversationId, ConversationRef, Emit, FilesUsage, FileView, MessageId, MessageView, PeerIdString } from '../api/contract.js'
 import { storedPreviewOf } from '../chat/file-message.js'
@@ -31,6 +32,10 @@ export interface FileServiceComponents {
   log: Logger
   self: PeerIdString
   isConnected: (peer: PeerIdString) => boolean
+  /** Mailboxes that may hold files for a conversation's members (those of its workspace). */
+  mailboxesFor: (conv: ConversationId) => PeerIdString[]
+  /** Where a mailbox keeps the files it holds for members away. */
+  deposits: Collection<FileDeposit>
   /** The file rules in force in a conversation (its workspace's, and whether a guest is in it). */
   policyOf: (conv: ConversationId) => ConversationFilePolicy
 }
@@ -40,6 +45,8 @@ export interface FileServiceInit {
   autoDownloadBytes?: number
   /** Runs of chunks asked for at once, across sources. @default 8 */
   parallelRuns?: number
+  /** This device is a mailbox: it holds files for members away, within these limits. */
+  mailbox?: MailboxFileLimits
 }
 
 export interface FileService {
@@ -72,6 +79,18 @@ export interface FileService {
   stop(): Promise<void>
 }
 
+/** A member's transfer: the fetch's state, and the file's record and message. */
+interface Transfer extends FetchState {
+  record: FileRecord
+  lastEmit: number
+  done: Promise<void>
+}
+
+/** A file message as the chunk fetcher sees it. */
+interface MessageTarget extends FetchTarget { fm: FileMessage }
+
+const targetOf = (fm: FileMessage): MessageTarget => ({ conv: fm.conv, root: fm.file.root, size: fm.file.size, chunkBytes: fm.file.chunkBytes, fm })
+
 /** Progress events at most this often per file. */
 const PROGRESS_EVERY_MS = 250
 /** How long a download ticket stays valid. */
@@ -96,6 +115,12 @@ export async function createFileService(components: FileServiceComponents, init:
   let stopped = false
   let retryTimer: NodeJS.Timeout | undefined
 
+  /** Mailboxes asked to hold a file shared from here, by root: they may fetch it like members. */
+  const heldBy = new Map<string, Set<PeerIdString>>()
+  const mailboxFiles: MailboxFiles | undefined = init.mailbox === undefined
+    ? undefined
+    : createMailboxFiles({ blobs, deposits: components.deposits, protocols, bus, log, penalised, isConnected: components.isConnected, ownsRoot: (root) => sharedIn.has(root) }, init.mailbox)
+
   const remember = (root: string, conv: ConversationId): void => {
     const set = sharedIn.get(root) ?? new Set<ConversationId>()
     set.add(conv)
@@ -117,16 +142,8 @@ export async function createFileService(components: FileServiceComponents, init:
     return record
   }
 
-  const manifestHere = async (file: FileRef): Promise<Manifest | undefined> => {
-    const bytes = await blobs.get(file.root)
-    return bytes === undefined ? undefined : decodeManifest(bytes, file.root, file.size)
-  }
-
-  const countHave = async (m: Manifest): Promise<number> => {
-    let n = 0
-    for (const h of m.chunks) if (await blobs.has(h)) n++
-    return n
-  }
+  const manifestHere = (file: FileRef): Promise<Manifest | undefined> => manifestIn(blobs, file.root, file.size)
+  const countHave = (m: Manifest): Promise<number> => countIn(blobs, m)
 
   const viewOf = async (record: FileRecord, fm: FileMessage, transfer = transfers.get(record.messageId)): Promise<FileView> => {
     const chunks = chunkCount(fm.file.size, fm.file.chunkBytes)
@@ -182,13 +199,15 @@ export async function createFileService(components: FileServiceComponents, init:
   }
 
   /** Who may hold a file: its author first, then the conversation's other members that are connected. */
-  const sourcesOf = (fm: FileMessage): PeerIdString[] => {
+  const sourcesOf = ({ fm }: MessageTarget): PeerIdString[] => {
     const members = chat.groupAccess(fm.conv)?.members ?? []
     const others = members.filter((m) => m !== fm.author && components.isConnected(m))
-    return [...(fm.author === self ? [] : [fm.author]), ...others].filter((p) => (penalised.get(p) ?? 0) < Date.now())
+    // Mailboxes last: they hold files for members who were away, and serve only those.
+    const boxes = components.mailboxesFor(fm.conv).filter((b) => b !== self && b !== fm.author && !others.includes(b) && components.isConnected(b))
+    return [...(fm.author === self ? [] : [fm.author]), ...others, ...boxes].filter((p) => (penalised.get(p) ?? 0) < Date.now())
   }
 
-  const { fetchAll } = createChunkFetcher({ blobs, protocols, log, penalised, sourcesOf, announce, manifestHere, countHave, parallelRuns })
+  const { fetchAll } = createChunkFetcher<MessageTarget>({ blobs, protocols, log, penalised, sourcesOf, parallelRuns })
 
   /**
    * A chunk of a file counted whole is gone (removed with another file that named it, or lost
@@ -236,12 +255,12 @@ export async function createFileService(components: FileServiceComponents, init:
     // A file the rules forbid is never fetched, whoever shared it and however its device behaved.
     const refused = refusal(fm)
     if (refused !== null) throw refused
-    const t: Transfer = { record, have: 0, had: 0, fetched: 0, counted: false, startedAt: Date.now(), fetchedBytes: 0, from: new Map(), lastEmit: 0, abort: new AbortController(), done: Promise.resolve() }
+    const t: Transfer = { ...newFetchState(), record, lastEmit: 0, done: Promise.resolve() }
     transfers.set(record.messageId, t)
     t.done = (async () => {
       try {
         if (record.state !== 'fetching') await setState(record, fm, 'fetching')
-        await fetchAll(t, fm)
+        await fetchAll(t, targetOf(fm), () => { void announce(record, fm) })
         if (!t.abort.signal.aborted) {
           record.tries = 0
           log.info('file fetched', { file: record.messageId, chunks: t.have, had: t.had, fetched: t.fetched, from: Object.fromEntries(t.from), ms: Date.now() - t.startedAt })
@@ -280,13 +299,22 @@ export async function createFileService(components: FileServiceComponents, init:
       const hashes = readManifest(bytes).chunks
       for (let i = start; i < start + count && i < hashes.length; i++) {
         const h = hashes[i]
-        yield { index: i, bytes: h === undefined ? undefined : await blobs.get(h) }
+        const chunk = h === undefined ? undefined : await blobs.get(h)
+        if (chunk !== undefined) mailboxFiles?.served(from, root, i)
+        yield { index: i, bytes: chunk }
       }
+    },
+    hold: async (from, conv, root, size, forDevices) => {
+      if (mailboxFiles === undefined) throw new EnclaveError('not-found', 'this device is not a mailbox')
+      await mailboxFiles.hold(from, conv, root, size, forDevices)
     }
   }
 
   /** Only a current member of the conversation the file was shared in, for a file shared there. */
   const mayServe = (from: PeerIdString, conv: ConversationId, root: Uint8Array): void => {
+    // A mailbox asked to hold the file fetches it from here; at a mailbox, the devices it holds the file for collect it.
+    if (heldBy.get(hex(root))?.has(from) === true && sharedIn.get(hex(root))?.has(conv) === true) return
+    if (mailboxFiles?.mayServe(from, conv, root) === true) return
     if (chat.groupAccess(conv)?.members.includes(from) !== true) throw new EnclaveError('not-member', 'not a member of that conversation')
     if (sharedIn.get(hex(root))?.has(conv) !== true) throw new EnclaveError('not-found', 'no such file in that conversation')
   }
@@ -317,7 +345,35 @@ export async function createFileService(components: FileServiceComponents, init:
     const view = await chat.send(ref, caption, file)
     await records.put(view.id, { messageId: view.id, conv: view.conversationId, root: hex(root), size: sealer.size, state: 'complete', error: null })
     log.debug('file shared', { file: view.id, root: hex(root), size: sealer.size, chunks: sealer.next })
+    void leaveAtMailboxes(view.id, view.conversationId, root, sealer.size).catch((err: unknown) => { log.warn('could not leave a file at the mailboxes', { file: view.id, error: errorMessage(err) }) })
     return view
+  }
+
+  /**
+   * With a member of the conversation away, asks each mailbox of its workspace to hold the file
+   * for the members; a mailbox that agrees fetches it from here at once (and after a restart).
+   */
+  const leaveAtMailboxes = async (messageId: MessageId, conv: ConversationId, root: Uint8Array, size: number): Promise<void> => {
+    const members = (chat.groupAccess(conv)?.members ?? []).filter((m) => m !== self)
+    if (members.every((m) => components.isConnected(m))) return
+    const key = hex(root)
+    for (const box of components.mailboxesFor(conv)) {
+      if (box === self || members.includes(box)) continue
+      const boxes = heldBy.get(key) ?? new Set<PeerIdString>()
+      heldBy.set(key, boxes)
+      // Allowed before it is asked: a mailbox that agrees starts fetching before its answer arrives.
+      const before = boxes.has(box)
+      boxes.add(box)
+      try {
+        await askHold(await protocols.dial(box, FILES_PROTOCOL, AbortSignal.timeout(15_000)), conv, root, size, members)
+        const record = await records.get(messageId)
+        if (record !== undefined && record.heldBy?.includes(box) !== true) await records.put(messageId, { ...record, heldBy: [...record.heldBy ?? [], box] })
+        log.info('a mailbox holds the file for members away', { file: messageId, peer: box })
+      } catch (err) {
+        if (!before) boxes.delete(box)
+        log.info('a mailbox did not take the file', { file: messageId, peer: box, code: err instanceof EnclaveError ? err.code : 'internal', error: errorMessage(err) })
+      }
+    }
   }
 
   const service: FileService = {
@@ -505,14 +561,18 @@ export async function createFileService(components: FileServiceComponents, init:
     },
 
     start: async () => {
-      for await (const [, record] of records.entries()) remember(record.root, record.conv)
+      for await (const [, record] of records.entries()) {
+        remember(record.root, record.conv)
+        if (record.heldBy !== undefined) heldBy.set(record.root, new Set([...heldBy.get(record.root) ?? [], ...record.heldBy]))
+      }
+      await mailboxFiles?.start()
       // A transfer that stopped short (its holders away) is tried again now and then, besides on connect.
       retryTimer = setInterval(() => {
         void (async () => {
           for await (const [id, record] of records.entries()) {
             if (stopped || record.state !== 'fetching' || transfers.has(id as MessageId)) continue
             const fm = await chat.fileMessage(id as MessageId)
-            if (fm !== undefined && sourcesOf(fm).length > 0) await startAllowed(record, fm)
+            if (fm !== undefined && sourcesOf(targetOf(fm)).length > 0) await startAllowed(record, fm)
           }
         })().catch((err: unknown) => { log.debug('could not retry file transfers', { error: errorMessage(err) }) })
       }, RETRY_EVERY_MS).unref()
@@ -521,6 +581,7 @@ export async function createFileService(components: FileServiceComponents, init:
     stop: async () => {
       stopped = true
       clearInterval(retryTimer)
+      await mailboxFiles?.stop()
       for (const t of transfers.values()) t.abort.abort()
       await Promise.all([...transfers.values()].map((t) => t.done.catch(() => undefined)))
     }
@@ -530,7 +591,7 @@ export async function createFileService(components: FileServiceComponents, init:
   const resumeFor = async (peer: PeerIdString): Promise<void> => {
     for await (const [id, record] of records.entries()) {
       if (stopped || record.state !== 'fetching' || transfers.has(id as MessageId)) continue
-      if (chat.groupAccess(record.conv)?.members.includes(peer) !== true) continue
+      if (chat.groupAccess(record.conv)?.members.includes(peer) !== true && !components.mailboxesFor(record.conv).includes(peer)) continue
       const fm = await chat.fileMessage(id as MessageId)
       if (fm !== undefined) await startAllowed(record, fm)
     }

@@ -60,7 +60,9 @@ export const KEY_LAYOUTS: Record<CollectionName, KeyLayout | null> = {
   // conversation → unsent text (drafts.ts)
   drafts: whole,
   // file message id → its transfer state (file-service.ts); the chunks are in the blob store
-  files: whole
+  files: whole,
+  // a mailbox's files held for members away: root → deposit (mailbox-files.ts)
+  fileDeposits: whole
 }
 
 /** Hybrid clock ticks per hour (hybrid-clock.ts: 1,000 ticks a millisecond). */
