@@ -62,6 +62,8 @@ export interface MailboxFiles {
 interface DepositTarget extends FetchTarget { from: PeerIdString }
 
 const RETRY_EVERY_MS = 30_000
+/** Files one member may have waiting here at once, whatever their size (each costs a record and a fetch). */
+const MAX_DEPOSITS_PER_MEMBER = 2_000
 
 export function createMailboxFiles(components: MailboxFilesComponents, limits: MailboxFileLimits = {}): MailboxFiles {
   const { blobs, deposits, protocols, bus, log, penalised } = components
@@ -77,10 +79,11 @@ export function createMailboxFiles(components: MailboxFilesComponents, limits: M
 
   const fetcher = createChunkFetcher<DepositTarget>({ blobs, protocols, log, penalised, sourcesOf: (t) => [t.from], parallelRuns: 4 })
 
-  const usageOf = (from: PeerIdString): number => {
-    let n = 0
-    for (const d of held.values()) if (d.from === from) n += d.size
-    return n
+  const usageOf = (from: PeerIdString): { bytes: number; files: number } => {
+    let bytes = 0
+    let files = 0
+    for (const d of held.values()) if (d.from === from) { bytes += d.size; files++ }
+    return { bytes, files }
   }
 
   const fetchDeposit = (root: string, d: FileDeposit): void => {
@@ -144,7 +147,9 @@ export function createMailboxFiles(components: MailboxFilesComponents, limits: M
         await deposits.put(key, d)
         return
       }
-      if (usageOf(from) + size > memberBytes) throw new EnclaveError('over-quota', 'this member has too many files waiting at the mailbox')
+      const usage = usageOf(from)
+      if (usage.files >= MAX_DEPOSITS_PER_MEMBER) throw new EnclaveError('over-quota', 'this member has too many files waiting at the mailbox')
+      if (usage.bytes + size > memberBytes) throw new EnclaveError('over-quota', 'this member has too many files waiting at the mailbox')
       if (!blobs.fits(size + chunkCount(size) * 16)) throw new EnclaveError('over-quota', 'the mailbox\'s file store is full')
       const deposit: FileDeposit = { size, from, at: Date.now(), holds: [{ conv, for: devices }], complete: false }
       held.set(key, deposit)
