@@ -8,3 +8,9 @@ declare module '*.svelte' {
 
 // Stylesheets are bundled by Vite; importing one is only a side effect.
 declare module '*.css'
+
+/** Vite's `?url` imports: the built file's URL (the PDF.js worker). */
+declare module '*?url' {
+  const url: string
+  export default url
+}

@@ -509,6 +509,7 @@ export const en = {
   'files.open': 'Open {name}',
   'files.openShort': 'Open',
   'files.opening': 'Opening… {pct}%',
+  'files.pdfMore': 'The first {shown} of {total} pages are shown. Save the file to read the rest.',
   'files.cannotShow': 'This can\'t be shown here. Save it and open it in another app.',
   'files.zoomIn': 'Zoom in',
   'files.zoomOut': 'Zoom out',

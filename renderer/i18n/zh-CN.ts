@@ -511,6 +511,7 @@ export const zhCN: Record<MessageKey, string> = {
   'files.open': '打开 {name}',
   'files.openShort': '打开',
   'files.opening': '正在打开… {pct}%',
+  'files.pdfMore': '仅显示前 {shown} 页（共 {total} 页），保存文件后可阅读全部内容。',
   'files.cannotShow': '无法在此显示，请保存后用其他应用打开。',
   'files.zoomIn': '放大',
   'files.zoomOut': '缩小',

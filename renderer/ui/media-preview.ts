@@ -17,10 +17,13 @@ export const isVideo = (mime: string): boolean => mime.startsWith('video/')
 export const MAX_PICTURE_VIEW_BYTES = 50 * 1000 * 1000
 export const MAX_VIDEO_VIEW_BYTES = 200 * 1000 * 1000
 export const MAX_TEXT_VIEW_BYTES = 2 * 1000 * 1000
+export const MAX_PDF_VIEW_BYTES = 50 * 1000 * 1000
+export const isPdf = (mime: string): boolean => mime === 'application/pdf'
 export const isText = (mime: string): boolean => mime.startsWith('text/') || /^application\/(json|xml|x-yaml|yaml|toml|x-sh|javascript|sql)$/.test(mime)
-/** What the viewer opens: pictures, videos, and text that is not too long to read. */
+/** What the viewer opens: pictures, videos, PDFs, and text that is not too long to read. */
 export const isViewable = (file: { mime: string; size: number }): boolean =>
-  (isPicture(file.mime) && file.size <= MAX_PICTURE_VIEW_BYTES) || (isVideo(file.mime) && file.size <= MAX_VIDEO_VIEW_BYTES) || (isText(file.mime) && file.size <= MAX_TEXT_VIEW_BYTES)
+  (isPicture(file.mime) && file.size <= MAX_PICTURE_VIEW_BYTES) || (isVideo(file.mime) && file.size <= MAX_VIDEO_VIEW_BYTES) ||
+  (isText(file.mime) && file.size <= MAX_TEXT_VIEW_BYTES) || (isPdf(file.mime) && file.size <= MAX_PDF_VIEW_BYTES)
 
 /**
  * An image's or short video's look, made here before it is shared: its size and a small WebP

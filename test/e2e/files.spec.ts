@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { expect, test } from './fixtures.js'
 import { seriousViolations, shoot } from './ui-steps.js'
+import { tinyPdf } from '../helpers/tiny-pdf.js'
 
 // Sharing from the app itself (drag-and-drop, paste, the picker) comes with the upload path; here
 // Alice shares as the CLI does, and Bob's app shows, fetches and reports the file.
@@ -67,7 +68,8 @@ test('files and a folder picked, a screenshot pasted and a file dropped in the a
   const report = randomBytes(3 * 1024 * 1024 + 17)
   await alice.page.locator('input[type=file][multiple]').setInputFiles([
     { name: 'report.csv', mimeType: 'text/csv', buffer: report },
-    { name: 'notes.md', mimeType: 'text/markdown', buffer: Buffer.from('# Plan\n') }
+    { name: 'notes.md', mimeType: 'text/markdown', buffer: Buffer.from('# Plan\n') },
+    { name: 'brief.pdf', mimeType: 'application/pdf', buffer: tinyPdf(['Quarterly plan', 'Budget']) }
   ])
   // A screenshot pasted into the composer (no real name: it gets one), and a file dropped on the
   // conversation: browser events, built in the page (this project's test types carry no DOM).
@@ -87,7 +89,7 @@ test('files and a folder picked, a screenshot pasted and a file dropped in the a
   })()`)
 
   const mine = alice.page.getByTestId('file')
-  await expect(mine).toHaveCount(4)
+  await expect(mine).toHaveCount(5)
   await expect(mine.filter({ hasText: /Screenshot \d{4}-\d\d-\d\d \d\d\.\d\d\.\d\d\.png/ })).toHaveCount(1)
   // A folder from its picker: every file inside, at any depth, hidden ones left out.
   const folder = join(alice.node.dataDir, 'site-visit')
@@ -96,12 +98,12 @@ test('files and a folder picked, a screenshot pasted and a file dropped in the a
   await writeFile(join(folder, 'photos', 'gate.jpg'), randomBytes(20_000))
   await writeFile(join(folder, '.DS_Store'), 'not for colleagues')
   await alice.page.locator('input[type=file][webkitdirectory]').setInputFiles(folder)
-  await expect(mine).toHaveCount(6)
+  await expect(mine).toHaveCount(7)
   await bob.page.getByRole('region', { name: 'Conversations' }).getByRole('button', { name: /Alice/ }).click()
   const theirs = bob.page.getByTestId('file')
-  await expect(theirs).toHaveCount(6)
+  await expect(theirs).toHaveCount(7)
   await expect(theirs.filter({ hasText: '.DS_Store' })).toHaveCount(0)
-  for (const name of ['report.csv', 'notes.md', 'dropped.txt', 'summary.txt', 'gate.jpg']) await expect(theirs.filter({ hasText: name })).toHaveAttribute('data-state', 'complete', { timeout: 30_000 })
+  for (const name of ['report.csv', 'notes.md', 'brief.pdf', 'dropped.txt', 'summary.txt', 'gate.jpg']) await expect(theirs.filter({ hasText: name })).toHaveAttribute('data-state', 'complete', { timeout: 30_000 })
   await expect(theirs.filter({ hasText: 'Screenshot' })).toHaveAttribute('data-state', 'complete', { timeout: 30_000 })
 
   // Byte for byte, through the core of each side.
@@ -116,6 +118,20 @@ test('files and a folder picked, a screenshot pasted and a file dropped in the a
   await theirs.filter({ hasText: 'notes.md' }).getByRole('button', { name: 'Open' }).click()
   await expect(bob.page.getByTestId('viewer-text')).toHaveText('# Plan\n')
   await shoot(bob.page, 'file-viewer-text', 900)
+  await bob.page.keyboard.press('Escape')
+  await expect(bob.page.getByTestId('viewer')).toBeHidden()
+  // A PDF opens as its pages, drawn by PDF.js: both of them, with ink on the first.
+  await theirs.filter({ hasText: 'brief.pdf' }).getByRole('button', { name: 'Open' }).click()
+  await expect(bob.page.getByTestId('viewer-pdf')).toHaveAttribute('data-pages', '2', { timeout: 20_000 })
+  const inked = await bob.page.evaluate(`(() => {
+    const canvas = document.querySelector('[data-testid=viewer-pdf] canvas')
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height)
+    let dark = 0
+    for (let i = 0; i < data.length; i += 4) if (data[i] < 100 && data[i + 3] > 200) dark++
+    return dark
+  })()`)
+  expect(inked).toBeGreaterThan(500)
+  await shoot(bob.page, 'file-viewer-pdf', 1280)
   await bob.page.keyboard.press('Escape')
   await expect(bob.page.getByTestId('viewer')).toBeHidden()
 })
