@@ -3,10 +3,11 @@
  * (sealed, hashed, stored durably and verified on arrival), next to a bare libp2p stream between
  * two processes in the same configuration and plain TCP, all in the same run; then the same file
  * fetched by a third member from two holders and by a fourth from three. Each configuration of
- * the processes is measured in turn: Node's own crypto; the same with glibc's malloc variables;
- * the desktop app's (Noise on libsodium, as under Electron, whose BoringSSL lacks ChaCha20);
- * and Electron's fallback without it (Noise on wasm). Reports MiB/s, the ratio to the raw
- * libp2p stream, the share (seal, hash, store) rate, and the receiver's RSS growth.
+ * the processes is measured in turn: Node as a core is launched (glibc's malloc variables set,
+ * src/api/core-process-env.ts); the same without them; the desktop app's (Noise on libsodium, as
+ * under Electron, whose BoringSSL lacks ChaCha20); and Electron's fallback without it (Noise on
+ * wasm). Reports MiB/s, the ratio to the raw libp2p stream, CPU time per GiB on each side, the
+ * share (seal, hash, store) rate, and the receiver's RSS growth.
  *
  * BENCH_FILE_BYTES sets the size (default 1 GiB); BENCH_FILE_CONFIGS picks configurations by
  * number (`1,3`; default all). BENCH_PROFILE=DIR writes each node's CPU profile there.
@@ -20,21 +21,20 @@ import { createInterface } from 'node:readline'
 import { makeDataDir, meshConnect, removeDataDir, startAll, startNode, type NodeProcess } from '../test/helpers/node-process.js'
 import { waitFor } from '../src/wait-for.js'
 import { printTable, writeResults, type Row } from './stats.js'
+import { CORE_MALLOC_ENV } from '../src/api/core-process-env.js'
 import type { MessageId } from '../src/api/contract.js'
 
 const SIZE = Number(process.env.BENCH_FILE_BYTES ?? 1024 ** 3)
 const MiB = 1024 * 1024
 const PEER = new URL('./raw-pull-peer.js', import.meta.url).pathname
 const env = { ENCLAVE_FILE_AUTO_BYTES: '0', ENCLAVE_LOG: 'info' }
-/** glibc keeps ~1 MiB buffers in its heap instead of mapping and unmapping each (ENVIRONMENT.md). */
-const MALLOC = { MALLOC_MMAP_THRESHOLD_: '8388608', MALLOC_TRIM_THRESHOLD_: '67108864' }
 
 interface Config { label: string; env: Record<string, string> }
 const CONFIGS: Config[] = [
-  { label: 'Node (OpenSSL Noise)', env: {} },
-  { label: 'Node + malloc variables', env: MALLOC },
-  { label: 'desktop app: Noise on libsodium', env: { ENCLAVE_NOISE_CRYPTO: 'sodium' } },
-  { label: 'Electron fallback: Noise on wasm', env: { ENCLAVE_NOISE_CRYPTO: 'wasm' } }
+  { label: 'Node, as launched (malloc variables)', env: CORE_MALLOC_ENV },
+  { label: 'Node without the malloc variables', env: {} },
+  { label: 'desktop app: Noise on libsodium', env: { ENCLAVE_NOISE_CRYPTO: 'sodium', ...CORE_MALLOC_ENV } },
+  { label: 'Electron fallback: Noise on wasm', env: { ENCLAVE_NOISE_CRYPTO: 'wasm', ...CORE_MALLOC_ENV } }
 ]
 const picked = (process.env.BENCH_FILE_CONFIGS ?? '').split(',').filter((n) => n !== '').map(Number)
 const configs = picked.length === 0 ? CONFIGS : CONFIGS.filter((_, i) => picked.includes(i + 1))

@@ -35,7 +35,9 @@ if (electron !== null) {
 } else {
   process.stdout.write('Electron is not installed here (its binary could not be downloaded); starting the browser shell instead.\n')
   const dataDir = process.env.ENCLAVE_DATA ?? join(homedir(), '.enclave')
-  const node = spawn(process.execPath, [join(root, 'bin', 'enclave.js'), 'serve', '--data', dataDir, ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  // The core's malloc thresholds (src/api/core-process-env.ts): read by glibc only at start.
+  const { coreProcessEnv } = await import(new URL('../dist/src/api/core-process-env.js', import.meta.url).href)
+  const node = spawn(process.execPath, [join(root, 'bin', 'enclave.js'), 'serve', '--data', dataDir, ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'inherit'], env: coreProcessEnv(process.env) })
   forward(node)
   createInterface({ input: node.stdout }).on('line', (line) => {
     process.stdout.write(line + '\n')

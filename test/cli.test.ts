@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict'
-import { stat } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { enclave } from './helpers/cli.js'
-import { makeDataDir, removeDataDir, startNode, type NodeProcess } from './helpers/node-process.js'
+import { makeDataDir, removeDataDir, repoRoot, startNode, type NodeProcess } from './helpers/node-process.js'
+import { waitFor } from './helpers/wait.js'
+import { CORE_MALLOC_ENV } from '../src/api/core-process-env.js'
 
 
 let node: NodeProcess
@@ -74,4 +77,24 @@ test('call prints JSON results and coded errors for unknown methods and bad para
   assert.match(badPeer.stderr, /not a peer id.*\(bad-request\)/)
   const notJson = await enclave('call', 'peers.list', '{oops', '--data', node.dataDir)
   assert.equal(notJson.code, 2)
+})
+
+test('`enclave node` run as a command starts its core with glibc\'s malloc thresholds set (they are read only at start)', async () => {
+  const dir = await makeDataDir('malloc-env')
+  // Run as a user runs it: the file itself, so its shebang applies; whatever the caller's environment lacks.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MALLOC_')))
+  const child = spawn(join(repoRoot(), 'bin', 'enclave.js'), ['node', '--data', dir, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'], { env, stdio: 'ignore' })
+  try {
+    // `env` replaces itself with node: the same process, once its command line says so.
+    const environ = await waitFor('the node process to start', async () => {
+      const cmdline = await readFile(`/proc/${child.pid ?? 0}/cmdline`, 'utf8').catch(() => '')
+      return cmdline.includes('enclave.js') && !cmdline.startsWith('/usr/bin/env') ? readFile(`/proc/${child.pid ?? 0}/environ`, 'utf8') : undefined
+    }, { timeoutMs: 10_000, intervalMs: 20 })
+    const vars = environ.split('\0').filter((v) => v.startsWith('MALLOC_')).sort()
+    assert.deepEqual(vars, Object.entries(CORE_MALLOC_ENV).map(([k, v]) => `${k}=${v}`).sort())
+  } finally {
+    child.kill('SIGTERM')
+    await new Promise((resolve) => { if (child.exitCode !== null) resolve(null); else child.once('exit', resolve) })
+    await removeDataDir(dir)
+  }
 })

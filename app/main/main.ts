@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { app, dialog, MessageChannelMain, nativeImage, Notification, safeStorage, session, utilityProcess, type BrowserWindow, type MessagePortMain } from 'electron'
+import { coreProcessEnv } from '../../src/api/core-process-env.js'
 import { mainPortToApiPort } from '../../src/api/message-port.js'
 import { createApiClient } from '../../src/api/api-client.js'
 import { registerAppScheme, serveAppFiles } from './app-protocol.js'
@@ -129,7 +130,7 @@ function run(): void {
     })
 
     host = createCoreHost({
-      fork: () => utilityProcess.fork(paths.core, [], { serviceName: 'Enclave core' }),
+      fork: () => utilityProcess.fork(paths.core, [], { serviceName: 'Enclave core', env: coreProcessEnv(process.env) }),
       createChannel: () => new MessageChannelMain(),
       toApiPort: mainPortToApiPort,
       api,

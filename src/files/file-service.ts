@@ -43,7 +43,7 @@ export interface FileServiceComponents {
 export interface FileServiceInit {
   /** Files up to this size are fetched as soon as their message arrives. @default 20 MB */
   autoDownloadBytes?: number
-  /** Runs of chunks asked for at once, across sources. @default 8 */
+  /** Most runs of chunks asked for at once, one per source. @default 8 */
   parallelRuns?: number
   /** This device is a mailbox: it holds files for members away, within these limits. */
   mailbox?: MailboxFileLimits

@@ -77,7 +77,7 @@ export function createMailboxFiles(components: MailboxFilesComponents, limits: M
   let timer: NodeJS.Timeout | undefined
   let offReady: (() => void) | undefined
 
-  const fetcher = createChunkFetcher<DepositTarget>({ blobs, protocols, log, penalised, sourcesOf: (t) => [t.from], parallelRuns: 4 })
+  const fetcher = createChunkFetcher<DepositTarget>({ blobs, protocols, log, penalised, sourcesOf: (t) => [t.from], parallelRuns: 1 })
 
   const usageOf = (from: PeerIdString): { bytes: number; files: number } => {
     let bytes = 0

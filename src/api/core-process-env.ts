@@ -1,0 +1,15 @@
+/**
+ * glibc's malloc maps and unmaps every buffer of ~1 MiB and more (a file chunk, its sealed copy,
+ * the frames it travels in) and the kernel faults the pages in again each time. With these
+ * thresholds glibc keeps such buffers in its heap. bench:files, one holder, 1 GiB: 124–135 MiB/s
+ * and 8.7–9.3 s of receiver CPU per GiB without them, 239–265 MiB/s and 3.3–3.8 s with them.
+ * glibc reads them only when a process starts, so whatever starts a core sets them: the desktop
+ * app when it forks the core, `npm start` for the browser shell, and the `enclave` command's
+ * shebang. An operator's own values win. Other C libraries ignore them.
+ */
+export const CORE_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '8388608', MALLOC_TRIM_THRESHOLD_: '67108864' } as const
+
+/** The environment for a core process: `env` with the malloc thresholds where it sets none. */
+export function coreProcessEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...CORE_MALLOC_ENV, ...env }
+}
