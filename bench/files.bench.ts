@@ -12,7 +12,7 @@
  * BENCH_FILE_BYTES sets the size (default 1 GiB); BENCH_FILE_CONFIGS picks configurations by
  * number (`1,3`; default all). BENCH_PROFILE=DIR writes each node's CPU profile there.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { open, readFile } from 'node:fs/promises'
 import { connect } from 'node:net'
@@ -105,6 +105,9 @@ interface Fetched { ms: number; rssGrowth: number; cpuMs: number; holderCpuMs: n
 
 /** Asks `node` to fetch the file from `holders` and waits until it is complete; the time, RSS growth and CPU time of each side meanwhile. */
 async function fetchTimed(node: NodeProcess, messageId: MessageId, holders: NodeProcess[]): Promise<Fetched> {
+  // Dirty pages of what was just written (the source file, the share) would be flushed during the
+  // fetch, charging its fsyncs with them: the first configuration measured ran at half speed.
+  execFileSync('sync')
   const cpu0 = await cpuMsOf(node.child.pid)
   const holderCpu0 = await Promise.all(holders.map((h) => cpuMsOf(h.child.pid)))
   const rss0 = await rssOf(node.child.pid)

@@ -1,8 +1,9 @@
 /**
  * glibc's malloc maps and unmaps every buffer of ~1 MiB and more (a file chunk, its sealed copy,
  * the frames it travels in) and the kernel faults the pages in again each time. With these
- * thresholds glibc keeps such buffers in its heap. bench:files, one holder, 1 GiB: 124–135 MiB/s
- * and 8.7–9.3 s of receiver CPU per GiB without them, 239–265 MiB/s and 3.3–3.8 s with them.
+ * thresholds glibc keeps such buffers in its heap. bench:files, one holder, 1 GiB, each way
+ * measured first in runs of its own (two each): 164–187 MiB/s and 5.3–7.0 s of receiver CPU per
+ * GiB without them, 201–219 MiB/s and 4.3–4.8 s with them.
  * glibc reads them only when a process starts, so whatever starts a core sets them: the desktop
  * app when it forks the core, `npm start` for the browser shell, and the `enclave` command's
  * shebang. An operator's own values win. Other C libraries ignore them.

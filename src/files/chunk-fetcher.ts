@@ -74,6 +74,12 @@ export async function countIn(blobs: BlobStore, m: Manifest): Promise<number> {
   return n
 }
 
+function signalled(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = (): void => undefined
+  const promise = new Promise<void>((r) => { resolve = r })
+  return { promise, resolve }
+}
+
 export interface ChunkFetcher<T extends FetchTarget> {
   /** Fetches every chunk of `target` not here yet; `stored` is told of each chunk kept. */
   fetchAll: (t: FetchState, target: T, stored: () => void) => Promise<void>
@@ -128,8 +134,21 @@ export function createChunkFetcher<T extends FetchTarget>(components: ChunkFetch
       else runs.push([i])
     }
     const tried = new Map<number[], Set<PeerIdString>>()
+    /** Sources serving a run now: one run at a time each (see `workers` below). */
+    const busy = new Set<PeerIdString>()
+    /** Sources that lacked every chunk of a run: asked only when no other may have it (they may be fetching the file themselves). */
+    const lackers = new Set<PeerIdString>()
+    /** Settles when a source is free again, or the transfer stops. */
+    let freed = signalled()
+    const stopping = new Promise<void>((resolve) => { signal.addEventListener('abort', () => { resolve() }, { once: true }) })
+    const release = (source: PeerIdString): void => {
+      busy.delete(source)
+      const was = freed
+      freed = signalled()
+      was.resolve()
+    }
     let next = 0
-    const worker = async (slot: number): Promise<void> => {
+    const worker = async (): Promise<void> => {
       while (!halted()) {
         const run = runs[next]
         if (run === undefined) return
@@ -139,10 +158,18 @@ export function createChunkFetcher<T extends FetchTarget>(components: ChunkFetch
           const seen = tried.get(run) ?? new Set<PeerIdString>()
           tried.set(run, seen)
           const candidates = sources.filter((p) => !seen.has(p))
-          // Workers start at different sources, so several holders serve at once.
-          const source = candidates[slot % Math.max(1, candidates.length)]
-          if (source === undefined) throw new EnclaveError('peer-unreachable', 'no reachable member holds the rest of this file')
+          if (candidates.length === 0) throw new EnclaveError('peer-unreachable', 'no reachable member holds the rest of this file')
+          // A free source likely to hold the run; a busy one is waited for rather than a lacker asked.
+          const likely = candidates.filter((p) => !lackers.has(p))
+          const source = (likely.length > 0 ? likely : candidates).find((p) => !busy.has(p))
+          if (source === undefined) {
+            await Promise.race([freed.promise, stopping])
+            if (halted()) return
+            continue
+          }
           seen.add(source)
+          busy.add(source)
+          const asked = run.length
           const lacking: number[] = []
           try {
             const first = run[0] ?? 0
@@ -196,19 +223,23 @@ export function createChunkFetcher<T extends FetchTarget>(components: ChunkFetch
             run.splice(0, run.length, ...still)
             if (run.length === 0) break
             continue
+          } finally {
+            release(source)
           }
+          if (lacking.length === asked) lackers.add(source)
           if (lacking.length === 0) break
           run.splice(0, run.length, ...lacking)
         }
       }
     }
     // One run at a time per source: more streams from one holder cost both sides CPU (window
-    // updates, pauses) and memory for nothing (bench:files: one holder at 1, 2, 4 and 8 runs gave
-    // 191, 164, 139 and 146 MiB/s, the receiver spending 5.1, 5.6, 8.3 and 8.3 s of CPU a GiB).
+    // updates, pauses) and memory for nothing (bench:files, 512 MiB from one holder: 1, 2, 4 and 8
+    // runs gave 191, 164, 139 and 146 MiB/s, the receiver spending 5.1, 5.6, 8.3 and 8.3 s of CPU
+    // a GiB, its RSS growing 36, 42, 88 and 110 MiB). Members that lack the file are asked last.
     const workers = Math.max(1, Math.min(parallelRuns, sources.length))
     // One worker failing (no source left for its run) stops the others before the transfer ends.
-    const results = await Promise.allSettled(Array.from({ length: workers }, async (_, slot) => {
-      try { await worker(slot) } catch (err) { stopWorkers.abort(); throw err }
+    const results = await Promise.allSettled(Array.from({ length: workers }, async () => {
+      try { await worker() } catch (err) { stopWorkers.abort(); throw err }
     }))
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
     if (failed !== undefined) throw failed.reason

@@ -62,6 +62,8 @@ after(async () => {
 
 test('a file shared while a member is away waits at the mailbox: the member gets it whole from there after the sharer left; a colleague outside the channel gets nothing there; a file past the member\'s room is refused without losing the message', { timeout: 240_000 }, async () => {
   await bob.stop()
+  // The owner leaves files at the mailbox for members it sees away: it must have seen bob go.
+  await waitFor('the owner to see bob gone', async () => (await owner.api.call('peers.list', {})).find((p) => p.peerId === bob.peerId)?.connected !== true, LONG)
   const data = randomBytes(5 * 1024 * 1024 + 777)
   for (let at = 0; at + CANARY.byteLength < data.byteLength; at += 64 * 1024) CANARY.copy(data, at)
   await writeFile(join(work, 'report.pdf'), data)
