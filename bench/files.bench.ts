@@ -199,8 +199,9 @@ try {
   for (const r of results) {
     const enclave = rate(SIZE, r.single.ms)
     const raw = rate(SIZE, r.rawMs)
-    const floor = r.config.startsWith('desktop') ? 120 : 150
-    rows.push({ metric: `${r.config}: one holder → member`, enclave: mibs(enclave), baseline: `${mibs(raw)} raw libp2p`, target: `≥ 0.75× and ≥ ${floor} MiB/s`, met: enclave >= 0.75 * raw && enclave >= floor ? 'yes' : 'no' })
+    // The issue's floors: 150 MiB/s for Node's crypto, 120 for the desktop app's (Electron's).
+    const floor = r.config.startsWith('desktop') || r.config.startsWith('Electron') ? 120 : 150
+    rows.push({ metric: `${r.config}: one holder → member`, enclave: mibs(enclave), baseline: `${mibs(raw)} raw libp2p`, target: `≥ ${floor} MiB/s`, met: enclave >= floor ? 'yes' : 'no' })
     rows.push({ metric: '  ratio to the raw libp2p stream', enclave: `${(enclave / raw).toFixed(2)}×`, baseline: '', target: '≥ 0.75×', met: enclave >= 0.75 * raw ? 'yes' : 'no' })
     const perGiB = (ms: number): string => `${(ms / (SIZE / 1024 ** 3) / 1000).toFixed(1)} s`
     rows.push({ metric: '  CPU per GiB: receiver / holder', enclave: `${perGiB(r.single.cpuMs)} / ${perGiB(r.single.holderCpuMs)}`, baseline: '', target: '', met: '' })
