@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { createHash, randomBytes } from 'node:crypto'
-import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { askChunks, askManifest, FILES_PROTOCOL } from '../../src/files/file-protocol.js'
 import { startAttacker, stealDevice } from '../hostile/attacker.js'
 import { makeDataDir, meshConnect, removeDataDir, startAll, startNode, type NodeProcess } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
+import { allFiles, canaryFile } from '../helpers/disk-files.js'
 import type { ConversationId, MessageId } from '../../src/api/contract.js'
 import type { Stream } from '@libp2p/interface'
 
@@ -24,16 +25,6 @@ const CANARY = Buffer.from('CANARY-mailbox-files-41c9-plaintext-must-not-be-stor
 const all = (): NodeProcess[] => [owner, bob, carol, box]
 
 const sha = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
-
-async function allFiles(dir: string): Promise<string[]> {
-  const out: string[] = []
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, e.name)
-    if (e.isDirectory()) out.push(...await allFiles(path))
-    else out.push(path)
-  }
-  return out
-}
 
 /** The file's root, from the owner's log of the share (what a leak would give away). */
 function rootOf(messageId: MessageId): string {
@@ -64,8 +55,7 @@ test('a file shared while a member is away waits at the mailbox: the member gets
   await bob.stop()
   // The owner leaves files at the mailbox for members it sees away: it must have seen bob go.
   await waitFor('the owner to see bob gone', async () => (await owner.api.call('peers.list', {})).find((p) => p.peerId === bob.peerId)?.connected !== true, LONG)
-  const data = randomBytes(5 * 1024 * 1024 + 777)
-  for (let at = 0; at + CANARY.byteLength < data.byteLength; at += 64 * 1024) CANARY.copy(data, at)
+  const data = canaryFile(5 * 1024 * 1024 + 777, CANARY)
   await writeFile(join(work, 'report.pdf'), data)
   const sent = await owner.api.call('files.send', { conversationId: channelId, path: join(work, 'report.pdf') })
   const root = rootOf(sent.id)

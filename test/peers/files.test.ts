@@ -2,13 +2,14 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, existsSync } from 'node:fs'
-import { mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { askChunks, askManifest, FILES_PROTOCOL } from '../../src/files/file-protocol.js'
 import { startAttacker, stealDevice } from '../hostile/attacker.js'
 import { makeDataDir, meshConnect, removeDataDir, startAll, startNode, type NodeProcess } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
+import { allFiles, canaryFile } from '../helpers/disk-files.js'
 import { enclave } from '../helpers/cli.js'
 import type { ConversationId, FileView, MessageId, MessageView } from '../../src/api/contract.js'
 import type { Stream } from '@libp2p/interface'
@@ -27,23 +28,6 @@ const AUTO_BYTES = 20 * 1024 * 1024
 const env = { ENCLAVE_FILE_AUTO_BYTES: String(AUTO_BYTES) }
 
 const sha = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
-
-/** Random bytes with the canary written every 64 KiB, so any stored plaintext would show it. */
-function canaryFile(size: number): Buffer {
-  const data = randomBytes(size)
-  for (let at = 0; at + CANARY.byteLength < size; at += 64 * 1024) CANARY.copy(data, at)
-  return data
-}
-
-async function allFiles(dir: string): Promise<string[]> {
-  const out: string[] = []
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, e.name)
-    if (e.isDirectory()) out.push(...await allFiles(path))
-    else out.push(path)
-  }
-  return out
-}
 
 async function fileOf(node: NodeProcess, messageId: MessageId): Promise<FileView> {
   return node.api.call('files.get', { messageId })
@@ -90,7 +74,7 @@ after(async () => {
 })
 
 test('a shared file reaches members whole (root hash checked), is fetched at once below the automatic size, and its plaintext is stored nowhere', async () => {
-  const data = canaryFile(5 * 1024 * 1024 + 12345)
+  const data = canaryFile(5 * 1024 * 1024 + 12345, CANARY)
   const path = join(work, 'plan.pdf')
   await writeFile(path, data)
   // The one share with a caption, made by hand; the other tests use `share`.
