@@ -45,6 +45,8 @@ export const en = {
   'chat.loadingOlder': 'Loading earlier messages…',
   'chat.beginning': 'This is the beginning of your conversation with {name}.',
   'chat.messages': 'Messages with {name}',
+  'chat.showMore': 'Show more',
+  'chat.showLess': 'Show less',
   'chat.retry': 'Retry',
   'chat.jumpToLatest': 'Jump to latest',
   'chat.sendFailed': 'Could not send: {reason}',

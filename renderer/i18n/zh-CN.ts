@@ -47,6 +47,8 @@ export const zhCN: Record<MessageKey, string> = {
   'chat.loadingOlder': '正在加载更早的消息…',
   'chat.beginning': '这是你与 {name} 的会话的开始。',
   'chat.messages': '与 {name} 的消息',
+  'chat.showMore': '展开',
+  'chat.showLess': '收起',
   'chat.retry': '重试',
   'chat.jumpToLatest': '跳到最新',
   'chat.sendFailed': '发送失败：{reason}',

@@ -1,4 +1,5 @@
 import { expect, test } from './fixtures.js'
+import { shoot } from './ui-steps.js'
 import type { Page } from '@playwright/test'
 
 function composer(page: Page) {
@@ -131,4 +132,55 @@ test('a long conversation is virtualized and loads older messages while scrollin
     await expect(messages(alice.page).getByText('message 0', { exact: true })).toBeVisible({ timeout: 300 })
   }).toPass({ timeout: 60_000 })
   await expect(alice.page.getByText('This is the beginning of your conversation with Bob.')).toBeVisible()
+})
+
+test('messages are formatted (bold, code with highlighting, lists, links that open outside), a long one folds, and markup a colleague types stays text', async ({ people }) => {
+  const alice = await people.open('Alice')
+  const bob = await people.open('Bob', { peers: [alice] })
+  await openChatWith(alice.page, 'Bob')
+  const formatted = [
+    '**Launch** is *Friday*, ~~Thursday~~; run `npm test` first.',
+    '```ts',
+    'const ready: boolean = true // checked',
+    '```',
+    '- notes: https://example.com/plan',
+    '- [the board](javascript:alert(1))',
+    '<img src=x onerror="window.pwned = 1"><script>window.pwned = 2</script>'
+  ].join('\n')
+  await composer(alice.page).fill(formatted)
+  await composer(alice.page).press('Enter')
+  await composer(alice.page).fill(Array.from({ length: 40 }, (_, i) => `line ${i + 1}`).join('\n'))
+  await composer(alice.page).press('Enter')
+
+  await openChatWith(bob.page, 'Alice')
+  const text = messages(bob.page).filter({ hasText: 'Launch' }).getByTestId('message-text')
+  await expect(text.locator('strong')).toHaveText('Launch')
+  await expect(text.locator('em')).toHaveText('Friday')
+  await expect(text.locator('s')).toHaveText('Thursday')
+  await expect(text.locator('p code')).toHaveText('npm test')
+  await expect(text.locator('pre code .hljs-keyword').first()).toHaveText('const')
+  await expect(text.locator('li')).toHaveCount(2)
+  const link = text.locator('a')
+  await expect(link).toHaveCount(1)
+  await expect(link).toHaveAttribute('href', 'https://example.com/plan')
+  await expect(link).toHaveAttribute('target', '_blank')
+  // The typed markup is shown as typed and did nothing.
+  await expect(text).toContainText('<img src=x onerror="window.pwned = 1"><script>window.pwned = 2</script>')
+  await expect(text).toContainText('[the board](javascript:alert(1))')
+  await expect(text.locator('img, script')).toHaveCount(0)
+  expect(await bob.page.evaluate('window.pwned')).toBeUndefined()
+
+  // Forty lines fold behind "Show more", and open in full.
+  const long = messages(bob.page).filter({ hasText: 'line 1' }).last()
+  const more = long.getByRole('button', { name: 'Show more' })
+  await expect(more).toBeVisible()
+  const folded = long.getByTestId('message-text')
+  const overflow = (): Promise<number> => folded.evaluate((el: { scrollHeight: number; clientHeight: number }) => el.scrollHeight - el.clientHeight)
+  expect(await overflow()).toBeGreaterThan(100)
+  await shoot(bob.page, 'message-formatting', 900)
+  await more.click()
+  await expect(long.getByRole('button', { name: 'Show less' })).toHaveAttribute('aria-expanded', 'true')
+  expect(await overflow()).toBeLessThanOrEqual(1)
+  await bob.page.emulateMedia({ colorScheme: 'dark' })
+  await shoot(bob.page, 'message-formatting-dark', 1280)
 })
