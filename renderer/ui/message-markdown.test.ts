@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { isLong, markdownHtml } from './message-markdown.js'
+import { isLong, markdownHtml, plainText } from './message-markdown.js'
 
 // The markdown half of a message's formatting (the sanitiser needs a page: the e2e test covers it).
 
@@ -29,4 +29,9 @@ test('long messages fold: by length or by lines', () => {
   assert.equal(isLong('short'), false)
   assert.equal(isLong('x'.repeat(1501)), true)
   assert.equal(isLong(Array.from({ length: 21 }, () => 'a').join('\n')), true)
+})
+
+test('a one-line preview shows the words without their markdown', () => {
+  assert.equal(plainText('**Launch** is *Friday*, run `npm test`\n- see [the plan](https://example.com)'), 'Launch is Friday, run npm test see the plan')
+  assert.equal(plainText('<b>kept as typed</b>'), '<b>kept as typed</b>')
 })

@@ -82,6 +82,22 @@ export function markdownHtml(text: string): string {
   return md.render(text)
 }
 
+type Token = ReturnType<typeof md.parse>[number]
+
+/** The words a message shows, without its markdown: for one-line previews (the sidebar). */
+export function plainText(text: string): string {
+  const out: string[] = []
+  const walk = (tokens: Token[]): void => {
+    for (const token of tokens) {
+      if (token.type === 'text' || token.type === 'code_inline' || token.type === 'code_block' || token.type === 'fence') out.push(token.content)
+      else if (token.type === 'softbreak' || token.type === 'hardbreak' || (token.block && token.type.endsWith('_close'))) out.push(' ')
+      if (token.children !== null) walk(token.children)
+    }
+  }
+  walk(md.parse(text, {}))
+  return out.join('').replace(/\s+/g, ' ').trim()
+}
+
 /** A message long enough to be folded behind "Show more". */
 export function isLong(text: string): boolean {
   return text.length > 1500 || text.split('\n').length > 20

@@ -149,6 +149,8 @@ test('messages are formatted (bold, code with highlighting, lists, links that op
   ].join('\n')
   await composer(alice.page).fill(formatted)
   await composer(alice.page).press('Enter')
+  // The sidebar's one-line preview shows the words, not the markdown.
+  await expect(alice.page.getByRole('region', { name: 'Conversations' }).getByRole('button', { name: /Bob/ })).toContainText('Launch is Friday, Thursday; run npm test first.')
   await composer(alice.page).fill(Array.from({ length: 40 }, (_, i) => `line ${i + 1}`).join('\n'))
   await composer(alice.page).press('Enter')
 
