@@ -1,5 +1,5 @@
 import { expect, test } from './fixtures.js'
-import { acmeWithBob as joinAcme, seriousViolations, show } from './ui-steps.js'
+import { acmeWithBob as joinAcme, seriousViolations, shoot, show } from './ui-steps.js'
 import type { Person } from './fixtures.js'
 import type { Page } from '@playwright/test'
 
@@ -102,6 +102,21 @@ test('a private channel: both see it, talk, rename and set the topic; a removed 
   await count.click()
   await expect(count).toHaveAttribute('aria-expanded', 'true')
   const members = alice.page.getByRole('main').getByRole('region', { name: 'Members' })
+  // With the members and the files beside the channel, the messages keep a readable column even
+  // at 900 px: the panels go over them rather than squeeze them; each of the sidebar's views stays on one line.
+  await header.getByRole('button', { name: 'Files', exact: true }).click()
+  await expect(alice.page.getByTestId('side-panels')).toBeVisible()
+  const widthOf = (selector: string): Promise<number> => alice.page.locator(selector).first().evaluate((el: { getBoundingClientRect: () => { width: number } }) => el.getBoundingClientRect().width)
+  // Every view's label on one line: each button as tall as one line of text.
+  const tallestView = (): Promise<number> => alice.page.locator('ul.views button').evaluateAll((els: Array<{ getBoundingClientRect: () => { height: number } }>) => Math.max(...els.map((el) => el.getBoundingClientRect().height)))
+  for (const width of [900, 1280]) {
+    await alice.page.setViewportSize({ width, height: 720 })
+    expect(await widthOf('.timeline')).toBeGreaterThan(380)
+    expect(await tallestView()).toBeLessThan(36)
+    await shoot(alice.page, 'channel-panels', width)
+  }
+  await header.getByRole('button', { name: 'Files', exact: true }).click()
+  await expect(members).toBeVisible()
   await expect(members.getByTestId('channel-member')).toHaveCount(2)
   await expect(members.getByRole('button', { name: 'Remove Alice' })).toHaveCount(0)
   expect(await seriousViolations(alice.page), 'channel with member list').toEqual([])
