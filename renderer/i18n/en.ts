@@ -47,6 +47,7 @@ export const en = {
   'chat.messages': 'Messages with {name}',
   'chat.showMore': 'Show more',
   'chat.showLess': 'Show less',
+  'chat.formattingKeys': 'Ctrl+B bold, Ctrl+I italic, Ctrl+E code; **bold**, *italic*, `code`, ``` for code blocks, - for lists, > to quote',
   'chat.retry': 'Retry',
   'chat.jumpToLatest': 'Jump to latest',
   'chat.sendFailed': 'Could not send: {reason}',

@@ -49,6 +49,7 @@ export const zhCN: Record<MessageKey, string> = {
   'chat.messages': '与 {name} 的消息',
   'chat.showMore': '展开',
   'chat.showLess': '收起',
+  'chat.formattingKeys': 'Ctrl+B 加粗，Ctrl+I 斜体，Ctrl+E 代码；也可输入 **加粗**、*斜体*、`代码`、``` 代码块、- 列表、> 引用',
   'chat.retry': '重试',
   'chat.jumpToLatest': '跳到最新',
   'chat.sendFailed': '发送失败：{reason}',

@@ -138,6 +138,13 @@ test('messages are formatted (bold, code with highlighting, lists, links that op
   const alice = await people.open('Alice')
   const bob = await people.open('Bob', { peers: [alice] })
   await openChatWith(alice.page, 'Bob')
+  // The composer's shortcuts wrap the selection in markdown.
+  await composer(alice.page).fill('Launch')
+  await composer(alice.page).press('ControlOrMeta+a')
+  await composer(alice.page).press('ControlOrMeta+b')
+  await expect(composer(alice.page)).toHaveValue('**Launch**')
+  await composer(alice.page).press('ControlOrMeta+e')
+  await expect(composer(alice.page)).toHaveValue('**`Launch`**')
   const formatted = [
     '**Launch** is *Friday*, ~~Thursday~~; run `npm test` first.',
     '```ts',
@@ -154,6 +161,8 @@ test('messages are formatted (bold, code with highlighting, lists, links that op
   await composer(alice.page).fill(Array.from({ length: 40 }, (_, i) => `line ${i + 1}`).join('\n'))
   await composer(alice.page).press('Enter')
 
+  await expect(messages(alice.page).last()).toHaveAttribute('data-state', 'delivered')
+  await shoot(alice.page, 'message-states', 900)
   await openChatWith(bob.page, 'Alice')
   const text = messages(bob.page).filter({ hasText: 'Launch' }).getByTestId('message-text')
   await expect(text.locator('strong')).toHaveText('Launch')
