@@ -140,6 +140,8 @@ test('a pasted screenshot shows as a picture on the other side and opens in a vi
   const alice = await people.open('Alice')
   const bob = await people.open('Bob', { peers: [alice] })
   await alice.page.getByRole('region', { name: /People/ }).getByRole('button', { name: 'Bob' }).click()
+  // The conversation opens once the core has made it: the paste below needs its composer.
+  await expect(alice.page.getByRole('textbox', { name: /Message/ })).toBeVisible()
 
   // A 1200×800 "screenshot", drawn in the page and pasted into the composer.
   await alice.page.evaluate(`(async () => {
