@@ -3,7 +3,8 @@ import { open, rename, rm, stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { EnclaveError, errorMessage } from '../errors.js'
 import { CHUNK_BYTES, MAX_FILE_BYTES, chunkCount, hex, openChunk, readManifest, type Manifest } from './file-seal.js'
-import { FILES_PROTOCOL, askHold, serveFiles, type FileSource } from './file-protocol.js'
+import { FILES_PROTOCOL, serveFiles, type FileSource } from './file-protocol.js'
+import { createMailboxOffer } from './mailbox-offer.js'
 import { createMailboxFiles, type FileDeposit, type MailboxFileLimits, type MailboxFiles } from './mailbox-files.js'
 import { mimeOf } from './mime.js'
 import { checkFilePolicy, type ConversationFilePolicy } from './file-policy.js'
@@ -115,8 +116,8 @@ export async function createFileService(components: FileServiceComponents, init:
   let stopped = false
   let retryTimer: NodeJS.Timeout | undefined
 
-  /** Mailboxes asked to hold a file shared from here, by root: they may fetch it like members. */
-  const heldBy = new Map<string, Set<PeerIdString>>()
+  /** Mailboxes asked to hold a file shared from here may fetch it like members. */
+  const mailboxOffer = createMailboxOffer({ chat, protocols, records, log, self, isConnected: components.isConnected, mailboxesFor: components.mailboxesFor })
   const mailboxFiles: MailboxFiles | undefined = init.mailbox === undefined
     ? undefined
     : createMailboxFiles({ blobs, deposits: components.deposits, protocols, bus, log, penalised, isConnected: components.isConnected, ownsRoot: (root) => sharedIn.has(root) }, init.mailbox)
@@ -313,7 +314,7 @@ export async function createFileService(components: FileServiceComponents, init:
   /** Only a current member of the conversation the file was shared in, for a file shared there. */
   const mayServe = (from: PeerIdString, conv: ConversationId, root: Uint8Array): void => {
     // A mailbox asked to hold the file fetches it from here; at a mailbox, the devices it holds the file for collect it.
-    if (heldBy.get(hex(root))?.has(from) === true && sharedIn.get(hex(root))?.has(conv) === true) return
+    if (mailboxOffer.asked(from, root) && sharedIn.get(hex(root))?.has(conv) === true) return
     if (mailboxFiles?.mayServe(from, conv, root) === true) return
     if (chat.groupAccess(conv)?.members.includes(from) !== true) throw new EnclaveError('not-member', 'not a member of that conversation')
     if (sharedIn.get(hex(root))?.has(conv) !== true) throw new EnclaveError('not-found', 'no such file in that conversation')
@@ -345,35 +346,8 @@ export async function createFileService(components: FileServiceComponents, init:
     const view = await chat.send(ref, caption, file)
     await records.put(view.id, { messageId: view.id, conv: view.conversationId, root: hex(root), size: sealer.size, state: 'complete', error: null })
     log.debug('file shared', { file: view.id, root: hex(root), size: sealer.size, chunks: sealer.next })
-    void leaveAtMailboxes(view.id, view.conversationId, root, sealer.size).catch((err: unknown) => { log.warn('could not leave a file at the mailboxes', { file: view.id, error: errorMessage(err) }) })
+    void mailboxOffer.offer(view.id, view.conversationId, root, sealer.size).catch((err: unknown) => { log.warn('could not leave a file at the mailboxes', { file: view.id, error: errorMessage(err) }) })
     return view
-  }
-
-  /**
-   * With a member of the conversation away, asks each mailbox of its workspace to hold the file
-   * for the members; a mailbox that agrees fetches it from here at once (and after a restart).
-   */
-  const leaveAtMailboxes = async (messageId: MessageId, conv: ConversationId, root: Uint8Array, size: number): Promise<void> => {
-    const members = (chat.groupAccess(conv)?.members ?? []).filter((m) => m !== self)
-    if (members.every((m) => components.isConnected(m))) return
-    const key = hex(root)
-    for (const box of components.mailboxesFor(conv)) {
-      if (box === self || members.includes(box)) continue
-      const boxes = heldBy.get(key) ?? new Set<PeerIdString>()
-      heldBy.set(key, boxes)
-      // Allowed before it is asked: a mailbox that agrees starts fetching before its answer arrives.
-      const before = boxes.has(box)
-      boxes.add(box)
-      try {
-        await askHold(await protocols.dial(box, FILES_PROTOCOL, AbortSignal.timeout(15_000)), conv, root, size, members)
-        const record = await records.get(messageId)
-        if (record !== undefined && record.heldBy?.includes(box) !== true) await records.put(messageId, { ...record, heldBy: [...record.heldBy ?? [], box] })
-        log.info('a mailbox holds the file for members away', { file: messageId, peer: box })
-      } catch (err) {
-        if (!before) boxes.delete(box)
-        log.info('a mailbox did not take the file', { file: messageId, peer: box, code: err instanceof EnclaveError ? err.code : 'internal', error: errorMessage(err) })
-      }
-    }
   }
 
   const service: FileService = {
@@ -563,7 +537,7 @@ export async function createFileService(components: FileServiceComponents, init:
     start: async () => {
       for await (const [, record] of records.entries()) {
         remember(record.root, record.conv)
-        if (record.heldBy !== undefined) heldBy.set(record.root, new Set([...heldBy.get(record.root) ?? [], ...record.heldBy]))
+        mailboxOffer.load(record)
       }
       await mailboxFiles?.start()
       // A transfer that stopped short (its holders away) is tried again now and then, besides on connect.
