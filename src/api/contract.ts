@@ -50,6 +50,32 @@ export interface MessageView {
    * written before per-recipient tracking, whose recipients are not known.
    */
   delivery: MessageDelivery | null
+  /** Set once its author edited it: when (ms). `text` is the newest edit's. */
+  editedAt?: number
+  /** Recalled for everyone (its author, or a channel's creator or admin): `text` is empty and `file` gone. */
+  recalled?: { by: PeerIdString; at: number }
+  /** Reactions on, by emoji in the order first used; absent when none. */
+  reactions?: ReactionView[]
+  /** Pinned in its conversation (`chat.pins` lists them). */
+  pinned?: { by: PeerIdString; at: number }
+  /** The message this one replies to, quoted as it is now (edited, recalled, or not here). */
+  replyTo?: ReplyView
+}
+
+export interface ReactionView {
+  emoji: string
+  /** Devices with this reaction on, in the order they reacted. */
+  by: PeerIdString[]
+}
+
+export interface ReplyView {
+  id: MessageId
+  author: PeerIdString
+  /** Its text now (a file's caption), cut to 200 characters; null when the message is not on this device. */
+  text: string | null
+  /** A file message: the file's name. */
+  fileName?: string
+  recalled: boolean
 }
 
 /** Per-recipient delivery of one of this device's messages, in devices (`chat.messageInfo` lists them). */
@@ -85,6 +111,8 @@ export interface MessageInfo {
   message: MessageView
   /** Every counted recipient device (see `MessageDelivery.of`); empty for others' messages. */
   recipients: RecipientView[]
+  /** Earlier texts of an edited message, oldest first (the author and channel managers see them; others get none). */
+  edits: Array<{ at: number; text: string }>
 }
 
 /**
@@ -298,7 +326,17 @@ export interface Requests {
   'conversations.list': (input: Record<string, never>) => ConversationView[]
   /** The direct conversation with a peer, created (empty) if there is none yet. */
   'conversations.open': (input: { peerId: PeerIdString }) => ConversationView
-  'chat.send': (input: ConversationRef & { text: string }) => MessageView
+  /** `replyTo`: a message of the same conversation, quoted above this one. */
+  'chat.send': (input: ConversationRef & { text: string; replyTo?: MessageId }) => MessageView
+  /** Puts a reaction (one emoji) on or takes it off; at most 20 emoji per member per message. */
+  'chat.react': (input: { messageId: MessageId; emoji: string; on: boolean }) => MessageView
+  /** Replaces the text (a file's caption) of this device's message, for every member. */
+  'chat.edit': (input: { messageId: MessageId; text: string }) => MessageView
+  /** Recalls a message for everyone: this device's own, or any in a channel this device manages. */
+  'chat.recall': (input: { messageId: MessageId }) => MessageView
+  'chat.pin': (input: { messageId: MessageId; on: boolean }) => MessageView
+  /** A conversation's pinned messages, most recently pinned first. */
+  'chat.pins': (input: { conversationId: ConversationId }) => MessageView[]
   /** Messages in display order, oldest first; `before` pages backwards by `order`. */
   'chat.history': (input: ConversationRef & { before?: string; limit?: number }) => MessageView[]
   /** Queue a `failed` message again. */
@@ -531,7 +569,16 @@ export type LinkTarget =
 
 export interface Events {
   'chat.messageAdded': MessageView
+  /** A message changed: its delivery, an edit, a recall, reactions, a pin, or the message it quotes. */
   'chat.messageUpdated': MessageView
+  /** Reactions on a message changed (also in `chat.messageUpdated`, when the message is here). */
+  'chat.reactionsChanged': { messageId: MessageId; conversationId: ConversationId; reactions: ReactionView[] }
+  /** Its author edited a message: `text` is the new text. */
+  'chat.messageEdited': { messageId: MessageId; conversationId: ConversationId; text: string; editedAt: number }
+  /** A message was recalled for everyone; its content is erased on this device. */
+  'chat.messageRecalled': { messageId: MessageId; conversationId: ConversationId; by: PeerIdString }
+  /** A message was pinned or unpinned. */
+  'chat.pinsChanged': { conversationId: ConversationId; messageId: MessageId; pinned: boolean }
   'conversations.changed': ConversationView
   /** A draft was kept or removed (by any window of this device). */
   'drafts.changed': DraftView

@@ -51,9 +51,14 @@ export const requestSchemas = {
   'conversations.list': empty,
   'conversations.open': z.object({ peerId }).strict(),
   'chat.send': z.union([
-    z.object({ conversationId, text: z.string().max(MAX_TEXT_LENGTH) }).strict(),
-    z.object({ peerId, text: z.string().max(MAX_TEXT_LENGTH) }).strict()
+    z.object({ conversationId, text: z.string().max(MAX_TEXT_LENGTH), replyTo: messageId.optional() }).strict(),
+    z.object({ peerId, text: z.string().max(MAX_TEXT_LENGTH), replyTo: messageId.optional() }).strict()
   ]),
+  'chat.react': z.object({ messageId, emoji: z.string().min(1).max(32), on: z.boolean() }).strict(),
+  'chat.edit': z.object({ messageId, text: z.string().max(MAX_TEXT_LENGTH) }).strict(),
+  'chat.recall': z.object({ messageId }).strict(),
+  'chat.pin': z.object({ messageId, on: z.boolean() }).strict(),
+  'chat.pins': z.object({ conversationId }).strict(),
   'chat.history': z.union([
     z.object({ conversationId, ...historyPage }).strict(),
     z.object({ peerId, ...historyPage }).strict()

@@ -64,5 +64,10 @@ export interface ChatContext {
   /** MLS client settings for a group, with our credential check. */
   configFor: (groupId: string) => ClientConfig
   /** Tells the shells a conversation changed; `last` spares reading its newest message back. */
+  /**
+   * Views with their reactions, edits, recall, pin and quoted message applied (message-actions.ts):
+   * every view the shells get goes through it, or an acknowledgement would show the unedited text.
+   */
+  decorate: (views: MessageView[]) => Promise<MessageView[]>
   announce: (record: ConversationRecord, last?: MessageView) => Promise<ConversationView>
 }

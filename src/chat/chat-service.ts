@@ -21,6 +21,7 @@ import { createGroupStates } from './group-states.js'
 import { dmConversationId, newChannelId, workspaceChannelId } from './ids.js'
 import { createInbound } from './inbound.js'
 import { createMembership } from './membership.js'
+import { createMessageActions, type MessageActions } from './message-actions.js'
 import { createMessageLog, receiptsOf, recipientsNow, toConversationView, toMessageView, type ConversationRecord, type HistoryQuery, type StoredMessage } from './message-log.js'
 import { recipientsOf, rewait, unacknowledged } from './receipts.js'
 import { createSending } from './sending.js'
@@ -58,8 +59,10 @@ export interface FileMessage {
 }
 
 export interface ChatService {
-  /** Sends a message; with `file`, a file message whose caption is `text` (may be empty). */
-  send(ref: ConversationRef, text: string, file?: FileRef): Promise<MessageView>
+  /** Sends a message; with `file`, a file message whose caption is `text` (may be empty); `replyTo` quotes a message of the conversation. */
+  send(ref: ConversationRef, text: string, file?: FileRef, replyTo?: MessageId): Promise<MessageView>
+  /** Reactions, edits, recalls and pins on stored messages. */
+  readonly actions: Pick<MessageActions, 'react' | 'edit' | 'recall' | 'pin' | 'pins' | 'sendUnchecked'>
   /** The file a message shared, or undefined if it is no file message of a conversation here. */
   fileMessage(messageId: MessageId): Promise<FileMessage | undefined>
   history(ref: ConversationRef, query: HistoryQuery): Promise<MessageView[]>
@@ -110,9 +113,15 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   } })
   const groups = await createGroupStates(store, configFor, (conv, ms) => { log.warn('a conversation task is taking long; its envelopes wait', { conv, ms, code: 'timeout' }) })
   const rules = createConversationRules({ self, policy, messages, groups, log })
+  /** The view of a conversation's newest message, decorated (a recalled one shows as recalled in the list too). */
+  const lastOf = async (record: ConversationRecord, last: StoredMessage | undefined): Promise<MessageView | null> => {
+    if (last === undefined || record.lastKey === null) return null
+    const [v = null] = await actions.decorate([toMessageView(last, record.lastKey, record)])
+    return v
+  }
   const view = async (record: ConversationRecord): Promise<ConversationView> => {
     const last = record.lastKey === null ? undefined : (await messages.byKeys([record.lastKey]))[0]
-    return toConversationView(record, last === undefined || record.lastKey === null ? null : toMessageView(last, record.lastKey, record), rules.canManage(record), gaps.onTheWay(record))
+    return toConversationView(record, await lastOf(record, last), rules.canManage(record), gaps.onTheWay(record))
   }
   const announce = async (record: ConversationRecord, last?: MessageView): Promise<ConversationView> => {
     const v = last === undefined ? await view(record) : toConversationView(record, last, rules.canManage(record), gaps.onTheWay(record))
@@ -125,7 +134,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   await mailboxQuota?.start()
   // A mailbox's queued copies expire with the deposits they hand over.
   if (mailboxQuota !== null) outboxInit = { ...outboxInit, maxAgeMs: outboxInit.maxAgeMs ?? mailboxQuota.retentionMs }
-  const ctx: ChatContext = { components, mailboxQuota, store, log, clock, emit, self, policy, messages, cipher, keys, groups, rules, sign: createEnvelopeSigner(components.deviceKey), openGroupStream, configFor, announce }
+  const ctx: ChatContext = { components, mailboxQuota, store, log, clock, emit, self, policy, messages, cipher, keys, groups, rules, sign: createEnvelopeSigner(components.deviceKey), openGroupStream, configFor, announce, decorate: (views) => Promise.resolve(views) }
   const delivery = createDelivery(ctx, { firstCounter: await nextOutboxCounter(store), ...outboxInit })
   /** A mailbox drops deposits past their retention (the queued copies expire by the same age). */
   const sweep = async (): Promise<void> => {
@@ -144,7 +153,10 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     catchUp: (peer, record) => groupService.catchUp(peer, record),
     tell: async (peer, convs) => { await askGroup(await openGroupStream(peer, AbortSignal.timeout(10_000)), { t: 'heads', convs }) }
   })
-  const inbound = createInbound(ctx, delivery, membership, gaps)
+  const actions = createMessageActions(ctx, { delivery, requireActive: (record) => { requireActive(record) } })
+  const { decorate } = actions
+  ctx.decorate = decorate
+  const inbound = createInbound(ctx, delivery, membership, gaps, actions)
   const sending = createSending(ctx, delivery, membership)
   const groupService = createGroupService(ctx, membership, inbound, gaps)
   const { outbox, enqueue, kickAll, sealAndQueue, trackPending } = delivery
@@ -202,11 +214,15 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   }
 
   const service: ChatService = {
-    send: async (ref, text, file) => {
+    actions,
+    send: async (ref, text, file, replyTo) => {
       if (file === undefined && text.trim().length === 0) throw new EnclaveError('bad-request', 'message text is empty')
       if (textLength(text) > MAX_TEXT_LENGTH) throw new EnclaveError('too-large', `message text longer than ${MAX_TEXT_LENGTH} characters`)
       const record = resolve(ref)
       requireActive(record)
+      const quoted = replyTo === undefined ? undefined : parseMessageId(replyTo)
+      if (quoted !== undefined && (quoted.conv !== record.id || await messages.find(record.id, quoted.author, quoted.seq) === undefined)) throw new EnclaveError('not-found', 'the message replied to is not in this conversation')
+      const reply = quoted === undefined ? undefined : { author: quoted.author, seq: quoted.seq }
       // The queued send resolves after this task: it is handed out, not awaited, inside it.
       const next = await groups.serial(record.id, async () => {
         // A DM with no group yet: the message is stored (pending, in its place) at once and sent
@@ -214,12 +230,12 @@ export async function createChatService(components: ChatComponents, outboxInit: 
         // it up first kept the send (and this conversation's queue) waiting for a dial of up to
         // 15 s when the peer was away or not found yet.
         if (record.kind === 'dm' && (currentGroup(record) === undefined || record.heldKeys.length > 0)) {
-          const held = await holdText(record, text, file)
+          const held = await holdText(record, text, file, reply)
           // Queued behind this task, never awaited inside it.
           tryHeld(record)
           return { queued: Promise.resolve(held) }
         }
-        return { queued: queueText(record, text, file) }
+        return { queued: queueText(record, text, file, reply) }
       })
       return next.queued
     },
@@ -234,16 +250,13 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     history: async (ref, query) => {
       const record = resolve(ref)
       const page = await messages.history(record.id, query)
-      return page.map(({ key, msg }) => toMessageView(msg, key, record))
+      return decorate(page.map(({ key, msg }) => toMessageView(msg, key, record)))
     },
 
     conversations: async () => {
       const records = messages.conversations().sort((a, b) => (b.lastKey ?? '').localeCompare(a.lastKey ?? ''))
       const lasts = await messages.byKeys(records.map((r) => r.lastKey ?? ''))
-      return records.map((r, i) => {
-        const last = lasts[i]
-        return toConversationView(r, last === undefined || r.lastKey === null ? null : toMessageView(last, r.lastKey, r), canManage(r))
-      })
+      return Promise.all(records.map(async (r, i) => toConversationView(r, await lastOf(r, lasts[i]), canManage(r))))
     },
 
     open: async (peerId) => {
@@ -268,7 +281,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       // The same ciphertext goes again, to those without it; recipients that have it drop the copy.
       const envKey = envelopeKey(conv, author, seq)
       const recipients = enqueue(batch, record, { conv, author, seq }, envKey, receipts === undefined ? record.members : unacknowledged(receipts, recipientsNow(record)), found.key)
-      const v = toMessageView(msg, found.key, record)
+      const [v = toMessageView(msg, found.key, record)] = await decorate([toMessageView(msg, found.key, record)])
       msg.state = v.state
       messages.update(batch, found.key, msg)
       await batch.write()
@@ -284,7 +297,8 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       if (found === undefined) throw new EnclaveError('not-found', `no message ${messageId}`)
       const record = messages.conversation(conv)
       const receipts = receiptsOf(found.msg)
-      return { message: toMessageView(found.msg, found.key, record), recipients: receipts === undefined ? [] : recipientsOf(receipts, record === undefined ? receipts.to : recipientsNow(record)) }
+      const [message = toMessageView(found.msg, found.key, record)] = await decorate([toMessageView(found.msg, found.key, record)])
+      return { message, recipients: receipts === undefined ? [] : recipientsOf(receipts, record === undefined ? receipts.to : recipientsNow(record)), edits: await actions.editsOf(message, record) }
     },
 
     markRead: async (conversationId) => {

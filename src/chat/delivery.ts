@@ -30,6 +30,12 @@ export interface Delivery {
   passStored: (record: ConversationRecord, author: string) => Promise<void>
   /** This device's message, kept in memory while acknowledgements come in. */
   trackPending: (key: string, msg: StoredMessage) => void
+  /**
+   * Changes a stored message's record (`change` returns whether it did) in the queue that writes
+   * acknowledgements, on the copy kept in memory for them if there is one: a recall's erasure is
+   * never undone by an acknowledgement written from an older copy.
+   */
+  rewrite: (key: string, change: (msg: StoredMessage) => boolean) => Promise<void>
   /** Stops delivering (the outbox) and listening for member changes. */
   stop: () => Promise<void>
 }
@@ -91,7 +97,7 @@ export function createDelivery(ctx: ChatContext, outboxInit: OutboxInit): Delive
         views.set(key, view)
       }
       if (batch.length > 0) await batch.write()
-      for (const v of views.values()) emit('chat.messageUpdated', v)
+      for (const v of await ctx.decorate([...views.values()])) emit('chat.messageUpdated', v)
     }).catch((err: unknown) => { log.warn('could not record acknowledgements', { error: errorMessage(err) }) })
   }
 
@@ -122,9 +128,21 @@ export function createDelivery(ctx: ChatContext, outboxInit: OutboxInit): Delive
         views.push(view)
       }
       if (batch.length > 0) await batch.write()
-      for (const v of views) emit('chat.messageUpdated', v)
+      for (const v of await ctx.decorate(views)) emit('chat.messageUpdated', v)
     }).catch((err: unknown) => { log.warn('could not recount deliveries', { error: errorMessage(err) }) })
   })
+
+  const rewrite = (key: string, change: (msg: StoredMessage) => boolean): Promise<void> => {
+    const done = ackChain.then(async () => {
+      const msg = pendingUpdates.get(key) ?? (await messages.byKeys([key]))[0]
+      if (msg === undefined || !change(msg)) return
+      const batch = store.batch()
+      messages.update(batch, key, msg)
+      await batch.write()
+    })
+    ackChain = done.catch((err: unknown) => { log.warn('could not rewrite a message', { error: errorMessage(err) }) })
+    return done
+  }
 
   /** Queues an envelope for these devices (and a copy for each mailbox that may hold it). */
   const enqueue = (batch: StoreBatch, record: ConversationRecord, env: Pick<Envelope, 'conv' | 'author' | 'seq'>, envKey: string, to: PeerIdString[], messageKey: string | null): PeerIdString[] => {
@@ -173,5 +191,5 @@ export function createDelivery(ctx: ChatContext, outboxInit: OutboxInit): Delive
     }
   }
 
-  return { outbox, enqueue, kickAll, sealAndQueue, markSeen, passStored, trackPending: (key, msg) => { pendingUpdates.set(key, msg) }, stop: async () => { offChanged(); await outbox.stop() } }
+  return { outbox, enqueue, kickAll, sealAndQueue, markSeen, passStored, rewrite, trackPending: (key, msg) => { pendingUpdates.set(key, msg) }, stop: async () => { offChanged(); await outbox.stop() } }
 }

@@ -3,6 +3,7 @@ import { MAX_MLS_BYTES } from '../crypto/mls-group.js'
 import { idSchema, parseConversationId, parseDeviceText, parseDocId, parseWorkspaceId } from '../ids.js'
 import { MAX_CHANNEL_MEMBERS, MAX_CHANNEL_NAME, MAX_CHANNEL_TOPIC, MAX_FILE_BYTES, MAX_FILE_NAME, MAX_MEDIA_MS, MAX_MEDIA_SIDE, MAX_MIME_LENGTH, MAX_TEXT_LENGTH, MAX_THUMB_BYTES } from '../limits.js'
 import { sniffImageType } from '../image-data.js'
+import { isEmoji } from './annotations.js'
 
 /** Largest doc edit carried as a conversation message (durable, through mailboxes); larger ones travel by doc sync. */
 export const MAX_DOC_EDIT_BYTES = 256 * 1024
@@ -53,6 +54,8 @@ export const channelInfo = z.object({
 export type ChannelInfo = z.infer<typeof channelInfo>
 
 const common = { conv, author: peer, seq, hlc: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }
+/** A message of the same conversation, by its author and sequence number. */
+const target = z.object({ author: peer, seq }).strict()
 
 const bytesOf = (n: number, what: string): z.ZodType<Uint8Array> => z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength === n, what)
 
@@ -85,13 +88,21 @@ export type FileRef = z.infer<typeof fileRef>
 
 /** The plaintext inside an `app` envelope's MLS message. */
 export const appPayload = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('text'), ...common, text: z.string().max(MAX_TEXT_LENGTH) }).strict(),
+  /** `reply`: the message quoted above this one. */
+  z.object({ type: z.literal('text'), ...common, text: z.string().max(MAX_TEXT_LENGTH), reply: target.optional() }).strict(),
   /** A file, with a caption (`text`, possibly empty). */
   z.object({ type: z.literal('file'), ...common, text: z.string().max(MAX_TEXT_LENGTH), file: fileRef }).strict(),
   z.object({ type: z.literal('meta'), ...common, channel: channelInfo }).strict(),
   /** Asks the committer to change membership: add devices, remove one, or remove the author. */
   z.object({ type: z.literal('request'), ...common, op: z.enum(['add', 'remove', 'leave']), devices: z.array(peer).max(MAX_CHANNEL_MEMBERS) }).strict(),
   /** A Yjs update to a doc shared in this conversation: never shown as a message. */
+  /** A reaction on (or off) a message: any member. */
+  z.object({ type: z.literal('react'), ...common, target, emoji: z.string().max(32).refine(isEmoji, 'one emoji'), on: z.boolean() }).strict(),
+  /** New text (a file's caption) for a message: its author only. */
+  z.object({ type: z.literal('edit'), ...common, target, text: z.string().max(MAX_TEXT_LENGTH) }).strict(),
+  /** Recalls a message for everyone: its author, or in a channel its creator or a workspace admin. */
+  z.object({ type: z.literal('recall'), ...common, target }).strict(),
+  z.object({ type: z.literal('pin'), ...common, target, on: z.boolean() }).strict(),
   z.object({ type: z.literal('doc'), ...common, doc: idSchema(parseDocId), update: z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength > 0 && v.byteLength <= MAX_DOC_EDIT_BYTES, 'a Yjs update') }).strict()
 ])
 export type AppPayload = z.infer<typeof appPayload>

@@ -15,6 +15,7 @@ import type { ChatContext } from './chat-context.js'
 import type { Delivery } from './delivery.js'
 import type { GapWatch } from './gap-watch.js'
 import type { Membership } from './membership.js'
+import type { MessageActions } from './message-actions.js'
 
 /** Envelopes arriving from anyone (author, mailbox, a member helping with catch-up) and what they do. */
 export interface Inbound {
@@ -41,7 +42,7 @@ export interface Inbound {
 export const MAX_BROKEN_PER_AUTHOR = 64
 export const MAX_BROKEN_BYTES_PER_AUTHOR = 2 * 1024 * 1024
 
-export function createInbound(ctx: ChatContext, delivery: Delivery, membership: Membership, gaps: Pick<GapWatch, 'stored'>): Inbound {
+export function createInbound(ctx: ChatContext, delivery: Delivery, membership: Membership, gaps: Pick<GapWatch, 'stored'>, actions: Pick<MessageActions, 'receive' | 'decorate'>): Inbound {
   const { store, clock, emit, self, log, policy, messages, cipher, keys, groups, components, configFor, announce } = ctx
   const { committerLeaf, refreshMembers, applyMeta, mayBeIn } = ctx.rules
   const { outbox, kickAll, markSeen, passStored } = delivery
@@ -49,7 +50,7 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
 
   const storeMessage = (batch: StoreBatch, record: ConversationRecord, p: Extract<AppPayload, { type: 'text' | 'file' }>): MessageView => {
     clock.observe(p.hlc)
-    const msg: StoredMessage = { conv: record.id, author: p.author, seq: p.seq, hlc: p.hlc, text: p.text, ...(p.type === 'file' ? { file: storedFileOf(p.file) } : {}), state: 'received', mine: false }
+    const msg: StoredMessage = { conv: record.id, author: p.author, seq: p.seq, hlc: p.hlc, text: p.text, ...(p.type === 'file' ? { file: storedFileOf(p.file) } : {}), ...(p.type === 'text' && p.reply !== undefined ? { reply: p.reply } : {}), state: 'received', mine: false }
     const key = messages.append(batch, msg, { countUnread: true })
     return toMessageView(msg, key)
   }
@@ -59,7 +60,7 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
    * Tries one envelope: applied (or of no use here) is `done`; `wait` keeps it for later;
    * `before-join` was written before this device joined the channel (never stored: see `skipTo`).
    */
-  const tryProcess = async (record: ConversationRecord, env: Envelope, batch: StoreBatch, added: MessageView[], followUps: Array<() => Promise<void>>): Promise<Outcome> => {
+  const tryProcess = async (record: ConversationRecord, env: Envelope, { batch, added, followUps, tells }: Pick<Pass, 'batch' | 'added' | 'followUps' | 'tells'>): Promise<Outcome> => {
     if (record.joinedEpoch !== undefined && env.epoch < record.joinedEpoch) return 'before-join'
     const msg = decodeMls(env.mls)
     if (env.kind === 'welcome') {
@@ -116,6 +117,10 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
     // The envelope was new (deduplicated by conversation, author and seq when stored), so its message is too.
     if (p.type === 'text' || p.type === 'file') added.push(storeMessage(batch, record, p))
     else if (p.type === 'meta') applyMeta(record, p)
+    else if (p.type === 'react' || p.type === 'edit' || p.type === 'recall' || p.type === 'pin') {
+      const tell = await actions.receive(batch, record, p)
+      if (tell !== undefined) tells.push(tell)
+    }
     else if (p.type === 'doc') followUps.push(() => components.bus.dispatch('doc:edit', { conv: record.id, from: p.author, doc: p.doc, update: p.update }))
     else followUps.push(() => handleRequest(record, p))
     return 'done'
@@ -125,8 +130,8 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
    * What one pass over a conversation's envelopes produced, for after its write: `moved`, authors
    * whose gapless mark advanced; `holes`, envelopes stored beyond a gap, and who handed them over.
    */
-  interface Pass { batch: StoreBatch; added: MessageView[]; followUps: Array<() => Promise<void>>; moved: Set<string>; holes: Array<{ author: string; seq: number; from: PeerIdString }>; beforeJoin: number }
-  const newPass = (): Pass => ({ batch: store.batch(), added: [], followUps: [], moved: new Set(), holes: [], beforeJoin: 0 })
+  interface Pass { batch: StoreBatch; added: MessageView[]; followUps: Array<() => Promise<void>>; tells: Array<() => Promise<void>>; moved: Set<string>; holes: Array<{ author: string; seq: number; from: PeerIdString }>; beforeJoin: number }
+  const newPass = (): Pass => ({ batch: store.batch(), added: [], followUps: [], tells: [], moved: new Set(), holes: [], beforeJoin: 0 })
 
   /**
    * An envelope from before this device joined: its author's mark moves to it at once, over every
@@ -149,7 +154,7 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
    */
   const attempt = async (record: ConversationRecord, env: Envelope, pass: Pass): Promise<Outcome> => {
     try {
-      return await tryProcess(record, env, pass.batch, pass.added, pass.followUps)
+      return await tryProcess(record, env, pass)
     } catch (err) {
       log.warn('dropped an envelope', { conv: record.id, author: env.author, seq: env.seq, kind: env.kind, code: err instanceof EnclaveError ? err.code : 'undecryptable', error: errorMessage(err) })
       return 'dropped'
@@ -172,6 +177,8 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
     messages.saveConversation(pass.batch, record)
     await pass.batch.write()
     gaps.stored(record, pass.moved, pass.holes)
+    // An edit, reaction or recall may have come before its message: shown with it.
+    pass.added = await actions.decorate(pass.added)
     for (const v of pass.added) {
       emit('chat.messageAdded', v)
       if (v.file !== undefined) components.bus.emit('file:shared', { messageId: v.id, conv: v.conversationId, author: v.author, size: v.file.size })
@@ -179,6 +186,7 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
     const newest = pass.added.reduce<MessageView | undefined>((a, v) => (a === undefined || v.order > a.order ? v : a), undefined)
     await announce(record, newest !== undefined && isNewest(record, newest) ? newest : undefined)
     const failed = (err: unknown): void => { log.warn('could not act on a request', { conv: record.id, error: errorMessage(err) }) }
+    for (const tell of pass.tells) await tell().catch((err: unknown) => { log.warn('could not show a message action', { conv: record.id, error: errorMessage(err) }) })
     for (const task of pass.followUps) await task().catch(failed)
     if (pass.followUps.length === 0 && record.committer === self && hasOpenWork(record)) await serveOpenWork(record).catch(failed)
   }

@@ -34,6 +34,10 @@ export interface StoredMessage {
   text: string
   /** A file message: the file, and `text` is its caption. */
   file?: StoredFile
+  /** The message this one quotes (same conversation). */
+  reply?: { author: PeerIdString; seq: number }
+  /** Recalled: `text` and `file` were erased (annotations say by whom). */
+  erased?: true
   state: DeliveryState
   mine: boolean
   /** This device's message: its recipient devices and their acknowledgements. */
@@ -106,6 +110,8 @@ export interface ConversationRecord {
   joinedEpoch?: number
   /** This device's messages not encrypted yet: a DM whose peer was never reachable to set up its group. */
   heldKeys: string[]
+  /** Pinned messages, most recently pinned first (message-actions.ts). */
+  pins?: Array<{ author: PeerIdString; seq: number; hlc: number }>
   /** Sort key of the newest message, for the conversation list. */
   lastKey: string | null
   unread: number
@@ -434,7 +440,9 @@ export function toMessageView(msg: StoredMessage, key: string, record?: Conversa
     ...(msg.file === undefined ? {} : { file: { name: msg.file.name, size: msg.file.size, mime: msg.file.mime, ...(msg.file.preview === undefined ? {} : { preview: msg.file.preview }) } }),
     state,
     mine: msg.mine,
-    delivery
+    delivery,
+    // Filled in from the quoted message when the view is decorated (message-actions.ts).
+    ...(msg.reply === undefined ? {} : { replyTo: { id: messageId(msg.conv, msg.reply.author, msg.reply.seq), author: msg.reply.author, text: null, recalled: false } })
   }
 }
 

@@ -62,7 +62,9 @@ export const KEY_LAYOUTS: Record<CollectionName, KeyLayout | null> = {
   // file message id → its transfer state (file-service.ts); the chunks are in the blob store
   files: whole,
   // a mailbox's files held for members away: root → deposit (mailbox-files.ts)
-  fileDeposits: whole
+  fileDeposits: whole,
+  // `conv!author!seq` of the message: its reactions, edits, recall and pin (annotation-log.ts)
+  annotations: { sep: '!', segments: ['hash', 'hash', 'clear'] }
 }
 
 /** Hybrid clock ticks per hour (hybrid-clock.ts: 1,000 ticks a millisecond). */

@@ -106,6 +106,36 @@ test('a channel made with the CLI: every member reads every other; the mailbox i
   assert.equal(await conversation(box, channelId), undefined)
 })
 
+test('reactions, an edit, a reply, a pin and a recall reach every member, and one offline meanwhile catches up on all of them', async () => {
+  const plan = await owner.api.call('chat.send', { conversationId: channelId, text: 'Q3 plan: draft' })
+  await waitForText(bob, channelId, 'Q3 plan: draft', 'bob')
+  await waitForText(carol, channelId, 'Q3 plan: draft', 'carol')
+  const reacted = new Promise<void>((resolve) => { const off = owner.api.on('chat.reactionsChanged', (e) => { if (e.messageId === plan.id && e.reactions.some((r) => r.by.includes(bob.peerId))) { off(); resolve() } }) })
+  await carol.stop()
+  await bob.api.call('chat.react', { messageId: plan.id, emoji: '👍🏽', on: true })
+  await owner.api.call('chat.edit', { messageId: plan.id, text: 'Q3 plan: **final**' })
+  const reply = await bob.api.call('chat.send', { conversationId: channelId, text: 'ship it', replyTo: plan.id })
+  await owner.api.call('chat.pin', { messageId: plan.id, on: true })
+  const slip = await bob.api.call('chat.send', { conversationId: channelId, text: `wrong channel ${CANARY}` })
+  await bob.api.call('chat.recall', { messageId: slip.id })
+  await reacted
+  carol = await startNode(carol.dataDir)
+  await meshConnect(all())
+  const settled = async (node: NodeProcess): Promise<boolean> => {
+    const list = await node.api.call('chat.history', { conversationId: channelId, limit: 1000 })
+    const p = list.find((m) => m.id === plan.id)
+    const r = list.find((m) => m.id === reply.id)
+    const gone = list.find((m) => m.id === slip.id)
+    return p?.text === 'Q3 plan: **final**' && p.editedAt !== undefined && p.pinned?.by === owner.peerId &&
+      p.reactions?.[0]?.emoji === '👍🏽' && p.reactions[0].by.includes(bob.peerId) &&
+      r?.replyTo?.text === 'Q3 plan: **final**' && gone?.recalled?.by === bob.peerId && gone.text === ''
+  }
+  for (const node of [owner, bob, carol]) await waitFor('reactions, edit, reply, pin and recall everywhere', () => settled(node), LONG)
+  assert.deepEqual((await carol.api.call('chat.pins', { conversationId: channelId })).map((m) => m.id), [plan.id])
+  await assert.rejects(carol.api.call('chat.edit', { messageId: plan.id, text: 'mine' }), /author/)
+  await assert.rejects(carol.api.call('chat.react', { messageId: plan.id, emoji: '<script>', on: true }), /emoji/)
+})
+
 test('concurrent membership changes from several devices converge on one group', async () => {
   // Bob (not the committer) asks to add dave while the owner renames and carol writes: the
   // committer serialises them, and every member ends with the same members.

@@ -1,0 +1,244 @@
+import { EnclaveError } from '../errors.js'
+import { messageId, parseMessageId } from '../ids.js'
+import { MAX_TEXT_LENGTH, textLength } from '../limits.js'
+import { isEmoji, MAX_REACTIONS_PER_MEMBER, reactionsBy, reactionsOf, type AnnotationOp, type Annotations } from './annotations.js'
+import { createAnnotationLog, type MessageRef } from './annotation-log.js'
+import { hlcToMs } from './hybrid-clock.js'
+import { toMessageView, type ConversationRecord } from './message-log.js'
+import type { AppPayload } from './envelope.js'
+import type { ConversationId, MessageId, MessageInfo, MessageView, PeerIdString } from '../api/contract.js'
+import type { ChatContext } from './chat-context.js'
+import type { Delivery } from './delivery.js'
+import type { StoreBatch } from '../store/store.js'
+
+export type OpPayload = Extract<AppPayload, { type: 'react' | 'edit' | 'recall' | 'pin' }>
+/** An op as built, before it gets its conversation, author, number and clock. */
+export type OpBody = OpPayload extends infer P ? P extends OpPayload ? Omit<P, 'conv' | 'author' | 'seq' | 'hlc'> : never : never
+
+/** Pins listed per conversation (`chat.pins`); older ones stay pinned on their message but drop off the list. */
+export const MAX_PINS = 100
+/** How far past an author's gapless mark an op's target may be: it may arrive before its message, not before a made-up one. */
+const TARGET_WINDOW = 10_000
+/** Characters of a quoted message shown with a reply. */
+const QUOTE_CHARS = 200
+
+/** Reactions, edits, recalls and pins: this device's, sent to members, and members', checked and applied. */
+export interface MessageActions {
+  /** Views with their annotations applied and the messages they quote filled in. */
+  decorate(views: MessageView[]): Promise<MessageView[]>
+  /** A member's op, checked (who may do what) and applied in `batch`; what to tell the shells once it is written. */
+  receive(batch: StoreBatch, record: ConversationRecord, p: OpPayload): Promise<(() => Promise<void>) | undefined>
+  react(id: MessageId, emoji: string, on: boolean): Promise<MessageView>
+  edit(id: MessageId, text: string): Promise<MessageView>
+  recall(id: MessageId): Promise<MessageView>
+  pin(id: MessageId, on: boolean): Promise<MessageView>
+  pins(conv: ConversationId): Promise<MessageView[]>
+  /**
+   * Sends an op with none of the checks above: what a modified client does. The API never calls
+   * it; tests play a hostile member with it, and members' checks on arrival are what stop it.
+   */
+  sendUnchecked(id: MessageId, body: (target: MessageRef) => OpBody): Promise<MessageView>
+  /** A message's earlier texts, for those who may see them (`MessageInfo.edits`). */
+  editsOf(view: MessageView, record: ConversationRecord | undefined): Promise<MessageInfo['edits']>
+}
+
+export interface ActionDeps {
+  delivery: Pick<Delivery, 'sealAndQueue' | 'kickAll' | 'rewrite'>
+  /** Throws unless this device may write in the conversation now. */
+  requireActive: (record: ConversationRecord) => void
+}
+
+export function createMessageActions(ctx: ChatContext, deps: ActionDeps): MessageActions {
+  const { store, emit, self, messages, groups, log, policy } = ctx
+  const { sealAndQueue, kickAll, rewrite } = deps.delivery
+  const annotations = createAnnotationLog(store)
+
+  /** May `device` recall others' messages here: a channel's creator, or an admin of its workspace. */
+  const moderates = (record: ConversationRecord, device: PeerIdString): boolean =>
+    record.kind === 'channel' && (record.creator === device || (record.workspaceId !== null && policy.isAdminDevice(record.workspaceId, device)))
+
+  const opOf = (p: OpPayload): AnnotationOp => {
+    const base = { by: p.author, hlc: p.hlc }
+    if (p.type === 'react') return { type: 'react', ...base, emoji: p.emoji, on: p.on }
+    if (p.type === 'edit') return { type: 'edit', ...base, text: p.text }
+    if (p.type === 'pin') return { type: 'pin', ...base, on: p.on }
+    return { type: 'recall', ...base }
+  }
+
+  /** Recalled content goes from the message's record too; through delivery's queue, which also rewrites it. */
+  const erase = async (conv: ConversationId, ref: MessageRef): Promise<void> => {
+    const found = await messages.find(conv, ref.author, ref.seq)
+    if (found === undefined || found.msg.erased === true) return
+    await rewrite(found.key, (msg) => {
+      if (msg.erased === true) return false
+      msg.text = ''
+      delete msg.file
+      msg.erased = true
+      return true
+    })
+  }
+
+  const applyAnn = (view: MessageView, ann: Annotations | undefined): MessageView => {
+    if (ann === undefined) return view
+    if (ann.recalled !== undefined) {
+      const { file: _file, reactions: _r, pinned: _p, editedAt: _e, ...rest } = view
+      return { ...rest, text: '', recalled: { by: ann.recalled.by, at: hlcToMs(ann.recalled.hlc) } }
+    }
+    const out = { ...view }
+    const last = ann.edits.at(-1)
+    if (last !== undefined) { out.text = last.text; out.editedAt = hlcToMs(last.hlc) }
+    const reactions = reactionsOf(ann)
+    if (reactions.length > 0) out.reactions = reactions
+    if (ann.pin?.on === true) out.pinned = { by: ann.pin.by, at: hlcToMs(ann.pin.hlc) }
+    return out
+  }
+
+  const decorate = async (views: MessageView[]): Promise<MessageView[]> => {
+    const byConv = new Map<ConversationId, MessageView[]>()
+    for (const v of views) byConv.set(v.conversationId, [...byConv.get(v.conversationId) ?? [], v])
+    const out = new Map<MessageId, MessageView>()
+    for (const [conv, list] of byConv) {
+      const quoted = list.flatMap((v) => (v.replyTo === undefined ? [] : [parseMessageId(v.replyTo.id)]))
+      const refs: MessageRef[] = [...list.map((v) => ({ author: v.author, seq: v.seq })), ...quoted]
+      const anns = await annotations.get(conv, refs)
+      const quotes = await Promise.all(quoted.map((q) => messages.find(conv, q.author, q.seq)))
+      list.forEach((v, i) => {
+        const ann = anns[i]
+        let d = applyAnn(v, ann)
+        if (ann?.recalled !== undefined && v.text !== '') void erase(conv, v).catch(() => undefined)
+        if (v.replyTo !== undefined) {
+          const at = quoted.findIndex((q) => messageId(conv, q.author, q.seq) === v.replyTo?.id)
+          const found = quotes[at]
+          const shown = found === undefined ? undefined : applyAnn(toMessageView(found.msg, found.key), anns[list.length + at])
+          d = { ...d, replyTo: { ...v.replyTo, text: shown === undefined ? null : shown.text.slice(0, QUOTE_CHARS), recalled: shown?.recalled !== undefined, ...(shown?.file === undefined ? {} : { fileName: shown.file.name }) } }
+        }
+        out.set(v.id, d)
+      })
+    }
+    return views.map((v) => out.get(v.id) ?? v)
+  }
+
+  /** The stored message an op names, decorated; undefined if it is not here (yet). */
+  const viewOf = async (record: ConversationRecord, ref: MessageRef): Promise<MessageView | undefined> => {
+    const found = await messages.find(record.id, ref.author, ref.seq)
+    if (found === undefined) return undefined
+    const [v] = await decorate([toMessageView(found.msg, found.key, record)])
+    return v
+  }
+
+  /** Notes a pin change in the conversation's list (saved with the batch). */
+  const notePin = (record: ConversationRecord, ref: MessageRef, on: boolean, hlc: number): void => {
+    const rest = (record.pins ?? []).filter((p) => p.author !== ref.author || p.seq !== ref.seq)
+    record.pins = on ? [{ ...ref, hlc }, ...rest].sort((a, b) => b.hlc - a.hlc).slice(0, MAX_PINS) : rest
+  }
+
+  /** Applies an op (already allowed) in `batch`; returns what to tell once it is written. */
+  const apply = async (batch: StoreBatch, record: ConversationRecord, target: MessageRef, op: AnnotationOp): Promise<(() => Promise<void>) | undefined> => {
+    const { changed, ann } = await annotations.apply(batch, record.id, target, op)
+    if (changed === null) return undefined
+    if (changed === 'pin' || (changed === 'recall' && record.pins?.some((p) => p.author === target.author && p.seq === target.seq) === true)) {
+      notePin(record, target, ann.pin?.on === true, op.hlc)
+      messages.saveConversation(batch, record)
+    }
+    const id = messageId(record.id, target.author, target.seq)
+    return async () => {
+      if (changed === 'recall') await erase(record.id, target)
+      const view = await viewOf(record, target)
+      if (view !== undefined) emit('chat.messageUpdated', view)
+      if (changed === 'reactions') emit('chat.reactionsChanged', { messageId: id, conversationId: record.id, reactions: reactionsOf(ann) })
+      else if (changed === 'edit' && view !== undefined) emit('chat.messageEdited', { messageId: id, conversationId: record.id, text: view.text, editedAt: view.editedAt ?? 0 })
+      else if (changed === 'recall') emit('chat.messageRecalled', { messageId: id, conversationId: record.id, by: op.by })
+      else if (changed === 'pin') emit('chat.pinsChanged', { conversationId: record.id, messageId: id, pinned: ann.pin?.on === true })
+    }
+  }
+
+  const receive = async (batch: StoreBatch, record: ConversationRecord, p: OpPayload): Promise<(() => Promise<void>) | undefined> => {
+    const refused = (why: string): undefined => { log.info('refused a message action', { conv: record.id, author: p.author, type: p.type, why, code: 'unauthorized' }); return undefined }
+    if (p.target.seq > (record.seen[p.target.author] ?? 0) + TARGET_WINDOW) return refused('its message is too far ahead')
+    if (p.type === 'edit' && p.target.author !== p.author) return refused('only its author edits a message')
+    if (p.type === 'recall' && p.target.author !== p.author && !moderates(record, p.author)) return refused('only its author or a channel manager recalls a message')
+    return apply(batch, record, p.target, opOf(p))
+  }
+
+  /** The conversation and stored message an id names, or not-found. */
+  const locate = async (id: MessageId): Promise<{ record: ConversationRecord; view: MessageView; target: MessageRef }> => {
+    const { conv, author, seq } = parseMessageId(id)
+    const record = messages.conversation(conv)
+    const found = record === undefined ? undefined : await messages.find(conv, author, seq)
+    if (record === undefined || found === undefined) throw new EnclaveError('not-found', `no message ${id}`)
+    return { record, view: toMessageView(found.msg, found.key, record), target: { author, seq } }
+  }
+
+  /** Sends an op on a stored message and applies it here as a member would; no permission check. */
+  const send = async (id: MessageId, build: (target: MessageRef) => OpBody): Promise<MessageView> => {
+    const { record, target } = await locate(id)
+    deps.requireActive(record)
+    await groups.serial(record.id, async () => {
+      const batch = store.batch()
+      let op: AnnotationOp | undefined
+      const sent = await sealAndQueue(batch, record, (s, hlc) => {
+        const p = { ...build(target), conv: record.id, author: self, seq: s, hlc } as OpPayload
+        op = opOf(p)
+        return p
+      })
+      if (op === undefined) throw new EnclaveError('internal', 'the op was not built')
+      const tell = await apply(batch, record, target, op)
+      await batch.write()
+      kickAll(sent.recipients)
+      await tell?.()
+    })
+    const view = await viewOf(record, target)
+    if (view === undefined) throw new EnclaveError('not-found', `no message ${id}`)
+    return view
+  }
+
+  /** `send` after this device's own checks (what a member's client enforces before others do). */
+  const act = async (id: MessageId, check: (view: MessageView, record: ConversationRecord, ann: Annotations | undefined) => void, build: (target: MessageRef) => OpBody): Promise<MessageView> => {
+    const { record, view, target } = await locate(id)
+    const [ann] = await annotations.get(record.id, [target])
+    check(view, record, ann)
+    return send(id, build)
+  }
+
+  const notRecalled = (ann: Annotations | undefined): void => {
+    if (ann?.recalled !== undefined) throw new EnclaveError('bad-request', 'the message was recalled')
+  }
+
+  return {
+    decorate,
+    receive,
+    sendUnchecked: send,
+    react: (id, emoji, on) => act(id, (_v, _r, ann) => {
+      if (!isEmoji(emoji)) throw new EnclaveError('bad-request', 'a reaction is one emoji')
+      notRecalled(ann)
+      const has = ann?.reactions.some((r) => r.emoji === emoji && r.by === self && r.on) === true
+      if (on && !has && ann !== undefined && reactionsBy(ann, self) >= MAX_REACTIONS_PER_MEMBER) throw new EnclaveError('too-large', `at most ${MAX_REACTIONS_PER_MEMBER} reactions per message`)
+    }, (target) => ({ type: 'react', target, emoji, on })),
+    edit: (id, text) => act(id, (v, _r, ann) => {
+      if (!v.mine) throw new EnclaveError('unauthorized', 'only its author can edit a message')
+      notRecalled(ann)
+      if (v.file === undefined && text.trim().length === 0) throw new EnclaveError('bad-request', 'message text is empty; recall the message instead')
+      if (textLength(text) > MAX_TEXT_LENGTH) throw new EnclaveError('too-large', `message text longer than ${MAX_TEXT_LENGTH} characters`)
+    }, (target) => ({ type: 'edit', target, text })),
+    recall: (id) => act(id, (v, record, ann) => {
+      notRecalled(ann)
+      if (!v.mine && !moderates(record, self)) throw new EnclaveError('unauthorized', 'only its author, or a channel\'s creator or admin, can recall a message')
+    }, (target) => ({ type: 'recall', target })),
+    pin: (id, on) => act(id, (_v, _r, ann) => { notRecalled(ann) }, (target) => ({ type: 'pin', target, on })),
+    pins: async (conv) => {
+      const record = messages.conversation(conv)
+      if (record === undefined) throw new EnclaveError('not-found', `no conversation ${conv}`)
+      const found = await Promise.all((record.pins ?? []).map((p) => messages.find(conv, p.author, p.seq)))
+      const views = found.flatMap((f) => (f === undefined ? [] : [toMessageView(f.msg, f.key, record)]))
+      return (await decorate(views)).filter((v) => v.pinned !== undefined)
+    },
+    editsOf: async (view, record) => {
+      if (!view.mine && (record === undefined || !moderates(record, self))) return []
+      const [ann] = await annotations.get(view.conversationId, [view])
+      if (ann === undefined || ann.edits.length === 0 || ann.recalled !== undefined) return []
+      const found = await messages.find(view.conversationId, view.author, view.seq)
+      const first = found === undefined ? [] : [{ at: view.sentAt, text: found.msg.text }]
+      return [...first, ...ann.edits.slice(0, -1).map((e) => ({ at: hlcToMs(e.hlc), text: e.text }))]
+    }
+  }
+}
