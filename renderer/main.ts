@@ -1,3 +1,4 @@
+import './ui/emoji-font.css'
 import './ui/theme.css'
 import { mount } from 'svelte'
 import App from './App.svelte'

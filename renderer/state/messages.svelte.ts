@@ -1,6 +1,9 @@
 import { session } from './session.svelte'
 import type { ConversationId, MessageId, MessageInfo, MessageView } from '../../src/api/contract'
 
+/** Characters of a quoted message the core sends with a reply (message-actions.ts). */
+const QUOTE_CHARS = 200
+
 /** Messages fetched per page when opening a conversation or scrolling back. */
 const PAGE = 100
 
@@ -24,6 +27,13 @@ export class Timeline {
       if (old !== undefined && old.state === 'delivered' && view.state === 'sent') return
       const next = items.slice()
       next[at] = view
+      // Replies quote the message as it is now: an edit or a recall shows in their quotes too.
+      if (old !== undefined && (old.text !== view.text || old.recalled !== view.recalled)) {
+        next.forEach((m, i) => {
+          if (m.replyTo?.id !== view.id || m.replyTo.text === null) return
+          next[i] = { ...m, replyTo: { ...m.replyTo, text: view.recalled === undefined ? view.text.slice(0, QUOTE_CHARS) : '', recalled: view.recalled !== undefined } }
+        })
+      }
       this.items = next
       return
     }
@@ -76,9 +86,35 @@ class MessagesState {
     }
   }
 
-  async send(conversationId: ConversationId, text: string): Promise<void> {
-    const view = await session.api.call('chat.send', { conversationId, text })
+  async send(conversationId: ConversationId, text: string, replyTo?: MessageId): Promise<void> {
+    const view = await session.api.call('chat.send', { conversationId, text, ...(replyTo === undefined ? {} : { replyTo }) })
     this.timelines.get(conversationId)?.apply(view)
+  }
+
+  /** Runs a message action and shows its result at once (the event that follows changes nothing more). */
+  private async act(promise: Promise<MessageView>): Promise<void> {
+    const view = await promise
+    this.timelines.get(view.conversationId)?.apply(view)
+  }
+
+  react(view: MessageView, emoji: string, on: boolean): Promise<void> {
+    return this.act(session.api.call('chat.react', { messageId: view.id, emoji, on }))
+  }
+
+  edit(view: MessageView, text: string): Promise<void> {
+    return this.act(session.api.call('chat.edit', { messageId: view.id, text }))
+  }
+
+  recall(view: MessageView): Promise<void> {
+    return this.act(session.api.call('chat.recall', { messageId: view.id }))
+  }
+
+  pin(view: MessageView, on: boolean): Promise<void> {
+    return this.act(session.api.call('chat.pin', { messageId: view.id, on }))
+  }
+
+  pins(conversationId: ConversationId): Promise<MessageView[]> {
+    return session.api.call('chat.pins', { conversationId })
   }
 
   /** Each recipient device of one of this device's messages, with its delivery state. */

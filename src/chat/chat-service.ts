@@ -154,7 +154,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     tell: async (peer, convs) => { await askGroup(await openGroupStream(peer, AbortSignal.timeout(10_000)), { t: 'heads', convs }) }
   })
   const actions = createMessageActions(ctx, { delivery, requireActive: (record) => { requireActive(record) } })
-  const { decorate } = actions
+  const decorate = (views: MessageView[]): Promise<MessageView[]> => actions.decorate(views)
   ctx.decorate = decorate
   const inbound = createInbound(ctx, delivery, membership, gaps, actions)
   const sending = createSending(ctx, delivery, membership)

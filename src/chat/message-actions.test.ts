@@ -74,7 +74,7 @@ test('an edit and a reaction that arrive before their message wait for it', asyn
     await a.chat.actions.edit(sent.id, 'final')
     await b.chat.actions.react(sent.id, '✅', true)
     // b's reaction reaches c at once; a's message and edit are handed over edit first.
-    await net.until('the reaction stored at c', async () => c.events.some((e) => e.name === 'chat.reactionsChanged'))
+    await net.until('the reaction stored at c', () => c.events.some((e) => e.name === 'chat.reactionsChanged'))
     assert.equal(await message(c, conv, sent.id), undefined)
     const envs = (await a.envelopes(conv, a.id)).filter((e) => e.seq >= sent.seq).reverse()
     await net.deliver(c, a, envs)
@@ -131,7 +131,7 @@ test('a member cannot edit or recall another\'s message; a channel\'s admin can 
     for (const d of [a, b]) {
       const v = await message(d, conv, bobs.id)
       assert.equal(v?.text, 'the real numbers')
-      assert.equal(v?.recalled, undefined)
+      assert.equal(v.recalled, undefined)
     }
     // a created the channel and administers the workspace.
     await a.chat.actions.recall(witness.id)

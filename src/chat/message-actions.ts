@@ -153,11 +153,13 @@ export function createMessageActions(ctx: ChatContext, deps: ActionDeps): Messag
   }
 
   const receive = async (batch: StoreBatch, record: ConversationRecord, p: OpPayload): Promise<(() => Promise<void>) | undefined> => {
-    const refused = (why: string): undefined => { log.info('refused a message action', { conv: record.id, author: p.author, type: p.type, why, code: 'unauthorized' }); return undefined }
-    if (p.target.seq > (record.seen[p.target.author] ?? 0) + TARGET_WINDOW) return refused('its message is too far ahead')
-    if (p.type === 'edit' && p.target.author !== p.author) return refused('only its author edits a message')
-    if (p.type === 'recall' && p.target.author !== p.author && !moderates(record, p.author)) return refused('only its author or a channel manager recalls a message')
-    return apply(batch, record, p.target, opOf(p))
+    const why = p.target.seq > (record.seen[p.target.author] ?? 0) + TARGET_WINDOW ? 'its message is too far ahead'
+      : p.type === 'edit' && p.target.author !== p.author ? 'only its author edits a message'
+        : p.type === 'recall' && p.target.author !== p.author && !moderates(record, p.author) ? 'only its author or a channel manager recalls a message'
+          : undefined
+    if (why === undefined) return apply(batch, record, p.target, opOf(p))
+    log.info('refused a message action', { conv: record.id, author: p.author, type: p.type, why, code: 'unauthorized' })
+    return undefined
   }
 
   /** The conversation and stored message an id names, or not-found. */
@@ -177,7 +179,7 @@ export function createMessageActions(ctx: ChatContext, deps: ActionDeps): Messag
       const batch = store.batch()
       let op: AnnotationOp | undefined
       const sent = await sealAndQueue(batch, record, (s, hlc) => {
-        const p = { ...build(target), conv: record.id, author: self, seq: s, hlc } as OpPayload
+        const p: OpPayload = { ...build(target), conv: record.id, author: self, seq: s, hlc }
         op = opOf(p)
         return p
       })
@@ -186,6 +188,8 @@ export function createMessageActions(ctx: ChatContext, deps: ActionDeps): Messag
       await batch.write()
       kickAll(sent.recipients)
       await tell?.()
+      // The conversation list shows a recalled or edited newest message as it is now.
+      await ctx.announce(record)
     })
     const view = await viewOf(record, target)
     if (view === undefined) throw new EnclaveError('not-found', `no message ${id}`)

@@ -1,0 +1,85 @@
+import { expect, test } from './fixtures.js'
+import { shoot } from './ui-steps.js'
+import type { Page } from '@playwright/test'
+
+function composer(page: Page) {
+  return page.getByRole('textbox', { name: /Message|发消息给/ })
+}
+
+/** The message whose own text (not a quote of it) has `text`. */
+function message(page: Page, text: string) {
+  return page.getByTestId('message').filter({ has: page.getByTestId('message-text').filter({ hasText: text }) })
+}
+
+async function openChatWith(page: Page, name: string): Promise<void> {
+  await page.getByRole('region', { name: /People|联系人/ }).getByRole('button', { name }).click()
+  await expect(page.getByRole('heading', { level: 1, name })).toBeVisible()
+}
+
+/** Points at a message so its toolbar shows, and presses one of its actions. */
+async function action(page: Page, text: string, name: string | RegExp): Promise<void> {
+  const item = message(page, text).last()
+  await item.getByTestId('message-text').hover()
+  await item.getByTestId('message-actions').getByRole('button', { name }).click()
+}
+
+test('react, reply with a quote, edit with ↑, pin and recall: the other side sees each', async ({ people }) => {
+  const alice = await people.open('Alice')
+  const bob = await people.open('Bob', { peers: [alice] })
+  await openChatWith(alice.page, 'Bob')
+  await composer(alice.page).fill('Lunch at noon?')
+  await composer(alice.page).press('Enter')
+  await openChatWith(bob.page, 'Alice')
+  await expect(message(bob.page, 'Lunch at noon?')).toBeVisible()
+
+  // Bob reacts from the toolbar; Alice adds hers by pressing the same chip.
+  await action(bob.page, 'Lunch at noon?', 'React with 👍')
+  const aliceChip = message(alice.page, 'Lunch at noon?').getByTestId('reactions').getByRole('button', { name: /Bob reacted with 👍/ })
+  await expect(aliceChip).toHaveAttribute('aria-pressed', 'false')
+  await aliceChip.click()
+  const bobChip = message(bob.page, 'Lunch at noon?').getByTestId('reactions').getByRole('button', { name: 'Bob, Alice reacted with 👍' })
+  await expect(bobChip).toHaveAttribute('aria-pressed', 'true')
+  await expect(bobChip).toContainText('2')
+
+  // Bob replies: the composer says to what, and the reply quotes it on both sides.
+  await action(bob.page, 'Lunch at noon?', 'Reply')
+  await expect(bob.page.getByTestId('composer-mode')).toContainText('Replying to Alice')
+  await composer(bob.page).fill('Yes, see you there')
+  await composer(bob.page).press('Enter')
+  await expect(bob.page.getByTestId('composer-mode')).toHaveCount(0)
+  const quote = message(alice.page, 'see you there').getByTestId('message-quote')
+  await expect(quote).toContainText('Lunch at noon?')
+
+  // ↑ in Alice's empty composer edits her last message; Bob sees the new text, marked, and his quote follows.
+  await composer(alice.page).press('ArrowUp')
+  await expect(alice.page.getByTestId('composer-mode')).toContainText('Editing')
+  await expect(composer(alice.page)).toHaveValue('Lunch at noon?')
+  await composer(alice.page).fill('Lunch at 12:30?')
+  await composer(alice.page).press('Enter')
+  await expect(message(bob.page, 'Lunch at 12:30?').getByTestId('message-edited')).toBeVisible()
+  await expect(message(bob.page, 'see you there').getByTestId('message-quote')).toContainText('Lunch at 12:30?')
+  await expect(composer(alice.page)).toHaveValue('')
+
+  // Alice pins it; Bob sees the pin, then the same through the API-backed list.
+  await action(alice.page, 'Lunch at 12:30?', 'Pin')
+  await expect(message(bob.page, 'Lunch at 12:30?').getByTestId('message-pinned')).toBeAttached()
+  await message(alice.page, 'Lunch at 12:30?').getByTestId('message-text').hover()
+  await shoot(alice.page, 'message-actions', 1280)
+  await shoot(alice.page, 'message-actions', 900)
+
+  // A message sent to the wrong person is recalled: gone on Bob's screen, a tombstone instead.
+  await composer(alice.page).fill('the Q3 numbers CANARY-recall')
+  await composer(alice.page).press('Enter')
+  await expect(message(bob.page, 'CANARY-recall')).toBeVisible()
+  await action(alice.page, 'CANARY-recall', 'Recall for everyone')
+  await alice.page.getByRole('dialog').getByRole('button', { name: 'Recall for everyone' }).click()
+  await expect(bob.page.getByTestId('message-recalled').filter({ hasText: 'Alice recalled a message' })).toBeVisible()
+  await expect(alice.page.getByTestId('message-recalled').filter({ hasText: 'You recalled a message' })).toBeVisible()
+  await expect(bob.page.getByText('CANARY-recall')).toHaveCount(0)
+  // Neither side's conversation list keeps it either.
+  await expect(bob.page.getByRole('region', { name: 'Conversations' }).getByRole('button', { name: /Alice/ })).toContainText('Alice recalled a message')
+  await expect(alice.page.getByRole('region', { name: 'Conversations' }).getByRole('button', { name: /Bob/ })).toContainText('You recalled a message')
+  await shoot(bob.page, 'message-actions-bob', 900)
+  await bob.page.emulateMedia({ colorScheme: 'dark' })
+  await shoot(bob.page, 'message-actions-bob-dark', 1280)
+})
