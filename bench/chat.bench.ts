@@ -86,7 +86,50 @@ async function rawBaseline(): Promise<{ oneWay: Summary; rtt: Summary; msgsPerSe
   }
 }
 
-async function enclaveRun(): Promise<{ oneWay: Summary; delivered: Summary; msgsPerSec: number; deliveredPerSec: number }> {
+/** Twenty emoji: the most one member may have on one message. */
+const EMOJI = ['👍', '❤️', '😂', '🎉', '✅', '👀', '🙏', '👏', '🔥', '💯', '😮', '😢', '🤔', '🙌', '👌', '🚀', '⭐', '❗', '❓', '👎']
+
+/**
+ * Reactions and edits: the time from a reaction on one device to the other's event, and opening
+ * (the newest 50 of history) a conversation whose 50 messages carry 20 reactions and 3 edits
+ * each, against the same 50 messages read before they had any.
+ */
+async function actionsRun(alice: NodeProcess, bob: NodeProcess, target: MessageView): Promise<{ reaction: Summary; open: Summary; openPlain: Summary }> {
+  const seen = new Map<string, number>()
+  const { wake, until } = eventWaiter()
+  bob.api.on('chat.reactionsChanged', (e) => { seen.set(`${e.messageId} ${e.reactions.length}`, now()); wake() })
+  const reaction: number[] = []
+  for (let i = 0; i < WARMUP + LATENCY_SAMPLES; i++) {
+    const on = i % 2 === 0
+    const t0 = now()
+    await alice.api.call('chat.react', { messageId: target.id, emoji: '👍', on })
+    const key = `${target.id} ${on ? 1 : 0}`
+    await until(() => (seen.get(key) ?? 0) >= t0)
+    if (i >= WARMUP) reaction.push((seen.get(key) ?? t0) - t0)
+  }
+  const timeOpen = async (): Promise<Summary> => {
+    const times: number[] = []
+    for (let i = 0; i < 30; i++) {
+      const t0 = now()
+      await bob.api.call('chat.history', { peerId: alice.peerId, limit: 50 })
+      times.push(now() - t0)
+    }
+    return summarize(times.slice(5))
+  }
+  const page = await bob.api.call('chat.history', { peerId: alice.peerId, limit: 50 })
+  const openPlain = await timeOpen()
+  let last = ''
+  for (const m of page) {
+    for (const emoji of EMOJI) await bob.api.call('chat.react', { messageId: m.id, emoji, on: true })
+    if (m.author === alice.peerId) for (let e = 0; e < 3; e++) last = (await alice.api.call('chat.edit', { messageId: m.id, text: `${TEXT} v${e}` })).id
+  }
+  const settled = async (): Promise<boolean> => (await alice.api.call('chat.history', { peerId: bob.peerId, limit: 50 })).every((m) => m.reactions?.[0]?.by.length === 1) &&
+    (await bob.api.call('chat.history', { peerId: alice.peerId, limit: 50 })).find((m) => m.id === last)?.text.endsWith('v2') === true
+  for (let i = 0; i < 600 && !(await settled()); i++) await new Promise((r) => setTimeout(r, 50))
+  return { reaction: summarize(reaction), open: await timeOpen(), openPlain }
+}
+
+async function enclaveRun(): Promise<{ oneWay: Summary; delivered: Summary; msgsPerSec: number; deliveredPerSec: number; actions: { reaction: Summary; open: Summary; openPlain: Summary } }> {
   const alice = await startNode(await makeDataDir('bench-alice'))
   const bob: NodeProcess = await startNode(await makeDataDir('bench-bob'), { peers: [alice.address] })
   try {
@@ -131,7 +174,11 @@ async function enclaveRun(): Promise<{ oneWay: Summary; delivered: Summary; msgs
     const receivedSec = (now() - t0) / 1000
     await until(() => deliveredCount - startDelivered >= THROUGHPUT_MESSAGES)
     const deliveredSec = (now() - t0) / 1000
+    const [target] = await alice.api.call('chat.history', { peerId: bob.peerId, limit: 1 })
+    if (target === undefined) throw new Error('no message to react to')
+    const actions = await actionsRun(alice, bob, target)
     return {
+      actions,
       oneWay: summarize(oneWay),
       delivered: summarize(delivered),
       msgsPerSec: THROUGHPUT_MESSAGES / receivedSec,
@@ -190,6 +237,10 @@ const rows = [
   { metric: `first DM message, fresh pair p50 (${first.n} pairs)`, enclave: f(first.p50), baseline: `${f(second.p50)} (2nd message, same pair)`, target: '—', met: '—' },
   { metric: 'first DM message, fresh pair max', enclave: f(first.max), baseline: `${f(second.max)} (2nd message, same pair)`, target: '—', met: '—' },
   { metric: 'throughput, stored at recipient', enclave: rate(enclave.msgsPerSec), baseline: `${rate(raw.msgsPerSec)} (raw one-way)`, target: '≥ 1,000 msg/s', met: enclave.msgsPerSec >= 1000 ? 'yes' : 'no' },
+  { metric: 'reaction p50, react → other device\'s event', enclave: f(enclave.actions.reaction.p50), baseline: `${f(enclave.oneWay.p50)} (a message, one-way)`, target: '—', met: '—' },
+  { metric: 'reaction p99, react → other device\'s event', enclave: f(enclave.actions.reaction.p99), baseline: `${f(enclave.oneWay.p99)} (a message, one-way)`, target: '≤ 50 ms', met: enclave.actions.reaction.p99 <= 50 ? 'yes' : 'no' },
+  { metric: 'open: newest 50, each 20 reactions + 3 edits, p50', enclave: f(enclave.actions.open.p50), baseline: `${f(enclave.actions.openPlain.p50)} (same 50, no reactions)`, target: '—', met: '—' },
+  { metric: 'open: newest 50, each 20 reactions + 3 edits, p99', enclave: f(enclave.actions.open.p99), baseline: `${f(enclave.actions.openPlain.p99)} (same 50, no reactions)`, target: '≤ 50 ms', met: enclave.actions.open.p99 <= 50 ? 'yes' : 'no' },
   { metric: 'throughput, acknowledged to sender', enclave: rate(enclave.deliveredPerSec), baseline: `${rate(raw.msgsPerSec)} (raw one-way)`, target: '—', met: '—' }
 ]
 printTable(`Chat benchmark: ${LATENCY_SAMPLES} latency samples, ${THROUGHPUT_MESSAGES} messages of 100 B for throughput, ${WINDOW} in flight; raw = bench → WebSocket → libp2p → WebSocket → bench, the same hops as through the nodes' APIs`, rows)
