@@ -33,6 +33,11 @@ export interface CoreEvents {
    * (awaited) after the envelope was stored, so edits apply in the order they arrived.
    */
   'doc:edit': { conv: ConversationId; from: PeerIdString; doc: DocId; update: Uint8Array }
+  /**
+   * A file message is being recalled: dispatched (awaited) just before its record is erased, so
+   * the files service can still read which file it was and delete this device's copy.
+   */
+  'file:recalling': { messageId: MessageId }
 }
 
 export type CoreBus = Bus<CoreEvents>

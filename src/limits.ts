@@ -15,6 +15,8 @@ export function textLength(text: string): number {
 
 /** Longest message text (about 10 pages). */
 export const MAX_TEXT_LENGTH = 16_000
+/** Devices one message may @mention (a person's devices count each). */
+export const MAX_MENTIONS = 100
 /** Largest file shared (64 GiB): its manifest (32 bytes per 1 MiB chunk) stays one frame of 2 MiB. */
 export const MAX_FILE_BYTES = 64 * 1024 ** 3
 /** A shared file's name (no folders: a folder's files are shared one by one). */

@@ -83,3 +83,11 @@ test('a burst from one conversation shows one notification; titles use display n
   assert.equal(shown[1]?.content.title, 'Ada L.')
   assert.equal(shown[0].closed, true, 'the newer notification replaces the older one')
 })
+
+test('a mention is shown even right after another notification from the same conversation', () => {
+  const { shown, emit } = setup({ value: false })
+  emit('chat.messageAdded', message('ch:1', ada, 'busy'))
+  emit('chat.messageAdded', message('ch:1', ada, 'more'))
+  emit('chat.messageAdded', { ...message('ch:1', bob, '@you look'), mentionsMe: true })
+  assert.deepEqual(shown.map((n) => n.content.body), ['busy', '@you look'])
+})

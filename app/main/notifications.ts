@@ -50,7 +50,8 @@ export function createMessageNotifier(components: MessageNotifierComponents, ini
     if (message.mine || isWindowFocused()) return
     const now = Date.now()
     const last = lastShownAt.get(message.conversationId)
-    if (last !== undefined && now - last < minIntervalMs) return
+    // A mention is always shown: it is addressed to this person, not one more of a burst.
+    if (message.mentionsMe !== true && last !== undefined && now - last < minIntervalMs) return
     lastShownAt.set(message.conversationId, now)
 
     const body = message.text.length > maxBodyLength ? `${message.text.slice(0, maxBodyLength - 1)}…` : message.text

@@ -24,7 +24,8 @@ function conversation(id: string, unread: number): ConversationView {
     canManage: false,
     waiting: 0,
     lastMessage: null,
-    unread
+    unread,
+    mentions: 0
   }
 }
 

@@ -1,3 +1,4 @@
+import { settings } from './settings.svelte'
 import { navigation } from './navigation.svelte'
 import { personName } from './channel-people'
 import { t } from '../i18n/i18n.svelte'
@@ -89,7 +90,7 @@ class ConversationsState {
     const c = this.byId.get(id)
     if (c === undefined || c.unread === 0 || this.marking.has(id)) return
     this.marking.add(id)
-    void session.api.call('chat.markRead', { conversationId: id })
+    void session.api.call('chat.markRead', { conversationId: id, receipt: settings.readReceipts })
       .then((updated) => { this.marking.delete(id); this.upsert(updated) }, () => { this.marking.delete(id) })
   }
 }

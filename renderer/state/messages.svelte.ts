@@ -1,5 +1,5 @@
 import { session } from './session.svelte'
-import type { ConversationId, MessageId, MessageInfo, MessageView } from '../../src/api/contract'
+import type { ConversationId, MessageId, MessageInfo, MessageView, PeerIdString } from '../../src/api/contract'
 
 /** Characters of a quoted message the core sends with a reply (message-actions.ts). */
 const QUOTE_CHARS = 200
@@ -16,6 +16,13 @@ export class Timeline {
   prepending = $state(false)
 
   constructor (readonly conversationId: ConversationId) {}
+
+  /** A member read up to the clock `upTo`: this device's messages at or before it are read by them. */
+  readBy(by: PeerIdString, upTo: string): void {
+    const items = this.items
+    const next = items.map((m) => (!m.mine || m.order.slice(0, CLOCK_DIGITS) > upTo || m.readBy?.includes(by) === true ? m : { ...m, readBy: [...m.readBy ?? [], by] }))
+    if (next.some((m, i) => m !== items[i])) this.items = next
+  }
 
   /** Inserts or replaces one message, keeping the order the core sorts by. */
   apply(view: MessageView): void {
@@ -43,8 +50,17 @@ export class Timeline {
   }
 }
 
+/** Digits of the clock an order key starts with: what a read mark (`chat.readChanged`) compares. */
+const CLOCK_DIGITS = 17
+
 class MessagesState {
   private readonly timelines = new Map<string, Timeline>()
+  /** A message someone asked to see (a pin, a link): the open conversation's list scrolls to it. */
+  jumpRequest = $state.raw<MessageView | null>(null)
+
+  requestJump(view: MessageView): void {
+    this.jumpRequest = view
+  }
 
   constructor() {
     session.onConnected((api) => {
@@ -53,6 +69,7 @@ class MessagesState {
       const route = (view: MessageView): void => { this.timelines.get(view.conversationId)?.apply(view) }
       api.on('chat.messageAdded', route)
       api.on('chat.messageUpdated', route)
+      api.on('chat.readChanged', ({ conversationId, by, upTo }) => { this.timelines.get(conversationId)?.readBy(by, upTo) })
     })
   }
 
@@ -86,8 +103,20 @@ class MessagesState {
     }
   }
 
-  async send(conversationId: ConversationId, text: string, replyTo?: MessageId): Promise<void> {
-    const view = await session.api.call('chat.send', { conversationId, text, ...(replyTo === undefined ? {} : { replyTo }) })
+  /** Loads older pages until `view` is in the timeline (at most 50 pages back); false if it is not. */
+  async reveal(tl: Timeline, view: MessageView): Promise<boolean> {
+    for (let page = 0; page < 50; page++) {
+      if (tl.items.some((m) => m.id === view.id)) return true
+      const oldest = tl.items[0]?.order
+      if (tl.reachedStart || (oldest !== undefined && oldest < view.order)) return false
+      await this.loadOlder(tl)
+      if (tl.loading) return false
+    }
+    return tl.items.some((m) => m.id === view.id)
+  }
+
+  async send(conversationId: ConversationId, text: string, extra: { replyTo?: MessageId; mentions?: PeerIdString[]; mentionAll?: boolean } = {}): Promise<void> {
+    const view = await session.api.call('chat.send', { conversationId, text, ...extra })
     this.timelines.get(conversationId)?.apply(view)
   }
 
@@ -111,6 +140,11 @@ class MessagesState {
 
   pin(view: MessageView, on: boolean): Promise<void> {
     return this.act(session.api.call('chat.pin', { messageId: view.id, on }))
+  }
+
+  /** Messages that mention this device, every conversation, newest first. */
+  mentions(): Promise<MessageView[]> {
+    return session.api.call('chat.mentions', { limit: 100 })
   }
 
   pins(conversationId: ConversationId): Promise<MessageView[]> {

@@ -3,7 +3,7 @@ import { detectLanguage, i18n, LANGUAGES, type Language } from '../i18n/i18n.sve
 export type Theme = 'system' | 'light' | 'dark'
 const KEY = 'enclave.settings'
 
-interface Saved { language?: Language; theme?: Theme }
+interface Saved { language?: Language; theme?: Theme; readReceipts?: boolean; typing?: boolean }
 
 function load(): Saved {
   try {
@@ -16,6 +16,10 @@ function load(): Saved {
 /** Per-window preferences: kept in this profile's localStorage, applied live. */
 class SettingsState {
   theme = $state<Theme>('system')
+  /** Tell colleagues when this person has read their messages (privacy: off sends none). */
+  readReceipts = $state(true)
+  /** Tell colleagues while this person types (privacy: off sends none). */
+  typing = $state(true)
   private readonly dark = window.matchMedia('(prefers-color-scheme: dark)')
   private systemDark = $state(false)
   /** The theme actually shown. */
@@ -26,6 +30,8 @@ class SettingsState {
     const language = LANGUAGES.some((l) => l.code === saved.language) ? saved.language : undefined
     i18n.language = language ?? detectLanguage()
     this.theme = saved.theme === 'light' || saved.theme === 'dark' ? saved.theme : 'system'
+    this.readReceipts = saved.readReceipts !== false
+    this.typing = saved.typing !== false
     this.systemDark = this.dark.matches
     this.dark.addEventListener('change', (e) => { this.systemDark = e.matches })
   }
@@ -42,6 +48,12 @@ class SettingsState {
     this.save()
   }
 
+  setPrivacy(change: { readReceipts?: boolean; typing?: boolean }): void {
+    this.readReceipts = change.readReceipts ?? this.readReceipts
+    this.typing = change.typing ?? this.typing
+    this.save()
+  }
+
   /** Keeps <html lang> and data-theme in step; call once from the root component's effect. */
   apply(): void {
     document.documentElement.lang = i18n.language
@@ -49,7 +61,7 @@ class SettingsState {
   }
 
   private save(): void {
-    localStorage.setItem(KEY, JSON.stringify({ language: i18n.language, theme: this.theme } satisfies Saved))
+    localStorage.setItem(KEY, JSON.stringify({ language: i18n.language, theme: this.theme, readReceipts: this.readReceipts, typing: this.typing } satisfies Saved))
   }
 }
 

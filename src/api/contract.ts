@@ -60,6 +60,26 @@ export interface MessageView {
   pinned?: { by: PeerIdString; at: number }
   /** The message this one replies to, quoted as it is now (edited, recalled, or not here). */
   replyTo?: ReplyView
+  /** Devices it @mentions. */
+  mentions?: PeerIdString[]
+  /** It mentions everyone here (@all, sent by a channel manager). */
+  mentionsAll?: true
+  /** It mentions this device, by name or through @all. */
+  mentionsMe?: true
+  /** This device's message: the member devices that have read it (those that send read receipts). */
+  readBy?: PeerIdString[]
+  /** A reply in the thread of that message; shown in the conversation itself only with `echo`. */
+  threadOf?: MessageId
+  echo?: true
+  /** A message with replies in its thread: how many, the newest's time, and who wrote the last few. */
+  thread?: ThreadSummary
+}
+
+export interface ThreadSummary {
+  count: number
+  lastAt: number
+  /** The last few distinct repliers, newest first. */
+  repliers: PeerIdString[]
 }
 
 export interface ReactionView {
@@ -163,6 +183,8 @@ export interface ConversationView {
   onTheWay: OnTheWay[]
   lastMessage: MessageView | null
   unread: number
+  /** Unread messages that mention this device (or everyone). */
+  mentions: number
 }
 
 /** Envelopes (messages, edits, membership changes) of one author on their way to this device. */
@@ -327,7 +349,14 @@ export interface Requests {
   /** The direct conversation with a peer, created (empty) if there is none yet. */
   'conversations.open': (input: { peerId: PeerIdString }) => ConversationView
   /** `replyTo`: a message of the same conversation, quoted above this one. */
-  'chat.send': (input: ConversationRef & { text: string; replyTo?: MessageId }) => MessageView
+  /** `threadOf`: a reply in that message's thread (`echo`: also shown in the conversation). */
+  'chat.send': (input: ConversationRef & { text: string; replyTo?: MessageId; mentions?: PeerIdString[]; mentionAll?: boolean; threadOf?: MessageId; echo?: boolean }) => MessageView
+  /** A message and every reply in its thread, oldest first. */
+  'chat.thread': (input: { messageId: MessageId }) => { root: MessageView; replies: MessageView[] }
+  /** This device's person is typing: members connected now see it for a few seconds (sent at most every 3 s). */
+  'chat.typing': (input: { conversationId: ConversationId }) => Record<string, never>
+  /** Messages that mention this device, in every conversation, newest first (at most 50 per conversation). */
+  'chat.mentions': (input: { limit?: number }) => MessageView[]
   /** Puts a reaction (one emoji) on or takes it off; at most 20 emoji per member per message. */
   'chat.react': (input: { messageId: MessageId; emoji: string; on: boolean }) => MessageView
   /** Replaces the text (a file's caption) of this device's message, for every member. */
@@ -343,7 +372,8 @@ export interface Requests {
   'chat.retry': (input: { messageId: MessageId }) => MessageView
   /** One message with, for this device's own, each recipient device's delivery state. */
   'chat.messageInfo': (input: { messageId: MessageId }) => MessageInfo
-  'chat.markRead': (input: { conversationId: ConversationId }) => ConversationView
+  /** Marks the conversation read here; unless `receipt` is false, members are told (batched) that this device read it. */
+  'chat.markRead': (input: { conversationId: ConversationId; receipt?: boolean }) => ConversationView
   /** Every conversation's unsent text, newest first. */
   'drafts.list': (input: Record<string, never>) => DraftView[]
   /** Keeps a conversation's unsent text (sealed in the store); empty text removes it. */
@@ -577,6 +607,10 @@ export interface Events {
   'chat.messageEdited': { messageId: MessageId; conversationId: ConversationId; text: string; editedAt: number }
   /** A message was recalled for everyone; its content is erased on this device. */
   'chat.messageRecalled': { messageId: MessageId; conversationId: ConversationId; by: PeerIdString }
+  /** A member read a conversation up to the messages whose order starts with `upTo` (17 digits) or before. */
+  'chat.readChanged': { conversationId: ConversationId; by: PeerIdString; upTo: string }
+  /** A member is typing in a conversation (shown for about 5 s unless told again). */
+  'chat.typing': { conversationId: ConversationId; peerId: PeerIdString }
   /** A message was pinned or unpinned. */
   'chat.pinsChanged': { conversationId: ConversationId; messageId: MessageId; pinned: boolean }
   'conversations.changed': ConversationView

@@ -4,7 +4,7 @@ import { idSchema, parseConversationId, parseDepartmentId, parseDocId, parseInvi
 import {
   MAX_AVATAR_LENGTH, MAX_AWARENESS_BYTES, MAX_CHANNEL_MEMBERS, MAX_CHANNEL_NAME, MAX_CHANNEL_TOPIC, MAX_DIRECTORY_RESULTS, MAX_DISPLAY_NAME,
   MAX_DOC_TITLE, MAX_DOC_UPDATE_BYTES, MAX_HISTORY_PAGE, MAX_INVITE_MS, MAX_MEMBER_DEPARTMENTS, MAX_PROFILE_EMAIL, MAX_PROFILE_PHONE,
-  MAX_PROFILE_TITLE, MAX_RELAY_ADDRESS, MAX_TEXT_LENGTH, MAX_BLOCKED_EXTENSIONS, MAX_FILE_BYTES, MAX_FILE_NAME, MAX_MEDIA_MS, MAX_MEDIA_SIDE, MAX_MIME_LENGTH, MAX_THUMB_LENGTH, MAX_INVITED_AT_CREATE, MAX_WORKSPACE_NAME, MAX_WORKSPACE_RELAYS, MIN_INVITE_MS
+  MAX_PROFILE_TITLE, MAX_RELAY_ADDRESS, MAX_MENTIONS, MAX_TEXT_LENGTH, MAX_BLOCKED_EXTENSIONS, MAX_FILE_BYTES, MAX_FILE_NAME, MAX_MEDIA_MS, MAX_MEDIA_SIDE, MAX_MIME_LENGTH, MAX_THUMB_LENGTH, MAX_INVITED_AT_CREATE, MAX_WORKSPACE_NAME, MAX_WORKSPACE_RELAYS, MIN_INVITE_MS
 } from '../limits.js'
 import type { Method, RequestInput } from './contract.js'
 
@@ -36,6 +36,15 @@ const filePreview = z.object({
   durationMs: z.number().int().min(0).max(MAX_MEDIA_MS).optional()
 }).strict()
 const filePath = z.string().min(1).max(4096).refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), 'an absolute path')
+/** What `chat.send` takes besides where: the text and what comes with it. */
+const outgoing = {
+  text: z.string().max(MAX_TEXT_LENGTH),
+  replyTo: messageId.optional(),
+  mentions: z.array(peerId).max(MAX_MENTIONS).optional(),
+  mentionAll: z.boolean().optional(),
+  threadOf: messageId.optional(),
+  echo: z.boolean().optional()
+}
 const historyPage = { before: z.string().max(300).optional(), limit: z.number().int().min(1).max(MAX_HISTORY_PAGE).optional() }
 
 /**
@@ -51,21 +60,24 @@ export const requestSchemas = {
   'conversations.list': empty,
   'conversations.open': z.object({ peerId }).strict(),
   'chat.send': z.union([
-    z.object({ conversationId, text: z.string().max(MAX_TEXT_LENGTH), replyTo: messageId.optional() }).strict(),
-    z.object({ peerId, text: z.string().max(MAX_TEXT_LENGTH), replyTo: messageId.optional() }).strict()
+    z.object({ conversationId, ...outgoing }).strict(),
+    z.object({ peerId, ...outgoing }).strict()
   ]),
   'chat.react': z.object({ messageId, emoji: z.string().min(1).max(32), on: z.boolean() }).strict(),
   'chat.edit': z.object({ messageId, text: z.string().max(MAX_TEXT_LENGTH) }).strict(),
   'chat.recall': z.object({ messageId }).strict(),
   'chat.pin': z.object({ messageId, on: z.boolean() }).strict(),
   'chat.pins': z.object({ conversationId }).strict(),
+  'chat.typing': z.object({ conversationId }).strict(),
+  'chat.thread': z.object({ messageId }).strict(),
+  'chat.mentions': z.object({ limit: z.number().int().min(1).max(200).optional() }).strict(),
   'chat.history': z.union([
     z.object({ conversationId, ...historyPage }).strict(),
     z.object({ peerId, ...historyPage }).strict()
   ]),
   'chat.retry': z.object({ messageId }).strict(),
   'chat.messageInfo': z.object({ messageId }).strict(),
-  'chat.markRead': z.object({ conversationId }).strict(),
+  'chat.markRead': z.object({ conversationId, receipt: z.boolean().optional() }).strict(),
   'drafts.list': empty,
   'drafts.set': z.object({ conversationId, text: z.string().max(MAX_TEXT_LENGTH) }).strict(),
   'channels.create': z.object({

@@ -1,4 +1,4 @@
-import { applyOp, emptyAnnotations, type AnnotationOp, type Annotations } from './annotations.js'
+import { applyOp, emptyAnnotations, noteReply, type AnnotationOp, type Annotations } from './annotations.js'
 import type { ConversationId, PeerIdString } from '../api/contract.js'
 import type { Store, StoreBatch } from '../store/store.js'
 
@@ -22,6 +22,8 @@ export interface AnnotationLog {
    * a second op in the same batch builds on the first, not on what is on disk.
    */
   apply(batch: StoreBatch, conv: ConversationId, target: MessageRef, op: AnnotationOp): Promise<{ changed: ReturnType<typeof applyOp>; ann: Annotations }>
+  /** Counts a reply just stored (in `batch`) into its thread's root, which may not be here yet. */
+  noteReply(batch: StoreBatch, conv: ConversationId, root: MessageRef, reply: { by: PeerIdString; hlc: number; key: string }): Promise<void>
 }
 
 function seqKey(seq: number): string {
@@ -36,7 +38,20 @@ export function createAnnotationLog(store: Store): AnnotationLog {
   const collection = store.collection<Annotations>('annotations')
   /** Annotations put in a batch not written yet, by key: what the next op on them builds on. */
   const staged = new Map<string, Annotations>()
+  /** The annotations of a message as the next change builds on them: staged in a batch, else on disk. */
+  const current = async (key: string): Promise<Annotations> => staged.get(key) ?? structuredClone(await collection.get(key)) ?? emptyAnnotations()
+  const stage = (batch: StoreBatch, key: string, ann: Annotations): void => {
+    staged.set(key, ann)
+    batch.put(collection, key, ann)
+    batch.afterWrite(() => { if (staged.get(key) === ann) staged.delete(key) })
+  }
   return {
+    noteReply: async (batch, conv, root, reply) => {
+      const key = annotationKey(conv, root)
+      const ann = await current(key)
+      noteReply(ann, reply)
+      stage(batch, key, ann)
+    },
     get: async (conv, refs) => {
       const keys = refs.map((r) => annotationKey(conv, r))
       const found = await collection.getMany(keys)
@@ -44,14 +59,11 @@ export function createAnnotationLog(store: Store): AnnotationLog {
     },
     apply: async (batch, conv, target, op) => {
       const key = annotationKey(conv, target)
-      const ann = staged.get(key) ?? structuredClone(await collection.get(key)) ?? emptyAnnotations()
+      const ann = await current(key)
       const before = JSON.stringify(ann)
       const changed = applyOp(ann, op)
       // Unchanged for the eye is not unchanged at rest (an earlier recall, an older `off`): compared whole.
-      if (JSON.stringify(ann) === before) return { changed, ann }
-      staged.set(key, ann)
-      batch.put(collection, key, ann)
-      batch.afterWrite(() => { if (staged.get(key) === ann) staged.delete(key) })
+      if (JSON.stringify(ann) !== before) stage(batch, key, ann)
       return { changed, ann }
     }
   }

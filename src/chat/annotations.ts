@@ -27,6 +27,25 @@ export interface Annotations {
   /** Recalled for everyone: content, edits and reactions are gone and stay gone. */
   recalled?: { by: PeerIdString; hlc: number }
   pin?: { on: boolean; by: PeerIdString; hlc: number }
+  /** Replies in this message's thread (messages, not ops: each is counted once, when stored). */
+  replies?: { count: number; lastHlc: number; repliers: PeerIdString[]; keys: string[] }
+}
+
+/** Reply keys a thread keeps for `chat.thread` (the count goes on past it). */
+export const MAX_THREAD_KEYS = 1_000
+/** Distinct repliers a thread's summary names. */
+const SHOWN_REPLIERS = 3
+
+/** Counts a reply (stored once, so counted once) into its thread's summary. */
+export function noteReply(a: Annotations, reply: { by: PeerIdString; hlc: number; key: string }): void {
+  const r = a.replies ?? { count: 0, lastHlc: 0, repliers: [], keys: [] }
+  r.count += 1
+  if (r.keys.length < MAX_THREAD_KEYS) r.keys.push(reply.key)
+  if (reply.hlc >= r.lastHlc) {
+    r.lastHlc = reply.hlc
+    r.repliers = [reply.by, ...r.repliers.filter((p) => p !== reply.by)].slice(0, SHOWN_REPLIERS)
+  }
+  a.replies = r
 }
 
 /** One change to a message, already checked as allowed (`annotation-log.ts`). */

@@ -1,4 +1,5 @@
 import type { MailboxQuota, MailboxQuotaInit } from './mailbox-quota.js'
+import type { AnnotationLog } from './annotation-log.js'
 import type { ConversationView, Emit, MessageView, PeerIdString } from '../api/contract.js'
 import type { CoreBus } from '../core-events.js'
 import type { ProtocolHost } from '../net/protocol-host.js'
@@ -69,5 +70,7 @@ export interface ChatContext {
    * every view the shells get goes through it, or an acknowledgement would show the unedited text.
    */
   decorate: (views: MessageView[]) => Promise<MessageView[]>
+  /** Reactions, edits, recalls, pins and thread counts per message (annotation-log.ts). */
+  annotations: AnnotationLog
   announce: (record: ConversationRecord, last?: MessageView) => Promise<ConversationView>
 }

@@ -12,7 +12,7 @@ import { createEnvelopeSigner } from './envelope-signature.js'
 import { CHAT_PROTOCOL } from './chat-frames.js'
 import { serveChatStream } from './chat-protocol.js'
 import { parseMessageId } from '../ids.js'
-import { MAX_TEXT_LENGTH, textLength } from '../limits.js'
+import { MAX_HISTORY_PAGE, MAX_TEXT_LENGTH, textLength } from '../limits.js'
 import { createGroupKeys } from './group-keys.js'
 import { askGroup, GROUP_PROTOCOL, serveGroupStream } from './group-protocol.js'
 import { createGapWatch } from './gap-watch.js'
@@ -22,9 +22,13 @@ import { dmConversationId, newChannelId, workspaceChannelId } from './ids.js'
 import { createInbound } from './inbound.js'
 import { createMembership } from './membership.js'
 import { createMessageActions, type MessageActions } from './message-actions.js'
-import { createMessageLog, receiptsOf, recipientsNow, toConversationView, toMessageView, type ConversationRecord, type HistoryQuery, type StoredMessage } from './message-log.js'
+import { createMessageLog, orderOf, receiptsOf, recipientsNow, toConversationView, toMessageView, type ConversationRecord, type HistoryQuery, type StoredMessage } from './message-log.js'
 import { recipientsOf, rewait, unacknowledged } from './receipts.js'
-import { createSending } from './sending.js'
+import { createSending, type Outgoing } from './sending.js'
+import { createReadReceipts } from './read-receipts.js'
+import { createHeldRetry } from './held-retry.js'
+import { createAnnotationLog } from './annotation-log.js'
+import { createTyping } from './typing.js'
 import { fileRefOf } from './file-message.js'
 import type { FileRef } from './envelope.js'
 import type { ChannelSummary, ChannelVisibility, ConversationId, ConversationRef, ConversationView, DocId, MessageId, MessageInfo, MessageView, PeerIdString, WorkspaceId } from '../api/contract.js'
@@ -58,9 +62,29 @@ export interface FileMessage {
   file: FileRef
 }
 
+/** What a message may carry besides its text. */
+export interface SendExtra {
+  file?: FileRef
+  replyTo?: MessageId
+  mentions?: PeerIdString[]
+  mentionAll?: boolean
+  /** A reply in that message's thread; `echo`: also shown in the conversation. */
+  threadOf?: MessageId
+  echo?: boolean
+}
+
 export interface ChatService {
-  /** Sends a message; with `file`, a file message whose caption is `text` (may be empty); `replyTo` quotes a message of the conversation. */
-  send(ref: ConversationRef, text: string, file?: FileRef, replyTo?: MessageId): Promise<MessageView>
+  /**
+   * Sends a message; with `file`, a file message whose caption is `text` (may be empty).
+   * `replyTo` quotes a message of the conversation; `mentions` (devices) and `mentionAll` @mention.
+   */
+  send(ref: ConversationRef, text: string, extra?: SendExtra): Promise<MessageView>
+  /** Messages that mention this device, every conversation, newest first. */
+  mentions(limit: number): Promise<MessageView[]>
+  /** A message and the replies in its thread, oldest first. */
+  thread(messageId: MessageId): Promise<{ root: MessageView; replies: MessageView[] }>
+  /** This device's person is typing in the conversation: members connected now are told (at most every 3 s). */
+  typing(conversationId: ConversationId): void
   /** Reactions, edits, recalls and pins on stored messages. */
   readonly actions: Pick<MessageActions, 'react' | 'edit' | 'recall' | 'pin' | 'pins' | 'sendUnchecked'>
   /** The file a message shared, or undefined if it is no file message of a conversation here. */
@@ -72,7 +96,8 @@ export interface ChatService {
   retry(messageId: MessageId): Promise<MessageView>
   /** A message with, for this device's own, each recipient device's delivery state. */
   messageInfo(messageId: MessageId): Promise<MessageInfo>
-  markRead(conversationId: ConversationId): Promise<ConversationView>
+  /** Marks a conversation read here and (`receipt`) tells its members, batched. */
+  markRead(conversationId: ConversationId, receipt?: boolean): Promise<ConversationView>
   createChannel(input: { workspaceId: WorkspaceId; name: string; topic?: string; visibility?: ChannelVisibility; members?: PeerIdString[] }): Promise<ConversationView>
   addMembers(conversationId: ConversationId, members: PeerIdString[]): Promise<ConversationView>
   removeMember(conversationId: ConversationId, peerId: PeerIdString): Promise<ConversationView>
@@ -134,7 +159,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   await mailboxQuota?.start()
   // A mailbox's queued copies expire with the deposits they hand over.
   if (mailboxQuota !== null) outboxInit = { ...outboxInit, maxAgeMs: outboxInit.maxAgeMs ?? mailboxQuota.retentionMs }
-  const ctx: ChatContext = { components, mailboxQuota, store, log, clock, emit, self, policy, messages, cipher, keys, groups, rules, sign: createEnvelopeSigner(components.deviceKey), openGroupStream, configFor, announce, decorate: (views) => Promise.resolve(views) }
+  const ctx: ChatContext = { components, mailboxQuota, store, log, clock, emit, self, policy, messages, cipher, keys, groups, rules, sign: createEnvelopeSigner(components.deviceKey), openGroupStream, configFor, announce, decorate: (views) => Promise.resolve(views), annotations: createAnnotationLog(store) }
   const delivery = createDelivery(ctx, { firstCounter: await nextOutboxCounter(store), ...outboxInit })
   /** A mailbox drops deposits past their retention (the queued copies expire by the same age). */
   const sweep = async (): Promise<void> => {
@@ -153,15 +178,18 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     catchUp: (peer, record) => groupService.catchUp(peer, record),
     tell: async (peer, convs) => { await askGroup(await openGroupStream(peer, AbortSignal.timeout(10_000)), { t: 'heads', convs }) }
   })
-  const actions = createMessageActions(ctx, { delivery, requireActive: (record) => { requireActive(record) } })
+  const receipts = createReadReceipts(ctx, delivery)
+  const actions = createMessageActions(ctx, { delivery, requireActive: (record) => { requireActive(record) }, readBy: (record, view) => receipts.readBy(record, view) })
   const decorate = (views: MessageView[]): Promise<MessageView[]> => actions.decorate(views)
   ctx.decorate = decorate
-  const inbound = createInbound(ctx, delivery, membership, gaps, actions)
+  const inbound = createInbound(ctx, delivery, membership, gaps, actions, receipts)
   const sending = createSending(ctx, delivery, membership)
-  const groupService = createGroupService(ctx, membership, inbound, gaps)
+  const typing = createTyping(ctx, async (peer, conv) => { await askGroup(await openGroupStream(peer, AbortSignal.timeout(3_000)), { t: 'typing', conv }) })
+  const groupService = createGroupService(ctx, membership, inbound, gaps, typing)
   const { outbox, enqueue, kickAll, sealAndQueue, trackPending } = delivery
   const { commitAsCommitter, request, hasOpenWork, serveOpenWork, ensureDmGroup } = membership
   const { queueText, holdText, flushHeld } = sending
+  const retryHeld = createHeldRetry(flushHeld, log)
   const { mayBeIn, canManage, currentGroup, refreshMembers, channelInfoOf } = rules
   /** Open channels colleagues told of in `browse`, and who told: `join` asks them. */
   const browsed = new Map<string, { via: PeerIdString; summary: ChannelSummary }>()
@@ -201,6 +229,14 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     return announce(record)
   }
 
+  /** The first message of the thread a reply goes in: `id`'s own root if `id` is itself a reply. */
+  const threadRoot = async (record: ConversationRecord, id: MessageId): Promise<{ author: PeerIdString; seq: number }> => {
+    const { conv, author, seq } = parseMessageId(id)
+    const found = conv === record.id ? await messages.find(conv, author, seq) : undefined
+    if (found === undefined) throw new EnclaveError('not-found', 'the thread\'s message is not in this conversation')
+    return found.msg.thread ?? { author, seq }
+  }
+
   const requireActive = (record: ConversationRecord): void => {
     if (record.status === 'removed') throw new EnclaveError('not-member', 'this device was removed from the conversation')
     if (record.status === 'left') throw new EnclaveError('not-member', 'this device left the conversation')
@@ -215,14 +251,24 @@ export async function createChatService(components: ChatComponents, outboxInit: 
 
   const service: ChatService = {
     actions,
-    send: async (ref, text, file, replyTo) => {
+    send: async (ref, text, extra = {}) => {
+      const { file, replyTo, threadOf } = extra
       if (file === undefined && text.trim().length === 0) throw new EnclaveError('bad-request', 'message text is empty')
       if (textLength(text) > MAX_TEXT_LENGTH) throw new EnclaveError('too-large', `message text longer than ${MAX_TEXT_LENGTH} characters`)
       const record = resolve(ref)
       requireActive(record)
       const quoted = replyTo === undefined ? undefined : parseMessageId(replyTo)
       if (quoted !== undefined && (quoted.conv !== record.id || await messages.find(record.id, quoted.author, quoted.seq) === undefined)) throw new EnclaveError('not-found', 'the message replied to is not in this conversation')
-      const reply = quoted === undefined ? undefined : { author: quoted.author, seq: quoted.seq }
+      if (extra.mentionAll === true && !canManage(record)) throw new EnclaveError('unauthorized', 'only the channel\'s creator or a workspace admin can mention everyone')
+      const thread = threadOf === undefined ? undefined : await threadRoot(record, threadOf)
+      const out: Outgoing = {
+        ...(thread === undefined ? {} : { thread, ...(extra.echo === true ? { echo: true } : {}) }),
+        text,
+        ...(file === undefined ? {} : { file }),
+        ...(quoted === undefined ? {} : { reply: { author: quoted.author, seq: quoted.seq } }),
+        ...(extra.mentions === undefined ? {} : { mentions: [...new Set(extra.mentions)].filter((d) => record.members.includes(d) || d === record.peerId) }),
+        ...(extra.mentionAll === true ? { all: true } : {})
+      }
       // The queued send resolves after this task: it is handed out, not awaited, inside it.
       const next = await groups.serial(record.id, async () => {
         // A DM with no group yet: the message is stored (pending, in its place) at once and sent
@@ -230,15 +276,22 @@ export async function createChatService(components: ChatComponents, outboxInit: 
         // it up first kept the send (and this conversation's queue) waiting for a dial of up to
         // 15 s when the peer was away or not found yet.
         if (record.kind === 'dm' && (currentGroup(record) === undefined || record.heldKeys.length > 0)) {
-          const held = await holdText(record, text, file, reply)
+          const held = await holdText(record, out)
           // Queued behind this task, never awaited inside it.
-          tryHeld(record)
+          retryHeld.tryHeld(record)
           return { queued: Promise.resolve(held) }
         }
-        return { queued: queueText(record, text, file, reply) }
+        return { queued: queueText(record, out) }
       })
-      return next.queued
+      const view = await next.queued
+      // The thread's first message shows one more reply.
+      if (thread !== undefined) await actions.changed(record, thread)
+      return view
     },
+
+    mentions: (limit) => actions.mentions(limit),
+    thread: (messageId) => actions.thread(messageId),
+    typing: (conversationId) => { typing.typing(resolve({ conversationId })) },
 
     fileMessage: async (messageId) => {
       const { conv, author, seq } = parseMessageId(messageId)
@@ -249,8 +302,19 @@ export async function createChatService(components: ChatComponents, outboxInit: 
 
     history: async (ref, query) => {
       const record = resolve(ref)
-      const page = await messages.history(record.id, query)
-      return decorate(page.map(({ key, msg }) => toMessageView(msg, key, record)))
+      // Thread replies live in their thread (`chat.thread`), not here, unless sent to both: pages
+      // are read until `limit` shown ones are found, or 20 pages (a thread-heavy stretch).
+      const limit = Math.min(Math.max(query.limit ?? 50, 1), MAX_HISTORY_PAGE)
+      const shown: Array<{ key: string; msg: StoredMessage }> = []
+      let before = query.before
+      for (let round = 0; round < 20 && shown.length < limit; round++) {
+        const page = await messages.history(record.id, { limit, ...(before === undefined ? {} : { before }) })
+        shown.unshift(...page.filter(({ msg }) => msg.thread === undefined || msg.echo === true))
+        const oldest = page[0]
+        if (oldest === undefined || page.length < limit) break
+        before = orderOf(oldest.key)
+      }
+      return decorate(shown.slice(-limit).map(({ key, msg }) => toMessageView(msg, key, record)))
     },
 
     conversations: async () => {
@@ -301,11 +365,12 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       return { message, recipients: receipts === undefined ? [] : recipientsOf(receipts, record === undefined ? receipts.to : recipientsNow(record)), edits: await actions.editsOf(message, record) }
     },
 
-    markRead: async (conversationId) => {
+    markRead: async (conversationId, receipt = true) => {
       const record = resolve({ conversationId })
       const batch = store.batch()
       messages.markRead(batch, record.id)
       await batch.write()
+      receipts.read(record, receipt)
       return announce(record)
     },
 
@@ -441,9 +506,8 @@ export async function createChatService(components: ChatComponents, outboxInit: 
 
     stop: async () => {
       clearInterval(sweepTimer)
-      stopped = true
-      for (const timer of heldRetries.values()) clearTimeout(timer)
-      heldRetries.clear()
+      receipts.stop()
+      retryHeld.stop()
       await delivery.stop()
       await groups.flush()
     }
@@ -467,54 +531,12 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     groupService.depositAt(mailbox).catch((err: unknown) => { log.debug('could not leave key packages at the mailbox', { peer: mailbox, error: errorMessage(err) }) })
   }
 
-  /**
-   * A DM held until its group is set up is also tried on a timer (2 s, doubling to a minute): a
-   * connection that opened and dropped at once (a relayed path settling) brings no second
-   * `peer:ready`, and the held messages would wait for the next connection, however late.
-   */
-  const heldRetries = new Map<ConversationId, NodeJS.Timeout>()
-  /**
-   * Conversations with a try of their held messages under way, and whether news came meanwhile
-   * (a route or a connection the try may have missed): then one more follows it, not one per news.
-   */
-  const heldTries = new Map<ConversationId, { again: boolean }>()
-  let stopped = false
-  /** Tries a DM's held messages now (a route or a connection came); on failure, on the timer. */
-  function tryHeld(record: ConversationRecord): void {
-    const running = heldTries.get(record.id)
-    if (running !== undefined) { running.again = true; return }
-    const attempt = { again: false }
-    heldTries.set(record.id, attempt)
-    clearTimeout(heldRetries.get(record.id))
-    heldRetries.delete(record.id)
-    flushHeld(record).then(() => true, (err: unknown) => {
-      log.debug('DM group not set up yet; holding the message', { peer: record.peerId, error: errorMessage(err) })
-      return false
-    }).then((sent) => {
-      heldTries.delete(record.id)
-      if (sent || stopped) return
-      if (attempt.again) tryHeld(record)
-      else retryHeld(record)
-    }).catch(() => undefined)
-  }
-  function retryHeld(record: ConversationRecord, delayMs = 2000): void {
-    if (heldRetries.has(record.id)) return
-    heldRetries.set(record.id, setTimeout(() => {
-      heldRetries.delete(record.id)
-      if (record.heldKeys.length === 0) return
-      flushHeld(record).catch((err: unknown) => {
-        log.debug('held messages wait longer', { peer: record.peerId, error: errorMessage(err), nextMs: Math.min(delayMs * 2, 60_000) })
-        retryHeld(record, Math.min(delayMs * 2, 60_000))
-      })
-    }, delayMs).unref())
-  }
-
   /** A peer is reachable and its membership settled: deliver, add, catch up. */
   const peerReady = (peer: PeerIdString): void => {
     outbox.kick(peer)
     if (components.mailboxes().includes(peer) && components.mailbox !== true) depositKeyPackages(peer)
     for (const record of messages.conversations()) {
-      if (record.kind === 'dm' && record.peerId === peer && record.heldKeys.length > 0) tryHeld(record)
+      if (record.kind === 'dm' && record.peerId === peer && record.heldKeys.length > 0) retryHeld.tryHeld(record)
       if (record.status !== 'active') continue
       if (record.committer === self && record.pendingMembers.includes(peer)) {
         void groups.serial(record.id, () => commitAsCommitter(record, { add: [peer] })).catch((err: unknown) => { log.debug('add on connect failed', { peer, error: errorMessage(err) }) })
@@ -550,7 +572,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   // arriving (from the workspace's members) is the moment to try.
   bus.on('route:learned', (peer) => {
     for (const record of messages.conversations()) {
-      if (record.kind === 'dm' && record.peerId === peer && record.heldKeys.length > 0) tryHeld(record)
+      if (record.kind === 'dm' && record.peerId === peer && record.heldKeys.length > 0) retryHeld.tryHeld(record)
     }
   })
   bus.on('mailbox:found', (peer) => {

@@ -20,6 +20,8 @@ export interface ConversationRules {
   mayBeIn: (conv: ConversationId, device: PeerIdString) => boolean
   /** The channel's creator or a workspace admin: may remove members and archive. */
   canManage: (record: ConversationRecord) => boolean
+  /** Does `device` manage the channel (its creator, or an admin of its workspace)? False for DMs. */
+  manages: (record: ConversationRecord, device: PeerIdString) => boolean
   /** The group this device sends in: for a DM both sides may have made one; the lower creator's wins. */
   currentGroup: (record: ConversationRecord) => { id: string; state: ClientState } | undefined
   /** The committer policy: the lowest leaf still in the workspace that has not asked to leave. */
@@ -47,8 +49,9 @@ export function createConversationRules(deps: { self: PeerIdString; policy: Memb
     return policy.sharedWith(device).length > 0
   }
 
-  const canManage = (record: ConversationRecord): boolean =>
-    record.kind === 'channel' && (record.creator === self || (record.workspaceId !== null && policy.isAdminDevice(record.workspaceId, self)))
+  const manages = (record: ConversationRecord, device: PeerIdString): boolean =>
+    record.kind === 'channel' && (record.creator === device || (record.workspaceId !== null && policy.isAdminDevice(record.workspaceId, device)))
+  const canManage = (record: ConversationRecord): boolean => manages(record, self)
 
   const currentGroup = (record: ConversationRecord): { id: string; state: ClientState } | undefined => {
     const ids = record.kind === 'dm' ? [self, record.peerId ?? ''].sort().map((c) => `${record.id}/${c}`) : [`${record.id}/${record.creator ?? ''}`]
@@ -122,5 +125,5 @@ export function createConversationRules(deps: { self: PeerIdString; policy: Memb
     record.creator = c.creator
   }
 
-  return { mayBeIn, canManage, currentGroup, committerLeaf, refreshMembers, channelInfoOf, applyMeta }
+  return { mayBeIn, canManage, manages, currentGroup, committerLeaf, refreshMembers, channelInfoOf, applyMeta }
 }

@@ -28,6 +28,7 @@ function spyCatchUp(net: TestDevices, device: TestDevice): Array<Record<string, 
     },
     keyPackage: refuse,
     deposit: refuse,
+    typing: refuse,
     join: refuse,
     heads: refuse,
     browse: refuse

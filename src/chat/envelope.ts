@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { MAX_MLS_BYTES } from '../crypto/mls-group.js'
 import { idSchema, parseConversationId, parseDeviceText, parseDocId, parseWorkspaceId } from '../ids.js'
-import { MAX_CHANNEL_MEMBERS, MAX_CHANNEL_NAME, MAX_CHANNEL_TOPIC, MAX_FILE_BYTES, MAX_FILE_NAME, MAX_MEDIA_MS, MAX_MEDIA_SIDE, MAX_MIME_LENGTH, MAX_TEXT_LENGTH, MAX_THUMB_BYTES } from '../limits.js'
+import { MAX_MENTIONS, MAX_CHANNEL_MEMBERS, MAX_CHANNEL_NAME, MAX_CHANNEL_TOPIC, MAX_FILE_BYTES, MAX_FILE_NAME, MAX_MEDIA_MS, MAX_MEDIA_SIDE, MAX_MIME_LENGTH, MAX_TEXT_LENGTH, MAX_THUMB_BYTES } from '../limits.js'
 import { sniffImageType } from '../image-data.js'
 import { isEmoji } from './annotations.js'
 
@@ -88,8 +88,15 @@ export type FileRef = z.infer<typeof fileRef>
 
 /** The plaintext inside an `app` envelope's MLS message. */
 export const appPayload = z.discriminatedUnion('type', [
-  /** `reply`: the message quoted above this one. */
-  z.object({ type: z.literal('text'), ...common, text: z.string().max(MAX_TEXT_LENGTH), reply: target.optional() }).strict(),
+  /**
+   * `reply`: the message quoted above this one; `mentions`: devices named with @ (their people's),
+   * `all`: @all; `thread`: the message whose thread this is a reply in, `echo`: also shown in the
+   * conversation.
+   */
+  z.object({
+    type: z.literal('text'), ...common, text: z.string().max(MAX_TEXT_LENGTH), reply: target.optional(), mentions: z.array(peer).max(MAX_MENTIONS).optional(),
+    all: z.literal(true).optional(), thread: target.optional(), echo: z.literal(true).optional()
+  }).strict(),
   /** A file, with a caption (`text`, possibly empty). */
   z.object({ type: z.literal('file'), ...common, text: z.string().max(MAX_TEXT_LENGTH), file: fileRef }).strict(),
   z.object({ type: z.literal('meta'), ...common, channel: channelInfo }).strict(),
@@ -103,6 +110,8 @@ export const appPayload = z.discriminatedUnion('type', [
   /** Recalls a message for everyone: its author, or in a channel its creator or a workspace admin. */
   z.object({ type: z.literal('recall'), ...common, target }).strict(),
   z.object({ type: z.literal('pin'), ...common, target, on: z.boolean() }).strict(),
+  /** The author has read this conversation up to the message at clock `upTo` (read-receipts.ts). */
+  z.object({ type: z.literal('read'), ...common, upTo: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }).strict(),
   z.object({ type: z.literal('doc'), ...common, doc: idSchema(parseDocId), update: z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength > 0 && v.byteLength <= MAX_DOC_EDIT_BYTES, 'a Yjs update') }).strict()
 ])
 export type AppPayload = z.infer<typeof appPayload>

@@ -45,6 +45,7 @@ const validReply = {
   join: fc.constant({ t: 'ok' }),
   deposit: fc.constant({ t: 'ok' }),
   heads: fc.constant({ t: 'ok' }),
+  typing: fc.constant({ t: 'ok' }),
   catchup: fc.record({ t: fc.constant('envs'), envs: fc.array(envelope, { maxLength: 3 }), more: fc.boolean() }).map(plain),
   browse: fc.record({ t: fc.constant('channels'), channels: fc.array(channel, { maxLength: 3 }) }).map(plain)
 } satisfies Record<GroupRequest['t'], fc.Arbitrary<unknown>>
@@ -65,6 +66,7 @@ function assertWithinLimits(req: GroupRequest): void {
       for (const [author, seq] of Object.entries(req.have)) assert.ok(textLength(author) >= 1 && textLength(author) <= 128 && Number.isSafeInteger(seq) && seq >= 0)
       break
     case 'browse': assert.match(req.ws, WORKSPACE_ID); break
+    case 'typing': assert.match(req.conv, CONVERSATION_ID); break
     case 'heads':
       assert.ok(req.convs.length >= 1 && req.convs.length <= MAX_HEADS_CONVERSATIONS)
       for (const c of req.convs) {
@@ -85,7 +87,7 @@ function request(bytes: Uint8Array): void {
 function reply(t: ReplyType, bytes: Uint8Array): void {
   const got = outcomeOf(() => groupReplyParser(t)(frameValue(bytes)), ['bad-frame'])
   if (!got.ok) return
-  assert.equal((got.value as { t: string }).t, t === 'join' || t === 'deposit' || t === 'heads' ? 'ok' : t === 'catchup' ? 'envs' : t === 'browse' ? 'channels' : 'kp')
+  assert.equal((got.value as { t: string }).t, t === 'join' || t === 'deposit' || t === 'heads' || t === 'typing' ? 'ok' : t === 'catchup' ? 'envs' : t === 'browse' ? 'channels' : 'kp')
   if (t === 'catchup') {
     const envs = (got.value as { envs: unknown[] }).envs
     assert.ok(envs.length <= CATCHUP_PAGE)
@@ -143,7 +145,8 @@ test('the group handler answers edited requests with a reply or a coded refusal,
     join: () => Promise.resolve(),
     catchup: () => Promise.resolve({ envs: [], more: false }),
     browse: () => [],
-    heads: () => undefined
+    heads: () => undefined,
+    typing: () => undefined
   }
   const from = peerIdFromPrivateKey(keys[0] ?? await generateKeyPair('Ed25519'))
   const log = createMemoryLogger()

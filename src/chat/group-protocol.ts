@@ -43,7 +43,9 @@ const request = z.discriminatedUnion('t', [
   z.object({ t: z.literal('catchup'), conv, have: z.record(peer, z.number().int().min(0)), since: z.number().int().min(0).optional() }).strict(),
   z.object({ t: z.literal('browse'), ws }).strict(),
   /** Per conversation, per author: the sender now holds every envelope up to this number. */
-  z.object({ t: z.literal('heads'), convs: z.array(z.object({ conv, heads: z.record(peer, z.number().int().min(1)) }).strict()).min(1).max(MAX_HEADS_CONVERSATIONS) }).strict()
+  z.object({ t: z.literal('heads'), convs: z.array(z.object({ conv, heads: z.record(peer, z.number().int().min(1)) }).strict()).min(1).max(MAX_HEADS_CONVERSATIONS) }).strict(),
+  /** The asker's person is typing in this conversation now (typing.ts); nothing is kept. */
+  z.object({ t: z.literal('typing'), conv }).strict()
 ])
 export type GroupRequest = z.infer<typeof request>
 
@@ -52,6 +54,7 @@ const replies = {
   join: z.object({ t: z.literal('ok') }).strict(),
   deposit: z.object({ t: z.literal('ok') }).strict(),
   heads: z.object({ t: z.literal('ok') }).strict(),
+  typing: z.object({ t: z.literal('ok') }).strict(),
   catchup: z.object({ t: z.literal('envs'), envs: z.array(z.unknown()).max(CATCHUP_PAGE), more: z.boolean() }).strict(),
   browse: z.object({
     t: z.literal('channels'),
@@ -68,6 +71,8 @@ export interface GroupHandlers {
   browse(from: PeerIdString, ws: WorkspaceId): ChannelSummary[]
   /** A member tells what it holds now: heads this device lacks are fetched from it. */
   heads(from: PeerIdString, convs: Array<{ conv: ConversationId; heads: Record<string, number> }>): void
+  /** A member is typing in a conversation both are in (a refusal for anyone else). */
+  typing(from: PeerIdString, conv: ConversationId): void
 }
 
 /** Checks a group request from a peer; `bad-frame` for anything else. */
@@ -92,6 +97,7 @@ export function serveGroupStream(handlers: GroupHandlers, log: Logger, stream: S
       if (req.t === 'join') { await handlers.join(from, req.conv); return [{ t: 'ok' }] }
       if (req.t === 'catchup') return [{ t: 'envs', ...await handlers.catchup(from, req.conv, req.have, req.since) }]
       if (req.t === 'heads') { handlers.heads(from, req.convs); return [{ t: 'ok' }] }
+      if (req.t === 'typing') { handlers.typing(from, req.conv); return [{ t: 'ok' }] }
       return [{ t: 'channels', channels: handlers.browse(from, req.ws) }]
     }
   })

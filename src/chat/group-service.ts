@@ -7,6 +7,7 @@ import type { PeerIdString } from '../api/contract.js'
 import type { ChatContext } from './chat-context.js'
 import type { Envelope } from './envelope.js'
 import type { GapWatch } from './gap-watch.js'
+import type { Typing } from './typing.js'
 import type { Inbound } from './inbound.js'
 import type { Membership } from './membership.js'
 import type { ConversationRecord } from './message-log.js'
@@ -23,7 +24,7 @@ export interface GroupService {
   depositAt: (mailbox: PeerIdString) => Promise<void>
 }
 
-export function createGroupService(ctx: ChatContext, membership: Membership, inbound: Inbound, gaps: Pick<GapWatch, 'heard'>): GroupService {
+export function createGroupService(ctx: ChatContext, membership: Membership, inbound: Inbound, gaps: Pick<GapWatch, 'heard'>, typing: Pick<Typing, 'heard'>): GroupService {
   const { store, self, log, policy, messages, cipher, keys, groups, components } = ctx
   const { request } = membership
   const { receive } = inbound
@@ -104,6 +105,7 @@ export function createGroupService(ctx: ChatContext, membership: Membership, inb
       return { envs: page, more: page.length < envs.length || envs.length === CATCHUP_PAGE }
     },
     heads: (from, convs) => { gaps.heard(from, convs) },
+    typing: (from, conv) => { typing.heard(from, conv) },
     browse: (from, ws) => {
       if (!policy.isActiveDevice(ws, from) || policy.isGuestDevice(ws, from)) throw new EnclaveError('not-member', 'not a member of that workspace')
       return messages.conversations()

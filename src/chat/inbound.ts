@@ -16,6 +16,7 @@ import type { Delivery } from './delivery.js'
 import type { GapWatch } from './gap-watch.js'
 import type { Membership } from './membership.js'
 import type { MessageActions } from './message-actions.js'
+import type { ReadReceipts } from './read-receipts.js'
 
 /** Envelopes arriving from anyone (author, mailbox, a member helping with catch-up) and what they do. */
 export interface Inbound {
@@ -40,9 +41,11 @@ export interface Inbound {
  * later valid messages are still processed and shown, stored beyond that gap.
  */
 export const MAX_BROKEN_PER_AUTHOR = 64
+/** Messages mentioning this device kept per conversation for `chat.mentions`. */
+const MAX_MENTION_KEYS = 50
 export const MAX_BROKEN_BYTES_PER_AUTHOR = 2 * 1024 * 1024
 
-export function createInbound(ctx: ChatContext, delivery: Delivery, membership: Membership, gaps: Pick<GapWatch, 'stored'>, actions: Pick<MessageActions, 'receive' | 'decorate'>): Inbound {
+export function createInbound(ctx: ChatContext, delivery: Delivery, membership: Membership, gaps: Pick<GapWatch, 'stored'>, actions: Pick<MessageActions, 'receive' | 'decorate' | 'changed'>, receipts: Pick<ReadReceipts, 'receive'>): Inbound {
   const { store, clock, emit, self, log, policy, messages, cipher, keys, groups, components, configFor, announce } = ctx
   const { committerLeaf, refreshMembers, applyMeta, mayBeIn } = ctx.rules
   const { outbox, kickAll, markSeen, passStored } = delivery
@@ -50,8 +53,19 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
 
   const storeMessage = (batch: StoreBatch, record: ConversationRecord, p: Extract<AppPayload, { type: 'text' | 'file' }>): MessageView => {
     clock.observe(p.hlc)
-    const msg: StoredMessage = { conv: record.id, author: p.author, seq: p.seq, hlc: p.hlc, text: p.text, ...(p.type === 'file' ? { file: storedFileOf(p.file) } : {}), ...(p.type === 'text' && p.reply !== undefined ? { reply: p.reply } : {}), state: 'received', mine: false }
+    const extras: Pick<StoredMessage, 'reply' | 'mentions' | 'all'> = p.type === 'file' ? {} : {
+      ...(p.reply === undefined ? {} : { reply: p.reply }),
+      ...(p.mentions === undefined ? {} : { mentions: p.mentions }),
+      // @all only from a channel's managers; from anyone else it is an ordinary message.
+      ...(p.all === true && ctx.rules.manages(record, p.author) ? { all: true } : {}),
+      ...(p.thread === undefined ? {} : { thread: p.thread, ...(p.echo === true ? { echo: true } : {}) })
+    }
+    const msg: StoredMessage = { conv: record.id, author: p.author, seq: p.seq, hlc: p.hlc, text: p.text, ...(p.type === 'file' ? { file: storedFileOf(p.file) } : {}), ...extras, state: 'received', mine: false }
     const key = messages.append(batch, msg, { countUnread: true })
+    if (msg.all === true || msg.mentions?.includes(self) === true) {
+      record.mentionsUnread = (record.mentionsUnread ?? 0) + 1
+      record.mentionKeys = [...(record.mentionKeys ?? []), key].slice(-MAX_MENTION_KEYS)
+    }
     return toMessageView(msg, key)
   }
 
@@ -115,9 +129,21 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
     if (result.device !== env.author || p.author !== env.author) throw new EnclaveError('wrong-author', 'envelope author is not the MLS sender')
     if (p.conv !== env.conv || p.seq !== env.seq) throw new EnclaveError('wrong-conversation', 'envelope and MLS plaintext disagree')
     // The envelope was new (deduplicated by conversation, author and seq when stored), so its message is too.
-    if (p.type === 'text' || p.type === 'file') added.push(storeMessage(batch, record, p))
+    if (p.type === 'text' || p.type === 'file') {
+      const view = storeMessage(batch, record, p)
+      added.push(view)
+      const root = p.type === 'text' ? p.thread : undefined
+      if (root !== undefined) {
+        // Counted into its thread (whose first message may come later); the root's view follows.
+        await ctx.annotations.noteReply(batch, record.id, root, { by: p.author, hlc: p.hlc, key: `${record.id}!${view.order}` })
+        tells.push(() => actions.changed(record, root))
+      }
+    }
     else if (p.type === 'meta') applyMeta(record, p)
-    else if (p.type === 'react' || p.type === 'edit' || p.type === 'recall' || p.type === 'pin') {
+    else if (p.type === 'read') {
+      const tell = receipts.receive(record, p)
+      if (tell !== undefined) tells.push(tell)
+    } else if (p.type === 'react' || p.type === 'edit' || p.type === 'recall' || p.type === 'pin') {
       const tell = await actions.receive(batch, record, p)
       if (tell !== undefined) tells.push(tell)
     }

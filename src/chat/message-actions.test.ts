@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { messageId } from '../ids.js'
+import { cborFrame } from '../net/frame-io.js'
+import { probeServer } from '../fuzz-streams.js'
+import { GROUP_PROTOCOL } from './group-protocol.js'
 import { createTestDevices, TEST_WORKSPACE, type TestDevice, type TestDevices } from './test-devices.js'
 import type { ConversationId, MessageView } from '../api/contract.js'
 import type { StoredMessage } from './message-log.js'
@@ -146,12 +150,106 @@ test('a reply quotes its message as it is now', async () => {
   try {
     const question = await a.chat.send({ conversationId: conv }, 'who has the keys?')
     await everyone(net, [b], conv, question.id, 'the question', () => true)
-    const answer = await b.chat.send({ conversationId: conv }, 'I do', undefined, question.id)
+    const answer = await b.chat.send({ conversationId: conv }, 'I do', { replyTo: question.id })
     assert.equal(answer.replyTo?.text, 'who has the keys?')
     await everyone(net, [a], conv, answer.id, 'the reply', (v) => v.replyTo?.id === question.id && v.replyTo.text === 'who has the keys?')
     await a.chat.actions.recall(question.id)
     await everyone(net, [a, b], conv, answer.id, 'the quote recalled', (v) => v.replyTo?.recalled === true && v.replyTo.text === '')
-    await assert.rejects(b.chat.send({ conversationId: conv }, 'x', undefined, messageId(conv, a.id, 999)), { code: 'not-found' })
+    await assert.rejects(b.chat.send({ conversationId: conv }, 'x', { replyTo: messageId(conv, a.id, 999) }), { code: 'not-found' })
+  } finally {
+    await net.close()
+  }
+})
+
+test('a mention counts for the one mentioned until read, and @all only from a channel\'s manager', async () => {
+  const { net, a, b, c, conv } = await trio()
+  try {
+    const hey = await b.chat.send({ conversationId: conv }, '@c can you check?', { mentions: [c.id] })
+    await everyone(net, [a, c], conv, hey.id, 'the mention', () => true)
+    assert.equal((await message(c, conv, hey.id))?.mentionsMe, true)
+    assert.equal((await message(a, conv, hey.id))?.mentionsMe, undefined)
+    await net.until('c counts it', () => c.lastView(conv)?.mentions === 1)
+    assert.equal(a.lastView(conv)?.mentions, 0)
+    assert.deepEqual((await c.chat.mentions(10)).map((v) => v.id), [hey.id])
+    await c.chat.markRead(conv)
+    assert.equal(c.lastView(conv)?.mentions, 0)
+    await assert.rejects(b.chat.send({ conversationId: conv }, '@all lunch', { mentionAll: true }), { code: 'unauthorized' })
+    const all = await a.chat.send({ conversationId: conv }, '@all release at five', { mentionAll: true })
+    await everyone(net, [b, c], conv, all.id, '@all', (v) => v.mentionsMe === true)
+    // A recalled mention is no longer listed.
+    await b.chat.actions.recall(hey.id)
+    await everyone(net, [c], conv, hey.id, 'the recall', (v) => v.recalled !== undefined)
+    assert.deepEqual((await c.chat.mentions(10)).map((v) => v.id), [all.id])
+  } finally {
+    await net.close()
+  }
+})
+
+test('read receipts: members see who read their message, batched; a member who keeps reads private sends none', async () => {
+  const { net, a, b, c, conv } = await trio()
+  try {
+    const sent = await a.chat.send({ conversationId: conv }, 'please read the policy')
+    await everyone(net, [b, c], conv, sent.id, 'the message', () => true)
+    await c.chat.markRead(conv, false)
+    await b.chat.markRead(conv)
+    await b.chat.markRead(conv)
+    await net.until('a told that b read it', () => a.events.some((e) => e.name === 'chat.readChanged' && e.payload.by === b.id))
+    assert.equal(a.events.filter((e) => e.name === 'chat.readChanged').length, 1, 'two reads within the batch went as one receipt')
+    // c's receipt, had it sent one, was queued before this message: its arrival shows none came.
+    const witness = await c.chat.send({ conversationId: conv }, 'read it, no comment')
+    await everyone(net, [a], conv, witness.id, 'the witness', () => true)
+    assert.deepEqual((await message(a, conv, sent.id))?.readBy, [b.id])
+    assert.ok(!a.events.some((e) => e.name === 'chat.readChanged' && e.payload.by === c.id))
+  } finally {
+    await net.close()
+  }
+})
+
+test('typing reaches the members connected now; a device outside the conversation is refused and shown nothing', async () => {
+  const net = await createTestDevices(4)
+  const [a, b, c, d] = net.devices
+  assert.ok(a !== undefined && b !== undefined && c !== undefined && d !== undefined)
+  try {
+    const conv = (await a.chat.createChannel({ workspaceId: TEST_WORKSPACE, name: 'team', members: [b.id, c.id] })).id
+    await net.until('members joined', async () => (await b.record(conv))?.status === 'active' && (await c.record(conv))?.status === 'active')
+    b.chat.typing(conv)
+    b.chat.typing(conv)
+    for (const other of [a, c]) await net.until('b typing shown', () => other.events.some((e) => e.name === 'chat.typing' && e.payload.peerId === b.id && e.payload.conversationId === conv))
+    assert.equal(a.events.filter((e) => e.name === 'chat.typing').length, 1, 'said once within three seconds')
+    // d is in the workspace, not in the channel: its claim is refused.
+    const handler = net.handlerOf(a, GROUP_PROTOCOL)
+    assert.ok(handler !== undefined)
+    const probe = await probeServer((s, conn) => Promise.resolve(handler(s, conn)), peerIdFromString(d.id), cborFrame({ t: 'typing', conv }))
+    assert.match(JSON.stringify(probe.frames), /not-member/)
+    assert.ok(!a.events.some((e) => e.name === 'chat.typing' && e.payload.peerId === d.id))
+  } finally {
+    await net.close()
+  }
+})
+
+test('thread replies stay in their thread (unless also sent to the conversation) and the first message counts them everywhere', async () => {
+  const { net, a, b, c, conv } = await trio()
+  try {
+    const root = await a.chat.send({ conversationId: conv }, 'release plan?')
+    await everyone(net, [b, c], conv, root.id, 'the root', () => true)
+    const r1 = await b.chat.send({ conversationId: conv }, 'Friday works', { threadOf: root.id })
+    assert.equal(r1.threadOf, root.id)
+    await net.until('c has b\'s reply', async () => (await c.chat.thread(root.id)).replies.some((v) => v.id === r1.id))
+    // A reply to a reply goes in the same thread; this one is also sent to the conversation.
+    const r2 = await c.chat.send({ conversationId: conv }, 'agreed, Friday', { threadOf: r1.id, echo: true })
+    assert.equal(r2.threadOf, root.id)
+    const counted = (v: MessageView): boolean => v.thread?.count === 2 && JSON.stringify(v.thread.repliers) === JSON.stringify([c.id, b.id])
+    await everyone(net, [a, b, c], conv, root.id, 'the thread counted', counted)
+    for (const d of [a, b, c]) {
+      const ids = (await d.chat.history({ conversationId: conv }, {})).map((v) => v.id)
+      assert.ok(!ids.includes(r1.id), 'a thread reply is not in the conversation')
+      assert.ok(ids.includes(r2.id), 'one also sent to the conversation is')
+      const thread = await d.chat.thread(root.id)
+      assert.deepEqual(thread.replies.map((v) => v.text), ['Friday works', 'agreed, Friday'])
+      assert.equal(thread.root.thread?.count, 2)
+    }
+    assert.ok(a.events.some((e) => e.name === 'chat.messageUpdated' && e.payload.id === root.id && e.payload.thread?.count === 2))
+    await assert.rejects(b.chat.send({ conversationId: conv }, 'x', { threadOf: messageId(conv, a.id, 999) }), { code: 'not-found' })
   } finally {
     await net.close()
   }

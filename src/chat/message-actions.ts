@@ -2,9 +2,9 @@ import { EnclaveError } from '../errors.js'
 import { messageId, parseMessageId } from '../ids.js'
 import { MAX_TEXT_LENGTH, textLength } from '../limits.js'
 import { isEmoji, MAX_REACTIONS_PER_MEMBER, reactionsBy, reactionsOf, type AnnotationOp, type Annotations } from './annotations.js'
-import { createAnnotationLog, type MessageRef } from './annotation-log.js'
+import type { MessageRef } from './annotation-log.js'
 import { hlcToMs } from './hybrid-clock.js'
-import { toMessageView, type ConversationRecord } from './message-log.js'
+import { orderOf, toMessageView, type ConversationRecord } from './message-log.js'
 import type { AppPayload } from './envelope.js'
 import type { ConversationId, MessageId, MessageInfo, MessageView, PeerIdString } from '../api/contract.js'
 import type { ChatContext } from './chat-context.js'
@@ -38,6 +38,12 @@ export interface MessageActions {
    * it; tests play a hostile member with it, and members' checks on arrival are what stop it.
    */
   sendUnchecked(id: MessageId, body: (target: MessageRef) => OpBody): Promise<MessageView>
+  /** A message and the replies in its thread, oldest first. */
+  thread(id: MessageId): Promise<{ root: MessageView; replies: MessageView[] }>
+  /** Tells the shells a stored message changed (a reply counted into its thread). */
+  changed(record: ConversationRecord, ref: MessageRef): Promise<void>
+  /** Messages that mention this device, every conversation, newest first (recalled ones left out). */
+  mentions(limit: number): Promise<MessageView[]>
   /** A message's earlier texts, for those who may see them (`MessageInfo.edits`). */
   editsOf(view: MessageView, record: ConversationRecord | undefined): Promise<MessageInfo['edits']>
 }
@@ -46,16 +52,17 @@ export interface ActionDeps {
   delivery: Pick<Delivery, 'sealAndQueue' | 'kickAll' | 'rewrite'>
   /** Throws unless this device may write in the conversation now. */
   requireActive: (record: ConversationRecord) => void
+  /** Who has read one of this device's messages (read-receipts.ts). */
+  readBy: (record: ConversationRecord | undefined, view: MessageView) => PeerIdString[]
 }
 
 export function createMessageActions(ctx: ChatContext, deps: ActionDeps): MessageActions {
-  const { store, emit, self, messages, groups, log, policy } = ctx
+  const { store, emit, self, messages, groups, log } = ctx
   const { sealAndQueue, kickAll, rewrite } = deps.delivery
-  const annotations = createAnnotationLog(store)
+  const { annotations } = ctx
 
   /** May `device` recall others' messages here: a channel's creator, or an admin of its workspace. */
-  const moderates = (record: ConversationRecord, device: PeerIdString): boolean =>
-    record.kind === 'channel' && (record.creator === device || (record.workspaceId !== null && policy.isAdminDevice(record.workspaceId, device)))
+  const moderates = ctx.rules.manages
 
   const opOf = (p: OpPayload): AnnotationOp => {
     const base = { by: p.author, hlc: p.hlc }
@@ -69,6 +76,12 @@ export function createMessageActions(ctx: ChatContext, deps: ActionDeps): Messag
   const erase = async (conv: ConversationId, ref: MessageRef): Promise<void> => {
     const found = await messages.find(conv, ref.author, ref.seq)
     if (found === undefined || found.msg.erased === true) return
+    // Its chunks go too, on this device: read while the message still says which file it was.
+    if (found.msg.file !== undefined) {
+      await ctx.components.bus.dispatch('file:recalling', { messageId: messageId(conv, ref.author, ref.seq) }).catch((err: unknown) => {
+        log.warn('could not delete a recalled file', { conv, error: err instanceof Error ? err.message : String(err) })
+      })
+    }
     await rewrite(found.key, (msg) => {
       if (msg.erased === true) return false
       msg.text = ''
@@ -98,6 +111,7 @@ export function createMessageActions(ctx: ChatContext, deps: ActionDeps): Messag
     for (const v of views) byConv.set(v.conversationId, [...byConv.get(v.conversationId) ?? [], v])
     const out = new Map<MessageId, MessageView>()
     for (const [conv, list] of byConv) {
+      const record = messages.conversation(conv)
       const quoted = list.flatMap((v) => (v.replyTo === undefined ? [] : [parseMessageId(v.replyTo.id)]))
       const refs: MessageRef[] = [...list.map((v) => ({ author: v.author, seq: v.seq })), ...quoted]
       const anns = await annotations.get(conv, refs)
@@ -105,6 +119,11 @@ export function createMessageActions(ctx: ChatContext, deps: ActionDeps): Messag
       list.forEach((v, i) => {
         const ann = anns[i]
         let d = applyAnn(v, ann)
+        if (!v.mine && d.recalled === undefined && (v.mentionsAll === true || v.mentions?.includes(self) === true)) d = { ...d, mentionsMe: true }
+        const replies = ann?.replies
+        if (replies !== undefined) d = { ...d, thread: { count: replies.count, lastAt: hlcToMs(replies.lastHlc), repliers: replies.repliers } }
+        const readBy = deps.readBy(record, v)
+        if (readBy.length > 0) d = { ...d, readBy }
         if (ann?.recalled !== undefined && v.text !== '') void erase(conv, v).catch(() => undefined)
         if (v.replyTo !== undefined) {
           const at = quoted.findIndex((q) => messageId(conv, q.author, q.seq) === v.replyTo?.id)
@@ -235,6 +254,26 @@ export function createMessageActions(ctx: ChatContext, deps: ActionDeps): Messag
       const found = await Promise.all((record.pins ?? []).map((p) => messages.find(conv, p.author, p.seq)))
       const views = found.flatMap((f) => (f === undefined ? [] : [toMessageView(f.msg, f.key, record)]))
       return (await decorate(views)).filter((v) => v.pinned !== undefined)
+    },
+    thread: async (id) => {
+      const { record, view, target } = await locate(id)
+      const [ann] = await annotations.get(record.id, [target])
+      const keys = ann?.replies?.keys ?? []
+      const found = await messages.byKeys(keys)
+      const replies = found.flatMap((m, i) => (m === undefined ? [] : [toMessageView(m, keys[i] ?? '', record)])).sort((a, b) => a.order.localeCompare(b.order))
+      const [root = view, ...rest] = await decorate([view, ...replies])
+      return { root, replies: rest }
+    },
+    changed: async (record, ref) => {
+      const view = await viewOf(record, ref)
+      if (view !== undefined) emit('chat.messageUpdated', view)
+    },
+    mentions: async (limit) => {
+      const keys = messages.conversations().flatMap((r) => r.mentionKeys ?? [])
+      const newest = keys.sort((a, b) => orderOf(b).localeCompare(orderOf(a))).slice(0, limit)
+      const found = await messages.byKeys(newest)
+      const views = found.flatMap((m, i) => (m === undefined ? [] : [toMessageView(m, newest[i] ?? '', messages.conversation(m.conv))]))
+      return (await decorate(views)).filter((v) => v.recalled === undefined)
     },
     editsOf: async (view, record) => {
       if (!view.mine && (record === undefined || !moderates(record, self))) return []

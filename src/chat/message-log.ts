@@ -36,6 +36,12 @@ export interface StoredMessage {
   file?: StoredFile
   /** The message this one quotes (same conversation). */
   reply?: { author: PeerIdString; seq: number }
+  /** Devices it @mentions, and whether it mentions everyone (@all, from a manager). */
+  mentions?: PeerIdString[]
+  all?: true
+  /** A reply in the thread of this message (same conversation); `echo`: also shown in the conversation. */
+  thread?: { author: PeerIdString; seq: number }
+  echo?: true
   /** Recalled: `text` and `file` were erased (annotations say by whom). */
   erased?: true
   state: DeliveryState
@@ -110,6 +116,14 @@ export interface ConversationRecord {
   joinedEpoch?: number
   /** This device's messages not encrypted yet: a DM whose peer was never reachable to set up its group. */
   heldKeys: string[]
+  /** Per member device, the clock up to which it said it read here (read-receipts.ts). */
+  reads?: Record<string, number>
+  /** The clock up to which this device last told members it read. */
+  readSent?: number
+  /** Unread messages here that mention this device (or everyone). */
+  mentionsUnread?: number
+  /** Storage keys of the newest messages here that mention this device, newest last (at most 50). */
+  mentionKeys?: string[]
   /** Pinned messages, most recently pinned first (message-actions.ts). */
   pins?: Array<{ author: PeerIdString; seq: number; hlc: number }>
   /** Sort key of the newest message, for the conversation list. */
@@ -394,6 +408,7 @@ export async function createMessageLog(store: Store): Promise<MessageLog> {
       const record = cache.get(conv)
       if (record === undefined) throw new EnclaveError('not-found', `no conversation ${conv}`)
       record.unread = 0
+      record.mentionsUnread = 0
       batch.put(conversations, record.id, record)
       return record
     },
@@ -442,6 +457,9 @@ export function toMessageView(msg: StoredMessage, key: string, record?: Conversa
     mine: msg.mine,
     delivery,
     // Filled in from the quoted message when the view is decorated (message-actions.ts).
+    ...(msg.mentions === undefined ? {} : { mentions: msg.mentions }),
+    ...(msg.all === true ? { mentionsAll: true } : {}),
+    ...(msg.thread === undefined ? {} : { threadOf: messageId(msg.conv, msg.thread.author, msg.thread.seq), ...(msg.echo === true ? { echo: true } : {}) }),
     ...(msg.reply === undefined ? {} : { replyTo: { id: messageId(msg.conv, msg.reply.author, msg.reply.seq), author: msg.reply.author, text: null, recalled: false } })
   }
 }
@@ -464,6 +482,7 @@ export function toConversationView(record: ConversationRecord, last: MessageView
     waiting: record.waiting,
     onTheWay,
     lastMessage: last,
-    unread: record.unread
+    unread: record.unread,
+    mentions: record.mentionsUnread ?? 0
   }
 }

@@ -9,12 +9,26 @@ import type { Membership } from './membership.js'
 import { newReceipts } from './receipts.js'
 import type { MessageRef } from './annotation-log.js'
 
+/** A message to send: text (a file's caption), and what comes with it. */
+export interface Outgoing {
+  text: string
+  file?: FileRef
+  /** Quoted above it (text messages). */
+  reply?: MessageRef
+  /** Devices it @mentions, and @all (text messages). */
+  mentions?: PeerIdString[]
+  all?: true
+  /** A reply in this message's thread (`echo`: also shown in the conversation). */
+  thread?: MessageRef
+  echo?: true
+}
+
 /** This device's text messages: grouped into one write while one is on disk, or held for a DM not set up yet. */
 export interface Sending {
-  /** Queues a message (a file, with `text` its caption) for the next write; resolves with it once stored and queued for members. */
-  queueText: (record: ConversationRecord, text: string, file?: FileRef, reply?: MessageRef) => Promise<MessageView>
+  /** Queues a message for the next write; resolves with it once stored and queued for members. */
+  queueText: (record: ConversationRecord, out: Outgoing) => Promise<MessageView>
   /** Stores a DM message that cannot be encrypted yet (the peer was never reachable). */
-  holdText: (record: ConversationRecord, text: string, file?: FileRef, reply?: MessageRef) => Promise<MessageView>
+  holdText: (record: ConversationRecord, out: Outgoing) => Promise<MessageView>
   /** Sets up a DM's group and sends what was held for it, in order. */
   flushHeld: (record: ConversationRecord) => Promise<void>
 }
@@ -24,20 +38,36 @@ export function createSending(ctx: ChatContext, delivery: Delivery, membership: 
   const { sealAndQueue, kickAll, trackPending, passStored } = delivery
   const { ensureDmGroup } = membership
 
+  /** What a text message carries besides its text (a file message carries none of it). */
+  const extrasOf = (out: Outgoing): Pick<StoredMessage, 'reply' | 'mentions' | 'all' | 'thread' | 'echo'> => (out.file !== undefined ? {} : {
+    ...(out.reply === undefined ? {} : { reply: out.reply }),
+    ...(out.mentions === undefined || out.mentions.length === 0 ? {} : { mentions: out.mentions }),
+    ...(out.all === true ? { all: true } : {}),
+    ...(out.thread === undefined ? {} : { thread: out.thread, ...(out.echo === true ? { echo: true } : {}) })
+  })
   /** A message's plaintext: text, or a file with `text` as its caption. */
-  const payloadOf = (record: ConversationRecord, seq: number, hlc: number, text: string, file: FileRef | undefined, reply: MessageRef | undefined): AppPayload =>
-    file === undefined ? { type: 'text', conv: record.id, author: self, seq, hlc, text, ...(reply === undefined ? {} : { reply }) } : { type: 'file', conv: record.id, author: self, seq, hlc, text, file }
-  const storedFile = (file: FileRef | undefined, reply: MessageRef | undefined): { file?: StoredFile; reply?: MessageRef } =>
-    ({ ...(file === undefined ? {} : { file: storedFileOf(file) }), ...(reply === undefined || file !== undefined ? {} : { reply }) })
+  const payloadOf = (record: ConversationRecord, seq: number, hlc: number, out: Outgoing): AppPayload =>
+    out.file === undefined ? { type: 'text', conv: record.id, author: self, seq, hlc, text: out.text, ...extrasOf(out) } : { type: 'file', conv: record.id, author: self, seq, hlc, text: out.text, file: out.file }
+  const storedOf = (out: Outgoing): { file?: StoredFile } & Pick<StoredMessage, 'reply' | 'mentions' | 'all' | 'thread' | 'echo'> =>
+    ({ ...(out.file === undefined ? {} : { file: storedFileOf(out.file) }), ...extrasOf(out) })
+  /** A stored message of this device's, to send again (held for a DM). */
+  const outgoingOf = (msg: StoredMessage): Outgoing => ({
+    text: msg.text,
+    ...(msg.file === undefined ? {} : { file: fileRefOf(msg.file) }),
+    ...(msg.reply === undefined ? {} : { reply: msg.reply }),
+    ...(msg.mentions === undefined ? {} : { mentions: msg.mentions }),
+    ...(msg.all === true ? { all: true } : {}),
+    ...(msg.thread === undefined ? {} : { thread: msg.thread, ...(msg.echo === true ? { echo: true } : {}) })
+  })
 
   /**
    * Sends go out in groups: every message asked for while the previous write was on disk is
    * encrypted and written in one batch (group state, ciphertext, message and outbox entries
    * together), which is what lets a busy conversation go faster than one write per message.
    */
-  const sendQueues = new Map<ConversationId, Array<{ text: string; file?: FileRef; reply?: MessageRef; done: (v: MessageView) => void; fail: (e: unknown) => void }>>()
-  const queueText = (record: ConversationRecord, text: string, file?: FileRef, reply?: MessageRef): Promise<MessageView> => new Promise((done, fail) => {
-    const item = { text, ...(file === undefined ? {} : { file }), ...(reply === undefined ? {} : { reply }), done, fail }
+  const sendQueues = new Map<ConversationId, Array<{ out: Outgoing; done: (v: MessageView) => void; fail: (e: unknown) => void }>>()
+  const queueText = (record: ConversationRecord, out: Outgoing): Promise<MessageView> => new Promise((done, fail) => {
+    const item = { out, done, fail }
     const queue = sendQueues.get(record.id)
     if (queue !== undefined) { queue.push(item); return }
     sendQueues.set(record.id, [item])
@@ -51,15 +81,17 @@ export function createSending(ctx: ChatContext, delivery: Delivery, membership: 
     const stored: Array<{ key: string; msg: StoredMessage }> = []
     const recipients = new Set<PeerIdString>()
     try {
-      for (const { text, file, reply } of queue) {
-        const sent = await sealAndQueue(batch, record, (seq, hlc) => payloadOf(record, seq, hlc, text, file, reply), (p) => {
+      for (const { out } of queue) {
+        const sent = await sealAndQueue(batch, record, (seq, hlc) => payloadOf(record, seq, hlc, out), (p) => {
           const receipts = newReceipts(record.members, self)
-          const msg: StoredMessage = { conv: record.id, author: self, seq: p.seq, hlc: p.hlc, text, ...storedFile(file, reply), state: receipts.to.length === 0 ? 'delivered' : 'pending', mine: true, receipts }
+          const msg: StoredMessage = { conv: record.id, author: self, seq: p.seq, hlc: p.hlc, text: out.text, ...storedOf(out), state: receipts.to.length === 0 ? 'delivered' : 'pending', mine: true, receipts }
           const key = messages.append(batch, msg, { countUnread: false })
           stored.push({ key, msg })
           return key
         })
         for (const r of sent.recipients) recipients.add(r)
+        const last = stored.at(-1)
+        if (out.thread !== undefined && last !== undefined) await ctx.annotations.noteReply(batch, record.id, out.thread, { by: self, hlc: last.msg.hlc, key: last.key })
       }
       await batch.write()
     } catch (err) {
@@ -82,12 +114,13 @@ export function createSending(ctx: ChatContext, delivery: Delivery, membership: 
    * A DM's first messages while its peer has never been reachable: stored (pending) with their
    * place in the author's sequence, encrypted and queued the moment the peer is met.
    */
-  const holdText = async (record: ConversationRecord, text: string, file?: FileRef, reply?: MessageRef): Promise<MessageView> => {
+  const holdText = async (record: ConversationRecord, out: Outgoing): Promise<MessageView> => {
     const batch = store.batch()
-    const msg: StoredMessage = { conv: record.id, author: self, seq: record.nextSeq++, hlc: clock.now(), text, ...storedFile(file, reply), state: 'pending', mine: true, receipts: newReceipts(record.peerId === null ? [] : [record.peerId], self) }
+    const msg: StoredMessage = { conv: record.id, author: self, seq: record.nextSeq++, hlc: clock.now(), text: out.text, ...storedOf(out), state: 'pending', mine: true, receipts: newReceipts(record.peerId === null ? [] : [record.peerId], self) }
     const key = messages.append(batch, msg, { countUnread: false })
     record.heldKeys = [...record.heldKeys, key]
     messages.saveConversation(batch, record)
+    if (out.thread !== undefined) await ctx.annotations.noteReply(batch, record.id, out.thread, { by: self, hlc: msg.hlc, key })
     await batch.write()
     trackPending(key, msg)
     const [v = toMessageView(msg, key, record)] = await decorate([toMessageView(msg, key, record)])
@@ -106,7 +139,7 @@ export function createSending(ctx: ChatContext, delivery: Delivery, membership: 
     for (const [i, msg] of held.entries()) {
       const key = record.heldKeys[i]
       if (msg === undefined || key === undefined) continue
-      const sent = await sealAndQueue(batch, record, (seq, hlc) => payloadOf(record, seq, hlc, msg.text, msg.file === undefined ? undefined : fileRefOf(msg.file), msg.reply), () => key, { seq: msg.seq, hlc: msg.hlc })
+      const sent = await sealAndQueue(batch, record, (seq, hlc) => payloadOf(record, seq, hlc, outgoingOf(msg)), () => key, { seq: msg.seq, hlc: msg.hlc })
       for (const r of sent.recipients) recipients.add(r)
     }
     // The welcome made for the DM took the number after the held texts' and is marked only now.

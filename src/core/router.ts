@@ -40,7 +40,13 @@ export function createRouter({ info, health, peers, relays, chat, profiles, work
     'peers.dial': ({ address }) => peers.dial(address),
     'conversations.list': () => chat.conversations(),
     'conversations.open': ({ peerId }) => chat.open(peerId),
-    'chat.send': (input) => chat.send(input, input.text, undefined, input.replyTo),
+    'chat.send': ({ text, replyTo, mentions, mentionAll, threadOf, echo, ...ref }) => chat.send(ref, text, {
+      ...(replyTo === undefined ? {} : { replyTo }), ...(mentions === undefined ? {} : { mentions }), ...(mentionAll === undefined ? {} : { mentionAll }),
+      ...(threadOf === undefined ? {} : { threadOf }), ...(echo === undefined ? {} : { echo })
+    }),
+    'chat.thread': ({ messageId }) => chat.thread(messageId),
+    'chat.mentions': ({ limit }) => chat.mentions(limit ?? 50),
+    'chat.typing': ({ conversationId }) => { chat.typing(conversationId); return Promise.resolve({}) },
     'chat.react': ({ messageId, emoji, on }) => chat.actions.react(messageId, emoji, on),
     'chat.edit': ({ messageId, text }) => chat.actions.edit(messageId, text),
     'chat.recall': ({ messageId }) => chat.actions.recall(messageId),
@@ -49,7 +55,7 @@ export function createRouter({ info, health, peers, relays, chat, profiles, work
     'chat.history': (input) => chat.history(input, { before: input.before, limit: input.limit }),
     'chat.retry': ({ messageId }) => chat.retry(messageId),
     'chat.messageInfo': ({ messageId }) => chat.messageInfo(messageId),
-    'chat.markRead': ({ conversationId }) => chat.markRead(conversationId),
+    'chat.markRead': ({ conversationId, receipt }) => chat.markRead(conversationId, receipt ?? true),
     'drafts.list': () => drafts.list(),
     'drafts.set': ({ conversationId, text }) => drafts.set(conversationId, text),
     'files.send': ({ path, caption, ...ref }) => files.share(ref, path, caption ?? ''),

@@ -343,7 +343,7 @@ export async function createFileService(components: FileServiceComponents, init:
     const file: FileRef = { name, size: sealer.size, mime, root, key, chunkBytes, ...(preview === undefined ? {} : { preview }) }
     // Served from the moment the message can reach anyone: the root is known under its conversation first.
     remember(hex(root), convOf(ref))
-    const view = await chat.send(ref, caption, file)
+    const view = await chat.send(ref, caption, { file })
     await records.put(view.id, { messageId: view.id, conv: view.conversationId, root: hex(root), size: sealer.size, state: 'complete', error: null })
     log.debug('file shared', { file: view.id, root: hex(root), size: sealer.size, chunks: sealer.next })
     void mailboxOffer.offer(view.id, view.conversationId, root, sealer.size).catch((err: unknown) => { log.warn('could not leave a file at the mailboxes', { file: view.id, error: errorMessage(err) }) })
@@ -571,6 +571,12 @@ export async function createFileService(components: FileServiceComponents, init:
     }
   }
   bus.on('peer:ready', (peer) => { resumeFor(peer).catch((err: unknown) => { log.debug('could not resume file transfers', { peer, error: errorMessage(err) }) }) })
+  // A recalled file is not kept on any member's disk: its chunks go, and its transfer state.
+  bus.on('file:recalling', async ({ messageId }) => {
+    if (await chat.fileMessage(messageId) === undefined) return
+    await service.remove(messageId)
+    await records.del(messageId)
+  })
   bus.on('file:shared', ({ messageId, size }) => {
     if (stopped || size > autoDownloadBytes) return
     void (async () => {

@@ -1,5 +1,5 @@
 import { expect, test } from './fixtures.js'
-import { shoot } from './ui-steps.js'
+import { acmeWithBob, shoot } from './ui-steps.js'
 import type { Page } from '@playwright/test'
 
 function composer(page: Page) {
@@ -82,4 +82,26 @@ test('react, reply with a quote, edit with ↑, pin and recall: the other side s
   await shoot(bob.page, 'message-actions-bob', 900)
   await bob.page.emulateMedia({ colorScheme: 'dark' })
   await shoot(bob.page, 'message-actions-bob-dark', 1280)
+})
+
+test('@ offers the people of the conversation, by pinyin initials too; the one mentioned sees a badge and the message marked', async ({ people }) => {
+  const alice = await people.open('Alice')
+  const zhang = await people.open('张伟', { peers: [alice] })
+  await acmeWithBob(alice, zhang)
+  await openChatWith(alice.page, '张伟')
+  await composer(alice.page).pressSequentially('please check, @zw')
+  const picker = alice.page.getByRole('listbox', { name: 'People to mention' })
+  await expect(picker.getByRole('option', { name: '张伟' })).toBeVisible()
+  await composer(alice.page).press('Enter')
+  await expect(composer(alice.page)).toHaveValue('please check, @张伟 ')
+  await expect(picker).toHaveCount(0)
+  await composer(alice.page).pressSequentially('the Q3 draft')
+  await composer(alice.page).press('Enter')
+
+  const row = zhang.page.getByRole('region', { name: /Conversations|会话/ }).getByRole('button', { name: /Alice/ })
+  await expect(row.getByTestId('mention-badge')).toBeVisible()
+  await row.click()
+  await expect(message(zhang.page, 'the Q3 draft').locator('.bubble.mentioned')).toBeVisible()
+  await expect(row.getByTestId('mention-badge')).toHaveCount(0)
+  await shoot(zhang.page, 'mention', 900)
 })

@@ -100,6 +100,22 @@ test('a shared file reaches members whole (root hash checked), is fetched at onc
   }
 })
 
+test('a recalled file leaves every member\'s disk: its chunks, its manifest and its transfer state', async () => {
+  const blobs = async (node: NodeProcess): Promise<number> => (await allFiles(join(node.dataDir, 'blobs'))).length
+  const before = await Promise.all([bob, carol].map(blobs))
+  const { sent } = await share('wrong-file.bin', 3 * 1024 * 1024 + 7)
+  for (const node of [bob, carol]) await waitFor('the file fetched', async () => (await fileOf(node, sent.id)).state === 'complete', LONG)
+  const during = await Promise.all([bob, carol].map(blobs))
+  during.forEach((n, i) => { assert.ok(n >= (before[i] ?? 0) + 4, 'four chunks and a manifest came') })
+  await owner.api.call('chat.recall', { messageId: sent.id })
+  for (const [i, node] of [bob, carol].entries()) {
+    await waitFor('the tombstone', async () => (await node.api.call('chat.history', { conversationId: channelId, limit: 50 })).find((m) => m.id === sent.id)?.recalled !== undefined, LONG)
+    await waitFor('the chunks deleted', async () => await blobs(node) === before[i], LONG)
+    await assert.rejects(fileOf(node, sent.id), /not-found|no file/)
+    assert.ok(!(await node.api.call('files.list', { conversationId: channelId })).some((f) => f.messageId === sent.id))
+  }
+})
+
 test('a file above the automatic size waits to be asked for; a receiver killed mid-way resumes without fetching again what it verified', async () => {
   const { data, sent } = await share('video.mp4', 96 * 1024 * 1024)
   await waitFor('the file message to reach carol', async () => (await carol.api.call('chat.history', { conversationId: channelId, limit: 20 })).some((m) => m.id === sent.id), LONG)
