@@ -4,6 +4,7 @@ import type { ConversationView, PeerIdString } from '../../src/api/contract'
 
 /** Someone the composer offers after `@`: a person (all their devices here), or everyone. */
 export interface MentionCandidate {
+  /** The member's user id (what the directory finds), else the device. */
   key: string
   name: string
   devices: readonly PeerIdString[]
@@ -20,16 +21,18 @@ const SHOWN = 8
  */
 export async function mentionCandidates(c: ConversationView, query: string, allName: string): Promise<MentionCandidate[]> {
   const people: MentionCandidate[] = c.kind === 'dm'
-    ? c.peerId === null ? [] : [{ key: c.peerId, name: personName(c.peerId), devices: [c.peerId] }]
+    ? c.peerId === null ? [] : [{ key: workspaces.membersByDevice.get(c.peerId)?.userId ?? c.peerId, name: personName(c.peerId), devices: [c.peerId] }]
     : channelPeople(c).filter((p) => !p.me && !p.pending).map((p) => ({ key: p.key, name: p.name, devices: p.devices }))
   const q = query.toLowerCase()
   const everyone: MentionCandidate[] = c.kind === 'channel' && c.canManage && (allName.toLowerCase().startsWith(q) || 'all'.startsWith(q)) ? [{ key: '@all', name: allName, devices: [], all: true }] : []
   if (q === '') return [...everyone, ...people].slice(0, SHOWN)
   const byName = people.filter((p) => p.name.toLowerCase().includes(q))
   let byDirectory: MentionCandidate[] = []
-  if (c.workspaceId !== null) {
+  // A DM begun before its two people shared a workspace has none of its own: the one on screen.
+  const ws = c.workspaceId ?? workspaces.selected?.id ?? null
+  if (ws !== null) {
     try {
-      const found = await workspaces.search(c.workspaceId, query, null, 20)
+      const found = await workspaces.search(ws, query, null, 20)
       const rank = new Map(found.map((m, i) => [m.userId as string, i]))
       byDirectory = people.filter((p) => rank.has(p.key)).sort((a, b) => (rank.get(a.key) ?? 0) - (rank.get(b.key) ?? 0))
     } catch {

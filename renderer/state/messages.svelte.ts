@@ -53,8 +53,19 @@ export class Timeline {
 /** Digits of the clock an order key starts with: what a read mark (`chat.readChanged`) compares. */
 const CLOCK_DIGITS = 17
 
+/** A message's thread: the message itself and its replies, oldest first. */
+export class Thread extends Timeline {
+  root = $state.raw<MessageView | null>(null)
+
+  setRoot(view: MessageView): void {
+    this.root = view
+  }
+}
+
 class MessagesState {
   private readonly timelines = new Map<string, Timeline>()
+  /** Threads opened in this window, by their first message. */
+  private readonly threads = new Map<string, Thread>()
   /** A message someone asked to see (a pin, a link): the open conversation's list scrolls to it. */
   jumpRequest = $state.raw<MessageView | null>(null)
 
@@ -66,7 +77,13 @@ class MessagesState {
     session.onConnected((api) => {
       // A reconnect may have missed events: drop what is cached and reload on demand.
       this.timelines.clear()
-      const route = (view: MessageView): void => { this.timelines.get(view.conversationId)?.apply(view) }
+      this.threads.clear()
+      // A thread's replies go to its thread (when open), not the conversation, unless also sent there.
+      const route = (view: MessageView): void => {
+        if (view.threadOf !== undefined) this.threads.get(view.threadOf)?.apply(view)
+        if (view.threadOf === undefined || view.echo === true) this.timelines.get(view.conversationId)?.apply(view)
+        this.threads.get(view.id)?.setRoot(view)
+      }
       api.on('chat.messageAdded', route)
       api.on('chat.messageUpdated', route)
       api.on('chat.readChanged', ({ conversationId, by, upTo }) => { this.timelines.get(conversationId)?.readBy(by, upTo) })
@@ -103,6 +120,24 @@ class MessagesState {
     }
   }
 
+  /** A message's thread; the first call loads it. */
+  thread(root: MessageView): Thread {
+    let th = this.threads.get(root.id)
+    if (th === undefined) {
+      const made = new Thread(root.conversationId)
+      made.root = root
+      this.threads.set(root.id, made)
+      made.loading = true
+      session.api.call('chat.thread', { messageId: root.id }).then(({ root: fresh, replies }) => {
+        made.root = fresh
+        made.items = replies
+        made.reachedStart = true
+      }, () => undefined).finally(() => { made.loading = false })
+      th = made
+    }
+    return th
+  }
+
   /** Loads older pages until `view` is in the timeline (at most 50 pages back); false if it is not. */
   async reveal(tl: Timeline, view: MessageView): Promise<boolean> {
     for (let page = 0; page < 50; page++) {
@@ -115,15 +150,18 @@ class MessagesState {
     return tl.items.some((m) => m.id === view.id)
   }
 
-  async send(conversationId: ConversationId, text: string, extra: { replyTo?: MessageId; mentions?: PeerIdString[]; mentionAll?: boolean } = {}): Promise<void> {
+  async send(conversationId: ConversationId, text: string, extra: { replyTo?: MessageId; mentions?: PeerIdString[]; mentionAll?: boolean; threadOf?: MessageId; echo?: boolean } = {}): Promise<void> {
     const view = await session.api.call('chat.send', { conversationId, text, ...extra })
-    this.timelines.get(conversationId)?.apply(view)
+    if (view.threadOf !== undefined) this.threads.get(view.threadOf)?.apply(view)
+    if (view.threadOf === undefined || view.echo === true) this.timelines.get(conversationId)?.apply(view)
   }
 
   /** Runs a message action and shows its result at once (the event that follows changes nothing more). */
   private async act(promise: Promise<MessageView>): Promise<void> {
     const view = await promise
-    this.timelines.get(view.conversationId)?.apply(view)
+    if (view.threadOf !== undefined) this.threads.get(view.threadOf)?.apply(view)
+    if (view.threadOf === undefined || view.echo === true) this.timelines.get(view.conversationId)?.apply(view)
+    this.threads.get(view.id)?.setRoot(view)
   }
 
   react(view: MessageView, emoji: string, on: boolean): Promise<void> {

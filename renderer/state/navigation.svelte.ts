@@ -1,4 +1,4 @@
-import type { DocId } from '../../src/api/contract'
+import type { DocId, MessageView } from '../../src/api/contract'
 import { workspaces } from './workspaces.svelte'
 
 export type View = 'chats' | 'mentions' | 'docs' | 'files' | 'directory' | 'admin'
@@ -16,12 +16,26 @@ class NavigationState {
   /** A whiteboard or note shown in the main area instead of the view; closing it goes back. */
   docId = $state<DocId | null>(null)
   /** The panel beside a conversation, its notes & boards or its files: it stays open from one conversation to the next. */
-  sidePanel = $state<'docs' | 'files' | null>(null)
+  sidePanel = $state<'docs' | 'files' | 'thread' | null>(null)
+  /** The message whose thread the side panel shows (`sidePanel` 'thread'). */
+  threadRoot = $state.raw<MessageView | null>(null)
 
   get docsPanelOpen(): boolean { return this.sidePanel === 'docs' }
   set docsPanelOpen(open: boolean) { this.sidePanel = open ? 'docs' : this.sidePanel === 'docs' ? null : this.sidePanel }
   get filesPanelOpen(): boolean { return this.sidePanel === 'files' }
   set filesPanelOpen(open: boolean) { this.sidePanel = open ? 'files' : this.sidePanel === 'files' ? null : this.sidePanel }
+
+  get threadOpen(): boolean { return this.sidePanel === 'thread' && this.threadRoot !== null }
+
+  openThread(root: MessageView): void {
+    this.threadRoot = root
+    this.sidePanel = 'thread'
+  }
+
+  closeThread(): void {
+    if (this.sidePanel === 'thread') this.sidePanel = null
+    this.threadRoot = null
+  }
 
   show(view: View): void {
     this.chosen = view
