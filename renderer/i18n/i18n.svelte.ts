@@ -1,3 +1,4 @@
+import { IntlMessageFormat } from 'intl-messageformat'
 import { en, type MessageKey } from './en'
 import { zhCN } from './zh-CN'
 
@@ -21,10 +22,29 @@ export function detectLanguage(preferred: readonly string[] = navigator.language
 class I18n {
   language = $state<Language>('en')
 
-  /** Looks up a UI string and fills `{name}` placeholders. Reactive: re-renders on a switch. */
+  /** Strings compiled once per language (ICU MessageFormat: `{count, plural, one {…} other {…}}`). */
+  private readonly compiled = new Map<string, IntlMessageFormat>()
+
+  /**
+   * Looks up a UI string and formats it as an ICU message: `{name}` placeholders and plurals by
+   * the language's rules ("1 reply", "2 replies"; Chinese has one form). Reactive: re-renders on
+   * a switch. A parameter left out shows as its `{name}`, never as an exception.
+   */
   t = (key: MessageKey, params: Record<string, string | number> = {}): string => {
     const template = catalogs[this.language][key]
-    return template.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? `{${name}}`))
+    if (!template.includes('{')) return template
+    const id = `${this.language} ${key}`
+    let format = this.compiled.get(id)
+    if (format === undefined) {
+      // Tags stay text: a translation may write "<script>" and mean it.
+      format = new IntlMessageFormat(template, this.language, undefined, { ignoreTag: true })
+      this.compiled.set(id, format)
+    }
+    try {
+      return String(format.format(params))
+    } catch {
+      return template.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? `{${name}}`))
+    }
   }
 
   /** "Dave, Erin and Frank" / "Dave、Erin和Frank". */

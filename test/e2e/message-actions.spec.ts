@@ -31,6 +31,8 @@ test('react, reply with a quote, edit with ↑, pin and recall: the other side s
   await composer(alice.page).press('Enter')
   await openChatWith(bob.page, 'Alice')
   await expect(message(bob.page, 'Lunch at noon?')).toBeVisible()
+  // Bob read it: Alice's message says so (receipts are batched, within a few seconds).
+  await expect(message(alice.page, 'Lunch at noon?').getByTestId('message-read')).toHaveText('Read')
 
   // Bob reacts from the toolbar; Alice adds hers by pressing the same chip.
   await action(bob.page, 'Lunch at noon?', 'React with 👍')
@@ -59,6 +61,11 @@ test('react, reply with a quote, edit with ↑, pin and recall: the other side s
   await expect(message(bob.page, 'Lunch at 12:30?').getByTestId('message-edited')).toBeVisible()
   await expect(message(bob.page, 'see you there').getByTestId('message-quote')).toContainText('Lunch at 12:30?')
   await expect(composer(alice.page)).toHaveValue('')
+  // Her message info keeps the earlier text for her.
+  await action(alice.page, 'Lunch at 12:30?', 'Message info')
+  await alice.page.getByTestId('edit-history').getByText('Earlier versions (1)').click()
+  await expect(alice.page.getByTestId('edit-history')).toContainText('Lunch at noon?')
+  await alice.page.getByRole('dialog').getByRole('button', { name: 'Close' }).click()
 
   // Alice pins it; Bob sees the pin, then the same through the API-backed list.
   await action(alice.page, 'Lunch at 12:30?', 'Pin')
