@@ -20,7 +20,7 @@ async function openChatWith(page: Page, name: string): Promise<void> {
 async function action(page: Page, text: string, name: string | RegExp): Promise<void> {
   const item = message(page, text).last()
   await item.getByTestId('message-text').hover()
-  await item.getByTestId('message-actions').getByRole('button', { name }).click()
+  await item.getByTestId('message-actions').getByRole('button', { name, exact: true }).click()
 }
 
 test('react, reply with a quote, edit with ↑, pin and recall: the other side sees each', async ({ people }) => {
