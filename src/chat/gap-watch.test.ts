@@ -5,19 +5,15 @@ import { createMemoryLogger } from '../logger.js'
 import { cborFrame } from '../net/frame-io.js'
 import { probeServer } from '../fuzz-streams.js'
 import { GROUP_PROTOCOL, serveGroupStream, type GroupHandlers } from './group-protocol.js'
-import { createTestDevices, TEST_WORKSPACE, type TestDevice, type TestDevices } from './test-devices.js'
+import { channelTrio, createTestDevices, type TestDevice, type TestDevices } from './test-devices.js'
 import type { ConversationId, OnTheWay } from '../api/contract.js'
 
 async function trio(): Promise<{ net: TestDevices; a: TestDevice; b: TestDevice; c: TestDevice; conv: ConversationId }> {
-  const net = await createTestDevices(3)
-  const [a, b, c] = net.devices
-  assert.ok(a !== undefined && b !== undefined && c !== undefined)
-  const view = await a.chat.createChannel({ workspaceId: TEST_WORKSPACE, name: 'team', members: [b.id, c.id] })
-  await net.until('members joined', async () => (await b.record(view.id))?.name === 'team' && (await c.record(view.id))?.name === 'team')
+  const { net, a, b, c, conv } = await channelTrio()
   // What the group said before a member's welcome is fetched once it joined: nothing on the way after.
-  const held = async (d: TestDevice): Promise<number> => (await d.record(view.id))?.seen[a.id] ?? 0
-  await net.until('members caught up', async () => await held(b) === await held(a) && await held(c) === await held(a) && [b, c].every((d) => d.lastView(view.id)?.onTheWay.length === 0))
-  return { net, a, b, c, conv: view.id }
+  const held = async (d: TestDevice): Promise<number> => (await d.record(conv))?.seen[a.id] ?? 0
+  await net.until('members caught up', async () => await held(b) === await held(a) && await held(c) === await held(a) && [b, c].every((d) => d.lastView(conv)?.onTheWay.length === 0))
+  return { net, a, b, c, conv }
 }
 
 /** Every "on the way" the shells of `device` were shown for `conv`, in order. */

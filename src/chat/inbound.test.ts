@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { createEnvelopeSigner } from './envelope-signature.js'
 import { MAX_BROKEN_BYTES_PER_AUTHOR, MAX_BROKEN_PER_AUTHOR } from './inbound.js'
 import { dmConversationId } from './ids.js'
-import { createTestDevices, TEST_WORKSPACE, type TestDevice, type TestDevices } from './test-devices.js'
+import { channelTrio, createTestDevices, type TestDevice, type TestDevices } from './test-devices.js'
 import type { ConversationId } from '../api/contract.js'
 import type { Envelope } from './envelope.js'
 
@@ -19,16 +19,7 @@ async function dmPair(): Promise<{ net: TestDevices; a: TestDevice; b: TestDevic
   return { net, a, b, conv }
 }
 
-/** A channel made by the first of three devices, with both others in it. */
-async function trio(): Promise<{ net: TestDevices; a: TestDevice; b: TestDevice; c: TestDevice; conv: ConversationId }> {
-  const net = await createTestDevices(3)
-  const [a, b, c] = net.devices
-  assert.ok(a !== undefined && b !== undefined && c !== undefined)
-  const view = await a.chat.createChannel({ workspaceId: TEST_WORKSPACE, name: 'team', members: [b.id, c.id] })
-  const conv = view.id
-  await net.until('members joined', async () => (await b.record(conv))?.name === 'team' && (await c.record(conv))?.name === 'team')
-  return { net, a, b, c, conv }
-}
+const trio = channelTrio
 
 /** The envelope of one of `author`'s messages, from its own cipher log. */
 async function envelopeOf(author: TestDevice, conv: ConversationId, seq: number): Promise<Envelope> {

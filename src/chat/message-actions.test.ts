@@ -5,19 +5,11 @@ import { messageId } from '../ids.js'
 import { cborFrame } from '../net/frame-io.js'
 import { probeServer } from '../fuzz-streams.js'
 import { GROUP_PROTOCOL } from './group-protocol.js'
-import { createTestDevices, TEST_WORKSPACE, type TestDevice, type TestDevices } from './test-devices.js'
+import { channelTrio, createTestDevices, TEST_WORKSPACE, type TestDevice, type TestDevices } from './test-devices.js'
 import type { ConversationId, MessageView } from '../api/contract.js'
 import type { StoredMessage } from './message-log.js'
 
-/** A channel made by the first of three devices (the workspace's admin), with both others in it. */
-async function trio(): Promise<{ net: TestDevices; a: TestDevice; b: TestDevice; c: TestDevice; conv: ConversationId }> {
-  const net = await createTestDevices(3)
-  const [a, b, c] = net.devices
-  assert.ok(a !== undefined && b !== undefined && c !== undefined)
-  const view = await a.chat.createChannel({ workspaceId: TEST_WORKSPACE, name: 'team', members: [b.id, c.id] })
-  await net.until('members joined', async () => (await b.record(view.id))?.name === 'team' && (await c.record(view.id))?.name === 'team')
-  return { net, a, b, c, conv: view.id }
-}
+const trio = channelTrio
 
 async function message(device: TestDevice, conv: ConversationId, id: string): Promise<MessageView | undefined> {
   return (await device.chat.history({ conversationId: conv }, {})).find((v) => v.id === id)

@@ -118,6 +118,16 @@ interface Node {
   running: boolean
 }
 
+/** A channel made by the first of three devices (the workspace's admin), with both others in it. */
+export async function channelTrio(): Promise<{ net: TestDevices; a: TestDevice; b: TestDevice; c: TestDevice; conv: ConversationId }> {
+  const net = await createTestDevices(3)
+  const [a, b, c] = net.devices
+  if (a === undefined || b === undefined || c === undefined) throw new Error('three devices were made')
+  const view = await a.chat.createChannel({ workspaceId: TEST_WORKSPACE, name: 'team', members: [b.id, c.id] })
+  await net.until('members joined', async () => (await b.record(view.id))?.name === 'team' && (await c.record(view.id))?.name === 'team')
+  return { net, a, b, c, conv: view.id }
+}
+
 /** `n` devices, all active in one workspace, the first its admin. */
 export async function createTestDevices(n: number, init: TestDevicesInit = {}): Promise<TestDevices> {
   const dir = await mkdtemp(join(tmpdir(), 'enclave-chat-devices-'))

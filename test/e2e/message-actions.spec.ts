@@ -1,4 +1,4 @@
-import { expect, test } from './fixtures.js'
+import { expect, test, type People, type Person } from './fixtures.js'
 import { acmeWithBob, shoot } from './ui-steps.js'
 import type { Page } from '@playwright/test'
 
@@ -23,13 +23,19 @@ async function action(page: Page, text: string, name: string | RegExp): Promise<
   await item.getByTestId('message-actions').getByRole('button', { name, exact: true }).click()
 }
 
-test('react, reply with a quote, edit with ↑, pin and recall: the other side sees each', async ({ people }) => {
+/** Alice and Bob in their DM, both looking at it, with Alice's first message `text` sent. */
+async function dmOpened(people: People, text: string): Promise<{ alice: Person; bob: Person }> {
   const alice = await people.open('Alice')
   const bob = await people.open('Bob', { peers: [alice] })
   await openChatWith(alice.page, 'Bob')
-  await composer(alice.page).fill('Lunch at noon?')
+  await composer(alice.page).fill(text)
   await composer(alice.page).press('Enter')
   await openChatWith(bob.page, 'Alice')
+  return { alice, bob }
+}
+
+test('react, reply with a quote, edit with ↑, pin and recall: the other side sees each', async ({ people }) => {
+  const { alice, bob } = await dmOpened(people, 'Lunch at noon?')
   await expect(message(bob.page, 'Lunch at noon?')).toBeVisible()
   // Bob read it: Alice's message says so (receipts are batched, within a few seconds).
   await expect(message(alice.page, 'Lunch at noon?').getByTestId('message-read')).toHaveText('Read')
@@ -114,12 +120,7 @@ test('@ offers the people of the conversation, by pinyin initials too; the one m
 })
 
 test('a reply in a thread stays in the thread panel; "also send" puts it in the conversation too', async ({ people }) => {
-  const alice = await people.open('Alice')
-  const bob = await people.open('Bob', { peers: [alice] })
-  await openChatWith(alice.page, 'Bob')
-  await composer(alice.page).fill('Release on Friday?')
-  await composer(alice.page).press('Enter')
-  await openChatWith(bob.page, 'Alice')
+  const { alice, bob } = await dmOpened(people, 'Release on Friday?')
   await action(bob.page, 'Release on Friday?', 'Reply in thread')
   const bobThread = bob.page.getByTestId('thread')
   await expect(bobThread.getByTestId('message-text').first()).toHaveText('Release on Friday?')
