@@ -53,8 +53,9 @@ class ConversationsState {
 
   upsert(c: ConversationView): void {
     this.byId = withEntries(this.byId, [[c.id, c]])
-    // Whatever arrives in the conversation the user is looking at is read.
-    if (c.id === this.selectedId && c.unread > 0 && document.visibilityState === 'visible') this.markRead(c.id)
+    // Whatever arrives in the conversation the user is looking at is read (not while another
+    // view, Mentions or Files, covers it: ConversationView marks it read when it shows again).
+    if (c.id === this.selectedId && c.unread > 0 && document.visibilityState === 'visible' && navigation.view === 'chats' && navigation.docId === null) this.markRead(c.id)
   }
 
   /** Shows a conversation, switching the main area to chats (from the directory, a link, a key). */

@@ -132,6 +132,28 @@ test('a long conversation is virtualized and loads older messages while scrollin
     await expect(messages(alice.page).getByText('message 0', { exact: true })).toBeVisible({ timeout: 300 })
   }).toPass({ timeout: 60_000 })
   await expect(alice.page.getByText('This is the beginning of your conversation with Bob.')).toBeVisible()
+  // All 2,000 were unread when the conversation opened: "New" starts above the first.
+  await expect(alice.page.getByTestId('new-messages')).toBeVisible()
+})
+
+test('a conversation opened with unread messages marks where they start and offers to go up to the first', async ({ people }) => {
+  const alice = await people.open('Alice')
+  const bob = await people.open('Bob', { peers: [alice] })
+  await openChatWith(alice.page, 'Bob')
+  await composer(alice.page).fill('anything new?')
+  await composer(alice.page).press('Enter')
+  // Looking elsewhere (not at the conversation) while Bob writes: his messages stay unread.
+  await alice.page.getByRole('button', { name: 'Mentions', exact: true }).click()
+  for (let i = 0; i < 40; i++) await bob.node.api.call('chat.send', { peerId: alice.node.peerId, text: `update ${i}` })
+  const row = alice.page.getByRole('region', { name: 'Conversations' }).getByRole('button', { name: /Bob/ })
+  await expect(row.getByLabel('40 unread')).toBeVisible()
+  await row.click()
+  await expect(messages(alice.page).filter({ hasText: 'update 39' })).toBeVisible()
+  const pill = alice.page.getByTestId('jump-unread')
+  await expect(pill).toHaveText('↑ 40 new messages')
+  await pill.click()
+  await expect(alice.page.getByTestId('new-messages')).toBeInViewport()
+  await expect(messages(alice.page).filter({ hasText: 'update 0' })).toBeInViewport()
 })
 
 test('messages are formatted (bold, code with highlighting, lists, links that open outside), a long one folds, and markup a colleague types stays text', async ({ people }) => {

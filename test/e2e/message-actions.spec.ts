@@ -49,6 +49,15 @@ test('react, reply with a quote, edit with ↑, pin and recall: the other side s
   await expect(bobChip).toHaveAttribute('aria-pressed', 'true')
   await expect(bobChip).toContainText('2')
 
+  // Any emoji through the picker, found by pinyin: 火箭 is "huojian".
+  await action(bob.page, 'Lunch at noon?', 'More reactions')
+  const picker = bob.page.getByTestId('emoji-picker')
+  await picker.getByRole('searchbox').fill('huojian')
+  await expect(picker.getByRole('button', { name: 'rocket' })).toBeVisible()
+  await shoot(bob.page, 'emoji-picker', 900)
+  await picker.getByRole('searchbox').press('Enter')
+  await expect(message(alice.page, 'Lunch at noon?').getByTestId('reactions').getByRole('button', { name: /Bob reacted with 🚀/ })).toBeVisible()
+
   // Bob replies: the composer says to what, and the reply quotes it on both sides.
   await action(bob.page, 'Lunch at noon?', 'Reply')
   await expect(bob.page.getByTestId('composer-mode')).toContainText('Replying to Alice')
