@@ -47,6 +47,8 @@ export const en = {
   'chat.messages': 'Messages with {name}',
   'chat.showMore': 'Show more',
   'chat.showLess': 'Show less',
+  'actions.copyLink': 'Copy link to message',
+  'actions.linkCopied': 'Link copied: paste it in any conversation to point here.',
   'chat.newMessages': 'New',
   'chat.jumpToUnread': '{count, plural, one {# new message} other {# new messages}}',
   'emoji.title': 'Emoji',

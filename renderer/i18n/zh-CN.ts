@@ -49,6 +49,8 @@ export const zhCN: Record<MessageKey, string> = {
   'chat.messages': '与 {name} 的消息',
   'chat.showMore': '展开',
   'chat.showLess': '收起',
+  'actions.copyLink': '复制消息链接',
+  'actions.linkCopied': '链接已复制：粘贴到任何会话中即可指向这条消息。',
   'chat.newMessages': '新消息',
   'chat.jumpToUnread': '{count} 条新消息',
   'emoji.title': '表情',

@@ -1,11 +1,12 @@
 import { settings } from './settings.svelte'
+import { messages } from './messages.svelte'
 import { navigation } from './navigation.svelte'
 import { personName } from './channel-people'
 import { t } from '../i18n/i18n.svelte'
 import { withEntries } from './readonly-collections'
 import { session } from './session.svelte'
 import { workspaces } from './workspaces.svelte'
-import type { ConversationId, ConversationView, PeerIdString } from '../../src/api/contract'
+import type { ConversationId, ConversationView, MessageId, PeerIdString } from '../../src/api/contract'
 
 const collator = new Intl.Collator('zh-CN')
 /** The conversation this window showed last (per window: two tabs may show two conversations). */
@@ -37,6 +38,7 @@ class ConversationsState {
       api.on('conversations.changed', (c) => { this.upsert(c) })
       api.on('shell.linkOpened', (target) => {
         if (target.kind === 'conversation') this.select(target.conversationId)
+        else if (target.kind === 'message') void this.openMessage(target.messageId)
         else void this.openWith(target.peerId)
       })
       void api.call('conversations.list', {}).then((list) => {
@@ -56,6 +58,17 @@ class ConversationsState {
     // Whatever arrives in the conversation the user is looking at is read (not while another
     // view, Mentions or Files, covers it: ConversationView marks it read when it shows again).
     if (c.id === this.selectedId && c.unread > 0 && document.visibilityState === 'visible' && navigation.view === 'chats' && navigation.docId === null) this.markRead(c.id)
+  }
+
+  /** Opens a message in its conversation (a link to it): the list scrolls to it and marks it. */
+  async openMessage(id: MessageId): Promise<void> {
+    try {
+      const { message } = await session.api.call('chat.messageInfo', { messageId: id })
+      this.select(message.conversationId)
+      messages.requestJump(message)
+    } catch {
+      // A message not on this device (not a member there, or recalled and gone): nothing to show.
+    }
   }
 
   /** Shows a conversation, switching the main area to chats (from the directory, a link, a key). */

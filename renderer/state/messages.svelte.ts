@@ -180,6 +180,11 @@ class MessagesState {
     return this.act(session.api.call('chat.pin', { messageId: view.id, on }))
   }
 
+  /** An `enclave://` link clicked in the app: the core checks it and every window opens it. */
+  async openLink(url: string): Promise<void> {
+    await session.api.call('shell.openLink', { url })
+  }
+
   /** Messages that mention this device, every conversation, newest first. */
   mentions(): Promise<MessageView[]> {
     return session.api.call('chat.mentions', { limit: 100 })

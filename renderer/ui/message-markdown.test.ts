@@ -15,6 +15,12 @@ test('raw HTML stays text, and only web and mail links become links, opening out
   assert.equal(markdownHtml('see https://example.com/a?b=1'), '<p>see <a href="https://example.com/a?b=1" target="_blank" rel="noopener noreferrer">https://example.com/a?b=1</a></p>\n')
 })
 
+test('a link to an Enclave message becomes a link that opens in the app; other enclave:// links stay text', () => {
+  const link = 'enclave://message/dm%3A0123456789abcdef0123456789abcdef%2F12D3KooWQ7dF%2F42'
+  assert.equal(markdownHtml(`see ${link}`), `<p>see <a href="${link}" class="enclave-link">${link}</a></p>\n`)
+  assert.equal(markdownHtml('[x](enclave://join/abc) enclave://join/abc'), '<p>[x](enclave://join/abc) enclave://join/abc</p>\n')
+})
+
 test('a picture is only a link to it and a heading stays text: a chat message loads nothing and shouts at no one', () => {
   assert.equal(markdownHtml('![pixel](https://tracker.example/p.png)'), '<p>!<a href="https://tracker.example/p.png" target="_blank" rel="noopener noreferrer">pixel</a></p>\n')
   assert.equal(markdownHtml('# Plan'), '<p># Plan</p>\n')

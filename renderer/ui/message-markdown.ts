@@ -59,14 +59,23 @@ const md = new MarkdownIt({
   }
 })
 md.disable(['image', 'heading', 'lheading'])
-md.validateLink = (url) => /^(https?:|mailto:)/i.test(url.trim())
+/** Links a message may carry: the web, mail, and links to Enclave messages (opened in the app). */
+const LINK = /^(https?:|mailto:|enclave:\/\/message\/)/i
+md.validateLink = (url) => LINK.test(url.trim())
 md.linkify.set({ fuzzyEmail: false })
+// `enclave://message/<encoded id>` written out in a message becomes a link too.
+const MESSAGE_LINK_TAIL = /^\/\/message\/[A-Za-z0-9%._~-]+/
+md.linkify.add('enclave:', { validate: (text, pos) => MESSAGE_LINK_TAIL.exec(text.slice(pos))?.[0].length ?? 0 })
 
 const openLink = md.renderer.rules.link_open ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options))
 md.renderer.rules.link_open = (tokens, idx, options, env, self) => {
   const token = tokens[idx]
-  token?.attrSet('target', '_blank')
-  token?.attrSet('rel', 'noopener noreferrer')
+  // A link to a message opens in the app (MessageItem catches the click); others outside.
+  if (token !== undefined && String(token.attrGet('href') ?? '').startsWith('enclave:')) token.attrSet('class', 'enclave-link')
+  else {
+    token?.attrSet('target', '_blank')
+    token?.attrSet('rel', 'noopener noreferrer')
+  }
   return openLink(tokens, idx, options, env, self)
 }
 
@@ -74,7 +83,7 @@ const ALLOWED_TAGS = ['p', 'br', 'strong', 'em', 's', 'code', 'pre', 'blockquote
 
 /** The message's text as sanitized HTML, safe for `{@html}`. */
 export function messageHtml(text: string): string {
-  return DOMPurify.sanitize(md.render(text), { ALLOWED_TAGS, ALLOWED_ATTR: ['href', 'target', 'rel', 'class', 'start'], ALLOW_DATA_ATTR: false })
+  return DOMPurify.sanitize(md.render(text), { ALLOWED_TAGS, ALLOWED_ATTR: ['href', 'target', 'rel', 'class', 'start'], ALLOW_DATA_ATTR: false, ALLOWED_URI_REGEXP: LINK })
 }
 
 /** The markdown-it part alone (no DOM needed): what the unit tests read. */

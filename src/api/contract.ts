@@ -596,6 +596,8 @@ export interface InviteView {
 export type LinkTarget =
   | { kind: 'conversation'; conversationId: ConversationId }
   | { kind: 'peer'; peerId: PeerIdString }
+  /** One message, opened in its conversation (`enclave://message/<encoded id>`). */
+  | { kind: 'message'; messageId: MessageId }
 
 export interface Events {
   'chat.messageAdded': MessageView

@@ -151,3 +151,17 @@ test('a reply in a thread stays in the thread panel; "also send" puts it in the 
   await shoot(alice.page, 'thread', 1280)
   await shoot(alice.page, 'thread', 900)
 })
+
+test('a link to a message, pasted in a conversation, opens that message in place', async ({ people }) => {
+  const { alice, bob } = await dmOpened(people, 'the launch plan is in the board')
+  const [plan] = await alice.node.api.call('chat.history', { peerId: bob.node.peerId, limit: 1 })
+  if (plan === undefined) throw new Error('the first message was sent')
+  for (let i = 0; i < 40; i++) await alice.node.api.call('chat.send', { peerId: bob.node.peerId, text: `chatter ${i}` })
+  const link = `enclave://message/${encodeURIComponent(plan.id)}`
+  await alice.node.api.call('chat.send', { peerId: bob.node.peerId, text: `as agreed: ${link}` })
+  const withLink = message(bob.page, 'as agreed')
+  await expect(withLink).toBeVisible()
+  await expect(message(bob.page, 'the launch plan')).not.toBeInViewport()
+  await withLink.getByRole('link').click()
+  await expect(message(bob.page, 'the launch plan')).toBeInViewport()
+})
