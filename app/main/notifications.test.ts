@@ -27,7 +27,7 @@ class FakeNotification extends EventEmitter implements ShownNotification {
 function setup(focused: { value: boolean }, peers: PeerView[] = []) {
   const events = new EventEmitter()
   const api: Pick<ApiClient, 'call' | 'on'> = {
-    call: (() => Promise.resolve(peers)) as ApiClient['call'],
+    call: ((method: string) => Promise.resolve(method === 'peers.list' ? peers : [])) as ApiClient['call'],
     on: (name, listener) => {
       events.on(name, listener)
       return () => { events.off(name, listener) }
@@ -90,4 +90,14 @@ test('a mention is shown even right after another notification from the same con
   emit('chat.messageAdded', message('ch:1', ada, 'more'))
   emit('chat.messageAdded', { ...message('ch:1', bob, '@you look'), mentionsMe: true })
   assert.deepEqual(shown.map((n) => n.content.body), ['busy', '@you look'])
+})
+
+test('a muted conversation notifies only mentions', () => {
+  const { shown, emit } = setup({ value: false })
+  emit('conversations.changed', { id: 'ch:busy', muted: true })
+  emit('chat.messageAdded', message('ch:busy', ada, 'more chatter'))
+  emit('chat.messageAdded', { ...message('ch:busy', bob, '@you look'), mentionsMe: true })
+  emit('conversations.changed', { id: 'ch:busy', muted: false })
+  emit('chat.messageAdded', message('ch:other', ada, 'elsewhere'))
+  assert.deepEqual(shown.map((n) => n.content.body), ['@you look', 'elsewhere'])
 })

@@ -27,7 +27,7 @@ export interface MessageNotifierInit {
 }
 
 export interface MessageNotifier {
-  /** Reloads peers' display names for titles; call whenever a core (re)started. */
+  /** Reloads peers' display names for titles and which conversations are muted; call whenever a core (re)started. */
   refresh(): Promise<void>
 }
 
@@ -46,8 +46,12 @@ export function createMessageNotifier(components: MessageNotifierComponents, ini
   // every visible one referenced, one per conversation (a newer one replaces it).
   const visible = new Map<ConversationId, ShownNotification>()
 
+  /** Conversations muted on this device: only mentions notify there. */
+  const muted = new Set<ConversationId>()
+
   const notify = (message: MessageView): void => {
     if (message.mine || isWindowFocused()) return
+    if (muted.has(message.conversationId) && message.mentionsMe !== true) return
     const now = Date.now()
     const last = lastShownAt.get(message.conversationId)
     // A mention is always shown: it is addressed to this person, not one more of a burst.
@@ -70,6 +74,10 @@ export function createMessageNotifier(components: MessageNotifierComponents, ini
   }
 
   api.on('chat.messageAdded', notify)
+  api.on('conversations.changed', (c) => {
+    if (c.muted) muted.add(c.id)
+    else muted.delete(c.id)
+  })
   api.on('peers.changed', (peer) => {
     if (peer.displayName === null) names.delete(peer.peerId)
     else names.set(peer.peerId, peer.displayName)
@@ -78,9 +86,11 @@ export function createMessageNotifier(components: MessageNotifierComponents, ini
   return {
     refresh: async () => {
       try {
-        const peers = await api.call('peers.list', {})
+        const [peers, conversations] = await Promise.all([api.call('peers.list', {}), api.call('conversations.list', {})])
         names.clear()
         for (const peer of peers) if (peer.displayName !== null) names.set(peer.peerId, peer.displayName)
+        muted.clear()
+        for (const c of conversations) if (c.muted) muted.add(c.id)
       } catch (err) {
         log.warn('could not load peer names for notifications', { error: messageOf(err) })
       }

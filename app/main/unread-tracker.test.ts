@@ -25,7 +25,8 @@ function conversation(id: string, unread: number): ConversationView {
     waiting: 0,
     lastMessage: null,
     unread,
-    mentions: 0
+    mentions: 0,
+    muted: false
   }
 }
 
@@ -71,4 +72,16 @@ test('changes that arrive while the list is loading win over the older list', as
   answer([conversation('dm:a', 7), conversation('dm:b', 1)])
   await refreshed
   assert.equal(tracker.total, 1)
+})
+
+test('a muted conversation counts only its mentions', async () => {
+  const { api, changed, answer } = fakeApi()
+  const totals: number[] = []
+  const tracker = createUnreadTracker({ api, onChange: (n) => totals.push(n), log: createShellLog('test', () => undefined) })
+  const refreshed = tracker.refresh()
+  answer([conversation('dm:a', 2), { ...conversation('ch:busy', 40), muted: true, mentions: 1 }])
+  await refreshed
+  changed({ ...conversation('ch:busy', 41), muted: true, mentions: 1 })
+  changed({ ...conversation('ch:busy', 41), muted: false, mentions: 1 })
+  assert.deepEqual(totals, [3, 43])
 })

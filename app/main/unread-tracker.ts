@@ -15,6 +15,11 @@ export interface UnreadTracker {
   readonly total: number
 }
 
+/** What a conversation adds to the tray: its unread messages, or of a muted one only its mentions. */
+function countOf(c: ConversationView): number {
+  return c.muted ? c.mentions : c.unread
+}
+
 /** Sums unread messages over all conversations for the tray and badge, from the API's own counts. */
 export function createUnreadTracker({ api, onChange, log }: UnreadTrackerComponents): UnreadTracker {
   let counts = new Map<ConversationId, number>()
@@ -31,8 +36,8 @@ export function createUnreadTracker({ api, onChange, log }: UnreadTrackerCompone
   }
 
   api.on('conversations.changed', (conversation: ConversationView) => {
-    counts.set(conversation.id, conversation.unread)
-    during?.set(conversation.id, conversation.unread)
+    counts.set(conversation.id, countOf(conversation))
+    during?.set(conversation.id, countOf(conversation))
     publish()
   })
 
@@ -42,7 +47,7 @@ export function createUnreadTracker({ api, onChange, log }: UnreadTrackerCompone
       during = changes
       try {
         const list = await api.call('conversations.list', {})
-        counts = new Map(list.map((c) => [c.id, c.unread]))
+        counts = new Map(list.map((c) => [c.id, countOf(c)]))
         for (const [id, n] of changes) counts.set(id, n)
         publish()
       } catch (err) {

@@ -60,6 +60,11 @@ class ConversationsState {
     if (c.id === this.selectedId && c.unread > 0 && document.visibilityState === 'visible' && navigation.view === 'chats' && navigation.docId === null) this.markRead(c.id)
   }
 
+  /** Mutes (only mentions notify and count) or unmutes a conversation on this device. */
+  async mute(id: ConversationId, muted: boolean): Promise<void> {
+    this.upsert(await session.api.call('conversations.mute', { conversationId: id, muted }))
+  }
+
   /** Opens a message in its conversation (a link to it): the list scrolls to it and marks it. */
   async openMessage(id: MessageId): Promise<void> {
     try {

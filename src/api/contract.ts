@@ -185,6 +185,8 @@ export interface ConversationView {
   unread: number
   /** Unread messages that mention this device (or everyone). */
   mentions: number
+  /** Muted here: notifications and the tray count only for mentions. */
+  muted: boolean
 }
 
 /** Envelopes (messages, edits, membership changes) of one author on their way to this device. */
@@ -348,6 +350,8 @@ export interface Requests {
   'conversations.list': (input: Record<string, never>) => ConversationView[]
   /** The direct conversation with a peer, created (empty) if there is none yet. */
   'conversations.open': (input: { peerId: PeerIdString }) => ConversationView
+  /** Mutes a conversation on this device (only mentions notify and count), or unmutes it. */
+  'conversations.mute': (input: { conversationId: ConversationId; muted: boolean }) => ConversationView
   /** `replyTo`: a message of the same conversation, quoted above this one. */
   /** `threadOf`: a reply in that message's thread (`echo`: also shown in the conversation). */
   'chat.send': (input: ConversationRef & { text: string; replyTo?: MessageId; mentions?: PeerIdString[]; mentionAll?: boolean; threadOf?: MessageId; echo?: boolean }) => MessageView

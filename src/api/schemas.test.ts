@@ -45,6 +45,7 @@ const valid: Record<Method, Record<string, unknown>> = {
   'peers.dial': { address: `/ip4/127.0.0.1/tcp/4001/p2p/${PEER}` },
   'conversations.list': {},
   'conversations.open': { peerId: PEER },
+  'conversations.mute': { conversationId: CONV, muted: true },
   'chat.send': { conversationId: CONV, text: 'hello', replyTo: `${CONV}/${PEER}/2` },
   'chat.react': { messageId: `${CONV}/${PEER}/3`, emoji: '👍🏽', on: true },
   'chat.edit': { messageId: `${CONV}/${PEER}/3`, text: 'hello again' },

@@ -14,6 +14,7 @@ const handlers: Handlers = {
   'peers.dial': notUsed,
   'conversations.list': () => Promise.resolve([]),
   'conversations.open': notUsed,
+  'conversations.mute': notUsed,
   'chat.send': (input) => Promise.resolve({ text: input.text } as never),
   'chat.history': notUsed,
   'chat.react': notUsed,

@@ -98,6 +98,8 @@ export interface ChatService {
   messageInfo(messageId: MessageId): Promise<MessageInfo>
   /** Marks a conversation read here and (`receipt`) tells its members, batched. */
   markRead(conversationId: ConversationId, receipt?: boolean): Promise<ConversationView>
+  /** Mutes (only mentions notify and count) or unmutes a conversation on this device. */
+  mute(conversationId: ConversationId, muted: boolean): Promise<ConversationView>
   createChannel(input: { workspaceId: WorkspaceId; name: string; topic?: string; visibility?: ChannelVisibility; members?: PeerIdString[] }): Promise<ConversationView>
   addMembers(conversationId: ConversationId, members: PeerIdString[]): Promise<ConversationView>
   removeMember(conversationId: ConversationId, peerId: PeerIdString): Promise<ConversationView>
@@ -371,6 +373,15 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       messages.markRead(batch, record.id)
       await batch.write()
       receipts.read(record, receipt)
+      return announce(record)
+    },
+
+    mute: async (conversationId, muted) => {
+      const record = resolve({ conversationId })
+      record.muted = muted
+      const batch = store.batch()
+      messages.saveConversation(batch, record)
+      await batch.write()
       return announce(record)
     },
 

@@ -246,3 +246,15 @@ test('thread replies stay in their thread (unless also sent to the conversation)
     await net.close()
   }
 })
+
+test('a muted conversation says so, and stays muted across a restart', async () => {
+  const { net, a, conv } = await trio()
+  try {
+    assert.equal((await a.chat.mute(conv, true)).muted, true)
+    await net.restart(a)
+    assert.equal((await a.chat.conversations()).find((c) => c.id === conv)?.muted, true)
+    assert.equal((await a.chat.mute(conv, false)).muted, false)
+  } finally {
+    await net.close()
+  }
+})

@@ -122,6 +122,8 @@ export interface ConversationRecord {
   readSent?: number
   /** Unread messages here that mention this device (or everyone). */
   mentionsUnread?: number
+  /** Muted by this device's person: no notifications and no tray count but for mentions. */
+  muted?: boolean
   /** Storage keys of the newest messages here that mention this device, newest last (at most 50). */
   mentionKeys?: string[]
   /** Pinned messages, most recently pinned first (message-actions.ts). */
@@ -483,6 +485,7 @@ export function toConversationView(record: ConversationRecord, last: MessageView
     onTheWay,
     lastMessage: last,
     unread: record.unread,
-    mentions: record.mentionsUnread ?? 0
+    mentions: record.mentionsUnread ?? 0,
+    muted: record.muted === true
   }
 }
