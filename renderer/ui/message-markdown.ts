@@ -79,11 +79,17 @@ md.renderer.rules.link_open = (tokens, idx, options, env, self) => {
   return openLink(tokens, idx, options, env, self)
 }
 
+/**
+ * What DOMPurify lets through in any allowed attribute: the link schemes above, or a value with
+ * no scheme at all (`_blank`, `noopener noreferrer`, a class), as its own default does.
+ */
+const PURIFY_VALUES = /^(?:(?:https?|mailto):|enclave:\/\/message\/|[^a-z]|[a-z+.-]+(?:[^a-z+.\-:]|$))/i
+
 const ALLOWED_TAGS = ['p', 'br', 'strong', 'em', 's', 'code', 'pre', 'blockquote', 'ul', 'ol', 'li', 'a', 'span', 'hr', 'table', 'thead', 'tbody', 'tr', 'th', 'td']
 
 /** The message's text as sanitized HTML, safe for `{@html}`. */
 export function messageHtml(text: string): string {
-  return DOMPurify.sanitize(md.render(text), { ALLOWED_TAGS, ALLOWED_ATTR: ['href', 'target', 'rel', 'class', 'start'], ALLOW_DATA_ATTR: false, ALLOWED_URI_REGEXP: LINK })
+  return DOMPurify.sanitize(md.render(text), { ALLOWED_TAGS, ALLOWED_ATTR: ['href', 'target', 'rel', 'class', 'start'], ALLOW_DATA_ATTR: false, ALLOWED_URI_REGEXP: PURIFY_VALUES })
 }
 
 /** The markdown-it part alone (no DOM needed): what the unit tests read. */
