@@ -164,4 +164,12 @@ test('a link to a message, pasted in a conversation, opens that message in place
   await expect(message(bob.page, 'the launch plan')).not.toBeInViewport()
   await withLink.getByRole('link').click()
   await expect(message(bob.page, 'the launch plan')).toBeInViewport()
+
+  // Forwarded, it says whose it was and quotes it.
+  await action(bob.page, 'the launch plan', 'Forward')
+  const dialog = bob.page.getByRole('dialog', { name: 'Forward to…' })
+  await dialog.getByRole('radio', { name: 'Alice' }).check()
+  await dialog.getByRole('button', { name: 'Forward' }).click()
+  const forwarded = message(alice.page, 'Forwarded from Alice:')
+  await expect(forwarded.locator('blockquote')).toHaveText('the launch plan is in the board')
 })
