@@ -78,12 +78,7 @@ class MessagesState {
       // A reconnect may have missed events: drop what is cached and reload on demand.
       this.timelines.clear()
       this.threads.clear()
-      // A thread's replies go to its thread (when open), not the conversation, unless also sent there.
-      const route = (view: MessageView): void => {
-        if (view.threadOf !== undefined) this.threads.get(view.threadOf)?.apply(view)
-        if (view.threadOf === undefined || view.echo === true) this.timelines.get(view.conversationId)?.apply(view)
-        this.threads.get(view.id)?.setRoot(view)
-      }
+      const route = (view: MessageView): void => { this.place(view) }
       api.on('chat.messageAdded', route)
       api.on('chat.messageUpdated', route)
       api.on('chat.readChanged', ({ conversationId, by, upTo }) => { this.timelines.get(conversationId)?.readBy(by, upTo) })
@@ -120,6 +115,16 @@ class MessagesState {
     }
   }
 
+  /**
+   * Shows a message wherever it is loaded: a thread's reply in its thread (when open), not in
+   * the conversation unless also sent there; a thread's first message in both.
+   */
+  private place(view: MessageView): void {
+    if (view.threadOf !== undefined) this.threads.get(view.threadOf)?.apply(view)
+    if (view.threadOf === undefined || view.echo === true) this.timelines.get(view.conversationId)?.apply(view)
+    this.threads.get(view.id)?.setRoot(view)
+  }
+
   /** A message's thread; the first call loads it. */
   thread(root: MessageView): Thread {
     let th = this.threads.get(root.id)
@@ -151,17 +156,12 @@ class MessagesState {
   }
 
   async send(conversationId: ConversationId, text: string, extra: { replyTo?: MessageId; mentions?: PeerIdString[]; mentionAll?: boolean; threadOf?: MessageId; echo?: boolean } = {}): Promise<void> {
-    const view = await session.api.call('chat.send', { conversationId, text, ...extra })
-    if (view.threadOf !== undefined) this.threads.get(view.threadOf)?.apply(view)
-    if (view.threadOf === undefined || view.echo === true) this.timelines.get(conversationId)?.apply(view)
+    this.place(await session.api.call('chat.send', { conversationId, text, ...extra }))
   }
 
   /** Runs a message action and shows its result at once (the event that follows changes nothing more). */
   private async act(promise: Promise<MessageView>): Promise<void> {
-    const view = await promise
-    if (view.threadOf !== undefined) this.threads.get(view.threadOf)?.apply(view)
-    if (view.threadOf === undefined || view.echo === true) this.timelines.get(view.conversationId)?.apply(view)
-    this.threads.get(view.id)?.setRoot(view)
+    this.place(await promise)
   }
 
   react(view: MessageView, emoji: string, on: boolean): Promise<void> {
@@ -201,7 +201,7 @@ class MessagesState {
 
   async retry(view: MessageView): Promise<void> {
     const updated = await session.api.call('chat.retry', { messageId: view.id })
-    this.timelines.get(view.conversationId)?.apply(updated)
+    this.place(updated)
   }
 }
 

@@ -1,17 +1,10 @@
 import { detectLanguage, i18n, LANGUAGES, type Language } from '../i18n/i18n.svelte'
+import { loadSaved } from './saved-prefs'
 
 export type Theme = 'system' | 'light' | 'dark'
 const KEY = 'enclave.settings'
 
 interface Saved { language?: Language; theme?: Theme; readReceipts?: boolean; typing?: boolean }
-
-function load(): Saved {
-  try {
-    return JSON.parse(localStorage.getItem(KEY) ?? '{}') as Saved
-  } catch {
-    return {}
-  }
-}
 
 /** Per-window preferences: kept in this profile's localStorage, applied live. */
 class SettingsState {
@@ -26,7 +19,7 @@ class SettingsState {
   effectiveTheme = $derived<'light' | 'dark'>(this.theme === 'system' ? (this.systemDark ? 'dark' : 'light') : this.theme)
 
   constructor() {
-    const saved = load()
+    const saved = loadSaved<Saved>(KEY)
     const language = LANGUAGES.some((l) => l.code === saved.language) ? saved.language : undefined
     i18n.language = language ?? detectLanguage()
     this.theme = saved.theme === 'light' || saved.theme === 'dark' ? saved.theme : 'system'

@@ -15,7 +15,7 @@ import type { ChatContext } from './chat-context.js'
 import type { Delivery } from './delivery.js'
 import type { GapWatch } from './gap-watch.js'
 import type { Membership } from './membership.js'
-import type { MessageActions } from './message-actions.js'
+import { plausibleTarget, type MessageActions } from './message-actions.js'
 import type { ReadReceipts } from './read-receipts.js'
 
 /** Envelopes arriving from anyone (author, mailbox, a member helping with catch-up) and what they do. */
@@ -58,7 +58,8 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
       ...(p.mentions === undefined ? {} : { mentions: p.mentions }),
       // @all only from a channel's managers; from anyone else it is an ordinary message.
       ...(p.all === true && ctx.rules.manages(record, p.author) ? { all: true } : {}),
-      ...(p.thread === undefined ? {} : { thread: p.thread, ...(p.echo === true ? { echo: true } : {}) })
+      // A thread may start before its first message arrives, not at one made up far ahead.
+      ...(p.thread === undefined || !plausibleTarget(record, p.thread) ? {} : { thread: p.thread, ...(p.echo === true ? { echo: true } : {}) })
     }
     const msg: StoredMessage = { conv: record.id, author: p.author, seq: p.seq, hlc: p.hlc, text: p.text, ...(p.type === 'file' ? { file: storedFileOf(p.file) } : {}), ...extras, state: 'received', mine: false }
     const key = messages.append(batch, msg, { countUnread: true })
@@ -132,7 +133,7 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
     if (p.type === 'text' || p.type === 'file') {
       const view = storeMessage(batch, record, p)
       added.push(view)
-      const root = p.type === 'text' ? p.thread : undefined
+      const root = p.type === 'text' && p.thread !== undefined && plausibleTarget(record, p.thread) ? p.thread : undefined
       if (root !== undefined) {
         // Counted into its thread (whose first message may come later); the root's view follows.
         await ctx.annotations.noteReply(batch, record.id, root, { by: p.author, hlc: p.hlc, key: `${record.id}!${view.order}` })

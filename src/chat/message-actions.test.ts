@@ -6,8 +6,11 @@ import { cborFrame } from '../net/frame-io.js'
 import { probeServer } from '../fuzz-streams.js'
 import { GROUP_PROTOCOL } from './group-protocol.js'
 import { channelTrio, createTestDevices, TEST_WORKSPACE, type TestDevice, type TestDevices } from './test-devices.js'
-import type { ConversationId, MessageView } from '../api/contract.js'
-import type { StoredMessage } from './message-log.js'
+import type { ConversationId, MessageView, PeerIdString } from '../api/contract.js'
+
+const PEER = '12D3KooWQ7dFtSMHsdBYi7oTvT5t1QysByY2tpdkDEcnrdqShTzK' as PeerIdString
+import type { ConversationRecord, StoredMessage } from './message-log.js'
+import { plausibleTarget } from './message-actions.js'
 
 const trio = channelTrio
 
@@ -257,4 +260,12 @@ test('a muted conversation says so, and stays muted across a restart', async () 
   } finally {
     await net.close()
   }
+})
+
+test('an op or a thread reply may name a message not here yet, but not one far past its author\'s mark', () => {
+  const record = { seen: { [PEER]: 5 } } as unknown as ConversationRecord
+  assert.ok(plausibleTarget(record, { author: PEER, seq: 9 }))
+  assert.ok(plausibleTarget(record, { author: PEER, seq: 10_005 }))
+  assert.ok(!plausibleTarget(record, { author: PEER, seq: 10_006 }))
+  assert.ok(!plausibleTarget(record, { author: 'never-seen' as PeerIdString, seq: 1_000_000 }))
 })

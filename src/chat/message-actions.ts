@@ -19,6 +19,11 @@ export type OpBody = OpPayload extends infer P ? P extends OpPayload ? Omit<P, '
 export const MAX_PINS = 100
 /** How far past an author's gapless mark an op's target may be: it may arrive before its message, not before a made-up one. */
 const TARGET_WINDOW = 10_000
+/** Can an op or a thread reply from a member name this message: at most TARGET_WINDOW past its author's gapless mark? */
+export function plausibleTarget(record: ConversationRecord, target: MessageRef): boolean {
+  return target.seq <= (record.seen[target.author] ?? 0) + TARGET_WINDOW
+}
+
 /** Characters of a quoted message shown with a reply. */
 const QUOTE_CHARS = 200
 
@@ -172,7 +177,7 @@ export function createMessageActions(ctx: ChatContext, deps: ActionDeps): Messag
   }
 
   const receive = async (batch: StoreBatch, record: ConversationRecord, p: OpPayload): Promise<(() => Promise<void>) | undefined> => {
-    const why = p.target.seq > (record.seen[p.target.author] ?? 0) + TARGET_WINDOW ? 'its message is too far ahead'
+    const why = !plausibleTarget(record, p.target) ? 'its message is too far ahead'
       : p.type === 'edit' && p.target.author !== p.author ? 'only its author edits a message'
         : p.type === 'recall' && p.target.author !== p.author && !moderates(record, p.author) ? 'only its author or a channel manager recalls a message'
           : undefined

@@ -1,16 +1,10 @@
+import { loadSaved } from '../../state/saved-prefs'
+
 const KEY = 'enclave.emoji'
 /** Recently used emoji kept. */
 const RECENT = 16
 
 interface Saved { tone?: number; recent?: string[] }
-
-function load(): Saved {
-  try {
-    return JSON.parse(localStorage.getItem(KEY) ?? '{}') as Saved
-  } catch {
-    return {}
-  }
-}
 
 /** The skin tone chosen (0: none, 1–5 light to dark) and the emoji used lately, kept in this profile. */
 class EmojiPrefs {
@@ -18,7 +12,7 @@ class EmojiPrefs {
   recent = $state.raw<string[]>([])
 
   constructor() {
-    const saved = load()
+    const saved = loadSaved<Saved>(KEY)
     this.tone = Number.isInteger(saved.tone) && (saved.tone ?? 0) >= 0 && (saved.tone ?? 0) <= 5 ? saved.tone ?? 0 : 0
     this.recent = Array.isArray(saved.recent) ? saved.recent.filter((e) => typeof e === 'string').slice(0, RECENT) : []
   }
