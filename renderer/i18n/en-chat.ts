@@ -1,5 +1,15 @@
 /** English strings of message actions, threads, mentions, emoji and mute (split from en.ts for size). */
 export const enChat = {
+  'format.bar': 'Formatting',
+  'format.bold': 'Bold',
+  'format.italic': 'Italic',
+  'format.strike': 'Strikethrough',
+  'format.code': 'Code',
+  'format.link': 'Link',
+  'format.numbered': 'Numbered list',
+  'format.bullet': 'Bulleted list',
+  'format.quote': 'Quote',
+  'format.codeBlock': 'Code block',
   'actions.forward': 'Forward',
   'forward.title': 'Forward to…',
   'forward.send': 'Forward',

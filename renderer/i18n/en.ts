@@ -77,7 +77,7 @@ export const en = {
   'chat.pinsTitle': 'Pinned messages',
   'chat.noPins': 'Nothing is pinned here yet. Pin a message from its actions.',
   'chat.save': 'Save',
-  'chat.formattingKeys': 'Ctrl+B bold, Ctrl+I italic, Ctrl+E code; **bold**, *italic*, `code`, ``` for code blocks, - for lists, > to quote',
+  'chat.formattingKeys': 'Markdown: **bold**, *italic*, ~~strike~~, `code`, ``` for code blocks, - for lists, > to quote',
   'chat.retry': 'Retry',
   'chat.jumpToLatest': 'Jump to latest',
   'chat.sendFailed': 'Could not send: {reason}',

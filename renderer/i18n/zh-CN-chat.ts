@@ -2,6 +2,16 @@ import type { ChatMessageKey } from './en-chat.js'
 
 /** 消息操作、话题、提及、表情与免打扰的简体中文文字（从 zh-CN.ts 拆出）。 */
 export const zhCNChat: Record<ChatMessageKey, string> = {
+  'format.bar': '格式',
+  'format.bold': '加粗',
+  'format.italic': '斜体',
+  'format.strike': '删除线',
+  'format.code': '代码',
+  'format.link': '链接',
+  'format.numbered': '编号列表',
+  'format.bullet': '项目符号列表',
+  'format.quote': '引用',
+  'format.codeBlock': '代码块',
   'actions.forward': '转发',
   'forward.title': '转发到…',
   'forward.send': '转发',

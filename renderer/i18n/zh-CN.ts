@@ -78,7 +78,7 @@ export const zhCN: Record<MessageKey, string> = {
   'chat.pinsTitle': '置顶消息',
   'chat.noPins': '这里还没有置顶消息。可在消息的操作中置顶。',
   'chat.save': '保存',
-  'chat.formattingKeys': 'Ctrl+B 加粗，Ctrl+I 斜体，Ctrl+E 代码；也可输入 **加粗**、*斜体*、`代码`、``` 代码块、- 列表、> 引用',
+  'chat.formattingKeys': 'Markdown：**加粗**、*斜体*、~~删除线~~、`代码`、``` 代码块、- 列表、> 引用',
   'chat.retry': '重试',
   'chat.jumpToLatest': '跳到最新',
   'chat.sendFailed': '发送失败：{reason}',

@@ -167,6 +167,20 @@ test('messages are formatted (bold, code with highlighting, lists, links that op
   await expect(composer(alice.page)).toHaveValue('**Launch**')
   await composer(alice.page).press('ControlOrMeta+e')
   await expect(composer(alice.page)).toHaveValue('**`Launch`**')
+  // The formatting bar does the same, here for a list; rich text pasted from a page or a document
+  // keeps its formatting, as markdown.
+  await composer(alice.page).fill('milk\neggs')
+  await composer(alice.page).press('ControlOrMeta+a')
+  await alice.page.getByRole('toolbar', { name: 'Formatting' }).getByRole('button', { name: /^Bulleted list/ }).click()
+  await expect(composer(alice.page)).toHaveValue('- milk\n- eggs')
+  await composer(alice.page).fill('')
+  await alice.page.evaluate(`(() => {
+    const data = new DataTransfer()
+    data.setData('text/html', '<p>Ship <b>today</b></p><ul><li>one</li></ul>')
+    data.setData('text/plain', 'Ship today one')
+    document.activeElement.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }))
+  })()`)
+  await expect(composer(alice.page)).toHaveValue('Ship **today**\n\n- one')
   const formatted = [
     '**Launch** is *Friday*, ~~Thursday~~; run `npm test` first.',
     '```ts',
