@@ -35,7 +35,7 @@ function converter(): TurndownService {
   })
   s.addRule('picture', {
     filter: 'img',
-    replacement: (_content, node) => (node as HTMLElement).getAttribute('alt') ?? ''
+    replacement: (_content, node) => (node).getAttribute('alt') ?? ''
   })
   // Google Docs wraps a whole copy in <b style="font-weight:normal">; its bold is a styled span.
   s.addRule('notBold', {
