@@ -78,3 +78,6 @@ export const MAX_DIRECTORY_RESULTS = 500
 /** How long an invite may stay valid. */
 export const MIN_INVITE_MS = 1_000
 export const MAX_INVITE_MS = 90 * 24 * 3600_000
+
+/** The longest recall time limit a workspace can set (a year, in minutes); no limit is `null`. */
+export const MAX_RECALL_MINUTES = 525_600

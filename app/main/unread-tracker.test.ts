@@ -22,6 +22,7 @@ function conversation(id: string, unread: number): ConversationView {
     onTheWay: [],
     committer: null,
     canManage: false,
+    recallMinutes: null,
     waiting: 0,
     lastMessage: null,
     unread,

@@ -1,5 +1,12 @@
 /** English strings of message actions, threads, mentions, emoji and mute (split from en.ts for size). */
 export const enChat = {
+  'admin.messages': 'Messages',
+  'admin.messagesHelp': 'Channel managers may recall any message at any time; everyone else only their own, within this time.',
+  'admin.recallLimit': 'Members may recall their own messages',
+  'admin.recallAnyTime': 'at any time',
+  'admin.recallMinutes': 'for {n, plural, one {# minute} other {# minutes}} after sending',
+  'admin.recallHours': 'for {n, plural, one {# hour} other {# hours}} after sending',
+  'admin.recallDays': 'for {n, plural, one {# day} other {# days}} after sending',
   'format.bar': 'Formatting',
   'format.bold': 'Bold',
   'format.italic': 'Italic',

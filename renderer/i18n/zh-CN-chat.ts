@@ -2,6 +2,13 @@ import type { ChatMessageKey } from './en-chat.js'
 
 /** 消息操作、话题、提及、表情与免打扰的简体中文文字（从 zh-CN.ts 拆出）。 */
 export const zhCNChat: Record<ChatMessageKey, string> = {
+  'admin.messages': '消息',
+  'admin.messagesHelp': '频道管理者可随时撤回任何消息；其他人只能在这段时间内撤回自己的消息。',
+  'admin.recallLimit': '成员撤回自己消息的时限',
+  'admin.recallAnyTime': '不限时间',
+  'admin.recallMinutes': '发送后 {n} 分钟内',
+  'admin.recallHours': '发送后 {n} 小时内',
+  'admin.recallDays': '发送后 {n} 天内',
   'format.bar': '格式',
   'format.bold': '加粗',
   'format.italic': '斜体',

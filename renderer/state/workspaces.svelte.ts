@@ -2,7 +2,7 @@ import { childrenByParent, subtreeIds } from './department-tree'
 import { peers } from './peers.svelte'
 import { PRESENCE_RANK, personOf, type Viewer } from './people-list'
 import { session } from './session.svelte'
-import type { ChosenPresence, DepartmentId, DepartmentView, FilePolicyView, InviteId, InviteSummary, InviteView, MemberView, PeerIdString, Presence, Role, UserId, WorkspaceId, WorkspaceView } from '../../src/api/contract'
+import type { ChosenPresence, DepartmentId, DepartmentView, FilePolicyView, MessagePolicyView, InviteId, InviteSummary, InviteView, MemberView, PeerIdString, Presence, Role, UserId, WorkspaceId, WorkspaceView } from '../../src/api/contract'
 
 const KEY = 'enclave.workspace'
 
@@ -231,6 +231,12 @@ class WorkspacesState {
     const ws = this.selected
     if (ws === null) return
     this.upsert(await session.api.call('workspaces.setMemberRelay', { workspaceId: ws.id, enabled }))
+  }
+
+  async setMessagePolicy(policy: MessagePolicyView): Promise<void> {
+    const ws = this.selected
+    if (ws === null) return
+    this.upsert(await session.api.call('workspaces.setMessagePolicy', { workspaceId: ws.id, ...policy }))
   }
 
   async setFilePolicy(policy: FilePolicyView): Promise<void> {

@@ -25,7 +25,7 @@ export const ERROR_CODES = [
   'not-committer',
   'undecryptable',
   'rate-limited',
-  /** The workspace's file policy (size, type, guests) forbids it. */
+  /** The workspace's policy forbids it: its file rules (size, type, guests), its recall time limit. */
   'blocked-by-policy',
   'internal'
 ] as const

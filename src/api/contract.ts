@@ -47,6 +47,8 @@ export interface ConversationView {
   committer: PeerIdString | null
   /** May this device remove others, archive or unarchive (channel creator or a workspace admin). */
   canManage: boolean
+  /** Minutes after sending this device may recall its own messages here (workspace policy); null: any time. */
+  recallMinutes: number | null
   /**
    * Messages received that cannot be decrypted yet (their epoch's commit has not arrived, or
    * this device's welcome is still on its way). The UI shows them, never a silent gap.
@@ -321,6 +323,8 @@ export interface Requests {
    * serve a file they forbid (`blocked-by-policy`).
    */
   'workspaces.setFilePolicy': (input: { workspaceId: WorkspaceId } & FilePolicyView) => WorkspaceView
+  /** Admins: the workspace's message rules (how long its author may recall a message). */
+  'workspaces.setMessagePolicy': (input: { workspaceId: WorkspaceId } & MessagePolicyView) => WorkspaceView
   /**
    * Colleagues by name, pinyin (全拼), pinyin initials, email, title or phone; best match first.
    * `departmentId` limits the search to that department and everything below it.
@@ -409,8 +413,15 @@ export interface WorkspaceView {
   memberRelay: boolean
   /** The workspace's file rules (admins set them): largest file in bytes (null: no limit), blocked extensions, files where guests are. */
   filePolicy: FilePolicyView
+  /** The workspace's message rules (admins set them). */
+  messagePolicy: MessagePolicyView
   /** The workspace's own channel: every active member is in it; its notes & boards are the workspace's. */
   channelId: ConversationId
+}
+
+export interface MessagePolicyView {
+  /** Minutes after sending its author may recall a message (channel managers any time); null: any time. */
+  recallMinutes: number | null
 }
 
 export interface FilePolicyView {

@@ -4,7 +4,7 @@ import { idSchema, parseConversationId, parseDepartmentId, parseDocId, parseInvi
 import {
   MAX_AVATAR_LENGTH, MAX_AWARENESS_BYTES, MAX_CHANNEL_MEMBERS, MAX_CHANNEL_NAME, MAX_CHANNEL_TOPIC, MAX_DIRECTORY_RESULTS, MAX_DISPLAY_NAME,
   MAX_DOC_TITLE, MAX_DOC_UPDATE_BYTES, MAX_HISTORY_PAGE, MAX_INVITE_MS, MAX_MEMBER_DEPARTMENTS, MAX_PROFILE_EMAIL, MAX_PROFILE_PHONE,
-  MAX_PROFILE_TITLE, MAX_RELAY_ADDRESS, MAX_MENTIONS, MAX_TEXT_LENGTH, MAX_BLOCKED_EXTENSIONS, MAX_FILE_BYTES, MAX_FILE_NAME, MAX_MEDIA_MS, MAX_MEDIA_SIDE, MAX_MIME_LENGTH, MAX_THUMB_LENGTH, MAX_INVITED_AT_CREATE, MAX_WORKSPACE_NAME, MAX_WORKSPACE_RELAYS, MIN_INVITE_MS
+  MAX_PROFILE_TITLE, MAX_RELAY_ADDRESS, MAX_MENTIONS, MAX_TEXT_LENGTH, MAX_BLOCKED_EXTENSIONS, MAX_FILE_BYTES, MAX_RECALL_MINUTES, MAX_FILE_NAME, MAX_MEDIA_MS, MAX_MEDIA_SIDE, MAX_MIME_LENGTH, MAX_THUMB_LENGTH, MAX_INVITED_AT_CREATE, MAX_WORKSPACE_NAME, MAX_WORKSPACE_RELAYS, MIN_INVITE_MS
 } from '../limits.js'
 import type { Method, RequestInput } from './contract.js'
 
@@ -126,6 +126,7 @@ export const requestSchemas = {
   'workspaces.assign': z.object({ workspaceId, userId, departments: z.array(departmentId).max(MAX_MEMBER_DEPARTMENTS) }).strict(),
   'workspaces.setRelays': z.object({ workspaceId, relays: z.array(z.string().max(MAX_RELAY_ADDRESS)).max(MAX_WORKSPACE_RELAYS) }).strict(),
   'workspaces.setMemberRelay': z.object({ workspaceId, enabled: z.boolean() }).strict(),
+  'workspaces.setMessagePolicy': z.object({ workspaceId, recallMinutes: z.number().int().min(1).max(MAX_RECALL_MINUTES).nullable() }).strict(),
   'workspaces.setFilePolicy': z.object({ workspaceId, maxBytes: z.number().int().min(0).max(MAX_FILE_BYTES).nullable(), blocked: z.array(z.string().trim().toLowerCase().transform((e) => e.replace(/^\./, '')).pipe(FILE_EXTENSION)).max(MAX_BLOCKED_EXTENSIONS), guests: z.boolean() }).strict(),
   'directory.search': z.object({ workspaceId, query: z.string().max(100), departmentId: departmentId.optional(), limit: z.number().int().min(1).max(MAX_DIRECTORY_RESULTS).optional() }).strict(),
   'files.send': z.union([

@@ -42,6 +42,7 @@ const handlers: Handlers = {
   'files.remove': notUsed,
   'shell.saveFile': notUsed,
   'workspaces.setFilePolicy': notUsed,
+  'workspaces.setMessagePolicy': notUsed,
   'files.list': notUsed,
   'files.download': notUsed,
   'files.pause': notUsed,

@@ -66,8 +66,7 @@ export interface FileMessage {
 export interface SendExtra {
   file?: FileRef
   replyTo?: MessageId
-  mentions?: PeerIdString[]
-  mentionAll?: boolean
+  mentions?: PeerIdString[]; mentionAll?: boolean
   /** A reply in that message's thread; `echo`: also shown in the conversation. */
   threadOf?: MessageId
   echo?: boolean
@@ -148,10 +147,10 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   }
   const view = async (record: ConversationRecord): Promise<ConversationView> => {
     const last = record.lastKey === null ? undefined : (await messages.byKeys([record.lastKey]))[0]
-    return toConversationView(record, await lastOf(record, last), rules.canManage(record), gaps.onTheWay(record))
+    return toConversationView(record, await lastOf(record, last), rules.viewRules(record), gaps.onTheWay(record))
   }
   const announce = async (record: ConversationRecord, last?: MessageView): Promise<ConversationView> => {
-    const v = last === undefined ? await view(record) : toConversationView(record, last, rules.canManage(record), gaps.onTheWay(record))
+    const v = last === undefined ? await view(record) : toConversationView(record, last, rules.viewRules(record), gaps.onTheWay(record))
     emit('conversations.changed', v)
     bus.emit('conversation:changed', { id: record.id })
     return v
@@ -322,7 +321,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     conversations: async () => {
       const records = messages.conversations().sort((a, b) => (b.lastKey ?? '').localeCompare(a.lastKey ?? ''))
       const lasts = await messages.byKeys(records.map((r) => r.lastKey ?? ''))
-      return Promise.all(records.map(async (r, i) => toConversationView(r, await lastOf(r, lasts[i]), canManage(r))))
+      return Promise.all(records.map(async (r, i) => toConversationView(r, await lastOf(r, lasts[i]), rules.viewRules(r))))
     },
 
     open: async (peerId) => {
@@ -592,6 +591,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   })
   bus.on('membership:changed', ({ ws }) => {
     membershipChanged(ws)
+    for (const record of rules.staleViews()) announce(record).catch((err: unknown) => { log.warn('could not tell a conversation\'s new rules', { conv: record.id, error: errorMessage(err) }) })
     ensureWorkspaceChannel(ws).catch((err: unknown) => { log.warn('could not make the workspace channel', { ws, error: errorMessage(err) }) })
   })
   await protocols.handleMembers(CHAT_PROTOCOL, (stream, connection) => serveChatStream(inbound.receive, log.child('stream'), stream, connection), { maxInboundStreams: 64 })

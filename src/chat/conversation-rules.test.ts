@@ -23,7 +23,8 @@ const policy: MembershipPolicy = {
   isOwnerDevice: () => false,
   workspaceName: () => null,
   activeDevices: () => [],
-  sharedWith: () => [ACME, RIVAL]
+  sharedWith: () => [ACME, RIVAL],
+  recallMinutes: (ws) => (ws === RIVAL ? 2 : null)
 }
 // applyMeta reads neither the message log nor the group states.
 const rules = createConversationRules({ self: SELF, policy, messages: {} as MessageLog, groups: {} as GroupStates, log: createMemoryLogger() })
@@ -56,4 +57,11 @@ test('the creator archives; any member renames', () => {
   assert.equal(record.name, 'engineering')
   rules.applyMeta(record, { ...meta(CREATOR, { archived: true }), hlc: 11 })
   assert.equal(record.archived, true)
+})
+
+test('a recall time limit: a channel follows its workspace; a DM the shortest of the workspaces the two share', () => {
+  assert.deepEqual(rules.viewRules(channel()), { canManage: false, recallMinutes: null })
+  assert.equal(rules.recallMinutes({ ...channel(), workspaceId: RIVAL }), 2)
+  const dm: ConversationRecord = { ...channel(), kind: 'dm', workspaceId: null, peerId: CREATOR, creator: null }
+  assert.equal(rules.recallMinutes(dm), 2)
 })

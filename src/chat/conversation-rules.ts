@@ -22,6 +22,15 @@ export interface ConversationRules {
   canManage: (record: ConversationRecord) => boolean
   /** Does `device` manage the channel (its creator, or an admin of its workspace)? False for DMs. */
   manages: (record: ConversationRecord, device: PeerIdString) => boolean
+  /**
+   * Minutes after sending its author may recall a message here (a manager any time): the channel's
+   * workspace rule; a DM takes the shortest of the workspaces the two share. Null: any time.
+   */
+  recallMinutes: (record: ConversationRecord) => number | null
+  /** What a conversation's view says this device may do there (remembered, for `staleViews`). */
+  viewRules: (record: ConversationRecord) => { canManage: boolean; recallMinutes: number | null }
+  /** Conversations whose view said other rules than hold now (a role or a workspace policy changed): to be told again. */
+  staleViews: () => ConversationRecord[]
   /** The group this device sends in: for a DM both sides may have made one; the lower creator's wins. */
   currentGroup: (record: ConversationRecord) => { id: string; state: ClientState } | undefined
   /** The committer policy: the lowest leaf still in the workspace that has not asked to leave. */
@@ -52,6 +61,11 @@ export function createConversationRules(deps: { self: PeerIdString; policy: Memb
   const manages = (record: ConversationRecord, device: PeerIdString): boolean =>
     record.kind === 'channel' && (record.creator === device || (record.workspaceId !== null && policy.isAdminDevice(record.workspaceId, device)))
   const canManage = (record: ConversationRecord): boolean => manages(record, self)
+  const recallMinutes = (record: ConversationRecord): number | null => {
+    const spaces = record.workspaceId !== null ? [record.workspaceId] : record.peerId === null ? [] : policy.sharedWith(record.peerId)
+    const limits = spaces.map((ws) => policy.recallMinutes(ws)).filter((m): m is number => m !== null)
+    return limits.length === 0 ? null : Math.min(...limits)
+  }
 
   const currentGroup = (record: ConversationRecord): { id: string; state: ClientState } | undefined => {
     const ids = record.kind === 'dm' ? [self, record.peerId ?? ''].sort().map((c) => `${record.id}/${c}`) : [`${record.id}/${record.creator ?? ''}`]
@@ -125,5 +139,17 @@ export function createConversationRules(deps: { self: PeerIdString; policy: Memb
     record.creator = c.creator
   }
 
-  return { mayBeIn, canManage, manages, currentGroup, committerLeaf, refreshMembers, channelInfoOf, applyMeta }
+  /** The rules each conversation's view last said. */
+  const shown = new Map<ConversationId, string>()
+  const said = (r: { canManage: boolean; recallMinutes: number | null }): string => `${String(r.canManage)}/${String(r.recallMinutes)}`
+  const viewRules = (record: ConversationRecord): { canManage: boolean; recallMinutes: number | null } => {
+    const r = { canManage: canManage(record), recallMinutes: recallMinutes(record) }
+    shown.set(record.id, said(r))
+    return r
+  }
+  const staleViews = (): ConversationRecord[] => messages.conversations().filter((record) => {
+    const was = shown.get(record.id)
+    return was !== undefined && was !== said({ canManage: canManage(record), recallMinutes: recallMinutes(record) })
+  })
+  return { mayBeIn, canManage, manages, recallMinutes, viewRules, staleViews, currentGroup, committerLeaf, refreshMembers, channelInfoOf, applyMeta }
 }

@@ -13,4 +13,6 @@ export interface MembershipPolicy {
   activeDevices(ws: string): PeerIdString[]
   /** Workspaces both this device and `device` are active in. */
   sharedWith(device: string): WorkspaceId[]
+  /** Minutes after sending its author may recall a message in `ws` (its `messagePolicy`); null: any time. */
+  recallMinutes(ws: string): number | null
 }

@@ -140,6 +140,37 @@ test('a member cannot edit or recall another\'s message; a channel\'s admin can 
   }
 })
 
+test('the workspace\'s recall time limit: the author recalls within it, not after (a forged late recall is refused); a channel\'s admin any time', async () => {
+  const { net, a, b, c, conv } = await trio()
+  try {
+    net.setRecallMinutes(2)
+    assert.equal((await b.chat.conversations()).find((v) => v.id === conv)?.recallMinutes, 2)
+    const quick = await b.chat.send({ conversationId: conv }, 'wrong channel, sorry')
+    await everyone(net, [c], conv, quick.id, 'the message', () => true)
+    await b.chat.actions.recall(quick.id)
+    await everyone(net, [a, c], conv, quick.id, 'a recall within the limit', (v) => v.recalled?.by === b.id)
+
+    const kept = await b.chat.send({ conversationId: conv }, 'the figures for Q3')
+    await everyone(net, [a, c], conv, kept.id, 'the second message', () => true)
+    net.skew(b, 3 * 60_000)
+    await assert.rejects(b.chat.actions.recall(kept.id), { code: 'blocked-by-policy' })
+    // b's client skips its own check, as a modified one would: members refuse it on arrival.
+    await b.chat.actions.sendUnchecked(kept.id, (target) => ({ type: 'recall', target }))
+    const witness = await b.chat.send({ conversationId: conv }, 'after the late recall')
+    await everyone(net, [a, c], conv, witness.id, 'the witness', () => true)
+    for (const d of [a, c]) assert.equal((await message(d, conv, kept.id))?.text, 'the figures for Q3')
+    assert.equal(c.lines.filter((l) => l.msg === 'refused a message action' && l.why === 'past the workspace\'s time limit for recalling').length, 1)
+
+    // a created the channel and administers the workspace: no time limit.
+    net.skew(a, 3 * 60_000)
+    await a.chat.actions.recall(kept.id)
+    // (b's own device shows its forged recall: the forger sees what it wanted.)
+    await everyone(net, [c], conv, kept.id, 'the admin\'s late recall', (v) => v.recalled?.by === a.id)
+  } finally {
+    await net.close()
+  }
+})
+
 test('a reply quotes its message as it is now', async () => {
   const { net, a, b, conv } = await trio()
   try {

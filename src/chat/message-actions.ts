@@ -176,11 +176,27 @@ export function createMessageActions(ctx: ChatContext, deps: ActionDeps): Messag
     }
   }
 
+  /**
+   * The time limit a recall by `author` of its own message, sent at `sentAt` and recalled at `at`,
+   * went past (minutes), or null when within it. A channel's managers have none. Both times are the
+   * author's own clock: the limit binds honest clients and converges; it cannot stop an author who
+   * forges their clock (they could as well have never sent the message).
+   */
+  const lateRecall = (record: ConversationRecord, author: PeerIdString, sentAt: number, at: number): number | null => {
+    if (moderates(record, author)) return null
+    const limit = ctx.rules.recallMinutes(record)
+    return limit !== null && at - sentAt > limit * 60_000 ? limit : null
+  }
+
   const receive = async (batch: StoreBatch, record: ConversationRecord, p: OpPayload): Promise<(() => Promise<void>) | undefined> => {
+    // An own recall is checked against the time limit when its message is here (an early recall
+    // is kept and applies when the message comes, as any op: the author's clock is all there is).
+    const target = p.type === 'recall' && p.target.author === p.author ? await messages.find(record.id, p.target.author, p.target.seq) : undefined
     const why = !plausibleTarget(record, p.target) ? 'its message is too far ahead'
       : p.type === 'edit' && p.target.author !== p.author ? 'only its author edits a message'
         : p.type === 'recall' && p.target.author !== p.author && !moderates(record, p.author) ? 'only its author or a channel manager recalls a message'
-          : undefined
+          : target !== undefined && lateRecall(record, p.author, hlcToMs(target.msg.hlc), hlcToMs(p.hlc)) !== null ? 'past the workspace\'s time limit for recalling'
+            : undefined
     if (why === undefined) return apply(batch, record, p.target, opOf(p))
     log.info('refused a message action', { conv: record.id, author: p.author, type: p.type, why, code: 'unauthorized' })
     return undefined
@@ -251,6 +267,8 @@ export function createMessageActions(ctx: ChatContext, deps: ActionDeps): Messag
     recall: (id) => act(id, (v, record, ann) => {
       notRecalled(ann)
       if (!v.mine && !moderates(record, self)) throw new EnclaveError('unauthorized', 'only its author, or a channel\'s creator or admin, can recall a message')
+      const limit = v.mine ? lateRecall(record, self, v.sentAt, hlcToMs(ctx.clock.now())) : null
+      if (limit !== null) throw new EnclaveError('blocked-by-policy', `a message here can be recalled only within ${limit} minutes of sending`)
     }, (target) => ({ type: 'recall', target })),
     pin: (id, on) => act(id, (_v, _r, ann) => { notRecalled(ann) }, (target) => ({ type: 'pin', target, on })),
     pins: async (conv) => {

@@ -466,7 +466,7 @@ export function toMessageView(msg: StoredMessage, key: string, record?: Conversa
   }
 }
 
-export function toConversationView(record: ConversationRecord, last: MessageView | null, canManage: boolean, onTheWay: OnTheWay[] = []): ConversationView {
+export function toConversationView(record: ConversationRecord, last: MessageView | null, rules: Pick<ConversationView, 'canManage' | 'recallMinutes'>, onTheWay: OnTheWay[] = []): ConversationView {
   return {
     id: record.id,
     kind: record.kind,
@@ -480,7 +480,8 @@ export function toConversationView(record: ConversationRecord, last: MessageView
     members: record.members,
     pendingMembers: record.pendingMembers,
     committer: record.committer,
-    canManage,
+    canManage: rules.canManage,
+    recallMinutes: rules.recallMinutes,
     waiting: record.waiting,
     onTheWay,
     lastMessage: last,

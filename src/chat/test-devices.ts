@@ -90,6 +90,10 @@ export interface TestDevices {
    * goes on as if nothing happened: a removed member's client that still writes).
    */
   removeFromWorkspace(device: TestDevice): void
+  /** The workspace's recall time limit, as every device's policy sees it (null: none). */
+  setRecallMinutes(minutes: number | null): void
+  /** Moves a device's clock by `ms` (for time passing without waiting). */
+  skew(device: TestDevice, ms: number): void
   /**
    * Hands envelopes to `to` on one chat stream, as if `from` opened it, in one batch (whether or
    * not their link is cut: this is the test's own path, a mailbox or a relay); resolves
@@ -116,6 +120,8 @@ interface Node {
   chat: ChatService
   handlers: Map<string, StreamHandler>
   running: boolean
+  /** Added to the wall clock the device's messages are stamped with (time passing, without waiting); shared by restarts. */
+  readonly skew: { ms: number }
 }
 
 /** A channel made by the first of three devices (the workspace's admin), with both others in it. */
@@ -150,8 +156,10 @@ export async function createTestDevices(n: number, init: TestDevicesInit = {}): 
     isOwnerDevice: () => false,
     workspaceName: () => null,
     activeDevices: () => ids.filter((d) => !removed.has(d)),
-    sharedWith: (device) => (ids.includes(parsePeerId(device)) && !removed.has(parsePeerId(device)) ? [TEST_WORKSPACE] : [])
+    sharedWith: (device) => (ids.includes(parsePeerId(device)) && !removed.has(parsePeerId(device)) ? [TEST_WORKSPACE] : []),
+    recallMinutes: () => recallMinutes
   }
+  let recallMinutes: number | null = null
 
   const reachable = (from: PeerIdString, to: PeerIdString): boolean => !cut.has(`${from}>${to}`) && nodes.get(to)?.running === true
 
@@ -182,7 +190,7 @@ export async function createTestDevices(n: number, init: TestDevicesInit = {}): 
     const components: ChatComponents = {
       store: node.store,
       log: node.log,
-      clock: createHybridClock(),
+      clock: createHybridClock(() => Date.now() + node.skew.ms),
       emit: (name, payload) => { node.events.push({ name, payload } as TestEvent) },
       self,
       deviceKey: node.key,
@@ -233,7 +241,7 @@ export async function createTestDevices(n: number, init: TestDevicesInit = {}): 
     const path = join(dir, `device-${index}`)
     const log = createMemoryLogger(`device-${index}`)
     const dataKey = randomBytes(32)
-    const base = { index, id, key, path, dataKey, log, events: [], store: await openStore({ path, log, dataKey }) }
+    const base = { index, id, key, path, dataKey, log, events: [], skew: { ms: 0 }, store: await openStore({ path, log, dataKey }) }
     const node: Node = { ...base, ...await makeChat(base), running: false }
     nodes.set(id, node)
     devices.push(device(node))
@@ -269,6 +277,8 @@ export async function createTestDevices(n: number, init: TestDevicesInit = {}): 
       else standIns.set(`${d.id}/${protocol}`, handler)
     },
     removeFromWorkspace: (d) => { removed.add(d.id) },
+    setRecallMinutes: (minutes) => { recallMinutes = minutes },
+    skew: (d, ms) => { const node = nodes.get(d.id); if (node !== undefined) node.skew.ms += ms },
     restart: async (d) => {
       const node = nodes.get(d.id)
       if (node === undefined) throw new Error('not a test device')

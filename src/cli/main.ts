@@ -113,7 +113,7 @@ async function run(argv: string[]): Promise<void> {
       : command === 'history' ? { limit: { type: 'string' }, before: { type: 'string' } }
         : command === 'invite' ? { workspace: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' }, approval: { type: 'boolean' } }
           : command === 'members' ? { workspace: { type: 'string' } }
-            : command === 'workspace' ? { clear: { type: 'boolean' }, 'max-mb': { type: 'string' }, block: { type: 'string' }, 'no-guests': { type: 'boolean' } }
+            : command === 'workspace' ? { clear: { type: 'boolean' }, 'max-mb': { type: 'string' }, block: { type: 'string' }, 'no-guests': { type: 'boolean' }, 'recall-minutes': { type: 'string' } }
               : command === 'channel' ? { workspace: { type: 'string' }, topic: { type: 'string' }, open: { type: 'boolean' }, member: { type: 'string', multiple: true } }
                 : command === 'send-file' ? { caption: { type: 'string' } }
                   : command === 'get-file' ? { out: { type: 'string' } } : {}
@@ -308,6 +308,19 @@ async function run(argv: string[]): Promise<void> {
         const p = ws.filePolicy
         if (asJson) json(p)
         else out(`largest file: ${p.maxBytes === null ? 'no limit' : `${p.maxBytes / 1e6} MB`}\nblocked types: ${p.blocked.length === 0 ? 'none' : p.blocked.join(', ')}\nfiles with guests: ${p.guests ? 'allowed' : 'not allowed'}`)
+        return
+      }
+      if (sub === 'message-rules') {
+        const workspaceId = parseWorkspaceId(positional(positionals, 1, 'workspace ID', command))
+        const text = typeof values['recall-minutes'] === 'string' ? values['recall-minutes'] : values.clear === true ? '' : undefined
+        const minutes = text === undefined || text === '' ? null : Number(text)
+        if (minutes !== null && !(Number.isInteger(minutes) && minutes >= 1)) throw new UsageError('--recall-minutes takes a whole number of minutes', command)
+        const ws = await withClient(dataDir, (api) => text !== undefined
+          ? api.call('workspaces.setMessagePolicy', { workspaceId, recallMinutes: minutes })
+          : api.call('workspaces.list', {}).then((all) => all.find((w) => w.id === workspaceId) ?? Promise.reject(new EnclaveError('not-found', `this device is not in workspace ${workspaceId}`))))
+        const p = ws.messagePolicy
+        if (asJson) json(p)
+        else out(`members recall their own messages: ${p.recallMinutes === null ? 'at any time' : `within ${p.recallMinutes} minute${p.recallMinutes === 1 ? '' : 's'} of sending`}`)
         return
       }
       if (sub !== 'list') throw new UsageError(`unknown workspace command '${sub}'`, command)

@@ -122,6 +122,7 @@ Prints messages oldest first. --json prints an array of messages, each with its 
        enclave workspace list [--json] [--data DIR]
        enclave workspace relays ID [MULTIADDR... | --clear] [--json] [--data DIR]
        enclave workspace file-rules ID [--max-mb N] [--block exe,bat] [--no-guests] [--clear] [--json] [--data DIR]
+       enclave workspace message-rules ID [--recall-minutes N | --clear] [--json] [--data DIR]
 
 'create' makes this device the owner of a new workspace.
 'relays' lists the company relays a workspace names; with addresses (admins) it replaces the
@@ -129,7 +130,10 @@ list and every member dials them and keeps a reservation there. --clear empties 
 'file-rules' shows the workspace's file rules; with options (admins) it replaces them: the
 largest file in MB, blocked extensions, and --no-guests to keep files out of conversations
 with guests. --clear lifts every rule. Every member's device refuses to share or fetch a file
-they forbid.`,
+they forbid.
+'message-rules' shows the workspace's message rules; --recall-minutes N (admins) lets members
+recall their own messages only within N minutes of sending (channel managers any time), and
+--clear lets them recall at any time again.`,
   invite: `Usage: enclave invite [--workspace ID] [--role member|guest|admin] [--expires 48h] [--approval] [--json] [--data DIR]
 
 Prints a single-use invite link (and a text to paste into mail or chat). --expires takes

@@ -120,6 +120,7 @@ export function createRouter({ info, health, peers, relays, chat, profiles, work
     'workspaces.setRelays': ({ workspaceId, relays }) => workspaces.setRelays(workspaceId, relays),
     'workspaces.setMemberRelay': ({ workspaceId, enabled }) => workspaces.setMemberRelay(workspaceId, enabled),
     'workspaces.setFilePolicy': ({ workspaceId, ...policy }) => workspaces.setFilePolicy(workspaceId, policy),
+    'workspaces.setMessagePolicy': ({ workspaceId, recallMinutes }) => workspaces.setMessagePolicy(workspaceId, recallMinutes),
     'directory.search': ({ workspaceId, ...query }) => Promise.resolve(workspaces.search(workspaceId, query)),
     'docs.list': ({ conversationId }) => docs.list(conversationId ?? null),
     'docs.create': ({ kind, title, conversationId }) => docs.create(kind, title, conversationId ?? null),

@@ -68,6 +68,20 @@ test('member relaying is on by default; only an admin turns it off', async () =>
   assert.equal(log.state().memberRelay, false)
 })
 
+test('messages may be recalled any time by default; only an admin sets a time limit', async () => {
+  const { ws, owner, genesis, sign } = await workspace()
+  const guest = await device()
+  const log = createMembershipLog(ws)
+  const addGuest = await sign(owner, add(guest, 'guest'), [genesis.id])
+  const guestSets = await sign(guest, { type: 'messagePolicy', recallMinutes: 1 }, [addGuest.id])
+  log.add([genesis, addGuest, guestSets])
+  assert.deepEqual(log.state().messagePolicy, { recallMinutes: null })
+  assert.equal(log.rejections().get(guestSets.id), 'not-admin')
+  const ownerSets = await sign(owner, { type: 'messagePolicy', recallMinutes: 2 }, [guestSets.id], 3)
+  log.add([ownerSets])
+  assert.deepEqual(log.state().messagePolicy, { recallMinutes: 2 })
+})
+
 test('the verifier refuses a wrong signer, another workspace, another signature purpose and tampering', async () => {
   const { ws, owner, genesis, sign } = await workspace()
   const mallory = await device()

@@ -3,7 +3,7 @@ import { EnclaveError } from '../errors.js'
 import { canonicalDecode, canonicalEncode, domainHash } from './canonical.js'
 import { publicKeyOfPeer, SIGNATURE_DOMAINS, signFor, verifyFor } from './signing.js'
 import { idSchema, isWorkspaceId, parseDepartmentId, parseDeviceText, parseInviteId, parseUserId } from '../ids.js'
-import { MAX_AVATAR_BYTES, MAX_BLOCKED_EXTENSIONS, MAX_FILE_BYTES, MAX_DISPLAY_NAME, MAX_MEMBER_DEPARTMENTS, MAX_PROFILE_EMAIL, MAX_PROFILE_PHONE, MAX_PROFILE_TITLE, MAX_RELAY_ADDRESS, MAX_WORKSPACE_RELAYS } from '../limits.js'
+import { MAX_AVATAR_BYTES, MAX_BLOCKED_EXTENSIONS, MAX_FILE_BYTES, MAX_DISPLAY_NAME, MAX_MEMBER_DEPARTMENTS, MAX_PROFILE_EMAIL, MAX_PROFILE_PHONE, MAX_PROFILE_TITLE, MAX_RECALL_MINUTES, MAX_RELAY_ADDRESS, MAX_WORKSPACE_RELAYS } from '../limits.js'
 import { rootPublicKeyFromRaw, workspaceIdOf, type WorkspaceId } from './workspace-key.js'
 import { IMAGE_TYPES, type ImageType } from '../image-data.js'
 import type { PrivateKey } from '@libp2p/interface'
@@ -83,7 +83,9 @@ export const opBody = z.discriminatedUnion('type', [
   /** Workspace policy (admins): may members' devices relay for colleagues who cannot reach each other. */
   z.object({ type: z.literal('settings'), memberRelay: z.boolean() }).strict(),
   /** The workspace's file rules (admins; files/file-policy.ts): largest file, blocked extensions, files with guests. */
-  z.object({ type: z.literal('filePolicy'), maxBytes: z.number().int().min(0).max(MAX_FILE_BYTES).nullable(), blocked: z.array(FILE_EXTENSION).max(MAX_BLOCKED_EXTENSIONS), guests: z.boolean() }).strict()
+  z.object({ type: z.literal('filePolicy'), maxBytes: z.number().int().min(0).max(MAX_FILE_BYTES).nullable(), blocked: z.array(FILE_EXTENSION).max(MAX_BLOCKED_EXTENSIONS), guests: z.boolean() }).strict(),
+  /** The workspace's message rules (admins): how long after sending its author may recall a message (null: any time). */
+  z.object({ type: z.literal('messagePolicy'), recallMinutes: z.number().int().min(1).max(MAX_RECALL_MINUTES).nullable() }).strict()
 ])
 export type OpBody = z.infer<typeof opBody>
 /** An op body as its author writes it, before `signOp` checks and brands its ids. */

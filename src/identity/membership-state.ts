@@ -69,6 +69,13 @@ export interface MembershipState {
    */
   memberRelay: boolean
   filePolicy: FilePolicy
+  messagePolicy: MessagePolicy
+}
+
+/** A workspace's rules for messages (admins set them, op `messagePolicy`). */
+export interface MessagePolicy {
+  /** Minutes after sending during which its author may recall a message; null: any time (the default). */
+  recallMinutes: number | null
 }
 
 const RANK: Record<Role, number> = { guest: 0, member: 1, admin: 2, owner: 3 }
@@ -78,7 +85,7 @@ export function isAdminRole(role: Role): boolean {
 }
 
 export function emptyState(ws: WorkspaceId): MembershipState {
-  return { ws, name: '', rootKey: new Uint8Array(), members: new Map(), devices: new Map(), removed: new Set(), removedDevices: new Set(), invites: new Map(), departments: new Map(), relays: [], memberRelay: true, filePolicy: OPEN_FILE_POLICY }
+  return { ws, name: '', rootKey: new Uint8Array(), members: new Map(), devices: new Map(), removed: new Set(), removedDevices: new Set(), invites: new Map(), departments: new Map(), relays: [], memberRelay: true, filePolicy: OPEN_FILE_POLICY, messagePolicy: { recallMinutes: null } }
 }
 
 /** Why an op had no effect; kept for logs and tests, never shown raw to users. */
@@ -213,6 +220,11 @@ function applyByMember(state: MembershipState, author: Member, body: Exclude<OpB
     case 'filePolicy': {
       if (!admin) return 'not-admin'
       state.filePolicy = { maxBytes: body.maxBytes, blocked: [...new Set(body.blocked)].sort(), guests: body.guests }
+      return null
+    }
+    case 'messagePolicy': {
+      if (!admin) return 'not-admin'
+      state.messagePolicy = { recallMinutes: body.recallMinutes }
       return null
     }
     case 'department': {

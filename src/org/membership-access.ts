@@ -37,6 +37,8 @@ export interface MembershipAccess {
   sharedWith: (device: string) => WorkspaceId[]
   /** Was `device` removed from any workspace of this device? */
   wasRemoved: (device: string) => boolean
+  /** Minutes after sending its author may recall a message in `ws`; null: any time. */
+  recallMinutes: (ws: string) => number | null
 }
 
 export function createMembershipAccess(registry: WorkspaceRegistry, self: string): MembershipAccess {
@@ -89,6 +91,7 @@ export function createMembershipAccess(registry: WorkspaceRegistry, self: string
       return member?.status === 'active' && member.role === 'owner'
     },
     workspaceName: (ws) => registry.get(ws)?.log.state().name ?? null,
+    recallMinutes: (ws) => registry.get(ws)?.log.state().messagePolicy.recallMinutes ?? null,
     sharedWith: (device) => registry.list()
       .map((w) => w.record.ws)
       .filter((ws) => isActiveDevice(ws, self) && isActiveDevice(ws, device))

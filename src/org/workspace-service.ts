@@ -83,6 +83,8 @@ export interface WorkspaceService {
   setMemberRelay(ws: string, enabled: boolean): Promise<WorkspaceView>
   /** Sets the workspace's file rules (admins). */
   setFilePolicy(ws: string, policy: FilePolicyView): Promise<WorkspaceView>
+  /** Admins: how long after sending its author may recall a message (null: any time). */
+  setMessagePolicy(ws: string, recallMinutes: number | null): Promise<WorkspaceView>
   /** Relays every workspace of this device lists, to dial and keep a reservation on. */
   relays(): string[]
   search(ws: string, query: DirectoryQuery): MemberView[]
@@ -413,6 +415,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
 
     setRelays: async (ws, relays) => view(await act(ws, { type: 'relays', relays: [...new Set(relays.map((r) => r.trim()))] })),
     setMemberRelay: async (ws, enabled) => view(await act(ws, { type: 'settings', memberRelay: enabled })),
+    setMessagePolicy: async (ws, recallMinutes) => view(await act(ws, { type: 'messagePolicy', recallMinutes })),
     setFilePolicy: async (ws, policy) => view(await act(ws, { type: 'filePolicy', maxBytes: policy.maxBytes, blocked: [...new Set(policy.blocked)].sort(), guests: policy.guests })),
 
     relays: () => [...new Set(registry.list().flatMap((w) => w.log.state().relays))],

@@ -22,6 +22,7 @@ export function workspaceView(w: Workspace): WorkspaceView {
     relays: [...state.relays],
     memberRelay: state.memberRelay,
     filePolicy: { maxBytes: state.filePolicy.maxBytes, blocked: [...state.filePolicy.blocked], guests: state.filePolicy.guests },
+    messagePolicy: { recallMinutes: state.messagePolicy.recallMinutes },
     channelId: workspaceChannelId(w.record.ws)
   }
 }

@@ -127,7 +127,7 @@ test('a download paused while its only holder is away resumes when it is back', 
   expect((await readFile(out)).equals(data)).toBe(true)
 })
 
-test('an admin sets the workspace\'s file rules in the console; a member\'s app refuses a blocked file and says why', async ({ people }) => {
+test('an admin sets the workspace\'s file and message rules in the console; a member\'s app refuses a blocked file and says why', async ({ people }) => {
   const alice = await people.open('Alice')
   const bob = await people.open('Bob')
   await acmeWithBob(alice, bob)
@@ -146,4 +146,20 @@ test('an admin sets the workspace\'s file rules in the console; a member\'s app 
   await bob.page.locator('input[type=file][multiple]').setInputFiles([{ name: 'setup.exe', mimeType: 'application/octet-stream', buffer: Buffer.from('MZ not really a program') }])
   await expect(bob.page.getByRole('alert')).toContainText('Your workspace\'s file rules don\'t allow this')
   await expect(bob.page.getByTestId('file')).toHaveCount(0)
+
+  // A recall time limit: it reaches Bob's device, and his fresh message can still be recalled.
+  const messageRules = alice.page.getByRole('region', { name: 'Messages' })
+  await messageRules.getByLabel('Members may recall their own messages').selectOption({ label: 'for 2 minutes after sending' })
+  await expect(messageRules.getByRole('status')).toBeVisible()
+  await messageRules.scrollIntoViewIfNeeded()
+  await shoot(alice.page, 'admin-message-rules', 900)
+  await expect.poll(async () => (await bob.node.api.call('conversations.list', {})).find((c) => c.kind === 'channel')?.recallMinutes, { timeout: 30_000 }).toBe(2)
+  const composer = bob.page.getByRole('textbox', { name: /Message/ })
+  await composer.fill('posted in the wrong channel')
+  await composer.press('Enter')
+  const mine = bob.page.getByTestId('message').filter({ hasText: 'posted in the wrong channel' })
+  await mine.hover()
+  await mine.getByRole('button', { name: 'Recall for everyone' }).click()
+  await bob.page.getByRole('dialog').getByRole('button', { name: 'Recall for everyone' }).click()
+  await expect(bob.page.getByTestId('message').filter({ hasText: 'You recalled a message' })).toBeVisible()
 })

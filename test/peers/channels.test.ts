@@ -134,6 +134,22 @@ test('reactions, an edit, a reply, a pin and a recall reach every member, and on
   assert.deepEqual((await carol.api.call('chat.pins', { conversationId: channelId })).map((m) => m.id), [plan.id])
   await assert.rejects(carol.api.call('chat.edit', { messageId: plan.id, text: 'mine' }), /author/)
   await assert.rejects(carol.api.call('chat.react', { messageId: plan.id, emoji: '<script>', on: true }), /emoji/)
+
+  // An admin limits recalling from the CLI; members' open views are told at once (the app then
+  // offers Recall on one's own messages only within it).
+  let told = false
+  const off = bob.api.on('conversations.changed', (c) => { if (c.id === channelId && c.recallMinutes === 1) told = true })
+  const [ws] = await owner.api.call('workspaces.list', {})
+  if (ws === undefined) throw new Error('no workspace')
+  const set = await enclave('workspace', 'message-rules', ws.id, '--recall-minutes', '1', '--data', owner.dataDir)
+  assert.equal(set.code, 0, set.stderr)
+  assert.match(set.stdout, /recall their own messages: within 1 minute of sending/)
+  await waitFor('bob\'s view of the channel to carry the limit', () => told, LONG)
+  off()
+  const fresh = await bob.api.call('chat.send', { conversationId: channelId, text: 'typo' })
+  await bob.api.call('chat.recall', { messageId: fresh.id })
+  assert.equal((await enclave('workspace', 'message-rules', ws.id, '--clear', '--data', owner.dataDir)).code, 0)
+  await waitFor('the limit lifted on carol', async () => (await carol.api.call('conversations.list', {})).find((c) => c.id === channelId)?.recallMinutes === null, LONG)
 })
 
 test('concurrent membership changes from several devices converge on one group', async () => {
