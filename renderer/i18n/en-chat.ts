@@ -79,6 +79,10 @@ export const enChat = {
   'actions.unpin': 'Unpin',
   'actions.info': 'Message info',
   'actions.failed': 'Could not do that: {reason}',
+  'saved.title': 'Saved for later',
+  'saved.none': 'Nothing saved. Point at a message and choose the bookmark to keep it here; only you see this list.',
+  'actions.save': 'Save for later',
+  'actions.unsave': 'Remove from saved',
   'mentions.none': 'Nobody has mentioned you yet. When someone writes @ and your name, it shows here.'
 } as const
 

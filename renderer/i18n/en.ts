@@ -206,6 +206,7 @@ export const en = {
   'nav.directory': 'Directory',
   'nav.admin': 'Admin',
   'nav.mentions': 'Mentions',
+  'nav.saved': 'Saved',
   'nav.docs': 'Notes & boards',
   'nav.files': 'Files',
   'workspace.label': 'Workspace',

@@ -81,5 +81,9 @@ export const zhCNChat: Record<ChatMessageKey, string> = {
   'actions.unpin': '取消置顶',
   'actions.info': '消息详情',
   'actions.failed': '操作失败：{reason}',
+  'saved.title': '稍后处理',
+  'saved.none': '还没有保存的消息。指向一条消息并点书签即可保存到这里；只有你能看到这个列表。',
+  'actions.save': '稍后处理',
+  'actions.unsave': '从稍后处理中移除',
   'mentions.none': '还没有人提到你。有人用 @ 加你的名字时，会显示在这里。'
 }

@@ -207,6 +207,7 @@ export const zhCN: Record<MessageKey, string> = {
   'nav.directory': '通讯录',
   'nav.admin': '管理',
   'nav.mentions': '提到我的',
+  'nav.saved': '稍后处理',
   'nav.docs': '笔记与白板',
   'nav.files': '文件',
   'workspace.label': '工作区',

@@ -185,6 +185,19 @@ class MessagesState {
     await session.api.call('shell.openLink', { url })
   }
 
+  /** Bumped when this window saves or unsaves a message: the Saved view fetches again. */
+  savedChanges = $state(0)
+
+  async save(view: MessageView, on: boolean): Promise<void> {
+    await this.act(session.api.call('chat.save', { messageId: view.id, saved: on }))
+    this.savedChanges++
+  }
+
+  /** Messages saved for later, most recently saved first. */
+  saved(): Promise<MessageView[]> {
+    return session.api.call('chat.saved', { limit: 200 })
+  }
+
   /** Messages that mention this device, every conversation, newest first. */
   mentions(): Promise<MessageView[]> {
     return session.api.call('chat.mentions', { limit: 100 })

@@ -1,14 +1,14 @@
 import type { DocId, MessageView } from '../../src/api/contract'
 import { workspaces } from './workspaces.svelte'
 
-export type View = 'chats' | 'mentions' | 'docs' | 'files' | 'directory' | 'admin'
+export type View = 'chats' | 'mentions' | 'saved' | 'docs' | 'files' | 'directory' | 'admin'
 
 /** Which view the main area shows, picked in the sidebar, and the doc opened over it. */
 class NavigationState {
   private chosen = $state<View>('chats')
   /** The directory needs a workspace and the console admin rights; without them it is chats. */
   view = $derived.by<View>(() => {
-    if (this.chosen === 'docs' || this.chosen === 'files' || this.chosen === 'mentions') return this.chosen
+    if (this.chosen === 'docs' || this.chosen === 'files' || this.chosen === 'mentions' || this.chosen === 'saved') return this.chosen
     if (this.chosen === 'directory' && workspaces.selected !== null) return 'directory'
     if (this.chosen === 'admin' && workspaces.isAdmin) return 'admin'
     return 'chats'

@@ -249,6 +249,10 @@ export interface Requests {
   'chat.pin': (input: { messageId: MessageId; on: boolean }) => MessageView
   /** A conversation's pinned messages, most recently pinned first. */
   'chat.pins': (input: { conversationId: ConversationId }) => MessageView[]
+  /** Saves a message for later on this device, or takes it off the list (personal: nobody is told). */
+  'chat.save': (input: { messageId: MessageId; saved: boolean }) => MessageView
+  /** Messages saved for later, every conversation, most recently saved first. */
+  'chat.saved': (input: { limit?: number }) => MessageView[]
   /** Messages in display order, oldest first; `before` pages backwards by `order`. */
   'chat.history': (input: ConversationRef & { before?: string; limit?: number }) => MessageView[]
   /** Queue a `failed` message again. */

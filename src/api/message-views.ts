@@ -54,6 +54,8 @@ export interface MessageView {
   reactions?: ReactionView[]
   /** Pinned in its conversation (`chat.pins` lists them). */
   pinned?: { by: PeerIdString; at: number }
+  /** Saved for later by this device's person (ms when): personal, `chat.saved` lists them. */
+  savedAt?: number
   /** The message this one replies to, quoted as it is now (edited, recalled, or not here). */
   replyTo?: ReplyView
   /** Devices it @mentions. */

@@ -52,6 +52,8 @@ const valid: Record<Method, Record<string, unknown>> = {
   'chat.recall': { messageId: `${CONV}/${PEER}/3` },
   'chat.pin': { messageId: `${CONV}/${PEER}/3`, on: false },
   'chat.pins': { conversationId: CONV },
+  'chat.save': { messageId: `${CONV}/${PEER}/3`, saved: true },
+  'chat.saved': { limit: 20 },
   'chat.mentions': { limit: 20 },
   'chat.typing': { conversationId: CONV },
   'chat.thread': { messageId: `${CONV}/${PEER}/3` },

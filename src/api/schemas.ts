@@ -69,6 +69,8 @@ export const requestSchemas = {
   'chat.recall': z.object({ messageId }).strict(),
   'chat.pin': z.object({ messageId, on: z.boolean() }).strict(),
   'chat.pins': z.object({ conversationId }).strict(),
+  'chat.save': z.object({ messageId, saved: z.boolean() }).strict(),
+  'chat.saved': z.object({ limit: z.number().int().min(1).max(500).optional() }).strict(),
   'chat.typing': z.object({ conversationId }).strict(),
   'chat.thread': z.object({ messageId }).strict(),
   'chat.mentions': z.object({ limit: z.number().int().min(1).max(200).optional() }).strict(),

@@ -22,6 +22,8 @@ const handlers: Handlers = {
   'chat.recall': notUsed,
   'chat.pin': notUsed,
   'chat.pins': notUsed,
+  'chat.save': notUsed,
+  'chat.saved': notUsed,
   'chat.mentions': notUsed,
   'chat.typing': notUsed,
   'chat.thread': notUsed,

@@ -85,7 +85,7 @@ export interface ChatService {
   /** This device's person is typing in the conversation: members connected now are told (at most every 3 s). */
   typing(conversationId: ConversationId): void
   /** Reactions, edits, recalls and pins on stored messages. */
-  readonly actions: Pick<MessageActions, 'react' | 'edit' | 'recall' | 'pin' | 'pins' | 'sendUnchecked'>
+  readonly actions: Pick<MessageActions, 'react' | 'edit' | 'recall' | 'pin' | 'pins' | 'save' | 'saved' | 'sendUnchecked'>
   /** The file a message shared, or undefined if it is no file message of a conversation here. */
   fileMessage(messageId: MessageId): Promise<FileMessage | undefined>
   history(ref: ConversationRef, query: HistoryQuery): Promise<MessageView[]>

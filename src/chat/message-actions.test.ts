@@ -281,12 +281,22 @@ test('thread replies stay in their thread (unless also sent to the conversation)
   }
 })
 
-test('a muted conversation says so, and stays muted across a restart', async () => {
-  const { net, a, conv } = await trio()
+test('mute and saved-for-later are personal: they show only on this device and last across a restart', async () => {
+  const { net, a, b, conv } = await trio()
   try {
     assert.equal((await a.chat.mute(conv, true)).muted, true)
+    const first = await b.chat.send({ conversationId: conv }, 'the VPN guide')
+    const second = await b.chat.send({ conversationId: conv }, 'the expense form')
+    await everyone(net, [a], conv, second.id, 'both messages', () => true)
+    assert.ok((await a.chat.actions.save(second.id, true)).savedAt !== undefined)
+    await a.chat.actions.save(first.id, true)
     await net.restart(a)
     assert.equal((await a.chat.conversations()).find((c) => c.id === conv)?.muted, true)
+    assert.deepEqual((await a.chat.actions.saved(10)).map((v) => v.text), ['the VPN guide', 'the expense form'])
+    assert.ok((await message(a, conv, first.id))?.savedAt !== undefined)
+    assert.equal((await message(b, conv, first.id))?.savedAt, undefined)
+    assert.equal((await a.chat.actions.save(first.id, false)).savedAt, undefined)
+    assert.deepEqual((await a.chat.actions.saved(10)).map((v) => v.id), [second.id])
     assert.equal((await a.chat.mute(conv, false)).muted, false)
   } finally {
     await net.close()

@@ -38,6 +38,10 @@ export interface MessageActions {
   recall(id: MessageId): Promise<MessageView>
   pin(id: MessageId, on: boolean): Promise<MessageView>
   pins(conv: ConversationId): Promise<MessageView[]>
+  /** Saves a message for later on this device, or takes it off the list (nobody else is told). */
+  save(id: MessageId, saved: boolean): Promise<MessageView>
+  /** Saved messages, every conversation, most recently saved first (recalled ones as their tombstone). */
+  saved(limit: number): Promise<MessageView[]>
   /**
    * Sends an op with none of the checks above: what a modified client does. The API never calls
    * it; tests play a hostile member with it, and members' checks on arrival are what stop it.
@@ -60,6 +64,9 @@ export interface ActionDeps {
   /** Who has read one of this device's messages (read-receipts.ts). */
   readBy: (record: ConversationRecord | undefined, view: MessageView) => PeerIdString[]
 }
+
+/** Messages one person may keep saved per conversation (a personal list, kept in the conversation's record). */
+const MAX_SAVED_PER_CONVERSATION = 500
 
 export function createMessageActions(ctx: ChatContext, deps: ActionDeps): MessageActions {
   const { store, emit, self, messages, groups, log } = ctx
@@ -127,6 +134,8 @@ export function createMessageActions(ctx: ChatContext, deps: ActionDeps): Messag
         if (!v.mine && d.recalled === undefined && (v.mentionsAll === true || v.mentions?.includes(self) === true)) d = { ...d, mentionsMe: true }
         const replies = ann?.replies
         if (replies !== undefined) d = { ...d, thread: { count: replies.count, lastAt: hlcToMs(replies.lastHlc), repliers: replies.repliers } }
+        const saved = record?.saved?.find((s) => orderOf(s.key) === v.order)
+        if (saved !== undefined) d = { ...d, savedAt: saved.at }
         const readBy = deps.readBy(record, v)
         if (readBy.length > 0) d = { ...d, readBy }
         if (ann?.recalled !== undefined && v.text !== '') void erase(conv, v).catch(() => undefined)
@@ -203,12 +212,12 @@ export function createMessageActions(ctx: ChatContext, deps: ActionDeps): Messag
   }
 
   /** The conversation and stored message an id names, or not-found. */
-  const locate = async (id: MessageId): Promise<{ record: ConversationRecord; view: MessageView; target: MessageRef }> => {
+  const locate = async (id: MessageId): Promise<{ record: ConversationRecord; view: MessageView; target: MessageRef; key: string }> => {
     const { conv, author, seq } = parseMessageId(id)
     const record = messages.conversation(conv)
     const found = record === undefined ? undefined : await messages.find(conv, author, seq)
     if (record === undefined || found === undefined) throw new EnclaveError('not-found', `no message ${id}`)
-    return { record, view: toMessageView(found.msg, found.key, record), target: { author, seq } }
+    return { record, view: toMessageView(found.msg, found.key, record), target: { author, seq }, key: found.key }
   }
 
   /** Sends an op on a stored message and applies it here as a member would; no permission check. */
@@ -271,6 +280,24 @@ export function createMessageActions(ctx: ChatContext, deps: ActionDeps): Messag
       if (limit !== null) throw new EnclaveError('blocked-by-policy', `a message here can be recalled only within ${limit} minutes of sending`)
     }, (target) => ({ type: 'recall', target })),
     pin: (id, on) => act(id, (_v, _r, ann) => { notRecalled(ann) }, (target) => ({ type: 'pin', target, on })),
+    save: async (id, on) => {
+      const { record, view, key } = await locate(id)
+      const rest = (record.saved ?? []).filter((s) => s.key !== key)
+      if (on && rest.length >= MAX_SAVED_PER_CONVERSATION) throw new EnclaveError('too-large', `at most ${MAX_SAVED_PER_CONVERSATION} saved messages per conversation`)
+      record.saved = on ? [...rest, { key, at: Date.now() }] : rest
+      const batch = store.batch()
+      messages.saveConversation(batch, record)
+      await batch.write()
+      const [v = view] = await decorate([view])
+      emit('chat.messageUpdated', v)
+      return v
+    },
+    saved: async (limit) => {
+      // Within a conversation the later saved is last: saved in the same millisecond still sort newest first.
+      const newest = messages.conversations().flatMap((r) => [...r.saved ?? []].reverse()).sort((a, b) => b.at - a.at).slice(0, limit)
+      const found = await messages.byKeys(newest.map((s) => s.key))
+      return decorate(found.flatMap((m, i) => (m === undefined ? [] : [toMessageView(m, newest[i]?.key ?? '', messages.conversation(m.conv))])))
+    },
     pins: async (conv) => {
       const record = messages.conversation(conv)
       if (record === undefined) throw new EnclaveError('not-found', `no conversation ${conv}`)

@@ -126,6 +126,8 @@ export interface ConversationRecord {
   muted?: boolean
   /** Storage keys of the newest messages here that mention this device, newest last (at most 50). */
   mentionKeys?: string[]
+  /** Messages here this device's person saved for later: storage key and when (ms), oldest first. */
+  saved?: Array<{ key: string; at: number }>
   /** Pinned messages, most recently pinned first (message-actions.ts). */
   pins?: Array<{ author: PeerIdString; seq: number; hlc: number }>
   /** Sort key of the newest message, for the conversation list. */

@@ -53,6 +53,8 @@ export function createRouter({ info, health, peers, relays, chat, profiles, work
     'chat.recall': ({ messageId }) => chat.actions.recall(messageId),
     'chat.pin': ({ messageId, on }) => chat.actions.pin(messageId, on),
     'chat.pins': ({ conversationId }) => chat.actions.pins(conversationId),
+    'chat.save': ({ messageId, saved }) => chat.actions.save(messageId, saved),
+    'chat.saved': ({ limit }) => chat.actions.saved(limit ?? 100),
     'chat.history': (input) => chat.history(input, { before: input.before, limit: input.limit }),
     'chat.retry': ({ messageId }) => chat.retry(messageId),
     'chat.messageInfo': ({ messageId }) => chat.messageInfo(messageId),

@@ -89,6 +89,23 @@ test('react, reply with a quote, edit with ↑, pin and recall: the other side s
   await shoot(alice.page, 'message-actions', 1280)
   await shoot(alice.page, 'message-actions', 900)
 
+  // Bob saves it for later: it is in his Saved list (only his), opens in place, and comes off again.
+  await action(bob.page, 'Lunch at 12:30?', 'Save for later')
+  await expect(message(bob.page, 'Lunch at 12:30?').getByTestId('message-actions').getByRole('button', { name: 'Remove from saved' })).toHaveAttribute('aria-pressed', 'true')
+  await bob.page.getByRole('button', { name: 'Saved', exact: true }).click()
+  await expect(bob.page.getByTestId('saved')).toHaveCount(1)
+  await expect(bob.page.getByTestId('saved')).toContainText('Lunch at 12:30?')
+  await bob.page.getByTestId('saved').click()
+  await expect(bob.page.getByRole('heading', { level: 1, name: 'Alice' })).toBeVisible()
+  await alice.page.getByRole('button', { name: 'Saved', exact: true }).click()
+  await expect(alice.page.getByText('Nothing saved.')).toBeVisible()
+  await openChatWith(alice.page, 'Bob')
+  await bob.page.getByRole('button', { name: 'Saved', exact: true }).click()
+  await bob.page.getByRole('button', { name: 'Remove from saved' }).click()
+  await expect(bob.page.getByTestId('saved')).toHaveCount(0)
+  await expect(bob.page.getByText('Nothing saved.')).toBeVisible()
+  await openChatWith(bob.page, 'Alice')
+
   // A message sent to the wrong person is recalled: gone on Bob's screen, a tombstone instead.
   await composer(alice.page).fill('the Q3 numbers CANARY-recall')
   await composer(alice.page).press('Enter')
