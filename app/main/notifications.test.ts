@@ -24,10 +24,10 @@ class FakeNotification extends EventEmitter implements ShownNotification {
   }
 }
 
-function setup(focused: { value: boolean }, peers: PeerView[] = []) {
+function setup(focused: { value: boolean }, peers: PeerView[] = [], clock: { at: Date } = { at: new Date() }) {
   const events = new EventEmitter()
   const api: Pick<ApiClient, 'call' | 'on'> = {
-    call: ((method: string) => Promise.resolve(method === 'peers.list' ? peers : [])) as ApiClient['call'],
+    call: ((method: string) => Promise.resolve(method === 'peers.list' ? peers : method === 'profile.get' ? { presence: 'online', quietHours: null } : [])) as ApiClient['call'],
     on: (name, listener) => {
       events.on(name, listener)
       return () => { events.off(name, listener) }
@@ -44,7 +44,8 @@ function setup(focused: { value: boolean }, peers: PeerView[] = []) {
       return n
     },
     openConversation: (id) => opened.push(id),
-    log: createShellLog('test', () => undefined)
+    log: createShellLog('test', () => undefined),
+    now: () => clock.at
   }, { minIntervalMs: 50, maxBodyLength: 10 })
   return { notifier, shown, opened, emit: (name: string, payload: unknown) => events.emit(name, payload) }
 }
@@ -100,4 +101,24 @@ test('a muted conversation notifies only mentions', () => {
   emit('conversations.changed', { id: 'ch:busy', muted: false })
   emit('chat.messageAdded', message('ch:other', ada, 'elsewhere'))
   assert.deepEqual(shown.map((n) => n.content.body), ['@you look', 'elsewhere'])
+})
+
+test('do not disturb: chosen as presence, or during the quiet hours (past midnight too), nothing notifies, mentions neither', () => {
+  const clock = { at: new Date(2026, 11, 5, 23, 30) }
+  const { shown, emit } = setup({ value: false }, [], clock)
+  const mention = (text: string): MessageView => ({ ...message('ch:ops', bob, text), mentionsMe: true })
+  emit('profile.changed', { presence: 'dnd', quietHours: null })
+  emit('chat.messageAdded', mention('@busy'))
+  emit('profile.changed', { presence: 'online', quietHours: { from: 22 * 60, to: 7 * 60 } })
+  emit('chat.messageAdded', mention('@23:30'))
+  clock.at = new Date(2026, 11, 6, 6, 59)
+  emit('chat.messageAdded', mention('@06:59'))
+  clock.at = new Date(2026, 11, 6, 7, 0)
+  emit('chat.messageAdded', mention('@07:00'))
+  emit('profile.changed', { presence: 'online', quietHours: { from: 12 * 60, to: 13 * 60 } })
+  clock.at = new Date(2026, 11, 6, 12, 15)
+  emit('chat.messageAdded', message('dm:lunch', ada, 'at lunch'))
+  clock.at = new Date(2026, 11, 6, 13, 0)
+  emit('chat.messageAdded', message('dm:lunch', ada, 'back'))
+  assert.deepEqual(shown.map((n) => n.content.body), ['@07:00', 'back'])
 })

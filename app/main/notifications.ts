@@ -1,5 +1,6 @@
 import { messageOf, type ShellLog } from './shell-log.js'
-import type { ConversationId, MessageView, PeerIdString } from '../../src/api/contract.js'
+import { inQuietHours } from './quiet-hours.js'
+import type { ConversationId, MessageView, PeerIdString, ProfileView } from '../../src/api/contract.js'
 import type { ApiClient } from '../../src/api/api-client.js'
 
 /** What the notifier needs of Electron's Notification. */
@@ -17,6 +18,8 @@ export interface MessageNotifierComponents {
   /** Focuses the window and opens the conversation (via `shell.openLink`). */
   openConversation: (conversationId: ConversationId) => void
   log: ShellLog
+  /** The time now (tests move it). @default () => new Date() */
+  now?: () => Date
 }
 
 export interface MessageNotifierInit {
@@ -27,7 +30,7 @@ export interface MessageNotifierInit {
 }
 
 export interface MessageNotifier {
-  /** Reloads peers' display names for titles and which conversations are muted; call whenever a core (re)started. */
+  /** Reloads peers' display names for titles, which conversations are muted and do-not-disturb; call whenever a core (re)started. */
   refresh(): Promise<void>
 }
 
@@ -48,9 +51,13 @@ export function createMessageNotifier(components: MessageNotifierComponents, ini
 
   /** Conversations muted on this device: only mentions notify there. */
   const muted = new Set<ConversationId>()
+  /** Do not disturb (chosen as presence, or the quiet hours now): nothing notifies, mentions neither. */
+  let profile: Pick<ProfileView, 'presence' | 'quietHours'> | null = null
+  const now = components.now ?? ((): Date => new Date())
+  const quiet = (): boolean => profile !== null && (profile.presence === 'dnd' || (profile.quietHours !== null && inQuietHours(profile.quietHours, now())))
 
   const notify = (message: MessageView): void => {
-    if (message.mine || isWindowFocused()) return
+    if (message.mine || isWindowFocused() || quiet()) return
     if (muted.has(message.conversationId) && message.mentionsMe !== true) return
     const now = Date.now()
     const last = lastShownAt.get(message.conversationId)
@@ -78,6 +85,7 @@ export function createMessageNotifier(components: MessageNotifierComponents, ini
     if (c.muted) muted.add(c.id)
     else muted.delete(c.id)
   })
+  api.on('profile.changed', (p) => { profile = p })
   api.on('peers.changed', (peer) => {
     if (peer.displayName === null) names.delete(peer.peerId)
     else names.set(peer.peerId, peer.displayName)
@@ -86,7 +94,8 @@ export function createMessageNotifier(components: MessageNotifierComponents, ini
   return {
     refresh: async () => {
       try {
-        const [peers, conversations] = await Promise.all([api.call('peers.list', {}), api.call('conversations.list', {})])
+        const [peers, conversations, own] = await Promise.all([api.call('peers.list', {}), api.call('conversations.list', {}), api.call('profile.get', {})])
+        profile = own
         names.clear()
         for (const peer of peers) if (peer.displayName !== null) names.set(peer.peerId, peer.displayName)
         muted.clear()

@@ -1,6 +1,6 @@
 import { connectToCore } from '../api'
 import { ApiCallError, type ApiClient } from '../../src/api/api-client'
-import type { ChosenPresence, ErrorCode, NodeInfo, ProfileView } from '../../src/api/contract'
+import type { ChosenPresence, ErrorCode, NodeInfo, ProfileView, QuietHours } from '../../src/api/contract'
 
 /** How often a window that lost its core tries again. */
 const RECONNECT_MS = 1000
@@ -94,6 +94,11 @@ class SessionState {
 
   async setPresence(presence: ChosenPresence): Promise<void> {
     this.profile = await this.api.call('profile.set', { presence })
+  }
+
+  /** Do-not-disturb hours on this device (null: none). */
+  async setQuietHours(quietHours: QuietHours | null): Promise<void> {
+    this.profile = await this.api.call('profile.set', { quietHours })
   }
 }
 

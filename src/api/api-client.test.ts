@@ -40,7 +40,7 @@ function rejectsWith(code: ErrorCode, message?: RegExp): (err: unknown) => boole
 test('a call sends one frame and resolves with its result', async () => {
   const fake = corePort()
   const client = createApiClient(fake.transport)
-  const profile: ProfileView = { peerId: me, displayName: 'Ada', presence: 'online' }
+  const profile: ProfileView = { peerId: me, displayName: 'Ada', presence: 'online', quietHours: null }
 
   const answer = client.call('profile.set', { displayName: 'Ada' })
   await settle()
@@ -206,7 +206,7 @@ test('attach replaces the transport: subscriptions survive, calls in flight fail
 
 test('against the real API server over a port pair: values, coded errors and events', async () => {
   const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => silent }
-  const handlers: Partial<Handlers> = { 'profile.set': ({ displayName }) => Promise.resolve({ peerId: me, displayName: displayName ?? null, presence: 'online' } satisfies ProfileView) }
+  const handlers: Partial<Handlers> = { 'profile.set': ({ displayName }) => Promise.resolve({ peerId: me, displayName: displayName ?? null, presence: 'online', quietHours: null } satisfies ProfileView) }
   const server = createApiServer(handlers as Handlers, silent)
   const [clientEnd, serverEnd] = createPortPair()
   server.connect(serverEnd)

@@ -117,7 +117,11 @@ export interface ProfileView {
   /** Null until the user picks a name (the first-run screen). */
   displayName: string | null
   presence: ChosenPresence
+  /** Do-not-disturb hours on this device: no notifications from `from` to `to` (minutes after local midnight; may wrap past it). */
+  quietHours: QuietHours | null
 }
+
+export interface QuietHours { from: number; to: number }
 
 export interface NodeInfo {
   peerId: PeerIdString
@@ -280,7 +284,7 @@ export interface Requests {
   'channels.join': (input: { conversationId: ConversationId }) => ConversationView
   'profile.get': (input: Record<string, never>) => ProfileView
   /** Sets this device's display name (1–64 characters) and/or presence, and tells connected peers. */
-  'profile.set': (input: { displayName?: string; presence?: ChosenPresence }) => ProfileView
+  'profile.set': (input: { displayName?: string; presence?: ChosenPresence; quietHours?: QuietHours | null }) => ProfileView
   /**
    * An `enclave://` link the OS handed to a shell (deep link, notification click). The core
    * checks it and announces it as `shell.linkOpened`, so every window can react to it.

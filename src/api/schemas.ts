@@ -18,6 +18,8 @@ const userId = id(parseUserId)
 const departmentId = id(parseDepartmentId)
 const docId = id(parseDocId)
 const base64 = (maxBytes: number) => z.string().max(Math.ceil(maxBytes / 3) * 4).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64')
+/** A time of day, in minutes after midnight. */
+const minuteOfDay = z.number().int().min(0).max(24 * 60 - 1)
 const messageId = z.string().min(1).max(400).transform((value, ctx) => {
   const parts = value.split('/')
   if (parts.length === 3) return value as RequestInput<'chat.retry'>['messageId']
@@ -98,7 +100,11 @@ export const requestSchemas = {
   'channels.join': z.object({ conversationId }).strict(),
   'profile.get': empty,
   // Longer than a name may be: the core normalises whitespace before it checks the length.
-  'profile.set': z.object({ displayName: z.string().max(MAX_DISPLAY_NAME * 4).optional(), presence: z.enum(['online', 'away', 'dnd']).optional() }).strict(),
+  'profile.set': z.object({
+    displayName: z.string().max(MAX_DISPLAY_NAME * 4).optional(),
+    presence: z.enum(['online', 'away', 'dnd']).optional(),
+    quietHours: z.object({ from: minuteOfDay, to: minuteOfDay }).strict().refine((q) => q.from !== q.to, 'quiet hours start and end at different times').nullable().optional()
+  }).strict(),
   'shell.openLink': z.object({ url: z.string().min(1).max(2000) }).strict(),
   'shell.saveFile': z.object({ messageId }).strict(),
   'workspaces.list': empty,

@@ -6,7 +6,7 @@ import { MAX_DISPLAY_NAME, textLength } from '../limits.js'
 import { concatFrames, readFrameBatches } from '../net/frame-reader.js'
 import * as varint from 'uint8-varint'
 import { peerIdOf } from '../ids.js'
-import type { ChosenPresence, Emit, PeerIdString, ProfileView } from '../api/contract.js'
+import type { ChosenPresence, Emit, PeerIdString, ProfileView, QuietHours } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { NetNode } from '../net/libp2p-node.js'
 import type { PeerBook } from '../net/peer-book.js'
@@ -26,7 +26,7 @@ export interface ProfilesComponents {
   node: NetNode
   protocols: ProtocolHost
   peers: PeerBook
-  meta: Collection<{ displayName: string | null; presence?: ChosenPresence }>
+  meta: Collection<{ displayName: string | null; presence?: ChosenPresence; quietHours?: QuietHours | null }>
   emit: Emit
   log: Logger
   /** Whether a peer may use Enclave's protocols (workspace membership). */
@@ -35,7 +35,7 @@ export interface ProfilesComponents {
 
 export interface Profiles {
   get(): ProfileView
-  set(change: { displayName?: string; presence?: ChosenPresence }): Promise<ProfileView>
+  set(change: { displayName?: string; presence?: ChosenPresence; quietHours?: QuietHours | null }): Promise<ProfileView>
   stop(): void
 }
 
@@ -81,6 +81,8 @@ export async function createProfiles(components: ProfilesComponents): Promise<Pr
   const saved = await meta.get('profile')
   let displayName = saved?.displayName ?? null
   let presence: ChosenPresence = saved?.presence ?? 'online'
+  /** This device's own: never sent to peers. */
+  let quietHours: QuietHours | null = saved?.quietHours ?? null
 
   const learn = async (peer: PeerIdString, stream: Stream): Promise<void> => {
     const profile = await readProfile(stream)
@@ -117,14 +119,15 @@ export async function createProfiles(components: ProfilesComponents): Promise<Pr
   }
   node.addEventListener('peer:identify', onIdentify)
 
-  const view = (): ProfileView => ({ peerId: self, displayName, presence })
+  const view = (): ProfileView => ({ peerId: self, displayName, presence, quietHours })
 
   return {
     get: view,
     set: async (change) => {
       if (change.displayName !== undefined) displayName = normaliseDisplayName(change.displayName)
       if (change.presence !== undefined) presence = change.presence
-      await meta.put('profile', { displayName, presence })
+      if (change.quietHours !== undefined) quietHours = change.quietHours
+      await meta.put('profile', { displayName, presence, quietHours })
       emit('profile.changed', view())
       for (const peer of node.getPeers()) void push(peerIdFromString(peer.toString()))
       return view()

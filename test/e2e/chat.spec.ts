@@ -60,9 +60,14 @@ test('Shift+Enter adds a line; drafts are kept per conversation', async ({ peopl
   await expect(composer(alice.page)).toHaveValue('half-written for Bob')
 })
 
-test('the language switches live between English and Simplified Chinese', async ({ people }) => {
+test('the language switches live between English and Simplified Chinese; do-not-disturb hours are kept by the core', async ({ people }) => {
   const alice = await people.open('Alice')
   await alice.page.getByRole('button', { name: 'Settings' }).click()
+  // Quiet hours (the desktop notifier reads them from the core): 22:00 to 08:00 at first, then changed.
+  await alice.page.getByLabel('Do not disturb every day').check()
+  await alice.page.getByLabel('from', { exact: true }).fill('21:30')
+  await expect.poll(async () => (await alice.node.api.call('profile.get', {})).quietHours).toEqual({ from: 21 * 60 + 30, to: 8 * 60 })
+  await shoot(alice.page, 'settings-quiet-hours', 900)
   await alice.page.getByLabel('Language').selectOption('zh-CN')
   await expect(alice.page.getByRole('heading', { name: '设置' })).toBeVisible()
   await alice.page.getByRole('button', { name: '关闭' }).click()
