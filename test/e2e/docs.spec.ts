@@ -1,5 +1,5 @@
 import { expect, test } from './fixtures.js'
-import { seriousViolations } from './ui-steps.js'
+import { seriousViolations, shoot } from './ui-steps.js'
 import type { Person } from './fixtures.js'
 import type { Page } from '@playwright/test'
 
@@ -79,6 +79,11 @@ test('two people draw on one board and see each other\'s strokes and cursor; und
   await alice.page.getByRole('button', { name: 'Redo' }).click()
   await expect(shapes(bob.page)).toHaveAttribute('data-shape-count', '3', ACROSS)
   expect(await seriousViolations(bob.page)).toEqual([])
+  // In the dark theme the board is dark too: the same drawing, lightness inverted, hues kept.
+  await expect(bob.page.getByTestId('board-canvas')).toHaveCSS('filter', 'none')
+  await bob.page.emulateMedia({ colorScheme: 'dark' })
+  await expect(bob.page.getByTestId('board-canvas')).toHaveCSS('filter', /invert\(0\.93\) hue-rotate\(180deg\)/)
+  await shoot(bob.page, 'board-dark', 1280)
 })
 
 test('two people type in one note and see each other\'s words', async ({ people }) => {

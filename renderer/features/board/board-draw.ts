@@ -3,7 +3,7 @@ import { fontOf, penOutline, shapePath, shapeText, traceOutline } from './board-
 import type { Camera } from './board-camera'
 import type { Rect } from './board-geometry'
 
-/** The board is paper-light in both themes, so ink drawn in one theme reads in the other. */
+/** The board is drawn on light paper; the dark theme inverts the view's lightness (Whiteboard.svelte), so ink drawn in one theme reads in the other. */
 export const PAPER = '#fbfbfc'
 const GRID_DOT = '#d3d6de'
 export const NOTE_INK = '#1e1e1e'
