@@ -4,17 +4,43 @@
  * dropped page cache (cold store) — and frame intervals while scrolling back through history
  * (which pages older messages in), next to a plain page that renders the same 100,000 messages
  * as ordinary DOM nodes without virtualization, opened and scrolled the same way in the same
- * browser.
+ * browser. The newest messages (all those the scroll passes, 1,000 by default) each carry 20
+ * reactions, 3 edits and a thread reply, as in a busy channel (issue 16).
  */
 import { chromium, type Browser, type Page } from '@playwright/test'
 import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../test/helpers/node-process.js'
 import { describeDrop, dropPageCache } from './page-cache.js'
 import { printTable, summarize, writeResults } from './stats.js'
+import type { MessageId } from '../src/api/contract.js'
 
 const HISTORY = Number(process.env.BENCH_UI_MESSAGES ?? 100_000)
 const BASELINE_ITEMS = Number(process.env.BENCH_UI_BASELINE_ITEMS ?? HISTORY)
 const SCROLL_FRAMES = 600
 const WINDOW = 256
+/** The newest messages that get reactions, edits and a thread reply each (the scroll passes about this many). */
+const DECORATED = Number(process.env.BENCH_UI_DECORATED ?? 1000)
+const EMOJI = ['👍', '❤️', '😂', '🎉', '✅', '👀', '🚀', '🙏', '🔥', '💯', '😮', '😢', '👏', '🤔', '😀', '🙌', '💡', '📌', '✨', '🍕']
+
+/** Runs `count` calls at most WINDOW at a time. */
+async function pumped(count: number, call: (n: number) => Promise<unknown>): Promise<void> {
+  let issued = 0
+  await new Promise<void>((resolve, reject) => {
+    let inFlight = 0
+    const pump = (): void => {
+      while (issued < count && inFlight < WINDOW) {
+        const n = issued++
+        inFlight++
+        call(n).then(() => {
+          inFlight--
+          if (issued === count && inFlight === 0) resolve()
+          else pump()
+        }, reject)
+      }
+    }
+    if (count === 0) resolve()
+    else pump()
+  })
+}
 
 /** Scrolls `selector` up by `step` px per animation frame and returns the frame intervals in ms. */
 async function scrollFrames(page: Page, selector: string, frames: number, step: number): Promise<number[]> {
@@ -40,7 +66,8 @@ function frameStats(intervals: number[]): { p50: number; p99: number; fps: numbe
   return { p50: s.p50, p99: s.p99, fps: 1000 / s.mean, slow: intervals.filter((v) => v > 33.4).length / intervals.length }
 }
 
-const newestText = `history message ${HISTORY - 1} `
+/** The last message sent (after every decoration, so all of them arrived when it shows). */
+const newestText = 'the decorations are all sent'
 
 /** Loads the app from `node`, then times a click on the conversation until its newest message shows. */
 async function openConversation(browser: Browser, node: NodeProcess): Promise<{ page: Page; openMs: number }> {
@@ -82,22 +109,25 @@ try {
   await alice.api.call('profile.set', { displayName: 'Alice' })
   process.stdout.write(`seeding ${HISTORY.toLocaleString('en-US')} messages…\n`)
   const seedStart = Date.now()
-  let issued = 0
-  await new Promise<void>((resolve, reject) => {
-    let inFlight = 0
-    const pump = (): void => {
-      while (issued < HISTORY && inFlight < WINDOW) {
-        const n = issued++
-        inFlight++
-        bob.api.call('chat.send', { peerId: alice.peerId, text: `history message ${n} — the quick brown fox jumps over the lazy dog` }).then(() => {
-          inFlight--
-          if (issued === HISTORY && inFlight === 0) resolve()
-          else pump()
-        }, reject)
-      }
-    }
-    pump()
-  })
+  await pumped(HISTORY, (n) => bob.api.call('chat.send', { peerId: alice.peerId, text: `history message ${n} — the quick brown fox jumps over the lazy dog` }))
+  // The newest DECORATED: 20 reactions, 3 edits and a thread reply each, then one plain message.
+  const newest: MessageId[] = []
+  let before: string | undefined
+  while (newest.length < DECORATED) {
+    const page = await bob.api.call('chat.history', { peerId: alice.peerId, limit: 200, ...(before === undefined ? {} : { before }) })
+    if (page.length === 0) break
+    newest.push(...page.map((m) => m.id).reverse())
+    before = page[0]?.order
+  }
+  const targets = newest.slice(0, DECORATED)
+  const ops: Array<() => Promise<unknown>> = targets.flatMap((messageId, i) => [
+    ...EMOJI.map((emoji) => () => bob.api.call('chat.react', { messageId, emoji, on: true })),
+    ...[1, 2, 3].map((k) => () => bob.api.call('chat.edit', { messageId, text: `history message (edited ${k}) — the quick brown fox jumps over the lazy dog` })),
+    () => bob.api.call('chat.send', { peerId: alice.peerId, text: `thread reply ${i}`, threadOf: messageId })
+  ])
+  process.stdout.write(`decorating the newest ${targets.length.toLocaleString('en-US')} with ${ops.length.toLocaleString('en-US')} reactions, edits and thread replies…\n`)
+  await pumped(ops.length, (n) => ops[n]?.() ?? Promise.resolve())
+  await bob.api.call('chat.send', { peerId: alice.peerId, text: newestText })
   for (;;) {
     const [c] = await alice.api.call('conversations.list', {})
     if (c?.lastMessage?.text.startsWith(newestText) === true) break
@@ -144,8 +174,8 @@ try {
     { metric: 'message rows in the DOM after scrolling', enclave: String(loaded), baseline: String(BASELINE_ITEMS), target: '—', met: '—' },
     { metric: 'renderer JS heap (DOM nodes are outside it)', enclave: mib(heap), baseline: mib(plainHeap), target: '—', met: '—' }
   ]
-  printTable(`UI list benchmark: ${HISTORY.toLocaleString('en-US')} messages in history (seeded in ${seedSeconds.toFixed(1)} s), ${SCROLL_FRAMES} frames scrolled at 120 px/frame, headless Chromium; ${describeDrop(drop)}`, rows)
-  await writeResults('ui-list', { history: HISTORY, baselineItems: BASELINE_ITEMS, openMs, coldOpenMs: cold.openMs, coldTotalMs, plainOpenMs, app, baseline: base, domRows: loaded, heapBytes: heap, plainHeapBytes: plainHeap, seedSeconds, pageCache: drop, rows })
+  printTable(`UI list benchmark: ${HISTORY.toLocaleString('en-US')} messages in history, the newest ${targets.length.toLocaleString('en-US')} with 20 reactions, 3 edits and a thread reply each (seeded in ${seedSeconds.toFixed(1)} s), ${SCROLL_FRAMES} frames scrolled at 120 px/frame, headless Chromium; ${describeDrop(drop)}`, rows)
+  await writeResults('ui-list', { history: HISTORY, decorated: targets.length, baselineItems: BASELINE_ITEMS, openMs, coldOpenMs: cold.openMs, coldTotalMs, plainOpenMs, app, baseline: base, domRows: loaded, heapBytes: heap, plainHeapBytes: plainHeap, seedSeconds, pageCache: drop, rows })
 } finally {
   await browser.close()
   await Promise.all([alice.stop(), bob.stop()])

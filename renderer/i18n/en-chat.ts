@@ -85,6 +85,8 @@ export const enChat = {
   'settings.quietTo': 'to',
   'settings.quietHelp': 'No notifications then, not even for mentions (also while your status is Do not disturb). Unread counts still show.',
   'settings.quietSame': 'Pick two different times.',
+  'docs.chatBeside': 'Chat beside',
+  'docs.chatBesideClose': 'Close the chat beside the doc',
   'saved.title': 'Saved for later',
   'saved.none': 'Nothing saved. Point at a message and choose the bookmark to keep it here; only you see this list.',
   'actions.save': 'Save for later',

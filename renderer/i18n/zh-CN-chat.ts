@@ -87,6 +87,8 @@ export const zhCNChat: Record<ChatMessageKey, string> = {
   'settings.quietTo': '到',
   'settings.quietHelp': '这段时间内不弹出任何通知，@提到你的也不例外（状态为“请勿打扰”时同样如此）。未读数仍会显示。',
   'settings.quietSame': '请选择两个不同的时间。',
+  'docs.chatBeside': '在旁边聊天',
+  'docs.chatBesideClose': '关闭文档旁的聊天',
   'saved.title': '稍后处理',
   'saved.none': '还没有保存的消息。指向一条消息并点书签即可保存到这里；只有你能看到这个列表。',
   'actions.save': '稍后处理',

@@ -105,6 +105,11 @@ class FilesState {
     await this.loadUsage()
   }
 
+  /** Shares a message's file in another conversation, sealed afresh from this device's copy (it must be here whole). */
+  async forward(message: MessageView, conversationId: ConversationId, caption: string): Promise<void> {
+    await session.api.call('files.forward', { messageId: message.id, conversationId, caption })
+  }
+
   async download(messageId: MessageId): Promise<void> {
     const f = await session.api.call('files.download', { messageId })
     this.byMessage = withEntries(this.byMessage, [[messageId, f]])

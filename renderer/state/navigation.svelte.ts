@@ -15,6 +15,8 @@ class NavigationState {
   })
   /** A whiteboard or note shown in the main area instead of the view; closing it goes back. */
   docId = $state<DocId | null>(null)
+  /** A doc of a conversation shows that conversation beside it (kept from one doc to the next). */
+  chatBeside = $state(false)
   /** The panel beside a conversation, its notes & boards or its files: it stays open from one conversation to the next. */
   sidePanel = $state<'docs' | 'files' | 'thread' | null>(null)
   /** The message whose thread the side panel shows (`sidePanel` 'thread'). */

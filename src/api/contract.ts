@@ -345,6 +345,8 @@ export interface Requests {
    * announced by a message that members fetch it by. Resolves with that message.
    */
   'files.send': (input: ConversationRef & { path: string; caption?: string }) => MessageView
+  /** Shares a file this device has whole in another conversation: sealed afresh (new key), `caption` under it. */
+  'files.forward': (input: ConversationRef & { messageId: MessageId; caption?: string }) => MessageView
   /**
    * A file from a shell that has no path for it (dropped, picked or pasted in the app): start,
    * send its chunks in order (`chunkBytes` each, base64, the last one shorter), then finish into

@@ -64,6 +64,7 @@ const valid: Record<Method, Record<string, unknown>> = {
   'drafts.list': {},
   'drafts.set': { conversationId: CONV, text: 'half a thought' },
   'files.send': { conversationId: CONV, path: '/home/ana/plan.pdf', caption: 'the plan' },
+  'files.forward': { messageId: `${CONV}/${PEER}/3`, peerId: PEER, caption: 'Forwarded from Ana' },
   'files.startUpload': { name: 'screenshot.png', size: 2_000_000, mime: 'image/png' },
   'files.uploadChunk': { uploadId: 'ab'.repeat(16), index: 0, data: 'aGVsbG8=' },
   'files.finishUpload': { uploadId: 'ab'.repeat(16), conversationId: CONV, caption: 'look', preview: { width: 1280, height: 720, thumb: 'data:image/webp;base64,UklGRg==', durationMs: 4000 } },

@@ -141,6 +141,10 @@ export const requestSchemas = {
     z.object({ conversationId, path: filePath, caption: z.string().max(MAX_TEXT_LENGTH).optional() }).strict(),
     z.object({ peerId, path: filePath, caption: z.string().max(MAX_TEXT_LENGTH).optional() }).strict()
   ]),
+  'files.forward': z.union([
+    z.object({ messageId, conversationId, caption: z.string().max(MAX_TEXT_LENGTH).optional() }).strict(),
+    z.object({ messageId, peerId, caption: z.string().max(MAX_TEXT_LENGTH).optional() }).strict()
+  ]),
   'files.startUpload': z.object({ name: z.string().trim().min(1).max(MAX_FILE_NAME).refine((n) => !/[/\\\0]/.test(n), 'a file name, without folders'), size: z.number().int().min(0).max(MAX_FILE_BYTES), mime: z.string().max(MAX_MIME_LENGTH).optional() }).strict(),
   'files.uploadChunk': z.object({ uploadId, index: z.number().int().min(0).max(2 ** 31), data: base64(UPLOAD_CHUNK_BYTES) }).strict(),
   'files.finishUpload': z.union([

@@ -33,6 +33,7 @@ const handlers: Handlers = {
   'drafts.list': notUsed,
   'drafts.set': notUsed,
   'files.send': notUsed,
+  'files.forward': notUsed,
   'files.startUpload': notUsed,
   'files.uploadChunk': notUsed,
   'files.finishUpload': notUsed,

@@ -5,6 +5,7 @@ import type { ChatService } from '../chat/chat-service.js'
 import type { Drafts } from '../chat/drafts.js'
 import type { DocsService } from '../docs/docs-service.js'
 import { previewOf } from '../chat/file-message.js'
+import { forwardFile } from '../files/file-forward.js'
 import type { FileService } from '../files/file-service.js'
 import type { NetHealth } from '../net/net-health.js'
 import type { PeerBook } from '../net/peer-book.js'
@@ -62,6 +63,7 @@ export function createRouter({ info, health, peers, relays, chat, profiles, work
     'drafts.list': () => drafts.list(),
     'drafts.set': ({ conversationId, text }) => drafts.set(conversationId, text),
     'files.send': ({ path, caption, ...ref }) => files.share(ref, path, caption ?? ''),
+    'files.forward': ({ messageId, caption, ...ref }) => forwardFile(files, messageId, ref, caption ?? ''),
     'files.startUpload': (input) => files.startUpload(input),
     'files.uploadChunk': ({ uploadId, index, data }) => files.uploadChunk(uploadId, index, fromBase64(data)),
     'files.finishUpload': ({ uploadId, caption, preview, ...ref }) => files.finishUpload(uploadId, ref, caption ?? '', preview === undefined ? undefined : previewOf(preview)),

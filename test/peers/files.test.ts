@@ -100,6 +100,23 @@ test('a shared file reaches members whole (root hash checked), is fetched at onc
   }
 })
 
+test('a file forwarded to a DM is shared afresh from the forwarder\'s copy: a new key and root, whole at the other end', async () => {
+  const { data, sent } = await share('minutes.pdf', 300_000)
+  await waitFor('bob to fetch the file', async () => (await fileOf(bob, sent.id)).state === 'complete', LONG)
+  const forwarded = await bob.api.call('files.forward', { messageId: sent.id, peerId: carol.peerId, caption: 'Forwarded from the owner' })
+  assert.equal(forwarded.file?.name, 'minutes.pdf')
+  assert.equal(forwarded.text, 'Forwarded from the owner')
+  await waitFor('carol to fetch the forwarded file', async () => (await fileOf(carol, forwarded.id)).state === 'complete', LONG)
+  await savedWhole(carol, forwarded.id, data)
+  const newRoot = bob.logs.find((l) => l.msg === 'file shared' && l.file === forwarded.id)?.root
+  assert.equal(typeof newRoot, 'string')
+  assert.notEqual(newRoot, Buffer.from(await rootOf(owner, sent.id)).toString('hex'), 'sealed afresh, not the original re-announced')
+  // A message that is no file cannot be forwarded as one.
+  const plain = await owner.api.call('chat.send', { conversationId: channelId, text: 'no file here' })
+  await waitFor('bob to get the text', async () => (await bob.api.call('chat.history', { conversationId: channelId, limit: 5 })).some((m) => m.id === plain.id), LONG)
+  await assert.rejects(bob.api.call('files.forward', { messageId: plain.id, peerId: carol.peerId }), { code: 'not-found' })
+})
+
 test('a recalled file leaves every member\'s disk: its chunks, its manifest and its transfer state', async () => {
   const blobs = async (node: NodeProcess): Promise<number> => (await allFiles(join(node.dataDir, 'blobs'))).length
   const before = await Promise.all([bob, carol].map(blobs))
