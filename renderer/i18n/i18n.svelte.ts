@@ -47,10 +47,22 @@ class I18n {
     }
   }
 
-  /** "Dave, Erin and Frank" / "Dave、Erin和Frank". */
-  list = (items: readonly string[]): string => new Intl.ListFormat(this.language, { style: 'long', type: 'conjunction' }).format(items)
+  /** Intl formatters made once per language and kind: making one costs far more than using it (a list of messages formats hundreds of times). */
+  private readonly formatters = new Map<string, unknown>()
+  private formatter<T>(kind: string, make: (language: Language) => T): T {
+    const id = `${this.language} ${kind}`
+    let f = this.formatters.get(id) as T | undefined
+    if (f === undefined) {
+      f = make(this.language)
+      this.formatters.set(id, f)
+    }
+    return f
+  }
 
-  time = (epochMs: number): string => new Intl.DateTimeFormat(this.language, { hour: '2-digit', minute: '2-digit' }).format(epochMs)
+  /** "Dave, Erin and Frank" / "Dave、Erin和Frank". */
+  list = (items: readonly string[]): string => this.formatter('list', (l) => new Intl.ListFormat(l, { style: 'long', type: 'conjunction' })).format(items)
+
+  time = (epochMs: number): string => this.formatter('time', (l) => new Intl.DateTimeFormat(l, { hour: '2-digit', minute: '2-digit' })).format(epochMs)
 
   day = (epochMs: number): string => {
     const date = new Date(epochMs)
@@ -58,7 +70,7 @@ class I18n {
     const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1)
     if (date.toDateString() === today.toDateString()) return this.t('time.today')
     if (date.toDateString() === yesterday.toDateString()) return this.t('time.yesterday')
-    return new Intl.DateTimeFormat(this.language, { year: 'numeric', month: 'long', day: 'numeric', weekday: 'short' }).format(date)
+    return this.formatter('day', (l) => new Intl.DateTimeFormat(l, { year: 'numeric', month: 'long', day: 'numeric', weekday: 'short' })).format(date)
   }
 
   /** 1536 → "1.5 KB": sizes as people read them (decimal units, like the platforms' file managers). */
@@ -88,7 +100,7 @@ class I18n {
 
   relative = (epochMs: number): string => {
     const minutes = Math.round((epochMs - Date.now()) / 60_000)
-    const rtf = new Intl.RelativeTimeFormat(this.language, { numeric: 'auto' })
+    const rtf = this.formatter('relative', (l) => new Intl.RelativeTimeFormat(l, { numeric: 'auto' }))
     if (Math.abs(minutes) < 60) return rtf.format(minutes, 'minute')
     if (Math.abs(minutes) < 60 * 24) return rtf.format(Math.round(minutes / 60), 'hour')
     return rtf.format(Math.round(minutes / (60 * 24)), 'day')
