@@ -93,12 +93,14 @@ test('a mention is shown even right after another notification from the same con
   assert.deepEqual(shown.map((n) => n.content.body), ['busy', '@you look'])
 })
 
-test('a muted conversation notifies only mentions', () => {
+test('a muted conversation notifies only mentions, one set to nothing not even those', () => {
   const { shown, emit } = setup({ value: false })
-  emit('conversations.changed', { id: 'ch:busy', muted: true })
+  emit('conversations.changed', { id: 'ch:busy', muted: true, notify: 'mentions' })
   emit('chat.messageAdded', message('ch:busy', ada, 'more chatter'))
   emit('chat.messageAdded', { ...message('ch:busy', bob, '@you look'), mentionsMe: true })
-  emit('conversations.changed', { id: 'ch:busy', muted: false })
+  emit('conversations.changed', { id: 'ch:busy', muted: true, notify: 'nothing' })
+  emit('chat.messageAdded', { ...message('ch:busy', bob, '@you again'), mentionsMe: true })
+  emit('conversations.changed', { id: 'ch:busy', muted: false, notify: 'all' })
   emit('chat.messageAdded', message('ch:other', ada, 'elsewhere'))
   assert.deepEqual(shown.map((n) => n.content.body), ['@you look', 'elsewhere'])
 })

@@ -1,6 +1,6 @@
 import { messageOf, type ShellLog } from './shell-log.js'
 import { inQuietHours } from './quiet-hours.js'
-import type { ConversationId, MessageView, PeerIdString, ProfileView } from '../../src/api/contract.js'
+import type { ConversationId, ConversationView, MessageView, PeerIdString, ProfileView } from '../../src/api/contract.js'
 import type { ApiClient } from '../../src/api/api-client.js'
 
 /** What the notifier needs of Electron's Notification. */
@@ -49,8 +49,9 @@ export function createMessageNotifier(components: MessageNotifierComponents, ini
   // every visible one referenced, one per conversation (a newer one replaces it).
   const visible = new Map<ConversationId, ShownNotification>()
 
-  /** Conversations muted on this device: only mentions notify there. */
+  /** Conversations muted on this device: only mentions notify there, or (`silent`) nothing. */
   const muted = new Set<ConversationId>()
+  const silent = new Set<ConversationId>()
   /** Do not disturb (chosen as presence, or the quiet hours now): nothing notifies, mentions neither. */
   let profile: Pick<ProfileView, 'presence' | 'quietHours'> | null = null
   const now = components.now ?? ((): Date => new Date())
@@ -58,7 +59,7 @@ export function createMessageNotifier(components: MessageNotifierComponents, ini
 
   const notify = (message: MessageView): void => {
     if (message.mine || isWindowFocused() || quiet()) return
-    if (muted.has(message.conversationId) && message.mentionsMe !== true) return
+    if (silent.has(message.conversationId) || (muted.has(message.conversationId) && message.mentionsMe !== true)) return
     const now = Date.now()
     const last = lastShownAt.get(message.conversationId)
     // A mention is always shown: it is addressed to this person, not one more of a burst.
@@ -81,10 +82,13 @@ export function createMessageNotifier(components: MessageNotifierComponents, ini
   }
 
   api.on('chat.messageAdded', notify)
-  api.on('conversations.changed', (c) => {
+  const follow = (c: Pick<ConversationView, 'id' | 'muted' | 'notify'>): void => {
     if (c.muted) muted.add(c.id)
     else muted.delete(c.id)
-  })
+    if (c.notify === 'nothing') silent.add(c.id)
+    else silent.delete(c.id)
+  }
+  api.on('conversations.changed', follow)
   api.on('profile.changed', (p) => { profile = p })
   api.on('peers.changed', (peer) => {
     if (peer.displayName === null) names.delete(peer.peerId)
@@ -99,7 +103,8 @@ export function createMessageNotifier(components: MessageNotifierComponents, ini
         names.clear()
         for (const peer of peers) if (peer.displayName !== null) names.set(peer.peerId, peer.displayName)
         muted.clear()
-        for (const c of conversations) if (c.muted) muted.add(c.id)
+        silent.clear()
+        for (const c of conversations) follow(c)
       } catch (err) {
         log.warn('could not load peer names for notifications', { error: messageOf(err) })
       }

@@ -23,6 +23,7 @@ function conversation(id: string, unread: number): ConversationView {
     committer: null,
     canManage: false,
     recallMinutes: null,
+    notify: 'all',
     waiting: 0,
     lastMessage: null,
     unread,

@@ -6,7 +6,7 @@ import { t } from '../i18n/i18n.svelte'
 import { withEntries } from './readonly-collections'
 import { session } from './session.svelte'
 import { workspaces } from './workspaces.svelte'
-import type { ConversationId, ConversationView, MessageId, PeerIdString } from '../../src/api/contract'
+import type { ConversationId, ConversationView, MessageId, NotifyLevel, PeerIdString } from '../../src/api/contract'
 
 const collator = new Intl.Collator('zh-CN')
 /** The conversation this window showed last (per window: two tabs may show two conversations). */
@@ -61,8 +61,8 @@ class ConversationsState {
   }
 
   /** Mutes (only mentions notify and count) or unmutes a conversation on this device. */
-  async mute(id: ConversationId, muted: boolean): Promise<void> {
-    this.upsert(await session.api.call('conversations.mute', { conversationId: id, muted }))
+  async notify(id: ConversationId, level: NotifyLevel): Promise<void> {
+    this.upsert(await session.api.call('conversations.mute', { conversationId: id, level }))
   }
 
   /** Opens a message in its conversation (a link to it): the list scrolls to it and marks it. */

@@ -117,7 +117,7 @@ test('events reach the listeners of their name and onAny until they unsubscribe'
   const offAny = client.onAny((name) => all.push(name))
 
   await fake.deliver({ type: 'event', name: 'shell.linkOpened', payload: link })
-  await fake.deliver({ type: 'event', name: 'profile.changed', payload: { peerId: me, displayName: null, presence: 'online' } })
+  await fake.deliver({ type: 'event', name: 'profile.changed', payload: { peerId: me, displayName: null, presence: 'online', quietHours: null } })
   off()
   offAny()
   await fake.deliver({ type: 'event', name: 'shell.linkOpened', payload: link })
@@ -214,7 +214,7 @@ test('against the real API server over a port pair: values, coded errors and eve
   const links: LinkTarget[] = []
   client.on('shell.linkOpened', (target) => links.push(target))
 
-  assert.deepEqual(await client.call('profile.set', { displayName: 'Ada' }), { peerId: me, displayName: 'Ada', presence: 'online' })
+  assert.deepEqual(await client.call('profile.set', { displayName: 'Ada' }), { peerId: me, displayName: 'Ada', presence: 'online', quietHours: null })
   await assert.rejects(client.call('profile.set', { displayName: 'x'.repeat(1000) }), rejectsWith('bad-request'))
   await assert.rejects(client.call('peers.list', {}), rejectsWith('internal'))
   await assert.rejects(client.callRaw('chat.nope', {}), rejectsWith('unknown-method'))

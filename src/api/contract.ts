@@ -64,9 +64,13 @@ export interface ConversationView {
   unread: number
   /** Unread messages that mention this device (or everyone). */
   mentions: number
-  /** Muted here: notifications and the tray count only for mentions. */
+  /** Muted here: the tray counts only mentions (`notify` is `mentions` or `nothing`). */
   muted: boolean
+  /** What notifies on this device: every message, only mentions, or nothing at all. */
+  notify: NotifyLevel
 }
+
+export type NotifyLevel = 'all' | 'mentions' | 'nothing'
 
 /** Envelopes (messages, edits, membership changes) of one author on their way to this device. */
 export interface OnTheWay {
@@ -234,7 +238,8 @@ export interface Requests {
   /** The direct conversation with a peer, created (empty) if there is none yet. */
   'conversations.open': (input: { peerId: PeerIdString }) => ConversationView
   /** Mutes a conversation on this device (only mentions notify and count), or unmutes it. */
-  'conversations.mute': (input: { conversationId: ConversationId; muted: boolean }) => ConversationView
+  /** Sets what notifies here: `muted` (true: mentions only) or a `level`. */
+  'conversations.mute': (input: { conversationId: ConversationId } & ({ muted: boolean } | { level: NotifyLevel })) => ConversationView
   /** `replyTo`: a message of the same conversation, quoted above this one. */
   /** `threadOf`: a reply in that message's thread (`echo`: also shown in the conversation). */
   'chat.send': (input: ConversationRef & { text: string; replyTo?: MessageId; mentions?: PeerIdString[]; mentionAll?: boolean; threadOf?: MessageId; echo?: boolean }) => MessageView

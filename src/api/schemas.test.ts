@@ -20,6 +20,8 @@ test('ids are parsed at the API edge: well-formed ones pass, anything else is re
   }
   assert.equal(requestSchemas['conversations.open'].safeParse({ peerId: PEER }).success, true)
   assert.equal(requestSchemas['conversations.open'].safeParse({ peerId: 'not-a-peer' }).success, false)
+  assert.equal(requestSchemas['conversations.mute'].safeParse({ conversationId: `ch:${'a'.repeat(32)}`, level: 'nothing' }).success, true)
+  assert.equal(requestSchemas['conversations.mute'].safeParse({ conversationId: `ch:${'a'.repeat(32)}`, level: 'loud' }).success, false)
   assert.equal(requestSchemas['workspaces.removeMember'].safeParse({ workspaceId: WS, userId: 'ab' }).success, false, 'user ids have 8–64 characters')
   assert.equal(requestSchemas['docs.open'].safeParse({ docId: 'doc:1' }).success, false)
 })

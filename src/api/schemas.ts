@@ -61,7 +61,7 @@ export const requestSchemas = {
   'peers.dial': z.object({ address: z.string().min(1).max(1000) }).strict(),
   'conversations.list': empty,
   'conversations.open': z.object({ peerId }).strict(),
-  'conversations.mute': z.object({ conversationId, muted: z.boolean() }).strict(),
+  'conversations.mute': z.union([z.object({ conversationId, muted: z.boolean() }).strict(), z.object({ conversationId, level: z.enum(['all', 'mentions', 'nothing']) }).strict()]),
   'chat.send': z.union([
     z.object({ conversationId, ...outgoing }).strict(),
     z.object({ peerId, ...outgoing }).strict()

@@ -31,7 +31,7 @@ import { createAnnotationLog } from './annotation-log.js'
 import { createTyping } from './typing.js'
 import { fileRefOf } from './file-message.js'
 import type { FileRef } from './envelope.js'
-import type { ChannelSummary, ChannelVisibility, ConversationId, ConversationRef, ConversationView, DocId, MessageId, MessageInfo, MessageView, PeerIdString, WorkspaceId } from '../api/contract.js'
+import type { ChannelSummary, ChannelVisibility, ConversationId, ConversationRef, ConversationView, DocId, MessageId, MessageInfo, MessageView, NotifyLevel, PeerIdString, WorkspaceId } from '../api/contract.js'
 import type { ChatComponents, ChatContext } from './chat-context.js'
 import { nextOutboxCounter, type OutboxInit } from './outbox.js'
 import type { Stream } from '@libp2p/interface'
@@ -98,7 +98,7 @@ export interface ChatService {
   /** Marks a conversation read here and (`receipt`) tells its members, batched. */
   markRead(conversationId: ConversationId, receipt?: boolean): Promise<ConversationView>
   /** Mutes (only mentions notify and count) or unmutes a conversation on this device. */
-  mute(conversationId: ConversationId, muted: boolean): Promise<ConversationView>
+  mute(conversationId: ConversationId, level: NotifyLevel): Promise<ConversationView>
   createChannel(input: { workspaceId: WorkspaceId; name: string; topic?: string; visibility?: ChannelVisibility; members?: PeerIdString[] }): Promise<ConversationView>
   addMembers(conversationId: ConversationId, members: PeerIdString[]): Promise<ConversationView>
   removeMember(conversationId: ConversationId, peerId: PeerIdString): Promise<ConversationView>
@@ -375,9 +375,9 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       return announce(record)
     },
 
-    mute: async (conversationId, muted) => {
+    mute: async (conversationId, level) => {
       const record = resolve({ conversationId })
-      record.muted = muted
+      Object.assign(record, { muted: level !== 'all', silent: level === 'nothing' })
       const batch = store.batch()
       messages.saveConversation(batch, record)
       await batch.write()

@@ -124,6 +124,8 @@ export interface ConversationRecord {
   mentionsUnread?: number
   /** Muted by this device's person: no notifications and no tray count but for mentions. */
   muted?: boolean
+  /** Muted, and mentions do not notify either. */
+  silent?: boolean
   /** Storage keys of the newest messages here that mention this device, newest last (at most 50). */
   mentionKeys?: string[]
   /** Messages here this device's person saved for later: storage key and when (ms), oldest first. */
@@ -489,6 +491,7 @@ export function toConversationView(record: ConversationRecord, last: MessageView
     lastMessage: last,
     unread: record.unread,
     mentions: record.mentionsUnread ?? 0,
-    muted: record.muted === true
+    muted: record.muted === true,
+    notify: record.muted !== true ? 'all' : record.silent === true ? 'nothing' : 'mentions'
   }
 }

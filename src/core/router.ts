@@ -41,7 +41,7 @@ export function createRouter({ info, health, peers, relays, chat, profiles, work
     'peers.dial': ({ address }) => peers.dial(address),
     'conversations.list': () => chat.conversations(),
     'conversations.open': ({ peerId }) => chat.open(peerId),
-    'conversations.mute': ({ conversationId, muted }) => chat.mute(conversationId, muted),
+    'conversations.mute': (input) => chat.mute(input.conversationId, 'level' in input ? input.level : input.muted ? 'mentions' : 'all'),
     'chat.send': ({ text, replyTo, mentions, mentionAll, threadOf, echo, ...ref }) => chat.send(ref, text, {
       ...(replyTo === undefined ? {} : { replyTo }), ...(mentions === undefined ? {} : { mentions }), ...(mentionAll === undefined ? {} : { mentionAll }),
       ...(threadOf === undefined ? {} : { threadOf }), ...(echo === undefined ? {} : { echo })

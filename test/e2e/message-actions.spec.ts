@@ -167,6 +167,16 @@ test('a reply in a thread stays in the thread panel; "also send" puts it in the 
   await expect(bob.page.getByRole('log', { name: 'Messages with Alice' }).getByTestId('thread-link')).toContainText('2 replies')
   await shoot(alice.page, 'thread', 1280)
   await shoot(alice.page, 'thread', 900)
+
+  // The header's notifications menu: only mentions mutes the conversation (the list marks it);
+  // nothing silences mentions too. The core keeps it, so the desktop notifier follows.
+  const notify = bob.page.getByRole('combobox', { name: 'Notifications from this conversation' })
+  await notify.selectOption({ label: 'Only mentions' })
+  await expect(bob.page.getByRole('region', { name: 'Conversations' }).getByTestId('muted')).toBeVisible()
+  await notify.selectOption({ label: 'Nothing' })
+  await expect.poll(async () => (await bob.node.api.call('conversations.list', {}))[0]?.notify).toBe('nothing')
+  await notify.selectOption({ label: 'All messages' })
+  await expect(bob.page.getByRole('region', { name: 'Conversations' }).getByTestId('muted')).toHaveCount(0)
 })
 
 test('a link to a message, pasted in a conversation, opens that message in place', async ({ people }) => {
