@@ -51,9 +51,9 @@ module.exports = {
     },
     {
       name: 'lower-layers-no-features',
-      comment: 'net, crypto and store never import feature folders',
+      comment: 'net, crypto, store and search never import feature folders',
       severity: 'error',
-      from: { path: '^src/(net|crypto|store)/' },
+      from: { path: '^src/(net|crypto|store|search)/' },
       to: { path: '^src/(chat|docs|files|org)/' }
     },
     {

@@ -64,7 +64,15 @@ export const KEY_LAYOUTS: Record<CollectionName, KeyLayout | null> = {
   // a mailbox's files held for members away: root → deposit (mailbox-files.ts)
   fileDeposits: whole,
   // `conv!author!seq` of the message: its reactions, edits, recall and pin (annotation-log.ts)
-  annotations: { sep: '!', segments: ['hash', 'hash', 'clear'] }
+  annotations: { sep: '!', segments: ['hash', 'hash', 'clear'] },
+  // the search index (search/search-index.ts): document number (a counter) → sealed folded text
+  searchDocs: { sep: '', segments: ['clear'] },
+  // `token!segment!chunk`: a keyed hash of the word, bigram or facet, then counters
+  searchPostings: { sep: '!', segments: ['hash', 'clear', 'clear'] },
+  // message (`conv!author!seq`) → its document numbers, to forget it when recalled or edited
+  searchRefs: whole,
+  // the index's progress and recent searches
+  searchState: whole
 }
 
 /** Hybrid clock ticks per hour (hybrid-clock.ts: 1,000 ticks a millisecond). */

@@ -26,6 +26,8 @@ export interface Collection<T> {
    * in no order; the caller sorts.
    */
   entries(range?: RangeOptions): AsyncGenerator<[string, T]>
+  /** Deletes every entry, readable or not (a damaged index is dropped whole and rebuilt). */
+  clear(): Promise<void>
 }
 
 /** Writes to several collections that land atomically, or not at all. */
@@ -120,6 +122,7 @@ export async function openStore(init: StoreInit): Promise<Store> {
         return s.put(diskKey, encode(name, key, diskKey, value))
       },
       del: (key) => s.del(keys.key(name, key)),
+      clear: () => s.clear(),
       entries: async function * (range = {}) {
         const { range: onDisk, filter } = keys.range(name, range)
         let left = range.limit ?? -1

@@ -1,0 +1,432 @@
+import { setImmediate as yieldToEvents } from 'node:timers/promises'
+import { EnclaveError } from '../errors.js'
+import { coalescedTask } from '../coalesced-task.js'
+import { decodePostings, encodePostings, intersectPostings, unionPostings } from './postings.js'
+import { facetsOf, toDocRecord, type DocRecord, type IndexedDoc } from './search-doc.js'
+import { textTokens } from './terms.js'
+import type { Logger } from '../logger.js'
+import type { Collection, Store, StoreBatch } from '../store/store.js'
+
+/**
+ * The full-text index of this device's messages, inside the sealed store (docs/search.md).
+ *
+ * Each message is a numbered document: its folded text sealed under the number (`searchDocs`),
+ * and for each of its tokens a posting list naming it (`searchPostings`). A posting key is the
+ * keyed hash of the token (store/key-layout.ts), a segment of 65,536 document numbers and a
+ * chunk number; the value is the sealed list. Documents are numbered in time order: live ones
+ * count up from LIVE_BASE, history indexed afterwards counts down from just below it, newest
+ * first, so a query walks segments from the highest down and meets the newest messages first.
+ *
+ * A live message's document is written in the batch that stores the message: that is the
+ * durable queue. Its postings follow in the background, a few thousand documents at a time;
+ * until then the documents are searched in memory. After a crash the documents past the
+ * indexed cursor are read back into that queue.
+ *
+ * Every hit is confirmed against its document's text, so posting lists may be stale: an edit
+ * writes a new document and drops the old one, a recall drops its documents. What a posting
+ * names and no longer exists is passed over.
+ */
+
+/** Document numbers of live messages start here; history indexed later counts down from below it. */
+const LIVE_BASE = 2 ** 40
+/** Documents per segment: a posting list holds offsets in one segment. */
+const SEGMENT = 65_536
+/** The index's format: another value (or none) drops the index and builds it again. */
+const INDEX_VERSION = 1
+/** Chunks a token's list in one segment may have before they are merged into one. */
+const MAX_CHUNKS = 8
+/** Live documents held before their postings are written (or FLUSH_MS after the first). */
+const FLUSH_DOCS = 2_000
+const FLUSH_MS = 2_000
+/** Documents of history indexed per atomic write. */
+const FILL_DOCS = 16_384
+/** Documents confirmed per read. */
+const CONFIRM_BATCH = 64
+
+export interface IndexQuery {
+  /** Every group must match; a group matches if any of its tokens does. At least one group. */
+  groups: readonly (readonly string[])[]
+  /** Confirms a document: its terms and filters. */
+  check(doc: DocRecord): boolean
+  /** Sent within [after, before) (ms): segments wholly outside are skipped. */
+  after?: number
+  before?: number
+  limit: number
+  /** Continues below this document number (a page's `next`). */
+  below?: number
+}
+
+export interface IndexHit { doc: number; record: DocRecord }
+
+export interface IndexStatus {
+  /** `indexing`: history of an older store is being added; `rebuilding`: the index was damaged and is made again. */
+  state: 'ready' | 'indexing' | 'rebuilding'
+  done: number
+  total: number
+}
+
+/** Where history to index comes from: groups of stored messages (a conversation's hour), newest group first is best. */
+export interface FillSource {
+  groups(): Array<{ id: string; hour: number }>
+  read(id: string, hour: number): Promise<IndexedDoc[]>
+}
+
+export interface SearchIndex {
+  /** Indexes a new message in the batch that stores it. */
+  add(batch: StoreBatch, doc: IndexedDoc): void
+  /** An edited message: its new text replaces the old (in `batch`). */
+  replace(batch: StoreBatch, doc: IndexedDoc): Promise<void>
+  /** A recalled message: its documents go (in `batch`). */
+  remove(batch: StoreBatch, ref: string): Promise<void>
+  query(q: IndexQuery): Promise<{ hits: IndexHit[]; next: number | null }>
+  status(): IndexStatus
+  /** Indexes the history `source` holds that is not indexed yet, in the background; resumes after a restart. */
+  fill(source: FillSource): void
+  /** Writes the postings of every live document queued so far. */
+  flush(): Promise<void>
+  close(): Promise<void>
+}
+
+interface IndexState {
+  v: number
+  /** Live documents up to this number have their postings written. */
+  cursor: number
+  /** The next number history gets (counting down). */
+  back: number
+  /** Groups of history from this hour up are indexed (null: none yet). */
+  filledFrom: number | null
+  filled: boolean
+  /** The next chunk number. */
+  chunk: number
+  /** Per segment, the earliest and latest message time in it. */
+  segs: Record<string, [number, number]>
+}
+
+const pad = (n: number, width: number): string => n.toString().padStart(width, '0')
+const docKey = (n: number): string => pad(n, 15)
+const segOf = (n: number): number => Math.floor(n / SEGMENT)
+const tokenSegKey = (token: string, seg: number): string => `${token}!${pad(seg, 9)}`
+
+function freshState(): IndexState {
+  return { v: INDEX_VERSION, cursor: LIVE_BASE - 1, back: LIVE_BASE - 1, filledFrom: null, filled: false, chunk: 1, segs: {} }
+}
+
+export interface SearchIndexInit {
+  store: Store
+  log: Logger
+  /** Told when the status changes (indexing progress, a rebuild). */
+  onStatus?: (status: IndexStatus) => void
+  /** Overrides for tests. */
+  flushDocs?: number
+  flushMs?: number
+}
+
+export async function openSearchIndex(init: SearchIndexInit): Promise<SearchIndex> {
+  const { store, log } = init
+  const docs: Collection<DocRecord> = store.collection('searchDocs')
+  const postings: Collection<Uint8Array> = store.collection('searchPostings')
+  const refs: Collection<number[]> = store.collection('searchRefs')
+  const meta: Collection<IndexState> = store.collection('searchState')
+  const all = [docs, postings, refs, meta] as const
+
+  let state: IndexState = freshState()
+  let nextLive = LIVE_BASE
+  /** Live documents written whose postings are not: searched by reading them. */
+  const pending = new Map<number, DocRecord>()
+  /** Refs put in batches not written yet: what the next edit or recall of the message builds on. */
+  const staged = new Map<string, number[]>()
+  /** Chunks seen per token and segment, this run: past MAX_CHUNKS the next write merges them. */
+  const chunkCounts = new Map<string, number>()
+  let status: IndexStatus = { state: 'ready', done: 0, total: 0 }
+  let source: FillSource | undefined
+  let closed = false
+  let flushTimer: NodeJS.Timeout | undefined
+
+  const setStatus = (next: IndexStatus): void => {
+    status = next
+    init.onStatus?.(next)
+  }
+
+  const load = async (): Promise<void> => {
+    const found = await meta.get('state')
+    if (found === undefined || found.v !== INDEX_VERSION) {
+      for (const c of all) await c.clear()
+      state = freshState()
+      await meta.put('state', state)
+    } else {
+      state = found
+    }
+    nextLive = LIVE_BASE
+    for await (const [key] of docs.entries({ gte: docKey(LIVE_BASE), reverse: true, limit: 1 })) nextLive = Number(key) + 1
+    pending.clear()
+    for await (const [key, record] of docs.entries({ gt: docKey(state.cursor) })) pending.set(Number(key), record)
+    chunkCounts.clear()
+  }
+
+  try {
+    await load()
+  } catch (err) {
+    // Unreadable (damaged, or sealed under another key): dropped and made again from the messages.
+    log.warn('search index unreadable; rebuilding it', { error: err instanceof Error ? err.message : String(err) })
+    for (const c of all) await c.clear()
+    await load()
+  }
+  if (!state.filled) status = { state: 'indexing', done: 0, total: 0 }
+
+  /**
+   * Writes of postings and of the state run one after another: each batch carries the state as
+   * it is then, and a later one must not persist a cursor an earlier one has not written yet.
+   */
+  let chain: Promise<unknown> = Promise.resolve()
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = chain.then(fn)
+    chain = run.catch(() => undefined)
+    return run
+  }
+
+  const readChunks = async (token: string, seg: number): Promise<Array<{ key: string; list: Uint32Array }>> => {
+    const base = tokenSegKey(token, seg)
+    const out: Array<{ key: string; list: Uint32Array }> = []
+    for await (const [key, bytes] of postings.entries({ gte: `${base}!`, lte: `${base}!~` })) out.push({ key, list: decodePostings(bytes) })
+    if (out.length > MAX_CHUNKS) chunkCounts.set(base, out.length)
+    return out
+  }
+
+  /** Puts a token's new offsets of one segment in `batch`, merging its chunks when there are too many. */
+  const writeList = async (batch: StoreBatch, tokenSeg: string, offsets: number[]): Promise<void> => {
+    const sorted = Uint32Array.from(offsets).sort()
+    const count = (chunkCounts.get(tokenSeg) ?? 0) + 1
+    let list: Uint32Array = sorted
+    if (count > MAX_CHUNKS) {
+      const sep = tokenSeg.lastIndexOf('!')
+      const chunks = await readChunks(tokenSeg.slice(0, sep), Number(tokenSeg.slice(sep + 1)))
+      for (const c of chunks) batch.del(postings, c.key)
+      list = unionPostings([...chunks.map((c) => c.list), sorted])
+      chunkCounts.set(tokenSeg, 1)
+    } else {
+      chunkCounts.set(tokenSeg, count)
+    }
+    batch.put(postings, `${tokenSeg}!${pad(state.chunk++, 10)}`, encodePostings(list))
+  }
+
+  /** Adds documents' tokens to per-(token, segment) offset lists, and their times to the segments'. */
+  const collect = (into: Map<string, number[]>, n: number, record: DocRecord): void => {
+    const seg = segOf(n)
+    const offset = n - seg * SEGMENT
+    for (const token of textTokens(record.t, facetsOf(record))) {
+      const key = tokenSegKey(token, seg)
+      const list = into.get(key)
+      if (list === undefined) into.set(key, [offset])
+      else list.push(offset)
+    }
+    const span = state.segs[seg]
+    state.segs[seg] = span === undefined ? [record.at, record.at] : [Math.min(span[0], record.at), Math.max(span[1], record.at)]
+  }
+
+  const flushPending = async (): Promise<void> => {
+    clearTimeout(flushTimer)
+    flushTimer = undefined
+    if (pending.size === 0) return
+    const taken = [...pending].sort((a, b) => a[0] - b[0])
+    const lists = new Map<string, number[]>()
+    for (const [n, record] of taken) collect(lists, n, record)
+    const batch = store.batch()
+    for (const [tokenSeg, offsets] of lists) await writeList(batch, tokenSeg, offsets)
+    state.cursor = Math.max(state.cursor, taken.at(-1)?.[0] ?? state.cursor)
+    batch.put(meta, 'state', state)
+    await batch.write()
+    // Kept in memory until now: a query meanwhile found them there.
+    for (const [n, record] of taken) if (pending.get(n) === record) pending.delete(n)
+  }
+  const flusher = coalescedTask(() => serial(flushPending), (err) => { log.warn('search index: could not write postings', { error: err instanceof Error ? err.message : String(err) }) })
+  const schedule = (): void => {
+    if (closed) return
+    if (pending.size >= (init.flushDocs ?? FLUSH_DOCS)) { flusher.run(); return }
+    flushTimer ??= setTimeout(() => { flushTimer = undefined; flusher.run() }, init.flushMs ?? FLUSH_MS)
+    flushTimer.unref()
+  }
+
+  const refsOf = async (ref: string): Promise<number[]> => staged.get(ref) ?? await refs.get(ref) ?? []
+  const stageRefs = (batch: StoreBatch, ref: string, list: number[] | null): void => {
+    const kept = list ?? []
+    staged.set(ref, kept)
+    if (list === null) batch.del(refs, ref)
+    else batch.put(refs, ref, list)
+    batch.afterWrite(() => { if (staged.get(ref) === kept) staged.delete(ref) })
+  }
+  const dropDocs = (batch: StoreBatch, numbers: number[]): void => {
+    for (const n of numbers) batch.del(docs, docKey(n))
+    batch.afterWrite(() => { for (const n of numbers) pending.delete(n) })
+  }
+  const add = (batch: StoreBatch, doc: IndexedDoc): void => {
+    const n = nextLive++
+    const record = toDocRecord(doc)
+    batch.put(docs, docKey(n), record)
+    stageRefs(batch, doc.ref, [n])
+    batch.afterWrite(() => { pending.set(n, record); schedule() })
+  }
+
+  /** Segments from the newest down, as far as documents go. */
+  const segments = (): number[] => {
+    const top = segOf(Math.max(nextLive - 1, LIVE_BASE))
+    const bottom = segOf(Math.min(state.back + 1, LIVE_BASE - 1))
+    const out: number[] = []
+    for (let s = top; s >= bottom; s--) out.push(s)
+    return out
+  }
+
+  let rebuilding: Promise<void> | undefined
+  let filling: Promise<void> | undefined
+  const rebuild = (why: unknown): void => {
+    if (rebuilding !== undefined || closed) return
+    log.warn('search index damaged; rebuilding it from the messages', { error: why instanceof Error ? why.message : String(why) })
+    setStatus({ state: 'rebuilding', done: 0, total: 0 })
+    rebuilding = (async () => {
+      await filling
+      await serial(async () => {
+        for (const c of all) await c.clear()
+        await load()
+      })
+      rebuilding = undefined
+      if (source !== undefined) startFill(source, 'rebuilding')
+    })().catch((err: unknown) => { log.warn('search index: rebuild failed', { error: err instanceof Error ? err.message : String(err) }) })
+      .finally(() => { rebuilding = undefined })
+  }
+
+  const query = async (q: IndexQuery): Promise<{ hits: IndexHit[]; next: number | null }> => {
+    const below = q.below ?? Infinity
+    const hits: IndexHit[] = []
+    const seen = new Set<number>()
+    const inTime = (at: number): boolean => (q.after === undefined || at >= q.after) && (q.before === undefined || at < q.before)
+    // The newest live documents, not in the postings yet.
+    for (const [n, record] of [...pending].sort((a, b) => b[0] - a[0])) {
+      if (n >= below) continue
+      seen.add(n)
+      if (inTime(record.at) && q.check(record)) hits.push({ doc: n, record })
+      if (hits.length >= q.limit) return { hits, next: n }
+    }
+    for (const seg of segments()) {
+      if (seg * SEGMENT >= below) continue
+      const span = state.segs[seg]
+      if (span === undefined || (q.after !== undefined && span[1] < q.after) || (q.before !== undefined && span[0] >= q.before)) continue
+      const lists: Uint32Array[] = []
+      for (const group of q.groups) {
+        const parts: Uint32Array[] = []
+        for (const token of group) parts.push(...(await readChunks(token, seg)).map((c) => c.list))
+        const list = unionPostings(parts)
+        if (list.length === 0) { lists.length = 0; break }
+        lists.push(list)
+      }
+      if (lists.length === 0) continue
+      const found = intersectPostings(lists)
+      const numbers: number[] = []
+      for (let i = found.length - 1; i >= 0; i--) {
+        const n = seg * SEGMENT + (found[i] ?? 0)
+        if (n < below && !seen.has(n)) numbers.push(n)
+      }
+      for (let i = 0; i < numbers.length; i += CONFIRM_BATCH) {
+        const part = numbers.slice(i, i + CONFIRM_BATCH)
+        const records = await docs.getMany(part.map(docKey))
+        for (let j = 0; j < part.length; j++) {
+          const record = records[j]
+          const n = part[j] ?? 0
+          if (record !== undefined && inTime(record.at) && q.check(record)) hits.push({ doc: n, record })
+          if (hits.length >= q.limit) return { hits, next: n }
+        }
+      }
+    }
+    return { hits, next: null }
+  }
+
+  /** Indexes groups of history not indexed yet, newest first, FILL_DOCS documents per atomic write. */
+  const runFill = async (src: FillSource, label: IndexStatus['state']): Promise<void> => {
+    const groups = src.groups().sort((a, b) => b.hour - a.hour || (a.id < b.id ? -1 : 1))
+    const from = state.filledFrom
+    const todo = from === null ? groups : groups.filter((g) => g.hour < from)
+    let done = groups.length - todo.length
+    setStatus({ state: label, done, total: groups.length })
+    let lists = new Map<string, number[]>()
+    let batch = store.batch()
+    let count = 0
+    const write = (filledFrom: number | null, filled: boolean): Promise<void> => serial(async () => {
+      for (const [tokenSeg, offsets] of lists) await writeList(batch, tokenSeg, offsets)
+      state.filledFrom = filledFrom ?? state.filledFrom
+      state.filled = filled
+      batch.put(meta, 'state', state)
+      await batch.write()
+      lists = new Map()
+      batch = store.batch()
+      count = 0
+    })
+    for (let i = 0; i < todo.length; i++) {
+      if (closed || rebuilding !== undefined) return
+      const group = todo[i]
+      if (group === undefined) continue
+      const found = (await src.read(group.id, group.hour)).sort((a, b) => b.at - a.at)
+      const known = await refs.getMany(found.map((d) => d.ref))
+      for (let j = 0; j < found.length; j++) {
+        const doc = found[j]
+        if (doc === undefined || known[j] !== undefined || staged.has(doc.ref)) continue
+        const n = state.back--
+        const record = toDocRecord(doc)
+        batch.put(docs, docKey(n), record)
+        batch.put(refs, doc.ref, [n])
+        collect(lists, n, record)
+        count++
+      }
+      done++
+      const next = todo[i + 1]
+      // Written at the end of an hour: progress is kept as "every group from this hour up".
+      if (count >= FILL_DOCS && next !== undefined && next.hour < group.hour) await write(group.hour, false)
+      if (done % 16 === 0) { setStatus({ state: label, done, total: groups.length }); await yieldToEvents() }
+    }
+    await write(todo.at(-1)?.hour ?? null, true)
+    setStatus({ state: 'ready', done: groups.length, total: groups.length })
+  }
+  const startFill = (src: FillSource, label: IndexStatus['state']): void => {
+    if (filling !== undefined) return
+    filling = runFill(src, label)
+      .catch((err: unknown) => { if (!closed) rebuild(err) })
+      .finally(() => { filling = undefined })
+  }
+
+  return {
+    add,
+    replace: async (batch, doc) => {
+      dropDocs(batch, await refsOf(doc.ref))
+      const n = nextLive++
+      const record = toDocRecord(doc)
+      batch.put(docs, docKey(n), record)
+      stageRefs(batch, doc.ref, [n])
+      batch.afterWrite(() => { pending.set(n, record); schedule() })
+    },
+    remove: async (batch, ref) => {
+      dropDocs(batch, await refsOf(ref))
+      stageRefs(batch, ref, null)
+    },
+    query: async (q) => {
+      if (q.groups.length === 0) throw new EnclaveError('bad-request', 'a search needs a word, two characters or a filter')
+      try {
+        return await query(q)
+      } catch (err) {
+        if (!(err instanceof EnclaveError) || err.code !== 'store-error') throw err
+        rebuild(err)
+        return { hits: [], next: null }
+      }
+    },
+    status: () => status,
+    fill: (src) => {
+      source = src
+      if (!state.filled) startFill(src, status.state === 'rebuilding' ? 'rebuilding' : 'indexing')
+    },
+    flush: () => serial(flushPending),
+    close: async () => {
+      closed = true
+      clearTimeout(flushTimer)
+      flusher.stop()
+      await filling
+      await rebuilding
+      await serial(flushPending).catch(() => undefined)
+    }
+  }
+}
