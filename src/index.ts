@@ -12,6 +12,7 @@ import { MAX_DOC_EDIT_BYTES } from './chat/envelope.js'
 import { createHybridClock } from './chat/hybrid-clock.js'
 import { createLifecycle } from './core/lifecycle.js'
 import { createRouter } from './core/router.js'
+import { createSearchEverything } from './core/search-everything.js'
 import { createDocsService } from './docs/docs-service.js'
 import { openBlobStore } from './files/blob-store.js'
 import { createFileService, type FileService } from './files/file-service.js'
@@ -283,7 +284,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
     parts.add('network', createReconnectOnChange(() => { peers.reconnectNow() }, log))
 
     const info = (): NodeInfo => ({ peerId: self, addresses: node.getMultiaddrs().map((a) => a.toString()), protocols: protocols.served(), version: VERSION })
-    const api = createApiServer(createRouter({ info, health, peers, relays, chat, profiles, workspaces, docs, files, drafts: createDrafts({ drafts: store.collection('drafts'), emit }), emit }), log.child('api'), shellEvents)
+    const api = createApiServer(createRouter({ info, health, peers, relays, chat, profiles, workspaces, docs, files, drafts: createDrafts({ drafts: store.collection('drafts'), emit }), search: createSearchEverything({ chat, docs, workspaces, state: store.collection('searchState') }), emit }), log.child('api'), shellEvents)
 
     await parts.start()
     log.info('node started', { peerId: self, addresses: info().addresses })

@@ -156,6 +156,60 @@ export interface DocSyncView {
   error: ApiError | null
 }
 
+/** What `search.query` looks for, beyond its words: every filter narrows. */
+export interface MessageSearchInput {
+  /** Words (found as word beginnings), Chinese (any two or more characters), emoji. */
+  query: string
+  conversationId?: ConversationId
+  /** Sent by any of these devices. */
+  from?: PeerIdString[]
+  /** Sent at or after / before (ms). */
+  after?: number
+  before?: number
+  has?: Array<'file' | 'link'>
+  mentionsMe?: boolean
+  /** Hits per page. @default 20, at most 200 */
+  limit?: number
+  /** The `next` of the previous page. */
+  cursor?: string
+}
+
+export interface SearchHit {
+  /** As the conversation shows it now. */
+  message: MessageView
+  /** The text around the first match, as plain text (no markdown marks). */
+  snippet: string
+  /** [start, end) ranges of `snippet` that matched. */
+  highlights: Array<[number, number]>
+  /** [start, end) ranges of the file's name that matched. */
+  fileHighlights?: Array<[number, number]>
+}
+
+/** How far the search index has come: `indexing` an older store's history, `rebuilding` a damaged index. */
+export interface SearchIndexView {
+  state: 'ready' | 'indexing' | 'rebuilding'
+  /** Parts of history done and in all (a conversation's hour each). */
+  done: number
+  total: number
+}
+
+export type SearchKind = 'messages' | 'files' | 'docs' | 'channels' | 'people'
+
+export interface SearchResults {
+  messages: SearchHit[]
+  /** Messages with a file whose caption or name matched. */
+  files: SearchHit[]
+  /** The cursor for more messages and files; null when there are no more. */
+  next: string | null
+  docs: DocView[]
+  channels: ConversationView[]
+  /** Colleagues in any of this device's workspaces. */
+  people: MemberView[]
+  index: SearchIndexView
+  /** The words are too short to look up messages by (one character): more is needed. */
+  tooShort: boolean
+}
+
 export interface DocView {
   id: DocId
   kind: DocKind
@@ -343,6 +397,15 @@ export interface Requests {
    * `departmentId` limits the search to that department and everything below it.
    */
   'directory.search': (input: { workspaceId: WorkspaceId; query: string; departmentId?: DepartmentId; limit?: number }) => MemberView[]
+  /**
+   * One search over everything on this device: messages and files (the sealed index), docs by
+   * title, channels and people by name, pinyin or initials. `kinds` limits what is looked for;
+   * `remember` keeps the words among the recent searches (when the user opens a hit or presses Enter).
+   */
+  'search.query': (input: MessageSearchInput & { kinds?: SearchKind[]; remember?: boolean }) => SearchResults
+  /** The last searches, newest first (at most 10), kept sealed on this device. */
+  'search.recent': (input: Record<string, never>) => string[]
+  'search.forgetRecent': (input: Record<string, never>) => string[]
   /** Docs shared in a conversation, or personal docs (`conversationId` omitted); newest change first. */
   /**
    * Shares a file on this device's disk (a path the core can read: the CLI's and the desktop
@@ -507,6 +570,8 @@ export type LinkTarget =
   | { kind: 'message'; messageId: MessageId }
 
 export interface Events {
+  /** The search index's progress changed (history being indexed, or a rebuild). */
+  'search.indexChanged': SearchIndexView
   'chat.messageAdded': MessageView
   /** A message changed: its delivery, an edit, a recall, reactions, a pin, or the message it quotes. */
   'chat.messageUpdated': MessageView

@@ -136,6 +136,21 @@ export const requestSchemas = {
   'workspaces.setMemberRelay': z.object({ workspaceId, enabled: z.boolean() }).strict(),
   'workspaces.setMessagePolicy': z.object({ workspaceId, recallMinutes: z.number().int().min(1).max(MAX_RECALL_MINUTES).nullable() }).strict(),
   'workspaces.setFilePolicy': z.object({ workspaceId, maxBytes: z.number().int().min(0).max(MAX_FILE_BYTES).nullable(), blocked: z.array(z.string().trim().toLowerCase().transform((e) => e.replace(/^\./, '')).pipe(FILE_EXTENSION)).max(MAX_BLOCKED_EXTENSIONS), guests: z.boolean() }).strict(),
+  'search.query': z.object({
+    query: z.string().max(200),
+    conversationId: conversationId.optional(),
+    from: z.array(peerId).max(20).optional(),
+    after: z.number().int().min(0).optional(),
+    before: z.number().int().min(0).optional(),
+    has: z.array(z.enum(['file', 'link'])).max(2).optional(),
+    mentionsMe: z.boolean().optional(),
+    limit: z.number().int().min(1).max(200).optional(),
+    cursor: z.string().regex(/^\d{1,16}$/, 'a cursor from a previous page').optional(),
+    kinds: z.array(z.enum(['messages', 'files', 'docs', 'channels', 'people'])).max(5).optional(),
+    remember: z.boolean().optional()
+  }).strict(),
+  'search.recent': empty,
+  'search.forgetRecent': empty,
   'directory.search': z.object({ workspaceId, query: z.string().max(100), departmentId: departmentId.optional(), limit: z.number().int().min(1).max(MAX_DIRECTORY_RESULTS).optional() }).strict(),
   'files.send': z.union([
     z.object({ conversationId, path: filePath, caption: z.string().max(MAX_TEXT_LENGTH).optional() }).strict(),

@@ -5,6 +5,7 @@ import type { CoreBus } from '../core-events.js'
 import type { ProtocolHost } from '../net/protocol-host.js'
 import type { Logger } from '../logger.js'
 import type { Store } from '../store/store.js'
+import type { SearchIndex } from '../search/search-index.js'
 import type { CipherLog } from './cipher-log.js'
 import type { GroupKeys } from './group-keys.js'
 import type { GroupStates } from './group-states.js'
@@ -73,4 +74,6 @@ export interface ChatContext {
   /** Reactions, edits, recalls, pins and thread counts per message (annotation-log.ts). */
   annotations: AnnotationLog
   announce: (record: ConversationRecord, last?: MessageView) => Promise<ConversationView>
+  /** The search index of this device's messages (null on a relay or mailbox). */
+  index: SearchIndex | null
 }

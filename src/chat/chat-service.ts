@@ -29,9 +29,10 @@ import { createReadReceipts } from './read-receipts.js'
 import { createHeldRetry } from './held-retry.js'
 import { createAnnotationLog } from './annotation-log.js'
 import { createTyping } from './typing.js'
+import { createMessageSearch, historySource, indexOnAppend, openMessageIndex, type MessageSearchResult } from './message-search.js'
 import { fileRefOf } from './file-message.js'
 import type { FileRef } from './envelope.js'
-import type { ChannelSummary, ChannelVisibility, ConversationId, ConversationRef, ConversationView, DocId, MessageId, MessageInfo, MessageView, NotifyLevel, PeerIdString, WorkspaceId } from '../api/contract.js'
+import type { ChannelSummary, ChannelVisibility, ConversationId, ConversationRef, ConversationView, DocId, MessageId, MessageInfo, MessageSearchInput, MessageView, NotifyLevel, PeerIdString, SearchIndexView, WorkspaceId } from '../api/contract.js'
 import type { ChatComponents, ChatContext } from './chat-context.js'
 import { nextOutboxCounter, type OutboxInit } from './outbox.js'
 import type { Stream } from '@libp2p/interface'
@@ -112,7 +113,10 @@ export interface ChatService {
   groupAccess(conversationId: ConversationId): GroupAccess | null
   /** Mailboxes that keep this conversation's envelopes (and files) for its members while they are away. */
   mailboxesFor(conversationId: ConversationId): PeerIdString[]
-  /** Delivers what waited in the outbox and processes envelopes held from the last run. */
+  /** This device's messages and files by words, sender, time and more; newest first (message-search.ts). */
+  search(input: MessageSearchInput): Promise<MessageSearchResult>
+  searchIndex(): SearchIndexView
+  /** Delivers what waited in the outbox and processes envelopes held from the last run; indexes history not indexed yet. */
   start(): Promise<void>
   stop(): Promise<void>
 }
@@ -129,7 +133,8 @@ export interface ChatService {
  */
 export async function createChatService(components: ChatComponents, outboxInit: OutboxInit = {}): Promise<ChatService> {
   const { store, clock, emit, self, log, policy, bus, protocols } = components
-  const messages = await createMessageLog(store)
+  const index = await openMessageIndex(components)
+  const messages = await createMessageLog(store, indexOnAppend(index))
   const cipher = createCipherLog(store)
   const keys = await createGroupKeys(store, components.deviceKey, self)
   // The credential check needs the rules, which need the group states: tied through `rules` below.
@@ -160,7 +165,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   await mailboxQuota?.start()
   // A mailbox's queued copies expire with the deposits they hand over.
   if (mailboxQuota !== null) outboxInit = { ...outboxInit, maxAgeMs: outboxInit.maxAgeMs ?? mailboxQuota.retentionMs }
-  const ctx: ChatContext = { components, mailboxQuota, store, log, clock, emit, self, policy, messages, cipher, keys, groups, rules, sign: createEnvelopeSigner(components.deviceKey), openGroupStream, configFor, announce, decorate: (views) => Promise.resolve(views), annotations: createAnnotationLog(store) }
+  const ctx: ChatContext = { components, mailboxQuota, store, log, clock, emit, self, policy, messages, cipher, keys, groups, rules, sign: createEnvelopeSigner(components.deviceKey), openGroupStream, configFor, announce, decorate: (views) => Promise.resolve(views), annotations: createAnnotationLog(store), index }
   const delivery = createDelivery(ctx, { firstCounter: await nextOutboxCounter(store), ...outboxInit })
   /** A mailbox drops deposits past their retention (the queued copies expire by the same age). */
   const sweep = async (): Promise<void> => {
@@ -507,7 +512,10 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       return announce(record)
     },
 
+    search: createMessageSearch({ index, messages, decorate, self }),
+    searchIndex: () => index?.status() ?? { state: 'ready', done: 0, total: 0 },
     start: async () => {
+      index?.fill(historySource(messages, ctx.annotations))
       for (const peer of await outbox.peersWithPending()) outbox.kick(peer)
       for (const record of messages.conversations()) {
         if (await cipher.heldCount(record.id) > 0) void inbound.drain(record.id).catch(() => undefined)
@@ -520,6 +528,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       retryHeld.stop()
       await delivery.stop()
       await groups.flush()
+      await index?.close()
     }
   }
 

@@ -5,6 +5,7 @@ import { isEmoji, MAX_REACTIONS_PER_MEMBER, reactionsBy, reactionsOf, type Annot
 import type { MessageRef } from './annotation-log.js'
 import { hlcToMs } from './hybrid-clock.js'
 import { orderOf, toMessageView, type ConversationRecord } from './message-log.js'
+import { indexedDocOf } from './message-search.js'
 import type { AppPayload } from './envelope.js'
 import type { ConversationId, MessageId, MessageInfo, MessageView, PeerIdString } from '../api/contract.js'
 import type { ChatContext } from './chat-context.js'
@@ -159,6 +160,15 @@ export function createMessageActions(ctx: ChatContext, deps: ActionDeps): Messag
     return v
   }
 
+  /** The search index follows an edit (the newest text is found, not the old) and a recall (nothing is). */
+  const reindex = async (batch: StoreBatch, record: ConversationRecord, target: MessageRef, changed: string, ann: Annotations): Promise<void> => {
+    if (ctx.index === null || (changed !== 'edit' && changed !== 'recall')) return
+    if (changed === 'recall') { await ctx.index.remove(batch, messageId(record.id, target.author, target.seq)); return }
+    const found = await messages.find(record.id, target.author, target.seq)
+    const doc = found === undefined ? null : indexedDocOf(found.msg, ann.edits.at(-1)?.text)
+    if (doc !== null) await ctx.index.replace(batch, doc)
+  }
+
   /** Notes a pin change in the conversation's list (saved with the batch). */
   const notePin = (record: ConversationRecord, ref: MessageRef, on: boolean, hlc: number): void => {
     const rest = (record.pins ?? []).filter((p) => p.author !== ref.author || p.seq !== ref.seq)
@@ -169,6 +179,7 @@ export function createMessageActions(ctx: ChatContext, deps: ActionDeps): Messag
   const apply = async (batch: StoreBatch, record: ConversationRecord, target: MessageRef, op: AnnotationOp): Promise<(() => Promise<void>) | undefined> => {
     const { changed, ann } = await annotations.apply(batch, record.id, target, op)
     if (changed === null) return undefined
+    await reindex(batch, record, target, changed, ann)
     if (changed === 'pin' || (changed === 'recall' && record.pins?.some((p) => p.author === target.author && p.seq === target.seq) === true)) {
       notePin(record, target, ann.pin?.on === true, op.hlc)
       messages.saveConversation(batch, record)

@@ -210,7 +210,14 @@ export interface MessageLog {
   byKeys(keys: string[]): Promise<Array<StoredMessage | undefined>>
   /** Persists the cached record of a conversation into `batch`. */
   saveConversation(batch: StoreBatch, record: ConversationRecord): void
+  /** Every (conversation, hour) that holds messages: what indexing history walks. */
+  hourGroups(): Array<{ conv: ConversationId; hour: number }>
+  /** The messages of one hour of a conversation, with their storage keys, in no order. */
+  readHour(conv: ConversationId, hour: number): Promise<Array<{ key: string; msg: StoredMessage }>>
 }
+
+/** Told of every message appended, in the batch that stores it (the search index). */
+export type AppendHook = (batch: StoreBatch, key: string, msg: StoredMessage) => void
 
 /** Storage keys kept in memory for hours read whole, at most this many in all. */
 const HOUR_KEYS_LIMIT = 100_000
@@ -303,7 +310,7 @@ function createHourKeys(): HourKeys {
   }
 }
 
-export async function createMessageLog(store: Store): Promise<MessageLog> {
+export async function createMessageLog(store: Store, onAppend?: AppendHook): Promise<MessageLog> {
   const conversations = store.collection<ConversationRecord>('conversations')
   const messages = store.collection<StoredMessage>('messages')
   const index: Collection<string> = store.collection<string>('messageIndex')
@@ -365,6 +372,7 @@ export async function createMessageLog(store: Store): Promise<MessageLog> {
       }
       if (record.lastKey === null || key > record.lastKey) record.lastKey = key
       if (opts.countUnread) record.unread += 1
+      onAppend?.(batch, key, msg)
       batch.put(conversations, record.id, record)
       return key
     },
@@ -419,7 +427,14 @@ export async function createMessageLog(store: Store): Promise<MessageLog> {
       return record
     },
     byKeys: (keys) => messages.getMany(keys),
-    saveConversation: (batch, record) => { batch.put(conversations, record.id, record) }
+    saveConversation: (batch, record) => { batch.put(conversations, record.id, record) },
+    hourGroups: () => [...hours].flatMap(([conv, list]) => list.map((hour) => ({ conv: conv as ConversationId, hour }))),
+    readHour: async (conv, hour) => {
+      const bounds = hourBounds(hour)
+      const out: Array<{ key: string; msg: StoredMessage }> = []
+      for await (const [key, msg] of messages.entries({ gte: `${conv}${SEP}${bounds.gte}`, lte: `${conv}${SEP}${bounds.lte}` })) out.push({ key, msg })
+      return out
+    }
   }
   return log
 }

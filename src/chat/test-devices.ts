@@ -83,8 +83,8 @@ export interface TestDevices {
   serveInstead(device: TestDevice, protocol: string, handler: StreamHandler | undefined): void
   /** The handler a device's chat service serves `protocol` with, for tests that feed it raw bytes. */
   handlerOf(device: TestDevice, protocol: string): StreamHandler | undefined
-  /** Stops a device's chat, closes and reopens its store, and starts a new chat service on it. */
-  restart(device: TestDevice): Promise<void>
+  /** Stops a device's chat, closes and reopens its store (`whileStopped` may change it), and starts a new chat service on it. */
+  restart(device: TestDevice, whileStopped?: (store: Store) => Promise<void>): Promise<void>
   /**
    * The device's user leaves the workspace, as every device's policy sees it (the device itself
    * goes on as if nothing happened: a removed member's client that still writes).
@@ -279,11 +279,12 @@ export async function createTestDevices(n: number, init: TestDevicesInit = {}): 
     removeFromWorkspace: (d) => { removed.add(d.id) },
     setRecallMinutes: (minutes) => { recallMinutes = minutes },
     skew: (d, ms) => { const node = nodes.get(d.id); if (node !== undefined) node.skew.ms += ms },
-    restart: async (d) => {
+    restart: async (d, whileStopped) => {
       const node = nodes.get(d.id)
       if (node === undefined) throw new Error('not a test device')
       await stopNode(node)
       node.store = await openStore({ path: node.path, log: node.log, dataKey: node.dataKey })
+      await whileStopped?.(node.store)
       await start(node, await makeChat(node))
     },
     deliver: async (to, from, envs) => {

@@ -12,6 +12,7 @@ import type { PeerBook } from '../net/peer-book.js'
 import type { RelayList } from '../net/relay-list.js'
 import type { Profiles } from '../org/profiles.js'
 import type { WorkspaceService } from '../org/workspace-service.js'
+import type { SearchEverything } from './search-everything.js'
 
 const fromBase64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'))
 const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
@@ -27,12 +28,13 @@ export interface RouterServices {
   docs: DocsService
   files: FileService
   drafts: Drafts
+  search: SearchEverything
   /** Events to every shell (`shell.openLink` announces the link it checked). */
   emit: Emit
 }
 
 /** The API's routing table: which service answers each method. Inputs arrive validated. */
-export function createRouter({ info, health, peers, relays, chat, profiles, workspaces, docs, files, drafts, emit }: RouterServices): Handlers {
+export function createRouter({ info, health, peers, relays, chat, profiles, workspaces, docs, files, drafts, search, emit }: RouterServices): Handlers {
   return {
     'node.info': () => Promise.resolve(info()),
     'net.health': () => Promise.resolve(health.status()),
@@ -126,6 +128,9 @@ export function createRouter({ info, health, peers, relays, chat, profiles, work
     'workspaces.setFilePolicy': ({ workspaceId, ...policy }) => workspaces.setFilePolicy(workspaceId, policy),
     'workspaces.setMessagePolicy': ({ workspaceId, recallMinutes }) => workspaces.setMessagePolicy(workspaceId, recallMinutes),
     'directory.search': ({ workspaceId, ...query }) => Promise.resolve(workspaces.search(workspaceId, query)),
+    'search.query': (input) => search.query(input),
+    'search.recent': () => search.recent(),
+    'search.forgetRecent': () => search.forgetRecent(),
     'docs.list': ({ conversationId }) => docs.list(conversationId ?? null),
     'docs.create': ({ kind, title, conversationId }) => docs.create(kind, title, conversationId ?? null),
     'docs.rename': ({ docId, title }) => docs.rename(docId, title),
