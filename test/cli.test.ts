@@ -61,6 +61,11 @@ test('id --json, send and history --json work for scripts', async () => {
   assert.match(sent.stdout, /pending/)
   const history = JSON.parse((await enclave('history', stranger, '--json', '--data', node.dataDir)).stdout) as Array<{ text: string; mine: boolean }>
   assert.deepEqual(history.map((m) => [m.text, m.mine]), [['hello there', true]])
+
+  const search = JSON.parse((await enclave('search', 'HELLO', '--in', stranger, '--json', '--data', node.dataDir)).stdout) as { hits: Array<{ message: { text: string }; highlights: Array<[number, number]> }> }
+  assert.deepEqual(search.hits.map((h) => [h.message.text, h.highlights]), [['hello there', [[0, 5]]]])
+  assert.match((await enclave('search', 'nowhere', '--data', node.dataDir)).stdout, /no messages found/)
+  assert.equal((await enclave('search', 'x', '--after', 'yesterday', '--data', node.dataDir)).code, 2)
 })
 
 test('call prints JSON results and coded errors for unknown methods and bad params', async () => {

@@ -12,7 +12,7 @@ import { UsageError } from './cli-error.js'
 import { defaultDataDir, readEndpoint } from './endpoint.js'
 import { formatBytes, formatConversation, formatFile, formatMessage, formatPeer, formatProgress, formatNetHealth } from './format.js'
 import { USAGE } from './usage.js'
-import type { ConversationRef, MessageId, WorkspaceId } from '../api/contract.js'
+import type { ConversationId, ConversationRef, MessageId, WorkspaceId } from '../api/contract.js'
 import type { KeyProtection } from '../index.js'
 
 type Options = NonNullable<ParseArgsConfig['options']>
@@ -43,6 +43,23 @@ function builtRendererDir(): string {
 
 function conversationRef(target: string): ConversationRef {
   return target.startsWith('dm:') || target.startsWith('ch:') ? { conversationId: parseConversationId(target) } : { peerId: parsePeerId(target) }
+}
+
+/** A conversation named by its id, or a DM by the peer's device id. */
+async function conversationIdFor(api: ApiClient, target: string): Promise<ConversationId> {
+  const ref = conversationRef(target)
+  if ('conversationId' in ref) return ref.conversationId
+  const dm = (await api.call('conversations.list', {})).find((c) => c.kind === 'dm' && c.peerId === ref.peerId)
+  if (dm === undefined) throw new UsageError(`no conversation with ${target}`, 'search')
+  return dm.id
+}
+
+/** Midnight (local time) starting YYYY-MM-DD, in ms. */
+function dayStart(text: string, command: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text)
+  const at = m === null ? NaN : new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3])).getTime()
+  if (!Number.isFinite(at)) throw new UsageError(`not a date (YYYY-MM-DD): ${text}`, command)
+  return at
 }
 
 async function withClient<T>(dataDir: string, fn: (api: ApiClient) => Promise<T>): Promise<T> {
@@ -111,6 +128,7 @@ async function run(argv: string[]): Promise<void> {
     : command === 'relay' ? { ...nodeOptions, workspace: { type: 'string' }, allow: { type: 'string', multiple: true }, 'allow-anyone': { type: 'boolean' } }
     : command === 'serve' ? { ...nodeOptions, port: { type: 'string' } }
       : command === 'history' ? { limit: { type: 'string' }, before: { type: 'string' } }
+      : command === 'search' ? { in: { type: 'string' }, from: { type: 'string', multiple: true }, has: { type: 'string', multiple: true }, mentions: { type: 'boolean' }, after: { type: 'string' }, before: { type: 'string' }, limit: { type: 'string' } }
         : command === 'invite' ? { workspace: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' }, approval: { type: 'boolean' } }
           : command === 'members' ? { workspace: { type: 'string' } }
             : command === 'workspace' ? { clear: { type: 'boolean' }, 'max-mb': { type: 'string' }, block: { type: 'string' }, 'no-guests': { type: 'boolean' }, 'recall-minutes': { type: 'string' } }
@@ -236,6 +254,35 @@ async function run(argv: string[]): Promise<void> {
       const messages = await withClient(dataDir, (api) => api.call('chat.history', { ...conversationRef(target), limit, before }))
       if (asJson) json(messages)
       else for (const m of messages) out(formatMessage(m))
+      return
+    }
+    case 'search': {
+      const query = positionals.join(' ')
+      const limit = values.limit === undefined ? undefined : Number(values.limit)
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 200)) throw new UsageError('--limit must be an integer from 1 to 200', command)
+      const has = (values.has as string[] | undefined) ?? []
+      const wrong = has.find((h) => h !== 'file' && h !== 'link')
+      if (wrong !== undefined) throw new UsageError(`--has takes file or link, not '${wrong}'`, command)
+      const result = await withClient(dataDir, async (api) => {
+        const where = typeof values.in === 'string' ? await conversationIdFor(api, values.in) : undefined
+        return api.call('search.query', {
+          query,
+          kinds: ['messages', 'files'],
+          ...(where === undefined ? {} : { conversationId: where }),
+          ...(values.from === undefined ? {} : { from: (values.from as string[]).map(parsePeerId) }),
+          ...(has.length === 0 ? {} : { has: has as Array<'file' | 'link'> }),
+          ...(values.mentions === true ? { mentionsMe: true } : {}),
+          ...(typeof values.after === 'string' ? { after: dayStart(values.after, command) } : {}),
+          ...(typeof values.before === 'string' ? { before: dayStart(values.before, command) } : {}),
+          ...(limit === undefined ? {} : { limit })
+        })
+      })
+      const hits = [...result.messages, ...result.files].sort((x, y) => y.message.sentAt - x.message.sentAt)
+      if (asJson) { json({ hits, next: result.next, index: result.index }); return }
+      if (result.tooShort) out('type two or more characters (or a filter) to search messages')
+      if (result.index.state !== 'ready') out(`(the search index is ${result.index.state}: ${result.index.done} of ${result.index.total} parts of history done)`)
+      if (hits.length === 0 && !result.tooShort) out('no messages found')
+      for (const h of hits) out(formatMessage({ ...h.message, text: h.message.file === undefined ? h.snippet : `${h.snippet} [${h.message.file.name}]` }))
       return
     }
     case 'conversations': {

@@ -16,6 +16,7 @@ Commands:
   files      list the files shared in a conversation (or everywhere)
   get-file   fetch a shared file and save it
   history    show a conversation's messages
+  search     find messages and files by words, sender, date
   conversations  list DMs and channels
   channel    create a channel, add or remove members, leave
   workspace  create or list workspaces
@@ -118,6 +119,13 @@ join) with the listed devices; add asks the channel's committer to add devices; 
   history: `Usage: enclave history PEER|CONVERSATION [--limit N] [--before ORDER] [--json] [--data DIR]
 
 Prints messages oldest first. --json prints an array of messages, each with its text.`,
+  search: `Usage: enclave search QUERY [--in PEER|CONVERSATION] [--from PEER]... [--has file|link]...
+                      [--mentions] [--after DATE] [--before DATE] [--limit N] [--json] [--data DIR]
+
+Searches this device's messages and files, newest first: English by words and word beginnings,
+Chinese by any two or more characters, case and width ignored. DATE is YYYY-MM-DD (local time);
+--before is exclusive. --json prints {hits, next, index}: each hit with the message, a snippet
+and the ranges that matched.`,
   workspace: `Usage: enclave workspace create NAME [--json] [--data DIR]
        enclave workspace list [--json] [--data DIR]
        enclave workspace relays ID [MULTIADDR... | --clear] [--json] [--data DIR]

@@ -52,6 +52,14 @@ test('history and identity survive a restart, and a crash loses nothing acknowle
   await waitFor('the message written before the crash to reach bob', async () => (await texts(bob, alice.peerId)).includes('just before the crash'), { timeoutMs: 30_000 })
   const atBob = await texts(bob, alice.peerId)
   assert.equal(atBob.filter((t) => t === 'just before the crash').length, 1)
+
+  // Search survives both: the crash came before the index wrote that message's postings (it
+  // does so seconds later), so the restarted core found it queued on disk and indexed it.
+  const found = async (node: NodeProcess, query: string): Promise<string[]> => (await node.api.call('search.query', { query, kinds: ['messages'] })).messages.map((h) => h.message.text)
+  assert.deepEqual(await found(alice, 'crash'), ['just before the crash'])
+  assert.deepEqual(await found(alice, 'befo'), ['just before the crash', ...[4, 3, 2, 1, 0].map((i) => `before ${i}`)])
+  assert.deepEqual(await found(bob, 'crash'), ['just before the crash'], 'and on the receiving device')
+  assert.deepEqual((await bob.api.call('search.query', { query: 'before', from: [bob.peerId] })).messages, [], 'filtered by sender')
 })
 
 test('messages sent while the peer is down arrive, once and in order, when it is back, even across the sender\'s restart', async () => {
