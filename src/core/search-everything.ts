@@ -47,9 +47,11 @@ export function createSearchEverything({ chat, docs, workspaces, state }: Search
   }
 
   const findPeople = (query: string): MemberView[] => {
-    const seen = new Set<string>()
-    return workspaces.list().flatMap((w) => workspaces.search(w.id, { query, limit: MAX_NAMED }))
-      .filter((m) => !seen.has(m.userId) && seen.add(m.userId) !== undefined).slice(0, MAX_NAMED)
+    const byUser = new Map<string, MemberView>()
+    for (const w of workspaces.list()) {
+      for (const m of workspaces.search(w.id, { query, limit: MAX_NAMED })) if (!byUser.has(m.userId)) byUser.set(m.userId, m)
+    }
+    return [...byUser.values()].slice(0, MAX_NAMED)
   }
 
   const findDocs = async (all: ConversationView[], query: string): Promise<DocView[]> => {
