@@ -12,6 +12,8 @@ export class Timeline {
   items = $state.raw<readonly MessageView[]>([])
   loading = $state(false)
   reachedStart = $state(false)
+  /** False while a stretch of history is shown (a search hit opened in context): newer pages load as the user scrolls down. */
+  reachedEnd = $state(true)
   /** Set while older messages are being prepended, so the list keeps its scroll position. */
   prepending = $state(false)
 
@@ -44,6 +46,8 @@ export class Timeline {
       this.items = next
       return
     }
+    // Past the stretch shown: it comes with the newer pages.
+    if (!this.reachedEnd && view.order > (items.at(-1)?.order ?? '')) return
     let i = items.length
     while (i > 0 && (items[i - 1]?.order ?? '') > view.order) i--
     this.items = [...items.slice(0, i), view, ...items.slice(i)]
@@ -143,16 +147,53 @@ class MessagesState {
     return th
   }
 
-  /** Loads older pages until `view` is in the timeline (at most 50 pages back); false if it is not. */
-  async reveal(tl: Timeline, view: MessageView): Promise<boolean> {
-    for (let page = 0; page < 50; page++) {
-      if (tl.items.some((m) => m.id === view.id)) return true
-      const oldest = tl.items[0]?.order
-      if (tl.reachedStart || (oldest !== undefined && oldest < view.order)) return false
-      await this.loadOlder(tl)
-      if (tl.loading) return false
+  /** Loads the next newer page of a stretch of history shown in context. */
+  async loadNewer(tl: Timeline): Promise<void> {
+    const after = tl.items.at(-1)?.order
+    if (tl.loading || tl.reachedEnd || after === undefined) return
+    tl.loading = true
+    try {
+      const page = await session.api.call('chat.history', { conversationId: tl.conversationId, limit: PAGE, after })
+      if (page.length < PAGE) tl.reachedEnd = true
+      const known = new Set(tl.items.map((m) => m.id))
+      tl.items = [...tl.items, ...page.filter((m) => !known.has(m.id))]
+    } catch {
+      // Away (reconnecting): scrolling asks again.
+    } finally {
+      tl.loading = false
     }
+  }
+
+  /**
+   * Makes `view` part of the timeline: already there, or one older page away; else the timeline
+   * becomes the stretch of history around it (half a page each side), however far back it is.
+   */
+  async reveal(tl: Timeline, view: MessageView): Promise<boolean> {
+    if (tl.items.some((m) => m.id === view.id)) return true
+    const oldest = tl.items[0]?.order
+    if (!tl.reachedStart && oldest !== undefined && oldest > view.order && tl.items.length > 0) {
+      await this.loadOlder(tl)
+      if (tl.items.some((m) => m.id === view.id)) return true
+    }
+    const half = PAGE / 2
+    const conversationId = tl.conversationId
+    const [older, newer] = await Promise.all([
+      session.api.call('chat.history', { conversationId, limit: half, before: `${view.order}~` }),
+      session.api.call('chat.history', { conversationId, limit: half, after: view.order })
+    ])
+    tl.items = [...older, ...newer]
+    tl.reachedStart = older.length < half
+    tl.reachedEnd = newer.length < half
     return tl.items.some((m) => m.id === view.id)
+  }
+
+  /** Back from a stretch of history to the newest messages. */
+  async toLatest(tl: Timeline): Promise<void> {
+    if (tl.reachedEnd) return
+    tl.items = []
+    tl.reachedStart = false
+    tl.reachedEnd = true
+    await this.loadOlder(tl)
   }
 
   async send(conversationId: ConversationId, text: string, extra: { replyTo?: MessageId; mentions?: PeerIdString[]; mentionAll?: boolean; threadOf?: MessageId; echo?: boolean } = {}): Promise<void> {

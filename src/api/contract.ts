@@ -316,8 +316,11 @@ export interface Requests {
   'chat.save': (input: { messageId: MessageId; saved: boolean }) => MessageView
   /** Messages saved for later, every conversation, most recently saved first. */
   'chat.saved': (input: { limit?: number }) => MessageView[]
-  /** Messages in display order, oldest first; `before` pages backwards by `order`. */
-  'chat.history': (input: ConversationRef & { before?: string; limit?: number }) => MessageView[]
+  /**
+   * Messages in display order, oldest first; `before` pages backwards by `order`, `after` forwards
+   * (the `limit` messages right after it: a message opened in context, then scrolling down).
+   */
+  'chat.history': (input: ConversationRef & { before?: string; after?: string; limit?: number }) => MessageView[]
   /** Queue a `failed` message again. */
   'chat.retry': (input: { messageId: MessageId }) => MessageView
   /** One message with, for this device's own, each recipient device's delivery state. */

@@ -47,7 +47,7 @@ const outgoing = {
   threadOf: messageId.optional(),
   echo: z.boolean().optional()
 }
-const historyPage = { before: z.string().max(300).optional(), limit: z.number().int().min(1).max(MAX_HISTORY_PAGE).optional() }
+const historyPage = { before: z.string().max(300).optional(), after: z.string().max(300).optional(), limit: z.number().int().min(1).max(MAX_HISTORY_PAGE).optional() }
 
 /**
  * Parameter schemas for every API method: the API's edge validation, strict on unknown keys.

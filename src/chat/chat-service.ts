@@ -312,15 +312,18 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       // are read until `limit` shown ones are found, or 20 pages (a thread-heavy stretch).
       const limit = Math.min(Math.max(query.limit ?? 50, 1), MAX_HISTORY_PAGE)
       const shown: Array<{ key: string; msg: StoredMessage }> = []
-      let before = query.before
+      const forwards = query.after !== undefined
+      let from = query.after ?? query.before
       for (let round = 0; round < 20 && shown.length < limit; round++) {
-        const page = await messages.history(record.id, { limit, ...(before === undefined ? {} : { before }) })
-        shown.unshift(...page.filter(({ msg }) => msg.thread === undefined || msg.echo === true))
-        const oldest = page[0]
-        if (oldest === undefined || page.length < limit) break
-        before = orderOf(oldest.key)
+        const page = await messages.history(record.id, { limit, ...(from === undefined ? {} : forwards ? { after: from } : { before: from }) })
+        const kept = page.filter(({ msg }) => msg.thread === undefined || msg.echo === true)
+        if (forwards) shown.push(...kept)
+        else shown.unshift(...kept)
+        const edge = forwards ? page.at(-1) : page[0]
+        if (edge === undefined || page.length < limit) break
+        from = orderOf(edge.key)
       }
-      return decorate(shown.slice(-limit).map(({ key, msg }) => toMessageView(msg, key, record)))
+      return decorate((forwards ? shown.slice(0, limit) : shown.slice(-limit)).map(({ key, msg }) => toMessageView(msg, key, record)))
     },
 
     conversations: async () => {

@@ -97,6 +97,22 @@ test('history gives the newest page first, oldest to newest within it, and `befo
   }
 })
 
+test('`after` pages forwards from a message, across hours, oldest first', async () => {
+  const h = await harness()
+  try {
+    const HOUR = 3_600_000 * 1000
+    await h.add([1, 2, 3, 4, 5, 6, 7].map((n) => ({ author: ALICE, seq: n, hlc: T0 + n * HOUR / 3 })))
+    const [third] = (await h.log.history(CONV, { limit: 5 })).slice(0, 1)
+    assert.equal(third?.msg.seq, 3)
+    const next = await h.log.history(CONV, { after: orderOf(third.key), limit: 3 })
+    assert.deepEqual(next.map((p) => p.msg.seq), [4, 5, 6])
+    const rest = await h.log.history(CONV, { after: orderOf(next.at(-1)?.key ?? ''), limit: 3 })
+    assert.deepEqual(rest.map((p) => p.msg.seq), [7], 'a short page means the newest message')
+  } finally {
+    await h.close()
+  }
+})
+
 test('paging through busy hours and quiet ones gives every message once, in clock order, before and after a reopen', async () => {
   const h = await harness()
   const HOUR = 3_600_000 * 1000

@@ -168,6 +168,8 @@ function normalise(record: Partial<ConversationRecord> & Pick<ConversationRecord
 
 export interface HistoryQuery {
   before?: string
+  /** The oldest messages after this order key instead (ignores `before`): paging forwards from a message opened in context. */
+  after?: string
   /** @default 50, at most 1,000 */
   limit?: number
 }
@@ -343,6 +345,19 @@ export async function createMessageLog(store: Store, onAppend?: AppendHook): Pro
     batch.put(hoursOnDisk, conv, list)
   }
 
+  /** An hour's storage keys, ascending; the messages too when the hour had to be read whole for them. */
+  const keysOfHour = async (conv: string, hour: number): Promise<{ keys: string[]; loaded?: Map<string, StoredMessage> }> => {
+    const cached = hourKeys.get(conv, hour)
+    if (cached !== undefined) return { keys: cached }
+    const bounds = hourBounds(hour)
+    hourKeys.reading(conv, hour)
+    const loaded = new Map<string, StoredMessage>()
+    for await (const [key, msg] of messages.entries({ gte: `${conv}${SEP}${bounds.gte}`, lte: `${conv}${SEP}${bounds.lte}` })) loaded.set(key, msg)
+    const keys = [...loaded.keys()].sort()
+    hourKeys.keep(conv, hour, keys)
+    return { keys, loaded }
+  }
+
   const storageKey = (msg: StoredMessage): string => `${msg.conv}${SEP}${orderKey(msg.hlc, msg.author, msg.seq)}`
   const indexKey = (conv: string, author: string, seq: number): string => `${conv}${SEP}${author}${SEP}${seqKey(seq)}`
 
@@ -389,34 +404,29 @@ export async function createMessageLog(store: Store, onAppend?: AppendHook): Pro
     },
     history: async (conv, query) => {
       const limit = Math.min(Math.max(query.limit ?? 50, 1), MAX_HISTORY_PAGE)
-      const before = query.before
-      const beforeHour = before === undefined ? Infinity : hourOfOrder(before)
-      if (beforeHour === undefined) return []
+      const forwards = query.after !== undefined
+      const from = query.after ?? query.before
+      const fromHour = from === undefined ? (forwards ? -Infinity : Infinity) : hourOfOrder(from)
+      if (fromHour === undefined) return []
       const list = hours.get(conv) ?? []
       const out: Array<{ key: string; msg: StoredMessage }> = []
-      for (let i = list.length - 1; i >= 0 && out.length < limit; i--) {
-        const hour = list[i] ?? 0
-        if (hour > beforeHour) continue
-        let keys = hourKeys.get(conv, hour)
-        let loaded: Map<string, StoredMessage> | undefined
-        if (keys === undefined) {
-          const bounds = hourBounds(hour)
-          hourKeys.reading(conv, hour)
-          loaded = new Map()
-          for await (const [key, msg] of messages.entries({ gte: `${conv}${SEP}${bounds.gte}`, lte: `${conv}${SEP}${bounds.lte}` })) loaded.set(key, msg)
-          keys = [...loaded.keys()].sort()
-          hourKeys.keep(conv, hour, keys)
-        }
-        const end = before !== undefined && hour === beforeHour ? firstAtOrAfter(keys, `${conv}${SEP}${before}`) : keys.length
-        const wanted = keys.slice(Math.max(0, end - (limit - out.length)), end).reverse()
-        const read = loaded
-        const msgs = read === undefined || wanted.some((k) => !read.has(k)) ? await messages.getMany(wanted) : wanted.map((k) => read.get(k))
-        wanted.forEach((key, n) => {
-          const msg = msgs[n]
+      for (let n = 0; n < list.length && out.length < limit; n++) {
+        const hour = list[forwards ? n : list.length - 1 - n] ?? 0
+        if (forwards ? hour < fromHour : hour > fromHour) continue
+        const { keys, loaded } = await keysOfHour(conv, hour)
+        const wanted = forwards
+          ? keys.slice(hour === fromHour ? firstAtOrAfter(keys, `${conv}${SEP}${from ?? ''}\u0000`) : 0).slice(0, limit - out.length)
+          : (() => {
+              const end = from !== undefined && hour === fromHour ? firstAtOrAfter(keys, `${conv}${SEP}${from}`) : keys.length
+              return keys.slice(Math.max(0, end - (limit - out.length)), end).reverse()
+            })()
+        const msgs = loaded === undefined || wanted.some((k) => !loaded.has(k)) ? await messages.getMany(wanted) : wanted.map((k) => loaded.get(k))
+        wanted.forEach((key, i) => {
+          const msg = msgs[i]
           if (msg !== undefined) out.push({ key, msg })
         })
       }
-      return out.slice(0, limit).reverse()
+      return forwards ? out.slice(0, limit) : out.slice(0, limit).reverse()
     },
     markRead: (batch, conv) => {
       const record = cache.get(conv)

@@ -58,7 +58,7 @@ export function createRouter({ info, health, peers, relays, chat, profiles, work
     'chat.pins': ({ conversationId }) => chat.actions.pins(conversationId),
     'chat.save': ({ messageId, saved }) => chat.actions.save(messageId, saved),
     'chat.saved': ({ limit }) => chat.actions.saved(limit ?? 100),
-    'chat.history': (input) => chat.history(input, { before: input.before, limit: input.limit }),
+    'chat.history': (input) => chat.history(input, { before: input.before, after: input.after, limit: input.limit }),
     'chat.retry': ({ messageId }) => chat.retry(messageId),
     'chat.messageInfo': ({ messageId }) => chat.messageInfo(messageId),
     'chat.markRead': ({ conversationId, receipt }) => chat.markRead(conversationId, receipt ?? true),
