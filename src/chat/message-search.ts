@@ -28,15 +28,20 @@ export function indexedDocOf(msg: StoredMessage, text = msg.text): IndexedDoc | 
 export function historySource(messages: MessageLog, annotations: AnnotationLog): FillSource {
   return {
     groups: () => messages.hourGroups().map((g) => ({ id: g.conv, hour: g.hour })),
-    read: async (conv, hour) => {
-      const found = await messages.readHour(conv as StoredMessage['conv'], hour)
-      const anns = await annotations.get(conv as StoredMessage['conv'], found.map(({ msg }) => msg))
-      return found.flatMap(({ msg }, i) => {
-        const ann = anns[i]
-        if (ann?.recalled !== undefined) return []
-        const doc = indexedDocOf(msg, ann?.edits.at(-1)?.text ?? msg.text)
-        return doc === null ? [] : [doc]
-      })
+    read: async (groups) => {
+      const hours = await Promise.all(groups.map((g) => messages.readHour(g.id as StoredMessage['conv'], g.hour)))
+      const byConv = new Map<StoredMessage['conv'], StoredMessage[]>()
+      for (const { msg } of hours.flat()) byConv.set(msg.conv, [...byConv.get(msg.conv) ?? [], msg])
+      const docs = await Promise.all([...byConv].map(async ([conv, list]) => {
+        const anns = await annotations.get(conv, list)
+        return list.flatMap((msg, i) => {
+          const ann = anns[i]
+          if (ann?.recalled !== undefined) return []
+          const doc = indexedDocOf(msg, ann?.edits.at(-1)?.text ?? msg.text)
+          return doc === null ? [] : [doc]
+        })
+      }))
+      return docs.flat()
     }
   }
 }

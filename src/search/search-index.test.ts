@@ -17,7 +17,7 @@ after(async () => { await Promise.all(dirs.map((d) => rm(d, { recursive: true, f
 
 interface Harness { path: string; dataKey: Uint8Array; store: Store; index: SearchIndex; statuses: IndexStatus[] }
 
-async function open(path?: string, dataKey: Uint8Array = randomBytes(32), opts: { flushDocs?: number } = {}): Promise<Harness> {
+async function open(path?: string, dataKey: Uint8Array = randomBytes(32), opts: { flushDocs?: number; readGroups?: number } = {}): Promise<Harness> {
   if (path === undefined) {
     const dir = await mkdtemp(join(tmpdir(), 'enclave-search-'))
     dirs.push(dir)
@@ -141,25 +141,25 @@ function history(groups: number, perGroup: number): FillSource & { reads: number
   const src = {
     reads: 0,
     groups: () => Array.from({ length: groups }, (_, g) => ({ id: `c${g % 3}`, hour: 400_000 + g })),
-    read: (id: string, hour: number) => {
-      src.reads++
-      return Promise.resolve(Array.from({ length: perGroup }, (_, i) => ({
+    read: (part: ReadonlyArray<{ id: string; hour: number }>) => {
+      src.reads += part.length
+      return Promise.resolve(part.flatMap(({ id, hour }) => Array.from({ length: perGroup }, (_, i) => ({
         ref: `${id}!h${hour}!${i}`, conv: id, author: 'dave', at: hour * 3_600_000 + i, text: `history ${hour} 历史消息 n${i}`
-      })))
+      }))))
     }
   }
   return src
 }
 
 test('history is indexed in the background, newest first, and an interrupted run resumes without repeats', async () => {
-  const first = await open()
+  const first = await open(undefined, undefined, { readGroups: 4 })
   const src = history(40, 500)
   first.index.fill(src)
   // Interrupted once some of it is written.
   await waitFor('part of history indexed', () => first.statuses.some((s) => s.state === 'indexing' && s.done >= 32), { timeoutMs: 30_000 })
   await first.index.close()
   await first.store.close()
-  const again = await open(first.path, first.dataKey)
+  const again = await open(first.path, first.dataKey, { readGroups: 4 })
   assert.equal(again.index.status().state, 'indexing')
   const resumed = history(40, 500)
   again.index.fill(resumed)

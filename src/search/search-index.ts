@@ -40,6 +40,8 @@ const FLUSH_DOCS = 2_000
 const FLUSH_MS = 2_000
 /** Documents of history indexed per atomic write. */
 const FILL_DOCS = 16_384
+/** Groups of history read at once. */
+const READ_GROUPS = 256
 /** Documents confirmed per read. */
 const CONFIRM_BATCH = 64
 
@@ -65,10 +67,11 @@ export interface IndexStatus {
   total: number
 }
 
-/** Where history to index comes from: groups of stored messages (a conversation's hour), newest group first is best. */
+/** Where history to index comes from: groups of stored messages (a conversation's hour). */
 export interface FillSource {
   groups(): Array<{ id: string; hour: number }>
-  read(id: string, hour: number): Promise<IndexedDoc[]>
+  /** The messages of several groups (read together: most groups of a long history hold a few messages). */
+  read(groups: ReadonlyArray<{ id: string; hour: number }>): Promise<IndexedDoc[]>
 }
 
 export interface SearchIndex {
@@ -117,6 +120,7 @@ export interface SearchIndexInit {
   /** Told when the status changes (indexing progress, a rebuild). */
   onStatus?: (status: IndexStatus) => void
   /** Overrides for tests. */
+  readGroups?: number
   flushDocs?: number
   flushMs?: number
 }
@@ -358,11 +362,13 @@ export async function openSearchIndex(init: SearchIndexInit): Promise<SearchInde
       batch = store.batch()
       count = 0
     })
-    for (let i = 0; i < todo.length; i++) {
+    for (let i = 0; i < todo.length;) {
       if (closed || rebuilding !== undefined) return
-      const group = todo[i]
-      if (group === undefined) continue
-      const found = (await src.read(group.id, group.hour)).sort((a, b) => b.at - a.at)
+      // Whole hours at a time, about READ_GROUPS groups: progress is kept as "every group from this hour up".
+      let end = Math.min(i + (init.readGroups ?? READ_GROUPS), todo.length)
+      while (end < todo.length && todo[end]?.hour === todo[end - 1]?.hour) end++
+      const part = todo.slice(i, end)
+      const found = (await src.read(part)).sort((a, b) => b.at - a.at)
       const known = await refs.getMany(found.map((d) => d.ref))
       for (let j = 0; j < found.length; j++) {
         const doc = found[j]
@@ -374,11 +380,12 @@ export async function openSearchIndex(init: SearchIndexInit): Promise<SearchInde
         collect(lists, n, record)
         count++
       }
-      done++
-      const next = todo[i + 1]
-      // Written at the end of an hour: progress is kept as "every group from this hour up".
-      if (count >= FILL_DOCS && next !== undefined && next.hour < group.hour) await write(group.hour, false)
-      if (done % 16 === 0) { setStatus({ state: label, done, total: groups.length }); await yieldToEvents() }
+      done += part.length
+      i = end
+      const last = part.at(-1)
+      if (count >= FILL_DOCS && last !== undefined && i < todo.length) await write(last.hour, false)
+      setStatus({ state: label, done, total: groups.length })
+      await yieldToEvents()
     }
     await write(todo.at(-1)?.hour ?? null, true)
     setStatus({ state: 'ready', done: groups.length, total: groups.length })
