@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { pinyin } from 'pinyin-pro'
 import { createDirectoryIndex, type DirectoryEntry } from '../src/org/directory-search.js'
-import { printTable, summarize, writeResults } from './stats.js'
+import { printTable, prng, summarize, writeResults } from './stats.js'
 
 const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 20_000)
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 2_000)
@@ -27,17 +27,6 @@ const FIRST = 'James Mary John Patricia Robert Jennifer Michael Linda David Eliz
 const LAST = 'Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Wilson Anderson Taylor Thomas Moore Jackson Martin Lee Chen Wang Zhang Liu Nguyen Kim Park Schmidt Rossi Dubois'.split(' ')
 const TITLES = '工程师 高级工程师 产品经理 销售经理 会计 人事专员 行政助理 测试工程师 部门经理 总监 Software Engineer Designer Sales Manager Accountant'.split(' ')
 const DEPARTMENTS = 300
-
-/** mulberry32: small, seeded, and the same on every machine. */
-function prng(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const rand = prng(20_000)
 const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!

