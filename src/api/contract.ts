@@ -156,45 +156,6 @@ export interface DocSyncView {
   error: ApiError | null
 }
 
-/** What `search.query` looks for, beyond its words: every filter narrows. */
-export interface MessageSearchInput {
-  /** Words (found as word beginnings), Chinese (any two or more characters), emoji. */
-  query: string
-  conversationId?: ConversationId
-  /** Sent by any of these devices. */
-  from?: PeerIdString[]
-  /** Sent at or after / before (ms). */
-  after?: number
-  before?: number
-  has?: Array<'file' | 'link'>
-  mentionsMe?: boolean
-  /** Hits per page. @default 20, at most 200 */
-  limit?: number
-  /** The `next` of the previous page. */
-  cursor?: string
-}
-
-export interface SearchHit {
-  /** As the conversation shows it now. */
-  message: MessageView
-  /** The text around the first match, as plain text (no markdown marks). */
-  snippet: string
-  /** [start, end) ranges of `snippet` that matched. */
-  highlights: Array<[number, number]>
-  /** [start, end) ranges of the file's name that matched. */
-  fileHighlights?: Array<[number, number]>
-}
-
-/** How far the search index has come: `indexing` an older store's history, `rebuilding` a damaged index. */
-export interface SearchIndexView {
-  state: 'ready' | 'indexing' | 'rebuilding'
-  /** Parts of history done and in all (a conversation's hour each). */
-  done: number
-  total: number
-}
-
-export type SearchKind = 'messages' | 'files' | 'docs' | 'channels' | 'people'
-
 export interface SearchResults {
   messages: SearchHit[]
   /** Messages with a file whose caption or name matched. */
@@ -620,6 +581,8 @@ export type RequestOutput<M extends Method> = ReturnType<Requests[M]>
 
 export { ERROR_CODES, type ApiError, type ApiResult, type ErrorCode } from './api-errors.js'
 export type { FilePreviewView, FilesUsage, FileView, MessageFile } from './file-views.js'
+export type { MessageSearchInput, SearchHit, SearchIndexView, SearchKind } from './search-views.js'
+import type { MessageSearchInput, SearchHit, SearchIndexView, SearchKind } from './search-views.js'
 import type { FilePreviewView, FilesUsage, FileView } from './file-views.js'
 import type { ApiError, ApiResult } from './api-errors.js'
 

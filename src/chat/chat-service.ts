@@ -12,7 +12,7 @@ import { createEnvelopeSigner } from './envelope-signature.js'
 import { CHAT_PROTOCOL } from './chat-frames.js'
 import { serveChatStream } from './chat-protocol.js'
 import { parseMessageId } from '../ids.js'
-import { MAX_HISTORY_PAGE, MAX_TEXT_LENGTH, textLength } from '../limits.js'
+import { MAX_TEXT_LENGTH, textLength } from '../limits.js'
 import { createGroupKeys } from './group-keys.js'
 import { askGroup, GROUP_PROTOCOL, serveGroupStream } from './group-protocol.js'
 import { createGapWatch } from './gap-watch.js'
@@ -22,7 +22,7 @@ import { dmConversationId, newChannelId, workspaceChannelId } from './ids.js'
 import { createInbound } from './inbound.js'
 import { createMembership } from './membership.js'
 import { createMessageActions, type MessageActions } from './message-actions.js'
-import { createMessageLog, orderOf, receiptsOf, recipientsNow, toConversationView, toMessageView, type ConversationRecord, type HistoryQuery, type StoredMessage } from './message-log.js'
+import { createMessageLog, receiptsOf, recipientsNow, toConversationView, toMessageView, type ConversationRecord, type HistoryQuery, type StoredMessage } from './message-log.js'
 import { recipientsOf, rewait, unacknowledged } from './receipts.js'
 import { createSending, type Outgoing } from './sending.js'
 import { createReadReceipts } from './read-receipts.js'
@@ -30,6 +30,7 @@ import { createHeldRetry } from './held-retry.js'
 import { createAnnotationLog } from './annotation-log.js'
 import { createTyping } from './typing.js'
 import { createMessageSearch, historySource, indexOnAppend, openMessageIndex, type MessageSearchResult } from './message-search.js'
+import { shownHistory } from './shown-history.js'
 import { fileRefOf } from './file-message.js'
 import type { FileRef } from './envelope.js'
 import type { ChannelSummary, ChannelVisibility, ConversationId, ConversationRef, ConversationView, DocId, MessageId, MessageInfo, MessageSearchInput, MessageView, NotifyLevel, PeerIdString, SearchIndexView, WorkspaceId } from '../api/contract.js'
@@ -306,25 +307,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       return { conv, author, mine: found.msg.mine, sentAt: hlcToMs(found.msg.hlc), file: fileRefOf(found.msg.file) }
     },
 
-    history: async (ref, query) => {
-      const record = resolve(ref)
-      // Thread replies live in their thread (`chat.thread`), not here, unless sent to both: pages
-      // are read until `limit` shown ones are found, or 20 pages (a thread-heavy stretch).
-      const limit = Math.min(Math.max(query.limit ?? 50, 1), MAX_HISTORY_PAGE)
-      const shown: Array<{ key: string; msg: StoredMessage }> = []
-      const forwards = query.after !== undefined
-      let from = query.after ?? query.before
-      for (let round = 0; round < 20 && shown.length < limit; round++) {
-        const page = await messages.history(record.id, { limit, ...(from === undefined ? {} : forwards ? { after: from } : { before: from }) })
-        const kept = page.filter(({ msg }) => msg.thread === undefined || msg.echo === true)
-        if (forwards) shown.push(...kept)
-        else shown.unshift(...kept)
-        const edge = forwards ? page.at(-1) : page[0]
-        if (edge === undefined || page.length < limit) break
-        from = orderOf(edge.key)
-      }
-      return decorate((forwards ? shown.slice(0, limit) : shown.slice(-limit)).map(({ key, msg }) => toMessageView(msg, key, record)))
-    },
+    history: (ref, query) => shownHistory(messages, resolve(ref), query, decorate),
 
     conversations: async () => {
       const records = messages.conversations().sort((a, b) => (b.lastKey ?? '').localeCompare(a.lastKey ?? ''))
