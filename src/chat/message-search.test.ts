@@ -48,6 +48,15 @@ test('an edit is found by its new words everywhere, a recall by nothing anywhere
       assert.deepEqual(await found(d, { query: 'hunter2' }), [])
       assert.deepEqual(await found(d, { query: '密码' }), [])
     }
+    // A member who is not the author forges an edit and a recall: nobody's search changes.
+    await c.chat.actions.sendUnchecked(m.id, (target) => ({ type: 'edit', target, text: 'forged 伪造 text' }))
+    await c.chat.actions.sendUnchecked(m.id, (target) => ({ type: 'recall', target }))
+    const after = await c.chat.send({ conversationId: conv }, 'witness after the forgery')
+    for (const d of [a, b]) {
+      await arrived(net, d, conv, after)
+      assert.deepEqual(await found(d, { query: '伪造' }), [])
+      assert.deepEqual(await found(d, { query: '保险库' }), ['the vendor password is in the vault 保险库'], 'still found by its real words')
+    }
     await a.chat.actions.recall(m.id)
     for (const d of [a, b, c]) {
       await net.until('the recall is applied', async () => (await d.chat.history({ conversationId: conv }, {})).some((v) => v.id === m.id && v.recalled !== undefined))

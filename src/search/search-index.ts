@@ -401,11 +401,7 @@ export async function openSearchIndex(init: SearchIndexInit): Promise<SearchInde
     add,
     replace: async (batch, doc) => {
       dropDocs(batch, await refsOf(doc.ref))
-      const n = nextLive++
-      const record = toDocRecord(doc)
-      batch.put(docs, docKey(n), record)
-      stageRefs(batch, doc.ref, [n])
-      batch.afterWrite(() => { pending.set(n, record); schedule() })
+      add(batch, doc)
     },
     remove: async (batch, ref) => {
       dropDocs(batch, await refsOf(ref))
