@@ -14,6 +14,8 @@ import { createLifecycle } from './core/lifecycle.js'
 import { createRouter } from './core/router.js'
 import { createSearchEverything } from './core/search-everything.js'
 import { createDocsService } from './docs/docs-service.js'
+import { openSearchIndex } from './search/search-index.js'
+import { mergeSources } from './search/fill-sources.js'
 import { openBlobStore } from './files/blob-store.js'
 import { createFileService, type FileService } from './files/file-service.js'
 import { strictest } from './files/file-policy.js'
@@ -187,6 +189,10 @@ export async function createCore(init: CoreInit): Promise<Core> {
     companyRelays.all = () => relays.all()
     const mailboxes = parts.add('mailboxes', await createMailboxDirectory({ node, protocols, meta: store.collection('meta'), bus, isMailbox: init.mailbox === true, allows: access.allows }))
     const profiles = parts.add('profiles', await createProfiles({ node, protocols, peers, meta: store.collection('meta'), emit, log: log.child('profiles'), allows: access.allows }))
+    // Opened before chat and closed after it (parts stop in reverse): messages are indexed in the
+    // batch that stores them. A relay or mailbox keeps no conversation to search.
+    const searchIndex = init.relay !== undefined || init.mailbox === true ? null : await openSearchIndex({ store, log: log.child('search'), onStatus: (status) => { emit('search.indexChanged', status) } })
+    parts.add('search', { stop: () => searchIndex?.close() })
     const chat = parts.add('chat', await createChatService({
       store,
       log: log.child('chat'),
@@ -201,7 +207,8 @@ export async function createCore(init: CoreInit): Promise<Core> {
       mailboxes: () => mailboxes.list(),
       mailbox: init.mailbox === true,
       mailboxLimits: init.mailboxLimits ?? mailboxLimitsFromEnv(),
-      service: init.relay !== undefined
+      service: init.relay !== undefined,
+      index: searchIndex
     }, init.outbox))
     const docs = parts.add('docs', await createDocsService({
       node,
@@ -215,8 +222,11 @@ export async function createCore(init: CoreInit): Promise<Core> {
       isWorkspaceGuest: (conv, device) => registry.list().some((w) => workspaceChannelId(w.record.ws) === conv && access.isGuestDevice(w.record.ws, device)),
       isConnected: (peer) => peers.isConnected(peer),
       sendEdit: (conv, doc, update) => chat.sendDocEdit(conv, doc, update),
-      maxEditBytes: MAX_DOC_EDIT_BYTES
+      maxEditBytes: MAX_DOC_EDIT_BYTES,
+      index: searchIndex
     }))
+    // History not indexed yet (an older store, a damaged index) is indexed once everything runs.
+    parts.add('search-history', { start: () => { searchIndex?.fill(mergeSources([chat.searchSource, ...(docs.textSource === null ? [] : [docs.textSource])])) } })
     const fileLimits = fileLimitsFromEnv()
     const files = parts.add('files', await createFileService({
       blobs: await openBlobStore(join(init.dataDir, 'blobs'), fileLimits.quotaBytes === undefined ? {} : { quotaBytes: fileLimits.quotaBytes }),

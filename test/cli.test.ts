@@ -64,7 +64,7 @@ test('id --json, send and history --json work for scripts', async () => {
 
   const search = JSON.parse((await enclave('search', 'HELLO', '--in', stranger, '--json', '--data', node.dataDir)).stdout) as { hits: Array<{ message: { text: string }; highlights: Array<[number, number]> }> }
   assert.deepEqual(search.hits.map((h) => [h.message.text, h.highlights]), [['hello there', [[0, 5]]]])
-  assert.match((await enclave('search', 'nowhere', '--data', node.dataDir)).stdout, /no messages found/)
+  assert.match((await enclave('search', 'nowhere', '--data', node.dataDir)).stdout, /no messages or docs found/)
   assert.equal((await enclave('search', 'x', '--after', 'yesterday', '--data', node.dataDir)).code, 2)
 })
 

@@ -162,7 +162,7 @@ export interface SearchResults {
   files: SearchHit[]
   /** The cursor for more messages and files; null when there are no more. */
   next: string | null
-  docs: DocView[]
+  docs: DocSearchHit[]
   channels: ConversationView[]
   /** Colleagues in any of this device's workspaces. */
   people: MemberView[]
@@ -581,8 +581,8 @@ export type RequestOutput<M extends Method> = ReturnType<Requests[M]>
 
 export { ERROR_CODES, type ApiError, type ApiResult, type ErrorCode } from './api-errors.js'
 export type { FilePreviewView, FilesUsage, FileView, MessageFile } from './file-views.js'
-export type { MessageSearchInput, SearchHit, SearchIndexView, SearchKind } from './search-views.js'
-import type { MessageSearchInput, SearchHit, SearchIndexView, SearchKind } from './search-views.js'
+export type { DocSearchHit, MessageSearchInput, SearchHit, SearchIndexView, SearchKind } from './search-views.js'
+import type { DocSearchHit, MessageSearchInput, SearchHit, SearchIndexView, SearchKind } from './search-views.js'
 import type { FilePreviewView, FilesUsage, FileView } from './file-views.js'
 import type { ApiError, ApiResult } from './api-errors.js'
 

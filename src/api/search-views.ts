@@ -4,6 +4,7 @@
  */
 import type { ConversationId, PeerIdString } from './api-ids.js'
 import type { MessageView } from './message-views.js'
+import type { DocView } from './contract.js'
 
 /** What `search.query` looks for, beyond its words: every filter narrows. */
 export interface MessageSearchInput {
@@ -32,6 +33,15 @@ export interface SearchHit {
   highlights: Array<[number, number]>
   /** [start, end) ranges of the file's name that matched. */
   fileHighlights?: Array<[number, number]>
+}
+
+/** A note or board found by its title or its text. */
+export interface DocSearchHit {
+  doc: DocView
+  /** The doc's text around the first match, as plain text; empty when only the title matched. */
+  snippet: string
+  /** [start, end) ranges of `snippet` that matched. */
+  highlights: Array<[number, number]>
 }
 
 /** How far the search index has come: `indexing` an older store's history, `rebuilding` a damaged index. */

@@ -38,6 +38,11 @@ export interface ChatComponents {
   mailboxLimits?: MailboxQuotaInit
   /** This node is a relay: it joins no conversation. */
   service?: boolean
+  /**
+   * Where stored messages are indexed for search, in the batch that stores them (null on a relay
+   * or mailbox). Its owner opens, fills (from `searchSource`) and closes it.
+   */
+  index: SearchIndex | null
 }
 
 /**

@@ -29,12 +29,13 @@ import { createReadReceipts } from './read-receipts.js'
 import { createHeldRetry } from './held-retry.js'
 import { createAnnotationLog } from './annotation-log.js'
 import { createTyping } from './typing.js'
-import { createMessageSearch, historySource, indexOnAppend, openMessageIndex, type MessageSearchResult } from './message-search.js'
+import { createMessageSearch, historySource, indexOnAppend, type MessageSearchResult } from './message-search.js'
 import { shownHistory } from './shown-history.js'
 import { fileRefOf } from './file-message.js'
 import type { FileRef } from './envelope.js'
 import type { ChannelSummary, ChannelVisibility, ConversationId, ConversationRef, ConversationView, DocId, MessageId, MessageInfo, MessageSearchInput, MessageView, NotifyLevel, PeerIdString, SearchIndexView, WorkspaceId } from '../api/contract.js'
 import type { ChatComponents, ChatContext } from './chat-context.js'
+import type { FillSource } from '../search/search-index.js'
 import { nextOutboxCounter, type OutboxInit } from './outbox.js'
 import type { Stream } from '@libp2p/interface'
 
@@ -117,7 +118,9 @@ export interface ChatService {
   /** This device's messages and files by words, sender, time and more; newest first (message-search.ts). */
   search(input: MessageSearchInput): Promise<MessageSearchResult>
   searchIndex(): SearchIndexView
-  /** Delivers what waited in the outbox and processes envelopes held from the last run; indexes history not indexed yet. */
+  /** The stored history as the search index takes it, for an index built afresh. */
+  readonly searchSource: FillSource
+  /** Delivers what waited in the outbox and processes envelopes held from the last run. */
   start(): Promise<void>
   stop(): Promise<void>
 }
@@ -134,7 +137,7 @@ export interface ChatService {
  */
 export async function createChatService(components: ChatComponents, outboxInit: OutboxInit = {}): Promise<ChatService> {
   const { store, clock, emit, self, log, policy, bus, protocols } = components
-  const index = await openMessageIndex(components)
+  const index = components.index
   const messages = await createMessageLog(store, indexOnAppend(index))
   const cipher = createCipherLog(store)
   const keys = await createGroupKeys(store, components.deviceKey, self)
@@ -500,8 +503,8 @@ export async function createChatService(components: ChatComponents, outboxInit: 
 
     search: createMessageSearch({ index, messages, decorate, self }),
     searchIndex: () => index?.status() ?? { state: 'ready', done: 0, total: 0 },
+    searchSource: historySource(messages, ctx.annotations),
     start: async () => {
-      index?.fill(historySource(messages, ctx.annotations))
       for (const peer of await outbox.peersWithPending()) outbox.kick(peer)
       for (const record of messages.conversations()) {
         if (await cipher.heldCount(record.id) > 0) void inbound.drain(record.id).catch(() => undefined)
@@ -514,7 +517,6 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       retryHeld.stop()
       await delivery.stop()
       await groups.flush()
-      await index?.close()
     }
   }
 

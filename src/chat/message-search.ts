@@ -3,10 +3,10 @@ import { hlcToMs } from './hybrid-clock.js'
 import { toMessageView, type AppendHook, type MessageLog, type StoredMessage } from './message-log.js'
 import { fold } from '../search/fold.js'
 import { facet, hasLink, type DocRecord, type IndexedDoc } from '../search/search-doc.js'
-import { matchesAll, matchRanges, queryTerms, type Term } from '../search/terms.js'
+import { matchesAll, matchRanges, queryTerms } from '../search/terms.js'
+import { snippetOf } from '../search/snippet.js'
 import type { AnnotationLog } from './annotation-log.js'
-import { openSearchIndex, type FillSource, type IndexStatus, type SearchIndex } from '../search/search-index.js'
-import type { ChatComponents } from './chat-context.js'
+import type { FillSource, IndexStatus, SearchIndex } from '../search/search-index.js'
 import type { MessageSearchInput, MessageView, PeerIdString, SearchHit } from '../api/contract.js'
 
 /** What a message is found by: its text (or its newest edit), and a file's name. Null: nothing (recalled). */
@@ -46,26 +46,8 @@ export function historySource(messages: MessageLog, annotations: AnnotationLog):
   }
 }
 
-/** Characters of a hit's text shown around its first match. */
-const SNIPPET_CHARS = 240
-const SNIPPET_LEAD = 60
 /** Index pages read to fill one page of hits when some turn out stale (edited or recalled since). */
 const MAX_ROUNDS = 4
-
-/** Markdown's marks, which a snippet shows as plain text. */
-function plain(text: string): string {
-  return text.replace(/(\*\*|__|~~|`+)/g, '').replace(/^\s{0,3}(?:>\s?|[-*+]\s+|\d+\.\s+|#{1,6}\s+)/gm, '').replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
-}
-
-/** A hit's text around its first match, with the matches marked in it. */
-function snippetOf(text: string, terms: readonly Term[]): Pick<SearchHit, 'snippet' | 'highlights'> {
-  const whole = plain(text).replace(/\s+/g, ' ').trim()
-  const first = matchRanges(whole, terms, 1)[0]?.[0] ?? 0
-  const start = whole.length <= SNIPPET_CHARS || first < SNIPPET_LEAD ? 0 : first - SNIPPET_LEAD
-  const cut = whole.slice(start, start + SNIPPET_CHARS)
-  const snippet = `${start > 0 ? '…' : ''}${cut}${start + SNIPPET_CHARS < whole.length ? '…' : ''}`
-  return { snippet, highlights: matchRanges(snippet, terms) }
-}
 
 export interface MessageSearchDeps {
   index: SearchIndex | null
@@ -99,7 +81,7 @@ export function createMessageSearch({ index, messages, decorate, self }: Message
     if (has.has('link')) groups.push([facet.link])
     if (input.mentionsMe === true) groups.push([facet.mentions(self), facet.everyone])
     if (groups.length === 0) return { hits: [], next: null, tooShort: terms.length > 0, index: index.status() }
-    const check = (d: DocRecord): boolean => matchesAll(d.t, terms) &&
+    const check = (d: DocRecord): boolean => d.d !== 1 && matchesAll(d.t, terms) &&
       (input.conversationId === undefined || d.c === input.conversationId) &&
       (input.from === undefined || input.from.length === 0 || input.from.includes(d.a as PeerIdString)) &&
       (!has.has('file') || d.f === 1) && (!has.has('link') || hasLink(d)) &&
@@ -131,12 +113,6 @@ export function createMessageSearch({ index, messages, decorate, self }: Message
     hits.sort((x, y) => (x.message.order < y.message.order ? 1 : -1))
     return { hits, next: next === null ? null : String(next), tooShort: false, index: index.status() }
   }
-}
-
-/** The search index of a device that keeps conversations (a relay or mailbox keeps none to search). */
-export async function openMessageIndex(components: Pick<ChatComponents, 'store' | 'log' | 'emit' | 'service' | 'mailbox'>): Promise<SearchIndex | null> {
-  if (components.service === true || components.mailbox === true) return null
-  return openSearchIndex({ store: components.store, log: components.log.child('search'), onStatus: (status) => { components.emit('search.indexChanged', status) } })
 }
 
 /** What the message log calls for each message it stores: indexed in the same batch. */

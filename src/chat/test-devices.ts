@@ -17,6 +17,7 @@ import { parsePeerId, parseWorkspaceId } from '../ids.js'
 import { createMemoryLogger } from '../logger.js'
 import { concatFrames, readFrameBatches } from '../net/frame-reader.js'
 import { openStore, type Store } from '../store/store.js'
+import { openSearchIndex, type SearchIndex } from '../search/search-index.js'
 import { CHAT_PROTOCOL, decodeFrame, encodeFrame, MAX_FRAME_BYTES } from './chat-frames.js'
 import { createChatService, type ChatService } from './chat-service.js'
 import { createCipherLog } from './cipher-log.js'
@@ -118,6 +119,8 @@ interface Node {
   store: Store
   bus: CoreBus
   chat: ChatService
+  /** Its search index (the core's owns one the same way: opened before chat, filled after, closed after). */
+  search: SearchIndex | null
   handlers: Map<string, StreamHandler>
   running: boolean
   /** Added to the wall clock the device's messages are stamped with (time passing, without waiting); shared by restarts. */
@@ -182,7 +185,7 @@ export async function createTestDevices(n: number, init: TestDevicesInit = {}): 
   }
 
   /** What a process start makes afresh on a device's store: its chat service, bus and handlers. */
-  type Started = Pick<Node, 'chat' | 'bus' | 'handlers'>
+  type Started = Pick<Node, 'chat' | 'bus' | 'handlers' | 'search'>
   const makeChat = async (node: Omit<Node, keyof Started | 'running'>): Promise<Started> => {
     const self = node.id
     const handlers = new Map<string, StreamHandler>()
@@ -202,9 +205,11 @@ export async function createTestDevices(n: number, init: TestDevicesInit = {}): 
       },
       connectedPeers: () => ids.filter((d) => d !== self && reachable(self, d)),
       mailboxes: () => mailboxIds.filter((d) => d !== self),
-      mailbox: mailboxIds.includes(self)
+      mailbox: mailboxIds.includes(self),
+      index: mailboxIds.includes(self) ? null : await openSearchIndex({ store: node.store, log: node.log.child('search'), onStatus: (status) => { node.events.push({ name: 'search.indexChanged', payload: status }) } })
     }
-    return { chat: await createChatService(components, { ...FAST_OUTBOX, ...init.outbox?.(node.index) }), bus, handlers }
+    const chat = await createChatService(components, { ...FAST_OUTBOX, ...init.outbox?.(node.index) })
+    return { chat, bus, handlers, search: components.index }
   }
 
   /** Serves the device's protocols and starts its chat (delivering what waited in its outbox). */
@@ -212,6 +217,7 @@ export async function createTestDevices(n: number, init: TestDevicesInit = {}): 
     Object.assign(node, started)
     node.running = true
     await node.chat.start()
+    node.search?.fill(node.chat.searchSource)
   }
 
   const device = (node: Node): TestDevice => {
@@ -252,6 +258,7 @@ export async function createTestDevices(n: number, init: TestDevicesInit = {}): 
     if (!node.running) return
     node.running = false
     await node.chat.stop()
+    await node.search?.close()
     resetStreams((ends) => ends.includes(node.id))
     await node.store.close()
   }

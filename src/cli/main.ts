@@ -267,7 +267,7 @@ async function run(argv: string[]): Promise<void> {
         const where = typeof values.in === 'string' ? await conversationIdFor(api, values.in) : undefined
         return api.call('search.query', {
           query,
-          kinds: ['messages', 'files'],
+          kinds: ['messages', 'files', 'docs'],
           ...(where === undefined ? {} : { conversationId: where }),
           ...(values.from === undefined ? {} : { from: (values.from as string[]).map(parsePeerId) }),
           ...(has.length === 0 ? {} : { has: has as Array<'file' | 'link'> }),
@@ -278,10 +278,11 @@ async function run(argv: string[]): Promise<void> {
         })
       })
       const hits = [...result.messages, ...result.files].sort((x, y) => y.message.sentAt - x.message.sentAt)
-      if (asJson) { json({ hits, next: result.next, index: result.index }); return }
+      if (asJson) { json({ hits, docs: result.docs, next: result.next, index: result.index }); return }
       if (result.tooShort) out('type two or more characters (or a filter) to search messages')
       if (result.index.state !== 'ready') out(`(the search index is ${result.index.state}: ${result.index.done} of ${result.index.total} parts of history done)`)
-      if (hits.length === 0 && !result.tooShort) out('no messages found')
+      for (const d of result.docs) out(`${d.doc.kind} "${d.doc.title}"${d.snippet === '' ? '' : `: ${d.snippet}`}`)
+      if (hits.length === 0 && result.docs.length === 0 && !result.tooShort) out('no messages or docs found')
       for (const h of hits) out(formatMessage({ ...h.message, text: h.message.file === undefined ? h.snippet : `${h.snippet} [${h.message.file.name}]` }))
       return
     }

@@ -16,7 +16,7 @@ Commands:
   files      list the files shared in a conversation (or everywhere)
   get-file   fetch a shared file and save it
   history    show a conversation's messages
-  search     find messages and files by words, sender, date
+  search     find messages, files and docs by words, sender, date
   conversations  list DMs and channels
   channel    create a channel, add or remove members, leave
   workspace  create or list workspaces
@@ -122,10 +122,11 @@ Prints messages oldest first. --json prints an array of messages, each with its 
   search: `Usage: enclave search QUERY [--in PEER|CONVERSATION] [--from PEER]... [--has file|link]...
                       [--mentions] [--after DATE] [--before DATE] [--limit N] [--json] [--data DIR]
 
-Searches this device's messages and files, newest first: English by words and word beginnings,
-Chinese by any two or more characters, case and width ignored. DATE is YYYY-MM-DD (local time);
---before is exclusive. --json prints {hits, next, index}: each hit with the message, a snippet
-and the ranges that matched.`,
+Searches this device's messages and files, newest first, and its notes and boards (by title
+and text): English by words and word beginnings, Chinese by any two or more characters, case
+and width ignored. DATE is YYYY-MM-DD (local time); --before is exclusive; with --from, --has,
+--mentions or a date only messages are searched. --json prints {hits, docs, next, index}: each hit
+with the message, a snippet and the ranges that matched; each doc with its snippet.`,
   workspace: `Usage: enclave workspace create NAME [--json] [--data DIR]
        enclave workspace list [--json] [--data DIR]
        enclave workspace relays ID [MULTIADDR... | --clear] [--json] [--data DIR]

@@ -4,7 +4,7 @@ import type { ChatService } from '../chat/chat-service.js'
 import type { DocsService } from '../docs/docs-service.js'
 import type { WorkspaceService } from '../org/workspace-service.js'
 import type { Collection } from '../store/store.js'
-import type { ConversationView, DocView, MemberView, MessageSearchInput, SearchKind, SearchResults } from '../api/contract.js'
+import type { ConversationView, DocSearchHit, MemberView, MessageSearchInput, SearchKind, SearchResults } from '../api/contract.js'
 
 /** Recent searches kept (sealed, on this device). */
 const MAX_RECENT = 10
@@ -20,7 +20,7 @@ export interface SearchEverything {
 
 export interface SearchEverythingDeps {
   chat: Pick<ChatService, 'search' | 'searchIndex' | 'conversations'>
-  docs: Pick<DocsService, 'list'>
+  docs: Pick<DocsService, 'list' | 'search'>
   workspaces: Pick<WorkspaceService, 'list' | 'search'>
   /** Where the recent searches are kept (`searchState`). */
   state: Collection<string[]>
@@ -54,11 +54,15 @@ export function createSearchEverything({ chat, docs, workspaces, state }: Search
     return [...byUser.values()].slice(0, MAX_NAMED)
   }
 
-  const findDocs = async (all: ConversationView[], query: string): Promise<DocView[]> => {
+  /** Docs by title (any part of it), then by text (from the index), each once. */
+  const findDocs = async (all: ConversationView[], query: string, conversationId: MessageSearchInput['conversationId']): Promise<DocSearchHit[]> => {
     const q = fold(query.trim())
     if (q === '') return []
-    const lists = await Promise.all([null, ...all.map((c) => c.id)].map((conv) => docs.list(conv)))
-    return lists.flat().filter((d) => fold(d.title).includes(q)).sort((a, b) => b.updatedAt - a.updatedAt).slice(0, MAX_NAMED)
+    const lists = await Promise.all([...(conversationId === undefined ? [null] : []), ...all.map((c) => c.id)].map((conv) => docs.list(conv)))
+    const titled = lists.flat().filter((d) => fold(d.title).includes(q)).sort((a, b) => b.updatedAt - a.updatedAt).slice(0, MAX_NAMED)
+    const byText = await docs.search({ query, limit: MAX_NAMED, ...(conversationId === undefined ? {} : { conversationId }) })
+    const named = new Set(titled.map((d) => d.id))
+    return [...titled.map((doc) => ({ doc, snippet: '', highlights: [] })), ...byText.filter((h) => !named.has(h.doc.id))].slice(0, MAX_NAMED)
   }
 
   const remember = async (query: string): Promise<void> => {
@@ -71,7 +75,9 @@ export function createSearchEverything({ chat, docs, workspaces, state }: Search
   return {
     query: async ({ kinds = [...ALL_KINDS], remember: keep, ...input }) => {
       const wants = new Set(kinds)
-      const named = input.query.trim() !== '' && input.cursor === undefined
+      // Sender, attachment, mention and date filters are about messages: with one, only messages are listed.
+      const messageFilter = (input.from?.length ?? 0) > 0 || (input.has?.length ?? 0) > 0 || input.mentionsMe === true || input.after !== undefined || input.before !== undefined
+      const named = input.query.trim() !== '' && input.cursor === undefined && !messageFilter
       const all = wants.has('channels') || wants.has('docs') ? await chat.conversations() : []
       const found = wants.has('messages') || wants.has('files') ? await chat.search(input) : null
       if (keep === true) await remember(input.query)
@@ -81,7 +87,7 @@ export function createSearchEverything({ chat, docs, workspaces, state }: Search
         next: found?.next ?? null,
         channels: named && wants.has('channels') && input.conversationId === undefined ? findChannels(all, input.query) : [],
         people: named && wants.has('people') && input.conversationId === undefined ? findPeople(input.query) : [],
-        docs: named && wants.has('docs') ? await findDocs(input.conversationId === undefined ? all : all.filter((c) => c.id === input.conversationId), input.query) : [],
+        docs: named && wants.has('docs') ? await findDocs(input.conversationId === undefined ? all : all.filter((c) => c.id === input.conversationId), input.query, input.conversationId) : [],
         index: found?.index ?? chat.searchIndex(),
         tooShort: found?.tooShort ?? false
       }

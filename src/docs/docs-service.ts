@@ -10,6 +10,7 @@ import { askDocs, DOCS_PROTOCOL, serveDocStream, type DocReply, type DocRequest 
 import { DOC_EXPORTER_LABEL, open, seal, type SealContext } from './doc-seal.js'
 import { createDocStore, type DocRecord } from './doc-store.js'
 import { createPeerCursors } from './peer-cursors.js'
+import { createDocSearch, type DocSearch } from './doc-search.js'
 import type { ApiError, ConversationId, DocId, DocKind, DocView, Emit, PeerIdString } from '../api/contract.js'
 import type { GroupAccess } from '../chat/chat-service.js'
 import type { Logger } from '../logger.js'
@@ -18,6 +19,8 @@ import type { ProtocolHost } from '../net/protocol-host.js'
 import type { CoreBus } from '../core-events.js'
 import type { PeerId } from '@libp2p/interface'
 import type { Store } from '../store/store.js'
+import type { FillSource, SearchIndex } from '../search/search-index.js'
+import type { DocSearchHit } from '../api/search-views.js'
 
 export interface DocsComponents {
   node: NetNode
@@ -43,6 +46,8 @@ export interface DocsComponents {
   sendEdit(conversationId: ConversationId, doc: DocId, update: Uint8Array): Promise<void>
   /** Largest edit `sendEdit` takes; larger ones go straight to connected members and by sync. */
   maxEditBytes: number
+  /** Where docs' text is indexed for search (null on a relay or mailbox, which keep no docs to search). */
+  index: SearchIndex | null
 }
 
 export interface DocsService {
@@ -52,9 +57,13 @@ export interface DocsService {
   open(docId: DocId): Promise<{ doc: DocView; state: string }>
   update(docId: DocId, update: Uint8Array): Promise<DocView>
   awareness(docId: DocId, update: Uint8Array): Promise<void>
+  /** Docs whose title or text has every word of `query` (`limit` at most). */
+  search(input: { query: string; conversationId?: ConversationId; limit: number }): Promise<DocSearchHit[]>
+  /** Every doc's text, for a search index built afresh. */
+  readonly textSource: FillSource | null
   /** Retries failed syncs now and then. */
   start(): void
-  stop(): void
+  stop(): Promise<void>
 }
 
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64')
@@ -107,6 +116,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
 
   /** Docs this device may show: none of a workspace's own channel while it is a guest there. */
   const visible = (r: DocRecord): boolean => r.conversationId === null || !components.isWorkspaceGuest(r.conversationId, self)
+  const text: DocSearch | null = components.index === null ? null : createDocSearch({ index: components.index, store, docs, log: log.child('search'), visible })
   const record = (docId: DocId): DocRecord => {
     const r = isDocId(docId) ? docs.get(docId) : undefined
     if (r === undefined || !visible(r)) throw new EnclaveError('not-found', `no doc ${docId.slice(0, 80)}`)
@@ -182,6 +192,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
 
   const applyRemote = async (r: DocRecord, update: Uint8Array): Promise<void> => {
     if (await docs.append(r.id, update, 'remote')) {
+      text?.changed(r.id)
       emit('docs.updated', { docId: r.id, update: b64(update) })
       await announce(docs.get(r.id) ?? r)
     }
@@ -262,6 +273,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
   const localUpdate = async (r: DocRecord, update: Uint8Array): Promise<void> => {
     if (r.conversationId !== null && components.groupAccess(r.conversationId) === null) throw new EnclaveError('not-member', 'this device is no longer in the doc\'s conversation; the doc is read-only')
     if (!await docs.append(r.id, update, 'local')) return
+    text?.changed(r.id)
     emit('docs.updated', { docId: r.id, update: b64(update) })
     if (r.conversationId !== null && update.byteLength <= components.maxEditBytes) await components.sendEdit(r.conversationId, r.id, update)
     else await broadcast('update', r, { update })
@@ -369,6 +381,7 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
       draft.getMap('meta').set('createdBy', self)
       draft.getMap('meta').set('createdAt', Date.now())
       await docs.append(id, Y.encodeStateAsUpdate(draft), 'local')
+      text?.changed(id)
       for (const m of conversationId === null ? [] : connectedMembers(conversationId)) queueSync(m, docs.get(id) ?? r)
       return announce(docs.get(id) ?? r)
     },
@@ -399,14 +412,20 @@ export async function createDocsService(components: DocsComponents): Promise<Doc
       emit('docs.awareness', { docId: r.id, update: b64(update) })
       await broadcast('awareness', r, { update })
     },
+    search: async (input) => {
+      const found = await text?.find(input) ?? []
+      return Promise.all(found.map(async ({ id, snippet, highlights }) => ({ doc: await view(record(id)), snippet, highlights })))
+    },
+    textSource: text?.source ?? null,
     start: () => {
       // A failed sync shows on the doc until one succeeds; this retries without waiting for a reconnect.
       retryTimer = setInterval(retryFailed, RETRY_SYNC_MS).unref()
     },
-    stop: () => {
+    stop: async () => {
       clearInterval(retryTimer)
       for (const queue of syncQueues.values()) queue.clear()
       node.removeEventListener('peer:disconnect', onDisconnect)
+      await text?.stop()
     }
   }
 }

@@ -13,6 +13,8 @@ export interface IndexedDoc {
   file?: boolean
   mentions?: readonly string[]
   all?: boolean
+  /** A part of a note's or board's text (docs/doc-search.ts), not a message. */
+  doc?: boolean
 }
 
 /** A document at rest (sealed): what a hit is confirmed against and filtered by. */
@@ -26,6 +28,8 @@ export interface DocRecord {
   f?: 1
   m?: string[]
   all?: 1
+  /** A part of a doc's text. */
+  d?: 1
 }
 
 /** Characters of a text indexed and kept for confirming: a message's limit, and then some for a file name. */
@@ -42,7 +46,8 @@ export function toDocRecord(doc: IndexedDoc): DocRecord {
     t: fold(doc.text.slice(0, MAX_DOC_CHARS)),
     ...(doc.file === true ? { f: 1 as const } : {}),
     ...(doc.mentions === undefined || doc.mentions.length === 0 ? {} : { m: [...doc.mentions] }),
-    ...(doc.all === true ? { all: 1 as const } : {})
+    ...(doc.all === true ? { all: 1 as const } : {}),
+    ...(doc.doc === true ? { d: 1 as const } : {})
   }
 }
 
@@ -56,10 +61,13 @@ export const facet = {
   file: 'fhas:file',
   link: 'fhas:link',
   mentions: (device: string): string => `fat:${device}`,
-  everyone: 'fat:*'
+  everyone: 'fat:*',
+  /** Parts of docs' text, which a search for messages passes over and a search for docs reads. */
+  doc: 'fis:doc'
 } as const
 
 export function facetsOf(doc: DocRecord): string[] {
+  if (doc.d === 1) return [facet.in(doc.c), facet.doc]
   const out = [facet.in(doc.c), facet.from(doc.a)]
   if (doc.f === 1) out.push(facet.file)
   if (LINK.test(doc.t)) out.push(facet.link)

@@ -31,8 +31,8 @@ import type { Collection, Store, StoreBatch } from '../store/store.js'
 const LIVE_BASE = 2 ** 40
 /** Documents per segment: a posting list holds offsets in one segment. */
 const SEGMENT = 65_536
-/** The index's format: another value (or none) drops the index and builds it again. */
-const INDEX_VERSION = 1
+/** The index's format: another value (or none) drops the index and builds it again (2: docs' text is in it too). */
+const INDEX_VERSION = 2
 /** Chunks a token's list in one segment may have before they are merged into one. */
 const MAX_CHUNKS = 8
 /** Live documents held before their postings are written (or FLUSH_MS after the first). */
@@ -69,6 +69,7 @@ export interface IndexStatus {
 
 /** Where history to index comes from: groups of stored messages (a conversation's hour). */
 export interface FillSource {
+  /** Parts of history, each of one hour (a conversation's hour of messages, a doc last changed then). */
   groups(): Array<{ id: string; hour: number }>
   /** The messages of several groups (read together: most groups of a long history hold a few messages). */
   read(groups: ReadonlyArray<{ id: string; hour: number }>): Promise<IndexedDoc[]>

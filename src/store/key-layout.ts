@@ -72,7 +72,9 @@ export const KEY_LAYOUTS: Record<CollectionName, KeyLayout | null> = {
   // message (`conv!author!seq`) → its document numbers, to forget it when recalled or edited
   searchRefs: whole,
   // the index's progress and recent searches
-  searchState: whole
+  searchState: whole,
+  // doc → a hash of each part of its text as indexed (docs/doc-search.ts), so an edit re-indexes only what changed
+  docSearch: whole
 }
 
 /** Hybrid clock ticks per hour (hybrid-clock.ts: 1,000 ticks a millisecond). */

@@ -1,3 +1,4 @@
+import * as Y from 'yjs'
 import { expect, test } from './fixtures.js'
 import { shoot } from './ui-steps.js'
 
@@ -45,4 +46,21 @@ test('Ctrl+K finds messages by Chinese and English words, filters by sender, and
   await expect(dialog.getByRole('button', { name: 'ＢＵＤＧ' })).toBeVisible()
   await dialog.getByRole('combobox', { name: 'Search' }).fill('评')
   await expect(dialog.getByText('Type two or more characters to search messages.')).toBeVisible()
+
+  // A note is found by the words in it, marked; Enter opens the note.
+  const note = await alice.node.api.call('docs.create', { kind: 'note', title: 'Offsite plan' })
+  const draft = new Y.Doc()
+  const block = new Y.XmlElement('paragraph')
+  block.insert(0, [new Y.XmlText('Bring the 预算 spreadsheet and the badges')])
+  draft.getXmlFragment('note').push([block])
+  await alice.node.api.call('docs.update', { docId: note.id, update: Buffer.from(Y.encodeStateAsUpdate(draft)).toString('base64') })
+  // A doc is indexed once it has been quiet for a few seconds: the box shows what the core finds then.
+  await expect.poll(async () => (await alice.node.api.call('search.query', { query: 'spreadsheet', kinds: ['docs'] })).docs.length).toBe(1)
+  await dialog.getByRole('combobox', { name: 'Search' }).fill('spreadsheet badge')
+  const docHit = dialog.getByTestId('search-doc')
+  await expect(docHit).toContainText('Offsite plan')
+  await expect(docHit.locator('mark')).toHaveText(['spreadsheet', 'badge'])
+  await shoot(alice.page, 'search-docs', 900)
+  await dialog.getByRole('combobox', { name: 'Search' }).press('Enter')
+  await expect(alice.page.getByText('Bring the 预算 spreadsheet and the badges')).toBeVisible()
 })

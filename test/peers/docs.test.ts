@@ -103,6 +103,31 @@ test('a renamed doc is renamed everywhere; a member removed from the channel get
   await assert.rejects(edit(dave, note.id, (d) => { d.getText('text').insert(0, 'sneaky') }), { code: 'not-member' })
 })
 
+test('notes and boards are found by their text on every member, Chinese by any two characters; an edit is found by its new words, not the old', async () => {
+  const note = await owner.api.call('docs.create', { kind: 'note', title: 'Offsite', conversationId: channelId })
+  await edit(owner, note.id, (d) => {
+    // As the note editor writes it: a paragraph element holding the text.
+    const block = new Y.XmlElement('paragraph')
+    block.insert(0, [new Y.XmlText('Agenda: 预算审批流程 and the roadmap')])
+    d.getXmlFragment('note').push([block])
+  })
+  const board = await owner.api.call('docs.create', { kind: 'board', title: 'Wall', conversationId: channelId })
+  await edit(owner, board.id, (d) => { d.getMap('shapes').set('s-sticky', { type: 'sticky', x: 0, y: 0, w: 80, h: 60, text: 'Ship the 发布会 deck' }) })
+  const docHits = async (node: NodeProcess, query: string) => (await node.api.call('search.query', { query, kinds: ['docs'] })).docs
+  for (const node of [owner, bob]) {
+    await waitFor('the note to be found by a Chinese substring of its text', async () => (await docHits(node, '审批')).some((h) => h.doc.id === note.id && h.snippet.includes('预算审批流程')), LONG)
+    await waitFor('the board to be found by its sticky', async () => (await docHits(node, '发布 SHIP')).some((h) => h.doc.id === board.id), LONG)
+  }
+  await edit(owner, note.id, (d) => {
+    const text = (d.getXmlFragment('note').get(0) as Y.XmlElement).get(0) as Y.XmlText
+    text.delete(0, text.length)
+    text.insert(0, 'Agenda: 年终总结')
+  })
+  // The new words and the old leave the index in one re-indexing: once the new are found, the old are gone.
+  await waitFor('bob to find the note by its new words', async () => (await docHits(bob, '年终')).some((h) => h.doc.id === note.id), LONG)
+  assert.ok(!(await docHits(bob, '审批')).some((h) => h.doc.id === note.id))
+})
+
 test('a workspace board: everyone in the workspace has it, a newcomer too; the workspace channel cannot be left', async () => {
   const ws = (await owner.api.call('workspaces.list', {}))[0]
   assert.ok(ws !== undefined)
