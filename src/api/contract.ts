@@ -9,6 +9,8 @@
 export type { ConversationId, DepartmentId, InviteId, MessageId, PeerIdString, UserId, WorkspaceId } from './api-ids.js'
 import type { Brand, ConversationId, DepartmentId, InviteId, MessageId, PeerIdString, UserId, WorkspaceId } from './api-ids.js'
 
+export type { DocId, DocKind, DocSyncView, DocView } from './doc-views.js'
+import type { DocId, DocKind, DocView } from './doc-views.js'
 export type { DeliveryState, MessageDelivery, MessageInfo, MessageView, ReactionView, RecipientView, ReplyView, ThreadSummary } from './message-views.js'
 import type { MessageInfo, MessageView, ReactionView } from './message-views.js'
 
@@ -136,26 +138,6 @@ export interface NodeInfo {
   version: string
 }
 
-/** `board` (whiteboard) or `note` (rich text). */
-export type DocKind = 'board' | 'note'
-/** `doc:<hex>`: a whiteboard or note, unique across devices. */
-export type DocId = Brand<string, 'DocId'>
-
-/**
- * How a doc's copy on this device stands with its conversation's members:
- * - `local`: a personal doc, on this device only;
- * - `synced`: every connected member has everything this device has, and the reverse;
- * - `syncing`: an exchange with a connected member is under way;
- * - `offline`: no other member is connected; edits are kept and sent when one is;
- * - `error`: the last exchange failed (`error` says why); edits are kept and retried.
- */
-export interface DocSyncView {
-  state: 'local' | 'synced' | 'syncing' | 'offline' | 'error'
-  /** Connected members this doc is shared with. */
-  peers: number
-  error: ApiError | null
-}
-
 export interface SearchResults {
   messages: SearchHit[]
   /** Messages with a file whose caption or name matched. */
@@ -169,20 +151,6 @@ export interface SearchResults {
   index: SearchIndexView
   /** The words are too short to look up messages by (one character): more is needed. */
   tooShort: boolean
-}
-
-export interface DocView {
-  id: DocId
-  kind: DocKind
-  title: string
-  /** The conversation whose members share the doc (its MLS group's keys seal it); null for a personal doc. */
-  conversationId: ConversationId | null
-  /** The device that made it, as the doc's own meta says; null when the meta does not say. */
-  createdBy: PeerIdString | null
-  createdAt: number
-  /** Last change this device knows of, local or remote (ms). */
-  updatedAt: number
-  sync: DocSyncView
 }
 
 /** A Yjs update or awareness update, base64 (the API is JSON). */

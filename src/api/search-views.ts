@@ -4,7 +4,7 @@
  */
 import type { ConversationId, PeerIdString } from './api-ids.js'
 import type { MessageView } from './message-views.js'
-import type { DocView } from './contract.js'
+import type { DocView } from './doc-views.js'
 
 /** What `search.query` looks for, beyond its words: every filter narrows. */
 export interface MessageSearchInput {
