@@ -7,7 +7,7 @@
  */
 
 export type { ConversationId, DepartmentId, InviteId, MessageId, PeerIdString, UserId, WorkspaceId } from './api-ids.js'
-import type { Brand, ConversationId, DepartmentId, InviteId, MessageId, PeerIdString, UserId, WorkspaceId } from './api-ids.js'
+import type { ConversationId, DepartmentId, InviteId, MessageId, PeerIdString, UserId, WorkspaceId } from './api-ids.js'
 
 export type { DocId, DocKind, DocSyncView, DocView } from './doc-views.js'
 import type { DocId, DocKind, DocView } from './doc-views.js'
@@ -552,7 +552,7 @@ export type { FilePreviewView, FilesUsage, FileView, MessageFile } from './file-
 export type { DocSearchHit, MessageSearchInput, SearchHit, SearchIndexView, SearchKind } from './search-views.js'
 import type { DocSearchHit, MessageSearchInput, SearchHit, SearchIndexView, SearchKind } from './search-views.js'
 import type { FilePreviewView, FilesUsage, FileView } from './file-views.js'
-import type { ApiError, ApiResult } from './api-errors.js'
+import type { ApiResult } from './api-errors.js'
 
 /** Frames on an API port (MessagePort or loopback WebSocket), JSON-encoded. */
 export type ClientFrame = { type: 'call'; id: number; method: string; params?: unknown }
