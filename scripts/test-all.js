@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// `npm test` after set-up: lint, typecheck and every test, in two lanes so both cores work.
+// Lane one checks the code and then drives the browser tests; lane two runs the node tests
+// (unit and multi-process). Each lane's output is kept whole and printed as its step ends, so
+// the two never interleave line by line; a failed step fails the run after both lanes end.
+import { Buffer } from 'node:buffer'
+import { spawn } from 'node:child_process'
+import { createWriteStream, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+
+const root = new URL('..', import.meta.url).pathname
+const bin = (name) => join(root, 'node_modules', '.bin', name)
+const logs = join(root, 'dist', 'test-lanes')
+mkdirSync(logs, { recursive: true })
+
+const lanes = [
+  [
+    { name: 'lint', cmd: 'npm', args: ['run', '--silent', 'lint'] },
+    { name: 'typecheck', cmd: 'npm', args: ['run', '--silent', 'typecheck'] },
+    { name: 'browser tests', cmd: bin('playwright'), args: ['test'] }
+  ],
+  [
+    { name: 'node tests', cmd: process.execPath, args: [join(root, 'scripts', 'run-tests.js')] }
+  ]
+]
+
+const started = Date.now()
+const minutes = (ms) => `${(ms / 60_000).toFixed(1)} min`
+
+/** Runs one step with its output in memory and in dist/test-lanes/<step>.log (Playwright empties test-results/); resolves to its exit status. */
+function run(step) {
+  return new Promise((resolve) => {
+    const t0 = Date.now()
+    const file = createWriteStream(join(logs, `${step.name.replace(/\W+/g, '-')}.log`))
+    const chunks = []
+    const child = spawn(step.cmd, step.args, { cwd: root, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const keep = (chunk) => { chunks.push(chunk); file.write(chunk) }
+    child.stdout.on('data', keep)
+    child.stderr.on('data', keep)
+    child.on('close', (code, signal) => {
+      file.end()
+      const status = code ?? (signal === null ? 1 : 128)
+      process.stdout.write(`\n===== ${step.name}: ${status === 0 ? 'passed' : `FAILED (${signal ?? `exit ${status}`})`} in ${minutes(Date.now() - t0)} =====\n`)
+      process.stdout.write(Buffer.concat(chunks))
+      resolve({ name: step.name, status, ms: Date.now() - t0 })
+    })
+  })
+}
+
+/** A lane's steps one after another; a failed step does not stop the ones after it (their results still count). */
+async function lane(steps) {
+  const results = []
+  for (const step of steps) results.push(await run(step))
+  return results
+}
+
+const results = (await Promise.all(lanes.map(lane))).flat()
+process.stdout.write(`\n===== summary (${minutes(Date.now() - started)}) =====\n`)
+for (const r of results) process.stdout.write(`${r.status === 0 ? 'passed' : 'FAILED'}  ${r.name}  ${minutes(r.ms)}\n`)
+process.exit(results.every((r) => r.status === 0) ? 0 : 1)
