@@ -87,8 +87,12 @@ test('the owner removing an admin while that admin revokes an invite: removal wi
     owner.api.call('workspaces.removeMember', { workspaceId: ws, userId: xUser }),
     x.api.call('workspaces.revokeInvite', { workspaceId: ws, inviteId })
   ])
-  // Both accepted where they were made: the admin revoked before it saw its removal.
-  assert.deepEqual(outcomes.map((o) => o.status === 'rejected' ? String(o.reason) : 'ok'), ['ok', 'ok'])
+  // The removal is accepted. The revoke is too when the admin makes it before its removal arrives
+  // (the race this test is for, and what an idle machine sees); arriving first, the removal
+  // makes the admin's own device refuse it. Either way the outcome below must hold.
+  const [removal, revoke] = outcomes.map((o) => o.status === 'rejected' ? String(o.reason) : 'ok')
+  assert.equal(removal, 'ok')
+  assert.ok(revoke === 'ok' || revoke === 'ApiCallError: the workspace refused that (concurrent-with-removal)', revoke)
   await waitFor('the admin removed on every device, itself included', async () => {
     const seen = await Promise.all([owner, y].map(async (n) => !(await n.api.call('workspaces.members', { workspaceId: ws })).some((m) => m.userId === xUser)))
     return seen.every(Boolean) && (await x.api.call('workspaces.list', {})).find((w) => w.id === ws)?.status === 'removed'
