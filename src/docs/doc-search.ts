@@ -24,6 +24,8 @@ const OVERLAP = 64
 const REINDEX_MS = 3_000
 /** Index pages read to find a page of docs (several parts of one doc count once). */
 const MAX_ROUNDS = 4
+/** Docs' texts kept after a search or an indexing read them (200,000 characters at most each). */
+const MAX_TEXTS = 16
 
 export interface DocHitText {
   id: DocId
@@ -86,11 +88,19 @@ export function createDocSearch({ index, store, docs, log, visible }: DocSearchD
   const timers = new Map<DocId, NodeJS.Timeout>()
   let chain: Promise<unknown> = Promise.resolve()
 
+  /** Texts recently read, by doc and its update count: a search confirms the same docs again and again. */
+  const texts = new Map<DocId, { seq: number; title: string; body: string }>()
   /** A doc's title and text now. */
   const textOf = async (r: DocRecord): Promise<{ title: string; body: string }> => {
+    const known = texts.get(r.id)
+    if (known?.seq === r.seq) return known
     const doc = await docs.load(r.id)
     const meta = doc.getMap<unknown>('meta').toJSON()
-    return { title: titleOf(meta), body: docText(doc, kindOf(meta)) }
+    const read = { seq: r.seq, title: titleOf(meta), body: docText(doc, kindOf(meta)) }
+    texts.delete(r.id)
+    texts.set(r.id, read)
+    if (texts.size > MAX_TEXTS) texts.delete(texts.keys().next().value as DocId)
+    return read
   }
   const partsOf = async (r: DocRecord): Promise<string[]> => {
     const { title, body } = await textOf(r)
@@ -138,9 +148,15 @@ export function createDocSearch({ index, store, docs, log, visible }: DocSearchD
           if (seen.has(id) || r === undefined || !visible(r)) continue
           seen.add(id)
           // The index proposes, the doc decides: a part indexed before the doc's last edit may be stale.
+          // The part the index named is checked first (a long doc is not folded whole for each
+          // search); when edits have moved the words to another part, the whole doc is.
           const { title, body } = await textOf(r)
-          if (!matchesAll(fold(`${title}\n${body}`), terms)) continue
-          const around = snippetOf(body, terms)
+          const n = Number(record.r.slice(record.r.lastIndexOf('#') + 1))
+          const part = textParts(title, body)[n]
+          const around = part !== undefined && matchesAll(fold(part), terms)
+            ? snippetOf(n === 0 ? part.slice(part.indexOf('\n') + 1) : part, terms)
+            : matchesAll(fold(`${title}\n${body}`), terms) ? snippetOf(body, terms) : null
+          if (around === null) continue
           hits.push({ id, ...(around.highlights.length > 0 ? around : { snippet: '', highlights: [] }) })
           if (hits.length >= limit) break
         }
