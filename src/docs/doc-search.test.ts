@@ -76,13 +76,13 @@ test('a doc is cut into parts at line ends; a line longer than a part is cut wit
 
 interface Harness { store: Store; docs: DocStore; index: SearchIndex; search: DocSearch }
 
-async function open(): Promise<Harness> {
+async function open(visible: (id: string) => boolean = () => true): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'enclave-doc-search-'))
   dirs.push(dir)
   const store = await openStore({ path: join(dir, 'db'), log: createMemoryLogger(), dataKey: new Uint8Array(32).fill(7) })
   const index = await openSearchIndex({ store, log: createMemoryLogger(), flushMs: 60_000 })
   const docs = await createDocStore(store)
-  const search = createDocSearch({ index, store, docs, log: createMemoryLogger(), visible: () => true })
+  const search = createDocSearch({ index, store, docs, log: createMemoryLogger(), visible: (r) => visible(r.id) })
   return { store, docs, index, search }
 }
 
@@ -145,4 +145,14 @@ test('an index built afresh (an upgrade, a damaged index) takes every doc\'s tex
   assert.deepEqual((await search.find({ query: '复盘', limit: 8 })).map((d) => d.id), [NOTE])
   assert.deepEqual((await search.find({ query: 'retro', limit: 8 })).map((d) => d.id), [NOTE])
   await index.close()
+})
+
+test('a doc this device may not show (a guest\'s workspace channel) is found by nothing, though its text is indexed', async () => {
+  const h = await open((id) => id !== BOARD)
+  await write(h, NOTE, note('Open', [['paragraph', 'shared 路线图 plan']]))
+  await write(h, BOARD, board('Members only', { s: { type: 'sticky', text: 'secret 路线图 plan' } }))
+  await h.search.stop()
+  assert.deepEqual(await found(h, '路线图 plan'), [NOTE])
+  assert.deepEqual(await found(h, 'secret'), [])
+  await h.index.close()
 })
