@@ -4,6 +4,10 @@ import { errorMessage } from '../errors.js'
 import { relayReservations, type NetNode } from '../net/libp2p-node.js'
 import type { CoreBus } from '../core-events.js'
 import type { Logger } from '../logger.js'
+import type { IdentifyResult, PeerId } from '@libp2p/interface'
+
+/** How long a colleague's identify is waited for before it counts as offering no relaying. */
+const IDENTIFY_WAIT_MS = 15_000
 
 export interface MemberRelayComponents {
   node: NetNode
@@ -44,13 +48,31 @@ export function createMemberRelay({ node, bus, log, allows, isMember, usesRelay 
       for (const c of node.getConnections(peer)) c.close().catch((err: unknown) => { log.debug('could not close a relayed connection', { peer: peer.toString(), error: errorMessage(err) }) })
     }
   }
+  /**
+   * Does `peer`'s device offer relaying? Membership is proven on a connection's first streams,
+   * beside identify: seen here, `peer:ready` came before identify had told libp2p the
+   * colleague's protocols, and the colleague was never asked. So an unknown answer is waited for.
+   */
+  const offersRelay = async (id: PeerId): Promise<boolean> => {
+    const identified = new Promise<string[]>((resolve) => {
+      const done = (protocols: string[]): void => {
+        clearTimeout(timer)
+        node.removeEventListener('peer:identify', onIdentify)
+        resolve(protocols)
+      }
+      const onIdentify = (evt: CustomEvent<IdentifyResult>): void => { if (evt.detail.peerId.equals(id)) done(evt.detail.protocols) }
+      const timer = setTimeout(() => { done([]) }, IDENTIFY_WAIT_MS)
+      node.addEventListener('peer:identify', onIdentify)
+      // Already identified: the stored answer stands (and the wait ends at once).
+      node.peerStore.get(id).then((known) => { if (known.protocols.length > 0) done(known.protocols) }, () => undefined)
+    })
+    return (await identified).includes(RELAY_V2_HOP_CODEC)
+  }
   const askColleague = async (peer: string): Promise<void> => {
     const reservations = relayReservations(node)
     if (reservations === undefined || usesRelay()) return
     const id = peerIdFromString(peer)
-    if (reservations.hasReservation(id)) return
-    const known = await node.peerStore.get(id).catch(() => undefined)
-    if (known?.protocols.includes(RELAY_V2_HOP_CODEC) !== true) return
+    if (reservations.hasReservation(id) || !await offersRelay(id)) return
     await reservations.reserve(id)
     log.debug('reserved on a colleague\'s device', { peer })
   }

@@ -32,6 +32,8 @@ const devices = new Map<string, Device>()
 const handlers = new Map<string, StreamHandler>()
 const workspaces = new Map<string, Set<string>>()
 const sharedWith = (a: string, b: string): WorkspaceId[] => [...workspaces].filter(([, m]) => m.has(a) && m.has(b)).map(([ws]) => ws as WorkspaceId)
+/** Members a device has not heard of yet (the op admitting them has not reached it). */
+const unaware = new Map<string, Set<string>>()
 
 async function dialFrom(from: string, to: string): Promise<Stream> {
   const handler = handlers.get(to)
@@ -64,7 +66,7 @@ async function device(name: string, port: number): Promise<Device> {
     },
     privateKey: key,
     store,
-    access: { sharedWith: (other) => sharedWith(id, other) },
+    access: { sharedWith: (other) => unaware.get(id)?.has(other) === true ? [] : sharedWith(id, other) },
     protocols: {
       handleMembers: (protocol, handler) => { assert.equal(protocol, ROUTES_PROTOCOL); handlers.set(id, handler); return Promise.resolve() },
       dial: async (peer) => dialFrom(id, peer)
@@ -149,4 +151,23 @@ test('findPeer asks connected colleagues about a member it holds no route to', a
   assert.equal(found.id.toString(), bob.id)
   assert.ok(found.multiaddrs.length > 0)
   await assert.rejects(dave.routes.findPeer(peerIdFromString(olga.id)), { code: 'not-found' })
+})
+
+test('a newcomer\'s route that arrived before its membership did is asked for again once the membership arrives', async () => {
+  const erin = await device('erin', 4006)
+  workspaces.get('acme')?.add(erin.id)
+  unaware.set(alice.id, new Set([erin.id]))
+  await erin.routes.start()
+  connect(erin, bob)
+  await waitFor('bob to hold erin\'s route', () => bob.routes.get(erin.id as never))
+  // Witness that the news went round: alice hears bob's next route, passed on after erin's.
+  const later = await sealRoute(bob.key, [multiaddr('/ip4/127.0.0.1/tcp/4202')], Date.now())
+  await requestRoutes(await dialFrom(bob.id, carol.id), { give: [later.bytes], ask: null })
+  await waitFor('alice to hear of bob\'s new route', () => alice.routes.get(bob.id as never)?.seq === later.seq)
+  assert.equal(alice.routes.get(erin.id as never), undefined, 'not kept while erin was unknown here')
+  // The op admitting erin reaches alice: she asks her colleagues, who give erin's route.
+  unaware.delete(alice.id)
+  alice.bus.emit('membership:changed', { ws: 'acme' } as never)
+  await waitFor('alice to give libp2p erin\'s route', () => alice.patched.get(erin.id))
+  assert.deepEqual(alice.patched.get(erin.id), ['/ip4/127.0.0.1/tcp/4006'])
 })

@@ -52,6 +52,8 @@ export interface MemberRoutes {
 const REFRESH_EVERY_MS = 30_000
 /** Members asked at once about a device this one has no route to. */
 const ASK_AT_ONCE = 3
+/** Quiet after membership news before routes are asked for again (changes come in bursts). */
+const CATCH_UP_AFTER_MS = 500
 /** Exchanges of one sync with a member (each up to 768 KiB of routes). */
 const MAX_SYNC_ROUNDS = 8
 
@@ -84,6 +86,7 @@ export async function createMemberRoutes(components: MemberRoutesComponents, ini
   let gossipTimer: NodeJS.Timeout | undefined
   let republishTimer: NodeJS.Timeout | undefined
   let updateTimer: NodeJS.Timeout | undefined
+  let catchUpTimer: NodeJS.Timeout | undefined
   let stopped = false
   const unsubscribe: Array<() => void> = []
 
@@ -158,9 +161,9 @@ export async function createMemberRoutes(components: MemberRoutesComponents, ini
 
   const knownList = (): Array<[PeerIdString, number]> => [...routes.values()].sort((a, b) => b.seq - a.seq).slice(0, MAX_KNOWN_ROUTES).map((r) => [r.peer, r.seq])
 
-  /** On meeting a member: give it this device's route and take what it knows that this device does not. */
-  const syncWith = async (peer: PeerIdString): Promise<void> => {
-    let give = own === undefined ? [] : [own.bytes]
+  /** Gives a member `give` and takes what it knows that this device does not. */
+  const syncWith = async (peer: PeerIdString, first: Uint8Array[]): Promise<void> => {
+    let give = first
     for (let round = 0; round < MAX_SYNC_ROUNDS && !stopped; round++) {
       const reply = await ask(peer, { give, ask: { known: knownList(), only: null } })
       give = []
@@ -178,6 +181,18 @@ export async function createMemberRoutes(components: MemberRoutesComponents, ini
       await acceptAll(reply.routes, member)
       if (routes.get(peer) === held) throw new EnclaveError('not-found', 'no newer route there')
     })).catch(() => undefined)
+  }
+
+  /**
+   * Routes given before this device knew their devices as members were not kept (a newcomer's
+   * route often arrives before the membership op that admits it). Once membership settles, a
+   * few connected members are asked for what they hold that this device does not.
+   */
+  const catchUp = (): void => {
+    if (stopped) return
+    for (const member of connectedFellows().sort(() => Math.random() - 0.5).slice(0, ASK_AT_ONCE)) {
+      syncWith(member, []).catch((err: unknown) => { log.debug('routes catch-up failed', { peer: member, error: errorMessage(err) }) })
+    }
   }
 
   /** Passes news on to a few connected members, each only what it may be told and did not send. */
@@ -266,9 +281,13 @@ export async function createMemberRoutes(components: MemberRoutesComponents, ini
       node.addEventListener('self:peer:update', onSelfUpdate)
       unsubscribe.push(
         components.bus.on('peer:ready', (peer) => {
-          if (isFellow(peer)) syncWith(peer).catch((err: unknown) => { log.debug('routes sync failed', { peer, error: errorMessage(err) }) })
+          if (isFellow(peer)) syncWith(peer, own === undefined ? [] : [own.bytes]).catch((err: unknown) => { log.debug('routes sync failed', { peer, error: errorMessage(err) }) })
         }),
-        components.bus.on('membership:changed', () => { void prune() }),
+        components.bus.on('membership:changed', () => {
+          void prune()
+          clearTimeout(catchUpTimer)
+          catchUpTimer = setTimeout(catchUp, CATCH_UP_AFTER_MS).unref()
+        }),
         components.bus.on('connection:failed', (failure) => { if (failure.attempt !== 'upgrade') refresh(failure.peerId) })
       )
       gossipTimer = setInterval(gossip, gossipMs).unref()
@@ -279,6 +298,7 @@ export async function createMemberRoutes(components: MemberRoutesComponents, ini
       clearInterval(gossipTimer)
       clearInterval(republishTimer)
       clearTimeout(updateTimer)
+      clearTimeout(catchUpTimer)
       node.removeEventListener('self:peer:update', onSelfUpdate)
       for (const off of unsubscribe) off()
     }
