@@ -16,6 +16,13 @@ export class Timeline {
   reachedEnd = $state(true)
   /** Set while older messages are being prepended, so the list keeps its scroll position. */
   prepending = $state(false)
+  /**
+   * Counts the times the stretch shown was replaced (a hit opened in context, back to the
+   * newest): a page asked for before that belongs to the old stretch and is dropped. Seen: the
+   * first page of a conversation opened by a search hit arrived after the hit's stretch and was
+   * put in front of it, and the list showed the newest messages instead of the hit.
+   */
+  stretch = 0
 
   constructor (readonly conversationId: ConversationId) {}
 
@@ -103,9 +110,11 @@ class MessagesState {
   async loadOlder(tl: Timeline): Promise<void> {
     if (tl.loading || tl.reachedStart) return
     tl.loading = true
+    const stretch = tl.stretch
     try {
       const before = tl.items[0]?.order
       const page = await session.api.call('chat.history', { conversationId: tl.conversationId, limit: PAGE, ...(before === undefined ? {} : { before }) })
+      if (stretch !== tl.stretch) return
       if (page.length < PAGE) tl.reachedStart = true
       if (page.length > 0) {
         tl.prepending = before !== undefined
@@ -115,7 +124,7 @@ class MessagesState {
     } catch {
       // The node is away (reconnecting): the page stays as it is, and scrolling asks again.
     } finally {
-      tl.loading = false
+      if (stretch === tl.stretch) tl.loading = false
     }
   }
 
@@ -152,15 +161,17 @@ class MessagesState {
     const after = tl.items.at(-1)?.order
     if (tl.loading || tl.reachedEnd || after === undefined) return
     tl.loading = true
+    const stretch = tl.stretch
     try {
       const page = await session.api.call('chat.history', { conversationId: tl.conversationId, limit: PAGE, after })
+      if (stretch !== tl.stretch) return
       if (page.length < PAGE) tl.reachedEnd = true
       const known = new Set(tl.items.map((m) => m.id))
       tl.items = [...tl.items, ...page.filter((m) => !known.has(m.id))]
     } catch {
       // Away (reconnecting): scrolling asks again.
     } finally {
-      tl.loading = false
+      if (stretch === tl.stretch) tl.loading = false
     }
   }
 
@@ -177,10 +188,14 @@ class MessagesState {
     }
     const half = PAGE / 2
     const conversationId = tl.conversationId
+    const stretch = ++tl.stretch
+    tl.loading = false
     const [older, newer] = await Promise.all([
       session.api.call('chat.history', { conversationId, limit: half, before: `${view.order}~` }),
       session.api.call('chat.history', { conversationId, limit: half, after: view.order })
     ])
+    // Another jump (or back to the newest) came meanwhile: it decides what is shown.
+    if (stretch !== tl.stretch) return false
     tl.items = [...older, ...newer]
     tl.reachedStart = older.length < half
     tl.reachedEnd = newer.length < half
@@ -190,7 +205,9 @@ class MessagesState {
   /** Back from a stretch of history to the newest messages. */
   async toLatest(tl: Timeline): Promise<void> {
     if (tl.reachedEnd) return
+    tl.stretch++
     tl.items = []
+    tl.loading = false
     tl.reachedStart = false
     tl.reachedEnd = true
     await this.loadOlder(tl)
