@@ -30,6 +30,11 @@ export function createHybridClock(wallMs: () => number = Date.now): HybridClock 
   }
 }
 
+/** The first timestamp of a wall-clock millisecond (history written below the API: seeding, imports). */
+export function hlcAt(ms: number): number {
+  return ms * TICKS_PER_MS
+}
+
 export function hlcToMs(hlc: number): number {
   return Math.floor(hlc / TICKS_PER_MS)
 }

@@ -4,6 +4,8 @@ import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../help
 /** One person: a data dir, a running `enclave serve` node, and a browser page on its app. */
 export interface Person {
   name: string
+  /** The node's data folder (for what a test writes below the API while the node is stopped). */
+  dir: string
   node: NodeProcess
   page: Page
   /** Stops the node (the page stays open, showing it disconnected). */
@@ -50,6 +52,7 @@ export const test = base.extend<{ people: People }>({
         }
         const person: Person = {
           name,
+          dir,
           get node () { return node },
           page,
           stop: async () => { await node.stop() },

@@ -1,25 +1,49 @@
 import * as Y from 'yjs'
 import { expect, test } from './fixtures.js'
 import { shoot } from './ui-steps.js'
+import { seedHistory } from '../helpers/seed-history.js'
 
-test('Ctrl+K finds messages by Chinese and English words, filters by sender, and opens a hit deep in history in context', async ({ people }) => {
-  const alice = await people.open('Alice')
-  const bob = await people.open('Bob', { peers: [alice] })
-  const toAlice = { peerId: alice.node.peerId }
-  await bob.node.api.call('chat.send', { ...toAlice, text: 'The **Q3 budget** review is on Thursday; 预算评审在周四' })
-  await alice.node.api.call('chat.send', { peerId: bob.node.peerId, text: 'Budget numbers attached for the 预算评审 later' })
-  // Deep in history: the hit is hundreds of messages back, past what the conversation loads at first.
-  for (let start = 0; start < 600; start += 200) {
-    await Promise.all(Array.from({ length: 200 }, (_, i) => bob.node.api.call('chat.send', { ...toAlice, text: `filler ${start + i}` })))
-  }
+/** Messages in the conversation the hit is found in: a year of a busy direct conversation. */
+const HISTORY = 100_000
+/** The hit's place: this many of Bob's messages are older than it, the rest (and Alice's reply) newer. */
+const HIT_AT = 1_000
+const FILLER = ['weekly sync notes', '周报已经发到群里', 'the build is green again', '客户反馈整理好了', 'lunch at noon?', '明天上午开会讨论需求', 'shipping the release tonight', '测试环境已经更新']
+
+test('Ctrl+K finds messages by Chinese and English words in a 100,000-message conversation, filters by sender, and opens a hit a year back in context', async ({ people }) => {
+  test.setTimeout(240_000)
+  // Alice dials Bob: a peer dialled on purpose is written down with its name (one that only
+  // dialled in is kept by membership, and these two share no workspace).
+  const bob = await people.open('Bob')
+  const alice = await people.open('Alice', { peers: [bob] })
+  const reply = await alice.node.api.call('chat.send', { peerId: bob.node.peerId, text: 'Budget numbers attached for the 预算评审 later' })
+  await expect.poll(async () => (await bob.node.api.call('chat.history', { peerId: alice.node.peerId })).length).toBe(1)
   const conversations = alice.page.getByRole('region', { name: 'Conversations' })
-  await expect(conversations.getByRole('button', { name: /Bob/ })).toContainText('filler 599', { timeout: 30_000 })
+  await expect(conversations.getByRole('button', { name: /Bob/ })).toBeVisible()
+  // A year of Bob's messages, written into Alice's store while both are off; Bob stays away (his
+  // device never sent them, so it must not be asked about them).
+  await bob.stop()
+  await alice.stop()
+  const now = Date.now()
+  await seedHistory(alice.dir, {
+    conv: reply.conversationId,
+    author: bob.node.peerId,
+    firstSeq: 1,
+    count: HISTORY,
+    fromMs: now - 365 * 24 * 3600_000,
+    toMs: now - 3600_000,
+    text: (i) => i === HIT_AT ? 'The **Q3 budget** review is on Thursday; 预算评审在周四' : `${FILLER[i % FILLER.length] ?? ''} #${i}`
+  })
+  await alice.restart([])
+  await expect(conversations.getByRole('button', { name: /Bob/ })).toContainText('Budget numbers attached')
 
   await alice.page.keyboard.press('Control+k')
   const dialog = alice.page.getByTestId('search-dialog')
   await dialog.getByRole('combobox', { name: 'Search' }).fill('预算')
   const hits = dialog.getByTestId('search-hit')
-  await expect(hits).toHaveCount(2)
+  // The index is made again from the seeded store (as after an upgrade), newest first, with its
+  // progress shown; the results follow it without typing again.
+  await expect(hits).toHaveCount(2, { timeout: 120_000 })
+  await expect(dialog.getByTestId('search-index')).toHaveCount(0)
   await expect(hits.first().locator('mark')).toHaveText(['预算'])
   await shoot(alice.page, 'search-results', 1280)
   await shoot(alice.page, 'search-results', 900)
@@ -32,14 +56,17 @@ test('Ctrl+K finds messages by Chinese and English words, filters by sender, and
   await expect(hits.first()).toContainText('The Q3 budget review is on Thursday')
   await expect(hits.first().locator('mark')).toHaveText(['budg'])
 
-  // Enter opens it in its conversation, scrolled to and shown, although 600 newer messages came after it.
+  // Enter opens it in its conversation, scrolled to and shown, although 99,000 newer messages came after it.
   await dialog.getByRole('combobox', { name: 'Search' }).press('Enter')
   await expect(dialog).toHaveCount(0)
   const message = alice.page.getByTestId('message').filter({ hasText: 'The Q3 budget review is on Thursday' })
   await expect(message).toBeVisible()
-  await expect(alice.page.getByTestId('message').filter({ hasText: 'filler 599' })).toHaveCount(0)
+  await expect(alice.page.getByTestId('message').filter({ hasText: `#${HIT_AT + 1}` })).toBeVisible()
+  await expect(alice.page.getByTestId('message').filter({ hasText: 'Budget numbers attached' })).toHaveCount(0)
+  await shoot(alice.page, 'search-opened-in-context', 1280)
   await alice.page.getByTestId('jump-latest').click()
-  await expect(alice.page.getByTestId('message').filter({ hasText: 'filler 599' })).toBeVisible()
+  await expect(alice.page.getByTestId('message').filter({ hasText: 'Budget numbers attached' })).toBeVisible()
+  await expect(alice.page.getByTestId('message').filter({ hasText: `#${HISTORY - 1}` })).toBeVisible()
 
   // The words are kept among the recent searches.
   await alice.page.keyboard.press('Control+k')
