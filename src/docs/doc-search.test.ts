@@ -108,6 +108,12 @@ test('docs are found by any words of their text, Chinese by any two characters; 
   assert.deepEqual(await found(h, '发布'), [BOARD])
   assert.deepEqual(await found(h, 'handbook'), [NOTE], 'the title counts as text')
   assert.deepEqual(await found(h, 'budget 发布'), [], 'every word must be in one doc')
+  // The title is in the first part, the paragraph in a later one: no one part has both words.
+  assert.ok(!textParts('Handbook', paragraphs.map(([, t]) => t).join('\n')).some((p) => p.includes('Handbook') && p.includes('审批')))
+  const [spread] = await h.search.find({ query: 'handbook 审批', limit: 8 })
+  assert.equal(spread?.id, NOTE)
+  assert.ok(spread.snippet.includes('预算审批流程'))
+  assert.deepEqual(await found(h, 'handbook 发布'), [])
   const [hit] = await h.search.find({ query: '审批', limit: 8 })
   assert.ok(hit !== undefined && hit.snippet.includes('预算审批流程'))
   assert.deepEqual(hit.highlights.map(([s, e]) => hit.snippet.slice(s, e)), ['审批'])

@@ -3,7 +3,7 @@ import { errorMessage } from '../errors.js'
 import { fold } from '../search/fold.js'
 import { facet, type DocRecord as IndexRecord, type IndexedDoc } from '../search/search-doc.js'
 import { snippetOf } from '../search/snippet.js'
-import { matchesAll, queryTerms } from '../search/terms.js'
+import { matchesAll, queryTerms, type Term } from '../search/terms.js'
 import { docText } from './doc-text.js'
 import type { ConversationId, DocId } from '../api/contract.js'
 import type { Logger } from '../logger.js'
@@ -24,6 +24,8 @@ const OVERLAP = 64
 const REINDEX_MS = 3_000
 /** Index pages read to find a page of docs (several parts of one doc count once). */
 const MAX_ROUNDS = 4
+/** Parts read per word when a doc's words may be in different parts (see `spread`). */
+const SPREAD_PARTS = 1_024
 /** Docs' texts kept after a search or an indexing read them (200,000 characters at most each). */
 const MAX_TEXTS = 16
 
@@ -121,6 +123,46 @@ export function createDocSearch({ index, store, docs, log, visible }: DocSearchD
     batch.put(indexed, id, hashes)
     await batch.write()
   }
+  /**
+   * The index proposes, the doc decides: a part indexed before the doc's last edit may be stale.
+   * The part the index named (if any) is checked first, so a long doc is not folded whole for
+   * each search; when edits moved the words, or they lie in different parts, the whole doc is.
+   */
+  const confirm = async (id: DocId, terms: Term[], n: number | null): Promise<DocHitText | null> => {
+    const r = docs.get(id)
+    if (r === undefined || !visible(r)) return null
+    const { title, body } = await textOf(r)
+    const part = n === null ? undefined : textParts(title, body)[n]
+    const around = part !== undefined && matchesAll(fold(part), terms)
+      ? snippetOf(n === 0 ? part.slice(part.indexOf('\n') + 1) : part, terms)
+      : matchesAll(fold(`${title}\n${body}`), terms) ? snippetOf(body, terms) : null
+    if (around === null) return null
+    return { id, ...(around.highlights.length > 0 ? around : { snippet: '', highlights: [] }) }
+  }
+
+  /** Docs with a part holding each word (every word somewhere, not all in one part), newest first. */
+  const spread = async (terms: Term[], conversationId: ConversationId | undefined, inPlace: string[][]): Promise<DocId[]> => {
+    let common: Set<DocId> | undefined
+    for (const term of terms) {
+      const found = new Set<DocId>()
+      let below: number | undefined
+      for (let read = 0; read < SPREAD_PARTS;) {
+        const check = (d: IndexRecord): boolean => d.d === 1 && (conversationId === undefined || d.c === conversationId) && matchesAll(d.t, [term])
+        const page = await index.query({ groups: [...term.tokens.map((k) => [k]), [facet.doc], ...inPlace], check, limit: 256, ...(below === undefined ? {} : { below }) })
+        for (const { record } of page.hits) {
+          const id = docOfRef(record.r)
+          if (common === undefined || common.has(id)) found.add(id)
+        }
+        read += page.hits.length
+        if (page.next === null || page.hits.length === 0) break
+        below = page.next
+      }
+      common = found
+      if (common.size === 0) return []
+    }
+    return [...common ?? []].sort((a, b) => (docs.get(b)?.updatedAt ?? 0) - (docs.get(a)?.updatedAt ?? 0))
+  }
+
   const queue = (id: DocId): void => {
     timers.delete(id)
     chain = chain.then(() => reindex(id)).catch((err: unknown) => { log.warn('could not index a doc\'s text', { doc: id, error: errorMessage(err) }) })
@@ -135,33 +177,33 @@ export function createDocSearch({ index, store, docs, log, visible }: DocSearchD
     find: async ({ query, conversationId, limit }) => {
       const terms = queryTerms(query)
       if (terms.length === 0 || terms.some((t) => t.tokens.length === 0)) return []
-      const groups = [...terms.flatMap((t) => t.tokens.map((k) => [k])), [facet.doc], ...(conversationId === undefined ? [] : [[facet.in(conversationId)]])]
+      const inPlace = conversationId === undefined ? [] : [[facet.in(conversationId)]]
       const check = (d: IndexRecord): boolean => d.d === 1 && (conversationId === undefined || d.c === conversationId) && matchesAll(d.t, terms)
       const hits: DocHitText[] = []
       const seen = new Set<DocId>()
       let below: number | undefined
       for (let round = 0; round < MAX_ROUNDS && hits.length < limit; round++) {
-        const page = await index.query({ groups, check, limit: limit * 4, ...(below === undefined ? {} : { below }) })
+        const page = await index.query({ groups: [...terms.flatMap((t) => t.tokens.map((k) => [k])), [facet.doc], ...inPlace], check, limit: limit * 4, ...(below === undefined ? {} : { below }) })
         for (const { record } of page.hits) {
           const id = docOfRef(record.r)
-          const r = docs.get(id)
-          if (seen.has(id) || r === undefined || !visible(r)) continue
+          if (seen.has(id)) continue
           seen.add(id)
-          // The index proposes, the doc decides: a part indexed before the doc's last edit may be stale.
-          // The part the index named is checked first (a long doc is not folded whole for each
-          // search); when edits have moved the words to another part, the whole doc is.
-          const { title, body } = await textOf(r)
-          const n = Number(record.r.slice(record.r.lastIndexOf('#') + 1))
-          const part = textParts(title, body)[n]
-          const around = part !== undefined && matchesAll(fold(part), terms)
-            ? snippetOf(n === 0 ? part.slice(part.indexOf('\n') + 1) : part, terms)
-            : matchesAll(fold(`${title}\n${body}`), terms) ? snippetOf(body, terms) : null
-          if (around === null) continue
-          hits.push({ id, ...(around.highlights.length > 0 ? around : { snippet: '', highlights: [] }) })
+          const hit = await confirm(id, terms, Number(record.r.slice(record.r.lastIndexOf('#') + 1)))
+          if (hit !== null) hits.push(hit)
           if (hits.length >= limit) break
         }
         if (page.next === null) break
         below = page.next
+      }
+      // Words a long doc holds in different parts: no one part has them all.
+      if (hits.length < limit && terms.length > 1) {
+        for (const id of await spread(terms, conversationId, inPlace)) {
+          if (seen.has(id)) continue
+          seen.add(id)
+          const hit = await confirm(id, terms, null)
+          if (hit !== null) hits.push(hit)
+          if (hits.length >= limit) break
+        }
       }
       return hits
     },
