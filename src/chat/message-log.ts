@@ -441,9 +441,7 @@ export async function createMessageLog(store: Store, onAppend?: AppendHook): Pro
     hourGroups: () => [...hours].flatMap(([conv, list]) => list.map((hour) => ({ conv: conv as ConversationId, hour }))),
     readHour: async (conv, hour) => {
       const bounds = hourBounds(hour)
-      const out: Array<{ key: string; msg: StoredMessage }> = []
-      for await (const [key, msg] of messages.entries({ gte: `${conv}${SEP}${bounds.gte}`, lte: `${conv}${SEP}${bounds.lte}` })) out.push({ key, msg })
-      return out
+      return (await messages.all({ gte: `${conv}${SEP}${bounds.gte}`, lte: `${conv}${SEP}${bounds.lte}` })).map(([key, msg]) => ({ key, msg }))
     }
   }
   return log

@@ -31,7 +31,13 @@ export function historySource(messages: MessageLog, annotations: AnnotationLog):
     read: async (groups) => {
       const hours = await Promise.all(groups.map((g) => messages.readHour(g.id as StoredMessage['conv'], g.hour)))
       const byConv = new Map<StoredMessage['conv'], StoredMessage[]>()
-      for (const { msg } of hours.flat()) byConv.set(msg.conv, [...byConv.get(msg.conv) ?? [], msg])
+      for (const hour of hours) {
+        for (const { msg } of hour) {
+          const list = byConv.get(msg.conv)
+          if (list === undefined) byConv.set(msg.conv, [msg])
+          else list.push(msg)
+        }
+      }
       const docs = await Promise.all([...byConv].map(async ([conv, list]) => {
         const anns = await annotations.get(conv, list)
         return list.flatMap((msg, i) => {

@@ -26,6 +26,12 @@ export interface Collection<T> {
    * in no order; the caller sorts.
    */
   entries(range?: RangeOptions): AsyncGenerator<[string, T]>
+  /**
+   * The entries of a small range at once (an hour of a conversation): one read of LevelDB where
+   * `entries` makes three (its first step fetches one entry), which is what reading history
+   * hour by hour spent most of its time on.
+   */
+  all(range: RangeOptions): Promise<Array<[string, T]>>
   /** Deletes every entry, readable or not (a damaged index is dropped whole and rebuilt). */
   clear(): Promise<void>
 }
@@ -133,6 +139,17 @@ export async function openStore(init: StoreInit): Promise<Store> {
           yield [key, value as T]
           if (--left === 0) return
         }
+      },
+      all: async (range) => {
+        const { range: onDisk, filter } = keys.range(name, range)
+        const out: Array<[string, T]> = []
+        for (const [diskKey, bytes] of await s.iterator({ ...onDisk, limit: onDisk.limit ?? -1 }).all()) {
+          const { key, value } = decode(name, diskKey, bytes)
+          if (filter !== undefined && !filter(key)) continue
+          out.push([key, value as T])
+          if (out.length === range.limit) break
+        }
+        return out
       }
     }
   }

@@ -10,6 +10,7 @@ export function memoryCollection<T>(name: CollectionName, data = new Map<string,
     put: (key, value) => { data.set(key, structuredClone(value)); return Promise.resolve() },
     del: (key) => { data.delete(key); return Promise.resolve() },
     clear: () => { data.clear(); return Promise.resolve() },
-    entries: async function * () { for (const entry of [...data]) yield await Promise.resolve(entry) }
+    entries: async function * () { for (const entry of [...data]) yield await Promise.resolve(entry) },
+    all: () => Promise.resolve([...data])
   }
 }
