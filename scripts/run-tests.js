@@ -30,7 +30,10 @@ if (files.length === 0) {
   process.exit(1)
 }
 
-const result = spawnSync(process.execPath, ['--enable-source-maps', '--test', '--test-reporter=spec', ...files], {
+// Two files at a time: most peer tests wait on the network, not the processor (node's default
+// on two cores is one at a time). ENCLAVE_TEST_CONCURRENCY=1 runs them one by one.
+const concurrency = Number(process.env.ENCLAVE_TEST_CONCURRENCY ?? 2)
+const result = spawnSync(process.execPath, ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
   stdio: 'inherit',
   env: { ...process.env, ENCLAVE_LOG: process.env.ENCLAVE_LOG ?? 'warn' }
 })
