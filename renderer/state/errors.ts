@@ -15,6 +15,7 @@ export function errorMessage(err: unknown): string {
     case 'unauthorized': return t('error.unauthorized')
     case 'node-not-running': return t('error.node-not-running')
     case 'invite-invalid': return t('error.invite-invalid')
+    case 'already-member': return t('error.already-member')
     case 'not-member': return t('error.not-member')
     case 'not-committer': return t('error.not-committer')
     case 'undecryptable': return t('error.undecryptable')

@@ -138,6 +138,11 @@ class WorkspacesState {
     this.applyMembers(workspaceId, await session.api.call('workspaces.removeMember', { workspaceId, userId }))
   }
 
+  /** This device's person leaves a workspace; it stays listed, read-only. */
+  async leave(workspaceId: WorkspaceId): Promise<void> {
+    this.upsert(await session.api.call('workspaces.leave', { workspaceId }))
+  }
+
   async setRole(userId: UserId, role: Role): Promise<void> {
     const workspaceId = this.requireSelected()
     this.applyMembers(workspaceId, await session.api.call('workspaces.setRole', { workspaceId, userId, role }))

@@ -21,6 +21,8 @@ export const ERROR_CODES = [
   'store-locked',
   'node-not-running',
   'invite-invalid',
+  /** Joining a workspace this device is already in (with any invite). */
+  'already-member',
   'not-member',
   'not-committer',
   'undecryptable',

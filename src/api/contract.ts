@@ -300,6 +300,8 @@ export interface Requests {
   'workspaces.join': (input: { link: string }) => WorkspaceView
   'workspaces.members': (input: { workspaceId: WorkspaceId }) => MemberView[]
   'workspaces.removeMember': (input: { workspaceId: WorkspaceId; userId: UserId }) => MemberView[]
+  /** This device's user leaves the workspace (not the owner: hand it over first); it stays here read-only. */
+  'workspaces.leave': (input: { workspaceId: WorkspaceId }) => WorkspaceView
   'workspaces.setRole': (input: { workspaceId: WorkspaceId; userId: UserId; role: Role }) => MemberView[]
   'workspaces.approve': (input: { workspaceId: WorkspaceId; userId: UserId }) => MemberView[]
   /** Invites of the workspace (admins): open, used, revoked. */

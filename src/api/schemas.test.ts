@@ -99,6 +99,7 @@ const valid: Record<Method, Record<string, unknown>> = {
   'workspaces.join': { link: 'enclave://join/abc' },
   'workspaces.members': { workspaceId: WS },
   'workspaces.removeMember': { workspaceId: WS, userId: USER },
+  'workspaces.leave': { workspaceId: WS },
   'workspaces.setRole': { workspaceId: WS, userId: USER, role: 'admin' },
   'workspaces.approve': { workspaceId: WS, userId: USER },
   'workspaces.invites': { workspaceId: WS },

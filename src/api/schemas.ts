@@ -113,6 +113,7 @@ export const requestSchemas = {
   'workspaces.join': z.object({ link: z.string().min(1).max(8000) }).strict(),
   'workspaces.members': z.object({ workspaceId }).strict(),
   'workspaces.removeMember': z.object({ workspaceId, userId }).strict(),
+  'workspaces.leave': z.object({ workspaceId }).strict(),
   'workspaces.setRole': z.object({ workspaceId, userId, role }).strict(),
   'workspaces.approve': z.object({ workspaceId, userId }).strict(),
   'workspaces.invites': z.object({ workspaceId }).strict(),

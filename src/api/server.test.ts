@@ -66,6 +66,7 @@ const handlers: Handlers = {
   'workspaces.join': notUsed,
   'workspaces.members': notUsed,
   'workspaces.removeMember': notUsed,
+  'workspaces.leave': notUsed,
   'workspaces.setRole': notUsed,
   'workspaces.approve': notUsed,
   'workspaces.invites': notUsed,

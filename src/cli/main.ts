@@ -322,7 +322,7 @@ async function run(argv: string[]): Promise<void> {
       return
     }
     case 'workspace': {
-      const sub = positional(positionals, 0, 'create or list', command)
+      const sub = positional(positionals, 0, 'create, list or leave', command)
       if (sub === 'create') {
         const name = positionals.slice(1).join(' ')
         if (name.length === 0) throw new UsageError('missing NAME', command)
@@ -369,6 +369,13 @@ async function run(argv: string[]): Promise<void> {
         const p = ws.messagePolicy
         if (asJson) json(p)
         else out(`members recall their own messages: ${p.recallMinutes === null ? 'at any time' : `within ${p.recallMinutes} minute${p.recallMinutes === 1 ? '' : 's'} of sending`}`)
+        return
+      }
+      if (sub === 'leave') {
+        const workspaceId = parseWorkspaceId(positional(positionals, 1, 'workspace ID', command))
+        const ws = await withClient(dataDir, (api) => api.call('workspaces.leave', { workspaceId }))
+        if (asJson) json(ws)
+        else out(`Left workspace "${ws.name}". Its conversations stay on this device, read-only.`)
         return
       }
       if (sub !== 'list') throw new UsageError(`unknown workspace command '${sub}'`, command)

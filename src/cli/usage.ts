@@ -132,8 +132,10 @@ with the message, a snippet and the ranges that matched; each doc with its snipp
        enclave workspace relays ID [MULTIADDR... | --clear] [--json] [--data DIR]
        enclave workspace file-rules ID [--max-mb N] [--block exe,bat] [--no-guests] [--clear] [--json] [--data DIR]
        enclave workspace message-rules ID [--recall-minutes N | --clear] [--json] [--data DIR]
+       enclave workspace leave ID [--json] [--data DIR]
 
-'create' makes this device the owner of a new workspace.
+'create' makes this device the owner of a new workspace. 'leave' takes this device's person out
+of it (the owner hands it over first); its conversations stay on this device, read-only.
 'relays' lists the company relays a workspace names; with addresses (admins) it replaces the
 list and every member dials them and keeps a reservation there. --clear empties it.
 'file-rules' shows the workspace's file rules; with options (admins) it replaces them: the

@@ -104,7 +104,7 @@ async function redeem(components: JoinServerComponents, w: Workspace, remote: st
   if (invite === undefined) throw new EnclaveError('invite-invalid', 'unknown invite')
   if (invite.revoked) throw new EnclaveError('invite-invalid', 'the invite was revoked')
   if (now > invite.expiresAt) throw new EnclaveError('invite-invalid', 'the invite expired')
-  if (state.devices.has(remote)) throw new EnclaveError('invite-invalid', 'this device is already a member')
+  if (state.devices.has(remote)) throw new EnclaveError('already-member', 'this device is already a member')
   const profile: Profile = { name: req.profile.name }
   const op = await signOp(components.deviceKey, { v: 1, ws: w.record.ws, parents: w.log.recentHeads(MAX_PARENTS), author: components.self, ts: now, body: { type: 'redeem', inviteId: req.inviteId, userId: req.userId, device: remote, profile, at: now } })
   await components.registry.append(w.record.ws, [op])

@@ -68,6 +68,8 @@ export interface WorkspaceService {
   join(link: string): Promise<WorkspaceView>
   members(ws: string): MemberView[]
   removeMember(ws: string, userId: string): Promise<MemberView[]>
+  /** This device's user leaves (the owner hands the workspace over first); the workspace stays, read-only. */
+  leave(ws: string): Promise<WorkspaceView>
   setRole(ws: string, userId: string, role: Role): Promise<MemberView[]>
   approve(ws: string, userId: string): Promise<MemberView[]>
   invites(ws: string): InviteSummary[]
@@ -340,7 +342,7 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
 
     join: async (link) => {
       const invite = decodeInviteLink(link)
-      if (registry.get(invite.ws) !== undefined) throw new EnclaveError('bad-request', 'this device is already in that workspace')
+      if (registry.get(invite.ws) !== undefined) throw new EnclaveError('already-member', 'this device is already in that workspace')
       const open = (address: string): ReturnType<typeof node.dialProtocol> => node.dialProtocol(multiaddr(address), JOIN_PROTOCOL, { signal: AbortSignal.timeout(15_000), runOnLimitedConnection: true })
       const result = await joinByInvite({ open, log: log.child('join') }, invite, newUserId(), myName())
       const genesis = result.ops.find((op) => op.body.type === 'create')
@@ -362,6 +364,15 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
 
     // Leaving is allowed to anyone, so `remove` checks only what the log checks.
     removeMember: async (ws, userId) => members(await act(ws, { type: 'remove', userId }, false)),
+    leave: async (ws) => {
+      const w = workspace(ws)
+      const me = memberOfDevice(w.log.state(), self)
+      if (me === undefined) throw new EnclaveError('not-member', 'this device is no longer in that workspace')
+      if (me.role === 'owner') throw new EnclaveError('bad-request', 'the owner hands the workspace over to another member before leaving')
+      await appendOwn(w, { type: 'remove', userId: me.userId })
+      changed(ws)
+      return view(w)
+    },
     setRole: async (ws, userId, role) => members(await act(ws, { type: 'role', userId, role })),
     approve: async (ws, userId) => members(await act(ws, { type: 'approve', userId })),
     invites: (ws) => {

@@ -1,5 +1,5 @@
 import { expect, test } from './fixtures.js'
-import { acmeWithBob, createWorkspace, invite, pasteInvite, seriousViolations, show } from './ui-steps.js'
+import { acmeWithBob, createWorkspace, invite, pasteInvite, seriousViolations, shoot, show } from './ui-steps.js'
 import type { Page } from '@playwright/test'
 
 function members(page: Page) {
@@ -164,6 +164,34 @@ test('an admin removes a member from the console', async ({ people }) => {
   await show(alice.page, 'Directory')
   await expect(members(alice.page)).toHaveCount(1)
   await expect(members(alice.page)).toContainText('Alice')
+})
+
+test('a member leaves from the settings and the admin sees them gone; the owner is told to hand over first', async ({ people }) => {
+  const alice = await people.open('Alice')
+  const bob = await people.open('Bob')
+  await acmeWithBob(alice, bob)
+
+  await alice.page.getByRole('button', { name: 'Settings' }).click()
+  const aliceSettings = alice.page.getByRole('dialog', { name: 'Settings' })
+  await expect(aliceSettings.getByText('You own this workspace.')).toBeVisible()
+  await expect(aliceSettings.getByTestId('leave-workspace')).toHaveCount(0)
+  await aliceSettings.getByRole('button', { name: 'Close' }).click()
+
+  await bob.page.getByRole('button', { name: 'Settings' }).click()
+  const settings = bob.page.getByRole('dialog', { name: 'Settings' })
+  await settings.getByTestId('leave-workspace').scrollIntoViewIfNeeded()
+  await shoot(bob.page, 'leave-workspace', 900)
+  await settings.getByTestId('leave-workspace').click()
+  const confirm = bob.page.getByRole('dialog', { name: 'Leave Acme?' })
+  await confirm.getByRole('button', { name: 'Leave', exact: true }).click()
+  await expect(confirm).toHaveCount(0)
+  await expect(settings.getByTestId('leave-workspace')).toHaveCount(0)
+  await settings.getByRole('button', { name: 'Close' }).click()
+  await expect(bob.page.getByRole('combobox', { name: 'Workspace' })).toContainText('Acme (no longer a member)')
+
+  await show(alice.page, 'Admin')
+  await expect(adminRows(alice.page)).toHaveCount(1)
+  await expect(adminRows(alice.page).filter({ hasText: 'Bob' })).toHaveCount(0)
 })
 
 test('a member edits their directory profile and presence; colleagues see both', async ({ people }) => {

@@ -154,3 +154,24 @@ test('a removed member is disconnected within seconds and refused afterwards', a
   assert.ok(!(await owner.api.call('chat.history', { peerId: carol.peerId })).some((m) => m.text === 'let me back in'))
   assert.ok(!(await owner.api.call('peers.list', {})).some((p) => p.peerId === carol.peerId && p.connected))
 })
+
+test('a member leaves with the CLI and every member learns it; the owner must hand over first; joining twice is already-member', async () => {
+  const ownerLeaves = await enclave('workspace', 'leave', workspaceId, '--data', owner.dataDir)
+  assert.equal(ownerLeaves.code, 1)
+  assert.match(ownerLeaves.stderr, /hands the workspace over.*\(bad-request\)/)
+
+  const again = await enclave('join', await invite(), '--data', bob.dataDir)
+  assert.equal(again.code, 1)
+  assert.match(again.stderr, /already in that workspace.*\(already-member\)/)
+
+  const bobUser = (await owner.api.call('workspaces.members', { workspaceId })).find((m) => m.devices.includes(bob.peerId as never))
+  assert.ok(bobUser !== undefined)
+  const left = await enclave('workspace', 'leave', workspaceId, '--json', '--data', bob.dataDir)
+  assert.equal(left.code, 0, left.stderr)
+  assert.equal((JSON.parse(left.stdout) as WorkspaceView).status, 'removed')
+  // Bob's own op reaches the owner before either side closes the connection.
+  await waitFor('the owner to learn bob left', async () => !(await owner.api.call('workspaces.members', { workspaceId })).some((m) => m.userId === bobUser.userId))
+  const leftAgain = await enclave('workspace', 'leave', workspaceId, '--data', bob.dataDir)
+  assert.equal(leftAgain.code, 1)
+  assert.match(leftAgain.stderr, /\(not-member\)/)
+})
