@@ -166,32 +166,44 @@ test('an admin removes a member from the console', async ({ people }) => {
   await expect(members(alice.page)).toContainText('Alice')
 })
 
-test('a member leaves from the settings and the admin sees them gone; the owner is told to hand over first', async ({ people }) => {
+test('the owner hands the workspace over in the console, then leaves it from the settings; the new owner sees them gone', async ({ people }) => {
   const alice = await people.open('Alice')
   const bob = await people.open('Bob')
   await acmeWithBob(alice, bob)
 
+  // The owner cannot leave yet: told to hand over first.
   await alice.page.getByRole('button', { name: 'Settings' }).click()
-  const aliceSettings = alice.page.getByRole('dialog', { name: 'Settings' })
-  await expect(aliceSettings.getByText('You own this workspace.')).toBeVisible()
-  await expect(aliceSettings.getByTestId('leave-workspace')).toHaveCount(0)
-  await aliceSettings.getByRole('button', { name: 'Close' }).click()
+  const settings = alice.page.getByRole('dialog', { name: 'Settings' })
+  await expect(settings.getByText('You own this workspace.')).toBeVisible()
+  await expect(settings.getByTestId('leave-workspace')).toHaveCount(0)
+  await settings.getByRole('button', { name: 'Close' }).click()
 
-  await bob.page.getByRole('button', { name: 'Settings' }).click()
-  const settings = bob.page.getByRole('dialog', { name: 'Settings' })
+  await show(alice.page, 'Admin')
+  await alice.page.getByRole('button', { name: 'Make Bob the owner' }).click()
+  const handOver = alice.page.getByRole('dialog', { name: 'Make Bob the owner of Acme?' })
+  await shoot(alice.page, 'hand-over', 900)
+  await handOver.getByRole('button', { name: 'Make owner', exact: true }).click()
+  await expect(handOver).toHaveCount(0)
+  const workspaceBox = (page: typeof alice.page): ReturnType<typeof page.getByRole> => page.getByRole('combobox', { name: 'Workspace' })
+  await expect(workspaceBox(alice.page)).toContainText('Acme · Admin')
+  await expect(workspaceBox(bob.page)).toContainText('Acme · Owner')
+  await expect(alice.page.getByRole('combobox', { name: 'Role of Bob' })).toHaveCount(0)
+
+  // Now an admin, Alice may leave.
+  await alice.page.getByRole('button', { name: 'Settings' }).click()
   await settings.getByTestId('leave-workspace').scrollIntoViewIfNeeded()
-  await shoot(bob.page, 'leave-workspace', 900)
+  await shoot(alice.page, 'leave-workspace', 900)
   await settings.getByTestId('leave-workspace').click()
-  const confirm = bob.page.getByRole('dialog', { name: 'Leave Acme?' })
+  const confirm = alice.page.getByRole('dialog', { name: 'Leave Acme?' })
   await confirm.getByRole('button', { name: 'Leave', exact: true }).click()
   await expect(confirm).toHaveCount(0)
   await expect(settings.getByTestId('leave-workspace')).toHaveCount(0)
   await settings.getByRole('button', { name: 'Close' }).click()
-  await expect(bob.page.getByRole('combobox', { name: 'Workspace' })).toContainText('Acme (no longer a member)')
+  await expect(workspaceBox(alice.page)).toContainText('Acme (no longer a member)')
 
-  await show(alice.page, 'Admin')
-  await expect(adminRows(alice.page)).toHaveCount(1)
-  await expect(adminRows(alice.page).filter({ hasText: 'Bob' })).toHaveCount(0)
+  await show(bob.page, 'Admin')
+  await expect(adminRows(bob.page)).toHaveCount(1)
+  await expect(adminRows(bob.page).filter({ hasText: 'Alice' })).toHaveCount(0)
 })
 
 test('a member edits their directory profile and presence; colleagues see both', async ({ people }) => {
