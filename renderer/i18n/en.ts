@@ -236,6 +236,8 @@ export const en = {
   'join.label': 'Invite link or the whole invite text',
   'join.help': 'Paste what your admin sent you. The computer that made the invite must be reachable.',
   'join.submit': 'Join',
+  'join.compare': 'Check that your admin sees the same fingerprint: then the invite is theirs.',
+  'join.unreadable': 'This is not an Enclave invite, or it was cut off. Paste the whole link.',
   'join.joining': 'Joining…',
   'channel.new': 'New channel',
   'channel.browse': 'Browse channels',

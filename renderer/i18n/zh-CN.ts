@@ -237,6 +237,8 @@ export const zhCN: Record<MessageKey, string> = {
   'join.label': '邀请链接或完整的邀请文字',
   'join.help': '粘贴管理员发给你的内容。发出邀请的电脑需要能够连接。',
   'join.submit': '加入',
+  'join.compare': '请确认管理员看到的指纹与此相同：这样邀请才确实来自他们。',
+  'join.unreadable': '这不是 Enclave 邀请，或者内容不完整。请粘贴完整的链接。',
   'join.joining': '正在加入…',
   'channel.new': '新建频道',
   'channel.browse': '浏览频道',

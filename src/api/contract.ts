@@ -298,6 +298,8 @@ export interface Requests {
   'workspaces.invite': (input: { workspaceId: WorkspaceId; role?: Role; expiresInMs?: number; approval?: boolean }) => InviteView
   /** Joins by an invite link (or text containing one); resolves once the inviting device accepted. */
   'workspaces.join': (input: { link: string }) => WorkspaceView
+  /** Reads an invite link (or the whole invite text) without using it. */
+  'workspaces.readInvite': (input: { link: string }) => InvitePreview
   'workspaces.members': (input: { workspaceId: WorkspaceId }) => MemberView[]
   'workspaces.removeMember': (input: { workspaceId: WorkspaceId; userId: UserId }) => MemberView[]
   /** This device's user leaves the workspace (not the owner: hand it over first); it stays here read-only. */
@@ -494,6 +496,15 @@ export interface InviteView {
   role: Role
   expiresAt: number
   approval: boolean
+}
+
+/** What an invite says of its workspace, read before joining: the fingerprint is to compare with the inviter's. */
+export interface InvitePreview {
+  workspaceId: WorkspaceId
+  name: string
+  fingerprint: string
+  /** This device is in that workspace already (joining again is refused with `already-member`). */
+  alreadyIn: boolean
 }
 
 /** Where an `enclave://` link points. */

@@ -100,6 +100,7 @@ const valid: Record<Method, Record<string, unknown>> = {
   'workspaces.members': { workspaceId: WS },
   'workspaces.removeMember': { workspaceId: WS, userId: USER },
   'workspaces.leave': { workspaceId: WS },
+  'workspaces.readInvite': { link: 'enclave://join/x' },
   'workspaces.setRole': { workspaceId: WS, userId: USER, role: 'admin' },
   'workspaces.approve': { workspaceId: WS, userId: USER },
   'workspaces.invites': { workspaceId: WS },

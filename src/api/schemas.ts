@@ -111,6 +111,7 @@ export const requestSchemas = {
   'workspaces.create': z.object({ name: z.string().min(1).max(MAX_WORKSPACE_NAME), invite: z.array(peerId).max(MAX_INVITED_AT_CREATE).optional() }).strict(),
   'workspaces.invite': z.object({ workspaceId, role: role.optional(), expiresInMs: z.number().int().min(MIN_INVITE_MS).max(MAX_INVITE_MS).optional(), approval: z.boolean().optional() }).strict(),
   'workspaces.join': z.object({ link: z.string().min(1).max(8000) }).strict(),
+  'workspaces.readInvite': z.object({ link: z.string().min(1).max(8000) }).strict(),
   'workspaces.members': z.object({ workspaceId }).strict(),
   'workspaces.removeMember': z.object({ workspaceId, userId }).strict(),
   'workspaces.leave': z.object({ workspaceId }).strict(),

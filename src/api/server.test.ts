@@ -67,6 +67,7 @@ const handlers: Handlers = {
   'workspaces.members': notUsed,
   'workspaces.removeMember': notUsed,
   'workspaces.leave': notUsed,
+  'workspaces.readInvite': notUsed,
   'workspaces.setRole': notUsed,
   'workspaces.approve': notUsed,
   'workspaces.invites': notUsed,

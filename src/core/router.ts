@@ -114,6 +114,7 @@ export function createRouter({ info, health, peers, relays, chat, profiles, work
     'workspaces.join': ({ link }) => workspaces.join(link),
     'workspaces.members': ({ workspaceId }) => Promise.resolve(workspaces.members(workspaceId)),
     'workspaces.removeMember': ({ workspaceId, userId }) => workspaces.removeMember(workspaceId, userId),
+    'workspaces.readInvite': ({ link }) => Promise.resolve(workspaces.readInvite(link)),
     'workspaces.leave': ({ workspaceId }) => workspaces.leave(workspaceId),
     'workspaces.setRole': ({ workspaceId, userId, role }) => workspaces.setRole(workspaceId, userId, role),
     'workspaces.approve': ({ workspaceId, userId }) => workspaces.approve(workspaceId, userId),

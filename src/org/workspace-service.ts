@@ -25,7 +25,7 @@ import type { ProtocolHost } from '../net/protocol-host.js'
 import { CERTIFICATE_PROTOCOL, renewCertificates, serveCertificate } from './certificate-renewal.js'
 import { createDirectory, type DirectoryQuery } from './directory.js'
 import { departmentViews, inviteSummaries, memberView, memberViews, workspaceView } from './workspace-views.js'
-import type { DepartmentView, Emit, FilePolicyView, UserId, InviteSummary, InviteView, MemberProfileInput, MemberView, PeerIdString, Presence, WorkspaceView } from '../api/contract.js'
+import type { DepartmentView, Emit, FilePolicyView, UserId, InvitePreview, InviteSummary, InviteView, MemberProfileInput, MemberView, PeerIdString, Presence, WorkspaceView } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { NetNode } from '../net/libp2p-node.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
@@ -66,6 +66,7 @@ export interface WorkspaceService {
   create(name: string, opts?: { keep?: readonly PeerIdString[] }): Promise<WorkspaceView>
   invite(ws: string, opts: { role?: Role; expiresInMs?: number; approval?: boolean }): Promise<InviteView>
   join(link: string): Promise<WorkspaceView>
+  readInvite(link: string): InvitePreview
   members(ws: string): MemberView[]
   removeMember(ws: string, userId: string): Promise<MemberView[]>
   /** This device's user leaves (the owner hands the workspace over first); the workspace stays, read-only. */
@@ -338,6 +339,11 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
         secret
       }
       return { inviteId, link: encodeInviteLink(payload), text: inviteText(payload), role, expiresAt, approval }
+    },
+
+    readInvite: (link) => {
+      const invite = decodeInviteLink(link)
+      return { workspaceId: invite.ws, name: invite.name, fingerprint: invite.fingerprint, alreadyIn: registry.get(invite.ws) !== undefined }
     },
 
     join: async (link) => {

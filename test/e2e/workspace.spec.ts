@@ -31,7 +31,15 @@ test('Alice creates a workspace and invites Bob by link; they find each other in
   await dialog.getByRole('button', { name: 'Done' }).click()
   await expect(alice.page.getByTestId('invite')).toHaveAttribute('data-status', 'open')
 
-  await pasteInvite(bob.page, link)
+  // Before joining, Bob sees the fingerprint Alice's console shows, to compare with her.
+  const fingerprint = await alice.page.getByText(/^Fingerprint /).textContent()
+  await bob.page.getByRole('button', { name: /Join with (an )?invite/ }).first().click()
+  const join = bob.page.getByRole('dialog', { name: 'Join a workspace' })
+  await join.getByRole('textbox', { name: 'Invite link or the whole invite text' }).fill(`You are invited.\nJoin with: ${link}`)
+  await expect(join.getByTestId('invite-preview')).toContainText('Acme')
+  await expect(join.getByTestId('invite-preview').getByText(/^Fingerprint /)).toHaveText(fingerprint ?? 'none')
+  await shoot(bob.page, 'join-preview', 900)
+  await join.getByRole('button', { name: 'Join', exact: true }).click()
   await expect(bob.page.getByRole('dialog')).toHaveCount(0)
   await expect(bob.page.getByRole('combobox', { name: 'Workspace', exact: true })).toContainText('Acme · Member')
   await expect(bob.page.getByRole('heading', { level: 1, name: 'Directory' })).toBeVisible()
@@ -63,6 +71,13 @@ test('a used invite shows why it cannot be used again; colleagues are found by p
   // The whole invite text works as well as the bare link.
   await pasteInvite(zhang.page, text)
   await expect(zhang.page.getByRole('combobox', { name: 'Workspace', exact: true })).toContainText('Acme · Member')
+  // Pasted again, the invite says Zhang is in already, and Join stays off.
+  await zhang.page.getByRole('button', { name: /Join with (an )?invite/ }).first().click()
+  const again = zhang.page.getByRole('dialog', { name: 'Join a workspace' })
+  await again.getByRole('textbox', { name: 'Invite link or the whole invite text' }).fill(text)
+  await expect(again.getByRole('alert')).toHaveText('You are already in this workspace.')
+  await expect(again.getByRole('button', { name: 'Join', exact: true })).toBeDisabled()
+  await again.getByRole('button', { name: 'Cancel' }).click()
 
   await pasteInvite(bob.page, link)
   const dialog = bob.page.getByRole('dialog', { name: 'Join a workspace' })
