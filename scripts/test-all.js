@@ -1,9 +1,7 @@
 #!/usr/bin/env node
 // `npm test` after set-up: lint, typecheck and every test, in two lanes so both cores work.
-// Lane one type-checks and then drives the browser tests; lane two runs the node tests (unit
-// and multi-process, two files at a time) and then lints. Measured: lint first in lane one made
-// that lane the longest (lint 5.9 min beside two node test files; 21.1 min in all, node tests
-// 15.0 min). Each lane's output is kept whole and printed as its step ends, so
+// Lane one checks the code and then drives the browser tests; lane two runs the node tests
+// (unit and multi-process). Each lane's output is kept whole and printed as its step ends, so
 // the two never interleave line by line; a failed step fails the run after both lanes end.
 import { Buffer } from 'node:buffer'
 import { spawn } from 'node:child_process'
@@ -17,12 +15,12 @@ mkdirSync(logs, { recursive: true })
 
 const lanes = [
   [
+    { name: 'lint', cmd: 'npm', args: ['run', '--silent', 'lint'] },
     { name: 'typecheck', cmd: 'npm', args: ['run', '--silent', 'typecheck'] },
     { name: 'browser tests', cmd: bin('playwright'), args: ['test'] }
   ],
   [
-    { name: 'node tests', cmd: process.execPath, args: [join(root, 'scripts', 'run-tests.js')] },
-    { name: 'lint', cmd: 'npm', args: ['run', '--silent', 'lint'] }
+    { name: 'node tests', cmd: process.execPath, args: [join(root, 'scripts', 'run-tests.js')] }
   ]
 ]
 
