@@ -421,7 +421,7 @@ export const en = {
   'admin.removeTitle': 'Remove {name}?',
   'admin.removeText': '{name} loses access to {workspace}, and their devices are refused from now on. To come back they need a new invite.',
   'admin.handOver': 'Make owner',
-  'admin.handOverLabel': 'Make {name} the owner',
+  'admin.handOverLabel': 'Make owner: {name}',
   'admin.handOverTitle': 'Make {name} the owner of {workspace}?',
   'admin.handOverText': '{name} will make and remove admins and may hand the workspace on. You become an admin. Only {name} can undo this.',
   'admin.handOverConfirm': 'Make owner',

@@ -422,7 +422,7 @@ export const zhCN: Record<MessageKey, string> = {
   'admin.removeTitle': '移除 {name}？',
   'admin.removeText': '{name} 将失去对“{workspace}”的访问权限，其设备从此被拒绝连接。若要回来，需要新的邀请。',
   'admin.handOver': '设为所有者',
-  'admin.handOverLabel': '把 {name} 设为所有者',
+  'admin.handOverLabel': '设为所有者：{name}',
   'admin.handOverTitle': '把 {name} 设为“{workspace}”的所有者？',
   'admin.handOverText': '{name} 将可以任免管理员，并可再次移交工作区。你将成为管理员。只有 {name} 能撤销此操作。',
   'admin.handOverConfirm': '设为所有者',

@@ -194,7 +194,7 @@ test('the owner hands the workspace over in the console, then leaves it from the
   await settings.getByRole('button', { name: 'Close' }).click()
 
   await show(alice.page, 'Admin')
-  await alice.page.getByRole('button', { name: 'Make Bob the owner' }).click()
+  await alice.page.getByRole('button', { name: 'Make owner: Bob' }).click()
   const handOver = alice.page.getByRole('dialog', { name: 'Make Bob the owner of Acme?' })
   await shoot(alice.page, 'hand-over', 900)
   await handOver.getByRole('button', { name: 'Make owner', exact: true }).click()
