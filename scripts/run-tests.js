@@ -34,7 +34,10 @@ if (files.length === 0) {
 // 15.0 min on a quiet machine, but under load it made timing-bound tests fail (a stranger's
 // grace, removal spreading), so it stays a knob until those tests are made load-proof.
 const concurrency = Number(process.env.ENCLAVE_TEST_CONCURRENCY ?? 1)
-const result = spawnSync(process.execPath, ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
+// A test that never ends fails after 5 minutes (the slowest take about one; a test may set its
+// own limit) instead of holding the run until CI's time is up, and a file whose tests are done
+// exits even if something it started is still running.
+const result = spawnSync(process.execPath, ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', '--test-force-exit', '--test-reporter=spec', ...files], {
   stdio: 'inherit',
   env: { ...process.env, ENCLAVE_LOG: process.env.ENCLAVE_LOG ?? 'warn' }
 })

@@ -7,6 +7,7 @@ import { Buffer } from 'node:buffer'
 import { spawn } from 'node:child_process'
 import { createWriteStream, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { clearTimeout, setTimeout } from 'node:timers'
 
 const root = new URL('..', import.meta.url).pathname
 const bin = (name) => join(root, 'node_modules', '.bin', name)
@@ -25,6 +26,9 @@ const lanes = [
 ]
 
 const started = Date.now()
+// A step that hangs is stopped and its output printed well inside CI's 90 minutes (a whole run
+// takes about 20), so the log says what hung instead of nothing at all.
+const STEP_DEADLINE_MS = 45 * 60_000
 const minutes = (ms) => `${(ms / 60_000).toFixed(1)} min`
 
 /** Runs one step with its output in memory and in dist/test-lanes/<step>.log (Playwright empties test-results/); resolves to its exit status. */
@@ -33,11 +37,17 @@ function run(step) {
     const t0 = Date.now()
     const file = createWriteStream(join(logs, `${step.name.replace(/\W+/g, '-')}.log`))
     const chunks = []
-    const child = spawn(step.cmd, step.args, { cwd: root, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    // Its own process group, so a step past its deadline is stopped with everything it started.
+    const child = spawn(step.cmd, step.args, { cwd: root, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     const keep = (chunk) => { chunks.push(chunk); file.write(chunk) }
     child.stdout.on('data', keep)
     child.stderr.on('data', keep)
+    const overrun = setTimeout(() => {
+      keep(Buffer.from(`\n${step.name}: stopped after ${minutes(STEP_DEADLINE_MS)}; the output above shows where it was\n`))
+      try { process.kill(-child.pid, 'SIGKILL') } catch { /* already gone */ }
+    }, STEP_DEADLINE_MS)
     child.on('close', (code, signal) => {
+      clearTimeout(overrun)
       file.end()
       const status = code ?? (signal === null ? 1 : 128)
       process.stdout.write(`\n===== ${step.name}: ${status === 0 ? 'passed' : `FAILED (${signal ?? `exit ${status}`})`} in ${minutes(Date.now() - t0)} =====\n`)

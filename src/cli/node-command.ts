@@ -76,17 +76,36 @@ export async function runNode(options: NodeOptions, out: (line: string) => void)
     const stop = (): void => {
       if (stopping) return
       stopping = true
+      // A stop that never ends keeps the app (and a test run) waiting at quit. The store survives
+      // a crash, so past the deadline the process goes anyway, saying what it was waiting on.
+      const overran = setTimeout(() => {
+        log.error('stop overran; exiting anyway', { ms: STOP_DEADLINE_MS, waitingOn: process.getActiveResourcesInfo() })
+        process.exit(1)
+      }, STOP_DEADLINE_MS)
+      overran.unref()
       void (async () => {
         await removeEndpoint(dataDir)
         await loopback.close()
         await core.stop()
+        clearTimeout(overran)
         done()
       })()
     }
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
   })
+  // Whatever a library left running after the stop (a timer, a socket) must not keep the
+  // process alive: the caller waits for it to exit.
+  setTimeout(() => {
+    log.warn('exiting with resources still open', { open: process.getActiveResourcesInfo() })
+    process.exit()
+  }, LINGER_MS).unref()
 }
+
+/** How long a stop may take: the store's close and libp2p's hang-ups take well under a second. */
+const STOP_DEADLINE_MS = 15_000
+/** How long the process may stay up after its stop has finished. */
+const LINGER_MS = 2_000
 
 function portTaken(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'EADDRINUSE'

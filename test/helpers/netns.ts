@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { readEndpoint } from '../../src/cli/endpoint.js'
 import { makeDataDir, removeDataDir, repoRoot } from './node-process.js'
+import { killAtExit, stopChild } from './stop-child.js'
 import { waitFor } from './wait.js'
 
 const exec = promisify(execFile)
@@ -106,6 +107,7 @@ export interface NsNode {
 export async function startIn(ns: string, dataDir: string, args: string[], env: Record<string, string> = {}): Promise<NsNode> {
   // `ip netns exec` execs the command, so the child's pid is the node's.
   const child = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, ...args, '--data', dataDir], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ENCLAVE_LOG: process.env.ENCLAVE_TEST_LOGS === '1' ? 'debug' : 'warn', ...env } })
+  killAtExit(child)
   let stderr = ''
   // ENCLAVE_TEST_LOGS=1 keeps each node's whole log in its data folder (node.log), for debugging.
   const keep = process.env.ENCLAVE_TEST_LOGS === '1' ? createWriteStream(join(dataDir, 'node.log')) : undefined
@@ -121,10 +123,7 @@ export async function startIn(ns: string, dataDir: string, args: string[], env: 
   return {
     dataDir,
     child,
-    kill: async (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
-      await exited
-    }
+    kill: async (signal = 'SIGTERM') => { await stopChild(child, exited, signal, `the node in ${ns}`, () => stderr) }
   }
 }
 

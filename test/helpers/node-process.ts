@@ -8,6 +8,7 @@ import { connectApi } from '../../src/api/ws-client.js'
 import type { ApiClient } from '../../src/api/api-client.js'
 import { readEndpoint } from '../../src/cli/endpoint.js'
 import { waitFor } from './wait.js'
+import { killAtExit, stopChild } from './stop-child.js'
 import type { PeerIdString } from '../../src/api/contract.js'
 
 /** The repository root, found from this file whether it runs compiled (dist/test) or from source (Playwright). */
@@ -61,6 +62,7 @@ export async function startNode(dataDir: string, opts: { peers?: string[]; liste
   for (const l of opts.listen ?? ['/ip4/127.0.0.1/tcp/0']) args.push('--listen', l)
   for (const p of opts.peers ?? []) args.push('--peer', p)
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ENCLAVE_LOG: 'debug', ...opts.env } })
+  killAtExit(child)
   const logs: Array<Record<string, unknown>> = []
   const keep = keptLog(dataDir)
   // Log lines arrive on stderr (a relay writes them to stdout, after its plain banner).
@@ -98,8 +100,7 @@ export async function startNode(dataDir: string, opts: { peers?: string[]; liste
 
   const finish = async (signal: NodeJS.Signals): Promise<void> => {
     api.close()
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal)
-    await exited
+    await stopChild(child, exited, signal, `the node in ${dataDir}`, () => JSON.stringify(logs.slice(-8)))
   }
   const appUrl = opts.serve === true
     ? await waitFor('the app link', () => /Open Enclave: (\S+)/.exec(stdout)?.[1])
