@@ -286,6 +286,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       protocols,
       avatars,
       sealed,
+      inviteLabels: store.collection('inviteLabels'),
       displayName: () => profiles.get().displayName,
       presenceOf: (device) => (device === self ? profiles.get().presence : peers.presence(device)),
       isRelay: relays.isRelay

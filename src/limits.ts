@@ -81,3 +81,11 @@ export const MAX_INVITE_MS = 90 * 24 * 3600_000
 
 /** The longest recall time limit a workspace can set (a year, in minutes); no limit is `null`. */
 export const MAX_RECALL_MINUTES = 525_600
+
+/** Most people one invite admits (a reusable invite for a team or a whole company). */
+export const MAX_INVITE_USES = 10_000
+/** A CSV bulk invite: at most this many characters (about 1,000 rows) and rows. */
+export const MAX_INVITE_CSV_CHARS = 256 * 1024
+export const MAX_INVITE_CSV_ROWS = 1000
+/** Who an invite is for (a CSV row's name and email), kept on the device that made it. */
+export const MAX_INVITE_LABEL = 200

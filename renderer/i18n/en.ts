@@ -1,8 +1,10 @@
 import { enChat } from './en-chat.js'
+import { enInvites } from './en-invites.js'
 
 /** English UI strings: the reference set; every other language must have every key. */
 export const en = {
   ...enChat,
+  ...enInvites,
   'app.name': 'Enclave',
   'app.tagline': 'Team chat with no server. Every message stays on your team\'s own computers.',
   'connection.connecting': 'Connecting to your node…',

@@ -2,11 +2,11 @@ import { childrenByParent, subtreeIds } from './department-tree'
 import { peers } from './peers.svelte'
 import { PRESENCE_RANK, personOf, type Viewer } from './people-list'
 import { session } from './session.svelte'
-import type { ChosenPresence, DepartmentId, DepartmentView, FilePolicyView, MessagePolicyView, InviteId, InviteSummary, InviteView, MemberView, PeerIdString, Presence, Role, UserId, WorkspaceId, WorkspaceView } from '../../src/api/contract'
+import type { ChosenPresence, CsvInviteResult, DepartmentId, DepartmentView, FilePolicyView, MessagePolicyView, InviteId, InviteSummary, InviteView, MemberView, PeerIdString, Presence, Role, UserId, WorkspaceId, WorkspaceView } from '../../src/api/contract'
 
 const KEY = 'enclave.workspace'
 
-export interface InviteOptions { role: Role; expiresInMs: number; approval: boolean }
+export interface InviteOptions { role: Role; expiresInMs: number; approval: boolean; uses: number; departments: DepartmentId[]; label: string }
 /** `avatar`: a data: URL to set, null to remove, absent to keep. */
 export interface OwnProfile { title: string; phone: string; email: string; avatar?: string | null }
 
@@ -126,6 +126,14 @@ class WorkspacesState {
     const invite = await session.api.call('workspaces.invite', { workspaceId, ...options })
     this.applyInvites(workspaceId, await session.api.call('workspaces.invites', { workspaceId }))
     return invite
+  }
+
+  /** Personal invites for the rows of a CSV; nothing is made when a row is bad (the result lists each). */
+  async inviteCsv(csv: string, expiresInMs: number): Promise<CsvInviteResult> {
+    const workspaceId = this.requireSelected()
+    const result = await session.api.call('workspaces.inviteCsv', { workspaceId, csv, expiresInMs })
+    if (result.ok) this.applyInvites(workspaceId, await session.api.call('workspaces.invites', { workspaceId }))
+    return result
   }
 
   async revokeInvite(inviteId: InviteId): Promise<void> {

@@ -26,3 +26,6 @@ export type DepartmentId = Brand<string, 'DepartmentId'>
  * from a view the core produced; nothing else makes one. Ids arriving at the API are parsed by
  * the request schemas (src/api/schemas.ts) before any handler sees them.
  */
+
+/** A member's role in a workspace (not an id, but shared the same way by the contract's parts). */
+export type Role = 'owner' | 'admin' | 'member' | 'guest'

@@ -6,10 +6,12 @@
  * event name is spelled anywhere else.
  */
 
-export type { ConversationId, DepartmentId, InviteId, MessageId, PeerIdString, UserId, WorkspaceId } from './api-ids.js'
-import type { ConversationId, DepartmentId, InviteId, MessageId, PeerIdString, UserId, WorkspaceId } from './api-ids.js'
+export type { ConversationId, DepartmentId, InviteId, MessageId, PeerIdString, Role, UserId, WorkspaceId } from './api-ids.js'
+import type { ConversationId, DepartmentId, InviteId, MessageId, PeerIdString, Role, UserId, WorkspaceId } from './api-ids.js'
 
 export type { DocId, DocKind, DocSyncView, DocView } from './doc-views.js'
+export type { CsvInviteResult, CsvProblem, CsvProblemCode, CsvRowError, InvitePreview, InviteSummary, InviteView } from './invite-views.js'
+import type { CsvInviteResult, InvitePreview, InviteSummary, InviteView } from './invite-views.js'
 import type { DocId, DocKind, DocView } from './doc-views.js'
 export type { DeliveryState, MessageDelivery, MessageInfo, MessageView, ReactionView, RecipientView, ReplyView, ThreadSummary } from './message-views.js'
 import type { MessageInfo, MessageView, ReactionView } from './message-views.js'
@@ -294,8 +296,18 @@ export interface Requests {
    * most) so the invite arrives.
    */
   'workspaces.create': (input: { name: string; invite?: PeerIdString[] }) => WorkspaceView
-  /** Admins: a single-use invite link. `expiresInMs` defaults to 48 h. */
-  'workspaces.invite': (input: { workspaceId: WorkspaceId; role?: Role; expiresInMs?: number; approval?: boolean }) => InviteView
+  /**
+   * Admins: an invite link for `uses` people (default 1), expiring after `expiresInMs` (default
+   * 48 h); whoever joins with it gets its role and `departments`. `label` (who it is for) stays
+   * on this device.
+   */
+  'workspaces.invite': (input: { workspaceId: WorkspaceId; role?: Role; expiresInMs?: number; approval?: boolean; uses?: number; departments?: DepartmentId[]; label?: string }) => InviteView
+  /**
+   * Admins: invites from a CSV (name, email, department, role; a header row is optional): one
+   * personal link per good row, each bad row reported with its line and why; nothing is made
+   * when any row is bad.
+   */
+  'workspaces.inviteCsv': (input: { workspaceId: WorkspaceId; csv: string; expiresInMs?: number }) => CsvInviteResult
   /** Joins by an invite link (or text containing one); resolves once the inviting device accepted. */
   'workspaces.join': (input: { link: string }) => WorkspaceView
   /** Reads an invite link (or the whole invite text) without using it. */
@@ -403,8 +415,6 @@ export interface Requests {
   'docs.awareness': (input: { docId: DocId; update: Base64 }) => Record<string, never>
 }
 
-export type Role = 'owner' | 'admin' | 'member' | 'guest'
-
 export interface WorkspaceView {
   id: WorkspaceId
   name: string
@@ -471,40 +481,12 @@ export interface DepartmentView {
   order: number
 }
 
-export interface InviteSummary {
-  inviteId: InviteId
-  role: Role
-  expiresAt: number
-  approval: boolean
-  redeemed: boolean
-  revoked: boolean
-}
-
 export interface MemberProfileInput {
   name: string
   title?: string
   phone?: string
   email?: string
   avatar?: string
-}
-
-export interface InviteView {
-  inviteId: InviteId
-  link: string
-  /** The link with a sentence around it and the fingerprint, for pasting into mail or chat. */
-  text: string
-  role: Role
-  expiresAt: number
-  approval: boolean
-}
-
-/** What an invite says of its workspace, read before joining: the fingerprint is to compare with the inviter's. */
-export interface InvitePreview {
-  workspaceId: WorkspaceId
-  name: string
-  fingerprint: string
-  /** This device is in that workspace already (joining again is refused with `already-member`). */
-  alreadyIn: boolean
 }
 
 /** Where an `enclave://` link points. */

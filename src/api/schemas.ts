@@ -3,7 +3,7 @@ import { FILE_EXTENSION, RELAY_ADDRESS } from '../identity/membership-op.js'
 import { idSchema, parseConversationId, parseDepartmentId, parseDocId, parseInviteId, parsePeerId, parseUserId, parseWorkspaceId } from '../ids.js'
 import {
   MAX_AVATAR_LENGTH, MAX_AWARENESS_BYTES, MAX_CHANNEL_MEMBERS, MAX_CHANNEL_NAME, MAX_CHANNEL_TOPIC, MAX_DIRECTORY_RESULTS, MAX_DISPLAY_NAME,
-  MAX_DOC_TITLE, MAX_DOC_UPDATE_BYTES, MAX_HISTORY_PAGE, MAX_INVITE_MS, MAX_MEMBER_DEPARTMENTS, MAX_PROFILE_EMAIL, MAX_PROFILE_PHONE,
+  MAX_DOC_TITLE, MAX_DOC_UPDATE_BYTES, MAX_HISTORY_PAGE, MAX_INVITE_CSV_CHARS, MAX_INVITE_LABEL, MAX_INVITE_MS, MAX_INVITE_USES, MAX_MEMBER_DEPARTMENTS, MAX_PROFILE_EMAIL, MAX_PROFILE_PHONE,
   MAX_PROFILE_TITLE, MAX_RELAY_ADDRESS, MAX_MENTIONS, MAX_TEXT_LENGTH, MAX_BLOCKED_EXTENSIONS, MAX_FILE_BYTES, MAX_RECALL_MINUTES, MAX_FILE_NAME, MAX_MEDIA_MS, MAX_MEDIA_SIDE, MAX_MIME_LENGTH, MAX_THUMB_LENGTH, MAX_INVITED_AT_CREATE, MAX_WORKSPACE_NAME, MAX_WORKSPACE_RELAYS, MIN_INVITE_MS
 } from '../limits.js'
 import type { Method, RequestInput } from './contract.js'
@@ -16,6 +16,7 @@ const conversationId = id(parseConversationId)
 const workspaceId = id(parseWorkspaceId)
 const userId = id(parseUserId)
 const departmentId = id(parseDepartmentId)
+const inviteLifetime = z.number().int().min(MIN_INVITE_MS).max(MAX_INVITE_MS)
 const docId = id(parseDocId)
 const base64 = (maxBytes: number) => z.string().max(Math.ceil(maxBytes / 3) * 4).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64')
 /** A time of day, in minutes after midnight. */
@@ -109,7 +110,16 @@ export const requestSchemas = {
   'shell.saveFile': z.object({ messageId }).strict(),
   'workspaces.list': empty,
   'workspaces.create': z.object({ name: z.string().min(1).max(MAX_WORKSPACE_NAME), invite: z.array(peerId).max(MAX_INVITED_AT_CREATE).optional() }).strict(),
-  'workspaces.invite': z.object({ workspaceId, role: role.optional(), expiresInMs: z.number().int().min(MIN_INVITE_MS).max(MAX_INVITE_MS).optional(), approval: z.boolean().optional() }).strict(),
+  'workspaces.invite': z.object({
+    workspaceId,
+    role: role.optional(),
+    expiresInMs: inviteLifetime.optional(),
+    approval: z.boolean().optional(),
+    uses: z.number().int().min(1).max(MAX_INVITE_USES).optional(),
+    departments: z.array(departmentId).max(MAX_MEMBER_DEPARTMENTS).optional(),
+    label: z.string().max(MAX_INVITE_LABEL).optional()
+  }).strict(),
+  'workspaces.inviteCsv': z.object({ workspaceId, csv: z.string().min(1).max(MAX_INVITE_CSV_CHARS), expiresInMs: inviteLifetime.optional() }).strict(),
   'workspaces.join': z.object({ link: z.string().min(1).max(8000) }).strict(),
   'workspaces.readInvite': z.object({ link: z.string().min(1).max(8000) }).strict(),
   'workspaces.members': z.object({ workspaceId }).strict(),

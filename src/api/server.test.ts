@@ -63,6 +63,7 @@ const handlers: Handlers = {
   'workspaces.list': notUsed,
   'workspaces.create': notUsed,
   'workspaces.invite': notUsed,
+  'workspaces.inviteCsv': notUsed,
   'workspaces.join': notUsed,
   'workspaces.members': notUsed,
   'workspaces.removeMember': notUsed,

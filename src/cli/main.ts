@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { filesToShare } from './file-paths.js'
+import { runInviteCommand } from './invite-command.js'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { ApiCallError, type ApiClient } from '../api/api-client.js'
 import { connectApi } from '../api/ws-client.js'
@@ -129,7 +130,7 @@ async function run(argv: string[]): Promise<void> {
     : command === 'serve' ? { ...nodeOptions, port: { type: 'string' } }
       : command === 'history' ? { limit: { type: 'string' }, before: { type: 'string' } }
       : command === 'search' ? { in: { type: 'string' }, from: { type: 'string', multiple: true }, has: { type: 'string', multiple: true }, mentions: { type: 'boolean' }, after: { type: 'string' }, before: { type: 'string' }, limit: { type: 'string' } }
-        : command === 'invite' ? { workspace: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' }, approval: { type: 'boolean' } }
+        : command === 'invite' ? { workspace: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' }, approval: { type: 'boolean' }, uses: { type: 'string' }, department: { type: 'string', multiple: true }, for: { type: 'string' }, csv: { type: 'string' }, qr: { type: 'boolean' } }
           : command === 'members' ? { workspace: { type: 'string' } }
             : command === 'workspace' ? { clear: { type: 'boolean' }, 'max-mb': { type: 'string' }, block: { type: 'string' }, 'no-guests': { type: 'boolean' }, 'recall-minutes': { type: 'string' } }
               : command === 'channel' ? { workspace: { type: 'string' }, topic: { type: 'string' }, open: { type: 'boolean' }, member: { type: 'string', multiple: true } }
@@ -386,17 +387,16 @@ async function run(argv: string[]): Promise<void> {
       return
     }
     case 'invite': {
-      const role = values.role === undefined ? 'member' : String(values.role)
-      if (role !== 'member' && role !== 'guest' && role !== 'admin') throw new UsageError('--role must be member, guest or admin', command)
-      const expiresInMs = values.expires === undefined ? undefined : parseDuration(String(values.expires), command)
-      const invite = await withClient(dataDir, async (api) => api.call('workspaces.invite', {
-        workspaceId: await workspaceIdFor(api, values.workspace),
-        role,
-        ...(expiresInMs === undefined ? {} : { expiresInMs }),
-        approval: values.approval === true
-      }))
-      if (asJson) json(invite)
-      else out(invite.text)
+      await withClient(dataDir, async (api) => runInviteCommand(api, await workspaceIdFor(api, values.workspace), {
+        role: values.role === undefined ? undefined : String(values.role),
+        expiresInMs: values.expires === undefined ? undefined : parseDuration(String(values.expires), command),
+        approval: values.approval === true,
+        uses: values.uses === undefined ? undefined : String(values.uses),
+        departments: ((values.department as string[] | undefined) ?? []),
+        label: typeof values.for === 'string' ? values.for : undefined,
+        csv: typeof values.csv === 'string' ? values.csv : undefined,
+        qr: values.qr === true
+      }, out, asJson))
       return
     }
     case 'join': {

@@ -20,7 +20,7 @@ Commands:
   conversations  list DMs and channels
   channel    create a channel, add or remove members, leave
   workspace  create or list workspaces
-  invite     make a single-use invite link (admins)
+  invite     make invite links: for one person, a team, or a CSV of people (admins)
   join       join a workspace by invite link
   members    list a workspace's members
   call       invoke any API method and print the JSON result
@@ -145,10 +145,19 @@ they forbid.
 'message-rules' shows the workspace's message rules; --recall-minutes N (admins) lets members
 recall their own messages only within N minutes of sending (channel managers any time), and
 --clear lets them recall at any time again.`,
-  invite: `Usage: enclave invite [--workspace ID] [--role member|guest|admin] [--expires 48h] [--approval] [--json] [--data DIR]
+  invite: `Usage: enclave invite [--workspace ID] [--role member|guest|admin] [--uses N] [--department NAME]...
+                      [--for TEXT] [--expires 48h] [--approval] [--qr] [--json] [--data DIR]
+       enclave invite --csv FILE [--workspace ID] [--expires 48h] [--json] [--data DIR]
 
-Prints a single-use invite link (and a text to paste into mail or chat). --expires takes
-s, m, h or d (default 48h). --approval holds the new member until an admin approves.
+Prints an invite link (and a text to paste into mail or chat). By default one person may join
+with it; --uses N lets N people join (a team's link). Whoever joins gets the role and is placed
+in each --department. --for notes who it is for (kept on this device, shown in the invites
+table). --expires takes s, m, h or d (default 48h). --approval holds new members until an admin
+approves. --qr also draws the link as a QR code.
+--csv reads people to invite (name, email, department, role; a header row is optional, several
+departments are separated by ';', a department is named by its name or path, e.g. Sales/East)
+and prints a personal link per row as CSV (line,name,email,link). A bad row is reported with its
+line and why, and then no invite is made.
 --workspace may be left out when the device is in one workspace.`,
   join: `Usage: enclave join LINK [--json] [--data DIR]
 

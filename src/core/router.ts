@@ -111,6 +111,7 @@ export function createRouter({ info, health, peers, relays, chat, profiles, work
       return w
     },
     'workspaces.invite': ({ workspaceId, ...opts }) => workspaces.invite(workspaceId, opts),
+    'workspaces.inviteCsv': ({ workspaceId, csv, ...opts }) => workspaces.inviteCsv(workspaceId, csv, opts),
     'workspaces.join': ({ link }) => workspaces.join(link),
     'workspaces.members': ({ workspaceId }) => Promise.resolve(workspaces.members(workspaceId)),
     'workspaces.removeMember': ({ workspaceId, userId }) => workspaces.removeMember(workspaceId, userId),

@@ -148,6 +148,35 @@ test('invites expire, can be revoked, and can wait for an admin\'s approval', as
   assert.equal(roleOf(log, pending), 'guest/active')
 })
 
+test('a reusable invite admits as many as it says, into its departments; two redeems racing for the last use leave exactly one in, on every device', async () => {
+  const { ws, owner, genesis, sign } = await workspace()
+  const [a, b, c, d] = await Promise.all([device(), device(), device(), device()])
+  const dept = await sign(owner, { type: 'department', departmentId: 'dep-sales', parentId: null, name: 'Sales', order: 0 }, [genesis.id])
+  const unknownDept = await sign(owner, { type: 'invite', inviteId: 'inv-nodept', secretHash: 'c'.repeat(64), role: 'member', expiresAt: 1_000, approval: false, departments: ['dep-nowhere'] }, [dept.id])
+  const team = await sign(owner, { type: 'invite', inviteId: 'inv-team', secretHash: 'b'.repeat(64), role: 'member', expiresAt: 1_000, approval: false, uses: 3, departments: ['dep-sales'] }, [unknownDept.id])
+  const redeem = (who: Device, parents: string[]): Promise<VerifiedOp> => sign(owner, { type: 'redeem', inviteId: 'inv-team', userId: who.userId, device: who.id, profile: profile(who.userId), at: 500 }, parents, 500)
+  const first = await redeem(a, [team.id])
+  const second = await redeem(b, [first.id])
+  // c and d redeem the third and last use in two branches that do not know of each other.
+  const [third, fourth] = await Promise.all([redeem(c, [second.id]), redeem(d, [second.id])])
+  const ops = [genesis, dept, unknownDept, team, first, second, third, fourth]
+  const logs = [createMembershipLog(ws), createMembershipLog(ws)]
+  logs[0]?.add(ops)
+  logs[1]?.add([...ops].reverse())
+  for (const log of logs) {
+    assert.equal(log.rejections().get(unknownDept.id), 'unknown-department')
+    assert.equal(roleOf(log, a), 'member/active')
+    assert.deepEqual(log.state().members.get(a.userId)?.departments, ['dep-sales'])
+    assert.equal(roleOf(log, b), 'member/active')
+    const inC = roleOf(log, c) !== undefined
+    const inD = roleOf(log, d) !== undefined
+    assert.equal(Number(inC) + Number(inD), 1, 'exactly one of the racing redeems takes the last use')
+    assert.equal(log.rejections().get(inC ? fourth.id : third.id), 'invite-used')
+    assert.equal(log.state().invites.get('inv-team')?.redeemedBy.length, 3)
+  }
+  assert.deepEqual(logs[0]?.state().invites.get('inv-team')?.redeemedBy, logs[1]?.state().invites.get('inv-team')?.redeemedBy)
+})
+
 test('only the owner makes admins; admins manage members but not other admins or the owner', async () => {
   const { ws, owner, genesis, sign } = await workspace()
   const [admin, admin2, member] = await Promise.all([device(), device(), device()])

@@ -3,7 +3,7 @@ import { EnclaveError } from '../errors.js'
 import { canonicalDecode, canonicalEncode, domainHash } from './canonical.js'
 import { publicKeyOfPeer, SIGNATURE_DOMAINS, signFor, verifyFor } from './signing.js'
 import { idSchema, isWorkspaceId, parseDepartmentId, parseDeviceText, parseInviteId, parseUserId } from '../ids.js'
-import { MAX_AVATAR_BYTES, MAX_BLOCKED_EXTENSIONS, MAX_FILE_BYTES, MAX_DISPLAY_NAME, MAX_MEMBER_DEPARTMENTS, MAX_PROFILE_EMAIL, MAX_PROFILE_PHONE, MAX_PROFILE_TITLE, MAX_RECALL_MINUTES, MAX_RELAY_ADDRESS, MAX_WORKSPACE_RELAYS } from '../limits.js'
+import { MAX_AVATAR_BYTES, MAX_BLOCKED_EXTENSIONS, MAX_FILE_BYTES, MAX_DISPLAY_NAME, MAX_INVITE_USES, MAX_MEMBER_DEPARTMENTS, MAX_PROFILE_EMAIL, MAX_PROFILE_PHONE, MAX_PROFILE_TITLE, MAX_RECALL_MINUTES, MAX_RELAY_ADDRESS, MAX_WORKSPACE_RELAYS } from '../limits.js'
 import { rootPublicKeyFromRaw, workspaceIdOf, type WorkspaceId } from './workspace-key.js'
 import { IMAGE_TYPES, type ImageType } from '../image-data.js'
 import type { PrivateKey } from '@libp2p/interface'
@@ -69,7 +69,13 @@ export const opBody = z.discriminatedUnion('type', [
    * `secretSealed` commits to the secret's hash (src/identity/sealed-fields.ts), which only
    * members who are not guests fetch; `secretHash` inline is how ops written before that carry it.
    */
-  z.object({ type: z.literal('invite'), inviteId: INVITE, secretHash: HASH.optional(), secretSealed: HASH.optional(), role: ROLE, expiresAt: z.number().int().positive(), approval: z.boolean() }).strict()
+  z.object({
+    type: z.literal('invite'), inviteId: INVITE, secretHash: HASH.optional(), secretSealed: HASH.optional(), role: ROLE, expiresAt: z.number().int().positive(), approval: z.boolean(),
+    /** How many people may join with it; absent: one (every invite before reusable ones). */
+    uses: z.number().int().min(2).max(MAX_INVITE_USES).optional(),
+    /** Departments whoever joins with it is placed in. */
+    departments: z.array(DEPARTMENT).min(1).max(MAX_MEMBER_DEPARTMENTS).optional()
+  }).strict()
     .refine((b) => (b.secretHash === undefined) !== (b.secretSealed === undefined), 'an invite names its secret by exactly one of secretHash and secretSealed'),
   z.object({ type: z.literal('revokeInvite'), inviteId: INVITE }).strict(),
   z.object({ type: z.literal('redeem'), inviteId: INVITE, userId: USER, device: PEER, profile, at: z.number().int().positive() }).strict(),

@@ -36,7 +36,12 @@ export interface InviteRecord {
   expiresAt: number
   approval: boolean
   createdBy: string
-  redeemedBy: string | null
+  /** How many may join with it (1 for a personal invite). */
+  maxUses: number
+  /** Who joined with it, in the log's order. */
+  redeemedBy: UserId[]
+  /** Departments a member who joins with it is placed in. */
+  departments: DepartmentId[]
   revoked: boolean
 }
 
@@ -108,7 +113,8 @@ export function memberOfDevice(state: MembershipState, device: string): Member |
  * - admins and the owner manage members, invites and departments; only the owner makes or
  *   unmakes admins, and nobody removes or demotes the owner except the owner handing over;
  * - a member may change their own profile and leave;
- * - an invite is redeemed once, before it expires, unless revoked.
+ * - an invite is redeemed up to its number of uses (once, unless it says more), before it
+ *   expires, unless revoked; whoever joins with it gets its role and departments.
  */
 export function applyOp(state: MembershipState, op: VerifiedOp): Rejection | null {
   const body = op.body
@@ -169,7 +175,9 @@ function applyByMember(state: MembershipState, author: Member, body: Exclude<OpB
       if (body.role === 'owner') return 'owner-only'
       if (body.role === 'admin' && !owner) return 'owner-only'
       if (state.invites.has(body.inviteId)) return 'invite-exists'
-      state.invites.set(body.inviteId, { inviteId: body.inviteId, secretHash: body.secretHash ?? null, secretSealed: body.secretSealed ?? null, role: body.role, expiresAt: body.expiresAt, approval: body.approval, createdBy: author.userId, redeemedBy: null, revoked: false })
+      const departments = [...new Set(body.departments ?? [])]
+      if (departments.some((id) => !state.departments.has(id))) return 'unknown-department'
+      state.invites.set(body.inviteId, { inviteId: body.inviteId, secretHash: body.secretHash ?? null, secretSealed: body.secretSealed ?? null, role: body.role, expiresAt: body.expiresAt, approval: body.approval, createdBy: author.userId, maxUses: body.uses ?? 1, redeemedBy: [], departments, revoked: false })
       return null
     }
     case 'revokeInvite': {
@@ -184,12 +192,14 @@ function applyByMember(state: MembershipState, author: Member, body: Exclude<OpB
       const invite = state.invites.get(body.inviteId)
       if (invite === undefined) return 'unknown-invite'
       if (invite.revoked) return 'invite-revoked'
-      if (invite.redeemedBy !== null) return 'invite-used'
+      if (invite.redeemedBy.length >= invite.maxUses) return 'invite-used'
       if (body.at > invite.expiresAt || op.ts > invite.expiresAt) return 'invite-expired'
       const taken = newUserCheck(state, body.userId, body.device)
       if (taken !== null) return taken
-      invite.redeemedBy = body.userId
-      addMember(state, body.userId, body.device, invite.role, invite.approval ? 'pending' : 'active', body.profile)
+      invite.redeemedBy.push(body.userId)
+      const member = addMember(state, body.userId, body.device, invite.role, invite.approval ? 'pending' : 'active', body.profile)
+      // A department deleted since the invite was made is skipped.
+      member.departments = invite.departments.filter((id) => state.departments.has(id))
       return null
     }
     case 'approve': {
@@ -261,9 +271,11 @@ function newUserCheck(state: MembershipState, userId: string, device: string): R
   return null
 }
 
-function addMember(state: MembershipState, userId: UserId, device: PeerIdString, role: Role, status: Member['status'], profile: Profile): void {
-  state.members.set(userId, { userId, role, status, devices: [device], profile, departments: [] })
+function addMember(state: MembershipState, userId: UserId, device: PeerIdString, role: Role, status: Member['status'], profile: Profile): Member {
+  const member: Member = { userId, role, status, devices: [device], profile, departments: [] }
+  state.members.set(userId, member)
   state.devices.set(device, userId)
+  return member
 }
 
 function removeMember(state: MembershipState, member: Member): void {

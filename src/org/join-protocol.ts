@@ -70,7 +70,7 @@ function sameHash(a: string, b: string): boolean {
 }
 
 /**
- * Admin side: checks the invite (known, the secret matches, not used, not revoked, not expired),
+ * Admin side: checks the invite (known, the secret matches, a use left, not revoked, not expired),
  * appends a `redeem` op naming the joiner's device, and sends back a certificate and the log,
  * at most a reply's budget of it (`end.more` says the joiner should ask again with `have`). An
  * invite this very device already redeemed is answered again, without a new op: the redeem is
@@ -91,11 +91,11 @@ export function serveJoin(stream: Stream, connection: Connection, components: Jo
   })
 }
 
-/** The member an invite already let in, when that member is the asking device; else a refusal. */
-function redeemedBySameDevice(w: Workspace, redeemedBy: string, remote: string): Member {
-  const member = w.log.state().members.get(redeemedBy)
-  if (member === undefined || !member.devices.some((d) => d === remote)) throw new EnclaveError('invite-invalid', 'the invite was already used')
-  return member
+/** The member this invite already let in from the asking device (its first answer was lost), if any. */
+function redeemedBySameDevice(w: Workspace, redeemedBy: readonly string[], remote: string): Member | undefined {
+  const state = w.log.state()
+  const userId = state.devices.get(remote)
+  return userId !== undefined && redeemedBy.includes(userId) ? state.members.get(userId) : undefined
 }
 
 async function redeem(components: JoinServerComponents, w: Workspace, remote: string, req: JoinRequest, now: number): Promise<Member> {
@@ -148,12 +148,16 @@ async function admit(components: JoinServerComponents, remote: string, req: Join
   if (invite.createdBy !== me.userId) throw new EnclaveError('invite-invalid', 'the invite is redeemed by the admin who made it')
   const now = Date.now()
   const member = await oneAtATime(w, async () => {
-    // Read again in turn: a redemption that ran meanwhile has used the invite.
-    const redeemedBy = w.log.state().invites.get(req.inviteId)?.redeemedBy ?? null
-    if (redeemedBy === null) return redeem(components, w, remote, req, now)
+    // Read again in turn: a redemption that ran meanwhile may have used the invite's last place.
+    const current = w.log.state().invites.get(req.inviteId)
+    const redeemedBy = current?.redeemedBy ?? []
     const again = redeemedBySameDevice(w, redeemedBy, remote)
-    components.log.info('join answered again', { ws: w.record.ws, userId: again.userId, device: remote, resumed: req.have.length > 0 })
-    return again
+    if (again !== undefined) {
+      components.log.info('join answered again', { ws: w.record.ws, userId: again.userId, device: remote, resumed: req.have.length > 0 })
+      return again
+    }
+    if (redeemedBy.length >= (current?.maxUses ?? 1)) throw new EnclaveError('invite-invalid', redeemedBy.length === 1 ? 'the invite was already used' : `the invite was already used by the ${redeemedBy.length} people it admits`)
+    return redeem(components, w, remote, req, now)
   })
 
   let certificate: SignedCertificate | null = null

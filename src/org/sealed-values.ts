@@ -57,7 +57,7 @@ function namedIn(state: MembershipState, now: number): Set<string> {
   const out = new Set<string>()
   for (const m of state.members.values()) if (m.profile.contact !== undefined) out.add(m.profile.contact)
   for (const i of state.invites.values()) {
-    if (i.secretSealed !== null && i.redeemedBy === null && !i.revoked && i.expiresAt > now) out.add(i.secretSealed)
+    if (i.secretSealed !== null && i.redeemedBy.length < i.maxUses && !i.revoked && i.expiresAt > now) out.add(i.secretSealed)
   }
   return out
 }

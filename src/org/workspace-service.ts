@@ -6,11 +6,14 @@ import { parseUserId, peerIdOf } from '../ids.js'
 import { MAX_INVITED_AT_CREATE, MAX_WORKSPACE_NAME, textLength } from '../limits.js'
 import { CERTIFICATE_LIFETIME_MS, issueCertificate } from '../identity/certificate.js'
 import { sealValue } from '../identity/sealed-fields.js'
-import { decodeInviteLink, encodeInviteLink, inviteSecretHash, inviteText, newInviteId, newInviteSecret } from '../identity/invite-link.js'
+import { decodeInviteLink } from '../identity/invite-link.js'
 import { isAdminRole, memberOfDevice, type Member } from '../identity/membership-state.js'
 import { MAX_PARENTS, signOp, type OpBodyInput, type Profile, type Role, type VerifiedOp } from '../identity/membership-op.js'
 import { createRootKey, rootFingerprint, rootPublicKeyFromRaw, workspaceIdOf, type WorkspaceId } from '../identity/workspace-key.js'
 import { JOIN_PROTOCOL, serveJoin } from './join-protocol.js'
+import { createInviteMaker, type InviteSpec } from './invite-maker.js'
+import { parseInviteCsv } from './invite-csv.js'
+import type { Collection } from '../store/store.js'
 import { joinByInvite } from './join-client.js'
 import { MEMBERSHIP_PROTOCOL, serveSync } from './membership-sync.js'
 import { createPeerSync } from './peer-sync.js'
@@ -24,8 +27,8 @@ import type { CoreBus } from '../core-events.js'
 import type { ProtocolHost } from '../net/protocol-host.js'
 import { CERTIFICATE_PROTOCOL, renewCertificates, serveCertificate } from './certificate-renewal.js'
 import { createDirectory, type DirectoryQuery } from './directory.js'
-import { departmentViews, inviteSummaries, memberView, memberViews, workspaceView } from './workspace-views.js'
-import type { DepartmentView, Emit, FilePolicyView, UserId, InvitePreview, InviteSummary, InviteView, MemberProfileInput, MemberView, PeerIdString, Presence, WorkspaceView } from '../api/contract.js'
+import { departmentViews, memberView, memberViews, workspaceView } from './workspace-views.js'
+import type { CsvInviteResult, DepartmentId, DepartmentView, Emit, FilePolicyView, UserId, InvitePreview, InviteSummary, InviteView, MemberProfileInput, MemberView, PeerIdString, Presence, WorkspaceView } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { NetNode } from '../net/libp2p-node.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
@@ -43,6 +46,8 @@ export interface WorkspaceServiceComponents {
   avatars: Avatars
   /** Phones, emails and invite secret hashes, which the log names only by commitment. */
   sealed: SealedValues
+  /** Who each invite made here is for (the store's `inviteLabels`). */
+  inviteLabels: Collection<{ label: string }>
   /** The name this device goes by, for its member profile. */
   displayName(): string | null
   /** Presence of any device (this one included). */
@@ -64,7 +69,9 @@ export interface WorkspaceService {
    * INVITED_KEEP_MS pass, so an invite sent to them arrives instead of the door closing first.
    */
   create(name: string, opts?: { keep?: readonly PeerIdString[] }): Promise<WorkspaceView>
-  invite(ws: string, opts: { role?: Role; expiresInMs?: number; approval?: boolean }): Promise<InviteView>
+  invite(ws: string, opts: { role?: Role; expiresInMs?: number; approval?: boolean; uses?: number; departments?: DepartmentId[]; label?: string }): Promise<InviteView>
+  /** Personal invites for the rows of a CSV; none when any row is bad (each is reported). */
+  inviteCsv(ws: string, csv: string, opts: { expiresInMs?: number }): Promise<CsvInviteResult>
   join(link: string): Promise<WorkspaceView>
   readInvite(link: string): InvitePreview
   members(ws: string): MemberView[]
@@ -281,6 +288,22 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     })
   })
 
+  const invites = createInviteMaker({
+    deviceKey,
+    self,
+    registry,
+    sealed: components.sealed,
+    labels: components.inviteLabels,
+    addresses: () => inviteAddresses(node.getMultiaddrs().map((a) => a.toString()), (peer) => components.isRelay(peer))
+  })
+  await invites.start()
+  const makeInvites = async (w: Workspace, specs: InviteSpec[]): Promise<InviteView[]> => {
+    const made = await invites.make(w, specs)
+    changed(w.record.ws)
+    spread()
+    return made
+  }
+
   const onIdentify = (evt: CustomEvent<{ peerId: PeerId; protocols: string[] }>): void => {
     // Only members are told which workspaces this device is in (the hello names them, with its
     // certificates); a member this device has not heard of yet syncs from its side and is
@@ -318,27 +341,27 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     invite: async (ws, opts) => {
       const w = workspace(ws)
       requireAdmin(w)
-      const role = opts.role ?? 'member'
+      const label = opts.label?.trim() ?? ''
+      const [made] = await makeInvites(w, [{
+        role: opts.role ?? 'member',
+        expiresAt: Date.now() + (opts.expiresInMs ?? DEFAULT_INVITE_MS),
+        approval: opts.approval ?? false,
+        uses: opts.uses ?? 1,
+        departments: [...new Set(opts.departments ?? [])],
+        label: label === '' ? null : label
+      }])
+      if (made === undefined) throw new EnclaveError('internal', 'no invite was made')
+      return made
+    },
+
+    inviteCsv: async (ws, csv, opts) => {
+      const w = workspace(ws)
+      const me = requireAdmin(w)
+      const { invitees, errors } = parseInviteCsv(csv, w.log.state().departments.values(), me.role === 'owner' ? ['member', 'guest', 'admin'] : ['member', 'guest'])
+      if (errors.length > 0) return { ok: false, errors }
       const expiresAt = Date.now() + (opts.expiresInMs ?? DEFAULT_INVITE_MS)
-      const approval = opts.approval ?? false
-      const secret = newInviteSecret()
-      const inviteId = newInviteId()
-      // The log names the secret's hash by a commitment: guests receive the log, and only
-      // members (admins answer joins) fetch the hash itself.
-      const sealed = sealValue({ k: 'invite', secretHash: inviteSecretHash(secret) })
-      await components.sealed.keep(sealed)
-      await appendOwn(w, { type: 'invite', inviteId, secretSealed: sealed.commitment, role, expiresAt, approval })
-      const state = w.log.state()
-      const payload = {
-        v: 1 as const,
-        ws: w.record.ws,
-        name: state.name,
-        fingerprint: rootFingerprint(rootPublicKeyFromRaw(state.rootKey)),
-        addresses: inviteAddresses(node.getMultiaddrs().map((a) => a.toString()), (peer) => components.isRelay(peer)),
-        inviteId,
-        secret
-      }
-      return { inviteId, link: encodeInviteLink(payload), text: inviteText(payload), role, expiresAt, approval }
+      const made = await makeInvites(w, invitees.map((row) => ({ role: row.role, expiresAt, approval: false, uses: 1, departments: row.departments, label: row.email === '' ? row.name : `${row.name} <${row.email}>` })))
+      return { ok: true, invites: made.map((invite, i) => ({ ...invite, line: invitees[i]?.line ?? 0, name: invitees[i]?.name ?? '', email: invitees[i]?.email ?? '' })) }
     },
 
     readInvite: (link) => {
@@ -384,9 +407,9 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     invites: (ws) => {
       const w = workspace(ws)
       requireAdmin(w)
-      return inviteSummaries(w)
+      return invites.summaries(w)
     },
-    revokeInvite: async (ws, inviteId) => inviteSummaries(await act(ws, { type: 'revokeInvite', inviteId })),
+    revokeInvite: async (ws, inviteId) => invites.summaries(await act(ws, { type: 'revokeInvite', inviteId })),
 
     updateProfile: async (ws, profile, userId) => {
       const w = workspace(ws)

@@ -1,7 +1,7 @@
 import { workspaceChannelId } from '../identity/workspace-channel.js'
 import { rootFingerprint, rootPublicKeyFromRaw } from '../identity/workspace-key.js'
 import { certificateSummary } from './certificate-renewal.js'
-import type { DepartmentView, InviteSummary, MemberView, PeerIdString, Presence, WorkspaceView } from '../api/contract.js'
+import type { DepartmentView, MemberView, PeerIdString, Presence, WorkspaceView } from '../api/contract.js'
 import type { Member } from '../identity/membership-state.js'
 import type { Profile } from '../identity/membership-op.js'
 import type { Workspace } from './workspace-registry.js'
@@ -76,8 +76,4 @@ export function memberViews(w: Workspace, lookups: MemberLookups): MemberView[] 
 
 export function departmentViews(w: Workspace): DepartmentView[] {
   return [...w.log.state().departments.values()].map((d) => ({ id: d.id, parentId: d.parentId, name: d.name, order: d.order }))
-}
-
-export function inviteSummaries(w: Workspace): InviteSummary[] {
-  return [...w.log.state().invites.values()].map((i) => ({ inviteId: i.inviteId, role: i.role, expiresAt: i.expiresAt, approval: i.approval, redeemed: i.redeemedBy !== null, revoked: i.revoked }))
 }

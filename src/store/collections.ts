@@ -1,5 +1,5 @@
 /** Every sublevel the core uses; the name is also the key prefix on disk. */
-export const COLLECTIONS = ['meta', 'peers', 'conversations', 'messages', 'messageIndex', 'messageHours', 'outbox', 'workspaces', 'membershipOps', 'ciphertexts', 'mlsInbox', 'mlsGroups', 'mlsKeyPackages', 'mlsDeposits', 'docs', 'docUpdates', 'avatars', 'sealedValues', 'mailboxDeposits', 'routes', 'drafts', 'files', 'fileDeposits', 'annotations', 'searchDocs', 'searchPostings', 'searchRefs', 'searchState', 'docSearch'] as const
+export const COLLECTIONS = ['meta', 'peers', 'conversations', 'messages', 'messageIndex', 'messageHours', 'outbox', 'workspaces', 'membershipOps', 'ciphertexts', 'mlsInbox', 'mlsGroups', 'mlsKeyPackages', 'mlsDeposits', 'docs', 'docUpdates', 'avatars', 'sealedValues', 'mailboxDeposits', 'routes', 'drafts', 'files', 'fileDeposits', 'annotations', 'searchDocs', 'searchPostings', 'searchRefs', 'searchState', 'docSearch', 'inviteLabels'] as const
 export type CollectionName = (typeof COLLECTIONS)[number]
 
 /** Bounds on logical keys, as abstract-level takes them. */

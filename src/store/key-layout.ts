@@ -59,6 +59,8 @@ export const KEY_LAYOUTS: Record<CollectionName, KeyLayout | null> = {
   routes: whole,
   // conversation → unsent text (drafts.ts)
   drafts: whole,
+  // invite id → who it is for, on the device that made it (workspace-service.ts)
+  inviteLabels: whole,
   // file message id → its transfer state (file-service.ts); the chunks are in the blob store
   files: whole,
   // a mailbox's files held for members away: root → deposit (mailbox-files.ts)

@@ -93,6 +93,63 @@ test('a used invite shows why it cannot be used again; colleagues are found by p
   }
 })
 
+test('a team link admits two people into Sales, with a QR code; the console says who joined; a CSV invite says which rows are wrong, then makes a link per person', async ({ people }) => {
+  const alice = await people.open('Alice')
+  const bob = await people.open('Bob')
+  const carol = await people.open('Carol')
+  await createWorkspace(alice.page, 'Acme')
+  await show(alice.page, 'Admin')
+  const departments = alice.page.getByRole('region', { name: 'Departments' })
+  await departments.getByRole('textbox', { name: 'New department name' }).fill('Sales')
+  await departments.getByRole('button', { name: 'Add at top level' }).click()
+  await expect(departments.getByRole('button', { name: 'Sales', exact: true })).toBeVisible()
+
+  await alice.page.getByRole('button', { name: 'Invite people' }).click()
+  const dialog = alice.page.getByRole('dialog', { name: 'Invite people' })
+  await dialog.getByRole('textbox', { name: 'For (optional)' }).fill('Sales team')
+  await dialog.getByRole('spinbutton', { name: 'People who can join with it' }).fill('2')
+  await dialog.getByRole('checkbox', { name: 'Sales' }).check()
+  await dialog.getByRole('button', { name: 'Create invite link' }).click()
+  const link = await dialog.getByRole('textbox', { name: 'Invite link' }).inputValue()
+  await expect(dialog.getByRole('img', { name: 'QR code of the invite link' })).toBeVisible()
+  await expect(dialog.getByText(/Up to 2 people can join with this link/)).toBeVisible()
+  await shoot(alice.page, 'team-invite', 1280)
+  await dialog.getByRole('button', { name: 'Done' }).click()
+
+  for (const joiner of [bob, carol]) {
+    await pasteInvite(joiner.page, link)
+    await expect(joiner.page.getByRole('combobox', { name: 'Workspace', exact: true })).toContainText('Acme · Member')
+  }
+  const row = alice.page.getByTestId('invite').filter({ hasText: 'Sales team' })
+  await expect(row.getByTestId('invite-joined')).toContainText('2 of 2')
+  await expect(row.getByTestId('invite-joined')).toContainText(/Bob, Carol|Carol, Bob/)
+  await expect(row).toContainText('Sales')
+  await expect(row).toHaveAttribute('data-status', 'used')
+  // Both are in Sales from the start.
+  await show(alice.page, 'Directory')
+  await alice.page.getByRole('region', { name: 'Departments' }).getByRole('button', { name: 'Sales', exact: true }).click()
+  await expect(members(alice.page)).toHaveCount(2)
+
+  await show(alice.page, 'Admin')
+  await alice.page.getByRole('button', { name: 'Invite from CSV…' }).click()
+  const csv = alice.page.getByRole('dialog', { name: 'Invite people from a CSV file' })
+  const rows = csv.getByRole('textbox', { name: 'Rows' })
+  await rows.fill('name,email,department,role\nDan,dan@acme.com,Sales,guest\n,nobody@acme.com,,\nErin,erin@acme,Marketing,\n')
+  await csv.getByRole('button', { name: 'Create invites' }).click()
+  const errors = csv.getByTestId('csv-errors')
+  await expect(errors).toContainText('2 rows need fixing. No invite was made.')
+  await expect(errors).toContainText('Line 3: the name is missing')
+  await expect(errors).toContainText('Line 4: "erin@acme" is not an email address; there is no department "Marketing"')
+  await shoot(alice.page, 'csv-invite-errors', 900)
+  await rows.fill('name,email,department,role\nDan,dan@acme.com,Sales,guest\nErin,erin@acme.com,,\n')
+  await csv.getByRole('button', { name: 'Create invites' }).click()
+  await expect(csv.getByRole('status')).toHaveText('2 invites made. Send each person their own link.')
+  await expect(csv.getByTestId('csv-invite')).toHaveCount(2)
+  await expect(csv.getByRole('textbox', { name: 'Links, as CSV (name, email, link)' })).toHaveValue(/^name,email,link\nDan,dan@acme\.com,enclave:\/\/join\/\S+\nErin,erin@acme\.com,enclave:\/\/join\//)
+  await csv.getByRole('button', { name: 'Done' }).click()
+  await expect(alice.page.getByTestId('invite').filter({ hasText: 'Dan <dan@acme.com>' })).toHaveAttribute('data-status', 'open')
+})
+
 test('departments nest, take members, and filter the directory by subtree', async ({ people }) => {
   const alice = await people.open('Alice')
   const bob = await people.open('Bob')
