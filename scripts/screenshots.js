@@ -32,7 +32,9 @@ let departments = await alice.api.call('workspaces.saveDepartment', { workspaceI
 const engineering = departments[0].id
 departments = await alice.api.call('workspaces.saveDepartment', { workspaceId: acme.id, parentId: engineering, name: '平台组 Platform' })
 const platform = departments.find((d) => d.parentId === engineering).id
-await alice.api.call('workspaces.saveDepartment', { workspaceId: acme.id, parentId: null, name: '销售部 Sales' })
+departments = await alice.api.call('workspaces.saveDepartment', { workspaceId: acme.id, parentId: null, name: '销售部 Sales' })
+const sales = departments.find((d) => d.name === '销售部 Sales').id
+await alice.api.call('workspaces.invite', { workspaceId: acme.id, uses: 20, departments: [sales], label: 'Sales team 销售团队' })
 const members = await alice.api.call('workspaces.members', { workspaceId: acme.id })
 for (const m of members) {
   await alice.api.call('workspaces.assign', { workspaceId: acme.id, userId: m.userId, departments: [m.name === 'Carol' ? engineering : platform] })
@@ -96,13 +98,22 @@ try {
       await shot(page, '4-invite')
       await page.keyboard.press('Escape')
 
-      // The view switcher's buttons: chats, directory, admin (same order in every language).
-      await page.locator('.views button').nth(1).click()
+      // The view switcher's buttons: chats, mentions, saved, directory, admin (same order in every language).
+      await page.locator('.views button').nth(3).click()
       await page.getByTestId('member').nth(2).waitFor()
       await shot(page, '5-directory')
-      await page.locator('.views button').nth(2).click()
+      await page.locator('.views button').nth(4).click()
       await page.locator('main table').first().waitFor()
       await shot(page, '6-admin')
+      const invites = page.locator('section[aria-labelledby="admin-invites-heading"]')
+      await invites.scrollIntoViewIfNeeded()
+      await shot(page, '6-admin-invites')
+      await invites.locator('.button.primary').click()
+      await page.getByRole('dialog').locator('input[name="uses"]').fill('20')
+      await page.getByRole('dialog').locator('button[type="submit"]').click()
+      await page.getByRole('dialog').locator('svg.qr').waitFor()
+      await shot(page, '6-admin-invite-link')
+      await page.keyboard.press('Escape')
 
       await page.locator('.views button').nth(0).click()
       await page.locator('section[aria-labelledby="channels-heading"]').getByRole('button').filter({ hasText: 'shenzhen-launch' }).first().click()

@@ -1,6 +1,6 @@
 import { EnclaveError } from '../errors.js'
 import { sealValue } from '../identity/sealed-fields.js'
-import { encodeInviteLink, inviteSecretHash, inviteText, newInviteId, newInviteSecret } from '../identity/invite-link.js'
+import { encodeShortInviteLink, inviteSecretHash, inviteSecretOfSeed, inviteText, newInviteId, newInviteSeed } from '../identity/invite-link.js'
 import { MAX_PARENTS, signOp, type Role, type VerifiedOp } from '../identity/membership-op.js'
 import { rootFingerprint, rootPublicKeyFromRaw } from '../identity/workspace-key.js'
 import type { DepartmentId, InviteSummary, InviteView, PeerIdString } from '../api/contract.js'
@@ -52,10 +52,12 @@ export function createInviteMaker(components: InviteMakerComponents): InviteMake
 
     make: async (w, specs) => {
       const ws = w.record.ws
-      const made: Array<{ op: VerifiedOp; secret: Uint8Array; spec: InviteSpec }> = []
+      const made: Array<{ op: VerifiedOp; seed: Uint8Array; spec: InviteSpec }> = []
       let parents = w.log.recentHeads(MAX_PARENTS)
       for (const spec of specs) {
-        const secret = newInviteSecret()
+        // The link carries a 16-byte seed; the secret is derived from it (a shorter link and QR code).
+        const seed = newInviteSeed()
+        const secret = inviteSecretOfSeed(seed)
         // The log names the secret's hash by a commitment: guests receive the log, and only
         // members (admins answer joins) fetch the hash itself.
         const value = sealValue({ k: 'invite', secretHash: inviteSecretHash(secret) })
@@ -73,7 +75,7 @@ export function createInviteMaker(components: InviteMakerComponents): InviteMake
         const op = await signOp(deviceKey, { v: 1, ws, parents, author: self, ts: Date.now(), body })
         // Each names the one before, so a batch is one chain in the log.
         parents = [op.id]
-        made.push({ op, secret, spec })
+        made.push({ op, seed, spec })
       }
       for (const { op, spec } of made) {
         if (spec.label === null || op.body.type !== 'invite') continue
@@ -86,11 +88,12 @@ export function createInviteMaker(components: InviteMakerComponents): InviteMake
       const state = w.log.state()
       const fingerprint = rootFingerprint(rootPublicKeyFromRaw(state.rootKey))
       const addresses = components.addresses()
-      return made.map(({ op, secret, spec }) => {
+      return made.map(({ op, seed, spec }) => {
         if (op.body.type !== 'invite') throw new EnclaveError('internal', 'not an invite op')
         const inviteId = op.body.inviteId
-        const payload = { v: 1 as const, ws, name: state.name, fingerprint, addresses, inviteId, secret }
-        return { inviteId, link: encodeInviteLink(payload), text: inviteText(payload), role: spec.role, expiresAt: spec.expiresAt, approval: spec.approval, maxUses: spec.uses, departments: spec.departments, label: spec.label }
+        const payload = { v: 1 as const, ws, name: state.name, fingerprint, addresses, inviteId, secret: inviteSecretOfSeed(seed) }
+        const link = encodeShortInviteLink(payload, seed, self)
+        return { inviteId, link, text: inviteText(payload, link), role: spec.role, expiresAt: spec.expiresAt, approval: spec.approval, maxUses: spec.uses, departments: spec.departments, label: spec.label }
       })
     },
 
