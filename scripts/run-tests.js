@@ -30,15 +30,25 @@ if (files.length === 0) {
   process.exit(1)
 }
 
-// One file at a time (node's default on two cores). ENCLAVE_TEST_CONCURRENCY=2 measured 19.3 →
-// 15.0 min on a quiet machine, but under load it made timing-bound tests fail (a stranger's
-// grace, removal spreading), so it stays a knob until those tests are made load-proof.
-const concurrency = Number(process.env.ENCLAVE_TEST_CONCURRENCY ?? 1)
-// A test that never ends fails after 5 minutes (the slowest take about one; a test may set its
-// own limit) instead of holding the run until CI's time is up, and a file whose tests are done
-// exits even if something it started is still running.
-const result = spawnSync(process.execPath, ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', '--test-force-exit', '--test-reporter=spec', ...files], {
-  stdio: 'inherit',
-  env: { ...process.env, ENCLAVE_LOG: process.env.ENCLAVE_LOG ?? 'warn' }
-})
-process.exit(result.status ?? 1)
+// Files that only compute (unit tests, the RFC 9420 vectors) run two at a time; the ones that
+// start processes and wait on the network (test/peers, test/hostile, the CLI) one at a time:
+// ENCLAVE_TEST_CONCURRENCY=2 measured 19.3 → 15.0 min on a quiet machine, but under load it made
+// timing-bound tests fail (a stranger's grace, removal spreading), so for them it stays a knob.
+const computing = (f) => /\/dist\/(src|app|renderer-tests|test\/mls-vectors)\//.test(f)
+const phases = [
+  { files: files.filter(computing), concurrency: 2 },
+  { files: files.filter((f) => !computing(f)), concurrency: Number(process.env.ENCLAVE_TEST_CONCURRENCY ?? 1) }
+]
+let status = 0
+for (const { files: some, concurrency } of phases) {
+  if (some.length === 0) continue
+  // A test that never ends fails after 5 minutes (the slowest take about one; a test may set its
+  // own limit) instead of holding the run until CI's time is up, and a file whose tests are done
+  // exits even if something it started is still running.
+  const result = spawnSync(process.execPath, ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', '--test-force-exit', '--test-reporter=spec', ...some], {
+    stdio: 'inherit',
+    env: { ...process.env, ENCLAVE_LOG: process.env.ENCLAVE_LOG ?? 'warn' }
+  })
+  if (result.status !== 0) status = result.status ?? 1
+}
+process.exit(status)
