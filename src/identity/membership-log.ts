@@ -10,7 +10,7 @@ export type LogRejection = Rejection | 'concurrent-with-removal'
  * Ops that take rights away go first among concurrent ops, so a removal is applied before
  * anything the removed member did at the same time ("removal wins").
  */
-const RESTRICTIVE: ReadonlySet<OpType> = new Set<OpType>(['remove', 'role', 'revokeInvite'])
+const RESTRICTIVE: ReadonlySet<OpType> = new Set<OpType>(['remove', 'removeDevice', 'role', 'revokeInvite'])
 
 export interface MembershipLog {
   readonly ws: WorkspaceId
@@ -164,10 +164,11 @@ export function createMembershipLog(ws: WorkspaceId): MembershipLog {
     const removals: Array<{ op: VerifiedOp; devices: string[] }> = []
     for (const op of order) {
       if (excluded.has(op.id)) { why.set(op.id, 'concurrent-with-removal'); continue }
-      const devices = op.body.type === 'remove' ? [...(state.members.get(op.body.userId)?.devices ?? [])] : []
+      // A device taken away is treated like a removed member: what it wrote concurrently is dropped.
+      const devices = op.body.type === 'remove' ? [...(state.members.get(op.body.userId)?.devices ?? [])] : op.body.type === 'removeDevice' ? [op.body.device] : []
       const rejection = applyOp(state, op)
       if (rejection !== null) why.set(op.id, rejection)
-      else if (op.body.type === 'remove') removals.push({ op, devices })
+      else if (op.body.type === 'remove' || op.body.type === 'removeDevice') removals.push({ op, devices })
     }
     return { state, rejected: why, removals }
   }

@@ -80,6 +80,10 @@ export const opBody = z.discriminatedUnion('type', [
   z.object({ type: z.literal('revokeInvite'), inviteId: INVITE }).strict(),
   z.object({ type: z.literal('redeem'), inviteId: INVITE, userId: USER, device: PEER, profile, at: z.number().int().positive() }).strict(),
   z.object({ type: z.literal('approve'), userId: USER }).strict(),
+  /** Another device of a member: by one of that member's devices, or an admin who may manage them. */
+  z.object({ type: z.literal('addDevice'), userId: USER, device: PEER }).strict(),
+  /** A member's device taken away (lost, replaced): by the same, never the member's last device. */
+  z.object({ type: z.literal('removeDevice'), userId: USER, device: PEER }).strict(),
   z.object({ type: z.literal('profile'), userId: USER, profile }).strict(),
   z.object({ type: z.literal('department'), departmentId: DEPARTMENT, parentId: DEPARTMENT.nullable(), name: NAME, order: z.number().int() }).strict(),
   z.object({ type: z.literal('deleteDepartment'), departmentId: DEPARTMENT }).strict(),

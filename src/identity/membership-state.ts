@@ -83,6 +83,9 @@ export interface MessagePolicy {
   recallMinutes: number | null
 }
 
+/** Devices one member may have in a workspace: each is in every group of theirs, and in the log everyone keeps. */
+export const MAX_USER_DEVICES = 10
+
 const RANK: Record<Role, number> = { guest: 0, member: 1, admin: 2, owner: 3 }
 
 export function isAdminRole(role: Role): boolean {
@@ -98,7 +101,7 @@ export type Rejection =
   | 'not-genesis' | 'unknown-author' | 'author-not-active' | 'not-admin' | 'owner-only'
   | 'unknown-user' | 'user-exists' | 'user-removed' | 'device-taken' | 'cannot-touch-owner'
   | 'unknown-invite' | 'invite-used' | 'invite-revoked' | 'invite-expired' | 'not-pending'
-  | 'unknown-department' | 'invite-exists'
+  | 'unknown-department' | 'invite-exists' | 'unknown-device' | 'last-device' | 'too-many-devices'
 
 /** The active member behind a device, if any. */
 export function memberOfDevice(state: MembershipState, device: string): Member | undefined {
@@ -112,7 +115,8 @@ export function memberOfDevice(state: MembershipState, device: string): Member |
  * - genesis (`create`) only as the first op, signed by the root key;
  * - admins and the owner manage members, invites and departments; only the owner makes or
  *   unmakes admins, and nobody removes or demotes the owner except the owner handing over;
- * - a member may change their own profile and leave;
+ * - a member may change their own profile, add and take away their own devices (never the
+ *   last), and leave;
  * - an invite is redeemed up to its number of uses (once, unless it says more), before it
  *   expires, unless revoked; whoever joins with it gets its role and departments.
  */
@@ -202,6 +206,26 @@ function applyByMember(state: MembershipState, author: Member, body: Exclude<OpB
       member.departments = invite.departments.filter((id) => state.departments.has(id))
       return null
     }
+    case 'addDevice':
+    case 'removeDevice': {
+      const target = state.members.get(body.userId)
+      if (target === undefined) return 'unknown-user'
+      const refusal = mayManageDevices(author, target)
+      if (refusal !== null) return refusal
+      if (body.type === 'addDevice') {
+        if (state.devices.has(body.device) || state.removedDevices.has(body.device)) return 'device-taken'
+        if (target.devices.length >= MAX_USER_DEVICES) return 'too-many-devices'
+        target.devices = [...target.devices, body.device]
+        state.devices.set(body.device, target.userId)
+        return null
+      }
+      if (!target.devices.includes(body.device)) return 'unknown-device'
+      if (target.devices.length === 1) return 'last-device'
+      target.devices = target.devices.filter((d) => d !== body.device)
+      state.devices.delete(body.device)
+      state.removedDevices.add(body.device)
+      return null
+    }
     case 'approve': {
       if (!admin) return 'not-admin'
       const target = state.members.get(body.userId)
@@ -262,6 +286,19 @@ function applyByMember(state: MembershipState, author: Member, body: Exclude<OpB
       return null
     }
   }
+}
+
+/**
+ * Who may add or take away a member's devices: the member (from a device of theirs), or whoever
+ * could remove them (an admin for members and guests, the owner for admins). Nobody but the owner
+ * touches the owner's: a device added there would hold the workspace.
+ */
+function mayManageDevices(author: Member, target: Member): Rejection | null {
+  if (author.userId === target.userId) return null
+  if (target.role === 'owner') return 'cannot-touch-owner'
+  if (!isAdminRole(author.role)) return 'not-admin'
+  if (target.role === 'admin' && author.role !== 'owner') return 'owner-only'
+  return null
 }
 
 function newUserCheck(state: MembershipState, userId: string, device: string): Rejection | null {

@@ -44,10 +44,15 @@ test('a member\'s large op, and ops that are not theirs to make, are held', asyn
     const addsSomeone = await t.sign(member, add(stranger), [added.id])
     const editsOwner = await t.sign(member, { type: 'profile', userId: t.owner.userId, profile: { name: 'Not Olivia' } }, [added.id])
     const fromStranger = await t.sign(stranger, profileOf(stranger, 'hi'), [added.id])
-    assert.deepEqual(await r.registry.receive(t.ws, signed([big, addsSomeone, editsOwner, fromStranger])), [])
+    const deviceForOwner = await t.sign(member, { type: 'addDevice', userId: t.owner.userId, device: stranger.id }, [added.id])
+    assert.deepEqual(await r.registry.receive(t.ws, signed([big, addsSomeone, editsOwner, fromStranger, deviceForOwner])), [])
     const codes = new Map(r.log.lines.filter((l) => l.msg === 'membership op held').map((l) => [l.op, l.code]))
-    assert.deepEqual([big, addsSomeone, editsOwner, fromStranger].map((op) => codes.get(op.id)), ['too-large', 'unauthorized', 'unauthorized', 'unauthorized'])
+    assert.deepEqual([big, addsSomeone, editsOwner, fromStranger, deviceForOwner].map((op) => codes.get(op.id)), ['too-large', 'unauthorized', 'unauthorized', 'unauthorized', 'unauthorized'])
     assert.equal(r.registry.get(t.ws)?.log.size, 2)
+    // A device of their own is theirs to add.
+    const ownDevice = await t.sign(member, { type: 'addDevice', userId: member.userId, device: stranger.id }, [added.id])
+    await r.registry.receive(t.ws, signed([ownDevice]))
+    assert.equal(r.registry.get(t.ws)?.log.state().devices.get(stranger.id), member.userId)
   } finally {
     await r.close()
   }

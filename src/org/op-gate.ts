@@ -57,6 +57,9 @@ export interface OpGate {
 
 type Verdict = { trusted: true } | { trusted: false; reason: HoldReason | null }
 
+/** What a member who is no admin may write, about themselves only. */
+const MEMBER_OWN_OPS: ReadonlySet<string> = new Set(['profile', 'remove', 'addDevice', 'removeDevice'])
+
 /**
  * One workspace's door for ops from peers (issue 13). Admins' ops always pass: a member's
  * quota never starves an add or a removal. A non-admin device may add only its own `profile`
@@ -98,7 +101,7 @@ export function createOpGate(log: MembershipLog, logger: Logger, init: OpGateIni
     if (author?.status !== 'active') return { trusted: false, reason: 'not-allowed' }
     if (isAdminRole(author.role)) return { trusted: true }
     const body = op.body
-    if ((body.type !== 'profile' && body.type !== 'remove') || body.userId !== author.userId) return { trusted: false, reason: 'not-allowed' }
+    if (!MEMBER_OWN_OPS.has(body.type) || !('userId' in body) || body.userId !== author.userId) return { trusted: false, reason: 'not-allowed' }
     if (op.signed.bytes.byteLength > maxMemberOpBytes) return { trusted: false, reason: 'too-large' }
     if (recent(op.author).length >= opsPerWindow) return { trusted: false, reason: 'over-quota' }
     return { trusted: false, reason: null }
