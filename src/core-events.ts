@@ -25,7 +25,7 @@ export interface CoreEvents {
   /** A member's file message was stored here (not this device's own): the files service may fetch it. */
   'file:shared': { messageId: MessageId; conv: ConversationId; author: PeerIdString; size: number }
   /** A conversation's record changed: its group may be at a new epoch or have new members. */
-  'conversation:changed': { id: ConversationId }
+  'conversation:changed': { id: ConversationId; /** The other device of a direct conversation. */ peer: PeerIdString | null }
   /** A dial, redial or direct-path attempt failed (the peer book keeps the most recent). */
   'connection:failed': ConnectionFailureView
   /**

@@ -161,7 +161,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   const announce = async (record: ConversationRecord, last?: MessageView): Promise<ConversationView> => {
     const v = last === undefined ? await view(record) : toConversationView(record, last, rules.viewRules(record), gaps.onTheWay(record))
     emit('conversations.changed', v)
-    bus.emit('conversation:changed', { id: record.id })
+    bus.emit('conversation:changed', { id: record.id, peer: record.kind === 'dm' ? record.peerId : null })
     return v
   }
   const openGroupStream = (peer: PeerIdString, signal: AbortSignal): Promise<Stream> => protocols.dial(peer, GROUP_PROTOCOL, signal)

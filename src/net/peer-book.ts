@@ -227,6 +227,20 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
       changed(peer)
     })
   }
+  /**
+   * A direct conversation keeps its other side (with the name it gave) even when that device
+   * only dialled in: otherwise, after a restart while it is away, the conversation would belong
+   * to "Unknown device". A conversation is the user's choice or starts with a message its author
+   * signed, so nobody gets written down by merely connecting.
+   */
+  const onConversation = ({ peer }: { peer: PeerIdString | null }): void => {
+    if (peer === null || records.get(peer) !== undefined || !isConnected(peer)) return
+    const heard = passing.get(peer)
+    void records.keep(peer, 'conversation', heard?.addresses ?? [], true).then(async () => {
+      if (heard?.displayName !== undefined) await records.update(peer, { displayName: heard.displayName, ...(heard.presence === undefined ? {} : { presence: heard.presence }) })
+      changed(peer)
+    })
+  }
   /** A removal ends what membership kept; peers dialled on purpose stay. */
   const onMembershipChanged = (): void => {
     for (const peer of records.peers()) {
@@ -250,7 +264,7 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
   node.addEventListener('peer:disconnect', onDisconnect)
   node.addEventListener('peer:identify', onIdentify)
   node.addEventListener('peer:discovery', onDiscovery)
-  const unsubscribe = [components.bus.on('peer:ready', onReady), components.bus.on('membership:changed', onMembershipChanged)]
+  const unsubscribe = [components.bus.on('peer:ready', onReady), components.bus.on('membership:changed', onMembershipChanged), components.bus.on('conversation:changed', onConversation)]
 
   /**
    * A peer reached only through a relay is tried directly, now and then, at the addresses it

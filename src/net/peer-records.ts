@@ -7,9 +7,11 @@ import type { Collection } from '../store/store.js'
 /**
  * Why a peer is kept. `member`: it proved membership of a workspace of this device (after
  * `peer:ready`). `dialled`: this device's user or configuration dialled it on purpose
- * (`peers.dial`, `--peer`, a configured or workspace relay). Nobody else is written down.
+ * (`peers.dial`, `--peer`, a configured or workspace relay). `conversation`: this device has a
+ * direct conversation with it (a message went one way or the other), so its name is still
+ * known when it is away. Nobody else is written down.
  */
-export type KeptBecause = 'member' | 'dialled'
+export type KeptBecause = 'member' | 'dialled' | 'conversation'
 
 export interface PeerRecord {
   addresses: string[]

@@ -89,3 +89,23 @@ test('messages sent while the peer is down arrive, once and in order, when it is
   await bob.api.call('chat.send', { peerId: alice.peerId, text: 'back online' })
   await waitFor('alice to get bob\'s reply', async () => (await texts(alice, bob.peerId)).includes('back online'))
 })
+
+test('the name of someone who only dialled in and wrote stays on their conversation across a restart while they are away; a device that only connected is not kept', async () => {
+  const aliceDir = await dir('alice-names')
+  let alice = await start(aliceDir)
+  // Bob and Carol dial Alice; she never dials them.
+  const [bob, carol] = await Promise.all([start(await dir('bob-names'), [alice.address]), start(await dir('carol-names'), [alice.address])])
+  await bob.api.call('profile.set', { displayName: 'Bob' })
+  await carol.api.call('profile.set', { displayName: 'Carol' })
+  const nameOf = async (node: NodeProcess, peer: PeerIdString): Promise<string | null | undefined> => (await node.api.call('peers.list', {})).find((p) => p.peerId === peer)?.displayName
+  await waitFor('alice to know both names', async () => await nameOf(alice, bob.peerId) === 'Bob' && await nameOf(alice, carol.peerId) === 'Carol')
+  await bob.api.call('chat.send', { peerId: alice.peerId, text: 'hello from Bob' })
+  await waitFor('alice to get it', async () => (await texts(alice, bob.peerId)).includes('hello from Bob'))
+
+  await Promise.all([stop(bob), stop(carol)])
+  await stop(alice)
+  alice = await start(aliceDir)
+  // Bob wrote: his conversation still has his name. Carol only connected: she is not written down.
+  const listed = await alice.api.call('peers.list', {})
+  assert.deepEqual(listed.map((p) => [p.displayName, p.connected]), [['Bob', false]])
+})
