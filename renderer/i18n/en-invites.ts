@@ -1,5 +1,7 @@
 /** English strings of team invites: reusable links, departments, QR codes and CSV (split from en.ts for size). */
 export const enInvites = {
+  // The inviter's language is the best guess at the invitee's; the link inside reads in any.
+  'invite.text': 'You are invited to the Enclave workspace "{name}".\nJoin with: {link}\nWorkspace fingerprint: {fingerprint}',
   'invite.for': 'For (optional)',
   'invite.forPlaceholder': 'Sales team, or Li Lei',
   'invite.uses': 'People who can join with it',

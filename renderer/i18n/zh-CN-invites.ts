@@ -2,6 +2,7 @@ import type { InviteMessageKey } from './en-invites.js'
 
 /** 团队邀请（可多次使用的链接、部门、二维码、CSV）的简体中文文字（从 zh-CN.ts 拆出）。 */
 export const zhCNInvites: Record<InviteMessageKey, string> = {
+  'invite.text': '邀请你加入 Enclave 工作区“{name}”。\n加入链接：{link}\n工作区指纹：{fingerprint}',
   'invite.for': '发给谁（可选）',
   'invite.forPlaceholder': '销售团队，或 李雷',
   'invite.uses': '可加入的人数',

@@ -32,6 +32,7 @@ test('a short link reads back as the invite it packs, at well under half the len
   assert.deepEqual(decodeInviteLink(short), invite)
   // The pasted text around it is read too.
   assert.deepEqual(decodeInviteLink(inviteText(invite, short)), invite)
+  assert.deepEqual(decodeInviteLink(`邀请你加入 Enclave 工作区“研发中心”。\n加入链接：${short}\n工作区指纹：${invite.fingerprint}`), invite)
   const long = encodeInviteLink(invite)
   assert.ok(short.length < long.length * 0.45, `${short.length} vs ${long.length} characters`)
   assert.ok(short.startsWith(INVITE_LINK_PREFIX))
