@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { renderUnicodeCompact } from 'uqr'
 import { EnclaveError } from '../errors.js'
+import { parseInviteId } from '../ids.js'
 import { UsageError } from './cli-error.js'
 import type { ApiClient } from '../api/api-client.js'
 import type { DepartmentId, InviteView, WorkspaceId } from '../api/contract.js'
@@ -69,4 +70,31 @@ export async function runInviteCommand(api: ApiClient, workspaceId: WorkspaceId,
   out(invite.text)
   if (invite.maxUses > 1) out(`Up to ${invite.maxUses} people can join with it.`)
   if (opts.qr) out(renderUnicodeCompact(invite.link, { ecc: 'L', border: 2 }))
+}
+
+/**
+ * `enclave invites [revoke INVITE_ID]`: the workspace's invites, newest expiry first, with whom
+ * each is for and who joined with it; or one revoked.
+ */
+export async function runInvitesCommand(api: ApiClient, workspaceId: WorkspaceId, positionals: string[], out: (line: string) => void, asJson: boolean): Promise<void> {
+  const [sub, inviteId] = positionals
+  if (sub !== undefined && sub !== 'revoke') throw new UsageError(`unknown invites command '${sub}'`, 'invites')
+  if (sub === 'revoke' && inviteId === undefined) throw new UsageError('which invite? enclave invites revoke INVITE_ID', 'invites')
+  const list = sub === 'revoke' ? await api.call('workspaces.revokeInvite', { workspaceId, inviteId: parseInviteId(inviteId ?? '') }) : await api.call('workspaces.invites', { workspaceId })
+  if (asJson) { out(JSON.stringify(list, null, 2)); return }
+  if (list.length === 0) { out('no invites'); return }
+  const names = new Map((await api.call('workspaces.departments', { workspaceId })).map((d) => [d.id as string, d.name]))
+  const now = Date.now()
+  for (const i of [...list].sort((a, b) => b.expiresAt - a.expiresAt)) {
+    const status = i.redeemed ? 'used' : i.revoked ? 'revoked' : i.expiresAt < now ? 'expired' : 'open'
+    const departments = i.departments.map((id) => names.get(id)).filter((n) => n !== undefined)
+    const who = i.joined.length === 0 ? '' : ` (${i.joined.map((j) => j.name === '' ? 'a former member' : j.name).join(', ')})`
+    out([
+      i.inviteId,
+      i.label ?? '—',
+      `${i.role}${departments.length > 0 ? ` in ${departments.join(', ')}` : ''}${i.approval ? ', needs approval' : ''}`,
+      `${i.joined.length} of ${i.maxUses} joined${who}`,
+      `${status}${status === 'open' ? ` until ${new Date(i.expiresAt).toISOString().slice(0, 16).replace('T', ' ')} UTC` : ''}`
+    ].join('  '))
+  }
 }

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { filesToShare } from './file-paths.js'
-import { runInviteCommand } from './invite-command.js'
+import { runInviteCommand, runInvitesCommand } from './invite-command.js'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { ApiCallError, type ApiClient } from '../api/api-client.js'
 import { connectApi } from '../api/ws-client.js'
@@ -131,7 +131,7 @@ async function run(argv: string[]): Promise<void> {
       : command === 'history' ? { limit: { type: 'string' }, before: { type: 'string' } }
       : command === 'search' ? { in: { type: 'string' }, from: { type: 'string', multiple: true }, has: { type: 'string', multiple: true }, mentions: { type: 'boolean' }, after: { type: 'string' }, before: { type: 'string' }, limit: { type: 'string' } }
         : command === 'invite' ? { workspace: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' }, approval: { type: 'boolean' }, uses: { type: 'string' }, department: { type: 'string', multiple: true }, for: { type: 'string' }, csv: { type: 'string' }, qr: { type: 'boolean' } }
-          : command === 'members' ? { workspace: { type: 'string' } }
+          : command === 'members' || command === 'invites' ? { workspace: { type: 'string' } }
             : command === 'workspace' ? { clear: { type: 'boolean' }, 'max-mb': { type: 'string' }, block: { type: 'string' }, 'no-guests': { type: 'boolean' }, 'recall-minutes': { type: 'string' } }
               : command === 'channel' ? { workspace: { type: 'string' }, topic: { type: 'string' }, open: { type: 'boolean' }, member: { type: 'string', multiple: true } }
                 : command === 'send-file' ? { caption: { type: 'string' } }
@@ -404,6 +404,10 @@ async function run(argv: string[]): Promise<void> {
       const ws = await withClient(dataDir, (api) => api.call('workspaces.join', { link }))
       if (asJson) json(ws)
       else out(ws.status === 'pending' ? `Joined "${ws.name}"; an admin still has to approve you.` : `Joined "${ws.name}" as ${ws.role}.`)
+      return
+    }
+    case 'invites': {
+      await withClient(dataDir, async (api) => runInvitesCommand(api, await workspaceIdFor(api, values.workspace), positionals, out, asJson))
       return
     }
     case 'members': {

@@ -21,6 +21,7 @@ Commands:
   channel    create a channel, add or remove members, leave
   workspace  create or list workspaces
   invite     make invite links: for one person, a team, or a CSV of people (admins)
+  invites    list invites and who joined with each, or revoke one (admins)
   join       join a workspace by invite link
   members    list a workspace's members
   call       invoke any API method and print the JSON result
@@ -163,6 +164,12 @@ line and why, and then no invite is made.
 
 Joins the workspace an invite link (or pasted invite text) is for, by contacting the device
 that made it.`,
+  invites: `Usage: enclave invites [--workspace ID] [--json] [--data DIR]
+       enclave invites revoke INVITE_ID [--workspace ID] [--json] [--data DIR]
+
+Lists the workspace's invites: id, whom it is for, role and departments, how many of how many
+people joined with it and who, and whether it is open (until when), used, revoked or expired.
+'revoke' closes an open invite; nobody can join with it afterwards.`,
   members: `Usage: enclave members [--workspace ID] [--json] [--data DIR]
 
 Lists members with role and status. --json prints an array of members.`,

@@ -62,6 +62,10 @@ test('a team invite admits as many people as it says, into its department; two j
   assert.deepEqual(summary.joined.map((j) => j.name), ['Bob', winner === carol ? 'Carol' : 'Dave'])
   // The one told no has not joined anything.
   assert.deepEqual(await loser.api.call('workspaces.list', {}), [])
+  // The CLI says the same to an admin at a terminal.
+  const listed = await enclave('invites', '--data', owner.dataDir)
+  assert.equal(listed.code, 0, listed.stderr)
+  assert.match(listed.stdout, new RegExp(`Sales team  member in Sales  2 of 2 joined \\(Bob, ${winner === carol ? 'Carol' : 'Dave'}\\)  used`))
 })
 
 test('a CSV bulk invite with bad rows reports each one and makes nothing; fixed, each row gets a personal link that places its person', async () => {
@@ -91,6 +95,11 @@ test('a CSV bulk invite with bad rows reports each one and makes nothing; fixed,
   assert.deepEqual([me?.role, me?.departments], ['guest', [sales]])
   const summaries = await invites()
   assert.deepEqual(summaries.find((i) => i.label === `${loserName} <${loserName.toLowerCase()}@acme.com>`)?.joined.map((j) => j.name), [loserName])
-  assert.deepEqual(summaries.find((i) => i.label === 'Zoe <zoe@acme.com>')?.joined, [])
+  const zoe = summaries.find((i) => i.label === 'Zoe <zoe@acme.com>')
+  assert.deepEqual(zoe?.joined, [])
+  // An invite not needed after all is revoked from the CLI.
+  const revoked = await enclave('invites', 'revoke', zoe.inviteId, '--json', '--data', owner.dataDir)
+  assert.equal(revoked.code, 0, revoked.stderr)
+  assert.equal((JSON.parse(revoked.stdout) as InviteSummary[]).find((i) => i.inviteId === zoe.inviteId)?.revoked, true)
   await removeDataDir(dir)
 })
