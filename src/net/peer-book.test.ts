@@ -4,10 +4,11 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createBus } from '../bus.js'
-import { parseWorkspaceId, peerIdOf } from '../ids.js'
+import { parseConversationId, parseWorkspaceId, peerIdOf } from '../ids.js'
 import { createMemoryLogger } from '../logger.js'
 import { createPeerBook, type PeerBook, type PeerBookInit, type PeerBookNode } from './peer-book.js'
 import type { CoreEvents } from '../core-events.js'
+import type { ConversationId, PeerIdString } from '../api/contract.js'
 import type { Store } from '../store/store.js'
 import type { PeerRecord } from './peer-records.js'
 import type { PeerId } from '@libp2p/interface'
@@ -285,6 +286,36 @@ test('a member removed from the workspace is forgotten; a peer dialled on purpos
   await settle()
   assert.deepEqual([...stored.keys()], [relay.toString()])
   book.stop()
+})
+
+test('the other side of a direct conversation is kept with its name; in a workspace only while it is a member', async () => {
+  const conversation = (peer: PeerId): { id: ConversationId; peer: PeerIdString } => ({ id: parseConversationId(`dm:${'a'.repeat(32)}`), peer: peerIdOf(peer) })
+  // In no workspace: Bob dialled in, gave his name, and wrote; Carol only connected.
+  const alone = await harness({ inWorkspace: false })
+  const [bob, carol] = await Promise.all([newPeer(), newPeer()])
+  for (const p of [bob, carol]) { alone.node.connect(p); alone.bus.emit('peer:ready', peerIdOf(p)) }
+  await alone.book.setProfile(peerIdOf(bob), 'Bob', 'online')
+  alone.bus.emit('conversation:changed', conversation(bob))
+  await settle()
+  assert.deepEqual([...alone.stored].map(([id, r]) => [id, r.kept, r.displayName]), [[bob.toString(), 'conversation', 'Bob']])
+  alone.book.stop()
+
+  // In a workspace: a stranger's conversation (the removed member's, marked removed during its farewell) keeps nobody.
+  const { node, book, stored, bus } = await harness()
+  const removed = await newPeer()
+  node.connect(removed)
+  bus.emit('conversation:changed', conversation(removed))
+  await settle()
+  assert.equal(stored.size, 0)
+  book.stop()
+
+  // A conversation kept before the device joined a workspace ends unless its peer is a member there.
+  const joined = await harness({ stored: new Map([[bob.toString(), { addresses: [], lastSeen: Date.now(), kept: 'conversation', keptAt: Date.now(), displayName: 'Bob' }], [carol.toString(), { addresses: [], lastSeen: Date.now(), kept: 'conversation', keptAt: Date.now(), displayName: 'Carol' }]]) })
+  joined.members.add(carol.toString())
+  joined.bus.emit('membership:changed', { ws: parseWorkspaceId(`w${'0'.repeat(32)}`) })
+  await settle()
+  assert.deepEqual([...joined.stored.keys()], [carol.toString()])
+  joined.book.stop()
 })
 
 test('a peer dialled on purpose that proves nothing keeps only the address dialled, whatever identify says', async () => {

@@ -235,16 +235,24 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
    */
   const onConversation = ({ peer }: { peer: PeerIdString | null }): void => {
     if (peer === null || records.get(peer) !== undefined || !isConnected(peer)) return
+    // In a workspace only members are written down: a member's DM being marked removed, during
+    // its farewell, must not keep the device just removed.
+    if (components.inWorkspace() && !isMember(peer)) return
     const heard = passing.get(peer)
     void records.keep(peer, 'conversation', heard?.addresses ?? [], true).then(async () => {
       if (heard?.displayName !== undefined) await records.update(peer, { displayName: heard.displayName, ...(heard.presence === undefined ? {} : { presence: heard.presence }) })
       changed(peer)
     })
   }
-  /** A removal ends what membership kept; peers dialled on purpose stay. */
+  /**
+   * A removal ends what membership kept; peers dialled on purpose stay. Once in a workspace, the
+   * other side of a conversation from before is kept only if it is a member.
+   */
   const onMembershipChanged = (): void => {
     for (const peer of records.peers()) {
-      if (records.get(peer)?.kept === 'member' && !isMember(peer)) void records.forget(peer)
+      const kept = records.get(peer)?.kept
+      const ended = kept === 'member' || (kept === 'conversation' && components.inWorkspace())
+      if (ended && !isMember(peer)) void records.forget(peer)
     }
   }
   const onDiscovery = (evt: CustomEvent<{ id: PeerId }>): void => {
