@@ -3,6 +3,8 @@ import { renderUnicodeCompact } from 'uqr'
 import { EnclaveError } from '../errors.js'
 import { parseInviteId } from '../ids.js'
 import { UsageError } from './cli-error.js'
+import { departmentFinder } from '../org/department-names.js'
+import { problemText } from '../org/invite-csv.js'
 import type { ApiClient } from '../api/api-client.js'
 import type { DepartmentId, InviteView, WorkspaceId } from '../api/contract.js'
 
@@ -18,16 +20,14 @@ export interface InviteCommandOptions {
   qr: boolean
 }
 
-const fold = (text: string): string => text.normalize('NFKC').trim().toLowerCase()
-
-/** Department ids for names (or ids) given on the command line; a name two departments share is refused. */
+/** Department ids for names or paths (`Sales/East`) given on the command line, found as a CSV's are. */
 async function departmentIds(api: ApiClient, workspaceId: WorkspaceId, wanted: string[]): Promise<DepartmentId[]> {
   if (wanted.length === 0) return []
-  const all = await api.call('workspaces.departments', { workspaceId })
+  const find = departmentFinder(await api.call('workspaces.departments', { workspaceId }))
   return wanted.map((name) => {
-    const matches = all.filter((d) => d.id === name || fold(d.name) === fold(name))
-    if (matches.length === 1 && matches[0] !== undefined) return matches[0].id
-    throw new UsageError(matches.length === 0 ? `there is no department "${name}"` : `several departments are called "${name}": pass its id (enclave call workspaces.departments)`, 'invite')
+    const found = find(name)
+    if ('problem' in found) throw new UsageError(problemText({ code: found.problem, value: name }), 'invite')
+    return found.id
   })
 }
 

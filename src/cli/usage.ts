@@ -152,9 +152,9 @@ recall their own messages only within N minutes of sending (channel managers any
 
 Prints an invite link (and a text to paste into mail or chat). By default one person may join
 with it; --uses N lets N people join (a team's link). Whoever joins gets the role and is placed
-in each --department. --for notes who it is for (kept on this device, shown in the invites
-table). --expires takes s, m, h or d (default 48h). --approval holds new members until an admin
-approves. --qr also draws the link as a QR code.
+in each --department (a name, or a path such as Sales/East). --for notes who it is for (kept on
+this device, shown in the invites table). --expires takes s, m, h or d (default 48h).
+--approval holds new members until an admin approves. --qr also draws the link as a QR code.
 --csv reads people to invite (name, email, department, role; a header row is optional, several
 departments are separated by ';', a department is named by its name or path, e.g. Sales/East)
 and prints a personal link per row as CSV (line,name,email,link). A bad row is reported with its

@@ -1,6 +1,6 @@
 import { CsvError, parse } from 'csv-parse/sync'
 import { MAX_DISPLAY_NAME, MAX_INVITE_CSV_ROWS, MAX_PROFILE_EMAIL, textLength } from '../limits.js'
-import type { DepartmentRecord } from '../identity/membership-state.js'
+import { departmentFinder, fold, type NamedDepartment } from './department-names.js'
 import type { Role } from '../identity/membership-op.js'
 import type { CsvProblem, CsvProblemCode, CsvRowError, DepartmentId } from '../api/contract.js'
 
@@ -27,8 +27,13 @@ const ENGLISH: Record<CsvProblemCode, (value: string) => string> = {
   'role-not-allowed': (v) => `only the owner invites ${v}s`
 }
 
+/** A problem as the CLI says it. */
+export function problemText(problem: CsvProblem): string {
+  return ENGLISH[problem.code](problem.value ?? '')
+}
+
 function rowError(line: number, problems: CsvProblem[]): CsvRowError {
-  return { line, problems, message: problems.map((p) => ENGLISH[p.code](p.value ?? '')).join('; ') }
+  return { line, problems, message: problems.map(problemText).join('; ') }
 }
 
 /** Column names a header row may use, in English and Chinese (compared folded). */
@@ -43,7 +48,6 @@ const ROLE_NAMES: Record<string, Role> = { member: 'member', 成员: 'member', g
 const DEFAULT_COLUMNS = ['name', 'email', 'department', 'role'] as const
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 
-const fold = (text: string): string => text.normalize('NFKC').trim().toLowerCase()
 
 /**
  * Reads a bulk-invite CSV (name, email, department, role; a header row is optional and may order
@@ -51,7 +55,7 @@ const fold = (text: string): string => text.normalize('NFKC').trim().toLowerCase
  * its path (`Sales/East`) when names repeat. Every bad row is reported with its line, so an
  * admin fixes the file once instead of once per row.
  */
-export function parseInviteCsv(csv: string, departments: Iterable<DepartmentRecord>, rolesAllowed: readonly Role[]): { invitees: CsvInvitee[]; errors: CsvRowError[] } {
+export function parseInviteCsv(csv: string, departments: Iterable<NamedDepartment>, rolesAllowed: readonly Role[]): { invitees: CsvInvitee[]; errors: CsvRowError[] } {
   let records: Array<{ record: string[]; info: { lines: number } }>
   try {
     records = parse(csv, { bom: true, info: true, relax_column_count: true, skip_empty_lines: true, trim: true }) as unknown as Array<{ record: string[]; info: { lines: number } }>
@@ -85,8 +89,8 @@ export function parseInviteCsv(csv: string, departments: Iterable<DepartmentReco
     const found: DepartmentId[] = []
     for (const wanted of cell('department').split(/[;；]/).map((d) => d.trim()).filter((d) => d !== '')) {
       const match = findDepartment(wanted)
-      if (typeof match === 'string') found.push(match)
-      else problems.push(match)
+      if ('id' in match) found.push(match.id)
+      else problems.push({ code: match.problem, value: wanted })
     }
     const roleText = fold(cell('role'))
     const role = roleText === '' ? 'member' : ROLE_NAMES[roleText]
@@ -96,26 +100,4 @@ export function parseInviteCsv(csv: string, departments: Iterable<DepartmentReco
     else invitees.push({ line, name, email, departments: [...new Set(found)], role })
   }
   return { invitees, errors }
-}
-
-/** Finds a department by name or by path from the top (`Sales/East`), folded. */
-function departmentFinder(all: Iterable<DepartmentRecord>): (wanted: string) => DepartmentId | CsvProblem {
-  const byId = new Map([...all].map((d) => [d.id as string, d]))
-  const pathOf = (d: DepartmentRecord): string => {
-    const names = [d.name]
-    let parent = d.parentId === null ? undefined : byId.get(d.parentId)
-    // A parent chain is short and acyclic in the log; the bound only guards against a bad one.
-    for (let i = 0; parent !== undefined && i < 64; i++) {
-      names.unshift(parent.name)
-      parent = parent.parentId === null ? undefined : byId.get(parent.parentId)
-    }
-    return names.map(fold).join('/')
-  }
-  const departments = [...byId.values()].map((d) => ({ id: d.id, name: fold(d.name), path: pathOf(d) }))
-  return (wanted) => {
-    const key = wanted.split('/').map(fold).join('/')
-    const matches = departments.filter((d) => (key.includes('/') ? d.path === key : d.name === key))
-    if (matches.length === 1 && matches[0] !== undefined) return matches[0].id
-    return { code: matches.length === 0 ? 'unknown-department' : 'ambiguous-department', value: wanted }
-  }
 }

@@ -52,7 +52,7 @@ export function createInviteMaker(components: InviteMakerComponents): InviteMake
 
     make: async (w, specs) => {
       const ws = w.record.ws
-      const made: Array<{ op: VerifiedOp; seed: Uint8Array; spec: InviteSpec }> = []
+      const made: Array<{ op: VerifiedOp; seed: Uint8Array; secret: Uint8Array; spec: InviteSpec }> = []
       let parents = w.log.recentHeads(MAX_PARENTS)
       for (const spec of specs) {
         // The link carries a 16-byte seed; the secret is derived from it (a shorter link and QR code).
@@ -75,23 +75,24 @@ export function createInviteMaker(components: InviteMakerComponents): InviteMake
         const op = await signOp(deviceKey, { v: 1, ws, parents, author: self, ts: Date.now(), body })
         // Each names the one before, so a batch is one chain in the log.
         parents = [op.id]
-        made.push({ op, seed, spec })
+        made.push({ op, seed, secret, spec })
       }
+      await registry.append(ws, made.map((m) => m.op))
+      const rejected = made.map((m) => w.log.rejections().get(m.op.id)).find((r) => r !== undefined)
+      if (rejected !== undefined) throw new EnclaveError('unauthorized', `the workspace refused that invite (${rejected})`)
+      // Labels of invites the log took, so none is kept for an invite that does not exist.
       for (const { op, spec } of made) {
         if (spec.label === null || op.body.type !== 'invite') continue
         await components.labels.put(op.body.inviteId, { label: spec.label })
         labels.set(op.body.inviteId, spec.label)
       }
-      await registry.append(ws, made.map((m) => m.op))
-      const rejected = made.map((m) => w.log.rejections().get(m.op.id)).find((r) => r !== undefined)
-      if (rejected !== undefined) throw new EnclaveError('unauthorized', `the workspace refused that invite (${rejected})`)
       const state = w.log.state()
       const fingerprint = rootFingerprint(rootPublicKeyFromRaw(state.rootKey))
       const addresses = components.addresses()
-      return made.map(({ op, seed, spec }) => {
+      return made.map(({ op, seed, secret, spec }) => {
         if (op.body.type !== 'invite') throw new EnclaveError('internal', 'not an invite op')
         const inviteId = op.body.inviteId
-        const payload = { v: 1 as const, ws, name: state.name, fingerprint, addresses, inviteId, secret: inviteSecretOfSeed(seed) }
+        const payload = { v: 1 as const, ws, name: state.name, fingerprint, addresses, inviteId, secret }
         const link = encodeShortInviteLink(payload, seed, self)
         return { inviteId, link, text: inviteText(payload, link), role: spec.role, expiresAt: spec.expiresAt, approval: spec.approval, maxUses: spec.uses, departments: spec.departments, label: spec.label }
       })
