@@ -7,7 +7,7 @@ import fc from 'fast-check'
 import { EnclaveError } from '../errors.js'
 import { canonicalEncode } from './canonical.js'
 import { createMembershipLog, type MembershipLog } from './membership-log.js'
-import { signOp, verifyOp, type OpBodyInput, type Role, type VerifiedOp } from './membership-op.js'
+import { deviceLinkProof, signOp, verifyOp, type OpBodyInput, type Role, type VerifiedOp } from './membership-op.js'
 import { SIGNATURE_DOMAINS, signFor } from './signing.js'
 import { createRootKey, workspaceIdOf, type WorkspaceId } from './workspace-key.js'
 import type { PrivateKey } from '@libp2p/interface'
@@ -29,6 +29,11 @@ async function workspace(): Promise<{ ws: WorkspaceId; owner: Device; genesis: V
   const genesis = await signOp(root, { v: 1, ws, parents: [], author: 'root', ts: 1, body: { type: 'create', name: 'Acme', rootKey: root.publicKey.raw, owner: { userId: owner.userId, device: owner.id, profile: profile('Olivia') } } })
   const sign = (by: Device, body: OpBodyInput, parents: string[], ts = 2): Promise<VerifiedOp> => signOp(by.key, { v: 1, ws, parents, author: by.id, ts, body })
   return { ws, owner, genesis, sign }
+}
+
+/** An `addDevice` body for `d` into `userId`'s account, with `d`'s own consent. */
+async function link(ws: WorkspaceId, userId: string, d: Device): Promise<OpBodyInput> {
+  return { type: 'addDevice', userId, device: d.id, proof: await deviceLinkProof(d.key, ws, userId, d.id) }
 }
 
 function add(d: Device, role: Role = 'member'): OpBodyInput {
@@ -185,13 +190,13 @@ test('a member adds a second device of their own, which then acts as them; an ad
   const a = await sign(owner, add(admin, 'admin'), [genesis.id])
   const b = await sign(admin, add(bob), [a.id])
   const c = await sign(admin, add(carol), [b.id])
-  const own = await sign(bob, { type: 'addDevice', userId: bob.userId, device: bobLaptop.id }, [c.id])
+  const own = await sign(bob, await link(ws, bob.userId, bobLaptop), [c.id])
   // The new device writes as Bob: his profile.
   const fromLaptop = await sign(bobLaptop, { type: 'profile', userId: bob.userId, profile: profile('Bob on the laptop') }, [own.id])
-  const byAdmin = await sign(admin, { type: 'addDevice', userId: bob.userId, device: bobPhone.id }, [fromLaptop.id])
-  const intoOwner = await sign(admin, { type: 'addDevice', userId: owner.userId, device: ownerSpare.id }, [byAdmin.id])
-  const intoCarol = await sign(bob, { type: 'addDevice', userId: carol.userId, device: stolen.id }, [intoOwner.id])
-  const twice = await sign(owner, { type: 'addDevice', userId: owner.userId, device: bobPhone.id }, [intoCarol.id])
+  const byAdmin = await sign(admin, await link(ws, bob.userId, bobPhone), [fromLaptop.id])
+  const intoOwner = await sign(admin, await link(ws, owner.userId, ownerSpare), [byAdmin.id])
+  const intoCarol = await sign(bob, await link(ws, carol.userId, stolen), [intoOwner.id])
+  const twice = await sign(owner, await link(ws, owner.userId, bobPhone), [intoCarol.id])
   log.add([genesis, a, b, c, own, fromLaptop, byAdmin, intoOwner, intoCarol, twice])
   const bobNow = log.state().members.get(bob.userId)
   assert.deepEqual(bobNow?.devices, [bob.id, bobLaptop.id, bobPhone.id])
@@ -202,18 +207,32 @@ test('a member adds a second device of their own, which then acts as them; an ad
   assert.equal(log.rejections().get(twice.id), 'device-taken')
 })
 
+test('nobody adds a device whose key they do not hold: the added device signs its own link, for this account only', async () => {
+  const { ws, owner, genesis, sign } = await workspace()
+  const [bob, victim] = await Promise.all([device(), device()])
+  const b = await sign(owner, add(bob), [genesis.id])
+  // Bob claims the victim's device (its id is public) with a proof he made himself, or one the victim gave for another account.
+  const forged = await sign(bob, { type: 'addDevice', userId: bob.userId, device: victim.id, proof: await deviceLinkProof(bob.key, ws, bob.userId, victim.id) }, [b.id])
+  const elsewhere = await sign(bob, { type: 'addDevice', userId: bob.userId, device: victim.id, proof: await deviceLinkProof(victim.key, ws, owner.userId, victim.id) }, [b.id])
+  for (const op of [forged, elsewhere]) {
+    await assert.rejects(verifyOp(op.signed, ws), (e) => e instanceof EnclaveError && e.code === 'wrong-author')
+  }
+  const genuine = await sign(bob, await link(ws, bob.userId, victim), [b.id])
+  assert.equal((await verifyOp(genuine.signed, ws)).id, genuine.id)
+})
+
 test('a lost device is taken away: it is refused, what it wrote meanwhile is dropped, it never comes back, and a member keeps at least one device', async () => {
   const { ws, owner, genesis, sign } = await workspace()
   const bob = await device()
   const [laptop, other] = await Promise.all([device(bob.userId), device(bob.userId)])
   const log = createMembershipLog(ws)
   const b = await sign(owner, add(bob), [genesis.id])
-  const l = await sign(bob, { type: 'addDevice', userId: bob.userId, device: laptop.id }, [b.id])
+  const l = await sign(bob, await link(ws, bob.userId, laptop), [b.id])
   // The thief renames Bob from the laptop while Bob, unaware, takes the laptop away.
   const thief = await sign(laptop, { type: 'profile', userId: bob.userId, profile: profile('Not Bob') }, [l.id])
   const takeAway = await sign(bob, { type: 'removeDevice', userId: bob.userId, device: laptop.id }, [l.id])
   const after = await sign(laptop, { type: 'profile', userId: bob.userId, profile: profile('Still not Bob') }, [takeAway.id, thief.id])
-  const back = await sign(bob, { type: 'addDevice', userId: bob.userId, device: laptop.id }, [after.id, takeAway.id])
+  const back = await sign(bob, await link(ws, bob.userId, laptop), [after.id, takeAway.id])
   const unknown = await sign(bob, { type: 'removeDevice', userId: bob.userId, device: other.id }, [back.id])
   const last = await sign(owner, { type: 'removeDevice', userId: bob.userId, device: bob.id }, [unknown.id])
   log.add([genesis, b, l, thief, takeAway, after, back, unknown, last])
@@ -233,7 +252,7 @@ test('a member has at most ten devices', async () => {
   const bob = await device()
   const spares = await Promise.all(Array.from({ length: 10 }, () => device(bob.userId)))
   const ops = [genesis, await sign(owner, add(bob), [genesis.id])]
-  for (const spare of spares) ops.push(await sign(bob, { type: 'addDevice', userId: bob.userId, device: spare.id }, [ops.at(-1)!.id]))
+  for (const spare of spares) ops.push(await sign(bob, await link(ws, bob.userId, spare), [ops.at(-1)!.id]))
   const log = createMembershipLog(ws)
   log.add(ops)
   assert.equal(log.state().members.get(bob.userId)?.devices.length, 10)

@@ -80,8 +80,12 @@ export const opBody = z.discriminatedUnion('type', [
   z.object({ type: z.literal('revokeInvite'), inviteId: INVITE }).strict(),
   z.object({ type: z.literal('redeem'), inviteId: INVITE, userId: USER, device: PEER, profile, at: z.number().int().positive() }).strict(),
   z.object({ type: z.literal('approve'), userId: USER }).strict(),
-  /** Another device of a member: by one of that member's devices, or an admin who may manage them. */
-  z.object({ type: z.literal('addDevice'), userId: USER, device: PEER }).strict(),
+  /**
+   * Another device of a member: by one of that member's devices, or an admin who may manage them.
+   * `proof` is the added device's own signature (`deviceLinkProof`): nobody claims a device whose
+   * key they do not hold, which would keep its owner from ever joining.
+   */
+  z.object({ type: z.literal('addDevice'), userId: USER, device: PEER, proof: z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.byteLength === 64, 'an Ed25519 signature') }).strict(),
   /** A member's device taken away (lost, replaced): by the same, never the member's last device. */
   z.object({ type: z.literal('removeDevice'), userId: USER, device: PEER }).strict(),
   z.object({ type: z.literal('profile'), userId: USER, profile }).strict(),
@@ -186,5 +190,20 @@ async function checkOp(signed: SignedOp, ws: WorkspaceId, checkSignature: boolea
     if (key === null) throw new EnclaveError('wrong-author', 'op author is not an Ed25519 device id')
   }
   if (!await verifyFor(key, SIGNATURE_DOMAINS.membershipOp, signed.bytes, signed.sig)) throw new EnclaveError('wrong-author', 'op signature does not verify for its author')
+  if (op.body.type === 'addDevice') {
+    const device = publicKeyOfPeer(op.body.device)
+    if (device === null || !await verifyFor(device, SIGNATURE_DOMAINS.deviceLink, deviceLinkBytes(ws, op.body.userId, op.body.device), op.body.proof)) {
+      throw new EnclaveError('wrong-author', 'the added device did not sign its link to this account')
+    }
+  }
   return { ...op, id: opId(signed.bytes), signed }
+}
+
+function deviceLinkBytes(ws: string, userId: string, device: string): Uint8Array {
+  return canonicalEncode({ ws, userId, device })
+}
+
+/** The new device's consent to join `userId`'s account in `ws`: the `proof` of an `addDevice` op. */
+export async function deviceLinkProof(deviceKey: PrivateKey, ws: WorkspaceId, userId: string, device: string): Promise<Uint8Array> {
+  return signFor(deviceKey, SIGNATURE_DOMAINS.deviceLink, deviceLinkBytes(ws, userId, device))
 }

@@ -11,7 +11,9 @@ export const SIGNATURE_DOMAINS = {
   memberCertificate: 'enclave/member-certificate/v1',
   joinRequest: 'enclave/join-request/v1',
   mlsCredential: 'enclave/mls-credential/v1',
-  envelope: 'enclave/envelope/v3'
+  envelope: 'enclave/envelope/v3',
+  /** A device consenting to be added to a member's account (`addDevice`). */
+  deviceLink: 'enclave/device-link/v1'
 } as const
 export type SignatureDomain = (typeof SIGNATURE_DOMAINS)[keyof typeof SIGNATURE_DOMAINS]
 

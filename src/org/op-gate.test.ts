@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { EnclaveError } from '../errors.js'
 import { chain, testDevice, testRegistry, testWorkspace, type TestDevice, type TestWorkspace } from './test-workspaces.js'
-import type { OpBodyInput, VerifiedOp } from '../identity/membership-op.js'
+import { deviceLinkProof, type OpBodyInput, type VerifiedOp } from '../identity/membership-op.js'
 
 const add = (d: TestDevice, role: 'member' | 'admin' = 'member'): OpBodyInput => ({ type: 'add', userId: d.userId, device: d.id, role, profile: { name: `user ${d.userId}` } })
 const profileOf = (d: TestDevice, title: string): OpBodyInput => ({ type: 'profile', userId: d.userId, profile: { name: `user ${d.userId}`, title } })
@@ -44,13 +44,13 @@ test('a member\'s large op, and ops that are not theirs to make, are held', asyn
     const addsSomeone = await t.sign(member, add(stranger), [added.id])
     const editsOwner = await t.sign(member, { type: 'profile', userId: t.owner.userId, profile: { name: 'Not Olivia' } }, [added.id])
     const fromStranger = await t.sign(stranger, profileOf(stranger, 'hi'), [added.id])
-    const deviceForOwner = await t.sign(member, { type: 'addDevice', userId: t.owner.userId, device: stranger.id }, [added.id])
+    const deviceForOwner = await t.sign(member, { type: 'addDevice', userId: t.owner.userId, device: stranger.id, proof: await deviceLinkProof(stranger.key, t.ws, t.owner.userId, stranger.id) }, [added.id])
     assert.deepEqual(await r.registry.receive(t.ws, signed([big, addsSomeone, editsOwner, fromStranger, deviceForOwner])), [])
     const codes = new Map(r.log.lines.filter((l) => l.msg === 'membership op held').map((l) => [l.op, l.code]))
     assert.deepEqual([big, addsSomeone, editsOwner, fromStranger, deviceForOwner].map((op) => codes.get(op.id)), ['too-large', 'unauthorized', 'unauthorized', 'unauthorized', 'unauthorized'])
     assert.equal(r.registry.get(t.ws)?.log.size, 2)
     // A device of their own is theirs to add.
-    const ownDevice = await t.sign(member, { type: 'addDevice', userId: member.userId, device: stranger.id }, [added.id])
+    const ownDevice = await t.sign(member, { type: 'addDevice', userId: member.userId, device: stranger.id, proof: await deviceLinkProof(stranger.key, t.ws, member.userId, stranger.id) }, [added.id])
     await r.registry.receive(t.ws, signed([ownDevice]))
     assert.equal(r.registry.get(t.ws)?.log.state().devices.get(stranger.id), member.userId)
   } finally {
