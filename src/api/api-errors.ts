@@ -19,6 +19,10 @@ export const ERROR_CODES = [
   'store-error',
   'store-too-new',
   'store-locked',
+  /** A backup's passphrase is wrong. */
+  'backup-locked',
+  /** A file is not a whole, unchanged Enclave backup (truncated, altered, or something else). */
+  'backup-damaged',
   'node-not-running',
   'invite-invalid',
   /** Joining a workspace this device is already in (with any invite). */

@@ -48,6 +48,20 @@ async function keyEncryptionKey(protection: KeyProtection, salt: Buffer): Promis
 }
 
 /**
+ * Keeps `dataKey` wrapped (AES-256-GCM under a scrypt-derived key) in `DATA/store-key.json`, a
+ * file that must not exist yet: on first start, and when a backup is restored into a new folder.
+ */
+export async function storeDataKey(dataDir: string, protection: KeyProtection, dataKey: Uint8Array): Promise<void> {
+  const salt = randomBytes(16)
+  const nonce = randomBytes(12)
+  const cipher = createCipheriv('aes-256-gcm', await keyEncryptionKey(protection, salt), nonce)
+  cipher.setAAD(WRAP_AAD)
+  const wrapped = Buffer.concat([cipher.update(dataKey), cipher.final(), cipher.getAuthTag()])
+  const record = { v: 1, kind: protection.kind, salt: salt.toString('base64'), nonce: nonce.toString('base64'), wrapped: wrapped.toString('base64') }
+  await writeFile(join(dataDir, STORE_KEY_FILE), JSON.stringify(record, null, 2) + '\n', { mode: 0o600, flag: 'wx' })
+}
+
+/**
  * The random key that seals every store value, unwrapped with the passphrase or key file. On
  * first start it is made and stored wrapped (AES-256-GCM under a scrypt-derived key) in
  * `DATA/store-key.json`. A wrong passphrase or key file is `store-locked`, never a garbled store.
@@ -58,15 +72,9 @@ export async function loadDataKey(dataDir: string, protection: KeyProtection): P
   try { text = await readFile(path, 'utf8') } catch { text = undefined }
 
   if (text === undefined) {
-    const dataKey = randomBytes(32)
-    const salt = randomBytes(16)
-    const nonce = randomBytes(12)
-    const cipher = createCipheriv('aes-256-gcm', await keyEncryptionKey(protection, salt), nonce)
-    cipher.setAAD(WRAP_AAD)
-    const wrapped = Buffer.concat([cipher.update(dataKey), cipher.final(), cipher.getAuthTag()])
-    const record = { v: 1, kind: protection.kind, salt: salt.toString('base64'), nonce: nonce.toString('base64'), wrapped: wrapped.toString('base64') }
-    await writeFile(path, JSON.stringify(record, null, 2) + '\n', { mode: 0o600, flag: 'wx' })
-    return new Uint8Array(dataKey)
+    const dataKey = new Uint8Array(randomBytes(32))
+    await storeDataKey(dataDir, protection, dataKey)
+    return dataKey
   }
 
   const parsed = wrappedFile.safeParse(JSON.parse(text))

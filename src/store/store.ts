@@ -50,6 +50,11 @@ export interface Store {
   collection<T>(name: CollectionName): Collection<T>
   batch(): StoreBatch
   readonly schemaVersion: number
+  /**
+   * Every entry as it lies on disk (keys hidden, values sealed), from one snapshot taken when
+   * the first page is read, a page at a time: what a backup copies without opening anything.
+   */
+  rawPages(pageSize: number): AsyncGenerator<Array<[Uint8Array, Uint8Array]>>
   close(): Promise<void>
 }
 
@@ -236,6 +241,14 @@ export async function openStore(init: StoreInit): Promise<Store> {
     collection,
     batch,
     schemaVersion: Math.max(found, target),
+    rawPages: async function * (pageSize) {
+      const it = db.iterator<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' })
+      try {
+        for (let page = await it.nextv(pageSize); page.length > 0; page = await it.nextv(pageSize)) yield page
+      } finally {
+        await it.close()
+      }
+    },
     close: () => db.close()
   }
 }

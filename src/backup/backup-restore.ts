@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
+import { EnclaveError } from '../errors.js'
+import { createRawStore } from '../store/raw-store.js'
+import { storeDataKey, type KeyProtection } from '../store/store-key.js'
+import { readBackup, type ReadBackupOptions } from './backup-reader.js'
+import type { BackupSummary } from './backup-writer.js'
+
+/** Written into a restored folder: the node that starts there first knows it came from a backup. */
+export const RESTORED_FILE = 'restored.json'
+
+async function isEmptyOrMissing(dir: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).length === 0
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true
+    throw err
+  }
+}
+
+/**
+ * Restores a backup into `dataDir`, which must be empty or missing: everything is written to a
+ * folder beside it and moved into place only once the whole backup has been read and proved, so
+ * a wrong passphrase or a damaged file leaves `dataDir` as it was. The store's data key is kept
+ * under `protection` (this machine's passphrase or key file), as on a first start.
+ */
+export async function restoreBackup(file: string, passphrase: string, dataDir: string, protection: KeyProtection | ((dir: string) => KeyProtection), options: ReadBackupOptions = {}): Promise<BackupSummary> {
+  const target = resolve(dataDir)
+  if (!await isEmptyOrMissing(target)) throw new EnclaveError('bad-request', `${target} is not empty: restore into a new folder`)
+  const staging = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.restoring`)
+  await mkdir(staging, { recursive: false, mode: 0o700 })
+  try {
+    const store = await createRawStore(join(staging, 'store'))
+    const shards = new Set<string>()
+    let contents
+    try {
+      contents = await readBackup(file, passphrase, {
+        store: (entries) => store.put(entries),
+        blob: async (name, bytes) => {
+          const shard = join(staging, 'blobs', name.slice(0, 2))
+          if (!shards.has(shard)) { await mkdir(shard, { recursive: true, mode: 0o700 }); shards.add(shard) }
+          await writeFile(join(shard, name), bytes, { mode: 0o600 })
+        }
+      }, options)
+    } finally {
+      await store.close()
+    }
+    const keyProtection = typeof protection === 'function' ? protection(staging) : protection
+    await storeDataKey(staging, keyProtection, contents.dataKey)
+    await writeFile(join(staging, RESTORED_FILE), JSON.stringify({ created: contents.header.created, restored: Date.now() }) + '\n', { mode: 0o600 })
+    await rmdir(target).catch(() => undefined)
+    await rename(staging, target)
+    return { file, created: contents.header.created, bytes: contents.fileBytes, entries: contents.entries, blobs: contents.manifest.blobs.length, blobBytes: contents.blobBytes }
+  } catch (err) {
+    await rm(staging, { recursive: true, force: true })
+    throw err
+  }
+}
