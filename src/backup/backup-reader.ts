@@ -83,7 +83,7 @@ export async function readBackup(file: string, passphrase: string, sink: BackupS
       if (entry.header.type !== 'file' || size > limitOf(name)) throw damaged(`its entry ${JSON.stringify(name.slice(0, 60))} is not what a backup holds`)
       if (manifest !== undefined) throw damaged('something follows its list of contents')
       const chunks: Buffer[] = []
-      for await (const chunk of entry) chunks.push(chunk as Buffer)
+      for await (const chunk of entry) chunks.push(chunk)
       const bytes = Buffer.concat(chunks)
       if (bytes.byteLength !== size) throw damaged('it is cut short')
       read += size + 512

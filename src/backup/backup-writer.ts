@@ -46,7 +46,7 @@ export interface WriteBackupOptions {
 const PAGE = 2000
 
 export function checkPassphrase(passphrase: string): void {
-  if ([...passphrase].length < MIN_PASSPHRASE_LENGTH) throw new EnclaveError('bad-request', `a backup passphrase has at least ${MIN_PASSPHRASE_LENGTH} characters`)
+  if (Array.from(new Intl.Segmenter().segment(passphrase)).length < MIN_PASSPHRASE_LENGTH) throw new EnclaveError('bad-request', `a backup passphrase has at least ${MIN_PASSPHRASE_LENGTH} characters`)
 }
 
 async function sizeOfTree(dir: string): Promise<number> {
