@@ -45,6 +45,8 @@ import { loadDataKey, type KeyProtection } from './store/store-key.js'
 import { openStore } from './store/store.js'
 import { peerIdOf } from './ids.js'
 import { VERSION } from './version.js'
+import { createBackupService } from './backup/backup-service.js'
+import { readRestoredFrom } from './backup/backup-restore.js'
 import type { Events, NodeInfo, PeerIdString } from './api/contract.js'
 import type { OutboxInit } from './chat/outbox.js'
 import type { MailboxQuotaInit } from './chat/mailbox-quota.js'
@@ -208,7 +210,8 @@ export async function createCore(init: CoreInit): Promise<Core> {
       mailbox: init.mailbox === true,
       mailboxLimits: init.mailboxLimits ?? mailboxLimitsFromEnv(),
       service: init.relay !== undefined,
-      index: searchIndex
+      index: searchIndex,
+      restoredFrom: await readRestoredFrom(init.dataDir)
     }, init.outbox))
     const docs = parts.add('docs', await createDocsService({
       node,
@@ -291,11 +294,18 @@ export async function createCore(init: CoreInit): Promise<Core> {
       presenceOf: (device) => (device === self ? profiles.get().presence : peers.presence(device)),
       isRelay: relays.isRelay
     }))
+    const backup = parts.add('backup', await createBackupService({
+      source: { store, dataKey, blobsDir: join(init.dataDir, 'blobs'), storeDir: join(init.dataDir, 'store') },
+      dataDir: init.dataDir,
+      meta: store.collection('meta'),
+      emit,
+      log: log.child('backup')
+    }))
     const health = parts.add('health', createNetHealth({ node, peers, relays, bus, emit, log, ...(init.relay === undefined ? {} : { traffic: trackRelayTraffic(node) }) }))
     parts.add('network', createReconnectOnChange(() => { peers.reconnectNow() }, log))
 
     const info = (): NodeInfo => ({ peerId: self, addresses: node.getMultiaddrs().map((a) => a.toString()), protocols: protocols.served(), version: VERSION })
-    const api = createApiServer(createRouter({ info, health, peers, relays, chat, profiles, workspaces, docs, files, drafts: createDrafts({ drafts: store.collection('drafts'), emit }), search: createSearchEverything({ chat, docs, workspaces, state: store.collection('searchState') }), emit }), log.child('api'), shellEvents)
+    const api = createApiServer(createRouter({ info, health, peers, relays, chat, profiles, workspaces, docs, files, drafts: createDrafts({ drafts: store.collection('drafts'), emit }), search: createSearchEverything({ chat, docs, workspaces, state: store.collection('searchState') }), backup, emit }), log.child('api'), shellEvents)
 
     await parts.start()
     log.info('node started', { peerId: self, addresses: info().addresses })

@@ -23,6 +23,8 @@ export const ERROR_CODES = [
   'backup-locked',
   /** A file is not a whole, unchanged Enclave backup (truncated, altered, or something else). */
   'backup-damaged',
+  /** Restored from a backup: this device may not write in a conversation until it has caught up. */
+  'catching-up',
   'node-not-running',
   'invite-invalid',
   /** Joining a workspace this device is already in (with any invite). */

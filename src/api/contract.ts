@@ -13,6 +13,8 @@ export type { DocId, DocKind, DocSyncView, DocView } from './doc-views.js'
 export type { CsvInviteResult, CsvProblem, CsvProblemCode, CsvRowError, InvitePreview, InviteSummary, InviteView } from './invite-views.js'
 import type { CsvInviteResult, InvitePreview, InviteSummary, InviteView } from './invite-views.js'
 import type { DocId, DocKind, DocView } from './doc-views.js'
+export type { BackupRunView, BackupScheduleView, BackupStatusView, BackupSummaryView } from './backup-views.js'
+import type { BackupScheduleView, BackupStatusView, BackupSummaryView } from './backup-views.js'
 export type { DeliveryState, MessageDelivery, MessageInfo, MessageView, ReactionView, RecipientView, ReplyView, ThreadSummary } from './message-views.js'
 import type { MessageInfo, MessageView, ReactionView } from './message-views.js'
 
@@ -354,6 +356,13 @@ export interface Requests {
   /** The last searches, newest first (at most 10), kept sealed on this device. */
   'search.recent': (input: Record<string, never>) => string[]
   'search.forgetRecent': (input: Record<string, never>) => string[]
+  'backup.status': (input: Record<string, never>) => BackupStatusView
+  /** Backs up this device into a new file in `folder`, protected by `passphrase` (docs/backup.md). */
+  'backup.create': (input: { folder: string; passphrase: string }) => BackupSummaryView
+  /** Reads a backup whole and checks every byte against its manifest ("restore test"); restores nothing. */
+  'backup.verify': (input: { file: string; passphrase: string }) => BackupSummaryView
+  /** Automatic backups (the passphrase is kept sealed on this device to make them), or none. */
+  'backup.setSchedule': (input: { schedule: (BackupScheduleView & { passphrase: string }) | null }) => BackupStatusView
   /** Docs shared in a conversation, or personal docs (`conversationId` omitted); newest change first. */
   /**
    * Shares a file on this device's disk (a path the core can read: the CLI's and the desktop
@@ -497,6 +506,8 @@ export type LinkTarget =
   | { kind: 'message'; messageId: MessageId }
 
 export interface Events {
+  /** A backup started, moved, ended or was scheduled (progress at most a few times a second). */
+  'backup.changed': BackupStatusView
   /** The search index's progress changed (history being indexed, or a rebuild). */
   'search.indexChanged': SearchIndexView
   'chat.messageAdded': MessageView

@@ -38,6 +38,8 @@ const filePreview = z.object({
   thumb: z.string().max(MAX_THUMB_LENGTH),
   durationMs: z.number().int().min(0).max(MAX_MEDIA_MS).optional()
 }).strict()
+/** Length is checked where backups are made (a clear `bad-request`); here only a bound. */
+const backupPassphrase = z.string().min(1).max(1024)
 const filePath = z.string().min(1).max(4096).refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), 'an absolute path')
 /** What `chat.send` takes besides where: the text and what comes with it. */
 const outgoing = {
@@ -163,6 +165,12 @@ export const requestSchemas = {
   }).strict(),
   'search.recent': empty,
   'search.forgetRecent': empty,
+  'backup.status': empty,
+  'backup.create': z.object({ folder: filePath, passphrase: backupPassphrase }).strict(),
+  'backup.verify': z.object({ file: filePath, passphrase: backupPassphrase }).strict(),
+  'backup.setSchedule': z.object({
+    schedule: z.object({ folder: filePath, everyHours: z.number().int().min(1).max(24 * 30), keep: z.number().int().min(1).max(100), passphrase: backupPassphrase }).strict().nullable()
+  }).strict(),
   'directory.search': z.object({ workspaceId, query: z.string().max(100), departmentId: departmentId.optional(), limit: z.number().int().min(1).max(MAX_DIRECTORY_RESULTS).optional() }).strict(),
   'files.send': z.union([
     z.object({ conversationId, path: filePath, caption: z.string().max(MAX_TEXT_LENGTH).optional() }).strict(),

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { EnclaveError } from '../errors.js'
 import { createRawStore } from '../store/raw-store.js'
@@ -9,6 +9,18 @@ import type { BackupSummary } from './backup-writer.js'
 
 /** Written into a restored folder: the node that starts there first knows it came from a backup. */
 export const RESTORED_FILE = 'restored.json'
+
+/** When the backup this data folder was restored from was made (ms), or null if it never was. */
+export async function readRestoredFrom(dataDir: string): Promise<number | null> {
+  const text = await readFile(join(dataDir, RESTORED_FILE), 'utf8').catch(() => undefined)
+  if (text === undefined) return null
+  try {
+    const created = (JSON.parse(text) as { created?: unknown }).created
+    return typeof created === 'number' && Number.isFinite(created) ? created : null
+  } catch {
+    return null
+  }
+}
 
 async function isEmptyOrMissing(dir: string): Promise<boolean> {
   try {

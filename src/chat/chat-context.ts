@@ -14,6 +14,7 @@ import type { ConversationRecord, MessageLog } from './message-log.js'
 import type { ConversationRules } from './conversation-rules.js'
 import type { Envelope, UnsignedEnvelope } from './envelope.js'
 import type { MembershipPolicy } from './membership-policy.js'
+import type { RestoreResync } from './restore-resync.js'
 import type { PrivateKey, Stream } from '@libp2p/interface'
 import type { ClientConfig } from 'ts-mls/clientConfig.js'
 
@@ -43,6 +44,8 @@ export interface ChatComponents {
    * or mailbox). Its owner opens, fills (from `searchSource`) and closes it.
    */
   index: SearchIndex | null
+  /** This device was restored from a backup made then (ms): see restore-resync.ts. */
+  restoredFrom?: number | null
 }
 
 /**
@@ -81,4 +84,6 @@ export interface ChatContext {
   announce: (record: ConversationRecord, last?: MessageView) => Promise<ConversationView>
   /** The search index of this device's messages (null on a relay or mailbox). */
   index: SearchIndex | null
+  /** After a restore: which conversations this device may not write in yet. */
+  resync: RestoreResync
 }

@@ -16,6 +16,7 @@ import { MAX_TEXT_LENGTH, textLength } from '../limits.js'
 import { createGroupKeys } from './group-keys.js'
 import { askGroup, GROUP_PROTOCOL, serveGroupStream } from './group-protocol.js'
 import { createGapWatch } from './gap-watch.js'
+import { createRestoreResync } from './restore-resync.js'
 import { createGroupService } from './group-service.js'
 import { createGroupStates } from './group-states.js'
 import { dmConversationId, newChannelId, workspaceChannelId } from './ids.js'
@@ -169,7 +170,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   await mailboxQuota?.start()
   // A mailbox's queued copies expire with the deposits they hand over.
   if (mailboxQuota !== null) outboxInit = { ...outboxInit, maxAgeMs: outboxInit.maxAgeMs ?? mailboxQuota.retentionMs }
-  const ctx: ChatContext = { components, mailboxQuota, store, log, clock, emit, self, policy, messages, cipher, keys, groups, rules, sign: createEnvelopeSigner(components.deviceKey), openGroupStream, configFor, announce, decorate: (views) => Promise.resolve(views), annotations: createAnnotationLog(store), index }
+  const ctx: ChatContext = { components, mailboxQuota, store, log, clock, emit, self, policy, messages, cipher, keys, groups, rules, sign: createEnvelopeSigner(components.deviceKey), openGroupStream, configFor, announce, decorate: (views) => Promise.resolve(views), annotations: createAnnotationLog(store), index, resync: await createRestoreResync(store.collection('meta'), components.restoredFrom ?? null, () => messages.conversations().filter((r) => r.members.some((m) => m !== self)), log) }
   const delivery = createDelivery(ctx, { firstCounter: await nextOutboxCounter(store), ...outboxInit })
   /** A mailbox drops deposits past their retention (the queued copies expire by the same age). */
   const sweep = async (): Promise<void> => {

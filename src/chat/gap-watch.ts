@@ -121,6 +121,7 @@ export function createGapWatch(ctx: ChatContext, components: GapWatchComponents,
           await components.catchUp(peer, record)
         } while (again())
         served(peer, record)
+        await ctx.resync.caughtUp(record)
         const got = Object.entries(record.seen).reduce((n, [author, seq]) => n + seq - (before[author] ?? 0), 0)
         log.debug('caught up', { peer, conv: record.id, envelopes: got })
       } catch (err) {

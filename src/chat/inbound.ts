@@ -284,6 +284,12 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
       // Beyond a gap the mark tells nothing: a copy an earlier pass stored is found by its key
       // (trying it again, MLS refuses it and it counted as broken against its author).
       if (env.seq > (record.seen[env.author] ?? 0) + 1 && (await cipher.get([envelopeKey(env.conv, env.author, env.seq)]))[0] !== undefined) continue
+      // This device's own envelope that it never had: its old self wrote it after the backup
+      // this copy was restored from. The number is taken; a commit there is one it cannot follow.
+      if (env.author === self && env.seq >= record.nextSeq) {
+        record.nextSeq = env.seq + 1
+        if (env.kind === 'commit') await ctx.resync.overtaken(record)
+      }
       const outcome = await attempt(record, env, pass)
       if (outcome === 'before-join') { skipTo(record, env, pass); continue }
       if (outcome === 'dropped' && !countBroken(record, env)) {

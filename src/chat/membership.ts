@@ -57,6 +57,7 @@ export function createMembership(ctx: ChatContext, delivery: Delivery): Membersh
   const commitAsCommitter = async (record: ConversationRecord, change: { add?: PeerIdString[]; remove?: PeerIdString[] }): Promise<void> => {
     const group = currentGroup(record)
     if (group === undefined) throw new EnclaveError('not-member', 'this device is not in the conversation\'s group')
+    ctx.resync.check(record)
     if (committerLeaf(record, group.state) !== membersOf(group.state).find((m) => m.device === self)?.leaf) throw new EnclaveError('not-committer', 'another member commits changes to this conversation now')
     const current = membersOf(group.state)
     const adds: KeyPackage[] = []
@@ -180,6 +181,7 @@ export function createMembership(ctx: ChatContext, delivery: Delivery): Membersh
   /** A DM's group, made now if neither side made one yet (needs the peer reachable once). */
   const ensureDmGroup = async (record: ConversationRecord): Promise<void> => {
     if (currentGroup(record) !== undefined || record.peerId === null) return
+    ctx.resync.check(record)
     const peer = record.peerId
     const started = Date.now()
     const kp = await keyPackageOf(peer)

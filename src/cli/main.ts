@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { filesToShare } from './file-paths.js'
 import { runInviteCommand, runInvitesCommand } from './invite-command.js'
+import { runBackupCommand } from './backup-command.js'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { ApiCallError, type ApiClient } from '../api/api-client.js'
 import { connectApi } from '../api/ws-client.js'
@@ -132,6 +133,7 @@ async function run(argv: string[]): Promise<void> {
       : command === 'search' ? { in: { type: 'string' }, from: { type: 'string', multiple: true }, has: { type: 'string', multiple: true }, mentions: { type: 'boolean' }, after: { type: 'string' }, before: { type: 'string' }, limit: { type: 'string' } }
         : command === 'invite' ? { workspace: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' }, approval: { type: 'boolean' }, uses: { type: 'string' }, department: { type: 'string', multiple: true }, for: { type: 'string' }, csv: { type: 'string' }, qr: { type: 'boolean' } }
           : command === 'members' || command === 'invites' ? { workspace: { type: 'string' } }
+          : command === 'backup' ? { 'backup-passphrase-file': { type: 'string' }, to: { type: 'string' }, every: { type: 'string' }, keep: { type: 'string' }, off: { type: 'boolean' }, 'passphrase-file': { type: 'string' }, 'key-file': { type: 'string' } }
             : command === 'workspace' ? { clear: { type: 'boolean' }, 'max-mb': { type: 'string' }, block: { type: 'string' }, 'no-guests': { type: 'boolean' }, 'recall-minutes': { type: 'string' } }
               : command === 'channel' ? { workspace: { type: 'string' }, topic: { type: 'string' }, open: { type: 'boolean' }, member: { type: 'string', multiple: true } }
                 : command === 'send-file' ? { caption: { type: 'string' } }
@@ -408,6 +410,18 @@ async function run(argv: string[]): Promise<void> {
     }
     case 'invites': {
       await withClient(dataDir, async (api) => runInvitesCommand(api, await workspaceIdFor(api, values.workspace), positionals, out, asJson))
+      return
+    }
+    case 'backup': {
+      const text = (name: string): string | undefined => (typeof values[name] === 'string' ? values[name] : undefined)
+      await runBackupCommand(positionals, {
+        passphraseFile: text('backup-passphrase-file'),
+        to: text('to'),
+        every: text('every'),
+        keep: text('keep'),
+        off: values.off === true,
+        storeKey: positionals[0] === 'restore' ? await storeKeyOption(values, command) : undefined
+      }, { dataDir, withClient: (fn) => withClient(dataDir, fn), out, asJson })
       return
     }
     case 'members': {

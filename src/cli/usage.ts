@@ -23,6 +23,7 @@ Commands:
   invite     make invite links: for one person, a team, or a CSV of people (admins)
   invites    list invites and who joined with each, or revoke one (admins)
   join       join a workspace by invite link
+  backup     back up this device, check a backup, restore one, or schedule backups
   members    list a workspace's members
   call       invoke any API method and print the JSON result
   events     stream API events as NDJSON
@@ -164,6 +165,23 @@ line and why, and then no invite is made.
 
 Joins the workspace an invite link (or pasted invite text) is for, by contacting the device
 that made it.`,
+  backup: `Usage: enclave backup create [--to FOLDER] [--backup-passphrase-file FILE] [--json] [--data DIR]
+       enclave backup verify FILE [--backup-passphrase-file FILE] [--json]
+       enclave backup restore FILE --data NEW_DIR [--backup-passphrase-file FILE] [--passphrase-file FILE | --key-file FILE]
+       enclave backup schedule --to FOLDER [--every 24h] [--keep 7] [--backup-passphrase-file FILE] | --off
+       enclave backup status [--json] [--data DIR]
+
+create    backs up the running node (messages, files it holds, notes and boards, profile and device
+          key) into a new file in FOLDER (default: the schedule's folder)
+verify    reads a backup whole and checks every byte and the passphrase; restores nothing
+restore   makes a new data folder from a backup (NEW_DIR must be empty or missing); nothing is
+          written there unless the whole backup checks out. The store is then kept with
+          --passphrase-file or --key-file, like 'enclave node' (default: a key file in NEW_DIR)
+schedule  automatic backups into FOLDER every --every (h or d), keeping the newest --keep
+status    the schedule, the last backup and the last check
+
+The backup passphrase (at least 8 characters) comes from --backup-passphrase-file or
+ENCLAVE_BACKUP_PASSPHRASE. Without it nobody can read the backup, Enclave included.`,
   invites: `Usage: enclave invites [--workspace ID] [--json] [--data DIR]
        enclave invites revoke INVITE_ID [--workspace ID] [--json] [--data DIR]
 

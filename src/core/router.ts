@@ -13,6 +13,7 @@ import type { RelayList } from '../net/relay-list.js'
 import type { Profiles } from '../org/profiles.js'
 import type { WorkspaceService } from '../org/workspace-service.js'
 import type { SearchEverything } from './search-everything.js'
+import type { BackupService } from '../backup/backup-service.js'
 
 const fromBase64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'))
 const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
@@ -29,12 +30,13 @@ export interface RouterServices {
   files: FileService
   drafts: Drafts
   search: SearchEverything
+  backup: BackupService
   /** Events to every shell (`shell.openLink` announces the link it checked). */
   emit: Emit
 }
 
 /** The API's routing table: which service answers each method. Inputs arrive validated. */
-export function createRouter({ info, health, peers, relays, chat, profiles, workspaces, docs, files, drafts, search, emit }: RouterServices): Handlers {
+export function createRouter({ info, health, peers, relays, chat, profiles, workspaces, docs, files, drafts, search, backup, emit }: RouterServices): Handlers {
   return {
     'node.info': () => Promise.resolve(info()),
     'net.health': () => Promise.resolve(health.status()),
@@ -134,6 +136,10 @@ export function createRouter({ info, health, peers, relays, chat, profiles, work
     'search.query': (input) => search.query(input),
     'search.recent': () => search.recent(),
     'search.forgetRecent': () => search.forgetRecent(),
+    'backup.status': () => Promise.resolve(backup.status()),
+    'backup.create': ({ folder, passphrase }) => backup.create(folder, passphrase),
+    'backup.verify': ({ file, passphrase }) => backup.verify(file, passphrase),
+    'backup.setSchedule': ({ schedule }) => backup.setSchedule(schedule),
     'docs.list': ({ conversationId }) => docs.list(conversationId ?? null),
     'docs.create': ({ kind, title, conversationId }) => docs.create(kind, title, conversationId ?? null),
     'docs.rename': ({ docId, title }) => docs.rename(docId, title),

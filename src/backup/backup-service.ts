@@ -1,0 +1,186 @@
+import { readdir, rm, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { z } from 'zod'
+import { EnclaveError, errorMessage, toApiError } from '../errors.js'
+import { readBackup } from './backup-reader.js'
+import { readRestoredFrom } from './backup-restore.js'
+import { checkPassphrase, writeBackup, type BackupProgress, type BackupSource, type BackupSummary } from './backup-writer.js'
+import type { BackupRunView, BackupScheduleView, BackupStatusView, BackupSummaryView, Emit } from '../api/contract.js'
+import type { Logger } from '../logger.js'
+import type { Collection } from '../store/store.js'
+
+export interface BackupServiceInit {
+  source: BackupSource
+  dataDir: string
+  /** Sealed: the schedule (with its passphrase) and the last runs. */
+  meta: Collection<unknown>
+  emit: Emit
+  log: Logger
+}
+
+export interface BackupService {
+  status(): BackupStatusView
+  create(folder: string, passphrase: string): Promise<BackupSummaryView>
+  verify(file: string, passphrase: string): Promise<BackupSummaryView>
+  setSchedule(schedule: (BackupScheduleView & { passphrase: string }) | null): Promise<BackupStatusView>
+  start(): void
+  stop(): Promise<void>
+}
+
+const SCHEDULE_KEY = 'backupSchedule'
+const RUNS_KEY = 'backupRuns'
+/** Backups this service names, and may delete when more than `keep` are in the folder. */
+const OWN_NAME = /^enclave-backup-\d{8}-\d{6}(-\d+)?\.enclave$/
+/** A due backup that failed (the disk was not plugged in) is tried again this soon. */
+const RETRY_MS = 60 * 60 * 1000
+/** The schedule is looked at at least this often, so a long sleep of the machine is noticed. */
+const CHECK_MS = 10 * 60 * 1000
+const PROGRESS_MS = 250
+
+const storedSchedule = z.object({ folder: z.string(), everyHours: z.number(), keep: z.number(), passphrase: z.string() }).strict()
+const storedRuns = z.object({ lastBackup: z.unknown().nullable(), lastVerify: z.unknown().nullable() }).strict()
+
+function fileName(at: Date): string {
+  const two = (n: number): string => String(n).padStart(2, '0')
+  return `enclave-backup-${at.getFullYear()}${two(at.getMonth() + 1)}${two(at.getDate())}-${two(at.getHours())}${two(at.getMinutes())}${two(at.getSeconds())}.enclave`
+}
+
+async function folderExists(folder: string): Promise<void> {
+  const info = await stat(folder).catch(() => undefined)
+  if (info === undefined) throw new EnclaveError('not-found', `the folder ${folder} does not exist (is its disk connected?)`)
+  if (!info.isDirectory()) throw new EnclaveError('bad-request', `${folder} is not a folder`)
+}
+
+const summaryView = (s: BackupSummary): BackupSummaryView => ({ file: s.file, created: s.created, bytes: s.bytes, entries: s.entries, blobs: s.blobs, blobBytes: s.blobBytes })
+
+/**
+ * The backup centre on a running device (docs/backup.md): backups made now or on a schedule into
+ * a folder (a USB disk, a network share), and restore tests. One runs at a time.
+ */
+export async function createBackupService(init: BackupServiceInit): Promise<BackupService> {
+  const { meta, emit, log } = init
+  const parsedSchedule = storedSchedule.safeParse(await meta.get(SCHEDULE_KEY))
+  let schedule = parsedSchedule.success ? parsedSchedule.data : null
+  const parsedRuns = storedRuns.safeParse(await meta.get(RUNS_KEY))
+  let lastBackup = parsedRuns.success ? parsedRuns.data.lastBackup as BackupRunView | null : null
+  let lastVerify = parsedRuns.success ? parsedRuns.data.lastVerify as BackupRunView | null : null
+  const restoredFrom = await readRestoredFrom(init.dataDir)
+  let running: BackupStatusView['running'] = null
+  let job: Promise<unknown> | null = null
+  let nextAt: number | null = null
+  let timer: NodeJS.Timeout | undefined
+  let stopped = false
+  let lastProgress = 0
+  const abort = new AbortController()
+
+  const status = (): BackupStatusView => ({
+    schedule: schedule === null ? null : { folder: schedule.folder, everyHours: schedule.everyHours, keep: schedule.keep },
+    lastBackup,
+    lastVerify,
+    running: running === null ? null : { ...running },
+    nextAt,
+    restoredFrom
+  })
+  const changed = (): void => { emit('backup.changed', status()) }
+  const progress = (kind: 'create' | 'verify') => (p: BackupProgress): void => {
+    running = { kind, bytes: p.bytes, totalBytes: p.totalBytes }
+    const now = Date.now()
+    if (now - lastProgress >= PROGRESS_MS) { lastProgress = now; changed() }
+  }
+
+  /** Runs one job at a time and records how it ended. */
+  const run = async <T extends BackupSummary>(kind: 'create' | 'verify', scheduled: boolean, work: () => Promise<T>): Promise<BackupSummaryView> => {
+    if (job !== null) throw new EnclaveError('rate-limited', 'a backup or a check is under way; try again when it ends')
+    running = { kind, bytes: 0, totalBytes: 0 }
+    changed()
+    const done = work()
+    job = done
+    let record: BackupRunView = { kind, at: 0, ok: false, scheduled }
+    try {
+      const summary = summaryView(await done)
+      record = { kind, at: Date.now(), ok: true, summary, scheduled }
+      return summary
+    } catch (err) {
+      record = { kind, at: Date.now(), ok: false, error: toApiError(err), scheduled }
+      throw err
+    } finally {
+      job = null
+      running = null
+      if (kind === 'create') lastBackup = record
+      else lastVerify = record
+      await meta.put(RUNS_KEY, { lastBackup, lastVerify }).catch((err: unknown) => { log.warn('could not keep the backup record', { error: errorMessage(err) }) })
+      log.info(kind === 'create' ? 'backup made' : 'backup checked', { ok: record.ok, scheduled, ...(record.error === undefined ? {} : { code: record.error.code }) })
+      changed()
+    }
+  }
+
+  const create = async (folder: string, passphrase: string, scheduled = false): Promise<BackupSummaryView> => {
+    checkPassphrase(passphrase)
+    return run('create', scheduled, async () => {
+      await folderExists(folder)
+      let file = join(folder, fileName(new Date()))
+      for (let n = 2; await stat(file).then(() => true, () => false); n++) file = join(folder, fileName(new Date()).replace(/\.enclave$/, `-${n}.enclave`))
+      const summary = await writeBackup(init.source, file, passphrase, { onProgress: progress('create'), signal: abort.signal })
+      if (schedule !== null && folder === schedule.folder) await prune(folder, schedule.keep)
+      return summary
+    })
+  }
+
+  /** Keeps the newest `keep` of this service's backups in the folder; other files are never touched. */
+  const prune = async (folder: string, keep: number): Promise<void> => {
+    const own = (await readdir(folder)).filter((n) => OWN_NAME.test(n)).sort()
+    for (const name of own.slice(0, Math.max(0, own.length - keep))) {
+      await rm(join(folder, name), { force: true }).catch((err: unknown) => { log.warn('could not remove an old backup', { error: errorMessage(err) }) })
+    }
+  }
+
+  const verify = (file: string, passphrase: string): Promise<BackupSummaryView> => run('verify', false, async () => {
+    const contents = await readBackup(file, passphrase, null, { onProgress: progress('verify'), signal: abort.signal })
+    return { file, created: contents.header.created, bytes: contents.fileBytes, entries: contents.entries, blobs: contents.manifest.blobs.length, blobBytes: contents.blobBytes }
+  })
+
+  /** When the next scheduled backup is due: an interval after the last one that went well. */
+  const plan = (): void => {
+    clearTimeout(timer)
+    if (stopped || schedule === null) { nextAt = null; return }
+    const everyMs = schedule.everyHours * 3600_000
+    const lastOk = lastBackup?.ok === true && lastBackup.summary?.file.startsWith(schedule.folder) === true ? lastBackup.at : 0
+    const failedAt = lastBackup?.ok === false && lastBackup.scheduled ? lastBackup.at : 0
+    nextAt = Math.max(lastOk + everyMs, failedAt + RETRY_MS, Date.now())
+    timer = setTimeout(tick, Math.min(CHECK_MS, Math.max(0, nextAt - Date.now()))).unref()
+  }
+  const tick = (): void => {
+    if (stopped || schedule === null || nextAt === null) return
+    if (Date.now() < nextAt || job !== null) { plan(); return }
+    const { folder, passphrase } = schedule
+    create(folder, passphrase, true)
+      .catch((err: unknown) => { log.warn('scheduled backup failed', { error: errorMessage(err) }) })
+      .finally(() => { plan(); changed() })
+  }
+
+  const setSchedule = async (next: (BackupScheduleView & { passphrase: string }) | null): Promise<BackupStatusView> => {
+    if (next !== null) {
+      checkPassphrase(next.passphrase)
+      await folderExists(next.folder)
+    }
+    await (next === null ? meta.del(SCHEDULE_KEY) : meta.put(SCHEDULE_KEY, next))
+    schedule = next
+    plan()
+    changed()
+    return status()
+  }
+
+  return {
+    status,
+    create: (folder, passphrase) => create(folder, passphrase),
+    verify,
+    setSchedule,
+    start: plan,
+    stop: async () => {
+      stopped = true
+      clearTimeout(timer)
+      abort.abort()
+      await job?.catch(() => undefined)
+    }
+  }
+}

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict'
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, test } from 'node:test'
+import { ApiCallError } from '../../src/api/api-client.js'
+import { enclaveWithEnv } from '../helpers/cli.js'
+import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
+import { waitFor } from '../helpers/wait.js'
+import type { MessageView, PeerIdString } from '../../src/api/contract.js'
+
+const dirs: string[] = []
+const running = new Set<NodeProcess>()
+const PASS = 'backup passphrase for tests'
+
+async function start(dir: string, peers: string[] = []): Promise<NodeProcess> {
+  const node = await startNode(dir, { peers })
+  running.add(node)
+  return node
+}
+async function dir(name: string): Promise<string> {
+  const d = await makeDataDir(name)
+  dirs.push(d)
+  return d
+}
+after(async () => {
+  await Promise.all([...running].map((n) => n.stop()))
+  await Promise.all(dirs.map(removeDataDir))
+})
+
+/** Sends once the restored device may write again (it catches up with a member first). */
+async function sendWhenCaughtUp(node: NodeProcess, peerId: PeerIdString, text: string): Promise<MessageView> {
+  return waitFor('the restored device to be allowed to write', async () => {
+    try {
+      return await node.api.call('chat.send', { peerId, text })
+    } catch (err) {
+      if (err instanceof ApiCallError && err.code === 'catching-up') return undefined
+      throw err
+    }
+  }, { timeoutMs: 30_000 })
+}
+
+async function texts(node: NodeProcess, peerId: PeerIdString): Promise<string[]> {
+  return (await node.api.call('chat.history', { peerId, limit: 1000 })).map((m) => m.text)
+}
+
+test('a device backed up to a folder, lost, and restored into a new folder reads its history and goes on chatting', async () => {
+  const aliceDir = await dir('alice')
+  const alice = await start(aliceDir)
+  const bob = await start(await dir('bob'), [alice.address])
+  for (let i = 0; i < 5; i++) await alice.api.call('chat.send', { peerId: bob.peerId, text: `before ${i}` })
+  await bob.api.call('chat.send', { peerId: alice.peerId, text: 'from bob before' })
+  const report = join(await dir('files'), 'report.bin')
+  const bytes = Buffer.alloc(600_000)
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919) % 251
+  await writeFile(report, bytes)
+  const shared = await alice.api.call('files.send', { peerId: bob.peerId, path: report, caption: 'the report' })
+  await waitFor('alice to have all 7', async () => (await texts(alice, bob.peerId)).length === 7)
+  await waitFor('bob to have all 7', async () => (await texts(bob, alice.peerId)).length === 7)
+
+  const usb = await dir('usb')
+  const made = await alice.api.call('backup.create', { folder: usb, passphrase: PASS })
+  assert.deepEqual(await readdir(usb), [made.file.slice(usb.length + 1)])
+  const status = await alice.api.call('backup.status', {})
+  assert.equal(status.lastBackup?.ok, true)
+
+  // Her disk dies; her data folder is gone.
+  running.delete(alice)
+  await alice.kill()
+  await rm(aliceDir, { recursive: true, force: true })
+
+  const newDir = join(await dir('new-machine'), 'enclave')
+  const restored = await enclaveWithEnv({ ENCLAVE_BACKUP_PASSPHRASE: PASS }, 'backup', 'restore', made.file, '--data', newDir)
+  assert.equal(restored.code, 0, restored.stderr)
+  const again = await start(newDir, [bob.address])
+  assert.equal(again.peerId, alice.peerId, 'the restored device is the same device')
+  assert.deepEqual(await texts(again, bob.peerId), [...[0, 1, 2, 3, 4].map((i) => `before ${i}`), 'from bob before', 'the report'])
+  // The file came back with it, whole, without fetching it from anyone.
+  assert.equal((await again.api.call('files.get', { messageId: shared.id })).state, 'complete')
+  const saved = join(await dir('saved'), 'report.bin')
+  await again.api.call('files.save', { messageId: shared.id, path: saved })
+  assert.deepEqual(await readFile(saved), bytes)
+  assert.notEqual((await again.api.call('backup.status', {})).restoredFrom, null)
+
+  await bob.api.call('chat.send', { peerId: alice.peerId, text: 'from bob after' })
+  await waitFor('the restored device to receive a new message', async () => (await texts(again, bob.peerId)).includes('from bob after'), { timeoutMs: 30_000 })
+  await sendWhenCaughtUp(again, bob.peerId, 'alice is back')
+  await waitFor('bob to receive from the restored device', async () => (await texts(bob, alice.peerId)).includes('alice is back'), { timeoutMs: 30_000 })
+})
+
+test('a restored device whose old self went on after the backup waits to catch up, then takes numbers after the old device\'s', async () => {
+  const aliceDir = await dir('alice2')
+  const alice = await start(aliceDir)
+  const bobDir = await dir('bob2')
+  let bob = await start(bobDir, [alice.address])
+  await alice.api.call('chat.send', { peerId: bob.peerId, text: 'before' })
+  await waitFor('bob to have it', async () => (await texts(bob, alice.peerId)).length === 1)
+  const usb = await dir('usb2')
+  const made = await alice.api.call('backup.create', { folder: usb, passphrase: PASS })
+  // The old device goes on after the backup, then is lost.
+  for (let i = 0; i < 3; i++) await alice.api.call('chat.send', { peerId: bob.peerId, text: `after backup ${i}` })
+  await waitFor('bob to have 4', async () => (await texts(bob, alice.peerId)).length === 4)
+  running.delete(alice)
+  await alice.kill()
+  running.delete(bob)
+  await bob.stop()
+
+  const newDir = join(await dir('new-machine2'), 'enclave')
+  const restored = await enclaveWithEnv({ ENCLAVE_BACKUP_PASSPHRASE: PASS }, 'backup', 'restore', made.file, '--data', newDir)
+  assert.equal(restored.code, 0, restored.stderr)
+  // Bob is away: the restored device may not write yet (its next number may be taken).
+  const again = await start(newDir)
+  await assert.rejects(again.api.call('chat.send', { peerId: bob.peerId, text: 'too early' }), (err: unknown) => err instanceof ApiCallError && err.code === 'catching-up')
+  bob = await start(bobDir, [again.address])
+  await waitFor('the old device\'s later messages to reach the restored one', async () => (await texts(again, bob.peerId)).includes('after backup 2'), { timeoutMs: 30_000 })
+  const sent = await sendWhenCaughtUp(again, bob.peerId, 'restored sends')
+  assert.equal(sent.text, 'restored sends')
+  await waitFor('bob to receive what the restored device sent', async () => (await texts(bob, alice.peerId)).includes('restored sends'), { timeoutMs: 30_000 })
+  assert.deepEqual(await texts(bob, alice.peerId), ['before', 'after backup 0', 'after backup 1', 'after backup 2', 'restored sends'])
+})
