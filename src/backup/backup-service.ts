@@ -16,6 +16,8 @@ export interface BackupServiceInit {
   meta: Collection<unknown>
   emit: Emit
   log: Logger
+  /** age's scrypt cost (tests lower it). @default age's */
+  scryptLogN?: number
 }
 
 export interface BackupService {
@@ -30,7 +32,7 @@ export interface BackupService {
 const SCHEDULE_KEY = 'backupSchedule'
 const RUNS_KEY = 'backupRuns'
 /** Backups this service names, and may delete when more than `keep` are in the folder. */
-const OWN_NAME = /^enclave-backup-\d{8}-\d{6}(-\d+)?\.enclave$/
+const OWN_NAME = /^enclave-backup-(\d{8}-\d{6})(?:-(\d+))?\.enclave$/
 /** A due backup that failed (the disk was not plugged in) is tried again this soon. */
 const RETRY_MS = 60 * 60 * 1000
 /** The schedule is looked at at least this often, so a long sleep of the machine is noticed. */
@@ -120,7 +122,7 @@ export async function createBackupService(init: BackupServiceInit): Promise<Back
       await folderExists(folder)
       let file = join(folder, fileName(new Date()))
       for (let n = 2; await stat(file).then(() => true, () => false); n++) file = join(folder, fileName(new Date()).replace(/\.enclave$/, `-${n}.enclave`))
-      const summary = await writeBackup(init.source, file, passphrase, { onProgress: progress('create'), signal: abort.signal })
+      const summary = await writeBackup(init.source, file, passphrase, { onProgress: progress('create'), signal: abort.signal, ...(init.scryptLogN === undefined ? {} : { scryptLogN: init.scryptLogN }) })
       if (schedule !== null && folder === schedule.folder) await prune(folder, schedule.keep)
       return summary
     })
@@ -128,7 +130,9 @@ export async function createBackupService(init: BackupServiceInit): Promise<Back
 
   /** Keeps the newest `keep` of this service's backups in the folder; other files are never touched. */
   const prune = async (folder: string, keep: number): Promise<void> => {
-    const own = (await readdir(folder)).filter((n) => OWN_NAME.test(n)).sort()
+    // Oldest first: by the time in the name, then by the number added when one second made two.
+    const order = (name: string): string => { const m = OWN_NAME.exec(name); return `${m?.[1] ?? ''}-${(m?.[2] ?? '1').padStart(6, '0')}` }
+    const own = (await readdir(folder)).filter((n) => OWN_NAME.test(n)).sort((a, b) => order(a).localeCompare(order(b)))
     for (const name of own.slice(0, Math.max(0, own.length - keep))) {
       await rm(join(folder, name), { force: true }).catch((err: unknown) => { log.warn('could not remove an old backup', { error: errorMessage(err) }) })
     }
