@@ -109,6 +109,12 @@ export interface CoreInit {
    * @default a key file `store.key` in the data folder, made on first start
    */
   storeKey?: KeyProtection | { kind: 'data-key'; key: Uint8Array }
+  /**
+   * The shell's way to restart this device on a restored data folder (`backup.restore` on a
+   * device that has nothing yet): stop this core, put `staged` in place of the data folder, start
+   * a new core. Without it, backups are restored with `enclave backup restore`.
+   */
+  replaceData?: (staged: string) => Promise<void>
 }
 
 export interface Core {
@@ -299,7 +305,16 @@ export async function createCore(init: CoreInit): Promise<Core> {
       dataDir: init.dataDir,
       meta: store.collection('meta'),
       emit,
-      log: log.child('backup')
+      log: log.child('backup'),
+      ...(init.replaceData === undefined ? {} : {
+        restoreInPlace: {
+          isFresh: async () => registry.list().length === 0 && (await chat.conversations()).length === 0,
+          // The restored store's key is kept as this one's: the same passphrase or key file, or a
+          // key file in the data folder; a key the shell unwraps itself is the shell's to keep.
+          protection: (dir: string): KeyProtection | null => init.storeKey === undefined ? { kind: 'key-file', path: join(dir, 'store.key') } : init.storeKey.kind === 'data-key' ? null : init.storeKey,
+          replaceData: init.replaceData
+        }
+      })
     }))
     const health = parts.add('health', createNetHealth({ node, peers, relays, bus, emit, log, ...(init.relay === undefined ? {} : { traffic: trackRelayTraffic(node) }) }))
     parts.add('network', createReconnectOnChange(() => { peers.reconnectNow() }, log))

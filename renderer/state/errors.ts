@@ -20,6 +20,9 @@ export function errorMessage(err: unknown): string {
     case 'not-committer': return t('error.not-committer')
     case 'undecryptable': return t('error.undecryptable')
     case 'rate-limited': return t('error.rate-limited')
+    case 'backup-locked': return t('error.backup-locked')
+    case 'backup-damaged': return t('error.backup-damaged')
+    case 'catching-up': return t('error.catching-up')
     case 'blocked-by-policy': return t('error.blocked-by-policy', { detail })
     default: return t('error.other', { detail })
   }

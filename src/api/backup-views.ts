@@ -23,7 +23,7 @@ export interface BackupSummaryView {
 }
 
 export interface BackupRunView {
-  kind: 'create' | 'verify'
+  kind: 'create' | 'verify' | 'restore'
   /** When it ended (ms). */
   at: number
   ok: boolean
@@ -41,7 +41,7 @@ export interface BackupStatusView {
   lastBackup: BackupRunView | null
   lastVerify: BackupRunView | null
   /** A backup or check under way: bytes done of about how many. */
-  running: { kind: 'create' | 'verify'; bytes: number; totalBytes: number } | null
+  running: { kind: BackupRunView['kind']; bytes: number; totalBytes: number } | null
   /** The next scheduled backup (ms), when there is a schedule. */
   nextAt: number | null
   /** This device was restored from a backup made then (ms); null if it never was. */

@@ -361,6 +361,11 @@ export interface Requests {
   'backup.create': (input: { folder: string; passphrase: string }) => BackupSummaryView
   /** Reads a backup whole and checks every byte against its manifest ("restore test"); restores nothing. */
   'backup.verify': (input: { file: string; passphrase: string }) => BackupSummaryView
+  /**
+   * On a device with no conversations and no workspace yet (first start): restores a backup in
+   * its place. The node restarts as the restored device; shells reconnect and reload.
+   */
+  'backup.restore': (input: { file: string; passphrase: string }) => BackupSummaryView
   /** Automatic backups (the passphrase is kept sealed on this device to make them), or none. */
   'backup.setSchedule': (input: { schedule: (BackupScheduleView & { passphrase: string }) | null }) => BackupStatusView
   /** Docs shared in a conversation, or personal docs (`conversationId` omitted); newest change first. */

@@ -120,6 +120,7 @@ const valid: Record<Method, Record<string, unknown>> = {
   'backup.status': {},
   'backup.create': { folder: '/media/usb', passphrase: 'correct horse battery' },
   'backup.verify': { file: '/media/usb/enclave-backup-20261206-120000.enclave', passphrase: 'correct horse battery' },
+  'backup.restore': { file: '/media/usb/enclave-backup-20261206-120000.enclave', passphrase: 'correct horse battery' },
   'backup.setSchedule': { schedule: { folder: '/media/usb', everyHours: 24, keep: 7, passphrase: 'correct horse battery' } },
   'docs.list': { conversationId: CONV },
   'docs.create': { kind: 'board', title: 'Plan', conversationId: CONV },

@@ -168,6 +168,7 @@ export const requestSchemas = {
   'backup.status': empty,
   'backup.create': z.object({ folder: filePath, passphrase: backupPassphrase }).strict(),
   'backup.verify': z.object({ file: filePath, passphrase: backupPassphrase }).strict(),
+  'backup.restore': z.object({ file: filePath, passphrase: backupPassphrase }).strict(),
   'backup.setSchedule': z.object({
     schedule: z.object({ folder: filePath, everyHours: z.number().int().min(1).max(24 * 30), keep: z.number().int().min(1).max(100), passphrase: backupPassphrase }).strict().nullable()
   }).strict(),

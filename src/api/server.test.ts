@@ -88,6 +88,7 @@ const handlers: Handlers = {
   'backup.create': notUsed,
   'backup.verify': notUsed,
   'backup.setSchedule': notUsed,
+  'backup.restore': notUsed,
   'docs.list': notUsed,
   'docs.create': notUsed,
   'docs.rename': notUsed,

@@ -24,6 +24,8 @@ export interface LoopbackApi {
   url: string
   port: number
   token: string
+  /** Closes every client's connection (the core behind the API was replaced; they reconnect). */
+  dropClients(): void
   close(): Promise<void>
 }
 
@@ -87,6 +89,7 @@ export async function serveLoopbackApi(api: ApiServer, log: Logger, init: Loopba
     url: `ws://127.0.0.1:${port}`,
     port,
     token,
+    dropClients: () => { for (const ws of wss.clients) ws.close(1012, 'restarting') },
     close: async () => {
       for (const ws of wss.clients) ws.terminate()
       wss.close()

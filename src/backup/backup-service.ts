@@ -1,13 +1,15 @@
+import { randomBytes } from 'node:crypto'
 import { readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { EnclaveError, errorMessage, toApiError } from '../errors.js'
 import { readBackup } from './backup-reader.js'
-import { readRestoredFrom } from './backup-restore.js'
+import { readRestoredFrom, restoreBackup } from './backup-restore.js'
 import { checkPassphrase, writeBackup, type BackupProgress, type BackupSource, type BackupSummary } from './backup-writer.js'
 import type { BackupRunView, BackupScheduleView, BackupStatusView, BackupSummaryView, Emit } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { Collection } from '../store/store.js'
+import type { KeyProtection } from '../store/store-key.js'
 
 export interface BackupServiceInit {
   source: BackupSource
@@ -18,12 +20,23 @@ export interface BackupServiceInit {
   log: Logger
   /** age's scrypt cost (tests lower it). @default age's */
   scryptLogN?: number
+  /**
+   * Restoring in place (`backup.restore`), where the shell can: the device has nothing yet, how
+   * the restored store's key is kept, and the shell's swap of data folders and restart.
+   */
+  restoreInPlace?: {
+    isFresh(): Promise<boolean>
+    /** Null where the shell keeps the key itself (Electron's safeStorage): not supported there yet. */
+    protection(dir: string): KeyProtection | null
+    replaceData(staged: string): Promise<void>
+  }
 }
 
 export interface BackupService {
   status(): BackupStatusView
   create(folder: string, passphrase: string): Promise<BackupSummaryView>
   verify(file: string, passphrase: string): Promise<BackupSummaryView>
+  restore(file: string, passphrase: string): Promise<BackupSummaryView>
   setSchedule(schedule: (BackupScheduleView & { passphrase: string }) | null): Promise<BackupStatusView>
   start(): void
   stop(): Promise<void>
@@ -84,14 +97,14 @@ export async function createBackupService(init: BackupServiceInit): Promise<Back
     restoredFrom
   })
   const changed = (): void => { emit('backup.changed', status()) }
-  const progress = (kind: 'create' | 'verify') => (p: BackupProgress): void => {
+  const progress = (kind: BackupRunView['kind']) => (p: BackupProgress): void => {
     running = { kind, bytes: p.bytes, totalBytes: p.totalBytes }
     const now = Date.now()
     if (now - lastProgress >= PROGRESS_MS) { lastProgress = now; changed() }
   }
 
   /** Runs one job at a time and records how it ended. */
-  const run = async <T extends BackupSummary>(kind: 'create' | 'verify', scheduled: boolean, work: () => Promise<T>): Promise<BackupSummaryView> => {
+  const run = async <T extends BackupSummary>(kind: BackupRunView['kind'], scheduled: boolean, work: () => Promise<T>): Promise<BackupSummaryView> => {
     if (job !== null) throw new EnclaveError('rate-limited', 'a backup or a check is under way; try again when it ends')
     running = { kind, bytes: 0, totalBytes: 0 }
     changed()
@@ -109,9 +122,9 @@ export async function createBackupService(init: BackupServiceInit): Promise<Back
       job = null
       running = null
       if (kind === 'create') lastBackup = record
-      else lastVerify = record
+      else if (kind === 'verify') lastVerify = record
       await meta.put(RUNS_KEY, { lastBackup, lastVerify }).catch((err: unknown) => { log.warn('could not keep the backup record', { error: errorMessage(err) }) })
-      log.info(kind === 'create' ? 'backup made' : 'backup checked', { ok: record.ok, scheduled, ...(record.error === undefined ? {} : { code: record.error.code }) })
+      log.info({ create: 'backup made', verify: 'backup checked', restore: 'backup restored' }[kind], { ok: record.ok, scheduled, ...(record.error === undefined ? {} : { code: record.error.code }) })
       changed()
     }
   }
@@ -142,6 +155,27 @@ export async function createBackupService(init: BackupServiceInit): Promise<Back
     const contents = await readBackup(file, passphrase, null, { onProgress: progress('verify'), signal: abort.signal })
     return { file, created: contents.header.created, bytes: contents.fileBytes, entries: contents.entries, blobs: contents.manifest.blobs.length, blobBytes: contents.blobBytes }
   })
+
+  /**
+   * Restores into a folder beside the data folder, then lets the shell swap the two and restart
+   * the core on it, once this reply has gone out.
+   */
+  const restore = async (file: string, passphrase: string): Promise<BackupSummaryView> => {
+    const host = init.restoreInPlace
+    if (host === undefined) throw new EnclaveError('bad-request', 'this node cannot restore in place: use enclave backup restore FILE --data NEW_DIR')
+    if (!await host.isFresh()) throw new EnclaveError('bad-request', 'this device already has conversations or a workspace: restore into a new data folder instead')
+    const staged = `${init.dataDir}.restore-${randomBytes(6).toString('hex')}`
+    if (host.protection(staged) === null) throw new EnclaveError('bad-request', 'restoring in place is not supported in this app yet: use enclave backup restore')
+    // The key is kept in the folder being filled (a key file there moves with it).
+    const protection = (dir: string): KeyProtection => host.protection(dir) ?? { kind: 'key-file', path: join(dir, 'store.key') }
+    return run('restore', false, async () => {
+      const summary = await restoreBackup(file, passphrase, staged, protection, { onProgress: progress('restore'), signal: abort.signal })
+      setTimeout(() => {
+        host.replaceData(staged).catch((err: unknown) => { log.error('could not start the restored device', { error: errorMessage(err) }) })
+      }, 200).unref()
+      return summary
+    })
+  }
 
   /** When the next scheduled backup is due: an interval after the last one that went well. */
   const plan = (): void => {
@@ -178,6 +212,7 @@ export async function createBackupService(init: BackupServiceInit): Promise<Back
     status,
     create: (folder, passphrase) => create(folder, passphrase),
     verify,
+    restore,
     setSchedule,
     start: plan,
     stop: async () => {

@@ -7,6 +7,7 @@ import { removeEndpoint, writeEndpoint } from './endpoint.js'
 import { newShellToken, readShellLink, shellUrl, writeShellLink } from './shell-link.js'
 import { createStaticFiles } from './static-files.js'
 import { isDownload, serveDownload } from './download-route.js'
+import { moveRestoredInto } from './replace-data.js'
 import type { ApiServer } from '../api/server.js'
 import type { LoopbackApi, LoopbackApiInit } from '../api/ws-server.js'
 import type { Logger } from '../logger.js'
@@ -37,7 +38,7 @@ export async function runNode(options: NodeOptions, out: (line: string) => void)
   const dataDir = resolve(options.dataDir)
   // A relay is a service: its structured log goes to stdout, where service managers collect it.
   const log = createLogger('enclave', options.relay === undefined ? {} : { write: (line) => { process.stdout.write(line + '\n') } })
-  const core = await createCore({
+  const start = (): ReturnType<typeof createCore> => createCore({
     dataDir,
     listen: options.listen.length > 0 ? options.listen : undefined,
     peers: options.peers,
@@ -46,8 +47,31 @@ export async function runNode(options: NodeOptions, out: (line: string) => void)
     relays: options.relays ?? [],
     ...(options.relay === undefined ? {} : { relay: options.relay }),
     log,
-    ...(options.storeKey === undefined ? {} : { storeKey: options.storeKey })
+    ...(options.storeKey === undefined ? {} : { storeKey: options.storeKey }),
+    ...(options.relay !== undefined || options.mailbox === true ? {} : { replaceData })
   })
+  /**
+   * A backup restored in place (backup.restore on a device with nothing yet): this core stops,
+   * the restored folder takes its data folder's place, and a new core starts on it behind the
+   * same API port and token; connected shells are dropped and reconnect to it.
+   */
+  const replaceData = async (staged: string): Promise<void> => {
+    await core.stop()
+    await moveRestoredInto(dataDir, staged)
+    core = await start()
+    shells.loopback?.dropClients()
+    log.info('restarted as the restored device', { peerId: core.peerId })
+    out(`Restored from a backup: now running as Enclave node ${core.peerId}`)
+  }
+  const shells: { loopback?: LoopbackApi } = {}
+  let core = await start()
+  // The API the shells reach: always the current core's.
+  const api: ApiServer = {
+    connect: (port) => core.api.connect(port),
+    emit: (name, payload) => { core.api.emit(name, payload) },
+    call: (method, input) => core.api.call(method, input),
+    get clients () { return core.api.clients }
+  }
   // Service nodes introduce themselves by role, so colleagues' people lists do not show a bare id.
   const role = options.relay !== undefined ? 'Enclave relay' : options.mailbox === true ? 'Enclave mailbox' : null
   if (role !== null && (await core.api.call('profile.get', {})).displayName === null) await core.api.call('profile.set', { displayName: role })
@@ -58,18 +82,19 @@ export async function runNode(options: NodeOptions, out: (line: string) => void)
     if (isDownload(req)) { void serveDownload(core, req, res, log.child('download')); return }
     statics(req, res)
   }
-  const loopback = rendererDir === undefined
-    ? await serveLoopbackApi(core.api, log.child('api'), { port: options.apiPort, onHttp })
-    : await serveBrowserShell(core.api, log.child('api'), dataDir, options.apiPort, onHttp, out)
-  port = loopback.port
-  const endpointPath = await writeEndpoint(dataDir, { url: loopback.url, token: loopback.token, pid: process.pid })
+  const served = rendererDir === undefined
+    ? await serveLoopbackApi(api, log.child('api'), { port: options.apiPort, onHttp })
+    : await serveBrowserShell(api, log.child('api'), dataDir, options.apiPort, onHttp, out)
+  shells.loopback = served
+  port = served.port
+  const endpointPath = await writeEndpoint(dataDir, { url: served.url, token: served.token, pid: process.pid })
 
   const info = core.info()
   out(`Enclave node ${info.peerId}`)
   out('Listening on:')
   for (const a of info.addresses) out(`  ${a}`)
-  out(`API: ${loopback.url} (token in ${endpointPath})`)
-  if (rendererDir !== undefined) out(`Open Enclave: ${shellUrl({ port, token: loopback.token })}`)
+  out(`API: ${served.url} (token in ${endpointPath})`)
+  if (rendererDir !== undefined) out(`Open Enclave: ${shellUrl({ port, token: served.token })}`)
 
   await new Promise<void>((done) => {
     let stopping = false
@@ -85,7 +110,7 @@ export async function runNode(options: NodeOptions, out: (line: string) => void)
       overran.unref()
       void (async () => {
         await removeEndpoint(dataDir)
-        await loopback.close()
+        await served.close()
         await core.stop()
         clearTimeout(overran)
         done()

@@ -139,6 +139,7 @@ export function createRouter({ info, health, peers, relays, chat, profiles, work
     'backup.status': () => Promise.resolve(backup.status()),
     'backup.create': ({ folder, passphrase }) => backup.create(folder, passphrase),
     'backup.verify': ({ file, passphrase }) => backup.verify(file, passphrase),
+    'backup.restore': ({ file, passphrase }) => backup.restore(file, passphrase),
     'backup.setSchedule': ({ schedule }) => backup.setSchedule(schedule),
     'docs.list': ({ conversationId }) => docs.list(conversationId ?? null),
     'docs.create': ({ kind, title, conversationId }) => docs.create(kind, title, conversationId ?? null),
