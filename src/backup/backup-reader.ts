@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
-import { Decrypter } from 'age-encryption'
 import tar from 'tar-stream'
 import { EnclaveError, errorMessage } from '../errors.js'
+import { ageDecrypt } from './age-box.js'
 import { BLOB_ENTRY, HEADER_ENTRY, KEYS_ENTRY, MANIFEST_ENTRY, MAX_BLOB_BYTES, PART_BYTES, STORE_PART, backupHeader, backupKeys, damaged, decodePart, openManifest, sha256Hex, type BackupHeader, type BackupManifest } from './backup-format.js'
 import type { BackupProgress } from './backup-writer.js'
 
@@ -38,11 +38,9 @@ function limitOf(name: string): number {
 }
 
 async function unlockKeys(bytes: Uint8Array, passphrase: string): Promise<Uint8Array> {
-  const age = new Decrypter()
-  age.addPassphrase(passphrase)
   let plain: string
   try {
-    plain = await age.decrypt(bytes, 'text')
+    plain = Buffer.from(await ageDecrypt(bytes, passphrase)).toString('utf8')
   } catch (err) {
     if (/no identity matched/.test(errorMessage(err))) throw new EnclaveError('backup-locked', 'wrong passphrase for this backup (or its key section was changed)')
     throw damaged('its key section is damaged')

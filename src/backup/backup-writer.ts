@@ -3,9 +3,9 @@ import { createWriteStream } from 'node:fs'
 import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { finished } from 'node:stream/promises'
-import { Encrypter } from 'age-encryption'
 import tar from 'tar-stream'
 import { EnclaveError } from '../errors.js'
+import { ageEncrypt } from './age-box.js'
 import { VERSION } from '../version.js'
 import { BACKUP_FORMAT, HEADER_ENTRY, KEYS_ENTRY, MANIFEST_ENTRY, MIN_PASSPHRASE_LENGTH, PART_BYTES, encodePart, sealManifest, sha256Hex, type BackupManifest } from './backup-format.js'
 import type { Store } from '../store/store.js'
@@ -101,13 +101,21 @@ export async function writeBackup(source: BackupSource, file: string, passphrase
     entry.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
   })
 
+  // The key section's scrypt runs on a worker meanwhile; the first parts wait in memory for it.
+  const keys = ageEncrypt(Buffer.from(JSON.stringify({ v: 1, dataKey: Buffer.from(source.dataKey).toString('base64') })), passphrase, options.scryptLogN)
+  keys.catch(() => undefined)
   try {
     const header = Buffer.from(JSON.stringify({ format: BACKUP_FORMAT, v: 1, created, app: VERSION }))
     await add(HEADER_ENTRY, header)
-    const age = new Encrypter()
-    age.setPassphrase(passphrase)
-    if (options.scryptLogN !== undefined) age.setScryptWorkFactor(options.scryptLogN)
-    await add(KEYS_ENTRY, await age.encrypt(JSON.stringify({ v: 1, dataKey: Buffer.from(source.dataKey).toString('base64') })))
+    const waiting: Array<{ name: string; bytes: Uint8Array }> = []
+    let keysWritten = false
+    const writeKeys = async (): Promise<void> => {
+      if (keysWritten) return
+      await add(KEYS_ENTRY, await keys)
+      keysWritten = true
+      for (const part of waiting.splice(0)) { await add(part.name, part.bytes); advance(part.bytes.byteLength) }
+    }
+    const keysReady = keys.then(() => true, () => true)
 
     const parts: BackupManifest['parts'] = []
     let pending: Array<[Uint8Array, Uint8Array]> = []
@@ -117,8 +125,14 @@ export async function writeBackup(source: BackupSource, file: string, passphrase
       const bytes = encodePart(pending)
       const name = `store/${String(parts.length).padStart(6, '0')}`
       parts.push({ name, bytes: bytes.byteLength, entries: pending.length, sha256: sha256Hex(bytes) })
-      await add(name, bytes)
-      advance(bytes.byteLength)
+      if (keysWritten) {
+        await add(name, bytes)
+        advance(bytes.byteLength)
+      } else {
+        // Read ahead while scrypt runs, at most four parts (64 MiB).
+        waiting.push({ name, bytes })
+        if (waiting.length >= 4 || await Promise.race([keysReady, Promise.resolve(false)])) await writeKeys()
+      }
       pending = []
       pendingBytes = 0
     }
@@ -131,6 +145,7 @@ export async function writeBackup(source: BackupSource, file: string, passphrase
       }
     }
     await flush()
+    await writeKeys()
 
     const kept: Array<[string, number]> = []
     for (const [name, size] of blobs) {

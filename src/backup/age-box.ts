@@ -1,0 +1,29 @@
+import { Worker } from 'node:worker_threads'
+import type { AgeJob, AgeResult } from './age-worker.js'
+
+/**
+ * age (passphrase, scrypt at work factor 18 by default) on a worker thread: its scrypt is
+ * synchronous JavaScript and takes about two seconds here, which on the node's own thread would
+ * stall every conversation for as long at each backup, check and restore.
+ */
+function runAge(job: AgeJob): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./age-worker.js', import.meta.url), { workerData: job })
+    worker.once('message', (result: AgeResult) => {
+      if (result.ok) resolve(result.data)
+      else reject(new Error(result.message))
+      void worker.terminate()
+    })
+    worker.once('error', reject)
+    worker.once('exit', (code) => { if (code !== 0) reject(new Error(`age worker exited with ${code}`)) })
+  })
+}
+
+export function ageEncrypt(data: Uint8Array, passphrase: string, logN?: number): Promise<Uint8Array> {
+  return runAge({ op: 'encrypt', passphrase, data, ...(logN === undefined ? {} : { logN }) })
+}
+
+/** Rejects with age's own words: "no identity matched…" for a wrong passphrase. */
+export function ageDecrypt(data: Uint8Array, passphrase: string): Promise<Uint8Array> {
+  return runAge({ op: 'decrypt', passphrase, data })
+}
