@@ -82,7 +82,7 @@ async function seed(dataDir: string): Promise<Uint8Array> {
   return dataKey
 }
 
-async function timed(fn: () => Promise<unknown>): Promise<number> {
+async function timed(fn: () => unknown): Promise<number> {
   const start = performance.now()
   await fn()
   return performance.now() - start
@@ -98,12 +98,12 @@ try {
   // Everything read once, so every run below starts from the same warm page cache.
   execFileSync('tar', ['-cf', '/dev/null', '-C', dataDir, '.'])
 
-  const cpMs = await timed(async () => { execFileSync('cp', ['-r', dataDir, join(root, 'copy')]) })
-  const cpSyncMs = await timed(async () => { execFileSync('cp', ['-r', dataDir, join(root, 'copy2')]); execFileSync('sync', ['-f', join(root, 'copy2')]) })
+  const cpMs = await timed(() => { execFileSync('cp', ['-r', dataDir, join(root, 'copy')]) })
+  const cpSyncMs = await timed(() => { execFileSync('cp', ['-r', dataDir, join(root, 'copy2')]); execFileSync('sync', ['-f', join(root, 'copy2')]) })
   await rm(join(root, 'copy'), { recursive: true })
   await rm(join(root, 'copy2'), { recursive: true })
   const tarFile = join(root, 'plain.tar')
-  const tarMs = await timed(async () => { execFileSync('tar', ['-cf', tarFile, '-C', dataDir, '.']); execFileSync('sync', ['-f', tarFile]) })
+  const tarMs = await timed(() => { execFileSync('tar', ['-cf', tarFile, '-C', dataDir, '.']); execFileSync('sync', ['-f', tarFile]) })
 
   const store = await openStore({ path: join(dataDir, 'store'), log, dataKey })
   const file = join(root, 'device.enclave')
