@@ -41,6 +41,14 @@ for (const m of members) {
 }
 await bob.api.call('workspaces.updateProfile', { workspaceId: acme.id, profile: { name: 'Bob', title: 'Backend engineer', email: 'bob@acme.example' } })
 await carol.api.call('profile.set', { presence: 'away' })
+// A backup into a folder, and a schedule, for Settings → Backup.
+const usb = join(base, 'usb')
+await mkdir(usb)
+await alice.api.call('backup.setSchedule', { schedule: { folder: usb, everyHours: 24, keep: 7, passphrase: 'lantern orchard 42' } })
+for (let i = 0; (await alice.api.call('backup.status', {})).lastBackup === null; i++) {
+  if (i > 200) throw new Error('the scheduled backup was not made')
+  await new Promise((resolve) => setTimeout(resolve, 100))
+}
 
 // A channel, end-to-end encrypted like every conversation.
 const launch = await alice.api.call('channels.create', { workspaceId: acme.id, name: 'shenzhen-launch', topic: 'Line 3 go-live, week 49', members: [bob.peerId, carol.peerId] })
@@ -84,11 +92,14 @@ try {
       await page.locator('header button[aria-label]').first().click()
       await page.getByRole('dialog').waitFor()
       await shot(page, '3-settings')
+      // Settings → Backup, with the last backup made above.
+      await page.getByRole('dialog').locator('#backup-heading').scrollIntoViewIfNeeded()
+      await shot(page, '3-settings-backup')
       await page.keyboard.press('Escape')
 
       // Settings → Advanced: addresses, relays and connecting by address live here, not in the normal view.
       await page.locator('header button[aria-label]').first().click()
-      await page.getByRole('dialog').locator('details summary').click()
+      await page.getByRole('dialog').locator('details.advanced summary').click()
       await page.getByRole('dialog').locator('#relays-heading').scrollIntoViewIfNeeded()
       await shot(page, '4-settings-advanced')
       await page.keyboard.press('Escape')

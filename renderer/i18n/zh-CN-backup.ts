@@ -20,7 +20,7 @@ export const zhCNBackup: Record<BackupMessageKey, string> = {
   'backup.keep': '保留份数',
   'backup.saveSchedule': '保存计划',
   'backup.stopSchedule': '停止自动备份',
-  'backup.scheduled': '自动备份到 {folder}，{every}；保留最新的 {keep} 份。',
+  'backup.scheduled': '自动备份到 {folder}（{every}）；保留最新的 {keep} 份。',
   'backup.next': '下次备份：{time}。',
   'backup.none': '此设备尚未做过备份。',
   'backup.last': '上次备份：{time}，{size}。',
