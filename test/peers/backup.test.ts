@@ -6,6 +6,7 @@ import { ApiCallError } from '../../src/api/api-client.js'
 import { enclaveWithEnv } from '../helpers/cli.js'
 import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
 import { waitFor } from '../helpers/wait.js'
+import { workspaceChannelId } from '../../src/identity/workspace-channel.js'
 import type { MessageView, PeerIdString } from '../../src/api/contract.js'
 
 const dirs: string[] = []
@@ -116,4 +117,42 @@ test('a restored device whose old self went on after the backup waits to catch u
   assert.equal(sent.text, 'restored sends')
   await waitFor('bob to receive what the restored device sent', async () => (await texts(bob, alice.peerId)).includes('restored sends'), { timeoutMs: 30_000 })
   assert.deepEqual(await texts(bob, alice.peerId), ['before', 'after backup 0', 'after backup 1', 'after backup 2', 'restored sends'])
+})
+
+test('in a workspace channel: a restored owner reads what its old self posted; a channel its old self changed after the backup stays read-only with a clear error, its DM goes on', async () => {
+  const aliceDir = await dir('alice3')
+  const alice = await start(aliceDir)
+  const bob = await start(await dir('bob3'), [alice.address])
+  await alice.api.call('profile.set', { displayName: 'Alice' })
+  const ws = await alice.api.call('workspaces.create', { name: 'Acme' })
+  await bob.api.call('workspaces.join', { link: (await alice.api.call('workspaces.invite', { workspaceId: ws.id })).link })
+  const general = workspaceChannelId(ws.id)
+  const channelTexts = async (node: NodeProcess): Promise<string[]> => (await node.api.call('chat.history', { conversationId: general, limit: 100 })).map((m) => m.text)
+  await waitFor('bob in #general', async () => (await bob.api.call('conversations.list', {})).find((c) => c.id === general)?.status === 'active', { timeoutMs: 30_000 })
+  await alice.api.call('chat.send', { conversationId: general, text: 'welcome to Acme' })
+  await waitFor('bob to read it', async () => (await channelTexts(bob)).includes('welcome to Acme'))
+
+  const usb = await dir('usb3')
+  const made = await alice.api.call('backup.create', { folder: usb, passphrase: PASS })
+  await alice.api.call('chat.send', { conversationId: general, text: 'after the backup' })
+  await waitFor('bob to read the later post', async () => (await channelTexts(bob)).includes('after the backup'))
+  // A third member joins after the backup: the old device, committer of #general, adds her.
+  const carol = await start(await dir('carol3'), [alice.address])
+  await carol.api.call('workspaces.join', { link: (await alice.api.call('workspaces.invite', { workspaceId: ws.id })).link })
+  await waitFor('carol in #general', async () => (await carol.api.call('conversations.list', {})).find((c) => c.id === general)?.status === 'active', { timeoutMs: 30_000 })
+  running.delete(alice)
+  await alice.kill()
+
+  const newDir = join(await dir('new-machine3'), 'enclave')
+  const restored = await enclaveWithEnv({ ENCLAVE_BACKUP_PASSPHRASE: PASS }, 'backup', 'restore', made.file, '--data', newDir)
+  assert.equal(restored.code, 0, restored.stderr)
+  const again = await start(newDir, [bob.address])
+  assert.ok((await channelTexts(again)).includes('welcome to Acme'))
+  await waitFor('the old device\'s later post to reach the restored one', async () => (await channelTexts(again)).includes('after the backup'), { timeoutMs: 30_000 })
+  // Its own commit is proof the old device changed the group; the restored one cannot follow it.
+  await waitFor('the restored device to see its old self\'s commit', () => again.logs.some((l) => l.msg === 'the old device changed this conversation after the backup'), { timeoutMs: 30_000 })
+  await assert.rejects(again.api.call('chat.send', { conversationId: general, text: 'lost?' }), (err: unknown) => err instanceof ApiCallError && err.code === 'catching-up' && /old device/.test(err.message))
+  // Its DM with Bob, which the old device did not change, works as before.
+  await sendWhenCaughtUp(again, bob.peerId, 'my channel needs re-adding')
+  await waitFor('bob to receive the DM', async () => (await texts(bob, alice.peerId)).includes('my channel needs re-adding'), { timeoutMs: 30_000 })
 })
