@@ -306,6 +306,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       meta: store.collection('meta'),
       emit,
       log: log.child('backup'),
+      policy: () => workspaces.backupPolicy(),
       ...(init.replaceData === undefined ? {} : {
         restoreInPlace: {
           isFresh: async () => registry.list().length === 0 && (await chat.conversations()).length === 0,

@@ -12,6 +12,10 @@ class BackupState {
     })
   }
 
+  async refresh(): Promise<void> {
+    this.status = await session.api.call('backup.status', {})
+  }
+
   create(folder: string, passphrase: string): Promise<BackupSummaryView> {
     return session.api.call('backup.create', { folder, passphrase })
   }

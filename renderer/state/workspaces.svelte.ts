@@ -252,6 +252,13 @@ class WorkspacesState {
     this.upsert(await session.api.call('workspaces.setMessagePolicy', { workspaceId: ws.id, ...policy }))
   }
 
+  /** Whether members of the selected workspace may, must or must not back up their devices (admins). */
+  async setBackupPolicy(backups: WorkspaceView['backupPolicy']): Promise<void> {
+    const ws = this.selected
+    if (ws === null) return
+    this.upsert(await session.api.call('workspaces.setBackupPolicy', { workspaceId: ws.id, backups }))
+  }
+
   async setFilePolicy(policy: FilePolicyView): Promise<void> {
     const ws = this.selected
     if (ws === null) return

@@ -46,4 +46,6 @@ export interface BackupStatusView {
   nextAt: number | null
   /** This device was restored from a backup made then (ms); null if it never was. */
   restoredFrom: number | null
+  /** The strictest rule of this device's workspaces: backups up to the user, required, or forbidden. */
+  policy: 'optional' | 'required' | 'forbidden'
 }

@@ -342,6 +342,8 @@ export interface Requests {
   'workspaces.setFilePolicy': (input: { workspaceId: WorkspaceId } & FilePolicyView) => WorkspaceView
   /** Admins: the workspace's message rules (how long its author may recall a message). */
   'workspaces.setMessagePolicy': (input: { workspaceId: WorkspaceId } & MessagePolicyView) => WorkspaceView
+  /** Admins: members must, may or must not back up their devices (a device in several workspaces follows the strictest). */
+  'workspaces.setBackupPolicy': (input: { workspaceId: WorkspaceId; backups: WorkspaceView['backupPolicy'] }) => WorkspaceView
   /**
    * Colleagues by name, pinyin (全拼), pinyin initials, email, title or phone; best match first.
    * `departmentId` limits the search to that department and everything below it.
@@ -453,6 +455,8 @@ export interface WorkspaceView {
   filePolicy: FilePolicyView
   /** The workspace's message rules (admins set them). */
   messagePolicy: MessagePolicyView
+  /** Backups of members' devices (admins set it): up to each member, required, or forbidden. */
+  backupPolicy: 'optional' | 'required' | 'forbidden'
   /** The workspace's own channel: every active member is in it; its notes & boards are the workspace's. */
   channelId: ConversationId
 }

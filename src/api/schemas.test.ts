@@ -75,6 +75,7 @@ const valid: Record<Method, Record<string, unknown>> = {
   'files.get': { messageId: `${CONV}/${PEER}/3` },
   'workspaces.setFilePolicy': { workspaceId: WS, maxBytes: 100_000_000, blocked: ['exe', 'bat'], guests: false },
   'workspaces.setMessagePolicy': { workspaceId: WS, recallMinutes: 2 },
+  'workspaces.setBackupPolicy': { workspaceId: WS, backups: 'required' },
   'shell.saveFile': { messageId: `${CONV}/${PEER}/3` },
   'files.usage': {},
   'files.remove': { messageId: `${CONV}/${PEER}/3` },

@@ -149,6 +149,7 @@ export const requestSchemas = {
   'workspaces.setRelays': z.object({ workspaceId, relays: z.array(z.string().max(MAX_RELAY_ADDRESS)).max(MAX_WORKSPACE_RELAYS) }).strict(),
   'workspaces.setMemberRelay': z.object({ workspaceId, enabled: z.boolean() }).strict(),
   'workspaces.setMessagePolicy': z.object({ workspaceId, recallMinutes: z.number().int().min(1).max(MAX_RECALL_MINUTES).nullable() }).strict(),
+  'workspaces.setBackupPolicy': z.object({ workspaceId, backups: z.enum(['optional', 'required', 'forbidden']) }).strict(),
   'workspaces.setFilePolicy': z.object({ workspaceId, maxBytes: z.number().int().min(0).max(MAX_FILE_BYTES).nullable(), blocked: z.array(z.string().trim().toLowerCase().transform((e) => e.replace(/^\./, '')).pipe(FILE_EXTENSION)).max(MAX_BLOCKED_EXTENSIONS), guests: z.boolean() }).strict(),
   'search.query': z.object({
     query: z.string().max(200),

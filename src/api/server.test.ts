@@ -46,6 +46,7 @@ const handlers: Handlers = {
   'shell.saveFile': notUsed,
   'workspaces.setFilePolicy': notUsed,
   'workspaces.setMessagePolicy': notUsed,
+  'workspaces.setBackupPolicy': notUsed,
   'files.list': notUsed,
   'files.download': notUsed,
   'files.pause': notUsed,

@@ -18,6 +18,8 @@ export interface BackupServiceInit {
   meta: Collection<unknown>
   emit: Emit
   log: Logger
+  /** The workspaces' rule for backups of this device (the strictest). @default always 'optional' */
+  policy?: () => BackupStatusView['policy']
   /** age's scrypt cost (tests lower it). @default age's */
   scryptLogN?: number
   /**
@@ -88,13 +90,18 @@ export async function createBackupService(init: BackupServiceInit): Promise<Back
   let lastProgress = 0
   const abort = new AbortController()
 
+  const policyNow = (): BackupStatusView['policy'] => init.policy?.() ?? 'optional'
+  const allowed = (): void => {
+    if (policyNow() === 'forbidden') throw new EnclaveError('blocked-by-policy', 'your workspace does not allow backups of this device')
+  }
   const status = (): BackupStatusView => ({
     schedule: schedule === null ? null : { folder: schedule.folder, everyHours: schedule.everyHours, keep: schedule.keep },
     lastBackup,
     lastVerify,
     running: running === null ? null : { ...running },
     nextAt,
-    restoredFrom
+    restoredFrom,
+    policy: policyNow()
   })
   const changed = (): void => { emit('backup.changed', status()) }
   const progress = (kind: BackupRunView['kind']) => (p: BackupProgress): void => {
@@ -130,6 +137,7 @@ export async function createBackupService(init: BackupServiceInit): Promise<Back
   }
 
   const create = async (folder: string, passphrase: string, scheduled = false): Promise<BackupSummaryView> => {
+    allowed()
     checkPassphrase(passphrase)
     return run('create', scheduled, async () => {
       await folderExists(folder)
@@ -189,7 +197,8 @@ export async function createBackupService(init: BackupServiceInit): Promise<Back
   }
   const tick = (): void => {
     if (stopped || schedule === null || nextAt === null) return
-    if (Date.now() < nextAt || job !== null) { plan(); return }
+    // A workspace that forbids backups stops the schedule's runs (not the schedule: the rule may change).
+    if (Date.now() < nextAt || job !== null || policyNow() === 'forbidden') { plan(); return }
     const { folder, passphrase } = schedule
     create(folder, passphrase, true)
       .catch((err: unknown) => { log.warn('scheduled backup failed', { error: errorMessage(err) }) })
@@ -198,6 +207,7 @@ export async function createBackupService(init: BackupServiceInit): Promise<Back
 
   const setSchedule = async (next: (BackupScheduleView & { passphrase: string }) | null): Promise<BackupStatusView> => {
     if (next !== null) {
+      allowed()
       checkPassphrase(next.passphrase)
       await folderExists(next.folder)
     }

@@ -132,6 +132,7 @@ export function createRouter({ info, health, peers, relays, chat, profiles, work
     'workspaces.setMemberRelay': ({ workspaceId, enabled }) => workspaces.setMemberRelay(workspaceId, enabled),
     'workspaces.setFilePolicy': ({ workspaceId, ...policy }) => workspaces.setFilePolicy(workspaceId, policy),
     'workspaces.setMessagePolicy': ({ workspaceId, recallMinutes }) => workspaces.setMessagePolicy(workspaceId, recallMinutes),
+    'workspaces.setBackupPolicy': ({ workspaceId, backups }) => workspaces.setBackupPolicy(workspaceId, backups),
     'directory.search': ({ workspaceId, ...query }) => Promise.resolve(workspaces.search(workspaceId, query)),
     'search.query': (input) => search.query(input),
     'search.recent': () => search.recent(),

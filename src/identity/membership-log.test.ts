@@ -87,6 +87,20 @@ test('messages may be recalled any time by default; only an admin sets a time li
   assert.deepEqual(log.state().messagePolicy, { recallMinutes: 2 })
 })
 
+test('backups are up to each member by default; only an admin requires or forbids them', async () => {
+  const { ws, owner, genesis, sign } = await workspace()
+  const member = await device()
+  const log = createMembershipLog(ws)
+  const addMember = await sign(owner, add(member, 'member'), [genesis.id])
+  const memberForbids = await sign(member, { type: 'backupPolicy', backups: 'forbidden' }, [addMember.id])
+  log.add([genesis, addMember, memberForbids])
+  assert.equal(log.state().backupPolicy, 'optional')
+  assert.equal(log.rejections().get(memberForbids.id), 'not-admin')
+  const ownerRequires = await sign(owner, { type: 'backupPolicy', backups: 'required' }, [memberForbids.id], 3)
+  log.add([ownerRequires])
+  assert.equal(log.state().backupPolicy, 'required')
+})
+
 test('the verifier refuses a wrong signer, another workspace, another signature purpose and tampering', async () => {
   const { ws, owner, genesis, sign } = await workspace()
   const mallory = await device()

@@ -99,7 +99,9 @@ export const opBody = z.discriminatedUnion('type', [
   /** The workspace's file rules (admins; files/file-policy.ts): largest file, blocked extensions, files with guests. */
   z.object({ type: z.literal('filePolicy'), maxBytes: z.number().int().min(0).max(MAX_FILE_BYTES).nullable(), blocked: z.array(FILE_EXTENSION).max(MAX_BLOCKED_EXTENSIONS), guests: z.boolean() }).strict(),
   /** The workspace's message rules (admins): how long after sending its author may recall a message (null: any time). */
-  z.object({ type: z.literal('messagePolicy'), recallMinutes: z.number().int().min(1).max(MAX_RECALL_MINUTES).nullable() }).strict()
+  z.object({ type: z.literal('messagePolicy'), recallMinutes: z.number().int().min(1).max(MAX_RECALL_MINUTES).nullable() }).strict(),
+  /** Admins: may, must or must not members keep backups of their devices (docs/backup.md). */
+  z.object({ type: z.literal('backupPolicy'), backups: z.enum(['optional', 'required', 'forbidden']) }).strict()
 ])
 export type OpBody = z.infer<typeof opBody>
 /** An op body as its author writes it, before `signOp` checks and brands its ids. */

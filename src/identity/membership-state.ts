@@ -75,7 +75,11 @@ export interface MembershipState {
   memberRelay: boolean
   filePolicy: FilePolicy
   messagePolicy: MessagePolicy
+  /** Backups of members' devices: up to them (the default), required, or forbidden. */
+  backupPolicy: BackupPolicy
 }
+
+export type BackupPolicy = 'optional' | 'required' | 'forbidden'
 
 /** A workspace's rules for messages (admins set them, op `messagePolicy`). */
 export interface MessagePolicy {
@@ -93,7 +97,7 @@ export function isAdminRole(role: Role): boolean {
 }
 
 export function emptyState(ws: WorkspaceId): MembershipState {
-  return { ws, name: '', rootKey: new Uint8Array(), members: new Map(), devices: new Map(), removed: new Set(), removedDevices: new Set(), invites: new Map(), departments: new Map(), relays: [], memberRelay: true, filePolicy: OPEN_FILE_POLICY, messagePolicy: { recallMinutes: null } }
+  return { ws, name: '', rootKey: new Uint8Array(), members: new Map(), devices: new Map(), removed: new Set(), removedDevices: new Set(), invites: new Map(), departments: new Map(), relays: [], memberRelay: true, filePolicy: OPEN_FILE_POLICY, messagePolicy: { recallMinutes: null }, backupPolicy: 'optional' }
 }
 
 /** Why an op had no effect; kept for logs and tests, never shown raw to users. */
@@ -259,6 +263,11 @@ function applyByMember(state: MembershipState, author: Member, body: Exclude<OpB
     case 'messagePolicy': {
       if (!admin) return 'not-admin'
       state.messagePolicy = { recallMinutes: body.recallMinutes }
+      return null
+    }
+    case 'backupPolicy': {
+      if (!admin) return 'not-admin'
+      state.backupPolicy = body.backups
       return null
     }
     case 'department': {

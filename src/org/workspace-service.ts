@@ -7,7 +7,7 @@ import { MAX_INVITED_AT_CREATE, MAX_WORKSPACE_NAME, textLength } from '../limits
 import { CERTIFICATE_LIFETIME_MS, issueCertificate } from '../identity/certificate.js'
 import { sealValue } from '../identity/sealed-fields.js'
 import { decodeInviteLink } from '../identity/invite-link.js'
-import { isAdminRole, memberOfDevice, type Member } from '../identity/membership-state.js'
+import { isAdminRole, memberOfDevice, type BackupPolicy, type Member } from '../identity/membership-state.js'
 import { MAX_PARENTS, signOp, type OpBodyInput, type Profile, type Role, type VerifiedOp } from '../identity/membership-op.js'
 import { createRootKey, rootFingerprint, rootPublicKeyFromRaw, workspaceIdOf, type WorkspaceId } from '../identity/workspace-key.js'
 import { JOIN_PROTOCOL, serveJoin } from './join-protocol.js'
@@ -95,6 +95,10 @@ export interface WorkspaceService {
   setFilePolicy(ws: string, policy: FilePolicyView): Promise<WorkspaceView>
   /** Admins: how long after sending its author may recall a message (null: any time). */
   setMessagePolicy(ws: string, recallMinutes: number | null): Promise<WorkspaceView>
+  /** Admins: may, must or must not members back up their devices. */
+  setBackupPolicy(ws: string, backups: BackupPolicy): Promise<WorkspaceView>
+  /** The strictest backup rule of this device's workspaces: forbidden, else required, else optional. */
+  backupPolicy(): BackupPolicy
   /** Relays every workspace of this device lists, to dial and keep a reservation on. */
   relays(): string[]
   search(ws: string, query: DirectoryQuery): MemberView[]
@@ -456,6 +460,11 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     setRelays: async (ws, relays) => view(await act(ws, { type: 'relays', relays: [...new Set(relays.map((r) => r.trim()))] })),
     setMemberRelay: async (ws, enabled) => view(await act(ws, { type: 'settings', memberRelay: enabled })),
     setMessagePolicy: async (ws, recallMinutes) => view(await act(ws, { type: 'messagePolicy', recallMinutes })),
+    setBackupPolicy: async (ws, backups) => view(await act(ws, { type: 'backupPolicy', backups })),
+    backupPolicy: () => {
+      const rules = registry.list().filter((w) => w.log.state().members.get(w.record.userId)?.status === 'active').map((w) => w.log.state().backupPolicy)
+      return rules.includes('forbidden') ? 'forbidden' : rules.includes('required') ? 'required' : 'optional'
+    },
     setFilePolicy: async (ws, policy) => view(await act(ws, { type: 'filePolicy', maxBytes: policy.maxBytes, blocked: [...new Set(policy.blocked)].sort(), guests: policy.guests })),
 
     relays: () => [...new Set(registry.list().flatMap((w) => w.log.state().relays))],

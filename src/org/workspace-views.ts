@@ -23,6 +23,7 @@ export function workspaceView(w: Workspace): WorkspaceView {
     memberRelay: state.memberRelay,
     filePolicy: { maxBytes: state.filePolicy.maxBytes, blocked: [...state.filePolicy.blocked], guests: state.filePolicy.guests },
     messagePolicy: { recallMinutes: state.messagePolicy.recallMinutes },
+    backupPolicy: state.backupPolicy,
     channelId: workspaceChannelId(w.record.ws)
   }
 }

@@ -156,3 +156,27 @@ test('in a workspace channel: a restored owner reads what its old self posted; a
   await sendWhenCaughtUp(again, bob.peerId, 'my channel needs re-adding')
   await waitFor('bob to receive the DM', async () => (await texts(bob, alice.peerId)).includes('my channel needs re-adding'), { timeoutMs: 30_000 })
 })
+
+test('a workspace that forbids backups: a member cannot make one or schedule them; one that requires them says so', async () => {
+  const owner = await start(await dir('owner4'))
+  const bob = await start(await dir('bob4'), [owner.address])
+  const ws = await owner.api.call('workspaces.create', { name: 'Bank' })
+  await bob.api.call('workspaces.join', { link: (await owner.api.call('workspaces.invite', { workspaceId: ws.id })).link })
+  const usb = await dir('usb4')
+  assert.equal((await bob.api.call('backup.status', {})).policy, 'optional')
+
+  await owner.api.call('workspaces.setBackupPolicy', { workspaceId: ws.id, backups: 'forbidden' })
+  await waitFor('bob to learn the rule', async () => (await bob.api.call('workspaces.list', {}))[0]?.backupPolicy === 'forbidden', { timeoutMs: 30_000 })
+  assert.equal((await bob.api.call('backup.status', {})).policy, 'forbidden')
+  const blocked = (err: unknown): boolean => err instanceof ApiCallError && err.code === 'blocked-by-policy'
+  await assert.rejects(bob.api.call('backup.create', { folder: usb, passphrase: PASS }), blocked)
+  await assert.rejects(bob.api.call('backup.setSchedule', { schedule: { folder: usb, everyHours: 24, keep: 3, passphrase: PASS } }), blocked)
+  assert.deepEqual(await readdir(usb), [])
+  // A member cannot lift it: the op is refused by every device's rules.
+  await assert.rejects(bob.api.call('workspaces.setBackupPolicy', { workspaceId: ws.id, backups: 'optional' }))
+
+  await owner.api.call('workspaces.setBackupPolicy', { workspaceId: ws.id, backups: 'required' })
+  await waitFor('bob to learn the new rule', async () => (await bob.api.call('backup.status', {})).policy === 'required', { timeoutMs: 30_000 })
+  await bob.api.call('backup.create', { folder: usb, passphrase: PASS })
+  assert.equal((await readdir(usb)).length, 1)
+})
