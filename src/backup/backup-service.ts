@@ -68,7 +68,6 @@ async function folderExists(folder: string): Promise<void> {
   if (!info.isDirectory()) throw new EnclaveError('bad-request', `${folder} is not a folder`)
 }
 
-const summaryView = (s: BackupSummary): BackupSummaryView => ({ file: s.file, created: s.created, bytes: s.bytes, entries: s.entries, blobs: s.blobs, blobBytes: s.blobBytes })
 
 /**
  * The backup centre on a running device (docs/backup.md): backups made now or on a schedule into
@@ -119,7 +118,7 @@ export async function createBackupService(init: BackupServiceInit): Promise<Back
     job = done
     let record: BackupRunView = { kind, at: 0, ok: false, scheduled }
     try {
-      const summary = summaryView(await done)
+      const summary = await done
       record = { kind, at: Date.now(), ok: true, summary, scheduled }
       return summary
     } catch (err) {

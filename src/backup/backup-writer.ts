@@ -8,6 +8,7 @@ import { EnclaveError } from '../errors.js'
 import { ageEncrypt } from './age-box.js'
 import { VERSION } from '../version.js'
 import { BACKUP_FORMAT, HEADER_ENTRY, KEYS_ENTRY, MANIFEST_ENTRY, MIN_PASSPHRASE_LENGTH, PART_BYTES, encodePart, sealManifest, sha256Hex, type BackupManifest } from './backup-format.js'
+import type { BackupSummaryView } from '../api/contract.js'
 import type { Store } from '../store/store.js'
 
 /** What a backup copies: the open store, its data key, and the folder of file chunks. */
@@ -25,15 +26,8 @@ export interface BackupProgress {
   totalBytes: number
 }
 
-export interface BackupSummary {
-  file: string
-  created: number
-  /** Size of the backup file. */
-  bytes: number
-  entries: number
-  blobs: number
-  blobBytes: number
-}
+/** What a backup holds, as the API shows it. */
+export type BackupSummary = BackupSummaryView
 
 export interface WriteBackupOptions {
   onProgress?: (progress: BackupProgress) => void

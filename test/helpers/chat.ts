@@ -29,3 +29,8 @@ export async function sendRead(sender: NodeProcess, ref: ConversationRef, text: 
   await readBy(reader, readerRef, sent.author, text)
   return sent
 }
+
+/** The texts of a conversation's history on `node`, oldest first (a DM by the peer, or any conversation by id). */
+export async function historyTexts(node: NodeProcess, ref: ConversationRef): Promise<string[]> {
+  return (await node.api.call('chat.history', { ...ref, limit: 1000 })).map((m) => m.text)
+}

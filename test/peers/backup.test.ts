@@ -5,6 +5,7 @@ import { after, test } from 'node:test'
 import { ApiCallError } from '../../src/api/api-client.js'
 import { enclaveWithEnv } from '../helpers/cli.js'
 import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
+import { historyTexts } from '../helpers/chat.js'
 import { waitFor } from '../helpers/wait.js'
 import { workspaceChannelId } from '../../src/identity/workspace-channel.js'
 import type { MessageView, PeerIdString } from '../../src/api/contract.js'
@@ -40,9 +41,7 @@ async function sendWhenCaughtUp(node: NodeProcess, peerId: PeerIdString, text: s
   }, { timeoutMs: 30_000 })
 }
 
-async function texts(node: NodeProcess, peerId: PeerIdString): Promise<string[]> {
-  return (await node.api.call('chat.history', { peerId, limit: 1000 })).map((m) => m.text)
-}
+const texts = (node: NodeProcess, peerId: PeerIdString): Promise<string[]> => historyTexts(node, { peerId })
 
 test('a device backed up to a folder, lost, and restored into a new folder reads its history and goes on chatting', async () => {
   const aliceDir = await dir('alice')

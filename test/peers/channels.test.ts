@@ -14,6 +14,7 @@ import { loadDataKey } from '../../src/store/store-key.js'
 import { COLLECTIONS, openStore } from '../../src/store/store.js'
 import { enclave } from '../helpers/cli.js'
 import { makeDataDir, meshConnect, removeDataDir, startNode, type NodeProcess, startAll } from '../helpers/node-process.js'
+import { historyTexts } from '../helpers/chat.js'
 import { waitFor } from '../helpers/wait.js'
 import type { ConversationId, ConversationView, DocId, WorkspaceId } from '../../src/api/contract.js'
 
@@ -34,9 +35,7 @@ async function conversation(node: NodeProcess, id: ConversationId): Promise<Conv
   return (await node.api.call('conversations.list', {})).find((c) => c.id === id)
 }
 
-async function texts(node: NodeProcess, id: ConversationId): Promise<string[]> {
-  return (await node.api.call('chat.history', { conversationId: id, limit: 1000 })).map((m) => m.text)
-}
+const texts = (node: NodeProcess, id: ConversationId): Promise<string[]> => historyTexts(node, { conversationId: id })
 
 async function waitForText(node: NodeProcess, id: ConversationId, text: string, label: string): Promise<void> {
   await waitFor(`${label} to read "${text}"`, async () => (await texts(node, id)).includes(text), LONG)

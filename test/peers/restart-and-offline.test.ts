@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
+import { historyTexts } from '../helpers/chat.js'
 import { waitFor } from '../helpers/wait.js'
 import type { PeerIdString } from '../../src/api/contract.js'
 
@@ -27,9 +28,7 @@ after(async () => {
   await Promise.all(dirs.map(removeDataDir))
 })
 
-async function texts(node: NodeProcess, peerId: PeerIdString): Promise<string[]> {
-  return (await node.api.call('chat.history', { peerId, limit: 1000 })).map((m) => m.text)
-}
+const texts = (node: NodeProcess, peerId: PeerIdString): Promise<string[]> => historyTexts(node, { peerId })
 
 test('history and identity survive a restart, and a crash loses nothing acknowledged as sent', async () => {
   const aliceDir = await dir('alice')
