@@ -1,33 +1,18 @@
 import assert from 'node:assert/strict'
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { after, test } from 'node:test'
+import { test } from 'node:test'
 import { ApiCallError } from '../../src/api/api-client.js'
 import { enclaveWithEnv } from '../helpers/cli.js'
-import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
+import { testNodes } from '../helpers/test-nodes.js'
+import type { NodeProcess } from '../helpers/node-process.js'
 import { historyTexts } from '../helpers/chat.js'
 import { waitFor } from '../helpers/wait.js'
 import { workspaceChannelId } from '../../src/identity/workspace-channel.js'
 import type { MessageView, PeerIdString } from '../../src/api/contract.js'
 
-const dirs: string[] = []
-const running = new Set<NodeProcess>()
+const { start, stop, dir } = testNodes()
 const PASS = 'backup passphrase for tests'
-
-async function start(dir: string, peers: string[] = []): Promise<NodeProcess> {
-  const node = await startNode(dir, { peers })
-  running.add(node)
-  return node
-}
-async function dir(name: string): Promise<string> {
-  const d = await makeDataDir(name)
-  dirs.push(d)
-  return d
-}
-after(async () => {
-  await Promise.all([...running].map((n) => n.stop()))
-  await Promise.all(dirs.map(removeDataDir))
-})
 
 /** Sends once the restored device may write again (it catches up with a member first). */
 async function sendWhenCaughtUp(node: NodeProcess, peerId: PeerIdString, text: string): Promise<MessageView> {
@@ -64,8 +49,7 @@ test('a device backed up to a folder, lost, and restored into a new folder reads
   assert.equal(status.lastBackup?.ok, true)
 
   // Her disk dies; her data folder is gone.
-  running.delete(alice)
-  await alice.kill()
+  await stop(alice, 'kill')
   await rm(aliceDir, { recursive: true, force: true })
 
   const newDir = join(await dir('new-machine'), 'enclave')
@@ -99,10 +83,8 @@ test('a restored device whose old self went on after the backup waits to catch u
   // The old device goes on after the backup, then is lost.
   for (let i = 0; i < 3; i++) await alice.api.call('chat.send', { peerId: bob.peerId, text: `after backup ${i}` })
   await waitFor('bob to have 4', async () => (await texts(bob, alice.peerId)).length === 4)
-  running.delete(alice)
-  await alice.kill()
-  running.delete(bob)
-  await bob.stop()
+  await stop(alice, 'kill')
+  await stop(bob)
 
   const newDir = join(await dir('new-machine2'), 'enclave')
   const restored = await enclaveWithEnv({ ENCLAVE_BACKUP_PASSPHRASE: PASS }, 'backup', 'restore', made.file, '--data', newDir)
@@ -139,8 +121,7 @@ test('in a workspace channel: a restored owner reads what its old self posted; a
   const carol = await start(await dir('carol3'), [alice.address])
   await carol.api.call('workspaces.join', { link: (await alice.api.call('workspaces.invite', { workspaceId: ws.id })).link })
   await waitFor('carol in #general', async () => (await carol.api.call('conversations.list', {})).find((c) => c.id === general)?.status === 'active', { timeoutMs: 30_000 })
-  running.delete(alice)
-  await alice.kill()
+  await stop(alice, 'kill')
 
   const newDir = join(await dir('new-machine3'), 'enclave')
   const restored = await enclaveWithEnv({ ENCLAVE_BACKUP_PASSPHRASE: PASS }, 'backup', 'restore', made.file, '--data', newDir)

@@ -1,32 +1,12 @@
 import assert from 'node:assert/strict'
-import { after, test } from 'node:test'
-import { makeDataDir, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
+import { test } from 'node:test'
+import { testNodes } from '../helpers/test-nodes.js'
+import type { NodeProcess } from '../helpers/node-process.js'
 import { historyTexts } from '../helpers/chat.js'
 import { waitFor } from '../helpers/wait.js'
 import type { PeerIdString } from '../../src/api/contract.js'
 
-const dirs: string[] = []
-const running = new Set<NodeProcess>()
-
-async function start(dir: string, peers: string[] = []): Promise<NodeProcess> {
-  const node = await startNode(dir, { peers })
-  running.add(node)
-  return node
-}
-async function stop(node: NodeProcess, how: 'stop' | 'kill' = 'stop'): Promise<void> {
-  running.delete(node)
-  await node[how]()
-}
-async function dir(name: string): Promise<string> {
-  const d = await makeDataDir(name)
-  dirs.push(d)
-  return d
-}
-
-after(async () => {
-  await Promise.all([...running].map((n) => n.stop()))
-  await Promise.all(dirs.map(removeDataDir))
-})
+const { start, stop, dir } = testNodes()
 
 const texts = (node: NodeProcess, peerId: PeerIdString): Promise<string[]> => historyTexts(node, { peerId })
 
