@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { EnclaveError } from '../errors.js'
-import { sha256Hex } from './backup-format.js'
+import fc from 'fast-check'
+import { cappedFuzzRuns, fuzzRuns } from '../fuzz-runs.js'
+import { decodePart, sha256Hex } from './backup-format.js'
 import { readBackup } from './backup-reader.js'
 import { restoreBackup } from './backup-restore.js'
 import { writeBackup } from './backup-writer.js'
@@ -114,4 +116,26 @@ test('restore refuses a folder that is not empty, and a backup never overwrites 
   assert.equal(await readFile(join(target, 'keep.txt'), 'utf8'), 'mine')
   await assert.rejects(writeBackup({ store: source.store, dataKey: source.dataKey, blobsDir: join(source.dir, 'blobs'), storeDir: join(source.dir, 'store') }, file, PASS, FAST), code('bad-request'))
   await assert.rejects(writeBackup({ store: source.store, dataKey: source.dataKey, blobsDir: join(source.dir, 'blobs'), storeDir: join(source.dir, 'store') }, join(root, 'short'), 'short', FAST), code('bad-request'))
+})
+
+test('any bytes as a store part decode or are backup-damaged; a backup changed or cut anywhere reads whole or fails with a backup code', async () => {
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+    try {
+      for (const [key] of decodePart(bytes)) assert.ok(key.byteLength > 0)
+    } catch (err) {
+      assert.ok(err instanceof EnclaveError && err.code === 'backup-damaged', String(err))
+    }
+  }), { numRuns: fuzzRuns(5_000) })
+  const whole = await readFile(file)
+  const copy = join(root, 'fuzzed.enclave-backup')
+  await fc.assert(fc.asyncProperty(fc.nat({ max: whole.byteLength - 1 }), fc.integer({ min: 0, max: 255 }), fc.boolean(), async (at, value, cut) => {
+    const bytes = cut ? whole.subarray(0, at) : Buffer.from(whole)
+    if (!cut) bytes[at] = value
+    await writeFile(copy, bytes)
+    try {
+      await readBackup(copy, PASS, null)
+    } catch (err) {
+      assert.ok(err instanceof EnclaveError && ['backup-damaged', 'backup-locked'].includes(err.code), String(err))
+    }
+  }), { numRuns: cappedFuzzRuns(30, 300) })
 })

@@ -28,10 +28,11 @@ async function sendWhenCaughtUp(node: NodeProcess, peerId: PeerIdString, text: s
 
 const texts = (node: NodeProcess, peerId: PeerIdString): Promise<string[]> => historyTexts(node, { peerId })
 
-test('a device backed up to a folder, lost, and restored into a new folder reads its history and goes on chatting', async () => {
+test('a device backed up to a folder and lost, its old self having gone on after the backup: restored from the CLI it is the same device with its history and files, waits until a member has caught it up, then takes numbers after its old self\'s', async () => {
   const aliceDir = await dir('alice')
   const alice = await start(aliceDir)
-  const bob = await start(await dir('bob'), [alice.address])
+  const bobDir = await dir('bob')
+  let bob = await start(bobDir, [alice.address])
   for (let i = 0; i < 5; i++) await alice.api.call('chat.send', { peerId: bob.peerId, text: `before ${i}` })
   await bob.api.call('chat.send', { peerId: alice.peerId, text: 'from bob before' })
   const report = join(await dir('files'), 'report.bin')
@@ -45,17 +46,18 @@ test('a device backed up to a folder, lost, and restored into a new folder reads
   const usb = await dir('usb')
   const made = await alice.api.call('backup.create', { folder: usb, passphrase: PASS })
   assert.deepEqual(await readdir(usb), [made.file.slice(usb.length + 1)])
-  const status = await alice.api.call('backup.status', {})
-  assert.equal(status.lastBackup?.ok, true)
-
-  // Her disk dies; her data folder is gone.
+  assert.equal((await alice.api.call('backup.status', {})).lastBackup?.ok, true)
+  // The old device goes on after the backup; then her disk dies with her data folder, while Bob is away.
+  for (let i = 0; i < 3; i++) await alice.api.call('chat.send', { peerId: bob.peerId, text: `after backup ${i}` })
+  await waitFor('bob to have 10', async () => (await texts(bob, alice.peerId)).length === 10)
   await stop(alice, 'kill')
   await rm(aliceDir, { recursive: true, force: true })
+  await stop(bob)
 
   const newDir = join(await dir('new-machine'), 'enclave')
   const restored = await enclaveWithEnv({ ENCLAVE_BACKUP_PASSPHRASE: PASS }, 'backup', 'restore', made.file, '--data', newDir)
   assert.equal(restored.code, 0, restored.stderr)
-  const again = await start(newDir, [bob.address])
+  const again = await start(newDir)
   assert.equal(again.peerId, alice.peerId, 'the restored device is the same device')
   assert.deepEqual(await texts(again, bob.peerId), [...[0, 1, 2, 3, 4].map((i) => `before ${i}`), 'from bob before', 'the report'])
   // The file came back with it, whole, without fetching it from anyone.
@@ -64,43 +66,20 @@ test('a device backed up to a folder, lost, and restored into a new folder reads
   await again.api.call('files.save', { messageId: shared.id, path: saved })
   assert.deepEqual(await readFile(saved), bytes)
   assert.notEqual((await again.api.call('backup.status', {})).restoredFrom, null)
-
-  await bob.api.call('chat.send', { peerId: alice.peerId, text: 'from bob after' })
-  await waitFor('the restored device to receive a new message', async () => (await texts(again, bob.peerId)).includes('from bob after'), { timeoutMs: 30_000 })
-  await sendWhenCaughtUp(again, bob.peerId, 'alice is back')
-  await waitFor('bob to receive from the restored device', async () => (await texts(bob, alice.peerId)).includes('alice is back'), { timeoutMs: 30_000 })
-})
-
-test('a restored device whose old self went on after the backup waits to catch up, then takes numbers after the old device\'s', async () => {
-  const aliceDir = await dir('alice2')
-  const alice = await start(aliceDir)
-  const bobDir = await dir('bob2')
-  let bob = await start(bobDir, [alice.address])
-  await alice.api.call('chat.send', { peerId: bob.peerId, text: 'before' })
-  await waitFor('bob to have it', async () => (await texts(bob, alice.peerId)).length === 1)
-  const usb = await dir('usb2')
-  const made = await alice.api.call('backup.create', { folder: usb, passphrase: PASS })
-  // The old device goes on after the backup, then is lost.
-  for (let i = 0; i < 3; i++) await alice.api.call('chat.send', { peerId: bob.peerId, text: `after backup ${i}` })
-  await waitFor('bob to have 4', async () => (await texts(bob, alice.peerId)).length === 4)
-  await stop(alice, 'kill')
-  await stop(bob)
-
-  const newDir = join(await dir('new-machine2'), 'enclave')
-  const restored = await enclaveWithEnv({ ENCLAVE_BACKUP_PASSPHRASE: PASS }, 'backup', 'restore', made.file, '--data', newDir)
-  assert.equal(restored.code, 0, restored.stderr)
-  // Bob is away: the restored device may not write yet (its next number may be taken).
-  const again = await start(newDir)
+  // Bob is away: it may not write yet (its next number may be one its old self took).
   await assert.rejects(again.api.call('chat.send', { peerId: bob.peerId, text: 'too early' }), (err: unknown) => err instanceof ApiCallError && err.code === 'catching-up')
+
   bob = await start(bobDir, [again.address])
   await waitFor('the old device\'s later messages to reach the restored one', async () => (await texts(again, bob.peerId)).includes('after backup 2'), { timeoutMs: 30_000 })
-  const sent = await sendWhenCaughtUp(again, bob.peerId, 'restored sends')
-  assert.equal(sent.text, 'restored sends')
-  await waitFor('bob to receive what the restored device sent', async () => (await texts(bob, alice.peerId)).includes('restored sends'), { timeoutMs: 30_000 })
-  assert.deepEqual(await texts(bob, alice.peerId), ['before', 'after backup 0', 'after backup 1', 'after backup 2', 'restored sends'])
+  const sent = await sendWhenCaughtUp(again, bob.peerId, 'alice is back')
+  assert.equal(sent.text, 'alice is back')
+  await waitFor('bob to receive what the restored device sent', async () => (await texts(bob, alice.peerId)).includes('alice is back'), { timeoutMs: 30_000 })
+  assert.deepEqual((await texts(bob, alice.peerId)).filter((t) => t !== 'from bob before' && t !== 'the report'), [...[0, 1, 2, 3, 4].map((i) => `before ${i}`), 'after backup 0', 'after backup 1', 'after backup 2', 'alice is back'])
+  await bob.api.call('chat.send', { peerId: alice.peerId, text: 'from bob after' })
+  await waitFor('the restored device to receive a new message', async () => (await texts(again, bob.peerId)).includes('from bob after'), { timeoutMs: 30_000 })
 })
 
-test('in a workspace channel: a restored owner reads what its old self posted; a channel its old self changed after the backup stays read-only with a clear error, its DM goes on', async () => {
+test('in a workspace: a rule forbidding backups holds on a member\'s device; a restored owner reads what its old self posted; a channel its old self changed after the backup stays read-only with a clear error, its DM goes on', async () => {
   const aliceDir = await dir('alice3')
   const alice = await start(aliceDir)
   const bob = await start(await dir('bob3'), [alice.address])
@@ -113,7 +92,19 @@ test('in a workspace channel: a restored owner reads what its old self posted; a
   await alice.api.call('chat.send', { conversationId: general, text: 'welcome to Acme' })
   await waitFor('bob to read it', async () => (await channelTexts(bob)).includes('welcome to Acme'))
 
+  // The workspace forbids backups: Bob's device refuses to make or schedule one, and Bob cannot lift the rule.
   const usb = await dir('usb3')
+  assert.equal((await bob.api.call('backup.status', {})).policy, 'optional')
+  await alice.api.call('workspaces.setBackupPolicy', { workspaceId: ws.id, backups: 'forbidden' })
+  await waitFor('bob to learn the rule', async () => (await bob.api.call('backup.status', {})).policy === 'forbidden', { timeoutMs: 30_000 })
+  const blocked = (err: unknown): boolean => err instanceof ApiCallError && err.code === 'blocked-by-policy'
+  await assert.rejects(bob.api.call('backup.create', { folder: usb, passphrase: PASS }), blocked)
+  await assert.rejects(bob.api.call('backup.setSchedule', { schedule: { folder: usb, everyHours: 24, keep: 3, passphrase: PASS } }), blocked)
+  await assert.rejects(bob.api.call('workspaces.setBackupPolicy', { workspaceId: ws.id, backups: 'optional' }))
+  assert.deepEqual(await readdir(usb), [])
+  // Then it requires them: Bob is told, and the owner makes hers.
+  await alice.api.call('workspaces.setBackupPolicy', { workspaceId: ws.id, backups: 'required' })
+  await waitFor('bob to learn the new rule', async () => (await bob.api.call('backup.status', {})).policy === 'required', { timeoutMs: 30_000 })
   const made = await alice.api.call('backup.create', { folder: usb, passphrase: PASS })
   await alice.api.call('chat.send', { conversationId: general, text: 'after the backup' })
   await waitFor('bob to read the later post', async () => (await channelTexts(bob)).includes('after the backup'))
@@ -135,28 +126,4 @@ test('in a workspace channel: a restored owner reads what its old self posted; a
   // Its DM with Bob, which the old device did not change, works as before.
   await sendWhenCaughtUp(again, bob.peerId, 'my channel needs re-adding')
   await waitFor('bob to receive the DM', async () => (await texts(bob, alice.peerId)).includes('my channel needs re-adding'), { timeoutMs: 30_000 })
-})
-
-test('a workspace that forbids backups: a member cannot make one or schedule them; one that requires them says so', async () => {
-  const owner = await start(await dir('owner4'))
-  const bob = await start(await dir('bob4'), [owner.address])
-  const ws = await owner.api.call('workspaces.create', { name: 'Bank' })
-  await bob.api.call('workspaces.join', { link: (await owner.api.call('workspaces.invite', { workspaceId: ws.id })).link })
-  const usb = await dir('usb4')
-  assert.equal((await bob.api.call('backup.status', {})).policy, 'optional')
-
-  await owner.api.call('workspaces.setBackupPolicy', { workspaceId: ws.id, backups: 'forbidden' })
-  await waitFor('bob to learn the rule', async () => (await bob.api.call('workspaces.list', {}))[0]?.backupPolicy === 'forbidden', { timeoutMs: 30_000 })
-  assert.equal((await bob.api.call('backup.status', {})).policy, 'forbidden')
-  const blocked = (err: unknown): boolean => err instanceof ApiCallError && err.code === 'blocked-by-policy'
-  await assert.rejects(bob.api.call('backup.create', { folder: usb, passphrase: PASS }), blocked)
-  await assert.rejects(bob.api.call('backup.setSchedule', { schedule: { folder: usb, everyHours: 24, keep: 3, passphrase: PASS } }), blocked)
-  assert.deepEqual(await readdir(usb), [])
-  // A member cannot lift it: the op is refused by every device's rules.
-  await assert.rejects(bob.api.call('workspaces.setBackupPolicy', { workspaceId: ws.id, backups: 'optional' }))
-
-  await owner.api.call('workspaces.setBackupPolicy', { workspaceId: ws.id, backups: 'required' })
-  await waitFor('bob to learn the new rule', async () => (await bob.api.call('backup.status', {})).policy === 'required', { timeoutMs: 30_000 })
-  await bob.api.call('backup.create', { folder: usb, passphrase: PASS })
-  assert.equal((await readdir(usb)).length, 1)
 })
