@@ -137,5 +137,5 @@ test('any bytes as a store part decode or are backup-damaged; a backup changed o
     } catch (err) {
       assert.ok(err instanceof EnclaveError && ['backup-damaged', 'backup-locked'].includes(err.code), String(err))
     }
-  }), { numRuns: cappedFuzzRuns(30, 300) })
+  }), { numRuns: cappedFuzzRuns(20, 300) })
 })
