@@ -43,10 +43,16 @@ test('a device backed up to a folder and lost, its old self having gone on after
   await waitFor('alice to have all 7', async () => (await texts(alice, bob.peerId)).length === 7)
   await waitFor('bob to have all 7', async () => (await texts(bob, alice.peerId)).length === 7)
 
+  // Made and checked from the command line, as a script on her machine would.
   const usb = await dir('usb')
-  const made = await alice.api.call('backup.create', { folder: usb, passphrase: PASS })
+  const created = await enclaveWithEnv({ ENCLAVE_BACKUP_PASSPHRASE: PASS }, 'backup', 'create', '--to', usb, '--json', '--data', aliceDir)
+  assert.equal(created.code, 0, created.stderr)
+  const made = JSON.parse(created.stdout) as { file: string }
   assert.deepEqual(await readdir(usb), [made.file.slice(usb.length + 1)])
   assert.equal((await alice.api.call('backup.status', {})).lastBackup?.ok, true)
+  const wrong = await enclaveWithEnv({ ENCLAVE_BACKUP_PASSPHRASE: 'not the passphrase' }, 'backup', 'verify', made.file)
+  assert.equal(wrong.code, 1)
+  assert.match(wrong.stderr, /wrong passphrase .*\(backup-locked\)/)
   // The old device goes on after the backup; then her disk dies with her data folder, while Bob is away.
   for (let i = 0; i < 3; i++) await alice.api.call('chat.send', { peerId: bob.peerId, text: `after backup ${i}` })
   await waitFor('bob to have 10', async () => (await texts(bob, alice.peerId)).length === 10)
