@@ -22,6 +22,7 @@ function conversation(id: string, unread: number): ConversationView {
     onTheWay: [],
     committer: null,
     canManage: false,
+    afterRestore: null,
     recallMinutes: null,
     notify: 'all',
     waiting: 0,

@@ -49,6 +49,10 @@ export const enBackup = {
   'admin.backups.optional': 'Up to each member',
   'admin.backups.required': 'Required: each member is asked to set them up',
   'admin.backups.forbidden': 'Forbidden: no backups leave members\' devices',
+  'backup.catchingUpTitle': 'Catching up after the restore.',
+  'backup.catchingUpText': 'You can send here once a member of this conversation has been online.',
+  'backup.changedTitle': 'Changed on your old device after the backup.',
+  'backup.changedText': 'This device cannot follow that change. Its history stays readable; ask whoever manages the conversation to remove this device and add it again.',
   'error.backup-locked': 'Wrong passphrase for this backup.',
   'error.backup-damaged': 'This backup is damaged or incomplete and cannot be used. Nothing was changed.',
   'error.catching-up': 'This device was restored from a backup and is catching up with this conversation. You can send once one of its members has been online.'

@@ -51,6 +51,10 @@ export const zhCNBackup: Record<BackupMessageKey, string> = {
   'admin.backups.optional': '由成员自行决定',
   'admin.backups.required': '必须：提醒每位成员设置备份',
   'admin.backups.forbidden': '禁止：备份不得离开成员的设备',
+  'backup.catchingUpTitle': '恢复后正在同步。',
+  'backup.catchingUpText': '待本会话有成员上线后，即可在此发送。',
+  'backup.changedTitle': '备份之后，旧设备修改了此会话。',
+  'backup.changedText': '此设备无法跟进该修改。历史记录仍可阅读；请会话管理者移除此设备后重新添加。',
   'error.backup-locked': '备份密码错误。',
   'error.backup-damaged': '此备份已损坏或不完整，无法使用。未做任何更改。',
   'error.catching-up': '此设备是从备份恢复的，正在与本会话同步。待会话中有成员上线后即可发送。'

@@ -53,6 +53,12 @@ export interface ConversationView {
   committer: PeerIdString | null
   /** May this device remove others, archive or unarchive (channel creator or a workspace admin). */
   canManage: boolean
+  /**
+   * Restored from a backup (docs/backup.md): `catching-up` until a member has caught this device
+   * up (it may not write yet); `changed` when its old self changed the group after the backup
+   * (read-only until someone adds this device again); null otherwise.
+   */
+  afterRestore: 'catching-up' | 'changed' | null
   /** Minutes after sending this device may recall its own messages here (workspace policy); null: any time. */
   recallMinutes: number | null
   /**

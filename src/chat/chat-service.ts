@@ -155,12 +155,13 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     const [v = null] = await actions.decorate([toMessageView(last, record.lastKey, record)])
     return v
   }
+  const viewRules = (record: ConversationRecord): ReturnType<typeof rules.viewRules> & { afterRestore: ConversationView['afterRestore'] } => ({ ...rules.viewRules(record), afterRestore: ctx.resync.state(record.id) })
   const view = async (record: ConversationRecord): Promise<ConversationView> => {
     const last = record.lastKey === null ? undefined : (await messages.byKeys([record.lastKey]))[0]
-    return toConversationView(record, await lastOf(record, last), rules.viewRules(record), gaps.onTheWay(record))
+    return toConversationView(record, await lastOf(record, last), viewRules(record), gaps.onTheWay(record))
   }
   const announce = async (record: ConversationRecord, last?: MessageView): Promise<ConversationView> => {
-    const v = last === undefined ? await view(record) : toConversationView(record, last, rules.viewRules(record), gaps.onTheWay(record))
+    const v = last === undefined ? await view(record) : toConversationView(record, last, viewRules(record), gaps.onTheWay(record))
     emit('conversations.changed', v)
     bus.emit('conversation:changed', { id: record.id, peer: record.kind === 'dm' ? record.peerId : null })
     return v
@@ -316,7 +317,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     conversations: async () => {
       const records = messages.conversations().sort((a, b) => (b.lastKey ?? '').localeCompare(a.lastKey ?? ''))
       const lasts = await messages.byKeys(records.map((r) => r.lastKey ?? ''))
-      return Promise.all(records.map(async (r, i) => toConversationView(r, await lastOf(r, lasts[i]), rules.viewRules(r))))
+      return Promise.all(records.map(async (r, i) => toConversationView(r, await lastOf(r, lasts[i]), viewRules(r))))
     },
 
     open: async (peerId) => {

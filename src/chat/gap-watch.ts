@@ -121,7 +121,8 @@ export function createGapWatch(ctx: ChatContext, components: GapWatchComponents,
           await components.catchUp(peer, record)
         } while (again())
         served(peer, record)
-        await ctx.resync.caughtUp(record)
+        // A restored device may write here again: the shells hear of it.
+        if (await ctx.resync.caughtUp(record)) changed(record)
         const got = Object.entries(record.seen).reduce((n, [author, seq]) => n + seq - (before[author] ?? 0), 0)
         log.debug('caught up', { peer, conv: record.id, envelopes: got })
       } catch (err) {

@@ -493,7 +493,7 @@ export function toMessageView(msg: StoredMessage, key: string, record?: Conversa
   }
 }
 
-export function toConversationView(record: ConversationRecord, last: MessageView | null, rules: Pick<ConversationView, 'canManage' | 'recallMinutes'>, onTheWay: OnTheWay[] = []): ConversationView {
+export function toConversationView(record: ConversationRecord, last: MessageView | null, rules: Pick<ConversationView, 'canManage' | 'recallMinutes' | 'afterRestore'>, onTheWay: OnTheWay[] = []): ConversationView {
   return {
     id: record.id,
     kind: record.kind,
@@ -509,6 +509,7 @@ export function toConversationView(record: ConversationRecord, last: MessageView
     committer: record.committer,
     canManage: rules.canManage,
     recallMinutes: rules.recallMinutes,
+    afterRestore: rules.afterRestore,
     waiting: record.waiting,
     onTheWay,
     lastMessage: last,

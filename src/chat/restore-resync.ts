@@ -17,10 +17,10 @@ import type { ConversationRecord } from './message-log.js'
 export interface RestoreResync {
   /** Throws `catching-up` while this device may not yet write in the conversation. */
   check(record: ConversationRecord): void
-  /** Whether the conversation waits for a catch-up since the restore. */
-  waiting(conv: ConversationId): boolean
-  /** A catch-up with a member of the conversation ended well. */
-  caughtUp(record: ConversationRecord): Promise<void>
+  /** Where the conversation stands since the restore (null: nothing to wait for). */
+  state(conv: ConversationId): 'catching-up' | 'changed' | null
+  /** A catch-up with a member of the conversation ended well; true if it was waiting for one. */
+  caughtUp(record: ConversationRecord): Promise<boolean>
   /** The old device committed to the conversation after the backup. */
   overtaken(record: ConversationRecord): Promise<void>
 }
@@ -46,11 +46,12 @@ export async function createRestoreResync(meta: Collection<unknown>, restoredFro
       if (overtaken.has(record.id)) throw new EnclaveError('catching-up', 'this conversation changed on the old device after the backup was made: ask whoever manages it to remove this device and add it again')
       if (waiting.has(record.id)) throw new EnclaveError('catching-up', 'this device was restored from a backup and is catching up with this conversation; it can write once a member has been online')
     },
-    waiting: (conv) => waiting.has(conv) || overtaken.has(conv),
+    state: (conv) => (overtaken.has(conv) ? 'changed' : waiting.has(conv) ? 'catching-up' : null),
     caughtUp: async (record) => {
-      if (!waiting.delete(record.id)) return
+      if (!waiting.delete(record.id)) return false
       log.info('caught up after the restore', { conv: record.id, nextSeq: record.nextSeq })
       await save()
+      return true
     },
     overtaken: async (record) => {
       if (overtaken.has(record.id)) return

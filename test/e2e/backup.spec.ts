@@ -58,7 +58,12 @@ test('Alice backs up to a folder in Settings, loses her computer, and restores o
     await expect(fresh.page.getByRole('navigation')).toBeVisible({ timeout: 30_000 })
     await fresh.page.getByRole('region', { name: 'Conversations' }).getByRole('button', { name: /Bob/ }).click()
     await expect(messages(fresh.page)).toHaveText([/The Q3 numbers are in the shared folder/])
+    // Bob is online: the restored device catches up with him, and may then write here again.
+    await expect(fresh.page.getByTestId('restore-notice')).toHaveCount(0, { timeout: 30_000 })
+    await composer(fresh.page).fill('Back, on a new computer')
+    await composer(fresh.page).press('Enter')
     await bob.page.getByRole('region', { name: 'Conversations' }).getByRole('button', { name: /Alice/ }).click()
+    await expect(messages(bob.page).last()).toContainText('Back, on a new computer', { timeout: 30_000 })
     await composer(bob.page).fill('Welcome back, Alice')
     await composer(bob.page).press('Enter')
     await expect(messages(fresh.page).last()).toContainText('Welcome back, Alice', { timeout: 30_000 })

@@ -74,11 +74,14 @@ test('a device backed up to a folder and lost, its old self having gone on after
   assert.notEqual((await again.api.call('backup.status', {})).restoredFrom, null)
   // Bob is away: it may not write yet (its next number may be one its old self took).
   await assert.rejects(again.api.call('chat.send', { peerId: bob.peerId, text: 'too early' }), (err: unknown) => err instanceof ApiCallError && err.code === 'catching-up')
+  const dmState = async (): Promise<string | null | undefined> => (await again.api.call('conversations.list', {})).find((c) => c.peerId === bob.peerId)?.afterRestore
+  assert.equal(await dmState(), 'catching-up', 'the app is told, to say so above the composer')
 
   bob = await start(bobDir, [again.address])
   await waitFor('the old device\'s later messages to reach the restored one', async () => (await texts(again, bob.peerId)).includes('after backup 2'), { timeoutMs: 30_000 })
   const sent = await sendWhenCaughtUp(again, bob.peerId, 'alice is back')
   assert.equal(sent.text, 'alice is back')
+  assert.equal(await dmState(), null)
   await waitFor('bob to receive what the restored device sent', async () => (await texts(bob, alice.peerId)).includes('alice is back'), { timeoutMs: 30_000 })
   assert.deepEqual((await texts(bob, alice.peerId)).filter((t) => t !== 'from bob before' && t !== 'the report'), [...[0, 1, 2, 3, 4].map((i) => `before ${i}`), 'after backup 0', 'after backup 1', 'after backup 2', 'alice is back'])
   await bob.api.call('chat.send', { peerId: alice.peerId, text: 'from bob after' })
@@ -129,6 +132,7 @@ test('in a workspace: a rule forbidding backups holds on a member\'s device; a r
   // Its own commit is proof the old device changed the group; the restored one cannot follow it.
   await waitFor('the restored device to see its old self\'s commit', () => again.logs.some((l) => l.msg === 'the old device changed this conversation after the backup'), { timeoutMs: 30_000 })
   await assert.rejects(again.api.call('chat.send', { conversationId: general, text: 'lost?' }), (err: unknown) => err instanceof ApiCallError && err.code === 'catching-up' && /old device/.test(err.message))
+  assert.equal((await again.api.call('conversations.list', {})).find((c) => c.id === general)?.afterRestore, 'changed')
   // Its DM with Bob, which the old device did not change, works as before.
   await sendWhenCaughtUp(again, bob.peerId, 'my channel needs re-adding')
   await waitFor('bob to receive the DM', async () => (await texts(bob, alice.peerId)).includes('my channel needs re-adding'), { timeoutMs: 30_000 })
