@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { EnclaveError } from '../errors.js'
 import { createRawStore } from '../store/raw-store.js'
@@ -20,6 +20,17 @@ export async function readRestoredFrom(dataDir: string): Promise<number | null> 
   } catch {
     return null
   }
+}
+
+/** fsyncs every file in `shards` (a few at a time), then the folders that hold them. */
+async function syncFiles(parents: string[], shards: Set<string>): Promise<void> {
+  const fsync = async (path: string): Promise<void> => {
+    const handle = await open(path, 'r')
+    try { await handle.sync() } finally { await handle.close() }
+  }
+  const files = (await Promise.all([...shards].map(async (shard) => (await readdir(shard)).map((name) => join(shard, name))))).flat()
+  for (let i = 0; i < files.length; i += 16) await Promise.all(files.slice(i, i + 16).map(fsync))
+  for (const dir of [...shards, ...parents]) await fsync(dir)
 }
 
 async function isEmptyOrMissing(dir: string): Promise<boolean> {
@@ -55,9 +66,12 @@ export async function restoreBackup(file: string, passphrase: string, dataDir: s
           await writeFile(join(shard, name), bytes, { mode: 0o600 })
         }
       }, options)
+      await store.sync()
     } finally {
       await store.close()
     }
+    // On the disk before the folder counts as restored: the backup may be the only other copy.
+    await syncFiles([...shards].map((shard) => join(shard, '..')).filter((v, i, all) => all.indexOf(v) === i), shards)
     const keyProtection = typeof protection === 'function' ? protection(staging) : protection
     await storeDataKey(staging, keyProtection, contents.dataKey)
     await writeFile(join(staging, RESTORED_FILE), JSON.stringify({ created: contents.header.created, restored: Date.now() }) + '\n', { mode: 0o600 })

@@ -4,6 +4,8 @@ import { EnclaveError } from '../errors.js'
 /** Writes entries exactly as another store held them on disk (a backup being restored). */
 export interface RawStoreWriter {
   put(page: Array<[Uint8Array, Uint8Array]>): Promise<void>
+  /** Makes everything put so far durable (LevelDB syncs its log; its table files are synced as made). */
+  sync(): Promise<void>
   close(): Promise<void>
 }
 
@@ -17,6 +19,7 @@ export async function createRawStore(path: string): Promise<RawStoreWriter> {
   }
   return {
     put: (page) => db.batch(page.map(([key, value]) => ({ type: 'put', key, value }))),
+    sync: () => db.batch([], { sync: true }),
     close: () => db.close()
   }
 }
