@@ -23,8 +23,13 @@ export const KEYS_ENTRY = 'keys.age'
 export const MANIFEST_ENTRY = 'manifest'
 export const STORE_PART = /^store\/(\d{6})$/
 export const BLOB_ENTRY = /^blobs\/([0-9a-f]{64})$/
-/** Largest store part; a part is held in memory while written and read. */
+/** A store part is cut at this size; a part is held in memory while written and read. */
 export const PART_BYTES = 16 * 1024 * 1024
+/**
+ * Largest part a backup may hold: one entry bigger than PART_BYTES (a large board's snapshot) goes
+ * in a part of its own. A store entry larger than this cannot be backed up (`too-large`).
+ */
+export const MAX_PART_BYTES = 256 * 1024 * 1024
 /** Largest file chunk a backup holds (the largest chunk size a file may use). */
 export const MAX_BLOB_BYTES = 16 * 1024 * 1024
 /** A passphrase protects everything in the file against offline guessing: not a short one. */

@@ -3,7 +3,8 @@ import { stat } from 'node:fs/promises'
 import tar from 'tar-stream'
 import { EnclaveError, errorMessage } from '../errors.js'
 import { ageDecrypt } from './age-box.js'
-import { BLOB_ENTRY, HEADER_ENTRY, KEYS_ENTRY, MANIFEST_ENTRY, MAX_BLOB_BYTES, PART_BYTES, STORE_PART, backupHeader, backupKeys, damaged, decodePart, openManifest, sha256Hex, type BackupHeader, type BackupManifest } from './backup-format.js'
+import { BLOB_ENTRY, HEADER_ENTRY, KEYS_ENTRY, MANIFEST_ENTRY, MAX_BLOB_BYTES, MAX_PART_BYTES, STORE_PART, backupHeader, backupKeys, damaged, decodePart, openManifest, sha256Hex, type BackupHeader, type BackupManifest } from './backup-format.js'
+import type { BackupSummaryView } from '../api/contract.js'
 import type { BackupProgress } from './backup-writer.js'
 
 /** Where a restore puts what it reads; a verification reads and keeps nothing. */
@@ -27,10 +28,15 @@ export interface BackupContents {
   fileBytes: number
 }
 
+/** What a read backup holds, as the API shows it. */
+export function summaryOf(file: string, c: BackupContents): BackupSummaryView {
+  return { file, created: c.header.created, bytes: c.fileBytes, entries: c.entries, blobs: c.manifest.blobs.length, blobBytes: c.blobBytes }
+}
+
 /** Budgets before bytes: no entry is read into memory past what its kind may hold. */
 function limitOf(name: string): number {
   if (name === HEADER_ENTRY || name === KEYS_ENTRY) return 4096
-  if (STORE_PART.test(name)) return PART_BYTES
+  if (STORE_PART.test(name)) return MAX_PART_BYTES
   if (BLOB_ENTRY.test(name)) return MAX_BLOB_BYTES
   // The manifest lists every chunk: ~80 bytes each, for up to 20 GiB of 64 KiB chunks.
   if (name === MANIFEST_ENTRY) return 64 * 1024 * 1024

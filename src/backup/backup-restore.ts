@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { EnclaveError } from '../errors.js'
 import { createRawStore } from '../store/raw-store.js'
 import { storeDataKey, type KeyProtection } from '../store/store-key.js'
-import { readBackup, type ReadBackupOptions } from './backup-reader.js'
+import { readBackup, summaryOf, type ReadBackupOptions } from './backup-reader.js'
 import type { BackupSummary } from './backup-writer.js'
 
 /** Written into a restored folder: the node that starts there first knows it came from a backup. */
@@ -77,7 +77,7 @@ export async function restoreBackup(file: string, passphrase: string, dataDir: s
     await writeFile(join(staging, RESTORED_FILE), JSON.stringify({ created: contents.header.created, restored: Date.now() }) + '\n', { mode: 0o600 })
     await rmdir(target).catch(() => undefined)
     await rename(staging, target)
-    return { file, created: contents.header.created, bytes: contents.fileBytes, entries: contents.entries, blobs: contents.manifest.blobs.length, blobBytes: contents.blobBytes }
+    return summaryOf(file, contents)
   } catch (err) {
     await rm(staging, { recursive: true, force: true })
     throw err

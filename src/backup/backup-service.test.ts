@@ -78,3 +78,27 @@ test('a schedule backs up at once when none was made, keeps the newest N of its 
   assert.equal(again.status().nextAt, null)
   await again.stop()
 })
+
+test('a schedule that falls due while a workspace forbids backups waits, without spinning, and makes none', async () => {
+  const usb = join(root, 'usb-forbidden')
+  await mkdir(usb)
+  let rule: 'optional' | 'forbidden' = 'optional'
+  let asked = 0
+  const meta = store.collection<unknown>('meta')
+  await meta.del('backupRuns')
+  const service = await createBackupService({ ...init, policy: () => { asked++; return rule } })
+  service.start()
+  await service.setSchedule({ folder: usb, everyHours: 24, keep: 2, passphrase: PASS })
+  // Forbidden before the first (due at once) run starts: the run waits for the rule to change.
+  rule = 'forbidden'
+  asked = 0
+  await waitFor('the due run to find the rule', () => asked >= 1)
+  // Twenty turns of the event loop: a schedule that looked again at once would ask every turn.
+  const before = asked
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 0))
+  assert.ok(asked - before < 3, `the rule was asked ${asked - before} more times in 20 turns`)
+  assert.deepEqual(await readdir(usb), [])
+  assert.equal(service.status().lastBackup, null)
+  await service.setSchedule(null)
+  await service.stop()
+})

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { readdir, rm, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { z } from 'zod'
 import { EnclaveError, errorMessage, toApiError } from '../errors.js'
-import { readBackup } from './backup-reader.js'
+import { readBackup, summaryOf } from './backup-reader.js'
 import { readRestoredFrom, restoreBackup } from './backup-restore.js'
 import { checkPassphrase, writeBackup, type BackupProgress, type BackupSource, type BackupSummary } from './backup-writer.js'
 import type { BackupRunView, BackupScheduleView, BackupStatusView, BackupSummaryView, Emit } from '../api/contract.js'
@@ -68,7 +68,6 @@ async function folderExists(folder: string): Promise<void> {
   if (!info.isDirectory()) throw new EnclaveError('bad-request', `${folder} is not a folder`)
 }
 
-
 /**
  * The backup centre on a running device (docs/backup.md): backups made now or on a schedule into
  * a folder (a USB disk, a network share), and restore tests. One runs at a time.
@@ -110,7 +109,7 @@ export async function createBackupService(init: BackupServiceInit): Promise<Back
   }
 
   /** Runs one job at a time and records how it ended. */
-  const run = async <T extends BackupSummary>(kind: BackupRunView['kind'], scheduled: boolean, work: () => Promise<T>): Promise<BackupSummaryView> => {
+  const run = async (kind: BackupRunView['kind'], scheduled: boolean, work: () => Promise<BackupSummary>): Promise<BackupSummaryView> => {
     if (job !== null) throw new EnclaveError('rate-limited', 'a backup or a check is under way; try again when it ends')
     running = { kind, bytes: 0, totalBytes: 0 }
     changed()
@@ -159,8 +158,7 @@ export async function createBackupService(init: BackupServiceInit): Promise<Back
   }
 
   const verify = (file: string, passphrase: string): Promise<BackupSummaryView> => run('verify', false, async () => {
-    const contents = await readBackup(file, passphrase, null, { onProgress: progress('verify'), signal: abort.signal })
-    return { file, created: contents.header.created, bytes: contents.fileBytes, entries: contents.entries, blobs: contents.manifest.blobs.length, blobBytes: contents.blobBytes }
+    return summaryOf(file, await readBackup(file, passphrase, null, { onProgress: progress('verify'), signal: abort.signal }))
   })
 
   /**
@@ -189,15 +187,17 @@ export async function createBackupService(init: BackupServiceInit): Promise<Back
     clearTimeout(timer)
     if (stopped || schedule === null) { nextAt = null; return }
     const everyMs = schedule.everyHours * 3600_000
-    const lastOk = lastBackup?.ok === true && lastBackup.summary?.file.startsWith(schedule.folder) === true ? lastBackup.at : 0
+    const lastOk = lastBackup?.ok === true && lastBackup.summary !== undefined && dirname(lastBackup.summary.file) === schedule.folder ? lastBackup.at : 0
     const failedAt = lastBackup?.ok === false && lastBackup.scheduled ? lastBackup.at : 0
     nextAt = Math.max(lastOk + everyMs, failedAt + RETRY_MS, Date.now())
     timer = setTimeout(tick, Math.min(CHECK_MS, Math.max(0, nextAt - Date.now()))).unref()
   }
   const tick = (): void => {
     if (stopped || schedule === null || nextAt === null) return
-    // A workspace that forbids backups stops the schedule's runs (not the schedule: the rule may change).
-    if (Date.now() < nextAt || job !== null || policyNow() === 'forbidden') { plan(); return }
+    if (Date.now() < nextAt) { plan(); return }
+    // Due, but a backup or check is running, or a workspace forbids backups now (the schedule
+    // stays: the rule may change): look again later, not at once.
+    if (job !== null || policyNow() === 'forbidden') { timer = setTimeout(tick, job !== null ? 60_000 : CHECK_MS).unref(); return }
     const { folder, passphrase } = schedule
     create(folder, passphrase, true)
       .catch((err: unknown) => { log.warn('scheduled backup failed', { error: errorMessage(err) }) })

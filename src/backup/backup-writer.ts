@@ -7,7 +7,7 @@ import tar from 'tar-stream'
 import { EnclaveError } from '../errors.js'
 import { ageEncrypt } from './age-box.js'
 import { VERSION } from '../version.js'
-import { BACKUP_FORMAT, HEADER_ENTRY, KEYS_ENTRY, MANIFEST_ENTRY, MIN_PASSPHRASE_LENGTH, PART_BYTES, encodePart, sealManifest, sha256Hex, type BackupManifest } from './backup-format.js'
+import { BACKUP_FORMAT, HEADER_ENTRY, KEYS_ENTRY, MANIFEST_ENTRY, MAX_PART_BYTES, MIN_PASSPHRASE_LENGTH, PART_BYTES, encodePart, sealManifest, sha256Hex, type BackupManifest } from './backup-format.js'
 import type { BackupSummaryView } from '../api/contract.js'
 import type { Store } from '../store/store.js'
 
@@ -133,6 +133,7 @@ export async function writeBackup(source: BackupSource, file: string, passphrase
     for await (const page of source.store.rawPages(PAGE)) {
       for (const [key, value] of page) {
         const size = 8 + key.byteLength + value.byteLength
+        if (size > MAX_PART_BYTES) throw new EnclaveError('too-large', `a stored value of ${size} bytes is larger than a backup can hold`)
         if (pendingBytes + size > PART_BYTES) await flush()
         pending.push([key, value])
         pendingBytes += size

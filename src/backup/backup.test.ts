@@ -139,3 +139,29 @@ test('any bytes as a store part decode or are backup-damaged; a backup changed o
     }
   }), { numRuns: cappedFuzzRuns(20, 300) })
 })
+
+test('a stored value larger than a part (a big board\'s snapshot) goes in a part of its own and comes back whole', async () => {
+  const dir = join(root, 'big')
+  await mkdir(dir)
+  const dataKey = await loadDataKey(dir, { kind: 'key-file', path: join(dir, 'store.key') })
+  const store = await openStore({ path: join(dir, 'store'), log, dataKey })
+  const board = Buffer.alloc(20 * 1024 * 1024)
+  for (let i = 0; i < board.length; i += 4096) board[i] = i % 251
+  await store.collection<Uint8Array>('docs').put('board', board)
+  await store.collection<string>('docs').put('note', 'small')
+  const big = join(root, 'big.enclave-backup')
+  try {
+    await writeBackup({ store, dataKey, blobsDir: join(dir, 'blobs'), storeDir: join(dir, 'store') }, big, PASS, FAST)
+  } finally {
+    await store.close()
+  }
+  const target = join(root, 'big-restored')
+  await restoreBackup(big, PASS, target, { kind: 'key-file', path: join(dir, 'store.key') })
+  const restored = await openStore({ path: join(target, 'store'), log, dataKey })
+  try {
+    assert.deepEqual(Buffer.from(await restored.collection<Uint8Array>('docs').get('board') ?? []), board)
+    assert.equal(await restored.collection<string>('docs').get('note'), 'small')
+  } finally {
+    await restored.close()
+  }
+})

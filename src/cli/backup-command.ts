@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { readBackup } from '../backup/backup-reader.js'
+import { readBackup, summaryOf } from '../backup/backup-reader.js'
 import { restoreBackup } from '../backup/backup-restore.js'
 import { UsageError } from './cli-error.js'
 import { formatBytes } from './format.js'
@@ -94,8 +94,7 @@ export async function runBackupCommand(positionals: string[], opts: BackupComman
     case 'verify': {
       if (file === undefined) throw new UsageError('missing FILE', 'backup')
       const onProgress = progressLine('Checking')
-      const c = await readBackup(resolve(file), await backupPassphrase(opts), null, onProgress === undefined ? {} : { onProgress })
-      print({ file: resolve(file), created: c.header.created, bytes: c.fileBytes, entries: c.entries, blobs: c.manifest.blobs.length, blobBytes: c.blobBytes })
+      print(summaryOf(resolve(file), await readBackup(resolve(file), await backupPassphrase(opts), null, onProgress === undefined ? {} : { onProgress })))
       if (!asJson) out('The backup is whole and the passphrase is right.')
       return
     }
