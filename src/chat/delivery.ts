@@ -163,8 +163,9 @@ export function createDelivery(ctx: ChatContext, outboxInit: OutboxInit): Delive
   const sealAndQueue = async (batch: StoreBatch, record: ConversationRecord, build: (seq: number, hlc: number) => AppPayload, messageKey?: (payload: AppPayload, env: Envelope) => string, held?: { seq: number; hlc: number }): Promise<{ env: Envelope; recipients: PeerIdString[] }> => {
     const group = currentGroup(record)
     if (group === undefined) throw new EnclaveError('not-member', 'this device is not in the conversation\'s group')
-    ctx.resync.check(record)
-    const seq = held?.seq ?? record.nextSeq++
+    // A held message took its number before; it is sent under the same rule as a new one.
+    if (held !== undefined) ctx.resync.check(record)
+    const seq = held?.seq ?? ctx.resync.takeSeq(record)
     const payload = build(seq, held?.hlc ?? clock.now())
     const sealed = await encryptApplication(group.state, cborEncode(payload))
     groups.stage(batch, group.id, sealed.state)

@@ -57,6 +57,7 @@ export function createMembership(ctx: ChatContext, delivery: Delivery): Membersh
   const commitAsCommitter = async (record: ConversationRecord, change: { add?: PeerIdString[]; remove?: PeerIdString[] }): Promise<void> => {
     const group = currentGroup(record)
     if (group === undefined) throw new EnclaveError('not-member', 'this device is not in the conversation\'s group')
+    // Before fetching key packages and committing: the commit could not be sent anyway.
     ctx.resync.check(record)
     if (committerLeaf(record, group.state) !== membersOf(group.state).find((m) => m.device === self)?.leaf) throw new EnclaveError('not-committer', 'another member commits changes to this conversation now')
     const current = membersOf(group.state)
@@ -90,11 +91,11 @@ export function createMembership(ctx: ChatContext, delivery: Delivery): Membersh
     groups.stage(batch, group.id, out.state)
     const removed = current.filter((m) => removeLeaves.includes(m.leaf)).map((m) => m.device)
     const recipients: PeerIdString[] = []
-    const commitEnv = ctx.sign({ v: 3, conv: record.id, author: self, seq: record.nextSeq++, kind: 'commit', epoch: epochOf(group.state), mls: out.commit })
+    const commitEnv = ctx.sign({ v: 3, conv: record.id, author: self, seq: ctx.resync.takeSeq(record), kind: 'commit', epoch: epochOf(group.state), mls: out.commit })
     markSeen(record, self, commitEnv.seq)
     recipients.push(...enqueue(batch, record, commitEnv, cipher.put(batch, commitEnv), [...before, ...removed, ...added], null))
     if (out.welcome !== null) {
-      const welcomeEnv = ctx.sign({ v: 3, conv: record.id, author: self, seq: record.nextSeq++, kind: 'welcome', epoch: epochOf(out.state), mls: out.welcome, to: added })
+      const welcomeEnv = ctx.sign({ v: 3, conv: record.id, author: self, seq: ctx.resync.takeSeq(record), kind: 'welcome', epoch: epochOf(out.state), mls: out.welcome, to: added })
       markSeen(record, self, welcomeEnv.seq)
       recipients.push(...enqueue(batch, record, welcomeEnv, cipher.put(batch, welcomeEnv), [...before, ...added], null))
     }
@@ -181,7 +182,6 @@ export function createMembership(ctx: ChatContext, delivery: Delivery): Membersh
   /** A DM's group, made now if neither side made one yet (needs the peer reachable once). */
   const ensureDmGroup = async (record: ConversationRecord): Promise<void> => {
     if (currentGroup(record) !== undefined || record.peerId === null) return
-    ctx.resync.check(record)
     const peer = record.peerId
     const started = Date.now()
     const kp = await keyPackageOf(peer)
@@ -194,7 +194,7 @@ export function createMembership(ctx: ChatContext, delivery: Delivery): Membersh
     const batch = store.batch()
     groups.stage(batch, groupId, out.state)
     if (out.welcome === null) throw new EnclaveError('internal', 'adding a member made no welcome')
-    const welcomeEnv = ctx.sign({ v: 3, conv: record.id, author: self, seq: record.nextSeq++, kind: 'welcome', epoch: epochOf(out.state), mls: out.welcome, to: [peer] })
+    const welcomeEnv = ctx.sign({ v: 3, conv: record.id, author: self, seq: ctx.resync.takeSeq(record), kind: 'welcome', epoch: epochOf(out.state), mls: out.welcome, to: [peer] })
     markSeen(record, self, welcomeEnv.seq)
     enqueue(batch, record, welcomeEnv, cipher.put(batch, welcomeEnv), [peer], null)
     record.status = 'active'

@@ -17,6 +17,11 @@ import type { ConversationRecord } from './message-log.js'
 export interface RestoreResync {
   /** Throws `catching-up` while this device may not yet write in the conversation. */
   check(record: ConversationRecord): void
+  /**
+   * This device's next envelope number in the conversation, taken: every envelope it writes
+   * gets its number here, so none is written while the number may be its old self's.
+   */
+  takeSeq(record: ConversationRecord): number
   /** Where the conversation stands since the restore (null: nothing to wait for). */
   state(conv: ConversationId): 'catching-up' | 'changed' | null
   /** A catch-up with a member of the conversation ended well; true if it was waiting for one. */
@@ -41,10 +46,16 @@ export async function createRestoreResync(meta: Collection<unknown>, restoredFro
   const overtaken = new Set(state?.overtaken ?? [])
   const save = (): Promise<void> => meta.put(KEY, { backup: state?.backup ?? 0, waiting: [...waiting], overtaken: [...overtaken] })
 
+  const check = (record: ConversationRecord): void => {
+    if (overtaken.has(record.id)) throw new EnclaveError('catching-up', 'this conversation changed on the old device after the backup was made: ask whoever manages it to remove this device and add it again')
+    if (waiting.has(record.id)) throw new EnclaveError('catching-up', 'this device was restored from a backup and is catching up with this conversation; it can write once a member has been online')
+  }
+
   return {
-    check: (record) => {
-      if (overtaken.has(record.id)) throw new EnclaveError('catching-up', 'this conversation changed on the old device after the backup was made: ask whoever manages it to remove this device and add it again')
-      if (waiting.has(record.id)) throw new EnclaveError('catching-up', 'this device was restored from a backup and is catching up with this conversation; it can write once a member has been online')
+    check,
+    takeSeq: (record) => {
+      check(record)
+      return record.nextSeq++
     },
     state: (conv) => (overtaken.has(conv) ? 'changed' : waiting.has(conv) ? 'catching-up' : null),
     caughtUp: async (record) => {

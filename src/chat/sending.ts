@@ -115,9 +115,8 @@ export function createSending(ctx: ChatContext, delivery: Delivery, membership: 
    * place in the author's sequence, encrypted and queued the moment the peer is met.
    */
   const holdText = async (record: ConversationRecord, out: Outgoing): Promise<MessageView> => {
-    ctx.resync.check(record)
     const batch = store.batch()
-    const msg: StoredMessage = { conv: record.id, author: self, seq: record.nextSeq++, hlc: clock.now(), text: out.text, ...storedOf(out), state: 'pending', mine: true, receipts: newReceipts(record.peerId === null ? [] : [record.peerId], self) }
+    const msg: StoredMessage = { conv: record.id, author: self, seq: ctx.resync.takeSeq(record), hlc: clock.now(), text: out.text, ...storedOf(out), state: 'pending', mine: true, receipts: newReceipts(record.peerId === null ? [] : [record.peerId], self) }
     const key = messages.append(batch, msg, { countUnread: false })
     record.heldKeys = [...record.heldKeys, key]
     messages.saveConversation(batch, record)
