@@ -199,6 +199,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
     const profiles = parts.add('profiles', await createProfiles({ node, protocols, peers, meta: store.collection('meta'), emit, log: log.child('profiles'), allows: access.allows }))
     // Opened before chat and closed after it (parts stop in reverse): messages are indexed in the
     // batch that stores them. A relay or mailbox keeps no conversation to search.
+    const restoredFrom = await readRestoredFrom(init.dataDir)
     const searchIndex = init.relay !== undefined || init.mailbox === true ? null : await openSearchIndex({ store, log: log.child('search'), onStatus: (status) => { emit('search.indexChanged', status) } })
     parts.add('search', { stop: () => searchIndex?.close() })
     const chat = parts.add('chat', await createChatService({
@@ -217,7 +218,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       mailboxLimits: init.mailboxLimits ?? mailboxLimitsFromEnv(),
       service: init.relay !== undefined,
       index: searchIndex,
-      restoredFrom: await readRestoredFrom(init.dataDir)
+      restoredFrom
     }, init.outbox))
     const docs = parts.add('docs', await createDocsService({
       node,
@@ -303,6 +304,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
     const backup = parts.add('backup', await createBackupService({
       source: { store, dataKey, blobsDir: join(init.dataDir, 'blobs'), storeDir: join(init.dataDir, 'store') },
       dataDir: init.dataDir,
+      restoredFrom,
       meta: store.collection('meta'),
       emit,
       log: log.child('backup'),

@@ -28,6 +28,7 @@ before(async () => {
   init = {
     source: { store, dataKey, blobsDir: join(dataDir, 'blobs'), storeDir: join(dataDir, 'store') },
     dataDir,
+    restoredFrom: null,
     meta: store.collection('meta'),
     emit: (name, payload) => { if (name === 'backup.changed') events.push(payload as BackupStatusView) },
     log,

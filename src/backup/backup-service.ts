@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path'
 import { z } from 'zod'
 import { EnclaveError, errorMessage, toApiError } from '../errors.js'
 import { readBackup, summaryOf } from './backup-reader.js'
-import { readRestoredFrom, restoreBackup } from './backup-restore.js'
+import { restoreBackup } from './backup-restore.js'
 import { checkPassphrase, writeBackup, type BackupProgress, type BackupSource, type BackupSummary } from './backup-writer.js'
 import type { BackupRunView, BackupScheduleView, BackupStatusView, BackupSummaryView, Emit } from '../api/contract.js'
 import type { Logger } from '../logger.js'
@@ -14,6 +14,8 @@ import type { KeyProtection } from '../store/store-key.js'
 export interface BackupServiceInit {
   source: BackupSource
   dataDir: string
+  /** When the backup this device was restored from was made (ms), or null. */
+  restoredFrom: number | null
   /** Sealed: the schedule (with its passphrase) and the last runs. */
   meta: Collection<unknown>
   emit: Emit
@@ -79,7 +81,7 @@ export async function createBackupService(init: BackupServiceInit): Promise<Back
   const parsedRuns = storedRuns.safeParse(await meta.get(RUNS_KEY))
   let lastBackup = parsedRuns.success ? parsedRuns.data.lastBackup as BackupRunView | null : null
   let lastVerify = parsedRuns.success ? parsedRuns.data.lastVerify as BackupRunView | null : null
-  const restoredFrom = await readRestoredFrom(init.dataDir)
+  const { restoredFrom } = init
   let running: BackupStatusView['running'] = null
   let job: Promise<unknown> | null = null
   let nextAt: number | null = null
