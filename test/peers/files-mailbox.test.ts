@@ -26,11 +26,13 @@ const all = (): NodeProcess[] => [owner, bob, carol, box]
 
 const sha = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
 
-/** The file's root, from the owner's log of the share (what a leak would give away). */
-function rootOf(messageId: MessageId): string {
-  const line = owner.logs.find((l) => l.msg === 'file shared' && l.file === messageId)
-  assert.ok(typeof line?.root === 'string', 'the owner logs the root of a file it shares')
-  return line.root
+/**
+ * The file's root, from the owner's log of the share (what a leak would give away). The log line
+ * comes on the node's stderr, which may trail the API's answer on a busy machine.
+ */
+async function rootOf(messageId: MessageId): Promise<string> {
+  const line = await waitFor('the owner to log the root of a file it shares', () => owner.logs.find((l) => l.msg === 'file shared' && l.file === messageId && typeof l.root === 'string'))
+  return String(line.root)
 }
 
 before(async () => {
@@ -58,7 +60,7 @@ test('a file shared while a member is away waits at the mailbox: the member gets
   const data = canaryFile(5 * 1024 * 1024 + 777, CANARY)
   await writeFile(join(work, 'report.pdf'), data)
   const sent = await owner.api.call('files.send', { conversationId: channelId, path: join(work, 'report.pdf') })
-  const root = rootOf(sent.id)
+  const root = await rootOf(sent.id)
   await waitFor('the owner to leave the file at the mailbox', () => owner.logs.some((l) => l.msg === 'a mailbox holds the file for members away' && l.file === sent.id && l.peer === box.peerId), LONG)
   await waitFor('the mailbox to hold all of it', () => box.logs.some((l) => l.msg === 'holding a file for members away' && l.root === root), LONG)
 
