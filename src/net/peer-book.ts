@@ -50,6 +50,8 @@ export interface PeerBookComponents {
 
 /** How long a connection has to answer a ping after the network changed. */
 const PROBE_MS = 3_000
+/** A direct dial to a relayed peer: a LAN answers in milliseconds, but a loaded machine's handshake can take seconds. */
+const UPGRADE_DIAL_MS = 10_000
 
 /** Failures kept for the health panel: the most recent ones are what explain a problem. */
 const MAX_FAILURES = 20
@@ -101,6 +103,7 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
   const minBackoff = init.minBackoffMs ?? 1000
   const maxBackoff = init.maxBackoffMs ?? 60_000
   const discoveryRedialMs = init.discoveryRedialMs ?? 10 * 60_000
+  const upgradeMs = init.upgradeIntervalMs ?? 10_000
   // Old records (every peer identify ever reported) stay only for members; while this device is
   // in no workspace nobody can prove anything, and they are what its 1:1 chats rely on.
   const records = await loadPeerRecords(components.store.collection<PeerRecord>('peers'), log, (peer) => isMember(peer) ? 'member' : components.inWorkspace() ? null : 'dialled', init)
@@ -209,12 +212,18 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
       // A peer dialled on purpose that proves nothing here (a relay, a stranger) keeps the
       // address it was dialled at: it does not get to add targets for this device to dial.
       const trusted = isMember(peer) || !components.inWorkspace()
-      void records.update(peer, trusted ? { addresses, seen: true } : { seen: true }).then(() => { changed(peer) })
+      void records.update(peer, trusted ? { addresses, seen: true } : { seen: true }).then(() => {
+        changed(peer)
+        if (trusted && upgradeMs > 0 && openConnections(peer).every(isRelayed)) tryUpgrades()
+      })
       return
     }
     if (!isConnected(peer)) return
     // Not written down: only kept if the peer proves membership on this connection.
     passing.set(peer, { ...passing.get(peer), addresses: addresses.slice(0, 16) })
+    // A peer reached through a relay has just said where it listens: try there now rather than
+    // at the next round (a NAT lets this side dial out even when the other cannot dial in).
+    if (upgradeMs > 0 && openConnections(peer).every(isRelayed)) tryUpgrades()
   }
   const onReady = (peer: PeerIdString): void => {
     if (!isConnected(peer)) return
@@ -296,7 +305,7 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
         for (const address of direct) {
           try {
             const ma = multiaddr(address).encapsulate(`/p2p/${peer}`)
-            await node.dial(ma, { signal: AbortSignal.timeout(3_000), force: true })
+            await node.dial(ma, { signal: AbortSignal.timeout(UPGRADE_DIAL_MS), force: true })
             for (const c of openConnections(peer).filter(isRelayed)) await c.close().catch(() => undefined)
             log.info('moved a peer off the relay to a direct connection', { peer, address })
             emit('peers.changed', view(peer))
@@ -310,7 +319,6 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
       })().finally(() => { upgrading.delete(peer) })
     }
   }
-  const upgradeMs = init.upgradeIntervalMs ?? 10_000
   let upgradeTimer: NodeJS.Timeout | undefined
   let sweepTimer: NodeJS.Timeout | undefined
   const sweep = (): void => {

@@ -195,3 +195,16 @@ export function labScope(): {
     }
   }
 }
+
+/**
+ * A wait whose timeout also says which connections `who` (a node in `ns`) failed to make, and
+ * why: in a test across namespaces that is what explains a message that did not get through.
+ */
+export async function explained<T>(wait: Promise<T>, ns: string, dataDir: string, who: string): Promise<T> {
+  try {
+    return await wait
+  } catch (err) {
+    const health = await jsonIn<{ failures: unknown[] }>(ns, 'relay', 'status', '--data', dataDir).catch(() => ({ failures: ['(its status could not be read)'] }))
+    throw new Error(`${(err as Error).message}; ${who}'s recent connection failures: ${JSON.stringify(health.failures)}`, { cause: err })
+  }
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { after, test } from 'node:test'
-import { enclaveIn, jsonIn, labScope, namespacesUnavailable } from '../helpers/netns.js'
+import { enclaveIn, explained, jsonIn, labScope, namespacesUnavailable } from '../helpers/netns.js'
 import { waitFor } from '../helpers/wait.js'
 import type { MessageView, PeerView, WorkspaceView } from '../../src/api/contract.js'
 
@@ -44,7 +44,7 @@ test('offices in a line a – b – c with no company relay: a and c talk throug
   await waitFor('c to read a\'s message, carried by b', () => has(c, dirC, aliceId, 'hello c, from the other office'), LONG)
   assert.equal((await peerOf(a, dirA, carolId))?.path, 'relayed')
   assert.equal((await enclaveIn(c, 'send', aliceId, 'hello back', '--data', dirC)).code, 0)
-  await waitFor('a to read c\'s reply', () => has(a, dirA, carolId, 'hello back'), LONG)
+  await explained(waitFor('a to read c\'s reply', () => has(a, dirA, carolId, 'hello back'), LONG), c, dirC, 'c')
 
   // The admin turns member relaying off: b stops carrying a's and c's traffic.
   const off = await enclaveIn(b, 'call', 'workspaces.setMemberRelay', JSON.stringify({ workspaceId: ws.id, enabled: false }), '--data', dirB)

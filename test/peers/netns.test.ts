@@ -4,7 +4,7 @@ import { promisify } from 'node:util'
 import { after, test } from 'node:test'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { capture, captureUnavailable, enclaveIn, jsonIn, labScope, namespacesUnavailable, natUnavailable } from '../helpers/netns.js'
+import { capture, captureUnavailable, enclaveIn, explained, jsonIn, labScope, namespacesUnavailable, natUnavailable } from '../helpers/netns.js'
 import { waitFor } from '../helpers/wait.js'
 import type { MessageView, PeerView, NetHealthView } from '../../src/api/contract.js'
 
@@ -137,7 +137,7 @@ test('a laptop behind a home NAT: reached through the relay, moved to a direct c
   const dialed = await enclaveIn(b, 'dial', `/ip4/10.79.2.1/tcp/4001/p2p/${relayId}/p2p-circuit/p2p/${aId}`, '--data', dirB)
   assert.equal(dialed.code, 0, dialed.stderr)
   const pathFromB = async (): Promise<string | undefined> => (await jsonIn<PeerView[]>(b, 'peers', '--data', dirB)).find((p) => p.peerId === aId)?.path
-  await waitFor('the relayed connection to be replaced by a direct one', async () => await pathFromB() === 'upgraded', LONG)
+  await explained(waitFor('the relayed connection to be replaced by a direct one', async () => await pathFromB() === 'upgraded', LONG), a, dirA, 'the laptop')
   const has = async (ns: string, dataDir: string, peer: string, text: string): Promise<boolean> =>
     (await jsonIn<MessageView[]>(ns, 'history', peer, '--data', dataDir)).some((m) => m.text === text)
   const roundTrip = async (label: string): Promise<void> => {
