@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Runs the compiled tests (tsc -b has built dist/) with Node's test runner.
-// `node scripts/run-tests.js [unit|peers]` narrows the run; no argument runs everything.
+// `node scripts/run-tests.js [unit|peers|netns]` narrows the run; no argument runs everything.
+// unit: files that only compute; netns: the multi-process tests inside network namespaces;
+// peers: every other multi-process test (on loopback).
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 
 const root = new URL('..', import.meta.url).pathname
@@ -18,11 +20,22 @@ function sourceOf(f) {
   return join(root, relative(join(root, 'dist'), f).replace(/^renderer-tests\//, '')).replace(/\.js$/, '.ts')
 }
 
+const computing = (f) => /\/dist\/(src|app|renderer-tests|test\/mls-vectors)\//.test(f)
+const inNamespaces = (f) => readFileSync(sourceOf(f), 'utf8').includes('helpers/netns.js')
+const scopes = {
+  unit: computing,
+  peers: (f) => !computing(f) && !inNamespaces(f),
+  netns: (f) => !computing(f) && inNamespaces(f)
+}
+if (scope !== undefined && !(scope in scopes)) {
+  process.stderr.write(`unknown scope ${scope}: use one of ${Object.keys(scopes).join(', ')}, or none for every test\n`)
+  process.exit(2)
+}
 // Only tests whose source still exists: tsc never deletes outputs of removed files.
 const files = walk(join(root, 'dist'))
   .filter((f) => f.endsWith('.test.js'))
   .filter((f) => existsSync(sourceOf(f)))
-  .filter((f) => scope === undefined || (scope === 'peers' ? f.includes('/dist/test/') : /\/dist\/(src|app|renderer-tests)\//.test(f)))
+  .filter((f) => scope === undefined || scopes[scope](f))
   .sort()
 
 if (files.length === 0) {
@@ -34,7 +47,6 @@ if (files.length === 0) {
 // start processes and wait on the network (test/peers, test/hostile, the CLI) one at a time:
 // ENCLAVE_TEST_CONCURRENCY=2 measured 19.3 → 15.0 min on a quiet machine, but under load it made
 // timing-bound tests fail (a stranger's grace, removal spreading), so for them it stays a knob.
-const computing = (f) => /\/dist\/(src|app|renderer-tests|test\/mls-vectors)\//.test(f)
 const phases = [
   { files: files.filter(computing), concurrency: 2 },
   { files: files.filter((f) => !computing(f)), concurrency: Number(process.env.ENCLAVE_TEST_CONCURRENCY ?? 1) }
