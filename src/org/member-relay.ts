@@ -8,6 +8,8 @@ import type { IdentifyResult, PeerId } from '@libp2p/interface'
 
 /** How long a colleague's identify is waited for before it counts as offering no relaying. */
 const IDENTIFY_WAIT_MS = 15_000
+/** Waits before asking a colleague that refused a reservation again; then it stays refused. */
+const RESERVE_RETRY_MS = [1_000, 3_000, 10_000, 30_000]
 
 export interface MemberRelayComponents {
   node: NetNode
@@ -68,12 +70,30 @@ export function createMemberRelay({ node, bus, log, allows, isMember, usesRelay 
     })
     return (await identified).includes(RELAY_V2_HOP_CODEC)
   }
-  const askColleague = async (peer: string): Promise<void> => {
+  const retries = new Set<NodeJS.Timeout>()
+  let stopped = false
+  const askColleague = async (peer: string, attempt = 0): Promise<void> => {
     const reservations = relayReservations(node)
-    if (reservations === undefined || usesRelay()) return
+    if (stopped || reservations === undefined || usesRelay()) return
     const id = peerIdFromString(peer)
-    if (reservations.hasReservation(id) || !await offersRelay(id)) return
-    await reservations.reserve(id)
+    if (reservations.hasReservation(id) || node.getConnections(id).length === 0 || !await offersRelay(id)) return
+    try {
+      await reservations.reserve(id)
+    } catch (err) {
+      // Asked the moment this device joined, the colleague may still refuse: its log did not
+      // name this device yet, or libp2p answered with its own reservation attempt from before
+      // the join (seen: the one reservation a joiner needed, never asked for again). Ask again.
+      const delay = RESERVE_RETRY_MS[attempt]
+      if (delay === undefined || !errorMessage(err).includes('PERMISSION_DENIED')) throw err
+      log.debug('a colleague refused a reservation; asking again soon', { peer, delayMs: delay })
+      const timer = setTimeout(() => {
+        retries.delete(timer)
+        if (isMember(peer)) askColleague(peer, attempt + 1).catch((e: unknown) => { log.debug('no reservation on a colleague\'s device', { peer, error: errorMessage(e) }) })
+      }, delay)
+      timer.unref()
+      retries.add(timer)
+      return
+    }
     log.debug('reserved on a colleague\'s device', { peer })
   }
   return {
@@ -89,6 +109,10 @@ export function createMemberRelay({ node, bus, log, allows, isMember, usesRelay 
       ]
       off = () => { for (const o of offs) o() }
     },
-    stop: () => { off?.() }
+    stop: () => {
+      stopped = true
+      off?.()
+      for (const timer of retries) clearTimeout(timer)
+    }
   }
 }
