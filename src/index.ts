@@ -41,6 +41,7 @@ import { createMemberRoutes, type MemberRoutes } from './org/member-routes.js'
 import { createProfiles } from './org/profiles.js'
 import { createWorkspaceRegistry } from './org/workspace-registry.js'
 import { createWorkspaceService } from './org/workspace-service.js'
+import { createDeviceLinks } from './org/device-link.js'
 import { loadDataKey, type KeyProtection } from './store/store-key.js'
 import { openStore } from './store/store.js'
 import { peerIdOf } from './ids.js'
@@ -301,6 +302,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       presenceOf: (device) => (device === self ? profiles.get().presence : peers.presence(device)),
       isRelay: relays.isRelay
     }))
+    const devices = parts.add('devices', await createDeviceLinks({ node, protocols, deviceKey, log: log.child('devices'), emit, workspaces: workspaces.linking, displayName: () => profiles.get().displayName }))
     const backup = parts.add('backup', await createBackupService({
       source: { store, dataKey, blobsDir: join(init.dataDir, 'blobs'), storeDir: join(init.dataDir, 'store') },
       dataDir: init.dataDir,
@@ -323,7 +325,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
     parts.add('network', createReconnectOnChange(() => { peers.reconnectNow() }, log))
 
     const info = (): NodeInfo => ({ peerId: self, addresses: node.getMultiaddrs().map((a) => a.toString()), protocols: protocols.served(), version: VERSION })
-    const api = createApiServer(createRouter({ info, health, peers, relays, chat, profiles, workspaces, docs, files, drafts: createDrafts({ drafts: store.collection('drafts'), emit }), search: createSearchEverything({ chat, docs, workspaces, state: store.collection('searchState') }), backup, emit }), log.child('api'), shellEvents)
+    const api = createApiServer(createRouter({ info, health, peers, relays, chat, profiles, workspaces, docs, files, drafts: createDrafts({ drafts: store.collection('drafts'), emit }), search: createSearchEverything({ chat, docs, workspaces, state: store.collection('searchState') }), backup, devices, emit }), log.child('api'), shellEvents)
 
     await parts.start()
     log.info('node started', { peerId: self, addresses: info().addresses })

@@ -15,6 +15,8 @@ import type { CsvInviteResult, InvitePreview, InviteSummary, InviteView } from '
 import type { DocId, DocKind, DocView } from './doc-views.js'
 export type { BackupRunView, BackupScheduleView, BackupStatusView, BackupSummaryView } from './backup-views.js'
 import type { BackupScheduleView, BackupStatusView, BackupSummaryView } from './backup-views.js'
+export type { LinkCodeView, LinkPreview, LinkRequestView } from './device-views.js'
+import type { LinkCodeView, LinkPreview, LinkRequestView } from './device-views.js'
 export type { DeliveryState, MessageDelivery, MessageInfo, MessageView, ReactionView, RecipientView, ReplyView, ThreadSummary } from './message-views.js'
 import type { MessageInfo, MessageView, ReactionView } from './message-views.js'
 
@@ -376,6 +378,11 @@ export interface Requests {
   'backup.restore': (input: { file: string; passphrase: string }) => BackupSummaryView
   /** Automatic backups (the passphrase is kept sealed on this device to make them), or none. */
   'backup.setSchedule': (input: { schedule: (BackupScheduleView & { passphrase: string }) | null }) => BackupStatusView
+  /** Linking devices (docs/devices.md): a code this device shows; the digits a new device shows for a code; linking by a code; the answer on the device that showed it. */
+  'devices.linkCode': (input: Record<string, never>) => LinkCodeView
+  'devices.readLinkCode': (input: { code: string }) => LinkPreview
+  'devices.link': (input: { code: string }) => WorkspaceView[]
+  'devices.confirmLink': (input: { requestId: string; accept: boolean }) => Record<string, never>
   /** Docs shared in a conversation, or personal docs (`conversationId` omitted); newest change first. */
   /**
    * Shares a file on this device's disk (a path the core can read: the CLI's and the desktop
@@ -523,6 +530,8 @@ export type LinkTarget =
 export interface Events {
   /** A backup started, moved, ended or was scheduled (progress at most a few times a second). */
   'backup.changed': BackupStatusView
+  /** A device asks to link through this device's code (compare `sas`, then `devices.confirmLink`), and each step after. */
+  'devices.linkRequest': LinkRequestView
   /** The search index's progress changed (history being indexed, or a rebuild). */
   'search.indexChanged': SearchIndexView
   'chat.messageAdded': MessageView

@@ -41,6 +41,8 @@ const filePreview = z.object({
 /** Length is checked where backups are made (a clear `bad-request`); here only a bound. */
 const backupPassphrase = z.string().min(1).max(1024)
 const filePath = z.string().min(1).max(4096).refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), 'an absolute path')
+/** A device link code, or text containing one (the code itself is checked where it is read). */
+const linkCode = z.string().min(1).max(8192)
 /** What `chat.send` takes besides where: the text and what comes with it. */
 const outgoing = {
   text: z.string().max(MAX_TEXT_LENGTH),
@@ -173,6 +175,10 @@ export const requestSchemas = {
   'backup.setSchedule': z.object({
     schedule: z.object({ folder: filePath, everyHours: z.number().int().min(1).max(24 * 30), keep: z.number().int().min(1).max(100), passphrase: backupPassphrase }).strict().nullable()
   }).strict(),
+  'devices.linkCode': empty,
+  'devices.readLinkCode': z.object({ code: linkCode }).strict(),
+  'devices.link': z.object({ code: linkCode }).strict(),
+  'devices.confirmLink': z.object({ requestId: z.string().regex(/^[0-9a-f]{16}$/, 'a link request id'), accept: z.boolean() }).strict(),
   'directory.search': z.object({ workspaceId, query: z.string().max(100), departmentId: departmentId.optional(), limit: z.number().int().min(1).max(MAX_DIRECTORY_RESULTS).optional() }).strict(),
   'files.send': z.union([
     z.object({ conversationId, path: filePath, caption: z.string().max(MAX_TEXT_LENGTH).optional() }).strict(),

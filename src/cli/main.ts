@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { filesToShare } from './file-paths.js'
 import { runInviteCommand, runInvitesCommand } from './invite-command.js'
 import { runBackupCommand } from './backup-command.js'
+import { runDeviceCommand } from './device-command.js'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { ApiCallError, type ApiClient } from '../api/api-client.js'
 import { connectApi } from '../api/ws-client.js'
@@ -422,6 +423,10 @@ async function run(argv: string[]): Promise<void> {
         off: values.off === true,
         storeKey: positionals[0] === 'restore' ? await storeKeyOption(values, command) : undefined
       }, { dataDir, withClient: (fn) => withClient(dataDir, fn), out, asJson })
+      return
+    }
+    case 'device': {
+      await runDeviceCommand(positionals, { withClient: (fn) => withClient(dataDir, fn), out, asJson })
       return
     }
     case 'members': {

@@ -24,6 +24,7 @@ Commands:
   invites    list invites and who joined with each, or revoke one (admins)
   join       join a workspace by invite link
   backup     back up this device, check a backup, restore one, or schedule backups
+  device     link another device to your account by a code
   members    list a workspace's members
   call       invoke any API method and print the JSON result
   events     stream API events as NDJSON
@@ -182,6 +183,15 @@ status    the schedule, the last backup and the last check
 
 The backup passphrase (at least 8 characters) comes from --backup-passphrase-file or
 ENCLAVE_BACKUP_PASSPHRASE. Without it nobody can read the backup, Enclave included.`,
+  device: `Usage: enclave device link-code [--json] [--data DIR]
+       enclave device link CODE [--json] [--data DIR]
+
+link-code  on a device already in your workspaces: shows a code (enclave://link/…) that works
+           once for 10 minutes, then asks you (on stdin) to confirm the device that uses it.
+           Answer y only if that device shows the same six digits.
+link       on the new device (one in no workspace yet): shows the six digits to compare, and
+           joins every workspace of your account once the other device said yes. Colleagues
+           see one person with two devices.`,
   invites: `Usage: enclave invites [--workspace ID] [--json] [--data DIR]
        enclave invites revoke INVITE_ID [--workspace ID] [--json] [--data DIR]
 

@@ -14,6 +14,7 @@ import type { Profiles } from '../org/profiles.js'
 import type { WorkspaceService } from '../org/workspace-service.js'
 import type { SearchEverything } from './search-everything.js'
 import type { BackupService } from '../backup/backup-service.js'
+import type { DeviceLinks } from '../org/device-link.js'
 
 const fromBase64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'))
 const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
@@ -31,12 +32,13 @@ export interface RouterServices {
   drafts: Drafts
   search: SearchEverything
   backup: BackupService
+  devices: DeviceLinks
   /** Events to every shell (`shell.openLink` announces the link it checked). */
   emit: Emit
 }
 
 /** The API's routing table: which service answers each method. Inputs arrive validated. */
-export function createRouter({ info, health, peers, relays, chat, profiles, workspaces, docs, files, drafts, search, backup, emit }: RouterServices): Handlers {
+export function createRouter({ info, health, peers, relays, chat, profiles, workspaces, docs, files, drafts, search, backup, devices, emit }: RouterServices): Handlers {
   return {
     'node.info': () => Promise.resolve(info()),
     'net.health': () => Promise.resolve(health.status()),
@@ -142,6 +144,10 @@ export function createRouter({ info, health, peers, relays, chat, profiles, work
     'backup.verify': ({ file, passphrase }) => backup.verify(file, passphrase),
     'backup.restore': ({ file, passphrase }) => backup.restore(file, passphrase),
     'backup.setSchedule': ({ schedule }) => backup.setSchedule(schedule),
+    'devices.linkCode': () => Promise.resolve(devices.code()),
+    'devices.readLinkCode': ({ code }) => Promise.resolve(devices.preview(code)),
+    'devices.link': ({ code }) => devices.link(code),
+    'devices.confirmLink': ({ requestId, accept }) => { devices.confirm(requestId, accept); return Promise.resolve({}) },
     'docs.list': ({ conversationId }) => docs.list(conversationId ?? null),
     'docs.create': ({ kind, title, conversationId }) => docs.create(kind, title, conversationId ?? null),
     'docs.rename': ({ docId, title }) => docs.rename(docId, title),

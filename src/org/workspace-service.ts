@@ -26,6 +26,8 @@ import type { SealedValues } from './sealed-values.js'
 import type { CoreBus } from '../core-events.js'
 import type { ProtocolHost } from '../net/protocol-host.js'
 import { CERTIFICATE_PROTOCOL, renewCertificates, serveCertificate } from './certificate-renewal.js'
+import { packMissing } from './sync-cursor.js'
+import type { LinkWorkspaces } from './device-link.js'
 import { createDirectory, type DirectoryQuery } from './directory.js'
 import { departmentViews, memberView, memberViews, workspaceView } from './workspace-views.js'
 import type { CsvInviteResult, DepartmentId, DepartmentView, Emit, FilePolicyView, UserId, InvitePreview, InviteSummary, InviteView, MemberProfileInput, MemberView, PeerIdString, Presence, WorkspaceView } from '../api/contract.js'
@@ -102,6 +104,8 @@ export interface WorkspaceService {
   /** Relays every workspace of this device lists, to dial and keep a reservation on. */
   relays(): string[]
   search(ws: string, query: DirectoryQuery): MemberView[]
+  /** What linking a device to this device's account may do here (device-link.ts). */
+  linking: LinkWorkspaces
   /** Announces every workspace's membership to the services, and starts certificate renewal. */
   start(): void
   stop(): void
@@ -468,6 +472,28 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     setFilePolicy: async (ws, policy) => view(await act(ws, { type: 'filePolicy', maxBytes: policy.maxBytes, blocked: [...new Set(policy.blocked)].sort(), guests: policy.guests })),
 
     relays: () => [...new Set(registry.list().flatMap((w) => w.log.state().relays))],
+
+    linking: {
+      mine: () => registry.list().flatMap((w) => {
+        const me = w.log.state().members.get(w.record.userId)
+        return me?.status === 'active' && me.devices.includes(self) ? [{ ws: w.record.ws, userId: w.record.userId }] : []
+      }),
+      knows: (device) => registry.list().some((w) => w.log.state().devices.has(device) || w.log.state().removedDevices.has(device)),
+      addDevice: async (ws, device, proof) => { await appendOwn(workspace(ws), { type: 'addDevice', userId: workspace(ws).record.userId, device, proof }) },
+      logFrames: (ws) => packMissing(workspace(ws).log, [], null, undefined).frames,
+      adoptLinked: async (ws, userId, ops) => {
+        if (registry.get(ws) !== undefined) throw new EnclaveError('already-member', 'this device is already in that workspace')
+        if (!ops.some((op) => op.body.type === 'create')) throw new EnclaveError('bad-frame', 'the handed-over log does not begin with the workspace\'s creation')
+        const w = await registry.adopt({ ws, userId, joinedAt: Date.now(), certificate: null }, ops)
+        if (memberOfDevice(w.log.state(), self)?.userId !== userId) throw new EnclaveError('unauthorized', 'the other device did not add this one to its account')
+        changed(ws)
+        spread()
+        return view(w)
+      },
+      // Kept like a device invited at creation: connected, still refused every member protocol.
+      keep: (device, ms) => { invited.set(device, Date.now() + ms) },
+      inAny: () => registry.list().length > 0
+    },
 
     start: () => {
       renewTimer = setInterval(renew, RENEW_INTERVAL_MS).unref()

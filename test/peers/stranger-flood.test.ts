@@ -12,6 +12,7 @@ import { createNetNode, MAX_UNKNOWN_PER_ADDRESS, type NetNode } from '../../src/
 import { NOT_AVAILABLE, REFUSAL_DELAY_MS } from '../../src/net/refuse-stream.js'
 import { ask } from '../../src/net/request-reply.js'
 import { CERTIFICATE_PROTOCOL } from '../../src/org/certificate-renewal.js'
+import { LINK_PROTOCOL } from '../../src/org/device-link.js'
 import { JOIN_PROTOCOL, requestJoin } from '../../src/org/join-protocol.js'
 import { MEMBERSHIP_PROTOCOL } from '../../src/org/membership-sync.js'
 import { PROFILE_PROTOCOL } from '../../src/org/profiles.js'
@@ -140,7 +141,11 @@ test('every protocol refuses a stranger the same way, whether or not the victim 
   const elsewhere = `w${randomBytes(16).toString('hex')}`
   const profile = { name: 'Mallory' }
   const userId = randomBytes(12).toString('hex')
+  // A device link code is shown: a stranger without it is refused like everywhere else.
+  await victim.api.call('devices.linkCode', {})
   const asks: Array<[string, string, unknown]> = [
+    ['link, a code shown, a wrong proof', LINK_PROTOCOL, { proof: randomBytes(32), name: 'Mallory' }],
+    ['link, a malformed request', LINK_PROTOCOL, { proof: randomBytes(3), name: 'Mallory' }],
     ['join, a workspace the victim is not in', JOIN_PROTOCOL, { ws: elsewhere, inviteId: real.inviteId, secret: real.secret, userId, profile, have: [], from: null }],
     ['join, its workspace, an unknown invite', JOIN_PROTOCOL, { ws: workspace.id, inviteId: 'i-unknown', secret: randomBytes(32), userId, profile, have: [], from: null }],
     ['join, its workspace, a real invite with a wrong secret', JOIN_PROTOCOL, { ws: workspace.id, inviteId: real.inviteId, secret: randomBytes(32), userId, profile, have: [], from: null }],

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { ApiCallError } from '../../src/api/api-client.js'
+import { enclave } from '../helpers/cli.js'
+import { repoRoot } from '../helpers/node-process.js'
+import { testNodes } from '../helpers/test-nodes.js'
+import { waitFor } from '../helpers/wait.js'
+import type { NodeProcess } from '../helpers/node-process.js'
+import type { LinkRequestView } from '../../src/api/contract.js'
+
+const { start, dir } = testNodes()
+
+/** The link requests `node` announces, as they come. */
+function requestsOf(node: NodeProcess): LinkRequestView[] {
+  const seen: LinkRequestView[] = []
+  node.api.on('devices.linkRequest', (r) => { seen.push(r) })
+  return seen
+}
+
+const refusedWith = (code: string) => (err: unknown): boolean => err instanceof ApiCallError && err.code === code
+
+test('a second device links to its person by code: both show the same digits, the person confirms, and colleagues see one person with two devices; a copy of the code used first shows other digits and is declined', async () => {
+  const alice = await start(await dir('alice'))
+  const bob = await start(await dir('bob'), [alice.address])
+  const ws = await alice.api.call('workspaces.create', { name: 'Acme' })
+  await bob.api.call('workspaces.join', { link: (await alice.api.call('workspaces.invite', { workspaceId: ws.id })).link })
+  const requests = requestsOf(alice)
+
+  // Someone who photographed the code uses it first: Alice sees digits her new laptop does not show, and says no.
+  const { code } = await alice.api.call('devices.linkCode', {})
+  const laptop = await start(await dir('alice-laptop'))
+  const mallory = await start(await dir('mallory'))
+  const laptopSas = (await laptop.api.call('devices.readLinkCode', { code })).sas
+  assert.match(laptopSas, /^\d{3} \d{3}$/)
+  const stolen = mallory.api.call('devices.link', { code })
+  const first = await waitFor('alice to be asked', () => requests.find((r) => r.state === 'waiting'))
+  assert.notEqual(first.sas, laptopSas, 'a device other than the laptop shows other digits')
+  await alice.api.call('devices.confirmLink', { requestId: first.requestId, accept: false })
+  await assert.rejects(stolen, refusedWith('unauthorized'))
+  // The code is used up: the laptop needs a new one. Mallory, with the old one, gets nowhere.
+  await assert.rejects(laptop.api.call('devices.link', { code }), refusedWith('bad-request'))
+  assert.deepEqual(await mallory.api.call('workspaces.list', {}), [])
+
+  const fresh = (await alice.api.call('devices.linkCode', {})).code
+  const sas = (await laptop.api.call('devices.readLinkCode', { code: fresh })).sas
+  const linking = laptop.api.call('devices.link', { code: fresh })
+  const asked = await waitFor('alice to be asked again', () => requests.find((r) => r.state === 'waiting' && r.requestId !== first.requestId))
+  assert.equal(asked.sas, sas, 'both devices show the same digits')
+  await alice.api.call('devices.confirmLink', { requestId: asked.requestId, accept: true })
+  const [joined] = await linking
+  assert.equal(joined?.id, ws.id)
+  assert.equal(joined.userId, (await alice.api.call('workspaces.list', {}))[0]?.userId, 'the laptop is Alice\'s, not a new member')
+  await waitFor('alice to see the link done', () => requests.some((r) => r.requestId === asked.requestId && r.state === 'linked'))
+
+  // Bob sees one Alice with both devices; the laptop gets its certificate from an admin device.
+  const aliceOnBob = async (): Promise<string[] | undefined> => (await bob.api.call('workspaces.members', { workspaceId: ws.id })).find((m) => m.userId === joined.userId)?.devices
+  await waitFor('bob to see both of alice\'s devices', async () => (await aliceOnBob())?.length === 2, { timeoutMs: 30_000 })
+  assert.deepEqual([...(await aliceOnBob() ?? [])].sort(), [alice.peerId, laptop.peerId].sort())
+  assert.equal((await bob.api.call('workspaces.members', { workspaceId: ws.id })).length, 2, 'no third member')
+  await waitFor('the laptop to hold a certificate', async () => (await laptop.api.call('workspaces.list', {}))[0]?.certificate?.role === 'owner', { timeoutMs: 30_000 })
+  // A device already in a workspace links no further.
+  await assert.rejects(laptop.api.call('devices.link', { code: (await alice.api.call('devices.linkCode', {})).code }), refusedWith('already-member'))
+})
+
+test('linking from the CLI: the device with the code asks on its terminal, showing the digits the new device printed', async () => {
+  const carol = await start(await dir('carol'))
+  const ws = await carol.api.call('workspaces.create', { name: 'Carol & Co' })
+  const desktop = await start(await dir('carol-desktop'))
+  // `enclave device link-code` runs on, waiting for a device and then for Carol's answer on stdin.
+  const shower = spawn(process.execPath, [join(repoRoot(), 'bin', 'enclave.js'), 'device', 'link-code', '--data', carol.dataDir], { stdio: ['pipe', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  shower.stdout.setEncoding('utf8').on('data', (c: string) => { stdout += c })
+  shower.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c })
+  const exited = new Promise<number | null>((resolve) => shower.once('exit', resolve))
+  try {
+    const code = await waitFor('the code to be printed', () => /enclave:\/\/link\/[A-Za-z0-9_-]+/.exec(stdout)?.[0])
+    const linking = enclave('device', 'link', code, '--data', desktop.dataDir)
+    const asked = await waitFor('carol to be asked, with digits', () => /Does it show (\d{3} \d{3})\?/.exec(stderr)?.[1])
+    shower.stdin.end('y\n')
+    const linked = await linking
+    assert.equal(linked.code, 0, linked.stderr)
+    assert.ok(linked.stdout.includes(`shows ${asked}`), `the new device printed the same digits: ${linked.stdout}`)
+    assert.match(linked.stdout, /Linked\. This device is now in "Carol & Co"/)
+    assert.equal(await exited, 0, stderr)
+    assert.match(stdout, /Linked ".+" to your account\./)
+    assert.deepEqual((await desktop.api.call('workspaces.list', {})).map((w) => w.id), [ws.id])
+  } finally {
+    shower.kill()
+  }
+})
