@@ -566,9 +566,8 @@ export async function createChatService(components: ChatComponents, outboxInit: 
         refreshMembers(record, group.state)
         if (record.committer !== self) return
         const gone = record.members.filter((d) => !mayBeIn(record.id, d))
-        // The workspace's own channel follows the workspace: newcomers are added as they come.
-        const services = components.mailboxes()
-        const come = record.visibility === 'workspace' ? policy.activeDevices(ws).filter((d) => !record.members.includes(d) && !services.includes(d) && mayBeIn(record.id, d)) : []
+        // The workspace's own channel follows the workspace, any channel its people's devices.
+        const come = membership.newcomers(record)
         if (gone.length > 0 || come.length > 0) await commitAsCommitter(record, { remove: gone, add: come })
         // The previous committer may have left the workspace with requests still open.
         if (hasOpenWork(record)) await serveOpenWork(record)

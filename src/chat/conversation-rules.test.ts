@@ -23,6 +23,7 @@ const policy: MembershipPolicy = {
   isOwnerDevice: () => false,
   workspaceName: () => null,
   activeDevices: () => [],
+  devicesOfPeople: () => [],
   sharedWith: () => [ACME, RIVAL],
   recallMinutes: (ws) => (ws === RIVAL ? 2 : null)
 }

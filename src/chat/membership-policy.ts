@@ -11,6 +11,8 @@ export interface MembershipPolicy {
   workspaceName(ws: string): string | null
   /** Every active member's devices in `ws` (this one included). */
   activeDevices(ws: string): PeerIdString[]
+  /** Every active device of the people `devices` belong to in `ws` (a person's linked devices). */
+  devicesOfPeople(ws: string, devices: readonly string[]): PeerIdString[]
   /** Workspaces both this device and `device` are active in. */
   sharedWith(device: string): WorkspaceId[]
   /** Minutes after sending its author may recall a message in `ws` (its `messagePolicy`); null: any time. */

@@ -25,12 +25,29 @@ export interface Membership {
   serveOpenWork: (record: ConversationRecord) => Promise<void>
   /** A DM's group, made now if neither side made one yet (needs the peer's key package). */
   ensureDmGroup: (record: ConversationRecord) => Promise<void>
+  /** Devices the committer should add now: every member's, in the workspace's own channel; a member's newly linked ones, in any channel. */
+  newcomers: (record: ConversationRecord) => PeerIdString[]
 }
 
 export function createMembership(ctx: ChatContext, delivery: Delivery): Membership {
   const { store, self, log, policy, messages, cipher, keys, groups, components, configFor, announce } = ctx
   const { mayBeIn, currentGroup, committerLeaf, refreshMembers, channelInfoOf } = ctx.rules
   const { enqueue, kickAll, sealAndQueue, markSeen, outbox } = delivery
+
+  /**
+   * A channel holds people, not single devices: a member's other devices belong in it too, and
+   * one device leaving or removed takes its person's devices along (a DM is one device's, for now).
+   */
+  const withTheirPeople = (record: ConversationRecord, devices: readonly PeerIdString[]): PeerIdString[] =>
+    record.kind !== 'channel' || record.workspaceId === null ? [...devices] : [...new Set([...devices, ...policy.devicesOfPeople(record.workspaceId, devices)])]
+
+  const newcomers = (record: ConversationRecord): PeerIdString[] => {
+    if (record.kind !== 'channel' || record.workspaceId === null) return []
+    const services = components.mailboxes()
+    const leaving = new Set(withTheirPeople(record, record.leaving))
+    const candidates = record.visibility === 'workspace' ? policy.activeDevices(record.workspaceId) : policy.devicesOfPeople(record.workspaceId, record.members)
+    return candidates.filter((d) => !record.members.includes(d) && !services.includes(d) && !leaving.has(d) && mayBeIn(record.id, d))
+  }
 
   /** A device's key package: from the device itself, or else one it left at a mailbox. */
   const keyPackageOf = async (device: PeerIdString): Promise<KeyPackage> => {
@@ -122,7 +139,9 @@ export function createMembership(ctx: ChatContext, delivery: Delivery): Membersh
     if (group === undefined) throw new EnclaveError('not-member', 'this device is not in the conversation\'s group')
     refreshMembers(record, group.state)
     if (record.committer === self && op !== 'leave') {
-      await commitAsCommitter(record, op === 'add' ? { add: devices } : { remove: devices })
+      const people = withTheirPeople(record, devices)
+      // What was asked for goes as asked (and fails as before); the person's other devices go along where they may.
+      await commitAsCommitter(record, op === 'add' ? { add: people.filter((d) => devices.includes(d) || mayBeIn(record.id, d)) } : { remove: people.filter((d) => devices.includes(d) || d !== self) })
       return
     }
     const batch = store.batch()
@@ -161,11 +180,11 @@ export function createMembership(ctx: ChatContext, delivery: Delivery): Membersh
     refreshMembers(record, group.state)
     if (record.committer !== self) return
     const add = new Set<PeerIdString>()
-    const remove = new Set<PeerIdString>(record.leaving.filter((d) => d !== self && record.members.includes(d)))
+    const remove = new Set<PeerIdString>(withTheirPeople(record, record.leaving).filter((d) => d !== self && record.members.includes(d)))
     for (const r of record.requests) {
-      if (r.op === 'add') { for (const d of r.devices) if (mayBeIn(record.id, d)) add.add(d); continue }
+      if (r.op === 'add') { for (const d of withTheirPeople(record, r.devices)) if (mayBeIn(record.id, d)) add.add(d); continue }
       const allowed = record.creator === r.author || (record.workspaceId !== null && policy.isAdminDevice(record.workspaceId, r.author))
-      if (allowed) for (const d of r.devices) remove.add(d)
+      if (allowed) for (const d of withTheirPeople(record, r.devices)) if (d !== self) remove.add(d)
       else log.warn('refused a removal request', { conv: record.id, author: r.author, code: 'unauthorized' })
     }
     // Requests that cannot be carried out (refused, or for devices not in the workspace) are dropped.
@@ -205,5 +224,5 @@ export function createMembership(ctx: ChatContext, delivery: Delivery): Membersh
     log.debug('DM group set up', { peer, keyPackageMs: fetchedAt - started, groupMs: Date.now() - fetchedAt })
   }
 
-  return { keyPackageOf, commitAsCommitter, request, handleRequest, hasOpenWork, serveOpenWork, ensureDmGroup }
+  return { keyPackageOf, commitAsCommitter, request, handleRequest, hasOpenWork, serveOpenWork, ensureDmGroup, newcomers }
 }

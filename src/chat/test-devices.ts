@@ -159,6 +159,8 @@ export async function createTestDevices(n: number, init: TestDevicesInit = {}): 
     isOwnerDevice: () => false,
     workspaceName: () => null,
     activeDevices: () => ids.filter((d) => !removed.has(d)),
+    // One device each: a person's devices are the device itself.
+    devicesOfPeople: (_ws, devices) => ids.filter((d) => devices.includes(d) && !removed.has(d)),
     sharedWith: (device) => (ids.includes(parsePeerId(device)) && !removed.has(parsePeerId(device)) ? [TEST_WORKSPACE] : []),
     recallMinutes: () => recallMinutes
   }

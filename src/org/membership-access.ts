@@ -25,6 +25,8 @@ export interface MembershipAccess {
   isActiveDevice: (ws: string, device: string) => boolean
   /** Every active member's devices in `ws`. */
   activeDevices: (ws: string) => PeerIdString[]
+  /** Every active device of the people `devices` belong to in `ws`. */
+  devicesOfPeople: (ws: string, devices: readonly string[]) => PeerIdString[]
   /** Is `device` an active admin's or owner's device in `ws`? */
   isAdminDevice: (ws: string, device: string) => boolean
   /** Is `device` an active guest's device in `ws`? */
@@ -77,6 +79,12 @@ export function createMembershipAccess(registry: WorkspaceRegistry, self: string
       const state = registry.get(ws)?.log.state()
       if (state === undefined) return []
       return [...state.members.values()].filter((m) => m.status === 'active').flatMap((m) => m.devices).filter((d) => !state.removedDevices.has(d))
+    },
+    devicesOfPeople: (ws, devices) => {
+      const state = registry.get(ws)?.log.state()
+      if (state === undefined) return []
+      const people = new Set(devices.flatMap((d) => { const m = memberOfDevice(state, d); return m?.status === 'active' ? [m.userId] : [] }))
+      return [...people].flatMap((userId) => state.members.get(userId)?.devices ?? []).filter((d) => !state.removedDevices.has(d))
     },
     isAdminDevice: (ws, device) => {
       const member = memberIn(ws, device)

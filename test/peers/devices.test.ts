@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { ApiCallError } from '../../src/api/api-client.js'
 import { enclave } from '../helpers/cli.js'
+import { historyTexts } from '../helpers/chat.js'
+import { workspaceChannelId } from '../../src/identity/workspace-channel.js'
 import { repoRoot } from '../helpers/node-process.js'
 import { testNodes } from '../helpers/test-nodes.js'
 import { waitFor } from '../helpers/wait.js'
@@ -21,11 +23,14 @@ function requestsOf(node: NodeProcess): LinkRequestView[] {
 
 const refusedWith = (code: string) => (err: unknown): boolean => err instanceof ApiCallError && err.code === code
 
-test('a second device links to its person by code: both show the same digits, the person confirms, and colleagues see one person with two devices; a copy of the code used first shows other digits and is declined', async () => {
+test('a second device links to its person by code: both show the same digits, the person confirms, colleagues see one person with two devices, and the new one is in that person\'s channels; a copy of the code used first shows other digits and is declined', async () => {
   const alice = await start(await dir('alice'))
   const bob = await start(await dir('bob'), [alice.address])
   const ws = await alice.api.call('workspaces.create', { name: 'Acme' })
   await bob.api.call('workspaces.join', { link: (await alice.api.call('workspaces.invite', { workspaceId: ws.id })).link })
+  // A private channel of Alice's and Bob's from before the link.
+  const ops = await alice.api.call('channels.create', { workspaceId: ws.id, name: 'ops', visibility: 'private', members: [bob.peerId] })
+  await waitFor('bob in ops', async () => (await bob.api.call('conversations.list', {})).find((c) => c.id === ops.id)?.status === 'active', { timeoutMs: 30_000 })
   const requests = requestsOf(alice)
 
   // Someone who photographed the code uses it first: Alice sees digits her new laptop does not show, and says no.
@@ -60,6 +65,14 @@ test('a second device links to its person by code: both show the same digits, th
   assert.deepEqual([...(await aliceOnBob() ?? [])].sort(), [alice.peerId, laptop.peerId].sort())
   assert.equal((await bob.api.call('workspaces.members', { workspaceId: ws.id })).length, 2, 'no third member')
   await waitFor('the laptop to hold a certificate', async () => (await laptop.api.call('workspaces.list', {}))[0]?.certificate?.role === 'owner', { timeoutMs: 30_000 })
+  // The laptop is in the channels Alice is in: what Bob posts now reaches it, and what it posts reaches Bob.
+  const general = workspaceChannelId(ws.id)
+  for (const conv of [ops.id, general]) await waitFor(`the laptop in ${conv === general ? '#general' : 'ops'}`, async () => (await laptop.api.call('conversations.list', {})).find((c) => c.id === conv)?.status === 'active', { timeoutMs: 30_000 })
+  await bob.api.call('chat.send', { conversationId: ops.id, text: 'deploy at five' })
+  await waitFor('the laptop to read bob', async () => (await historyTexts(laptop, { conversationId: ops.id })).includes('deploy at five'), { timeoutMs: 30_000 })
+  await laptop.api.call('chat.send', { conversationId: ops.id, text: 'ok, from my laptop' })
+  await waitFor('bob to read the laptop', async () => (await historyTexts(bob, { conversationId: ops.id })).includes('ok, from my laptop'), { timeoutMs: 30_000 })
+  await waitFor('alice\'s first device to read it too', async () => (await historyTexts(alice, { conversationId: ops.id })).includes('ok, from my laptop'), { timeoutMs: 30_000 })
   // A device already in a workspace links no further.
   await assert.rejects(laptop.api.call('devices.link', { code: (await alice.api.call('devices.linkCode', {})).code }), refusedWith('already-member'))
 })
