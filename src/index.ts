@@ -302,7 +302,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       presenceOf: (device) => (device === self ? profiles.get().presence : peers.presence(device)),
       isRelay: relays.isRelay
     }))
-    const devices = parts.add('devices', await createDeviceLinks({ node, protocols, deviceKey, log: log.child('devices'), emit, workspaces: workspaces.linking, displayName: () => profiles.get().displayName }))
+    const devices = parts.add('devices', await createDeviceLinks({ node, protocols, deviceKey, log: log.child('devices'), emit, workspaces: workspaces.linking, displayName: () => profiles.get().displayName, setDisplayName: async (name) => { await profiles.set({ displayName: name }) } }))
     const backup = parts.add('backup', await createBackupService({
       source: { store, dataKey, blobsDir: join(init.dataDir, 'blobs'), storeDir: join(init.dataDir, 'store') },
       dataDir: init.dataDir,

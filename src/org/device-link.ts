@@ -55,6 +55,8 @@ export interface LinkWorkspaces {
   logFrames(ws: string): SignedOp[][]
   /** Starts keeping a workspace this device was linked into. */
   adoptLinked(ws: WorkspaceId, userId: UserId, ops: VerifiedOp[]): Promise<WorkspaceView>
+  /** This device's person's name in `ws`, as its profile in the log says. */
+  nameIn(ws: string): string | null
   /** Keeps a device connected though it is no member yet, for `ms`. */
   keep(device: PeerIdString, ms: number): void
   inAny(): boolean
@@ -69,6 +71,8 @@ export interface DeviceLinkComponents {
   workspaces: LinkWorkspaces
   /** This device's name, shown on the other device while it confirms. */
   displayName(): string | null
+  /** A device linked before it had a name takes its person's. */
+  setDisplayName(name: string): Promise<void>
 }
 
 export interface DeviceLinks {
@@ -214,6 +218,8 @@ export async function createDeviceLinks(components: DeviceLinkComponents): Promi
         }
         const views: WorkspaceView[] = []
         for (const [ws, { userId, ops }] of got) if (ops.length > 0) views.push(await workspaces.adoptLinked(parseWorkspaceId(ws), userId, ops))
+        const name = views.map((w) => workspaces.nameIn(w.id)).find((n) => n !== null)
+        if (components.displayName() === null && name !== undefined) await components.setDisplayName(name)
         return views
       }
       throw lastError instanceof EnclaveError ? lastError : new EnclaveError('peer-unreachable', `could not reach the other device: ${errorMessage(lastError)}`)

@@ -490,6 +490,10 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
         spread()
         return view(w)
       },
+      nameIn: (ws) => {
+        const w = registry.get(ws)
+        return w === undefined ? null : memberOfDevice(w.log.state(), self)?.profile.name ?? null
+      },
       // Kept like a device invited at creation: connected, still refused every member protocol.
       keep: (device, ms) => { invited.set(device, Date.now() + ms) },
       inAny: () => registry.list().length > 0

@@ -26,6 +26,7 @@ const refusedWith = (code: string) => (err: unknown): boolean => err instanceof 
 test('a second device links to its person by code: both show the same digits, the person confirms, colleagues see one person with two devices, and the new one is in that person\'s channels; a copy of the code used first shows other digits and is declined', async () => {
   const alice = await start(await dir('alice'))
   const bob = await start(await dir('bob'), [alice.address])
+  await alice.api.call('profile.set', { displayName: 'Alice Chen' })
   const ws = await alice.api.call('workspaces.create', { name: 'Acme' })
   await bob.api.call('workspaces.join', { link: (await alice.api.call('workspaces.invite', { workspaceId: ws.id })).link })
   // A private channel of Alice's and Bob's from before the link.
@@ -57,6 +58,7 @@ test('a second device links to its person by code: both show the same digits, th
   const [joined] = await linking
   assert.equal(joined?.id, ws.id)
   assert.equal(joined.userId, (await alice.api.call('workspaces.list', {}))[0]?.userId, 'the laptop is Alice\'s, not a new member')
+  assert.equal((await laptop.api.call('profile.get', {})).displayName, 'Alice Chen', 'a device linked before it had a name takes its person\'s')
   await waitFor('alice to see the link done', () => requests.some((r) => r.requestId === asked.requestId && r.state === 'linked'))
 
   // Bob sees one Alice with both devices; the laptop gets its certificate from an admin device.
