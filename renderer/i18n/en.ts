@@ -1,12 +1,14 @@
 import { enChat } from './en-chat.js'
 import { enInvites } from './en-invites.js'
 import { enBackup } from './en-backup.js'
+import { enDevices } from './en-devices.js'
 
 /** English UI strings: the reference set; every other language must have every key. */
 export const en = {
   ...enChat,
   ...enInvites,
   ...enBackup,
+  ...enDevices,
   'app.name': 'Enclave',
   'app.tagline': 'Team chat with no server. Every message stays on your team\'s own computers.',
   'connection.connecting': 'Connecting to your node…',
