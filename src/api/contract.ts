@@ -383,6 +383,8 @@ export interface Requests {
   'devices.readLinkCode': (input: { code: string }) => LinkPreview
   'devices.link': (input: { code: string }) => WorkspaceView[]
   'devices.confirmLink': (input: { requestId: string; accept: boolean }) => Record<string, never>
+  /** Removes a lost device: one of this person's in every workspace, or (admins) a member's in `workspaceId`. Returns the workspaces changed. */
+  'devices.remove': (input: { device: PeerIdString; workspaceId?: WorkspaceId }) => WorkspaceId[]
   /** Docs shared in a conversation, or personal docs (`conversationId` omitted); newest change first. */
   /**
    * Shares a file on this device's disk (a path the core can read: the CLI's and the desktop

@@ -127,6 +127,7 @@ const valid: Record<Method, Record<string, unknown>> = {
   'devices.readLinkCode': { code: 'enclave://link/abc' },
   'devices.link': { code: 'enclave://link/abc' },
   'devices.confirmLink': { requestId: '0123456789abcdef', accept: true },
+  'devices.remove': { device: PEER },
   'docs.list': { conversationId: CONV },
   'docs.create': { kind: 'board', title: 'Plan', conversationId: CONV },
   'docs.rename': { docId: DOC, title: 'Plan B' },

@@ -178,6 +178,7 @@ export const requestSchemas = {
   'devices.linkCode': empty,
   'devices.readLinkCode': z.object({ code: linkCode }).strict(),
   'devices.link': z.object({ code: linkCode }).strict(),
+  'devices.remove': z.object({ device: peerId, workspaceId: workspaceId.optional() }).strict(),
   'devices.confirmLink': z.object({ requestId: z.string().regex(/^[0-9a-f]{16}$/, 'a link request id'), accept: z.boolean() }).strict(),
   'directory.search': z.object({ workspaceId, query: z.string().max(100), departmentId: departmentId.optional(), limit: z.number().int().min(1).max(MAX_DIRECTORY_RESULTS).optional() }).strict(),
   'files.send': z.union([

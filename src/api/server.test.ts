@@ -93,6 +93,7 @@ const handlers: Handlers = {
   'devices.readLinkCode': notUsed,
   'devices.link': notUsed,
   'devices.confirmLink': notUsed,
+  'devices.remove': notUsed,
   'backup.restore': notUsed,
   'docs.list': notUsed,
   'docs.create': notUsed,

@@ -1,12 +1,14 @@
 import { createInterface } from 'node:readline/promises'
 import { UsageError } from './cli-error.js'
 import type { ApiClient } from '../api/api-client.js'
-import type { LinkRequestView } from '../api/contract.js'
+import type { LinkRequestView, PeerIdString, WorkspaceId } from '../api/contract.js'
 
 export interface DeviceCommandEnv {
   withClient: <T>(fn: (api: ApiClient) => Promise<T>) => Promise<T>
   out: (line: string) => void
   asJson: boolean
+  /** --workspace: an admin removing a member's device names the workspace. */
+  workspace: string | undefined
 }
 
 /** Asks on stdin (a terminal, or a script's pipe); no answer, or the input ending, is no. */
@@ -62,5 +64,26 @@ export async function runDeviceCommand(positionals: string[], env: DeviceCommand
     })
     return
   }
-  throw new UsageError(sub === undefined ? 'say what to do: link-code or link' : `unknown device command '${sub}'`, 'device')
+  if (sub === 'list') {
+    await env.withClient(async (api) => {
+      const self = (await api.call('node.info', {})).peerId
+      const mine = []
+      for (const w of await api.call('workspaces.list', {})) {
+        const me = (await api.call('workspaces.members', { workspaceId: w.id })).find((m) => m.userId === w.userId)
+        mine.push({ workspace: w.name, workspaceId: w.id, devices: me?.devices ?? [] })
+      }
+      if (env.asJson) { env.out(JSON.stringify(mine, null, 2)); return }
+      for (const w of mine) env.out(`${w.workspace}: ${w.devices.map((d) => (d === self ? `${d} (this device)` : d)).join(', ')}`)
+    })
+    return
+  }
+  if (sub === 'remove') {
+    if (arg === undefined) throw new UsageError('name the device to remove: enclave device remove DEVICE_ID (see enclave device list)', 'device')
+    await env.withClient(async (api) => {
+      const changed = await api.call('devices.remove', { device: arg as PeerIdString, ...(env.workspace === undefined ? {} : { workspaceId: env.workspace as WorkspaceId }) })
+      env.out(env.asJson ? JSON.stringify(changed) : `Removed from ${changed.length} workspace${changed.length === 1 ? '' : 's'}; it can no longer reach your colleagues.`)
+    })
+    return
+  }
+  throw new UsageError(sub === undefined ? 'say what to do: link-code, link, list or remove' : `unknown device command '${sub}'`, 'device')
 }

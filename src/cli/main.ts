@@ -135,6 +135,7 @@ async function run(argv: string[]): Promise<void> {
         : command === 'invite' ? { workspace: { type: 'string' }, role: { type: 'string' }, expires: { type: 'string' }, approval: { type: 'boolean' }, uses: { type: 'string' }, department: { type: 'string', multiple: true }, for: { type: 'string' }, csv: { type: 'string' }, qr: { type: 'boolean' } }
           : command === 'members' || command === 'invites' ? { workspace: { type: 'string' } }
           : command === 'backup' ? { 'backup-passphrase-file': { type: 'string' }, to: { type: 'string' }, every: { type: 'string' }, keep: { type: 'string' }, off: { type: 'boolean' }, 'passphrase-file': { type: 'string' }, 'key-file': { type: 'string' } }
+            : command === 'device' ? { workspace: { type: 'string' } }
             : command === 'workspace' ? { clear: { type: 'boolean' }, 'max-mb': { type: 'string' }, block: { type: 'string' }, 'no-guests': { type: 'boolean' }, 'recall-minutes': { type: 'string' } }
               : command === 'channel' ? { workspace: { type: 'string' }, topic: { type: 'string' }, open: { type: 'boolean' }, member: { type: 'string', multiple: true } }
                 : command === 'send-file' ? { caption: { type: 'string' } }
@@ -426,7 +427,7 @@ async function run(argv: string[]): Promise<void> {
       return
     }
     case 'device': {
-      await runDeviceCommand(positionals, { withClient: (fn) => withClient(dataDir, fn), out, asJson })
+      await runDeviceCommand(positionals, { withClient: (fn) => withClient(dataDir, fn), out, asJson, workspace: typeof values.workspace === 'string' ? values.workspace : undefined })
       return
     }
     case 'members': {

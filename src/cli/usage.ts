@@ -185,13 +185,19 @@ The backup passphrase (at least 8 characters) comes from --backup-passphrase-fil
 ENCLAVE_BACKUP_PASSPHRASE. Without it nobody can read the backup, Enclave included.`,
   device: `Usage: enclave device link-code [--json] [--data DIR]
        enclave device link CODE [--json] [--data DIR]
+       enclave device list [--json] [--data DIR]
+       enclave device remove DEVICE_ID [--workspace ID] [--json] [--data DIR]
 
 link-code  on a device already in your workspaces: shows a code (enclave://link/…) that works
            once for 10 minutes, then asks you (on stdin) to confirm the device that uses it.
            Answer y only if that device shows the same six digits.
 link       on the new device (one in no workspace yet): shows the six digits to compare, and
            joins every workspace of your account once the other device said yes. Colleagues
-           see one person with two devices.`,
+           see one person with two devices.
+list       your devices in each workspace
+remove     removes a lost device from your account in every workspace (an admin removes a
+           member's device with --workspace): it is refused from then on, and each channel's
+           committer takes it out of the group.`,
   invites: `Usage: enclave invites [--workspace ID] [--json] [--data DIR]
        enclave invites revoke INVITE_ID [--workspace ID] [--json] [--data DIR]
 

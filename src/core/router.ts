@@ -147,6 +147,7 @@ export function createRouter({ info, health, peers, relays, chat, profiles, work
     'devices.linkCode': () => Promise.resolve(devices.code()),
     'devices.readLinkCode': ({ code }) => Promise.resolve(devices.preview(code)),
     'devices.link': ({ code }) => devices.link(code),
+    'devices.remove': ({ device, workspaceId }) => workspaces.removeDevice(device, workspaceId),
     'devices.confirmLink': ({ requestId, accept }) => { devices.confirm(requestId, accept); return Promise.resolve({}) },
     'docs.list': ({ conversationId }) => docs.list(conversationId ?? null),
     'docs.create': ({ kind, title, conversationId }) => docs.create(kind, title, conversationId ?? null),

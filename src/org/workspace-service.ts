@@ -104,6 +104,12 @@ export interface WorkspaceService {
   /** Relays every workspace of this device lists, to dial and keep a reservation on. */
   relays(): string[]
   search(ws: string, query: DirectoryQuery): MemberView[]
+  /**
+   * Removes a lost device: one of this device's person's, in every workspace where it is theirs;
+   * or, given a workspace, any member's there as the log's rules allow (admins). Returns the
+   * workspaces whose log changed.
+   */
+  removeDevice(device: PeerIdString, ws?: WorkspaceId): Promise<WorkspaceId[]>
   /** What linking a device to this device's account may do here (device-link.ts). */
   linking: LinkWorkspaces
   /** Announces every workspace's membership to the services, and starts certificate renewal. */
@@ -472,6 +478,20 @@ export async function createWorkspaceService(components: WorkspaceServiceCompone
     setFilePolicy: async (ws, policy) => view(await act(ws, { type: 'filePolicy', maxBytes: policy.maxBytes, blocked: [...new Set(policy.blocked)].sort(), guests: policy.guests })),
 
     relays: () => [...new Set(registry.list().flatMap((w) => w.log.state().relays))],
+
+    removeDevice: async (device, ws) => {
+      if (device === self) throw new EnclaveError('bad-request', 'a device cannot remove itself: remove it from another of your devices')
+      const targets = ws === undefined
+        ? registry.list().filter((w) => memberOfDevice(w.log.state(), device)?.userId === w.record.userId)
+        : [workspace(ws)]
+      if (targets.length === 0) throw new EnclaveError('not-found', 'that device is not one of yours in any workspace')
+      for (const w of targets) {
+        const owner = memberOfDevice(w.log.state(), device)
+        if (owner === undefined) throw new EnclaveError('not-found', 'that device is in no member\'s account here')
+        await appendOwn(w, { type: 'removeDevice', userId: owner.userId, device })
+      }
+      return targets.map((w) => w.record.ws)
+    },
 
     linking: {
       mine: () => registry.list().flatMap((w) => {

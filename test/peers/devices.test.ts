@@ -23,7 +23,7 @@ function requestsOf(node: NodeProcess): LinkRequestView[] {
 
 const refusedWith = (code: string) => (err: unknown): boolean => err instanceof ApiCallError && err.code === code
 
-test('a second device links to its person by code: both show the same digits, the person confirms, colleagues see one person with two devices, and the new one is in that person\'s channels; a copy of the code used first shows other digits and is declined', async () => {
+test('a second device links to its person by code: both show the same digits, the person confirms, colleagues see one person with two devices, and the new one is in that person\'s channels until it is removed as lost; a copy of the code used first shows other digits and is declined', async () => {
   const alice = await start(await dir('alice'))
   const bob = await start(await dir('bob'), [alice.address])
   await alice.api.call('profile.set', { displayName: 'Alice Chen' })
@@ -77,6 +77,18 @@ test('a second device links to its person by code: both show the same digits, th
   await waitFor('alice\'s first device to read it too', async () => (await historyTexts(alice, { conversationId: ops.id })).includes('ok, from my laptop'), { timeoutMs: 30_000 })
   // A device already in a workspace links no further.
   await assert.rejects(laptop.api.call('devices.link', { code: (await alice.api.call('devices.linkCode', {})).code }), refusedWith('already-member'))
+
+  // The laptop is lost: Alice removes it from her desktop. Bob sees one device again, the
+  // channel's next epoch leaves it out, and Bob's next post reaches Alice but not the laptop.
+  await assert.rejects(alice.api.call('devices.remove', { device: alice.peerId }), refusedWith('bad-request'))
+  assert.deepEqual(await alice.api.call('devices.remove', { device: laptop.peerId }), [ws.id])
+  await waitFor('bob to see one device of alice\'s', async () => (await aliceOnBob())?.length === 1, { timeoutMs: 30_000 })
+  const opsOn = async (node: NodeProcess): Promise<string[]> => (await node.api.call('conversations.list', {})).find((c) => c.id === ops.id)?.members ?? []
+  await waitFor('the laptop to leave the channel\'s group', async () => !(await opsOn(bob)).includes(laptop.peerId) && !(await opsOn(alice)).includes(laptop.peerId), { timeoutMs: 30_000 })
+  await bob.api.call('chat.send', { conversationId: ops.id, text: 'new keys, new plans' })
+  await waitFor('alice to read it', async () => (await historyTexts(alice, { conversationId: ops.id })).includes('new keys, new plans'), { timeoutMs: 30_000 })
+  assert.ok(!(await historyTexts(laptop, { conversationId: ops.id })).includes('new keys, new plans'), 'the removed laptop reads nothing after its removal')
+  await waitFor('the laptop to be cut off', async () => !(await bob.api.call('peers.list', {})).some((p) => p.peerId === laptop.peerId && p.connected), { timeoutMs: 30_000 })
 })
 
 test('linking from the CLI: the device with the code asks on its terminal, showing the digits the new device printed', async () => {
