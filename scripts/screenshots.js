@@ -95,6 +95,11 @@ try {
       // Settings → Backup, with the last backup made above.
       await page.getByRole('dialog').locator('#backup-heading').scrollIntoViewIfNeeded()
       await shot(page, '3-settings-backup')
+      // Settings → Devices, showing a link code for a new device.
+      const devicesSection = page.getByRole('dialog').locator('section[aria-labelledby="devices-heading"]')
+      await devicesSection.locator('button').first().click()
+      await devicesSection.locator('svg.qr').scrollIntoViewIfNeeded()
+      await shot(page, '3-settings-devices')
       await page.keyboard.press('Escape')
 
       // Settings → Advanced: addresses, relays and connecting by address live here, not in the normal view.
