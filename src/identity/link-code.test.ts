@@ -10,11 +10,15 @@ const badRequest = (err: unknown): boolean => err instanceof EnclaveError && err
 
 test('a link code reads back as written, also inside pasted text, and not once expired or damaged', async () => {
   const shown = await device()
-  const code = { v: 1 as const, device: shown, addresses: [`/ip4/192.168.1.5/tcp/4001/p2p/${shown}`], secret: newLinkSecret(), expiresAt: Date.now() + 60_000 }
+  const addresses = [`/ip4/192.168.1.5/tcp/4001/p2p/${shown}`, `/ip4/127.0.0.1/tcp/4001/p2p/${shown}`, `/ip4/10.1.2.3/tcp/4001/p2p/12D3KooWDpr2WRAKze7emjz3naCQ5arNASaNXiLxQBj2trobZ3Wd/p2p-circuit/p2p/${shown}`]
+  const code = { v: 1 as const, device: shown, addresses, secret: newLinkSecret(), expiresAt: Math.ceil((Date.now() + 60_000) / 1000) * 1000 }
   const text = encodeLinkCode(code)
+  // Packed as bytes, so its QR code scans from a screen: three addresses, one through a relay.
+  assert.ok(text.length < 200, `${text.length} characters`)
   assert.deepEqual(decodeLinkCode(`my code: ${text} (thanks)`), code)
   assert.throws(() => decodeLinkCode(text, code.expiresAt + 1), (err: unknown) => badRequest(err) && /expired/.test((err as Error).message))
   assert.throws(() => decodeLinkCode(text.slice(0, -6)), badRequest)
+  assert.throws(() => decodeLinkCode(`${text}AAAA`), badRequest)
   assert.throws(() => decodeLinkCode('enclave://join/abcdefghijklmnopqrstuvwxyz'), badRequest)
   // A code leading anywhere but its own device is refused on both sides.
   const other = await device()

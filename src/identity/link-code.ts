@@ -1,8 +1,10 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { publicKeyFromRaw } from '@libp2p/crypto/keys'
+import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
 import { EnclaveError } from '../errors.js'
-import { canonicalDecode, canonicalEncode } from './canonical.js'
+import { canonicalEncode } from './canonical.js'
 import { PEER_ID_TEXT } from '../ids.js'
 
 /**
@@ -29,30 +31,59 @@ export function newLinkSecret(): Uint8Array {
   return new Uint8Array(randomBytes(SECRET_BYTES))
 }
 
+/**
+ * The code is packed as bytes so that its QR code scans from a screen: the device as its 32-byte
+ * key, and its addresses as binary multiaddrs without the `/p2p/<device>` each one ends with.
+ *
+ *   0x01 | device key 32 | secret 16 | expiresAt (seconds, uint32) | count 1 | (length 1 | multiaddr)*
+ */
 export function encodeLinkCode(code: LinkCode): string {
   const checked = payload.parse(code)
   if (checked.addresses.some((a) => !a.endsWith(`/p2p/${checked.device}`))) throw new EnclaveError('internal', 'a link code leads to its own device only')
-  return LINK_CODE_PREFIX + Buffer.from(canonicalEncode(checked)).toString('base64url')
+  const key = peerIdFromString(checked.device).publicKey?.raw
+  if (key?.byteLength !== 32) throw new EnclaveError('internal', 'the device has no Ed25519 key')
+  // An address past 255 bytes (a pathological DNS name) cannot be framed; the others still lead there.
+  const addresses = checked.addresses.map((a) => multiaddr(a.slice(0, a.lastIndexOf('/p2p/'))).bytes).filter((a) => a.byteLength <= 255).slice(0, 16)
+  const expires = Buffer.alloc(4)
+  expires.writeUInt32BE(Math.ceil(checked.expiresAt / 1000))
+  const bytes = Buffer.concat([Uint8Array.of(VERSION), key, checked.secret, expires, Uint8Array.of(addresses.length), ...addresses.flatMap((a) => [Uint8Array.of(a.byteLength), a])])
+  return LINK_CODE_PREFIX + bytes.toString('base64url')
 }
+
+const VERSION = 1
 
 /** Reads a code, or any text that contains one; an expired or damaged code is `bad-request`. */
 export function decodeLinkCode(text: string, now = Date.now()): LinkCode {
   const match = /enclave:\/\/link\/([A-Za-z0-9_-]{20,8000})/.exec(text)
   if (match?.[1] === undefined) throw new EnclaveError('bad-request', 'no enclave://link/ code found')
-  let raw: unknown
+  const bytes = new Uint8Array(Buffer.from(match[1], 'base64url'))
+  let at = 0
+  const take = (n: number): Uint8Array => {
+    if (at + n > bytes.byteLength) throw new EnclaveError('bad-request', 'the link code is damaged')
+    const part = bytes.subarray(at, at + n)
+    at += n
+    return part
+  }
+  const byte = (): number => take(1)[0] ?? 0
+  let code: LinkCode
   try {
-    raw = canonicalDecode(new Uint8Array(Buffer.from(match[1], 'base64url')))
+    if (byte() !== VERSION) throw new EnclaveError('bad-request', 'the link code is damaged or from a newer Enclave')
+    const device = peerIdFromPublicKey(publicKeyFromRaw(take(32))).toString()
+    const secret = new Uint8Array(take(16))
+    const expiresAt = Buffer.from(take(4)).readUInt32BE(0) * 1000
+    const count = byte()
+    const addresses: string[] = []
+    for (let i = 0; i < count; i++) addresses.push(`${multiaddr(take(byte())).toString()}/p2p/${device}`)
+    if (at !== bytes.byteLength) throw new EnclaveError('bad-request', 'the link code is damaged')
+    const parsed = payload.safeParse({ v: 1, device, addresses, secret, expiresAt })
+    if (!parsed.success) throw new EnclaveError('bad-request', 'the link code is damaged')
+    code = parsed.data
   } catch (err) {
+    if (err instanceof EnclaveError) throw err
     throw new EnclaveError('bad-request', 'the link code is damaged', { cause: err })
   }
-  const parsed = payload.safeParse(raw)
-  if (!parsed.success || parsed.data.addresses.some((a) => !a.endsWith(`/p2p/${parsed.data.device}`) || !parses(a))) throw new EnclaveError('bad-request', 'the link code is damaged')
-  if (parsed.data.expiresAt <= now) throw new EnclaveError('bad-request', 'the link code expired: show a new one on your other device')
-  return parsed.data
-}
-
-function parses(address: string): boolean {
-  try { multiaddr(address); return true } catch { return false }
+  if (code.expiresAt <= now) throw new EnclaveError('bad-request', 'the link code expired: show a new one on your other device')
+  return code
 }
 
 /** One HMAC under the code's secret, for one purpose, over both devices. */

@@ -187,7 +187,8 @@ export async function createDeviceLinks(components: DeviceLinkComponents): Promi
 
   return {
     code: () => {
-      const expiresAt = Date.now() + CODE_MS
+      // Whole seconds: the code carries its expiry in seconds.
+      const expiresAt = Math.ceil((Date.now() + CODE_MS) / 1000) * 1000
       const secret = newLinkSecret()
       open = { secret, expiresAt, wrong: 0, claimed: false }
       const all = node.getMultiaddrs().map((a) => a.toString())
