@@ -8,7 +8,7 @@ import { decodeLinkCode, encodeLinkCode, isLinkProof, linkProof, linkSas, newLin
 import { deviceLinkProof, verifyOp, type SignedOp, type VerifiedOp } from '../identity/membership-op.js'
 import { isStrangerRefusal, strangerRefusal } from '../net/refuse-stream.js'
 import { ask, parseWith, serveRequest, type Exchange } from '../net/request-reply.js'
-import { MAX_OPS_FRAME, opListSchema } from './op-frames.js'
+import { MAX_OPS_FRAME, OP_BYTES_PER_EXCHANGE, OP_BYTES_PER_FRAME, opListSchema, opSize } from './op-frames.js'
 import type { Emit, LinkCodeView, LinkPreview, LinkRequestView, PeerIdString, UserId, WorkspaceId, WorkspaceView } from '../api/contract.js'
 import type { Logger } from '../logger.js'
 import type { NetNode } from '../net/libp2p-node.js'
@@ -75,6 +75,32 @@ export interface DeviceLinkComponents {
   setDisplayName(name: string): Promise<void>
 }
 
+/** Op bytes a hand-over may bring per workspace: one exchange's budget, as the other side packs it. */
+const HAND_OVER_BYTES = OP_BYTES_PER_EXCHANGE + OP_BYTES_PER_FRAME
+/** What a frame costs of that budget besides its ops: empty frames without end are refused too. */
+const FRAME_COST = 1024
+
+/**
+ * The new device reads the logs handed over into `into` (the workspaces offered), until `end`.
+ * Each workspace's ops are counted before they are verified or kept: a device that sends more
+ * than one exchange's worth, or frames that never end, is refused `too-large`.
+ */
+export async function readHandOver(exchange: Pick<Exchange, 'next'>, into: Map<string, { ops: VerifiedOp[] }>): Promise<void> {
+  const spent = new Map<string, number>()
+  for (;;) {
+    const raw = await exchange.next()
+    const frame = opsFrame.safeParse(raw)
+    if (!frame.success) { parseEnd(raw); return }
+    const { ws, ops } = frame.data
+    const target = into.get(ws)
+    if (target === undefined) throw new EnclaveError('bad-frame', 'ops for a workspace the link did not offer')
+    const bytes = (spent.get(ws) ?? 0) + ops.reduce((sum, op) => sum + opSize(op), 0) + FRAME_COST
+    if (bytes > HAND_OVER_BYTES) throw new EnclaveError('too-large', 'the other device handed over more of a log than one exchange holds')
+    spent.set(ws, bytes)
+    for (const signed of ops) target.ops.push(await verifyOp(signed, ws))
+  }
+}
+
 export interface DeviceLinks {
   /** Shows a new code on this device (any earlier one stops working). */
   code(): LinkCodeView
@@ -88,7 +114,7 @@ export interface DeviceLinks {
 }
 
 interface OpenCode { secret: Uint8Array; expiresAt: number; wrong: number; claimed: boolean }
-interface Pending { device: PeerIdString; decide(accept: boolean): void }
+interface Pending { decide(accept: boolean): void }
 
 export async function createDeviceLinks(components: DeviceLinkComponents): Promise<DeviceLinks> {
   const { node, deviceKey, log, emit, workspaces } = components
@@ -98,7 +124,7 @@ export async function createDeviceLinks(components: DeviceLinkComponents): Promi
   const myName = (): string => components.displayName() ?? hostname().slice(0, 64)
 
   /** Waits for the person's answer; no answer in time is a no. The request's view says each step. */
-  const askPerson = (device: PeerIdString, name: string, sas: string): { requestId: string; answer: Promise<boolean> } => {
+  const askPerson = (name: string, sas: string): { requestId: string; answer: Promise<boolean> } => {
     const requestId = randomBytes(8).toString('hex')
     const answer = new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => { decide(false, 'timed-out') }, CONFIRM_MS)
@@ -108,7 +134,7 @@ export async function createDeviceLinks(components: DeviceLinkComponents): Promi
         emit('devices.linkRequest', { requestId, deviceName: name, sas, state, expiresAt: 0 })
         resolve(accept)
       }
-      pending.set(requestId, { device, decide })
+      pending.set(requestId, { decide })
     })
     emit('devices.linkRequest', { requestId, deviceName: name, sas, state: 'waiting', expiresAt: Date.now() + CONFIRM_MS })
     return { requestId, answer }
@@ -127,7 +153,7 @@ export async function createDeviceLinks(components: DeviceLinkComponents): Promi
     if (workspaces.knows(remote)) throw new EnclaveError('already-member', 'that device is already in this workspace')
     workspaces.keep(remote, CONFIRM_MS + 60_000)
     const sas = linkSas(code.secret, self, remote)
-    const { requestId, answer } = askPerson(remote, req.name, sas)
+    const { requestId, answer } = askPerson(req.name, sas)
     if (!await answer) throw new EnclaveError('unauthorized', 'the link was not confirmed on the other device')
     const ended = (state: LinkRequestView['state']): void => { emit('devices.linkRequest', { requestId, deviceName: req.name, sas, state, expiresAt: 0 }) }
     try {
@@ -174,14 +200,8 @@ export async function createDeviceLinks(components: DeviceLinkComponents): Promi
         proofs.push({ ws, sig: await deviceLinkProof(deviceKey, parseWorkspaceId(ws), userId, self) })
       }
       await exchange.send([{ t: 'consent', proofs }])
-      for (;;) {
-        const raw = await exchange.next()
-        const frame = opsFrame.safeParse(raw)
-        if (!frame.success) { parseEnd(raw); return got }
-        const into = got.get(frame.data.ws)
-        if (into === undefined) throw new EnclaveError('bad-frame', 'ops for a workspace the link did not offer')
-        for (const signed of frame.data.ops) into.ops.push(await verifyOp(signed, frame.data.ws))
-      }
+      await readHandOver(exchange, got)
+      return got
     })
   }
 
