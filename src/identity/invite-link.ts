@@ -1,9 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { publicKeyFromRaw } from '@libp2p/crypto/keys'
-import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
 import { EnclaveError } from '../errors.js'
+import { deviceKeyBytes, packAddresses, packedReader } from './packed-bytes.js'
 import { canonicalDecode, canonicalEncode, domainHash } from './canonical.js'
 import { isWorkspaceId, parseInviteId } from '../ids.js'
 import type { InviteId } from '../api/contract.js'
@@ -71,19 +69,15 @@ export function encodeShortInviteLink(invite: InvitePayload, seed: Uint8Array, d
   if (inviteId === undefined || !/^[0-9a-f]{40}$/.test(fingerprint)) throw new EnclaveError('internal', 'this invite has no short form')
   if (checked.addresses.some((a) => !a.endsWith(`/p2p/${device}`))) throw new EnclaveError('internal', 'a short link leads to the inviting device only')
   const name = Buffer.from(checked.name, 'utf8')
-  // An address past 255 bytes (a pathological DNS name) cannot be framed; the others still lead there.
-  const addresses = checked.addresses.map((a) => multiaddr(a.slice(0, a.lastIndexOf('/p2p/'))).bytes).filter((a) => a.byteLength <= 255)
-  const key = peerIdFromString(device).publicKey?.raw
-  if (key?.byteLength !== 32) throw new EnclaveError('internal', 'the inviting device has no Ed25519 key')
   const bytes = Buffer.concat([
     Uint8Array.of(SHORT_VERSION),
     Buffer.from(checked.ws.slice(1), 'hex'),
     Buffer.from(fingerprint, 'hex'),
     Buffer.from(inviteId, 'hex'),
     seed,
-    key,
+    deviceKeyBytes(device),
     Uint8Array.of(name.byteLength), name,
-    Uint8Array.of(addresses.length), ...addresses.flatMap((a) => [Uint8Array.of(a.byteLength), a])
+    ...packAddresses(checked.addresses)
   ])
   return INVITE_LINK_PREFIX + bytes.toString('base64url')
 }
@@ -119,26 +113,17 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Reads a short link's bytes into the invite they stand for; anything off is `bad-request`. */
 function decodeShort(bytes: Uint8Array): InvitePayload {
-  let at = 1
-  const take = (n: number): Uint8Array => {
-    if (at + n > bytes.byteLength) throw new EnclaveError('bad-request', 'the invite link is damaged')
-    const part = bytes.subarray(at, at + n)
-    at += n
-    return part
-  }
+  const { take, byte, device: readDevice, addresses: readAddresses, end } = packedReader(bytes, 'the invite link is damaged', 1)
   const hex = (n: number): string => Buffer.from(take(n)).toString('hex')
-  const byte = (): number => take(1)[0] ?? 0
   try {
     const ws = `w${hex(16)}`
     const fingerprint = hex(20).match(/.{4}/g)?.join(' ') ?? ''
     const inviteId = `inv-${hex(12)}`
     const secret = inviteSecretOfSeed(take(SEED_BYTES))
-    const device = peerIdFromPublicKey(publicKeyFromRaw(take(32))).toString()
+    const device = readDevice()
     const name = new TextDecoder('utf-8', { fatal: true }).decode(take(byte()))
-    const count = byte()
-    const addresses: string[] = []
-    for (let i = 0; i < count; i++) addresses.push(`${multiaddr(take(byte())).toString()}/p2p/${device}`)
-    if (at !== bytes.byteLength) throw new EnclaveError('bad-request', 'the invite link is damaged')
+    const addresses = readAddresses(device)
+    end()
     const parsed = payload.safeParse({ v: 1, ws, name, fingerprint, addresses, inviteId, secret })
     if (!parsed.success) throw new EnclaveError('bad-request', 'the invite link is damaged')
     return parsed.data

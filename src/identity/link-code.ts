@@ -1,9 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import { publicKeyFromRaw } from '@libp2p/crypto/keys'
-import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
 import { EnclaveError } from '../errors.js'
+import { deviceKeyBytes, packAddresses, packedReader } from './packed-bytes.js'
 import { canonicalEncode } from './canonical.js'
 import { PEER_ID_TEXT } from '../ids.js'
 
@@ -40,13 +38,9 @@ export function newLinkSecret(): Uint8Array {
 export function encodeLinkCode(code: LinkCode): string {
   const checked = payload.parse(code)
   if (checked.addresses.some((a) => !a.endsWith(`/p2p/${checked.device}`))) throw new EnclaveError('internal', 'a link code leads to its own device only')
-  const key = peerIdFromString(checked.device).publicKey?.raw
-  if (key?.byteLength !== 32) throw new EnclaveError('internal', 'the device has no Ed25519 key')
-  // An address past 255 bytes (a pathological DNS name) cannot be framed; the others still lead there.
-  const addresses = checked.addresses.map((a) => multiaddr(a.slice(0, a.lastIndexOf('/p2p/'))).bytes).filter((a) => a.byteLength <= 255).slice(0, 16)
   const expires = Buffer.alloc(4)
   expires.writeUInt32BE(Math.ceil(checked.expiresAt / 1000))
-  const bytes = Buffer.concat([Uint8Array.of(VERSION), key, checked.secret, expires, Uint8Array.of(addresses.length), ...addresses.flatMap((a) => [Uint8Array.of(a.byteLength), a])])
+  const bytes = Buffer.concat([Uint8Array.of(VERSION), deviceKeyBytes(checked.device), checked.secret, expires, ...packAddresses(checked.addresses)])
   return LINK_CODE_PREFIX + bytes.toString('base64url')
 }
 
@@ -56,25 +50,15 @@ const VERSION = 1
 export function decodeLinkCode(text: string, now = Date.now()): LinkCode {
   const match = /enclave:\/\/link\/([A-Za-z0-9_-]{20,8000})/.exec(text)
   if (match?.[1] === undefined) throw new EnclaveError('bad-request', 'no enclave://link/ code found')
-  const bytes = new Uint8Array(Buffer.from(match[1], 'base64url'))
-  let at = 0
-  const take = (n: number): Uint8Array => {
-    if (at + n > bytes.byteLength) throw new EnclaveError('bad-request', 'the link code is damaged')
-    const part = bytes.subarray(at, at + n)
-    at += n
-    return part
-  }
-  const byte = (): number => take(1)[0] ?? 0
+  const read = packedReader(new Uint8Array(Buffer.from(match[1], 'base64url')), 'the link code is damaged')
   let code: LinkCode
   try {
-    if (byte() !== VERSION) throw new EnclaveError('bad-request', 'the link code is damaged or from a newer Enclave')
-    const device = peerIdFromPublicKey(publicKeyFromRaw(take(32))).toString()
-    const secret = new Uint8Array(take(16))
-    const expiresAt = Buffer.from(take(4)).readUInt32BE(0) * 1000
-    const count = byte()
-    const addresses: string[] = []
-    for (let i = 0; i < count; i++) addresses.push(`${multiaddr(take(byte())).toString()}/p2p/${device}`)
-    if (at !== bytes.byteLength) throw new EnclaveError('bad-request', 'the link code is damaged')
+    if (read.byte() !== VERSION) throw new EnclaveError('bad-request', 'the link code is damaged or from a newer Enclave')
+    const device = read.device()
+    const secret = new Uint8Array(read.take(SECRET_BYTES))
+    const expiresAt = Buffer.from(read.take(4)).readUInt32BE(0) * 1000
+    const addresses = read.addresses(device)
+    read.end()
     const parsed = payload.safeParse({ v: 1, device, addresses, secret, expiresAt })
     if (!parsed.success) throw new EnclaveError('bad-request', 'the link code is damaged')
     code = parsed.data
