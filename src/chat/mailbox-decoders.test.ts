@@ -80,10 +80,12 @@ test('a mailbox answers edited deposits and key package requests with acks, repl
       }
     }
     // Chat deposits: edited frames, whole (the length prefix may be edited too).
+    // The unedited deposit goes first (a random run may edit every one into a refusal: it failed a
+    // CI run), so the mailbox is seen holding mail between the edited ones.
     await fc.assert(fc.asyncProperty(fc.oneof(mutatedBytes(cborFrame(deposit)), mutatedValue(deposit).map(cborFrame)), async (bytes) => {
       await probeServer(serve(CHAT_PROTOCOL), depositor, bytes)
-    }), { numRuns: streamFuzzRuns(100) })
-    assert.ok(box.lines.some((l) => l.msg === 'holding mail'), 'some edited deposits were still deposits, and held')
+    }), { numRuns: streamFuzzRuns(100), examples: [[cborFrame(deposit)]] })
+    assert.ok(box.lines.some((l) => l.msg === 'holding mail'), 'a deposit among the edited ones was held')
     // Key packages left and asked for, edited.
     const requests = fc.oneof(
       fc.constant({ t: 'deposit', kps: [keyPackage] }).chain((req) => fc.oneof(mutatedValue(req), mutatedBytes(keyPackage).map((kp) => ({ t: 'deposit', kps: [kp] })))),
