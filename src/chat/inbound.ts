@@ -45,13 +45,13 @@ export const MAX_BROKEN_PER_AUTHOR = 64
 const MAX_MENTION_KEYS = 50
 export const MAX_BROKEN_BYTES_PER_AUTHOR = 2 * 1024 * 1024
 
-export function createInbound(ctx: ChatContext, delivery: Delivery, membership: Membership, gaps: Pick<GapWatch, 'stored'>, actions: Pick<MessageActions, 'receive' | 'decorate' | 'changed'>, receipts: Pick<ReadReceipts, 'receive'>): Inbound {
+export function createInbound(ctx: ChatContext, delivery: Delivery, membership: Membership, gaps: Pick<GapWatch, 'stored'>, actions: Pick<MessageActions, 'receive' | 'arrived' | 'decorate' | 'changed'>, receipts: Pick<ReadReceipts, 'receive'>): Inbound {
   const { store, clock, emit, self, log, policy, messages, cipher, keys, groups, components, configFor, announce } = ctx
   const { committerLeaf, refreshMembers, applyMeta, mayBeIn } = ctx.rules
   const { outbox, kickAll, markSeen, passStored } = delivery
   const { handleRequest, hasOpenWork, serveOpenWork } = membership
 
-  const storeMessage = (batch: StoreBatch, record: ConversationRecord, p: Extract<AppPayload, { type: 'text' | 'file' }>): MessageView => {
+  const storeMessage = async (batch: StoreBatch, record: ConversationRecord, p: Extract<AppPayload, { type: 'text' | 'file' }>): Promise<MessageView> => {
     clock.observe(p.hlc)
     const extras: Pick<StoredMessage, 'reply' | 'mentions' | 'all'> = p.type === 'file' ? {} : {
       ...(p.reply === undefined ? {} : { reply: p.reply }),
@@ -63,6 +63,7 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
     }
     const msg: StoredMessage = { conv: record.id, author: p.author, seq: p.seq, hlc: p.hlc, text: p.text, ...(p.type === 'file' ? { file: storedFileOf(p.file) } : {}), ...extras, state: 'received', mine: false }
     const key = messages.append(batch, msg, { countUnread: true })
+    await actions.arrived(batch, msg)
     if (msg.all === true || msg.mentions?.includes(self) === true) {
       record.mentionsUnread = (record.mentionsUnread ?? 0) + 1
       record.mentionKeys = [...(record.mentionKeys ?? []), key].slice(-MAX_MENTION_KEYS)
@@ -131,7 +132,7 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
     if (p.conv !== env.conv || p.seq !== env.seq) throw new EnclaveError('wrong-conversation', 'envelope and MLS plaintext disagree')
     // The envelope was new (deduplicated by conversation, author and seq when stored), so its message is too.
     if (p.type === 'text' || p.type === 'file') {
-      const view = storeMessage(batch, record, p)
+      const view = await storeMessage(batch, record, p)
       added.push(view)
       const root = p.type === 'text' && p.thread !== undefined && plausibleTarget(record, p.thread) ? p.thread : undefined
       if (root !== undefined) {

@@ -28,6 +28,11 @@ async function everyone(net: TestDevices, devices: TestDevice[], conv: Conversat
   }
 }
 
+/** The texts of the messages a device's search finds. */
+async function foundBy(device: TestDevice, query: string): Promise<string[]> {
+  return (await device.chat.search({ query })).hits.map((h) => h.message.text)
+}
+
 /** Every stored message record of a device, as on its disk (sealed values opened). */
 async function onDisk(device: TestDevice): Promise<StoredMessage[]> {
   const out: StoredMessage[] = []
@@ -80,6 +85,13 @@ test('an edit and a reaction that arrive before their message wait for it', asyn
     await everyone(net, [c], conv, sent.id, 'the edited, reacted message', (v) => v.text === 'final' && v.reactions?.[0]?.emoji === '✅')
     const added = c.added(conv).find((v) => v.id === sent.id)
     assert.equal(added?.text, 'final', 'shown edited from the first moment')
+    assert.deepEqual(await foundBy(c, 'final'), ['final'], 'found by its edited text')
+    // A message and its edit handed over together, in order (one pass, one batch).
+    const second = await a.chat.send({ conversationId: conv }, 'second draft')
+    await a.chat.actions.edit(second.id, 'second version')
+    await net.deliver(c, a, (await a.envelopes(conv, a.id)).filter((e) => e.seq >= second.seq))
+    await everyone(net, [c], conv, second.id, 'the second, edited', (v) => v.text === 'second version')
+    assert.deepEqual(await foundBy(c, 'version'), ['second version'], 'found by the edit that came with it')
     net.oneWay(a, c, true)
   } finally {
     await net.close()
@@ -106,8 +118,10 @@ test('a recall erases the message on every member\'s disk, even when it arrives 
     net.oneWay(b, c, true)
     for (const d of [a, b, c]) {
       await net.until('erased on disk', async () => !JSON.stringify(await onDisk(d)).includes('CANARY'))
-      const raw = JSON.stringify(await (async () => { const all: unknown[] = []; for await (const e of d.store.collection('annotations').entries()) all.push(e); return all })())
-      assert.ok(!raw.includes('CANARY'), 'no earlier text in the annotations either')
+      for (const name of ['annotations', 'searchDocs'] as const) {
+        const raw = JSON.stringify(await (async () => { const all: unknown[] = []; for await (const e of d.store.collection(name).entries()) all.push(e); return all })())
+        assert.ok(!raw.toLowerCase().includes('canary'), `no earlier text in ${name} either`)
+      }
     }
     await assert.rejects(b.chat.actions.edit(shown.id, 'back'), { code: 'bad-request' })
   } finally {

@@ -4,7 +4,7 @@ import { MAX_TEXT_LENGTH, textLength } from '../limits.js'
 import { isEmoji, MAX_REACTIONS_PER_MEMBER, reactionsBy, reactionsOf, type AnnotationOp, type Annotations } from './annotations.js'
 import type { MessageRef } from './annotation-log.js'
 import { hlcToMs } from './hybrid-clock.js'
-import { orderOf, toMessageView, type ConversationRecord } from './message-log.js'
+import { orderOf, toMessageView, type ConversationRecord, type StoredMessage } from './message-log.js'
 import { indexedDocOf } from './message-search.js'
 import type { AppPayload } from './envelope.js'
 import type { ConversationId, MessageId, MessageInfo, MessageView, PeerIdString } from '../api/contract.js'
@@ -34,6 +34,8 @@ export interface MessageActions {
   decorate(views: MessageView[]): Promise<MessageView[]>
   /** A member's op, checked (who may do what) and applied in `batch`; what to tell the shells once it is written. */
   receive(batch: StoreBatch, record: ConversationRecord, p: OpPayload): Promise<(() => Promise<void>) | undefined>
+  /** A message just stored in `batch`: an edit or recall that came first decides what the search index takes. */
+  arrived(batch: StoreBatch, msg: StoredMessage): Promise<void>
   react(id: MessageId, emoji: string, on: boolean): Promise<MessageView>
   edit(id: MessageId, text: string): Promise<MessageView>
   recall(id: MessageId): Promise<MessageView>
@@ -160,13 +162,27 @@ export function createMessageActions(ctx: ChatContext, deps: ActionDeps): Messag
     return v
   }
 
+  /** The index takes a message as it reads now: its newest edit, or nothing once recalled. */
+  const indexAsShown = async (batch: StoreBatch, msg: StoredMessage, ann: Annotations): Promise<void> => {
+    if (ctx.index === null) return
+    if (ann.recalled !== undefined) { await ctx.index.remove(batch, messageId(msg.conv, msg.author, msg.seq)); return }
+    const doc = ann.edits.length === 0 ? null : indexedDocOf(msg, ann.edits.at(-1)?.text)
+    if (doc !== null) await ctx.index.replace(batch, doc)
+  }
+
   /** The search index follows an edit (the newest text is found, not the old) and a recall (nothing is). */
   const reindex = async (batch: StoreBatch, record: ConversationRecord, target: MessageRef, changed: string, ann: Annotations): Promise<void> => {
     if (ctx.index === null || (changed !== 'edit' && changed !== 'recall')) return
     if (changed === 'recall') { await ctx.index.remove(batch, messageId(record.id, target.author, target.seq)); return }
     const found = await messages.find(record.id, target.author, target.seq)
-    const doc = found === undefined ? null : indexedDocOf(found.msg, ann.edits.at(-1)?.text)
-    if (doc !== null) await ctx.index.replace(batch, doc)
+    if (found !== undefined) await indexAsShown(batch, found.msg, ann)
+  }
+
+  /** A message stored (in `batch`) after an edit or a recall of it arrived: indexed as it reads, not as sent. */
+  const arrived = async (batch: StoreBatch, msg: StoredMessage): Promise<void> => {
+    if (ctx.index === null) return
+    const [ann] = await annotations.get(msg.conv, [{ author: msg.author, seq: msg.seq }])
+    if (ann !== undefined) await indexAsShown(batch, msg, ann)
   }
 
   /** Notes a pin change in the conversation's list (saved with the batch). */
@@ -271,6 +287,7 @@ export function createMessageActions(ctx: ChatContext, deps: ActionDeps): Messag
   return {
     decorate,
     receive,
+    arrived,
     sendUnchecked: send,
     react: (id, emoji, on) => act(id, (_v, _r, ann) => {
       if (!isEmoji(emoji)) throw new EnclaveError('bad-request', 'a reaction is one emoji')

@@ -204,7 +204,7 @@ export interface MessageLog {
   update(batch: StoreBatch, key: string, msg: StoredMessage): void
   /** Which of these (author, seq) pairs are already stored. */
   known(conv: ConversationId, refs: Array<{ author: string; seq: number }>): Promise<boolean[]>
-  /** The storage key of a message, if stored. */
+  /** The storage key of a message, if stored (or appended in a batch not written yet). */
   find(conv: ConversationId, author: string, seq: number): Promise<{ key: string; msg: StoredMessage } | undefined>
   history(conv: ConversationId, query: HistoryQuery): Promise<Array<{ key: string; msg: StoredMessage }>>
   markRead(batch: StoreBatch, conv: ConversationId): ConversationRecord
@@ -335,6 +335,8 @@ export async function createMessageLog(store: Store, onAppend?: AppendHook): Pro
     if (list.length > 0) await hoursOnDisk.put(conv, list)
   }
   const hourKeys = createHourKeys()
+  /** Messages appended in batches not written yet, by index key: an op behind its message in the same batch finds it. */
+  const staged = new Map<string, { key: string; msg: StoredMessage }>()
   const noteHour = (batch: StoreBatch, conv: string, hour: number): void => {
     const list = hours.get(conv) ?? []
     if (list.includes(hour)) return
@@ -378,7 +380,11 @@ export async function createMessageLog(store: Store, onAppend?: AppendHook): Pro
       if (record === undefined) throw new EnclaveError('internal', `append to unknown conversation ${msg.conv}`)
       const key = storageKey(msg)
       batch.put(messages, key, msg)
-      batch.put(index, indexKey(msg.conv, msg.author, msg.seq), key)
+      const at = indexKey(msg.conv, msg.author, msg.seq)
+      batch.put(index, at, key)
+      const entry = { key, msg }
+      staged.set(at, entry)
+      batch.afterWrite(() => { if (staged.get(at) === entry) staged.delete(at) })
       const hour = hourOfOrder(orderOf(key))
       if (hour !== undefined) {
         noteHour(batch, msg.conv, hour)
@@ -397,7 +403,10 @@ export async function createMessageLog(store: Store, onAppend?: AppendHook): Pro
       return found.map((v) => v !== undefined)
     },
     find: async (conv, author, seq) => {
-      const key = await index.get(indexKey(conv, author, seq))
+      const at = indexKey(conv, author, seq)
+      const early = staged.get(at)
+      if (early !== undefined) return early
+      const key = await index.get(at)
       if (key === undefined) return undefined
       const msg = await messages.get(key)
       return msg === undefined ? undefined : { key, msg }
