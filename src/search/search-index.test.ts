@@ -137,15 +137,21 @@ test('after a crash before the postings were written, the stored messages are fo
 })
 
 /** History in groups (a conversation's hour), as the chat log hands it over. */
-function history(groups: number, perGroup: number): FillSource & { reads: number } {
+function history(groups: number, perGroup: number, holdAfter = Infinity): FillSource & { reads: number; release: () => void } {
+  let release = (): void => undefined
+  const held = new Promise<void>((resolve) => { release = resolve })
   const src = {
     reads: 0,
+    release: () => { release() },
     groups: () => Array.from({ length: groups }, (_, g) => ({ id: `c${g % 3}`, hour: 400_000 + g })),
-    read: (part: ReadonlyArray<{ id: string; hour: number }>) => {
+    read: async (part: ReadonlyArray<{ id: string; hour: number }>) => {
+      // Reads past `holdAfter` groups wait for `release`: the test decides when the run is stopped.
+      const wait = src.reads >= holdAfter
       src.reads += part.length
-      return Promise.resolve(part.flatMap(({ id, hour }) => Array.from({ length: perGroup }, (_, i) => ({
+      if (wait) await held
+      return part.flatMap(({ id, hour }) => Array.from({ length: perGroup }, (_, i) => ({
         ref: `${id}!h${hour}!${i}`, conv: id, author: 'dave', at: hour * 3_600_000 + i, text: `history ${hour} 历史消息 n${i}`
-      }))))
+      })))
     }
   }
   return src
@@ -153,11 +159,15 @@ function history(groups: number, perGroup: number): FillSource & { reads: number
 
 test('history is indexed in the background, newest first, and an interrupted run resumes without repeats', async () => {
   const first = await open(undefined, undefined, { readGroups: 4 })
-  const src = history(40, 500)
+  // Interrupted once some of it is written: 16,384 documents a write, so the first is made with
+  // the part that ends at group 36 (18,000 documents), before that part's progress is told; the
+  // reads after it wait until the index is closing.
+  const src = history(40, 500, 36)
   first.index.fill(src)
-  // Interrupted once some of it is written.
-  await waitFor('part of history indexed', () => first.statuses.some((s) => s.state === 'indexing' && s.done >= 32), { timeoutMs: 30_000 })
-  await first.index.close()
+  await waitFor('part of history indexed', () => first.statuses.some((s) => s.state === 'indexing' && s.done >= 36), { timeoutMs: 30_000 })
+  const closing = first.index.close()
+  src.release()
+  await closing
   await first.store.close()
   const again = await open(first.path, first.dataKey, { readGroups: 4 })
   assert.equal(again.index.status().state, 'indexing')
@@ -172,6 +182,29 @@ test('history is indexed in the background, newest first, and an interrupted run
   const live = doc('历史消息 but live')
   await add(again, live)
   assert.equal((await find(again, '历史消息', [], 1))[0], live.ref, 'a live message ranks above all history')
+  await again.index.close()
+  await again.store.close()
+})
+
+test('a message indexed live (before a restart, or while history is read) is not indexed again from history', async () => {
+  const first = await open()
+  // A late message of an old hour, stored (and indexed) live before history was indexed.
+  const late = { ref: 'c2!h400005!3', conv: 'c2', author: 'dave', at: 400_005 * 3_600_000 + 3, text: 'history 400005 历史消息 n3' }
+  await add(first, late)
+  await first.index.flush()
+  await first.index.close()
+  await first.store.close()
+  const again = await open(first.path, first.dataKey, { readGroups: 2 })
+  const src = history(10, 10, 4)
+  again.index.fill(src)
+  // Another arrives while history is being read (the reads that would name it wait).
+  await waitFor('the first reads', () => src.reads >= 4, { timeoutMs: 10_000 })
+  await add(again, { ...late, ref: 'c0!h400000!7', conv: 'c0', at: 400_000 * 3_600_000 + 7, text: 'history 400000 历史消息 n7' })
+  src.release()
+  await waitFor('history indexed', () => again.index.status().state === 'ready', { timeoutMs: 30_000 })
+  const all = await find(again, '历史消息', [], 1_000)
+  assert.equal(all.length, 100, 'each message once')
+  assert.equal(new Set(all).size, 100)
   await again.index.close()
   await again.store.close()
 })

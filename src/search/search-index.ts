@@ -42,6 +42,8 @@ const FLUSH_MS = 2_000
 const FILL_DOCS = 16_384
 /** Groups of history read at once. */
 const READ_GROUPS = 256
+/** Live documents a fill reads the names of at its start; past this it looks each message up instead. */
+const MAX_LIVE_NAMED = 100_000
 /** Documents confirmed per read. */
 const CONFIRM_BATCH = 64
 
@@ -106,6 +108,9 @@ interface IndexState {
   segs: Record<string, [number, number]>
 }
 
+/** New offsets of documents, per segment and token. */
+type Lists = Map<number, Map<string, number[]>>
+
 const pad = (n: number, width: number): string => n.toString().padStart(width, '0')
 const docKey = (n: number): string => pad(n, 15)
 const segOf = (n: number): number => Math.floor(n / SEGMENT)
@@ -142,6 +147,8 @@ export async function openSearchIndex(init: SearchIndexInit): Promise<SearchInde
   const staged = new Map<string, number[]>()
   /** Chunks seen per token and segment, this run: past MAX_CHUNKS the next write merges them. */
   const chunkCounts = new Map<string, number>()
+  /** Messages indexed live while history is being filled: the fill passes over them (its reads may predate them). */
+  const addedLive = new Set<string>()
   let status: IndexStatus = { state: 'ready', done: 0, total: 0 }
   let source: FillSource | undefined
   let closed = false
@@ -198,13 +205,13 @@ export async function openSearchIndex(init: SearchIndexInit): Promise<SearchInde
   }
 
   /** Puts a token's new offsets of one segment in `batch`, merging its chunks when there are too many. */
-  const writeList = async (batch: StoreBatch, tokenSeg: string, offsets: number[]): Promise<void> => {
+  const writeList = async (batch: StoreBatch, token: string, seg: number, offsets: number[]): Promise<void> => {
+    const tokenSeg = tokenSegKey(token, seg)
     const sorted = Uint32Array.from(offsets).sort()
     const count = (chunkCounts.get(tokenSeg) ?? 0) + 1
     let list: Uint32Array = sorted
     if (count > MAX_CHUNKS) {
-      const sep = tokenSeg.lastIndexOf('!')
-      const chunks = await readChunks(tokenSeg.slice(0, sep), Number(tokenSeg.slice(sep + 1)))
+      const chunks = await readChunks(token, seg)
       for (const c of chunks) batch.del(postings, c.key)
       list = unionPostings([...chunks.map((c) => c.list), sorted])
       chunkCounts.set(tokenSeg, 1)
@@ -214,14 +221,19 @@ export async function openSearchIndex(init: SearchIndexInit): Promise<SearchInde
     batch.put(postings, `${tokenSeg}!${pad(state.chunk++, 10)}`, encodePostings(list))
   }
 
-  /** Adds documents' tokens to per-(token, segment) offset lists, and their times to the segments'. */
-  const collect = (into: Map<string, number[]>, n: number, record: DocRecord): void => {
+  const writeLists = async (batch: StoreBatch, lists: Lists): Promise<void> => {
+    for (const [seg, bySeg] of lists) for (const [token, offsets] of bySeg) await writeList(batch, token, seg, offsets)
+  }
+
+  /** Adds documents' tokens to per-(segment, token) offset lists, and their times to the segments'. */
+  const collect = (into: Lists, n: number, record: DocRecord): void => {
     const seg = segOf(n)
     const offset = n - seg * SEGMENT
+    let bySeg = into.get(seg)
+    if (bySeg === undefined) into.set(seg, bySeg = new Map<string, number[]>())
     for (const token of textTokens(record.t, facetsOf(record))) {
-      const key = tokenSegKey(token, seg)
-      const list = into.get(key)
-      if (list === undefined) into.set(key, [offset])
+      const list = bySeg.get(token)
+      if (list === undefined) bySeg.set(token, [offset])
       else list.push(offset)
     }
     const span = state.segs[seg]
@@ -233,10 +245,10 @@ export async function openSearchIndex(init: SearchIndexInit): Promise<SearchInde
     flushTimer = undefined
     if (pending.size === 0) return
     const taken = [...pending].sort((a, b) => a[0] - b[0])
-    const lists = new Map<string, number[]>()
+    const lists: Lists = new Map()
     for (const [n, record] of taken) collect(lists, n, record)
     const batch = store.batch()
-    for (const [tokenSeg, offsets] of lists) await writeList(batch, tokenSeg, offsets)
+    await writeLists(batch, lists)
     state.cursor = Math.max(state.cursor, taken.at(-1)?.[0] ?? state.cursor)
     batch.put(meta, 'state', state)
     await batch.write()
@@ -269,6 +281,7 @@ export async function openSearchIndex(init: SearchIndexInit): Promise<SearchInde
     batch.put(docs, docKey(n), record)
     stageRefs(batch, doc.ref, [n])
     batch.afterWrite(() => { pending.set(n, record); schedule() })
+    if (filling !== undefined) addedLive.add(doc.ref)
   }
 
   /** Segments from the newest down, as far as documents go. */
@@ -350,11 +363,11 @@ export async function openSearchIndex(init: SearchIndexInit): Promise<SearchInde
     const todo = from === null ? groups : groups.filter((g) => g.hour < from)
     let done = groups.length - todo.length
     setStatus({ state: label, done, total: groups.length })
-    let lists = new Map<string, number[]>()
+    let lists: Lists = new Map()
     let batch = store.batch()
     let count = 0
     const write = (filledFrom: number | null, filled: boolean): Promise<void> => serial(async () => {
-      for (const [tokenSeg, offsets] of lists) await writeList(batch, tokenSeg, offsets)
+      await writeLists(batch, lists)
       state.filledFrom = filledFrom ?? state.filledFrom
       state.filled = filled
       batch.put(meta, 'state', state)
@@ -363,17 +376,36 @@ export async function openSearchIndex(init: SearchIndexInit): Promise<SearchInde
       batch = store.batch()
       count = 0
     })
+    // Whole hours at a time, about READ_GROUPS groups: progress is kept as "every group from this hour up".
+    const parts: Array<typeof todo> = []
     for (let i = 0; i < todo.length;) {
-      if (closed || rebuilding !== undefined) return
-      // Whole hours at a time, about READ_GROUPS groups: progress is kept as "every group from this hour up".
       let end = Math.min(i + (init.readGroups ?? READ_GROUPS), todo.length)
       while (end < todo.length && todo[end]?.hour === todo[end - 1]?.hour) end++
-      const part = todo.slice(i, end)
+      parts.push(todo.slice(i, end))
+      i = end
+    }
+    // The next part is read (the store's threads) while this one is tokenized and sealed (this one).
+    // Messages indexed live before this run are passed over: named from their documents when
+    // there are few (one read instead of a look-up per message), else looked up per part.
+    const lookUp = nextLive - LIVE_BASE > MAX_LIVE_NAMED
+    if (!lookUp) for await (const [, record] of docs.entries({ gte: docKey(LIVE_BASE) })) addedLive.add(record.r)
+    const fetch = (part: typeof todo): Promise<{ found: IndexedDoc[]; known: Array<number[] | undefined> } | { error: unknown }> => (async () => {
       const found = (await src.read(part)).sort((a, b) => b.at - a.at)
-      const known = await refs.getMany(found.map((d) => d.ref))
+      return { found, known: lookUp ? await refs.getMany(found.map((d) => d.ref)) : [] }
+    })().catch((error: unknown) => ({ error }))
+    let ahead = parts[0] === undefined ? undefined : fetch(parts[0])
+    for (let p = 0; p < parts.length; p++) {
+      const part = parts[p] ?? []
+      const read = await ahead
+      if (read === undefined) throw new EnclaveError('internal', 'no read ahead')
+      if ('error' in read) throw read.error instanceof Error ? read.error : new EnclaveError('store-error', String(read.error))
+      if (closed || rebuilding !== undefined) return
+      const next = parts[p + 1]
+      ahead = next === undefined ? undefined : fetch(next)
+      const { found, known } = read
       for (let j = 0; j < found.length; j++) {
         const doc = found[j]
-        if (doc === undefined || known[j] !== undefined || staged.has(doc.ref)) continue
+        if (doc === undefined || known[j] !== undefined || staged.has(doc.ref) || addedLive.has(doc.ref)) continue
         const n = state.back--
         const record = toDocRecord(doc)
         batch.put(docs, docKey(n), record)
@@ -382,9 +414,8 @@ export async function openSearchIndex(init: SearchIndexInit): Promise<SearchInde
         count++
       }
       done += part.length
-      i = end
       const last = part.at(-1)
-      if (count >= FILL_DOCS && last !== undefined && i < todo.length) await write(last.hour, false)
+      if (count >= FILL_DOCS && last !== undefined && next !== undefined) await write(last.hour, false)
       setStatus({ state: label, done, total: groups.length })
       await yieldToEvents()
     }
@@ -395,7 +426,7 @@ export async function openSearchIndex(init: SearchIndexInit): Promise<SearchInde
     if (filling !== undefined) return
     filling = runFill(src, label)
       .catch((err: unknown) => { if (!closed) rebuild(err) })
-      .finally(() => { filling = undefined })
+      .finally(() => { filling = undefined; addedLive.clear() })
   }
 
   return {
