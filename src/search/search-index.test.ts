@@ -17,7 +17,7 @@ after(async () => { await Promise.all(dirs.map((d) => rm(d, { recursive: true, f
 
 interface Harness { path: string; dataKey: Uint8Array; store: Store; index: SearchIndex; statuses: IndexStatus[] }
 
-async function open(path?: string, dataKey: Uint8Array = randomBytes(32), opts: { flushDocs?: number; readGroups?: number } = {}): Promise<Harness> {
+async function open(path?: string, dataKey: Uint8Array = randomBytes(32), opts: { flushDocs?: number; readGroups?: number; pendingChars?: number } = {}): Promise<Harness> {
   if (path === undefined) {
     const dir = await mkdtemp(join(tmpdir(), 'enclave-search-'))
     dirs.push(dir)
@@ -60,6 +60,19 @@ test('a message is found as soon as it is stored, before and after its postings 
   assert.deepEqual(await find(h, 'thurs'), [a.ref])
   assert.deepEqual(await find(h, '批准 预算'), [b.ref])
   assert.deepEqual(await find(h, '预算会议'), [a.ref])
+  await h.index.close()
+  await h.store.close()
+})
+
+test('a flood of messages past what the queue holds in memory is found from disk until its postings are written', async () => {
+  const h = await open(undefined, undefined, { pendingChars: 200 })
+  const flood = Array.from({ length: 300 }, (_, i) => doc(`flood message ${i} 洪水消息`))
+  for (let i = 0; i < flood.length; i += 50) await add(h, ...flood.slice(i, i + 50))
+  const refs = flood.map((d) => d.ref).reverse()
+  assert.deepEqual(await find(h, '洪水消息', [], 1_000), refs, 'every one found, newest first, before the postings')
+  assert.deepEqual(await find(h, 'flood 299'), [flood[299]?.ref])
+  await h.index.flush()
+  assert.deepEqual(await find(h, '洪水消息', [], 1_000), refs, 'and after')
   await h.index.close()
   await h.store.close()
 })

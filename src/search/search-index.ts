@@ -38,6 +38,10 @@ const MAX_CHUNKS = 8
 /** Live documents held before their postings are written (or FLUSH_MS after the first). */
 const FLUSH_DOCS = 2_000
 const FLUSH_MS = 2_000
+/** Live documents' postings written at most per write (a long queue after a crash or a flood takes several). */
+const FLUSH_MAX = 20_000
+/** Text of queued live documents held in memory (characters); the rest is read back from disk. */
+const PENDING_CHARS = 4_000_000
 /** Documents of history indexed per atomic write. */
 const FILL_DOCS = 16_384
 /** Groups of history read at once. */
@@ -127,6 +131,7 @@ export interface SearchIndexInit {
   onStatus?: (status: IndexStatus) => void
   /** Overrides for tests. */
   readGroups?: number
+  pendingChars?: number
   flushDocs?: number
   flushMs?: number
 }
@@ -142,7 +147,27 @@ export async function openSearchIndex(init: SearchIndexInit): Promise<SearchInde
   let state: IndexState = freshState()
   let nextLive = LIVE_BASE
   /** Live documents written whose postings are not: searched by reading them. */
-  const pending = new Map<number, DocRecord>()
+  const pending = new Map<number, DocRecord | null>()
+  /** Characters of text `pending` holds; past PENDING_CHARS a queued document stays on disk only (null) and is read back when needed. */
+  let pendingChars = 0
+  const enqueue = (n: number, record: DocRecord): void => {
+    const held = pendingChars + record.t.length <= (init.pendingChars ?? PENDING_CHARS)
+    if (held) pendingChars += record.t.length
+    pending.set(n, held ? record : null)
+  }
+  const dequeue = (n: number): void => {
+    pendingChars -= pending.get(n)?.t.length ?? 0
+    pending.delete(n)
+  }
+  /** Queued documents' records, from memory or disk (undefined: dropped meanwhile). */
+  const queued = async (numbers: number[]): Promise<Array<DocRecord | undefined>> => {
+    const out = numbers.map((n) => pending.get(n) ?? undefined)
+    const missing = numbers.flatMap((n, i) => (out[i] === undefined ? [i] : []))
+    if (missing.length === 0) return out
+    const read = await docs.getMany(missing.map((i) => docKey(numbers[i] ?? 0)))
+    missing.forEach((i, j) => { out[i] = read[j] })
+    return out
+  }
   /** Refs put in batches not written yet: what the next edit or recall of the message builds on. */
   const staged = new Map<string, number[]>()
   /** Chunks seen per token and segment, this run: past MAX_CHUNKS the next write merges them. */
@@ -171,7 +196,8 @@ export async function openSearchIndex(init: SearchIndexInit): Promise<SearchInde
     nextLive = LIVE_BASE
     for await (const [key] of docs.entries({ gte: docKey(LIVE_BASE), reverse: true, limit: 1 })) nextLive = Number(key) + 1
     pending.clear()
-    for await (const [key, record] of docs.entries({ gt: docKey(state.cursor) })) pending.set(Number(key), record)
+    pendingChars = 0
+    for await (const [key, record] of docs.entries({ gt: docKey(state.cursor) })) enqueue(Number(key), record)
     chunkCounts.clear()
   }
 
@@ -244,16 +270,20 @@ export async function openSearchIndex(init: SearchIndexInit): Promise<SearchInde
     clearTimeout(flushTimer)
     flushTimer = undefined
     if (pending.size === 0) return
-    const taken = [...pending].sort((a, b) => a[0] - b[0])
+    // The oldest first, at most FLUSH_MAX a write (the cursor says "every one up to here").
+    const taken = [...pending.keys()].sort((a, b) => a - b).slice(0, FLUSH_MAX)
+    const before = taken.map((n) => pending.get(n))
+    const records = await queued(taken)
     const lists: Lists = new Map()
-    for (const [n, record] of taken) collect(lists, n, record)
+    taken.forEach((n, i) => { const record = records[i]; if (record !== undefined) collect(lists, n, record) })
     const batch = store.batch()
     await writeLists(batch, lists)
-    state.cursor = Math.max(state.cursor, taken.at(-1)?.[0] ?? state.cursor)
+    state.cursor = Math.max(state.cursor, taken.at(-1) ?? state.cursor)
     batch.put(meta, 'state', state)
     await batch.write()
-    // Kept in memory until now: a query meanwhile found them there.
-    for (const [n, record] of taken) if (pending.get(n) === record) pending.delete(n)
+    // Kept queued until now: a query meanwhile found them there.
+    taken.forEach((n, i) => { if (pending.has(n) && pending.get(n) === before[i]) dequeue(n) })
+    if (pending.size > 0) schedule()
   }
   const flusher = coalescedTask(() => serial(flushPending), (err) => { log.warn('search index: could not write postings', { error: err instanceof Error ? err.message : String(err) }) })
   const schedule = (): void => {
@@ -273,14 +303,14 @@ export async function openSearchIndex(init: SearchIndexInit): Promise<SearchInde
   }
   const dropDocs = (batch: StoreBatch, numbers: number[]): void => {
     for (const n of numbers) batch.del(docs, docKey(n))
-    batch.afterWrite(() => { for (const n of numbers) pending.delete(n) })
+    batch.afterWrite(() => { for (const n of numbers) dequeue(n) })
   }
   const add = (batch: StoreBatch, doc: IndexedDoc): void => {
     const n = nextLive++
     const record = toDocRecord(doc)
     batch.put(docs, docKey(n), record)
     stageRefs(batch, doc.ref, [n])
-    batch.afterWrite(() => { pending.set(n, record); schedule() })
+    batch.afterWrite(() => { enqueue(n, record); schedule() })
     if (filling !== undefined) addedLive.add(doc.ref)
   }
 
@@ -317,11 +347,17 @@ export async function openSearchIndex(init: SearchIndexInit): Promise<SearchInde
     const seen = new Set<number>()
     const inTime = (at: number): boolean => (q.after === undefined || at >= q.after) && (q.before === undefined || at < q.before)
     // The newest live documents, not in the postings yet.
-    for (const [n, record] of [...pending].sort((a, b) => b[0] - a[0])) {
-      if (n >= below) continue
-      seen.add(n)
-      if (inTime(record.at) && q.check(record)) hits.push({ doc: n, record })
-      if (hits.length >= q.limit) return { hits, next: n }
+    const newest = [...pending.keys()].filter((n) => n < below).sort((a, b) => b - a)
+    for (let i = 0; i < newest.length; i += CONFIRM_BATCH) {
+      const part = newest.slice(i, i + CONFIRM_BATCH)
+      const records = await queued(part)
+      for (let j = 0; j < part.length; j++) {
+        const n = part[j] ?? 0
+        const record = records[j]
+        seen.add(n)
+        if (record !== undefined && inTime(record.at) && q.check(record)) hits.push({ doc: n, record })
+        if (hits.length >= q.limit) return { hits, next: n }
+      }
     }
     for (const seg of segments()) {
       if (seg * SEGMENT >= below) continue
