@@ -57,7 +57,9 @@ test('a one-character term looks nothing up but must still be there', () => {
 test('highlights map back to the original text through folding', () => {
   const text = 'Ｍｅｅｔｉｎｇ at 会议室 about MEETINGS'
   const ranges = matchRanges(text, queryTerms('meeting 会议'))
-  assert.deepEqual(ranges.map(([a, b]) => text.slice(a, b)), ['Ｍｅｅｔｉｎｇ', '会议', 'MEETING'])
+  assert.deepEqual(ranges.map(([a, b]) => text.slice(a, b)), ['Ｍｅｅｔｉｎｇ', '会议', 'MEETINGS'])
+  const budget = 'Budget: the budgets, rebudgeted'
+  assert.deepEqual(matchRanges(budget, queryTerms('budg')).map(([a, b]) => budget.slice(a, b)), ['Budget', 'budgets'], 'a word begun is marked whole, a word\'s middle not at all')
 })
 
 test('tokens of a text are capped, so a pasted dump cannot blow up the index', () => {

@@ -100,12 +100,29 @@ export function matchesAll(folded: string, terms: readonly Term[]): boolean {
   return terms.every((term) => occurrences(folded, term, 1).length > 0)
 }
 
-/** Ranges [start, end) of the original `text` where the terms occur, sorted and merged; for highlighting. */
+/** Where the word that folded text has at `at` ends. */
+function wordEnd(folded: string, at: number): number {
+  let end = at
+  while (end < folded.length) {
+    const cp = folded.codePointAt(end) ?? 0
+    if (kindOf(cp) !== CharKind.Word) break
+    end += cp > 0xFFFF ? 2 : 1
+  }
+  return end
+}
+
+/**
+ * Ranges [start, end) of the original `text` where the terms occur, sorted and merged; for
+ * highlighting. A word term marks the whole word it begins ("budg" marks "budget").
+ */
 export function matchRanges(text: string, terms: readonly Term[], limit = 50): Array<[number, number]> {
   const { folded, from } = foldWithOffsets(text)
   const raw: Array<[number, number]> = []
   for (const term of terms) {
-    for (const at of occurrences(folded, term, limit)) raw.push([from[at] ?? 0, from[at + term.text.length] ?? text.length])
+    for (const at of occurrences(folded, term, limit)) {
+      const end = term.kind === 'word' ? wordEnd(folded, at + term.text.length) : at + term.text.length
+      raw.push([from[at] ?? 0, from[end] ?? text.length])
+    }
   }
   raw.sort((a, b) => a[0] - b[0])
   const out: Array<[number, number]> = []
