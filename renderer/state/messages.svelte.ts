@@ -93,6 +93,13 @@ class MessagesState {
       api.on('chat.messageAdded', route)
       api.on('chat.messageUpdated', route)
       api.on('chat.readChanged', ({ conversationId, by, upTo }) => { this.timelines.get(conversationId)?.readBy(by, upTo) })
+      // Older messages came from another device of this person: a list that had reached its start goes on.
+      api.on('chat.historyImported', ({ conversationId }) => {
+        const tl = this.timelines.get(conversationId)
+        if (tl === undefined || !tl.reachedStart) return
+        tl.reachedStart = false
+        void this.loadOlder(tl)
+      })
     })
   }
 

@@ -537,6 +537,8 @@ export interface Events {
   /** The search index's progress changed (history being indexed, or a rebuild). */
   'search.indexChanged': SearchIndexView
   'chat.messageAdded': MessageView
+  /** Older messages came from another device of this person (a newly linked one's history): pages further back can be loaded. */
+  'chat.historyImported': { conversationId: ConversationId; count: number }
   /** A message changed: its delivery, an edit, a recall, reactions, a pin, or the message it quotes. */
   'chat.messageUpdated': MessageView
   /** Reactions on a message changed (also in `chat.messageUpdated`, when the message is here). */

@@ -18,6 +18,7 @@ import { askGroup, GROUP_PROTOCOL, serveGroupStream } from './group-protocol.js'
 import { createGapWatch } from './gap-watch.js'
 import { createRestoreResync } from './restore-resync.js'
 import { createGroupService } from './group-service.js'
+import { createHistoryTransfer } from './history-transfer.js'
 import { createGroupStates } from './group-states.js'
 import { dmConversationId, newChannelId, workspaceChannelId } from './ids.js'
 import { createInbound } from './inbound.js'
@@ -198,8 +199,9 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   const sending = createSending(ctx, delivery, membership)
   const typing = createTyping(ctx, async (peer, conv) => { await askGroup(await openGroupStream(peer, AbortSignal.timeout(3_000)), { t: 'typing', conv }) })
   const groupService = createGroupService(ctx, membership, inbound, gaps, typing)
+  const history = createHistoryTransfer(ctx, actions)
   const { outbox, enqueue, kickAll, sealAndQueue, trackPending } = delivery
-  const { commitAsCommitter, request, hasOpenWork, serveOpenWork, ensureDmGroup } = membership
+  const { commitAsCommitter, request, ensureDmGroup } = membership
   const { queueText, holdText, flushHeld } = sending
   const retryHeld = createHeldRetry(flushHeld, log)
   const { mayBeIn, canManage, currentGroup, refreshMembers, channelInfoOf } = rules
@@ -512,9 +514,9 @@ export async function createChatService(components: ChatComponents, outboxInit: 
         if (await cipher.heldCount(record.id) > 0) void inbound.drain(record.id).catch(() => undefined)
       }
     },
-
     stop: async () => {
       clearInterval(sweepTimer)
+      history.stop()
       receipts.stop()
       retryHeld.stop()
       await delivery.stop()
@@ -556,25 +558,6 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     }
   }
 
-  /** A workspace's membership changed: committers remove devices that may no longer read. */
-  const membershipChanged = (ws: string): void => {
-    for (const record of messages.conversations()) {
-      if (record.workspaceId !== ws || record.status !== 'active') continue
-      const group = currentGroup(record)
-      if (group === undefined) continue
-      void groups.serial(record.id, async () => {
-        refreshMembers(record, group.state)
-        if (record.committer !== self) return
-        const gone = record.members.filter((d) => !mayBeIn(record.id, d))
-        // The workspace's own channel follows the workspace, any channel its people's devices.
-        const come = membership.newcomers(record)
-        if (gone.length > 0 || come.length > 0) await commitAsCommitter(record, { remove: gone, add: come })
-        // The previous committer may have left the workspace with requests still open.
-        if (hasOpenWork(record)) await serveOpenWork(record)
-      }).catch((err: unknown) => { log.warn('could not remove departed members', { conv: record.id, error: errorMessage(err) }) })
-    }
-  }
-
   bus.on('peer:ready', peerReady)
   // A DM sent before any route to its peer was known waits on a timer that doubles: the route
   // arriving (from the workspace's members) is the moment to try.
@@ -588,11 +571,12 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     if (components.mailbox !== true) depositKeyPackages(peer)
   })
   bus.on('membership:changed', ({ ws }) => {
-    membershipChanged(ws)
+    membership.workspaceChanged(ws)
     for (const record of rules.staleViews()) announce(record).catch((err: unknown) => { log.warn('could not tell a conversation\'s new rules', { conv: record.id, error: errorMessage(err) }) })
     ensureWorkspaceChannel(ws).catch((err: unknown) => { log.warn('could not make the workspace channel', { ws, error: errorMessage(err) }) })
   })
   await protocols.handleMembers(CHAT_PROTOCOL, (stream, connection) => serveChatStream(inbound.receive, log.child('stream'), stream, connection), { maxInboundStreams: 64 })
   await protocols.handleMembers(GROUP_PROTOCOL, (stream, connection) => serveGroupStream(groupService.handlers, log.child('groups'), stream, connection), { maxInboundStreams: 32 })
+  if (components.mailbox !== true && components.service !== true) await history.start()
   return service
 }

@@ -3,13 +3,13 @@ import { EnclaveError, errorMessage } from '../errors.js'
 import { decodeMls, epochOf, isActive, joinFromWelcome, processPrivate, welcomeTargets } from '../crypto/mls-group.js'
 import { envelopeKey } from './cipher-log.js'
 import { conversationOfGroup } from './conversation-rules.js'
-import { appPayload, type AppPayload, type Envelope } from './envelope.js'
+import { appPayload, type Envelope } from './envelope.js'
 import { envelopeSigned } from './envelope-signature.js'
 import { isConversationId, parseDeviceText } from '../ids.js'
 import { dmConversationId, kindOfConversation } from './ids.js'
-import { isNewest, toMessageView, type ConversationRecord, type StoredMessage } from './message-log.js'
+import { isNewest, toMessageView, type ConversationRecord } from './message-log.js'
 import type { ConversationId, MessageView, PeerIdString } from '../api/contract.js'
-import { storedFileOf } from './file-message.js'
+import { receivedMessage, type MessagePayload } from './received-message.js'
 import type { StoreBatch } from '../store/store.js'
 import type { ChatContext } from './chat-context.js'
 import type { Delivery } from './delivery.js'
@@ -51,17 +51,9 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
   const { outbox, kickAll, markSeen, passStored } = delivery
   const { handleRequest, hasOpenWork, serveOpenWork } = membership
 
-  const storeMessage = async (batch: StoreBatch, record: ConversationRecord, p: Extract<AppPayload, { type: 'text' | 'file' }>): Promise<MessageView> => {
+  const storeMessage = async (batch: StoreBatch, record: ConversationRecord, p: MessagePayload): Promise<MessageView> => {
     clock.observe(p.hlc)
-    const extras: Pick<StoredMessage, 'reply' | 'mentions' | 'all'> = p.type === 'file' ? {} : {
-      ...(p.reply === undefined ? {} : { reply: p.reply }),
-      ...(p.mentions === undefined ? {} : { mentions: p.mentions }),
-      // @all only from a channel's managers; from anyone else it is an ordinary message.
-      ...(p.all === true && ctx.rules.manages(record, p.author) ? { all: true } : {}),
-      // A thread may start before its first message arrives, not at one made up far ahead.
-      ...(p.thread === undefined || !plausibleTarget(record, p.thread) ? {} : { thread: p.thread, ...(p.echo === true ? { echo: true } : {}) })
-    }
-    const msg: StoredMessage = { conv: record.id, author: p.author, seq: p.seq, hlc: p.hlc, text: p.text, ...(p.type === 'file' ? { file: storedFileOf(p.file) } : {}), ...extras, state: 'received', mine: false }
+    const msg = receivedMessage(record, p, (device) => ctx.rules.manages(record, device))
     const key = messages.append(batch, msg, { countUnread: true })
     await actions.arrived(batch, msg)
     if (msg.all === true || msg.mentions?.includes(self) === true) {

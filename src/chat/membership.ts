@@ -27,6 +27,8 @@ export interface Membership {
   ensureDmGroup: (record: ConversationRecord) => Promise<void>
   /** Devices the committer should add now: every member's, in the workspace's own channel; a member's newly linked ones, in any channel. */
   newcomers: (record: ConversationRecord) => PeerIdString[]
+  /** A workspace's membership changed: as committer, removes devices that may no longer read and adds its people's new ones. */
+  workspaceChanged: (ws: string) => void
 }
 
 export function createMembership(ctx: ChatContext, delivery: Delivery): Membership {
@@ -224,5 +226,23 @@ export function createMembership(ctx: ChatContext, delivery: Delivery): Membersh
     log.debug('DM group set up', { peer, keyPackageMs: fetchedAt - started, groupMs: Date.now() - fetchedAt })
   }
 
-  return { keyPackageOf, commitAsCommitter, request, handleRequest, hasOpenWork, serveOpenWork, ensureDmGroup, newcomers }
+  const workspaceChanged = (ws: string): void => {
+    for (const record of messages.conversations()) {
+      if (record.workspaceId !== ws || record.status !== 'active') continue
+      const group = currentGroup(record)
+      if (group === undefined) continue
+      void groups.serial(record.id, async () => {
+        refreshMembers(record, group.state)
+        if (record.committer !== self) return
+        const gone = record.members.filter((d) => !mayBeIn(record.id, d))
+        // The workspace's own channel follows the workspace, any channel its people's devices.
+        const come = newcomers(record)
+        if (gone.length > 0 || come.length > 0) await commitAsCommitter(record, { remove: gone, add: come })
+        // The previous committer may have left the workspace with requests still open.
+        if (hasOpenWork(record)) await serveOpenWork(record)
+      }).catch((err: unknown) => { log.warn('could not remove departed members', { conv: record.id, error: errorMessage(err) }) })
+    }
+  }
+
+  return { keyPackageOf, commitAsCommitter, request, handleRequest, hasOpenWork, serveOpenWork, ensureDmGroup, newcomers, workspaceChanged }
 }

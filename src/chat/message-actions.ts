@@ -34,6 +34,12 @@ export interface MessageActions {
   decorate(views: MessageView[]): Promise<MessageView[]>
   /** A member's op, checked (who may do what) and applied in `batch`; what to tell the shells once it is written. */
   receive(batch: StoreBatch, record: ConversationRecord, p: OpPayload): Promise<(() => Promise<void>) | undefined>
+  /**
+   * A message's reactions, edits, recall and pin as another device of this person holds them, for
+   * the message stored in `batch` from history it handed over: checked as a member's would be
+   * (who may edit or recall), then applied; returns how many were refused.
+   */
+  importOps(batch: StoreBatch, record: ConversationRecord, msg: StoredMessage, ops: readonly AnnotationOp[]): Promise<number>
   /** A message just stored in `batch`: an edit or recall that came first decides what the search index takes. */
   arrived(batch: StoreBatch, msg: StoredMessage): Promise<void>
   react(id: MessageId, emoji: string, on: boolean): Promise<MessageView>
@@ -224,18 +230,34 @@ export function createMessageActions(ctx: ChatContext, deps: ActionDeps): Messag
     return limit !== null && at - sentAt > limit * 60_000 ? limit : null
   }
 
-  const receive = async (batch: StoreBatch, record: ConversationRecord, p: OpPayload): Promise<(() => Promise<void>) | undefined> => {
+  /** Why a member's op may not apply (undefined: it may). `here`: its message is stored, so its number is real. */
+  const refusal = async (record: ConversationRecord, op: AnnotationOp, target: MessageRef, here = false): Promise<string | undefined> => {
     // An own recall is checked against the time limit when its message is here (an early recall
     // is kept and applies when the message comes, as any op: the author's clock is all there is).
-    const target = p.type === 'recall' && p.target.author === p.author ? await messages.find(record.id, p.target.author, p.target.seq) : undefined
-    const why = !plausibleTarget(record, p.target) ? 'its message is too far ahead'
-      : p.type === 'edit' && p.target.author !== p.author ? 'only its author edits a message'
-        : p.type === 'recall' && p.target.author !== p.author && !moderates(record, p.author) ? 'only its author or a channel manager recalls a message'
-          : target !== undefined && lateRecall(record, p.author, hlcToMs(target.msg.hlc), hlcToMs(p.hlc)) !== null ? 'past the workspace\'s time limit for recalling'
+    const found = op.type === 'recall' && target.author === op.by ? await messages.find(record.id, target.author, target.seq) : undefined
+    return !here && !plausibleTarget(record, target) ? 'its message is too far ahead'
+      : op.type === 'edit' && target.author !== op.by ? 'only its author edits a message'
+        : op.type === 'recall' && target.author !== op.by && !moderates(record, op.by) ? 'only its author or a channel manager recalls a message'
+          : found !== undefined && lateRecall(record, op.by, hlcToMs(found.msg.hlc), hlcToMs(op.hlc)) !== null ? 'past the workspace\'s time limit for recalling'
             : undefined
-    if (why === undefined) return apply(batch, record, p.target, opOf(p))
+  }
+
+  const receive = async (batch: StoreBatch, record: ConversationRecord, p: OpPayload): Promise<(() => Promise<void>) | undefined> => {
+    const op = opOf(p)
+    const why = await refusal(record, op, p.target)
+    if (why === undefined) return apply(batch, record, p.target, op)
     log.info('refused a message action', { conv: record.id, author: p.author, type: p.type, why, code: 'unauthorized' })
     return undefined
+  }
+
+  const importOps = async (batch: StoreBatch, record: ConversationRecord, msg: StoredMessage, ops: readonly AnnotationOp[]): Promise<number> => {
+    const target = { author: msg.author, seq: msg.seq }
+    let refused = 0
+    for (const op of ops) {
+      if (await refusal(record, op, target, true) === undefined) await apply(batch, record, target, op)
+      else refused++
+    }
+    return refused
   }
 
   /** The conversation and stored message an id names, or not-found. */
@@ -288,6 +310,7 @@ export function createMessageActions(ctx: ChatContext, deps: ActionDeps): Messag
     decorate,
     receive,
     arrived,
+    importOps,
     sendUnchecked: send,
     react: (id, emoji, on) => act(id, (_v, _r, ann) => {
       if (!isEmoji(emoji)) throw new EnclaveError('bad-request', 'a reaction is one emoji')

@@ -132,6 +132,11 @@ export interface ConversationRecord {
   saved?: Array<{ key: string; at: number }>
   /** Pinned messages, most recently pinned first (message-actions.ts). */
   pins?: Array<{ author: PeerIdString; seq: number; hlc: number }>
+  /**
+   * History brought from another device of this person (history-transfer.ts): messages older
+   * than `before` are still to come (unset: from the newest), `done` once the other has no more.
+   */
+  imported?: { before: string | null; done: boolean }
   /** Sort key of the newest message, for the conversation list. */
   lastKey: string | null
   unread: number

@@ -72,6 +72,8 @@ export interface TestDevicesInit {
   outbox?: (index: number) => OutboxInit
   /** Devices (by index) that act as mailboxes for the others. */
   mailboxes?: number[]
+  /** [first, later]: the later device is the first one's person's, outside the workspace until `linkDevice`. */
+  linked?: Array<[number, number]>
 }
 
 export interface TestDevices {
@@ -91,6 +93,8 @@ export interface TestDevices {
    * goes on as if nothing happened: a removed member's client that still writes).
    */
   removeFromWorkspace(device: TestDevice): void
+  /** A device named in `linked` joins its person in the workspace, as every device's policy sees it. */
+  linkDevice(device: TestDevice): void
   /** The workspace's recall time limit, as every device's policy sees it (null: none). */
   setRecallMinutes(minutes: number | null): void
   /** Moves a device's clock by `ms` (for time passing without waiting). */
@@ -149,8 +153,10 @@ export async function createTestDevices(n: number, init: TestDevicesInit = {}): 
   const streams: Array<{ ends: [PeerIdString, PeerIdString]; stream: Stream }> = []
   const mailboxIds = (init.mailboxes ?? []).map((i) => ids[i]).filter((d): d is PeerIdString => d !== undefined)
 
-  /** Devices whose user left or was removed: the others' policy no longer counts them in. */
-  const removed = new Set<PeerIdString>()
+  /** Devices whose user left or was removed (or not linked yet): the others' policy no longer counts them in. */
+  const removed = new Set<PeerIdString>((init.linked ?? []).flatMap(([, later]) => ids[later] ?? []))
+  /** Each device's person, by index: its own unless it is linked to another's. */
+  const personOf = ids.map((_, i) => init.linked?.find(([, later]) => later === i)?.[0] ?? i)
   const policy: MembershipPolicy = {
     isActiveDevice: (_ws, device) => ids.includes(parsePeerId(device)) && !removed.has(parsePeerId(device)),
     isAdminDevice: (_ws, device) => device === ids[0],
@@ -159,8 +165,10 @@ export async function createTestDevices(n: number, init: TestDevicesInit = {}): 
     isOwnerDevice: () => false,
     workspaceName: () => null,
     activeDevices: () => ids.filter((d) => !removed.has(d)),
-    // One device each: a person's devices are the device itself.
-    devicesOfPeople: (_ws, devices) => ids.filter((d) => devices.includes(d) && !removed.has(d)),
+    devicesOfPeople: (_ws, devices) => {
+      const people = new Set(devices.map((d) => personOf[ids.indexOf(parsePeerId(d))]))
+      return ids.filter((d, i) => people.has(personOf[i]) && !removed.has(d))
+    },
     sharedWith: (device) => (ids.includes(parsePeerId(device)) && !removed.has(parsePeerId(device)) ? [TEST_WORKSPACE] : []),
     recallMinutes: () => recallMinutes
   }
@@ -286,6 +294,10 @@ export async function createTestDevices(n: number, init: TestDevicesInit = {}): 
       else standIns.set(`${d.id}/${protocol}`, handler)
     },
     removeFromWorkspace: (d) => { removed.add(d.id) },
+    linkDevice: (d) => {
+      removed.delete(d.id)
+      for (const node of nodes.values()) if (node.running) node.bus.emit('membership:changed', { ws: TEST_WORKSPACE })
+    },
     setRecallMinutes: (minutes) => { recallMinutes = minutes },
     skew: (d, ms) => { const node = nodes.get(d.id); if (node !== undefined) node.skew.ms += ms },
     restart: async (d, whileStopped) => {
