@@ -33,6 +33,11 @@ test('a second device links to its person by code: both show the same digits, th
   const ops = await alice.api.call('channels.create', { workspaceId: ws.id, name: 'ops', visibility: 'private', members: [bob.peerId] })
   await waitFor('bob in ops', async () => (await bob.api.call('conversations.list', {})).find((c) => c.id === ops.id)?.status === 'active', { timeoutMs: 30_000 })
   const requests = requestsOf(alice)
+  // History from before the laptop: it comes from Alice's desktop once the laptop is linked.
+  await bob.api.call('chat.send', { conversationId: ops.id, text: 'the old plan 旧计划' })
+  await waitFor('alice to read bob', async () => (await historyTexts(alice, { conversationId: ops.id })).includes('the old plan 旧计划'), { timeoutMs: 30_000 })
+  const noted = await alice.api.call('chat.send', { conversationId: ops.id, text: 'noted' })
+  await alice.api.call('chat.edit', { messageId: noted.id, text: 'noted, thanks' })
 
   // Someone who photographed the code uses it first: Alice sees digits her new laptop does not show, and says no.
   const { code } = await alice.api.call('devices.linkCode', {})
@@ -70,6 +75,11 @@ test('a second device links to its person by code: both show the same digits, th
   // The laptop is in the channels Alice is in: what Bob posts now reaches it, and what it posts reaches Bob.
   const general = workspaceChannelId(ws.id)
   for (const conv of [ops.id, general]) await waitFor(`the laptop in ${conv === general ? '#general' : 'ops'}`, async () => (await laptop.api.call('conversations.list', {})).find((c) => c.id === conv)?.status === 'active', { timeoutMs: 30_000 })
+  await waitFor('the laptop to get ops\' history from the desktop', async () => {
+    const texts = await historyTexts(laptop, { conversationId: ops.id })
+    return texts.includes('the old plan 旧计划') && texts.includes('noted, thanks')
+  }, { timeoutMs: 30_000 })
+  assert.deepEqual((await laptop.api.call('search.query', { query: '旧计划' })).messages.map((h) => h.message.text), ['the old plan 旧计划'], 'found by search there too')
   await bob.api.call('chat.send', { conversationId: ops.id, text: 'deploy at five' })
   await waitFor('the laptop to read bob', async () => (await historyTexts(laptop, { conversationId: ops.id })).includes('deploy at five'), { timeoutMs: 30_000 })
   await laptop.api.call('chat.send', { conversationId: ops.id, text: 'ok, from my laptop' })
