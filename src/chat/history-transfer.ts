@@ -135,7 +135,8 @@ export function createHistoryTransfer(ctx: ChatContext, actions: Pick<MessageAct
       refused += await actions.importOps(batch, record, msg, ops)
       added++
     }
-    record.imported = { before: oldest, done }
+    // Only go on while the pages go further back, whatever the other device says.
+    record.imported = { before: oldest, done: done || oldest === (record.imported?.before ?? null) }
     messages.saveConversation(batch, record)
     await batch.write()
     if (refused > 0) log.info('history: refused message actions a member may not take', { conv: record.id, refused, code: 'unauthorized' })
@@ -159,7 +160,7 @@ export function createHistoryTransfer(ctx: ChatContext, actions: Pick<MessageAct
       ctx.emit('chat.historyImported', { conversationId: record.id, count: added })
       await ctx.announce(record)
     }
-    return !done
+    return !record.imported.done
   }
 
   /** Channels `peer` can hand history of: both are in it, and this device has not all of it. */
@@ -167,20 +168,30 @@ export function createHistoryTransfer(ctx: ChatContext, actions: Pick<MessageAct
     r.kind === 'channel' && r.status === 'active' && r.imported?.done !== true && r.members.includes(peer) && sibling(r, peer))
 
   const pulling = new Map<PeerIdString, Promise<void>>()
+  /** Peers asked for again while a pull from them ran: channels may have come since it looked. */
+  const again = new Set<PeerIdString>()
   let stopped = false
+  /**
+   * Pulls until `peer` has nothing more for this device: always the first page of a channel not
+   * asked yet before a further page of another (the newest of every channel makes the device
+   * usable). A channel whose page failed waits for the next pull.
+   */
+  const pass = async (peer: PeerIdString): Promise<void> => {
+    const failedNow = new Set<string>()
+    while (!stopped) {
+      const todo = wanted(peer).filter((r) => !failedNow.has(r.id))
+      const fresh = todo.find((r) => r.imported === undefined)
+      const next = fresh ?? todo[0]
+      if (next === undefined) return
+      const more = await pullPage(peer, next, fresh === undefined ? PAGE : FIRST_PAGE).catch((err: unknown) => failed(peer, next, err))
+      if (!more && next.imported?.done !== true) failedNow.add(next.id)
+    }
+  }
   const pullFrom = (peer: PeerIdString): Promise<void> => {
     const running = pulling.get(peer)
-    if (running !== undefined) return running
+    if (running !== undefined) { again.add(peer); return running }
     const run = (async () => {
-      // The newest page of every channel first (the device is usable), then further back.
-      const rest: ConversationRecord[] = []
-      for (const record of wanted(peer)) {
-        if (stopped) return
-        if (await pullPage(peer, record, FIRST_PAGE).catch((err: unknown) => failed(peer, record, err))) rest.push(record)
-      }
-      for (const record of rest) {
-        while (!stopped && await pullPage(peer, record, PAGE).catch((err: unknown) => failed(peer, record, err)));
-      }
+      do { again.delete(peer); await pass(peer) } while (again.has(peer) && !stopped)
     })().finally(() => { pulling.delete(peer) })
     pulling.set(peer, run)
     return run
