@@ -39,9 +39,16 @@ export function createGroupService(ctx: ChatContext, membership: Membership, inb
    */
   const ownPackages = new RateLimiter({ points: 20, duration: 60 })
   const leftPackages = new RateLimiter({ points: 2, duration: 600 })
+  /**
+   * Another device of this device's person adds it to every channel of theirs it commits: a
+   * newly linked laptop of someone in fifty channels, at once (it is the same person).
+   */
+  const siblingPackages = new RateLimiter({ points: 500, duration: 60 })
+  const sibling = (from: PeerIdString): boolean => policy.sharedWith(from).some((ws) => policy.devicesOfPeople(ws, [self]).includes(from))
   const limit = (from: PeerIdString, device: PeerIdString | undefined): void => {
     try {
-      if (device === undefined || device === self) ownPackages.consume(from)
+      if ((device === undefined || device === self) && sibling(from)) siblingPackages.consume(from)
+      else if (device === undefined || device === self) ownPackages.consume(from)
       else leftPackages.consume(`${from}/${device}`)
     } catch {
       throw new EnclaveError('rate-limited', 'too many key package requests; ask again in a minute')
