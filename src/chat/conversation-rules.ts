@@ -22,6 +22,8 @@ export interface ConversationRules {
   canManage: (record: ConversationRecord) => boolean
   /** Does `device` manage the channel (its creator, or an admin of its workspace)? False for DMs. */
   manages: (record: ConversationRecord, device: PeerIdString) => boolean
+  /** Are two devices one person's in the conversation's workspace (a device is its own person's)? */
+  samePerson: (record: ConversationRecord, a: PeerIdString, b: PeerIdString) => boolean
   /**
    * Minutes after sending its author may recall a message here (a manager any time): the channel's
    * workspace rule; a DM takes the shortest of the workspaces the two share. Null: any time.
@@ -151,5 +153,8 @@ export function createConversationRules(deps: { self: PeerIdString; policy: Memb
     const was = shown.get(record.id)
     return was !== undefined && was !== said({ canManage: canManage(record), recallMinutes: recallMinutes(record) })
   })
-  return { mayBeIn, canManage, manages, recallMinutes, viewRules, staleViews, currentGroup, committerLeaf, refreshMembers, channelInfoOf, applyMeta }
+  const samePerson = (record: ConversationRecord, a: PeerIdString, b: PeerIdString): boolean =>
+    a === b || (record.workspaceId !== null && policy.devicesOfPeople(record.workspaceId, [a]).includes(b))
+
+  return { mayBeIn, canManage, manages, samePerson, recallMinutes, viewRules, staleViews, currentGroup, committerLeaf, refreshMembers, channelInfoOf, applyMeta }
 }

@@ -18,7 +18,7 @@ async function askAs(net: TestDevices, server: TestDevice, asker: TestDevice, co
   return (await probeServer((s, conn) => Promise.resolve(handler(s, conn)), peerIdFromString(asker.id), cborFrame({ conv, limit: 10 }))).frames
 }
 
-test('a device linked later gets its person\'s channel history as it reads there (edits, reactions, recalls, threads), newest first; nobody else may ask for it', async () => {
+test('a device linked later gets its person\'s channel history as it reads there (edits, reactions, recalls, threads), newest first; nobody else may ask for it; the person\'s messages are theirs on either device', async () => {
   // d is a's person's second device, in the workspace only once linked.
   const net = await createTestDevices(4, { linked: [[0, 3]] })
   const [a, b, c, d] = net.devices
@@ -67,6 +67,15 @@ test('a device linked later gets its person\'s channel history as it reads there
     await net.until('b to see the laptop in the channel', async () => (await b.record(conv))?.members.includes(d.id) === true)
     const after = await b.chat.send({ conversationId: conv }, 'welcome, laptop')
     await net.until('a new message at the laptop', async () => (await all(d, conv)).some((m) => m.id === after.id))
+
+    // What Alice sends from her desktop is hers on the laptop too: not unread, and editable there.
+    const own = await a.chat.send({ conversationId: conv }, 'sent from the desktop')
+    await net.until('the desktop\'s message at the laptop', async () => (await all(d, conv)).some((m) => m.id === own.id))
+    assert.equal((await all(d, conv)).find((m) => m.id === own.id)?.mine, true, 'shown as mine')
+    assert.equal((await d.record(conv))?.unread, 1, 'only Bob\'s welcome is unread')
+    await d.chat.actions.edit(own.id, 'sent from the desktop, edited on the laptop')
+    await net.until('the laptop\'s edit at Bob', async () => (await all(b, conv)).find((m) => m.id === own.id)?.text === 'sent from the desktop, edited on the laptop')
+    await assert.rejects(b.chat.actions.edit(own.id, 'not yours'), { code: 'unauthorized' })
 
     // Colleagues in the channel are other people: their devices get nothing.
     for (const other of [b, c]) assert.deepEqual(await askAs(net, a, other, conv), [{ error: { code: 'not-found', message: 'no such conversation here' } }])

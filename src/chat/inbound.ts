@@ -54,7 +54,8 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
   const storeMessage = async (batch: StoreBatch, record: ConversationRecord, p: MessagePayload): Promise<MessageView> => {
     clock.observe(p.hlc)
     const msg = receivedMessage(record, p, (device) => ctx.rules.manages(record, device))
-    const key = messages.append(batch, msg, { countUnread: true })
+    // Sent from another device of this person: read already.
+    const key = messages.append(batch, msg, { countUnread: !ctx.rules.samePerson(record, msg.author, self) })
     await actions.arrived(batch, msg)
     if (msg.all === true || msg.mentions?.includes(self) === true) {
       record.mentionsUnread = (record.mentionsUnread ?? 0) + 1

@@ -140,6 +140,8 @@ export function createMessageActions(ctx: ChatContext, deps: ActionDeps): Messag
       list.forEach((v, i) => {
         const ann = anns[i]
         let d = applyAnn(v, ann)
+        // Sent from another device of this person: this person's message here too.
+        if (!v.mine && record !== undefined && ctx.rules.samePerson(record, v.author, self)) d = { ...d, mine: true }
         if (!v.mine && d.recalled === undefined && (v.mentionsAll === true || v.mentions?.includes(self) === true)) d = { ...d, mentionsMe: true }
         const replies = ann?.replies
         if (replies !== undefined) d = { ...d, thread: { count: replies.count, lastAt: hlcToMs(replies.lastHlc), repliers: replies.repliers } }
@@ -234,10 +236,12 @@ export function createMessageActions(ctx: ChatContext, deps: ActionDeps): Messag
   const refusal = async (record: ConversationRecord, op: AnnotationOp, target: MessageRef, here = false): Promise<string | undefined> => {
     // An own recall is checked against the time limit when its message is here (an early recall
     // is kept and applies when the message comes, as any op: the author's clock is all there is).
-    const found = op.type === 'recall' && target.author === op.by ? await messages.find(record.id, target.author, target.seq) : undefined
+    // A person's devices act for the person: what one of them sent, another may edit or recall.
+    const authors = ctx.rules.samePerson(record, target.author, op.by)
+    const found = op.type === 'recall' && authors ? await messages.find(record.id, target.author, target.seq) : undefined
     return !here && !plausibleTarget(record, target) ? 'its message is too far ahead'
-      : op.type === 'edit' && target.author !== op.by ? 'only its author edits a message'
-        : op.type === 'recall' && target.author !== op.by && !moderates(record, op.by) ? 'only its author or a channel manager recalls a message'
+      : op.type === 'edit' && !authors ? 'only its author edits a message'
+        : op.type === 'recall' && !authors && !moderates(record, op.by) ? 'only its author or a channel manager recalls a message'
           : found !== undefined && lateRecall(record, op.by, hlcToMs(found.msg.hlc), hlcToMs(op.hlc)) !== null ? 'past the workspace\'s time limit for recalling'
             : undefined
   }
@@ -318,16 +322,17 @@ export function createMessageActions(ctx: ChatContext, deps: ActionDeps): Messag
       const has = ann?.reactions.some((r) => r.emoji === emoji && r.by === self && r.on) === true
       if (on && !has && ann !== undefined && reactionsBy(ann, self) >= MAX_REACTIONS_PER_MEMBER) throw new EnclaveError('too-large', `at most ${MAX_REACTIONS_PER_MEMBER} reactions per message`)
     }, (target) => ({ type: 'react', target, emoji, on })),
-    edit: (id, text) => act(id, (v, _r, ann) => {
-      if (!v.mine) throw new EnclaveError('unauthorized', 'only its author can edit a message')
+    edit: (id, text) => act(id, (v, record, ann) => {
+      if (!v.mine && !ctx.rules.samePerson(record, v.author, self)) throw new EnclaveError('unauthorized', 'only its author can edit a message')
       notRecalled(ann)
       if (v.file === undefined && text.trim().length === 0) throw new EnclaveError('bad-request', 'message text is empty; recall the message instead')
       if (textLength(text) > MAX_TEXT_LENGTH) throw new EnclaveError('too-large', `message text longer than ${MAX_TEXT_LENGTH} characters`)
     }, (target) => ({ type: 'edit', target, text })),
     recall: (id) => act(id, (v, record, ann) => {
       notRecalled(ann)
-      if (!v.mine && !moderates(record, self)) throw new EnclaveError('unauthorized', 'only its author, or a channel\'s creator or admin, can recall a message')
-      const limit = v.mine ? lateRecall(record, self, v.sentAt, hlcToMs(ctx.clock.now())) : null
+      const own = v.mine || ctx.rules.samePerson(record, v.author, self)
+      if (!own && !moderates(record, self)) throw new EnclaveError('unauthorized', 'only its author, or a channel\'s creator or admin, can recall a message')
+      const limit = own ? lateRecall(record, self, v.sentAt, hlcToMs(ctx.clock.now())) : null
       if (limit !== null) throw new EnclaveError('blocked-by-policy', `a message here can be recalled only within ${limit} minutes of sending`)
     }, (target) => ({ type: 'recall', target })),
     pin: (id, on) => act(id, (_v, _r, ann) => { notRecalled(ann) }, (target) => ({ type: 'pin', target, on })),
