@@ -85,6 +85,9 @@ test('a second device links to its person by code: both show the same digits, th
   await laptop.api.call('chat.send', { conversationId: ops.id, text: 'ok, from my laptop' })
   await waitFor('bob to read the laptop', async () => (await historyTexts(bob, { conversationId: ops.id })).includes('ok, from my laptop'), { timeoutMs: 30_000 })
   await waitFor('alice\'s first device to read it too', async () => (await historyTexts(alice, { conversationId: ops.id })).includes('ok, from my laptop'), { timeoutMs: 30_000 })
+  const fromLaptop = (await alice.api.call('chat.history', { conversationId: ops.id })).find((m) => m.text === 'ok, from my laptop')
+  assert.equal(fromLaptop?.mine, true, 'what Alice sent from her laptop is hers on her desktop')
+  assert.equal((await bob.api.call('chat.history', { conversationId: ops.id })).find((m) => m.text === 'ok, from my laptop')?.mine, false)
   // A device already in a workspace links no further.
   await assert.rejects(laptop.api.call('devices.link', { code: (await alice.api.call('devices.linkCode', {})).code }), refusedWith('already-member'))
 
