@@ -1,9 +1,20 @@
 import { expect, test } from './fixtures.js'
 import { createWorkspace, shoot } from './ui-steps.js'
+import type { Page } from '@playwright/test'
+
+function general(page: Page) {
+  return page.getByRole('region', { name: 'Channels' }).getByRole('button', { name: /^general( |$)/ })
+}
 
 test('Alice links her laptop by code: both show the same six digits, she says yes on her desktop, and the laptop opens in her workspace under her name', async ({ people }) => {
   const desktop = await people.open('Alice')
   await createWorkspace(desktop.page, 'Acme')
+  // Something said before the laptop: it shows there once linked.
+  await general(desktop.page).click()
+  const composer = desktop.page.getByRole('textbox', { name: 'Message #general' })
+  await composer.fill('Welcome to Acme, everyone')
+  await composer.press('Enter')
+  await expect(desktop.page.getByTestId('message').filter({ hasText: 'Welcome to Acme, everyone' })).toBeVisible()
   await desktop.page.getByRole('button', { name: 'Settings' }).click()
   const section = desktop.page.getByRole('region', { name: 'Devices' })
   await section.getByRole('button', { name: 'Link a new device' }).click()
@@ -34,6 +45,15 @@ test('Alice links her laptop by code: both show the same six digits, she says ye
   // The laptop is Alice's: her workspace, her role, her name; no first-run screen.
   await expect(laptop.page.getByRole('dialog')).toHaveCount(0)
   await expect(laptop.page.getByRole('combobox', { name: 'Workspace', exact: true })).toContainText('Acme · Owner', { timeout: 30_000 })
+
+  // #general's history came from the desktop, and what Alice said there is hers on the laptop too.
+  await expect(general(laptop.page)).toBeVisible({ timeout: 30_000 })
+  await general(laptop.page).click()
+  const earlier = laptop.page.getByTestId('message').filter({ hasText: 'Welcome to Acme, everyone' })
+  await expect(earlier).toBeVisible({ timeout: 30_000 })
+  await expect(earlier).toHaveAttribute('data-mine', 'true')
+  await shoot(laptop.page, 'linked-history', 900)
+
   await laptop.page.getByRole('button', { name: 'Settings' }).click()
   await expect(laptop.page.getByRole('textbox', { name: 'Your name' })).toHaveValue('Alice')
 })
