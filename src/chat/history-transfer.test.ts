@@ -77,6 +77,10 @@ test('a device linked later gets its person\'s channel history as it reads there
     await net.until('the laptop\'s edit at Bob', async () => (await all(b, conv)).find((m) => m.id === own.id)?.text === 'sent from the desktop, edited on the laptop')
     await assert.rejects(b.chat.actions.edit(own.id, 'not yours'), { code: 'unauthorized' })
 
+    // The desktop asks the laptop too (the pull goes both ways), for what is older than its own oldest: nothing.
+    await net.until('the desktop to have asked the laptop', async () => (await a.record(conv))?.imported?.done === true)
+    assert.equal(a.events.filter((e) => e.name === 'chat.historyImported').length, 0)
+
     // Colleagues in the channel are other people: their devices get nothing.
     for (const other of [b, c]) assert.deepEqual(await askAs(net, a, other, conv), [{ error: { code: 'not-found', message: 'no such conversation here' } }])
     const page = await askAs(net, a, d, conv) as Array<{ items: unknown[]; more: boolean }>

@@ -147,7 +147,7 @@ export function createHistoryTransfer(ctx: ChatContext, actions: Pick<MessageAct
   const pullPage = async (peer: PeerIdString, record: ConversationRecord, limit: number): Promise<boolean> => {
     if (record.imported === undefined) {
       // What came since this device joined is here already: older than that is what it lacks.
-      const [first] = await messages.history(record.id, { after: '0', limit: 1 })
+      const [first] = await messages.history(record.id, { after: orderKey(0, '', 0), limit: 1 })
       record.imported = { before: first === undefined ? null : orderOf(first.key), done: false }
     }
     const { before } = record.imported
@@ -197,7 +197,11 @@ export function createHistoryTransfer(ctx: ChatContext, actions: Pick<MessageAct
     return run
   }
   const failed = (peer: PeerIdString, record: ConversationRecord, err: unknown): false => {
-    log.warn('history: could not fetch from another device of this person', { peer, conv: record.id, code: err instanceof EnclaveError ? err.code : 'internal', error: errorMessage(err) })
+    const code = err instanceof EnclaveError ? err.code : 'internal'
+    // `not-found`: the other device has not joined the channel yet (it asks in turn once it has).
+    const line = { peer, conv: record.id, code, error: errorMessage(err) }
+    if (code === 'not-found') log.debug('history: the other device has not this channel yet', line)
+    else log.warn('history: could not fetch from another device of this person', line)
     return false
   }
 
