@@ -17,6 +17,7 @@ export const en = {
   'connection.disconnectedHelp': 'The Enclave node stopped or restarted. Open the new link it printed, or start it again.',
   'connection.noToken': 'This page needs the link your node printed when it started (it ends in #token=…).',
   'connection.peersOnline': 'Connected · {count} online',
+  'connection.ownDevicesOnline': 'Connected · {count, plural, one {your other device} other {# of your devices}}',
   'connection.nobodyReachable': 'Connected · nobody reachable',
   'connection.reconnecting': 'Reconnecting…',
   'connection.reconnectingHelp': 'The connection to your node was lost. Your drafts and this view are kept.',

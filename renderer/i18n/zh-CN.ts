@@ -18,6 +18,7 @@ export const zhCN: Record<MessageKey, string> = {
   'connection.disconnectedHelp': 'Enclave 节点已停止或重启。请打开它新打印的链接，或重新启动它。',
   'connection.noToken': '此页面需要节点启动时打印的链接（以 #token=… 结尾）。',
   'connection.peersOnline': '已连接 · {count} 人在线',
+  'connection.ownDevicesOnline': '已连接 · {count, plural, other {你的 # 台其他设备在线}}',
   'connection.nobodyReachable': '已连接 · 暂无可联系的人',
   'connection.reconnecting': '正在重新连接…',
   'connection.reconnectingHelp': '与你的节点的连接中断了。草稿和当前页面都会保留。',

@@ -13,6 +13,9 @@ class PeopleState {
   members = $derived(peopleOf(workspaces.members, peers.byId, workspaces.viewer))
   /** Colleagues reachable now: people in a workspace, devices outside one. */
   onlineCount = $derived(this.inWorkspace ? onlineCount(this.members) : peers.onlineCount)
+  /** This person's other devices connected now (the desktop, seen from a linked laptop). */
+  ownDevicesOnline = $derived(workspaces.members.find((m) => m.userId === workspaces.viewer.userId)?.devices
+    .filter((d) => d !== workspaces.viewer.peerId && peers.byId.get(d)?.connected === true).length ?? 0)
 }
 
 export const people = new PeopleState()

@@ -52,6 +52,8 @@ test('Alice links her laptop by code: both show the same six digits, she says ye
   const earlier = laptop.page.getByTestId('message').filter({ hasText: 'Welcome to Acme, everyone' })
   await expect(earlier).toBeVisible({ timeout: 30_000 })
   await expect(earlier).toHaveAttribute('data-mine', 'true')
+  // Nobody else is in Acme, but the laptop is not alone: it reaches Alice's desktop.
+  await expect(laptop.page.getByRole('status').filter({ hasText: 'Connected' })).toHaveText('Connected · your other device')
   await shoot(laptop.page, 'linked-history', 900)
 
   await laptop.page.getByRole('button', { name: 'Settings' }).click()
