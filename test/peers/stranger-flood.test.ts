@@ -5,9 +5,11 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CHAT_PROTOCOL } from '../../src/chat/chat-frames.js'
 import { GROUP_PROTOCOL } from '../../src/chat/group-protocol.js'
+import { HISTORY_PROTOCOL } from '../../src/chat/history-transfer.js'
 import { DOCS_PROTOCOL } from '../../src/docs/doc-protocol.js'
 import { EnclaveError } from '../../src/errors.js'
 import { decodeInviteLink } from '../../src/identity/invite-link.js'
+import { workspaceChannelId } from '../../src/identity/workspace-channel.js'
 import { createNetNode, MAX_UNKNOWN_PER_ADDRESS, type NetNode } from '../../src/net/libp2p-node.js'
 import { NOT_AVAILABLE, REFUSAL_DELAY_MS } from '../../src/net/refuse-stream.js'
 import { ask } from '../../src/net/request-reply.js'
@@ -156,7 +158,8 @@ test('every protocol refuses a stranger the same way, whether or not the victim 
     ['chat', CHAT_PROTOCOL, { t: 'msg' }],
     ['docs', DOCS_PROTOCOL, { t: 'index' }],
     ['group', GROUP_PROTOCOL, { t: 'browse', ws: workspace.id }],
-    ['profile', PROFILE_PROTOCOL, { v: 1, name: 'Mallory' }]
+    ['profile', PROFILE_PROTOCOL, { v: 1, name: 'Mallory' }],
+    ['history of its workspace channel', HISTORY_PROTOCOL, { conv: workspaceChannelId(workspace.id), limit: 10 }]
   ]
   for (const [what, protocol, request] of asks) {
     const started = Date.now()
