@@ -37,7 +37,7 @@ export type ChannelVisibility = 'private' | 'open' | 'workspace'
 export interface ConversationView {
   id: ConversationId
   kind: 'dm' | 'channel'
-  /** The other member of a direct conversation; null for channels. */
+  /** A direct conversation's other person: one of their active devices (a DM is with the person, every device of both); null for channels. */
   peerId: PeerIdString | null
   /** The workspace a channel (or a DM between colleagues) belongs to; null for loose DMs. */
   workspaceId: WorkspaceId | null

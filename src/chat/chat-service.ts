@@ -20,7 +20,9 @@ import { createRestoreResync } from './restore-resync.js'
 import { createGroupService } from './group-service.js'
 import { createHistoryTransfer } from './history-transfer.js'
 import { createGroupStates } from './group-states.js'
-import { dmConversationId, newChannelId, workspaceChannelId } from './ids.js'
+import { newChannelId, workspaceChannelId } from './ids.js'
+import { createResolver } from './conversation-resolver.js'
+import { createDmMigration } from './dm-migration.js'
 import { createInbound } from './inbound.js'
 import { createMembership } from './membership.js'
 import { createMessageActions, type MessageActions } from './message-actions.js'
@@ -95,8 +97,10 @@ export interface ChatService {
   fileMessage(messageId: MessageId): Promise<FileMessage | undefined>
   history(ref: ConversationRef, query: HistoryQuery): Promise<MessageView[]>
   conversations(): Promise<ConversationView[]>
-  /** The DM with a peer, created empty if needed. */
+  /** The DM with a peer's person (or the peer alone, outside any shared workspace), created empty if needed. */
   open(peerId: PeerIdString): Promise<ConversationView>
+  /** The conversation a reference names: for a peer, the id of the DM `open` makes. */
+  idOf(ref: ConversationRef): ConversationId
   retry(messageId: MessageId): Promise<MessageView>
   /** A message with, for this device's own, each recipient device's delivery state. */
   messageInfo(messageId: MessageId): Promise<MessageInfo>
@@ -156,7 +160,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     const [v = null] = await actions.decorate([toMessageView(last, record.lastKey, record)])
     return v
   }
-  const viewRules = (record: ConversationRecord): ReturnType<typeof rules.viewRules> & { afterRestore: ConversationView['afterRestore'] } => ({ ...rules.viewRules(record), afterRestore: ctx.resync.state(record.id) })
+  const viewRules = (record: ConversationRecord): ReturnType<typeof rules.viewRules> & Pick<ConversationView, 'afterRestore' | 'peerId'> => ({ ...rules.viewRules(record), afterRestore: ctx.resync.state(record.id), peerId: rules.dmPeer(record) })
   const view = async (record: ConversationRecord): Promise<ConversationView> => {
     const last = record.lastKey === null ? undefined : (await messages.byKeys([record.lastKey]))[0]
     return toConversationView(record, await lastOf(record, last), viewRules(record), gaps.onTheWay(record))
@@ -200,6 +204,9 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   const typing = createTyping(ctx, async (peer, conv) => { await askGroup(await openGroupStream(peer, AbortSignal.timeout(3_000)), { t: 'typing', conv }) })
   const groupService = createGroupService(ctx, membership, inbound, gaps, typing)
   const history = createHistoryTransfer(ctx, actions)
+  const migration = createDmMigration(ctx, history)
+  /** A device that takes part in conversations (not a mailbox or relay, which only carry them). */
+  const member = components.mailbox !== true && components.service !== true
   const { outbox, enqueue, kickAll, sealAndQueue, trackPending } = delivery
   const { commitAsCommitter, request, ensureDmGroup } = membership
   const { queueText, holdText, flushHeld } = sending
@@ -208,20 +215,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   /** Open channels colleagues told of in `browse`, and who told: `join` asks them. */
   const browsed = new Map<string, { via: PeerIdString; summary: ChannelSummary }>()
 
-  const resolve = (ref: ConversationRef): ConversationRecord => {
-    if ('peerId' in ref) {
-      const peer = ref.peerId
-      if (peer === self) throw new EnclaveError('bad-request', 'cannot start a conversation with this device itself')
-      const id = dmConversationId(self, peer)
-      const batch = store.batch()
-      const record = messages.ensure(id, batch, () => ({ kind: 'dm', peerId: peer, workspaceId: policy.sharedWith(peer)[0] ?? null }))
-      if (batch.length > 0) void batch.write()
-      return record
-    }
-    const record = messages.conversation(ref.conversationId)
-    if (record === undefined) throw new EnclaveError('not-found', `no conversation ${ref.conversationId}`)
-    return record
-  }
+  const resolve = createResolver({ self, store, messages, policy })
 
   /** A channel with this device in it as creator and committer, adding `members` (devices). */
   const newChannel = async (input: Parameters<ChatService['createChannel']>[0], id: ConversationId): Promise<ConversationView> => {
@@ -317,11 +311,12 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     history: (ref, query) => shownHistory(messages, resolve(ref), query, decorate),
 
     conversations: async () => {
-      const records = messages.conversations().sort((a, b) => (b.lastKey ?? '').localeCompare(a.lastKey ?? ''))
+      const records = messages.conversations().filter((r) => r.movedTo === undefined).sort((a, b) => (b.lastKey ?? '').localeCompare(a.lastKey ?? ''))
       const lasts = await messages.byKeys(records.map((r) => r.lastKey ?? ''))
       return Promise.all(records.map(async (r, i) => toConversationView(r, await lastOf(r, lasts[i]), viewRules(r))))
     },
 
+    idOf: (ref) => resolve(ref).id,
     open: async (peerId) => {
       const record = resolve({ peerId })
       const batch = store.batch()
@@ -472,7 +467,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
       })
     },
 
-    mailboxesFor: (conversationId) => components.mailboxes().filter((box) => box !== self && mayBeIn(conversationId, box)),
+    mailboxesFor: (conversationId) => components.mailboxes().filter((box) => box !== self && rules.mayHold(conversationId, box)),
 
     groupAccess: (conversationId) => {
       const record = messages.conversation(conversationId)
@@ -542,12 +537,16 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     groupService.depositAt(mailbox).catch((err: unknown) => { log.debug('could not leave key packages at the mailbox', { peer: mailbox, error: errorMessage(err) }) })
   }
 
+  /** A DM with messages waiting for its group, which `peer` (a device of the other person) can help set up. */
+  const heldFor = (record: ConversationRecord, peer: PeerIdString): boolean =>
+    record.kind === 'dm' && record.heldKeys.length > 0 && (record.peerUser === undefined ? record.peerId === peer : peer !== self && mayBeIn(record.id, peer))
+
   /** A peer is reachable and its membership settled: deliver, add, catch up. */
   const peerReady = (peer: PeerIdString): void => {
     outbox.kick(peer)
     if (components.mailboxes().includes(peer) && components.mailbox !== true) depositKeyPackages(peer)
     for (const record of messages.conversations()) {
-      if (record.kind === 'dm' && record.peerId === peer && record.heldKeys.length > 0) retryHeld.tryHeld(record)
+      if (heldFor(record, peer)) retryHeld.tryHeld(record)
       if (record.status !== 'active') continue
       if (record.committer === self && record.pendingMembers.includes(peer)) {
         void groups.serial(record.id, () => commitAsCommitter(record, { add: [peer] })).catch((err: unknown) => { log.debug('add on connect failed', { peer, error: errorMessage(err) }) })
@@ -563,7 +562,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   // arriving (from the workspace's members) is the moment to try.
   bus.on('route:learned', (peer) => {
     for (const record of messages.conversations()) {
-      if (record.kind === 'dm' && record.peerId === peer && record.heldKeys.length > 0) retryHeld.tryHeld(record)
+      if (heldFor(record, peer)) retryHeld.tryHeld(record)
     }
   })
   bus.on('mailbox:found', (peer) => {
@@ -571,12 +570,18 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     if (components.mailbox !== true) depositKeyPackages(peer)
   })
   bus.on('membership:changed', ({ ws }) => {
+    if (member) void migration.run()
     membership.workspaceChanged(ws)
     for (const record of rules.staleViews()) announce(record).catch((err: unknown) => { log.warn('could not tell a conversation\'s new rules', { conv: record.id, error: errorMessage(err) }) })
     ensureWorkspaceChannel(ws).catch((err: unknown) => { log.warn('could not make the workspace channel', { ws, error: errorMessage(err) }) })
   })
   await protocols.handleMembers(CHAT_PROTOCOL, (stream, connection) => serveChatStream(inbound.receive, log.child('stream'), stream, connection), { maxInboundStreams: 64 })
   await protocols.handleMembers(GROUP_PROTOCOL, (stream, connection) => serveGroupStream(groupService.handlers, log.child('groups'), stream, connection), { maxInboundStreams: 32 })
-  if (components.mailbox !== true && components.service !== true) await history.start()
+  if (member) {
+    await history.start()
+    // Old DMs with colleagues become DMs with them as people, in the background.
+    void migration.run()
+    bus.on('conversation:changed', ({ id }) => { const record = messages.conversation(id); if (record !== undefined) migration.arrived(record) })
+  }
   return service
 }

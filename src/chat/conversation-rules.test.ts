@@ -24,6 +24,9 @@ const policy: MembershipPolicy = {
   workspaceName: () => null,
   activeDevices: () => [],
   devicesOfPeople: () => [],
+  personOf: () => null,
+  devicesOfPerson: () => [],
+  people: () => [],
   sharedWith: () => [ACME, RIVAL],
   recallMinutes: (ws) => (ws === RIVAL ? 2 : null)
 }

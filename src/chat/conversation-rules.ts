@@ -1,6 +1,6 @@
 import { EnclaveError } from '../errors.js'
 import { isActive, membersOf } from '../crypto/mls-group.js'
-import { dmConversationId, kindOfConversation, workspaceChannelId } from './ids.js'
+import { dmConversationId, kindOfConversation, personDmId, workspaceChannelId } from './ids.js'
 import { parseConversationId } from '../ids.js'
 import type { ConversationId, PeerIdString, WorkspaceId } from '../api/contract.js'
 import type { Logger } from '../logger.js'
@@ -37,6 +37,19 @@ export interface ConversationRules {
   currentGroup: (record: ConversationRecord) => { id: string; state: ClientState } | undefined
   /** The committer policy: the lowest leaf still in the workspace that has not asked to leave. */
   committerLeaf: (record: ConversationRecord, state: ClientState) => number | undefined
+  /**
+   * May the company's mailbox `box` hold copies of the conversation's ciphertext for its members:
+   * one in the conversation's workspace (a person DM's devices are only the two people's).
+   */
+  mayHold: (conv: ConversationId, box: PeerIdString) => boolean
+  /** The person DM `conv` is, between this device's person and another of a workspace, if it is one. */
+  personDm: (conv: ConversationId) => { ws: WorkspaceId; person: string } | undefined
+  /** Every device that belongs in a person DM now: both people's active devices. */
+  dmDevices: (record: ConversationRecord) => PeerIdString[]
+  /** A device of a DM's other person to show it by (its first active one; the one it began with otherwise). */
+  dmPeer: (record: ConversationRecord) => PeerIdString | null
+  /** The workspaces' people changed: person DM ids are derived again when next asked. */
+  forgetPeople: () => void
   /** Copies members, committer and standing from a group state into the record. */
   refreshMembers: (record: ConversationRecord, state: ClientState) => void
   channelInfoOf: (record: ConversationRecord) => ChannelInfo
@@ -47,9 +60,43 @@ export interface ConversationRules {
 export function createConversationRules(deps: { self: PeerIdString; policy: MembershipPolicy; messages: MessageLog; groups: GroupStates; log: Logger }): ConversationRules {
   const { self, policy, messages, groups, log } = deps
 
+  /** Person DM ids of this device's people, derived from the workspaces' logs when first asked. */
+  let personDms: Map<ConversationId, { ws: WorkspaceId; person: string }> | undefined
+  const personDm = (conv: ConversationId): { ws: WorkspaceId; person: string } | undefined => {
+    if (personDms === undefined) {
+      personDms = new Map()
+      for (const ws of policy.sharedWith(self)) {
+        const me = policy.personOf(ws, self)
+        if (me === null) continue
+        for (const person of policy.people(ws)) if (person !== me) personDms.set(personDmId(ws, me, person), { ws, person })
+      }
+    }
+    return personDms.get(conv)
+  }
+  /** Is `device` one of the two people's of a person DM (active, in its workspace)? */
+  const inPersonDm = (ws: WorkspaceId, person: string, device: PeerIdString): boolean => {
+    const of = policy.personOf(ws, device)
+    return of !== null && (of === person || of === policy.personOf(ws, self))
+  }
+  const dmDevices = (record: ConversationRecord): PeerIdString[] => {
+    if (record.kind !== 'dm' || record.workspaceId === null || record.peerUser === undefined) return []
+    const me = policy.personOf(record.workspaceId, self)
+    return [...(me === null ? [] : policy.devicesOfPerson(record.workspaceId, me)), ...policy.devicesOfPerson(record.workspaceId, record.peerUser)]
+  }
+  const dmPeer = (record: ConversationRecord): PeerIdString | null => {
+    if (record.workspaceId === null || record.peerUser === undefined) return record.peerId
+    const theirs = policy.devicesOfPerson(record.workspaceId, record.peerUser)
+    return record.peerId !== null && theirs.includes(record.peerId) ? record.peerId : theirs[0] ?? record.peerId
+  }
+
   const mayBeIn = (conv: ConversationId, device: PeerIdString): boolean => {
     if (device === self) return true
     const record = messages.conversation(conv)
+    if (record?.kind === 'dm' && record.peerUser !== undefined && record.workspaceId !== null) return inPersonDm(record.workspaceId, record.peerUser, device)
+    if (record === undefined && kindOfConversation(conv) === 'dm') {
+      const dm = personDm(conv)
+      if (dm !== undefined) return inPersonDm(dm.ws, dm.person, device)
+    }
     if (record !== undefined && record.workspaceId !== null) {
       // The workspace's own channel (its docs, everyone's posts) is for its members, not its guests.
       if (record.id === workspaceChannelId(record.workspaceId) && policy.isGuestDevice(record.workspaceId, device)) return false
@@ -70,7 +117,9 @@ export function createConversationRules(deps: { self: PeerIdString; policy: Memb
   }
 
   const currentGroup = (record: ConversationRecord): { id: string; state: ClientState } | undefined => {
-    const ids = record.kind === 'dm' ? [self, record.peerId ?? ''].sort().map((c) => `${record.id}/${c}`) : [`${record.id}/${record.creator ?? ''}`]
+    // A DM's devices may each have started a group before hearing of another's: every device
+    // holds them all (each starter adds every device) and sends in the same one, the lowest id.
+    const ids = record.kind === 'dm' ? groups.idsOf(record.id) : [`${record.id}/${record.creator ?? ''}`]
     for (const id of ids) {
       const state = groups.get(id)
       if (state !== undefined && isActive(state)) return { id, state }
@@ -81,7 +130,10 @@ export function createConversationRules(deps: { self: PeerIdString; policy: Memb
   const committerLeaf = (record: ConversationRecord, state: ClientState): number | undefined =>
     membersOf(state).find((m) => mayBeIn(record.id, m.device) && !record.leaving.includes(m.device))?.leaf
 
-  const refreshMembers = (record: ConversationRecord, state: ClientState): void => {
+  const refreshMembers = (record: ConversationRecord, changed: ClientState): void => {
+    // A DM's record follows the group its devices send in, whichever of its groups changed: two
+    // devices each following the last one they heard of took each other for committer.
+    const state = record.kind === 'dm' ? currentGroup(record)?.state ?? changed : changed
     const members = membersOf(state)
     record.members = members.map((m) => m.device)
     record.pendingMembers = record.pendingMembers.filter((d) => !record.members.includes(d))
@@ -156,5 +208,14 @@ export function createConversationRules(deps: { self: PeerIdString; policy: Memb
   const samePerson = (record: ConversationRecord, a: PeerIdString, b: PeerIdString): boolean =>
     a === b || (record.workspaceId !== null && policy.devicesOfPeople(record.workspaceId, [a]).includes(b))
 
-  return { mayBeIn, canManage, manages, samePerson, recallMinutes, viewRules, staleViews, currentGroup, committerLeaf, refreshMembers, channelInfoOf, applyMeta }
+  const mayHold = (conv: ConversationId, box: PeerIdString): boolean => {
+    if (mayBeIn(conv, box)) return true
+    const ws = messages.conversation(conv)?.workspaceId ?? personDm(conv)?.ws ?? null
+    return ws !== null && policy.isActiveDevice(ws, box)
+  }
+
+  return {
+    mayHold, mayBeIn, canManage, manages, samePerson, recallMinutes, viewRules, staleViews, currentGroup, committerLeaf, refreshMembers, channelInfoOf, applyMeta,
+    personDm, dmDevices, dmPeer, forgetPeople: () => { personDms = undefined }
+  }
 }

@@ -4,7 +4,6 @@ import { EnclaveError } from '../errors.js'
 import { createMemoryLogger } from '../logger.js'
 import { createEnvelopeSigner } from './envelope-signature.js'
 import { GROUP_PROTOCOL, serveGroupStream, type GroupHandlers } from './group-protocol.js'
-import { dmConversationId } from './ids.js'
 import { createTestDevices, TEST_WORKSPACE, type TestDevice, type TestDevices } from './test-devices.js'
 import type { ConversationId, MessageView } from '../api/contract.js'
 
@@ -52,7 +51,7 @@ test('a direct message is pending until the recipient stores it, then delivered'
     assert.equal(sent.state, 'pending')
     await net.until('delivered', () => a.updated().some((v) => v.id === sent.id && v.state === 'delivered'))
     assert.deepEqual(states(a, sent.id), ['pending', 'delivered'])
-    const conv = dmConversationId(a.id, b.id)
+    const conv = a.chat.idOf({ peerId: b.id })
     const stored = await a.chat.history({ conversationId: conv }, {})
     assert.deepEqual(stored.map((v: MessageView) => [v.text, v.state]), [['hello', 'delivered']])
     await net.until('shown at the recipient', () => b.added(conv).length === 1)
@@ -234,7 +233,7 @@ test('a direct message written while the peer was never reachable keeps its plac
     net.link(a, b, true)
     a.bus.emit('peer:ready', b.id)
     await net.until('delivered', () => states(a, held.id).includes('delivered'))
-    const conv = dmConversationId(a.id, b.id)
+    const conv = a.chat.idOf({ peerId: b.id })
     const envs = await a.envelopes(conv, a.id)
     assert.deepEqual(envs.map((e) => [e.seq, e.kind]), [[1, 'app'], [2, 'welcome']], 'the welcome made later takes the next number')
     const next = await a.chat.send({ peerId: b.id }, 'after')
@@ -255,7 +254,7 @@ test('catch-up asks beyond the gapless high-water mark, and the mark passes what
   const [a, b] = net.devices
   assert.ok(a !== undefined && b !== undefined)
   try {
-    const conv = dmConversationId(a.id, b.id)
+    const conv = a.chat.idOf({ peerId: b.id })
     const first = await a.chat.send({ peerId: b.id }, 'first')
     await net.until('first delivered', () => states(a, first.id).includes('delivered'))
     // The first message keeps its number; the welcome made for the DM takes the next one.

@@ -42,7 +42,7 @@ export interface Delivery {
 
 export function createDelivery(ctx: ChatContext, outboxInit: OutboxInit): Delivery {
   const { store, clock, emit, self, log, messages, cipher, groups, components } = ctx
-  const { mayBeIn, currentGroup } = ctx.rules
+  const { currentGroup } = ctx.rules
 
   const outbox: Outbox = createOutbox({
     store,
@@ -150,7 +150,7 @@ export function createDelivery(ctx: ChatContext, outboxInit: OutboxInit): Delive
     const base = { envKey, conv: env.conv, author: env.author, seq: env.seq, enqueuedAt: Date.now() }
     for (const peer of recipients) outbox.enqueue(batch, peer, { ...base, messageKey })
     for (const box of components.mailboxes()) {
-      if (box === self || recipients.includes(box) || !mayBeIn(record.id, box) || recipients.length === 0) continue
+      if (box === self || recipients.includes(box) || !ctx.rules.mayHold(record.id, box) || recipients.length === 0) continue
       outbox.enqueue(batch, box, { ...base, messageKey, for: recipients })
       recipients.push(box)
     }

@@ -18,6 +18,8 @@ const LAZY_WRITE_MS = 1000
  */
 export interface GroupStates {
   get(groupId: string): ClientState | undefined
+  /** Ids of the groups this device holds for a conversation (`<conversation>/<creator>`), sorted. */
+  idsOf(conv: string): string[]
   stage(batch: StoreBatch, groupId: string, state: ClientState): void
   advance(groupId: string, state: ClientState): void
   /** Runs `task` after every task queued before it for the same conversation. */
@@ -32,7 +34,18 @@ export const SLOW_TASK_MS = 15_000
 export async function createGroupStates(store: Store, configFor: (groupId: string) => ClientConfig, onSlow?: (conv: string, ms: number) => void): Promise<GroupStates> {
   const saved = store.collection<string>('mlsGroups')
   const cache = new Map<string, ClientState>()
-  for await (const [groupId, b64] of saved.entries()) cache.set(groupId, decodeState(new Uint8Array(Buffer.from(b64, 'base64')), configFor(groupId)))
+  /** Group ids per conversation: a DM may have one per device that started it (conversation-rules.ts). */
+  const byConv = new Map<string, string[]>()
+  const index = (groupId: string): void => {
+    const conv = groupId.slice(0, groupId.indexOf('/'))
+    const ids = byConv.get(conv) ?? []
+    if (ids.includes(groupId)) return
+    byConv.set(conv, [...ids, groupId].sort())
+  }
+  for await (const [groupId, b64] of saved.entries()) {
+    cache.set(groupId, decodeState(new Uint8Array(Buffer.from(b64, 'base64')), configFor(groupId)))
+    index(groupId)
+  }
   const chains = new Map<string, Promise<unknown>>()
   const dirty = new Set<string>()
   let timer: NodeJS.Timeout | undefined
@@ -52,8 +65,10 @@ export async function createGroupStates(store: Store, configFor: (groupId: strin
 
   return {
     get: (groupId) => cache.get(groupId),
+    idsOf: (conv) => byConv.get(conv) ?? [],
     stage: (batch, groupId, state) => {
       cache.set(groupId, state)
+      index(groupId)
       dirty.delete(groupId)
       batch.put(saved, groupId, encoded(state))
     },

@@ -85,8 +85,10 @@ function itemOf(msg: StoredMessage, ann: Annotations | undefined): HistoryItem {
 export interface HistoryTransfer {
   /** Serves the protocol and starts asking the person's other devices as they connect. */
   start(): Promise<void>
-  /** Asks `peer` (another device of this person) for the history of every channel both are in that this device lacks. */
+  /** Asks `peer` (another device of this person) for the history of every channel and person DM both are in that this device lacks. */
   pullFrom(peer: PeerIdString): Promise<void>
+  /** Copies an old device DM's messages into the person DM that replaces it (dm-migration.ts); returns how many were new. */
+  adopt(from: ConversationRecord, into: ConversationRecord): Promise<number>
   stop(): void
 }
 
@@ -98,10 +100,13 @@ export function createHistoryTransfer(ctx: ChatContext, actions: Pick<MessageAct
   const sibling = (record: ConversationRecord, peer: PeerIdString): boolean =>
     peer !== self && record.workspaceId !== null && policy.isActiveDevice(record.workspaceId, peer) && policy.devicesOfPeople(record.workspaceId, [self]).includes(peer)
 
+  /** A channel or a person DM: a DM with a device of no shared workspace is that device's alone. */
+  const ofPeople = (record: ConversationRecord): boolean => record.kind === 'channel' || record.peerUser !== undefined
+
   const serve = async (from: PeerIdString, req: HistoryRequest): Promise<unknown[]> => {
     const record = messages.conversation(req.conv)
     // The same refusal for a conversation not here and one the asker may not see.
-    if (record === undefined || record.kind !== 'channel' || !sibling(record, from) || !mayBeIn(record.id, from)) throw new EnclaveError('not-found', 'no such conversation here')
+    if (record === undefined || !ofPeople(record) || !sibling(record, from) || !mayBeIn(record.id, from)) throw new EnclaveError('not-found', 'no such conversation here')
     const page = await messages.history(record.id, { ...(req.before === undefined ? {} : { before: req.before }), limit: req.limit })
     const anns = await ctx.annotations.get(record.id, page.map(({ msg }) => ({ author: msg.author, seq: msg.seq })))
     const items: HistoryItem[] = []
@@ -117,8 +122,12 @@ export function createHistoryTransfer(ctx: ChatContext, actions: Pick<MessageAct
     return [{ items, more: page.length === req.limit || items.length < page.length }]
   }
 
-  /** Stores a page (newest first) in one batch with where the next one starts; returns how many were new. */
-  const storePage = (record: ConversationRecord, items: HistoryItem[], done: boolean): Promise<number> => groups.serial(record.id, async () => {
+  /**
+   * Stores a page (newest first) in one batch with where the next one starts (`done` null: a page
+   * moved here from another conversation of this device, which says nothing of what is older);
+   * returns how many were new.
+   */
+  const storePage = (record: ConversationRecord, items: HistoryItem[], done: boolean | null): Promise<number> => groups.serial(record.id, async () => {
     if (items.some(({ p }) => p.conv !== record.id)) throw new EnclaveError('wrong-conversation', 'history of another conversation')
     const batch = store.batch()
     const known = await messages.known(record.id, items.map(({ p }) => ({ author: p.author, seq: p.seq })))
@@ -136,12 +145,29 @@ export function createHistoryTransfer(ctx: ChatContext, actions: Pick<MessageAct
       added++
     }
     // Only go on while the pages go further back, whatever the other device says.
-    record.imported = { before: oldest, done: done || oldest === (record.imported?.before ?? null) }
+    if (done !== null) record.imported = { before: oldest, done: done || oldest === (record.imported?.before ?? null) }
     messages.saveConversation(batch, record)
     await batch.write()
     if (refused > 0) log.info('history: refused message actions a member may not take', { conv: record.id, refused, code: 'unauthorized' })
     return added
   })
+
+  /**
+   * Copies every message of `from` (an old DM between two devices) into `into` (the person DM that
+   * replaces it) as it reads here, under the same authors and numbers; what `into` has is skipped.
+   */
+  const adopt = async (from: ConversationRecord, into: ConversationRecord): Promise<number> => {
+    let added = 0
+    for (let before: string | undefined; ;) {
+      const page = await messages.history(from.id, { ...(before === undefined ? {} : { before }), limit: PAGE })
+      const anns = await ctx.annotations.get(from.id, page.map(({ msg }) => ({ author: msg.author, seq: msg.seq })))
+      const items = page.map(({ msg }, i) => itemOf(msg, anns[i])).map(({ p, ops }) => ({ p: { ...p, conv: into.id }, ops }))
+      added += await storePage(into, items, null)
+      const [oldest] = page
+      if (oldest === undefined || page.length < PAGE) return added
+      before = orderOf(oldest.key)
+    }
+  }
 
   /** Asks `peer` for one page of `record`'s history; true while more are to come. */
   const pullPage = async (peer: PeerIdString, record: ConversationRecord, limit: number): Promise<boolean> => {
@@ -165,7 +191,7 @@ export function createHistoryTransfer(ctx: ChatContext, actions: Pick<MessageAct
 
   /** Channels `peer` can hand history of: both are in it, and this device has not all of it. */
   const wanted = (peer: PeerIdString): ConversationRecord[] => messages.conversations().filter((r) =>
-    r.kind === 'channel' && r.status === 'active' && r.imported?.done !== true && r.members.includes(peer) && sibling(r, peer))
+    ofPeople(r) && r.status === 'active' && r.imported?.done !== true && r.members.includes(peer) && sibling(r, peer))
 
   const pulling = new Map<PeerIdString, Promise<void>>()
   /** Peers asked for again while a pull from them ran: channels may have come since it looked. */
@@ -221,7 +247,7 @@ export function createHistoryTransfer(ctx: ChatContext, actions: Pick<MessageAct
         // A channel this device was just added to: its history is at a connected sibling.
         components.bus.on('conversation:changed', ({ id }) => {
           const record = messages.conversation(id)
-          if (record?.kind !== 'channel' || record.status !== 'active' || record.imported?.done === true || record.workspaceId === null) return
+          if (record === undefined || !ofPeople(record) || record.status !== 'active' || record.imported?.done === true || record.workspaceId === null) return
           const mine = policy.devicesOfPeople(record.workspaceId, [self])
           if (mine.length < 2) return
           const connected = new Set(components.connectedPeers())
@@ -230,6 +256,7 @@ export function createHistoryTransfer(ctx: ChatContext, actions: Pick<MessageAct
       )
     },
     pullFrom,
+    adopt,
     stop: () => {
       stopped = true
       for (const off of offs) off()

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { parseConversationId } from '../ids.js'
-import type { ConversationId, PeerIdString } from '../api/contract.js'
+import type { ConversationId, PeerIdString, WorkspaceId } from '../api/contract.js'
 
 export { workspaceChannelId } from '../identity/workspace-channel.js'
 
@@ -11,6 +11,17 @@ export { workspaceChannelId } from '../identity/workspace-channel.js'
 export function dmConversationId(a: PeerIdString, b: PeerIdString): ConversationId {
   const [lo, hi] = a < b ? [a, b] : [b, a]
   const digest = createHash('sha256').update(`enclave/dm/v1\n${lo}\n${hi}`).digest('hex')
+  return parseConversationId(`dm:${digest.slice(0, 32)}`)
+}
+
+/**
+ * The direct conversation between two people of a workspace, whichever of their devices: any
+ * device of either derives the same id from the workspace's log, so a laptop linked later finds
+ * the conversation its desktop had. Domain-separated from device DMs (`enclave/dm/v1`).
+ */
+export function personDmId(ws: WorkspaceId | string, a: string, b: string): ConversationId {
+  const [lo, hi] = a < b ? [a, b] : [b, a]
+  const digest = createHash('sha256').update(`enclave/dm/v2\n${ws}\n${lo}\n${hi}`).digest('hex')
   return parseConversationId(`dm:${digest.slice(0, 32)}`)
 }
 

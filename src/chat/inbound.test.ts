@@ -3,7 +3,6 @@ import { test } from 'node:test'
 import { randomBytes } from 'node:crypto'
 import { createEnvelopeSigner } from './envelope-signature.js'
 import { MAX_BROKEN_BYTES_PER_AUTHOR, MAX_BROKEN_PER_AUTHOR } from './inbound.js'
-import { dmConversationId } from './ids.js'
 import { channelTrio, createTestDevices, type TestDevice, type TestDevices } from './test-devices.js'
 import type { ConversationId } from '../api/contract.js'
 import type { Envelope } from './envelope.js'
@@ -13,7 +12,7 @@ async function dmPair(): Promise<{ net: TestDevices; a: TestDevice; b: TestDevic
   const net = await createTestDevices(2)
   const [a, b] = net.devices
   assert.ok(a !== undefined && b !== undefined)
-  const conv = dmConversationId(a.id, b.id)
+  const conv = a.chat.idOf({ peerId: b.id })
   await a.chat.send({ peerId: b.id }, 'hello')
   await net.until('the DM set up', () => b.added(conv).length === 1)
   return { net, a, b, conv }

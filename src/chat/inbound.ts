@@ -47,7 +47,7 @@ export const MAX_BROKEN_BYTES_PER_AUTHOR = 2 * 1024 * 1024
 
 export function createInbound(ctx: ChatContext, delivery: Delivery, membership: Membership, gaps: Pick<GapWatch, 'stored'>, actions: Pick<MessageActions, 'receive' | 'arrived' | 'decorate' | 'changed'>, receipts: Pick<ReadReceipts, 'receive'>): Inbound {
   const { store, clock, emit, self, log, policy, messages, cipher, keys, groups, components, configFor, announce } = ctx
-  const { committerLeaf, refreshMembers, applyMeta, mayBeIn } = ctx.rules
+  const { committerLeaf, refreshMembers, applyMeta, mayBeIn, currentGroup, personDm } = ctx.rules
   const { outbox, kickAll, markSeen, passStored } = delivery
   const { handleRequest, hasOpenWork, serveOpenWork } = membership
 
@@ -84,11 +84,14 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
         await keys.consume(ref)
         const existing = groups.get(groupId)
         if (existing !== undefined && isActive(existing)) return 'done'
+        const firstGroup = currentGroup(record) === undefined
         groups.stage(batch, groupId, state)
         // A channel's group id ends in its creator's PeerId; a DM's in the device that made it.
         if (record.kind === 'channel' && record.creator === null) record.creator = parseDeviceText(groupId.slice(groupId.indexOf('/') + 1))
+        // A person DM may have a group per device that started one, each with its own epochs: only
+        // a device that had none before (a newly linked one, coming in late) marks where it came in.
+        if (record.kind === 'channel' || (record.peerUser !== undefined && firstGroup)) record.joinedEpoch = epochOf(state)
         record.status = 'active'
-        if (record.kind === 'channel') record.joinedEpoch = epochOf(state)
         refreshMembers(record, state)
         return 'done'
       }
@@ -253,6 +256,13 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
     const known = messages.conversation(conv)
     if (known !== undefined) return known
     if (kindOfConversation(conv) === 'dm') {
+      const dm = personDm(conv)
+      // A person DM: from the other person, or from this person's other device adding this one.
+      if (dm !== undefined) {
+        if (!mayBeIn(conv, env.author)) return undefined
+        const peerId = policy.personOf(dm.ws, env.author) === dm.person ? env.author : policy.devicesOfPerson(dm.ws, dm.person)[0] ?? null
+        return messages.ensure(conv, batch, () => ({ kind: 'dm', peerId, workspaceId: dm.ws, peerUser: dm.person, status: 'joining' }))
+      }
       if (dmConversationId(self, env.author) !== conv) return undefined
       return messages.ensure(conv, batch, () => ({ kind: 'dm', peerId: env.author, workspaceId: policy.sharedWith(env.author)[0] ?? null, status: 'joining' }))
     }

@@ -13,6 +13,12 @@ export interface MembershipPolicy {
   activeDevices(ws: string): PeerIdString[]
   /** Every active device of the people `devices` belong to in `ws` (a person's linked devices). */
   devicesOfPeople(ws: string, devices: readonly string[]): PeerIdString[]
+  /** The person (user id) an active device belongs to in `ws`, or null. */
+  personOf(ws: string, device: string): string | null
+  /** The active devices of an active person in `ws` (none for anyone else). */
+  devicesOfPerson(ws: string, person: string): PeerIdString[]
+  /** Every active person in `ws`. */
+  people(ws: string): string[]
   /** Workspaces both this device and `device` are active in. */
   sharedWith(device: string): WorkspaceId[]
   /** Minutes after sending its author may recall a message in `ws` (its `messagePolicy`); null: any time. */

@@ -33,21 +33,23 @@ export interface Membership {
 
 export function createMembership(ctx: ChatContext, delivery: Delivery): Membership {
   const { store, self, log, policy, messages, cipher, keys, groups, components, configFor, announce } = ctx
-  const { mayBeIn, currentGroup, committerLeaf, refreshMembers, channelInfoOf } = ctx.rules
+  const { mayBeIn, currentGroup, committerLeaf, refreshMembers, channelInfoOf, dmDevices } = ctx.rules
   const { enqueue, kickAll, sealAndQueue, markSeen, outbox } = delivery
 
+  /** A conversation of people (a channel, a person DM), not of single devices (a DM with a device outside any shared workspace). */
+  const ofPeople = (record: ConversationRecord): boolean => record.workspaceId !== null && (record.kind === 'channel' || record.peerUser !== undefined)
   /**
-   * A channel holds people, not single devices: a member's other devices belong in it too, and
-   * one device leaving or removed takes its person's devices along (a DM is one device's, for now).
+   * A conversation holds people, not single devices: a member's other devices belong in it too,
+   * and one device leaving or removed takes its person's devices along.
    */
   const withTheirPeople = (record: ConversationRecord, devices: readonly PeerIdString[]): PeerIdString[] =>
-    record.kind !== 'channel' || record.workspaceId === null ? [...devices] : [...new Set([...devices, ...policy.devicesOfPeople(record.workspaceId, devices)])]
+    record.workspaceId === null || !ofPeople(record) ? [...devices] : [...new Set([...devices, ...policy.devicesOfPeople(record.workspaceId, devices)])]
 
   const newcomers = (record: ConversationRecord): PeerIdString[] => {
-    if (record.kind !== 'channel' || record.workspaceId === null) return []
+    if (record.workspaceId === null || !ofPeople(record)) return []
     const services = components.mailboxes()
     const leaving = new Set(withTheirPeople(record, record.leaving))
-    const candidates = record.visibility === 'workspace' ? policy.activeDevices(record.workspaceId) : policy.devicesOfPeople(record.workspaceId, record.members)
+    const candidates = record.kind === 'dm' ? dmDevices(record) : record.visibility === 'workspace' ? policy.activeDevices(record.workspaceId) : policy.devicesOfPeople(record.workspaceId, record.members)
     return candidates.filter((d) => !record.members.includes(d) && !services.includes(d) && !leaving.has(d) && mayBeIn(record.id, d))
   }
 
@@ -200,33 +202,53 @@ export function createMembership(ctx: ChatContext, delivery: Delivery): Membersh
     await commitAsCommitter(record, { add: [...add], remove: [...remove] })
   }
 
-  /** A DM's group, made now if neither side made one yet (needs the peer reachable once). */
+  /**
+   * A DM's group, made now if no device made one yet. It holds every device of the two people
+   * that hands over a key package; at least one of the other person's must (the message waits
+   * otherwise). The rest are pending: the committer adds them when they connect.
+   */
   const ensureDmGroup = async (record: ConversationRecord): Promise<void> => {
     if (currentGroup(record) !== undefined || record.peerId === null) return
-    const peer = record.peerId
+    const services = components.mailboxes()
+    const wanted = record.peerUser === undefined ? [record.peerId] : dmDevices(record).filter((d) => d !== self && !services.includes(d))
+    const theirs = record.peerUser === undefined || record.workspaceId === null ? wanted : policy.devicesOfPerson(record.workspaceId, record.peerUser)
     const started = Date.now()
-    const kp = await keyPackageOf(peer)
+    const got = await Promise.allSettled(wanted.map((d) => keyPackageOf(d)))
     const fetchedAt = Date.now()
+    const kps: KeyPackage[] = []
+    const added: PeerIdString[] = []
+    const unreachable: PeerIdString[] = []
+    for (const [i, r] of got.entries()) {
+      const device = wanted[i]
+      if (device === undefined) continue
+      if (r.status === 'fulfilled') { kps.push(r.value); added.push(device) } else unreachable.push(device)
+    }
+    if (!added.some((d) => theirs.includes(d))) {
+      const reason = got.find((r, i) => r.status === 'rejected' && theirs.includes(wanted[i] ?? self))
+      throw reason?.status === 'rejected' ? reason.reason : new EnclaveError('not-found', 'the other person has no device to start the conversation with')
+    }
     const own = await keys.issue()
     const groupId = `${record.id}/${self}`
     const state = await createGroupState(groupId, own, configFor(groupId))
     await keys.consume(own.ref)
-    const out = await commitChanges(state, { add: [kp] })
+    const out = await commitChanges(state, { add: kps })
     const batch = store.batch()
     groups.stage(batch, groupId, out.state)
     if (out.welcome === null) throw new EnclaveError('internal', 'adding a member made no welcome')
-    const welcomeEnv = ctx.sign({ v: 3, conv: record.id, author: self, seq: ctx.resync.takeSeq(record), kind: 'welcome', epoch: epochOf(out.state), mls: out.welcome, to: [peer] })
+    const welcomeEnv = ctx.sign({ v: 3, conv: record.id, author: self, seq: ctx.resync.takeSeq(record), kind: 'welcome', epoch: epochOf(out.state), mls: out.welcome, to: added })
     markSeen(record, self, welcomeEnv.seq)
-    enqueue(batch, record, welcomeEnv, cipher.put(batch, welcomeEnv), [peer], null)
+    enqueue(batch, record, welcomeEnv, cipher.put(batch, welcomeEnv), added, null)
     record.status = 'active'
     refreshMembers(record, out.state)
+    record.pendingMembers = [...new Set([...record.pendingMembers, ...unreachable])]
     messages.saveConversation(batch, record)
     await batch.write()
-    outbox.kick(peer)
-    log.debug('DM group set up', { peer, keyPackageMs: fetchedAt - started, groupMs: Date.now() - fetchedAt })
+    for (const device of added) outbox.kick(device)
+    log.debug('DM group set up', { devices: added.length, pending: unreachable.length, keyPackageMs: fetchedAt - started, groupMs: Date.now() - fetchedAt })
   }
 
   const workspaceChanged = (ws: string): void => {
+    ctx.rules.forgetPeople()
     for (const record of messages.conversations()) {
       if (record.workspaceId !== ws || record.status !== 'active') continue
       const group = currentGroup(record)

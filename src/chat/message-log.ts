@@ -73,8 +73,13 @@ export function receiptsOf(msg: StoredMessage): Receipts | undefined {
 export interface ConversationRecord {
   id: ConversationId
   kind: 'dm' | 'channel'
-  /** The other device of a DM; null for channels. */
+  /** The other device of a DM (for a person DM, the one it began with); null for channels. */
   peerId: PeerIdString | null
+  /**
+   * A person DM's other person (`ids.ts` personDmId): every active device of the two people is in
+   * it. Unset for channels and for a DM between two devices (no shared workspace).
+   */
+  peerUser?: string
   workspaceId: WorkspaceId | null
   name: string | null
   topic: string
@@ -137,6 +142,11 @@ export interface ConversationRecord {
    * than `before` are still to come (unset: from the newest), `done` once the other has no more.
    */
   imported?: { before: string | null; done: boolean }
+  /**
+   * An old DM between two devices, replaced by the person DM `id` (dm-migration.ts): hidden from
+   * the list, its messages copied there (`done` once all that were here are).
+   */
+  movedTo?: { id: ConversationId; done: boolean }
   /** Sort key of the newest message, for the conversation list. */
   lastKey: string | null
   unread: number
@@ -507,11 +517,11 @@ export function toMessageView(msg: StoredMessage, key: string, record?: Conversa
   }
 }
 
-export function toConversationView(record: ConversationRecord, last: MessageView | null, rules: Pick<ConversationView, 'canManage' | 'recallMinutes' | 'afterRestore'>, onTheWay: OnTheWay[] = []): ConversationView {
+export function toConversationView(record: ConversationRecord, last: MessageView | null, rules: Pick<ConversationView, 'canManage' | 'recallMinutes' | 'afterRestore'> & { peerId?: PeerIdString | null }, onTheWay: OnTheWay[] = []): ConversationView {
   return {
     id: record.id,
     kind: record.kind,
-    peerId: record.peerId,
+    peerId: rules.peerId === undefined ? record.peerId : rules.peerId,
     workspaceId: record.workspaceId,
     name: record.name,
     topic: record.topic,

@@ -7,7 +7,7 @@ import { matchesAll, matchRanges, queryTerms } from '../search/terms.js'
 import { snippetOf } from '../search/snippet.js'
 import type { AnnotationLog } from './annotation-log.js'
 import type { FillSource, IndexStatus, SearchIndex } from '../search/search-index.js'
-import type { MessageSearchInput, MessageView, PeerIdString, SearchHit } from '../api/contract.js'
+import type { ConversationId, MessageSearchInput, MessageView, PeerIdString, SearchHit } from '../api/contract.js'
 
 /** What a message is found by: its text (or its newest edit), and a file's name. Null: nothing (recalled). */
 export function indexedDocOf(msg: StoredMessage, text = msg.text): IndexedDoc | null {
@@ -87,7 +87,8 @@ export function createMessageSearch({ index, messages, decorate, self }: Message
     if (has.has('link')) groups.push([facet.link])
     if (input.mentionsMe === true) groups.push([facet.mentions(self), facet.everyone])
     if (groups.length === 0) return { hits: [], next: null, tooShort: terms.length > 0, index: index.status() }
-    const check = (d: DocRecord): boolean => d.d !== 1 && matchesAll(d.t, terms) &&
+    // An old DM's messages are found where they moved (dm-migration.ts), not twice.
+    const check = (d: DocRecord): boolean => d.d !== 1 && matchesAll(d.t, terms) && messages.conversation(d.c as ConversationId)?.movedTo === undefined &&
       (input.conversationId === undefined || d.c === input.conversationId) &&
       (input.from === undefined || input.from.length === 0 || input.from.includes(d.a as PeerIdString)) &&
       (!has.has('file') || d.f === 1) && (!has.has('link') || hasLink(d)) &&

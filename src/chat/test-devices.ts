@@ -74,6 +74,8 @@ export interface TestDevicesInit {
   mailboxes?: number[]
   /** [first, later]: the later device is the first one's person's, outside the workspace until `linkDevice`. */
   linked?: Array<[number, number]>
+  /** Devices of people outside the workspace until `linkDevice` (which lets them join, each its own person). */
+  joinLater?: number[]
 }
 
 export interface TestDevices {
@@ -154,9 +156,11 @@ export async function createTestDevices(n: number, init: TestDevicesInit = {}): 
   const mailboxIds = (init.mailboxes ?? []).map((i) => ids[i]).filter((d): d is PeerIdString => d !== undefined)
 
   /** Devices whose user left or was removed (or not linked yet): the others' policy no longer counts them in. */
-  const removed = new Set<PeerIdString>((init.linked ?? []).flatMap(([, later]) => ids[later] ?? []))
+  const removed = new Set<PeerIdString>([...(init.linked ?? []).map(([, later]) => later), ...init.joinLater ?? []].flatMap((i) => ids[i] ?? []))
   /** Each device's person, by index: its own unless it is linked to another's. */
   const personOf = ids.map((_, i) => init.linked?.find(([, later]) => later === i)?.[0] ?? i)
+  /** A person's user id: made from their index. */
+  const userOf = (person: number): string => `user${String(person).padStart(4, '0')}`
   const policy: MembershipPolicy = {
     isActiveDevice: (_ws, device) => ids.includes(parsePeerId(device)) && !removed.has(parsePeerId(device)),
     isAdminDevice: (_ws, device) => device === ids[0],
@@ -169,6 +173,12 @@ export async function createTestDevices(n: number, init: TestDevicesInit = {}): 
       const people = new Set(devices.map((d) => personOf[ids.indexOf(parsePeerId(d))]))
       return ids.filter((d, i) => people.has(personOf[i]) && !removed.has(d))
     },
+    personOf: (_ws, device) => {
+      const i = ids.indexOf(parsePeerId(device))
+      return i < 0 || removed.has(parsePeerId(device)) ? null : userOf(personOf[i] ?? i)
+    },
+    devicesOfPerson: (_ws, person) => ids.filter((d, i) => userOf(personOf[i] ?? i) === person && !removed.has(d)),
+    people: () => [...new Set(ids.filter((d) => !removed.has(d)).map((d) => userOf(personOf[ids.indexOf(d)] ?? 0)))],
     sharedWith: (device) => (ids.includes(parsePeerId(device)) && !removed.has(parsePeerId(device)) ? [TEST_WORKSPACE] : []),
     recallMinutes: () => recallMinutes
   }

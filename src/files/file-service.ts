@@ -15,7 +15,6 @@ import { countIn, createChunkFetcher, manifestIn, newFetchState, type FetchState
 import type { BlobStore } from './blob-store.js'
 import type { ConversationId, ConversationRef, Emit, FilesUsage, FileView, MessageId, MessageView, PeerIdString } from '../api/contract.js'
 import { storedPreviewOf } from '../chat/file-message.js'
-import { dmConversationId } from '../chat/ids.js'
 import type { ChatService, FileMessage } from '../chat/chat-service.js'
 import type { FilePreview, FileRef } from '../chat/envelope.js'
 import type { CoreBus } from '../core-events.js'
@@ -26,7 +25,7 @@ import type { Collection } from '../store/store.js'
 export interface FileServiceComponents {
   blobs: BlobStore
   records: Collection<FileRecord>
-  chat: Pick<ChatService, 'send' | 'fileMessage' | 'groupAccess'>
+  chat: Pick<ChatService, 'send' | 'fileMessage' | 'groupAccess' | 'idOf'>
   protocols: Pick<ProtocolHost, 'handleMembers' | 'dial'>
   bus: CoreBus
   emit: Emit
@@ -335,7 +334,7 @@ export async function createFileService(components: FileServiceComponents, init:
     return createFileSealer(blobs, size)
   }
 
-  const convOf = (ref: ConversationRef): ConversationId => ('conversationId' in ref ? ref.conversationId : dmConversationId(self, ref.peerId))
+  const convOf = (ref: ConversationRef): ConversationId => chat.idOf(ref)
 
   /** Seals the manifest and sends the file's message; the file is served from then on. */
   const announceFile = async (ref: ConversationRef, sealer: FileSealer, name: string, mime: string, caption: string, preview?: FilePreview): Promise<MessageView> => {

@@ -27,6 +27,12 @@ export interface MembershipAccess {
   activeDevices: (ws: string) => PeerIdString[]
   /** Every active device of the people `devices` belong to in `ws`. */
   devicesOfPeople: (ws: string, devices: readonly string[]) => PeerIdString[]
+  /** The active person `device` is an active device of in `ws`, or null. */
+  personOf: (ws: string, device: string) => string | null
+  /** The active devices of an active person in `ws`. */
+  devicesOfPerson: (ws: string, person: string) => PeerIdString[]
+  /** Every active person in `ws`. */
+  people: (ws: string) => string[]
   /** Is `device` an active admin's or owner's device in `ws`? */
   isAdminDevice: (ws: string, device: string) => boolean
   /** Is `device` an active guest's device in `ws`? */
@@ -85,6 +91,16 @@ export function createMembershipAccess(registry: WorkspaceRegistry, self: string
       if (state === undefined) return []
       const people = new Set(devices.flatMap((d) => { const m = memberOfDevice(state, d); return m?.status === 'active' ? [m.userId] : [] }))
       return [...people].flatMap((userId) => state.members.get(userId)?.devices ?? []).filter((d) => !state.removedDevices.has(d))
+    },
+    personOf: (ws, device) => (isActiveDevice(ws, device) ? memberIn(ws, device)?.userId ?? null : null),
+    devicesOfPerson: (ws, person) => {
+      const state = registry.get(ws)?.log.state()
+      const member = state?.members.get(person)
+      return state === undefined || member?.status !== 'active' ? [] : member.devices.filter((d) => !state.removedDevices.has(d))
+    },
+    people: (ws) => {
+      const state = registry.get(ws)?.log.state()
+      return state === undefined ? [] : [...state.members.values()].filter((m) => m.status === 'active').map((m) => m.userId)
     },
     isAdminDevice: (ws, device) => {
       const member = memberIn(ws, device)

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { after, before, test } from 'node:test'
-import { dmConversationId } from '../../src/chat/ids.js'
 import { readBy, sendDelivered, sendRead } from '../helpers/chat.js'
 import { makeDataDir, meshConnect, removeDataDir, startNode, type NodeProcess } from '../helpers/node-process.js'
 import { measured } from '../helpers/flood.js'
@@ -68,7 +67,7 @@ after(async () => {
 const FORGED = 40
 
 test('a guest\'s envelopes in Alice\'s name take none of her places: her real messages with those numbers reach Bob and are read', async () => {
-  const dm = dmConversationId(alice.peerId, bob.peerId)
+  const dm = (await bob.api.call('conversations.open', { peerId: alice.peerId })).id
   const last = await lastSeq(bob, { peerId: alice.peerId }, alice.peerId)
   const forged = Array.from({ length: FORGED }, (_, i) => guest.sign(garbageEnvelope(dm, alice.peerId, last + 1 + i)))
   const stream = await guest.push(bob.address, forged)

@@ -99,7 +99,7 @@ test('a truncated frame (stream ends mid-frame) resets with bad-frame', async ()
 test('an envelope forged in another member\'s name is dropped with a coded reason and nothing is stored', async () => {
   // Envelopes may arrive through mailboxes and other members, so the transport does not vouch
   // for the author: the author's signature does. Mallory's bytes claim to be carol's next message.
-  const withCarol = dmConversationId(alice.peerId, carol.peerId)
+  const withCarol = (await alice.api.call('conversations.open', { peerId: carol.peerId })).id
   const stream = await mallory.dialProtocol(multiaddr(alice.address), CHAT_PROTOCOL)
   stream.send(encodeFrame({ t: 'msg', env: env({ conv: withCarol, author: carol.peerId, seq: 9_999 }) }))
   await waitFor('the forged envelope dropped with wrong-author', () => loggedDrop(carol.peerId, 9_999, 'wrong-author'))

@@ -7,7 +7,6 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { ClassicLevel } from 'classic-level'
 import * as Y from 'yjs'
 import { CHAT_PROTOCOL, encodeFrame } from '../../src/chat/chat-frames.js'
-import { dmConversationId } from '../../src/chat/ids.js'
 import { createLogger } from '../../src/logger.js'
 import { createNetNode } from '../../src/net/libp2p-node.js'
 import { loadDataKey } from '../../src/store/store-key.js'
@@ -233,7 +232,7 @@ test('a mailbox hands over a message when sender and recipient are never online 
   const last = await owner.api.call('chat.send', { conversationId: channelId, text: 'docs shared' })
   const lastSeq = Number(last.id.split('/').at(-1))
   await waitFor('the mailbox to hold the rename, the doc edits and the last message', () => box.logs.some((l) => l.msg === 'holding mail' && l.conv === channelId && l.author === owner.peerId && l.seq === lastSeq), LONG)
-  const dmWithDave = dmConversationId(owner.peerId, dave.peerId)
+  const dmWithDave = (await owner.api.call('conversations.open', { peerId: dave.peerId })).id
   await owner.stop()
 
   // Everything the mailbox stored while dave is away (a deposit is forgotten once every recipient
