@@ -81,6 +81,9 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
         const state = await joinFromWelcome(msg.welcome, own, configFor(`${record.id}/`))
         const groupId = new TextDecoder().decode(state.groupContext.groupId)
         if (conversationOfGroup(groupId) !== record.id) throw new EnclaveError('wrong-conversation', 'welcome is for another conversation')
+        // A DM's devices send in its lowest group id: one must be named for a device of the DM
+        // (its creator), not made up to sort first.
+        if (record.kind === 'dm' && !mayBeIn(record.id, parseDeviceText(groupId.slice(groupId.indexOf('/') + 1)))) throw new EnclaveError('wrong-conversation', 'a DM\'s group named for a device outside it')
         await keys.consume(ref)
         const existing = groups.get(groupId)
         if (existing !== undefined && isActive(existing)) return 'done'

@@ -48,11 +48,11 @@ function conversationRef(target: string): ConversationRef {
   return target.startsWith('dm:') || target.startsWith('ch:') ? { conversationId: parseConversationId(target) } : { peerId: parsePeerId(target) }
 }
 
-/** A conversation named by its id, or a DM by the peer's device id. */
+/** A conversation named by its id, or a DM by the device id of any of the other person's devices in it. */
 async function conversationIdFor(api: ApiClient, target: string): Promise<ConversationId> {
   const ref = conversationRef(target)
   if ('conversationId' in ref) return ref.conversationId
-  const dm = (await api.call('conversations.list', {})).find((c) => c.kind === 'dm' && c.peerId === ref.peerId)
+  const dm = (await api.call('conversations.list', {})).find((c) => c.kind === 'dm' && (c.peerId === ref.peerId || c.members.includes(ref.peerId)))
   if (dm === undefined) throw new UsageError(`no conversation with ${target}`, 'search')
   return dm.id
 }

@@ -23,7 +23,7 @@ function requestsOf(node: NodeProcess): LinkRequestView[] {
 
 const refusedWith = (code: string) => (err: unknown): boolean => err instanceof ApiCallError && err.code === code
 
-test('a second device links to its person by code: both show the same digits, the person confirms, colleagues see one person with two devices, and the new one is in that person\'s channels until it is removed as lost; a copy of the code used first shows other digits and is declined', async () => {
+test('a second device links to its person by code: both show the same digits, the person confirms, colleagues see one person with two devices, and the new one is in that person\'s channels and DMs (with their history) until it is removed as lost; a copy of the code used first shows other digits and is declined', async () => {
   const alice = await start(await dir('alice'))
   const bob = await start(await dir('bob'), [alice.address])
   await alice.api.call('profile.set', { displayName: 'Alice Chen' })
@@ -38,6 +38,11 @@ test('a second device links to its person by code: both show the same digits, th
   await waitFor('alice to read bob', async () => (await historyTexts(alice, { conversationId: ops.id })).includes('the old plan 旧计划'), { timeoutMs: 30_000 })
   const noted = await alice.api.call('chat.send', { conversationId: ops.id, text: 'noted' })
   await alice.api.call('chat.edit', { messageId: noted.id, text: 'noted, thanks' })
+  // And a DM of theirs from before the link.
+  const lunch = await alice.api.call('chat.send', { peerId: bob.peerId, text: 'lunch at noon?' })
+  const dm = lunch.conversationId
+  await waitFor('bob to read the DM', async () => (await historyTexts(bob, { conversationId: dm }).catch((): string[] => [])).includes('lunch at noon?'), { timeoutMs: 30_000 })
+  await bob.api.call('chat.send', { peerId: alice.peerId, text: 'yes, 12:30' })
 
   // Someone who photographed the code uses it first: Alice sees digits her new laptop does not show, and says no.
   const { code } = await alice.api.call('devices.linkCode', {})
@@ -88,6 +93,21 @@ test('a second device links to its person by code: both show the same digits, th
   const fromLaptop = (await alice.api.call('chat.history', { conversationId: ops.id })).find((m) => m.text === 'ok, from my laptop')
   assert.equal(fromLaptop?.mine, true, 'what Alice sent from her laptop is hers on her desktop')
   assert.equal((await bob.api.call('chat.history', { conversationId: ops.id })).find((m) => m.text === 'ok, from my laptop')?.mine, false)
+  // The DM is Alice's and Bob's, not her desktop's: the laptop finds it, with what came before, and writes in it as Alice.
+  assert.equal((await laptop.api.call('conversations.open', { peerId: bob.peerId })).id, dm, 'the laptop\'s DM with Bob is the desktop\'s')
+  await waitFor('the laptop to get the DM\'s history', async () => {
+    const texts = await historyTexts(laptop, { conversationId: dm })
+    return texts.includes('lunch at noon?') && texts.includes('yes, 12:30')
+  }, { timeoutMs: 30_000 })
+  assert.equal((await laptop.api.call('chat.history', { conversationId: dm })).find((m) => m.text === 'lunch at noon?')?.mine, true)
+  await waitFor('bob to have the laptop in the DM', async () => (await bob.api.call('conversations.list', {})).find((c) => c.id === dm)?.members.includes(laptop.peerId) === true, { timeoutMs: 30_000 })
+  await laptop.api.call('chat.send', { peerId: bob.peerId, text: 'running late, from my laptop' })
+  await waitFor('bob and the desktop to read the laptop\'s DM', async () =>
+    (await historyTexts(bob, { conversationId: dm })).includes('running late, from my laptop') && (await historyTexts(alice, { conversationId: dm })).includes('running late, from my laptop'), { timeoutMs: 30_000 })
+  assert.equal((await alice.api.call('chat.history', { conversationId: dm })).find((m) => m.text === 'running late, from my laptop')?.mine, true, 'hers on the desktop')
+  await bob.api.call('chat.send', { peerId: laptop.peerId, text: 'no problem' })
+  await waitFor('both of alice\'s devices to read bob\'s answer', async () =>
+    (await historyTexts(laptop, { conversationId: dm })).includes('no problem') && (await historyTexts(alice, { conversationId: dm })).includes('no problem'), { timeoutMs: 30_000 })
   // A device already in a workspace links no further.
   await assert.rejects(laptop.api.call('devices.link', { code: (await alice.api.call('devices.linkCode', {})).code }), refusedWith('already-member'))
 
@@ -97,10 +117,15 @@ test('a second device links to its person by code: both show the same digits, th
   assert.deepEqual(await alice.api.call('devices.remove', { device: laptop.peerId }), [ws.id])
   await waitFor('bob to see one device of alice\'s', async () => (await aliceOnBob())?.length === 1, { timeoutMs: 30_000 })
   const opsOn = async (node: NodeProcess): Promise<string[]> => (await node.api.call('conversations.list', {})).find((c) => c.id === ops.id)?.members ?? []
-  await waitFor('the laptop to leave the channel\'s group', async () => !(await opsOn(bob)).includes(laptop.peerId) && !(await opsOn(alice)).includes(laptop.peerId), { timeoutMs: 30_000 })
+  const dmOn = async (node: NodeProcess): Promise<string[]> => (await node.api.call('conversations.list', {})).find((c) => c.id === dm)?.members ?? []
+  await waitFor('the laptop to leave the channel\'s and the DM\'s groups', async () =>
+    !(await opsOn(bob)).includes(laptop.peerId) && !(await opsOn(alice)).includes(laptop.peerId) && !(await dmOn(bob)).includes(laptop.peerId) && !(await dmOn(alice)).includes(laptop.peerId), { timeoutMs: 30_000 })
   await bob.api.call('chat.send', { conversationId: ops.id, text: 'new keys, new plans' })
-  await waitFor('alice to read it', async () => (await historyTexts(alice, { conversationId: ops.id })).includes('new keys, new plans'), { timeoutMs: 30_000 })
+  await bob.api.call('chat.send', { peerId: alice.peerId, text: 'just between us now' })
+  await waitFor('alice to read both', async () =>
+    (await historyTexts(alice, { conversationId: ops.id })).includes('new keys, new plans') && (await historyTexts(alice, { conversationId: dm })).includes('just between us now'), { timeoutMs: 30_000 })
   assert.ok(!(await historyTexts(laptop, { conversationId: ops.id })).includes('new keys, new plans'), 'the removed laptop reads nothing after its removal')
+  assert.ok(!(await historyTexts(laptop, { conversationId: dm })).includes('just between us now'), 'in the DM either')
   await waitFor('the laptop to be cut off', async () => !(await bob.api.call('peers.list', {})).some((p) => p.peerId === laptop.peerId && p.connected), { timeoutMs: 30_000 })
 })
 
