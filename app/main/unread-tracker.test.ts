@@ -11,6 +11,7 @@ function conversation(id: string, unread: number): ConversationView {
     id: id as ConversationId,
     kind: 'dm',
     peerId: '12D3KooWpeer' as PeerIdString,
+    movedTo: null,
     workspaceId: null,
     name: null,
     topic: '',

@@ -3,10 +3,11 @@ import { messages } from './messages.svelte'
 import { navigation } from './navigation.svelte'
 import { personName } from './channel-people'
 import { t } from '../i18n/i18n.svelte'
-import { withEntries } from './readonly-collections'
+import { withEntries, withoutKey } from './readonly-collections'
 import { session } from './session.svelte'
 import { workspaces } from './workspaces.svelte'
-import type { ConversationId, ConversationView, MessageId, NotifyLevel, PeerIdString } from '../../src/api/contract'
+import { peers } from './peers.svelte'
+import type { ConversationId, ConversationView, MessageId, NotifyLevel, PeerIdString, PeerView, Presence } from '../../src/api/contract'
 
 const collator = new Intl.Collator('zh-CN')
 /** The conversation this window showed last (per window: two tabs may show two conversations). */
@@ -54,6 +55,12 @@ class ConversationsState {
   }
 
   upsert(c: ConversationView): void {
+    if (c.movedTo !== null) {
+      // An old DM between two devices moved into the DM with the person: that one shows instead.
+      this.byId = withoutKey(this.byId, c.id)
+      if (this.selectedId === c.id) this.select(c.movedTo)
+      return
+    }
     this.byId = withEntries(this.byId, [[c.id, c]])
     // Whatever arrives in the conversation the user is looking at is read (not while another
     // view, Mentions or Files, covers it: ConversationView marks it read when it shows again).
@@ -113,6 +120,18 @@ class ConversationsState {
       .then((updated) => { this.marking.delete(id); this.upsert(updated) }, () => { this.marking.delete(id) })
   }
 }
+
+/**
+ * The device of a DM's other person whose presence and path it shows: a DM is with every device
+ * of theirs, so a connected one (with the best presence) before the one it names.
+ */
+export function dmDevice(c: ConversationView): PeerView | undefined {
+  if (c.peerId === null) return undefined
+  const devices = workspaces.membersByDevice.get(c.peerId)?.devices ?? [c.peerId]
+  const connected = devices.flatMap((d) => { const p = peers.byId.get(d); return p?.connected === true ? [p] : [] })
+  return connected.sort((a, b) => PRESENCE_RANK[a.presence] - PRESENCE_RANK[b.presence])[0] ?? peers.byId.get(c.peerId)
+}
+const PRESENCE_RANK: Record<Presence, number> = { online: 0, dnd: 1, away: 2, offline: 3 }
 
 /** The other person's name in a direct conversation: their workspace name first. */
 export function peerNameOf(c: ConversationView): string {

@@ -39,6 +39,11 @@ export interface ConversationView {
   kind: 'dm' | 'channel'
   /** A direct conversation's other person: one of their active devices (a DM is with the person, every device of both); null for channels. */
   peerId: PeerIdString | null
+  /**
+   * An old DM between two devices that moved into the DM with the other person (this id): shells
+   * drop it from their lists and show that one instead. Null otherwise.
+   */
+  movedTo: ConversationId | null
   /** The workspace a channel (or a DM between colleagues) belongs to; null for loose DMs. */
   workspaceId: WorkspaceId | null
   /** Channel name; null for DMs. */

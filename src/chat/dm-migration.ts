@@ -33,8 +33,9 @@ export function createDmMigration(ctx: ChatContext, history: Pick<HistoryTransfe
     if (peer === null || dm === undefined) return
     const batch = store.batch()
     const into = messages.ensure(dm.id, batch, () => ({ kind: 'dm', peerId: peer, workspaceId: dm.ws, peerUser: dm.person, muted: old.muted === true, silent: old.silent === true }))
+    const first = old.movedTo === undefined
     await groups.serial(into.id, async () => {
-      if (old.movedTo === undefined) {
+      if (first) {
         into.nextSeq = Math.max(into.nextSeq, old.nextSeq)
         for (const [author, seq] of Object.entries(old.seen)) into.seen[author] = Math.max(into.seen[author] ?? 0, seq)
         into.unread += old.unread
@@ -52,6 +53,8 @@ export function createDmMigration(ctx: ChatContext, history: Pick<HistoryTransfe
     await done.write()
     log.info('moved a DM into the DM with its person', { from: old.id, to: into.id, messages: added })
     await ctx.announce(into)
+    // Shells showing the old DM drop it for the new one (once: announcing it again would copy again).
+    if (first) await ctx.announce(old)
   }
 
   let running: Promise<void> = Promise.resolve()

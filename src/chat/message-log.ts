@@ -522,6 +522,7 @@ export function toConversationView(record: ConversationRecord, last: MessageView
     id: record.id,
     kind: record.kind,
     peerId: rules.peerId === undefined ? record.peerId : rules.peerId,
+    movedTo: record.movedTo?.id ?? null,
     workspaceId: record.workspaceId,
     name: record.name,
     topic: record.topic,

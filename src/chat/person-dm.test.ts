@@ -133,6 +133,7 @@ test('a DM from before (between two devices) moves into the DM between their peo
       await net.until('the old DM moved', async () => (await d.record(old))?.movedTo?.done === true)
       const views = await d.chat.conversations()
       assert.deepEqual(views.filter((v) => v.kind === 'dm').map((v) => v.id), [conv], 'one DM in the list: the people\'s')
+      assert.ok(d.events.some((e) => e.name === 'conversations.changed' && e.payload.id === old && e.payload.movedTo === conv), 'shells showing the old DM are told where it went')
       const moved = await all(d, conv)
       assert.deepEqual(moved.map((m) => [m.author, m.text, m.mine]), [[a.id, 'before we were colleagues (edited)', d === a], [b.id, 'a reply from before', d === b]])
       assert.deepEqual(moved[0]?.reactions, [{ emoji: '🎉', by: [b.id] }])
