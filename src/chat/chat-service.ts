@@ -196,7 +196,12 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     tell: async (peer, convs) => { await askGroup(await openGroupStream(peer, AbortSignal.timeout(10_000)), { t: 'heads', convs }) }
   })
   const receipts = createReadReceipts(ctx, delivery)
-  const actions = createMessageActions(ctx, { delivery, requireActive: (record) => { requireActive(record) }, readBy: (record, view) => receipts.readBy(record, view) })
+  const actions = createMessageActions(ctx, {
+    delivery,
+    // A reaction to a message moved from an old DM may come before anything was sent in the person DM.
+    ready: async (record) => { requireActive(record); if (record.kind === 'dm' && rules.currentGroup(record) === undefined) await groups.serial(record.id, () => membership.ensureDmGroup(record)) },
+    readBy: (record, view) => receipts.readBy(record, view)
+  })
   const decorate = (views: MessageView[]): Promise<MessageView[]> => actions.decorate(views)
   ctx.decorate = decorate
   const inbound = createInbound(ctx, delivery, membership, gaps, actions, receipts)
@@ -539,7 +544,7 @@ export async function createChatService(components: ChatComponents, outboxInit: 
 
   /** A DM with messages waiting for its group, which `peer` (a device of the other person) can help set up. */
   const heldFor = (record: ConversationRecord, peer: PeerIdString): boolean =>
-    record.kind === 'dm' && record.heldKeys.length > 0 && (record.peerUser === undefined ? record.peerId === peer : peer !== self && mayBeIn(record.id, peer))
+    record.kind === 'dm' && record.heldKeys.length > 0 && (record.peerUser === undefined || record.workspaceId === null ? record.peerId === peer : policy.personOf(record.workspaceId, peer) === record.peerUser)
 
   /** A peer is reachable and its membership settled: deliver, add, catch up. */
   const peerReady = (peer: PeerIdString): void => {
@@ -579,8 +584,8 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   await protocols.handleMembers(GROUP_PROTOCOL, (stream, connection) => serveGroupStream(groupService.handlers, log.child('groups'), stream, connection), { maxInboundStreams: 32 })
   if (member) {
     await history.start()
-    // Old DMs with colleagues become DMs with them as people, in the background.
-    void migration.run()
+    // Old DMs with colleagues become DMs with them as people, before a sibling may ask for their history.
+    await migration.run()
     bus.on('conversation:changed', ({ id }) => { const record = messages.conversation(id); if (record !== undefined) migration.arrived(record) })
   }
   return service

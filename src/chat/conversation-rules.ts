@@ -97,12 +97,15 @@ export function createConversationRules(deps: { self: PeerIdString; policy: Memb
       const dm = personDm(conv)
       if (dm !== undefined) return inPersonDm(dm.ws, dm.person, device)
     }
+    // A DM between two devices holds those two only: any colleague's device "may be in" one let a
+    // colleague start a group in it that sorted first and take it over.
+    if (kindOfConversation(conv) === 'dm' && dmConversationId(self, device) !== conv) return false
     if (record !== undefined && record.workspaceId !== null) {
       // The workspace's own channel (its docs, everyone's posts) is for its members, not its guests.
       if (record.id === workspaceChannelId(record.workspaceId) && policy.isGuestDevice(record.workspaceId, device)) return false
       return policy.isActiveDevice(record.workspaceId, device)
     }
-    if (kindOfConversation(conv) === 'dm') return dmConversationId(self, device) === conv
+    if (kindOfConversation(conv) === 'dm') return true
     // A channel whose settings have not arrived yet: anyone sharing a workspace with us.
     return policy.sharedWith(device).length > 0
   }
@@ -119,7 +122,9 @@ export function createConversationRules(deps: { self: PeerIdString; policy: Memb
   const currentGroup = (record: ConversationRecord): { id: string; state: ClientState } | undefined => {
     // A DM's devices may each have started a group before hearing of another's: every device
     // holds them all (each starter adds every device) and sends in the same one, the lowest id.
-    const ids = record.kind === 'dm' ? groups.idsOf(record.id) : [`${record.id}/${record.creator ?? ''}`]
+    const ids = record.kind === 'channel' ? [`${record.id}/${record.creator ?? ''}`]
+      : record.peerUser === undefined ? [self, record.peerId ?? ''].sort().map((c) => `${record.id}/${c}`)
+        : groups.idsOf(record.id)
     for (const id of ids) {
       const state = groups.get(id)
       if (state !== undefined && isActive(state)) return { id, state }

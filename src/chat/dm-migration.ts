@@ -7,25 +7,25 @@ import type { ConversationRecord } from './message-log.js'
 /**
  * DMs from before a DM was between people (`enclave/dm/v1`: this device and one other) move into
  * the person DM that replaces them once both devices' people share a workspace (docs/devices.md,
- * "Direct messages"). Each device does it on its own, the same way, so no message crosses the
- * network for it:
- * - the person DM numbers this device's envelopes on from the old DM's, and counts what the old
- *   one had seen of each author as seen, so the peer's next envelopes (numbered on from theirs)
- *   follow without a gap;
- * - every message is copied there as it reads (edits, reactions, recalls, pins, threads), under
- *   the same author and number, so replies and later edits find it;
- * - the old DM is hidden from the list; what still arrives in it (sent before its peer moved) is
- *   copied over too.
+ * "Direct messages"). Each device does it on its own, the same way, so nothing crosses the network
+ * for it, and the person DM numbers its own envelopes from 1 as any conversation:
+ * - every message is copied there as it reads (edits, reactions, recalls, pins, threads) under
+ *   its author and a number in the old DM's own range (`movedSeq`), the same on both devices, so
+ *   an edit or a reaction made to it later in the person DM finds it on every device;
+ * - the old DM's unread count goes with it; the old DM leaves the list, and its id leads to the
+ *   person DM;
+ * - what still arrives in the old DM (sent before its peer moved, or by a peer that has not) is
+ *   copied over as it comes, unread, with what changed in its newest messages.
  */
 export interface DmMigration {
-  /** Moves every old DM whose peer's person is now known; again after each membership change. */
+  /** Moves every old DM whose peer's person is known now; again after each membership change. */
   run(): Promise<void>
-  /** Copies over what arrived in a moved DM since (an envelope in flight when its peer moved). */
+  /** Copies over what arrived in a moved DM since. */
   arrived(record: ConversationRecord): void
 }
 
 export function createDmMigration(ctx: ChatContext, history: Pick<HistoryTransfer, 'adopt'>): DmMigration {
-  const { self, log, policy, messages, store, groups } = ctx
+  const { self, log, policy, messages, store } = ctx
 
   const move = async (old: ConversationRecord): Promise<void> => {
     const peer = old.peerId
@@ -34,26 +34,26 @@ export function createDmMigration(ctx: ChatContext, history: Pick<HistoryTransfe
     const batch = store.batch()
     const into = messages.ensure(dm.id, batch, () => ({ kind: 'dm', peerId: peer, workspaceId: dm.ws, peerUser: dm.person, muted: old.muted === true, silent: old.silent === true }))
     const first = old.movedTo === undefined
-    await groups.serial(into.id, async () => {
-      if (first) {
-        into.nextSeq = Math.max(into.nextSeq, old.nextSeq)
-        for (const [author, seq] of Object.entries(old.seen)) into.seen[author] = Math.max(into.seen[author] ?? 0, seq)
-        into.unread += old.unread
-        old.unread = 0
-        old.movedTo = { id: into.id, done: false }
-      }
-      messages.saveConversation(batch, into)
+    if (first) {
+      old.movedTo = { id: into.id, done: false }
       messages.saveConversation(batch, old)
-      await batch.write()
-    })
-    const added = await history.adopt(old, into)
-    const done = store.batch()
-    old.movedTo = { id: into.id, done: true }
-    messages.saveConversation(done, old)
-    await done.write()
-    log.info('moved a DM into the DM with its person', { from: old.id, to: into.id, messages: added })
+    }
+    if (batch.length > 0) await batch.write()
+    const done = old.movedTo?.done === true
+    // The first time, all of it, as read; after that, the newest page: what came since.
+    const added = await history.adopt(old, into, done ? { pages: 1, fresh: true } : { fresh: false })
+    if (!done) {
+      const finish = store.batch()
+      old.movedTo = { id: into.id, done: true }
+      into.unread += old.unread
+      old.unread = 0
+      messages.saveConversation(finish, old)
+      messages.saveConversation(finish, into)
+      await finish.write()
+      log.info('moved a DM into the DM with its person', { from: old.id, to: into.id, messages: added })
+    }
     await ctx.announce(into)
-    // Shells showing the old DM drop it for the new one (once: announcing it again would copy again).
+    // Shells showing the old DM drop it for the new one (once: each announcement copies again).
     if (first) await ctx.announce(old)
   }
 
@@ -76,3 +76,4 @@ export function createDmMigration(ctx: ChatContext, history: Pick<HistoryTransfe
     }
   }
 }
+

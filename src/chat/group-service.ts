@@ -58,7 +58,9 @@ export function createGroupService(ctx: ChatContext, membership: Membership, inb
   const catchUp = async (peer: PeerIdString, record: ConversationRecord): Promise<void> => {
     for (let more = true; more;) {
       const stream = await ctx.openGroupStream(peer, AbortSignal.timeout(30_000))
-      const since = record.joinedEpoch
+      // A person DM's groups each have their own epochs: the lowest join covers them all (what is
+      // from before in each is told apart on arrival).
+      const since = record.joinedEpochs === undefined ? record.joinedEpoch : Math.min(...Object.values(record.joinedEpochs))
       const reply = await askGroup(stream, { t: 'catchup', conv: record.id, have: record.seen, ...(since === undefined ? {} : { since }) })
       const envs = parseEnvelopes(reply.envs).filter((e) => e.conv === record.id)
       await receive(peer, envs)

@@ -10,6 +10,7 @@ import { isEmoji, type AnnotationOp, type Annotations } from './annotations.js'
 import { orderOf, type ConversationRecord, type StoredMessage } from './message-log.js'
 import { orderKey } from './hybrid-clock.js'
 import { receivedMessage, type MessagePayload } from './received-message.js'
+import { MOVED_RANGE, movedSeq } from './ids.js'
 import type { PeerIdString } from '../api/contract.js'
 import type { ChatContext } from './chat-context.js'
 import type { MessageActions } from './message-actions.js'
@@ -88,7 +89,7 @@ export interface HistoryTransfer {
   /** Asks `peer` (another device of this person) for the history of every channel and person DM both are in that this device lacks. */
   pullFrom(peer: PeerIdString): Promise<void>
   /** Copies an old device DM's messages into the person DM that replaces it (dm-migration.ts); returns how many were new. */
-  adopt(from: ConversationRecord, into: ConversationRecord): Promise<number>
+  adopt(from: ConversationRecord, into: ConversationRecord, opts: { pages?: number; fresh: boolean }): Promise<number>
   stop(): void
 }
 
@@ -123,11 +124,12 @@ export function createHistoryTransfer(ctx: ChatContext, actions: Pick<MessageAct
   }
 
   /**
-   * Stores a page (newest first) in one batch with where the next one starts (`done` null: a page
-   * moved here from another conversation of this device, which says nothing of what is older);
-   * returns how many were new.
+   * Stores a page (newest first) in one batch with where the next one starts; returns how many were
+   * new. `moved`: a page copied here from an old DM of this device (dm-migration.ts), which says
+   * nothing of what is older; the ops of messages copied before are applied again (what changed
+   * there since), and new ones count as unread when `fresh`.
    */
-  const storePage = (record: ConversationRecord, items: HistoryItem[], done: boolean | null): Promise<number> => groups.serial(record.id, async () => {
+  const storePage = (record: ConversationRecord, items: HistoryItem[], done: boolean, moved?: { fresh: boolean }): Promise<number> => groups.serial(record.id, async () => {
     if (items.some(({ p }) => p.conv !== record.id)) throw new EnclaveError('wrong-conversation', 'history of another conversation')
     const batch = store.batch()
     const known = await messages.known(record.id, items.map(({ p }) => ({ author: p.author, seq: p.seq })))
@@ -137,15 +139,18 @@ export function createHistoryTransfer(ctx: ChatContext, actions: Pick<MessageAct
     for (const [i, { p, ops }] of items.entries()) {
       const order = orderKey(p.hlc, p.author, p.seq)
       if (oldest === null || order < oldest) oldest = order
-      if (known[i] === true) continue
       const msg = receivedMessage(record, p, (device) => ctx.rules.manages(record, device))
-      const key = messages.append(batch, msg, { countUnread: false })
+      if (known[i] === true) {
+        if (moved !== undefined) refused += await actions.importOps(batch, record, msg, ops)
+        continue
+      }
+      const key = messages.append(batch, msg, { countUnread: moved?.fresh === true && !ctx.rules.samePerson(record, msg.author, self) })
       if (msg.thread !== undefined) await ctx.annotations.noteReply(batch, record.id, msg.thread, { by: msg.author, hlc: msg.hlc, key })
       refused += await actions.importOps(batch, record, msg, ops)
       added++
     }
     // Only go on while the pages go further back, whatever the other device says.
-    if (done !== null) record.imported = { before: oldest, done: done || oldest === (record.imported?.before ?? null) }
+    if (moved === undefined) record.imported = { before: oldest, done: done || oldest === (record.imported?.before ?? null) }
     messages.saveConversation(batch, record)
     await batch.write()
     if (refused > 0) log.info('history: refused message actions a member may not take', { conv: record.id, refused, code: 'unauthorized' })
@@ -153,18 +158,26 @@ export function createHistoryTransfer(ctx: ChatContext, actions: Pick<MessageAct
   })
 
   /**
-   * Copies every message of `from` (an old DM between two devices) into `into` (the person DM that
-   * replaces it) as it reads here, under the same authors and numbers; what `into` has is skipped.
+   * Copies the messages of `from` (an old DM between two devices) into `into` (the person DM that
+   * replaces it) as they read here, each under its author and its number moved into the old DM's
+   * range (`movedSeq`; replies and threads point there too). `pages`: only the newest pages (what
+   * arrived in the old DM since it moved); `fresh`: count what is new as unread.
    */
-  const adopt = async (from: ConversationRecord, into: ConversationRecord): Promise<number> => {
+  const adopt = async (from: ConversationRecord, into: ConversationRecord, opts: { pages?: number; fresh: boolean }): Promise<number> => {
+    const moved = (ref: { author: PeerIdString; seq: number }): { author: PeerIdString; seq: number } => ({ author: ref.author, seq: movedSeq(from.id, ref.seq) })
     let added = 0
-    for (let before: string | undefined; ;) {
-      const page = await messages.history(from.id, { ...(before === undefined ? {} : { before }), limit: PAGE })
+    for (let before: string | undefined, n = 1; ; n++) {
+      const page = (await messages.history(from.id, { ...(before === undefined ? {} : { before }), limit: PAGE })).filter(({ msg }) => msg.seq < MOVED_RANGE)
       const anns = await ctx.annotations.get(from.id, page.map(({ msg }) => ({ author: msg.author, seq: msg.seq })))
-      const items = page.map(({ msg }, i) => itemOf(msg, anns[i])).map(({ p, ops }) => ({ p: { ...p, conv: into.id }, ops }))
-      added += await storePage(into, items, null)
+      const items = page.map(({ msg }, i) => itemOf(msg, anns[i])).map(({ p, ops }): HistoryItem => ({
+        p: p.type === 'file'
+          ? { ...p, conv: into.id, ...moved(p) }
+          : { ...p, conv: into.id, ...moved(p), ...(p.reply === undefined ? {} : { reply: moved(p.reply) }), ...(p.thread === undefined ? {} : { thread: moved(p.thread) }) },
+        ops
+      }))
+      added += await storePage(into, items, false, { fresh: opts.fresh })
       const [oldest] = page
-      if (oldest === undefined || page.length < PAGE) return added
+      if (oldest === undefined || page.length < PAGE || (opts.pages !== undefined && n >= opts.pages)) return added
       before = orderOf(oldest.key)
     }
   }

@@ -25,6 +25,21 @@ export function personDmId(ws: WorkspaceId | string, a: string, b: string): Conv
   return parseConversationId(`dm:${digest.slice(0, 32)}`)
 }
 
+/** Numbers of an old DM's messages in the person DM they moved into start here: above any the person DM gives. */
+const MOVED_BASE = 2 ** 44
+/** Each old DM takes a range of this many numbers (a DM of more envelopes than that is not moved whole). */
+export const MOVED_RANGE = 2 ** 24
+
+/**
+ * The number an old DM's message takes in the person DM it moved into (dm-migration.ts): the
+ * same on every device that moves it, in a range of the old DM's own, so messages of two old DMs
+ * (one per device of a person) never share one, nor with the person DM's own envelopes.
+ */
+export function movedSeq(oldConv: ConversationId, seq: number): number {
+  const slot = parseInt(createHash('sha256').update(`enclave/dm-move/v1\n${oldConv}`).digest('hex').slice(0, 5), 16)
+  return MOVED_BASE + slot * MOVED_RANGE + seq
+}
+
 /** A new channel's id: random, so nobody can predict or collide with it. */
 export function newChannelId(): ConversationId {
   return parseConversationId(`ch:${randomBytes(16).toString('hex')}`)

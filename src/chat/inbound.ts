@@ -1,6 +1,6 @@
 import { decode as cborDecode } from 'cborg'
 import { EnclaveError, errorMessage } from '../errors.js'
-import { decodeMls, epochOf, isActive, joinFromWelcome, processPrivate, welcomeTargets } from '../crypto/mls-group.js'
+import { decodeMls, epochOf, isActive, joinFromWelcome, membersOf, processPrivate, welcomeTargets } from '../crypto/mls-group.js'
 import { envelopeKey } from './cipher-log.js'
 import { conversationOfGroup } from './conversation-rules.js'
 import { appPayload, type Envelope } from './envelope.js'
@@ -47,7 +47,7 @@ export const MAX_BROKEN_BYTES_PER_AUTHOR = 2 * 1024 * 1024
 
 export function createInbound(ctx: ChatContext, delivery: Delivery, membership: Membership, gaps: Pick<GapWatch, 'stored'>, actions: Pick<MessageActions, 'receive' | 'arrived' | 'decorate' | 'changed'>, receipts: Pick<ReadReceipts, 'receive'>): Inbound {
   const { store, clock, emit, self, log, policy, messages, cipher, keys, groups, components, configFor, announce } = ctx
-  const { committerLeaf, refreshMembers, applyMeta, mayBeIn, currentGroup, personDm } = ctx.rules
+  const { committerLeaf, refreshMembers, applyMeta, mayBeIn, personDm } = ctx.rules
   const { outbox, kickAll, markSeen, passStored } = delivery
   const { handleRequest, hasOpenWork, serveOpenWork } = membership
 
@@ -70,7 +70,8 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
    * `before-join` was written before this device joined the channel (never stored: see `skipTo`).
    */
   const tryProcess = async (record: ConversationRecord, env: Envelope, { batch, added, followUps, tells }: Pick<Pass, 'batch' | 'added' | 'followUps' | 'tells'>): Promise<Outcome> => {
-    if (record.joinedEpoch !== undefined && env.epoch < record.joinedEpoch) return 'before-join'
+    // A person DM's groups each have their epochs: there, what came before is told per group, below.
+    if (record.joinedEpochs === undefined && record.joinedEpoch !== undefined && env.epoch < record.joinedEpoch) return 'before-join'
     const msg = decodeMls(env.mls)
     if (env.kind === 'welcome') {
       if (msg.wireformat !== 'mls_welcome') throw new EnclaveError('bad-frame', 'welcome envelope without an MLS welcome')
@@ -81,19 +82,20 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
         const state = await joinFromWelcome(msg.welcome, own, configFor(`${record.id}/`))
         const groupId = new TextDecoder().decode(state.groupContext.groupId)
         if (conversationOfGroup(groupId) !== record.id) throw new EnclaveError('wrong-conversation', 'welcome is for another conversation')
-        // A DM's devices send in its lowest group id: one must be named for a device of the DM
-        // (its creator), not made up to sort first.
-        if (record.kind === 'dm' && !mayBeIn(record.id, parseDeviceText(groupId.slice(groupId.indexOf('/') + 1)))) throw new EnclaveError('wrong-conversation', 'a DM\'s group named for a device outside it')
+        // A DM's devices send in its lowest group id: one must be named for a device of the DM, its
+        // creator (at leaf 0, unless that device was removed since), not made up to sort first.
+        const creator = parseDeviceText(groupId.slice(groupId.indexOf('/') + 1))
+        const first = membersOf(state).find((m) => m.leaf === 0)
+        if (record.kind === 'dm' && (!mayBeIn(record.id, creator) || (first !== undefined && first.device !== creator))) throw new EnclaveError('wrong-conversation', 'a DM\'s group not named for the device that made it')
         await keys.consume(ref)
         const existing = groups.get(groupId)
         if (existing !== undefined && isActive(existing)) return 'done'
-        const firstGroup = currentGroup(record) === undefined
         groups.stage(batch, groupId, state)
         // A channel's group id ends in its creator's PeerId; a DM's in the device that made it.
-        if (record.kind === 'channel' && record.creator === null) record.creator = parseDeviceText(groupId.slice(groupId.indexOf('/') + 1))
-        // A person DM may have a group per device that started one, each with its own epochs: only
-        // a device that had none before (a newly linked one, coming in late) marks where it came in.
-        if (record.kind === 'channel' || (record.peerUser !== undefined && firstGroup)) record.joinedEpoch = epochOf(state)
+        if (record.kind === 'channel' && record.creator === null) record.creator = creator
+        if (record.kind === 'channel') record.joinedEpoch = epochOf(state)
+        // A person DM may have a group per device that started one, each with its own epochs.
+        if (record.peerUser !== undefined) record.joinedEpochs = { ...record.joinedEpochs, [groupId]: epochOf(state) }
         record.status = 'active'
         refreshMembers(record, state)
         return 'done'
@@ -104,6 +106,8 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
     const groupId = new TextDecoder().decode(msg.privateMessage.groupId)
     if (conversationOfGroup(groupId) !== record.id) throw new EnclaveError('wrong-conversation', 'MLS message belongs to another conversation')
     if (Number(msg.privateMessage.epoch) !== env.epoch) throw new EnclaveError('bad-frame', 'envelope epoch does not match its MLS message')
+    const joined = record.joinedEpochs?.[groupId]
+    if (joined !== undefined && env.epoch < joined) return 'before-join'
     const state = groups.get(groupId)
     if (state === undefined) return 'wait'
     const epoch = epochOf(state)
@@ -133,7 +137,8 @@ export function createInbound(ctx: ChatContext, delivery: Delivery, membership: 
     if (p.type === 'text' || p.type === 'file') {
       const view = await storeMessage(batch, record, p)
       added.push(view)
-      const root = p.type === 'text' && p.thread !== undefined && plausibleTarget(record, p.thread) ? p.thread : undefined
+      // A root far ahead may still be here: a message moved from an old DM (dm-migration.ts).
+      const root = p.type === 'text' && p.thread !== undefined && (plausibleTarget(record, p.thread) || await messages.find(record.id, p.thread.author, p.thread.seq) !== undefined) ? p.thread : undefined
       if (root !== undefined) {
         // Counted into its thread (whose first message may come later); the root's view follows.
         await ctx.annotations.noteReply(batch, record.id, root, { by: p.author, hlc: p.hlc, key: `${record.id}!${view.order}` })

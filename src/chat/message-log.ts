@@ -119,6 +119,11 @@ export interface ConversationRecord {
    * before this was kept.
    */
   joinedEpoch?: number
+  /**
+   * A person DM: per group (a DM may have one per device that started one, each with its own
+   * epochs), the epoch of the welcome this device joined it with; `joinedEpoch` is left unset.
+   */
+  joinedEpochs?: Record<string, number>
   /** This device's messages not encrypted yet: a DM whose peer was never reachable to set up its group. */
   heldKeys: string[]
   /** Per member device, the clock up to which it said it read here (read-receipts.ts). */

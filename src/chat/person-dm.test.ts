@@ -130,10 +130,10 @@ test('a DM from before (between two devices) moves into the DM between their peo
     assert.notEqual(conv, old, 'the DM is the people\'s now')
     assert.equal(b.chat.idOf({ peerId: a.id }), conv)
     for (const d of [a, b]) {
-      await net.until('the old DM moved', async () => (await d.record(old))?.movedTo?.done === true)
+      await net.until('the old DM moved, and shells told where it went', async () =>
+        (await d.record(old))?.movedTo?.done === true && d.events.some((e) => e.name === 'conversations.changed' && e.payload.id === old && e.payload.movedTo === conv))
       const views = await d.chat.conversations()
       assert.deepEqual(views.filter((v) => v.kind === 'dm').map((v) => v.id), [conv], 'one DM in the list: the people\'s')
-      assert.ok(d.events.some((e) => e.name === 'conversations.changed' && e.payload.id === old && e.payload.movedTo === conv), 'shells showing the old DM are told where it went')
       const moved = await all(d, conv)
       assert.deepEqual(moved.map((m) => [m.author, m.text, m.mine]), [[a.id, 'before we were colleagues (edited)', d === a], [b.id, 'a reply from before', d === b]])
       assert.deepEqual(moved[0]?.reactions, [{ emoji: '🎉', by: [b.id] }])
@@ -141,10 +141,16 @@ test('a DM from before (between two devices) moves into the DM between their peo
       assert.equal((await d.chat.search({ query: 'colleagues' })).hits.length, 1, 'found once, where it moved')
     }
 
-    // Both go on numbering where the old DM stopped: nothing missing, nothing on the way.
+    // The people's DM numbers its envelopes from 1, like any conversation: nothing missing, nothing on the way.
     const next = await a.chat.send({ peerId: b.id }, 'now as colleagues')
     assert.equal(next.conversationId, conv)
-    assert.equal(next.seq, (await a.record(old))?.nextSeq, 'numbered on from the old DM')
+    // An edit and a reaction to a moved message reach the other side's copy.
+    const [movedBefore] = await all(b, conv)
+    assert.ok(movedBefore !== undefined)
+    await b.chat.actions.react(movedBefore.id, '👍', true)
+    await a.chat.actions.edit(movedBefore.id, 'before we were colleagues (edited twice)')
+    await net.until('the edit at b and the reaction at a', async () =>
+      (await all(b, conv))[0]?.text === 'before we were colleagues (edited twice)' && (await all(a, conv))[0]?.reactions?.find((r) => r.emoji === '👍')?.by.includes(b.id) === true)
     await net.until('the next message at b', async () => (await all(b, conv)).some((m) => m.id === next.id))
     const answer = await b.chat.send({ conversationId: old }, 'answered from the old DM\'s view')
     assert.equal(answer.conversationId, conv)
@@ -152,9 +158,7 @@ test('a DM from before (between two devices) moves into the DM between their peo
     // The gapless marks passed both: every number below them, old DM's and new, is accounted for.
     await net.until('nothing missing on either side', async () => ((await a.record(conv))?.seen[b.id] ?? 0) >= answer.seq && ((await b.record(conv))?.seen[a.id] ?? 0) >= next.seq)
     for (const d of [a, b]) assert.deepEqual((await d.chat.conversations()).find((v) => v.id === conv)?.onTheWay, [])
-    const [first, ...rest] = (await all(a, conv)).map((m) => m.text)
-    assert.equal(first, 'before we were colleagues (edited)')
-    assert.deepEqual(rest, ['a reply from before', 'now as colleagues', 'answered from the old DM\'s view'])
+    assert.deepEqual((await all(a, conv)).map((m) => m.text), ['before we were colleagues (edited twice)', 'a reply from before', 'now as colleagues', 'answered from the old DM\'s view'])
   } finally {
     await net.close()
   }

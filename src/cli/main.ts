@@ -15,7 +15,7 @@ import { UsageError } from './cli-error.js'
 import { defaultDataDir, readEndpoint } from './endpoint.js'
 import { formatBytes, formatConversation, formatFile, formatMessage, formatPeer, formatProgress, formatNetHealth } from './format.js'
 import { USAGE } from './usage.js'
-import type { ConversationId, ConversationRef, MessageId, WorkspaceId } from '../api/contract.js'
+import type { ConversationId, ConversationRef, MemberView, MessageId, WorkspaceId } from '../api/contract.js'
 import type { KeyProtection } from '../index.js'
 
 type Options = NonNullable<ParseArgsConfig['options']>
@@ -48,11 +48,13 @@ function conversationRef(target: string): ConversationRef {
   return target.startsWith('dm:') || target.startsWith('ch:') ? { conversationId: parseConversationId(target) } : { peerId: parsePeerId(target) }
 }
 
-/** A conversation named by its id, or a DM by the device id of any of the other person's devices in it. */
+/** A conversation named by its id, or a DM by the id of any device of the other person. */
 async function conversationIdFor(api: ApiClient, target: string): Promise<ConversationId> {
   const ref = conversationRef(target)
   if ('conversationId' in ref) return ref.conversationId
-  const dm = (await api.call('conversations.list', {})).find((c) => c.kind === 'dm' && (c.peerId === ref.peerId || c.members.includes(ref.peerId)))
+  const people = await Promise.all((await api.call('workspaces.list', {})).map((w) => api.call('workspaces.members', { workspaceId: w.id }).catch((): MemberView[] => [])))
+  const theirs = people.flat().find((m) => m.devices.includes(ref.peerId))?.devices ?? [ref.peerId]
+  const dm = (await api.call('conversations.list', {})).find((c) => c.kind === 'dm' && c.peerId !== null && theirs.includes(c.peerId))
   if (dm === undefined) throw new UsageError(`no conversation with ${target}`, 'search')
   return dm.id
 }
