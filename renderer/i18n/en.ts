@@ -237,6 +237,7 @@ export const en = {
   'chat.joinWorkspace': 'Join the workspace',
   'chat.joiningWorkspace': 'Joining…',
   'chat.joinedWorkspace': 'You joined the workspace.',
+  'chat.inWorkspace': 'You are in this workspace.',
   'createWorkspace.create': 'Create',
   'createWorkspace.creating': 'Creating…',
   'join.title': 'Join a workspace',

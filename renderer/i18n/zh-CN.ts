@@ -238,6 +238,7 @@ export const zhCN: Record<MessageKey, string> = {
   'chat.joinWorkspace': '加入工作区',
   'chat.joiningWorkspace': '正在加入…',
   'chat.joinedWorkspace': '你已加入该工作区。',
+  'chat.inWorkspace': '你已在该工作区中。',
   'createWorkspace.create': '创建',
   'createWorkspace.creating': '正在创建…',
   'join.title': '加入工作区',
