@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run lint`: ESLint over the core, tests and shells, ESLint over the renderer (type-aware
-// Svelte, the slow half: about 2 of the 3 minutes) and the dependency rules, all at once. Each
+// Svelte, about half a minute) and the dependency rules, all at once. Each
 // one's output is printed whole when it ends; the run fails if any of them does.
 import { Buffer } from 'node:buffer'
 import { spawn } from 'node:child_process'
