@@ -182,7 +182,13 @@ export async function createCore(init: CoreInit): Promise<Core> {
 
     // ENCLAVE_PATH_UPGRADE_MS=0 keeps relayed peers relayed (bench:relay measures that path).
     const upgradeMs = process.env.ENCLAVE_PATH_UPGRADE_MS === undefined ? undefined : Number(process.env.ENCLAVE_PATH_UPGRADE_MS)
-    const peers = parts.add('peers', await createPeerBook({ node, store, log: log.child('peers'), emit, bus, isMember: access.isMember, inWorkspace: () => registry.list().length > 0 }, {
+    const peers = parts.add('peers', await createPeerBook({ node, store, log: log.child('peers'), emit, bus, isMember: access.isMember,
+      inWorkspace: () => registry.list().length > 0,
+      reidentify: async (peer) => {
+        const conn = node.getConnections(peerIdFromString(peer)).find((c) => c.status === 'open')
+        if (conn !== undefined) await node.services.identify.identify(conn, { signal: AbortSignal.timeout(10_000) })
+      }
+    }, {
       ...(upgradeMs !== undefined && Number.isFinite(upgradeMs) ? { upgradeIntervalMs: upgradeMs } : {}),
       dialAtStart: init.peers ?? []
     }))

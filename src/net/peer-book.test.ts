@@ -87,7 +87,7 @@ interface Harness {
   bus: ReturnType<typeof createBus<CoreEvents>>
 }
 
-async function harness (opts: { stored?: Map<string, PeerRecord>; members?: Set<string>; inWorkspace?: boolean; init?: PeerBookInit } = {}): Promise<Harness> {
+async function harness (opts: { stored?: Map<string, PeerRecord>; members?: Set<string>; inWorkspace?: boolean; init?: PeerBookInit; reidentify?: (peer: string) => Promise<unknown> } = {}): Promise<Harness> {
   const node = new FakeNode(await newPeer())
   const stored = opts.stored ?? new Map<string, PeerRecord>()
   const members = opts.members ?? new Set<string>()
@@ -100,7 +100,8 @@ async function harness (opts: { stored?: Map<string, PeerRecord>; members?: Set<
     emit: () => undefined,
     bus,
     isMember: (peer) => members.has(peer),
-    inWorkspace: () => opts.inWorkspace ?? true
+    inWorkspace: () => opts.inWorkspace ?? true,
+    ...(opts.reidentify === undefined ? {} : { reidentify: opts.reidentify })
   }, { minBackoffMs: 1, maxBackoffMs: 5, upgradeIntervalMs: 0, ...opts.init })
   return { node, book, stored, members, bus }
 }
@@ -181,6 +182,24 @@ test('in no workspace a peer that came through the relay is tried directly at wh
   const tried = node.dials.length
   await settle()
   assert.equal(node.dials.length, tried, 'gone: not dialled again')
+})
+
+test('a peer reached through the relay whose identify never came is asked again, and tried directly at what it then announces', async (t) => {
+  const office = await newPeer()
+  const asked: string[] = []
+  const { node, book } = await harness({
+    inWorkspace: false,
+    init: { upgradeIntervalMs: 10 },
+    // What libp2p's identify does when asked: the peer's answer arrives as an event.
+    reidentify: (peer) => { asked.push(peer); node.identify(office, ['/ip4/10.79.2.2/tcp/4002']); return Promise.resolve() }
+  })
+  t.after(() => { book.stop() })
+  book.start()
+  const relay = await newPeer()
+  node.connect(office, `/ip4/10.0.0.8/tcp/4001/p2p/${relay.toString()}/p2p-circuit`)
+  await settle()
+  assert.ok(asked.includes(peerIdOf(office)), 'asked again')
+  assert.ok(node.dials.includes(`/ip4/10.79.2.2/tcp/4002/p2p/${office.toString()}`), 'and the direct address it announced was tried')
 })
 
 test('a peer found on the LAN is dialled once, not again soon, and not written down', async () => {

@@ -45,6 +45,8 @@ export interface PeerBookComponents {
   isMember: (peer: string) => boolean
   /** Is this device in any workspace? If not, nobody can prove membership and old records are kept. */
   inWorkspace: () => boolean
+  /** Runs identify again on the peer's connection (its answer arrives as `peer:identify`). */
+  reidentify?: (peer: PeerIdString) => Promise<unknown>
 }
 
 
@@ -298,6 +300,11 @@ export async function createPeerBook(components: PeerBookComponents, init: PeerB
       // relay is not kept; what it announced on this connection is still worth a try while it lasts.
       const announced = records.get(peer)?.addresses ?? (components.inWorkspace() ? [] : passing.get(peer)?.addresses ?? [])
       const direct = announced.filter((a) => !a.includes('/p2p-circuit'))
+      // Nothing announced at all: its identify never came through (it timed out on a loaded
+      // machine), and libp2p does not ask twice. Ask again; the answer brings the next try.
+      if (announced.length === 0 && components.reidentify !== undefined && (isMember(peer) || !components.inWorkspace())) {
+        components.reidentify(peer).catch((err: unknown) => { log.debug('identify asked again failed', { peer, error: errorMessage(err) }) })
+      }
       if (direct.length === 0) continue
       upgrading.add(peer)
       void (async () => {

@@ -205,6 +205,8 @@ export async function explained<T>(wait: Promise<T>, ns: string, dataDir: string
     return await wait
   } catch (err) {
     const health = await jsonIn<{ failures: unknown[] }>(ns, 'relay', 'status', '--data', dataDir).catch(() => ({ failures: ['(its status could not be read)'] }))
-    throw new Error(`${(err as Error).message}; ${who}'s recent connection failures: ${JSON.stringify(health.failures)}`, { cause: err })
+    // And whom it holds, how, and at which addresses: a wait that never saw a dial needs that.
+    const peers = await jsonIn<unknown[]>(ns, 'peers', '--data', dataDir).catch(() => ['(its peers could not be read)'])
+    throw new Error(`${(err as Error).message}; ${who}'s recent connection failures: ${JSON.stringify(health.failures)}; its peers: ${JSON.stringify(peers)}`, { cause: err })
   }
 }
