@@ -583,9 +583,9 @@ export async function createChatService(components: ChatComponents, outboxInit: 
   await protocols.handleMembers(CHAT_PROTOCOL, (stream, connection) => serveChatStream(inbound.receive, log.child('stream'), stream, connection), { maxInboundStreams: 64 })
   await protocols.handleMembers(GROUP_PROTOCOL, (stream, connection) => serveGroupStream(groupService.handlers, log.child('groups'), stream, connection), { maxInboundStreams: 32 })
   if (member) {
-    await history.start()
     // Old DMs with colleagues become DMs with them as people, before a sibling may ask for their history.
     await migration.run()
+    await history.start()
     bus.on('conversation:changed', ({ id }) => { const record = messages.conversation(id); if (record !== undefined) migration.arrived(record) })
   }
   return service
