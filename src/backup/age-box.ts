@@ -9,13 +9,16 @@ import type { AgeJob, AgeResult } from './age-worker.js'
 function runAge(job: AgeJob): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./age-worker.js', import.meta.url), { workerData: job })
+    // The worker ends by itself once it has answered: terminate() on a thread still winding
+    // down can bring the whole process down with it (nodejs/node#38418).
+    let answered = false
     worker.once('message', (result: AgeResult) => {
+      answered = true
       if (result.ok) resolve(result.data)
       else reject(new Error(result.message))
-      void worker.terminate()
     })
     worker.once('error', reject)
-    worker.once('exit', (code) => { if (code !== 0) reject(new Error(`age worker exited with ${code}`)) })
+    worker.once('exit', (code) => { if (!answered) reject(new Error(`age worker exited with ${code} before answering`)) })
   })
 }
 

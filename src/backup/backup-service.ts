@@ -128,8 +128,9 @@ export async function createBackupService(init: BackupServiceInit): Promise<Back
     } finally {
       job = null
       running = null
-      if (kind === 'create') lastBackup = record
-      else if (kind === 'verify') lastVerify = record
+      // The next scheduled time moves with the last backup, in the same turn: a status never
+      // shows a new backup beside the old due time.
+      if (kind === 'create') { lastBackup = record; plan() } else if (kind === 'verify') lastVerify = record
       await meta.put(RUNS_KEY, { lastBackup, lastVerify }).catch((err: unknown) => { log.warn('could not keep the backup record', { error: errorMessage(err) }) })
       log.info({ create: 'backup made', verify: 'backup checked', restore: 'backup restored' }[kind], { ok: record.ok, scheduled, ...(record.error === undefined ? {} : { code: record.error.code }) })
       changed()

@@ -13,6 +13,8 @@ export interface JoinClientComponents {
   /** Opens a join stream to one of the invite's addresses. */
   open(address: string): Promise<Stream>
   log: Logger
+  /** The pause after the n-th failure in a row (tests pass 0); by default 250 ms × n. */
+  backoffMs?: (failures: number) => number
 }
 
 export interface JoinOutcome extends Omit<JoinAnswer, 'more' | 'cursor'> {
@@ -22,6 +24,11 @@ export interface JoinOutcome extends Omit<JoinAnswer, 'more' | 'cursor'> {
 
 /** Exchanges one join may take, resumed ones included: 64 × 4 MiB is far beyond any log. */
 const MAX_EXCHANGES = 64
+/**
+ * A connection that was closing when the stream was asked for (one of two made at once, pruned)
+ * fails every try made at once on it; a pause lets libp2p drop it and dial afresh.
+ */
+const backoff = (failures: number): number => 250 * failures
 
 /** The admin's refusals that no other address or retry will change. */
 function isFinal(err: unknown): boolean {
@@ -32,8 +39,8 @@ function isFinal(err: unknown): boolean {
  * Redeems an invite at the inviting device and collects the workspace's log. A reply bounded
  * by the admin's budget, or cut off by a failing stream, is resumed: the joiner asks again with
  * the heads of what it holds, and the admin answers this same device again (redeem is
- * idempotent for it) with the rest. An address that fails gives way to the next; each failure
- * without progress counts, and too many end the join with the last error.
+ * idempotent for it) with the rest. An address that fails gives way to the next, after a pause
+ * that grows; each failure without progress counts, and too many end the join with the last error.
  */
 export async function joinByInvite(components: JoinClientComponents, invite: InvitePayload, userId: UserId, name: string): Promise<JoinOutcome> {
   const partial = createMembershipLog(invite.ws)
@@ -55,7 +62,8 @@ export async function joinByInvite(components: JoinClientComponents, invite: Inv
   let cursor: SyncCursor | null = null
   let failures = 0
   let at = 0
-  for (let exchange = 0; exchange < MAX_EXCHANGES && failures <= addresses.length + 1; exchange++) {
+  for (let exchange = 0; exchange < MAX_EXCHANGES && failures <= addresses.length + 2; exchange++) {
+    if (failures > 0) await new Promise((resolve) => setTimeout(resolve, (components.backoffMs ?? backoff)(failures)))
     const address = addresses[at % addresses.length] ?? ''
     const before = ops.size
     try {

@@ -168,3 +168,27 @@ test('an invite is redeemed only at its maker\'s devices: another admin tells th
     await Promise.all([s.owner.close(), other.close()])
   }
 })
+
+test('a join whose first streams fail (a connection closing as it was used) tries again after a growing pause and joins', async () => {
+  const s = await setup(1)
+  try {
+    const joiner = await testDevice()
+    let tries = 0
+    const open = async (): Promise<Stream> => {
+      if (++tries <= 3) throw new Error('The connection muxer is "closed" and not "open"')
+      const streams = await testStreams(joiner)
+      void serveJoin(streams.server, streams.connection, s.server)
+      return streams.asker
+    }
+    const pauses: number[] = []
+    const result = await joinByInvite({ open, log: createMemoryLogger(), backoffMs: (n) => { pauses.push(n); return 0 } }, s.invite, parseUserId('newcomer-0003'), 'Newcomer')
+    assert.equal(result.status, 'active')
+    assert.deepEqual(pauses, [1, 2, 3])
+    // One more failure than that is the end: the last error, coded.
+    tries = -10
+    await assert.rejects(joinByInvite({ open, log: createMemoryLogger(), backoffMs: () => 0 }, s.invite, parseUserId('newcomer-0004'), 'Newcomer'), (err: unknown) => err instanceof EnclaveError && err.code === 'peer-unreachable' && /muxer/.test(err.message))
+    assert.equal(tries, -6, 'four tries with one address')
+  } finally {
+    await s.owner.close()
+  }
+})
