@@ -52,7 +52,7 @@ function run(step) {
       const status = code ?? (signal === null ? 1 : 128)
       process.stdout.write(`\n===== ${step.name}: ${status === 0 ? 'passed' : `FAILED (${signal ?? `exit ${status}`})`} in ${minutes(Date.now() - t0)} =====\n`)
       process.stdout.write(Buffer.concat(chunks))
-      resolve({ name: step.name, status, ms: Date.now() - t0 })
+      resolve({ name: step.name, status, ms: Date.now() - t0, output: Buffer.concat(chunks).toString('utf8') })
     })
   })
 }
@@ -64,7 +64,27 @@ async function lane(steps) {
   return results
 }
 
+/**
+ * The last lines of a run are often all a reader gets (a CI page shows an excerpt): each failed
+ * test's name and the first words of its error, from the node runner's "failing tests" section
+ * and Playwright's numbered failures, so the reason is there without the whole log.
+ */
+function digest(result) {
+  const lines = result.output.split('\n')
+  const start = lines.findIndex((l) => /^✖ failing tests:/.test(l))
+  const from = start === -1 ? lines : lines.slice(start + 1)
+  const picked = []
+  for (let i = 0; i < from.length && picked.length < 40; i++) {
+    const line = from[i] ?? ''
+    if (!/^\s*(✖ |✘ |\d+\) \[)/.test(line)) continue
+    const reason = from.slice(i + 1, i + 8).map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('at ') && !/^test at /.test(l))
+    picked.push(`- ${line.trim().slice(0, 200)}\n    ${(reason ?? '').slice(0, 300)}`)
+  }
+  return picked.length === 0 ? '' : `\n===== ${result.name}: what failed =====\n${[...new Set(picked)].join('\n')}\n`
+}
+
 const results = (await Promise.all(lanes.map(lane))).flat()
 process.stdout.write(`\n===== summary (${minutes(Date.now() - started)}) =====\n`)
 for (const r of results) process.stdout.write(`${r.status === 0 ? 'passed' : 'FAILED'}  ${r.name}  ${minutes(r.ms)}\n`)
+for (const r of results.filter((x) => x.status !== 0)) process.stdout.write(digest(r))
 process.exit(results.every((r) => r.status === 0) ? 0 : 1)
