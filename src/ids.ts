@@ -1,7 +1,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { z } from 'zod'
 import { EnclaveError } from './errors.js'
-import type { ConversationId, DepartmentId, DocId, InviteId, MessageId, PeerIdString, UserId, WorkspaceId } from './api/contract.js'
+import type { CallId, ConversationId, DepartmentId, DocId, InviteId, MessageId, PeerIdString, UserId, WorkspaceId } from './api/contract.js'
 import type { PeerId } from '@libp2p/interface'
 
 /*
@@ -14,6 +14,8 @@ import type { PeerId } from '@libp2p/interface'
 export const CONVERSATION_ID = /^(dm|ch):[0-9a-f]{32}$/
 /** `doc:` + 32 hex digits. */
 export const DOC_ID = /^doc:[0-9a-f]{32}$/
+/** A call: 32 hex digits. */
+export const CALL_ID = /^[0-9a-f]{32}$/
 /** `w` + 32 hex digits. */
 export const WORKSPACE_ID = /^w[0-9a-f]{32}$/
 /** Users, invites and departments: chosen by the device that makes them. */
@@ -31,6 +33,7 @@ function parser<T extends string>(pattern: RegExp, what: string): (value: string
 
 export const parseConversationId = parser<ConversationId>(CONVERSATION_ID, 'a conversation id')
 export const parseDocId = parser<DocId>(DOC_ID, 'a doc id')
+export const parseCallId = parser<CallId>(CALL_ID, 'a call id')
 export const parseWorkspaceId = parser<WorkspaceId>(WORKSPACE_ID, 'a workspace id')
 export const parseUserId = parser<UserId>(LOCAL_ID, 'a user id')
 export const parseInviteId = parser<InviteId>(LOCAL_ID, 'an invite id')

@@ -14,6 +14,7 @@ import { createLifecycle } from './core/lifecycle.js'
 import { createRouter } from './core/router.js'
 import { createSearchEverything } from './core/search-everything.js'
 import { createDocsService } from './docs/docs-service.js'
+import { createCallService } from './calls/call-service.js'
 import { openSearchIndex } from './search/search-index.js'
 import { mergeSources } from './search/fill-sources.js'
 import { openBlobStore } from './files/blob-store.js'
@@ -327,11 +328,21 @@ export async function createCore(init: CoreInit): Promise<Core> {
         }
       })
     }))
+    const calls = parts.add('calls', await createCallService({
+      protocols,
+      bus,
+      emit,
+      log: log.child('calls'),
+      self,
+      groupAccess: (conv) => chat.groupAccess(conv),
+      // Another device of this person, in any workspace the two share.
+      isSibling: (device) => registry.list().some((w) => { const me = access.personOf(w.record.ws, self); return me !== null && access.personOf(w.record.ws, device) === me })
+    }))
     const health = parts.add('health', createNetHealth({ node, peers, relays, bus, emit, log, ...(init.relay === undefined ? {} : { traffic: trackRelayTraffic(node) }) }))
     parts.add('network', createReconnectOnChange(() => { peers.reconnectNow() }, log))
 
     const info = (): NodeInfo => ({ peerId: self, addresses: node.getMultiaddrs().map((a) => a.toString()), protocols: protocols.served(), version: VERSION })
-    const api = createApiServer(createRouter({ info, health, peers, relays, chat, profiles, workspaces, docs, files, drafts: createDrafts({ drafts: store.collection('drafts'), emit }), search: createSearchEverything({ chat, docs, workspaces, state: store.collection('searchState') }), backup, devices, emit }), log.child('api'), shellEvents)
+    const api = createApiServer(createRouter({ info, health, peers, relays, chat, profiles, workspaces, docs, files, drafts: createDrafts({ drafts: store.collection('drafts'), emit }), search: createSearchEverything({ chat, docs, workspaces, state: store.collection('searchState') }), backup, devices, calls, emit }), log.child('api'), shellEvents)
 
     await parts.start()
     log.info('node started', { peerId: self, addresses: info().addresses })

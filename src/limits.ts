@@ -89,3 +89,8 @@ export const MAX_INVITE_CSV_CHARS = 256 * 1024
 export const MAX_INVITE_CSV_ROWS = 1000
 /** Who an invite is for (a CSV row's name and email), kept on the device that made it. */
 export const MAX_INVITE_LABEL = 200
+
+/** Devices in one call: a mesh, each sending its media to every other. */
+export const MAX_CALL_PARTICIPANTS = 4
+/** An SDP of a call with audio, video and a screen share is a few KiB; 64 KiB is far beyond. */
+export const MAX_SDP_CHARS = 64 * 1024

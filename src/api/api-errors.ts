@@ -35,6 +35,8 @@ export const ERROR_CODES = [
   'rate-limited',
   /** The workspace's policy forbids it: its file rules (size, type, guests), its recall time limit. */
   'blocked-by-policy',
+  /** A call already has as many devices in it as it may (a mesh of four). */
+  'call-full',
   'internal'
 ] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -13,6 +13,8 @@ export type { DocId, DocKind, DocSyncView, DocView } from './doc-views.js'
 export type { CsvInviteResult, CsvProblem, CsvProblemCode, CsvRowError, InvitePreview, InviteSummary, InviteView } from './invite-views.js'
 import type { CsvInviteResult, InvitePreview, InviteSummary, InviteView } from './invite-views.js'
 import type { DocId, DocKind, DocView } from './doc-views.js'
+export type { CallId, CallKeyView, CallParticipantView, CallSignal, CallState, CallView } from './call-views.js'
+import type { CallId, CallKeyView, CallSignal, CallView } from './call-views.js'
 export type { BackupRunView, BackupScheduleView, BackupStatusView, BackupSummaryView } from './backup-views.js'
 import type { BackupScheduleView, BackupStatusView, BackupSummaryView } from './backup-views.js'
 export type { LinkCodeView, LinkPreview, LinkRequestView } from './device-views.js'
@@ -364,6 +366,19 @@ export interface Requests {
   'docs.update': (input: { docId: DocId; update: Base64 }) => DocView
   /** This shell's awareness (cursor, name, colour) as a y-protocols awareness update; never stored. */
   'docs.awareness': (input: { docId: DocId; update: Base64 }) => Record<string, never>
+  /** Calls this device knows of that ring or run, and those ended lately (after a reload). */
+  'calls.list': (input: Record<string, never>) => CallView[]
+  /** Starts a call in a conversation and rings its members' devices; this device is in it. */
+  'calls.start': (input: { conversationId: ConversationId; video: boolean }) => CallView
+  'calls.join': (input: { callId: CallId }) => CallView
+  'calls.decline': (input: { callId: CallId }) => CallView
+  'calls.leave': (input: { callId: CallId }) => CallView
+  /** This device's microphone (`muted`) or camera changed: the others see it. */
+  'calls.media': (input: { callId: CallId; muted: boolean; camera: boolean }) => CallView
+  /** The shell's WebRTC offer, answer or candidate for one participant. */
+  'calls.signal': (input: { callId: CallId; to: PeerIdString; signal: CallSignal }) => Record<string, never>
+  /** The call's frame key (MLS exporter of the conversation's epoch); `calls.keyChanged` brings the next. */
+  'calls.key': (input: { callId: CallId }) => CallKeyView
 }
 
 export interface WorkspaceView {
@@ -490,6 +505,12 @@ export interface Events {
   /** A Yjs update to an open doc, from a peer or another shell of this device. */
   'docs.updated': { docId: DocId; update: Base64 }
   'docs.awareness': { docId: DocId; update: Base64 }
+  /** A call rang, was answered, changed its participants, their microphones or cameras, or ended. */
+  'calls.changed': CallView
+  /** A participant's WebRTC offer, answer or candidate for this device's shell. */
+  'calls.signal': { callId: CallId; from: PeerIdString; signal: CallSignal }
+  /** The conversation's group moved to a new epoch (someone joined or left): a new frame key. */
+  'calls.keyChanged': CallKeyView
   /** Connections, reservations, relay figures or failures changed (at most a few times a second). */
   'net.healthChanged': NetHealthView
 }

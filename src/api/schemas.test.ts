@@ -35,6 +35,7 @@ test('a channel cannot be created as the workspace\'s own, nor with keys the con
 
 const CONV = `ch:${'a'.repeat(32)}`
 const DOC = `doc:${'b'.repeat(32)}`
+const CALL = 'c'.repeat(32)
 const USER = 'user-0001'
 const DEPARTMENT = 'dept-0001'
 
@@ -133,7 +134,15 @@ const valid: Record<Method, Record<string, unknown>> = {
   'docs.rename': { docId: DOC, title: 'Plan B' },
   'docs.open': { docId: DOC },
   'docs.update': { docId: DOC, update: 'AAEC' },
-  'docs.awareness': { docId: DOC, update: 'AAEC' }
+  'docs.awareness': { docId: DOC, update: 'AAEC' },
+  'calls.list': {},
+  'calls.start': { conversationId: CONV, video: true },
+  'calls.join': { callId: CALL },
+  'calls.decline': { callId: CALL },
+  'calls.leave': { callId: CALL },
+  'calls.media': { callId: CALL, muted: true, camera: false },
+  'calls.signal': { callId: CALL, to: PEER, signal: { kind: 'ice', candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 5000 typ host', mid: '0', index: 0 } },
+  'calls.key': { callId: CALL }
 }
 const methods = Object.keys(valid) as Method[]
 

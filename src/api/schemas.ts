@@ -1,10 +1,10 @@
 import { z } from 'zod'
 import { FILE_EXTENSION, RELAY_ADDRESS } from '../identity/membership-op.js'
-import { idSchema, parseConversationId, parseDepartmentId, parseDocId, parseInviteId, parsePeerId, parseUserId, parseWorkspaceId } from '../ids.js'
+import { idSchema, parseCallId, parseConversationId, parseDepartmentId, parseDocId, parseInviteId, parsePeerId, parseUserId, parseWorkspaceId } from '../ids.js'
 import {
   MAX_AVATAR_LENGTH, MAX_AWARENESS_BYTES, MAX_CHANNEL_MEMBERS, MAX_CHANNEL_NAME, MAX_CHANNEL_TOPIC, MAX_DIRECTORY_RESULTS, MAX_DISPLAY_NAME,
   MAX_DOC_TITLE, MAX_DOC_UPDATE_BYTES, MAX_HISTORY_PAGE, MAX_INVITE_CSV_CHARS, MAX_INVITE_LABEL, MAX_INVITE_MS, MAX_INVITE_USES, MAX_MEMBER_DEPARTMENTS, MAX_PROFILE_EMAIL, MAX_PROFILE_PHONE,
-  MAX_PROFILE_TITLE, MAX_RELAY_ADDRESS, MAX_MENTIONS, MAX_TEXT_LENGTH, MAX_BLOCKED_EXTENSIONS, MAX_FILE_BYTES, MAX_RECALL_MINUTES, MAX_FILE_NAME, MAX_MEDIA_MS, MAX_MEDIA_SIDE, MAX_MIME_LENGTH, MAX_THUMB_LENGTH, MAX_INVITED_AT_CREATE, MAX_WORKSPACE_NAME, MAX_WORKSPACE_RELAYS, MIN_INVITE_MS
+  MAX_PROFILE_TITLE, MAX_RELAY_ADDRESS, MAX_MENTIONS, MAX_TEXT_LENGTH, MAX_BLOCKED_EXTENSIONS, MAX_FILE_BYTES, MAX_RECALL_MINUTES, MAX_FILE_NAME, MAX_MEDIA_MS, MAX_MEDIA_SIDE, MAX_MIME_LENGTH, MAX_THUMB_LENGTH, MAX_INVITED_AT_CREATE, MAX_SDP_CHARS, MAX_WORKSPACE_NAME, MAX_WORKSPACE_RELAYS, MIN_INVITE_MS
 } from '../limits.js'
 import type { Method, RequestInput } from './contract.js'
 
@@ -18,6 +18,7 @@ const userId = id(parseUserId)
 const departmentId = id(parseDepartmentId)
 const inviteLifetime = z.number().int().min(MIN_INVITE_MS).max(MAX_INVITE_MS)
 const docId = id(parseDocId)
+const callId = id(parseCallId)
 const base64 = (maxBytes: number) => z.string().max(Math.ceil(maxBytes / 3) * 4).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64')
 /** A time of day, in minutes after midnight. */
 const minuteOfDay = z.number().int().min(0).max(24 * 60 - 1)
@@ -210,7 +211,22 @@ export const requestSchemas = {
   'docs.rename': z.object({ docId, title: z.string().min(1).max(MAX_DOC_TITLE) }).strict(),
   'docs.open': z.object({ docId }).strict(),
   'docs.update': z.object({ docId, update: base64(MAX_DOC_UPDATE_BYTES) }).strict(),
-  'docs.awareness': z.object({ docId, update: base64(MAX_AWARENESS_BYTES) }).strict()
+  'docs.awareness': z.object({ docId, update: base64(MAX_AWARENESS_BYTES) }).strict(),
+  'calls.list': empty,
+  'calls.start': z.object({ conversationId, video: z.boolean() }).strict(),
+  'calls.join': z.object({ callId }).strict(),
+  'calls.decline': z.object({ callId }).strict(),
+  'calls.leave': z.object({ callId }).strict(),
+  'calls.media': z.object({ callId, muted: z.boolean(), camera: z.boolean() }).strict(),
+  'calls.signal': z.object({
+    callId,
+    to: peerId,
+    signal: z.discriminatedUnion('kind', [
+      z.object({ kind: z.enum(['offer', 'answer']), sdp: z.string().min(1).max(MAX_SDP_CHARS) }).strict(),
+      z.object({ kind: z.literal('ice'), candidate: z.string().max(1024), mid: z.string().max(64).nullable(), index: z.number().int().min(0).max(64).nullable() }).strict()
+    ])
+  }).strict(),
+  'calls.key': z.object({ callId }).strict()
 } satisfies { [M in Method]: z.ZodType<RequestInput<M>> }
 
 /** True when A and B are assignable both ways, optional fields included (`Required` makes a missing optional field count). */

@@ -100,7 +100,15 @@ const handlers: Handlers = {
   'docs.rename': notUsed,
   'docs.open': notUsed,
   'docs.update': notUsed,
-  'docs.awareness': notUsed
+  'docs.awareness': notUsed,
+  'calls.list': notUsed,
+  'calls.start': notUsed,
+  'calls.join': notUsed,
+  'calls.decline': notUsed,
+  'calls.leave': notUsed,
+  'calls.media': notUsed,
+  'calls.signal': notUsed,
+  'calls.key': notUsed
 }
 
 function client(port: ApiPort): (frame: unknown) => Promise<ServerFrame> {

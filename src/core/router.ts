@@ -15,6 +15,7 @@ import type { WorkspaceService } from '../org/workspace-service.js'
 import type { SearchEverything } from './search-everything.js'
 import type { BackupService } from '../backup/backup-service.js'
 import type { DeviceLinks } from '../org/device-link.js'
+import type { CallService } from '../calls/call-service.js'
 
 const fromBase64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'))
 const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
@@ -33,12 +34,13 @@ export interface RouterServices {
   search: SearchEverything
   backup: BackupService
   devices: DeviceLinks
+  calls: CallService
   /** Events to every shell (`shell.openLink` announces the link it checked). */
   emit: Emit
 }
 
 /** The API's routing table: which service answers each method. Inputs arrive validated. */
-export function createRouter({ info, health, peers, relays, chat, profiles, workspaces, docs, files, drafts, search, backup, devices, emit }: RouterServices): Handlers {
+export function createRouter({ info, health, peers, relays, chat, profiles, workspaces, docs, files, drafts, search, backup, devices, calls, emit }: RouterServices): Handlers {
   return {
     'node.info': () => Promise.resolve(info()),
     'net.health': () => Promise.resolve(health.status()),
@@ -154,6 +156,14 @@ export function createRouter({ info, health, peers, relays, chat, profiles, work
     'docs.rename': ({ docId, title }) => docs.rename(docId, title),
     'docs.open': ({ docId }) => docs.open(docId),
     'docs.update': ({ docId, update }) => docs.update(docId, fromBase64(update)),
-    'docs.awareness': async ({ docId, update }) => { await docs.awareness(docId, fromBase64(update)); return {} }
+    'docs.awareness': async ({ docId, update }) => { await docs.awareness(docId, fromBase64(update)); return {} },
+    'calls.list': () => Promise.resolve(calls.list()),
+    'calls.start': ({ conversationId, video }) => calls.place(conversationId, video),
+    'calls.join': ({ callId }) => calls.join(callId),
+    'calls.decline': ({ callId }) => Promise.resolve(calls.decline(callId)),
+    'calls.leave': ({ callId }) => Promise.resolve(calls.leave(callId)),
+    'calls.media': ({ callId, muted, camera }) => Promise.resolve(calls.media(callId, muted, camera)),
+    'calls.signal': async ({ callId, to, signal }) => { await calls.signal(callId, to, signal); return {} },
+    'calls.key': ({ callId }) => calls.key(callId)
   }
 }
