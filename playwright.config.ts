@@ -19,7 +19,10 @@ export default defineConfig({
     viewport: { width: 1100, height: 720 },
     launchOptions: {
       executablePath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage']
+      // Calls: a synthetic camera and microphone, allowed without asking, and sound that plays
+      // without a click (as it does after one in the app).
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage',
+        '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required']
     },
     trace: 'retain-on-failure'
   }

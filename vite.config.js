@@ -18,5 +18,11 @@ export default defineConfig({
     // The docs chunk (TipTap, ProseMirror, Yjs, the board) is ~550 kB and loads on first use;
     // the app's own entry stays near 215 kB.
     chunkSizeWarningLimit: 600
+  },
+  // The call's frame worker keeps one name (assets/call-worker.js): a test opens it by that name
+  // to check that frames sealed with one key are never decoded with another.
+  worker: {
+    format: 'es',
+    rollupOptions: { output: { entryFileNames: 'assets/[name].js' } }
   }
 })

@@ -335,6 +335,7 @@ export async function createCore(init: CoreInit): Promise<Core> {
       log: log.child('calls'),
       self,
       groupAccess: (conv) => chat.groupAccess(conv),
+      prepareGroup: (conv) => chat.prepareGroup(conv),
       // Another device of this person, in any workspace the two share.
       isSibling: (device) => registry.list().some((w) => { const me = access.personOf(w.record.ws, self); return me !== null && access.personOf(w.record.ws, device) === me })
     }))

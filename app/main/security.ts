@@ -3,17 +3,19 @@ import { externalUrlFor, isAppUrl } from './navigation-policy.js'
 import type { ShellLog } from './shell-log.js'
 
 /**
- * Denies every permission (camera, microphone, geolocation, notifications, clipboard read,
- * devices…): the renderer needs none, main shows notifications itself. Requests to the network
- * are cancelled too: the page has no reason to reach it, and CSP alone would still let a
- * navigation or a devtools-injected script try.
+ * Denies every permission (geolocation, notifications, clipboard read, devices…) but the camera
+ * and microphone, which the app's own pages use in calls: main shows notifications itself.
+ * Requests to the network are cancelled too: the page has no reason to reach it, and CSP alone
+ * would still let a navigation or a devtools-injected script try.
  */
 export function hardenSession(session: Session, log: ShellLog): void {
-  session.setPermissionRequestHandler((_contents, permission, callback) => {
-    log.debug('permission denied', { permission })
-    callback(false)
+  const allowed = (permission: string, url: string): boolean => permission === 'media' && isAppUrl(url)
+  session.setPermissionRequestHandler((contents, permission, callback, details) => {
+    const ok = allowed(permission, details.requestingUrl || contents.getURL())
+    if (!ok) log.debug('permission denied', { permission })
+    callback(ok)
   })
-  session.setPermissionCheckHandler(() => false)
+  session.setPermissionCheckHandler((_contents, permission, origin) => allowed(permission, origin))
   session.setDevicePermissionHandler(() => false)
   session.webRequest.onBeforeRequest({ urls: ['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*'] }, (details, callback) => {
     log.warn('blocked a network request from a page', { url: details.url.slice(0, 200) })

@@ -2,6 +2,7 @@ import { enChat } from './en-chat.js'
 import { enInvites } from './en-invites.js'
 import { enBackup } from './en-backup.js'
 import { enDevices } from './en-devices.js'
+import { enCalls } from './en-calls.js'
 
 /** English UI strings: the reference set; every other language must have every key. */
 export const en = {
@@ -9,6 +10,7 @@ export const en = {
   ...enInvites,
   ...enBackup,
   ...enDevices,
+  ...enCalls,
   'app.name': 'Enclave',
   'app.tagline': 'Team chat with no server. Every message stays on your team\'s own computers.',
   'connection.connecting': 'Connecting to your node…',

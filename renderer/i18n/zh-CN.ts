@@ -3,6 +3,7 @@ import { zhCNChat } from './zh-CN-chat.js'
 import { zhCNInvites } from './zh-CN-invites.js'
 import { zhCNBackup } from './zh-CN-backup.js'
 import { zhCNDevices } from './zh-CN-devices.js'
+import { zhCNCalls } from './zh-CN-calls.js'
 
 /** 简体中文界面文字。 */
 export const zhCN: Record<MessageKey, string> = {
@@ -10,6 +11,7 @@ export const zhCN: Record<MessageKey, string> = {
   ...zhCNInvites,
   ...zhCNBackup,
   ...zhCNDevices,
+  ...zhCNCalls,
   'app.name': 'Enclave',
   'app.tagline': '无需服务器的团队聊天。每条消息都只保存在你们团队自己的电脑上。',
   'connection.connecting': '正在连接你的节点…',

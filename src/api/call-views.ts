@@ -40,7 +40,8 @@ export interface CallView {
 /**
  * A call's frame key: the MLS exporter of the conversation's group at `epoch` for this call.
  * Shells derive a key per sender from it and encrypt every audio and video frame; a new epoch
- * (someone joined or left the conversation) brings a new one in `calls.keyChanged`.
+ * (someone joined or left the conversation), or another of the conversation's groups becoming
+ * the current one, brings a new one in `calls.keyChanged`.
  */
 export interface CallKeyView {
   callId: CallId

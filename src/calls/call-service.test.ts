@@ -71,6 +71,7 @@ async function device(person: string, persons: Map<PeerIdString, string>): Promi
         exportSecret: (label, context) => Promise.resolve(new Uint8Array(createHmac('sha256', `${conv}/${g.epoch}`).update(label).update(context).digest()))
       }
     },
+    prepareGroup: () => Promise.resolve(),
     isSibling: (other) => other !== id && persons.get(other) === person,
     ringMs: 400
   })

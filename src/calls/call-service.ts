@@ -16,6 +16,8 @@ export interface CallComponents {
   log: Logger
   self: PeerIdString
   groupAccess(conversationId: ConversationId): GroupAccess | null
+  /** Sets up a DM's group if it has none yet, so a call can be the first thing said in it. */
+  prepareGroup(conversationId: ConversationId): Promise<void>
   /** Is `device` another device of this device's own person? */
   isSibling(device: PeerIdString): boolean
   /** @default 45 s */
@@ -41,6 +43,8 @@ export interface CallService {
 export const CALL_EXPORTER_LABEL = 'enclave/call/frame/v1'
 /** Calls that have ended are shown for a while (a missed call) and forgotten after this many. */
 const MAX_ENDED_CALLS = 50
+/** Tries of a ring refused as not from a member (a DM's welcome still on its way): about 6 s in all. */
+const RING_TRIES = 6
 /** Calls ringing here at once: a member starting call after call cannot ring more. */
 const MAX_RINGING = 4
 
@@ -55,8 +59,8 @@ interface Call {
   participants: Map<PeerIdString, Participant>
   busy: Set<PeerIdString>
   ringTimer?: NodeJS.Timeout
-  /** The epoch of the last key given to this device's shell. */
-  keyEpoch?: number
+  /** The last frame key given to this device's shell (base64): a new one is announced when it differs. */
+  keySecret?: string
 }
 
 const live = (c: Call): boolean => c.state === 'ringing' || c.state === 'joined'
@@ -106,11 +110,25 @@ export async function createCallService(components: CallComponents): Promise<Cal
     void tail.then(() => { if (queues.get(to) === tail) queues.delete(to) })
     return next
   }
-  /** Tells devices something that matters but is not waited on (they may be away). */
+  /**
+   * Tells devices something that matters but is not waited on (they may be away). A ring a
+   * member refuses as from a stranger is tried again a few times while the call lasts: in a DM
+   * set up for this call, the welcome into its group may still be on its way to them.
+   */
   const tell = (to: Iterable<PeerIdString>, req: CallRequest): void => {
     for (const peer of new Set(to)) {
       if (peer === self) continue
-      send(peer, req).catch((err: unknown) => { log.debug('call request not delivered', { peer, t: req.t, error: errorMessage(err) }) })
+      const attempt = (n: number): void => {
+        send(peer, req).catch((err: unknown) => {
+          const call = calls.get(req.call)
+          if (req.t === 'ring' && n < RING_TRIES && err instanceof EnclaveError && err.code === 'not-member' && call !== undefined && live(call)) {
+            setTimeout(() => { attempt(n + 1) }, 300 * n).unref()
+            return
+          }
+          log.debug('call request not delivered', { peer, t: req.t, error: errorMessage(err) })
+        })
+      }
+      attempt(1)
     }
   }
 
@@ -209,9 +227,9 @@ export async function createCallService(components: CallComponents): Promise<Cal
 
   const key = async (c: Call): Promise<CallKeyView> => {
     const group = access(c.conv)
-    const secret = await group.exportSecret(CALL_EXPORTER_LABEL, new TextEncoder().encode(c.id))
-    c.keyEpoch = group.epoch
-    return { callId: c.id, epoch: group.epoch, secret: Buffer.from(secret).toString('base64') }
+    const secret = Buffer.from(await group.exportSecret(CALL_EXPORTER_LABEL, new TextEncoder().encode(c.id))).toString('base64')
+    c.keySecret = secret
+    return { callId: c.id, epoch: group.epoch, secret }
   }
 
   // Someone joined or left the conversation: a new epoch brings a new frame key, and a device no
@@ -228,8 +246,15 @@ export async function createCallService(components: CallComponents): Promise<Cal
       let gone = false
       for (const d of others(c)) if (!group.members.includes(d)) { c.participants.delete(d); gone = true }
       if (gone) changed(c)
-      if (c.state === 'joined' && c.keyEpoch !== undefined && c.keyEpoch !== group.epoch) {
-        emit('calls.keyChanged', await key(c))
+      // A new epoch, or another of the conversation's groups now current (two devices started
+      // one at once): whichever, the exporter gives another secret.
+      if (c.state === 'joined' && c.keySecret !== undefined) {
+        const before = c.keySecret
+        const next = await key(c)
+        if (next.secret !== before) {
+          log.info('call key renewed', { call: c.id, epoch: next.epoch })
+          emit('calls.keyChanged', next)
+        }
       }
     }
   }
@@ -241,13 +266,14 @@ export async function createCallService(components: CallComponents): Promise<Cal
     list: () => [...calls.values()].map(view),
 
     place: async (conversationId, video) => {
+      await components.prepareGroup(conversationId)
       const group = access(conversationId)
       if (joinedCall() !== undefined) throw new EnclaveError('bad-request', 'leave the call you are in first')
       if (group.members.length === 0) throw new EnclaveError('bad-request', 'nobody else is in that conversation')
       const c: Call = { id: parseCallId(randomBytes(16).toString('hex')), conv: conversationId, video, startedBy: self, startedAt: Date.now(), state: 'joined', participants: new Map([[self, { muted: false, camera: video }]]), busy: new Set() }
       calls.set(c.id, c)
       tell(group.members, { t: 'ring', call: c.id, conv: c.conv, video, startedAt: c.startedAt, participants: [self] })
-      return Promise.resolve(changed(c))
+      return changed(c)
     },
 
     join: async (callId) => {

@@ -119,6 +119,8 @@ export interface ChatService {
   sendDocEdit(conversationId: ConversationId, doc: DocId, update: Uint8Array): Promise<void>
   /** A conversation's current MLS group, for data sealed with keys exported from its epoch (docs). */
   groupAccess(conversationId: ConversationId): GroupAccess | null
+  /** Sets up a DM's group if it has none yet (a call placed before any message). */
+  prepareGroup(conversationId: ConversationId): Promise<void>
   /** Mailboxes that keep this conversation's envelopes (and files) for its members while they are away. */
   mailboxesFor(conversationId: ConversationId): PeerIdString[]
   /** This device's messages and files by words, sender, time and more; newest first (message-search.ts). */
@@ -196,10 +198,12 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     tell: async (peer, convs) => { await askGroup(await openGroupStream(peer, AbortSignal.timeout(10_000)), { t: 'heads', convs }) }
   })
   const receipts = createReadReceipts(ctx, delivery)
+  /** A DM's group is made (key packages fetched, welcomes sent) before anything needs it. */
+  const groupReady = async (record: ConversationRecord): Promise<void> => { requireActive(record); if (record.kind === 'dm' && rules.currentGroup(record) === undefined) await groups.serial(record.id, () => membership.ensureDmGroup(record)) }
   const actions = createMessageActions(ctx, {
     delivery,
     // A reaction to a message moved from an old DM may come before anything was sent in the person DM.
-    ready: async (record) => { requireActive(record); if (record.kind === 'dm' && rules.currentGroup(record) === undefined) await groups.serial(record.id, () => membership.ensureDmGroup(record)) },
+    ready: (record) => groupReady(record),
     readBy: (record, view) => receipts.readBy(record, view)
   })
   const decorate = (views: MessageView[]): Promise<MessageView[]> => actions.decorate(views)
@@ -473,6 +477,8 @@ export async function createChatService(components: ChatComponents, outboxInit: 
     },
 
     mailboxesFor: (conversationId) => components.mailboxes().filter((box) => box !== self && rules.mayHold(conversationId, box)),
+
+    prepareGroup: (conversationId) => groupReady(resolve({ conversationId })),
 
     groupAccess: (conversationId) => {
       const record = messages.conversation(conversationId)

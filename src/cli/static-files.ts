@@ -36,7 +36,8 @@ export function createStaticFiles(init: StaticFilesInit): (req: IncomingMessage,
     'referrer-policy': 'no-referrer',
     'cross-origin-opener-policy': 'same-origin',
     'cross-origin-resource-policy': 'same-origin',
-    'permissions-policy': 'camera=(), microphone=(), geolocation=()'
+    // Calls use the camera and microphone, and screen sharing the display, of this page only.
+    'permissions-policy': 'camera=(self), microphone=(self), display-capture=(self), geolocation=()'
   })
   const fail = (res: ServerResponse, status: number, text: string): void => {
     res.writeHead(status, { ...headers(), 'content-type': 'text/plain; charset=utf-8' }).end(`${text}\n`)
