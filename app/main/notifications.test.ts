@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events'
 import { test } from 'node:test'
 import { createMessageNotifier, type ShownNotification } from './notifications.js'
 import { createShellLog } from './shell-log.js'
-import type { ConversationId, MessageId, MessageView, PeerIdString, PeerView } from '../../src/api/contract.js'
+import type { CallId, CallView, ConversationId, MessageId, MessageView, PeerIdString, PeerView } from '../../src/api/contract.js'
 import type { ApiClient } from '../../src/api/api-client.js'
 
 const ada = '12D3KooWAdaAdaAdaAdaAdaAda' as PeerIdString
@@ -123,4 +123,27 @@ test('do not disturb: chosen as presence, or during the quiet hours (past midnig
   clock.at = new Date(2026, 11, 6, 13, 0)
   emit('chat.messageAdded', message('dm:lunch', ada, 'back'))
   assert.deepEqual(shown.map((n) => n.content.body), ['@07:00', 'back'])
+})
+
+test('a call ringing in the background shows until it stops ringing; a click opens its conversation; quiet conversations and a focused window show none', async () => {
+  const focused = { value: false }
+  const { notifier, shown, opened, emit } = setup(focused, [{ peerId: ada, displayName: 'Ada' } as PeerView])
+  await notifier.refresh()
+  const call = (id: string, state: CallView['state'], conversationId = 'dm:1'): CallView => ({ id: id as CallId, conversationId: conversationId as ConversationId, video: true, startedBy: ada, startedAt: 0, state, participants: [], busy: [] })
+  emit('calls.changed', call('c1', 'ringing'))
+  emit('calls.changed', call('c1', 'ringing'))
+  assert.equal(shown.length, 1, 'one notification per call')
+  assert.deepEqual(shown[0]?.content, { title: 'Ada', body: 'Incoming video call' })
+  emit('calls.changed', call('c1', 'elsewhere'))
+  assert.equal(shown[0].closed, true, 'answered on another device: gone')
+
+  emit('calls.changed', call('c2', 'ringing', 'dm:2'))
+  shown[1]?.emit('click')
+  assert.deepEqual(opened, ['dm:2'])
+
+  emit('conversations.changed', { id: 'dm:3', muted: true, notify: 'nothing' })
+  emit('calls.changed', call('c3', 'ringing', 'dm:3'))
+  focused.value = true
+  emit('calls.changed', call('c4', 'ringing'))
+  assert.equal(shown.length, 2)
 })

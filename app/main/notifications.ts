@@ -1,6 +1,6 @@
 import { messageOf, type ShellLog } from './shell-log.js'
 import { inQuietHours } from './quiet-hours.js'
-import type { ConversationId, ConversationView, MessageView, PeerIdString, ProfileView } from '../../src/api/contract.js'
+import type { CallView, ConversationId, ConversationView, MessageView, PeerIdString, ProfileView } from '../../src/api/contract.js'
 import type { ApiClient } from '../../src/api/api-client.js'
 
 /** What the notifier needs of Electron's Notification. */
@@ -38,7 +38,7 @@ function shortPeerId(peerId: PeerIdString): string {
   return peerId.length > 16 ? `${peerId.slice(0, 8)}…${peerId.slice(-4)}` : peerId
 }
 
-/** OS notifications for messages from others while the window is not focused. */
+/** OS notifications for messages from others, and calls ringing, while the window is not focused. */
 export function createMessageNotifier(components: MessageNotifierComponents, init: MessageNotifierInit = {}): MessageNotifier {
   const { api, isWindowFocused, createNotification, openConversation, log } = components
   const minIntervalMs = init.minIntervalMs ?? 3_000
@@ -82,6 +82,27 @@ export function createMessageNotifier(components: MessageNotifierComponents, ini
   }
 
   api.on('chat.messageAdded', notify)
+
+  // A call ringing while the window is in the background: shown until it stops ringing (answered
+  // here or on another device, declined, missed). Muted conversations ring too; "nothing" does not.
+  const ringing = new Map<CallView['id'], ShownNotification>()
+  api.on('calls.changed', (call) => {
+    const shown = ringing.get(call.id)
+    if (call.state !== 'ringing') {
+      ringing.delete(call.id)
+      shown?.close()
+      return
+    }
+    if (shown !== undefined || isWindowFocused() || quiet() || silent.has(call.conversationId)) return
+    const notification = createNotification({ title: names.get(call.startedBy) ?? shortPeerId(call.startedBy), body: call.video ? 'Incoming video call' : 'Incoming call' })
+    ringing.set(call.id, notification)
+    notification.on('click', () => {
+      ringing.delete(call.id)
+      openConversation(call.conversationId)
+    })
+    notification.on('close', () => { if (ringing.get(call.id) === notification) ringing.delete(call.id) })
+    notification.show()
+  })
   const follow = (c: Pick<ConversationView, 'id' | 'muted' | 'notify'>): void => {
     if (c.muted) muted.add(c.id)
     else muted.delete(c.id)

@@ -76,6 +76,49 @@ test('Alice video calls Bob: each decodes the other\'s sealed frames, muting sto
   expect(frames).toBeGreaterThan(0)
 })
 
+test('three in a channel call: each decodes both others; a member taken out of the channel drops out, the rest go on with a new key, and the next call does not ring for them', async ({ people }) => {
+  const alice = await people.open('Alice')
+  const bob = await people.open('Bob', { peers: [alice] })
+  const carol = await people.open('Carol', { peers: [alice] })
+  const ws = await alice.node.api.call('workspaces.create', { name: 'Acme' })
+  for (const p of [bob, carol]) await p.node.api.call('workspaces.join', { link: (await alice.node.api.call('workspaces.invite', { workspaceId: ws.id })).link })
+  const channel = await alice.node.api.call('channels.create', { workspaceId: ws.id, name: 'standup', members: [bob.node.peerId, carol.node.peerId] })
+  for (const p of [alice, bob, carol]) {
+    await expect.poll(async () => (await p.node.api.call('conversations.list', {})).find((c) => c.id === channel.id)?.members.length, { timeout: 60_000 }).toBe(3)
+  }
+  await alice.page.getByRole('region', { name: 'Conversations' }).getByRole('button', { name: /standup/ }).click()
+  await alice.page.getByRole('button', { name: 'Video call', exact: true }).click()
+  for (const p of [bob, carol]) {
+    const card = p.page.getByRole('alertdialog', { name: 'Alice is video calling' })
+    await expect(card).toContainText('#standup')
+    await card.getByRole('button', { name: 'Answer', exact: true }).click()
+  }
+  for (const p of [alice, bob, carol]) await p.page.getByTestId('call-stage').getByRole('button', { name: 'Details' }).click()
+  const row = (p: Page, of: { node: { peerId: string } }): Locator => p.getByTestId('call-details').locator(`li[data-device="${of.node.peerId}"]`)
+  // A mesh: every device decodes both others.
+  for (const [p, others] of [[alice, [bob, carol]], [bob, [alice, carol]], [carol, [alice, bob]]] as const) {
+    for (const o of others) await passes(row(p.page, o), 'frames-decoded', 20)
+  }
+
+  // Carol is taken out of the channel: her device leaves the group, so the call; Alice and Bob
+  // go on under the next epoch's key, still decoding each other.
+  await alice.node.api.call('channels.remove', { conversationId: channel.id, peerId: carol.node.peerId })
+  await expect(carol.page.getByTestId('call-stage')).toHaveCount(0, { timeout: 60_000 })
+  await expect(row(alice.page, carol)).toHaveCount(0)
+  const before = await figure(row(bob.page, alice), 'frames-decoded')
+  await passes(row(bob.page, alice), 'frames-decoded', before + 60)
+  await passes(row(alice.page, bob), 'frames-decoded', await figure(row(alice.page, bob), 'frames-decoded') + 60)
+
+  // The next call rings Bob, never Carol: she is told nothing and holds no key for it.
+  await alice.page.getByTestId('call-stage').getByRole('button', { name: 'Leave' }).click()
+  await expect(bob.page.getByTestId('call-stage')).toHaveCount(0)
+  await alice.page.getByRole('button', { name: 'Call', exact: true }).click()
+  await expect(bob.page.getByRole('alertdialog', { name: 'Alice is calling' })).toBeVisible()
+  await expect(carol.page.getByRole('alertdialog')).toHaveCount(0)
+  const calls = await carol.node.api.call('calls.list', {})
+  expect(calls.filter((c) => c.state === 'ringing')).toEqual([])
+})
+
 test('frames sealed with one key are never decoded with another: the call worker drops them all', async ({ people }) => {
   const alice = await people.open('Alice')
   // Runs in the page (a probe in plain browser JavaScript, typed by nothing here).
