@@ -33,6 +33,13 @@ export const enCalls = {
   'call.problem.NotAllowedError': 'Enclave may not use your camera or microphone. Allow them and try again.',
   'call.problem.NotFoundError': 'No camera or microphone was found.',
   'call.problem.fingerprint': 'A connection presented another certificate than it announced, so it was closed.',
+  'call.devices': 'Devices',
+  'call.hideDevices': 'Hide devices',
+  'call.microphone': 'Microphone',
+  'call.camera': 'Camera',
+  'call.speaker': 'Speaker',
+  'call.systemSpeaker': 'System default',
+  'call.level': 'Microphone level',
   'call.stage': 'Call'
 } as const
 export type CallMessageKey = keyof typeof enCalls

@@ -35,5 +35,12 @@ export const zhCNCalls: Record<CallMessageKey, string> = {
   'call.problem.NotAllowedError': 'Enclave 无权使用你的摄像头或麦克风。请允许后重试。',
   'call.problem.NotFoundError': '没有找到摄像头或麦克风。',
   'call.problem.fingerprint': '某个连接出示的证书与它声明的不符，已被关闭。',
+  'call.devices': '设备',
+  'call.hideDevices': '隐藏设备',
+  'call.microphone': '麦克风',
+  'call.camera': '摄像头',
+  'call.speaker': '扬声器',
+  'call.systemSpeaker': '系统默认',
+  'call.level': '麦克风音量',
   'call.stage': '通话'
 }

@@ -68,6 +68,10 @@ test('Alice video calls Bob: each decodes the other\'s sealed frames, muting sto
   expect(await figure(atBob, 'audio-received')).toBeLessThanOrEqual(heard + 2)
   await stage.getByRole('button', { name: 'Unmute' }).click()
   await passes(atAlice, 'audio-sent', sent + 10)
+  // The devices panel: the microphone's level moves with the (fake) microphone's beeps.
+  await stage.getByRole('button', { name: 'Devices' }).click()
+  await expect(stage.getByLabel('Microphone', { exact: true })).toBeVisible()
+  await expect.poll(async () => Number(await stage.getByRole('meter', { name: 'Microphone level' }).getAttribute('aria-valuenow')), { timeout: 20_000 }).toBeGreaterThan(3)
 
   // Bob leaves: in a call of two, Alice's ends too.
   await bob.page.getByTestId('call-stage').getByRole('button', { name: 'Leave' }).click()

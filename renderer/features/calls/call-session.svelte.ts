@@ -1,4 +1,5 @@
 import { SvelteMap } from 'svelte/reactivity'
+import { loadSaved } from '../../state/saved-prefs'
 import type { ApiClient } from '../../../src/api/api-client'
 import type { CallId, CallKeyView, CallSignal, CallView, PeerIdString } from '../../../src/api/contract'
 import type { TransformOptions, WorkerMessage, WorkerReport } from './call-worker'
@@ -31,6 +32,11 @@ const STATS_MS = 500
 /** Audio above this level counts as speaking. */
 const SPEAKING_LEVEL = 0.02
 
+/** Where the microphone, camera and speaker chosen last are kept (device ids, this browser profile's). */
+export const DEVICES_KEY = 'enclave.callDevices'
+export interface DeviceChoice { microphone: string; camera: string; speaker: string }
+const constraint = (deviceId: string | undefined): MediaTrackConstraints | true => (deviceId === undefined || deviceId === '' ? true : { deviceId: { ideal: deviceId } })
+
 const decodeKey = (k: CallKeyView): WorkerMessage => ({ type: 'key', epoch: k.epoch, secret: Uint8Array.from(atob(k.secret), (c) => c.charCodeAt(0)) })
 
 /** The SHA-256 fingerprint an SDP names for its DTLS certificate (upper-case hex with colons). */
@@ -52,6 +58,8 @@ export class CallSession {
   muted = $state(false)
   camera = $state(false)
   failed = $state<string | null>(null)
+  /** The chosen speaker (an audiooutput device id; '' for the system's). */
+  speaker = $state(loadSaved<DeviceChoice>(DEVICES_KEY).speaker ?? '')
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping; what shows is copied into `stats`
   private readonly peers = new Map<PeerIdString, Peer>()
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping; what shows is copied into `stats`
@@ -77,7 +85,8 @@ export class CallSession {
   /** Takes the frame key and the camera and microphone, then connects to everyone in the call. */
   async start(): Promise<void> {
     this.worker.postMessage(decodeKey(await this.api.call('calls.key', { callId: this.callId })))
-    const local = await navigator.mediaDevices.getUserMedia({ audio: true, video: this.video })
+    const chosen = loadSaved<DeviceChoice>(DEVICES_KEY)
+    const local = await navigator.mediaDevices.getUserMedia({ audio: constraint(chosen.microphone), video: this.video && constraint(chosen.camera) })
     if (this.closed) { for (const t of local.getTracks()) t.stop(); return }
     this.local = local
     this.timer = setInterval(() => { void this.readStats() }, STATS_MS)
@@ -127,6 +136,30 @@ export class CallSession {
 
   async setCamera(on: boolean): Promise<void> {
     this.camera = on
+    await this.resend()
+  }
+
+  useSpeaker(deviceId: string): void {
+    this.speaker = deviceId
+    localStorage.setItem(DEVICES_KEY, JSON.stringify({ ...loadSaved<DeviceChoice>(DEVICES_KEY), speaker: deviceId }))
+  }
+
+  /**
+   * Another microphone or camera: its track replaces the old one in every connection (the
+   * senders and their transforms stay), and the choice is kept for the next call.
+   */
+  async useDevice(kind: 'microphone' | 'camera', deviceId: string): Promise<void> {
+    const local = this.local
+    if (local === null) return
+    const audio = kind === 'microphone'
+    const fresh = await navigator.mediaDevices.getUserMedia(audio ? { audio: constraint(deviceId) } : { video: constraint(deviceId) })
+    const track = audio ? fresh.getAudioTracks()[0] : fresh.getVideoTracks()[0]
+    const old = audio ? local.getAudioTracks()[0] : local.getVideoTracks()[0]
+    if (track === undefined || old === undefined) { for (const t of fresh.getTracks()) t.stop(); return }
+    const tracks = local.getTracks().map((t) => (t === old ? track : t))
+    this.local = new MediaStream(tracks)
+    old.stop()
+    localStorage.setItem(DEVICES_KEY, JSON.stringify({ ...loadSaved<DeviceChoice>(DEVICES_KEY), [kind]: deviceId }))
     await this.resend()
   }
 
@@ -217,7 +250,8 @@ export class CallSession {
       if (track === undefined) return
       const on = track.kind === 'audio' ? !this.muted : this.camera
       track.enabled = on
-      if ((sender.track !== null) !== on) await sender.replaceTrack(on ? track : null)
+      // Off sends nothing; on sends this track (a newly chosen device's replaces the old one).
+      if (sender.track !== (on ? track : null)) await sender.replaceTrack(on ? track : null)
     }))
   }
 
