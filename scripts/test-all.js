@@ -76,8 +76,9 @@ function digest(result) {
   const picked = []
   for (let i = 0; i < from.length && picked.length < 40; i++) {
     const line = from[i] ?? ''
-    if (!/^\s*(✖ |✘ |\d+\) \[)/.test(line)) continue
-    const reason = from.slice(i + 1, i + 8).map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('at ') && !/^test at /.test(l))
+    // The node runner's failed tests, and Playwright's numbered failures (its live ✘ lines have no reason under them).
+    if (!/^\s*(✖ |\d+\) \S+\.spec\.ts)/.test(line)) continue
+    const reason = from.slice(i + 1, i + 12).map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('at ') && !/^test at /.test(l) && !/^[✓✘✔✖]/.test(l))
     picked.push(`- ${line.trim().slice(0, 200)}\n    ${(reason ?? '').slice(0, 300)}`)
   }
   return picked.length === 0 ? '' : `\n===== ${result.name}: what failed =====\n${[...new Set(picked)].join('\n')}\n`

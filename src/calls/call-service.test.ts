@@ -36,7 +36,7 @@ const handlers = new Map<PeerIdString, StreamHandler>()
 const devices: Device[] = []
 after(async () => { await Promise.all(devices.map((d) => d.calls.stop())) })
 
-async function device(person: string, persons: Map<PeerIdString, string>): Promise<Device> {
+async function device(person: string, persons: Map<PeerIdString, string>, ringMs = 30_000): Promise<Device> {
   const id = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString() as PeerIdString
   persons.set(id, person)
   const events: Device['events'] = []
@@ -73,7 +73,7 @@ async function device(person: string, persons: Map<PeerIdString, string>): Promi
     },
     prepareGroup: () => Promise.resolve(),
     isSibling: (other) => other !== id && persons.get(other) === person,
-    ringMs: 400
+    ringMs
   })
   const d: Device = { id, calls, events, bus, groups, dial }
   devices.push(d)
@@ -152,11 +152,19 @@ test('a device outside the conversation can neither ring nor signal; a busy memb
   bob.calls.leave(real.id)
   await stateAt(alice, real.id, 'ended')
 
-  // Nobody answers: the call rings out (400 ms here) and is missed.
-  const unanswered = await alice.calls.place(dm, true)
-  await stateAt(bob, unanswered.id, 'ringing')
-  await stateAt(bob, unanswered.id, 'missed')
+  // Nobody answers: the call rings out (300 ms on Erin's device) and is missed.
+  const erin = await device('erin', persons, 300)
+  const withErin = conv(5)
+  share(withErin, [alice, erin])
+  const unanswered = await alice.calls.place(withErin, true)
+  await stateAt(erin, unanswered.id, 'ringing')
+  await stateAt(erin, unanswered.id, 'missed')
   alice.calls.leave(unanswered.id)
+  // The caller hangs up first: it stops ringing at once (Bob's device would ring for 30 s).
+  const cancelled = await alice.calls.place(dm, false)
+  await stateAt(bob, cancelled.id, 'ringing')
+  alice.calls.leave(cancelled.id)
+  await stateAt(bob, cancelled.id, 'missed')
 })
 
 test('a new epoch brings a new frame key; a device taken out of the conversation drops out of the call', async () => {
@@ -170,6 +178,9 @@ test('a new epoch brings a new frame key; a device taken out of the conversation
   await bob.calls.join(placed.id)
   await carol.calls.join(placed.id)
   await waitFor('three in the call at alice', () => lastView(alice, placed.id)?.participants.length === 3)
+  // Bob and Carol each know the other is in: Bob answered while Carol still rang.
+  await waitFor('carol in bob\'s call', () => lastView(bob, placed.id)?.participants.some((p) => p.device === carol.id))
+  await waitFor('bob in carol\'s call', () => lastView(carol, placed.id)?.participants.some((p) => p.device === bob.id))
   const before = await alice.calls.key(placed.id)
   await bob.calls.key(placed.id)
 

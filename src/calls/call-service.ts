@@ -199,6 +199,7 @@ export async function createCallService(components: CallComponents): Promise<Cal
         c.participants.delete(from)
         if (c.state === 'joined' && others(c).length === 0) settle(c, 'ended')
         else if (c.state === 'ringing' && c.participants.size === 0) settle(c, 'missed')
+        else if (!live(c) && c.participants.size <= 1) { c.participants.clear(); settle(c, c.state === 'left' ? 'ended' : c.state) }
         break
       case 'decline':
         if (components.isSibling(from)) {
@@ -287,7 +288,9 @@ export async function createCallService(components: CallComponents): Promise<Cal
       clearTimeout(c.ringTimer)
       c.state = 'joined'
       c.participants.set(self, { muted: false, camera: c.video })
-      tell([...others(c), ...siblingsIn(group)], { t: 'join', call: c.id, conv: c.conv, video: c.video })
+      // Every member, not only those in the call: one still ringing learns who is in, and tells
+      // them in turn when it answers (the mesh needs every pair to know of each other).
+      tell([...others(c), ...group.members], { t: 'join', call: c.id, conv: c.conv, video: c.video })
       return Promise.resolve(changed(c))
     },
 
@@ -304,8 +307,11 @@ export async function createCallService(components: CallComponents): Promise<Cal
       const c = own(callId)
       if (c.state !== 'joined') return view(c)
       const rest = others(c)
-      settle(c, rest.length === 0 ? 'ended' : 'left')
-      tell(rest, { t: 'leave', call: c.id, conv: c.conv })
+      // One device alone is no call: left by all but one, it is over (not one to join again).
+      settle(c, rest.length <= 1 ? 'ended' : 'left')
+      // Every member: a device still ringing stops when nobody is left in the call (a caller who hung up).
+      const group = components.groupAccess(c.conv)
+      tell([...rest, ...(group?.members ?? [])], { t: 'leave', call: c.id, conv: c.conv })
       return changed(c)
     },
 
@@ -340,7 +346,7 @@ export async function createCallService(components: CallComponents): Promise<Cal
       offConversation()
       for (const c of calls.values()) {
         clearTimeout(c.ringTimer)
-        if (c.state === 'joined') tell(others(c), { t: 'leave', call: c.id, conv: c.conv })
+        if (c.state === 'joined') tell([...others(c), ...components.groupAccess(c.conv)?.members ?? []], { t: 'leave', call: c.id, conv: c.conv })
       }
       await Promise.all([...queues.values()])
     }
