@@ -189,7 +189,8 @@ try {
     { metric: 'call set-up, click to first frame shown (p50 / p99)', enclave: `${s.p50} / ${s.p99} ms`, baseline: `${raw.p50} / ${raw.p99} ms (two connections in one page)`, target: '≤ 1 s', met: s.p50 <= 1000 ? 'yes' : 'no' },
     { metric: 'click to the other side ringing (p50 / p99)', enclave: `${r.p50} / ${r.p99} ms`, baseline: '—', target: '—', met: '—' },
     { metric: 'Chromium CPU, video + audio both ways', enclave: `${(e.cpu / (CPU_SECONDS * 2) * 100).toFixed(1)} % of a core`, baseline: `${(p.cpu / (CPU_SECONDS * 2) * 100).toFixed(1)} % (no frame encryption)`, target: '—', met: '—' },
-    { metric: 'frame encryption, added CPU', enclave: `${overheadPct.toFixed(1)} % more (${perStreamPct.toFixed(2)} % of a core per stream)`, baseline: '0', target: '≤ 5 % per stream', met: overheadPct <= 5 ? 'yes' : 'no' },
+    // The target counts a core's share per stream (as werift's ~6 % of a core for forwarding did).
+    { metric: 'frame encryption, added CPU per stream', enclave: `${perStreamPct.toFixed(2)} % of a core (${overheadPct.toFixed(1)} % more in all)`, baseline: '0', target: '≤ 5 % of a core per stream', met: perStreamPct <= 5 ? 'yes' : 'no' },
     { metric: 'frames decoded in the CPU runs', enclave: String(e.frames), baseline: String(p.frames), target: 'about equal', met: e.frames >= 0.9 * p.frames ? 'yes' : 'no' },
     { metric: 'SFU at 4 and 10 participants', enclave: 'not built yet', baseline: 'mesh', target: '—', met: 'no' }
   ]
