@@ -29,6 +29,8 @@ interface Peer {
 
 /** How often levels (the active speaker) and the details are read from the connections. */
 const STATS_MS = 500
+/** Looks for the other side's certificate in the stats this many times, 250 ms apart. */
+const FINGERPRINT_TRIES = 40
 /** Audio above this level counts as speaking. */
 const SPEAKING_LEVEL = 0.02
 
@@ -257,16 +259,24 @@ export class CallSession {
 
   /**
    * WebRTC already refuses a certificate other than the one the SDP names; this checks it again
-   * against what came through the members-only signalling, and hangs up on a mismatch.
+   * against what came through the members-only signalling, and hangs up on a mismatch. On a
+   * loaded machine the certificate's stats may come a little after "connected": a missing one
+   * is asked for again, only a different one closes the connection.
    */
   private async checkFingerprint(device: PeerIdString, pc: RTCPeerConnection): Promise<void> {
     const expected = sdpFingerprint(pc.remoteDescription?.sdp ?? '')
-    const report = await pc.getStats()
-    const transport = [...report.values() as Iterable<{ type: string; remoteCertificateId?: string }>].find((s) => s.type === 'transport' && s.remoteCertificateId !== undefined)
-    const certificate = transport?.remoteCertificateId === undefined ? undefined : report.get(transport.remoteCertificateId) as { fingerprint?: string } | undefined
-    if (expected !== null && certificate?.fingerprint?.toUpperCase() === expected) { this.checked.add(device); return }
-    this.failed = 'fingerprint'
-    this.drop(device)
+    for (let i = 0; i < FINGERPRINT_TRIES && !this.closed && pc.connectionState === 'connected'; i++) {
+      const report = await pc.getStats()
+      const transport = [...report.values() as Iterable<{ type: string; remoteCertificateId?: string }>].find((s) => s.type === 'transport' && s.remoteCertificateId !== undefined)
+      const presented = (transport?.remoteCertificateId === undefined ? undefined : report.get(transport.remoteCertificateId) as { fingerprint?: string } | undefined)?.fingerprint?.toUpperCase()
+      if (presented !== undefined && expected !== null) {
+        if (presented === expected) { this.checked.add(device); return }
+        this.failed = 'fingerprint'
+        this.drop(device)
+        return
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
   }
 
   private async readStats(): Promise<void> {
