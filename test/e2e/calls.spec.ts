@@ -32,6 +32,8 @@ async function passes(row: Locator, name: string, above: number): Promise<number
 }
 
 test('Alice video calls Bob: each decodes the other\'s sealed frames, muting stops her audio packets, and leaving ends the call', async ({ people }) => {
+  // Two people's media on two cores: a loaded machine takes its time, and each step waits on stats.
+  test.setTimeout(150_000)
   const alice = await people.open('Alice')
   const bob = await people.open('Bob', { peers: [alice] })
   await openChatWith(alice.page, 'Bob')
