@@ -2,7 +2,15 @@ import { CallSession } from '../features/calls/call-session.svelte'
 import { startRinging, type Ringing } from '../features/calls/ringtone'
 import { withEntries } from './readonly-collections'
 import { session } from './session.svelte'
+import { t } from '../i18n/i18n.svelte'
 import type { CallId, CallView, ConversationId } from '../../src/api/contract'
+
+/** Why a call could not start or go on, in the person's words: a missing or refused device by name. */
+function problemText(err: unknown): string {
+  if (err instanceof DOMException && err.name === 'NotAllowedError') return t('call.problem.NotAllowedError')
+  if (err instanceof DOMException && err.name === 'NotFoundError') return t('call.problem.NotFoundError')
+  return t('call.problem', { reason: err instanceof Error ? err.message : String(err) })
+}
 
 /**
  * Calls this device knows of (`calls.changed`), the one it is in (a `CallSession` with its media),
@@ -19,7 +27,7 @@ class CallsState {
     session.onConnected((api) => {
       api.on('calls.changed', (view) => { this.upsert(view) })
       api.on('calls.signal', ({ callId, from, signal }) => {
-        if (this.current?.callId === callId) this.current.signal(from, signal).catch((err: unknown) => { this.problem = err instanceof Error ? err.message : String(err) })
+        if (this.current?.callId === callId) this.current.signal(from, signal).catch((err: unknown) => { this.problem = problemText(err) })
       })
       api.on('calls.keyChanged', (key) => { if (this.current?.callId === key.callId) this.current.key(key) })
       void api.call('calls.list', {}).then((list) => { for (const v of list) this.upsert(v) }, () => undefined)
@@ -39,7 +47,7 @@ class CallsState {
 
   /** A call running in the conversation that this device could join. */
   runningIn(conversationId: ConversationId): CallView | null {
-    return [...this.byId.values()].find((c) => c.conversationId === conversationId && c.state !== 'joined' && c.participants.length > 0 && (c.state === 'ringing' || c.state === 'declined' || c.state === 'missed' || c.state === 'left' || c.state === 'elsewhere')) ?? null
+    return [...this.byId.values()].find((c) => c.conversationId === conversationId && c.state !== 'joined' && c.state !== 'ended' && c.participants.length > 0) ?? null
   }
 
   async start(conversationId: ConversationId, video: boolean): Promise<void> {
@@ -85,7 +93,7 @@ class CallsState {
       await s.start()
     } catch (err) {
       // No camera or microphone (or none allowed): out of the call again, saying why.
-      this.problem = err instanceof DOMException ? err.name : err instanceof Error ? err.message : String(err)
+      this.problem = problemText(err)
       await this.leave()
     }
   }

@@ -145,6 +145,8 @@ export async function createCallService(components: CallComponents): Promise<Cal
   const joinedCall = (): Call | undefined => [...calls.values()].find((c) => c.state === 'joined')
   const others = (c: Call): PeerIdString[] => [...c.participants.keys()].filter((d) => d !== self)
   const siblingsIn = (group: GroupAccess): PeerIdString[] => group.members.filter((d) => components.isSibling(d))
+  /** Everyone a join or a leave is told to: the call's participants and every member of the conversation now. */
+  const everyone = (c: Call): PeerIdString[] => [...others(c), ...components.groupAccess(c.conv)?.members ?? []]
 
   const ringOut = (c: Call): void => {
     clearTimeout(c.ringTimer)
@@ -279,7 +281,7 @@ export async function createCallService(components: CallComponents): Promise<Cal
 
     join: async (callId) => {
       const c = own(callId)
-      const group = access(c.conv)
+      access(c.conv) // still in the conversation, or not-member
       if (c.state === 'joined') return view(c)
       const current = joinedCall()
       if (current !== undefined) throw new EnclaveError('bad-request', 'leave the call you are in first')
@@ -290,7 +292,7 @@ export async function createCallService(components: CallComponents): Promise<Cal
       c.participants.set(self, { muted: false, camera: c.video })
       // Every member, not only those in the call: one still ringing learns who is in, and tells
       // them in turn when it answers (the mesh needs every pair to know of each other).
-      tell([...others(c), ...group.members], { t: 'join', call: c.id, conv: c.conv, video: c.video })
+      tell(everyone(c), { t: 'join', call: c.id, conv: c.conv, video: c.video })
       return Promise.resolve(changed(c))
     },
 
@@ -306,12 +308,11 @@ export async function createCallService(components: CallComponents): Promise<Cal
     leave: (callId) => {
       const c = own(callId)
       if (c.state !== 'joined') return view(c)
-      const rest = others(c)
-      // One device alone is no call: left by all but one, it is over (not one to join again).
-      settle(c, rest.length <= 1 ? 'ended' : 'left')
       // Every member: a device still ringing stops when nobody is left in the call (a caller who hung up).
-      const group = components.groupAccess(c.conv)
-      tell([...rest, ...(group?.members ?? [])], { t: 'leave', call: c.id, conv: c.conv })
+      const told = everyone(c)
+      // One device alone is no call: left by all but one, it is over (not one to join again).
+      settle(c, others(c).length <= 1 ? 'ended' : 'left')
+      tell(told, { t: 'leave', call: c.id, conv: c.conv })
       return changed(c)
     },
 
@@ -346,7 +347,7 @@ export async function createCallService(components: CallComponents): Promise<Cal
       offConversation()
       for (const c of calls.values()) {
         clearTimeout(c.ringTimer)
-        if (c.state === 'joined') tell([...others(c), ...components.groupAccess(c.conv)?.members ?? []], { t: 'leave', call: c.id, conv: c.conv })
+        if (c.state === 'joined') tell(everyone(c), { t: 'leave', call: c.id, conv: c.conv })
       }
       await Promise.all([...queues.values()])
     }
