@@ -7,7 +7,7 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { streamPair } from '@libp2p/utils'
 import { createBus } from '../bus.js'
 import { EnclaveError } from '../errors.js'
-import { parseConversationId } from '../ids.js'
+import { parseCallId, parseConversationId } from '../ids.js'
 import { createMemoryLogger } from '../logger.js'
 import { waitFor } from '../wait-for.js'
 import { askCall, CALL_PROTOCOL } from './call-protocol.js'
@@ -139,6 +139,17 @@ test('a device outside the conversation can neither ring nor signal; a busy memb
   assert.equal(viewsOf(bob, forged.id).length, 0)
   assert.equal(bob.events.some((e) => e.name === 'calls.signal'), false)
   carol.calls.leave(forged.id)
+
+  // A member calling again and again rings once: each newer call replaces the older, and
+  // another member's call still rings beside it.
+  const pest = await device('pest', persons)
+  const pestered = conv(6)
+  share(pestered, [bob, pest])
+  const spam = Array.from({ length: 6 }, (_, i) => `${i + 1}`.padStart(32, 'e'))
+  for (const call of spam) await askCall(await pest.dial(bob.id), { t: 'ring', call: parseCallId(call), conv: pestered, video: false, startedAt: Date.now(), participants: [] })
+  await stateAt(bob, spam.at(-1) ?? '', 'ringing')
+  assert.ok(spam.slice(0, -1).every((c) => lastView(bob, c)?.state === 'missed'), 'each newer ring replaced the one before')
+  assert.deepEqual(bob.calls.list().filter((c) => c.state === 'ringing').map((c) => c.id).sort(), [real.id, spam.at(-1)].sort())
 
   // Bob is in Alice's call; Dave's call in another conversation finds him busy.
   await bob.calls.join(real.id)

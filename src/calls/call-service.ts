@@ -170,6 +170,11 @@ export async function createCallService(components: CallComponents): Promise<Cal
         changed(known)
         return
       }
+      // One device rings here once at a time: a newer call of its replaces the older (missed),
+      // so a member starting call after call cannot take the ringing places of everyone else.
+      for (const older of calls.values()) {
+        if (older.state === 'ringing' && older.startedBy === from) { settle(older, 'missed'); changed(older) }
+      }
       const ringing = [...calls.values()].filter((c) => c.state === 'ringing')
       if (ringing.length >= MAX_RINGING) throw new EnclaveError('rate-limited', 'too many calls are ringing here')
       const c: Call = { id: req.call, conv: req.conv, video: req.video, startedBy: from, startedAt: Math.min(req.startedAt, Date.now()), state: 'ringing', participants: new Map(), busy: new Set() }
